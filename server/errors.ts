@@ -1,0 +1,66 @@
+/**
+ * Typed errors of the core. Each maps once to a CLI exit code (server/cli) and a
+ * tRPC error code (server/api); nothing else decides how an error is reported.
+ */
+export type ErrorCode = "INVALID_INPUT" | "NOT_FOUND" | "CONFLICT" | "INTEGRITY" | "FAILED";
+
+export class SafetyNetError extends Error {
+  readonly code: ErrorCode = "FAILED";
+  /** Extra structured context for --json output and API error data (paths, ids). */
+  readonly details: Record<string, unknown>;
+  constructor(message: string, details: Record<string, unknown> = {}, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+    this.details = details;
+  }
+}
+
+/** Bad usage or bad input: a path with `..`, an unknown option value, a root outside the allowed roots. */
+export class InvalidInputError extends SafetyNetError {
+  override readonly code = "INVALID_INPUT";
+}
+export class NotFoundError extends SafetyNetError {
+  override readonly code = "NOT_FOUND";
+}
+/** Another mutating operation holds the component (or the store) lock, or a confirm token no longer matches. */
+export class ConflictError extends SafetyNetError {
+  override readonly code = "CONFLICT";
+}
+/** A stored object is corrupt or missing: nothing was changed. */
+export class IntegrityError extends SafetyNetError {
+  override readonly code = "INTEGRITY";
+}
+/** The operation failed for an environmental reason (unreadable file, disk full). */
+export class OperationFailedError extends SafetyNetError {
+  override readonly code = "FAILED";
+}
+
+export const EXIT_CODES: Record<ErrorCode, number> = {
+  FAILED: 1,
+  INVALID_INPUT: 2,
+  CONFLICT: 3,
+  INTEGRITY: 4,
+  NOT_FOUND: 5,
+};
+
+export function exitCodeOf(error: unknown): number {
+  return error instanceof SafetyNetError ? EXIT_CODES[error.code] : 1;
+}
+
+/** Turns Node's errno failures into messages that name the culprit path. */
+export function describeFsError(error: unknown, culprit: string): SafetyNetError {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  switch (code) {
+    case "ENOSPC":
+      return new OperationFailedError(`no space left on device while writing ${culprit}`, { path: culprit, errno: code }, { cause: error });
+    case "EACCES":
+    case "EPERM":
+      return new OperationFailedError(`permission denied: ${culprit}`, { path: culprit, errno: code }, { cause: error });
+    case "ENOENT":
+      return new NotFoundError(`no such file or directory: ${culprit}`, { path: culprit, errno: code }, { cause: error });
+    case "EDQUOT":
+      return new OperationFailedError(`disk quota exceeded while writing ${culprit}`, { path: culprit, errno: code }, { cause: error });
+    default:
+      return new OperationFailedError(`${culprit}: ${(error as Error)?.message ?? String(error)}`, { path: culprit, errno: code }, { cause: error });
+  }
+}
