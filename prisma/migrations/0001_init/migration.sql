@@ -128,6 +128,19 @@ CREATE TABLE "Session" (
     "expiresAt" DATETIME NOT NULL
 );
 
+-- CreateTable
+CREATE TABLE "ConfirmToken" (
+    "id" TEXT NOT NULL PRIMARY KEY,
+    "purpose" TEXT NOT NULL,
+    "targetId" TEXT NOT NULL,
+    "boundTo" TEXT NOT NULL,
+    "liveSha" TEXT,
+    "actor" TEXT NOT NULL,
+    "expiresAt" DATETIME NOT NULL,
+    "usedAt" DATETIME,
+    "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP
+);
+
 -- CreateIndex
 CREATE UNIQUE INDEX "Component_name_key" ON "Component"("name");
 
@@ -157,4 +170,7 @@ CREATE UNIQUE INDEX "ApiToken_name_key" ON "ApiToken"("name");
 
 -- CreateIndex
 CREATE UNIQUE INDEX "ApiToken_tokenHash_key" ON "ApiToken"("tokenHash");
+
+-- CreateIndex
+CREATE INDEX "ConfirmToken_expiresAt_idx" ON "ConfirmToken"("expiresAt");
 

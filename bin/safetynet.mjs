@@ -1,0 +1,13 @@
+#!/usr/bin/env node
+// Runs the precompiled CLI bundle (built by `npm run build:cli`, also on install).
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import path from "node:path";
+
+const bundle = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "dist", "cli", "main.mjs");
+if (!existsSync(bundle)) {
+  process.stderr.write("safetynet: the CLI is not built yet; run `npm run build:cli` (it runs on npm install)\n");
+  process.exit(1);
+}
+const { main } = await import(bundle);
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,24 @@
+/**
+ * Replaces a small document (journal, snapshot record, stat cache) atomically:
+ * a temp file in the same directory, fdatasync, rename over, fsync the directory.
+ * A crash leaves either the old or the new document, never a torn one.
+ */
+import { mkdirSync, renameSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import path from "node:path";
+import { describeFsError } from "./errors";
+import { fsyncDirectorySync, removeQuietlySync, writeNewFileSync } from "./store/atomic-write";
+
+export function writeFileAtomic(file: string, content: string | Buffer, mode = 0o600): void {
+  const dir = path.dirname(file);
+  const tmp = path.join(dir, `.${path.basename(file)}.${randomBytes(6).toString("hex")}.tmp`);
+  try {
+    mkdirSync(dir, { recursive: true });
+    writeNewFileSync(tmp, typeof content === "string" ? Buffer.from(content, "utf8") : content, mode);
+    renameSync(tmp, file);
+    fsyncDirectorySync(dir);
+  } catch (error) {
+    removeQuietlySync(tmp);
+    throw describeFsError(error, file);
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * Commits captured state as a checkpoint: manifest object first, then a snapshot
+ * record in the store (so the store alone can rebuild the database), then the
+ * database rows. A failure before the rows leaves only unreferenced objects,
+ * which the retention sweep collects: never a half-written checkpoint.
+ */
+import type { Core, Actor } from "../core";
+import { newId } from "../ids";
+import { encodeManifest } from "./manifest";
+import type { CheckpointScope } from "./manifest-types";
+import type { LiveState } from "./live-state";
+import { writeSnapshotRecord } from "./snapshot-record";
+import type { GitInfo } from "./git-info";
+
+const DAY_MS = 86_400_000;
+export const DEFAULT_RETENTION_DAYS = 7;
+
+export interface CheckpointCreated {
+  id: string;
+  component: string;
+  kind: "manual" | "safety";
+  files: number;
+  dirs: number;
+  symlinks: number;
+  bytes: number;
+  newBytes: number;
+  filesRead: number;
+  durationMs: number;
+  manifestSha256: string;
+  retentionUntil: string;
+  pinned: boolean;
+  related: { path: string; reason: string }[];
+}
+
+export interface CommitRequest {
+  component: { id: string; name: string; metadata: unknown };
+  scope: CheckpointScope;
+  live: LiveState;
+  kind: "manual" | "safety";
+  primaries: string[];
+  reason?: string;
+  callerMeta: Record<string, unknown>;
+  git: GitInfo | null;
+  retentionDays?: number;
+  pinned?: boolean;
+  actor: Actor;
+  startedAt: Date;
+  startedAtMs: number;
+}
+
+export async function commitCheckpoint(core: Core, request: CommitRequest): Promise<CheckpointCreated> {
+  const { live, component } = request;
+  const manifestBytes = encodeManifest(request.scope, live.entries);
+  const manifestObject = core.store.putBuffer(manifestBytes);
+  const manifestSha256 = manifestObject.sha256;
+  const id = newId("cp", request.startedAt.getTime());
+  const counts = { files: 0, dirs: 0, symlinks: 0 };
+  for (const entry of live.entries) {
+    if (entry.kind === "file") counts.files++;
+    else if (entry.kind === "dir") counts.dirs++;
+    else counts.symlinks++;
+  }
+  const retentionUntil = new Date(request.startedAt.getTime() + (request.retentionDays ?? DEFAULT_RETENTION_DAYS) * DAY_MS);
+  const callerMeta = { ...request.callerMeta, git: request.git };
+  const newBytes = live.newBytes + (manifestObject.written ? manifestObject.size : 0);
+  writeSnapshotRecord(core.store, {
+    id,
+    component: component.name,
+    kind: request.kind,
+    createdAt: request.startedAt.toISOString(),
+    manifestSha256,
+    primaries: request.primaries,
+    reason: request.reason ?? null,
+    actor: request.actor,
+    callerMeta,
+    componentMeta: component.metadata,
+    retentionUntil: retentionUntil.toISOString(),
+    pinned: request.pinned ?? false,
+  });
+  const durationMs = Math.round(performance.now() - request.startedAtMs);
+  await core.db.$transaction([
+    core.db.manifest.upsert({
+      where: { sha256: manifestSha256 },
+      create: { sha256: manifestSha256, ...counts, bytes: BigInt(live.bytes) },
+      update: {},
+    }),
+    core.db.checkpoint.create({
+      data: {
+        id,
+        componentId: component.id,
+        kind: request.kind,
+        pinned: request.pinned ?? false,
+        retentionUntil,
+        manifestSha: manifestSha256,
+        files: counts.files,
+        bytes: BigInt(live.bytes),
+        newBytes: BigInt(newBytes),
+        durationMs,
+        paths: request.primaries,
+        reason: request.reason ?? null,
+        actor: request.actor,
+        callerMeta: callerMeta as object,
+        componentMeta: (component.metadata ?? {}) as object,
+        dbSnapshots: [],
+        createdAt: request.startedAt,
+      },
+    }),
+  ]);
+  return {
+    id,
+    component: component.name,
+    kind: request.kind,
+    ...counts,
+    bytes: live.bytes,
+    newBytes,
+    filesRead: live.filesRead,
+    durationMs,
+    manifestSha256,
+    retentionUntil: retentionUntil.toISOString(),
+    pinned: request.pinned ?? false,
+    related: live.entries.filter((e) => e.reason !== "primary").map((e) => ({ path: e.path, reason: e.reason })),
+  };
+}

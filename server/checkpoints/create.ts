@@ -1,0 +1,82 @@
+/**
+ * checkpoint create: resolve the scope (primaries + related files), capture the
+ * live state into the store under the component lock, commit, and record history.
+ */
+import type { Core, Actor } from "../core";
+import { dataPaths } from "../core";
+import { SafetyNetError } from "../errors";
+import { withComponentLock } from "../locks";
+import { findComponentRow, toComponentView } from "../registry/components";
+import { assertRootAllowed } from "../scan/paths";
+import type { CheckpointCreateInput } from "../schemas";
+import { recordEvent } from "../audit/history";
+import { captureLiveState, scanScope } from "./live-state";
+import { commitCheckpoint, type CheckpointCreated } from "./commit";
+import { readGitInfo } from "./git-info";
+import { resolveScope } from "./scope";
+
+export type { CheckpointCreated } from "./commit";
+
+export interface CreateOptions {
+  onProgress?: (done: number, total: number) => void;
+}
+
+export async function createCheckpoint(core: Core, input: CheckpointCreateInput, actor: Actor, options: CreateOptions = {}): Promise<CheckpointCreated> {
+  const startedAt = core.now();
+  const startedAtMs = performance.now();
+  const row = await findComponentRow(core, input.component);
+  const component = toComponentView(row);
+  try {
+    assertRootAllowed(component.root, core.config.allowedRoots);
+    const created = await withComponentLock(dataPaths(core.config.dataDir).locks, component, async () => {
+      const gitInfo = readGitInfo(component.root);
+      const fullScan = scanScope(core, component, { kind: "all" });
+      const resolved = resolveScope(component.root, fullScan, input.paths, input.depth ?? 1);
+      const live = await captureLiveState(core, component, resolved.scope, { storeObjects: true, reasons: resolved.reasons, onProgress: options.onProgress }, resolved.entries);
+      const callerMeta: Record<string, unknown> = { ...(input.metadata ?? {}) };
+      if (input.agent) callerMeta.agent = input.agent;
+      if (input.task) callerMeta.task = input.task;
+      return commitCheckpoint(core, {
+        component,
+        scope: resolved.scope,
+        live,
+        kind: "manual",
+        primaries: resolved.primaries,
+        reason: input.reason,
+        callerMeta,
+        git: await gitInfo,
+        retentionDays: input.retentionDays,
+        pinned: input.pinned,
+        actor,
+        startedAt,
+        startedAtMs,
+      });
+    });
+    await recordEvent(core, {
+      kind: "checkpoint.create",
+      component: component.name,
+      checkpointId: created.id,
+      actor,
+      outcome: "succeeded",
+      startedAt,
+      durationMs: created.durationMs,
+      files: created.files,
+      bytes: created.bytes,
+      checksum: created.manifestSha256,
+      details: { newBytes: created.newBytes, filesRead: created.filesRead, paths: input.paths ?? [], reason: input.reason ?? null },
+    });
+    return created;
+  } catch (error) {
+    await recordEvent(core, {
+      kind: "checkpoint.create",
+      component: component.name,
+      actor,
+      outcome: "failed",
+      startedAt,
+      durationMs: performance.now() - startedAtMs,
+      error: error instanceof Error ? error.message : String(error),
+      details: { errorCode: error instanceof SafetyNetError ? error.code : "FAILED" },
+    });
+    throw error;
+  }
+}

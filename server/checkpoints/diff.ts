@@ -1,0 +1,96 @@
+/**
+ * checkpoint diff: what changed in the live tree since a checkpoint, with an
+ * optional unified text diff per modified text file.
+ */
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { createTwoFilesPatch } from "diff";
+import type { Core } from "../core";
+import { toComponentView } from "../registry/components";
+import { captureLiveState, scanScope } from "./live-state";
+import { compareManifests, type PathChange } from "./compare";
+import { readManifest } from "./manifest";
+import { findCheckpointRow } from "./queries";
+
+export interface DiffEntry {
+  path: string;
+  kind: string;
+  before?: { kind: string; size: number; mode: number; sha256?: string; linkTarget?: string };
+  after?: { kind: string; size: number; mode: number; sha256?: string; linkTarget?: string };
+  /** Unified diff for modified text files when asked for; null for binary or too large. */
+  patch?: string | null;
+}
+
+export interface CheckpointDiff {
+  checkpointId: string;
+  component: string;
+  added: DiffEntry[];
+  modified: DiffEntry[];
+  deleted: DiffEntry[];
+  modeChanged: DiffEntry[];
+  typeChanged: DiffEntry[];
+  unchanged: number;
+}
+
+const DEFAULT_MAX_TEXT_BYTES = 1024 * 1024;
+
+function looksBinary(buffer: Buffer): boolean {
+  return buffer.subarray(0, 8000).includes(0);
+}
+
+function summarize(change: PathChange): DiffEntry {
+  const side = (e: PathChange["before"]) => e && { kind: e.kind, size: e.size, mode: e.mode, sha256: e.sha256, linkTarget: e.linkTarget };
+  return { path: change.path, kind: change.change, before: side(change.before), after: side(change.after) };
+}
+
+export async function diffCheckpoint(core: Core, id: string, options: { textDiff?: boolean; maxTextBytes?: number } = {}): Promise<CheckpointDiff> {
+  const row = await findCheckpointRow(core, id);
+  const component = toComponentView(row.component);
+  const manifest = readManifest(core.store, row.manifestSha);
+  const live = await captureLiveState(core, component, manifest.scope, { storeObjects: false }, scanScope(core, component, manifest.scope));
+  const { changes, unchanged } = compareManifests(manifest.entries, live.entries);
+  const result: CheckpointDiff = { checkpointId: id, component: component.name, added: [], modified: [], deleted: [], modeChanged: [], typeChanged: [], unchanged };
+  const maxBytes = options.maxTextBytes ?? DEFAULT_MAX_TEXT_BYTES;
+  for (const change of changes) {
+    const entry = summarize(change);
+    switch (change.change) {
+      case "added":
+        result.added.push(entry);
+        break;
+      case "deleted":
+        result.deleted.push(entry);
+        break;
+      case "type-changed":
+        result.typeChanged.push(entry);
+        break;
+      case "mode-changed":
+        result.modeChanged.push(entry);
+        break;
+      case "mtime-changed":
+        result.unchanged++;
+        break;
+      case "modified":
+        if (options.textDiff && change.before?.kind === "file" && change.before.sha256) {
+          entry.patch = textPatch(core, component.root, change, maxBytes);
+        }
+        result.modified.push(entry);
+        break;
+    }
+  }
+  return result;
+}
+
+function textPatch(core: Core, root: string, change: PathChange, maxBytes: number): string | null {
+  const before = change.before;
+  const after = change.after;
+  if (!before?.sha256 || !after || before.size > maxBytes || after.size > maxBytes) return null;
+  const oldContent = core.store.readBuffer(before.sha256, { verify: true });
+  let newContent: Buffer;
+  try {
+    newContent = after.kind === "file" ? readFileSync(path.join(root, change.path)) : Buffer.from(after.linkTarget ?? "");
+  } catch {
+    return null;
+  }
+  if (looksBinary(oldContent) || looksBinary(newContent)) return null;
+  return createTwoFilesPatch(`a/${change.path}`, `b/${change.path}`, oldContent.toString("utf8"), newContent.toString("utf8"), "checkpoint", "live");
+}

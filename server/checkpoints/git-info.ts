@@ -1,0 +1,34 @@
+/**
+ * Git context of a component root (HEAD, branch, dirty), recorded with each
+ * checkpoint. Runs `git status` asynchronously so it overlaps with hashing; a root
+ * outside a work tree, or a machine without git, simply yields null.
+ */
+import { execFile } from "node:child_process";
+
+export interface GitInfo {
+  head: string | null;
+  branch: string | null;
+  dirty: boolean;
+}
+
+export function readGitInfo(root: string): Promise<GitInfo | null> {
+  return new Promise((resolve) => {
+    execFile(
+      "git",
+      ["-C", root, "status", "--porcelain=v2", "--branch", "--untracked-files=no"],
+      { timeout: 5_000, maxBuffer: 8 * 1024 * 1024, env: { ...process.env, GIT_OPTIONAL_LOCKS: "0" } },
+      (error, stdout) => {
+        if (error) return resolve(null);
+        let head: string | null = null;
+        let branch: string | null = null;
+        let dirty = false;
+        for (const line of stdout.split("\n")) {
+          if (line.startsWith("# branch.oid ")) head = line.slice(13) === "(initial)" ? null : line.slice(13);
+          else if (line.startsWith("# branch.head ")) branch = line.slice(14) === "(detached)" ? null : line.slice(14);
+          else if (line && !line.startsWith("#")) dirty = true;
+        }
+        resolve({ head, branch, dirty });
+      },
+    );
+  });
+}

@@ -1,0 +1,55 @@
+/**
+ * Pinning and deleting checkpoints. Deletion is confirmed with a token like a
+ * rollback; it marks the checkpoint deleted and drops its snapshot record; the
+ * objects it alone referenced are collected by the retention sweep.
+ */
+import type { Core, Actor } from "../core";
+import { InvalidInputError } from "../errors";
+import { recordEvent } from "../audit/history";
+import { consumeConfirmToken, issueConfirmToken, type IssuedToken } from "../rollback/confirm-token";
+import { deleteSnapshotRecord } from "./snapshot-record";
+import { findCheckpointRow, toCheckpointView, type CheckpointView } from "./queries";
+
+export async function pinCheckpoint(core: Core, id: string, pinned: boolean, actor: Actor): Promise<CheckpointView> {
+  const startedAt = core.now();
+  await findCheckpointRow(core, id);
+  const row = await core.db.checkpoint.update({ where: { id }, data: { pinned }, include: { component: true } });
+  await recordEvent(core, { kind: "checkpoint.pin", component: row.component.name, checkpointId: id, actor, outcome: "succeeded", startedAt, durationMs: 0, details: { pinned } });
+  return toCheckpointView(row);
+}
+
+export interface DeletePlan extends IssuedToken {
+  checkpointId: string;
+  component: string;
+  files: number;
+  bytes: number;
+}
+
+export async function planCheckpointDelete(core: Core, id: string, actor: Actor): Promise<DeletePlan> {
+  const row = await findCheckpointRow(core, id);
+  if (row.pinned) throw new InvalidInputError(`checkpoint ${id} is pinned; unpin it before deleting`, { checkpointId: id });
+  const token = await issueConfirmToken(core, { purpose: "checkpoint.delete", targetId: id, boundTo: row.manifestSha, actor });
+  return { checkpointId: id, component: row.component.name, files: row.files, bytes: Number(row.bytes), ...token };
+}
+
+export async function deleteCheckpoint(core: Core, id: string, confirmToken: string, actor: Actor): Promise<{ checkpointId: string; status: "deleted" }> {
+  const startedAt = core.now();
+  const row = await findCheckpointRow(core, id);
+  if (row.pinned) throw new InvalidInputError(`checkpoint ${id} is pinned; unpin it before deleting`, { checkpointId: id });
+  await consumeConfirmToken(core, confirmToken, { purpose: "checkpoint.delete", targetId: id });
+  await core.db.checkpoint.update({ where: { id }, data: { status: "deleted" } });
+  deleteSnapshotRecord(core.store, id);
+  await recordEvent(core, {
+    kind: "checkpoint.delete",
+    component: row.component.name,
+    checkpointId: id,
+    actor,
+    outcome: "succeeded",
+    startedAt,
+    durationMs: Date.now() - startedAt.getTime(),
+    files: row.files,
+    bytes: Number(row.bytes),
+    checksum: row.manifestSha,
+  });
+  return { checkpointId: id, status: "deleted" };
+}

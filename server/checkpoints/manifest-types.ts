@@ -1,0 +1,49 @@
+/**
+ * The shapes every layer agrees on: what a scan yields and what a manifest holds.
+ * A manifest is the immutable list of entries of one checkpoint, sorted by path,
+ * stored as a content-addressed object; its sha256 is the checkpoint's checksum.
+ */
+
+export type EntryKind = "file" | "dir" | "symlink";
+
+/** Why an entry is in a checkpoint (FR-001). */
+export type InclusionReason = "primary" | "related-test" | "related-import" | "sibling";
+
+/** One filesystem entry as the scanner saw it (paths are POSIX, relative to the component root). */
+export interface ScannedEntry {
+  path: string;
+  kind: EntryKind;
+  /** Permission bits only (mode & 0o7777). */
+  mode: number;
+  size: number;
+  mtimeMs: number;
+  ctimeMs: number;
+  ino: number;
+  /** Symlink target exactly as stored in the link (never followed). */
+  linkTarget?: string;
+}
+
+export interface ManifestEntry {
+  path: string;
+  kind: EntryKind;
+  mode: number;
+  size: number;
+  mtimeMs: number;
+  /** sha256 of the content, files only. */
+  sha256?: string;
+  linkTarget?: string;
+  reason: InclusionReason;
+}
+
+/**
+ * What a checkpoint covers. `all`: every non-ignored entry under the root that the
+ * component's include/exclude globs select. `paths`: exactly these relative paths;
+ * a directory path covers its whole subtree.
+ */
+export type CheckpointScope = { kind: "all" } | { kind: "paths"; paths: string[] };
+
+export interface Manifest {
+  version: 1;
+  scope: CheckpointScope;
+  entries: ManifestEntry[];
+}

@@ -1,0 +1,50 @@
+/**
+ * Manifest encoding: canonical JSON (fixed key order, entries sorted by path), so
+ * the same state always yields the same bytes and therefore the same sha256.
+ */
+import type { ObjectStore } from "../store/object-store";
+import { IntegrityError } from "../errors";
+import type { CheckpointScope, Manifest, ManifestEntry } from "./manifest-types";
+
+export function encodeManifest(scope: CheckpointScope, entries: readonly ManifestEntry[]): string {
+  const sorted = [...entries].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const lines = sorted.map((e) =>
+    JSON.stringify({
+      path: e.path,
+      kind: e.kind,
+      mode: e.mode,
+      size: e.size,
+      mtimeMs: e.mtimeMs,
+      ...(e.sha256 !== undefined ? { sha256: e.sha256 } : {}),
+      ...(e.linkTarget !== undefined ? { linkTarget: e.linkTarget } : {}),
+      reason: e.reason,
+    }),
+  );
+  const canonicalScope = scope.kind === "all" ? { kind: "all" } : { kind: "paths", paths: [...scope.paths].sort() };
+  return `{"version":1,"scope":${JSON.stringify(canonicalScope)},"entries":[\n${lines.join(",\n")}\n]}\n`;
+}
+
+export function decodeManifest(bytes: Buffer, sha256: string): Manifest {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(bytes.toString("utf8"));
+  } catch (error) {
+    throw new IntegrityError(`manifest ${sha256} is not valid JSON`, { sha256, state: "corrupt" }, { cause: error });
+  }
+  const manifest = parsed as Manifest;
+  if (manifest?.version !== 1 || !Array.isArray(manifest.entries) || !manifest.scope) {
+    throw new IntegrityError(`manifest ${sha256} has an unknown format`, { sha256, state: "corrupt" });
+  }
+  return manifest;
+}
+
+/** Reads a manifest from the store, re-hashing it: a corrupt manifest is never trusted. */
+export function readManifest(store: ObjectStore, sha256: string): Manifest {
+  return decodeManifest(store.readBuffer(sha256, { verify: true }), sha256);
+}
+
+export function entriesByPath(entries: readonly ManifestEntry[]): Map<string, ManifestEntry> {
+  const map = new Map<string, ManifestEntry>();
+  for (const entry of entries) map.set(entry.path, entry);
+  return map;
+}

@@ -1,0 +1,167 @@
+/** Read side of checkpoints: list (cursor-paginated, newest first), get, entries. */
+import type { Core } from "../core";
+import { NotFoundError } from "../errors";
+import type { Checkpoint, Component } from "../generated/prisma/client";
+import type { CheckpointListInput } from "../schemas";
+import { readManifest } from "./manifest";
+import type { ManifestEntry } from "./manifest-types";
+
+export interface CheckpointView {
+  id: string;
+  component: string;
+  kind: string;
+  status: string;
+  expiredReason: string | null;
+  verifyState: string;
+  verifiedAt: string | null;
+  pinned: boolean;
+  retentionUntil: string;
+  manifestSha256: string;
+  files: number;
+  bytes: number;
+  newBytes: number;
+  durationMs: number;
+  paths: string[];
+  reason: string | null;
+  actor: string;
+  callerMeta: Record<string, unknown>;
+  componentMeta: Record<string, unknown>;
+  createdAt: string;
+}
+
+export type CheckpointRow = Checkpoint & { component: Component };
+
+export function toCheckpointView(row: CheckpointRow): CheckpointView {
+  return {
+    id: row.id,
+    component: row.component.name,
+    kind: row.kind,
+    status: row.status,
+    expiredReason: row.expiredReason,
+    verifyState: row.verifyState,
+    verifiedAt: row.verifiedAt?.toISOString() ?? null,
+    pinned: row.pinned,
+    retentionUntil: row.retentionUntil.toISOString(),
+    manifestSha256: row.manifestSha,
+    files: row.files,
+    bytes: Number(row.bytes),
+    newBytes: Number(row.newBytes),
+    durationMs: row.durationMs,
+    paths: (row.paths as string[] | null) ?? [],
+    reason: row.reason,
+    actor: row.actor,
+    callerMeta: (row.callerMeta as Record<string, unknown> | null) ?? {},
+    componentMeta: (row.componentMeta as Record<string, unknown> | null) ?? {},
+    createdAt: row.createdAt.toISOString(),
+  };
+}
+
+export async function findCheckpointRow(core: Core, id: string): Promise<CheckpointRow> {
+  const row = await core.db.checkpoint.findUnique({ where: { id }, include: { component: true } });
+  if (!row || row.status === "deleted") throw new NotFoundError(`no checkpoint with id "${id}"`, { checkpointId: id });
+  return row;
+}
+
+export async function listCheckpoints(core: Core, input: CheckpointListInput): Promise<{ items: CheckpointView[]; nextCursor: string | null }> {
+  const limit = input.limit ?? 50;
+  let componentId: string | undefined;
+  if (input.component) {
+    const component = await core.db.component.findUnique({ where: { name: input.component } });
+    if (!component) throw new NotFoundError(`no component named "${input.component}"`, { component: input.component });
+    componentId = component.id;
+  }
+  const rows = await core.db.checkpoint.findMany({
+    where: { componentId, status: { not: "deleted" }, id: input.cursor ? { lt: input.cursor } : undefined },
+    include: { component: true },
+    orderBy: { id: "desc" },
+    take: limit + 1,
+  });
+  const page = rows.slice(0, limit);
+  return { items: page.map(toCheckpointView), nextCursor: rows.length > limit ? (page[page.length - 1]?.id ?? null) : null };
+}
+
+export interface CheckpointDetail extends CheckpointView {
+  dirs: number;
+  symlinks: number;
+  scope: { kind: string; paths?: string[] };
+  /** Entry counts per inclusion reason. */
+  reasons: Record<string, number>;
+  /** Related (non-primary) entries: what discovery added and why. */
+  related: { path: string; reason: string }[];
+}
+
+export async function getCheckpoint(core: Core, id: string): Promise<CheckpointDetail> {
+  const row = await findCheckpointRow(core, id);
+  const manifestRow = await core.db.manifest.findUnique({ where: { sha256: row.manifestSha } });
+  const manifest = readManifest(core.store, row.manifestSha);
+  const reasons: Record<string, number> = {};
+  for (const entry of manifest.entries) reasons[entry.reason] = (reasons[entry.reason] ?? 0) + 1;
+  return {
+    ...toCheckpointView(row),
+    dirs: manifestRow?.dirs ?? 0,
+    symlinks: manifestRow?.symlinks ?? 0,
+    scope: manifest.scope,
+    reasons,
+    related: manifest.entries.filter((e) => e.reason !== "primary").map((e) => ({ path: e.path, reason: e.reason })),
+  };
+}
+
+export interface EntryPage {
+  items: ManifestEntry[];
+  nextCursor: string | null;
+  total: number;
+}
+
+/**
+ * Entries of a checkpoint, by path. The ManifestEntry table is a query index of
+ * the manifest object, filled the first time a manifest is browsed, so creating
+ * a checkpoint never pays for thousands of row inserts.
+ */
+export async function listCheckpointEntries(core: Core, id: string, options: { prefix?: string; cursor?: string; limit?: number } = {}): Promise<EntryPage> {
+  const row = await findCheckpointRow(core, id);
+  await indexManifestEntries(core, row.manifestSha);
+  const limit = options.limit ?? 200;
+  const where = {
+    manifestSha: row.manifestSha,
+    path: { ...(options.prefix ? { startsWith: options.prefix } : {}), ...(options.cursor ? { gt: options.cursor } : {}) },
+  };
+  const [rows, total] = await Promise.all([
+    core.db.manifestEntry.findMany({ where, orderBy: { path: "asc" }, take: limit + 1 }),
+    core.db.manifestEntry.count({ where: { manifestSha: row.manifestSha } }),
+  ]);
+  const page = rows.slice(0, limit);
+  return {
+    items: page.map((e) => ({
+      path: e.path,
+      kind: e.kind as ManifestEntry["kind"],
+      mode: e.mode,
+      size: Number(e.size),
+      mtimeMs: e.mtimeMs,
+      sha256: e.sha256 ?? undefined,
+      linkTarget: e.linkTarget ?? undefined,
+      reason: e.reason as ManifestEntry["reason"],
+    })),
+    nextCursor: rows.length > limit ? (page[page.length - 1]?.path ?? null) : null,
+    total,
+  };
+}
+
+const INSERT_CHUNK = 400;
+
+async function indexManifestEntries(core: Core, manifestSha: string): Promise<void> {
+  const indexed = await core.db.manifestEntry.findFirst({ where: { manifestSha }, select: { path: true } });
+  if (indexed) return;
+  const manifest = readManifest(core.store, manifestSha);
+  if (manifest.entries.length === 0) return;
+  await core.db.$transaction(async (tx) => {
+    for (let i = 0; i < manifest.entries.length; i += INSERT_CHUNK) {
+      const chunk = manifest.entries.slice(i, i + INSERT_CHUNK);
+      const values = chunk.map(() => "(?,?,?,?,?,?,?,?,?)").join(",");
+      const params = chunk.flatMap((e) => [manifestSha, e.path, e.kind, e.mode, e.size, e.mtimeMs, e.sha256 ?? null, e.linkTarget ?? null, e.reason]);
+      await tx.$executeRawUnsafe(
+        `INSERT OR IGNORE INTO "ManifestEntry" ("manifestSha","path","kind","mode","size","mtimeMs","sha256","linkTarget","reason") VALUES ${values}`,
+        ...params,
+      );
+    }
+  });
+}

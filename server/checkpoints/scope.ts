@@ -1,0 +1,45 @@
+/**
+ * Turns the paths an operator or agent names into a checkpoint scope: the
+ * primaries plus their related files (tests, siblings, relative imports), each
+ * with the reason it was included. No paths means the whole component.
+ */
+import { InvalidInputError } from "../errors";
+import { normalizeRelativePath, assertNoSymlinkEscape } from "../scan/paths";
+import { discoverRelated } from "../scan/related";
+import type { CheckpointScope, InclusionReason, ScannedEntry } from "./manifest-types";
+
+export interface ResolvedScope {
+  scope: CheckpointScope;
+  reasons: Map<string, InclusionReason>;
+  /** The scanned entries inside the scope (taken from the full scan). */
+  entries: ScannedEntry[];
+  /** Normalized primary paths as asked for ([] = whole component). */
+  primaries: string[];
+}
+
+export function isInScope(scopePaths: readonly string[], entryPath: string): boolean {
+  for (const p of scopePaths) if (entryPath === p || entryPath.startsWith(p + "/")) return true;
+  return false;
+}
+
+export function resolveScope(root: string, fullScan: ScannedEntry[], paths: readonly string[] | undefined, depth: number): ResolvedScope {
+  const primaries = [...new Set((paths ?? []).map((p) => normalizeRelativePath(p)))];
+  if (primaries.length === 0 || primaries.includes("")) {
+    return { scope: { kind: "all" }, reasons: new Map(), entries: fullScan, primaries: [] };
+  }
+  const byPath = new Map(fullScan.map((e) => [e.path, e]));
+  for (const primary of primaries) {
+    assertNoSymlinkEscape(root, primary);
+    if (!byPath.has(primary)) {
+      throw new InvalidInputError(`path "${primary}" does not exist in the component, or is excluded by its ignore rules`, { field: "paths", path: primary });
+    }
+  }
+  const files = new Set(fullScan.filter((e) => e.kind === "file").map((e) => e.path));
+  const primaryFiles = primaries.filter((p) => byPath.get(p)?.kind !== "dir");
+  const reasons = discoverRelated(root, files, primaryFiles, depth);
+  for (const primary of primaries) reasons.set(primary, "primary");
+  const scopePaths = [...reasons.keys()].sort();
+  const primaryDirs = primaries.filter((p) => byPath.get(p)?.kind === "dir");
+  const entries = fullScan.filter((e) => reasons.has(e.path) || isInScope(primaryDirs, e.path));
+  return { scope: { kind: "paths", paths: scopePaths }, reasons, entries, primaries };
+}

@@ -1,0 +1,191 @@
+import type { Command } from "commander";
+import { byCheckpointId, checkpointCreateInput, checkpointListInput } from "../../schemas";
+import { contextFor } from "../context";
+import { collect, emit, parseInput, parseInteger, parseKeyValues } from "../io";
+import { formatBytes, formatDuration, formatTable, shortSha } from "../format";
+import { createProgress } from "../progress";
+
+interface CreateOptions {
+  path?: string[];
+  reason?: string;
+  meta?: string[];
+  agent?: string;
+  task?: string;
+  depth?: string;
+  retentionDays?: string;
+  pin?: boolean;
+  db?: boolean;
+}
+
+export function registerCheckpointCommands(program: Command): void {
+  const checkpoint = program.command("checkpoint").description("create, inspect, compare and verify checkpoints");
+
+  checkpoint
+    .command("create <component>")
+    .description("checkpoint a component (or only --path files and their related tests, siblings and imports)")
+    .option("--path <p>", "primary path relative to the component root (repeatable); default: the whole component", collect)
+    .option("--depth <n>", "how many hops of relative imports to follow from the primaries", "1")
+    .option("--reason <text>", "why this checkpoint is taken")
+    .option("--agent <name>", "the agent about to make the change")
+    .option("--task <id>", "the task or ticket the change is for")
+    .option("--meta <key=value>", "caller metadata (repeatable)", collect)
+    .option("--retention-days <n>", "keep at least this many days (default 7)")
+    .option("--pin", "never delete this checkpoint by retention")
+    .option("--db", "also snapshot the component's database targets")
+    .action(async (component: string, opts: CreateOptions, command: Command) => {
+      const ctx = contextFor(command);
+      const input = parseInput(checkpointCreateInput, {
+        component,
+        paths: opts.path,
+        depth: parseInteger(opts.depth ?? "1", "--depth"),
+        reason: opts.reason,
+        agent: opts.agent,
+        task: opts.task,
+        metadata: parseKeyValues(opts.meta, "--meta"),
+        retentionDays: opts.retentionDays === undefined ? undefined : parseInteger(opts.retentionDays, "--retention-days"),
+        pinned: opts.pin,
+        includeDb: opts.db,
+      });
+      const [{ createCheckpoint }, core, progress] = await Promise.all([import("../../checkpoints/create"), ctx.core(), createProgress(ctx.mode, "hashing")]);
+      let created;
+      try {
+        created = await createCheckpoint(core, input, ctx.actor, { onProgress: (done, total) => progress.update(done, total) });
+      } finally {
+        progress.stop();
+      }
+      emit(ctx.mode, created, () =>
+        [
+          `checkpoint ${created.id} of ${created.component}`,
+          `  ${created.files} files, ${created.dirs} dirs, ${created.symlinks} symlinks, ${formatBytes(created.bytes)} (${formatBytes(created.newBytes)} new)`,
+          `  manifest sha256 ${created.manifestSha256}`,
+          ...(created.related.length ? [`  related: ${created.related.map((r) => `${r.path} (${r.reason})`).join(", ")}`] : []),
+          `  took ${formatDuration(created.durationMs)}; kept until ${created.retentionUntil}${created.pinned ? " (pinned)" : ""}`,
+        ].join("\n"),
+      );
+    });
+
+  checkpoint
+    .command("list [component]")
+    .description("list checkpoints, newest first")
+    .option("--limit <n>", "how many", "50")
+    .option("--cursor <id>", "continue after this id (from nextCursor)")
+    .action(async (component: string | undefined, opts: { limit: string; cursor?: string }, command: Command) => {
+      const ctx = contextFor(command);
+      const input = parseInput(checkpointListInput, { component, limit: parseInteger(opts.limit, "--limit"), cursor: opts.cursor });
+      const { listCheckpoints } = await import("../../checkpoints/queries");
+      const page = await listCheckpoints(await ctx.core(), input);
+      emit(ctx.mode, page, () =>
+        page.items.length === 0
+          ? "no checkpoints"
+          : formatTable(
+              ["ID", "COMPONENT", "CREATED", "KIND", "FILES", "SIZE", "STATE", "REASON"],
+              page.items.map((c) => [
+                c.id,
+                c.component,
+                c.createdAt,
+                c.kind + (c.pinned ? "*" : ""),
+                c.files,
+                formatBytes(c.bytes),
+                c.status === "active" ? c.verifyState : c.status,
+                c.reason,
+              ]),
+            ) + (page.nextCursor ? `\nmore: --cursor ${page.nextCursor}` : ""),
+      );
+    });
+
+  checkpoint
+    .command("show <id>")
+    .description("show a checkpoint: metadata, counts, related files")
+    .option("--entries", "also list every entry")
+    .action(async (id: string, opts: { entries?: boolean }, command: Command) => {
+      const ctx = contextFor(command);
+      const input = parseInput(byCheckpointId, { id });
+      const { getCheckpoint, listCheckpointEntries } = await import("../../checkpoints/queries");
+      const core = await ctx.core();
+      const detail = await getCheckpoint(core, input.id);
+      const entries = opts.entries ? (await listCheckpointEntries(core, input.id, { limit: 500 })).items : undefined;
+      emit(ctx.mode, entries ? { ...detail, entries } : detail, () =>
+        [
+          `checkpoint ${detail.id} (${detail.kind}, ${detail.status}, ${detail.verifyState}${detail.pinned ? ", pinned" : ""})`,
+          `  component  ${detail.component}`,
+          `  created    ${detail.createdAt} by ${detail.actor} in ${formatDuration(detail.durationMs)}`,
+          `  reason     ${detail.reason ?? "-"}`,
+          `  scope      ${detail.scope.kind === "all" ? "whole component" : (detail.scope.paths ?? []).join(", ")}`,
+          `  content    ${detail.files} files, ${detail.dirs} dirs, ${detail.symlinks} symlinks, ${formatBytes(detail.bytes)}`,
+          `  manifest   ${detail.manifestSha256}`,
+          `  retention  until ${detail.retentionUntil}`,
+          `  caller     ${JSON.stringify(detail.callerMeta)}`,
+          `  metadata   ${JSON.stringify(detail.componentMeta)}`,
+          ...detail.related.map((r) => `  related    ${r.path} (${r.reason})`),
+          ...(entries ?? []).map((e) => `  ${e.kind.padEnd(7)} ${e.mode.toString(8).padStart(4, "0")} ${String(e.size).padStart(10)} ${shortSha(e.sha256 ?? null)} ${e.path}${e.linkTarget ? ` -> ${e.linkTarget}` : ""}`),
+        ].join("\n"),
+      );
+    });
+
+  checkpoint
+    .command("diff <id>")
+    .description("what changed in the live tree since the checkpoint")
+    .option("--patch", "include a unified diff for each modified text file")
+    .action(async (id: string, opts: { patch?: boolean }, command: Command) => {
+      const ctx = contextFor(command);
+      const input = parseInput(byCheckpointId, { id });
+      const { diffCheckpoint } = await import("../../checkpoints/diff");
+      const diff = await diffCheckpoint(await ctx.core(), input.id, { textDiff: opts.patch });
+      emit(ctx.mode, diff, () => {
+        const lines: string[] = [];
+        for (const e of diff.added) lines.push(`A ${e.path}`);
+        for (const e of diff.modified) lines.push(`M ${e.path}`);
+        for (const e of diff.deleted) lines.push(`D ${e.path}`);
+        for (const e of diff.modeChanged) lines.push(`P ${e.path} (${e.before?.mode.toString(8)} -> ${e.after?.mode.toString(8)})`);
+        for (const e of diff.typeChanged) lines.push(`T ${e.path} (${e.before?.kind} -> ${e.after?.kind})`);
+        lines.sort((a, b) => (a.slice(2) < b.slice(2) ? -1 : 1));
+        const summary = `${diff.added.length} added, ${diff.modified.length} modified, ${diff.deleted.length} deleted, ${diff.modeChanged.length} mode changed, ${diff.typeChanged.length} type changed, ${diff.unchanged} unchanged`;
+        const patches = diff.modified.filter((e) => e.patch).map((e) => e.patch as string);
+        return [...lines, summary, ...patches].join("\n");
+      });
+    });
+
+  checkpoint
+    .command("verify <id>")
+    .description("re-hash every stored object of a checkpoint")
+    .action(async (id: string, _opts: unknown, command: Command) => {
+      const ctx = contextFor(command);
+      const input = parseInput(byCheckpointId, { id });
+      const { verifyCheckpoint } = await import("../../checkpoints/verify");
+      const { EXIT_CODES } = await import("../../errors");
+      const result = await verifyCheckpoint(await ctx.core(), input.id, ctx.actor);
+      emit(ctx.mode, result, () =>
+        [`checkpoint ${result.checkpointId}: ${result.state} (${result.objectsChecked} objects, ${formatBytes(result.bytesChecked)})`, ...result.problems.map((p) => `  ${p.state}: ${p.path ?? "manifest"} ${p.sha256}`)].join("\n"),
+      );
+      if (result.state !== "verified") process.exitCode = EXIT_CODES.INTEGRITY;
+    });
+
+  for (const [name, pinned] of [["pin", true], ["unpin", false]] as const) {
+    checkpoint
+      .command(`${name} <id>`)
+      .description(pinned ? "keep a checkpoint whatever the retention policy says" : "let retention apply to a checkpoint again")
+      .action(async (id: string, _opts: unknown, command: Command) => {
+        const ctx = contextFor(command);
+        const input = parseInput(byCheckpointId, { id });
+        const { pinCheckpoint } = await import("../../checkpoints/lifecycle");
+        const view = await pinCheckpoint(await ctx.core(), input.id, pinned, ctx.actor);
+        emit(ctx.mode, view, () => `checkpoint ${view.id} ${pinned ? "pinned" : "unpinned"}`);
+      });
+  }
+
+  checkpoint
+    .command("delete <id>")
+    .description("delete a checkpoint (asks for confirmation)")
+    .option("--yes", "do not ask")
+    .action(async (id: string, opts: { yes?: boolean }, command: Command) => {
+      const ctx = contextFor(command);
+      const input = parseInput(byCheckpointId, { id });
+      const { planCheckpointDelete, deleteCheckpoint } = await import("../../checkpoints/lifecycle");
+      const { confirmOrRefuse } = await import("../confirm");
+      const core = await ctx.core();
+      const plan = await planCheckpointDelete(core, input.id, ctx.actor);
+      await confirmOrRefuse(`Delete checkpoint ${plan.checkpointId} of ${plan.component} (${plan.files} files, ${formatBytes(plan.bytes)})?`, Boolean(opts.yes));
+      const result = await deleteCheckpoint(core, input.id, plan.confirmToken, ctx.actor);
+      emit(ctx.mode, result, () => `checkpoint ${result.checkpointId} deleted`);
+    });
+}

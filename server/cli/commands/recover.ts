@@ -1,0 +1,20 @@
+import type { Command } from "commander";
+import { contextFor } from "../context";
+import { emit } from "../io";
+
+export function registerRecoverCommand(program: Command): void {
+  program
+    .command("recover")
+    .description("complete rollbacks interrupted by a crash (also runs automatically before every command)")
+    .action(async (_opts: unknown, command: Command) => {
+      const ctx = contextFor(command, { recoverFirst: false });
+      const { recoverInterruptedRollbacks } = await import("../../rollback/recover");
+      const results = await recoverInterruptedRollbacks(await ctx.core(), ctx.actor);
+      emit(ctx.mode, { recovered: results }, () =>
+        results.length === 0
+          ? "nothing to recover"
+          : results.map((r) => (r.outcome === "recovered" ? `completed rollback ${r.rollbackId} of ${r.component} to ${r.checkpointId}: ${r.restored} restored, ${r.deleted} deleted` : `FAILED rollback ${r.rollbackId}: ${r.error}`)).join("\n"),
+      );
+      if (results.some((r) => r.outcome === "failed")) process.exitCode = 1;
+    });
+}

@@ -1,0 +1,63 @@
+import type { Command } from "commander";
+import { byCheckpointId } from "../../schemas";
+import { contextFor } from "../context";
+import { emit, parseInput } from "../io";
+import { formatBytes, formatDuration } from "../format";
+import { createProgress } from "../progress";
+import type { RollbackPlanBody } from "../../rollback/plan";
+
+function describePlan(plan: RollbackPlanBody, limit = 50): string {
+  const lines = [
+    ...plan.restore.map((r) => `  restore ${r.action.padEnd(8)} ${r.path}`),
+    ...plan.delete.map((d) => `  delete           ${d.path}`),
+  ];
+  const shown = lines.slice(0, limit);
+  if (lines.length > limit) shown.push(`  ... and ${lines.length - limit} more`);
+  shown.push(`${plan.restore.length} to restore (${formatBytes(plan.bytesToWrite)}), ${plan.delete.length} to delete, ${plan.unchanged} unchanged`);
+  return shown.join("\n");
+}
+
+export function registerRollbackCommand(program: Command): void {
+  program
+    .command("rollback <checkpoint-id>")
+    .description("put a component back to a checkpoint (a safety checkpoint of the current state is taken first)")
+    .option("--dry-run", "print the plan and change nothing")
+    .option("--yes", "do not ask for confirmation (required without a terminal)")
+    .action(async (checkpointId: string, opts: { dryRun?: boolean; yes?: boolean }, command: Command) => {
+      const ctx = contextFor(command);
+      const input = parseInput(byCheckpointId, { id: checkpointId });
+      const core = await ctx.core();
+      if (opts.dryRun) {
+        const { computePlanForCheckpoint } = await import("../../rollback/preview");
+        const { plan, component } = await computePlanForCheckpoint(core, input.id);
+        emit(ctx.mode, { checkpointId: input.id, component, ...plan }, () => `rollback of ${component} to ${input.id} (dry run)\n${describePlan(plan)}`);
+        return;
+      }
+      const { findCheckpointRow } = await import("../../checkpoints/queries");
+      const { performRollback, executeRollback } = await import("../../rollback/execute");
+      const progress = await createProgress(ctx.mode, "restoring");
+      let result;
+      try {
+        if (opts.yes) {
+          // Confirmed up front: plan and execute in one pass under the lock.
+          result = await performRollback(core, await findCheckpointRow(core, input.id), ctx.actor, { onProgress: (d, t) => progress.update(d, t) });
+        } else {
+          const { planRollback } = await import("../../rollback/preview");
+          const { confirmOrRefuse } = await import("../confirm");
+          const plan = await planRollback(core, input.id, ctx.actor);
+          if (!ctx.mode.json) process.stderr.write(`rollback of ${plan.component} (${plan.root}) to ${input.id}\n${describePlan(plan)}\n`);
+          await confirmOrRefuse("Proceed with this rollback?", false);
+          result = await executeRollback(core, { checkpointId: input.id, confirmToken: plan.confirmToken }, ctx.actor, { onProgress: (d, t) => progress.update(d, t) });
+        }
+      } finally {
+        progress.stop();
+      }
+      const { restoredPaths, deletedPaths, ...summary } = result;
+      emit(ctx.mode, { ...summary, restoredPaths: restoredPaths.map((r) => r.path), deletedPaths: deletedPaths.map((d) => d.path) }, () =>
+        [
+          `rolled back ${result.component} to ${result.checkpointId} in ${formatDuration(result.durationMs)}: ${result.restored} restored, ${result.deleted} deleted, ${result.unchanged} unchanged`,
+          `undo with: safetynet rollback ${result.safetyCheckpointId}`,
+        ].join("\n"),
+      );
+    });
+}

@@ -1,0 +1,44 @@
+/**
+ * The `safetynet` command. Works directly on the data directory (no server
+ * needed). Command modules load the core lazily so start-up stays lean.
+ */
+import { Command, CommanderError } from "commander";
+import { registerComponentCommands } from "./commands/component";
+import { registerCheckpointCommands } from "./commands/checkpoint";
+import { registerRollbackCommand } from "./commands/rollback";
+import { registerHistoryCommand } from "./commands/history";
+import { registerRecoverCommand } from "./commands/recover";
+import { closeCli } from "./context";
+import { reportError } from "./io";
+
+export function buildProgram(): Command {
+  const program = new Command("safetynet")
+    .description("Safety Net: verified checkpoints and atomic rollback for changes made by AI agents")
+    .option("--data-dir <dir>", "data directory (default: $SAFETYNET_DATA_DIR or ./.safetynet)")
+    .option("--json", "print one JSON object on stdout and nothing else")
+    .showHelpAfterError()
+    .exitOverride();
+  registerComponentCommands(program);
+  registerCheckpointCommands(program);
+  registerRollbackCommand(program);
+  registerHistoryCommand(program);
+  registerRecoverCommand(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  const json = argv.includes("--json");
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return typeof process.exitCode === "number" ? process.exitCode : 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.code === "commander.help") return 0;
+      return 2;
+    }
+    return reportError({ json }, error);
+  } finally {
+    await closeCli();
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * The component registry: a named root inside an allowed workspace root, with
+ * include/exclude globs and a metadata document (status, version, owner, free keys).
+ */
+import type { Core, Actor } from "../core";
+import { InvalidInputError, NotFoundError } from "../errors";
+import { newId } from "../ids";
+import type { ComponentUpsertInput } from "../schemas";
+import { assertRootAllowed } from "../scan/paths";
+import { recordEvent } from "../audit/history";
+import type { Component } from "../generated/prisma/client";
+
+export interface ComponentView {
+  id: string;
+  name: string;
+  root: string;
+  include: string[];
+  exclude: string[];
+  metadata: Record<string, unknown>;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export function toComponentView(row: Component): ComponentView {
+  return {
+    id: row.id,
+    name: row.name,
+    root: row.root,
+    include: (row.include as string[] | null) ?? [],
+    exclude: (row.exclude as string[] | null) ?? [],
+    metadata: (row.metadata as Record<string, unknown> | null) ?? {},
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
+export async function findComponentRow(core: Core, name: string): Promise<Component> {
+  const row = await core.db.component.findUnique({ where: { name } });
+  if (!row) throw new NotFoundError(`no component named "${name}"`, { component: name });
+  return row;
+}
+
+export async function getComponent(core: Core, name: string): Promise<ComponentView> {
+  return toComponentView(await findComponentRow(core, name));
+}
+
+export async function listComponents(core: Core): Promise<ComponentView[]> {
+  const rows = await core.db.component.findMany({ orderBy: { name: "asc" } });
+  return rows.map(toComponentView);
+}
+
+const DEFAULT_METADATA = { status: "active" };
+
+export async function upsertComponent(core: Core, input: ComponentUpsertInput, actor: Actor): Promise<ComponentView> {
+  const startedAt = core.now();
+  const root = assertRootAllowed(input.root, core.config.allowedRoots);
+  if (root === core.config.dataDir || root.startsWith(core.config.dataDir + "/")) {
+    throw new InvalidInputError(`root ${input.root} lies inside the Safety Net data directory ${core.config.dataDir}`, { field: "root" });
+  }
+  const existing = await core.db.component.findUnique({ where: { name: input.name } });
+  const metadata = { ...DEFAULT_METADATA, ...((existing?.metadata as Record<string, unknown> | null) ?? {}), ...(input.metadata ?? {}) };
+  const data = {
+    root,
+    include: input.include ?? ((existing?.include as string[] | null) ?? []),
+    exclude: input.exclude ?? ((existing?.exclude as string[] | null) ?? []),
+    metadata,
+  };
+  const row = existing
+    ? await core.db.component.update({ where: { id: existing.id }, data })
+    : await core.db.component.create({ data: { id: newId("cmp"), name: input.name, ...data } });
+  await recordEvent(core, {
+    kind: "component.upsert",
+    component: row.name,
+    actor,
+    outcome: "succeeded",
+    startedAt,
+    durationMs: Date.now() - startedAt.getTime(),
+    details: { root, created: !existing },
+  });
+  return toComponentView(row);
+}
+
+/** Removes the component and its checkpoint rows; objects become garbage for the retention sweep. */
+export async function removeComponent(core: Core, name: string, actor: Actor): Promise<void> {
+  const startedAt = core.now();
+  const row = await findComponentRow(core, name);
+  await core.db.component.delete({ where: { id: row.id } });
+  await recordEvent(core, { kind: "component.remove", component: name, actor, outcome: "succeeded", startedAt, durationMs: Date.now() - startedAt.getTime() });
+}
+
+/** Replaces the metadata document (used by rollback to restore the checkpointed one). */
+export async function setComponentMetadata(core: Core, componentId: string, metadata: Record<string, unknown>): Promise<void> {
+  await core.db.component.update({ where: { id: componentId }, data: { metadata: metadata as object } });
+}

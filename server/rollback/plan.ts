@@ -1,0 +1,62 @@
+/**
+ * Rollback planning: from a checkpoint manifest and the live state of the same
+ * scope, decide exactly what is written, what is deleted and what is left alone.
+ * Only what differs is touched (invariant 2).
+ */
+import { createHash } from "node:crypto";
+import type { ManifestEntry } from "../checkpoints/manifest-types";
+import { compareManifests } from "../checkpoints/compare";
+
+export type RestoreAction = "write" | "recreate" | "replace" | "mode" | "mtime";
+
+export interface RestoreItem {
+  path: string;
+  kind: ManifestEntry["kind"];
+  /** write: content differs; recreate: missing; replace: type changed; mode / mtime: metadata only. */
+  action: RestoreAction;
+  size: number;
+}
+
+export interface DeleteItem {
+  path: string;
+  kind: ManifestEntry["kind"];
+}
+
+export interface RollbackPlanBody {
+  restore: RestoreItem[];
+  delete: DeleteItem[];
+  unchanged: number;
+  /** Bytes of content the rollback writes. */
+  bytesToWrite: number;
+}
+
+export function computeRollbackPlan(target: readonly ManifestEntry[], live: readonly ManifestEntry[]): RollbackPlanBody {
+  const { changes, unchanged } = compareManifests(target, live);
+  const restore: RestoreItem[] = [];
+  const remove: DeleteItem[] = [];
+  let bytesToWrite = 0;
+  for (const change of changes) {
+    if (change.change === "added" && change.after) {
+      remove.push({ path: change.path, kind: change.after.kind });
+      continue;
+    }
+    const before = change.before;
+    if (!before) continue;
+    const action: RestoreAction =
+      change.change === "deleted" ? "recreate" : change.change === "type-changed" ? "replace" : change.change === "modified" ? "write" : change.change === "mode-changed" ? "mode" : "mtime";
+    if (before.kind === "file" && (action === "write" || action === "recreate" || action === "replace")) bytesToWrite += before.size;
+    restore.push({ path: change.path, kind: before.kind, action, size: before.kind === "file" ? before.size : 0 });
+  }
+  return { restore, delete: remove, unchanged, bytesToWrite };
+}
+
+/** Paths whose content must come from the store (these objects are verified first). */
+export function pathsNeedingContent(plan: { restore: readonly RestoreItem[] }): Set<string> {
+  return new Set(plan.restore.filter((r) => r.kind === "file" && r.action !== "mode" && r.action !== "mtime").map((r) => r.path));
+}
+
+/** The hash a confirm token is bound to: the checkpoint plus exactly what will be done. */
+export function planHash(checkpointId: string, plan: RollbackPlanBody): string {
+  const body = JSON.stringify([checkpointId, plan.restore.map((r) => [r.path, r.action]), plan.delete.map((d) => d.path)]);
+  return createHash("sha256").update(body).digest("hex");
+}

@@ -1,0 +1,184 @@
+/**
+ * Per-component stat cache: remembers the sha256 of a file together with the stat
+ * fields that identify its content (size, mtime, ctime, inode), so an unchanged file
+ * is not re-read on the next checkpoint. Stored as compact JSON with a version field;
+ * a missing or corrupt cache file is simply an empty cache.
+ */
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import path from "node:path";
+import { describeFsError } from "../errors";
+import type { ScannedEntry } from "../checkpoints/manifest-types";
+
+export const STAT_CACHE_VERSION = 1;
+
+/**
+ * Files modified this recently (relative to when they were hashed) are not cached:
+ * a second write within the filesystem's timestamp granularity would keep size and
+ * times identical (git's "racily clean" problem). 2 s covers coarse filesystems too.
+ */
+export const RACY_WINDOW_MS = 2000;
+
+export interface StatCacheRecord {
+  size: number;
+  mtimeMs: number;
+  ctimeMs: number;
+  ino: number;
+  sha256: string;
+}
+
+/** On disk: `{"version":1,"entries":{"<path>":[size,mtimeMs,ctimeMs,ino,"<sha256>"],...}}`. */
+type StoredRecord = [size: number, mtimeMs: number, ctimeMs: number, ino: number, sha256: string];
+
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+export class StatCache {
+  private readonly records = new Map<string, StatCacheRecord>();
+
+  /** The cached sha256 of `entry`, only if size, mtimeMs, ctimeMs and ino all match (files only). */
+  lookup(entry: ScannedEntry): string | undefined {
+    if (entry.kind !== "file") return undefined;
+    const r = this.records.get(entry.path);
+    if (r === undefined) return undefined;
+    return r.size === entry.size && r.mtimeMs === entry.mtimeMs && r.ctimeMs === entry.ctimeMs && r.ino === entry.ino
+      ? r.sha256
+      : undefined;
+  }
+
+  /**
+   * Remembers the sha256 of a file as it was stat'ed in `entry`. `hashedAtMs` is
+   * when the content was read (default now): a file whose mtime/ctime lies within
+   * RACY_WINDOW_MS of it is not cached (and any old record is dropped), so it is
+   * hashed again next time. Returns whether the record was stored.
+   */
+  set(entry: ScannedEntry, sha256: string, hashedAtMs: number = Date.now()): boolean {
+    if (entry.kind !== "file" || !SHA256_HEX.test(sha256)) {
+      this.records.delete(entry.path);
+      return false;
+    }
+    if (hashedAtMs - Math.max(entry.mtimeMs, entry.ctimeMs) < RACY_WINDOW_MS) {
+      this.records.delete(entry.path);
+      return false;
+    }
+    this.records.set(entry.path, { size: entry.size, mtimeMs: entry.mtimeMs, ctimeMs: entry.ctimeMs, ino: entry.ino, sha256 });
+    return true;
+  }
+
+  get(path: string): StatCacheRecord | undefined {
+    return this.records.get(path);
+  }
+
+  delete(path: string): void {
+    this.records.delete(path);
+  }
+
+  /** Drops records of paths not in `paths` (call with the current scan to keep the cache small). */
+  retainOnly(paths: ReadonlySet<string>): void {
+    for (const p of this.records.keys()) if (!paths.has(p)) this.records.delete(p);
+  }
+
+  get size(): number {
+    return this.records.size;
+  }
+
+  entries(): IterableIterator<[string, StatCacheRecord]> {
+    return this.records.entries();
+  }
+
+  toJSON(): { version: number; entries: Record<string, StoredRecord> } {
+    const entries: Record<string, StoredRecord> = {};
+    for (const [p, r] of this.records) entries[p] = [r.size, r.mtimeMs, r.ctimeMs, r.ino, r.sha256];
+    return { version: STAT_CACHE_VERSION, entries };
+  }
+
+  /** Parses the stored form; anything malformed yields an empty cache (never throws). */
+  static fromJSON(data: unknown): StatCache {
+    const cache = new StatCache();
+    if (typeof data !== "object" || data === null) return cache;
+    const { version, entries } = data as { version?: unknown; entries?: unknown };
+    if (version !== STAT_CACHE_VERSION || typeof entries !== "object" || entries === null || Array.isArray(entries)) return cache;
+    for (const [p, v] of Object.entries(entries as Record<string, unknown>)) {
+      if (!Array.isArray(v) || v.length !== 5) return new StatCache();
+      const [size, mtimeMs, ctimeMs, ino, sha256] = v as unknown[];
+      if (
+        !isFiniteNumber(size) ||
+        !isFiniteNumber(mtimeMs) ||
+        !isFiniteNumber(ctimeMs) ||
+        !isFiniteNumber(ino) ||
+        typeof sha256 !== "string" ||
+        !SHA256_HEX.test(sha256)
+      ) {
+        return new StatCache();
+      }
+      cache.records.set(p, { size, mtimeMs, ctimeMs, ino, sha256 });
+    }
+    return cache;
+  }
+}
+
+function isFiniteNumber(x: unknown): x is number {
+  return typeof x === "number" && Number.isFinite(x);
+}
+
+/** Loads the cache stored in `file`; missing, unreadable or corrupt → empty cache. */
+export function loadStatCache(file: string): StatCache {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch {
+    return new StatCache();
+  }
+  try {
+    return StatCache.fromJSON(JSON.parse(text));
+  } catch {
+    return new StatCache();
+  }
+}
+
+/**
+ * Writes the cache atomically: a temp file in the same directory (created if
+ * needed), fsync, rename over `file`, then a best-effort fsync of the directory.
+ */
+export function saveStatCache(file: string, cache: StatCache): void {
+  const dir = path.dirname(file);
+  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (error) {
+    throw describeFsError(error, dir);
+  }
+  const data = Buffer.from(JSON.stringify(cache.toJSON()), "utf8");
+  let fd: number | undefined;
+  try {
+    fd = openSync(tmp, "wx", 0o600);
+    let off = 0;
+    while (off < data.length) off += writeSync(fd, data, off, data.length - off);
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = undefined;
+    renameSync(tmp, file);
+  } catch (error) {
+    if (fd !== undefined) {
+      try {
+        closeSync(fd);
+      } catch {
+        // already failing
+      }
+    }
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // never created or already renamed
+    }
+    throw describeFsError(error, file);
+  }
+  try {
+    const dfd = openSync(dir, "r");
+    try {
+      fsyncSync(dfd);
+    } finally {
+      closeSync(dfd);
+    }
+  } catch {
+    // directory fsync is not supported everywhere; the rename itself is atomic
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * Input contracts shared by the tRPC routers, the CLI and the MCP tools: one zod
+ * schema per operation, so every boundary validates the same way and names the
+ * offending field.
+ */
+import { z } from "zod";
+
+const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+export const componentName = z
+  .string()
+  .regex(NAME_PATTERN, "a component name is 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit");
+
+/** A path relative to a component root; deeper checks (no `..`, no symlink escape) happen in server/scan/paths.ts. */
+export const relativePath = z
+  .string()
+  .min(1, "a path may not be empty")
+  .max(4096)
+  .refine((p) => !p.includes("\0"), "a path may not contain a NUL byte");
+
+export const glob = z.string().min(1).max(1024).refine((p) => !p.includes("\0"), "a glob may not contain a NUL byte");
+
+/** Free metadata: string keys to JSON values, bounded so one request cannot bloat the database. */
+export const metadataRecord = z
+  .record(z.string().min(1).max(128), z.unknown())
+  .refine((m) => JSON.stringify(m).length <= 64 * 1024, "metadata may hold at most 64 KiB of JSON");
+
+export const componentUpsertInput = z.object({
+  name: componentName,
+  root: z.string().min(1).max(4096).refine((p) => !p.includes("\0"), "root may not contain a NUL byte"),
+  include: z.array(glob).max(256).optional(),
+  exclude: z.array(glob).max(256).optional(),
+  metadata: metadataRecord.optional(),
+});
+export type ComponentUpsertInput = z.infer<typeof componentUpsertInput>;
+
+export const componentByName = z.object({ name: componentName });
+
+export const checkpointCreateInput = z.object({
+  component: componentName,
+  paths: z.array(relativePath).max(10_000).optional(),
+  /** How many hops of related-file discovery (imports of imports); default 1. */
+  depth: z.number().int().min(0).max(5).optional(),
+  reason: z.string().max(2000).optional(),
+  agent: z.string().max(200).optional(),
+  task: z.string().max(200).optional(),
+  metadata: metadataRecord.optional(),
+  retentionDays: z.number().int().min(0).max(36_500).optional(),
+  pinned: z.boolean().optional(),
+  includeDb: z.boolean().optional(),
+});
+export type CheckpointCreateInput = z.infer<typeof checkpointCreateInput>;
+
+export const checkpointId = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, "a checkpoint id is letters, digits, '_' or '-'");
+
+export const byCheckpointId = z.object({ id: checkpointId });
+
+export const pageInput = {
+  cursor: z.string().max(128).optional(),
+  limit: z.number().int().min(1).max(500).optional(),
+};
+
+export const checkpointListInput = z.object({ component: componentName.optional(), ...pageInput });
+export type CheckpointListInput = z.infer<typeof checkpointListInput>;
+
+export const checkpointDiffInput = z.object({ id: checkpointId, textDiff: z.boolean().optional(), maxTextBytes: z.number().int().min(0).max(10_000_000).optional() });
+
+export const checkpointPinInput = z.object({ id: checkpointId, pinned: z.boolean() });
+
+export const confirmToken = z.string().min(1).max(512);
+
+export const checkpointDeleteInput = z.object({ id: checkpointId, confirmToken: confirmToken.optional() });
+
+export const rollbackPlanInput = z.object({ checkpointId });
+export const rollbackExecuteInput = z.object({ checkpointId, confirmToken });
+export type RollbackExecuteInput = z.infer<typeof rollbackExecuteInput>;
+
+export const historyKinds = [
+  "component.upsert",
+  "component.remove",
+  "checkpoint.create",
+  "checkpoint.verify",
+  "checkpoint.pin",
+  "checkpoint.delete",
+  "rollback",
+  "recover",
+  "retention.run",
+] as const;
+export const historyOutcomes = ["succeeded", "failed"] as const;
+
+export const historyListInput = z.object({
+  component: componentName.optional(),
+  kind: z.enum(historyKinds).optional(),
+  outcome: z.enum(historyOutcomes).optional(),
+  actor: z.string().max(200).optional(),
+  since: z.iso.datetime().optional(),
+  until: z.iso.datetime().optional(),
+  ...pageInput,
+});
+export type HistoryListInput = z.infer<typeof historyListInput>;

@@ -1,0 +1,131 @@
+/**
+ * Durable file primitives: create a new file (never replacing one), flush it to
+ * disk, fsync directories, and remove leftovers without masking the real error.
+ */
+import fs from "node:fs";
+import fsp from "node:fs/promises";
+
+/** Stored objects are read-only: nothing should ever write into one. */
+export const OBJECT_FILE_MODE = 0o444;
+
+/** O_CREAT | O_EXCL: fails with EEXIST rather than replace or follow anything already at the path. */
+const CREATE_NEW = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | (fs.constants.O_NOFOLLOW ?? 0);
+
+/** Opens a file that must not exist yet, for writing. */
+export function openNewFile(path: string, mode: number): Promise<fsp.FileHandle> {
+  return fsp.open(path, CREATE_NEW, mode);
+}
+
+/** Writes `length` bytes of `buffer` at the current position, looping over short writes. */
+export async function writeAll(handle: fsp.FileHandle, buffer: Buffer, length = buffer.length): Promise<void> {
+  let offset = 0;
+  while (offset < length) {
+    const { bytesWritten } = await handle.write(buffer, offset, length - offset, null);
+    offset += bytesWritten;
+  }
+}
+
+/**
+ * Creates `path` (which must not exist) with `data`, flushes the data to disk
+ * (fdatasync) and closes it. On failure the partial file is removed.
+ */
+export async function writeNewFile(path: string, data: Buffer, mode: number): Promise<void> {
+  const handle = await openNewFile(path, mode);
+  try {
+    await writeAll(handle, data);
+    await handle.datasync();
+  } catch (error) {
+    await handle.close().catch(() => undefined);
+    await removeQuietly(path);
+    throw error;
+  }
+  try {
+    await handle.close();
+  } catch (error) {
+    await removeQuietly(path);
+    throw error;
+  }
+}
+
+/** Synchronous twin of writeNewFile. */
+export function writeNewFileSync(path: string, data: Buffer, mode: number): void {
+  const fd = fs.openSync(path, CREATE_NEW, mode);
+  try {
+    let offset = 0;
+    while (offset < data.length) offset += fs.writeSync(fd, data, offset, data.length - offset);
+    fs.fdatasyncSync(fd);
+  } catch (error) {
+    closeQuietlySync(fd);
+    removeQuietlySync(path);
+    throw error;
+  }
+  try {
+    fs.closeSync(fd);
+  } catch (error) {
+    removeQuietlySync(path);
+    throw error;
+  }
+}
+
+/** Errors that mean "this platform cannot fsync a directory", not "the data is at risk". */
+function isDirSyncUnsupported(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === "EISDIR" || code === "EINVAL" || code === "EPERM" || code === "EBADF" || code === "ENOTSUP";
+}
+
+/** fsyncs a directory so entries created or renamed in it survive a crash. */
+export async function fsyncDirectory(dir: string): Promise<void> {
+  let handle: fsp.FileHandle;
+  try {
+    handle = await fsp.open(dir, fs.constants.O_RDONLY);
+  } catch (error) {
+    if (isDirSyncUnsupported(error)) return;
+    throw error;
+  }
+  try {
+    await handle.sync();
+  } catch (error) {
+    if (!isDirSyncUnsupported(error)) throw error;
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
+}
+
+/** Synchronous twin of fsyncDirectory. */
+export function fsyncDirectorySync(dir: string): void {
+  let fd: number;
+  try {
+    fd = fs.openSync(dir, fs.constants.O_RDONLY);
+  } catch (error) {
+    if (isDirSyncUnsupported(error)) return;
+    throw error;
+  }
+  try {
+    fs.fsyncSync(fd);
+  } catch (error) {
+    if (!isDirSyncUnsupported(error)) throw error;
+  } finally {
+    closeQuietlySync(fd);
+  }
+}
+
+/** Removes a file if it is there; never throws (used on failure paths, where the first error matters). */
+export async function removeQuietly(path: string): Promise<void> {
+  await fsp.unlink(path).catch(() => undefined);
+}
+
+export function removeQuietlySync(path: string): void {
+  try {
+    fs.unlinkSync(path);
+  } catch {
+    // already gone, or not ours to report: the caller is reporting the original failure
+  }
+}
+
+function closeQuietlySync(fd: number): void {
+  try {
+    fs.closeSync(fd);
+  } catch {
+    // the original error is the one worth reporting
+  }
+}

@@ -1,0 +1,85 @@
+import { createHash, randomBytes } from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { IntegrityError } from "../errors";
+import { CHUNK_SIZE } from "./hash-file";
+import { materializeObject } from "./materialize";
+
+const sha = (data: Buffer | string) => createHash("sha256").update(data).digest("hex");
+
+let dir: string;
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), "safetynet-materialize-"));
+});
+afterEach(() => {
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** Places `content` as an object file named by `name` (its sha256 unless a test wants a lie). */
+function object(content: Buffer, name = sha(content)): { objectPath: string; sha256: string } {
+  const objectPath = path.join(dir, name);
+  fs.writeFileSync(objectPath, content, { mode: 0o444 });
+  return { objectPath, sha256: name };
+}
+
+describe("materializeObject", () => {
+  it.each([
+    ["a small object", Buffer.from("#!/bin/sh\necho hi\n"), 0o755],
+    ["an empty object", Buffer.alloc(0), 0o600],
+    ["a large object (streamed)", randomBytes(3 * CHUNK_SIZE + 99), 0o640],
+  ])("writes the exact bytes of %s with the exact mode, whatever the umask", async (_label, content, mode) => {
+    const { objectPath, sha256 } = object(content);
+    const dest = path.join(dir, "out.tmp");
+    const previous = process.umask(0o077);
+    try {
+      await materializeObject(objectPath, sha256, dest, mode);
+    } finally {
+      process.umask(previous);
+    }
+    expect(fs.readFileSync(dest).equals(content)).toBe(true);
+    expect(fs.statSync(dest).mode & 0o7777).toBe(mode);
+  });
+
+  it("takes only the permission bits of the mode it is given", async () => {
+    const { objectPath, sha256 } = object(Buffer.from("x"));
+    const dest = path.join(dir, "out.tmp");
+    await materializeObject(objectPath, sha256, dest, 0o100644);
+    expect(fs.statSync(dest).mode & 0o7777).toBe(0o644);
+  });
+
+  it.each([
+    ["small", Buffer.from("the real content")],
+    ["large", randomBytes(2 * CHUNK_SIZE + 1)],
+  ])("refuses a corrupt %s object and leaves nothing at the destination", async (_label, content) => {
+    const { objectPath, sha256 } = object(Buffer.from(content), sha(Buffer.concat([content, Buffer.from("!")])));
+    const dest = path.join(dir, "out.tmp");
+    const error = await materializeObject(objectPath, sha256, dest, 0o644).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(IntegrityError);
+    expect((error as IntegrityError).details).toMatchObject({ sha256, state: "corrupt" });
+    expect(fs.existsSync(dest)).toBe(false);
+  });
+
+  it("reports a missing object as an integrity failure and creates nothing", async () => {
+    const sha256 = sha("never stored");
+    const dest = path.join(dir, "out.tmp");
+    const error = await materializeObject(path.join(dir, sha256), sha256, dest, 0o644).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(IntegrityError);
+    expect((error as IntegrityError).details).toMatchObject({ sha256, state: "missing" });
+    expect(fs.existsSync(dest)).toBe(false);
+  });
+
+  it("never replaces or follows something already at the destination", async () => {
+    const { objectPath, sha256 } = object(Buffer.from("new"));
+    const existing = path.join(dir, "existing");
+    fs.writeFileSync(existing, "keep me");
+    await expect(materializeObject(objectPath, sha256, existing, 0o644)).rejects.toThrow(existing);
+    expect(fs.readFileSync(existing, "utf8")).toBe("keep me");
+
+    const link = path.join(dir, "link");
+    fs.symlinkSync(existing, link);
+    await expect(materializeObject(objectPath, sha256, link, 0o644)).rejects.toThrow(link);
+    expect(fs.readFileSync(existing, "utf8")).toBe("keep me");
+  });
+});
