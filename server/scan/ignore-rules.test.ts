@@ -33,6 +33,20 @@ describe("built-in and extra excludes", () => {
     expect(rules.isIgnoredDir("")).toBe(false);
   });
 
+  it("standalone queries (no context) also check ancestors", () => {
+    write(".gitignore", "build/\n");
+    const rules = createIgnoreRules(tmp, { exclude: ["gen/**"], extraExcludes: ["data"] });
+    expect(rules.isIgnoredFile("node_modules/pkg/index.js")).toBe(true);
+    expect(rules.isIgnoredFile("a/.git/config")).toBe(true);
+    expect(rules.isIgnoredDir("build/sub")).toBe(true);
+    expect(rules.isIgnoredFile("src/build/x.js")).toBe(true);
+    expect(rules.isIgnoredFile("data/db.sqlite")).toBe(true);
+    expect(rules.isIgnoredFile("src/a.ts")).toBe(false);
+    // with a context the caller vouches for the parent: only the entry itself is judged
+    const ctx = rules.enterDir("node_modules", path.join(tmp, "node_modules"), false);
+    expect(rules.isIgnoredFile("node_modules/index.js", ctx)).toBe(false);
+  });
+
   it("skips extra root-relative excludes exactly", () => {
     const rules = createIgnoreRules(tmp, { extraExcludes: ["./data/sn/", "."] });
     expect(rules.isIgnoredDir("data/sn")).toBe(true);

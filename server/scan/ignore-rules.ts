@@ -25,7 +25,7 @@ export interface IgnoreRulesOptions {
 }
 
 /** One `.gitignore` in the chain that applies to a directory. */
-interface GitignoreFrame {
+export interface GitignoreFrame {
   readonly ig: Ignore;
   /** Length of `<dir>/` to strip from a root-relative path (0 for the root). */
   readonly prefixLen: number;
@@ -48,11 +48,15 @@ export interface IgnoreRules {
    * the read attempt.
    */
   enterDir(relDir: string, absDir?: string, hasGitignore?: boolean): DirContext;
-  /** Should directory `relDir` be skipped (and not descended)? `parent` = context of its parent dir. */
+  /**
+   * Should directory `relDir` be skipped (and not descended)? `parent` = context of its
+   * parent dir, which the caller vouches is not ignored itself (the walker's case).
+   * Without `parent` this is a standalone query: ancestor dirs are checked as well.
+   */
   isIgnoredDir(relDir: string, parent?: DirContext): boolean;
   /**
    * Should file or symlink `relPath` be skipped? True when excluded by any rule or
-   * not matched by the include globs. `parent` = context of its parent dir.
+   * not matched by the include globs. `parent` as for `isIgnoredDir`.
    */
   isIgnoredFile(relPath: string, parent?: DirContext): boolean;
   /** Does directory `relDir` itself match the include globs? (Always true with the default include.) */
@@ -172,14 +176,30 @@ export function createIgnoreRules(root: string, options: IgnoreRulesOptions = {}
     return ctx.gitignore !== null && gitignored(relPath, ctx.gitignore, isDir);
   }
 
+  /** Standalone queries (no context): is some ancestor directory of `relPath` ignored? */
+  const dirVerdicts = new Map<string, boolean>();
+  function ancestorIgnored(relPath: string): boolean {
+    const slash = relPath.lastIndexOf("/");
+    if (slash < 0) return false;
+    const dir = relPath.slice(0, slash);
+    let verdict = dirVerdicts.get(dir);
+    if (verdict === undefined) {
+      verdict = ancestorIgnored(dir) || isIgnoredCommon(dir, undefined, true);
+      dirVerdicts.set(dir, verdict);
+    }
+    return verdict;
+  }
+
   return {
     enterDir,
     isIgnoredDir(relDir, parent) {
       if (relDir === "") return false;
+      if (parent === undefined && ancestorIgnored(relDir)) return true;
       return isIgnoredCommon(relDir, parent, true);
     },
     isIgnoredFile(relPath, parent) {
       if (includeMatch !== null && !includeMatch(relPath)) return true;
+      if (parent === undefined && ancestorIgnored(relPath)) return true;
       return isIgnoredCommon(relPath, parent, false);
     },
     dirMatchesInclude(relDir) {

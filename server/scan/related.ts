@@ -241,7 +241,8 @@ export function resolveJsSpecifier(dir: string, specifier: string, candidates: R
   const base = joinInside(dir, spec);
   if (base === undefined) return undefined;
   const tries: string[] = [];
-  if (base !== "") {
+  const dirOnly = spec.endsWith("/") || spec === "." || spec === ".." || spec.endsWith("/.") || spec.endsWith("/..");
+  if (base !== "" && !dirOnly) {
     tries.push(base);
     const ext = extOf(base);
     for (const src of TS_SOURCE_FOR[ext] ?? []) tries.push(base.slice(0, -ext.length) + src);
