@@ -3,7 +3,11 @@ import { defineConfig } from "@playwright/test";
 
 // Runs against the production build (`npm run build` first) on a private port and data dir.
 const PORT = Number(process.env.E2E_PORT ?? 3917);
-const dataDir = path.resolve(".e2e-data");
+// .e2e-data/data is the server's data directory; .e2e-data/workspace the only allowed
+// workspace root (a component root may not lie inside the data directory).
+const e2eDir = path.resolve(".e2e-data");
+const dataDir = path.join(e2eDir, "data");
+const workspace = path.join(e2eDir, "workspace");
 
 export default defineConfig({
   testDir: "e2e",
@@ -20,7 +24,7 @@ export default defineConfig({
     },
   },
   webServer: {
-    command: `rm -rf ${dataDir} && mkdir -p ${dataDir}/workspace && node scripts/start.mjs`,
+    command: `rm -rf ${e2eDir} && mkdir -p ${dataDir} ${workspace} && node scripts/start.mjs`,
     url: `http://127.0.0.1:${PORT}/api/health`,
     timeout: 180_000,
     reuseExistingServer: false,
@@ -28,7 +32,7 @@ export default defineConfig({
       PORT: String(PORT),
       HOST: "127.0.0.1",
       SAFETYNET_DATA_DIR: dataDir,
-      SAFETYNET_ALLOWED_ROOTS: path.join(dataDir, "workspace"),
+      SAFETYNET_ALLOWED_ROOTS: workspace,
       NEXT_TELEMETRY_DISABLED: "1",
     },
   },

@@ -1,7 +1,11 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import type { ReactNode } from "react";
+import { NavLinks } from "@/components/NavLinks";
+import { SessionBadge } from "@/components/SessionBadge";
 import { ShieldMark } from "@/components/ShieldMark";
+import { TRPCReactProvider } from "@/components/providers/TRPCProvider";
+import { loadViewer } from "@/lib/trpc/server";
 import "./globals.css";
 
 export const metadata: Metadata = {
@@ -9,24 +13,31 @@ export const metadata: Metadata = {
   description: "Checkpoints and rollback for changes made by AI agents.",
 };
 
-export default function RootLayout({ children }: Readonly<{ children: ReactNode }>) {
+export default async function RootLayout({ children }: Readonly<{ children: ReactNode }>) {
+  const { data: viewer } = await loadViewer();
   return (
     <html lang="en">
       <body className="min-h-screen antialiased">
+        <a href="#main" className="sr-only focus:not-sr-only focus:absolute focus:left-4 focus:top-3 focus:rounded-md focus:bg-surface focus:px-3 focus:py-2">
+          Skip to content
+        </a>
         <header className="border-b border-border bg-surface">
-          <div className="mx-auto flex h-14 max-w-5xl items-center justify-between px-6">
-            <Link href="/" className="flex items-center gap-2 font-semibold tracking-tight">
-              <ShieldMark className="h-[22px] w-[22px] text-accent" />
-              Safety Net
-            </Link>
-            <nav aria-label="Main" className="flex items-center gap-5 text-sm text-muted">
-              <Link href="/" className="hover:text-foreground">
-                Components
+          <div className="mx-auto flex h-14 max-w-6xl items-center justify-between gap-4 px-4 sm:px-6">
+            <div className="flex items-center gap-4 sm:gap-6">
+              <Link href="/" className="flex items-center gap-2 font-semibold tracking-tight">
+                <ShieldMark className="h-[22px] w-[22px] text-accent" />
+                Safety Net
               </Link>
-            </nav>
+              <NavLinks />
+            </div>
+            <SessionBadge viewer={viewer} />
           </div>
         </header>
-        <main className="mx-auto max-w-5xl px-6 py-10">{children}</main>
+        <TRPCReactProvider>
+          <main id="main" className="mx-auto max-w-6xl px-4 py-8 sm:px-6 sm:py-10">
+            {children}
+          </main>
+        </TRPCReactProvider>
       </body>
     </html>
   );

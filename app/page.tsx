@@ -1,94 +1,27 @@
-const STEPS: ReadonlyArray<{ title: string; command: string; note: string }> = [
-  {
-    title: "Register a component",
-    command: 'npx safetynet component add my-app --root ./my-app --exclude "node_modules/**"',
-    note: "A component is a directory inside an allowed workspace root, with optional include and exclude globs.",
-  },
-  {
-    title: "Take a checkpoint before the agent starts",
-    command: 'npx safetynet checkpoint create my-app --reason "before refactor"',
-    note: "Files are stored once by their sha256; unchanged files are not read again.",
-  },
-  {
-    title: "See what changed since",
-    command: "npx safetynet checkpoint diff <checkpoint-id>",
-    note: "Lists added, modified and deleted files relative to the checkpoint.",
-  },
-  {
-    title: "Roll back",
-    command: "npx safetynet rollback <checkpoint-id> --dry-run\nnpx safetynet rollback <checkpoint-id>",
-    note: "Prints the plan first and asks for confirmation. A safety checkpoint of the current state is taken, so the rollback itself can be undone.",
-  },
-  {
-    title: "Review the history",
-    command: "npx safetynet history my-app",
-    note: "Every create, verify, rollback, delete and retention run is recorded with its actor, outcome and checksums.",
-  },
-];
+import { ComponentsTable } from "@/components/ComponentsTable";
+import { ProblemNotice } from "@/components/feedback/ProblemNotice";
+import { StatsStrip } from "@/components/StatsStrip";
+import { HydrateClient, getQueryClient, loadViewer, trpc } from "@/lib/trpc/server";
 
-const PRINCIPLES: ReadonlyArray<{ title: string; body: string }> = [
-  {
-    title: "Verified before written",
-    body: "Every stored file a rollback needs is re-hashed before the first byte of the workspace changes. If anything is corrupt or missing, nothing changes.",
-  },
-  {
-    title: "Only inside the component",
-    body: "Files outside the component root, ignored files and symlinks that point out are never read or written.",
-  },
-  {
-    title: "Crash-safe",
-    body: "Rollbacks keep a journal. After a crash, the next start (or safetynet recover) completes the rollback, so a workspace is never left half old, half new.",
-  },
-];
+export const dynamic = "force-dynamic";
 
-export default function HomePage() {
+export default async function OverviewPage() {
+  const viewer = await loadViewer();
+  if (viewer.problem) return <ProblemNotice problem={viewer.problem} className="mx-auto max-w-xl" />;
+  const queryClient = getQueryClient();
+  await Promise.all([queryClient.prefetchQuery(trpc.component.list.queryOptions()), queryClient.prefetchQuery(trpc.stats.summary.queryOptions())]);
   return (
-    <div className="space-y-10">
-      <section className="max-w-3xl space-y-4">
-        <h1 className="text-3xl font-semibold tracking-tight">Safety Net</h1>
-        <p className="text-base leading-7 text-muted">
-          Safety Net takes checkpoints of the files (and optionally the databases) an AI agent is about to change,
-          and puts them back when a change goes wrong. Each checkpoint is an immutable, checksummed manifest in a
-          content-addressed store; each rollback shows its plan before it runs and first saves the current state, so
-          it can be undone too. The command line, this dashboard, the tRPC API and the MCP server all work on the same
-          data directory.
-        </p>
-      </section>
-
-      <section aria-labelledby="getting-started" className="rounded-lg border border-border bg-surface p-6">
-        <h2 id="getting-started" className="text-lg font-semibold">
-          Getting started
-        </h2>
-        <p className="mt-1 text-sm text-muted">
-          Run these in the repository after <code className="font-mono">npm install</code>. Add{" "}
-          <code className="font-mono">--json</code> to any command for machine-readable output, and{" "}
-          <code className="font-mono">--data-dir &lt;dir&gt;</code> (or <code className="font-mono">SAFETYNET_DATA_DIR</code>)
-          to choose where checkpoints are kept; the default is <code className="font-mono">.safetynet/</code>.
-        </p>
-        <ol className="mt-6 space-y-6">
-          {STEPS.map((step, index) => (
-            <li key={step.title} className="space-y-2">
-              <h3 className="text-sm font-medium">
-                <span className="mr-2 text-muted">{index + 1}.</span>
-                {step.title}
-              </h3>
-              <pre className="overflow-x-auto rounded-md border border-border bg-background px-4 py-3 font-mono text-sm leading-6">
-                <code>{step.command}</code>
-              </pre>
-              <p className="text-sm text-muted">{step.note}</p>
-            </li>
-          ))}
-        </ol>
-      </section>
-
-      <section aria-label="Guarantees" className="grid gap-4 sm:grid-cols-3">
-        {PRINCIPLES.map((item) => (
-          <div key={item.title} className="rounded-lg border border-border bg-surface p-5">
-            <h2 className="text-sm font-semibold">{item.title}</h2>
-            <p className="mt-2 text-sm leading-6 text-muted">{item.body}</p>
-          </div>
-        ))}
-      </section>
-    </div>
+    <HydrateClient>
+      <div className="space-y-8">
+        <div className="space-y-1">
+          <h1 className="text-2xl font-semibold tracking-tight">Components</h1>
+          <p className="text-sm text-muted">
+            What agents may change, and the checkpoints that can put it back. Open a component to see its timeline and roll back.
+          </p>
+        </div>
+        <StatsStrip />
+        <ComponentsTable />
+      </div>
+    </HydrateClient>
   );
 }

@@ -27,7 +27,10 @@ function prepareDatabaseFile(file: string): void {
   }
 }
 
-const clients = new Map<string, PrismaClient>();
+// One client per database file per process, even when a bundler (Next) duplicates this
+// module into several chunks: two clients on one file would each run the migrations.
+const globalClients = globalThis as typeof globalThis & { __safetynetDbClients?: Map<string, PrismaClient> };
+const clients = (globalClients.__safetynetDbClients ??= new Map<string, PrismaClient>());
 
 export function openDb(dataDir: string): PrismaClient {
   const file = databasePath(dataDir);

@@ -98,3 +98,60 @@ export const historyListInput = z.object({
   ...pageInput,
 });
 export type HistoryListInput = z.infer<typeof historyListInput>;
+
+export const tokenRoles = ["viewer", "agent", "operator", "admin"] as const;
+export type TokenRole = (typeof tokenRoles)[number];
+
+const TOKEN_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+export const tokenName = z
+  .string()
+  .regex(TOKEN_NAME_PATTERN, "a token name is 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit");
+
+export const tokenCreateInput = z.object({
+  name: tokenName,
+  role: z.enum(tokenRoles),
+  /** Component names the token may act on; empty or absent = every component. */
+  components: z.array(componentName).max(256).optional(),
+});
+export type TokenCreateInput = z.infer<typeof tokenCreateInput>;
+
+export const tokenByName = z.object({ name: tokenName });
+
+export const checkpointEntriesInput = z.object({
+  id: checkpointId,
+  prefix: z.string().max(4096).optional(),
+  cursor: z.string().max(4096).optional(),
+  limit: z.number().int().min(1).max(1000).optional(),
+});
+
+// ---------------------------------------------------------------------------
+// Retention (server/retention): policies, runs, the integrity sweep.
+
+const retentionCount = z.number().int().min(0).max(100_000);
+
+/** keepDays / keepLast / keepDaily / keepWeekly: omitted or null = rule not used. The whole policy of the scope is replaced. */
+export const retentionPolicyInput = z
+  .object({
+    /** The component's own policy; with neither component nor safety: the global policy. */
+    component: componentName.optional(),
+    /** The policy of automatic safety checkpoints. */
+    safety: z.boolean().optional(),
+    keepDays: z.number().int().min(0).max(36_500).nullable().optional(),
+    keepLast: retentionCount.nullable().optional(),
+    keepDaily: retentionCount.nullable().optional(),
+    keepWeekly: retentionCount.nullable().optional(),
+    /** Remove the scope's policy (a component falls back to global, global to the default). */
+    reset: z.boolean().optional(),
+  })
+  .refine((v) => !(v.component && v.safety), { message: "give either component or safety, not both", path: ["safety"] })
+  .refine((v) => !v.reset || [v.keepDays, v.keepLast, v.keepDaily, v.keepWeekly].every((r) => r === undefined || r === null), {
+    message: "reset takes no rules",
+    path: ["reset"],
+  });
+export type RetentionPolicyInput = z.infer<typeof retentionPolicyInput>;
+
+export const retentionGetInput = z.object({ component: componentName.optional() });
+export type RetentionGetInput = z.infer<typeof retentionGetInput>;
+
+export const retentionRunInput = z.object({ dryRun: z.boolean().optional() });
+export type RetentionRunInput = z.infer<typeof retentionRunInput>;

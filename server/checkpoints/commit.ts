@@ -36,6 +36,8 @@ export interface CommitRequest {
   component: { id: string; name: string; metadata: unknown };
   scope: CheckpointScope;
   live: LiveState;
+  /** The manifest already encoded from `live` (rollback encodes it to compare with the plan). */
+  encodedManifest?: string;
   kind: "manual" | "safety";
   primaries: string[];
   reason?: string;
@@ -50,7 +52,7 @@ export interface CommitRequest {
 
 export async function commitCheckpoint(core: Core, request: CommitRequest): Promise<CheckpointCreated> {
   const { live, component } = request;
-  const manifestBytes = encodeManifest(request.scope, live.entries);
+  const manifestBytes = request.encodedManifest ?? encodeManifest(request.scope, live.entries);
   const manifestObject = core.store.putBuffer(manifestBytes);
   const manifestSha256 = manifestObject.sha256;
   const id = newId("cp", request.startedAt.getTime());

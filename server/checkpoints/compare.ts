@@ -20,6 +20,18 @@ export interface ManifestComparison {
   unchanged: number;
 }
 
+/**
+ * A restored mtime is only exact to the microsecond: Node's utimes() goes through
+ * libuv, which passes seconds as a double and truncates to whole microseconds.
+ * Mtimes this close are the same mtime; otherwise every file a rollback wrote would
+ * look changed again right after it (and the next plan would "restore" it again).
+ */
+export const MTIME_TOLERANCE_MS = 0.002;
+
+export function sameMtime(a: number, b: number): boolean {
+  return Math.abs(a - b) <= MTIME_TOLERANCE_MS;
+}
+
 function sameContent(a: ManifestEntry, b: ManifestEntry): boolean {
   if (a.kind === "file") return a.sha256 === b.sha256;
   if (a.kind === "symlink") return a.linkTarget === b.linkTarget;
@@ -38,7 +50,7 @@ export function compareManifests(before: readonly ManifestEntry[], after: readon
     else if (!sameContent(old, now)) changes.push({ path: old.path, change: "modified", before: old, after: now });
     else if (now.mode !== old.mode) changes.push({ path: old.path, change: "mode-changed", before: old, after: now });
     // Directory mtimes move whenever a child changes; they are restored, but not reported as a change of their own.
-    else if (old.kind === "file" && now.mtimeMs !== old.mtimeMs) changes.push({ path: old.path, change: "mtime-changed", before: old, after: now });
+    else if (old.kind === "file" && !sameMtime(now.mtimeMs, old.mtimeMs)) changes.push({ path: old.path, change: "mtime-changed", before: old, after: now });
     else unchanged++;
     afterByPath.delete(old.path);
   }

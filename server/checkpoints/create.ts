@@ -24,9 +24,9 @@ export interface CreateOptions {
 export async function createCheckpoint(core: Core, input: CheckpointCreateInput, actor: Actor, options: CreateOptions = {}): Promise<CheckpointCreated> {
   const startedAt = core.now();
   const startedAtMs = performance.now();
-  const row = await findComponentRow(core, input.component);
-  const component = toComponentView(row);
   try {
+    // Inside the try: a create naming an unknown component is a failed create, and history records it.
+    const component = toComponentView(await findComponentRow(core, input.component));
     assertRootAllowed(component.root, core.config.allowedRoots);
     const created = await withComponentLock(dataPaths(core.config.dataDir).locks, component, async () => {
       const gitInfo = readGitInfo(component.root);
@@ -54,7 +54,7 @@ export async function createCheckpoint(core: Core, input: CheckpointCreateInput,
     });
     await recordEvent(core, {
       kind: "checkpoint.create",
-      component: component.name,
+      component: created.component,
       checkpointId: created.id,
       actor,
       outcome: "succeeded",
@@ -69,7 +69,7 @@ export async function createCheckpoint(core: Core, input: CheckpointCreateInput,
   } catch (error) {
     await recordEvent(core, {
       kind: "checkpoint.create",
-      component: component.name,
+      component: input.component,
       actor,
       outcome: "failed",
       startedAt,

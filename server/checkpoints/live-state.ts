@@ -78,8 +78,10 @@ export async function captureLiveState(
     if (entry.kind === "symlink") (entries[i] as ManifestEntry).linkTarget = entry.linkTarget;
     if (entry.kind !== "file") continue;
     bytes += entry.size;
+    // A cache hit is trusted to be in the store: objects are write-once, and the retention
+    // sweep, the only thing that deletes objects, drops the stat caches when it does.
     const cached = cache.lookup(entry);
-    if (cached && (!options.storeObjects || core.store.has(cached))) (entries[i] as ManifestEntry).sha256 = cached;
+    if (cached) (entries[i] as ManifestEntry).sha256 = cached;
     else toRead.push(i);
   }
 

@@ -8,8 +8,11 @@ import { registerCheckpointCommands } from "./commands/checkpoint";
 import { registerRollbackCommand } from "./commands/rollback";
 import { registerHistoryCommand } from "./commands/history";
 import { registerRecoverCommand } from "./commands/recover";
+import { registerRetentionCommands } from "./commands/retention";
+import { registerTokenCommands } from "./commands/token";
 import { closeCli } from "./context";
 import { reportError } from "./io";
+import { InvalidInputError } from "../errors";
 
 export function buildProgram(): Command {
   const program = new Command("safetynet")
@@ -23,6 +26,8 @@ export function buildProgram(): Command {
   registerRollbackCommand(program);
   registerHistoryCommand(program);
   registerRecoverCommand(program);
+  registerRetentionCommands(program);
+  registerTokenCommands(program);
   return program;
 }
 
@@ -35,6 +40,8 @@ export async function main(argv: string[]): Promise<number> {
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.code === "commander.help") return 0;
+      // Commander already printed the usage error on stderr; with --json, stdout still owes its one JSON object.
+      if (json) return reportError({ json }, new InvalidInputError(error.message.replace(/^error: /, ""), { field: "usage" }));
       return 2;
     }
     return reportError({ json }, error);

@@ -71,6 +71,18 @@ export async function applyRollbackPlan(
       if (st) verifiedDirs.add(current);
     }
   };
+  /**
+   * Is every ancestor of `rel` a real directory (not a symlink, not a file)? When not, `rel`
+   * cannot exist inside the root any more: a recovery replaying deletions after a crash may find
+   * a parent already restored as a file or as a symlink, and must never delete through it.
+   */
+  const parentsAreRealDirs = (rel: string) => {
+    for (let slash = rel.indexOf("/"); slash >= 0; slash = rel.indexOf("/", slash + 1)) {
+      const st = lstatSync(root + "/" + rel.slice(0, slash), { throwIfNoEntry: false });
+      if (!st || !st.isDirectory()) return false;
+    }
+    return true;
+  };
   const step = () => {
     options.onProgress?.(++done, total);
   };
@@ -97,7 +109,9 @@ export async function applyRollbackPlan(
     for (const item of deletions) {
       const p = abs(item.path);
       try {
-        if (item.kind === "dir") rmdirSync(p);
+        if (!parentsAreRealDirs(item.path)) {
+          // Already gone from the root: nothing to delete, and nothing to follow.
+        } else if (item.kind === "dir") rmdirSync(p);
         else unlinkSync(p);
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;

@@ -22,6 +22,7 @@ import type { InclusionReason, Manifest } from "../checkpoints/manifest-types";
 import { applyRollbackPlan, type ApplyOptions } from "./apply";
 import { computeRollbackPlan, pathsNeedingContent, planHash, type DeleteItem, type RestoreItem, type RollbackPlanBody } from "./plan";
 import { writeJournal, removeJournal } from "./journal";
+import { assertRollbackFits } from "./space";
 import { consumeConfirmToken } from "./confirm-token";
 import type { RollbackExecuteInput } from "../schemas";
 
@@ -79,7 +80,8 @@ export async function performRollback(core: Core, row: CheckpointRow, actor: Act
       const reasons = reasonsOf(manifest);
       const scanned = scanScope(core, component, manifest.scope);
       const live = await captureLiveState(core, component, manifest.scope, { storeObjects: true, reasons }, scanned);
-      const liveSha = sha256Hex(encodeManifest(manifest.scope, live.entries));
+      const encodedLive = encodeManifest(manifest.scope, live.entries);
+      const liveSha = sha256Hex(encodedLive);
       if (options.expectedLiveSha && options.expectedLiveSha !== liveSha) {
         throw new InvalidInputError("confirmToken refused: the workspace changed since the plan was made; plan again", { field: "confirmToken" });
       }
@@ -94,10 +96,12 @@ export async function performRollback(core: Core, row: CheckpointRow, actor: Act
           problems,
         });
       }
+      assertRollbackFits(component.root, plan, live.entries);
       const safety = await commitCheckpoint(core, {
         component,
         scope: manifest.scope,
         live,
+        encodedManifest: encodedLive,
         kind: "safety",
         primaries: (row.paths as string[] | null) ?? [],
         reason: `safety checkpoint before rollback ${rollbackId} to ${row.id}`,

@@ -4,6 +4,7 @@
  */
 import fs from "node:fs";
 import fsp from "node:fs/promises";
+import { closeFdQuietlySync, fdatasyncFd, openFd, writeFdAllSync } from "./raw-fd";
 
 /** Stored objects are read-only: nothing should ever write into one. */
 export const OBJECT_FILE_MODE = 0o444;
@@ -11,9 +12,14 @@ export const OBJECT_FILE_MODE = 0o444;
 /** O_CREAT | O_EXCL: fails with EEXIST rather than replace or follow anything already at the path. */
 const CREATE_NEW = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | (fs.constants.O_NOFOLLOW ?? 0);
 
-/** Opens a file that must not exist yet, for writing. */
+/** Opens a file that must not exist yet, for writing (FileHandle, for cold paths). */
 export function openNewFile(path: string, mode: number): Promise<fsp.FileHandle> {
   return fsp.open(path, CREATE_NEW, mode);
+}
+
+/** Opens a file that must not exist yet, for writing (raw descriptor, for the hot path). */
+export function openNewFd(path: string, mode: number): Promise<number> {
+  return openFd(path, CREATE_NEW, mode);
 }
 
 /** Writes `length` bytes of `buffer` at the current position, looping over short writes. */
@@ -28,21 +34,25 @@ export async function writeAll(handle: fsp.FileHandle, buffer: Buffer, length = 
 /**
  * Creates `path` (which must not exist) with `data`, flushes the data to disk
  * (fdatasync) and closes it. On failure the partial file is removed.
+ * Only the fdatasync goes to the thread pool (it is the call that waits on the
+ * disk); creating and writing a small file in the page cache is done in place,
+ * which is cheaper than a thread-pool round trip per call. Meant for small data
+ * (the store streams anything of 1 MiB or more instead).
  */
 export async function writeNewFile(path: string, data: Buffer, mode: number): Promise<void> {
-  const handle = await openNewFile(path, mode);
+  const fd = fs.openSync(path, CREATE_NEW, mode);
   try {
-    await writeAll(handle, data);
-    await handle.datasync();
+    writeFdAllSync(fd, data);
+    await fdatasyncFd(fd);
   } catch (error) {
-    await handle.close().catch(() => undefined);
-    await removeQuietly(path);
+    closeFdQuietlySync(fd);
+    removeQuietlySync(path);
     throw error;
   }
   try {
-    await handle.close();
+    fs.closeSync(fd);
   } catch (error) {
-    await removeQuietly(path);
+    removeQuietlySync(path);
     throw error;
   }
 }
@@ -51,11 +61,10 @@ export async function writeNewFile(path: string, data: Buffer, mode: number): Pr
 export function writeNewFileSync(path: string, data: Buffer, mode: number): void {
   const fd = fs.openSync(path, CREATE_NEW, mode);
   try {
-    let offset = 0;
-    while (offset < data.length) offset += fs.writeSync(fd, data, offset, data.length - offset);
+    writeFdAllSync(fd, data);
     fs.fdatasyncSync(fd);
   } catch (error) {
-    closeQuietlySync(fd);
+    closeFdQuietlySync(fd);
     removeQuietlySync(path);
     throw error;
   }
@@ -105,7 +114,7 @@ export function fsyncDirectorySync(dir: string): void {
   } catch (error) {
     if (!isDirSyncUnsupported(error)) throw error;
   } finally {
-    closeQuietlySync(fd);
+    closeFdQuietlySync(fd);
   }
 }
 
@@ -119,13 +128,5 @@ export function removeQuietlySync(path: string): void {
     fs.unlinkSync(path);
   } catch {
     // already gone, or not ours to report: the caller is reporting the original failure
-  }
-}
-
-function closeQuietlySync(fd: number): void {
-  try {
-    fs.closeSync(fd);
-  } catch {
-    // the original error is the one worth reporting
   }
 }

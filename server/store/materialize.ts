@@ -7,7 +7,7 @@ import fs from "node:fs";
 import fsp from "node:fs/promises";
 import { describeFsError, SafetyNetError } from "../errors";
 import { openNewFile, removeQuietly, writeAll } from "./atomic-write";
-import { CHUNK_SIZE, readUpTo, SMALL_FILE_LIMIT } from "./hash-file";
+import { CHUNK_SIZE, SMALL_FILE_LIMIT } from "./hash-file";
 import { corruptObjectError, missingObjectError } from "./object-errors";
 
 /**
@@ -74,4 +74,15 @@ export async function materializeObject(objectPath: string, sha256: string, dest
     // Only remove what this call created: a pre-existing destPath fails the O_EXCL open above.
     if (!done && created) await removeQuietly(destPath);
   }
+}
+
+/** Reads until `length` bytes are in `buffer` or the object ends; returns how many were read. */
+async function readUpTo(handle: fsp.FileHandle, buffer: Buffer, length: number): Promise<number> {
+  let total = 0;
+  while (total < length) {
+    const { bytesRead } = await handle.read(buffer, total, length - total, null);
+    if (bytesRead === 0) break;
+    total += bytesRead;
+  }
+  return total;
 }

@@ -1,6 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
 import fs from "node:fs";
-import fsp from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
@@ -193,10 +192,14 @@ describe("a file that changes while it is read", () => {
 describe("write failures", () => {
   it("reports a full disk clearly, naming the file, and removes the tmp file", async () => {
     const p = file("a.txt", "will not fit");
-    vi.spyOn(fsp, "rename").mockRejectedValueOnce(Object.assign(new Error("ENOSPC: no space left on device"), { code: "ENOSPC" }));
+    vi.spyOn(fs, "renameSync").mockImplementationOnce(() => {
+      throw Object.assign(new Error("ENOSPC: no space left on device"), { code: "ENOSPC" });
+    });
     const error = await store.putFile(p).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OperationFailedError);
     expect((error as Error).message).toMatch(/no space left/);
+    // Names both the store file being written and the workspace file being stored.
+    expect((error as Error).message).toContain(store.objectPath(sha("will not fit")));
     expect((error as Error).message).toContain(p);
     expect(tmpEntries()).toEqual([]);
     expect(store.has(sha("will not fit"))).toBe(false);
@@ -204,7 +207,9 @@ describe("write failures", () => {
 
   it("removes the tmp file of a large file that fails while being written", async () => {
     const p = file("big", randomBytes(2 * 1024 * 1024));
-    vi.spyOn(fsp, "rename").mockRejectedValueOnce(Object.assign(new Error("EIO: i/o error"), { code: "EIO" }));
+    vi.spyOn(fs, "renameSync").mockImplementationOnce(() => {
+      throw Object.assign(new Error("EIO: i/o error"), { code: "EIO" });
+    });
     await expect(store.putFile(p)).rejects.toThrow(p);
     expect(tmpEntries()).toEqual([]);
   });

@@ -94,7 +94,10 @@ export class ObjectStore {
    * OperationFailedError ("changed while being read") names the path; so does a
    * symlink (opened with O_NOFOLLOW) and, when `expected` is given, a file whose
    * inode differs from it or that is no longer a regular file. fs errors come out
-   * of describeFsError(err, absPath) (ENOSPC: "no space left on device ...").
+   * of describeFsError: reading names absPath; writing into the store names the
+   * store path and absPath (ENOSPC: "no space left on device while writing
+   * <store>/objects/ab/ab… (storing <absPath>)"), so a full data disk is not
+   * mistaken for a full workspace.
    * No tmp file is left behind on failure. `stat` is the fstat of what was read
    * (`mode` is st_mode with the type bits).
    */
@@ -110,7 +113,7 @@ export class ObjectStore {
       const written = await this.commit(read.sha256, source);
       return { sha256: read.sha256, size: read.size, written, stat: read.stat };
     } catch (error) {
-      throw error instanceof SafetyNetError ? error : describeFsError(error, absPath);
+      throw error instanceof SafetyNetError ? error : describeFsError(error, `${this.objectPath(read.sha256)} (storing ${absPath})`);
     }
   }
 
@@ -255,8 +258,9 @@ export class ObjectStore {
 
   /**
    * Removes entries of tmp/ last modified at least `olderThanMs` ago (leftovers of
-   * writes interrupted by a crash); returns how many were removed. Use an age well
-   * above the longest write when other writers may be running.
+   * writes interrupted by a crash); returns how many were removed. 0 removes all of
+   * them: only do that when no write can be running; otherwise use an age well above
+   * the longest write.
    */
   cleanTmp(olderThanMs: number): number {
     const now = Date.now();
@@ -265,7 +269,8 @@ export class ObjectStore {
       const entry = path.join(this.tmpDir, name);
       try {
         const stat = fs.lstatSync(entry);
-        if (now - stat.mtimeMs < olderThanMs) continue;
+        // (mtimeMs has sub-millisecond precision, Date.now() does not: 0 must still mean "everything".)
+        if (olderThanMs > 0 && now - stat.mtimeMs < olderThanMs) continue;
         fs.rmSync(entry, { recursive: true, force: true });
         removed++;
       } catch (error) {
@@ -318,14 +323,15 @@ export class ObjectStore {
         await removeQuietly(tmp);
         return false;
       }
+      // rename is a metadata-only call: cheaper in place than as a thread-pool round trip.
       try {
-        await fsp.rename(tmp, finalPath);
+        fs.renameSync(tmp, finalPath);
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
         // The fan-out directory was removed behind our back (e.g. by a GC): recreate it once.
         this.fanouts.delete(prefix);
         await this.ensureFanout(prefix);
-        await fsp.rename(tmp, finalPath);
+        fs.renameSync(tmp, finalPath);
       }
       this.unsyncedFanouts.add(prefix);
       return true;

@@ -1,13 +1,13 @@
 // Liveness and readiness for load balancers and test harnesses: opens the core
 // (database reachable, migrations applied) and reports pending recovery work.
-import { openCore } from "@/server/core";
+import { serverCore } from "@/server/api/server-core";
 import { hasPendingJournals } from "@/server/rollback/recover";
 
 export const dynamic = "force-dynamic";
 
 export async function GET(): Promise<Response> {
   try {
-    const core = openCore();
+    const core = serverCore();
     await core.db.$queryRawUnsafe("SELECT 1");
     return Response.json({ status: "ok", pendingRecovery: hasPendingJournals(core) });
   } catch (error) {

@@ -160,6 +160,28 @@ export function registerCheckpointCommands(program: Command): void {
       if (result.state !== "verified") process.exitCode = EXIT_CODES.INTEGRITY;
     });
 
+  checkpoint
+    .command("restore <id>")
+    .description("write a checkpoint's files into an empty (or new) directory; the component itself is not touched")
+    .requiredOption("--to <dir>", "the directory to restore into: empty, or not existing yet (its parent must exist)")
+    .action(async (id: string, opts: { to: string }, command: Command) => {
+      const ctx = contextFor(command);
+      const input = parseInput(byCheckpointId, { id });
+      const [{ restoreCheckpointInto }, core, progress] = await Promise.all([import("../../rollback/restore-into"), ctx.core(), createProgress(ctx.mode, "restoring")]);
+      let result;
+      try {
+        result = await restoreCheckpointInto(core, input.id, opts.to, { actor: ctx.actor, onProgress: (done, total) => progress.update(done, total) });
+      } finally {
+        progress.stop();
+      }
+      emit(ctx.mode, result, () =>
+        [
+          `restored checkpoint ${result.checkpointId} of ${result.component} into ${result.target}`,
+          `  ${result.files} files, ${result.dirs} dirs, ${result.symlinks} symlinks, ${formatBytes(result.bytes)} in ${formatDuration(result.durationMs)}`,
+        ].join("\n"),
+      );
+    });
+
   for (const [name, pinned] of [["pin", true], ["unpin", false]] as const) {
     checkpoint
       .command(`${name} <id>`)

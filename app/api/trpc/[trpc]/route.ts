@@ -1,0 +1,38 @@
+// The tRPC API over HTTP: POST /api/trpc/<procedure> with a JSON body for
+// mutations, GET /api/trpc/<procedure>?input=<url-encoded JSON> for queries.
+import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
+import { appRouter } from "@/server/api/root";
+import { createTRPCContext } from "@/server/api/trpc";
+import { limitBody } from "@/server/api/http";
+import { serverCore } from "@/server/api/server-core";
+
+export const dynamic = "force-dynamic";
+export const runtime = "nodejs";
+
+async function handler(req: Request): Promise<Response> {
+  const limited = await limitBody(req);
+  if (!limited.ok) return limited.response;
+  return fetchRequestHandler({
+    endpoint: "/api/trpc",
+    req: limited.request,
+    router: appRouter,
+    createContext: ({ req: request }) => createTRPCContext({ req: request }),
+    onError({ error, path, type, ctx }) {
+      const status = error.code === "INTERNAL_SERVER_ERROR" ? "error" : "warn";
+      serverCore().log[status](
+        {
+          event: "api.error",
+          procedure: path ?? null,
+          type,
+          code: error.code,
+          actor: ctx?.principal ? `token:${ctx.principal.name}` : null,
+          error: error.message,
+          ...(status === "error" ? { stack: error.cause instanceof Error ? error.cause.stack : error.stack } : {}),
+        },
+        `api ${path ?? "?"} ${error.code}`,
+      );
+    },
+  });
+}
+
+export { handler as GET, handler as POST };

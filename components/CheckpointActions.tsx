@@ -1,0 +1,61 @@
+"use client";
+
+import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useTRPC } from "@/components/providers/TRPCProvider";
+import { ProblemNotice } from "@/components/feedback/ProblemNotice";
+import { RollbackDialog } from "@/components/RollbackDialog";
+import { VerifyResultView } from "@/components/VerifyResultView";
+import { Button } from "@/components/ui/Button";
+import { describeProblem } from "@/lib/trpc/api-problem";
+import { roleAllows, type CheckpointDetail, type ViewerRole } from "@/lib/trpc/types";
+
+function needs(role: ViewerRole, required: ViewerRole, what: string): string | null {
+  return roleAllows(role, required) ? null : `${what} needs the ${required} role or higher; your token has ${role}`;
+}
+
+/** Verify, Pin/Unpin and Roll back… for one checkpoint, each enabled by the signed-in token's role. */
+export function CheckpointActions({ checkpoint, role }: { checkpoint: CheckpointDetail; role: ViewerRole }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const refresh = () => queryClient.invalidateQueries();
+  const verify = useMutation(trpc.checkpoint.verify.mutationOptions({ onSettled: refresh }));
+  const pin = useMutation(trpc.checkpoint.pin.mutationOptions({ onSettled: refresh }));
+
+  const verifyBlocked = needs(role, "agent", "Verifying");
+  const pinBlocked = needs(role, "operator", "Pinning");
+  const rollbackBlocked =
+    needs(role, "agent", "Rolling back") ?? (checkpoint.status === "active" ? null : `this checkpoint is ${checkpoint.status} and cannot be rolled back to`);
+
+  const blocked = [verifyBlocked, pinBlocked, rollbackBlocked].filter((reason): reason is string => Boolean(reason));
+
+  return (
+    <div className="space-y-3">
+      <div className="flex flex-wrap items-center gap-2">
+        <Button onClick={() => verify.mutate({ id: checkpoint.id })} disabled={Boolean(verifyBlocked) || verify.isPending} title={verifyBlocked ?? "Re-hash the manifest and every stored object"}>
+          {verify.isPending ? "Verifying…" : "Verify"}
+        </Button>
+        <Button
+          onClick={() => pin.mutate({ id: checkpoint.id, pinned: !checkpoint.pinned })}
+          disabled={Boolean(pinBlocked) || pin.isPending}
+          title={pinBlocked ?? (checkpoint.pinned ? "Let retention remove it again when it expires" : "Keep it regardless of retention")}
+        >
+          {pin.isPending ? "Saving…" : checkpoint.pinned ? "Unpin" : "Pin"}
+        </Button>
+        <RollbackDialog
+          target={{ id: checkpoint.id, component: checkpoint.component, createdAt: checkpoint.createdAt, reason: checkpoint.reason }}
+          disabledReason={rollbackBlocked}
+        />
+      </div>
+      {blocked.length > 0 ? (
+        <ul className="space-y-0.5 text-xs text-muted">
+          {blocked.map((reason) => (
+            <li key={reason}>{reason[0]?.toUpperCase() + reason.slice(1)}.</li>
+          ))}
+        </ul>
+      ) : null}
+      {verify.isSuccess ? <VerifyResultView result={verify.data} /> : null}
+      {verify.isError ? <ProblemNotice problem={describeProblem(verify.error)} onRetry={() => verify.mutate({ id: checkpoint.id })} /> : null}
+      {pin.isError ? <ProblemNotice problem={describeProblem(pin.error)} /> : null}
+    </div>
+  );
+}

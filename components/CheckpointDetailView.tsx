@@ -1,0 +1,112 @@
+"use client";
+
+import Link from "next/link";
+import { useQuery } from "@tanstack/react-query";
+import { useTRPC } from "@/components/providers/TRPCProvider";
+import { CheckpointActions } from "@/components/CheckpointActions";
+import { CheckpointFacts } from "@/components/CheckpointFacts";
+import { CheckpointKindPill, CheckpointStatusPill, PinnedMarker } from "@/components/CheckpointPills";
+import { CheckpointScope } from "@/components/CheckpointScope";
+import { ChecksumBadge } from "@/components/ChecksumBadge";
+import { DiffView } from "@/components/DiffView";
+import { EntriesList } from "@/components/EntriesList";
+import { LoadingBlock } from "@/components/feedback/LoadingBlock";
+import { ProblemNotice } from "@/components/feedback/ProblemNotice";
+import { MetadataDocument } from "@/components/MetadataDocument";
+import { describeProblem } from "@/lib/trpc/api-problem";
+import type { CheckpointDetail, ViewerRole } from "@/lib/trpc/types";
+
+/** Caller metadata without the keys the facts grid already shows. */
+function extraCallerMeta(meta: Record<string, unknown>): Record<string, unknown> {
+  const { agent: _agent, task: _task, git: _git, ...rest } = meta;
+  return rest;
+}
+
+function SafetyNote({ checkpoint }: { checkpoint: CheckpointDetail }) {
+  const rollbackId = typeof checkpoint.callerMeta.rollbackId === "string" ? checkpoint.callerMeta.rollbackId : null;
+  const target = typeof checkpoint.callerMeta.targetCheckpointId === "string" ? checkpoint.callerMeta.targetCheckpointId : null;
+  return (
+    <p className="rounded-md border border-info/30 bg-info/10 px-4 py-3 text-sm">
+      This is the <strong>safety checkpoint</strong> taken just before rollback <span className="font-mono text-xs">{rollbackId ?? "?"}</span>
+      {target ? (
+        <>
+          {" "}
+          to{" "}
+          <Link href={`/checkpoints/${target}`} className="font-mono text-xs text-accent underline">
+            {target}
+          </Link>
+        </>
+      ) : null}
+      . To undo that rollback, roll back to this checkpoint.
+    </p>
+  );
+}
+
+/** Everything about one checkpoint: header, actions, facts, metadata, diff against live, scope and entries. */
+export function CheckpointDetailView({ id, role }: { id: string; role: ViewerRole }) {
+  const trpc = useTRPC();
+  const detail = useQuery(trpc.checkpoint.get.queryOptions({ id }));
+  if (detail.isPending) return <LoadingBlock label="Loading checkpoint" rows={4} />;
+  if (detail.isError) return <ProblemNotice problem={describeProblem(detail.error)} onRetry={() => void detail.refetch()} />;
+  const checkpoint = detail.data;
+  const callerExtra = extraCallerMeta(checkpoint.callerMeta);
+  return (
+    <div className="space-y-8">
+      <header className="space-y-4">
+        <p className="text-sm text-muted">
+          <Link href="/" className="hover:underline">
+            Components
+          </Link>{" "}
+          /{" "}
+          <Link href={`/components/${encodeURIComponent(checkpoint.component)}`} className="hover:underline">
+            {checkpoint.component}
+          </Link>{" "}
+          / checkpoint
+        </p>
+        <div className="flex flex-wrap items-start justify-between gap-4">
+          <div className="min-w-0 space-y-2">
+            <h1 className="break-all font-mono text-xl font-semibold tracking-tight">{checkpoint.id}</h1>
+            <p className={checkpoint.reason ? "text-base" : "italic text-muted"}>{checkpoint.reason ?? "No reason given"}</p>
+            <div className="flex flex-wrap items-center gap-2">
+              <CheckpointKindPill kind={checkpoint.kind} />
+              <CheckpointStatusPill status={checkpoint.status} expiredReason={checkpoint.expiredReason} />
+              {checkpoint.pinned ? <PinnedMarker /> : null}
+              <ChecksumBadge sha256={checkpoint.manifestSha256} verifyState={checkpoint.verifyState} verifiedAt={checkpoint.verifiedAt} />
+            </div>
+          </div>
+        </div>
+        {checkpoint.kind === "safety" ? <SafetyNote checkpoint={checkpoint} /> : null}
+        <CheckpointActions checkpoint={checkpoint} role={role} />
+      </header>
+
+      <CheckpointFacts checkpoint={checkpoint} />
+
+      <div className="grid gap-4 md:grid-cols-2">
+        <section aria-labelledby="caller-meta" className="rounded-lg border border-border bg-surface p-4">
+          <h2 id="caller-meta" className="mb-3 text-sm font-semibold">
+            Caller metadata
+          </h2>
+          <MetadataDocument document={callerExtra} emptyText="No other caller metadata." />
+        </section>
+        <section aria-labelledby="component-meta" className="rounded-lg border border-border bg-surface p-4">
+          <h2 id="component-meta" className="mb-3 text-sm font-semibold">
+            Component metadata at checkpoint time
+          </h2>
+          <MetadataDocument document={checkpoint.componentMeta} />
+        </section>
+      </div>
+
+      {checkpoint.status === "active" ? (
+        <DiffView checkpointId={checkpoint.id} />
+      ) : (
+        <p className="rounded-md border border-dashed border-border px-4 py-3 text-sm text-muted">
+          This checkpoint is {checkpoint.status}; its content may be gone, so it cannot be compared or rolled back to.
+        </p>
+      )}
+
+      <CheckpointScope checkpoint={checkpoint} />
+
+      <EntriesList checkpointId={checkpoint.id} />
+    </div>
+  );
+}

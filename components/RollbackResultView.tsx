@@ -1,0 +1,45 @@
+import Link from "next/link";
+import { formatBytes, formatCount, formatDuration } from "@/lib/format";
+import type { RollbackResult } from "@/lib/trpc/types";
+
+/** A finished rollback: how long it took, what it restored and deleted, and the way back (the safety checkpoint). */
+export function RollbackResultView({ result }: { result: RollbackResult }) {
+  return (
+    <div className="space-y-4" data-testid="rollback-result">
+      <div role="status" className="rounded-md border border-ok/40 bg-ok/10 px-4 py-3">
+        <p className="font-semibold text-ok">Rolled back in {formatDuration(result.durationMs)}</p>
+        <p className="mt-1 text-sm">
+          {formatCount(result.restored)} restored · {formatCount(result.deleted)} deleted · {formatCount(result.unchanged)} unchanged ·{" "}
+          {formatBytes(result.bytes)} written
+        </p>
+        <p className="mt-1 font-mono text-xs text-muted">{result.rollbackId}</p>
+      </div>
+      {result.safetyCheckpointId ? (
+        <p className="text-sm">
+          The state before this rollback was saved as safety checkpoint{" "}
+          <span className="font-mono text-xs">{result.safetyCheckpointId}</span>.{" "}
+          <Link href={`/checkpoints/${result.safetyCheckpointId}`} className="font-medium text-accent underline">
+            Undo this rollback
+          </Link>
+        </p>
+      ) : null}
+      {result.restoredPaths.length + result.deletedPaths.length > 0 ? (
+        <details className="rounded-md border border-border text-sm">
+          <summary className="cursor-pointer px-3 py-2">Files changed ({formatCount(result.restoredPaths.length + result.deletedPaths.length)})</summary>
+          <ul className="max-h-40 overflow-y-auto border-t border-border px-3 py-2 font-mono text-xs leading-5">
+            {result.restoredPaths.map((p) => (
+              <li key={`r:${p}`}>
+                <span className="text-ok">restored</span> {p}
+              </li>
+            ))}
+            {result.deletedPaths.map((p) => (
+              <li key={`d:${p}`}>
+                <span className="text-bad">deleted</span> {p}
+              </li>
+            ))}
+          </ul>
+        </details>
+      ) : null}
+    </div>
+  );
+}

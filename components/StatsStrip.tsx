@@ -1,0 +1,78 @@
+"use client";
+
+import Link from "next/link";
+import type { ReactNode } from "react";
+import { useQuery } from "@tanstack/react-query";
+import { useTRPC } from "@/components/providers/TRPCProvider";
+import { ProblemNotice } from "@/components/feedback/ProblemNotice";
+import { LoadingBlock } from "@/components/feedback/LoadingBlock";
+import { Time } from "@/components/ui/Time";
+import { describeProblem } from "@/lib/trpc/api-problem";
+import { formatBytes, formatCount, formatDuration, formatPercent } from "@/lib/format";
+
+function Stat({ label, value, detail }: { label: string; value: ReactNode; detail?: ReactNode }) {
+  return (
+    <div className="min-w-0 rounded-lg border border-border bg-surface px-4 py-3">
+      <dt className="text-xs font-medium uppercase tracking-wide text-muted">{label}</dt>
+      <dd className="mt-1 truncate text-xl font-semibold tabular-nums">{value}</dd>
+      {detail ? <dd className="mt-0.5 truncate text-xs text-muted">{detail}</dd> : null}
+    </div>
+  );
+}
+
+/** Totals, rollback success rate and durations, the last rollback and storage used (stats.summary). */
+export function StatsStrip() {
+  const trpc = useTRPC();
+  const summary = useQuery(trpc.stats.summary.queryOptions());
+  if (summary.isPending) return <LoadingBlock label="Loading statistics" rows={1} />;
+  if (summary.isError) return <ProblemNotice problem={describeProblem(summary.error)} onRetry={() => void summary.refetch()} />;
+  const { totals, rollbacks, lastRollback, storage } = summary.data;
+  const finished = rollbacks.succeeded + rollbacks.failed + rollbacks.recovered;
+  return (
+    <section aria-label="Summary">
+      <dl className="grid grid-cols-2 gap-3 md:grid-cols-3 xl:grid-cols-6">
+        <Stat label="Components" value={formatCount(totals.components)} detail={`${formatCount(totals.historyEvents)} history events`} />
+        <Stat
+          label="Checkpoints"
+          value={formatCount(totals.checkpoints)}
+          detail={`${formatCount(totals.safetyCheckpoints)} safety · ${formatCount(totals.pinnedCheckpoints)} pinned`}
+        />
+        <Stat
+          label="Rollback success"
+          value={formatPercent(rollbacks.successRate)}
+          detail={
+            finished === 0
+              ? "no rollbacks yet"
+              : `${formatCount(rollbacks.succeeded + rollbacks.recovered)} of ${formatCount(finished)} · ${formatCount(rollbacks.failed)} failed`
+          }
+        />
+        <Stat
+          label="Rollback time"
+          value={formatDuration(rollbacks.avgDurationMs)}
+          detail={rollbacks.p95DurationMs === null ? "average · p95 —" : `average · p95 ${formatDuration(rollbacks.p95DurationMs)}`}
+        />
+        <Stat
+          label="Last rollback"
+          value={lastRollback ? <Time iso={lastRollback.startedAt} mode="relative" /> : "never"}
+          detail={
+            lastRollback ? (
+              <>
+                <Link href={`/components/${encodeURIComponent(lastRollback.component)}`} className="hover:underline">
+                  {lastRollback.component}
+                </Link>{" "}
+                · <span className={lastRollback.outcome === "failed" ? "text-bad" : undefined}>{lastRollback.outcome}</span>
+              </>
+            ) : (
+              "—"
+            )
+          }
+        />
+        <Stat
+          label="Storage used"
+          value={formatBytes(storage.storeBytes)}
+          detail={`${formatCount(storage.storeObjects)} objects${storage.dedupRatio ? ` · dedup ${storage.dedupRatio.toFixed(1)}×` : ""}`}
+        />
+      </dl>
+    </section>
+  );
+}

@@ -1,0 +1,80 @@
+import Link from "next/link";
+import type { ReactNode } from "react";
+import type { ApiProblem, ProblemKind } from "@/lib/trpc/api-problem";
+import { Button, buttonClasses } from "@/components/ui/Button";
+
+interface Guidance {
+  title: string;
+  advice: ReactNode;
+  tone: "bad" | "warn";
+}
+
+const GUIDANCE: Record<ProblemKind, Guidance> = {
+  unauthenticated: {
+    title: "Sign in to continue",
+    advice: (
+      <>
+        Sign in with an API token. The first start wrote the admin token to <code className="font-mono">admin-token</code> in the data
+        directory and printed a one-time login link.
+      </>
+    ),
+    tone: "warn",
+  },
+  forbidden: {
+    title: "Your token's role is too low",
+    advice: (
+      <>
+        Ask an admin for a token with a higher role (<code className="font-mono">safetynet token create &lt;name&gt; --role operator</code>),
+        then sign in with it.
+      </>
+    ),
+    tone: "warn",
+  },
+  "not-found": { title: "Not found", advice: "It may have been deleted by retention or never existed. Check the id, or go back to the components.", tone: "warn" },
+  conflict: { title: "Another operation is running", advice: "Only one change runs per component at a time. Wait for it to finish, then try again.", tone: "warn" },
+  "invalid-input": { title: "The request was refused", advice: "Nothing was changed.", tone: "bad" },
+  integrity: {
+    title: "Stored data is damaged",
+    advice: "A stored object is corrupt or missing, so nothing was changed. Verify the checkpoint to see which files are affected, and use another checkpoint.",
+    tone: "bad",
+  },
+  unavailable: { title: "Not available", advice: "This server does not offer this operation yet.", tone: "warn" },
+  network: { title: "Cannot reach the Safety Net server", advice: "Check that the server is running (npm start), then try again.", tone: "bad" },
+  failed: { title: "Something failed on the server", advice: "The server log has the details. Try again; if it keeps failing, use the CLI (it works without the server).", tone: "bad" },
+};
+
+/** What went wrong with an API call and what to do about it; the server's message is shown verbatim. */
+export function ProblemNotice({ problem, onRetry, className = "" }: { problem: ApiProblem; onRetry?: () => void; className?: string }) {
+  const guidance = GUIDANCE[problem.kind];
+  const border = guidance.tone === "bad" ? "border-bad/40" : "border-warn/40";
+  return (
+    <div role="alert" className={`rounded-lg border ${border} bg-surface p-5 ${className}`}>
+      <h2 className="text-base font-semibold">{guidance.title}</h2>
+      <p className="mt-2 break-words font-mono text-sm">
+        {problem.status !== null ? <span className="text-muted">{problem.status} {problem.code}: </span> : null}
+        {problem.message}
+      </p>
+      <p className="mt-2 text-sm leading-6 text-muted">{guidance.advice}</p>
+      <div className="mt-4 flex flex-wrap gap-3">
+        {problem.kind === "unauthenticated" ? (
+          <Link href="/login" className={buttonClasses("primary")}>
+            Sign in
+          </Link>
+        ) : null}
+        {problem.kind === "forbidden" ? (
+          <Link href="/login" className={buttonClasses("secondary")}>
+            Sign in with another token
+          </Link>
+        ) : null}
+        {problem.kind === "not-found" ? (
+          <Link href="/" className={buttonClasses("secondary")}>
+            Back to components
+          </Link>
+        ) : null}
+        {onRetry && problem.kind !== "unauthenticated" && problem.kind !== "forbidden" && problem.kind !== "not-found" ? (
+          <Button onClick={onRetry}>Try again</Button>
+        ) : null}
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,102 @@
+/**
+ * One description of a failed API call, whether it came from the browser client
+ * (TRPCClientError: `data.code`, `data.httpStatus`) or from a server-side call in
+ * a React Server Component (TRPCError: `code`). Pages decide what to tell the
+ * operator from `kind`; the server's message is always shown verbatim.
+ */
+export type ProblemKind =
+  | "unauthenticated"
+  | "forbidden"
+  | "not-found"
+  | "conflict"
+  | "invalid-input"
+  | "integrity"
+  | "unavailable"
+  | "network"
+  | "failed";
+
+export interface ApiProblem {
+  kind: ProblemKind;
+  /** HTTP status (null when the server could not be reached). */
+  status: number | null;
+  /** tRPC error code, e.g. CONFLICT. */
+  code: string;
+  /** The server's message, verbatim. */
+  message: string;
+  /** The input field at fault, when the server named one (e.g. "confirmToken"). */
+  field: string | null;
+}
+
+const STATUS_OF_CODE: Record<string, number> = {
+  BAD_REQUEST: 400,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  METHOD_NOT_SUPPORTED: 405,
+  TIMEOUT: 408,
+  CONFLICT: 409,
+  PRECONDITION_FAILED: 412,
+  PAYLOAD_TOO_LARGE: 413,
+  UNPROCESSABLE_CONTENT: 422,
+  TOO_MANY_REQUESTS: 429,
+  CLIENT_CLOSED_REQUEST: 499,
+  INTERNAL_SERVER_ERROR: 500,
+  NOT_IMPLEMENTED: 501,
+  SERVICE_UNAVAILABLE: 503,
+};
+
+function kindOf(status: number | null): ProblemKind {
+  switch (status) {
+    case null:
+      return "network";
+    case 400:
+      return "invalid-input";
+    case 401:
+      return "unauthenticated";
+    case 403:
+      return "forbidden";
+    case 404:
+      return "not-found";
+    case 409:
+      return "conflict";
+    case 422:
+      return "integrity";
+    case 405:
+    case 501:
+    case 503:
+      return "unavailable";
+    default:
+      return "failed";
+  }
+}
+
+interface ClientErrorData {
+  code?: unknown;
+  httpStatus?: unknown;
+  field?: unknown;
+}
+
+export function describeProblem(error: unknown): ApiProblem {
+  const message = error instanceof Error ? error.message : String(error);
+  const data = (error as { data?: ClientErrorData | null } | null)?.data;
+  if (data && typeof data === "object" && typeof data.code === "string") {
+    const status = typeof data.httpStatus === "number" ? data.httpStatus : (STATUS_OF_CODE[data.code] ?? 500);
+    return { kind: kindOf(status), status, code: data.code, message, field: typeof data.field === "string" ? data.field : null };
+  }
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === "string" && code in STATUS_OF_CODE) {
+    const status = STATUS_OF_CODE[code] ?? 500;
+    const field = (error as { field?: unknown }).field;
+    return { kind: kindOf(status), status, code, message, field: typeof field === "string" ? field : null };
+  }
+  // A TRPCClientError without data: the request never got a tRPC answer.
+  if ((error as { name?: unknown } | null)?.name === "TRPCClientError") {
+    return { kind: "network", status: null, code: "NETWORK", message, field: null };
+  }
+  return { kind: "failed", status: 500, code: "INTERNAL_SERVER_ERROR", message, field: null };
+}
+
+/** Worth retrying automatically: the server was unreachable or failed on its side. */
+export function isTransient(problem: ApiProblem): boolean {
+  return problem.status === null || problem.status >= 500;
+}

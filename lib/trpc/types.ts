@@ -1,0 +1,30 @@
+/** The API's output shapes as the dashboard sees them (inferred from the router; type-only). */
+import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
+import type { AppRouter } from "@/server/api/root";
+import type { HistoryListInput } from "@/server/schemas";
+
+export type RouterOutputs = inferRouterOutputs<AppRouter>;
+export type RouterInputs = inferRouterInputs<AppRouter>;
+
+export type Viewer = RouterOutputs["auth"]["whoami"];
+export type ViewerRole = Viewer["role"];
+export type ComponentListItem = RouterOutputs["component"]["list"]["items"][number];
+export type ComponentDetail = RouterOutputs["component"]["get"];
+export type CheckpointListItem = RouterOutputs["checkpoint"]["list"]["items"][number];
+export type CheckpointDetail = RouterOutputs["checkpoint"]["get"];
+export type CheckpointEntry = RouterOutputs["checkpoint"]["entries"]["items"][number];
+export type CheckpointDiff = RouterOutputs["checkpoint"]["diff"];
+export type DiffEntry = CheckpointDiff["added"][number];
+export type VerifyResult = RouterOutputs["checkpoint"]["verify"];
+export type RollbackPlan = RouterOutputs["rollback"]["plan"];
+export type RollbackResult = RouterOutputs["rollback"]["execute"];
+export type HistoryItem = RouterOutputs["history"]["list"]["items"][number];
+export type HistoryFilter = Partial<Pick<HistoryListInput, "component" | "kind" | "outcome" | "actor">>;
+export type StatsSummary = RouterOutputs["stats"]["summary"];
+
+const ROLE_RANK: Record<ViewerRole, number> = { viewer: 0, agent: 1, operator: 2, admin: 3 };
+
+/** Whether `role` may do what `required` may (viewer < agent < operator < admin). */
+export function roleAllows(role: ViewerRole, required: ViewerRole): boolean {
+  return ROLE_RANK[role] >= ROLE_RANK[required];
+}

@@ -1,0 +1,120 @@
+/**
+ * The one place core errors become HTTP statuses (the CLI's counterpart is
+ * EXIT_CODES in server/errors.ts):
+ *
+ *   INVALID_INPUT -> BAD_REQUEST            400  (exit 2)
+ *   NOT_FOUND     -> NOT_FOUND              404  (exit 5)
+ *   CONFLICT      -> CONFLICT               409  (exit 3)
+ *   INTEGRITY     -> UNPROCESSABLE_CONTENT  422  (exit 4)  a stored object is corrupt or missing;
+ *                    nothing was changed; the request is valid but this checkpoint cannot serve it
+ *                    (pick another checkpoint). 422 keeps it apart from crashes (500).
+ *   FAILED        -> INTERNAL_SERVER_ERROR  500  (exit 1)
+ *
+ * Auth adds 401 (no or bad credentials) and 403 (role too low, component out of
+ * scope); the route handler adds 413 (body over the limit); zod input errors are 400
+ * with the field path in the message ("invalid paths.0: ...").
+ */
+import { TRPCError } from "@trpc/server";
+import type { TRPC_ERROR_CODE_KEY } from "@trpc/server/rpc";
+import { ZodError } from "zod";
+import { SafetyNetError, type ErrorCode } from "../errors";
+
+export const TRPC_CODE_OF: Record<ErrorCode, TRPC_ERROR_CODE_KEY> = {
+  INVALID_INPUT: "BAD_REQUEST",
+  NOT_FOUND: "NOT_FOUND",
+  CONFLICT: "CONFLICT",
+  INTEGRITY: "UNPROCESSABLE_CONTENT",
+  FAILED: "INTERNAL_SERVER_ERROR",
+};
+
+const ERROR_CODES = new Set<string>(Object.keys(TRPC_CODE_OF));
+
+/** A SafetyNetError, also when it crossed a bundle boundary (duplicate module copies in the Next build). */
+export function asSafetyNetError(error: unknown): SafetyNetError | null {
+  if (error instanceof SafetyNetError) return error;
+  if (!(error instanceof Error)) return null;
+  const { code, details } = error as Error & { code?: unknown; details?: unknown };
+  if (typeof code === "string" && ERROR_CODES.has(code) && details !== null && typeof details === "object") return error as SafetyNetError;
+  return null;
+}
+
+/** Prisma's own codes for races the core does not pre-check. */
+function prismaCode(error: unknown): string | null {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && /^P\d{4}$/.test(code) ? code : null;
+}
+
+/** Maps a thrown core error to the TRPCError that decides the HTTP status; null leaves it as is. */
+export function toTRPCError(error: unknown): TRPCError | null {
+  if (error instanceof TRPCError) return null;
+  const known = asSafetyNetError(error);
+  if (known) return new TRPCError({ code: TRPC_CODE_OF[known.code], message: known.message, cause: known });
+  switch (prismaCode(error)) {
+    case "P2002":
+      return new TRPCError({ code: "CONFLICT", message: "a record with this key was created concurrently; try again", cause: error });
+    case "P2025":
+      return new TRPCError({ code: "NOT_FOUND", message: "the record no longer exists", cause: error });
+    default:
+      return null;
+  }
+}
+
+export interface ErrorDetailsData {
+  /** The input field at fault, when there is one ("paths.0", "confirmToken"). */
+  field: string | null;
+  /** The core's error code (INVALID_INPUT, NOT_FOUND, CONFLICT, INTEGRITY, FAILED) when the core raised it. */
+  safetynetCode: ErrorCode | null;
+  details: Record<string, unknown> | null;
+}
+
+/** The message and data an API client sees for `error`. */
+export function describeError(error: TRPCError, fallbackMessage: string): { message: string } & ErrorDetailsData {
+  const cause = error.cause;
+  const issues = validationIssues(cause);
+  if (issues) {
+    const issue = issues[0];
+    const pathOf = (i: ValidationIssue | undefined) => (i?.path ?? []).map((p) => String(typeof p === "object" && p !== null ? p.key : p));
+    const field = pathOf(issue).length > 0 ? pathOf(issue).join(".") : "input";
+    const more = issues.length > 1 ? ` (and ${issues.length - 1} more problem(s))` : "";
+    return {
+      message: `invalid ${field}: ${issue?.message ?? "bad input"}${more}`,
+      field,
+      safetynetCode: "INVALID_INPUT",
+      details: { issues: issues.slice(0, 20).map((i) => ({ path: pathOf(i).join("."), message: i.message })) },
+    };
+  }
+  const known = asSafetyNetError(cause);
+  if (known) {
+    const field = typeof known.details.field === "string" ? known.details.field : null;
+    return { message: known.message, field, safetynetCode: known.code, details: jsonSafe(known.details) };
+  }
+  const field = (error as TRPCError & { field?: unknown }).field;
+  return { message: fallbackMessage, field: typeof field === "string" ? field : null, safetynetCode: null, details: null };
+}
+
+interface ValidationIssue {
+  message: string;
+  path?: ReadonlyArray<PropertyKey | { key: PropertyKey }>;
+}
+
+/** Issues of a zod (or any Standard Schema) validation failure. */
+function validationIssues(cause: unknown): ValidationIssue[] | null {
+  if (cause instanceof ZodError) return cause.issues;
+  const issues = (cause as { issues?: unknown } | null | undefined)?.issues;
+  return Array.isArray(issues) && issues.every((i) => typeof (i as ValidationIssue).message === "string") ? (issues as ValidationIssue[]) : null;
+}
+
+/** Details may carry BigInt or Error values; the wire format is plain JSON. */
+function jsonSafe(details: Record<string, unknown>): Record<string, unknown> {
+  try {
+    return JSON.parse(JSON.stringify(details, (_key, value: unknown) => (typeof value === "bigint" ? Number(value) : value))) as Record<string, unknown>;
+  } catch {
+    return {};
+  }
+}
+
+/** A TRPCError for bad input the router itself detects, naming the field. */
+export function badInput(field: string, message: string): TRPCError {
+  const error = new TRPCError({ code: "BAD_REQUEST", message: `invalid ${field}: ${message}` });
+  return Object.assign(error, { field });
+}

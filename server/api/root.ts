@@ -1,0 +1,27 @@
+/**
+ * The API: one router per domain, merged. Served over HTTP by
+ * app/api/trpc/[trpc]/route.ts (plain JSON, no transformer).
+ */
+import { authRouter } from "./routers/auth";
+import { checkpointRouter } from "./routers/checkpoint";
+import { componentRouter } from "./routers/component";
+import { historyRouter } from "./routers/history";
+import { retentionRouter } from "./routers/retention";
+import { rollbackRouter } from "./routers/rollback";
+import { statsRouter } from "./routers/stats";
+import { createCallerFactory, createTRPCRouter } from "./trpc";
+
+export const appRouter = createTRPCRouter({
+  auth: authRouter,
+  component: componentRouter,
+  checkpoint: checkpointRouter,
+  rollback: rollbackRouter,
+  history: historyRouter,
+  retention: retentionRouter,
+  stats: statsRouter,
+});
+
+export type AppRouter = typeof appRouter;
+
+/** Server-side caller (React Server Components, tests): `createCaller(ctx).checkpoint.list({})`. */
+export const createCaller = createCallerFactory(appRouter);

@@ -1,0 +1,73 @@
+import {
+  byCheckpointId,
+  checkpointCreateInput,
+  checkpointDeleteInput,
+  checkpointDiffInput,
+  checkpointEntriesInput,
+  checkpointListInput,
+  checkpointPinInput,
+} from "../../schemas";
+import { createCheckpoint } from "../../checkpoints/create";
+import { getCheckpoint, listCheckpoints, listCheckpointEntries } from "../../checkpoints/queries";
+import { diffCheckpoint } from "../../checkpoints/diff";
+import { verifyCheckpoint } from "../../checkpoints/verify";
+import { deleteCheckpoint, pinCheckpoint, planCheckpointDelete } from "../../checkpoints/lifecycle";
+import { badInput } from "../errors";
+import {
+  agentProcedure,
+  assertCheckpointInScope,
+  assertComponentInScope,
+  createTRPCRouter,
+  operatorProcedure,
+  scopedComponentFilter,
+  viewerProcedure,
+} from "../trpc";
+
+export const checkpointRouter = createTRPCRouter({
+  create: agentProcedure.input(checkpointCreateInput).mutation(async ({ ctx, input }) => {
+    assertComponentInScope(ctx, input.component);
+    const { related, ...created } = await createCheckpoint(ctx.core, input, ctx.actor);
+    return { ...created, related: related.slice(0, 1000), relatedCount: related.length };
+  }),
+
+  list: viewerProcedure.input(checkpointListInput.default({})).query(({ ctx, input }) =>
+    listCheckpoints(ctx.core, { ...input, component: scopedComponentFilter(ctx, input.component) }),
+  ),
+
+  get: viewerProcedure.input(byCheckpointId).query(async ({ ctx, input }) => {
+    await assertCheckpointInScope(ctx, input.id);
+    return getCheckpoint(ctx.core, input.id);
+  }),
+
+  entries: viewerProcedure.input(checkpointEntriesInput).query(async ({ ctx, input }) => {
+    await assertCheckpointInScope(ctx, input.id);
+    return listCheckpointEntries(ctx.core, input.id, { prefix: input.prefix, cursor: input.cursor, limit: input.limit });
+  }),
+
+  diff: viewerProcedure.input(checkpointDiffInput).query(async ({ ctx, input }) => {
+    await assertCheckpointInScope(ctx, input.id);
+    return diffCheckpoint(ctx.core, input.id, { textDiff: input.textDiff, maxTextBytes: input.maxTextBytes });
+  }),
+
+  verify: agentProcedure.input(byCheckpointId).mutation(async ({ ctx, input }) => {
+    await assertCheckpointInScope(ctx, input.id);
+    return verifyCheckpoint(ctx.core, input.id, ctx.actor);
+  }),
+
+  pin: operatorProcedure.input(checkpointPinInput).mutation(async ({ ctx, input }) => {
+    await assertCheckpointInScope(ctx, input.id);
+    return pinCheckpoint(ctx.core, input.id, input.pinned, ctx.actor);
+  }),
+
+  /** Step 1 of a delete: what would go, and the confirmToken `delete` needs. */
+  planDelete: operatorProcedure.input(byCheckpointId).mutation(async ({ ctx, input }) => {
+    await assertCheckpointInScope(ctx, input.id);
+    return planCheckpointDelete(ctx.core, input.id, ctx.actor);
+  }),
+
+  delete: operatorProcedure.input(checkpointDeleteInput).mutation(async ({ ctx, input }) => {
+    await assertCheckpointInScope(ctx, input.id);
+    if (!input.confirmToken) throw badInput("confirmToken", "a delete must be confirmed: call checkpoint.planDelete and pass the confirmToken it returns");
+    return deleteCheckpoint(ctx.core, input.id, input.confirmToken, ctx.actor);
+  }),
+});

@@ -1,0 +1,32 @@
+import { z } from "zod";
+import { componentByName, componentUpsertInput } from "../../schemas";
+import { getComponent, listComponents, removeComponent, upsertComponent } from "../../registry/components";
+import { checkpointActivityByComponent, NO_ACTIVITY } from "../../registry/component-activity";
+import { componentInScope } from "../../auth/roles";
+import { assertComponentInScope, createTRPCRouter, operatorProcedure, viewerProcedure } from "../trpc";
+
+export const componentRouter = createTRPCRouter({
+  /** Components in the caller's scope, each with its checkpoint count and the time of its newest checkpoint. */
+  list: viewerProcedure.input(z.object({}).optional()).query(async ({ ctx }) => {
+    const [items, activity] = await Promise.all([listComponents(ctx.core), checkpointActivityByComponent(ctx.core)]);
+    return {
+      items: items.filter((c) => componentInScope(ctx.principal, c.name)).map((c) => ({ ...c, ...(activity.get(c.id) ?? NO_ACTIVITY) })),
+    };
+  }),
+
+  get: viewerProcedure.input(componentByName).query(({ ctx, input }) => {
+    assertComponentInScope(ctx, input.name);
+    return getComponent(ctx.core, input.name);
+  }),
+
+  upsert: operatorProcedure.input(componentUpsertInput).mutation(({ ctx, input }) => {
+    assertComponentInScope(ctx, input.name);
+    return upsertComponent(ctx.core, input, ctx.actor);
+  }),
+
+  remove: operatorProcedure.input(componentByName).mutation(async ({ ctx, input }) => {
+    assertComponentInScope(ctx, input.name);
+    await removeComponent(ctx.core, input.name, ctx.actor);
+    return { removed: input.name };
+  }),
+});

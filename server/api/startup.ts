@@ -1,0 +1,38 @@
+/**
+ * What the web server does once at start, before it answers requests (called
+ * from instrumentation.ts): open the core (applies pending migrations), install
+ * the Prometheus observer, complete rollbacks interrupted by a crash, and on the
+ * very first start create the admin token and print a one-time login URL.
+ */
+import { describeBootstrap, ensureAdminToken } from "../auth/bootstrap";
+import { installPrometheusObserver } from "../audit/prometheus";
+import { hasPendingJournals, recoverInterruptedRollbacks } from "../rollback/recover";
+import { serverCore } from "./server-core";
+
+/** The address people can open: the wildcard binds are shown as loopback. */
+export function publicBaseUrl(env: NodeJS.ProcessEnv = process.env): string {
+  const port = env.PORT ?? "3000";
+  const host = env.HOST;
+  if (!host && env.__NEXT_PRIVATE_ORIGIN) return env.__NEXT_PRIVATE_ORIGIN;
+  const shown = !host || host === "0.0.0.0" ? "127.0.0.1" : host === "::" ? "[::1]" : host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
+  return `http://${shown}:${port}`;
+}
+
+const STARTED = Symbol.for("safetynet.serverStarted");
+
+export async function startServer(): Promise<void> {
+  const slot = globalThis as { [STARTED]?: boolean };
+  if (slot[STARTED]) return;
+  slot[STARTED] = true;
+  const core = serverCore();
+  installPrometheusObserver();
+  if (hasPendingJournals(core)) {
+    for (const result of await recoverInterruptedRollbacks(core, "system")) {
+      core.log[result.outcome === "recovered" ? "info" : "error"]({ event: "startup.recover", ...result }, `interrupted rollback ${result.rollbackId} ${result.outcome}`);
+    }
+  }
+  const bootstrap = await ensureAdminToken(core, { baseUrl: publicBaseUrl() });
+  const banner = describeBootstrap(bootstrap);
+  if (banner) process.stdout.write(banner + "\n");
+  core.log.info({ event: "startup", dataDir: core.config.dataDir, allowedRoots: core.config.allowedRoots }, "safetynet server ready");
+}

@@ -1,0 +1,125 @@
+/**
+ * tRPC setup: the request context (core + who is calling), the error shape, and
+ * the procedure builders. Auth is middleware, not an `if` in each handler:
+ *
+ *   viewerProcedure    read anything in scope
+ *   agentProcedure     + create/verify checkpoints, plan and execute rollbacks
+ *   operatorProcedure  + components, pins, deletes, retention
+ *   adminProcedure     + API tokens
+ *
+ * Plain JSON on the wire (no transformer): outputs carry ISO date strings and
+ * numbers, never Date or BigInt.
+ */
+import { initTRPC, TRPCError } from "@trpc/server";
+import type { Core } from "../core";
+import { actorOf, componentInScope, roleAtLeast, type Principal, type TokenRole } from "../auth/roles";
+import { authenticateRequest, isCrossOrigin } from "../auth/request";
+import { findCheckpointRow } from "../checkpoints/queries";
+import { describeError, toTRPCError } from "./errors";
+import { serverCore } from "./server-core";
+
+export interface TRPCContext {
+  core: Core;
+  principal: Principal | null;
+  /** Why there is no principal (sent with the 401). */
+  authProblem: string | null;
+  /** null for server-side callers (React Server Components). */
+  req: Request | null;
+}
+
+export async function createTRPCContext(opts: { req: Request }): Promise<TRPCContext> {
+  const core = serverCore();
+  const auth = await authenticateRequest(core, opts.req);
+  return { core, principal: auth.principal, authProblem: auth.problem, req: opts.req };
+}
+
+const t = initTRPC.context<TRPCContext>().create({
+  errorFormatter({ shape, error }) {
+    const described = describeError(error, shape.message);
+    return {
+      ...shape,
+      message: described.message,
+      data: {
+        code: shape.data.code,
+        httpStatus: shape.data.httpStatus,
+        path: shape.data.path,
+        field: described.field,
+        safetynetCode: described.safetynetCode,
+        details: described.details,
+      },
+    };
+  },
+});
+
+export const createTRPCRouter = t.router;
+export const createCallerFactory = t.createCallerFactory;
+
+/** Core errors become their HTTP status here, once (see ./errors.ts for the table). */
+const mapCoreErrors = t.middleware(async ({ next }) => {
+  const result = await next();
+  if (!result.ok) {
+    const mapped = toTRPCError(result.error.cause);
+    if (mapped) throw mapped;
+  }
+  return result;
+});
+
+const authenticated = t.middleware(({ ctx, type, next }) => {
+  if (!ctx.principal) throw new TRPCError({ code: "UNAUTHORIZED", message: ctx.authProblem ?? "authentication required" });
+  if (ctx.principal.via === "session" && type === "mutation" && ctx.req && isCrossOrigin(ctx.req)) {
+    throw new TRPCError({ code: "FORBIDDEN", message: "cross-origin request refused for a session-authenticated change" });
+  }
+  return next({ ctx: { ...ctx, principal: ctx.principal, actor: actorOf(ctx.principal) } });
+});
+
+function requireRole(required: TokenRole) {
+  return t.middleware(({ ctx, next }) => {
+    const principal = ctx.principal;
+    if (principal && !roleAtLeast(principal.role, required)) {
+      throw new TRPCError({ code: "FORBIDDEN", message: `token "${principal.name}" has role ${principal.role}; this needs ${required} or higher` });
+    }
+    return next();
+  });
+}
+
+const authedProcedure = t.procedure.use(mapCoreErrors).use(authenticated);
+
+export const viewerProcedure = authedProcedure.use(requireRole("viewer"));
+export const agentProcedure = authedProcedure.use(requireRole("agent"));
+export const operatorProcedure = authedProcedure.use(requireRole("operator"));
+export const adminProcedure = authedProcedure.use(requireRole("admin"));
+
+export type AuthedContext = TRPCContext & { principal: Principal; actor: string };
+
+/** 403 unless the caller's token covers `component`. */
+export function assertComponentInScope(ctx: { principal: Principal }, component: string): void {
+  if (!componentInScope(ctx.principal, component)) {
+    throw new TRPCError({ code: "FORBIDDEN", message: `token "${ctx.principal.name}" is not allowed to act on component "${component}"` });
+  }
+}
+
+/** 403 unless the caller's token covers the checkpoint's component (404 comes from the core for unknown ids). */
+export async function assertCheckpointInScope(ctx: { core: Core; principal: Principal }, checkpointId: string): Promise<void> {
+  if (ctx.principal.components.length === 0) return;
+  const row = await findCheckpointRow(ctx.core, checkpointId);
+  assertComponentInScope(ctx, row.component.name);
+}
+
+/**
+ * For list procedures with an optional component filter: a token scoped to one
+ * component gets that one by default; a token scoped to several must name one.
+ */
+export function scopedComponentFilter(ctx: { principal: Principal }, component: string | undefined): string | undefined {
+  if (component !== undefined) {
+    assertComponentInScope(ctx, component);
+    return component;
+  }
+  const scope = ctx.principal.components;
+  if (scope.length === 0) return undefined;
+  if (scope.length === 1) return scope[0];
+  const error = new TRPCError({
+    code: "BAD_REQUEST",
+    message: `invalid component: token "${ctx.principal.name}" is scoped to ${scope.length} components; name one of ${scope.join(", ")}`,
+  });
+  throw Object.assign(error, { field: "component" });
+}

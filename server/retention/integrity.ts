@@ -1,0 +1,141 @@
+/**
+ * The integrity sweep (`safetynet verify --all`): re-hashes every stored object
+ * referenced by an active checkpoint, once however many checkpoints share it,
+ * records each checkpoint's state (verified / corrupt / missing) and reports.
+ * Per checkpoint it is exactly `checkpoint verify` (checkManifestObjects); it holds
+ * the store shared so a sweep cannot delete objects while they are checked.
+ */
+import { statSync } from "node:fs";
+import type { Core, Actor } from "../core";
+import { dataPaths } from "../core";
+import { IntegrityError } from "../errors";
+import { holdStoreShared } from "../locks";
+import { recordEvent } from "../audit/history";
+import { readManifest } from "../checkpoints/manifest";
+import type { Manifest } from "../checkpoints/manifest-types";
+import { checkManifestObjects, type VerifyProblem, type VerifyState } from "../checkpoints/verify";
+import type { ObjectState, ObjectStore } from "../store/object-store";
+
+export interface CheckpointIntegrity {
+  checkpointId: string;
+  component: string;
+  state: VerifyState;
+  problems: VerifyProblem[];
+}
+
+export interface VerifyAllResult {
+  outcome: "succeeded" | "failed";
+  checkpoints: number;
+  verified: number;
+  corrupt: number;
+  missing: number;
+  /** Distinct objects re-hashed (manifests included) and their bytes. */
+  objectsChecked: number;
+  bytesChecked: number;
+  /** Only the checkpoints with problems. */
+  failures: CheckpointIntegrity[];
+  startedAt: string;
+  durationMs: number;
+  historyEventId: string;
+}
+
+/** A view of the store whose verifyObject re-hashes each object once; everything else is the store itself. */
+function verifyingOnce(store: ObjectStore): { store: ObjectStore; verified: Map<string, Promise<ObjectState>> } {
+  const verified = new Map<string, Promise<ObjectState>>();
+  const view = Object.create(store) as ObjectStore;
+  view.verifyObject = (sha256: string) => {
+    let state = verified.get(sha256);
+    if (!state) {
+      state = store.verifyObject(sha256);
+      verified.set(sha256, state);
+    }
+    return state;
+  };
+  return { store: view, verified };
+}
+
+export async function verifyAll(core: Core, actor: Actor): Promise<VerifyAllResult> {
+  const startedAt = core.now();
+  const t0 = performance.now();
+  const release = await holdStoreShared(dataPaths(core.config.dataDir).locks);
+  try {
+    const rows = await core.db.checkpoint.findMany({
+      where: { status: "active" },
+      select: { id: true, manifestSha: true, component: { select: { name: true } } },
+      orderBy: { id: "asc" },
+    });
+    const once = verifyingOnce(core.store);
+    const checkCore: Core = { ...core, store: once.store };
+    const manifests = new Map<string, Manifest | IntegrityError>();
+    const blobBytes = new Map<string, number>();
+    const results: CheckpointIntegrity[] = [];
+    for (const row of rows) {
+      let manifest = manifests.get(row.manifestSha);
+      if (!manifest) {
+        try {
+          manifest = readManifest(core.store, row.manifestSha);
+        } catch (error) {
+          if (!(error instanceof IntegrityError)) throw error;
+          manifest = error;
+        }
+        manifests.set(row.manifestSha, manifest);
+      }
+      let problems: VerifyProblem[];
+      if (manifest instanceof IntegrityError) {
+        problems = [{ path: null, sha256: row.manifestSha, state: manifest.details.state === "missing" ? "missing" : "corrupt" }];
+      } else {
+        for (const entry of manifest.entries) if (entry.kind === "file" && entry.sha256) blobBytes.set(entry.sha256, entry.size);
+        problems = (await checkManifestObjects(checkCore, manifest)).problems;
+      }
+      const state: VerifyState = problems.length === 0 ? "verified" : problems.some((p) => p.state === "corrupt") ? "corrupt" : "missing";
+      results.push({ checkpointId: row.id, component: row.component.name, state, problems });
+    }
+    const verifiedAt = core.now();
+    for (const state of ["verified", "corrupt", "missing"] as const) {
+      const ids = results.filter((r) => r.state === state).map((r) => r.checkpointId);
+      for (let i = 0; i < ids.length; i += 500) {
+        await core.db.checkpoint.updateMany({ where: { id: { in: ids.slice(i, i + 500) }, status: "active" }, data: { verifyState: state, verifiedAt } });
+      }
+    }
+    const manifestBytes = [...manifests.entries()].reduce((sum, [sha, m]) => sum + (m instanceof IntegrityError ? 0 : statSync(core.store.objectPath(sha)).size), 0);
+    const failures = results.filter((r) => r.state !== "verified");
+    const count = (state: VerifyState) => results.filter((r) => r.state === state).length;
+    const outcome = failures.length === 0 ? "succeeded" : "failed";
+    const durationMs = Math.round(performance.now() - t0);
+    const objectsChecked = manifests.size + once.verified.size;
+    const bytesChecked = manifestBytes + [...blobBytes.values()].reduce((a, b) => a + b, 0);
+    const historyEventId = await recordEvent(core, {
+      kind: "checkpoint.verify",
+      actor,
+      outcome,
+      startedAt,
+      durationMs,
+      files: objectsChecked,
+      bytes: bytesChecked,
+      error: outcome === "failed" ? `${failures.length} checkpoint(s) damaged: ${failures.slice(0, 5).map((f) => `${f.checkpointId} ${f.state}`).join(", ")}` : undefined,
+      details: {
+        scope: "all",
+        checkpoints: results.length,
+        verified: count("verified"),
+        corrupt: count("corrupt"),
+        missing: count("missing"),
+        failures: failures.slice(0, 100).map((f) => ({ checkpointId: f.checkpointId, component: f.component, state: f.state, problems: f.problems.slice(0, 20) })),
+      },
+    });
+    return {
+      outcome,
+      checkpoints: results.length,
+      verified: count("verified"),
+      corrupt: count("corrupt"),
+      missing: count("missing"),
+      objectsChecked,
+      bytesChecked,
+      failures,
+      startedAt: startedAt.toISOString(),
+      durationMs,
+      historyEventId,
+    };
+  } finally {
+    await release();
+  }
+}

@@ -1,0 +1,316 @@
+/**
+ * Two-phase cleanup.
+ *
+ *   mark   checkpoints the decision expired become `expired`, with the reason (the rule).
+ *   sweep  under the store's exclusive hold: the snapshot records and rows of expired
+ *          (and operator-deleted) checkpoints are removed, then every object that no
+ *          live checkpoint references is deleted.
+ *
+ * Live roots: active checkpoints, the target of an interrupted rollback's journal,
+ * and snapshot records with no database row that are younger than the grace window
+ * (a checkpoint being committed). Older such records (a removed component, a create
+ * that crashed before its rows) are garbage, removed with their objects, except when
+ * the database holds no checkpoint at all: that looks like a lost database, and the
+ * store is what it would be rebuilt from, so nothing it references is collected.
+ * A root whose manifest cannot be read at all stops object collection (its blobs
+ * are unknown), never the rest.
+ *
+ * Concurrency with checkpoint create: a create (and a rollback's safety checkpoint)
+ * runs under its component lock, which holds the store shared (server/locks.ts), and
+ * may reuse an existing object that nothing references yet. The sweep deletes only
+ * while holding the store exclusively, after those operations drained, and
+ * recomputes the references then. Belt and braces: an object modified less than the
+ * grace window (default 1 h) before the sweep started is never deleted either.
+ */
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import path from "node:path";
+import type { Core } from "../core";
+import { dataPaths } from "../core";
+import { IntegrityError } from "../errors";
+import { holdStoreExclusive } from "../locks";
+import { decodeManifest, readManifest } from "../checkpoints/manifest";
+import { deleteSnapshotRecord, type SnapshotRecord } from "../checkpoints/snapshot-record";
+import { listJournals } from "../rollback/journal";
+import type { ObjectStore } from "../store/object-store";
+import type { ExpireDecision } from "./decide";
+
+export const DEFAULT_GRACE_MS = 60 * 60_000;
+/** How long a sweep waits for in-progress creates to finish before it gives up collecting (CONFLICT). */
+export const DEFAULT_DRAIN_TIMEOUT_MS = 60_000;
+
+const DB_CHUNK = 500;
+
+export interface StoredObject {
+  sha256: string;
+  size: number;
+}
+
+export interface RemovedCheckpoint {
+  checkpointId: string;
+  component: string;
+  kind: string;
+  /** `expired` by retention (this run or an earlier one) or `deleted` by an operator. */
+  status: "expired" | "deleted";
+  reason: string | null;
+  manifestSha256: string;
+}
+
+export interface UnreadableRoot {
+  checkpointId: string | null;
+  manifestSha256: string | null;
+  error: string;
+}
+
+export interface SweepPlan {
+  /** Rows (and snapshot records) removed. */
+  checkpoints: RemovedCheckpoint[];
+  /** Manifest index rows no remaining checkpoint uses. */
+  manifests: string[];
+  /** Objects deleted, sorted by sha256. */
+  objects: StoredObject[];
+  bytesFreed: number;
+  /** Unreferenced objects younger than the grace window: left for a later sweep. */
+  keptByGrace: { objects: number; bytes: number };
+  /** Objects in the store that live checkpoints reference (what remains, apart from keptByGrace). */
+  referenced: { objects: number; bytes: number };
+  /** Snapshot records with no database row: removed as garbage, or kept as roots (young, or the database is empty). */
+  orphanRecords: { removed: string[]; kept: string[] };
+  warnings: string[];
+  /** Roots whose references could not be read: when any, no object is deleted. */
+  unreadable: UnreadableRoot[];
+}
+
+export interface SweepOptions {
+  /** The sweep's start (core.now()): objects modified after `now - graceMs` are kept. */
+  now: Date;
+  graceMs: number;
+}
+
+/** Blob references of manifests, read once per run. A corrupt manifest that still parses is used as is (it keeps more, never less). */
+export class ManifestReferences {
+  private readonly cache = new Map<string, { blobs: string[] } | { error: string }>();
+
+  constructor(private readonly store: ObjectStore) {}
+
+  read(manifestSha: string): { blobs: string[] } | { error: string } {
+    let cached = this.cache.get(manifestSha);
+    if (!cached) {
+      cached = this.load(manifestSha);
+      this.cache.set(manifestSha, cached);
+    }
+    return cached;
+  }
+
+  private load(manifestSha: string): { blobs: string[] } | { error: string } {
+    const blobsOf = (entries: { kind: string; sha256?: string }[]) => entries.filter((e) => e.kind === "file" && e.sha256).map((e) => e.sha256 as string);
+    try {
+      return { blobs: blobsOf(readManifest(this.store, manifestSha).entries) };
+    } catch (error) {
+      if (!(error instanceof IntegrityError)) return { error: error instanceof Error ? error.message : String(error) };
+      if (error.details.state === "corrupt") {
+        try {
+          return { blobs: blobsOf(decodeManifest(this.store.readBuffer(manifestSha), manifestSha).entries) };
+        } catch (second) {
+          return { error: second instanceof Error ? second.message : String(second) };
+        }
+      }
+      return { error: error.message };
+    }
+  }
+}
+
+/** Phase 1: marks the expired decisions (still active and unpinned at this moment); returns those marked. */
+export async function markExpired(core: Core, decisions: readonly ExpireDecision[]): Promise<ExpireDecision[]> {
+  const marked: ExpireDecision[] = [];
+  if (decisions.length === 0) return marked;
+  await core.db.$transaction(async (tx) => {
+    for (const decision of decisions) {
+      const { count } = await tx.checkpoint.updateMany({
+        where: { id: decision.checkpointId, status: "active", pinned: false },
+        data: { status: "expired", expiredReason: `${decision.rule}: ${decision.reason}` },
+      });
+      if (count === 1) marked.push(decision);
+    }
+  });
+  return marked;
+}
+
+function snapshotRecordIds(store: ObjectStore): string[] {
+  try {
+    return readdirSync(path.join(store.dir, "snapshots"))
+      .filter((name) => name.endsWith(".json") && !name.startsWith("."))
+      .map((name) => name.slice(0, -".json".length));
+  } catch {
+    return [];
+  }
+}
+
+function readSnapshotRecord(store: ObjectStore, id: string): SnapshotRecord {
+  return JSON.parse(readFileSync(path.join(store.dir, "snapshots", `${id}.json`), "utf8")) as SnapshotRecord;
+}
+
+function recordMtime(store: ObjectStore, id: string): number | null {
+  try {
+    return statSync(path.join(store.dir, "snapshots", `${id}.json`)).mtimeMs;
+  } catch {
+    return null;
+  }
+}
+
+function mtimeOf(store: ObjectStore, sha256: string): number | null {
+  try {
+    return statSync(store.objectPath(sha256)).mtimeMs;
+  } catch {
+    return null; // deleted meanwhile
+  }
+}
+
+/**
+ * What a sweep would remove, computed from the database and the store as they
+ * are. `assumeExpired` treats those active checkpoints as already marked (a dry
+ * run); `objects` is a listing of the store taken earlier (objects written after
+ * it are then never candidates).
+ */
+export async function planSweep(
+  core: Core,
+  options: SweepOptions & { assumeExpired?: ReadonlyMap<string, string>; objects?: readonly StoredObject[]; manifests?: ManifestReferences },
+): Promise<SweepPlan> {
+  const { store } = core;
+  const manifests = options.manifests ?? new ManifestReferences(store);
+  const assumeExpired = options.assumeExpired ?? new Map<string, string>();
+  const rows = await core.db.checkpoint.findMany({
+    select: { id: true, kind: true, status: true, expiredReason: true, manifestSha: true, component: { select: { name: true } } },
+    orderBy: { id: "asc" },
+  });
+
+  const roots: { checkpointId: string | null; manifestSha: string }[] = [];
+  const removed: RemovedCheckpoint[] = [];
+  const keptManifestRows = new Set<string>();
+  for (const row of rows) {
+    const assumed = row.status === "active" ? assumeExpired.get(row.id) : undefined;
+    if (row.status === "active" && assumed === undefined) {
+      roots.push({ checkpointId: row.id, manifestSha: row.manifestSha });
+      keptManifestRows.add(row.manifestSha);
+    } else if (row.status === "expired" || row.status === "deleted" || assumed !== undefined) {
+      removed.push({
+        checkpointId: row.id,
+        component: row.component.name,
+        kind: row.kind,
+        status: row.status === "deleted" ? "deleted" : "expired",
+        reason: assumed ?? (row.status === "deleted" ? "deleted by an operator" : row.expiredReason),
+        manifestSha256: row.manifestSha,
+      });
+    } else {
+      keptManifestRows.add(row.manifestSha); // an unknown status: leave it alone
+      roots.push({ checkpointId: row.id, manifestSha: row.manifestSha });
+    }
+  }
+
+  const cutoff = options.now.getTime() - options.graceMs;
+  const unreadable: UnreadableRoot[] = [];
+  const warnings: string[] = [];
+  const knownIds = new Set(rows.map((r) => r.id));
+  const orphanRecords = { removed: [] as string[], kept: [] as string[] };
+  const orphanIds = snapshotRecordIds(store).filter((id) => !knownIds.has(id));
+  if (rows.length === 0 && orphanIds.length > 0) {
+    warnings.push(`the database holds no checkpoint but the store holds ${orphanIds.length} snapshot record(s): treated as a lost database, nothing they reference is collected`);
+  }
+  for (const id of orphanIds) {
+    const mtimeMs = recordMtime(store, id);
+    if (mtimeMs === null) continue;
+    if (rows.length > 0 && mtimeMs <= cutoff) {
+      orphanRecords.removed.push(id);
+      continue;
+    }
+    orphanRecords.kept.push(id);
+    try {
+      roots.push({ checkpointId: id, manifestSha: readSnapshotRecord(store, id).manifestSha256 });
+    } catch (error) {
+      unreadable.push({ checkpointId: id, manifestSha256: null, error: `snapshot record ${id}: ${error instanceof Error ? error.message : String(error)}` });
+    }
+  }
+  for (const journal of listJournals(dataPaths(core.config.dataDir).journal)) roots.push({ checkpointId: journal.checkpointId, manifestSha: journal.manifestSha256 });
+
+  const referenced = new Set<string>();
+  for (const root of roots) {
+    referenced.add(root.manifestSha);
+    const refs = manifests.read(root.manifestSha);
+    if ("error" in refs) unreadable.push({ checkpointId: root.checkpointId, manifestSha256: root.manifestSha, error: refs.error });
+    else for (const blob of refs.blobs) referenced.add(blob);
+  }
+
+  const objects: StoredObject[] = [];
+  const keptByGrace = { objects: 0, bytes: 0 };
+  const present = { objects: 0, bytes: 0 };
+  for (const object of options.objects ?? store.listObjects()) {
+    if (referenced.has(object.sha256)) {
+      present.objects++;
+      present.bytes += object.size;
+      continue;
+    }
+    const mtimeMs = mtimeOf(store, object.sha256);
+    if (mtimeMs === null) continue;
+    if (mtimeMs > cutoff) {
+      keptByGrace.objects++;
+      keptByGrace.bytes += object.size;
+    } else objects.push({ sha256: object.sha256, size: object.size });
+  }
+  objects.sort((a, b) => (a.sha256 < b.sha256 ? -1 : 1));
+
+  const dropped = [...new Set(removed.map((c) => c.manifestSha256))].filter((sha) => !keptManifestRows.has(sha)).sort();
+  const collectable = unreadable.length === 0 ? objects : [];
+  return {
+    checkpoints: removed,
+    manifests: dropped,
+    objects: collectable,
+    bytesFreed: collectable.reduce((sum, o) => sum + o.size, 0),
+    keptByGrace,
+    referenced: present,
+    orphanRecords,
+    unreadable,
+    warnings,
+  };
+}
+
+function chunks<T>(items: readonly T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += DB_CHUNK) out.push(items.slice(i, i + DB_CHUNK));
+  return out;
+}
+
+export interface SweepResult extends SweepPlan {
+  tmpEntriesRemoved: number;
+}
+
+/**
+ * Phase 2. Takes the store's exclusive hold (waiting at most `drainTimeoutMs` for
+ * in-progress creates; CONFLICT otherwise), recomputes the plan, and carries it
+ * out: snapshot records, then rows, then manifest index rows, then objects.
+ */
+export async function sweep(core: Core, options: SweepOptions & { drainTimeoutMs?: number; manifests?: ManifestReferences }): Promise<SweepResult> {
+  const { store } = core;
+  const objects = [...store.listObjects()];
+  const release = await holdStoreExclusive(dataPaths(core.config.dataDir).locks, { drainTimeoutMs: options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS });
+  try {
+    const plan = await planSweep(core, { ...options, objects });
+    for (const checkpoint of plan.checkpoints) deleteSnapshotRecord(store, checkpoint.checkpointId);
+    for (const id of plan.orphanRecords.removed) deleteSnapshotRecord(store, id);
+    await core.db.$transaction(async (tx) => {
+      for (const ids of chunks(plan.checkpoints.map((c) => c.checkpointId))) {
+        await tx.checkpoint.deleteMany({ where: { id: { in: ids }, status: { in: ["expired", "deleted"] } } });
+      }
+      for (const shas of chunks(plan.manifests)) {
+        await tx.manifestEntry.deleteMany({ where: { manifestSha: { in: shas }, manifest: { checkpoints: { none: {} } } } });
+        await tx.manifest.deleteMany({ where: { sha256: { in: shas }, checkpoints: { none: {} } } });
+      }
+    });
+    const deleted: StoredObject[] = [];
+    for (const object of plan.objects) if (store.deleteObject(object.sha256)) deleted.push(object);
+    store.syncDirectories();
+    // No writer holds the store now: what is left in tmp/ and older than the grace window is a crash leftover.
+    const tmpEntriesRemoved = store.cleanTmp(options.graceMs);
+    return { ...plan, objects: deleted, bytesFreed: deleted.reduce((sum, o) => sum + o.size, 0), tmpEntriesRemoved };
+  } finally {
+    await release();
+  }
+}

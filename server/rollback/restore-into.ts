@@ -1,0 +1,300 @@
+/**
+ * Restore to another place: materializes a checkpoint into an empty directory
+ * (a fresh checkout, a side-by-side comparison, disaster recovery), leaving the
+ * component's own root alone. Every file is copied out of the store and verified
+ * against its sha256 as it is copied; on any failure everything this call wrote
+ * is removed again, so the target ends up either complete or as empty as it was.
+ *
+ * Not a rollback: no plan, no safety checkpoint, no component lock (the component
+ * root is never read or written). The tree appears progressively while it is
+ * written; it is complete when the call returns.
+ */
+import { chmodSync, lstatSync, lutimesSync, mkdirSync, readdirSync, realpathSync, rmSync, symlinkSync, utimesSync } from "node:fs";
+import path from "node:path";
+import type { Core, Actor } from "../core";
+import { describeFsError, InvalidInputError, OperationFailedError, SafetyNetError } from "../errors";
+import { recordEvent } from "../audit/history";
+import { isInside, normalizeRelativePath } from "../scan/paths";
+import { readManifest } from "../checkpoints/manifest";
+import type { ManifestEntry } from "../checkpoints/manifest-types";
+import { findCheckpointRow } from "../checkpoints/queries";
+
+/** Files copied at once: enough to keep the disk and libuv's thread pool busy. */
+const RESTORE_CONCURRENCY = 16;
+
+export interface RestoreIntoOptions {
+  onProgress?: (done: number, total: number) => void;
+  /** Files materialized in parallel (default 16). */
+  concurrency?: number;
+  /** Recorded in history as who did it (default "system"). */
+  actor?: Actor;
+}
+
+export interface RestoreIntoResult {
+  checkpointId: string;
+  component: string;
+  /** Absolute path of the directory restored into. */
+  target: string;
+  files: number;
+  dirs: number;
+  symlinks: number;
+  bytes: number;
+  durationMs: number;
+  manifestSha256: string;
+}
+
+function depth(p: string): number {
+  let n = 0;
+  for (let i = 0; i < p.length; i++) if (p.charCodeAt(i) === 47) n++;
+  return n;
+}
+
+/**
+ * Checks the manifest before anything is written: canonical relative paths (no
+ * `..`, no absolute paths, no NUL), no duplicates, and no entry below a file or a
+ * symlink (nothing may be written through a link). Returns the directories to
+ * create: the dir entries plus any parent a partial-scope manifest leaves implicit.
+ */
+function checkEntries(entries: readonly ManifestEntry[]): { implicitDirs: string[] } {
+  const kinds = new Map<string, ManifestEntry["kind"]>();
+  for (const entry of entries) {
+    if (entry.path === "" || normalizeRelativePath(entry.path) !== entry.path) {
+      throw new InvalidInputError(`refusing unsafe path in manifest: ${JSON.stringify(entry.path)}`, { path: entry.path });
+    }
+    if (kinds.has(entry.path)) throw new InvalidInputError(`manifest lists ${entry.path} twice`, { path: entry.path });
+    if (entry.kind === "file" && !entry.sha256) throw new InvalidInputError(`manifest entry ${entry.path} is a file without a sha256`, { path: entry.path });
+    if (entry.kind === "symlink" && entry.linkTarget === undefined) throw new InvalidInputError(`manifest entry ${entry.path} is a symlink without a target`, { path: entry.path });
+    kinds.set(entry.path, entry.kind);
+  }
+  const implicit = new Set<string>();
+  for (const entry of entries) {
+    for (let dir = path.posix.dirname(entry.path); dir !== "."; dir = path.posix.dirname(dir)) {
+      const kind = kinds.get(dir);
+      if (kind === undefined) implicit.add(dir);
+      else if (kind !== "dir") throw new InvalidInputError(`manifest entry ${entry.path} lies below ${dir}, which is a ${kind}`, { path: entry.path });
+    }
+  }
+  return { implicitDirs: [...implicit] };
+}
+
+/**
+ * Resolves the target and makes sure it is (or can become) an empty directory
+ * outside the data directory and inside the allowed workspace roots. Returns its
+ * absolute path and whether this call has to create it.
+ */
+function prepareTarget(core: Core, targetDir: string): { target: string; create: boolean } {
+  if (typeof targetDir !== "string" || targetDir.length === 0 || targetDir.includes("\0")) {
+    throw new InvalidInputError(`target must be a non-empty path without NUL bytes: ${JSON.stringify(targetDir)}`, { field: "target" });
+  }
+  const target = path.resolve(targetDir);
+  const st = lstatSync(target, { throwIfNoEntry: false });
+  if (st && !st.isDirectory()) throw new InvalidInputError(`restore target ${target} exists and is not a directory`, { field: "target", target });
+  if (st && readdirSync(target).length > 0) throw new InvalidInputError(`restore target ${target} is not empty; restore into an empty or new directory`, { field: "target", target });
+  const parent = path.dirname(target);
+  // The parent must exist: a typo should not silently create a tree of directories.
+  const parentSt = lstatSync(parent, { throwIfNoEntry: false });
+  if (!parentSt?.isDirectory()) throw new InvalidInputError(`the parent of the restore target does not exist or is not a directory: ${parent}`, { field: "target", target });
+  const realTarget = st ? realpathSync(target) : path.join(realpathSync(parent), path.basename(target));
+  const realData = realpathOrSelf(core.config.dataDir);
+  if (isInside(realData, realTarget) || isInside(realTarget, realData)) {
+    throw new InvalidInputError(`restore target ${target} overlaps the Safety Net data directory ${core.config.dataDir}`, { field: "target", target });
+  }
+  const allowed = core.config.allowedRoots.map(realpathOrSelf);
+  if (!allowed.some((root) => isInside(root, realTarget))) {
+    throw new InvalidInputError(`restore target ${target} is outside the allowed roots (${core.config.allowedRoots.join(path.delimiter) || "none"})`, {
+      field: "target",
+      target,
+      allowedRoots: core.config.allowedRoots,
+    });
+  }
+  return { target: realTarget, create: !st };
+}
+
+function realpathOrSelf(p: string): string {
+  try {
+    return realpathSync(path.resolve(p));
+  } catch {
+    return path.resolve(p);
+  }
+}
+
+/**
+ * Removes what a failed restore wrote: the top-level names it created under
+ * `target` (or `target` itself when this call created it). Anything else that
+ * appeared in the target meanwhile is left alone.
+ */
+function undoPartialRestore(target: string, created: boolean, topLevel: ReadonlySet<string>, createdDirs: readonly string[]): void {
+  // Directories get their final (possibly read-only) modes only at the very end; make them writable again.
+  for (const dir of createdDirs) {
+    try {
+      chmodSync(dir, 0o700);
+    } catch {
+      // Already gone or never made: nothing to unlock.
+    }
+  }
+  const victims = created ? [target] : [...topLevel].map((name) => path.join(target, name));
+  for (const victim of victims) {
+    try {
+      rmSync(victim, { recursive: true, force: true });
+    } catch {
+      // Best effort: the original error is what the caller needs to see.
+    }
+  }
+}
+
+/**
+ * Runs `worker` over `items` with at most `limit` in flight. Unlike mapConcurrent,
+ * the first failure stops new work and the call waits for the work in flight to
+ * settle before rejecting, so the caller can clean up knowing nothing still writes.
+ */
+async function forEachUntilFailure<T>(items: readonly T[], limit: number, worker: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (!failure && next < items.length) {
+      const item = items[next++] as T;
+      try {
+        await worker(item);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  });
+  await Promise.all(lanes);
+  if (failure) throw failure.error;
+}
+
+/**
+ * Materializes every entry of checkpoint `checkpointId` into `targetDir`, which
+ * must be an empty directory or not exist yet (its parent must exist); it must lie
+ * inside the allowed workspace roots and outside the data directory. Restores file
+ * contents (verified against their sha256 while copied), modes, mtimes, empty
+ * directories and symlinks (as recorded, never followed). Throws IntegrityError
+ * when a stored object is missing or corrupt, InvalidInputError for a bad target
+ * or an unsafe manifest, NotFoundError for an unknown checkpoint; in every failure
+ * case nothing this call wrote is left behind.
+ */
+export async function restoreCheckpointInto(core: Core, checkpointId: string, targetDir: string, options: RestoreIntoOptions = {}): Promise<RestoreIntoResult> {
+  const startedAt = core.now();
+  const t0 = performance.now();
+  const actor = options.actor ?? "system";
+  const row = await findCheckpointRow(core, checkpointId);
+  const base = { kind: "checkpoint.restore", component: row.component.name, checkpointId: row.id, actor, startedAt, checksum: row.manifestSha };
+  let target = path.resolve(String(targetDir));
+  try {
+    if (row.status !== "active") throw new InvalidInputError(`checkpoint ${row.id} is ${row.status} and cannot be restored`, { checkpointId: row.id });
+    const manifest = readManifest(core.store, row.manifestSha);
+    const { implicitDirs } = checkEntries(manifest.entries);
+    const prepared = prepareTarget(core, targetDir);
+    target = prepared.target;
+    const counts = await writeTree(core, target, prepared.create, manifest.entries, implicitDirs, options);
+    const durationMs = Math.round(performance.now() - t0);
+    await recordEvent(core, {
+      ...base,
+      outcome: "succeeded",
+      durationMs,
+      files: counts.files,
+      bytes: counts.bytes,
+      details: { target, dirs: counts.dirs, symlinks: counts.symlinks },
+    });
+    return { checkpointId: row.id, component: row.component.name, target, ...counts, durationMs, manifestSha256: row.manifestSha };
+  } catch (error) {
+    await recordEvent(core, {
+      ...base,
+      outcome: "failed",
+      durationMs: performance.now() - t0,
+      error: error instanceof Error ? error.message : String(error),
+      details: { target, errorCode: error instanceof SafetyNetError ? error.code : "FAILED" },
+    }).catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Writes the tree: directories (shallowest first), files (in parallel), symlinks, then directory modes and mtimes (deepest first). */
+async function writeTree(
+  core: Core,
+  target: string,
+  create: boolean,
+  entries: readonly ManifestEntry[],
+  implicitDirs: readonly string[],
+  options: RestoreIntoOptions,
+): Promise<{ files: number; dirs: number; symlinks: number; bytes: number }> {
+  const abs = (rel: string) => target + "/" + rel;
+  const dirEntries = entries.filter((e) => e.kind === "dir");
+  const files = entries.filter((e) => e.kind === "file");
+  const links = entries.filter((e) => e.kind === "symlink");
+  const createdDirs: string[] = [];
+  let bytes = 0;
+  let done = 0;
+  const total = entries.length;
+  const step = () => options.onProgress?.(++done, total);
+
+  // Outside the try: if this fails, nothing was written and there is nothing to undo.
+  if (create) {
+    try {
+      mkdirSync(target);
+    } catch (error) {
+      throw describeFsError(error, target);
+    }
+  }
+  try {
+    // 1. Directories, parents first. Manifest dirs are created owner-only-writable so read-only ones can
+    //    still be filled (their modes come last); implicit parents of a partial-scope checkpoint, whose
+    //    modes the checkpoint does not know, get the default mode (umask applies).
+    const implicit = new Set(implicitDirs);
+    const allDirs = [...dirEntries.map((e) => e.path), ...implicitDirs].sort((a, b) => depth(a) - depth(b) || (a < b ? -1 : 1));
+    for (const rel of allDirs) {
+      const p = abs(rel);
+      try {
+        if (implicit.has(rel)) mkdirSync(p);
+        else mkdirSync(p, { mode: 0o700 });
+      } catch (error) {
+        throw describeFsError(error, p);
+      }
+      createdDirs.push(p);
+    }
+    for (let i = 0; i < dirEntries.length; i++) step();
+
+    // 2. Files. materialize() creates each with O_EXCL | O_NOFOLLOW, checks the bytes against the sha256 and sets the mode.
+    await forEachUntilFailure(files, Math.max(1, options.concurrency ?? RESTORE_CONCURRENCY), async (entry) => {
+      const p = abs(entry.path);
+      await core.store.materialize(entry.sha256 as string, p, entry.mode);
+      try {
+        utimesSync(p, entry.mtimeMs / 1000, entry.mtimeMs / 1000);
+      } catch (error) {
+        throw describeFsError(error, p);
+      }
+      bytes += entry.size;
+      step();
+    });
+
+    // 3. Symlinks last, so no file above could have been written through one.
+    for (const entry of links) {
+      const p = abs(entry.path);
+      try {
+        symlinkSync(entry.linkTarget as string, p);
+        lutimesSync(p, entry.mtimeMs / 1000, entry.mtimeMs / 1000);
+      } catch (error) {
+        throw describeFsError(error, p);
+      }
+      step();
+    }
+
+    // 4. Directory modes and mtimes, deepest first (writing children moved the parents' mtimes).
+    for (const entry of [...dirEntries].sort((a, b) => depth(b.path) - depth(a.path))) {
+      const p = abs(entry.path);
+      try {
+        chmodSync(p, entry.mode);
+        utimesSync(p, entry.mtimeMs / 1000, entry.mtimeMs / 1000);
+      } catch (error) {
+        throw describeFsError(error, p);
+      }
+    }
+  } catch (error) {
+    const topLevel = new Set([...entries.map((e) => e.path), ...implicitDirs].map((p) => p.split("/")[0] as string));
+    undoPartialRestore(target, create, topLevel, createdDirs);
+    if (error instanceof SafetyNetError) throw error;
+    throw new OperationFailedError(`restore into ${target} failed: ${error instanceof Error ? error.message : String(error)}`, { target }, { cause: error });
+  }
+  return { files: files.length, dirs: dirEntries.length, symlinks: links.length, bytes };
+}

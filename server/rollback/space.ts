@@ -1,0 +1,65 @@
+/**
+ * Free-space preflight: a rollback that cannot fit on the workspace's file system
+ * is refused before the first byte changes. Running out of space half-way would
+ * leave the tree half old, half new, with a journal whose recovery would run out
+ * of space again.
+ */
+import { statfsSync } from "node:fs";
+import { describeFsError, OperationFailedError } from "../errors";
+import type { ManifestEntry } from "../checkpoints/manifest-types";
+import type { RollbackPlanBody } from "./plan";
+
+export interface SpaceEstimate {
+  neededBytes: number;
+  availableBytes: number;
+}
+
+/**
+ * Bytes the plan needs at its peak, in whole blocks: deletions run first and free
+ * their files; then each file is written beside the one it replaces and renamed
+ * over it, so the growth of every rewrite counts, plus the largest file that
+ * exists twice for a moment; new directories and symlinks take a block each.
+ */
+export function estimateRollbackSpace(plan: RollbackPlanBody, live: readonly ManifestEntry[], blockSize: number): number {
+  const blocks = (bytes: number) => Math.ceil(bytes / blockSize) * blockSize;
+  const liveByPath = new Map(live.map((e) => [e.path, e]));
+  let freed = 0;
+  for (const item of plan.delete) {
+    const entry = liveByPath.get(item.path);
+    if (entry?.kind === "file") freed += blocks(entry.size);
+  }
+  let growth = 0;
+  let largestOverlap = 0;
+  for (const item of plan.restore) {
+    if (item.kind !== "file") {
+      if (item.action === "recreate" || item.action === "replace") growth += blockSize;
+      continue;
+    }
+    if (item.action === "mode" || item.action === "mtime") continue;
+    const old = liveByPath.get(item.path);
+    const oldBytes = item.action === "write" && old?.kind === "file" ? blocks(old.size) : 0;
+    const newBytes = blocks(item.size);
+    growth += Math.max(0, newBytes - oldBytes);
+    largestOverlap = Math.max(largestOverlap, Math.min(newBytes, oldBytes));
+  }
+  return Math.max(0, growth + largestOverlap - freed);
+}
+
+/** Throws OperationFailedError (nothing changed) when the plan cannot fit on the file system holding `root`. */
+export function assertRollbackFits(root: string, plan: RollbackPlanBody, live: readonly ManifestEntry[]): SpaceEstimate {
+  let stats;
+  try {
+    stats = statfsSync(root);
+  } catch (error) {
+    throw describeFsError(error, root);
+  }
+  const neededBytes = estimateRollbackSpace(plan, live, stats.bsize);
+  const availableBytes = stats.bavail * stats.bsize;
+  if (neededBytes > availableBytes) {
+    throw new OperationFailedError(
+      `not enough free space in ${root} for this rollback: it needs about ${neededBytes} bytes more, ${availableBytes} are available; nothing was changed`,
+      { root, neededBytes, availableBytes, errno: "ENOSPC" },
+    );
+  }
+  return { neededBytes, availableBytes };
+}

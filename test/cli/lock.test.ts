@@ -1,0 +1,55 @@
+import fs from "node:fs";
+import path from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import {
+  assertCliBundleFresh,
+  cleanUpAfterEach,
+  cliJson,
+  inspectData,
+  jsonOf,
+  makeWorkspaceDirs,
+  readTree,
+  runCli,
+  treeDifferences,
+  writeTree,
+  type CliErrorJson,
+} from "../support/workspace";
+import type { CheckpointCreated } from "../../server/checkpoints/commit";
+import type { ComponentView } from "../../server/registry/components";
+import { dataPaths } from "../../server/core";
+import { lockComponent } from "../../server/locks";
+
+beforeAll(assertCliBundleFresh);
+cleanUpAfterEach();
+
+describe("one mutating operation per component", () => {
+  it("answers checkpoint create and rollback with exit 3 while another operation holds the component, changing nothing; both work once it is done", async () => {
+    const ws = makeWorkspaceDirs("cli-lock");
+    writeTree(ws.root, { "a.txt": "a\n", "b.txt": "b\n" });
+    const component = await cliJson<ComponentView>(ws, ["component", "add", "web", "--root", ws.root]);
+    const created = await cliJson<CheckpointCreated>(ws, ["checkpoint", "create", "web"]);
+    fs.writeFileSync(path.join(ws.root, "a.txt"), "agent\n");
+    const before = readTree(ws.root);
+    // Another process (here: this test) is in the middle of an operation on the component.
+    const release = await lockComponent(dataPaths(ws.dataDir).locks, component.id, component.name);
+
+    try {
+      const [create, rollback] = await Promise.all([runCli(ws, ["checkpoint", "create", "web", "--json"]), runCli(ws, ["rollback", created.id, "--yes", "--json"])]);
+      for (const result of [create, rollback]) {
+        expect(result.status, result.stderr).toBe(3);
+        expect(jsonOf<CliErrorJson>(result).error).toEqual({
+          code: "CONFLICT",
+          message: 'component "web" is locked by another operation in progress; try again when it finishes',
+          details: { lock: 'component "web"' },
+        });
+      }
+      expect(treeDifferences(before, readTree(ws.root), { inode: true, mtime: "all" })).toEqual([]);
+      expect(await inspectData(ws).db.checkpoint.count()).toBe(1);
+    } finally {
+      await release();
+    }
+
+    await cliJson(ws, ["rollback", created.id, "--yes"]);
+    expect(fs.readFileSync(path.join(ws.root, "a.txt"), "utf8")).toBe("a\n");
+  });
+});

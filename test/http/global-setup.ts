@@ -1,0 +1,52 @@
+/**
+ * Global setup of the HTTP test project (vitest.http.config.ts): builds when
+ * needed, starts two production servers and hands their addresses and admin
+ * tokens to the tests through provide/inject:
+ *   main   — default settings (10-minute confirm tokens, 1-hour retention grace)
+ *   second — confirm tokens expire after SHORT_CONFIRM_TTL_MS and retention collects
+ *            objects without a grace period: for the expiry and retention tests
+ */
+import type { TestProject } from "vitest/node";
+import { ensureBuild, ensureCliBuild, startServer, type RunningServer } from "./server";
+
+export const SHORT_CONFIRM_TTL_MS = 1500;
+
+export interface ServerInfo {
+  baseUrl: string;
+  adminToken: string;
+  dataDir: string;
+  workspace: string;
+  logFile: string;
+}
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    main: ServerInfo;
+    second: ServerInfo & { confirmTtlMs: number };
+  }
+}
+
+function info(server: RunningServer): ServerInfo {
+  return { baseUrl: server.baseUrl, adminToken: server.adminToken, dataDir: server.dataDir, workspace: server.workspace, logFile: server.logFile };
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  ensureBuild();
+  ensureCliBuild();
+  const started = await Promise.allSettled([
+    startServer({ name: "main" }),
+    startServer({ name: "second", env: { SAFETYNET_CONFIRM_TTL_MS: String(SHORT_CONFIRM_TTL_MS), SAFETYNET_RETENTION_GRACE_MS: "0" } }),
+  ]);
+  const [main, second] = started.map((s) => (s.status === "fulfilled" ? s.value : null));
+  if (!main || !second) {
+    // Never leave a server running when the other one failed to start.
+    await Promise.all([main?.stop(), second?.stop()]);
+    const failure = started.find((s): s is PromiseRejectedResult => s.status === "rejected");
+    throw failure?.reason instanceof Error ? failure.reason : new Error(String(failure?.reason));
+  }
+  project.provide("main", info(main));
+  project.provide("second", { ...info(second), confirmTtlMs: SHORT_CONFIRM_TTL_MS });
+  return async () => {
+    await Promise.all([main.stop(), second.stop()]);
+  };
+}

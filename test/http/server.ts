@@ -1,0 +1,164 @@
+/**
+ * Runs the production server for the HTTP tests: `next build` when the build is
+ * missing or older than the sources, then `next start` on a free port over a
+ * fresh data directory and workspace, exactly as `npm start` would.
+ */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { createServer } from "node:net";
+import os from "node:os";
+import path from "node:path";
+
+export const PACKAGE_ROOT = path.resolve(import.meta.dirname, "..", "..");
+const NEXT_BIN = path.join(PACKAGE_ROOT, "node_modules", "next", "dist", "bin", "next");
+
+/** What the build depends on (tests excluded: they are not part of the build). */
+const BUILD_INPUTS = ["app", "components", "server", "instrumentation.ts", "next.config.ts", "postcss.config.mjs", "tsconfig.json", "package.json"];
+
+function newestSourceMtime(entry: string): number {
+  if (!existsSync(entry)) return 0;
+  const stat = statSync(entry);
+  if (!stat.isDirectory()) return /\.test\.tsx?$/.test(entry) ? 0 : stat.mtimeMs;
+  let newest = 0;
+  for (const child of readdirSync(entry)) newest = Math.max(newest, newestSourceMtime(path.join(entry, child)));
+  return newest;
+}
+
+/** Builds unless .next/BUILD_ID exists and is newer than every source file. */
+export function ensureBuild(): void {
+  const buildId = path.join(PACKAGE_ROOT, ".next", "BUILD_ID");
+  const builtAt = existsSync(buildId) ? statSync(buildId).mtimeMs : 0;
+  const newest = Math.max(...BUILD_INPUTS.map((entry) => newestSourceMtime(path.join(PACKAGE_ROOT, entry))));
+  if (builtAt > newest) return;
+  process.stderr.write(`[http tests] ${builtAt ? "sources changed since the last build" : "no build yet"}: running next build\n`);
+  const result = spawnSync(process.execPath, [NEXT_BIN, "build"], {
+    cwd: PACKAGE_ROOT,
+    env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1", NODE_ENV: "production" },
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  if (result.status !== 0) throw new Error(`next build failed with exit code ${result.status}`);
+}
+
+/** Bundles the CLI (dist/cli) unless it is newer than every server source: the tests run it on the server's data dir. */
+export function ensureCliBuild(): void {
+  const bundle = path.join(PACKAGE_ROOT, "dist", "cli", "main.mjs");
+  const builtAt = existsSync(bundle) ? statSync(bundle).mtimeMs : 0;
+  if (builtAt > newestSourceMtime(path.join(PACKAGE_ROOT, "server"))) return;
+  const result = spawnSync(process.execPath, [path.join(PACKAGE_ROOT, "scripts", "build-cli.mjs")], { cwd: PACKAGE_ROOT, stdio: ["ignore", "inherit", "inherit"] });
+  if (result.status !== 0) throw new Error(`building the CLI failed with exit code ${result.status}`);
+}
+
+/** Runs `safetynet <args>` (the built CLI) on a data dir; returns stdout, stderr and the exit code. */
+export function runCli(dataDir: string, args: string[], env: Record<string, string> = {}): { stdout: string; stderr: string; status: number | null } {
+  const result = spawnSync(process.execPath, [path.join(PACKAGE_ROOT, "bin", "safetynet.mjs"), "--data-dir", dataDir, ...args], {
+    cwd: PACKAGE_ROOT,
+    env: { ...process.env, ...env },
+    encoding: "utf8",
+  });
+  return { stdout: result.stdout, stderr: result.stderr, status: result.status };
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const address = probe.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitUntilReady(baseUrl: string, logFile: string, exited: () => string | null): Promise<void> {
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    const exit = exited();
+    if (exit) throw new Error(`${exit} before it was ready:\n${readFileSync(logFile, "utf8").slice(-4000)}`);
+    if (Date.now() > deadline) throw new Error(`server not ready after 90 s:\n${readFileSync(logFile, "utf8").slice(-4000)}`);
+    try {
+      const response = await fetch(`${baseUrl}/api/health`);
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+export interface RunningServer {
+  baseUrl: string;
+  dataDir: string;
+  workspace: string;
+  logFile: string;
+  adminToken: string;
+  stop(): Promise<void>;
+}
+
+export async function startServer(options: { name: string; env?: Record<string, string> }): Promise<RunningServer> {
+  const base = mkdtempSync(path.join(os.tmpdir(), `safetynet-http-${options.name}-`));
+  const dataDir = path.join(base, "data");
+  const workspace = path.join(base, "workspace");
+  mkdirSync(workspace, { recursive: true });
+  const logFile = path.join(base, "server.log");
+  const port = await freePort();
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const child: ChildProcess = spawn(process.execPath, [NEXT_BIN, "start", "-H", "127.0.0.1", "-p", String(port)], {
+    cwd: PACKAGE_ROOT,
+    env: {
+      ...process.env,
+      NODE_ENV: "production",
+      NEXT_TELEMETRY_DISABLED: "1",
+      HOST: "127.0.0.1",
+      PORT: String(port),
+      SAFETYNET_DATA_DIR: dataDir,
+      SAFETYNET_ALLOWED_ROOTS: workspace,
+      ...options.env,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const log = createWriteStream(logFile);
+  child.stdout?.pipe(log);
+  child.stderr?.pipe(log);
+  let exited: string | null = null;
+  child.once("exit", (code, signal) => {
+    exited = `server exited with ${signal ?? code}`;
+  });
+
+  let adminToken: string;
+  try {
+    await waitUntilReady(baseUrl, logFile, () => exited);
+    const tokenFile = path.join(dataDir, "admin-token");
+    if (!existsSync(tokenFile)) throw new Error(`the server did not write ${tokenFile}`);
+    adminToken = readFileSync(tokenFile, "utf8").trim();
+  } catch (error) {
+    child.kill("SIGKILL");
+    if (process.env.SAFETYNET_HTTP_KEEP !== "1") rmSync(base, { recursive: true, force: true });
+    throw error;
+  }
+
+  const stopped = () =>
+    new Promise<void>((resolve) => {
+      if (exited) return resolve();
+      const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+      child.once("exit", () => {
+        clearTimeout(timer);
+        log.end();
+        resolve();
+      });
+      child.kill("SIGTERM");
+    });
+  return {
+    baseUrl,
+    dataDir,
+    workspace,
+    logFile,
+    adminToken,
+    /** Stops the server and removes its folders (kept with SAFETYNET_HTTP_KEEP=1, to read server.log). */
+    stop: async () => {
+      await stopped();
+      if (process.env.SAFETYNET_HTTP_KEEP === "1") process.stderr.write(`[http tests] kept ${base}\n`);
+      else rmSync(base, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,430 @@
+/**
+ * Shared fixtures for the engine and CLI specifications: real temp directories,
+ * a Core opened on them, an independent view of a directory tree (sha256, mode,
+ * mtime, inode and link target of every entry, ignored folders included), the
+ * shared tree generators, and a runner for `node bin/safetynet.mjs`.
+ *
+ * The tree reader here deliberately does not use the product's scanner: the
+ * specifications judge the scanner, they must not trust it.
+ */
+import { execFileSync, spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, afterEach } from "vitest";
+import { loadConfig } from "../../server/config";
+import { openCore, type Core } from "../../server/core";
+import { closeDb } from "../../server/db";
+import { upsertComponent, type ComponentView } from "../../server/registry/components";
+import { findCheckpointRow } from "../../server/checkpoints/queries";
+import { performRollback, type ExecuteOptions, type RollbackResult } from "../../server/rollback/execute";
+
+export const REPO_ROOT = path.resolve(import.meta.dirname, "..", "..");
+const BENCH_DIR = path.resolve(REPO_ROOT, "..", "shared", "bench");
+const CLI_BIN = path.join(REPO_ROOT, "bin", "safetynet.mjs");
+
+export const IS_ROOT = typeof process.getuid === "function" && process.getuid() === 0;
+/** uid/gid of `nobody`: CLI runs that must not have root's power to read anything. */
+export const NOBODY = { uid: 65534, gid: 65534 };
+
+// ---------------------------------------------------------------------------
+// Temp directories and workspaces
+
+type Cleanup = () => void | Promise<void>;
+/** "test": removed after the test that made it (default); "file": shared by the tests of a file, removed after them. */
+export type Lifetime = "test" | "file";
+const cleanups: Record<Lifetime, Cleanup[]> = { test: [], file: [] };
+
+/** Registers the cleanup of every temp dir, mount and core the tests made (call once per test file). */
+export function cleanUpAfterEach(): void {
+  const drain = async (list: Cleanup[]) => {
+    while (list.length > 0) await list.pop()?.();
+  };
+  afterEach(() => drain(cleanups.test));
+  afterAll(() => drain(cleanups.file));
+}
+
+export function makeTempDir(label: string, lifetime: Lifetime = "test"): string {
+  const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), `safetynet-${label}-`)));
+  cleanups[lifetime].push(() => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** The folders of one test: `root` (the component), `dataDir` (Safety Net's data), both under `base`. */
+export interface WorkspaceDirs {
+  base: string;
+  root: string;
+  dataDir: string;
+  lifetime?: Lifetime;
+}
+
+export function makeWorkspaceDirs(label = "ws", lifetime: Lifetime = "test"): WorkspaceDirs {
+  const base = makeTempDir(label, lifetime);
+  const dirs = { base, root: path.join(base, "workspace"), dataDir: path.join(base, "data"), lifetime };
+  fs.mkdirSync(dirs.root);
+  return dirs;
+}
+
+export interface Workspace extends WorkspaceDirs {
+  core: Core;
+}
+
+/**
+ * Opens a Core on a fresh data dir with SAFETYNET_ALLOWED_ROOTS = the temp dir
+ * (`allowedRoots` overrides it). `beforeOpen` runs on the bare folders first
+ * (e.g. to mount a tiny file system where the store will live).
+ */
+export function openWorkspace(options: { label?: string; allowedRoots?: string[]; beforeOpen?: (dirs: WorkspaceDirs) => void } = {}): Workspace {
+  const dirs = makeWorkspaceDirs(options.label);
+  options.beforeOpen?.(dirs);
+  const core = openCoreOn(dirs, options.allowedRoots ?? [dirs.base], { fresh: false });
+  return { ...dirs, core };
+}
+
+/**
+ * A Core as a process started with SAFETYNET_ALLOWED_ROOTS = `allowedRoots` would
+ * build it. `fresh` gives a second Core on the same data dir (same database) with
+ * its own configuration, as another process would have.
+ */
+export function openCoreOn(dirs: WorkspaceDirs, allowedRoots: string[], options: { fresh: boolean }): Core {
+  const previous = process.env.SAFETYNET_ALLOWED_ROOTS;
+  process.env.SAFETYNET_ALLOWED_ROOTS = allowedRoots.join(path.delimiter);
+  try {
+    const config = loadConfig({ dataDir: dirs.dataDir, cwd: dirs.base });
+    cleanups[dirs.lifetime ?? "test"].push(() => closeDb(dirs.dataDir));
+    return options.fresh ? openCore(config, { now: () => new Date() }) : openCore(config);
+  } finally {
+    if (previous === undefined) delete process.env.SAFETYNET_ALLOWED_ROOTS;
+    else process.env.SAFETYNET_ALLOWED_ROOTS = previous;
+  }
+}
+
+/** A Core on the data dir the CLI uses, to look at its database and store from the test. */
+export function inspectData(dirs: WorkspaceDirs): Core {
+  return openCoreOn(dirs, [dirs.base], { fresh: false });
+}
+
+export const TEST_ACTOR = "test:spec";
+
+export function addComponent(
+  ws: Workspace,
+  options: { name?: string; include?: string[]; exclude?: string[]; metadata?: Record<string, unknown> } = {},
+): Promise<ComponentView> {
+  return upsertComponent(ws.core, { name: options.name ?? "app", root: ws.root, include: options.include, exclude: options.exclude, metadata: options.metadata }, TEST_ACTOR);
+}
+
+/** A confirmed rollback (what `safetynet rollback <id> --yes` does). */
+export async function rollbackTo(core: Core, checkpointId: string, options: ExecuteOptions = {}): Promise<RollbackResult> {
+  return performRollback(core, await findCheckpointRow(core, checkpointId), TEST_ACTOR, options);
+}
+
+// ---------------------------------------------------------------------------
+// Building trees
+
+export type TreeSpec = Record<string, string | Buffer | { content: string | Buffer; mode?: number; mtime?: Date } | { link: string } | { dir: true; mode?: number }>;
+
+/** Writes files, symlinks and (empty) directories under `root`; parents are created as needed. */
+export function writeTree(root: string, spec: TreeSpec): void {
+  for (const [rel, value] of Object.entries(spec)) {
+    const abs = path.join(root, rel);
+    fs.mkdirSync(path.dirname(abs), { recursive: true });
+    if (typeof value === "string" || Buffer.isBuffer(value)) {
+      fs.writeFileSync(abs, value);
+    } else if ("link" in value) {
+      fs.symlinkSync(value.link, abs);
+    } else if ("dir" in value) {
+      fs.mkdirSync(abs, { recursive: true });
+      if (value.mode !== undefined) fs.chmodSync(abs, value.mode);
+    } else {
+      fs.writeFileSync(abs, value.content);
+      if (value.mode !== undefined) fs.chmodSync(abs, value.mode);
+      if (value.mtime) fs.utimesSync(abs, value.mtime, value.mtime);
+    }
+  }
+}
+
+/** /work/shared/bench/make-tree.mjs: a deterministic source tree with node_modules/, .git/, dist/, a .log and a .gitignore. */
+export function makeTree(dir: string, options: { files: number; mb: number; seed?: number }): { files: number; bytes: number } {
+  const out = execFileSync(process.execPath, [path.join(BENCH_DIR, "make-tree.mjs"), dir, "--files", String(options.files), "--mb", String(options.mb), "--seed", String(options.seed ?? 1)], { encoding: "utf8" });
+  return JSON.parse(out) as { files: number; bytes: number };
+}
+
+export interface MutationSummary {
+  modified: number;
+  deleted: number;
+  added: number;
+  renamedDir: string | null;
+  chmod: string | null;
+}
+
+/** /work/shared/bench/mutate-tree.mjs: an agent-like refactor (modify, delete, add, rename a folder, chmod). */
+export function mutateTree(dir: string, options: { changes?: number; seed?: number } = {}): MutationSummary {
+  const out = execFileSync(process.execPath, [path.join(BENCH_DIR, "mutate-tree.mjs"), dir, "--changes", String(options.changes ?? 50), "--seed", String(options.seed ?? 7)], { encoding: "utf8" });
+  return JSON.parse(out) as MutationSummary;
+}
+
+export function git(cwd: string, ...args: string[]): string {
+  return execFileSync("git", ["-c", "user.name=Spec", "-c", "user.email=spec@example.invalid", "-c", "init.defaultBranch=main", ...args], { cwd, encoding: "utf8" }).trim();
+}
+
+// ---------------------------------------------------------------------------
+// Reading trees
+
+export interface NodeState {
+  kind: "file" | "dir" | "symlink" | "other";
+  /** Permission bits (mode & 0o7777). */
+  mode: number;
+  size: number;
+  mtimeMs: number;
+  ino: number;
+  sha256?: string;
+  linkTarget?: string;
+}
+
+/** Every entry under `root` (not the root itself), by POSIX relative path; ignored folders included; symlinks never followed. */
+export type TreeState = Map<string, NodeState>;
+
+export function sha256Of(data: Buffer | string): string {
+  return createHash("sha256").update(data).digest("hex");
+}
+
+export function readTree(root: string): TreeState {
+  const state: TreeState = new Map();
+  const walk = (absDir: string, relDir: string) => {
+    for (const name of fs.readdirSync(absDir).sort()) {
+      const abs = path.join(absDir, name);
+      const rel = relDir ? `${relDir}/${name}` : name;
+      const st = fs.lstatSync(abs);
+      const node: NodeState = {
+        kind: st.isFile() ? "file" : st.isDirectory() ? "dir" : st.isSymbolicLink() ? "symlink" : "other",
+        mode: st.mode & 0o7777,
+        size: st.size,
+        mtimeMs: st.mtimeMs,
+        ino: st.ino,
+      };
+      if (node.kind === "file") node.sha256 = sha256Of(fs.readFileSync(abs));
+      if (node.kind === "symlink") node.linkTarget = fs.readlinkSync(abs);
+      state.set(rel, node);
+      if (node.kind === "dir") walk(abs, rel);
+    }
+  };
+  walk(root, "");
+  return state;
+}
+
+export function filterTree(tree: TreeState, keep: (rel: string) => boolean): TreeState {
+  return new Map([...tree].filter(([rel]) => keep(rel)));
+}
+
+/** What make-tree.mjs's .gitignore and the built-in excludes hide from a checkpoint. */
+export function isIgnoredByDefault(rel: string): boolean {
+  const parts = rel.split("/");
+  return parts.some((p) => p === "node_modules" || p === ".git" || p === "dist") || rel.endsWith(".log");
+}
+
+/**
+ * Node's utimes() goes through libuv, which truncates to whole microseconds (and
+ * passes seconds as a double): a restored mtime is exact to ~1 µs, the best the
+ * platform API allows. Mtimes closer than this are the same mtime.
+ */
+export const MTIME_TOLERANCE_MS = 0.002;
+
+export interface CompareOptions {
+  /** Compare mtimes of files only, of files and directories, or not at all (default "files"). */
+  mtime?: "files" | "all" | false;
+  /** Also require the same inode for files (i.e. the file was not rewritten). */
+  inode?: boolean;
+}
+
+/**
+ * Human-readable differences between two trees (empty when they match): entries
+ * missing or unexpected, and for common entries kind, content (sha256 / link
+ * target), permission bits, mtime and, if asked, inode.
+ */
+export function treeDifferences(expected: TreeState, actual: TreeState, options: CompareOptions = {}): string[] {
+  const mtime = options.mtime ?? "files";
+  const problems: string[] = [];
+  for (const [rel, want] of expected) {
+    const got = actual.get(rel);
+    if (!got) {
+      problems.push(`missing: ${rel}`);
+      continue;
+    }
+    if (got.kind !== want.kind) {
+      problems.push(`${rel}: kind ${want.kind} -> ${got.kind}`);
+      continue;
+    }
+    if (want.sha256 !== got.sha256) problems.push(`${rel}: sha256 ${want.sha256} -> ${got.sha256}`);
+    if (want.linkTarget !== got.linkTarget) problems.push(`${rel}: link target ${want.linkTarget} -> ${got.linkTarget}`);
+    if (want.kind !== "symlink" && want.mode !== got.mode) problems.push(`${rel}: mode ${want.mode.toString(8)} -> ${got.mode.toString(8)}`);
+    const checkMtime = want.kind === "file" ? mtime !== false : want.kind === "dir" && mtime === "all";
+    if (checkMtime && Math.abs(want.mtimeMs - got.mtimeMs) > MTIME_TOLERANCE_MS) problems.push(`${rel}: mtime ${want.mtimeMs} -> ${got.mtimeMs}`);
+    if (options.inode && want.kind === "file" && want.ino !== got.ino) problems.push(`${rel}: rewritten (inode ${want.ino} -> ${got.ino})`);
+  }
+  for (const rel of actual.keys()) if (!expected.has(rel)) problems.push(`unexpected: ${rel}`);
+  return problems;
+}
+
+/** Flips one byte of a stored object (objects are read-only: chmod u+w first). */
+export function corruptObject(dataDir: string, sha256: string): string {
+  const objectPath = path.join(dataDir, "store", "objects", sha256.slice(0, 2), sha256);
+  fs.chmodSync(objectPath, 0o644);
+  const bytes = fs.readFileSync(objectPath);
+  if (bytes.length === 0) throw new Error(`cannot corrupt the empty object ${sha256}`);
+  bytes[0] = (bytes[0] as number) ^ 0xff;
+  fs.writeFileSync(objectPath, bytes);
+  return objectPath;
+}
+
+export function deleteObject(dataDir: string, sha256: string): void {
+  fs.rmSync(path.join(dataDir, "store", "objects", sha256.slice(0, 2), sha256));
+}
+
+export function journalFiles(dataDir: string): string[] {
+  try {
+    return fs.readdirSync(path.join(dataDir, "journal")).filter((n) => n.endsWith(".json"));
+  } catch {
+    return [];
+  }
+}
+
+// ---------------------------------------------------------------------------
+// A tiny file system for "disk full"
+
+let mountProbe: string | null | undefined;
+
+/** Why tmpfs mounts are impossible here (null when they work). Probed once. */
+export function tmpfsUnavailableReason(): string | null {
+  if (mountProbe !== undefined) return mountProbe;
+  if (process.platform !== "linux") return (mountProbe = "tmpfs mounts need Linux");
+  if (!IS_ROOT) return (mountProbe = "mounting a tiny tmpfs to simulate a full disk needs root");
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "safetynet-mount-probe-"));
+  try {
+    execFileSync("mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", dir], { stdio: "ignore" });
+    execFileSync("umount", [dir], { stdio: "ignore" });
+    mountProbe = null;
+  } catch {
+    mountProbe = "mount -t tmpfs is not permitted in this environment";
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  return mountProbe;
+}
+
+/** Mounts a tmpfs of `sizeKb` KiB on `dir` (created if needed); unmounted after the test. */
+export function mountTinyDisk(dir: string, sizeKb: number): void {
+  fs.mkdirSync(dir, { recursive: true });
+  execFileSync("mount", ["-t", "tmpfs", "-o", `size=${sizeKb}k,mode=0755`, "tmpfs", dir], { stdio: "ignore" });
+  // Registered after the temp dir's removal, so it runs first.
+  cleanups.test.push(() => {
+    try {
+      execFileSync("umount", ["-l", dir], { stdio: "ignore" });
+    } catch {
+      // already gone
+    }
+  });
+}
+
+/** Writes `file` so large that only about `leaveKb` KiB stay free on its file system. */
+export function fillDisk(file: string, leaveKb: number): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const { bavail, bsize } = fs.statfsSync(path.dirname(file));
+  fs.writeFileSync(file, Buffer.alloc(Math.max(0, bavail * bsize - leaveKb * 1024)));
+}
+
+// ---------------------------------------------------------------------------
+// The CLI
+
+export interface CliResult {
+  status: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface CliOptions {
+  /** Extra environment (undefined removes a variable). */
+  env?: Record<string, string | undefined>;
+  /** SAFETYNET_ALLOWED_ROOTS for this run (default: the workspace's base dir). */
+  allowedRoots?: string[];
+  /** Run as another user (e.g. NOBODY). */
+  user?: { uid: number; gid: number };
+  cwd?: string;
+}
+
+/** Runs `node bin/safetynet.mjs <args>` on the workspace's data dir, without a terminal. */
+export function runCli(dirs: WorkspaceDirs, args: string[], options: CliOptions = {}): Promise<CliResult> {
+  const env: NodeJS.ProcessEnv = { ...process.env, SAFETYNET_DATA_DIR: dirs.dataDir, SAFETYNET_ALLOWED_ROOTS: (options.allowedRoots ?? [dirs.base]).join(path.delimiter) };
+  delete env.SAFETYNET_TEST_CRASH_AFTER_WRITES;
+  delete env.SAFETYNET_DEBUG;
+  for (const [key, value] of Object.entries(options.env ?? {})) {
+    if (value === undefined) delete env[key];
+    else env[key] = value;
+  }
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI_BIN, ...args], {
+      cwd: options.cwd ?? dirs.base,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+      ...(options.user ? { uid: options.user.uid, gid: options.user.gid } : {}),
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+    child.on("error", reject);
+    child.on("close", (status, signal) => resolve({ status, signal, stdout, stderr }));
+  });
+}
+
+/**
+ * The `--json` contract: stdout is exactly one JSON object and nothing else.
+ * Throws (failing the test) with the raw output otherwise.
+ */
+export function jsonOf<T = Record<string, unknown>>(result: CliResult): T {
+  let value: unknown;
+  try {
+    value = JSON.parse(result.stdout);
+  } catch {
+    throw new Error(`stdout is not exactly one JSON document (exit ${result.status}):\n${result.stdout}\n--- stderr ---\n${result.stderr}`);
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new Error(`stdout is JSON but not an object: ${result.stdout}`);
+  return value as T;
+}
+
+/** Runs the CLI with --json and requires the exit code; returns the parsed object (so every call checks the one-object contract). */
+export async function cliJson<T = Record<string, unknown>>(dirs: WorkspaceDirs, args: string[], expectedStatus = 0, options: CliOptions = {}): Promise<T> {
+  const result = await runCli(dirs, [...args, "--json"], options);
+  if (result.status !== expectedStatus) {
+    throw new Error(`safetynet ${args.join(" ")} exited ${result.status ?? result.signal}, expected ${expectedStatus}\n--- stdout ---\n${result.stdout}\n--- stderr ---\n${result.stderr}`);
+  }
+  return jsonOf<T>(result);
+}
+
+/** What every command prints with --json when it fails. */
+export interface CliErrorJson {
+  error: { code: string; message: string; details?: Record<string, unknown> };
+}
+
+/**
+ * The CLI specs run the bundle in dist/cli; a bundle older than the sources it
+ * was built from would test old code. Fails with the fix when that is the case.
+ */
+export function assertCliBundleFresh(): void {
+  const bundleDir = path.join(REPO_ROOT, "dist", "cli");
+  const main = path.join(bundleDir, "main.mjs");
+  if (!fs.existsSync(main)) throw new Error("the CLI is not built: run `node scripts/build-cli.mjs`");
+  const builtAt = fs.statSync(main).mtimeMs;
+  const maps = [path.join(bundleDir, "main.mjs.map"), ...fs.readdirSync(path.join(bundleDir, "chunks")).filter((n) => n.endsWith(".map")).map((n) => path.join(bundleDir, "chunks", n))];
+  const stale: string[] = [];
+  for (const map of maps) {
+    const sources = (JSON.parse(fs.readFileSync(map, "utf8")) as { sources: string[] }).sources;
+    for (const source of sources) {
+      const abs = path.resolve(path.dirname(map), source);
+      if (abs.includes(`${path.sep}node_modules${path.sep}`) || !fs.existsSync(abs)) continue;
+      if (fs.statSync(abs).mtimeMs > builtAt) stale.push(path.relative(REPO_ROOT, abs));
+    }
+  }
+  if (stale.length > 0) throw new Error(`dist/cli is older than ${[...new Set(stale)].join(", ")}: run \`node scripts/build-cli.mjs\` before the CLI specs`);
+}
