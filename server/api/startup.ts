@@ -27,7 +27,7 @@ export async function startServer(): Promise<void> {
   const core = serverCore();
   installPrometheusObserver();
   if (hasPendingJournals(core)) {
-    for (const result of await recoverInterruptedRollbacks(core, "system")) {
+    for (const result of await recoverInterruptedRollbacks(core, "system", { skipLiveOwners: true })) {
       core.log[result.outcome === "recovered" ? "info" : "error"]({ event: "startup.recover", ...result }, `interrupted rollback ${result.rollbackId} ${result.outcome}`);
     }
   }

@@ -87,21 +87,28 @@ export async function captureLiveState(
 
   let newBytes = 0;
   let done = 0;
-  await mapConcurrent(toRead, IO_CONCURRENCY, async (index) => {
-    const scannedEntry = scanned[index] as ScannedEntry;
-    const manifestEntry = entries[index] as ManifestEntry;
-    const absPath = path.join(component.root, scannedEntry.path);
-    const expected = { size: scannedEntry.size, mtimeMs: scannedEntry.mtimeMs, ino: scannedEntry.ino };
-    const result = options.storeObjects ? await core.store.putFile(absPath, expected) : await hashFile(absPath, expected);
-    if ("written" in result && result.written) newBytes += result.size;
-    // The file may have changed between the scan and the read: record what was actually read.
-    manifestEntry.sha256 = result.sha256;
-    manifestEntry.size = result.stat.size;
-    manifestEntry.mtimeMs = result.stat.mtimeMs;
-    manifestEntry.mode = result.stat.mode & 0o7777;
-    cache.set({ ...scannedEntry, size: result.stat.size, mtimeMs: result.stat.mtimeMs, ctimeMs: result.stat.ctimeMs, ino: result.stat.ino }, result.sha256);
-    options.onProgress?.(++done, toRead.length);
-  });
+  const batch = options.storeObjects ? core.store.createBatch() : undefined;
+  try {
+    await mapConcurrent(toRead, IO_CONCURRENCY, async (index) => {
+      const scannedEntry = scanned[index] as ScannedEntry;
+      const manifestEntry = entries[index] as ManifestEntry;
+      const absPath = path.join(component.root, scannedEntry.path);
+      const expected = { size: scannedEntry.size, mtimeMs: scannedEntry.mtimeMs, ino: scannedEntry.ino };
+      const result = batch ? await core.store.putFile(absPath, expected, batch) : await hashFile(absPath, expected);
+      if ("written" in result && result.written) newBytes += result.size;
+      // The file may have changed between the scan and the read: record what was actually read.
+      manifestEntry.sha256 = result.sha256;
+      manifestEntry.size = result.stat.size;
+      manifestEntry.mtimeMs = result.stat.mtimeMs;
+      manifestEntry.mode = result.stat.mode & 0o7777;
+      cache.set({ ...scannedEntry, size: result.stat.size, mtimeMs: result.stat.mtimeMs, ctimeMs: result.stat.ctimeMs, ino: result.stat.ino }, result.sha256);
+      options.onProgress?.(++done, toRead.length);
+    });
+    await batch?.commit();
+  } catch (error) {
+    await batch?.abort();
+    throw error;
+  }
   const cachedBefore = cache.size;
   if (scope.kind === "all") cache.retainOnly(new Set(scanned.map((e) => e.path)));
   if (toRead.length > 0 || cache.size !== cachedBefore) saveStatCache(cacheFile, cache);

@@ -4,6 +4,7 @@
  * object the plan needs (invariant 1), write the journal, apply, restore the
  * component metadata, remove the journal, record history.
  */
+import { hostname } from "node:os";
 import type { Core, Actor } from "../core";
 import { dataPaths } from "../core";
 import { IntegrityError, InvalidInputError, SafetyNetError } from "../errors";
@@ -126,6 +127,8 @@ export async function performRollback(core: Core, row: CheckpointRow, actor: Act
         safetyCheckpointId,
         actor,
         startedAt: startedAt.toISOString(),
+        pid: process.pid,
+        host: hostname(),
         restore: plan.restore,
         delete: plan.delete,
       });

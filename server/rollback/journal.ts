@@ -4,6 +4,7 @@
  * rollback was interrupted; recover.ts completes it from the journal alone.
  */
 import { readdirSync, readFileSync, rmSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { writeFileAtomic } from "../atomic-file";
 import type { DeleteItem, RestoreItem } from "./plan";
@@ -19,6 +20,9 @@ export interface RollbackJournal {
   safetyCheckpointId: string;
   actor: string;
   startedAt: string;
+  /** The process running the rollback: a journal whose process is alive is a rollback in progress, not a crash. */
+  pid: number;
+  host: string;
   restore: RestoreItem[];
   delete: DeleteItem[];
 }
@@ -46,4 +50,15 @@ export function listJournals(journalDir: string): RollbackJournal[] {
     .filter((name) => name.endsWith(".json"))
     .sort()
     .map((name) => JSON.parse(readFileSync(path.join(journalDir, name), "utf8")) as RollbackJournal);
+}
+
+/** True when the process that wrote the journal is still running on this machine (its rollback is in progress). */
+export function journalOwnerAlive(journal: RollbackJournal): boolean {
+  if (journal.host !== os.hostname() || journal.pid === process.pid) return false;
+  try {
+    process.kill(journal.pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
 }

@@ -12,7 +12,7 @@ import { entriesByPath, readManifest } from "../checkpoints/manifest";
 import { checkManifestObjects } from "../checkpoints/verify";
 import { IntegrityError } from "../errors";
 import { applyRollbackPlan } from "./apply";
-import { journalPath, listJournals, removeJournal, type RollbackJournal } from "./journal";
+import { journalOwnerAlive, journalPath, listJournals, removeJournal, type RollbackJournal } from "./journal";
 import { finishRollback } from "./execute";
 import { pathsNeedingContent } from "./plan";
 
@@ -115,9 +115,19 @@ async function recoverOne(core: Core, journal: RollbackJournal, actor: Actor): P
   }
 }
 
-export async function recoverInterruptedRollbacks(core: Core, actor: Actor): Promise<RecoveredRollback[]> {
+export interface RecoverOptions {
+  /**
+   * Start-up mode: skip journals whose rollback is still running in a live process
+   * (a read-only command must not wait for someone else's rollback). `safetynet recover`
+   * waits for them instead.
+   */
+  skipLiveOwners?: boolean;
+}
+
+export async function recoverInterruptedRollbacks(core: Core, actor: Actor, options: RecoverOptions = {}): Promise<RecoveredRollback[]> {
   const results: RecoveredRollback[] = [];
   for (const journal of listJournals(dataPaths(core.config.dataDir).journal)) {
+    if (options.skipLiveOwners && journalOwnerAlive(journal)) continue;
     const recovered = await recoverOne(core, journal, actor);
     if (recovered) results.push(recovered);
   }

@@ -39,11 +39,12 @@ export async function writeAll(handle: fsp.FileHandle, buffer: Buffer, length = 
  * which is cheaper than a thread-pool round trip per call. Meant for small data
  * (the store streams anything of 1 MiB or more instead).
  */
-export async function writeNewFile(path: string, data: Buffer, mode: number): Promise<void> {
+export async function writeNewFile(path: string, data: Buffer, mode: number, options: { durable?: boolean } = {}): Promise<void> {
   const fd = fs.openSync(path, CREATE_NEW, mode);
   try {
     writeFdAllSync(fd, data);
-    await fdatasyncFd(fd);
+    // durable: false leaves the flush to the caller (a WriteBatch flushes many files at once).
+    if (options.durable !== false) await fdatasyncFd(fd);
   } catch (error) {
     closeFdQuietlySync(fd);
     removeQuietlySync(path);

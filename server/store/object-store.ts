@@ -19,12 +19,14 @@ import { describeFsError, SafetyNetError } from "../errors";
 import { fsyncDirectory, fsyncDirectorySync, OBJECT_FILE_MODE, removeQuietly, removeQuietlySync, writeNewFile, writeNewFileSync } from "./atomic-write";
 import { hashPath, readFileStable, type ExpectedStat, type FileStat } from "./hash-file";
 import { materializeObject } from "./materialize";
+import { WriteBatch } from "./write-batch";
 import { corruptObjectError, missingObjectError, type ObjectState } from "./object-errors";
 import { assertSha256Hex, isSha256Hex, sha256Hex } from "./sha256";
 
 export { sha256Hex } from "./sha256";
 export type { ExpectedStat, FileStat } from "./hash-file";
 export type { ObjectState } from "./object-errors";
+export type { WriteBatch } from "./write-batch";
 
 export interface PutResult {
   sha256: string;
@@ -101,7 +103,7 @@ export class ObjectStore {
    * No tmp file is left behind on failure. `stat` is the fstat of what was read
    * (`mode` is st_mode with the type bits).
    */
-  async putFile(absPath: string, expected?: ExpectedStat): Promise<PutResult & { stat: FileStat }> {
+  async putFile(absPath: string, expected?: ExpectedStat, batch?: WriteBatch): Promise<PutResult & { stat: FileStat }> {
     const hook = this.options.afterReadForTests;
     const read = await readFileStable(absPath, {
       expected,
@@ -110,11 +112,21 @@ export class ObjectStore {
     });
     try {
       const source = read.spilled !== undefined ? { tmp: read.spilled } : { data: read.data ?? Buffer.alloc(0) };
-      const written = await this.commit(read.sha256, source);
+      const written = batch ? await batch.stage(read.sha256, source) : await this.commit(read.sha256, source);
       return { sha256: read.sha256, size: read.size, written, stat: read.stat };
     } catch (error) {
       throw error instanceof SafetyNetError ? error : describeFsError(error, `${this.objectPath(read.sha256)} (storing ${absPath})`);
     }
+  }
+
+  /** Starts a batch of putFile calls whose durability is settled once, by WriteBatch.commit(). */
+  createBatch(): WriteBatch {
+    return new WriteBatch(this, this.tmpDir, (tmp, data) => writeNewFile(tmp, data, OBJECT_FILE_MODE, { durable: false }), () => this.newTmpPath());
+  }
+
+  /** Moves a flushed tmp file into place as object `sha256` (WriteBatch.commit); false when it already exists. */
+  async placeDurableTmp(sha256: string, tmp: string): Promise<boolean> {
+    return this.commit(sha256, { tmp });
   }
 
   /**
