@@ -1,6 +1,7 @@
 import { chmodSync, existsSync, readdirSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { hostname } from "node:os";
 import path from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { deleteCheckpoint, planCheckpointDelete } from "../checkpoints/lifecycle";
 import { readManifest } from "../checkpoints/manifest";
 import { writeJournal } from "../rollback/journal";
@@ -79,6 +80,27 @@ describe("sweep", () => {
     for (const sha of onlyOld) expect(f.core.store.has(sha)).toBe(false);
     for (const sha of keptObjects.keys()) expect(f.core.store.has(sha)).toBe(true);
     expect(hasRecord(kept.id)).toBe(true);
+  });
+
+  it("drops the stat caches when it deletes objects, so no later checkpoint trusts a collected object", async () => {
+    await f.component("app");
+    f.write("app", { "a.txt": "held only by the old checkpoint", "b.txt": "b" });
+    // The stat cache ignores files changed within 2 s of hashing (ctime included): hash "later".
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(Date.now() + 10_000);
+    const old = await f.checkpoint("app");
+    vi.useRealTimers();
+    // The newest checkpoint covers only b.txt, so a.txt's object is referenced by `old` alone.
+    await f.checkpoint("app", { paths: ["b.txt"] });
+    await markExpired(f.core, [expire(old.id)]);
+    f.clock.advance(60_000);
+    const result = await sweep(f.core, { now: f.clock.now(), graceMs: 0 });
+    expect(result.objects.length).toBeGreaterThan(0);
+
+    const again = await f.checkpoint("app");
+    expect(again.filesRead).toBeGreaterThan(0);
+    const manifest = readManifest(f.core.store, again.manifestSha256);
+    for (const entry of manifest.entries) if (entry.sha256) expect(f.core.store.has(entry.sha256)).toBe(true);
   });
 
   it("leaves the store holding exactly the bytes the surviving checkpoints reference", async () => {
@@ -163,6 +185,8 @@ describe("sweep", () => {
       safetyCheckpointId: "cp_none",
       actor: ACTOR,
       startedAt: f.clock.now().toISOString(),
+      pid: process.pid,
+      host: hostname(),
       restore: [],
       delete: [],
     });

@@ -22,7 +22,7 @@
  * recomputes the references then. Belt and braces: an object modified less than the
  * grace window (default 1 h) before the sweep started is never deleted either.
  */
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
 import type { Core } from "../core";
 import { dataPaths } from "../core";
@@ -307,10 +307,17 @@ export async function sweep(core: Core, options: SweepOptions & { drainTimeoutMs
     const deleted: StoredObject[] = [];
     for (const object of plan.objects) if (store.deleteObject(object.sha256)) deleted.push(object);
     store.syncDirectories();
+    // Stat caches vouch for content by sha256 without looking in the store (checkpoints trust a
+    // cache hit to be stored). Objects just went away, so no cache may vouch for them any more.
+    if (deleted.length > 0) dropStatCaches(dataPaths(core.config.dataDir).statCache);
     // No writer holds the store now: what is left in tmp/ and older than the grace window is a crash leftover.
     const tmpEntriesRemoved = store.cleanTmp(options.graceMs);
     return { ...plan, objects: deleted, bytesFreed: deleted.reduce((sum, o) => sum + o.size, 0), tmpEntriesRemoved };
   } finally {
     await release();
   }
+}
+
+function dropStatCaches(statCacheDir: string): void {
+  for (const name of readdirSync(statCacheDir)) rmSync(path.join(statCacheDir, name), { force: true });
 }
