@@ -24,9 +24,9 @@ export default async function RootLayout({ children }: Readonly<{ children: Reac
         <header className="border-b border-border bg-surface">
           <div className="mx-auto flex h-14 max-w-6xl items-center justify-between gap-4 px-4 sm:px-6">
             <div className="flex items-center gap-4 sm:gap-6">
-              <Link href="/" className="flex items-center gap-2 font-semibold tracking-tight">
+              <Link href="/" aria-label="Safety Net" className="flex items-center gap-2 whitespace-nowrap font-semibold tracking-tight">
                 <ShieldMark className="h-[22px] w-[22px] text-accent" />
-                Safety Net
+                <span className="hidden sm:inline">Safety Net</span>
               </Link>
               <NavLinks />
             </div>

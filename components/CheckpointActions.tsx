@@ -17,7 +17,14 @@ function needs(role: ViewerRole, required: ViewerRole, what: string): string | n
 export function CheckpointActions({ checkpoint, role }: { checkpoint: CheckpointDetail; role: ViewerRole }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const refresh = () => queryClient.invalidateQueries();
+  // Verify and pin change the checkpoint, the timeline, the history and the stats, not the workspace: the diff stays.
+  const refresh = () =>
+    Promise.all([
+      queryClient.invalidateQueries(trpc.checkpoint.get.queryFilter()),
+      queryClient.invalidateQueries(trpc.checkpoint.list.infiniteQueryFilter()),
+      queryClient.invalidateQueries(trpc.history.pathFilter()),
+      queryClient.invalidateQueries(trpc.stats.pathFilter()),
+    ]);
   const verify = useMutation(trpc.checkpoint.verify.mutationOptions({ onSettled: refresh }));
   const pin = useMutation(trpc.checkpoint.pin.mutationOptions({ onSettled: refresh }));
 

@@ -17,6 +17,10 @@ function text(meta: Record<string, unknown>, key: string): string | null {
   return typeof value === "string" && value ? value : typeof value === "number" ? String(value) : null;
 }
 
+function plural(n: number, noun: string): string {
+  return `${formatCount(n)} ${noun}${n === 1 ? "" : "s"}`;
+}
+
 interface GitInfo {
   head?: string | null;
   branch?: string | null;
@@ -35,7 +39,7 @@ export function CheckpointFacts({ checkpoint }: { checkpoint: CheckpointDetail }
       <Fact label="Agent">{text(checkpoint.callerMeta, "agent") ?? <span className="text-muted">—</span>}</Fact>
       <Fact label="Task">{text(checkpoint.callerMeta, "task") ?? <span className="text-muted">—</span>}</Fact>
       <Fact label="Files">
-        {formatCount(checkpoint.files)} files · {formatCount(checkpoint.dirs)} dirs · {formatCount(checkpoint.symlinks)} symlinks
+        {plural(checkpoint.files, "file")} · {plural(checkpoint.dirs, "dir")} · {plural(checkpoint.symlinks, "symlink")}
       </Fact>
       <Fact label="Size">
         {formatBytes(checkpoint.bytes)} <span className="text-muted">({formatBytes(checkpoint.newBytes)} new)</span>

@@ -44,9 +44,12 @@ function PathList({ entries, tone, describe }: { entries: DiffEntry[]; tone: "ok
   );
 }
 
-function ModifiedFile({ entry }: { entry: DiffEntry }) {
+/** Patches shown expanded; the rest start collapsed so a large diff stays navigable. */
+const OPEN_PATCHES = 20;
+
+function ModifiedFile({ entry, open }: { entry: DiffEntry; open: boolean }) {
   return (
-    <details open className="overflow-hidden rounded-md border border-border bg-surface" data-testid="diff-file">
+    <details open={open} className="overflow-hidden rounded-md border border-border bg-surface" data-testid="diff-file">
       <summary className="flex cursor-pointer flex-wrap items-baseline justify-between gap-2 bg-background px-3 py-2">
         <span className="break-all font-mono text-xs font-medium">{entry.path}</span>
         <span className="text-xs text-muted">
@@ -111,8 +114,8 @@ function DiffBody({ diff }: { diff: CheckpointDiff }) {
       ) : null}
       <Section title="Modified" count={diff.modified.length}>
         <div className="space-y-3">
-          {diff.modified.map((entry) => (
-            <ModifiedFile key={entry.path} entry={entry} />
+          {diff.modified.map((entry, index) => (
+            <ModifiedFile key={entry.path} entry={entry} open={index < OPEN_PATCHES} />
           ))}
         </div>
       </Section>

@@ -5,7 +5,7 @@ import type { Viewer } from "@/lib/trpc/types";
 export function SessionBadge({ viewer }: { viewer: Viewer | null }) {
   if (!viewer) {
     return (
-      <Link href="/login" className="text-sm text-muted hover:text-foreground">
+      <Link href="/login" className="whitespace-nowrap text-sm text-muted hover:text-foreground">
         Sign in
       </Link>
     );
@@ -16,7 +16,7 @@ export function SessionBadge({ viewer }: { viewer: Viewer | null }) {
         <span className="font-medium text-foreground">{viewer.name}</span> · {viewer.role}
       </span>
       <form method="post" action="/api/auth/logout">
-        <button type="submit" className="rounded-md px-2 py-1 text-muted hover:bg-background hover:text-foreground">
+        <button type="submit" className="whitespace-nowrap rounded-md px-2 py-1 text-muted hover:bg-background hover:text-foreground">
           Sign out
         </button>
       </form>

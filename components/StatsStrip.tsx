@@ -15,7 +15,7 @@ function Stat({ label, value, detail }: { label: string; value: ReactNode; detai
     <div className="min-w-0 rounded-lg border border-border bg-surface px-4 py-3">
       <dt className="text-xs font-medium uppercase tracking-wide text-muted">{label}</dt>
       <dd className="mt-1 truncate text-xl font-semibold tabular-nums">{value}</dd>
-      {detail ? <dd className="mt-0.5 truncate text-xs text-muted">{detail}</dd> : null}
+      {detail ? <dd className="mt-0.5 text-xs leading-5 text-muted">{detail}</dd> : null}
     </div>
   );
 }

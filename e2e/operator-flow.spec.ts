@@ -1,10 +1,11 @@
 import path from "node:path";
 import { writeFileSync } from "node:fs";
 import { expect, test } from "@playwright/test";
-import { breakWorkspace, componentWithCheckpoint, hashTree, signIn } from "./support";
+import { breakWorkspace, collectPageErrors, componentWithCheckpoint, hashTree, signIn } from "./support";
 
 test.describe("operator rollback flow in the dashboard", () => {
   test("signs in, reads the timeline and the diff, rolls back through the confirm dialog, and the files on disk are restored", async ({ page }) => {
+    const pageErrors = collectPageErrors(page);
     const { name, root, checkpoint } = await componentWithCheckpoint("web-flow");
     const before = hashTree(root);
     breakWorkspace(root);
@@ -81,6 +82,9 @@ test.describe("operator rollback flow in the dashboard", () => {
     await dialog.getByRole("link", { name: "Undo this rollback" }).click();
     await expect(page.getByText("This is the safety checkpoint taken just before rollback")).toBeVisible();
     await expect(page.getByText("safety", { exact: true }).first()).toBeVisible();
+
+    // No hydration mismatch or script error anywhere along the way.
+    expect(pageErrors).toEqual([]);
   });
 
   test("a confirmation made stale by a workspace change is refused verbatim, and Plan again shows the new plan", async ({ page }) => {
@@ -114,5 +118,23 @@ test.describe("operator rollback flow in the dashboard", () => {
 
     await dialog.getByRole("button", { name: "Close" }).click();
     await expect(dialog).toBeHidden();
+  });
+
+  test("the confirm dialog works from the keyboard: Enter opens it with focus inside, Escape closes it and nothing changes", async ({ page }) => {
+    const { root, checkpoint } = await componentWithCheckpoint("web-keys");
+    writeFileSync(path.join(root, "config.json"), '{ "retries": 1 }\n');
+    const changed = hashTree(root);
+    await signIn(page);
+    await page.goto(`/checkpoints/${checkpoint.id}`);
+    const trigger = page.getByRole("button", { name: "Roll back…" });
+    await trigger.focus();
+    await page.keyboard.press("Enter");
+    const dialog = page.getByRole("alertdialog");
+    await expect(dialog.getByTestId("plan-restore-count")).toHaveText("1");
+    expect(await dialog.evaluate((el) => el.contains(document.activeElement))).toBe(true);
+    await page.keyboard.press("Escape");
+    await expect(dialog).toBeHidden();
+    await expect(trigger).toBeFocused();
+    expect(hashTree(root)).toEqual(changed);
   });
 });

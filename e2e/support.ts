@@ -118,3 +118,13 @@ export async function signIn(page: Page, token = adminToken()): Promise<void> {
   await expect(page).toHaveURL(/\/$/);
   await expect(page.getByRole("heading", { name: "Components", level: 1 })).toBeVisible();
 }
+
+/** Console errors and uncaught exceptions of a page (hydration mismatches show up here), minus failed-request notices. */
+export function collectPageErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on("pageerror", (error) => errors.push(`pageerror: ${error.message}`));
+  page.on("console", (message) => {
+    if (message.type() === "error" && !message.text().startsWith("Failed to load resource")) errors.push(`console: ${message.text()}`);
+  });
+  return errors;
+}

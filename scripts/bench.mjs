@@ -558,9 +558,10 @@ const fmtSec = (s) => (s == null ? "—" : s.toFixed(3));
 const fmtRatio = (x) => (x == null ? "—" : `${x.toFixed(2)}×`);
 const toolTitle = { cli: "CLI", engine: "engine", git: "git", cp: "cp -a", restic: "restic" };
 
-function markdownTable(tools, medians, targets) {
+function markdownTable(tools, medians, targets, changes) {
   const head = ["operation (median s)", ...tools.map((t) => t.label), "engine/git", "cli/git", "restore cli/cp -a", "target"];
-  const rows = OPERATIONS.map(([op, title]) => {
+  const rows = OPERATIONS.map(([op, label]) => {
+    const title = label.replace("50-file", `${changes}-file`);
     const verdicts = targets
       .filter((t) => t.op === op)
       .map((t) => `${toolTitle[t.num]} ≤ ${t.limit}× ${toolTitle[t.den]}: ${t.pass == null ? "n/a" : t.pass ? "PASS" : "MISS"} (${fmtRatio(t.ratio)})`);
@@ -633,7 +634,7 @@ async function main() {
     const header =
       `Safety Net bench: ${opts.files} files / ${opts.mb} MB, ${opts.changes}-file change, median of ${opts.runs} runs; ` +
       `node ${env.node}, ${env.git}${env.restic ? `, ${env.restic.split(" compiled")[0]}` : ""}, ${env.cpus} CPUs, load ${load(env.loadAvgAtStart)} -> ${load(env.loadAvgAtEnd)}`;
-    const lines = [header, "", markdownTable(tools, medians, targets)];
+    const lines = [header, "", markdownTable(tools, medians, targets, opts.changes)];
     if (big) lines.push("", rssTable(big, opts.bigMb), "", `peak RSS measured with ${big.method}`);
     process.stdout.write(lines.join("\n") + "\n");
 

@@ -10,6 +10,8 @@ import { registerHistoryCommand } from "./commands/history";
 import { registerRecoverCommand } from "./commands/recover";
 import { registerRetentionCommands } from "./commands/retention";
 import { registerTokenCommands } from "./commands/token";
+import { registerMcpCommand } from "./commands/mcp";
+import { registerGuardCommand } from "./commands/guard";
 import { closeCli } from "./context";
 import { reportError } from "./io";
 import { InvalidInputError } from "../errors";
@@ -19,6 +21,8 @@ export function buildProgram(): Command {
     .description("Safety Net: verified checkpoints and atomic rollback for changes made by AI agents")
     .option("--data-dir <dir>", "data directory (default: $SAFETYNET_DATA_DIR or ./.safetynet)")
     .option("--json", "print one JSON object on stdout and nothing else")
+    .option("--url <url>", "talk to a Safety Net server instead of the data directory (default: $SAFETYNET_URL unless --data-dir is given)")
+    .option("--token <token>", "API token for --url (default: $SAFETYNET_TOKEN)")
     .showHelpAfterError()
     .exitOverride();
   registerComponentCommands(program);
@@ -28,6 +32,8 @@ export function buildProgram(): Command {
   registerRecoverCommand(program);
   registerRetentionCommands(program);
   registerTokenCommands(program);
+  registerMcpCommand(program);
+  registerGuardCommand(program);
   return program;
 }
 

@@ -36,7 +36,12 @@ type Cleanup = () => void | Promise<void>;
 export type Lifetime = "test" | "file";
 const cleanups: Record<Lifetime, Cleanup[]> = { test: [], file: [] };
 
-/** Registers the cleanup of every temp dir, mount and core the tests made (call once per test file). */
+/**
+ * Registers the cleanup of every temp dir, mount and core the tests made (call once
+ * per test file). The list is per file, not per test: do not combine it with
+ * `describe.concurrent` (one test's cleanup would remove another's folders). Share
+ * slow setup through `lifetime: "file"` and beforeAll instead.
+ */
 export function cleanUpAfterEach(): void {
   const drain = async (list: Cleanup[]) => {
     while (list.length > 0) await list.pop()?.();

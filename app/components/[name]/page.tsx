@@ -9,13 +9,22 @@ export const dynamic = "force-dynamic";
 
 type Params = Promise<{ name: string }>;
 
+/** The component name from the URL segment (a malformed escape is passed on as is; the API names the problem). */
+function componentName(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
 export async function generateMetadata({ params }: { params: Params }): Promise<Metadata> {
   const { name } = await params;
-  return { title: `${decodeURIComponent(name)} · Safety Net` };
+  return { title: `${componentName(name)} · Safety Net` };
 }
 
 export default async function ComponentPage({ params }: { params: Params }) {
-  const name = decodeURIComponent((await params).name);
+  const name = componentName((await params).name);
   const viewer = await loadViewer();
   if (viewer.problem) return <ProblemNotice problem={viewer.problem} className="mx-auto max-w-xl" />;
   const component = await load((qc) => qc.fetchQuery(trpc.component.get.queryOptions({ name })));

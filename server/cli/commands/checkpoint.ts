@@ -33,7 +33,7 @@ export function registerCheckpointCommands(program: Command): void {
     .option("--pin", "never delete this checkpoint by retention")
     .option("--db", "also snapshot the component's database targets")
     .action(async (component: string, opts: CreateOptions, command: Command) => {
-      const ctx = contextFor(command);
+      const ctx = contextFor(command, { remote: true });
       const input = parseInput(checkpointCreateInput, {
         component,
         paths: opts.path,
@@ -46,12 +46,17 @@ export function registerCheckpointCommands(program: Command): void {
         pinned: opts.pin,
         includeDb: opts.db,
       });
-      const [{ createCheckpoint }, core, progress] = await Promise.all([import("../../checkpoints/create"), ctx.core(), createProgress(ctx.mode, "hashing")]);
+      const remote = await ctx.remoteClient();
       let created;
-      try {
-        created = await createCheckpoint(core, input, ctx.actor, { onProgress: (done, total) => progress.update(done, total) });
-      } finally {
-        progress.stop();
+      if (remote) {
+        created = await remote.createCheckpoint(input);
+      } else {
+        const [{ createCheckpoint }, core, progress] = await Promise.all([import("../../checkpoints/create"), ctx.core(), createProgress(ctx.mode, "hashing")]);
+        try {
+          created = await createCheckpoint(core, input, ctx.actor, { onProgress: (done, total) => progress.update(done, total) });
+        } finally {
+          progress.stop();
+        }
       }
       emit(ctx.mode, created, () =>
         [
@@ -70,10 +75,16 @@ export function registerCheckpointCommands(program: Command): void {
     .option("--limit <n>", "how many", "50")
     .option("--cursor <id>", "continue after this id (from nextCursor)")
     .action(async (component: string | undefined, opts: { limit: string; cursor?: string }, command: Command) => {
-      const ctx = contextFor(command);
+      const ctx = contextFor(command, { remote: true });
       const input = parseInput(checkpointListInput, { component, limit: parseInteger(opts.limit, "--limit"), cursor: opts.cursor });
-      const { listCheckpoints } = await import("../../checkpoints/queries");
-      const page = await listCheckpoints(await ctx.core(), input);
+      const remote = await ctx.remoteClient();
+      let page;
+      if (remote) {
+        page = await remote.listCheckpoints(input);
+      } else {
+        const { listCheckpoints } = await import("../../checkpoints/queries");
+        page = await listCheckpoints(await ctx.core(), input);
+      }
       emit(ctx.mode, page, () =>
         page.items.length === 0
           ? "no checkpoints"
@@ -98,12 +109,20 @@ export function registerCheckpointCommands(program: Command): void {
     .description("show a checkpoint: metadata, counts, related files")
     .option("--entries", "also list every entry")
     .action(async (id: string, opts: { entries?: boolean }, command: Command) => {
-      const ctx = contextFor(command);
+      const ctx = contextFor(command, { remote: true });
       const input = parseInput(byCheckpointId, { id });
-      const { getCheckpoint, listCheckpointEntries } = await import("../../checkpoints/queries");
-      const core = await ctx.core();
-      const detail = await getCheckpoint(core, input.id);
-      const entries = opts.entries ? (await listCheckpointEntries(core, input.id, { limit: 500 })).items : undefined;
+      const remote = await ctx.remoteClient();
+      let detail;
+      let entries;
+      if (remote) {
+        detail = await remote.getCheckpoint(input);
+        entries = opts.entries ? (await remote.checkpointEntries({ id: input.id, limit: 500 })).items : undefined;
+      } else {
+        const { getCheckpoint, listCheckpointEntries } = await import("../../checkpoints/queries");
+        const core = await ctx.core();
+        detail = await getCheckpoint(core, input.id);
+        entries = opts.entries ? (await listCheckpointEntries(core, input.id, { limit: 500 })).items : undefined;
+      }
       emit(ctx.mode, entries ? { ...detail, entries } : detail, () =>
         [
           `checkpoint ${detail.id} (${detail.kind}, ${detail.status}, ${detail.verifyState}${detail.pinned ? ", pinned" : ""})`,
@@ -127,10 +146,16 @@ export function registerCheckpointCommands(program: Command): void {
     .description("what changed in the live tree since the checkpoint")
     .option("--patch", "include a unified diff for each modified text file")
     .action(async (id: string, opts: { patch?: boolean }, command: Command) => {
-      const ctx = contextFor(command);
+      const ctx = contextFor(command, { remote: true });
       const input = parseInput(byCheckpointId, { id });
-      const { diffCheckpoint } = await import("../../checkpoints/diff");
-      const diff = await diffCheckpoint(await ctx.core(), input.id, { textDiff: opts.patch });
+      const remote = await ctx.remoteClient();
+      let diff;
+      if (remote) {
+        diff = await remote.diffCheckpoint({ id: input.id, textDiff: opts.patch });
+      } else {
+        const { diffCheckpoint } = await import("../../checkpoints/diff");
+        diff = await diffCheckpoint(await ctx.core(), input.id, { textDiff: opts.patch });
+      }
       emit(ctx.mode, diff, () => {
         const lines: string[] = [];
         for (const e of diff.added) lines.push(`A ${e.path}`);
@@ -149,11 +174,17 @@ export function registerCheckpointCommands(program: Command): void {
     .command("verify <id>")
     .description("re-hash every stored object of a checkpoint")
     .action(async (id: string, _opts: unknown, command: Command) => {
-      const ctx = contextFor(command);
+      const ctx = contextFor(command, { remote: true });
       const input = parseInput(byCheckpointId, { id });
-      const { verifyCheckpoint } = await import("../../checkpoints/verify");
       const { EXIT_CODES } = await import("../../errors");
-      const result = await verifyCheckpoint(await ctx.core(), input.id, ctx.actor);
+      const remote = await ctx.remoteClient();
+      let result;
+      if (remote) {
+        result = await remote.verifyCheckpoint(input);
+      } else {
+        const { verifyCheckpoint } = await import("../../checkpoints/verify");
+        result = await verifyCheckpoint(await ctx.core(), input.id, ctx.actor);
+      }
       emit(ctx.mode, result, () =>
         [`checkpoint ${result.checkpointId}: ${result.state} (${result.objectsChecked} objects, ${formatBytes(result.bytesChecked)})`, ...result.problems.map((p) => `  ${p.state}: ${p.path ?? "manifest"} ${p.sha256}`)].join("\n"),
       );

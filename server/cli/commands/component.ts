@@ -1,3 +1,4 @@
+import path from "node:path";
 import type { Command } from "commander";
 import { componentByName, componentUpsertInput } from "../../schemas";
 import { contextFor } from "../context";
@@ -15,10 +16,17 @@ export function registerComponentCommands(program: Command): void {
     .option("--exclude <glob>", "skip files matching this glob (repeatable)", collect)
     .option("--meta <key=value>", "metadata document entry, e.g. owner=alice (repeatable)", collect)
     .action(async (name: string, opts: { root: string; include?: string[]; exclude?: string[]; meta?: string[] }, command: Command) => {
-      const ctx = contextFor(command);
+      const ctx = contextFor(command, { remote: true });
       const input = parseInput(componentUpsertInput, { name, root: opts.root, include: opts.include, exclude: opts.exclude, metadata: parseKeyValues(opts.meta, "--meta") });
-      const { upsertComponent } = await import("../../registry/components");
-      const view = await upsertComponent(await ctx.core(), input, ctx.actor);
+      const remote = await ctx.remoteClient();
+      let view;
+      if (remote) {
+        // A relative --root means relative to where the command runs, as in local mode.
+        view = await remote.upsertComponent({ ...input, root: path.resolve(input.root) });
+      } else {
+        const { upsertComponent } = await import("../../registry/components");
+        view = await upsertComponent(await ctx.core(), input, ctx.actor);
+      }
       emit(ctx.mode, view, () => `component ${view.name} -> ${view.root}`);
     });
 
@@ -26,9 +34,15 @@ export function registerComponentCommands(program: Command): void {
     .command("list")
     .description("list registered components")
     .action(async (_opts: unknown, command: Command) => {
-      const ctx = contextFor(command);
-      const { listComponents } = await import("../../registry/components");
-      const items = await listComponents(await ctx.core());
+      const ctx = contextFor(command, { remote: true });
+      const remote = await ctx.remoteClient();
+      let items;
+      if (remote) {
+        items = (await remote.listComponents()).items;
+      } else {
+        const { listComponents } = await import("../../registry/components");
+        items = await listComponents(await ctx.core());
+      }
       emit(ctx.mode, { items }, () =>
         items.length === 0
           ? "no components yet: safetynet component add <name> --root <dir>"

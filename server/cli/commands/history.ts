@@ -14,10 +14,16 @@ export function registerHistoryCommand(program: Command): void {
     .option("--limit <n>", "how many", "50")
     .option("--cursor <id>", "continue after this id (from nextCursor)")
     .action(async (component: string | undefined, opts: { kind?: string; outcome?: string; actor?: string; limit: string; cursor?: string }, command: Command) => {
-      const ctx = contextFor(command);
+      const ctx = contextFor(command, { remote: true });
       const input = parseInput(historyListInput, { component, kind: opts.kind, outcome: opts.outcome, actor: opts.actor, limit: parseInteger(opts.limit, "--limit"), cursor: opts.cursor });
-      const { listHistory } = await import("../../audit/history");
-      const page = await listHistory(await ctx.core(), input);
+      const remote = await ctx.remoteClient();
+      let page;
+      if (remote) {
+        page = await remote.listHistory(input);
+      } else {
+        const { listHistory } = await import("../../audit/history");
+        page = await listHistory(await ctx.core(), input);
+      }
       emit(ctx.mode, page, () =>
         page.items.length === 0
           ? "no history"

@@ -5,6 +5,10 @@ import { emit, parseInput } from "../io";
 import { formatBytes, formatDuration } from "../format";
 import { createProgress } from "../progress";
 import type { RollbackPlanBody } from "../../rollback/plan";
+import type { RollbackResult } from "../../rollback/execute";
+
+/** What `rollback` prints with --json, local or remote: the result with the paths as strings. */
+type RollbackReport = Omit<RollbackResult, "restoredPaths" | "deletedPaths"> & { restoredPaths: string[]; deletedPaths: string[] };
 
 function describePlan(plan: RollbackPlanBody, limit = 50): string {
   const lines = [
@@ -24,8 +28,29 @@ export function registerRollbackCommand(program: Command): void {
     .option("--dry-run", "print the plan and change nothing")
     .option("--yes", "do not ask for confirmation (required without a terminal)")
     .action(async (checkpointId: string, opts: { dryRun?: boolean; yes?: boolean }, command: Command) => {
-      const ctx = contextFor(command);
+      const ctx = contextFor(command, { remote: true });
       const input = parseInput(byCheckpointId, { id: checkpointId });
+      const report = (result: RollbackReport) =>
+        emit(ctx.mode, result, () =>
+          [
+            `rolled back ${result.component} to ${result.checkpointId} in ${formatDuration(result.durationMs)}: ${result.restored} restored, ${result.deleted} deleted, ${result.unchanged} unchanged`,
+            `undo with: safetynet rollback ${result.safetyCheckpointId}`,
+          ].join("\n"),
+        );
+      const remote = await ctx.remoteClient();
+      if (remote) {
+        // The server always confirms with a token: plan (which issues it), show, ask, execute.
+        const { confirmToken, expiresAt: _expiresAt, ...plan } = await remote.planRollback({ checkpointId: input.id });
+        if (opts.dryRun) {
+          emit(ctx.mode, plan, () => `rollback of ${plan.component} to ${input.id} (dry run)\n${describePlan(plan)}`);
+          return;
+        }
+        if (!opts.yes && !ctx.mode.json) process.stderr.write(`rollback of ${plan.component} (${plan.root}) to ${input.id}\n${describePlan(plan)}\n`);
+        const { confirmOrRefuse } = await import("../confirm");
+        await confirmOrRefuse("Proceed with this rollback?", Boolean(opts.yes));
+        report(await remote.executeRollback({ checkpointId: input.id, confirmToken }));
+        return;
+      }
       const core = await ctx.core();
       if (opts.dryRun) {
         const { computePlanForCheckpoint } = await import("../../rollback/preview");
@@ -53,11 +78,6 @@ export function registerRollbackCommand(program: Command): void {
         progress.stop();
       }
       const { restoredPaths, deletedPaths, ...summary } = result;
-      emit(ctx.mode, { ...summary, restoredPaths: restoredPaths.map((r) => r.path), deletedPaths: deletedPaths.map((d) => d.path) }, () =>
-        [
-          `rolled back ${result.component} to ${result.checkpointId} in ${formatDuration(result.durationMs)}: ${result.restored} restored, ${result.deleted} deleted, ${result.unchanged} unchanged`,
-          `undo with: safetynet rollback ${result.safetyCheckpointId}`,
-        ].join("\n"),
-      );
+      report({ ...summary, restoredPaths: restoredPaths.map((r) => r.path), deletedPaths: deletedPaths.map((d) => d.path) });
     });
 }

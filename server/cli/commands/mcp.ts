@@ -1,0 +1,22 @@
+import type { Command } from "commander";
+import { contextFor } from "../context";
+import { notice } from "../io";
+
+/** Who local MCP calls are recorded as in history (remote calls are recorded as the token's name by the server). */
+export function mcpActor(): string {
+  return process.env.SAFETYNET_ACTOR || "mcp";
+}
+
+export function registerMcpCommand(program: Command): void {
+  program
+    .command("mcp")
+    .description("serve the Safety Net tools to an MCP client over stdio (on the data directory, or a server with --url/--token)")
+    .action(async (_opts: unknown, command: Command) => {
+      const ctx = contextFor(command, { remote: true });
+      const client = await ctx.client(mcpActor());
+      const { serveStdio } = await import("../../mcp/server");
+      // stdout carries the protocol: anything for people goes to stderr.
+      notice(`safetynet mcp: serving tools on stdio (${client.mode}: ${client.target})`);
+      await serveStdio(client);
+    });
+}

@@ -1,0 +1,94 @@
+/**
+ * SafetyNetClient on a data directory: the same core functions the CLI and the
+ * tRPC routers call, with the same input schemas, returning what the API returns.
+ */
+import type { Core, Actor } from "../core";
+import {
+  byCheckpointId,
+  checkpointCreateInput,
+  checkpointDiffInput,
+  checkpointEntriesInput,
+  checkpointListInput,
+  componentUpsertInput,
+  historyListInput,
+  rollbackExecuteInput,
+  rollbackPlanInput,
+} from "../schemas";
+import { parseInput } from "../cli/io";
+import { listComponents, upsertComponent } from "../registry/components";
+import { checkpointActivityByComponent, NO_ACTIVITY } from "../registry/component-activity";
+import { createCheckpoint } from "../checkpoints/create";
+import { getCheckpoint, listCheckpointEntries, listCheckpoints } from "../checkpoints/queries";
+import { diffCheckpoint } from "../checkpoints/diff";
+import { verifyCheckpoint } from "../checkpoints/verify";
+import { planRollback } from "../rollback/preview";
+import { executeRollback } from "../rollback/execute";
+import { listHistory } from "../audit/history";
+import type { ApiInputs, ApiOutputs, SafetyNetClient } from "./client";
+
+/** Related files listed in a create response, like the API (the count is always complete). */
+const MAX_LISTED_RELATED = 1000;
+
+export class LocalClient implements SafetyNetClient {
+  readonly mode = "local" as const;
+
+  /**
+   * @param core opens the core lazily (the CLI's context: recovers interrupted rollbacks first)
+   * @param actor recorded in history (`mcp`, `cli:<user>`)
+   */
+  constructor(
+    private readonly core: () => Promise<Core>,
+    private readonly actor: Actor,
+    readonly target: string,
+  ) {}
+
+  async listComponents(): Promise<ApiOutputs["component"]["list"]> {
+    const core = await this.core();
+    const [items, activity] = await Promise.all([listComponents(core), checkpointActivityByComponent(core)]);
+    return { items: items.map((c) => ({ ...c, ...(activity.get(c.id) ?? NO_ACTIVITY) })) };
+  }
+
+  async upsertComponent(input: ApiInputs["component"]["upsert"]): Promise<ApiOutputs["component"]["upsert"]> {
+    return upsertComponent(await this.core(), parseInput(componentUpsertInput, input), this.actor);
+  }
+
+  async createCheckpoint(input: ApiInputs["checkpoint"]["create"]): Promise<ApiOutputs["checkpoint"]["create"]> {
+    const { related, ...created } = await createCheckpoint(await this.core(), parseInput(checkpointCreateInput, input), this.actor);
+    return { ...created, related: related.slice(0, MAX_LISTED_RELATED), relatedCount: related.length };
+  }
+
+  async listCheckpoints(input: ApiInputs["checkpoint"]["list"]): Promise<ApiOutputs["checkpoint"]["list"]> {
+    return listCheckpoints(await this.core(), parseInput(checkpointListInput, input ?? {}));
+  }
+
+  async getCheckpoint(input: ApiInputs["checkpoint"]["get"]): Promise<ApiOutputs["checkpoint"]["get"]> {
+    return getCheckpoint(await this.core(), parseInput(byCheckpointId, input).id);
+  }
+
+  async checkpointEntries(input: ApiInputs["checkpoint"]["entries"]): Promise<ApiOutputs["checkpoint"]["entries"]> {
+    const { id, ...options } = parseInput(checkpointEntriesInput, input);
+    return listCheckpointEntries(await this.core(), id, options);
+  }
+
+  async diffCheckpoint(input: ApiInputs["checkpoint"]["diff"]): Promise<ApiOutputs["checkpoint"]["diff"]> {
+    const { id, ...options } = parseInput(checkpointDiffInput, input);
+    return diffCheckpoint(await this.core(), id, options);
+  }
+
+  async verifyCheckpoint(input: ApiInputs["checkpoint"]["verify"]): Promise<ApiOutputs["checkpoint"]["verify"]> {
+    return verifyCheckpoint(await this.core(), parseInput(byCheckpointId, input).id, this.actor);
+  }
+
+  async planRollback(input: ApiInputs["rollback"]["plan"]): Promise<ApiOutputs["rollback"]["plan"]> {
+    return planRollback(await this.core(), parseInput(rollbackPlanInput, input).checkpointId, this.actor);
+  }
+
+  async executeRollback(input: ApiInputs["rollback"]["execute"]): Promise<ApiOutputs["rollback"]["execute"]> {
+    const { restoredPaths, deletedPaths, ...result } = await executeRollback(await this.core(), parseInput(rollbackExecuteInput, input), this.actor);
+    return { ...result, restoredPaths: restoredPaths.map((r) => r.path), deletedPaths: deletedPaths.map((d) => d.path) };
+  }
+
+  async listHistory(input: ApiInputs["history"]["list"]): Promise<ApiOutputs["history"]["list"]> {
+    return listHistory(await this.core(), parseInput(historyListInput, input ?? {}));
+  }
+}
