@@ -85,6 +85,8 @@ export const historyKinds = [
   "rollback",
   "recover",
   "retention.run",
+  "retention.set",
+  "checkpoint.expire",
 ] as const;
 export const historyOutcomes = ["succeeded", "failed"] as const;
 

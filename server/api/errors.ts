@@ -27,6 +27,9 @@ export const TRPC_CODE_OF: Record<ErrorCode, TRPC_ERROR_CODE_KEY> = {
   FAILED: "INTERNAL_SERVER_ERROR",
 };
 
+/** The same table as plain HTTP statuses, for route handlers outside tRPC (the cron route). */
+export const HTTP_STATUS_OF: Record<ErrorCode, number> = { INVALID_INPUT: 400, NOT_FOUND: 404, CONFLICT: 409, INTEGRITY: 422, FAILED: 500 };
+
 const ERROR_CODES = new Set<string>(Object.keys(TRPC_CODE_OF));
 
 /** A SafetyNetError, also when it crossed a bundle boundary (duplicate module copies in the Next build). */

@@ -2,11 +2,14 @@
  * What the web server does once at start, before it answers requests (called
  * from instrumentation.ts): open the core (applies pending migrations), install
  * the Prometheus observer, complete rollbacks interrupted by a crash, and on the
- * very first start create the admin token and print a one-time login URL.
+ * very first start create the admin token and print a one-time login URL; then
+ * start the in-process retention schedule (hourly unless configured otherwise)
+ * and, when SAFETYNET_VERIFY_INTERVAL_MS is set, the integrity sweep.
  */
 import { describeBootstrap, ensureAdminToken } from "../auth/bootstrap";
 import { installPrometheusObserver } from "../audit/prometheus";
 import { hasPendingJournals, recoverInterruptedRollbacks } from "../rollback/recover";
+import { startIntegritySchedule, startRetentionSchedule } from "../retention";
 import { serverCore } from "./server-core";
 
 /** The address people can open: the wildcard binds are shown as loopback. */
@@ -34,5 +37,12 @@ export async function startServer(): Promise<void> {
   const bootstrap = await ensureAdminToken(core, { baseUrl: publicBaseUrl() });
   const banner = describeBootstrap(bootstrap);
   if (banner) process.stdout.write(banner + "\n");
+  // The schedules record every run in history themselves; here only the outcome is logged.
+  startRetentionSchedule(core, {
+    actor: "schedule",
+    onResult: (result) => core.log.info({ event: "retention.schedule", expired: result.expired.length, bytesFreed: result.bytesFreed }, "scheduled retention run finished"),
+    onError: (error) => core.log.error({ event: "retention.schedule", error: error instanceof Error ? error.message : String(error) }, "scheduled retention run failed"),
+  });
+  startIntegritySchedule(core, { actor: "schedule" });
   core.log.info({ event: "startup", dataDir: core.config.dataDir, allowedRoots: core.config.allowedRoots }, "safetynet server ready");
 }

@@ -10,6 +10,8 @@ import type { TestProject } from "vitest/node";
 import { ensureBuild, ensureCliBuild, startServer, type RunningServer } from "./server";
 
 export const SHORT_CONFIRM_TTL_MS = 1500;
+/** The second server accepts /api/cron/retention with this bearer secret (the first has none: route disabled). */
+export const CRON_SECRET_FOR_TESTS = "test-cron-secret-5b1f";
 
 export interface ServerInfo {
   baseUrl: string;
@@ -35,7 +37,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   ensureCliBuild();
   const started = await Promise.allSettled([
     startServer({ name: "main" }),
-    startServer({ name: "second", env: { SAFETYNET_CONFIRM_TTL_MS: String(SHORT_CONFIRM_TTL_MS), SAFETYNET_RETENTION_GRACE_MS: "0" } }),
+    startServer({ name: "second", env: { SAFETYNET_CONFIRM_TTL_MS: String(SHORT_CONFIRM_TTL_MS), SAFETYNET_RETENTION_GRACE_MS: "0", CRON_SECRET: CRON_SECRET_FOR_TESTS } }),
   ]);
   const [main, second] = started.map((s) => (s.status === "fulfilled" ? s.value : null));
   if (!main || !second) {

@@ -59,3 +59,33 @@ describe("retention over HTTP", () => {
     expect(Number(/^safetynet_retention_bytes_freed_total (\d+)/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(400_000);
   });
 });
+
+describe("the cron route", () => {
+  const cronUrl = `${server.baseUrl}/api/cron/retention`;
+
+  it("answers 401 without the CRON_SECRET bearer, and without a valid one", async () => {
+    expect((await fetch(cronUrl)).status).toBe(401);
+    expect((await fetch(cronUrl, { headers: { authorization: "Bearer wrong" } })).status).toBe(401);
+    // An API token, even the admin's, is not the cron secret.
+    expect((await fetch(cronUrl, { method: "POST", headers: { authorization: `Bearer ${server.adminToken}` } })).status).toBe(401);
+  });
+
+  it("runs retention with the secret (GET and POST), recording the run in history as cron", async () => {
+    const { CRON_SECRET_FOR_TESTS } = await import("./global-setup");
+    const headers = { authorization: `Bearer ${CRON_SECRET_FOR_TESTS}` };
+    const dry = await fetch(`${cronUrl}?dryRun=true`, { headers });
+    expect(dry.status).toBe(200);
+    expect(await dry.json()).toMatchObject({ outcome: "succeeded", dryRun: true });
+    const real = await fetch(cronUrl, { method: "POST", headers });
+    expect(real.status).toBe(200);
+    const body = (await real.json()) as { outcome: string; historyEventId: string };
+    expect(body.outcome).toBe("succeeded");
+    const history = await admin.get<{ items: { kind: string; actor: string }[] }>("history.list", { kind: "retention.run", actor: "cron" });
+    expect(history.items.length).toBeGreaterThan(0);
+  });
+
+  it("is disabled (503) on a server without CRON_SECRET", async () => {
+    const main = inject("main");
+    expect((await fetch(`${main.baseUrl}/api/cron/retention`, { headers: { authorization: "Bearer anything" } })).status).toBe(503);
+  });
+});
