@@ -39,7 +39,9 @@ export function buildProgram(): Command {
 
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
-  const json = argv.includes("--json");
+  // Only Safety Net's own options count: a `--json` after `--` belongs to a guarded command.
+  const separator = argv.indexOf("--");
+  const json = (separator === -1 ? argv : argv.slice(0, separator)).includes("--json");
   try {
     await program.parseAsync(argv, { from: "user" });
     return typeof process.exitCode === "number" ? process.exitCode : 0;

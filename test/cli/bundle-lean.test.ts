@@ -1,0 +1,53 @@
+/**
+ * Start-up counts in every agent call: the CLI bundle's entry and the chunks it
+ * imports statically must not contain @trpc/client (remote mode only) or the MCP
+ * SDK (`safetynet mcp` only); those are chunks loaded by dynamic import.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { assertCliBundleFresh, REPO_ROOT } from "../support/workspace";
+
+beforeAll(assertCliBundleFresh);
+
+const BUNDLE = path.join(REPO_ROOT, "dist", "cli");
+
+/**
+ * The files reachable from `entry`: with `dynamic: false` only through static
+ * imports (what is loaded before any command runs), else also through import().
+ */
+function reachable(entry: string, options: { dynamic: boolean }): string[] {
+  const seen = new Set<string>();
+  const patterns = [/^\s*(?:import|export)\s[^;]*?from\s*["'](\.\.?\/[^"']+)["']/gm, /^\s*import\s*["'](\.\.?\/[^"']+)["']/gm];
+  if (options.dynamic) patterns.push(/\bimport\(\s*["'](\.\.?\/[^"']+)["']\s*\)/g);
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const code = fs.readFileSync(file, "utf8");
+    for (const pattern of patterns) for (const match of code.matchAll(pattern)) visit(path.resolve(path.dirname(file), match[1] as string));
+  };
+  visit(entry);
+  return [...seen];
+}
+
+function sourcesOf(file: string): string[] {
+  const map = `${file}.map`;
+  return fs.existsSync(map) ? (JSON.parse(fs.readFileSync(map, "utf8")) as { sources: string[] }).sources : [];
+}
+
+describe("the CLI bundle stays lean", () => {
+  it("loads @trpc/client and the MCP SDK only on demand", () => {
+    const graph = reachable(path.join(BUNDLE, "main.mjs"), { dynamic: false });
+    const sources = graph.flatMap(sourcesOf);
+    expect(sources.some((s) => s.includes("server/cli/main.ts"))).toBe(true);
+    expect(sources.filter((s) => s.includes("node_modules/@trpc/"))).toEqual([]);
+    expect(sources.filter((s) => s.includes("node_modules/@modelcontextprotocol/"))).toEqual([]);
+    expect(sources.filter((s) => /server\/mcp\/(remote-client|server|local-client)\.ts$/.test(s))).toEqual([]);
+
+    // ...but they are in the bundle, as separate chunks.
+    const all = reachable(path.join(BUNDLE, "main.mjs"), { dynamic: true });
+    const lazy = all.filter((f) => !graph.includes(f)).flatMap(sourcesOf);
+    expect(lazy.some((s) => s.includes("node_modules/@trpc/client/"))).toBe(true);
+    expect(lazy.some((s) => s.includes("node_modules/@modelcontextprotocol/sdk/"))).toBe(true);
+  });
+});
