@@ -191,6 +191,16 @@ describe("checkpoint create refuses bad input without leaving a partial checkpoi
     expect(await lastCreateEvent(ws)).toMatchObject({ outcome: "failed", component: "nope", error: 'no component named "nope"', details: { errorCode: "NOT_FOUND" } });
   });
 
+  it("refuses includeDb, naming the field, because components have no database targets, and stores nothing", async () => {
+    const ws = await prepared();
+
+    const error = await createCheckpoint(ws.core, { component: "app", includeDb: true }, TEST_ACTOR).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(InvalidInputError);
+    expect((error as InvalidInputError).details).toMatchObject({ field: "includeDb" });
+    await expectNoCheckpoint(ws);
+  });
+
   it("refuses a component whose root is outside the allowed roots", async () => {
     const ws = await prepared();
     const narrowed = openCoreOn(ws, [path.join(ws.base, "outside")], { fresh: true });

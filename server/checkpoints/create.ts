@@ -4,7 +4,7 @@
  */
 import type { Core, Actor } from "../core";
 import { dataPaths } from "../core";
-import { SafetyNetError } from "../errors";
+import { InvalidInputError, SafetyNetError } from "../errors";
 import { withComponentLock } from "../locks";
 import { findComponentRow, toComponentView } from "../registry/components";
 import { assertRootAllowed } from "../scan/paths";
@@ -27,6 +27,10 @@ export async function createCheckpoint(core: Core, input: CheckpointCreateInput,
   try {
     // Inside the try: a create naming an unknown component is a failed create, and history records it.
     const component = toComponentView(await findComponentRow(core, input.component));
+    if (input.includeDb) {
+      // Components have no database targets yet (DESIGN: dbstate/); refuse rather than pretend.
+      throw new InvalidInputError(`includeDb: component "${component.name}" has no database targets, so there is no database state to snapshot`, { field: "includeDb" });
+    }
     assertRootAllowed(component.root, core.config.allowedRoots);
     const created = await withComponentLock(dataPaths(core.config.dataDir).locks, component, async () => {
       const gitInfo = readGitInfo(component.root);
