@@ -3,6 +3,11 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
+import v8 from "node:v8";
+
+// A checkpoint or rollback allocates tens of MB of short-lived entries; a larger young
+// generation saves most scavenges (measured: ~60 ms of GC on a 10,000-file rollback).
+v8.setFlagsFromString("--max-semi-space-size=64");
 
 const bundle = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "dist", "cli", "main.mjs");
 if (!existsSync(bundle)) {

@@ -38,23 +38,50 @@ function sameContent(a: ManifestEntry, b: ManifestEntry): boolean {
   return true;
 }
 
-/** `before` is the checkpoint, `after` the live state; both sorted by path. */
+function classify(old: ManifestEntry, now: ManifestEntry): ChangeKind | null {
+  if (now.kind !== old.kind) return "type-changed";
+  if (!sameContent(old, now)) return "modified";
+  if (now.mode !== old.mode) return "mode-changed";
+  // Directory mtimes move whenever a child changes; they are restored, but not reported as a change of their own.
+  if (old.kind === "file" && !sameMtime(now.mtimeMs, old.mtimeMs)) return "mtime-changed";
+  return null;
+}
+
+function isSorted(entries: readonly ManifestEntry[]): boolean {
+  for (let i = 1; i < entries.length; i++) if ((entries[i - 1] as ManifestEntry).path >= (entries[i] as ManifestEntry).path) return false;
+  return true;
+}
+
+const byPath = (a: { path: string }, b: { path: string }) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+
+/**
+ * `before` is the checkpoint, `after` the live state. Both come sorted by path
+ * (manifests and scans are), so this is a merge of two sorted lists: it runs on
+ * every rollback over every entry and allocates only for what changed.
+ */
 export function compareManifests(before: readonly ManifestEntry[], after: readonly ManifestEntry[]): ManifestComparison {
+  const olds = isSorted(before) ? before : [...before].sort(byPath);
+  const nows = isSorted(after) ? after : [...after].sort(byPath);
   const changes: PathChange[] = [];
   let unchanged = 0;
-  const afterByPath = new Map(after.map((e) => [e.path, e]));
-  for (const old of before) {
-    const now = afterByPath.get(old.path);
-    if (!now) changes.push({ path: old.path, change: "deleted", before: old });
-    else if (now.kind !== old.kind) changes.push({ path: old.path, change: "type-changed", before: old, after: now });
-    else if (!sameContent(old, now)) changes.push({ path: old.path, change: "modified", before: old, after: now });
-    else if (now.mode !== old.mode) changes.push({ path: old.path, change: "mode-changed", before: old, after: now });
-    // Directory mtimes move whenever a child changes; they are restored, but not reported as a change of their own.
-    else if (old.kind === "file" && !sameMtime(now.mtimeMs, old.mtimeMs)) changes.push({ path: old.path, change: "mtime-changed", before: old, after: now });
-    else unchanged++;
-    afterByPath.delete(old.path);
+  let i = 0;
+  let j = 0;
+  while (i < olds.length || j < nows.length) {
+    const old = olds[i];
+    const now = nows[j];
+    if (now === undefined || (old !== undefined && old.path < now.path)) {
+      changes.push({ path: (old as ManifestEntry).path, change: "deleted", before: old });
+      i++;
+    } else if (old === undefined || now.path < old.path) {
+      changes.push({ path: now.path, change: "added", after: now });
+      j++;
+    } else {
+      const change = classify(old, now);
+      if (change) changes.push({ path: old.path, change, before: old, after: now });
+      else unchanged++;
+      i++;
+      j++;
+    }
   }
-  for (const now of afterByPath.values()) changes.push({ path: now.path, change: "added", after: now });
-  changes.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return { changes, unchanged };
 }

@@ -36,7 +36,7 @@ export interface LiveState {
 export interface CaptureOptions {
   storeObjects: boolean;
   /** Reason per path (primaries, related files); entries under a primary directory default to "primary". */
-  reasons?: ReadonlyMap<string, InclusionReason>;
+  reasons?: { get(path: string): InclusionReason | undefined };
   onProgress?: (done: number, total: number) => void;
 }
 

@@ -13,13 +13,20 @@ export function encodeManifest(scope: CheckpointScope, entries: readonly Manifes
   const lines = new Array<string>(sorted.length);
   for (let i = 0; i < sorted.length; i++) {
     const e = sorted[i] as ManifestEntry;
-    let line = `{"path":${JSON.stringify(e.path)},"kind":"${e.kind}","mode":${e.mode},"size":${e.size},"mtimeMs":${e.mtimeMs}`;
+    let line = `{"path":${jsonString(e.path)},"kind":"${e.kind}","mode":${e.mode},"size":${e.size},"mtimeMs":${e.mtimeMs}`;
     if (e.sha256 !== undefined) line += `,"sha256":"${e.sha256}"`;
     if (e.linkTarget !== undefined) line += `,"linkTarget":${JSON.stringify(e.linkTarget)}`;
     lines[i] = line + `,"reason":"${e.reason}"}`;
   }
   const canonicalScope = scope.kind === "all" ? { kind: "all" } : { kind: "paths", paths: [...scope.paths].sort() };
   return `{"version":1,"scope":${JSON.stringify(canonicalScope)},"entries":[\n${lines.join(",\n")}\n]}\n`;
+}
+
+/** Characters JSON must escape: most paths have none, and then quoting needs no escaping pass. */
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+function jsonString(value: string): string {
+  return NEEDS_ESCAPE.test(value) ? JSON.stringify(value) : `"${value}"`;
 }
 
 function isSortedByPath(entries: readonly ManifestEntry[]): boolean {

@@ -19,7 +19,6 @@ import { encodeManifest, entriesByPath, readManifest } from "../checkpoints/mani
 import { sha256Hex } from "../store/object-store";
 import { checkManifestObjects } from "../checkpoints/verify";
 import { findCheckpointRow, type CheckpointRow } from "../checkpoints/queries";
-import type { InclusionReason, Manifest } from "../checkpoints/manifest-types";
 import { applyRollbackPlan, type ApplyOptions } from "./apply";
 import { computeRollbackPlan, pathsNeedingContent, planHash, type DeleteItem, type RestoreItem, type RollbackPlanBody } from "./plan";
 import { writeJournal, removeJournal } from "./journal";
@@ -52,9 +51,6 @@ export interface ExecuteOptions extends ApplyOptions {
 
 export const ROLLED_BACK_STATUS = "rolled-back";
 
-function reasonsOf(manifest: Manifest): Map<string, InclusionReason> {
-  return new Map(manifest.entries.map((e) => [e.path, e.reason]));
-}
 
 /** Validates and spends the confirm token, then performs the rollback it confirms. */
 export async function executeRollback(core: Core, input: RollbackExecuteInput, actor: Actor, options: ApplyOptions = {}): Promise<RollbackResult> {
@@ -78,7 +74,9 @@ export async function performRollback(core: Core, row: CheckpointRow, actor: Act
     assertRootAllowed(component.root, core.config.allowedRoots);
     return await withComponentLock(paths.locks, component, async () => {
       const manifest = readManifest(core.store, row.manifestSha);
-      const reasons = reasonsOf(manifest);
+      const targetByPath = entriesByPath(manifest.entries);
+      // The safety checkpoint records each path with the reason the target had for it.
+      const reasons = { get: (p: string) => targetByPath.get(p)?.reason };
       const scanned = scanScope(core, component, manifest.scope);
       const live = await captureLiveState(core, component, manifest.scope, { storeObjects: true, reasons }, scanned);
       const encodedLive = encodeManifest(manifest.scope, live.entries);
@@ -133,7 +131,7 @@ export async function performRollback(core: Core, row: CheckpointRow, actor: Act
         delete: plan.delete,
       });
       started = true;
-      const applied = await applyRollbackPlan(core.store, component.root, entriesByPath(manifest.entries), plan, options);
+      const applied = await applyRollbackPlan(core.store, component.root, targetByPath, plan, options);
       await finishRollback(core, { rollbackId, componentId: component.id, componentMeta: row.componentMeta, outcome: "succeeded" }, applied, t0);
       removeJournal(paths.journal, rollbackId);
       const durationMs = Math.round(performance.now() - t0);
