@@ -23,6 +23,7 @@ export function encodeManifest(scope: CheckpointScope, entries: readonly Manifes
 }
 
 /** Characters JSON must escape: most paths have none, and then quoting needs no escaping pass. */
+// eslint-disable-next-line no-control-regex -- control characters are exactly what JSON must escape
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 
 function jsonString(value: string): string {
