@@ -233,7 +233,7 @@ function safetynetCli(ctx) {
     },
     checkpoint() {
       const { sec, value } = wall(() => cli("checkpoint", "create", "bench"));
-      return { sec, id: value.id };
+      return { sec, id: value.id, filesRead: value.filesRead };
     },
     rollback(id) {
       const { sec, value } = wall(() => cli("rollback", id, "--yes"));
@@ -260,7 +260,7 @@ function safetynetEngine(ctx) {
     },
     async checkpoint() {
       const answer = await driver.request({ op: "checkpoint", component: "bench" });
-      return { sec: answer.ms / 1000, id: answer.id };
+      return { sec: answer.ms / 1000, id: answer.id, filesRead: answer.filesRead };
     },
     async rollback(id) {
       return { sec: (await driver.request({ op: "rollback", id })).ms / 1000 };
@@ -419,7 +419,10 @@ async function runCycle(tool, paths, expected, changes) {
   const first = await tool.checkpoint();
   t.first = first.sec;
   flushDirtyPages();
-  t.recheck = (await tool.checkpoint()).sec;
+  const recheck = await tool.checkpoint();
+  t.recheck = recheck.sec;
+  // Safety Net reports how many files it had to read: an unchanged tree should need none (stat cache).
+  if (recheck.filesRead > 0) process.stderr.write(`\nbench: WARNING ${tool.label} re-read ${recheck.filesRead} files of an unchanged tree (stat cache missed)\n`);
   mutateTree(paths.tree, changes);
   flushDirtyPages();
   t.changed = (await tool.checkpoint()).sec;

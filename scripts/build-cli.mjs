@@ -1,6 +1,10 @@
 // Bundles the CLI (and the MCP entry) into dist/cli with code splitting, so a
 // command loads only what it uses: start-up counts in every agent call.
+import { rmSync } from "node:fs";
 import { build } from "esbuild";
+
+// Chunk names carry content hashes: start clean so stale chunks never pile up.
+rmSync("dist/cli", { recursive: true, force: true });
 
 await build({
   entryPoints: { main: "server/cli/main.ts" },

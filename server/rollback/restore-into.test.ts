@@ -200,6 +200,25 @@ describe("restoreCheckpointInto", () => {
     expect(fs.existsSync(created)).toBe(false);
   });
 
+  it("on failure removes only what it wrote: a file someone else put into the target meanwhile stays", async () => {
+    buildTree();
+    const cp = await checkpointOfRoot();
+    const manifest = readManifest(core.store, cp.manifestSha256);
+    const victim = manifest.entries.find((e) => e.path === "src/index.ts");
+    fs.rmSync(core.store.objectPath(victim?.sha256 as string));
+    const target = path.join(tmp, "shared");
+    fs.mkdirSync(target);
+    let injected = false;
+    const onProgress = () => {
+      if (injected) return;
+      injected = true;
+      fs.writeFileSync(path.join(target, "not-mine.txt"), "someone else's");
+    };
+    await expect(restoreCheckpointInto(core, cp.id, target, { onProgress })).rejects.toThrow(IntegrityError);
+    expect(injected).toBe(true);
+    expect(fs.readdirSync(target)).toEqual(["not-mine.txt"]);
+  });
+
   it("fails with IntegrityError on a missing object, leaving nothing behind", async () => {
     buildTree();
     const cp = await checkpointOfRoot();

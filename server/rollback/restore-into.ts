@@ -185,7 +185,12 @@ export async function restoreCheckpointInto(core: Core, checkpointId: string, ta
     if (row.status !== "active") throw new InvalidInputError(`checkpoint ${row.id} is ${row.status} and cannot be restored`, { checkpointId: row.id });
     const manifest = readManifest(core.store, row.manifestSha);
     const { implicitDirs } = checkEntries(manifest.entries);
-    const prepared = prepareTarget(core, targetDir);
+    let prepared: { target: string; create: boolean };
+    try {
+      prepared = prepareTarget(core, targetDir);
+    } catch (error) {
+      throw error instanceof SafetyNetError ? error : describeFsError(error, target);
+    }
     target = prepared.target;
     const counts = await writeTree(core, target, prepared.create, manifest.entries, implicitDirs, options);
     const durationMs = Math.round(performance.now() - t0);
@@ -224,6 +229,11 @@ async function writeTree(
   const files = entries.filter((e) => e.kind === "file");
   const links = entries.filter((e) => e.kind === "symlink");
   const createdDirs: string[] = [];
+  // Top-level names this call created: a failure removes exactly these (never what someone else put there).
+  const createdTop = new Set<string>();
+  const made = (rel: string) => {
+    if (depth(rel) === 0) createdTop.add(rel);
+  };
   let bytes = 0;
   let done = 0;
   const total = entries.length;
@@ -252,6 +262,7 @@ async function writeTree(
         throw describeFsError(error, p);
       }
       createdDirs.push(p);
+      made(rel);
     }
     for (let i = 0; i < dirEntries.length; i++) step();
 
@@ -259,6 +270,7 @@ async function writeTree(
     await forEachUntilFailure(files, Math.max(1, options.concurrency ?? RESTORE_CONCURRENCY), async (entry) => {
       const p = abs(entry.path);
       await core.store.materialize(entry.sha256 as string, p, entry.mode);
+      made(entry.path);
       try {
         utimesSync(p, entry.mtimeMs / 1000, entry.mtimeMs / 1000);
       } catch (error) {
@@ -273,6 +285,7 @@ async function writeTree(
       const p = abs(entry.path);
       try {
         symlinkSync(entry.linkTarget as string, p);
+        made(entry.path);
         lutimesSync(p, entry.mtimeMs / 1000, entry.mtimeMs / 1000);
       } catch (error) {
         throw describeFsError(error, p);
@@ -291,8 +304,7 @@ async function writeTree(
       }
     }
   } catch (error) {
-    const topLevel = new Set([...entries.map((e) => e.path), ...implicitDirs].map((p) => p.split("/")[0] as string));
-    undoPartialRestore(target, create, topLevel, createdDirs);
+    undoPartialRestore(target, create, createdTop, createdDirs);
     if (error instanceof SafetyNetError) throw error;
     throw new OperationFailedError(`restore into ${target} failed: ${error instanceof Error ? error.message : String(error)}`, { target }, { cause: error });
   }
