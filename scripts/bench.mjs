@@ -609,7 +609,7 @@ async function main() {
   if (!env.git) throw new Error("git is required for the comparison");
 
   process.stderr.write("bench: building the CLI and the in-process driver ...\n");
-  run(process.execPath, [path.join(repoRoot, "scripts", "build-cli.mjs")]);
+  run(process.execPath, [path.join(repoRoot, "scripts", "build-cli.mjs")], { cwd: repoRoot });
   await bundleDriver();
 
   const work = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "safetynet-bench-")));
