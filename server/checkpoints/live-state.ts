@@ -87,6 +87,7 @@ export async function captureLiveState(
 
   let newBytes = 0;
   let done = 0;
+  let cacheChanged = false;
   const batch = options.storeObjects ? core.store.createBatch() : undefined;
   try {
     await mapConcurrent(toRead, IO_CONCURRENCY, async (index) => {
@@ -101,7 +102,10 @@ export async function captureLiveState(
       manifestEntry.size = result.stat.size;
       manifestEntry.mtimeMs = result.stat.mtimeMs;
       manifestEntry.mode = result.stat.mode & 0o7777;
-      cache.set({ ...scannedEntry, size: result.stat.size, mtimeMs: result.stat.mtimeMs, ctimeMs: result.stat.ctimeMs, ino: result.stat.ino }, result.sha256);
+      const hadRecord = cache.get(scannedEntry.path) !== undefined;
+      const stored = cache.set({ ...scannedEntry, size: result.stat.size, mtimeMs: result.stat.mtimeMs, ctimeMs: result.stat.ctimeMs, ino: result.stat.ino }, result.sha256);
+      // A file changed within the racy window is not cached (and its stale record is dropped).
+      if (stored || hadRecord) cacheChanged = true;
       options.onProgress?.(++done, toRead.length);
     });
     await batch?.commit();
@@ -111,6 +115,7 @@ export async function captureLiveState(
   }
   const cachedBefore = cache.size;
   if (scope.kind === "all") cache.retainOnly(new Set(scanned.map((e) => e.path)));
-  if (toRead.length > 0 || cache.size !== cachedBefore) saveStatCache(cacheFile, cache);
+  // Rewriting ~1 MB of cache for nothing would cost more than the rest of an unchanged checkpoint.
+  if (cacheChanged || cache.size !== cachedBefore) saveStatCache(cacheFile, cache);
   return { entries, bytes, newBytes, filesRead: toRead.length };
 }
