@@ -82,6 +82,7 @@ export const historyKinds = [
   "checkpoint.verify",
   "checkpoint.pin",
   "checkpoint.delete",
+  "checkpoint.restore",
   "rollback",
   "recover",
   "retention.run",
