@@ -18,6 +18,8 @@ import { isInside, normalizeRelativePath } from "../scan/paths";
 import { readManifest } from "../checkpoints/manifest";
 import type { ManifestEntry } from "../checkpoints/manifest-types";
 import { findCheckpointRow } from "../checkpoints/queries";
+import { mapConcurrent } from "../concurrency";
+import { flushFiles } from "../store/sync-fs";
 
 /** Files copied at once: enough to keep the disk and libuv's thread pool busy. */
 const RESTORE_CONCURRENCY = 16;
@@ -143,28 +145,6 @@ function undoPartialRestore(target: string, created: boolean, topLevel: Readonly
 }
 
 /**
- * Runs `worker` over `items` with at most `limit` in flight. Unlike mapConcurrent,
- * the first failure stops new work and the call waits for the work in flight to
- * settle before rejecting, so the caller can clean up knowing nothing still writes.
- */
-async function forEachUntilFailure<T>(items: readonly T[], limit: number, worker: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  let failure: { error: unknown } | undefined;
-  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (!failure && next < items.length) {
-      const item = items[next++] as T;
-      try {
-        await worker(item);
-      } catch (error) {
-        failure ??= { error };
-      }
-    }
-  });
-  await Promise.all(lanes);
-  if (failure) throw failure.error;
-}
-
-/**
  * Materializes every entry of checkpoint `checkpointId` into `targetDir`, which
  * must be an empty directory or not exist yet (its parent must exist); it must lie
  * inside the allowed workspace roots and outside the data directory. Restores file
@@ -267,9 +247,10 @@ async function writeTree(
     for (let i = 0; i < dirEntries.length; i++) step();
 
     // 2. Files. materialize() creates each with O_EXCL | O_NOFOLLOW, checks the bytes against the sha256 and sets the mode.
-    await forEachUntilFailure(files, Math.max(1, options.concurrency ?? RESTORE_CONCURRENCY), async (entry) => {
+    // Written without a flush each; all are flushed together below, before the restore reports success.
+    await mapConcurrent(files, Math.max(1, options.concurrency ?? RESTORE_CONCURRENCY), async (entry) => {
       const p = abs(entry.path);
-      await core.store.materialize(entry.sha256 as string, p, entry.mode);
+      await core.store.materialize(entry.sha256 as string, p, entry.mode, { durable: false });
       made(entry.path);
       try {
         utimesSync(p, entry.mtimeMs / 1000, entry.mtimeMs / 1000);
@@ -303,6 +284,8 @@ async function writeTree(
         throw describeFsError(error, p);
       }
     }
+    // 5. One flush for everything written above (a file-system sync, or one fdatasync per file where that is unavailable).
+    await flushFiles(target, files.map((entry) => abs(entry.path)));
   } catch (error) {
     undoPartialRestore(target, create, createdTop, createdDirs);
     if (error instanceof SafetyNetError) throw error;

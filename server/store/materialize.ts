@@ -19,7 +19,7 @@ import { corruptObjectError, missingObjectError } from "./object-errors";
  * Small objects are verified before `destPath` is even created; large ones are
  * streamed through one fixed buffer and the copy is removed if the hash is wrong.
  */
-export async function materializeObject(objectPath: string, sha256: string, destPath: string, mode: number): Promise<void> {
+export async function materializeObject(objectPath: string, sha256: string, destPath: string, mode: number, options: { durable?: boolean } = {}): Promise<void> {
   const fromObject = <T>(op: Promise<T>): Promise<T> => op.catch((error: unknown) => Promise.reject(describeFsError(error, objectPath)));
   const toDest = <T>(op: Promise<T>): Promise<T> => op.catch((error: unknown) => Promise.reject(describeFsError(error, destPath)));
 
@@ -61,7 +61,8 @@ export async function materializeObject(objectPath: string, sha256: string, dest
     }
     // The mode given to open() is filtered by the umask; set it exactly.
     await toDest(dest.chmod(mode & 0o7777));
-    await toDest(dest.sync());
+    // durable: false leaves the flush to the caller (a restore of thousands of files flushes once at the end).
+    if (options.durable !== false) await toDest(dest.sync());
     const closing = dest;
     dest = undefined;
     await toDest(closing.close());

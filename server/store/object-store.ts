@@ -222,8 +222,8 @@ export class ObjectStore {
    * the bytes copied hash to `sha256` (streaming). Throws IntegrityError when the
    * object is corrupt or missing, leaving nothing at `destPath`.
    */
-  async materialize(sha256: string, destPath: string, mode: number): Promise<void> {
-    await materializeObject(this.objectPath(sha256), sha256, destPath, mode);
+  async materialize(sha256: string, destPath: string, mode: number, options: { durable?: boolean } = {}): Promise<void> {
+    await materializeObject(this.objectPath(sha256), sha256, destPath, mode, options);
   }
 
   /** Removes an object; true if it existed. */

@@ -7,15 +7,8 @@
  * objects/. So objects/ never holds a file whose content might not be on disk,
  * and a crash mid-batch leaves only tmp files, which cleanTmp removes.
  */
-import { spawnSync } from "node:child_process";
-import fs from "node:fs";
-import { mapConcurrent } from "../concurrency";
 import { removeQuietly } from "./atomic-write";
-import { fdatasyncFd } from "./raw-fd";
-
-/** Below this many staged objects, per-file fdatasync is cheaper than flushing the whole file system. */
-const SYNCFS_MIN_OBJECTS = 64;
-const FLUSH_CONCURRENCY = 16;
+import { flushFiles } from "./sync-fs";
 
 interface StoreForBatch {
   has(sha256: string): boolean;
@@ -68,18 +61,7 @@ export class WriteBatch {
     this.settled = true;
     const staged = [...this.staged];
     try {
-      if (staged.length >= SYNCFS_MIN_OBJECTS && syncFileSystem(this.tmpDir)) {
-        // one flush of the whole file system covered them all
-      } else {
-        await mapConcurrent(staged, FLUSH_CONCURRENCY, async ([, tmp]) => {
-          const fd = fs.openSync(tmp, "r");
-          try {
-            await fdatasyncFd(fd);
-          } finally {
-            fs.closeSync(fd);
-          }
-        });
-      }
+      await flushFiles(this.tmpDir, staged.map(([, tmp]) => tmp));
       for (const [sha256, tmp] of staged) await this.store.placeDurableTmp(sha256, tmp);
     } catch (error) {
       await Promise.all(staged.map(([, tmp]) => removeQuietly(tmp)));
@@ -96,10 +78,4 @@ export class WriteBatch {
     await Promise.all([...this.staged.values()].map((tmp) => removeQuietly(tmp)));
     this.staged.clear();
   }
-}
-
-/** syncfs(2) of the file system holding `dir`, through coreutils' `sync -f` (Node has no binding). */
-function syncFileSystem(dir: string): boolean {
-  const result = spawnSync("sync", ["--file-system", dir], { stdio: "ignore", timeout: 120_000 });
-  return result.status === 0;
 }
