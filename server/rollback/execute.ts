@@ -75,8 +75,9 @@ export async function performRollback(core: Core, row: CheckpointRow, actor: Act
     return await withComponentLock(paths.locks, component, async () => {
       const manifest = readManifest(core.store, row.manifestSha);
       const targetByPath = entriesByPath(manifest.entries);
-      // The safety checkpoint records each path with the reason the target had for it.
-      const reasons = { get: (p: string) => targetByPath.get(p)?.reason };
+      // The safety checkpoint records each path with the reason the target had for it
+      // (a whole-component checkpoint has only primaries: nothing to look up).
+      const reasons = manifest.scope.kind === "all" ? undefined : { get: (p: string) => targetByPath.get(p)?.reason };
       const scanned = scanScope(core, component, manifest.scope);
       const live = await captureLiveState(core, component, manifest.scope, { storeObjects: true, reasons }, scanned);
       const encodedLive = encodeManifest(manifest.scope, live.entries);
