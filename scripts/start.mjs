@@ -5,9 +5,9 @@
 // admin token and its one-time login URL, the metrics observer) runs inside the
 // server, in instrumentation.ts, before it answers requests.
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { webBuildIsStale } from "./build-freshness.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const nextBin = path.join(root, "node_modules", "next", "dist", "bin", "next");
@@ -21,8 +21,8 @@ const env = {
   SAFETYNET_DATA_DIR: path.resolve(process.env.SAFETYNET_DATA_DIR || ".safetynet"),
 };
 
-if (!existsSync(path.join(root, ".next", "BUILD_ID"))) {
-  process.stdout.write("safetynet: no production build yet; running `next build` (once)\n");
+if (webBuildIsStale(root)) {
+  process.stdout.write("safetynet: no production build yet, or the sources changed since it was made: running `next build`\n");
   const build = spawnSync(process.execPath, [nextBin, "build"], { cwd: root, env, stdio: "inherit" });
   if (build.status !== 0) {
     process.stderr.write("safetynet: `next build` failed\n");

@@ -4,33 +4,19 @@
  * fresh data directory and workspace, exactly as `npm start` would.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { newestSourceMtime, webBuildIsStale } from "../../scripts/build-freshness.mjs";
 
 export const PACKAGE_ROOT = path.resolve(import.meta.dirname, "..", "..");
 const NEXT_BIN = path.join(PACKAGE_ROOT, "node_modules", "next", "dist", "bin", "next");
 
-/** What the build depends on (tests excluded: they are not part of the build). */
-const BUILD_INPUTS = ["app", "components", "server", "instrumentation.ts", "next.config.ts", "postcss.config.mjs", "tsconfig.json", "package.json"];
-
-function newestSourceMtime(entry: string): number {
-  if (!existsSync(entry)) return 0;
-  const stat = statSync(entry);
-  if (!stat.isDirectory()) return /\.test\.tsx?$/.test(entry) ? 0 : stat.mtimeMs;
-  let newest = 0;
-  for (const child of readdirSync(entry)) newest = Math.max(newest, newestSourceMtime(path.join(entry, child)));
-  return newest;
-}
-
 /** Builds unless .next/BUILD_ID exists and is newer than every source file. */
 export function ensureBuild(): void {
-  const buildId = path.join(PACKAGE_ROOT, ".next", "BUILD_ID");
-  const builtAt = existsSync(buildId) ? statSync(buildId).mtimeMs : 0;
-  const newest = Math.max(...BUILD_INPUTS.map((entry) => newestSourceMtime(path.join(PACKAGE_ROOT, entry))));
-  if (builtAt > newest) return;
-  process.stderr.write(`[http tests] ${builtAt ? "sources changed since the last build" : "no build yet"}: running next build\n`);
+  if (!webBuildIsStale(PACKAGE_ROOT)) return;
+  process.stderr.write("[http tests] no build yet, or sources changed since the last build: running next build\n");
   const result = spawnSync(process.execPath, [NEXT_BIN, "build"], {
     cwd: PACKAGE_ROOT,
     env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1", NODE_ENV: "production" },
