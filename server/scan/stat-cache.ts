@@ -4,9 +4,8 @@
  * is not re-read on the next checkpoint. Stored as compact JSON with a version field;
  * a missing or corrupt cache file is simply an empty cache.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
-import path from "node:path";
-import { describeFsError } from "../errors";
+import { readFileSync } from "node:fs";
+import { writeFileAtomic } from "../atomic-file";
 import type { ScannedEntry } from "../checkpoints/manifest-types";
 
 export const STAT_CACHE_VERSION = 1;
@@ -135,51 +134,7 @@ export function loadStatCache(file: string): StatCache {
   }
 }
 
-/**
- * Writes the cache atomically: a temp file in the same directory (created if
- * needed), fsync, rename over `file`, then a best-effort fsync of the directory.
- */
+/** Writes the cache atomically (temp file in the same directory, flush, rename, directory fsync). */
 export function saveStatCache(file: string, cache: StatCache): void {
-  const dir = path.dirname(file);
-  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-  try {
-    mkdirSync(dir, { recursive: true });
-  } catch (error) {
-    throw describeFsError(error, dir);
-  }
-  const data = Buffer.from(JSON.stringify(cache.toJSON()), "utf8");
-  let fd: number | undefined;
-  try {
-    fd = openSync(tmp, "wx", 0o600);
-    let off = 0;
-    while (off < data.length) off += writeSync(fd, data, off, data.length - off);
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = undefined;
-    renameSync(tmp, file);
-  } catch (error) {
-    if (fd !== undefined) {
-      try {
-        closeSync(fd);
-      } catch {
-        // already failing
-      }
-    }
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // never created or already renamed
-    }
-    throw describeFsError(error, file);
-  }
-  try {
-    const dfd = openSync(dir, "r");
-    try {
-      fsyncSync(dfd);
-    } finally {
-      closeSync(dfd);
-    }
-  } catch {
-    // directory fsync is not supported everywhere; the rename itself is atomic
-  }
+  writeFileAtomic(file, JSON.stringify(cache.toJSON()));
 }
