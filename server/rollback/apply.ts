@@ -8,6 +8,7 @@ import { chmodSync, lstatSync, mkdirSync, renameSync, rmdirSync, symlinkSync, un
 import { randomBytes } from "node:crypto";
 import path from "node:path";
 import type { ObjectStore } from "../store/object-store";
+import { flushFiles } from "../store/sync-fs";
 import type { ManifestEntry } from "../checkpoints/manifest-types";
 import { describeFsError, InvalidInputError, OperationFailedError } from "../errors";
 import { normalizeRelativePath } from "../scan/paths";
@@ -94,6 +95,8 @@ export async function applyRollbackPlan(
     }
   };
   const touchedDirs = new Set<string>();
+  /** Files written without a flush each; flushed together at the end. */
+  const written: string[] = [];
   const markParents = (rel: string) => {
     let dir = path.posix.dirname(rel);
     while (dir !== "." && !touchedDirs.has(dir)) {
@@ -146,8 +149,9 @@ export async function applyRollbackPlan(
           chmodSync(p, entry.mode);
         } else if (item.action !== "mtime") {
           const tmp = tempSibling(p);
-          await store.materialize(entry.sha256 as string, tmp, entry.mode);
+          await store.materialize(entry.sha256 as string, tmp, entry.mode, { durable: false });
           renameSync(tmp, p);
+          written.push(p);
           bytes += entry.size;
         }
         if (entry.kind === "file") utimesSync(p, entry.mtimeMs / 1000, entry.mtimeMs / 1000);
@@ -174,6 +178,9 @@ export async function applyRollbackPlan(
         if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw describeFsError(error, p);
       }
     }
+    // 4. Flush what was written, together (a crash before this point is covered by the journal:
+    //    recovery writes every restored file again).
+    await flushFiles(root, written);
   }
   const restored = plan.restore.length;
   return { restored, deleted: plan.delete.length, bytes };
