@@ -40,35 +40,42 @@ export async function writeAll(handle: fsp.FileHandle, buffer: Buffer, length = 
  * (the store streams anything of 1 MiB or more instead).
  */
 export async function writeNewFile(path: string, data: Buffer, mode: number, options: { durable?: boolean } = {}): Promise<void> {
-  const fd = fs.openSync(path, CREATE_NEW, mode);
-  try {
-    writeFdAllSync(fd, data);
-    // durable: false leaves the flush to the caller (a WriteBatch flushes many files at once).
-    if (options.durable !== false) await fdatasyncFd(fd);
-  } catch (error) {
-    closeFdQuietlySync(fd);
-    removeQuietlySync(path);
-    throw error;
-  }
-  try {
-    fs.closeSync(fd);
-  } catch (error) {
-    removeQuietlySync(path);
-    throw error;
-  }
+  const fd = createWithData(path, data, mode);
+  // durable: false leaves the flush to the caller (a WriteBatch flushes many files at once).
+  if (options.durable !== false) await fdatasyncFd(fd).catch((error: unknown) => abandon(fd, path, error));
+  closeOrRemove(fd, path);
 }
 
-/** Synchronous twin of writeNewFile. */
+/** Synchronous twin of writeNewFile (always durable). */
 export function writeNewFileSync(path: string, data: Buffer, mode: number): void {
+  const fd = createWithData(path, data, mode);
+  try {
+    fs.fdatasyncSync(fd);
+  } catch (error) {
+    abandon(fd, path, error);
+  }
+  closeOrRemove(fd, path);
+}
+
+/** Creates `path` (which must not exist) holding `data`; returns the open descriptor. On failure nothing is left. */
+function createWithData(path: string, data: Buffer, mode: number): number {
   const fd = fs.openSync(path, CREATE_NEW, mode);
   try {
     writeFdAllSync(fd, data);
-    fs.fdatasyncSync(fd);
   } catch (error) {
-    closeFdQuietlySync(fd);
-    removeQuietlySync(path);
-    throw error;
+    abandon(fd, path, error);
   }
+  return fd;
+}
+
+/** Closes and removes a half-made file, then rethrows what went wrong. */
+function abandon(fd: number, path: string, error: unknown): never {
+  closeFdQuietlySync(fd);
+  removeQuietlySync(path);
+  throw error;
+}
+
+function closeOrRemove(fd: number, path: string): void {
   try {
     fs.closeSync(fd);
   } catch (error) {
