@@ -12,6 +12,7 @@ import { registerRetentionCommands } from "./commands/retention";
 import { registerTokenCommands } from "./commands/token";
 import { registerMcpCommand } from "./commands/mcp";
 import { registerGuardCommand } from "./commands/guard";
+import { registerServeCommand } from "./commands/serve";
 import { closeCli } from "./context";
 import { reportError } from "./io";
 import { InvalidInputError } from "../errors";
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
   registerTokenCommands(program);
   registerMcpCommand(program);
   registerGuardCommand(program);
+  registerServeCommand(program);
   return program;
 }
 
