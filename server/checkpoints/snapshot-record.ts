@@ -4,7 +4,7 @@
  * manifests it is enough to rebuild a lost database from the store alone.
  */
 import path from "node:path";
-import { readdirSync, readFileSync, rmSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import type { ObjectStore } from "../store/object-store";
 import { writeFileAtomic } from "../atomic-file";
 
@@ -35,9 +35,26 @@ export function deleteSnapshotRecord(store: ObjectStore, id: string): void {
   rmSync(recordPath(store, id), { force: true });
 }
 
-export function listSnapshotRecords(store: ObjectStore): SnapshotRecord[] {
-  const dir = path.join(store.dir, "snapshots");
-  return readdirSync(dir)
-    .filter((name) => name.endsWith(".json"))
-    .map((name) => JSON.parse(readFileSync(path.join(dir, name), "utf8")) as SnapshotRecord);
+/** Ids of every snapshot record in the store (temp files of atomic writes excluded). */
+export function snapshotRecordIds(store: ObjectStore): string[] {
+  try {
+    return readdirSync(path.join(store.dir, "snapshots"))
+      .filter((name) => name.endsWith(".json") && !name.startsWith("."))
+      .map((name) => name.slice(0, -".json".length));
+  } catch {
+    return [];
+  }
+}
+
+export function readSnapshotRecord(store: ObjectStore, id: string): SnapshotRecord {
+  return JSON.parse(readFileSync(recordPath(store, id), "utf8")) as SnapshotRecord;
+}
+
+/** When the record was written (ms), or null when it is gone. */
+export function snapshotRecordMtime(store: ObjectStore, id: string): number | null {
+  try {
+    return statSync(recordPath(store, id)).mtimeMs;
+  } catch {
+    return null;
+  }
 }

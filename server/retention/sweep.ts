@@ -22,14 +22,14 @@
  * recomputes the references then. Belt and braces: an object modified less than the
  * grace window (default 1 h) before the sweep started is never deleted either.
  */
-import { readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { readdirSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
 import type { Core } from "../core";
 import { dataPaths } from "../core";
 import { IntegrityError } from "../errors";
 import { holdStoreExclusive } from "../locks";
 import { decodeManifest, readManifest } from "../checkpoints/manifest";
-import { deleteSnapshotRecord, type SnapshotRecord } from "../checkpoints/snapshot-record";
+import { deleteSnapshotRecord, readSnapshotRecord, snapshotRecordIds, snapshotRecordMtime } from "../checkpoints/snapshot-record";
 import { listJournals } from "../rollback/journal";
 import type { ObjectStore } from "../store/object-store";
 import type { ExpireDecision } from "./decide";
@@ -135,28 +135,6 @@ export async function markExpired(core: Core, decisions: readonly ExpireDecision
   return marked;
 }
 
-function snapshotRecordIds(store: ObjectStore): string[] {
-  try {
-    return readdirSync(path.join(store.dir, "snapshots"))
-      .filter((name) => name.endsWith(".json") && !name.startsWith("."))
-      .map((name) => name.slice(0, -".json".length));
-  } catch {
-    return [];
-  }
-}
-
-function readSnapshotRecord(store: ObjectStore, id: string): SnapshotRecord {
-  return JSON.parse(readFileSync(path.join(store.dir, "snapshots", `${id}.json`), "utf8")) as SnapshotRecord;
-}
-
-function recordMtime(store: ObjectStore, id: string): number | null {
-  try {
-    return statSync(path.join(store.dir, "snapshots", `${id}.json`)).mtimeMs;
-  } catch {
-    return null;
-  }
-}
-
 function mtimeOf(store: ObjectStore, sha256: string): number | null {
   try {
     return statSync(store.objectPath(sha256)).mtimeMs;
@@ -216,7 +194,7 @@ export async function planSweep(
     warnings.push(`the database holds no checkpoint but the store holds ${orphanIds.length} snapshot record(s): treated as a lost database, nothing they reference is collected`);
   }
   for (const id of orphanIds) {
-    const mtimeMs = recordMtime(store, id);
+    const mtimeMs = snapshotRecordMtime(store, id);
     if (mtimeMs === null) continue;
     if (rows.length > 0 && mtimeMs <= cutoff) {
       orphanRecords.removed.push(id);
