@@ -2,7 +2,7 @@
  * Shared fixtures for the engine and CLI specifications: real temp directories,
  * a Core opened on them, an independent view of a directory tree (sha256, mode,
  * mtime, inode and link target of every entry, ignored folders included), the
- * shared tree generators, and a runner for `node bin/safetynet.mjs`.
+ * tree generators of scripts/generators/, and a runner for `node bin/safetynet.mjs`.
  *
  * The tree reader here deliberately does not use the product's scanner: the
  * specifications judge the scanner, they must not trust it.
@@ -21,7 +21,7 @@ import { findCheckpointRow } from "../../server/checkpoints/queries";
 import { performRollback, type ExecuteOptions, type RollbackResult } from "../../server/rollback/execute";
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, "..", "..");
-const BENCH_DIR = path.resolve(REPO_ROOT, "..", "shared", "bench");
+const GENERATORS_DIR = path.join(REPO_ROOT, "scripts", "generators");
 const CLI_BIN = path.join(REPO_ROOT, "bin", "safetynet.mjs");
 
 export const IS_ROOT = typeof process.getuid === "function" && process.getuid() === 0;
@@ -149,9 +149,15 @@ export function writeTree(root: string, spec: TreeSpec): void {
   }
 }
 
-/** /work/shared/bench/make-tree.mjs: a deterministic source tree with node_modules/, .git/, dist/, a .log and a .gitignore. */
+/**
+ * scripts/generators/make-tree.mjs: a deterministic agent workspace. src/ holds `files` source
+ * files (tests beside modules, relative imports, modes 0755/0600, binaries, unicode and
+ * spaced names, an empty file) plus a few symlinks, empty folders and src/codegen/ (its
+ * nested .gitignore hides generated files); node_modules/, .git/, dist/, a .log and the
+ * root .gitignore are the noise a checkpoint skips. `bytes`: the size of the `files` files.
+ */
 export function makeTree(dir: string, options: { files: number; mb: number; seed?: number }): { files: number; bytes: number } {
-  const out = execFileSync(process.execPath, [path.join(BENCH_DIR, "make-tree.mjs"), dir, "--files", String(options.files), "--mb", String(options.mb), "--seed", String(options.seed ?? 1)], { encoding: "utf8" });
+  const out = execFileSync(process.execPath, [path.join(GENERATORS_DIR, "make-tree.mjs"), dir, "--files", String(options.files), "--mb", String(options.mb), "--seed", String(options.seed ?? 1)], { encoding: "utf8" });
   return JSON.parse(out) as { files: number; bytes: number };
 }
 
@@ -161,11 +167,20 @@ export interface MutationSummary {
   added: number;
   renamedDir: string | null;
   chmod: string | null;
+  /** The rarer moves, each done or not (null) depending on the seed. */
+  replacedByDir: string | null;
+  retargetedLink: string | null;
+  emptyDirAdded: string | null;
+  binaryRewritten: string | null;
 }
 
-/** /work/shared/bench/mutate-tree.mjs: an agent-like refactor (modify, delete, add, rename a folder, chmod). */
+/**
+ * scripts/generators/mutate-tree.mjs: an agent-like refactor of the checkpointed files under
+ * src/ (modify, delete, add, rename a folder, chmod; sometimes a file becomes a folder, a
+ * symlink is retargeted, an empty folder appears, a binary is rewritten). Ignored files are never touched.
+ */
 export function mutateTree(dir: string, options: { changes?: number; seed?: number } = {}): MutationSummary {
-  const out = execFileSync(process.execPath, [path.join(BENCH_DIR, "mutate-tree.mjs"), dir, "--changes", String(options.changes ?? 50), "--seed", String(options.seed ?? 7)], { encoding: "utf8" });
+  const out = execFileSync(process.execPath, [path.join(GENERATORS_DIR, "mutate-tree.mjs"), dir, "--changes", String(options.changes ?? 50), "--seed", String(options.seed ?? 7)], { encoding: "utf8" });
   return JSON.parse(out) as MutationSummary;
 }
 
@@ -222,10 +237,11 @@ export function filterTree(tree: TreeState, keep: (rel: string) => boolean): Tre
   return new Map([...tree].filter(([rel]) => keep(rel)));
 }
 
-/** What make-tree.mjs's .gitignore and the built-in excludes hide from a checkpoint. */
+/** What make-tree.mjs's .gitignore files (the root one and src/codegen/'s) and the built-in excludes hide from a checkpoint. */
 export function isIgnoredByDefault(rel: string): boolean {
   const parts = rel.split("/");
-  return parts.some((p) => p === "node_modules" || p === ".git" || p === "dist") || rel.endsWith(".log");
+  if (parts.some((p) => p === "node_modules" || p === ".git" || p === "dist") || rel.endsWith(".log")) return true;
+  return /^src\/codegen\/(?:[^/]+\/)*(?:[^/]+\.generated\.ts$|out(?:\/|$))/.test(rel);
 }
 
 /**
@@ -356,19 +372,35 @@ export interface CliOptions {
   /** Run as another user (e.g. NOBODY). */
   user?: { uid: number; gid: number };
   cwd?: string;
+  /** Inject a crash or an I/O error at the process's Nth file-system change under `under` (test/support/fault-seam.mjs). */
+  fault?: Fault;
 }
+
+export interface Fault {
+  after: number;
+  under?: string;
+  mode?: "kill" | "eio";
+}
+
+const FAULT_SEAM = path.join(REPO_ROOT, "test", "support", "fault-seam.mjs");
 
 /** Runs `node bin/safetynet.mjs <args>` on the workspace's data dir, without a terminal. */
 export function runCli(dirs: WorkspaceDirs, args: string[], options: CliOptions = {}): Promise<CliResult> {
   const env: NodeJS.ProcessEnv = { ...process.env, SAFETYNET_DATA_DIR: dirs.dataDir, SAFETYNET_ALLOWED_ROOTS: (options.allowedRoots ?? [dirs.base]).join(path.delimiter) };
-  delete env.SAFETYNET_TEST_CRASH_AFTER_WRITES;
+  delete env.SAFETYNET_FAULT_AFTER;
   delete env.SAFETYNET_DEBUG;
+  if (options.fault) {
+    env.SAFETYNET_FAULT_AFTER = String(options.fault.after);
+    env.SAFETYNET_FAULT_MODE = options.fault.mode ?? "kill";
+    if (options.fault.under) env.SAFETYNET_FAULT_UNDER = options.fault.under;
+  }
   for (const [key, value] of Object.entries(options.env ?? {})) {
     if (value === undefined) delete env[key];
     else env[key] = value;
   }
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI_BIN, ...args], {
+    const nodeArgs = options.fault ? ["--import", FAULT_SEAM] : [];
+    const child = spawn(process.execPath, [...nodeArgs, CLI_BIN, ...args], {
       cwd: options.cwd ?? dirs.base,
       env,
       stdio: ["ignore", "pipe", "pipe"],
