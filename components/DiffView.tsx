@@ -98,7 +98,7 @@ export function DiffView({ checkpointId }: { checkpointId: string }) {
 }
 
 function DiffBody({ diff }: { diff: CheckpointDiff }) {
-  const changed = diff.added.length + diff.modified.length + diff.deleted.length + diff.modeChanged.length + diff.typeChanged.length;
+  const changed = diff.added.length + diff.modified.length + diff.deleted.length + diff.modeChanged.length + diff.typeChanged.length + diff.mtimeChanged.length;
   return (
     <div className="space-y-5">
       <div className="flex flex-wrap gap-2" aria-label="Summary of changes">
@@ -107,6 +107,7 @@ function DiffBody({ diff }: { diff: CheckpointDiff }) {
         <Pill tone={diff.deleted.length ? "bad" : "neutral"}>{formatCount(diff.deleted.length)} deleted</Pill>
         {diff.modeChanged.length ? <Pill tone="info">{formatCount(diff.modeChanged.length)} mode changed</Pill> : null}
         {diff.typeChanged.length ? <Pill tone="info">{formatCount(diff.typeChanged.length)} type changed</Pill> : null}
+        {diff.mtimeChanged.length ? <Pill tone="info">{formatCount(diff.mtimeChanged.length)} only touched</Pill> : null}
         <Pill>{formatCount(diff.unchanged)} unchanged</Pill>
       </div>
       {changed === 0 ? (
@@ -134,6 +135,9 @@ function DiffBody({ diff }: { diff: CheckpointDiff }) {
       </Section>
       <Section title="Type changed" count={diff.typeChanged.length}>
         <PathList entries={diff.typeChanged} tone="warn" describe={(e) => `${e.before?.kind ?? "?"} → ${e.after?.kind ?? "?"}`} />
+      </Section>
+      <Section title="Only the modification time changed (a rollback puts the old time back)" count={diff.mtimeChanged.length}>
+        <PathList entries={diff.mtimeChanged} tone="warn" describe={() => "same content and mode"} />
       </Section>
     </div>
   );

@@ -8,7 +8,7 @@
  */
 import { describeBootstrap, ensureAdminToken } from "../auth/bootstrap";
 import { installPrometheusObserver } from "../audit/prometheus";
-import { hasPendingJournals, recoverInterruptedRollbacks } from "../rollback/recover";
+import { recoverAtStartup } from "../rollback/recover";
 import { startIntegritySchedule, startRetentionSchedule } from "../retention";
 import { serverCore } from "./server-core";
 
@@ -29,10 +29,8 @@ export async function startServer(): Promise<void> {
   slot[STARTED] = true;
   const core = serverCore();
   installPrometheusObserver();
-  if (hasPendingJournals(core)) {
-    for (const result of await recoverInterruptedRollbacks(core, "system", { skipLiveOwners: true })) {
-      core.log[result.outcome === "recovered" ? "info" : "error"]({ event: "startup.recover", ...result }, `interrupted rollback ${result.rollbackId} ${result.outcome}`);
-    }
+  for (const result of await recoverAtStartup(core, "system")) {
+    core.log[result.outcome === "failed" ? "error" : "info"]({ event: "startup.recover", ...result }, `interrupted rollback ${result.rollbackId} ${result.outcome}`);
   }
   const bootstrap = await ensureAdminToken(core, { baseUrl: publicBaseUrl() });
   const banner = describeBootstrap(bootstrap);

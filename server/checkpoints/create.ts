@@ -3,9 +3,8 @@
  * live state into the store under the component lock, commit, and record history.
  */
 import type { Core, Actor } from "../core";
-import { dataPaths } from "../core";
 import { InvalidInputError, SafetyNetError } from "../errors";
-import { withComponentLock } from "../locks";
+import { withComponentMutation } from "../rollback/mutation-barrier";
 import { findComponentRow, toComponentView } from "../registry/components";
 import { assertRootAllowed } from "../scan/paths";
 import type { CheckpointCreateInput } from "../schemas";
@@ -32,7 +31,7 @@ export async function createCheckpoint(core: Core, input: CheckpointCreateInput,
       throw new InvalidInputError(`includeDb: component "${component.name}" has no database targets, so there is no database state to snapshot`, { field: "includeDb" });
     }
     assertRootAllowed(component.root, core.config.allowedRoots);
-    const created = await withComponentLock(dataPaths(core.config.dataDir).locks, component, async () => {
+    const created = await withComponentMutation(core, component, "checkpoint create", actor, async () => {
       const gitInfo = readGitInfo(component.root);
       const fullScan = scanScope(core, component, { kind: "all" });
       const resolved = resolveScope(component.root, fullScan, input.paths, input.depth ?? 1);

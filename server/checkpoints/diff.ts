@@ -1,13 +1,17 @@
 /**
  * checkpoint diff: what changed in the live tree since a checkpoint, with an
- * optional unified text diff per modified text file.
+ * optional unified text diff per modified text file. It sees the workspace
+ * exactly as a rollback plan does (captureCheckpointScope, compareManifests),
+ * so every path it lists is a path the rollback would change, and the other
+ * way round: added ones are deleted, everything else is restored, down to a
+ * file whose only change is its mtime.
  */
-import { readFileSync } from "node:fs";
 import path from "node:path";
 import { createTwoFilesPatch } from "diff";
 import type { Core } from "../core";
 import { toComponentView } from "../registry/components";
-import { captureLiveState, scanScope } from "./live-state";
+import { readFileStable, SMALL_FILE_LIMIT } from "../store/hash-file";
+import { captureCheckpointScope } from "./live-state";
 import { compareManifests, type PathChange } from "./compare";
 import { readManifest } from "./manifest";
 import { findCheckpointRow } from "./queries";
@@ -29,6 +33,8 @@ export interface CheckpointDiff {
   deleted: DiffEntry[];
   modeChanged: DiffEntry[];
   typeChanged: DiffEntry[];
+  /** Same content, kind and mode; only the modification time differs (a rollback puts the old one back). */
+  mtimeChanged: DiffEntry[];
   unchanged: number;
 }
 
@@ -47,10 +53,10 @@ export async function diffCheckpoint(core: Core, id: string, options: { textDiff
   const row = await findCheckpointRow(core, id);
   const component = toComponentView(row.component);
   const manifest = readManifest(core.store, row.manifestSha);
-  const live = await captureLiveState(core, component, manifest.scope, { storeObjects: false }, scanScope(core, component, manifest.scope));
+  const { live } = await captureCheckpointScope(core, component, manifest, { storeObjects: false });
   const { changes, unchanged } = compareManifests(manifest.entries, live.entries);
-  const result: CheckpointDiff = { checkpointId: id, component: component.name, added: [], modified: [], deleted: [], modeChanged: [], typeChanged: [], unchanged };
-  const maxBytes = options.maxTextBytes ?? DEFAULT_MAX_TEXT_BYTES;
+  const result: CheckpointDiff = { checkpointId: id, component: component.name, added: [], modified: [], deleted: [], modeChanged: [], typeChanged: [], mtimeChanged: [], unchanged };
+  const maxBytes = Math.min(options.maxTextBytes ?? DEFAULT_MAX_TEXT_BYTES, SMALL_FILE_LIMIT - 1);
   for (const change of changes) {
     const entry = summarize(change);
     switch (change.change) {
@@ -67,11 +73,11 @@ export async function diffCheckpoint(core: Core, id: string, options: { textDiff
         result.modeChanged.push(entry);
         break;
       case "mtime-changed":
-        result.unchanged++;
+        result.mtimeChanged.push(entry);
         break;
       case "modified":
         if (options.textDiff && change.before?.kind === "file" && change.before.sha256) {
-          entry.patch = textPatch(core, component.root, change, maxBytes);
+          entry.patch = await textPatch(core, component.root, change, maxBytes);
         }
         result.modified.push(entry);
         break;
@@ -80,17 +86,25 @@ export async function diffCheckpoint(core: Core, id: string, options: { textDiff
   return result;
 }
 
-function textPatch(core: Core, root: string, change: PathChange, maxBytes: number): string | null {
+/** The live side of a patch, read the way everything else reads the workspace: never through a symlink, bounded, and only the version that was hashed. */
+async function liveContent(root: string, entry: NonNullable<PathChange["after"]>, relPath: string, maxBytes: number): Promise<Buffer | null> {
+  if (entry.kind === "symlink") return Buffer.from(entry.linkTarget ?? "");
+  if (entry.kind !== "file" || entry.size > maxBytes) return null;
+  try {
+    const read = await readFileStable(path.join(root, relPath));
+    return read.sha256 === entry.sha256 && read.data ? read.data : null;
+  } catch {
+    return null;
+  }
+}
+
+async function textPatch(core: Core, root: string, change: PathChange, maxBytes: number): Promise<string | null> {
   const before = change.before;
   const after = change.after;
   if (!before?.sha256 || !after || before.size > maxBytes || after.size > maxBytes) return null;
   const oldContent = core.store.readBuffer(before.sha256, { verify: true });
-  let newContent: Buffer;
-  try {
-    newContent = after.kind === "file" ? readFileSync(path.join(root, change.path)) : Buffer.from(after.linkTarget ?? "");
-  } catch {
-    return null;
-  }
+  const newContent = await liveContent(root, after, change.path, maxBytes);
+  if (!newContent) return null;
   if (looksBinary(oldContent) || looksBinary(newContent)) return null;
   return createTwoFilesPatch(`a/${change.path}`, `b/${change.path}`, oldContent.toString("utf8"), newContent.toString("utf8"), "checkpoint", "live");
 }

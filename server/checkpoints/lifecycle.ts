@@ -7,13 +7,16 @@ import type { Core, Actor } from "../core";
 import { InvalidInputError } from "../errors";
 import { recordEvent } from "../audit/history";
 import { consumeConfirmToken, issueConfirmToken, type IssuedToken } from "../rollback/confirm-token";
+import { withComponentMutation } from "../rollback/mutation-barrier";
 import { deleteSnapshotRecord } from "./snapshot-record";
 import { findCheckpointRow, toCheckpointView, type CheckpointView } from "./queries";
 
 export async function pinCheckpoint(core: Core, id: string, pinned: boolean, actor: Actor): Promise<CheckpointView> {
   const startedAt = core.now();
-  await findCheckpointRow(core, id);
-  const row = await core.db.checkpoint.update({ where: { id }, data: { pinned }, include: { component: true } });
+  const existing = await findCheckpointRow(core, id);
+  const row = await withComponentMutation(core, existing.component, pinned ? "checkpoint pin" : "checkpoint unpin", actor, () =>
+    core.db.checkpoint.update({ where: { id }, data: { pinned }, include: { component: true } }),
+  );
   await recordEvent(core, { kind: "checkpoint.pin", component: row.component.name, checkpointId: id, actor, outcome: "succeeded", startedAt, durationMs: 0, details: { pinned } });
   return toCheckpointView(row);
 }
@@ -36,9 +39,11 @@ export async function deleteCheckpoint(core: Core, id: string, confirmToken: str
   const startedAt = core.now();
   const row = await findCheckpointRow(core, id);
   if (row.pinned) throw new InvalidInputError(`checkpoint ${id} is pinned; unpin it before deleting`, { checkpointId: id });
-  await consumeConfirmToken(core, confirmToken, { purpose: "checkpoint.delete", targetId: id });
-  await core.db.checkpoint.update({ where: { id }, data: { status: "deleted" } });
-  deleteSnapshotRecord(core.store, id);
+  await withComponentMutation(core, row.component, "checkpoint delete", actor, async () => {
+    await consumeConfirmToken(core, confirmToken, { purpose: "checkpoint.delete", targetId: id, actor });
+    await core.db.checkpoint.update({ where: { id }, data: { status: "deleted" } });
+    deleteSnapshotRecord(core.store, id);
+  });
   await recordEvent(core, {
     kind: "checkpoint.delete",
     component: row.component.name,

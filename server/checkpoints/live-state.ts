@@ -1,8 +1,14 @@
 /**
  * Captures the live state of a component scope as manifest entries: scans, then
  * hashes only files the stat cache cannot vouch for. With `storeObjects` the
- * content of every file is guaranteed to be in the object store afterwards
- * (a checkpoint); without it, files are only hashed (a plan or a diff).
+ * content of every file is guaranteed to be in the object store afterwards (a
+ * checkpoint, a rollback's safety checkpoint); without it, files are only hashed
+ * (a diff, a plan) and nothing is remembered: the stat cache learns only from
+ * content that was stored.
+ *
+ * Diff, plan and execute all look at a checkpoint's scope through
+ * captureCheckpointScope, so what a diff shows, what a plan confirms and what the
+ * rollback then finds are computed the same way and cannot drift apart.
  */
 import path from "node:path";
 import type { Core } from "../core";
@@ -10,8 +16,11 @@ import { dataPaths } from "../core";
 import { mapConcurrent } from "../concurrency";
 import { scanComponent } from "../scan/walk";
 import { loadStatCache, saveStatCache } from "../scan/stat-cache";
-import type { CheckpointScope, InclusionReason, ManifestEntry, ScannedEntry } from "./manifest-types";
+import type { CheckpointScope, InclusionReason, Manifest, ManifestEntry, ScannedEntry } from "./manifest-types";
 import { hashFile } from "../store/hash-file";
+import type { FileStat } from "../store/object-store";
+import { sha256Hex } from "../store/sha256";
+import { encodeManifest, entriesByPath } from "./manifest";
 
 /** How many files are read at once: enough to keep the disk and the thread pool busy. */
 const IO_CONCURRENCY = 16;
@@ -67,7 +76,8 @@ export async function captureLiveState(
   scanned: ScannedEntry[] = scanScope(core, component, scope),
 ): Promise<LiveState> {
   const cacheFile = statCacheFile(core, component.id);
-  const cache = loadStatCache(cacheFile);
+  const storeGeneration = core.store.collectionGeneration();
+  const cache = loadStatCache(cacheFile, storeGeneration);
   const entries: ManifestEntry[] = new Array(scanned.length);
   const toRead: number[] = [];
   let bytes = 0;
@@ -78,8 +88,6 @@ export async function captureLiveState(
     if (entry.kind === "symlink") (entries[i] as ManifestEntry).linkTarget = entry.linkTarget;
     if (entry.kind !== "file") continue;
     bytes += entry.size;
-    // A cache hit is trusted to be in the store: objects are write-once, and the retention
-    // sweep, the only thing that deletes objects, drops the stat caches when it does.
     const cached = cache.lookup(entry);
     if (cached) (entries[i] as ManifestEntry).sha256 = cached;
     else toRead.push(i);
@@ -95,17 +103,23 @@ export async function captureLiveState(
       const manifestEntry = entries[index] as ManifestEntry;
       const absPath = path.join(component.root, scannedEntry.path);
       const expected = { size: scannedEntry.size, mtimeMs: scannedEntry.mtimeMs, ino: scannedEntry.ino };
-      const result = batch ? await core.store.putFile(absPath, expected, batch) : await hashFile(absPath, expected);
-      if ("written" in result && result.written) newBytes += result.size;
+      let read: { sha256: string; stat: FileStat };
+      if (batch) {
+        const stored = await core.store.putFile(absPath, expected, batch);
+        if (stored.written) newBytes += stored.size;
+        const hadRecord = cache.get(scannedEntry.path) !== undefined;
+        const stat = { ...scannedEntry, size: stored.stat.size, mtimeMs: stored.stat.mtimeMs, ctimeMs: stored.stat.ctimeMs, ino: stored.stat.ino };
+        // A file changed within the racy window is not cached (and its stale record is dropped).
+        if (cache.record(stat, stored.sha256) || hadRecord) cacheChanged = true;
+        read = stored;
+      } else {
+        read = await hashFile(absPath, expected);
+      }
       // The file may have changed between the scan and the read: record what was actually read.
-      manifestEntry.sha256 = result.sha256;
-      manifestEntry.size = result.stat.size;
-      manifestEntry.mtimeMs = result.stat.mtimeMs;
-      manifestEntry.mode = result.stat.mode & 0o7777;
-      const hadRecord = cache.get(scannedEntry.path) !== undefined;
-      const stored = cache.set({ ...scannedEntry, size: result.stat.size, mtimeMs: result.stat.mtimeMs, ctimeMs: result.stat.ctimeMs, ino: result.stat.ino }, result.sha256);
-      // A file changed within the racy window is not cached (and its stale record is dropped).
-      if (stored || hadRecord) cacheChanged = true;
+      manifestEntry.sha256 = read.sha256;
+      manifestEntry.size = read.stat.size;
+      manifestEntry.mtimeMs = read.stat.mtimeMs;
+      manifestEntry.mode = read.stat.mode & 0o7777;
       options.onProgress?.(++done, toRead.length);
     });
     await batch?.commit();
@@ -113,9 +127,40 @@ export async function captureLiveState(
     await batch?.abort();
     throw error;
   }
-  const cachedBefore = cache.size;
-  if (scope.kind === "all") cache.retainOnly(new Set(scanned.map((e) => e.path)));
-  // Rewriting ~1 MB of cache for nothing would cost more than the rest of an unchanged checkpoint.
-  if (cacheChanged || cache.size !== cachedBefore) saveStatCache(cacheFile, cache);
+  if (options.storeObjects) {
+    const cachedBefore = cache.size;
+    if (scope.kind === "all") cache.retainOnly(new Set(scanned.map((e) => e.path)));
+    // Rewriting ~1 MB of cache for nothing would cost more than the rest of an unchanged checkpoint.
+    if (cacheChanged || cache.size !== cachedBefore) saveStatCache(cacheFile, cache, storeGeneration);
+  }
   return { entries, bytes, newBytes, filesRead: toRead.length };
+}
+
+export interface CheckpointScopeState {
+  live: LiveState;
+  /** The live state encoded as a manifest of the checkpoint's scope (what a safety checkpoint stores). */
+  encoded: string;
+  /** sha256 of `encoded`: a confirm token is bound to it. */
+  liveSha: string;
+}
+
+/**
+ * The live state of exactly the scope of `manifest`, each path carrying the reason
+ * the checkpoint had for it. The one way diff, plan and execute see the workspace.
+ */
+export async function captureCheckpointScope(
+  core: Core,
+  component: ComponentScanTarget,
+  manifest: Manifest,
+  options: { storeObjects: boolean; onProgress?: (done: number, total: number) => void },
+): Promise<CheckpointScopeState> {
+  let reasons: CaptureOptions["reasons"];
+  if (manifest.scope.kind === "paths") {
+    // A whole-component checkpoint has only primaries: nothing to look up.
+    const targetByPath = entriesByPath(manifest.entries);
+    reasons = { get: (p) => targetByPath.get(p)?.reason };
+  }
+  const live = await captureLiveState(core, component, manifest.scope, { storeObjects: options.storeObjects, reasons, onProgress: options.onProgress });
+  const encoded = encodeManifest(manifest.scope, live.entries);
+  return { live, encoded, liveSha: sha256Hex(encoded) };
 }

@@ -99,11 +99,11 @@ export function contextFor(command: Command, options: { recoverFirst?: boolean; 
   };
   const core = (): Promise<Core> => {
     opened ??= (async () => {
-      const [{ openCore }, { hasPendingJournals, recoverInterruptedRollbacks }] = await Promise.all([import("../core"), import("../rollback/recover")]);
+      const [{ openCore }, { recoverAtStartup }] = await Promise.all([import("../core"), import("../rollback/recover")]);
       const core = openCore(loadConfig({ dataDir: globals.dataDir }));
-      if (options.recoverFirst !== false && hasPendingJournals(core)) {
-        const results = await recoverInterruptedRollbacks(core, cliActor(), { skipLiveOwners: true });
-        for (const r of results) {
+      if (options.recoverFirst !== false) {
+        for (const r of await recoverAtStartup(core, cliActor())) {
+          if (r.outcome === "in-progress") continue;
           notice(
             r.outcome === "recovered"
               ? `safetynet: completed interrupted rollback ${r.rollbackId} of ${r.component} to ${r.checkpointId}`

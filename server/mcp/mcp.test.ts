@@ -160,10 +160,14 @@ describe("safetynet mcp (local data directory)", () => {
     expect(await toolError(session, "rollback", { checkpointId: created.id, confirmToken: plan.confirmToken })).toMatch(/confirmToken refused: the token was already used/);
 
     const history = await tool<{ items: { kind: string; actor: string; outcome: string; checkpointId: string | null }[] }>(session, "history", { component: "app" });
-    expect(history.items.find((h) => h.kind === "rollback")).toMatchObject({ actor: "mcp", outcome: "succeeded", checkpointId: created.id });
+    // Newest first: the refused second use of the token, then the rollback itself.
+    expect(history.items.filter((h) => h.kind === "rollback")).toEqual([
+      expect.objectContaining({ actor: "mcp", outcome: "failed", checkpointId: created.id }),
+      expect.objectContaining({ actor: "mcp", outcome: "succeeded", checkpointId: created.id }),
+    ]);
     expect(history.items.find((h) => h.kind === "checkpoint.create" && h.checkpointId === created.id)).toMatchObject({ actor: "mcp", outcome: "succeeded" });
     const onlyRollbacks = await tool<{ items: { kind: string }[] }>(session, "history", { component: "app", kind: "rollback" });
-    expect(onlyRollbacks.items.map((h) => h.kind)).toEqual(["rollback"]);
+    expect(onlyRollbacks.items.map((h) => h.kind)).toEqual(["rollback", "rollback"]);
   });
 
   it("refuses a rollback without a valid confirm token and changes nothing", async () => {

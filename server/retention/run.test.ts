@@ -1,7 +1,7 @@
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ConflictError } from "../errors";
-import { lockStore } from "../locks";
+import { lockRetention } from "../locks";
 import { listHistory } from "../audit/history";
 import { verifyCheckpoint } from "../checkpoints/verify";
 import { planRollback } from "../rollback/preview";
@@ -137,7 +137,7 @@ describe("history", () => {
   });
 
   it("records a failed run and refuses a second run while one holds the store lock", async () => {
-    const release = await lockStore(path.join(f.dataDir, "locks"));
+    const release = await lockRetention(path.join(f.dataDir, "locks"));
     try {
       await expect(runRetention(f.core, { actor: ACTOR })).rejects.toBeInstanceOf(ConflictError);
       // a dry run takes no lock

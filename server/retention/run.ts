@@ -8,7 +8,7 @@
 import type { Core, Actor } from "../core";
 import { dataPaths } from "../core";
 import { SafetyNetError } from "../errors";
-import { lockStore } from "../locks";
+import { lockRetention } from "../locks";
 import { recordEvent } from "../audit/history";
 import { purgeExpiredTokens } from "../rollback/confirm-token";
 import { decideRetention, type ExpireDecision, type KeepDecision, type RetentionDecision } from "./decide";
@@ -92,7 +92,7 @@ export async function runRetention(core: Core, options: RetentionRunOptions): Pr
   const t0 = performance.now();
   const graceMs = options.graceMs ?? retentionGraceMs();
   const drainTimeoutMs = options.drainTimeoutMs ?? envMs("SAFETYNET_RETENTION_DRAIN_MS", DEFAULT_DRAIN_TIMEOUT_MS);
-  const release = dryRun ? null : await lockStore(dataPaths(core.config.dataDir).locks);
+  const release = dryRun ? null : await lockRetention(dataPaths(core.config.dataDir).locks);
   let marked: ExpireDecision[] = [];
   try {
     const storeBefore = core.store.stats();

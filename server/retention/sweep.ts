@@ -22,8 +22,7 @@
  * recomputes the references then. Belt and braces: an object modified less than the
  * grace window (default 1 h) before the sweep started is never deleted either.
  */
-import { readdirSync, rmSync, statSync } from "node:fs";
-import path from "node:path";
+import { statSync } from "node:fs";
 import type { Core } from "../core";
 import { dataPaths } from "../core";
 import { IntegrityError } from "../errors";
@@ -283,19 +282,14 @@ export async function sweep(core: Core, options: SweepOptions & { drainTimeoutMs
       }
     });
     const deleted: StoredObject[] = [];
+    // Stat caches saved before this point may name objects about to go: the new generation disowns them.
+    if (plan.objects.length > 0) store.beginCollection();
     for (const object of plan.objects) if (store.deleteObject(object.sha256)) deleted.push(object);
     store.syncDirectories();
-    // Stat caches vouch for content by sha256 without looking in the store (checkpoints trust a
-    // cache hit to be stored). Objects just went away, so no cache may vouch for them any more.
-    if (deleted.length > 0) dropStatCaches(dataPaths(core.config.dataDir).statCache);
     // No writer holds the store now: what is left in tmp/ and older than the grace window is a crash leftover.
     const tmpEntriesRemoved = store.cleanTmp(options.graceMs);
     return { ...plan, objects: deleted, bytesFreed: deleted.reduce((sum, o) => sum + o.size, 0), tmpEntriesRemoved };
   } finally {
     await release();
   }
-}
-
-function dropStatCaches(statCacheDir: string): void {
-  for (const name of readdirSync(statCacheDir)) rmSync(path.join(statCacheDir, name), { force: true });
 }

@@ -3,24 +3,34 @@
  * first), then directories, files, symlinks and metadata. Every file is written
  * to a temp file in its own directory and renamed into place; modes, mtimes and
  * symlinks are restored. Idempotent, so recovery can simply run it again.
+ * Before it returns, what it wrote and the directories it changed are durable
+ * (the journal may be removed).
  */
 import { chmodSync, lstatSync, mkdirSync, renameSync, rmdirSync, symlinkSync, unlinkSync, utimesSync, lutimesSync } from "node:fs";
-import { randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
 import path from "node:path";
 import type { ObjectStore } from "../store/object-store";
-import { flushFiles } from "../store/sync-fs";
+import { flushDirectories, flushFiles } from "../store/sync-fs";
 import type { ManifestEntry } from "../checkpoints/manifest-types";
-import { describeFsError, InvalidInputError, OperationFailedError } from "../errors";
+import { describeFsError, InvalidInputError, OperationFailedError, SafetyNetError } from "../errors";
 import { normalizeRelativePath } from "../scan/paths";
 import type { DeleteItem, RestoreItem } from "./plan";
 
 export interface ApplyOptions {
   onProgress?: (done: number, total: number) => void;
-  /** Test hook: simulate a crash after this many workspace writes (throws; or SIGKILLs with SAFETYNET_TEST_CRASH_AFTER_WRITES). */
-  abortAfterWrites?: number;
+  /**
+   * Names this rollback's temp files (`.<name>.sn-<tag>` beside each restored file),
+   * so a recovery can find and remove the ones a crash left behind.
+   */
+  tempTag?: string;
 }
 
-export class SimulatedCrash extends Error {}
+interface PlanPaths {
+  restore: readonly RestoreItem[];
+  delete: readonly DeleteItem[];
+}
+
+const NAME_MAX = 255;
 
 function depth(p: string): number {
   let n = 0;
@@ -28,8 +38,19 @@ function depth(p: string): number {
   return n;
 }
 
-function tempSibling(absPath: string): string {
-  return path.join(path.dirname(absPath), `.${path.basename(absPath)}.safetynet-${randomBytes(6).toString("hex")}`);
+function tagOf(options: ApplyOptions): string {
+  return createHash("sha256")
+    .update(options.tempTag ?? `${process.pid}-${Date.now()}-${Math.random()}`)
+    .digest("hex")
+    .slice(0, 12);
+}
+
+/** The temp sibling a restored file or link is written to before it is renamed into place. */
+function tempSibling(absPath: string, tag: string): string {
+  const base = path.basename(absPath);
+  let name = `.${base}.sn-${tag}`;
+  if (Buffer.byteLength(name) > NAME_MAX) name = `.sn-${createHash("sha256").update(base).digest("hex").slice(0, 16)}-${tag}`;
+  return path.join(path.dirname(absPath), name);
 }
 
 function removeIfPresent(absPath: string): void {
@@ -43,23 +64,51 @@ function removeIfPresent(absPath: string): void {
   else unlinkSync(absPath);
 }
 
+/** Root-relative path -> absolute, re-checked: nothing is ever written outside the root. */
+function resolver(root: string): (rel: string) => string {
+  return (rel) => {
+    if (normalizeRelativePath(rel) !== rel || rel === "") throw new InvalidInputError(`refusing unsafe path in plan: ${JSON.stringify(rel)}`, { path: rel });
+    return root + "/" + rel;
+  };
+}
+
+/**
+ * Is every ancestor of `rel` a real directory (not a symlink, not a file)? When not, `rel`
+ * cannot exist inside the root any more: a recovery replaying deletions after a crash may find
+ * a parent already restored as a file or as a symlink, and must never delete through it.
+ */
+function parentsAreRealDirs(root: string, rel: string): boolean {
+  for (let slash = rel.indexOf("/"); slash >= 0; slash = rel.indexOf("/", slash + 1)) {
+    const st = lstatSync(root + "/" + rel.slice(0, slash), { throwIfNoEntry: false });
+    if (!st || !st.isDirectory()) return false;
+  }
+  return true;
+}
+
+/** Removes the temp files an interrupted run of this plan (same tempTag) left beside the paths it restores. */
+export function removeTempSiblings(root: string, plan: PlanPaths, options: ApplyOptions): void {
+  const tag = tagOf(options);
+  const abs = resolver(root);
+  for (const item of plan.restore) {
+    if (item.kind === "dir" || !parentsAreRealDirs(root, item.path)) continue;
+    const tmp = tempSibling(abs(item.path), tag);
+    const st = lstatSync(tmp, { throwIfNoEntry: false });
+    if (st && !st.isDirectory()) unlinkSync(tmp);
+  }
+}
+
 export async function applyRollbackPlan(
   store: ObjectStore,
   root: string,
   target: ReadonlyMap<string, ManifestEntry>,
-  plan: { restore: readonly RestoreItem[]; delete: readonly DeleteItem[] },
+  plan: PlanPaths,
   options: ApplyOptions = {},
 ): Promise<{ restored: number; deleted: number; bytes: number }> {
-  const crashAfter = options.abortAfterWrites ?? (process.env.SAFETYNET_TEST_CRASH_AFTER_WRITES ? Number(process.env.SAFETYNET_TEST_CRASH_AFTER_WRITES) : undefined);
   const total = plan.restore.length + plan.delete.length;
+  const tag = tagOf(options);
+  const abs = resolver(root);
   let done = 0;
-  let writes = 0;
   let bytes = 0;
-  const abs = (rel: string) => {
-    // Paths come from a verified manifest, but are re-checked: nothing is written outside the root (invariant 6).
-    if (normalizeRelativePath(rel) !== rel || rel === "") throw new InvalidInputError(`refusing unsafe path in plan: ${JSON.stringify(rel)}`, { path: rel });
-    return root + "/" + rel;
-  };
   const verifiedDirs = new Set<string>();
   const assertRealParent = (rel: string) => {
     const parts = rel.split("/");
@@ -72,29 +121,9 @@ export async function applyRollbackPlan(
       if (st) verifiedDirs.add(current);
     }
   };
-  /**
-   * Is every ancestor of `rel` a real directory (not a symlink, not a file)? When not, `rel`
-   * cannot exist inside the root any more: a recovery replaying deletions after a crash may find
-   * a parent already restored as a file or as a symlink, and must never delete through it.
-   */
-  const parentsAreRealDirs = (rel: string) => {
-    for (let slash = rel.indexOf("/"); slash >= 0; slash = rel.indexOf("/", slash + 1)) {
-      const st = lstatSync(root + "/" + rel.slice(0, slash), { throwIfNoEntry: false });
-      if (!st || !st.isDirectory()) return false;
-    }
-    return true;
-  };
-  const step = () => {
-    options.onProgress?.(++done, total);
-  };
-  const countWrite = () => {
-    writes++;
-    if (crashAfter !== undefined && writes >= crashAfter) {
-      if (process.env.SAFETYNET_TEST_CRASH_AFTER_WRITES) process.kill(process.pid, "SIGKILL");
-      throw new SimulatedCrash(`simulated crash after ${writes} writes`);
-    }
-  };
-  const touchedDirs = new Set<string>();
+  const step = () => options.onProgress?.(++done, total);
+  /** Root-relative directories whose entries or metadata changed: flushed (and their metadata restored) at the end. */
+  const touchedDirs = new Set<string>([""]);
   /** Files written without a flush each; flushed together at the end. */
   const written: string[] = [];
   const markParents = (rel: string) => {
@@ -105,83 +134,79 @@ export async function applyRollbackPlan(
     }
   };
 
-  {
-    // 1. Deletions: files and links first, then directories deepest first. A directory that still
-    //    holds ignored or out-of-scope files is left in place: those are never touched (invariant 3).
-    const deletions = [...plan.delete].sort((a, b) => depth(b.path) - depth(a.path));
-    for (const item of deletions) {
-      const p = abs(item.path);
-      try {
-        if (!parentsAreRealDirs(item.path)) {
-          // Already gone from the root: nothing to delete, and nothing to follow.
-        } else if (item.kind === "dir") rmdirSync(p);
-        else unlinkSync(p);
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        if (code !== "ENOENT" && code !== "ENOTEMPTY" && code !== "EEXIST") throw describeFsError(error, p);
-      }
-      markParents(item.path);
-      countWrite();
-      step();
+  // 1. Deletions: files and links first, then directories deepest first. A directory that still
+  //    holds ignored or out-of-scope files is left in place: those are never touched.
+  const deletions = [...plan.delete].sort((a, b) => depth(b.path) - depth(a.path));
+  for (const item of deletions) {
+    const p = abs(item.path);
+    try {
+      if (!parentsAreRealDirs(root, item.path)) {
+        // Already gone from the root: nothing to delete, and nothing to follow.
+      } else if (item.kind === "dir") rmdirSync(p);
+      else unlinkSync(p);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== "ENOENT" && code !== "ENOTEMPTY" && code !== "EEXIST") throw describeFsError(error, p);
     }
-
-    // 2. Restores, shallowest first so parents exist before children.
-    const restores = [...plan.restore].sort((a, b) => depth(a.path) - depth(b.path) || (a.path < b.path ? -1 : 1));
-    for (const item of restores) {
-      const entry = target.get(item.path);
-      if (!entry) throw new OperationFailedError(`plan names ${item.path}, which the checkpoint does not hold`, { path: item.path });
-      const p = abs(item.path);
-      assertRealParent(item.path);
-      try {
-        if (item.action === "replace") {
-          const st = lstatSync(p, { throwIfNoEntry: false });
-          if (st && (st.isDirectory() ? entry.kind !== "dir" : true)) removeIfPresent(p);
-        }
-        if (entry.kind === "dir") {
-          mkdirSync(p, { recursive: true, mode: entry.mode });
-          chmodSync(p, entry.mode);
-        } else if (entry.kind === "symlink") {
-          const tmp = tempSibling(p);
-          symlinkSync(entry.linkTarget ?? "", tmp);
-          renameSync(tmp, p);
-          lutimesSync(p, entry.mtimeMs / 1000, entry.mtimeMs / 1000);
-        } else if (item.action === "mode") {
-          chmodSync(p, entry.mode);
-        } else if (item.action !== "mtime") {
-          const tmp = tempSibling(p);
-          await store.materialize(entry.sha256 as string, tmp, entry.mode, { durable: false });
-          renameSync(tmp, p);
-          written.push(p);
-          bytes += entry.size;
-        }
-        if (entry.kind === "file") utimesSync(p, entry.mtimeMs / 1000, entry.mtimeMs / 1000);
-      } catch (error) {
-        if (error instanceof SimulatedCrash || (error as { code?: string }).code === "INTEGRITY") throw error;
-        throw error instanceof InvalidInputError ? error : describeFsError(error, p);
-      }
-      markParents(item.path);
-      if (entry.kind === "dir") touchedDirs.add(item.path);
-      countWrite();
-      step();
-    }
-
-    // 3. Directory metadata last (writing children moved their mtimes), deepest first.
-    const dirs = [...touchedDirs].sort((a, b) => depth(b) - depth(a));
-    for (const dir of dirs) {
-      const entry = target.get(dir);
-      if (!entry || entry.kind !== "dir") continue;
-      const p = abs(dir);
-      try {
-        chmodSync(p, entry.mode);
-        utimesSync(p, entry.mtimeMs / 1000, entry.mtimeMs / 1000);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw describeFsError(error, p);
-      }
-    }
-    // 4. Flush what was written, together (a crash before this point is covered by the journal:
-    //    recovery writes every restored file again).
-    await flushFiles(root, written);
+    markParents(item.path);
+    step();
   }
-  const restored = plan.restore.length;
-  return { restored, deleted: plan.delete.length, bytes };
+
+  // 2. Restores, shallowest first so parents exist before children.
+  const restores = [...plan.restore].sort((a, b) => depth(a.path) - depth(b.path) || (a.path < b.path ? -1 : 1));
+  for (const item of restores) {
+    const entry = target.get(item.path);
+    if (!entry) throw new OperationFailedError(`plan names ${item.path}, which the checkpoint does not hold`, { path: item.path });
+    const p = abs(item.path);
+    assertRealParent(item.path);
+    try {
+      if (item.action === "replace") {
+        const st = lstatSync(p, { throwIfNoEntry: false });
+        if (st && (st.isDirectory() ? entry.kind !== "dir" : true)) removeIfPresent(p);
+      }
+      if (entry.kind === "dir") {
+        mkdirSync(p, { recursive: true, mode: entry.mode });
+        chmodSync(p, entry.mode);
+      } else if (entry.kind === "symlink") {
+        const tmp = tempSibling(p, tag);
+        removeIfPresent(tmp);
+        symlinkSync(entry.linkTarget ?? "", tmp);
+        renameSync(tmp, p);
+        lutimesSync(p, entry.mtimeMs / 1000, entry.mtimeMs / 1000);
+      } else if (item.action === "mode") {
+        chmodSync(p, entry.mode);
+      } else if (item.action !== "mtime") {
+        const tmp = tempSibling(p, tag);
+        removeIfPresent(tmp);
+        await store.materialize(entry.sha256 as string, tmp, entry.mode, { durable: false });
+        renameSync(tmp, p);
+        written.push(p);
+        bytes += entry.size;
+      }
+      if (entry.kind === "file") utimesSync(p, entry.mtimeMs / 1000, entry.mtimeMs / 1000);
+    } catch (error) {
+      throw error instanceof SafetyNetError ? error : describeFsError(error, p);
+    }
+    markParents(item.path);
+    if (entry.kind === "dir") touchedDirs.add(item.path);
+    step();
+  }
+
+  // 3. Directory metadata last (writing children moved their mtimes), deepest first.
+  const dirs = [...touchedDirs].sort((a, b) => depth(b) - depth(a));
+  for (const dir of dirs) {
+    const entry = target.get(dir);
+    if (!entry || entry.kind !== "dir") continue;
+    const p = abs(dir);
+    try {
+      chmodSync(p, entry.mode);
+      utimesSync(p, entry.mtimeMs / 1000, entry.mtimeMs / 1000);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw describeFsError(error, p);
+    }
+  }
+  // 4. Make it durable: file contents first, then the directory entries that point at them.
+  await flushFiles(root, written);
+  await flushDirectories(dirs.map((dir) => (dir === "" ? root : root + "/" + dir)));
+  return { restored: plan.restore.length, deleted: plan.delete.length, bytes };
 }

@@ -1,7 +1,8 @@
 /**
- * Confirm tokens for destructive actions (FR-003): random, shown once, stored
- * only as a sha256, bound to one target and to the hash of the plan the user saw,
- * expiring (10 minutes by default) and single-use.
+ * Confirm tokens for destructive actions: random, shown once, stored only as a
+ * sha256, bound to one target, to the hash of the plan the user saw and to the
+ * principal who asked for it (another token or user cannot spend it), expiring
+ * (10 minutes by default) and single-use.
  */
 import { createHash, randomBytes } from "node:crypto";
 import type { Core, Actor } from "../core";
@@ -46,7 +47,7 @@ export interface ConsumedToken {
 }
 
 /** Checks and spends a token; every refusal names why (400, field confirmToken). */
-export async function consumeConfirmToken(core: Core, token: string, expected: { purpose: ConfirmPurpose; targetId: string }): Promise<ConsumedToken> {
+export async function consumeConfirmToken(core: Core, token: string, expected: { purpose: ConfirmPurpose; targetId: string; actor: Actor }): Promise<ConsumedToken> {
   const id = tokenHash(token);
   const row = await core.db.confirmToken.findUnique({ where: { id } });
   const refuse = (why: string) => new InvalidInputError(`confirmToken refused: ${why}`, { field: "confirmToken" });
@@ -54,6 +55,7 @@ export async function consumeConfirmToken(core: Core, token: string, expected: {
   if (row.purpose !== expected.purpose || row.targetId !== expected.targetId) {
     throw refuse(`the token was issued for ${row.purpose} of ${row.targetId}, not ${expected.purpose} of ${expected.targetId}`);
   }
+  if (row.actor !== expected.actor) throw refuse(`the token was issued to ${row.actor}, not to ${expected.actor}: whoever plans must also confirm`);
   if (row.usedAt) throw refuse("the token was already used; plan again");
   if (row.expiresAt.getTime() <= core.now().getTime()) throw refuse(`the token expired at ${row.expiresAt.toISOString()}; plan again`);
   const spent = await core.db.confirmToken.updateMany({ where: { id, usedAt: null }, data: { usedAt: core.now() } });

@@ -1,30 +1,33 @@
 /**
- * Rollback execution. Under the component lock: capture the live state (which
- * stores it: the safety checkpoint), plan against the target, re-hash every
- * object the plan needs (invariant 1), write the journal, apply, restore the
- * component metadata, remove the journal, record history.
+ * Rollback execution. Under the component's lock (after completing any journal
+ * the component still has): capture the live state, storing it (the safety
+ * checkpoint), plan against the target with the same function a confirmed plan
+ * used, re-hash every object the plan needs, write the journal, apply, restore
+ * the component metadata, remove the journal, record history.
  */
 import { hostname } from "node:os";
 import type { Core, Actor } from "../core";
 import { dataPaths } from "../core";
 import { IntegrityError, InvalidInputError, SafetyNetError } from "../errors";
 import { newId } from "../ids";
-import { withComponentLock } from "../locks";
 import { recordEvent } from "../audit/history";
-import { setComponentMetadata, toComponentView } from "../registry/components";
+import { toComponentView } from "../registry/components";
 import { assertRootAllowed } from "../scan/paths";
-import { captureLiveState, scanScope } from "../checkpoints/live-state";
 import { commitCheckpoint } from "../checkpoints/commit";
-import { encodeManifest, entriesByPath, readManifest } from "../checkpoints/manifest";
-import { sha256Hex } from "../store/object-store";
+import { entriesByPath, readManifest } from "../checkpoints/manifest";
 import { checkManifestObjects } from "../checkpoints/verify";
 import { findCheckpointRow, type CheckpointRow } from "../checkpoints/queries";
 import { applyRollbackPlan, type ApplyOptions } from "./apply";
-import { computeRollbackPlan, pathsNeedingContent, planHash, type DeleteItem, type RestoreItem, type RollbackPlanBody } from "./plan";
+import { pathsNeedingContent, planHash, type DeleteItem, type RestoreItem, type RollbackPlanBody } from "./plan";
+import { planAgainstWorkspace } from "./preview";
 import { writeJournal, removeJournal } from "./journal";
 import { assertRollbackFits } from "./space";
-import { consumeConfirmToken } from "./confirm-token";
+import { consumeConfirmToken, type ConsumedToken } from "./confirm-token";
+import { finishRollback } from "./finish";
+import { withComponentMutation } from "./mutation-barrier";
 import type { RollbackExecuteInput } from "../schemas";
+
+export { ROLLED_BACK_STATUS } from "./finish";
 
 export interface RollbackResult {
   rollbackId: string;
@@ -41,22 +44,23 @@ export interface RollbackResult {
   deletedPaths: DeleteItem[];
 }
 
-export interface ExecuteOptions extends ApplyOptions {
-  /** The live manifest sha the confirmed plan was computed on; a different workspace is refused. */
-  expectedLiveSha?: string;
-  expectedPlanHash?: string;
-  /** Plan and stop (dry run under the lock, no safety checkpoint). */
-  dryRun?: boolean;
+export interface ExecuteOptions extends Pick<ApplyOptions, "onProgress"> {
+  /**
+   * Spends the confirm token, under the lock (a refused lock leaves the token
+   * usable). The workspace and the plan must then be those the token was issued on.
+   */
+  confirm?: () => Promise<ConsumedToken>;
 }
 
-export const ROLLED_BACK_STATUS = "rolled-back";
-
-
 /** Validates and spends the confirm token, then performs the rollback it confirms. */
-export async function executeRollback(core: Core, input: RollbackExecuteInput, actor: Actor, options: ApplyOptions = {}): Promise<RollbackResult> {
+export async function executeRollback(core: Core, input: RollbackExecuteInput, actor: Actor, options: Pick<ApplyOptions, "onProgress"> = {}): Promise<RollbackResult> {
   const row = await findCheckpointRow(core, input.checkpointId);
-  const token = await consumeConfirmToken(core, input.confirmToken, { purpose: "rollback", targetId: input.checkpointId });
-  return performRollback(core, row, actor, { ...options, expectedLiveSha: token.liveSha ?? undefined, expectedPlanHash: token.boundTo });
+  const confirm = () => consumeConfirmToken(core, input.confirmToken, { purpose: "rollback", targetId: input.checkpointId, actor });
+  return performRollback(core, row, actor, { ...options, confirm });
+}
+
+function refuseToken(why: string): InvalidInputError {
+  return new InvalidInputError(`confirmToken refused: ${why}; plan again`, { field: "confirmToken" });
 }
 
 /** Rolls back to `row`. Callers confirm first: executeRollback (token), or the CLI's prompt / --yes. */
@@ -67,41 +71,28 @@ export async function performRollback(core: Core, row: CheckpointRow, actor: Act
   const paths = dataPaths(core.config.dataDir);
   const rollbackId = newId("rb", startedAt.getTime());
   let safetyCheckpointId: string | null = null;
-  let plan: RollbackPlanBody | null = null;
   let started = false;
+  let rowCreated = false;
   try {
     if (row.status !== "active") throw new InvalidInputError(`checkpoint ${row.id} is ${row.status} and cannot be rolled back to`, { checkpointId: row.id });
     assertRootAllowed(component.root, core.config.allowedRoots);
-    return await withComponentLock(paths.locks, component, async () => {
+    return await withComponentMutation(core, component, "rollback", actor, async () => {
+      const confirmed = options.confirm ? await options.confirm() : null;
       const manifest = readManifest(core.store, row.manifestSha);
-      const targetByPath = entriesByPath(manifest.entries);
-      // The safety checkpoint records each path with the reason the target had for it
-      // (a whole-component checkpoint has only primaries: nothing to look up).
-      const reasons = manifest.scope.kind === "all" ? undefined : { get: (p: string) => targetByPath.get(p)?.reason };
-      const scanned = scanScope(core, component, manifest.scope);
-      const live = await captureLiveState(core, component, manifest.scope, { storeObjects: true, reasons }, scanned);
-      const encodedLive = encodeManifest(manifest.scope, live.entries);
-      const liveSha = sha256Hex(encodedLive);
-      if (options.expectedLiveSha && options.expectedLiveSha !== liveSha) {
-        throw new InvalidInputError("confirmToken refused: the workspace changed since the plan was made; plan again", { field: "confirmToken" });
-      }
-      plan = computeRollbackPlan(manifest.entries, live.entries);
-      if (options.expectedPlanHash && options.expectedPlanHash !== planHash(row.id, plan)) {
-        throw new InvalidInputError("confirmToken refused: the plan changed since it was confirmed; plan again", { field: "confirmToken" });
-      }
+      const { state, plan } = await planAgainstWorkspace(core, component, manifest, { storeObjects: true });
+      if (confirmed?.liveSha && confirmed.liveSha !== state.liveSha) throw refuseToken("the workspace changed since the plan was made");
+      if (confirmed && confirmed.boundTo !== planHash(row.id, plan)) throw refuseToken("the plan changed since it was confirmed");
       const { problems } = await checkManifestObjects(core, manifest, pathsNeedingContent(plan));
       if (problems.length > 0) {
         const named = problems.slice(0, 10).map((p) => `${p.path} (${p.state})`).join(", ");
-        throw new IntegrityError(`rollback refused: ${problems.length} stored object(s) needed are damaged: ${named}; the workspace was not changed`, {
-          problems,
-        });
+        throw new IntegrityError(`rollback refused: ${problems.length} stored object(s) needed are damaged: ${named}; the workspace was not changed`, { problems });
       }
-      assertRollbackFits(component.root, plan, live.entries);
+      assertRollbackFits(component.root, plan, state.live.entries);
       const safety = await commitCheckpoint(core, {
         component,
         scope: manifest.scope,
-        live,
-        encodedManifest: encodedLive,
+        live: state.live,
+        encodedManifest: state.encoded,
         kind: "safety",
         primaries: (row.paths as string[] | null) ?? [],
         reason: `safety checkpoint before rollback ${rollbackId} to ${row.id}`,
@@ -115,6 +106,7 @@ export async function performRollback(core: Core, row: CheckpointRow, actor: Act
       await core.db.rollback.create({
         data: { id: rollbackId, componentId: component.id, checkpointId: row.id, safetyCheckpointId, actor, outcome: "running", startedAt },
       });
+      rowCreated = true;
       writeJournal(paths.journal, {
         version: 1,
         rollbackId,
@@ -132,46 +124,20 @@ export async function performRollback(core: Core, row: CheckpointRow, actor: Act
         delete: plan.delete,
       });
       started = true;
-      const applied = await applyRollbackPlan(core.store, component.root, targetByPath, plan, options);
+      const applied = await applyRollbackPlan(core.store, component.root, entriesByPath(manifest.entries), plan, { onProgress: options.onProgress, tempTag: rollbackId });
       await finishRollback(core, { rollbackId, componentId: component.id, componentMeta: row.componentMeta, outcome: "succeeded" }, applied, t0);
       removeJournal(paths.journal, rollbackId);
-      const durationMs = Math.round(performance.now() - t0);
-      await recordEvent(core, {
-        kind: "rollback",
-        component: component.name,
-        checkpointId: row.id,
-        actor,
-        outcome: "succeeded",
-        startedAt,
-        durationMs,
-        files: applied.restored + applied.deleted,
-        bytes: applied.bytes,
-        checksum: row.manifestSha,
-        details: { rollbackId, safetyCheckpointId, restored: applied.restored, deleted: applied.deleted, unchanged: plan.unchanged },
-      });
-      return {
-        rollbackId,
-        checkpointId: row.id,
-        component: component.name,
-        outcome: "succeeded" as const,
-        durationMs,
-        restored: applied.restored,
-        deleted: applied.deleted,
-        unchanged: plan.unchanged,
-        bytes: applied.bytes,
-        safetyCheckpointId,
-        restoredPaths: plan.restore,
-        deletedPaths: plan.delete,
-      };
+      return succeeded(core, { row, component: component.name, rollbackId, safetyCheckpointId, plan, applied, startedAt, t0, actor });
     });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    const interrupted = started ? `; the journal was kept: run \`safetynet recover\` to complete the rollback` : "";
-    if (started) {
-      await core.db.rollback.update({ where: { id: rollbackId }, data: { outcome: "failed", error: message + interrupted, durationMs: Math.round(performance.now() - t0) } }).catch(() => undefined);
-    } else if (!(error instanceof SafetyNetError && error.code === "CONFLICT")) {
+    const interrupted = started ? `; the journal was kept: the next operation on the component (or \`safetynet recover\`) completes the rollback` : "";
+    const durationMs = Math.round(performance.now() - t0);
+    if (rowCreated) {
+      await core.db.rollback.update({ where: { id: rollbackId }, data: { outcome: "failed", error: message + interrupted, durationMs } }).catch(() => undefined);
+    } else if (ranOrTried(error)) {
       await core.db.rollback
-        .create({ data: { id: rollbackId, componentId: component.id, checkpointId: row.id, safetyCheckpointId, actor, outcome: "failed", error: message, startedAt, durationMs: Math.round(performance.now() - t0) } })
+        .create({ data: { id: rollbackId, componentId: component.id, checkpointId: row.id, safetyCheckpointId, actor, outcome: "failed", error: message, startedAt, durationMs } })
         .catch(() => undefined);
     }
     await recordEvent(core, {
@@ -181,7 +147,7 @@ export async function performRollback(core: Core, row: CheckpointRow, actor: Act
       actor,
       outcome: "failed",
       startedAt,
-      durationMs: performance.now() - t0,
+      durationMs,
       checksum: row.manifestSha,
       error: message + interrupted,
       details: { rollbackId, safetyCheckpointId, errorCode: error instanceof SafetyNetError ? error.code : "FAILED", journalKept: started },
@@ -190,17 +156,59 @@ export async function performRollback(core: Core, row: CheckpointRow, actor: Act
   }
 }
 
-/** Marks the rollback done and puts back the component's metadata document with its status set. */
-export async function finishRollback(
+/**
+ * Whether a failure before the rollback's row existed still gets one: a rollback
+ * refused for integrity, space or obstacles was tried; a busy component or a
+ * refused confirm token never started one (history records those; the rollback
+ * table, which success rates are computed from, does not).
+ */
+function ranOrTried(error: unknown): boolean {
+  if (!(error instanceof SafetyNetError)) return true;
+  if (error.code === "CONFLICT" && error.details.lock) return false;
+  return !(error.code === "INVALID_INPUT" && error.details.field === "confirmToken");
+}
+
+async function succeeded(
   core: Core,
-  done: { rollbackId: string; componentId: string; componentMeta: unknown; outcome: "succeeded" | "recovered" },
-  applied: { restored: number; deleted: number; bytes: number },
-  t0: number,
-): Promise<void> {
-  const metadata = { ...((done.componentMeta as Record<string, unknown> | null) ?? {}), status: ROLLED_BACK_STATUS };
-  await setComponentMetadata(core, done.componentId, metadata);
-  await core.db.rollback.update({
-    where: { id: done.rollbackId },
-    data: { outcome: done.outcome, restored: applied.restored, deleted: applied.deleted, bytes: BigInt(applied.bytes), durationMs: Math.round(performance.now() - t0) },
+  done: {
+    row: CheckpointRow;
+    component: string;
+    rollbackId: string;
+    safetyCheckpointId: string;
+    plan: RollbackPlanBody;
+    applied: { restored: number; deleted: number; bytes: number };
+    startedAt: Date;
+    t0: number;
+    actor: Actor;
+  },
+): Promise<RollbackResult> {
+  const { row, plan, applied, rollbackId, safetyCheckpointId } = done;
+  const durationMs = Math.round(performance.now() - done.t0);
+  await recordEvent(core, {
+    kind: "rollback",
+    component: done.component,
+    checkpointId: row.id,
+    actor: done.actor,
+    outcome: "succeeded",
+    startedAt: done.startedAt,
+    durationMs,
+    files: applied.restored + applied.deleted,
+    bytes: applied.bytes,
+    checksum: row.manifestSha,
+    details: { rollbackId, safetyCheckpointId, restored: applied.restored, deleted: applied.deleted, unchanged: plan.unchanged },
   });
+  return {
+    rollbackId,
+    checkpointId: row.id,
+    component: done.component,
+    outcome: "succeeded",
+    durationMs,
+    restored: applied.restored,
+    deleted: applied.deleted,
+    unchanged: plan.unchanged,
+    bytes: applied.bytes,
+    safetyCheckpointId,
+    restoredPaths: plan.restore,
+    deletedPaths: plan.delete,
+  };
 }

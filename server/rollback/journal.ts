@@ -1,12 +1,14 @@
 /**
  * The rollback journal: written (and fsynced) before the first byte of the
- * workspace changes, removed after the last. A journal found at start-up means a
- * rollback was interrupted; recover.ts completes it from the journal alone.
+ * workspace changes, removed after the last change is durable. A journal found
+ * later means a rollback was interrupted (a crash, or a failure in its own
+ * process); recover.ts completes it from the journal alone, and while it exists
+ * nothing else may change its component (mutation-barrier.ts).
  */
 import { readdirSync, readFileSync, rmSync } from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { writeFileAtomic } from "../atomic-file";
+import { fsyncDirectorySync } from "../store/atomic-write";
 import type { DeleteItem, RestoreItem } from "./plan";
 
 export interface RollbackJournal {
@@ -20,7 +22,7 @@ export interface RollbackJournal {
   safetyCheckpointId: string;
   actor: string;
   startedAt: string;
-  /** The process running the rollback: a journal whose process is alive is a rollback in progress, not a crash. */
+  /** The process that ran the rollback (for the record: whether it still runs is the component lock's answer). */
   pid: number;
   host: string;
   restore: RestoreItem[];
@@ -35,8 +37,10 @@ export function writeJournal(journalDir: string, journal: RollbackJournal): void
   writeFileAtomic(journalPath(journalDir, journal.rollbackId), JSON.stringify(journal));
 }
 
+/** Removes the journal durably: once this returns, a crash cannot bring it back. */
 export function removeJournal(journalDir: string, rollbackId: string): void {
   rmSync(journalPath(journalDir, rollbackId), { force: true });
+  fsyncDirectorySync(journalDir);
 }
 
 export function listJournals(journalDir: string): RollbackJournal[] {
@@ -46,19 +50,18 @@ export function listJournals(journalDir: string): RollbackJournal[] {
   } catch {
     return [];
   }
-  return names
-    .filter((name) => name.endsWith(".json"))
-    .sort()
-    .map((name) => JSON.parse(readFileSync(path.join(journalDir, name), "utf8")) as RollbackJournal);
+  const journals: RollbackJournal[] = [];
+  for (const name of names.filter((n) => n.endsWith(".json") && !n.startsWith(".")).sort()) {
+    try {
+      journals.push(JSON.parse(readFileSync(path.join(journalDir, name), "utf8")) as RollbackJournal);
+    } catch (error) {
+      // Completed and removed by its own process while we listed.
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+    }
+  }
+  return journals;
 }
 
-/** True when the process that wrote the journal is still running on this machine (its rollback is in progress). */
-export function journalOwnerAlive(journal: RollbackJournal): boolean {
-  if (journal.host !== os.hostname() || journal.pid === process.pid) return false;
-  try {
-    process.kill(journal.pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
+export function journalsOfComponent(journalDir: string, componentId: string): RollbackJournal[] {
+  return listJournals(journalDir).filter((journal) => journal.componentId === componentId);
 }

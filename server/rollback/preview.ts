@@ -1,16 +1,19 @@
 /**
  * rollback plan: what a rollback to a checkpoint would restore and delete, plus a
- * confirm token bound to exactly that plan and to the live state it was made on.
- * Read-only: the workspace and the store are not changed.
+ * confirm token bound to exactly that plan, to the live state it was made on and
+ * to who asked. Read-only: the workspace, the store and the stat cache are not
+ * changed. The rollback itself recomputes the plan with the same function
+ * (planAgainstWorkspace), so an unchanged workspace always matches its token.
  */
 import type { Core, Actor } from "../core";
 import { toComponentView } from "../registry/components";
-import { captureLiveState, scanScope } from "../checkpoints/live-state";
-import { encodeManifest, readManifest } from "../checkpoints/manifest";
+import { captureCheckpointScope, type CheckpointScopeState, type ComponentScanTarget } from "../checkpoints/live-state";
+import { readManifest } from "../checkpoints/manifest";
+import type { Manifest } from "../checkpoints/manifest-types";
 import { findCheckpointRow } from "../checkpoints/queries";
-import { sha256Hex } from "../store/object-store";
 import { InvalidInputError } from "../errors";
 import { computeRollbackPlan, planHash, type RollbackPlanBody } from "./plan";
+import { assertPlanCanComplete } from "./preflight";
 import { issueConfirmToken } from "./confirm-token";
 
 export interface RollbackPlanView extends RollbackPlanBody {
@@ -21,18 +24,34 @@ export interface RollbackPlanView extends RollbackPlanBody {
   expiresAt: string;
 }
 
+export interface WorkspacePlan {
+  state: CheckpointScopeState;
+  plan: RollbackPlanBody;
+}
+
+/**
+ * The plan from the workspace as it is now to `manifest`: one capture of the
+ * checkpoint's scope (stored when `storeObjects`: a rollback's safety checkpoint),
+ * one comparison, and the preflight that refuses a plan that could not complete.
+ */
+export async function planAgainstWorkspace(
+  core: Core,
+  component: ComponentScanTarget,
+  manifest: Manifest,
+  options: { storeObjects: boolean; onProgress?: (done: number, total: number) => void },
+): Promise<WorkspacePlan> {
+  const state = await captureCheckpointScope(core, component, manifest, options);
+  const plan = computeRollbackPlan(manifest.entries, state.live.entries);
+  assertPlanCanComplete(component.root, plan);
+  return { state, plan };
+}
+
 export async function computePlanForCheckpoint(core: Core, checkpointId: string): Promise<{ plan: RollbackPlanBody; liveSha: string; component: string; root: string }> {
   const row = await findCheckpointRow(core, checkpointId);
   if (row.status !== "active") throw new InvalidInputError(`checkpoint ${row.id} is ${row.status} and cannot be rolled back to`, { checkpointId: row.id });
   const component = toComponentView(row.component);
-  const manifest = readManifest(core.store, row.manifestSha);
-  const live = await captureLiveState(core, component, manifest.scope, { storeObjects: false }, scanScope(core, component, manifest.scope));
-  return {
-    plan: computeRollbackPlan(manifest.entries, live.entries),
-    liveSha: sha256Hex(encodeManifest(manifest.scope, live.entries)),
-    component: component.name,
-    root: component.root,
-  };
+  const { plan, state } = await planAgainstWorkspace(core, component, readManifest(core.store, row.manifestSha), { storeObjects: false });
+  return { plan, liveSha: state.liveSha, component: component.name, root: component.root };
 }
 
 export async function planRollback(core: Core, checkpointId: string, actor: Actor): Promise<RollbackPlanView> {

@@ -1,14 +1,15 @@
 import fs from "node:fs";
 import path from "node:path";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import {
   addComponent,
+  assertCliBundleFresh,
   cleanUpAfterEach,
   corruptObject,
   journalFiles,
   openWorkspace,
   readTree,
-  rollbackTo,
+  runCli,
   TEST_ACTOR,
   treeDifferences,
   type Workspace,
@@ -20,10 +21,10 @@ import { listHistory } from "../audit/history";
 import { getComponent } from "../registry/components";
 import { dataPaths } from "../core";
 import { lockComponent } from "../locks";
-import { SimulatedCrash } from "./apply";
 import { computePlanForCheckpoint } from "./preview";
-import { hasPendingJournals, recoverInterruptedRollbacks } from "./recover";
+import { hasPendingJournals, RECOVER_WAIT_MS, recoverInterruptedRollbacks } from "./recover";
 
+beforeAll(assertCliBundleFresh);
 cleanUpAfterEach();
 
 /** A component with every kind of entry, checkpointed, then edited by an agent. */
@@ -37,21 +38,23 @@ async function editedComponent(ws: Workspace) {
   return { component, original, checkpoint, writes: plan.restore.length + plan.delete.length };
 }
 
-async function crashAfter(ws: Workspace, checkpointId: string, writes: number): Promise<void> {
-  await expect(rollbackTo(ws.core, checkpointId, { abortAfterWrites: writes })).rejects.toThrow(SimulatedCrash);
+/** `safetynet rollback --yes`, SIGKILLed (test/support/fault-seam.mjs) at its Nth file-system change inside the workspace. */
+async function crashAfter(ws: Workspace, checkpointId: string, changes: number): Promise<void> {
+  const result = await runCli(ws, ["rollback", checkpointId, "--yes"], { fault: { after: changes, under: ws.root } });
+  expect(result.signal, `${result.stdout}\n${result.stderr}`).toBe("SIGKILL");
 }
 
 describe("recovery of an interrupted rollback", () => {
   it.each([
-    ["the first write", (_total: number) => 1],
-    ["half of the writes", (total: number) => Math.floor(total / 2)],
-    ["the last write", (total: number) => total],
-  ])("completes a rollback that crashed after %s, from its journal alone", async (_label, at) => {
+    ["its first change", 1],
+    ["its 12th change", 12],
+    ["its 30th change", 30],
+  ])("completes a rollback that crashed at %s of the workspace, from its journal alone", async (_label, at) => {
     const ws = openWorkspace();
     const { original, checkpoint, writes } = await editedComponent(ws);
     expect(writes).toBeGreaterThan(10);
 
-    await crashAfter(ws, checkpoint.id, at(writes));
+    await crashAfter(ws, checkpoint.id, at);
 
     expect(journalFiles(ws.dataDir)).toHaveLength(1);
     expect(hasPendingJournals(ws.core)).toBe(true);
@@ -79,7 +82,7 @@ describe("recovery of an interrupted rollback", () => {
     const rollback = history.find((e) => e.kind === "rollback");
     const recover = history.find((e) => e.kind === "recover");
     expect(rollback).toMatchObject({ outcome: "failed", checkpointId: checkpoint.id, details: expect.objectContaining({ journalKept: true }) });
-    expect(rollback?.error).toMatch(/safetynet recover/);
+    expect(rollback?.error).toMatch(/^interrupted/);
     expect(recover).toMatchObject({ outcome: "succeeded", checkpointId: checkpoint.id, actor: "system", checksum: checkpoint.manifestSha256 });
   });
 
@@ -128,8 +131,10 @@ describe("recovery of an interrupted rollback", () => {
     const { plan } = await computePlanForCheckpoint(ws.core, checkpoint.id);
     expect(plan.delete.map((d) => d.path)).toEqual(["shared/x.txt"]);
 
-    // Crash once the link is back (the last write): recovery replays the deletion of shared/x.txt.
-    await crashAfter(ws, checkpoint.id, plan.restore.length + plan.delete.length);
+    // Crash once the link is back (unlink x.txt, rmdir shared, symlink, rename; killed at the lutimes that follows):
+    // recovery replays the deletion of shared/x.txt, which is now behind the link.
+    await crashAfter(ws, checkpoint.id, 5);
+    expect(fs.lstatSync(path.join(ws.root, "shared")).isSymbolicLink()).toBe(true);
     const [result] = await recoverInterruptedRollbacks(ws.core, TEST_ACTOR);
 
     expect(fs.readFileSync(path.join(outside, "x.txt"), "utf8")).toBe("outside the root\n");
@@ -143,9 +148,9 @@ describe("recovery of an interrupted rollback", () => {
     await crashAfter(ws, checkpoint.id, 2);
     const locks = dataPaths(ws.dataDir).locks;
     // The rollback's own process still holds the component.
-    const release = await lockComponent(locks, component.id, component.name);
+    const release = await lockComponent(locks, component, "rollback");
 
-    const recovering = recoverInterruptedRollbacks(ws.core, TEST_ACTOR);
+    const recovering = recoverInterruptedRollbacks(ws.core, TEST_ACTOR, { waitMs: RECOVER_WAIT_MS });
     // It finishes, removes its journal, releases the lock; then somebody edits a file the plan restores.
     for (const name of journalFiles(ws.dataDir)) fs.rmSync(path.join(ws.dataDir, "journal", name));
     fs.writeFileSync(path.join(ws.root, "empty.txt"), "edited after the rollback finished\n");

@@ -1,19 +1,24 @@
 /**
- * Crash recovery (invariant 4): every journal left behind by an interrupted
- * rollback is completed by re-applying its plan, which is idempotent. Runs at
- * every CLI and server start and on `safetynet recover`.
+ * Crash recovery: every journal left behind by an interrupted rollback is
+ * completed by re-applying its plan, which is idempotent. Runs at every CLI and
+ * server start, on `safetynet recover`, and, under the component's lock, before
+ * any other mutation of a component that has a journal (mutation-barrier.ts).
+ *
+ * Also reconciles rollback rows left "running" by a process that died before it
+ * wrote its journal: nothing in the workspace had changed yet, so they are
+ * recorded as failed (they would otherwise pin their checkpoints forever).
  */
 import { existsSync } from "node:fs";
 import type { Core, Actor } from "../core";
 import { dataPaths } from "../core";
-import { LOCK_TAKEOVER_WAIT_MS, withComponentLock } from "../locks";
+import { isComponentLocked, withComponentLock } from "../locks";
 import { recordEvent } from "../audit/history";
 import { entriesByPath, readManifest } from "../checkpoints/manifest";
 import { checkManifestObjects } from "../checkpoints/verify";
-import { IntegrityError } from "../errors";
-import { applyRollbackPlan } from "./apply";
-import { journalOwnerAlive, journalPath, listJournals, removeJournal, type RollbackJournal } from "./journal";
-import { finishRollback } from "./execute";
+import { IntegrityError, SafetyNetError } from "../errors";
+import { applyRollbackPlan, removeTempSiblings } from "./apply";
+import { journalPath, listJournals, removeJournal, type RollbackJournal } from "./journal";
+import { finishRollback } from "./finish";
 import { pathsNeedingContent } from "./plan";
 
 export interface RecoveredRollback {
@@ -22,7 +27,8 @@ export interface RecoveredRollback {
   checkpointId: string;
   restored: number;
   deleted: number;
-  outcome: "recovered" | "failed";
+  /** recovered: completed now; failed: could not be completed (error says why); in-progress: its own process is still running it. */
+  outcome: "recovered" | "failed" | "in-progress";
   error?: string;
 }
 
@@ -31,6 +37,7 @@ export function hasPendingJournals(core: Core): boolean {
 }
 
 export const INTERRUPTED_ERROR = "interrupted: the process ended before the rollback finished; its journal was kept for recovery";
+export const INTERRUPTED_BEFORE_CHANGES_ERROR = "interrupted: the process ended before the rollback changed anything (no journal was written); the workspace was left as it was";
 
 /**
  * A rollback whose process died (SIGKILL, power loss) never recorded its end: its row
@@ -38,10 +45,11 @@ export const INTERRUPTED_ERROR = "interrupted: the process ended before the roll
  * so history shows the interrupted rollback before the recovery that completes it.
  * (A rollback that failed in-process already did both, with its own error.)
  */
-async function recordInterruption(core: Core, journal: RollbackJournal): Promise<void> {
+async function recordInterruption(core: Core, journal: { rollbackId: string; componentName: string; checkpointId: string; actor: string; startedAt: string; manifestSha256: string; safetyCheckpointId: string | null }, error: string): Promise<void> {
   const row = await core.db.rollback.findUnique({ where: { id: journal.rollbackId } });
   if (row?.outcome !== "running") return;
-  await core.db.rollback.update({ where: { id: journal.rollbackId }, data: { outcome: "failed", error: INTERRUPTED_ERROR } });
+  const updated = await core.db.rollback.updateMany({ where: { id: journal.rollbackId, outcome: "running" }, data: { outcome: "failed", error } });
+  if (updated.count !== 1) return;
   await recordEvent(core, {
     kind: "rollback",
     component: journal.componentName,
@@ -52,38 +60,36 @@ async function recordInterruption(core: Core, journal: RollbackJournal): Promise
     // How long it ran before it died is unknown.
     durationMs: 0,
     checksum: journal.manifestSha256,
-    error: INTERRUPTED_ERROR,
-    details: { rollbackId: journal.rollbackId, safetyCheckpointId: journal.safetyCheckpointId, errorCode: "FAILED", journalKept: true, interrupted: true },
+    error,
+    details: { rollbackId: journal.rollbackId, safetyCheckpointId: journal.safetyCheckpointId, errorCode: "FAILED", journalKept: error === INTERRUPTED_ERROR, interrupted: true },
   });
 }
 
-/** Completes one interrupted rollback; null when its own process finished it while we waited for the lock. */
-async function recoverOne(core: Core, journal: RollbackJournal, actor: Actor): Promise<RecoveredRollback | null> {
+/**
+ * Completes one interrupted rollback. The caller holds the component's lock.
+ * Returns null when the journal is gone (its own process finished it meanwhile).
+ */
+export async function completeJournal(core: Core, journal: RollbackJournal, actor: Actor): Promise<RecoveredRollback | null> {
   const startedAt = core.now();
   const t0 = performance.now();
   const paths = dataPaths(core.config.dataDir);
+  if (!existsSync(journalPath(paths.journal, journal.rollbackId))) return null;
   try {
-    // A journal's component lock may still be held: by the rollback itself, still running in another
-    // process, or by a process that crashed, whose lock only goes stale after a few seconds. Wait for it.
-    const lockOptions = { waitMs: LOCK_TAKEOVER_WAIT_MS };
-    const result = await withComponentLock(paths.locks, { id: journal.componentId, name: journal.componentName }, async () => {
-      if (!existsSync(journalPath(paths.journal, journal.rollbackId))) return null;
-      await recordInterruption(core, journal);
-      const manifest = readManifest(core.store, journal.manifestSha256);
-      const { problems } = await checkManifestObjects(core, manifest, pathsNeedingContent(journal));
-      if (problems.length > 0) {
-        throw new IntegrityError(`cannot complete rollback ${journal.rollbackId}: objects damaged: ${problems.map((p) => p.path).join(", ")}`, { problems });
-      }
-      const applied = await applyRollbackPlan(core.store, journal.root, entriesByPath(manifest.entries), journal);
-      const checkpoint = await core.db.checkpoint.findUnique({ where: { id: journal.checkpointId } });
-      const rollbackRow = await core.db.rollback.findUnique({ where: { id: journal.rollbackId } });
-      if (rollbackRow) {
-        await finishRollback(core, { rollbackId: journal.rollbackId, componentId: journal.componentId, componentMeta: checkpoint?.componentMeta ?? {}, outcome: "recovered" }, applied, t0);
-      }
-      removeJournal(paths.journal, journal.rollbackId);
-      return applied;
-    }, lockOptions);
-    if (result === null) return null;
+    await recordInterruption(core, journal, INTERRUPTED_ERROR);
+    const manifest = readManifest(core.store, journal.manifestSha256);
+    const { problems } = await checkManifestObjects(core, manifest, pathsNeedingContent(journal));
+    if (problems.length > 0) {
+      throw new IntegrityError(`cannot complete rollback ${journal.rollbackId}: objects damaged: ${problems.map((p) => p.path).join(", ")}`, { problems });
+    }
+    const applyOptions = { tempTag: journal.rollbackId };
+    removeTempSiblings(journal.root, journal, applyOptions);
+    const applied = await applyRollbackPlan(core.store, journal.root, entriesByPath(manifest.entries), journal, applyOptions);
+    const checkpoint = await core.db.checkpoint.findUnique({ where: { id: journal.checkpointId } });
+    const rollbackRow = await core.db.rollback.findUnique({ where: { id: journal.rollbackId } });
+    if (rollbackRow) {
+      await finishRollback(core, { rollbackId: journal.rollbackId, componentId: journal.componentId, componentMeta: checkpoint?.componentMeta ?? {}, outcome: "recovered" }, applied, t0);
+    }
+    removeJournal(paths.journal, journal.rollbackId);
     await recordEvent(core, {
       kind: "recover",
       component: journal.componentName,
@@ -92,12 +98,12 @@ async function recoverOne(core: Core, journal: RollbackJournal, actor: Actor): P
       outcome: "succeeded",
       startedAt,
       durationMs: performance.now() - t0,
-      files: result.restored + result.deleted,
-      bytes: result.bytes,
+      files: applied.restored + applied.deleted,
+      bytes: applied.bytes,
       checksum: journal.manifestSha256,
       details: { rollbackId: journal.rollbackId, safetyCheckpointId: journal.safetyCheckpointId },
     });
-    return { rollbackId: journal.rollbackId, component: journal.componentName, checkpointId: journal.checkpointId, restored: result.restored, deleted: result.deleted, outcome: "recovered" };
+    return { rollbackId: journal.rollbackId, component: journal.componentName, checkpointId: journal.checkpointId, restored: applied.restored, deleted: applied.deleted, outcome: "recovered" };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     await recordEvent(core, {
@@ -109,7 +115,7 @@ async function recoverOne(core: Core, journal: RollbackJournal, actor: Actor): P
       startedAt,
       durationMs: performance.now() - t0,
       error: message,
-      details: { rollbackId: journal.rollbackId },
+      details: { rollbackId: journal.rollbackId, errorCode: error instanceof SafetyNetError ? error.code : "FAILED" },
     });
     return { rollbackId: journal.rollbackId, component: journal.componentName, checkpointId: journal.checkpointId, restored: 0, deleted: 0, outcome: "failed", error: message };
   }
@@ -117,19 +123,75 @@ async function recoverOne(core: Core, journal: RollbackJournal, actor: Actor): P
 
 export interface RecoverOptions {
   /**
-   * Start-up mode: skip journals whose rollback is still running in a live process
-   * (a read-only command must not wait for someone else's rollback). `safetynet recover`
-   * waits for them instead.
+   * How long to wait for a journal's component while another process holds it
+   * (its own rollback still running). Start-up passes 0: a command must not wait
+   * for someone else's rollback; `safetynet recover` waits a while.
    */
-  skipLiveOwners?: boolean;
+  waitMs?: number;
 }
+
+/** How long `safetynet recover` waits for a rollback still running in another process. */
+export const RECOVER_WAIT_MS = 60_000;
 
 export async function recoverInterruptedRollbacks(core: Core, actor: Actor, options: RecoverOptions = {}): Promise<RecoveredRollback[]> {
   const results: RecoveredRollback[] = [];
+  const locks = dataPaths(core.config.dataDir).locks;
   for (const journal of listJournals(dataPaths(core.config.dataDir).journal)) {
-    if (options.skipLiveOwners && journalOwnerAlive(journal)) continue;
-    const recovered = await recoverOne(core, journal, actor);
-    if (recovered) results.push(recovered);
+    const component = { id: journal.componentId, name: journal.componentName };
+    try {
+      const result = await withComponentLock(locks, component, "recover", () => completeJournal(core, journal, actor), { waitMs: options.waitMs ?? 0 });
+      if (result) results.push(result);
+    } catch (error) {
+      if (!(error instanceof SafetyNetError && error.code === "CONFLICT")) throw error;
+      results.push({ rollbackId: journal.rollbackId, component: journal.componentName, checkpointId: journal.checkpointId, restored: 0, deleted: 0, outcome: "in-progress", error: error.message });
+    }
   }
+  await reconcileOrphanedRollbacks(core);
   return results;
+}
+
+/**
+ * Rollback rows still "running" with no journal and no live holder of their
+ * component's lock: their process died before it wrote the journal, so the
+ * workspace was never touched. Recorded as failed, with a history event.
+ */
+export async function reconcileOrphanedRollbacks(core: Core): Promise<number> {
+  const running = await core.db.rollback.findMany({ where: { outcome: "running" }, include: { component: { select: { name: true } } } });
+  if (running.length === 0) return 0;
+  const paths = dataPaths(core.config.dataDir);
+  let reconciled = 0;
+  for (const row of running) {
+    if (existsSync(journalPath(paths.journal, row.id))) continue;
+    if (isComponentLocked(paths.locks, row.componentId)) continue;
+    const checkpoint = await core.db.checkpoint.findUnique({ where: { id: row.checkpointId }, select: { manifestSha: true } });
+    const orphan = {
+      rollbackId: row.id,
+      componentName: row.component.name,
+      checkpointId: row.checkpointId,
+      actor: row.actor,
+      startedAt: row.startedAt.toISOString(),
+      manifestSha256: checkpoint?.manifestSha ?? "",
+      safetyCheckpointId: row.safetyCheckpointId,
+    };
+    await withComponentLock(paths.locks, { id: row.componentId, name: row.component.name }, "recover", async () => {
+      // Re-checked under the lock: a rollback that started meanwhile writes its journal before it lets go.
+      if (existsSync(journalPath(paths.journal, row.id))) return;
+      await recordInterruption(core, orphan, INTERRUPTED_BEFORE_CHANGES_ERROR);
+      reconciled++;
+    }).catch((error: unknown) => {
+      if (!(error instanceof SafetyNetError && error.code === "CONFLICT")) throw error;
+    });
+  }
+  return reconciled;
+}
+
+/**
+ * What every CLI command and the server do when they start: complete interrupted
+ * rollbacks whose component nobody holds (never waiting for someone else's
+ * rollback) and reconcile orphaned "running" rows.
+ */
+export async function recoverAtStartup(core: Core, actor: Actor): Promise<RecoveredRollback[]> {
+  if (hasPendingJournals(core)) return recoverInterruptedRollbacks(core, actor, { waitMs: 0 });
+  await reconcileOrphanedRollbacks(core);
+  return [];
 }

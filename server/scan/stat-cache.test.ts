@@ -4,6 +4,7 @@ import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { SafetyNetError } from "../errors";
 import type { ScannedEntry } from "../checkpoints/manifest-types";
+import type { StoredSha256 } from "../store/object-store";
 import { RACY_WINDOW_MS, StatCache, loadStatCache, saveStatCache } from "./stat-cache";
 
 let tmp: string;
@@ -14,8 +15,10 @@ afterEach(() => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-const SHA = "a".repeat(64);
-const SHA2 = "b".repeat(64);
+// Only the store hands out StoredSha256 values; these unit specifications stand in for it.
+const SHA = "a".repeat(64) as StoredSha256;
+const SHA2 = "b".repeat(64) as StoredSha256;
+const GEN = 3;
 const T = 1_700_000_000_000.123;
 const LATER = T + 60_000;
 
@@ -26,7 +29,7 @@ function entry(over: Partial<ScannedEntry> = {}): ScannedEntry {
 describe("StatCache.lookup", () => {
   it("hits only when size, mtime, ctime and inode all match", () => {
     const cache = new StatCache();
-    expect(cache.set(entry(), SHA, LATER)).toBe(true);
+    expect(cache.record(entry(), SHA, LATER)).toBe(true);
     expect(cache.lookup(entry())).toBe(SHA);
     expect(cache.lookup(entry({ size: 11 }))).toBeUndefined();
     expect(cache.lookup(entry({ mtimeMs: T + 0.001 }))).toBeUndefined();
@@ -38,27 +41,27 @@ describe("StatCache.lookup", () => {
 
   it("never caches dirs or symlinks, nor bad hashes", () => {
     const cache = new StatCache();
-    expect(cache.set(entry({ kind: "dir" }), SHA, LATER)).toBe(false);
-    expect(cache.set(entry({ path: "l", kind: "symlink", linkTarget: "x" }), SHA, LATER)).toBe(false);
-    expect(cache.set(entry({ path: "x" }), "not-a-sha", LATER)).toBe(false);
+    expect(cache.record(entry({ kind: "dir" }), SHA, LATER)).toBe(false);
+    expect(cache.record(entry({ path: "l", kind: "symlink", linkTarget: "x" }), SHA, LATER)).toBe(false);
+    expect(cache.record(entry({ path: "x" }), "not-a-sha" as StoredSha256, LATER)).toBe(false);
     expect(cache.size).toBe(0);
   });
 
   it("does not cache a racily clean file (modified right before it was hashed)", () => {
     const cache = new StatCache();
-    cache.set(entry(), SHA, LATER);
-    expect(cache.set(entry(), SHA2, T + RACY_WINDOW_MS - 1)).toBe(false);
+    cache.record(entry(), SHA, LATER);
+    expect(cache.record(entry(), SHA2, T + RACY_WINDOW_MS - 1)).toBe(false);
     expect(cache.lookup(entry())).toBeUndefined(); // the old record is dropped too
-    expect(cache.set(entry(), SHA2, T + 1 + RACY_WINDOW_MS)).toBe(true);
+    expect(cache.record(entry(), SHA2, T + 1 + RACY_WINDOW_MS)).toBe(true);
     // default "now": a file stamped now is not cached
     const now = Date.now();
-    expect(cache.set(entry({ path: "fresh", mtimeMs: now, ctimeMs: now }), SHA)).toBe(false);
+    expect(cache.record(entry({ path: "fresh", mtimeMs: now, ctimeMs: now }), SHA)).toBe(false);
   });
 
   it("retainOnly drops paths that are gone", () => {
     const cache = new StatCache();
-    cache.set(entry({ path: "a" }), SHA, LATER);
-    cache.set(entry({ path: "b" }), SHA, LATER);
+    cache.record(entry({ path: "a" }), SHA, LATER);
+    cache.record(entry({ path: "b" }), SHA, LATER);
     cache.retainOnly(new Set(["b", "c"]));
     expect([...cache.entries()].map(([p]) => p)).toEqual(["b"]);
     cache.delete("b");
@@ -70,16 +73,17 @@ describe("loadStatCache / saveStatCache", () => {
   it("round-trips through a compact versioned file", () => {
     const file = path.join(tmp, "nested/dir/stat-cache.json");
     const cache = new StatCache();
-    cache.set(entry({ path: "a" }), SHA, LATER);
-    cache.set(entry({ path: "dir/b", size: 0, ino: 2 ** 40 }), SHA2, LATER);
-    saveStatCache(file, cache);
+    cache.record(entry({ path: "a" }), SHA, LATER);
+    cache.record(entry({ path: "dir/b", size: 0, ino: 2 ** 40 }), SHA2, LATER);
+    saveStatCache(file, cache, GEN);
     const text = readFileSync(file, "utf8");
     expect(JSON.parse(text)).toEqual({
-      version: 1,
+      version: 2,
+      storeGeneration: GEN,
       entries: { a: [10, T, T + 1, 42, SHA], "dir/b": [0, T, T + 1, 2 ** 40, SHA2] },
     });
     expect(text).not.toContain("\n");
-    const loaded = loadStatCache(file);
+    const loaded = loadStatCache(file, GEN);
     expect(loaded.size).toBe(2);
     expect(loaded.lookup(entry({ path: "a" }))).toBe(SHA);
     expect(loaded.lookup(entry({ path: "dir/b", size: 0, ino: 2 ** 40 }))).toBe(SHA2);
@@ -89,10 +93,10 @@ describe("loadStatCache / saveStatCache", () => {
   it("overwrites atomically", () => {
     const file = path.join(tmp, "c.json");
     const one = new StatCache();
-    one.set(entry(), SHA, LATER);
-    saveStatCache(file, one);
-    saveStatCache(file, new StatCache());
-    expect(loadStatCache(file).size).toBe(0);
+    one.record(entry(), SHA, LATER);
+    saveStatCache(file, one, GEN);
+    saveStatCache(file, new StatCache(), GEN);
+    expect(loadStatCache(file, GEN).size).toBe(0);
     expect(readdirSync(tmp)).toEqual(["c.json"]);
   });
 
@@ -101,30 +105,39 @@ describe("loadStatCache / saveStatCache", () => {
     ["empty file", ""],
     ["not JSON", "{oops"],
     ["JSON null", "null"],
-    ["wrong version", JSON.stringify({ version: 2, entries: {} })],
-    ["entries not an object", JSON.stringify({ version: 1, entries: [] })],
-    ["short record", JSON.stringify({ version: 1, entries: { a: [1, 2, 3, 4] } })],
-    ["bad sha", JSON.stringify({ version: 1, entries: { a: [1, 2, 3, 4, "zz"] } })],
-    ["string size", JSON.stringify({ version: 1, entries: { a: ["1", 2, 3, 4, SHA] } })],
+    ["wrong version", JSON.stringify({ version: 1, storeGeneration: GEN, entries: {} })],
+    ["entries not an object", JSON.stringify({ version: 2, storeGeneration: GEN, entries: [] })],
+    ["short record", JSON.stringify({ version: 2, storeGeneration: GEN, entries: { a: [1, 2, 3, 4] } })],
+    ["bad sha", JSON.stringify({ version: 2, storeGeneration: GEN, entries: { a: [1, 2, 3, 4, "zz"] } })],
+    ["string size", JSON.stringify({ version: 2, storeGeneration: GEN, entries: { a: ["1", 2, 3, 4, SHA] } })],
   ])("a corrupt cache (%s) is an empty cache", (_name, content) => {
     const file = path.join(tmp, "c.json");
     if (content !== null) writeFileSync(file, content);
-    const cache = loadStatCache(file);
+    const cache = loadStatCache(file, GEN);
     expect(cache).toBeInstanceOf(StatCache);
     expect(cache.size).toBe(0);
   });
 
+  it("does not trust a cache saved before the store last collected objects (another generation)", () => {
+    const file = path.join(tmp, "c.json");
+    const cache = new StatCache();
+    cache.record(entry(), SHA, LATER);
+    saveStatCache(file, cache, GEN);
+    expect(loadStatCache(file, GEN).size).toBe(1);
+    expect(loadStatCache(file, GEN + 1).size).toBe(0);
+  });
+
   it("a cache path that is a directory loads as empty", () => {
-    expect(loadStatCache(tmp).size).toBe(0);
+    expect(loadStatCache(tmp, GEN).size).toBe(0);
   });
 
   it("fails with a named error when it cannot write, leaving no temp file", () => {
     writeFileSync(path.join(tmp, "blocker"), "");
-    expect(() => saveStatCache(path.join(tmp, "blocker/c.json"), new StatCache())).toThrow(SafetyNetError);
+    expect(() => saveStatCache(path.join(tmp, "blocker/c.json"), new StatCache(), GEN)).toThrow(SafetyNetError);
     // target is a directory: rename fails, temp is cleaned up
     const dirTarget = path.join(tmp, "target");
-    saveStatCache(path.join(dirTarget, "x.json"), new StatCache());
-    expect(() => saveStatCache(dirTarget, new StatCache())).toThrow(dirTarget);
+    saveStatCache(path.join(dirTarget, "x.json"), new StatCache(), GEN);
+    expect(() => saveStatCache(dirTarget, new StatCache(), GEN)).toThrow(dirTarget);
     expect(readdirSync(tmp).sort()).toEqual(["blocker", "target"]);
   });
 });

@@ -3,12 +3,19 @@
  * fields that identify its content (size, mtime, ctime, inode), so an unchanged file
  * is not re-read on the next checkpoint. Stored as compact JSON with a version field;
  * a missing or corrupt cache file is simply an empty cache.
+ *
+ * The invariant a checkpoint relies on lives here: a cache hit means the object is
+ * in the store. Only a sha256 the store itself handed out as stored (StoredSha256)
+ * can be recorded, so a diff or a plan, which only hash, cannot vouch for content;
+ * and a cache saved before the store last collected garbage (its collection
+ * generation moved on) is not trusted at all.
  */
 import { readFileSync } from "node:fs";
 import { writeFileAtomic } from "../atomic-file";
 import type { ScannedEntry } from "../checkpoints/manifest-types";
+import type { StoredSha256 } from "../store/object-store";
 
-export const STAT_CACHE_VERSION = 1;
+export const STAT_CACHE_VERSION = 2;
 
 /**
  * Files modified this recently (relative to when they were hashed) are not cached:
@@ -22,7 +29,7 @@ export interface StatCacheRecord {
   mtimeMs: number;
   ctimeMs: number;
   ino: number;
-  sha256: string;
+  sha256: StoredSha256;
 }
 
 /** On disk: `{"version":1,"entries":{"<path>":[size,mtimeMs,ctimeMs,ino,"<sha256>"],...}}`. */
@@ -34,7 +41,7 @@ export class StatCache {
   private readonly records = new Map<string, StatCacheRecord>();
 
   /** The cached sha256 of `entry`, only if size, mtimeMs, ctimeMs and ino all match (files only). */
-  lookup(entry: ScannedEntry): string | undefined {
+  lookup(entry: ScannedEntry): StoredSha256 | undefined {
     if (entry.kind !== "file") return undefined;
     const r = this.records.get(entry.path);
     if (r === undefined) return undefined;
@@ -44,12 +51,12 @@ export class StatCache {
   }
 
   /**
-   * Remembers the sha256 of a file as it was stat'ed in `entry`. `hashedAtMs` is
-   * when the content was read (default now): a file whose mtime/ctime lies within
+   * Remembers the stored object of a file as it was stat'ed in `entry`. `hashedAtMs`
+   * is when the content was read (default now): a file whose mtime/ctime lies within
    * RACY_WINDOW_MS of it is not cached (and any old record is dropped), so it is
    * hashed again next time. Returns whether the record was stored.
    */
-  set(entry: ScannedEntry, sha256: string, hashedAtMs: number = Date.now()): boolean {
+  record(entry: ScannedEntry, sha256: StoredSha256, hashedAtMs: number = Date.now()): boolean {
     // sha256 comes from our own hashing here; only what is loaded from disk is validated (fromJSON).
     if (entry.kind !== "file" || sha256.length !== 64) {
       this.records.delete(entry.path);
@@ -84,18 +91,22 @@ export class StatCache {
     return this.records.entries();
   }
 
-  toJSON(): { version: number; entries: Record<string, StoredRecord> } {
+  toJSON(storeGeneration: number): { version: number; storeGeneration: number; entries: Record<string, StoredRecord> } {
     const entries: Record<string, StoredRecord> = {};
     for (const [p, r] of this.records) entries[p] = [r.size, r.mtimeMs, r.ctimeMs, r.ino, r.sha256];
-    return { version: STAT_CACHE_VERSION, entries };
+    return { version: STAT_CACHE_VERSION, storeGeneration, entries };
   }
 
-  /** Parses the stored form; anything malformed yields an empty cache (never throws). */
-  static fromJSON(data: unknown): StatCache {
+  /**
+   * Parses the stored form; anything malformed, or saved under another collection
+   * generation of the store, yields an empty cache (never throws).
+   */
+  static fromJSON(data: unknown, storeGeneration: number): StatCache {
     const cache = new StatCache();
     if (typeof data !== "object" || data === null) return cache;
-    const { version, entries } = data as { version?: unknown; entries?: unknown };
-    if (version !== STAT_CACHE_VERSION || typeof entries !== "object" || entries === null || Array.isArray(entries)) return cache;
+    const { version, entries, storeGeneration: savedGeneration } = data as { version?: unknown; entries?: unknown; storeGeneration?: unknown };
+    if (version !== STAT_CACHE_VERSION || savedGeneration !== storeGeneration) return cache;
+    if (typeof entries !== "object" || entries === null || Array.isArray(entries)) return cache;
     for (const [p, v] of Object.entries(entries as Record<string, unknown>)) {
       if (!Array.isArray(v) || v.length !== 5) return new StatCache();
       const [size, mtimeMs, ctimeMs, ino, sha256] = v as unknown[];
@@ -109,7 +120,8 @@ export class StatCache {
       ) {
         return new StatCache();
       }
-      cache.records.set(p, { size, mtimeMs, ctimeMs, ino, sha256 });
+      // Written by saveStatCache from records that could only hold stored objects.
+      cache.records.set(p, { size, mtimeMs, ctimeMs, ino, sha256: sha256 as StoredSha256 });
     }
     return cache;
   }
@@ -119,8 +131,11 @@ function isFiniteNumber(x: unknown): x is number {
   return typeof x === "number" && Number.isFinite(x);
 }
 
-/** Loads the cache stored in `file`; missing, unreadable or corrupt → empty cache. */
-export function loadStatCache(file: string): StatCache {
+/**
+ * Loads the cache stored in `file`, trusted only if it was saved under the store's
+ * current collection generation; missing, unreadable, corrupt or outdated → empty cache.
+ */
+export function loadStatCache(file: string, storeGeneration: number): StatCache {
   let text: string;
   try {
     text = readFileSync(file, "utf8");
@@ -128,13 +143,17 @@ export function loadStatCache(file: string): StatCache {
     return new StatCache();
   }
   try {
-    return StatCache.fromJSON(JSON.parse(text));
+    return StatCache.fromJSON(JSON.parse(text), storeGeneration);
   } catch {
     return new StatCache();
   }
 }
 
-/** Writes the cache atomically (temp file in the same directory, flush, rename, directory fsync). */
-export function saveStatCache(file: string, cache: StatCache): void {
-  writeFileAtomic(file, JSON.stringify(cache.toJSON()));
+/**
+ * Writes the cache atomically (temp file in the same directory, flush, rename,
+ * directory fsync). Call it only once every object the cache names is durably in
+ * the store (after the write batch committed).
+ */
+export function saveStatCache(file: string, cache: StatCache, storeGeneration: number): void {
+  writeFileAtomic(file, JSON.stringify(cache.toJSON(storeGeneration)));
 }

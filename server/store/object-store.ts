@@ -22,14 +22,24 @@ import { materializeObject } from "./materialize";
 import { WriteBatch } from "./write-batch";
 import { corruptObjectError, missingObjectError, type ObjectState } from "./object-errors";
 import { assertSha256Hex, isSha256Hex, sha256Hex } from "./sha256";
+import { writeFileAtomic } from "../atomic-file";
 
 export { sha256Hex } from "./sha256";
 export type { ExpectedStat, FileStat } from "./hash-file";
 export type { ObjectState } from "./object-errors";
 export type { WriteBatch } from "./write-batch";
 
+declare const storedBrand: unique symbol;
+/**
+ * A sha256 the store handed out because the object is in it (or staged in a write
+ * batch that commits before anyone may rely on it). Only the store makes these:
+ * a file that was merely hashed has a plain string, and so cannot be recorded as
+ * stored by the stat cache.
+ */
+export type StoredSha256 = string & { readonly [storedBrand]: true };
+
 export interface PutResult {
-  sha256: string;
+  sha256: StoredSha256;
   size: number;
   /** false when the object already existed (dedup) */
   written: boolean;
@@ -50,6 +60,7 @@ export class ObjectStore {
   private readonly objectsDir: string;
   private readonly tmpDir: string;
   private readonly snapshotsDir: string;
+  private readonly generationFile: string;
   /** Fan-out directories known to exist (or being created), by two-character prefix. */
   private readonly fanouts = new Map<string, Promise<void>>();
   /** Writes of an object in progress in this process, by sha256: a second writer waits instead of writing too. */
@@ -65,6 +76,7 @@ export class ObjectStore {
     this.objectsDir = path.join(root, "objects");
     this.tmpDir = path.join(root, "tmp");
     this.snapshotsDir = path.join(root, "snapshots");
+    this.generationFile = path.join(root, "collection-generation");
   }
 
   /** Creates objects/, tmp/ and snapshots/ (idempotent). */
@@ -113,7 +125,7 @@ export class ObjectStore {
     try {
       const source = read.spilled !== undefined ? { tmp: read.spilled } : { data: read.data ?? Buffer.alloc(0) };
       const written = batch ? await batch.stage(read.sha256, source) : await this.commit(read.sha256, source);
-      return { sha256: read.sha256, size: read.size, written, stat: read.stat };
+      return { sha256: read.sha256 as StoredSha256, size: read.size, written, stat: read.stat };
     } catch (error) {
       throw error instanceof SafetyNetError ? error : describeFsError(error, `${this.objectPath(read.sha256)} (storing ${absPath})`);
     }
@@ -159,7 +171,26 @@ export class ObjectStore {
       }
     }
     this.syncDirectories();
-    return { sha256, size: data.length, written };
+    return { sha256: sha256 as StoredSha256, size: data.length, written };
+  }
+
+  /**
+   * The store's collection generation: it moves on each time objects are about to be
+   * deleted (beginCollection). Anything that remembered "this object is stored"
+   * under an older generation must not trust it any more (the stat cache).
+   */
+  collectionGeneration(): number {
+    try {
+      const value = Number(fs.readFileSync(this.generationFile, "utf8").trim());
+      return Number.isSafeInteger(value) && value >= 0 ? value : 0;
+    } catch {
+      return 0;
+    }
+  }
+
+  /** Moves the collection generation on, durably, before objects are deleted. */
+  beginCollection(): void {
+    writeFileAtomic(this.generationFile, `${this.collectionGeneration() + 1}\n`);
   }
 
   /**

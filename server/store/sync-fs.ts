@@ -3,32 +3,65 @@
  * what flushing its dirty data costs; one fdatasync per file costs a disk round
  * trip each (≈ 1 ms here), which dominates a checkpoint or restore of 10,000 files.
  */
-import { spawnSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import fs from "node:fs";
 import { mapConcurrent } from "../concurrency";
-import { fdatasyncFd } from "./raw-fd";
+import { fsyncDirectory } from "./atomic-write";
+import { closeFd, fdatasyncFd, fstatFd, openFd } from "./raw-fd";
 
 const FLUSH_CONCURRENCY = 16;
 
-/** syncfs(2) of the file system holding `dir`, through coreutils' `sync -f` (Node has no binding). False when unavailable. */
-export function syncFileSystem(dir: string): boolean {
-  const result = spawnSync("sync", ["--file-system", dir], { stdio: "ignore", timeout: 120_000 });
-  return result.status === 0;
+/**
+ * syncfs(2) of the file system holding `dir`, through coreutils' `sync -f` (Node
+ * has no binding). Asynchronous: a long flush must not stall the event loop (the
+ * server keeps answering). False when unavailable.
+ */
+export function syncFileSystem(dir: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    execFile("sync", ["--file-system", dir], { timeout: 120_000 }, (error) => resolve(!error));
+  });
 }
 
 /** Below this many files, one fdatasync each is cheaper than flushing the whole file system. */
 const FILE_SYSTEM_SYNC_MIN_FILES = 64;
 
+/**
+ * Opening a path by name that someone may have swapped since it was written: never
+ * follow a symlink, never block on a FIFO (O_NONBLOCK), and flush only a regular file.
+ */
+const SAFE_OPEN_FLAGS = fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK;
+
+async function flushOne(file: string): Promise<void> {
+  let fd: number;
+  try {
+    fd = await openFd(file, SAFE_OPEN_FLAGS);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    // Gone or replaced by a symlink since it was written: there is nothing of ours left to flush.
+    if (code === "ENOENT" || code === "ELOOP") return;
+    throw error;
+  }
+  try {
+    if ((await fstatFd(fd)).isFile()) await fdatasyncFd(fd);
+  } finally {
+    await closeFd(fd).catch(() => undefined);
+  }
+}
+
 /** Flushes `files` under `dir` (written without fdatasync): one file-system sync for many, else one fdatasync each. */
 export async function flushFiles(dir: string, files: readonly string[]): Promise<void> {
   if (files.length === 0) return;
-  if (files.length >= FILE_SYSTEM_SYNC_MIN_FILES && syncFileSystem(dir)) return;
-  await mapConcurrent(files, FLUSH_CONCURRENCY, async (file) => {
-    const fd = fs.openSync(file, "r");
+  if (files.length >= FILE_SYSTEM_SYNC_MIN_FILES && (await syncFileSystem(dir))) return;
+  await mapConcurrent(files, FLUSH_CONCURRENCY, flushOne);
+}
+
+/** fsyncs directories whose entries changed (renames, removals), so those changes survive a crash. */
+export async function flushDirectories(dirs: Iterable<string>): Promise<void> {
+  await mapConcurrent([...dirs], FLUSH_CONCURRENCY, async (dir) => {
     try {
-      await fdatasyncFd(fd);
-    } finally {
-      fs.closeSync(fd);
+      await fsyncDirectory(dir);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
     }
   });
 }

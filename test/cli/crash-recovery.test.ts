@@ -30,15 +30,15 @@ interface Crashed {
   crashed: CliResult;
 }
 
-/** A rollback whose process SIGKILLs itself after `writes` workspace writes (server/rollback/apply.ts test hook). */
-async function crashedRollback(label: string, writes: number): Promise<Crashed> {
+/** A rollback SIGKILLed at its Nth change of the workspace (test/support/fault-seam.mjs). */
+async function crashedRollback(label: string, changes: number): Promise<Crashed> {
   const ws = makeWorkspaceDirs(label, "file");
   writeEdgeCaseTree(ws.root, path.join(ws.base, "outside"));
   await cliJson(ws, ["component", "add", "web", "--root", ws.root, "--meta", "owner=alice"]);
   const original = readTree(ws.root);
   const created = await cliJson<CheckpointCreated>(ws, ["checkpoint", "create", "web"]);
   editEdgeCaseTree(ws.root);
-  const crashed = await runCli(ws, ["rollback", created.id, "--yes", "--json"], { env: { SAFETYNET_TEST_CRASH_AFTER_WRITES: String(writes) } });
+  const crashed = await runCli(ws, ["rollback", created.id, "--yes", "--json"], { fault: { after: changes, under: ws.root } });
   return { ws, original, created, crashed };
 }
 
@@ -50,12 +50,10 @@ function expectRollbackThenRecover(items: HistoryItem[], checkpointId: string) {
 }
 
 describe("a rollback killed half-way (SIGKILL)", () => {
-  // Both crash up front: each recovery waits for the lock of its killed process to go stale
-  // (a few seconds), and so the two waits overlap.
   let viaRecover: Crashed;
   let viaNextCommand: Crashed;
   beforeAll(async () => {
-    [viaRecover, viaNextCommand] = await Promise.all([crashedRollback("cli-crash-recover", 6), crashedRollback("cli-crash-next", 2)]);
+    [viaRecover, viaNextCommand] = await Promise.all([crashedRollback("cli-crash-recover", 14), crashedRollback("cli-crash-next", 3)]);
   });
 
   it("dies leaving its journal in the data dir and a tree that is half old, half new", () => {

@@ -31,17 +31,18 @@ describe("one mutating operation per component", () => {
     fs.writeFileSync(path.join(ws.root, "a.txt"), "agent\n");
     const before = readTree(ws.root);
     // Another process (here: this test) is in the middle of an operation on the component.
-    const release = await lockComponent(dataPaths(ws.dataDir).locks, component.id, component.name);
+    const release = await lockComponent(dataPaths(ws.dataDir).locks, component, "rollback");
 
     try {
       const [create, rollback] = await Promise.all([runCli(ws, ["checkpoint", "create", "web", "--json"]), runCli(ws, ["rollback", created.id, "--yes", "--json"])]);
       for (const result of [create, rollback]) {
         expect(result.status, result.stderr).toBe(3);
-        expect(jsonOf<CliErrorJson>(result).error).toEqual({
-          code: "CONFLICT",
-          message: 'component "web" is locked by another operation in progress; try again when it finishes',
-          details: { lock: 'component "web"' },
-        });
+        const error = jsonOf<CliErrorJson>(result).error;
+        // The refusal names the live holder: what it is doing, its pid and host, and since when.
+        expect(error.code).toBe("CONFLICT");
+        expect(error.message).toMatch(/^component "web" is locked by another operation in progress: rollback \(pid \d+ on [^,]+, since \d{4}-\d\d-\d\dT[\d:.]+Z\); try again when it finishes$/);
+        expect(error.message).toContain(`pid ${process.pid} `);
+        expect(error.details).toMatchObject({ lock: 'component "web"', holder: { pid: process.pid, operation: "rollback", processStartedAt: expect.any(String) } });
       }
       expect(treeDifferences(before, readTree(ws.root), { inode: true, mtime: "all" })).toEqual([]);
       expect(await inspectData(ws).db.checkpoint.count()).toBe(1);

@@ -163,8 +163,9 @@ export function registerCheckpointCommands(program: Command): void {
         for (const e of diff.deleted) lines.push(`D ${e.path}`);
         for (const e of diff.modeChanged) lines.push(`P ${e.path} (${e.before?.mode.toString(8)} -> ${e.after?.mode.toString(8)})`);
         for (const e of diff.typeChanged) lines.push(`T ${e.path} (${e.before?.kind} -> ${e.after?.kind})`);
+        for (const e of diff.mtimeChanged) lines.push(`t ${e.path} (only the modification time changed)`);
         lines.sort((a, b) => (a.slice(2) < b.slice(2) ? -1 : 1));
-        const summary = `${diff.added.length} added, ${diff.modified.length} modified, ${diff.deleted.length} deleted, ${diff.modeChanged.length} mode changed, ${diff.typeChanged.length} type changed, ${diff.unchanged} unchanged`;
+        const summary = `${diff.added.length} added, ${diff.modified.length} modified, ${diff.deleted.length} deleted, ${diff.modeChanged.length} mode changed, ${diff.typeChanged.length} type changed, ${diff.mtimeChanged.length} only touched, ${diff.unchanged} unchanged`;
         const patches = diff.modified.filter((e) => e.patch).map((e) => e.patch as string);
         return [...lines, summary, ...patches].join("\n");
       });

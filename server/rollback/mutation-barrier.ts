@@ -1,0 +1,33 @@
+/**
+ * The journal is a hard barrier. Every operation that changes a component (a
+ * checkpoint, a rollback, pin, delete, re-registration) runs through
+ * withComponentMutation: it takes the component's lock and, while it holds it,
+ * first completes any rollback of that component left unfinished by a crash or a
+ * failure. If that cannot be done, the operation is refused naming the journal,
+ * so no new work is ever laid over a half-done rollback (and a later recovery can
+ * never replay an old plan over newer work).
+ */
+import type { Core, Actor } from "../core";
+import { dataPaths } from "../core";
+import { ConflictError } from "../errors";
+import { withComponentLock, type ComponentRef } from "../locks";
+import { journalPath, journalsOfComponent } from "./journal";
+import { completeJournal } from "./recover";
+
+export async function withComponentMutation<T>(core: Core, component: ComponentRef, operation: string, actor: Actor, fn: () => Promise<T>): Promise<T> {
+  const paths = dataPaths(core.config.dataDir);
+  return withComponentLock(paths.locks, component, operation, async () => {
+    for (const journal of journalsOfComponent(paths.journal, component.id)) {
+      const result = await completeJournal(core, journal, actor);
+      if (result && result.outcome !== "recovered") {
+        const file = journalPath(paths.journal, journal.rollbackId);
+        throw new ConflictError(
+          `component "${component.name}" has an interrupted rollback ${journal.rollbackId} (journal ${file}) that could not be completed: ${result.error}; ` +
+            `nothing else may change the component until it is: fix the cause, then run \`safetynet recover\``,
+          { lock: `component "${component.name}"`, journal: file, rollbackId: journal.rollbackId },
+        );
+      }
+    }
+    return fn();
+  });
+}

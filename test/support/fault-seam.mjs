@@ -1,0 +1,61 @@
+// Test seam: injects a crash (SIGKILL) or an I/O failure into a `safetynet`
+// process at its Nth file-system change under a given path, without any hook
+// in the product's code. Loaded with `node --import <this file>`; inert unless
+// SAFETYNET_FAULT_AFTER is set.
+//
+//   SAFETYNET_FAULT_AFTER=N     act on the Nth change (1 = the first)
+//   SAFETYNET_FAULT_UNDER=DIR   count only changes to paths under DIR (default: every path)
+//   SAFETYNET_FAULT_MODE=kill   SIGKILL the process (default), or
+//                       =eio    make that call fail with EIO (the process goes on)
+//
+// "Changes" are the calls that alter the file system: rename, unlink, rmdir,
+// mkdir, symlink, chmod, utimes, lutimes, open for writing, writeFile, copyFile,
+// in their sync, callback and promise forms.
+import fs from "node:fs";
+import { syncBuiltinESMExports } from "node:module";
+import path from "node:path";
+
+const after = Number(process.env.SAFETYNET_FAULT_AFTER ?? "");
+if (Number.isInteger(after) && after > 0) install(after);
+
+function install(limit) {
+  const under = process.env.SAFETYNET_FAULT_UNDER ? path.resolve(process.env.SAFETYNET_FAULT_UNDER) + path.sep : null;
+  const mode = process.env.SAFETYNET_FAULT_MODE === "eio" ? "eio" : "kill";
+  let count = 0;
+  let fired = false;
+  const counts = (target) => {
+    if (fired || typeof target !== "string") return false;
+    if (under && !(path.resolve(target) + path.sep).startsWith(under)) return false;
+    return ++count >= limit;
+  };
+  const failure = (name, target) => Object.assign(new Error(`EIO: i/o error (injected by the test seam), ${name} '${target}'`), { code: "EIO", errno: -5, syscall: name, path: target });
+  const writes = (flags) => typeof flags === "number" ? (flags & (fs.constants.O_WRONLY | fs.constants.O_RDWR | fs.constants.O_CREAT)) !== 0 : typeof flags === "string" && /[wa+]/.test(flags);
+
+  // Which argument names the path that changes: the link's own path for symlink, the destination for copyFile.
+  const target = (name, args) => (name === "symlink" || name === "copyFile" ? args[1] : args[0]);
+  const wrap = (name, isChange = () => true) => {
+    const sync = fs[`${name}Sync`];
+    const callback = fs[name];
+    const promise = fs.promises[name];
+    const hit = (args) => isChange(args) && counts(target(name, args));
+    const act = (args) => {
+      fired = true;
+      if (mode === "kill") process.kill(process.pid, "SIGKILL");
+      return failure(name, target(name, args));
+    };
+    if (sync) fs[`${name}Sync`] = function (...args) { if (hit(args)) throw act(args); return sync.apply(this, args); };
+    if (callback) fs[name] = function (...args) {
+      if (hit(args)) {
+        const error = act(args);
+        const cb = args[args.length - 1];
+        if (typeof cb === "function") return process.nextTick(cb, error);
+        throw error;
+      }
+      return callback.apply(this, args);
+    };
+    if (promise) fs.promises[name] = function (...args) { if (hit(args)) return Promise.reject(act(args)); return promise.apply(this, args); };
+  };
+  for (const name of ["rename", "unlink", "rmdir", "mkdir", "symlink", "chmod", "utimes", "lutimes", "writeFile", "copyFile", "rm"]) wrap(name);
+  wrap("open", (args) => writes(args[1]));
+  syncBuiltinESMExports();
+}
