@@ -81,7 +81,10 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-export async function startServer(options: { name: string; env?: Record<string, string> }): Promise<RunningServer> {
+/** Extra environment of the server, or a function of its folders (to point a setting at them). */
+export type ServerEnv = Record<string, string> | ((dirs: { dataDir: string; workspace: string }) => Record<string, string>);
+
+export async function startServer(options: { name: string; env?: ServerEnv }): Promise<RunningServer> {
   const base = mkdtempSync(path.join(os.tmpdir(), `safetynet-http-${options.name}-`));
   const dataDir = path.join(base, "data");
   const workspace = path.join(base, "workspace");
@@ -99,7 +102,7 @@ export async function startServer(options: { name: string; env?: Record<string, 
       PORT: String(port),
       SAFETYNET_DATA_DIR: dataDir,
       SAFETYNET_ALLOWED_ROOTS: workspace,
-      ...options.env,
+      ...(typeof options.env === "function" ? options.env({ dataDir, workspace }) : options.env),
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
