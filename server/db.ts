@@ -2,7 +2,7 @@
  * The one Prisma client per data directory. Opening it also applies pending
  * migrations, so the CLI and the server both work on a brand-new data dir.
  */
-import { mkdirSync } from "node:fs";
+import { mkdirSync, statSync } from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
@@ -32,12 +32,33 @@ function prepareDatabaseFile(file: string): void {
 const globalClients = globalThis as typeof globalThis & { __safetynetDbClients?: Map<string, PrismaClient> };
 const clients = (globalClients.__safetynetDbClients ??= new Map<string, PrismaClient>());
 
+/** The file each open client was opened on (device and inode): a database deleted or replaced under a running process is noticed. */
+const globalIdentities = globalThis as typeof globalThis & { __safetynetDbIdentities?: Map<string, { dev: number; ino: number }> };
+const identities = (globalIdentities.__safetynetDbIdentities ??= new Map<string, { dev: number; ino: number }>());
+
+export type DatabaseFileState = "ok" | "missing" | "replaced";
+
+/** Is the database file this process opened still the one at its path? */
+export function databaseFileState(dataDir: string): DatabaseFileState {
+  const file = databasePath(dataDir);
+  const opened = identities.get(file);
+  let now: { dev: number; ino: number };
+  try {
+    now = statSync(file);
+  } catch {
+    return "missing";
+  }
+  return opened && (opened.dev !== now.dev || opened.ino !== now.ino) ? "replaced" : "ok";
+}
+
 export function openDb(dataDir: string): PrismaClient {
   const file = databasePath(dataDir);
   const existing = clients.get(file);
   if (existing) return existing;
   mkdirSync(dataDir, { recursive: true });
   prepareDatabaseFile(file);
+  const { dev, ino } = statSync(file);
+  identities.set(file, { dev, ino });
   const adapter = new PrismaBetterSQLite3({ url: "file:" + file, timeout: 10_000 });
   const client = new PrismaClient({ adapter });
   clients.set(file, client);
@@ -48,5 +69,6 @@ export async function closeDb(dataDir: string): Promise<void> {
   const file = databasePath(dataDir);
   const client = clients.get(file);
   clients.delete(file);
+  identities.delete(file);
   await client?.$disconnect();
 }

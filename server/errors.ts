@@ -2,7 +2,7 @@
  * Typed errors of the core. Each maps once to a CLI exit code (server/cli) and a
  * tRPC error code (server/api); nothing else decides how an error is reported.
  */
-export type ErrorCode = "INVALID_INPUT" | "NOT_FOUND" | "CONFLICT" | "INTEGRITY" | "FAILED";
+export type ErrorCode = "INVALID_INPUT" | "FORBIDDEN" | "NOT_FOUND" | "CONFLICT" | "INTEGRITY" | "FAILED";
 
 export class SafetyNetError extends Error {
   readonly code: ErrorCode = "FAILED";
@@ -18,6 +18,10 @@ export class SafetyNetError extends Error {
 /** Bad usage or bad input: a path with `..`, an unknown option value, a root outside the allowed roots. */
 export class InvalidInputError extends SafetyNetError {
   override readonly code = "INVALID_INPUT";
+}
+/** The caller may not do this to this resource (a scoped token moving a component's root). */
+export class ForbiddenError extends SafetyNetError {
+  override readonly code = "FORBIDDEN";
 }
 export class NotFoundError extends SafetyNetError {
   override readonly code = "NOT_FOUND";
@@ -38,6 +42,7 @@ export class OperationFailedError extends SafetyNetError {
 export const EXIT_CODES: Record<ErrorCode, number> = {
   FAILED: 1,
   INVALID_INPUT: 2,
+  FORBIDDEN: 2,
   CONFLICT: 3,
   INTEGRITY: 4,
   NOT_FOUND: 5,

@@ -3,6 +3,7 @@
  * EXIT_CODES in server/errors.ts):
  *
  *   INVALID_INPUT -> BAD_REQUEST            400  (exit 2)
+ *   FORBIDDEN     -> FORBIDDEN              403  (exit 2)  allowed in general, not to this caller here
  *   NOT_FOUND     -> NOT_FOUND              404  (exit 5)
  *   CONFLICT      -> CONFLICT               409  (exit 3)
  *   INTEGRITY     -> UNPROCESSABLE_CONTENT  422  (exit 4)  a stored object is corrupt or missing;
@@ -21,6 +22,7 @@ import { SafetyNetError, type ErrorCode } from "../errors";
 
 export const TRPC_CODE_OF: Record<ErrorCode, TRPC_ERROR_CODE_KEY> = {
   INVALID_INPUT: "BAD_REQUEST",
+  FORBIDDEN: "FORBIDDEN",
   NOT_FOUND: "NOT_FOUND",
   CONFLICT: "CONFLICT",
   INTEGRITY: "UNPROCESSABLE_CONTENT",
@@ -28,7 +30,7 @@ export const TRPC_CODE_OF: Record<ErrorCode, TRPC_ERROR_CODE_KEY> = {
 };
 
 /** The same table as plain HTTP statuses, for route handlers outside tRPC (the cron route). */
-export const HTTP_STATUS_OF: Record<ErrorCode, number> = { INVALID_INPUT: 400, NOT_FOUND: 404, CONFLICT: 409, INTEGRITY: 422, FAILED: 500 };
+export const HTTP_STATUS_OF: Record<ErrorCode, number> = { INVALID_INPUT: 400, FORBIDDEN: 403, NOT_FOUND: 404, CONFLICT: 409, INTEGRITY: 422, FAILED: 500 };
 
 const ERROR_CODES = new Set<string>(Object.keys(TRPC_CODE_OF));
 

@@ -67,20 +67,26 @@ describe("checkpoint create", () => {
     expect(ws.core.store.has(sha256Of(outside.outsideContent))).toBe(false);
   });
 
-  it("leaves out node_modules, .git, dist, files matched by .gitignore, and its own data directory", async () => {
+  it("leaves out node_modules, .git, dist and files matched by .gitignore", async () => {
     const ws = openWorkspace();
     makeTree(ws.root, { files: 40, mb: 0.2 });
     writeTree(ws.root, { "src/trace.log": "ignored\n" });
-    // A data directory inside the component root, as with the default ./.safetynet of `cd root && safetynet ...`.
-    const core = openCoreOn({ ...ws, dataDir: path.join(ws.root, "sn-data") }, [ws.base], { fresh: true });
-    await addComponent({ ...ws, core });
+    await addComponent(ws);
 
-    const created = await createCheckpoint(core, { component: "app" }, TEST_ACTOR);
+    const created = await createCheckpoint(ws.core, { component: "app" }, TEST_ACTOR);
 
-    const paths = readManifest(core.store, created.manifestSha256).entries.map((e) => e.path);
-    expect(paths.filter((p) => isIgnoredByDefault(p) || p.startsWith("sn-data"))).toEqual([]);
+    const paths = readManifest(ws.core.store, created.manifestSha256).entries.map((e) => e.path);
+    expect(paths.filter((p) => isIgnoredByDefault(p))).toEqual([]);
     expect(paths).toContain(".gitignore");
     expect(paths.filter((p) => p.startsWith("src/")).length).toBeGreaterThan(40);
+  });
+
+  it("refuses a component whose root holds its own data directory (a rollback could otherwise reach the store)", async () => {
+    const ws = openWorkspace();
+    writeTree(ws.root, { "a.txt": "a\n" });
+    const core = openCoreOn({ ...ws, dataDir: path.join(ws.root, "sn-data") }, [ws.base], { fresh: true });
+
+    await expect(addComponent({ ...ws, core })).rejects.toThrow(/contains the Safety Net data directory .*sn-data/);
   });
 
   it("stores each content once: a second checkpoint of an unchanged tree adds no bytes to the store", async () => {

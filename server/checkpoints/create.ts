@@ -6,7 +6,7 @@ import type { Core, Actor } from "../core";
 import { InvalidInputError, SafetyNetError } from "../errors";
 import { withComponentMutation } from "../rollback/mutation-barrier";
 import { findComponentRow, toComponentView } from "../registry/components";
-import { assertRootAllowed } from "../scan/paths";
+import { assertComponentRootUsable } from "../registry/roots";
 import type { CheckpointCreateInput } from "../schemas";
 import { recordEvent } from "../audit/history";
 import { captureLiveState, scanScope } from "./live-state";
@@ -30,7 +30,7 @@ export async function createCheckpoint(core: Core, input: CheckpointCreateInput,
       // Components have no database targets yet (DESIGN: dbstate/); refuse rather than pretend.
       throw new InvalidInputError(`includeDb: component "${component.name}" has no database targets, so there is no database state to snapshot`, { field: "includeDb" });
     }
-    assertRootAllowed(component.root, core.config.allowedRoots);
+    assertComponentRootUsable(core, component);
     const created = await withComponentMutation(core, component, "checkpoint create", actor, async () => {
       const gitInfo = readGitInfo(component.root);
       const fullScan = scanScope(core, component, { kind: "all" });
@@ -53,20 +53,20 @@ export async function createCheckpoint(core: Core, input: CheckpointCreateInput,
         actor,
         startedAt,
         startedAtMs,
+        history: (checkpoint) => ({
+          kind: "checkpoint.create",
+          component: checkpoint.component,
+          checkpointId: checkpoint.id,
+          actor,
+          outcome: "succeeded",
+          startedAt,
+          durationMs: checkpoint.durationMs,
+          files: checkpoint.files,
+          bytes: checkpoint.bytes,
+          checksum: checkpoint.manifestSha256,
+          details: { newBytes: checkpoint.newBytes, filesRead: checkpoint.filesRead, paths: input.paths ?? [], reason: input.reason ?? null },
+        }),
       });
-    });
-    await recordEvent(core, {
-      kind: "checkpoint.create",
-      component: created.component,
-      checkpointId: created.id,
-      actor,
-      outcome: "succeeded",
-      startedAt,
-      durationMs: created.durationMs,
-      files: created.files,
-      bytes: created.bytes,
-      checksum: created.manifestSha256,
-      details: { newBytes: created.newBytes, filesRead: created.filesRead, paths: input.paths ?? [], reason: input.reason ?? null },
     });
     return created;
   } catch (error) {
@@ -79,7 +79,8 @@ export async function createCheckpoint(core: Core, input: CheckpointCreateInput,
       durationMs: performance.now() - startedAtMs,
       error: error instanceof Error ? error.message : String(error),
       details: { errorCode: error instanceof SafetyNetError ? error.code : "FAILED" },
-    });
+      // Best effort: on a full disk this write fails too, and the original error is the one to report.
+    }).catch(() => undefined);
     throw error;
   }
 }

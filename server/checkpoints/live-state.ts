@@ -15,6 +15,7 @@ import type { Core } from "../core";
 import { dataPaths } from "../core";
 import { mapConcurrent } from "../concurrency";
 import { scanComponent } from "../scan/walk";
+import { assertRootIntact } from "../registry/roots";
 import { loadStatCache, saveStatCache } from "../scan/stat-cache";
 import type { CheckpointScope, InclusionReason, Manifest, ManifestEntry, ScannedEntry } from "./manifest-types";
 import { hashFile } from "../store/hash-file";
@@ -27,6 +28,7 @@ const IO_CONCURRENCY = 16;
 
 export interface ComponentScanTarget {
   id: string;
+  name: string;
   root: string;
   include: string[];
   exclude: string[];
@@ -59,7 +61,9 @@ export function dataDirExcludes(core: Core, root: string): string[] {
   return rel && !rel.startsWith("..") && !path.isAbsolute(rel) ? [rel.split(path.sep).join("/")] : [];
 }
 
+/** Scans the scope, after checking that the root is still the real folder it was registered as. */
 export function scanScope(core: Core, component: ComponentScanTarget, scope: CheckpointScope): ScannedEntry[] {
+  assertRootIntact(component);
   return scanComponent(component.root, {
     include: component.include,
     exclude: component.exclude,

@@ -1,20 +1,34 @@
 /** The last database step of a rollback (in its own process or completed by recovery). */
 import type { Core } from "../core";
-import { setComponentMetadata } from "../registry/components";
+import { prepareEvent, type AuditRecord } from "../audit/history";
 
 export const ROLLED_BACK_STATUS = "rolled-back";
 
-/** Marks the rollback done and puts back the component's metadata document with its status set. */
+/**
+ * Marks the rollback done, puts back the component's metadata document with its
+ * status set, and writes its history row: one transaction, so a rollback is
+ * never recorded as done without its history (or the other way round).
+ */
 export async function finishRollback(
   core: Core,
-  done: { rollbackId: string; componentId: string; componentMeta: unknown; outcome: "succeeded" | "recovered" },
+  done: { rollbackId: string | null; componentId: string; componentMeta: unknown; outcome: "succeeded" | "recovered" },
   applied: { restored: number; deleted: number; bytes: number },
   t0: number,
+  history: AuditRecord,
 ): Promise<void> {
   const metadata = { ...((done.componentMeta as Record<string, unknown> | null) ?? {}), status: ROLLED_BACK_STATUS };
-  await setComponentMetadata(core, done.componentId, metadata);
-  await core.db.rollback.update({
-    where: { id: done.rollbackId },
-    data: { outcome: done.outcome, restored: applied.restored, deleted: applied.deleted, bytes: BigInt(applied.bytes), durationMs: Math.round(performance.now() - t0) },
-  });
+  const event = prepareEvent(core, history);
+  await core.db.$transaction([
+    core.db.component.update({ where: { id: done.componentId }, data: { metadata: metadata as object } }),
+    ...(done.rollbackId
+      ? [
+          core.db.rollback.update({
+            where: { id: done.rollbackId },
+            data: { outcome: done.outcome, restored: applied.restored, deleted: applied.deleted, bytes: BigInt(applied.bytes), durationMs: Math.round(performance.now() - t0) },
+          }),
+        ]
+      : []),
+    event.write,
+  ]);
+  event.announce();
 }

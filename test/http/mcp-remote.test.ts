@@ -77,8 +77,12 @@ describe("safetynet mcp against a server (--url/--token)", () => {
     expect(executed).toMatchObject({ outcome: "succeeded", restored: 1, deleted: 1 });
     expect(hashTree(root)).toEqual(before);
 
-    const history = await tool<{ items: { kind: string; actor: string }[] }>(client, "history", { component: name, kind: "rollback" });
-    expect(history.items).toEqual([expect.objectContaining({ kind: "rollback", actor: `token:${agent.name}` })]);
+    // Newest first: the rollback, then the attempt with an unknown token (refused, and recorded as such).
+    const history = await tool<{ items: { kind: string; actor: string; outcome: string }[] }>(client, "history", { component: name, kind: "rollback" });
+    expect(history.items).toEqual([
+      expect.objectContaining({ kind: "rollback", actor: `token:${agent.name}`, outcome: "succeeded" }),
+      expect.objectContaining({ kind: "rollback", actor: `token:${agent.name}`, outcome: "failed" }),
+    ]);
 
     // The token's scope holds: another component is refused by the server.
     const other = await makeComponent(admin, server.workspace, { "x.txt": "x\n" });

@@ -29,7 +29,6 @@ describe("the safety net under random sequences of agent and operator actions", 
   it(`holds every invariant (${RUNS} sequences, seed ${SEED})`, { timeout: Math.max(600_000, RUNS * 120_000) }, async () => {
     assertCliBundleFresh();
     const counters: Counters = { sequences: 0, steps: 0, cliCalls: 0, crashes: 0, rollbacks: 0, refusals: 0 };
-    let lastLog: string[] = [];
     try {
       await fc.assert(
         fc.asyncProperty(fc.array(checkedCommands({ crashes: true }), { minLength: Math.min(15, MAX_COMMANDS), maxLength: MAX_COMMANDS }), async (commands) => {
@@ -40,8 +39,11 @@ describe("the safety net under random sequences of agent and operator actions", 
           try {
             await fc.asyncModelRun(() => ({ model, real: system }), commands);
             await finalChecks(model, system);
+          } catch (error) {
+            // The steps that ran, in order (fast-check prints the whole generated list, not where it stopped).
+            if (error instanceof Error) error.message += `\n\nsteps run:\n  ${system.log.join("\n  ")}`;
+            throw error;
           } finally {
-            lastLog = system.log;
             await system.close();
           }
         }),
@@ -52,7 +54,6 @@ describe("the safety net under random sequences of agent and operator actions", 
         `[model] ${counters.sequences} sequences, ${counters.steps} steps, ${counters.cliCalls} CLI processes, ${counters.rollbacks} rollbacks, ${counters.refusals} refused plans, ${counters.crashes} crashes injected\n`,
       );
     }
-    void lastLog;
     expect(counters.sequences).toBeGreaterThanOrEqual(RUNS);
   });
 });

@@ -379,7 +379,7 @@ export interface CliOptions {
 export interface Fault {
   after: number;
   under?: string;
-  mode?: "kill" | "eio";
+  mode?: "kill" | "eio" | "fifo";
 }
 
 const FAULT_SEAM = path.join(REPO_ROOT, "test", "support", "fault-seam.mjs");
