@@ -2,7 +2,7 @@
  * Typed errors of the core. Each maps once to a CLI exit code (server/cli) and a
  * tRPC error code (server/api); nothing else decides how an error is reported.
  */
-export type ErrorCode = "INVALID_INPUT" | "FORBIDDEN" | "NOT_FOUND" | "CONFLICT" | "INTEGRITY" | "FAILED";
+export type ErrorCode = "INVALID_INPUT" | "FORBIDDEN" | "NOT_FOUND" | "CONFLICT" | "INTEGRITY" | "NO_SPACE" | "FAILED";
 
 export class SafetyNetError extends Error {
   readonly code: ErrorCode = "FAILED";
@@ -39,8 +39,14 @@ export class OperationFailedError extends SafetyNetError {
   override readonly code = "FAILED";
 }
 
+/** Not enough free space for the operation: refused before writing, or the disk filled up while writing (nothing was kept). */
+export class InsufficientStorageError extends SafetyNetError {
+  override readonly code = "NO_SPACE";
+}
+
 export const EXIT_CODES: Record<ErrorCode, number> = {
   FAILED: 1,
+  NO_SPACE: 1,
   INVALID_INPUT: 2,
   FORBIDDEN: 2,
   CONFLICT: 3,
@@ -57,14 +63,14 @@ export function describeFsError(error: unknown, culprit: string): SafetyNetError
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   switch (code) {
     case "ENOSPC":
-      return new OperationFailedError(`no space left on device while writing ${culprit}`, { path: culprit, errno: code }, { cause: error });
+      return new InsufficientStorageError(`no space left on device while writing ${culprit}`, { path: culprit, errno: code }, { cause: error });
     case "EACCES":
     case "EPERM":
       return new OperationFailedError(`permission denied: ${culprit}`, { path: culprit, errno: code }, { cause: error });
     case "ENOENT":
       return new NotFoundError(`no such file or directory: ${culprit}`, { path: culprit, errno: code }, { cause: error });
     case "EDQUOT":
-      return new OperationFailedError(`disk quota exceeded while writing ${culprit}`, { path: culprit, errno: code }, { cause: error });
+      return new InsufficientStorageError(`disk quota exceeded while writing ${culprit}`, { path: culprit, errno: code }, { cause: error });
     default:
       return new OperationFailedError(`${culprit}: ${(error as Error)?.message ?? String(error)}`, { path: culprit, errno: code }, { cause: error });
   }

@@ -15,7 +15,7 @@ import type { Core } from "../core";
 import { actorOf, componentInScope, roleAtLeast, type Principal, type TokenRole } from "../auth/roles";
 import { authenticateRequest, isCrossOrigin } from "../auth/request";
 import { findCheckpointRow } from "../checkpoints/queries";
-import { describeError, toTRPCError } from "./errors";
+import { describeError, httpStatusOverride, toTRPCError } from "./errors";
 import { serverCore } from "./server-core";
 
 export interface TRPCContext {
@@ -41,7 +41,7 @@ const t = initTRPC.context<TRPCContext>().create({
       message: described.message,
       data: {
         code: shape.data.code,
-        httpStatus: shape.data.httpStatus,
+        httpStatus: httpStatusOverride(error) ?? shape.data.httpStatus,
         path: shape.data.path,
         field: described.field,
         safetynetCode: described.safetynetCode,

@@ -10,7 +10,9 @@
  * captureCheckpointScope, so what a diff shows, what a plan confirms and what the
  * rollback then finds are computed the same way and cannot drift apart.
  */
+import { statfsSync } from "node:fs";
 import path from "node:path";
+import { InsufficientStorageError } from "../errors";
 import type { Core } from "../core";
 import { dataPaths } from "../core";
 import { mapConcurrent } from "../concurrency";
@@ -97,6 +99,7 @@ export async function captureLiveState(
     else toRead.push(i);
   }
 
+  if (options.storeObjects) assertStoreHasRoom(core, toRead.reduce((sum, i) => sum + (scanned[i] as ScannedEntry).size, 0), scanned.length);
   let newBytes = 0;
   let done = 0;
   let cacheChanged = false;
@@ -138,6 +141,34 @@ export async function captureLiveState(
     if (cacheChanged || cache.size !== cachedBefore) saveStatCache(cacheFile, cache, storeGeneration);
   }
   return { entries, bytes, newBytes, filesRead: toRead.length };
+}
+
+/** Room kept free beyond the estimate: the database's own writes (rows, history, WAL) must still fit. */
+const STORE_SLACK_BYTES = 1024 * 1024;
+/** A manifest line per entry, about. */
+const MANIFEST_BYTES_PER_ENTRY = 256;
+
+/**
+ * Refuses (nothing written) a capture whose new content may not fit on the data
+ * directory's file system: at most every file read is new. Running out half-way
+ * would leave only temp files, but a full disk also stops the database from
+ * recording anything, so it is better to say so up front.
+ */
+function assertStoreHasRoom(core: Core, contentBytes: number, entries: number): void {
+  let free: number;
+  try {
+    const fs = statfsSync(core.store.dir);
+    free = fs.bavail * fs.bsize;
+  } catch {
+    return; // No statfs here: the write itself will tell.
+  }
+  const needed = contentBytes + entries * MANIFEST_BYTES_PER_ENTRY + STORE_SLACK_BYTES;
+  if (needed > free) {
+    throw new InsufficientStorageError(
+      `not enough free space for the checkpoint on the data directory's file system (${core.store.dir}): up to ${needed} bytes are needed, ${free} are free; nothing was written. Free some space, or run \`safetynet retention run\``,
+      { neededBytes: needed, freeBytes: free, path: core.store.dir },
+    );
+  }
 }
 
 export interface CheckpointScopeState {

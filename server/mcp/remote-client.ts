@@ -7,12 +7,13 @@
  * error objects are the same as in local mode:
  *   400 / 413 / 415 -> InvalidInputError (exit 2)   404 -> NotFoundError (exit 5)
  *   409 -> ConflictError (exit 3)                    422 -> IntegrityError (exit 4)
+ *   507 -> InsufficientStorageError (exit 1)
  *   401 / 403 / 5xx / unreachable -> OperationFailedError (exit 1), the message says
  *   "authentication failed" / "permission denied" / what went wrong.
  */
 import { createTRPCClient, httpLink, TRPCClientError, type TRPCClient } from "@trpc/client";
 import type { AppRouter } from "../api/root";
-import { ConflictError, IntegrityError, InvalidInputError, NotFoundError, OperationFailedError, type SafetyNetError } from "../errors";
+import { ConflictError, IntegrityError, InvalidInputError, NotFoundError, OperationFailedError, type SafetyNetError, InsufficientStorageError } from "../errors";
 import type { ApiInputs, ApiOutputs, RemoteTarget, SafetyNetClient } from "./client";
 
 /** `http://host:3000`, `http://host:3000/`, `http://host:3000/api/trpc` -> `http://host:3000/api/trpc`. */
@@ -82,6 +83,8 @@ export function toSafetyNetError(error: unknown, url: string): SafetyNetError {
       return new ConflictError(message, details);
     case 422:
       return new IntegrityError(message, details);
+    case 507:
+      return new InsufficientStorageError(message, details);
     default:
       return new OperationFailedError(status >= 500 ? `the server failed: ${message} (HTTP ${status})` : `${message} (HTTP ${status})`, details);
   }

@@ -78,17 +78,20 @@ export interface RunningServer {
   workspace: string;
   logFile: string;
   adminToken: string;
+  /** SIGTERM; resolves with the milliseconds the process took to exit. */
+  terminate(): Promise<number>;
   stop(): Promise<void>;
 }
 
 /** Extra environment of the server, or a function of its folders (to point a setting at them). */
 export type ServerEnv = Record<string, string> | ((dirs: { dataDir: string; workspace: string }) => Record<string, string>);
 
-export async function startServer(options: { name: string; env?: ServerEnv }): Promise<RunningServer> {
+export async function startServer(options: { name: string; env?: ServerEnv; beforeStart?: (dirs: { base: string; dataDir: string; workspace: string }) => void }): Promise<RunningServer> {
   const base = mkdtempSync(path.join(os.tmpdir(), `safetynet-http-${options.name}-`));
   const dataDir = path.join(base, "data");
   const workspace = path.join(base, "workspace");
   mkdirSync(workspace, { recursive: true });
+  options.beforeStart?.({ base, dataDir, workspace });
   const logFile = path.join(base, "server.log");
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
@@ -126,6 +129,14 @@ export async function startServer(options: { name: string; env?: ServerEnv }): P
     throw error;
   }
 
+  /** Sends SIGTERM and resolves with how long the process took to exit (ms), without removing anything. */
+  const terminate = () =>
+    new Promise<number>((resolve) => {
+      const t0 = Date.now();
+      if (exited) return resolve(0);
+      child.once("exit", () => resolve(Date.now() - t0));
+      child.kill("SIGTERM");
+    });
   const stopped = () =>
     new Promise<void>((resolve) => {
       if (exited) return resolve();
@@ -143,6 +154,7 @@ export async function startServer(options: { name: string; env?: ServerEnv }): P
     workspace,
     logFile,
     adminToken,
+    terminate,
     /** Stops the server and removes its folders (kept with SAFETYNET_HTTP_KEEP=1, to read server.log). */
     stop: async () => {
       await stopped();

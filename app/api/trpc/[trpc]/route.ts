@@ -4,6 +4,7 @@ import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { appRouter } from "@/server/api/root";
 import { createTRPCContext } from "@/server/api/trpc";
 import { limitBody } from "@/server/api/http";
+import { httpStatusOverride } from "@/server/api/errors";
 import { serverCore } from "@/server/api/server-core";
 
 export const dynamic = "force-dynamic";
@@ -17,6 +18,11 @@ async function handler(req: Request): Promise<Response> {
     req: limited.request,
     router: appRouter,
     createContext: ({ req: request }) => createTRPCContext({ req: request }),
+    // 507 for "not enough space" (a status tRPC's codes do not have).
+    responseMeta: ({ errors }) => {
+      const status = errors.map((e) => httpStatusOverride(e)).find((s) => s !== null);
+      return status ? { status } : {};
+    },
     onError({ error, path, type, ctx }) {
       const status = error.code === "INTERNAL_SERVER_ERROR" ? "error" : "warn";
       serverCore().log[status](
