@@ -3,19 +3,25 @@
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { appRouter } from "@/server/api/root";
 import { createTRPCContext } from "@/server/api/trpc";
-import { limitBody } from "@/server/api/http";
+import { limitBody, MAX_BATCH_SIZE, refuseOversizedBatch } from "@/server/api/http";
 import { serverCore } from "@/server/api/server-core";
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";
 
+const ENDPOINT = "/api/trpc";
+
 async function handler(req: Request): Promise<Response> {
+  const oversized = refuseOversizedBatch(req, ENDPOINT);
+  if (oversized) return oversized;
   const limited = await limitBody(req);
   if (!limited.ok) return limited.response;
   return fetchRequestHandler({
-    endpoint: "/api/trpc",
+    endpoint: ENDPOINT,
     req: limited.request,
     router: appRouter,
+    // The check above answers first and names the limit; this is tRPC's own guard behind it.
+    maxBatchSize: MAX_BATCH_SIZE,
     createContext: ({ req: request }) => createTRPCContext({ req: request }),
     onError({ error, path, type, ctx }) {
       const status = error.code === "INTERNAL_SERVER_ERROR" ? "error" : "warn";
