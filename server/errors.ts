@@ -58,6 +58,9 @@ export function describeFsError(error: unknown, culprit: string): SafetyNetError
       return new OperationFailedError(`permission denied: ${culprit}`, { path: culprit, errno: code }, { cause: error });
     case "ENOENT":
       return new NotFoundError(`no such file or directory: ${culprit}`, { path: culprit, errno: code }, { cause: error });
+    case "ENAMETOOLONG":
+      // Only input can name such a path (the schemas refuse over-long names first; this is the backstop).
+      return new InvalidInputError(`file name or path too long (a name may be at most 255 bytes, a path 4096): ${culprit}`, { path: culprit, errno: code }, { cause: error });
     case "EDQUOT":
       return new OperationFailedError(`disk quota exceeded while writing ${culprit}`, { path: culprit, errno: code }, { cause: error });
     default:
