@@ -1,7 +1,7 @@
 /**
  * Runs the production server for the HTTP tests: `next build` when the build is
- * missing or older than the sources, then `next start` on a free port over a
- * fresh data directory and workspace, exactly as `npm start` would.
+ * missing or older than the sources, then scripts/next-server.mjs on a free port
+ * over a fresh data directory and workspace, exactly as `npm start` would.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
@@ -12,6 +12,8 @@ import { newestSourceMtime, webBuildIsStale } from "../../scripts/build-freshnes
 
 export const PACKAGE_ROOT = path.resolve(import.meta.dirname, "..", "..");
 const NEXT_BIN = path.join(PACKAGE_ROOT, "node_modules", "next", "dist", "bin", "next");
+/** What `npm start` runs once the build is there. */
+const SERVER_SCRIPT = path.join(PACKAGE_ROOT, "scripts", "next-server.mjs");
 
 /** Builds unless .next/BUILD_ID exists and is newer than every source file. */
 export function ensureBuild(): void {
@@ -89,7 +91,7 @@ export async function startServer(options: { name: string; env?: Record<string, 
   const logFile = path.join(base, "server.log");
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
-  const child: ChildProcess = spawn(process.execPath, [NEXT_BIN, "start", "-H", "127.0.0.1", "-p", String(port)], {
+  const child: ChildProcess = spawn(process.execPath, [SERVER_SCRIPT], {
     cwd: PACKAGE_ROOT,
     env: {
       ...process.env,

@@ -13,7 +13,10 @@ export const runtime = "nodejs";
 export async function GET(req: Request): Promise<Response> {
   const core = serverCore();
   const auth = await authenticateRequest(core, req);
-  if (!auth.principal) return errorResponse(401, "UNAUTHORIZED", auth.problem, { "WWW-Authenticate": 'Bearer realm="safetynet"' });
+  if (!auth.principal) {
+    if (auth.retryAfterSeconds !== null) return errorResponse(429, "TOO_MANY_REQUESTS", auth.problem, { "Retry-After": String(auth.retryAfterSeconds) });
+    return errorResponse(401, "UNAUTHORIZED", auth.problem, { "WWW-Authenticate": 'Bearer realm="safetynet"' });
+  }
   const scope = statsScopeOf(auth.principal);
   const { body, contentType } = scope === null ? await metricsText(core) : await scopedMetricsText(core, scope);
   return new Response(body, { status: 200, headers: { "Content-Type": contentType, "Cache-Control": "no-store" } });

@@ -5,6 +5,8 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { runRetention } from "@/server/retention";
 import { serverCore } from "@/server/api/server-core";
 import { asSafetyNetError, HTTP_STATUS_OF } from "@/server/api/errors";
+import { clientAddress } from "@/server/auth/client-address";
+import { authRetryAfterSeconds, recordAuthFailure, throttledMessage } from "@/server/auth/throttle";
 
 export const dynamic = "force-dynamic";
 
@@ -19,7 +21,13 @@ function authorized(request: Request, secret: string): boolean {
 async function handle(request: Request): Promise<Response> {
   const secret = process.env.CRON_SECRET;
   if (!secret) return Response.json({ error: "the cron route is disabled: set CRON_SECRET on the server" }, { status: 503 });
-  if (!authorized(request, secret)) return Response.json({ error: "unauthorized: send Authorization: Bearer $CRON_SECRET" }, { status: 401 });
+  const address = clientAddress(request);
+  const wait = await authRetryAfterSeconds(address);
+  if (wait !== null) return Response.json({ error: throttledMessage(address, wait) }, { status: 429, headers: { "Retry-After": String(wait) } });
+  if (!authorized(request, secret)) {
+    await recordAuthFailure(address);
+    return Response.json({ error: "unauthorized: send Authorization: Bearer $CRON_SECRET" }, { status: 401 });
+  }
   const dryRun = new URL(request.url).searchParams.get("dryRun") === "true";
   try {
     const result = await runRetention(serverCore(), { dryRun, actor: "cron" });

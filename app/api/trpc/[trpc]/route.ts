@@ -23,6 +23,12 @@ async function handler(req: Request): Promise<Response> {
     // The check above answers first and names the limit; this is tRPC's own guard behind it.
     maxBatchSize: MAX_BATCH_SIZE,
     createContext: ({ req: request }) => createTRPCContext({ req: request }),
+    // A throttled client (429) is told when it may try again.
+    responseMeta({ ctx, errors }) {
+      const retryAfter = ctx?.retryAfterSeconds;
+      if (retryAfter == null || !errors.some((e) => e.code === "TOO_MANY_REQUESTS")) return {};
+      return { headers: { "Retry-After": String(retryAfter) } };
+    },
     onError({ error, path, type, ctx }) {
       const status = error.code === "INTERNAL_SERVER_ERROR" ? "error" : "warn";
       serverCore().log[status](

@@ -1,0 +1,38 @@
+#!/usr/bin/env node
+// The production web server: Next's request handler (the built app in .next)
+// inside a Node HTTP server whose settings are ours rather than `next start`'s:
+//   - every request carries the address of the socket it came from in
+//     x-safetynet-peer-address (a value sent by the client is replaced), so
+//     throttling keys on the real client (server/auth/client-address.ts);
+// Listens on HOST:PORT (default 127.0.0.1:3000). Run by scripts/start.mjs after
+// the build; does not build itself.
+import http from "node:http";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import next from "next";
+
+const PEER_ADDRESS_HEADER = "x-safetynet-peer-address";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const host = process.env.HOST || "127.0.0.1";
+const port = Number(process.env.PORT || "3000");
+
+const app = next({ dev: false, dir: root, hostname: host, port });
+await app.prepare();
+const handle = app.getRequestHandler();
+
+const server = http.createServer((req, res) => {
+  req.headers[PEER_ADDRESS_HEADER] = req.socket.remoteAddress ?? "unknown";
+  handle(req, res).catch((error) => {
+    console.error(error);
+    if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain" });
+    res.end("Internal Server Error");
+  });
+});
+server.on("error", (error) => {
+  console.error(`safetynet: cannot serve on ${host}:${port}: ${error.message}`);
+  process.exit(1);
+});
+server.listen(port, host, () => {
+  process.stdout.write(`safetynet: serving on http://${host.includes(":") ? `[${host}]` : host}:${port}\n`);
+});
