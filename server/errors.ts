@@ -26,6 +26,9 @@ export class NotFoundError extends SafetyNetError {
 export class ConflictError extends SafetyNetError {
   override readonly code = "CONFLICT";
 }
+/** A file the scan listed was gone when it was read: something is changing the workspace right now. */
+export class FileVanishedError extends ConflictError {}
+
 /** A stored object is corrupt or missing: nothing was changed. */
 export class IntegrityError extends SafetyNetError {
   override readonly code = "INTEGRITY";
