@@ -2,13 +2,13 @@
  * The one Prisma client per data directory. Opening it also applies pending
  * migrations, so the CLI and the server both work on a brand-new data dir.
  */
-import { mkdirSync } from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
 import { PrismaClient } from "./generated/prisma/client";
 import { applyMigrations, migrationsDir } from "./db/migrate";
 import { packageRoot } from "./config";
+import { createPrivateFile, makePrivateDir } from "./private-files";
 
 export type Db = PrismaClient;
 
@@ -17,6 +17,8 @@ export function databasePath(dataDir: string): string {
 }
 
 function prepareDatabaseFile(file: string): void {
+  // Where SQLite would create the file with mode 0644: create it 0600 first (its WAL and SHM take the same mode).
+  createPrivateFile(file);
   const sqlite = new Database(file);
   try {
     // WAL lets the server read while a CLI writes; busy_timeout turns brief contention into waiting, not "database is locked".
@@ -36,7 +38,7 @@ export function openDb(dataDir: string): PrismaClient {
   const file = databasePath(dataDir);
   const existing = clients.get(file);
   if (existing) return existing;
-  mkdirSync(dataDir, { recursive: true });
+  makePrivateDir(dataDir);
   prepareDatabaseFile(file);
   const adapter = new PrismaBetterSQLite3({ url: "file:" + file, timeout: 10_000 });
   const client = new PrismaClient({ adapter });

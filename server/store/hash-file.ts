@@ -58,7 +58,7 @@ export interface StableReadOptions {
   /**
    * Returns a fresh path (which must not exist) to copy content of at least
    * SMALL_FILE_LIMIT bytes into while it is hashed; called at most once per attempt.
-   * The copy is fdatasync'ed and created with mode 0o444. Without it, large files are only hashed.
+   * The copy is fdatasync'ed and created with OBJECT_FILE_MODE. Without it, large files are only hashed.
    */
   spillTo?: () => string;
   /** Test seam: runs after the content was read and before the second fstat (e.g. to modify the file). */

@@ -69,7 +69,7 @@ describe("putFile", () => {
 
   it("makes stored objects read-only", async () => {
     const { sha256 } = await store.putFile(file("a", "content"));
-    expect(fs.statSync(store.objectPath(sha256)).mode & 0o777).toBe(0o444);
+    expect(fs.statSync(store.objectPath(sha256)).mode & 0o777).toBe(0o400);
   });
 
   it("stores identical content once (dedup: written is false the second time)", async () => {
@@ -222,7 +222,7 @@ describe("putBuffer", () => {
     expect(result).toEqual({ sha256: sha256Hex(manifest), size: Buffer.byteLength(manifest), written: true });
     expect(store.readBuffer(result.sha256).toString("utf8")).toBe(manifest);
     expect(store.putBuffer(Buffer.from(manifest))).toEqual({ ...result, written: false });
-    expect(fs.statSync(store.objectPath(result.sha256)).mode & 0o777).toBe(0o444);
+    expect(fs.statSync(store.objectPath(result.sha256)).mode & 0o777).toBe(0o400);
     expect(tmpEntries()).toEqual([]);
   });
 

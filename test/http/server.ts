@@ -4,7 +4,7 @@
  * over a fresh data directory and workspace, exactly as `npm start` would.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { chmodSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -83,9 +83,14 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-export async function startServer(options: { name: string; env?: Record<string, string> }): Promise<RunningServer> {
+export async function startServer(options: { name: string; env?: Record<string, string>; dataDirMode?: number }): Promise<RunningServer> {
   const base = mkdtempSync(path.join(os.tmpdir(), `safetynet-http-${options.name}-`));
   const dataDir = path.join(base, "data");
+  // An existing data directory with this mode (as an older version made them); by default the server creates it.
+  if (options.dataDirMode !== undefined) {
+    mkdirSync(dataDir);
+    chmodSync(dataDir, options.dataDirMode);
+  }
   const workspace = path.join(base, "workspace");
   mkdirSync(workspace, { recursive: true });
   const logFile = path.join(base, "server.log");
