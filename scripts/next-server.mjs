@@ -4,6 +4,12 @@
 //   - every request carries the address of the socket it came from in
 //     x-safetynet-peer-address (a value sent by the client is replaced), so
 //     throttling keys on the real client (server/auth/client-address.ts);
+//   - idle keep-alive connections are kept longer than clients keep them
+//     (undici, behind Node's fetch, drops its own after 4 s; Python's requests and
+//     most proxies within 60 s), so a client never sends a request on a socket the
+//     server is closing at that moment; Node's default of 5 s made that race
+//     reachable whenever the event loop was busy for a second. headersTimeout
+//     is set above keepAliveTimeout, the usual advice for servers behind load balancers.
 // Listens on HOST:PORT (default 127.0.0.1:3000). Run by scripts/start.mjs after
 // the build; does not build itself.
 import http from "node:http";
@@ -12,6 +18,8 @@ import { fileURLToPath } from "node:url";
 import next from "next";
 
 const PEER_ADDRESS_HEADER = "x-safetynet-peer-address";
+const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+const HEADERS_TIMEOUT_MS = 66_000;
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const host = process.env.HOST || "127.0.0.1";
@@ -29,6 +37,8 @@ const server = http.createServer((req, res) => {
     res.end("Internal Server Error");
   });
 });
+server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+server.headersTimeout = HEADERS_TIMEOUT_MS;
 server.on("error", (error) => {
   console.error(`safetynet: cannot serve on ${host}:${port}: ${error.message}`);
   process.exit(1);
