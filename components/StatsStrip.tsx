@@ -67,11 +67,16 @@ export function StatsStrip() {
             )
           }
         />
-        <Stat
-          label="Storage used"
-          value={formatBytes(storage.storeBytes)}
-          detail={`${formatCount(storage.storeObjects)} objects${storage.dedupRatio ? ` · dedup ${storage.dedupRatio.toFixed(1)}×` : ""}`}
-        />
+        {storage.storeBytes === null || storage.storeObjects === null ? (
+          // A scoped token sees its components only; the store is shared by all of them.
+          <Stat label="Checkpointed data" value={formatBytes(storage.logicalBytes)} detail="in your components, before dedup" />
+        ) : (
+          <Stat
+            label="Storage used"
+            value={formatBytes(storage.storeBytes)}
+            detail={`${formatCount(storage.storeObjects)} objects${storage.dedupRatio ? ` · dedup ${storage.dedupRatio.toFixed(1)}×` : ""}`}
+          />
+        )}
       </dl>
     </section>
   );

@@ -3,7 +3,7 @@
  * object store, the logger and a clock (injectable so retention tests control time).
  * The CLI, the tRPC routers and the MCP server all build one with openCore().
  */
-import { existsSync, mkdirSync, realpathSync } from "node:fs";
+import { existsSync, realpathSync } from "node:fs";
 import path from "node:path";
 import type { Logger } from "pino";
 import { loadConfig, type SafetyNetConfig } from "./config";
@@ -12,6 +12,7 @@ import { OperationFailedError } from "./errors";
 import { snapshotRecordIds } from "./checkpoints/snapshot-record";
 import { ObjectStore } from "./store/object-store";
 import { createLogger } from "./audit/logger";
+import { dataDirExposure, makePrivateDir } from "./private-files";
 
 export interface Core {
   config: SafetyNetConfig;
@@ -84,11 +85,13 @@ export function openCore(config: SafetyNetConfig = loadConfig(), options: OpenOp
   const key = config.dataDir;
   const cached = cores.get(key);
   if (cached && !options.now) return cached;
-  mkdirSync(config.dataDir, { recursive: true });
+  // Looked at before anything is created: a directory made here is private already.
+  const exposure = dataDirExposure(config.dataDir);
+  makePrivateDir(config.dataDir);
   // Compared against component roots by real path: a data directory reached through a symlink is the same directory.
   config = resolvedConfig(config);
   const paths = dataPaths(config.dataDir);
-  for (const dir of [paths.locks, paths.journal, paths.statCache, paths.logs]) mkdirSync(dir, { recursive: true });
+  for (const dir of [paths.locks, paths.journal, paths.statCache, paths.logs]) makePrivateDir(dir);
   const store = new ObjectStore(paths.store);
   store.init();
   if (!options.allowFreshDatabaseOverStore) assertDatabaseNotLost(config.dataDir, store);
@@ -99,6 +102,11 @@ export function openCore(config: SafetyNetConfig = loadConfig(), options: OpenOp
     log: createLogger(options.logTo === "stdout" ? undefined : path.join(paths.logs, "safetynet.log")),
     now: options.now ?? (() => new Date()),
   };
+  if (exposure) {
+    // Both: the CLI's log is a file nobody watches, and the server's stderr is its console.
+    process.stderr.write(exposure.warning + "\n");
+    core.log.warn({ event: "datadir.permissions", dataDir: config.dataDir, mode: exposure.mode.toString(8) }, exposure.warning);
+  }
   if (!options.now) cores.set(key, core);
   return core;
 }

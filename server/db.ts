@@ -2,13 +2,14 @@
  * The one Prisma client per data directory. Opening it also applies pending
  * migrations, so the CLI and the server both work on a brand-new data dir.
  */
-import { mkdirSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
 import { PrismaClient } from "./generated/prisma/client";
 import { applyMigrations, migrationsDir } from "./db/migrate";
 import { packageRoot } from "./config";
+import { createPrivateFile, makePrivateDir } from "./private-files";
 
 export type Db = PrismaClient;
 
@@ -17,6 +18,8 @@ export function databasePath(dataDir: string): string {
 }
 
 function prepareDatabaseFile(file: string): void {
+  // Where SQLite would create the file with mode 0644: create it 0600 first (its WAL and SHM take the same mode).
+  createPrivateFile(file);
   const sqlite = new Database(file);
   try {
     // WAL lets the server read while a CLI writes; busy_timeout turns brief contention into waiting, not "database is locked".
@@ -55,7 +58,7 @@ export function openDb(dataDir: string): PrismaClient {
   const file = databasePath(dataDir);
   const existing = clients.get(file);
   if (existing) return existing;
-  mkdirSync(dataDir, { recursive: true });
+  makePrivateDir(dataDir);
   prepareDatabaseFile(file);
   const { dev, ino } = statSync(file);
   identities.set(file, { dev, ino });

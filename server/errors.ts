@@ -30,6 +30,9 @@ export class NotFoundError extends SafetyNetError {
 export class ConflictError extends SafetyNetError {
   override readonly code = "CONFLICT";
 }
+/** A file the scan listed was gone when it was read: something is changing the workspace right now. */
+export class FileVanishedError extends ConflictError {}
+
 /** A stored object is corrupt or missing: nothing was changed. */
 export class IntegrityError extends SafetyNetError {
   override readonly code = "INTEGRITY";
@@ -69,6 +72,9 @@ export function describeFsError(error: unknown, culprit: string): SafetyNetError
       return new OperationFailedError(`permission denied: ${culprit}`, { path: culprit, errno: code }, { cause: error });
     case "ENOENT":
       return new NotFoundError(`no such file or directory: ${culprit}`, { path: culprit, errno: code }, { cause: error });
+    case "ENAMETOOLONG":
+      // Only input can name such a path (the schemas refuse over-long names first; this is the backstop).
+      return new InvalidInputError(`file name or path too long (a name may be at most 255 bytes, a path 4096): ${culprit}`, { path: culprit, errno: code }, { cause: error });
     case "EDQUOT":
       return new InsufficientStorageError(`disk quota exceeded while writing ${culprit}`, { path: culprit, errno: code }, { cause: error });
     default:

@@ -10,6 +10,7 @@ import { headers } from "next/headers";
 import { cache, type ReactNode } from "react";
 import { appRouter, type AppRouter } from "@/server/api/root";
 import { createTRPCContext } from "@/server/api/trpc";
+import { PEER_ADDRESS_HEADER } from "@/server/auth/client-address";
 import { describeProblem, type ApiProblem } from "./api-problem";
 import { makeQueryClient } from "./query-client";
 import type { Viewer } from "./types";
@@ -17,8 +18,8 @@ import type { Viewer } from "./types";
 /** One QueryClient per request. */
 export const getQueryClient = cache(makeQueryClient);
 
-/** The credentials the router authenticates; nothing else of the request is passed on. */
-const FORWARDED_HEADERS = ["cookie", "authorization"] as const;
+/** The credentials the router authenticates, and who sent them (for throttling); nothing else of the request is passed on. */
+const FORWARDED_HEADERS = ["cookie", "authorization", PEER_ADDRESS_HEADER, "x-forwarded-for"] as const;
 
 const getContext = cache(async () => {
   const incoming = await headers();

@@ -23,24 +23,6 @@ export function publicBaseUrl(env: NodeJS.ProcessEnv = process.env): string {
 
 const STARTED = Symbol.for("safetynet.serverStarted");
 
-/** SIGTERM / SIGINT stop the server within this time, whatever is still in flight (a hung request, an idle keep-alive socket). */
-export const SHUTDOWN_DEADLINE_MS = 10_000;
-
-/**
- * On SIGTERM or SIGINT: stop the schedules, let Next's own shutdown close the
- * server, and exit at the deadline if it has not by then. Locks need no cleanup:
- * the operating system releases them with the process, and an interrupted
- * rollback is completed from its journal at the next start.
- */
-function stopWithin(deadlineMs: number, stopSchedules: () => Promise<void>): void {
-  for (const signal of ["SIGTERM", "SIGINT"] as const) {
-    process.once(signal, () => {
-      setTimeout(() => process.exit(signal === "SIGTERM" ? 143 : 130), deadlineMs).unref();
-      void stopSchedules().catch(() => undefined);
-    });
-  }
-}
-
 export async function startServer(): Promise<void> {
   const slot = globalThis as { [STARTED]?: boolean };
   if (slot[STARTED]) return;
@@ -54,14 +36,11 @@ export async function startServer(): Promise<void> {
   const banner = describeBootstrap(bootstrap);
   if (banner) process.stdout.write(banner + "\n");
   // The schedules record every run in history themselves; here only the outcome is logged.
-  const stopRetention = startRetentionSchedule(core, {
+  startRetentionSchedule(core, {
     actor: "schedule",
     onResult: (result) => core.log.info({ event: "retention.schedule", expired: result.expired.length, bytesFreed: result.bytesFreed }, "scheduled retention run finished"),
     onError: (error) => core.log.error({ event: "retention.schedule", error: error instanceof Error ? error.message : String(error) }, "scheduled retention run failed"),
   });
-  const stopIntegrity = startIntegritySchedule(core, { actor: "schedule" });
-  stopWithin(SHUTDOWN_DEADLINE_MS, async () => {
-    await Promise.all([stopRetention(), stopIntegrity()]);
-  });
+  startIntegritySchedule(core, { actor: "schedule" });
   core.log.info({ event: "startup", dataDir: core.config.dataDir, allowedRoots: core.config.allowedRoots }, "safetynet server ready");
 }

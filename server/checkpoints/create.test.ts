@@ -19,7 +19,7 @@ import {
 } from "../../test/support/workspace";
 import { writeCartProject, writeEdgeCaseTree } from "../../test/support/fixtures";
 import { listHistory } from "../audit/history";
-import { ConflictError, InvalidInputError, NotFoundError, OperationFailedError } from "../errors";
+import { ConflictError, InvalidInputError, NotFoundError, InsufficientStorageError } from "../errors";
 import { createCheckpoint } from "./create";
 import { readManifest } from "./manifest";
 import { getCheckpoint } from "./queries";
@@ -219,17 +219,16 @@ describe("checkpoint create refuses bad input without leaving a partial checkpoi
     expect(await lastCreateEvent(ws)).toMatchObject({ outcome: "failed", details: { errorCode: "INVALID_INPUT" } });
   });
 
-  it.skipIf(tmpfsUnavailableReason() !== null)("fails cleanly when the store's disk is full, naming the store and the file, and leaves no temp file behind", async () => {
+  it.skipIf(tmpfsUnavailableReason() !== null)("refuses a checkpoint that cannot fit on the store's disk before writing anything, naming the store", async () => {
     const ws = openWorkspace({ beforeOpen: (dirs) => mountTinyDisk(path.join(dirs.dataDir, "store"), 512) });
     writeTree(ws.root, { "a.txt": "fits\n", "big.bin": Buffer.alloc(2 * 1024 * 1024, 9), "medium.bin": Buffer.alloc(600 * 1024, 8) });
     await addComponent(ws);
 
     const error = await createCheckpoint(ws.core, { component: "app" }, TEST_ACTOR).catch((e: unknown) => e);
 
-    expect(error).toBeInstanceOf(OperationFailedError);
-    expect((error as Error).message).toMatch(/^no space left on device while writing /);
+    expect(error).toBeInstanceOf(InsufficientStorageError);
+    expect((error as Error).message).toMatch(/^not enough free space for the checkpoint .*: up to \d+ bytes are needed, \d+ are free; nothing was written/);
     expect((error as Error).message).toContain(path.join(ws.dataDir, "store"));
-    expect((error as Error).message).toMatch(/\(storing .*workspace\/(big|medium)\.bin\)/);
     await expectNoCheckpoint(ws);
     expect(fs.readdirSync(path.join(ws.dataDir, "store", "tmp"))).toEqual([]);
     expect(await lastCreateEvent(ws)).toMatchObject({ outcome: "failed", error: (error as Error).message });

@@ -3,9 +3,9 @@
  * live state into the store under the component lock, commit, and record history.
  */
 import type { Core, Actor } from "../core";
-import { InvalidInputError, SafetyNetError } from "../errors";
+import { ConflictError, FileVanishedError, InvalidInputError, SafetyNetError } from "../errors";
 import { withComponentMutation } from "../rollback/mutation-barrier";
-import { findComponentRow, toComponentView } from "../registry/components";
+import { findComponentRow, toComponentView, type ComponentView } from "../registry/components";
 import { assertComponentRootUsable } from "../registry/roots";
 import type { CheckpointCreateInput } from "../schemas";
 import { recordEvent } from "../audit/history";
@@ -33,9 +33,7 @@ export async function createCheckpoint(core: Core, input: CheckpointCreateInput,
     assertComponentRootUsable(core, component);
     const created = await withComponentMutation(core, component, "checkpoint create", actor, async () => {
       const gitInfo = readGitInfo(component.root);
-      const fullScan = scanScope(core, component, { kind: "all" });
-      const resolved = resolveScope(component.root, fullScan, input.paths, input.depth ?? 1);
-      const live = await captureLiveState(core, component, resolved.scope, { storeObjects: true, reasons: resolved.reasons, onProgress: options.onProgress }, resolved.entries);
+      const { resolved, live } = await captureScope(core, component, input, options);
       const callerMeta: Record<string, unknown> = { ...(input.metadata ?? {}) };
       if (input.agent) callerMeta.agent = input.agent;
       if (input.task) callerMeta.task = input.task;
@@ -82,5 +80,30 @@ export async function createCheckpoint(core: Core, input: CheckpointCreateInput,
       // Best effort: on a full disk this write fails too, and the original error is the one to report.
     }).catch(() => undefined);
     throw error;
+  }
+}
+
+/**
+ * Scans and stores the scope. A file deleted between the scan and its read means
+ * the workspace is changing: scan once more (the deletion may be all there was),
+ * and when a file vanishes again, refuse with 409 naming it.
+ */
+async function captureScope(core: Core, component: ComponentView, input: CheckpointCreateInput, options: CreateOptions) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const fullScan = scanScope(core, component, { kind: "all" });
+      const resolved = resolveScope(component.root, fullScan, input.paths, input.depth ?? 1);
+      const live = await captureLiveState(core, component, resolved.scope, { storeObjects: true, reasons: resolved.reasons, onProgress: options.onProgress }, resolved.entries);
+      return { resolved, live };
+    } catch (error) {
+      if (!(error instanceof FileVanishedError)) throw error;
+      if (attempt < 2) continue;
+      const file = typeof error.details.path === "string" ? error.details.path : "a file";
+      throw new ConflictError(
+        `checkpoint of "${component.name}" refused: ${file} vanished while it was being read, also on a second try; something is deleting files in the component: try again when it is done`,
+        { ...error.details, component: component.name, attempts: attempt },
+        { cause: error },
+      );
+    }
   }
 }

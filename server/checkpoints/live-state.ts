@@ -144,7 +144,7 @@ export async function captureLiveState(
 }
 
 /** Room kept free beyond the estimate: the database's own writes (rows, history, WAL) must still fit. */
-const STORE_SLACK_BYTES = 1024 * 1024;
+const STORE_SLACK_BYTES = 256 * 1024;
 /** A manifest line per entry, about. */
 const MANIFEST_BYTES_PER_ENTRY = 256;
 

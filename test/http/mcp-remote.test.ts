@@ -77,11 +77,11 @@ describe("safetynet mcp against a server (--url/--token)", () => {
     expect(executed).toMatchObject({ outcome: "succeeded", restored: 1, deleted: 1 });
     expect(hashTree(root)).toEqual(before);
 
-    // Newest first: the rollback, then the attempt with an unknown token (refused, and recorded as such).
-    const history = await tool<{ items: { kind: string; actor: string; outcome: string }[] }>(client, "history", { component: name, kind: "rollback" });
+    // Newest first: the rollback, and the refused attempt with the made-up token (history records refusals too).
+    const history = await tool<{ items: { kind: string; actor: string; outcome: string; error: string | null }[] }>(client, "history", { component: name, kind: "rollback" });
     expect(history.items).toEqual([
       expect.objectContaining({ kind: "rollback", actor: `token:${agent.name}`, outcome: "succeeded" }),
-      expect.objectContaining({ kind: "rollback", actor: `token:${agent.name}`, outcome: "failed" }),
+      expect.objectContaining({ kind: "rollback", actor: `token:${agent.name}`, outcome: "failed", error: expect.stringMatching(/confirmToken refused: unknown token/) }),
     ]);
 
     // The token's scope holds: another component is refused by the server.

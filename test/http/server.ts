@@ -1,10 +1,10 @@
 /**
  * Runs the production server for the HTTP tests: `next build` when the build is
- * missing or older than the sources, then `next start` on a free port over a
- * fresh data directory and workspace, exactly as `npm start` would.
+ * missing or older than the sources, then scripts/next-server.mjs on a free port
+ * over a fresh data directory and workspace, exactly as `npm start` would.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { chmodSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -12,6 +12,8 @@ import { newestSourceMtime, webBuildIsStale } from "../../scripts/build-freshnes
 
 export const PACKAGE_ROOT = path.resolve(import.meta.dirname, "..", "..");
 const NEXT_BIN = path.join(PACKAGE_ROOT, "node_modules", "next", "dist", "bin", "next");
+/** What `npm start` runs once the build is there. */
+const SERVER_SCRIPT = path.join(PACKAGE_ROOT, "scripts", "next-server.mjs");
 
 /** Builds unless .next/BUILD_ID exists and is newer than every source file. */
 export function ensureBuild(): void {
@@ -86,16 +88,26 @@ export interface RunningServer {
 /** Extra environment of the server, or a function of its folders (to point a setting at them). */
 export type ServerEnv = Record<string, string> | ((dirs: { dataDir: string; workspace: string }) => Record<string, string>);
 
-export async function startServer(options: { name: string; env?: ServerEnv; beforeStart?: (dirs: { base: string; dataDir: string; workspace: string }) => void }): Promise<RunningServer> {
+export async function startServer(options: {
+  name: string;
+  env?: ServerEnv;
+  /** An existing data directory with this mode (as an older version made them); by default the server creates it. */
+  dataDirMode?: number;
+  beforeStart?: (dirs: { base: string; dataDir: string; workspace: string }) => void;
+}): Promise<RunningServer> {
   const base = mkdtempSync(path.join(os.tmpdir(), `safetynet-http-${options.name}-`));
   const dataDir = path.join(base, "data");
+  if (options.dataDirMode !== undefined) {
+    mkdirSync(dataDir);
+    chmodSync(dataDir, options.dataDirMode);
+  }
   const workspace = path.join(base, "workspace");
   mkdirSync(workspace, { recursive: true });
   options.beforeStart?.({ base, dataDir, workspace });
   const logFile = path.join(base, "server.log");
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
-  const child: ChildProcess = spawn(process.execPath, [NEXT_BIN, "start", "-H", "127.0.0.1", "-p", String(port)], {
+  const child: ChildProcess = spawn(process.execPath, [SERVER_SCRIPT], {
     cwd: PACKAGE_ROOT,
     env: {
       ...process.env,

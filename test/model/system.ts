@@ -74,7 +74,7 @@ export class System {
     const token = await createApiToken(core, { name: "model-operator", role: "operator" });
     const auth = await authenticateRequest(core, new Request("http://127.0.0.1/api/trpc", { headers: { authorization: `Bearer ${token.token}` } }));
     if (!auth.principal) throw new Error(`the model's token did not authenticate: ${auth.problem}`);
-    const api = createCaller({ core, principal: auth.principal, authProblem: null, req: null });
+    const api = createCaller({ core, principal: auth.principal, authProblem: null, req: null, retryAfterSeconds: null });
     const system = new System(dirs, core, api, counters);
     holder.system = system;
     await api.component.upsert({ name: COMPONENT, root: dirs.root });

@@ -3,6 +3,8 @@
 import { signIn } from "@/server/auth/login-codes";
 import { isHttps, sessionCookieHeader } from "@/server/auth/sessions";
 import { isCrossOrigin } from "@/server/auth/request";
+import { clientAddress } from "@/server/auth/client-address";
+import { authRetryAfterSeconds, recordAuthFailure, throttledMessage } from "@/server/auth/throttle";
 import { errorResponse, limitBody } from "@/server/api/http";
 import { serverCore } from "@/server/api/server-core";
 
@@ -28,9 +30,13 @@ export async function POST(req: Request): Promise<Response> {
     return redirect("/login?error=" + encodeURIComponent("send the token as a form field named token"));
   }
   const core = serverCore();
+  const address = clientAddress(req);
+  const wait = await authRetryAfterSeconds(address);
+  if (wait !== null) return errorResponse(429, "TOO_MANY_REQUESTS", throttledMessage(address, wait), { "Retry-After": String(wait) });
   const result = await signIn(core, presented);
   if (!result.ok) {
-    core.log.warn({ event: "auth.login", outcome: "failed", reason: result.reason }, "sign-in refused");
+    await recordAuthFailure(address);
+    core.log.warn({ event: "auth.login", outcome: "failed", reason: result.reason, address }, "sign-in refused");
     return redirect("/login?error=" + encodeURIComponent(result.reason));
   }
   core.log.info({ event: "auth.login", outcome: "succeeded", tokenName: result.tokenName }, "signed in");
