@@ -22,7 +22,7 @@ import { loadStatCache, saveStatCache } from "../scan/stat-cache";
 import type { CheckpointScope, InclusionReason, Manifest, ManifestEntry, ScannedEntry } from "./manifest-types";
 import { hashFile } from "../store/hash-file";
 import type { FileStat } from "../store/object-store";
-import { sha256Hex } from "../store/sha256";
+import { createHash } from "node:crypto";
 import { encodeManifest, entriesByPath } from "./manifest";
 
 /** How many files are read at once: enough to keep the disk and the thread pool busy. */
@@ -175,8 +175,25 @@ export interface CheckpointScopeState {
   live: LiveState;
   /** The live state encoded as a manifest of the checkpoint's scope (what a safety checkpoint stores). */
   encoded: string;
-  /** sha256 of `encoded`: a confirm token is bound to it. */
+  /** The fingerprint a confirm token is bound to (liveFingerprint). */
   liveSha: string;
+}
+
+/**
+ * What "the workspace changed since the plan" means: any entry of the scope added,
+ * removed, or changed in kind, content, link target, mode, size or file mtime (to
+ * the millisecond). Folder mtimes are left out: they move whenever anything inside
+ * changes, ignored files included, and a rollback does not compare them either; and
+ * sub-millisecond mtime digits are left out, as a restore cannot even set them.
+ */
+export function liveFingerprint(scope: CheckpointScope, entries: readonly ManifestEntry[]): string {
+  const hash = createHash("sha256");
+  hash.update(JSON.stringify(scope));
+  for (const e of entries) {
+    const mtime = e.kind === "dir" ? "" : String(Math.floor(e.mtimeMs));
+    hash.update(`\n${e.path}\0${e.kind}\0${e.mode}\0${e.size}\0${mtime}\0${e.sha256 ?? ""}\0${e.linkTarget ?? ""}\0${e.reason}`);
+  }
+  return hash.digest("hex");
 }
 
 /**
@@ -196,6 +213,5 @@ export async function captureCheckpointScope(
     reasons = { get: (p) => targetByPath.get(p)?.reason };
   }
   const live = await captureLiveState(core, component, manifest.scope, { storeObjects: options.storeObjects, reasons, onProgress: options.onProgress });
-  const encoded = encodeManifest(manifest.scope, live.entries);
-  return { live, encoded, liveSha: sha256Hex(encoded) };
+  return { live, encoded: encodeManifest(manifest.scope, live.entries), liveSha: liveFingerprint(manifest.scope, live.entries) };
 }

@@ -85,6 +85,21 @@ describe("a partial checkpoint with related files rolls back through its confirm
     expect(readFileSync(path.join(root, "src/a.ts"), "utf8")).toBe(relatedFiles["src/a.ts"]);
   });
 
+  it("an ignored log written between plan and execute does not void the token (folder mtimes are not the workspace's content)", async () => {
+    const { name, root } = await makeComponent(admin, server.workspace, { ".gitignore": "*.log\n", "src/a.ts": "export const a = 1;\n" });
+    const checkpoint = await agent.call<{ id: string }>("checkpoint.create", { component: name });
+    writeFileSync(path.join(root, "src/a.ts"), "export const a = 'broken';\n");
+    const plan = await agent.call<Plan>("rollback.plan", { checkpointId: checkpoint.id });
+    // The agent's process keeps logging into src/ (which moves src's mtime).
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    writeFileSync(path.join(root, "src/agent.log"), "still running\n");
+
+    await agent.call<Executed>("rollback.execute", { checkpointId: checkpoint.id, confirmToken: plan.confirmToken });
+
+    expect(readFileSync(path.join(root, "src/a.ts"), "utf8")).toBe("export const a = 1;\n");
+    expect(readFileSync(path.join(root, "src/agent.log"), "utf8")).toBe("still running\n");
+  });
+
   it("a token planned by one agent cannot be spent by another (400 naming why), and the workspace stays as it is", async () => {
     const { name, root } = await makeComponent(admin, server.workspace, relatedFiles);
     const checkpoint = await agent.call<{ id: string }>("checkpoint.create", { component: name });
