@@ -17,17 +17,29 @@ export function databasePath(dataDir: string): string {
   return path.join(dataDir, "safetynet.db");
 }
 
+/**
+ * The connection that applied the migrations stays open for the life of the
+ * process: when the last connection to a WAL database closes, SQLite checkpoints
+ * the WAL into the database file and flushes it, a quarter of a second here that
+ * every CLI command would pay twice (after migrating, and at exit). With this one
+ * open, no close is the last; SQLite's automatic checkpoints keep the WAL short.
+ */
+const globalKeepers = globalThis as typeof globalThis & { __safetynetDbKeepers?: Map<string, Database.Database> };
+const keepers = (globalKeepers.__safetynetDbKeepers ??= new Map<string, Database.Database>());
+
 function prepareDatabaseFile(file: string): void {
   // Where SQLite would create the file with mode 0644: create it 0600 first (its WAL and SHM take the same mode).
   createPrivateFile(file);
   const sqlite = new Database(file);
   try {
     // WAL lets the server read while a CLI writes; busy_timeout turns brief contention into waiting, not "database is locked".
-    sqlite.pragma("journal_mode = WAL");
+    if (String(sqlite.pragma("journal_mode", { simple: true })).toLowerCase() !== "wal") sqlite.pragma("journal_mode = WAL");
     applyMigrations(sqlite, migrationsDir(packageRoot()));
-  } finally {
+  } catch (error) {
     sqlite.close();
+    throw error;
   }
+  keepers.set(file, sqlite);
 }
 
 // One client per database file per process, even when a bundler (Next) duplicates this
@@ -74,4 +86,6 @@ export async function closeDb(dataDir: string): Promise<void> {
   clients.delete(file);
   identities.delete(file);
   await client?.$disconnect();
+  keepers.get(file)?.close();
+  keepers.delete(file);
 }
