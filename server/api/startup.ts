@@ -11,6 +11,7 @@ import { installPrometheusObserver } from "../audit/prometheus";
 import { recoverAtStartup } from "../rollback/recover";
 import { startIntegritySchedule, startRetentionSchedule } from "../retention";
 import { serverCore } from "./server-core";
+import { startLocalSocket } from "./local-socket";
 
 /** The address people can open: the wildcard binds are shown as loopback. */
 export function publicBaseUrl(env: NodeJS.ProcessEnv = process.env): string {
@@ -32,6 +33,7 @@ export async function startServer(): Promise<void> {
   for (const result of await recoverAtStartup(core, "system")) {
     core.log[result.outcome === "failed" ? "error" : "info"]({ event: "startup.recover", ...result }, `interrupted rollback ${result.rollbackId} ${result.outcome}`);
   }
+  await startLocalSocket({ dataDir: core.config.dataDir, log: core.log });
   const bootstrap = await ensureAdminToken(core, { baseUrl: publicBaseUrl() });
   const banner = describeBootstrap(bootstrap);
   if (banner) process.stdout.write(banner + "\n");

@@ -4,12 +4,13 @@
  */
 import { createInterface } from "node:readline/promises";
 import { InvalidInputError, SafetyNetError } from "../errors";
+import { terminal } from "./terminal";
 
 export class DeclinedError extends SafetyNetError {}
 
 export async function confirmOrRefuse(question: string, yes: boolean): Promise<void> {
   if (yes) return;
-  if (!process.stdin.isTTY) throw new InvalidInputError("refusing to proceed without confirmation: no terminal to ask on; pass --yes", { field: "--yes" });
+  if (!terminal().stdinIsTTY) throw new InvalidInputError("refusing to proceed without confirmation: no terminal to ask on; pass --yes", { field: "--yes" });
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
     const answer = (await rl.question(`${question} [y/N] `)).trim().toLowerCase();

@@ -14,6 +14,7 @@ import { loadConfig } from "../config";
 import { InvalidInputError } from "../errors";
 import type { RemoteTarget, SafetyNetClient } from "../mcp/client";
 import { notice, type OutputMode } from "./io";
+import { terminal } from "./terminal";
 
 export interface GlobalOptions {
   dataDir?: string;
@@ -67,6 +68,8 @@ export function remoteTargetOf(globals: GlobalOptions, env: NodeJS.ProcessEnv = 
 }
 
 export function cliActor(): string {
+  const hostedFor = terminal().actor;
+  if (hostedFor) return hostedFor;
   if (process.env.SAFETYNET_ACTOR) return process.env.SAFETYNET_ACTOR;
   try {
     return `cli:${os.userInfo().username}`;
@@ -83,7 +86,9 @@ let opened: Promise<Core> | undefined;
  * otherwise silently work on a local data directory the user did not mean).
  */
 export function contextFor(command: Command, options: { recoverFirst?: boolean; remote?: boolean; freshDatabase?: boolean } = {}): CliContext {
-  const globals = command.optsWithGlobals<GlobalOptions>();
+  const given = command.optsWithGlobals<GlobalOptions>();
+  // A server running a command for a CLI works on its own data directory (the one whose socket the CLI used).
+  const globals: GlobalOptions = terminal().dataDir ? { ...given, dataDir: terminal().dataDir ?? undefined } : given;
   const mode = { json: Boolean(globals.json) };
   const remote = remoteTargetOf(globals);
   if (remote && !options.remote) {
@@ -138,7 +143,8 @@ function commandPath(command: Command): string {
 }
 
 export async function closeCli(): Promise<void> {
-  if (!opened) return;
+  // A server keeps its database open for the next command.
+  if (!opened || terminal().hosted) return;
   const core = await opened.catch(() => undefined);
   await core?.db.$disconnect();
 }

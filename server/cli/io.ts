@@ -5,18 +5,24 @@
  */
 import { z } from "zod";
 import { exitCodeOf, InvalidInputError, SafetyNetError } from "../errors";
+import { terminal } from "./terminal";
 
 export interface OutputMode {
   json: boolean;
 }
 
 export function emit(mode: OutputMode, value: unknown, human: () => string): void {
-  if (mode.json) process.stdout.write(JSON.stringify(value, null, 2) + "\n");
-  else process.stdout.write(human() + "\n");
+  if (mode.json) terminal().stdout.write(JSON.stringify(value, null, 2) + "\n");
+  else terminal().stdout.write(human() + "\n");
 }
 
 export function notice(message: string): void {
-  process.stderr.write(message + "\n");
+  terminal().stderr.write(message + "\n");
+}
+
+/** Ends the command with `code` (printed output stays as it is). */
+export function setExitCode(code: number): void {
+  terminal().exitCode = code;
 }
 
 /** Parses a value with a shared zod schema, turning the first issue into a message naming the field. */
@@ -33,10 +39,10 @@ export function reportError(mode: OutputMode, error: unknown): number {
   const message = error instanceof Error ? error.message : String(error);
   if (mode.json) {
     const body = error instanceof SafetyNetError ? { code: error.code, message, details: error.details } : { code: "FAILED", message };
-    process.stdout.write(JSON.stringify({ error: body }, null, 2) + "\n");
+    terminal().stdout.write(JSON.stringify({ error: body }, null, 2) + "\n");
   } else {
-    process.stderr.write(`safetynet: ${message}\n`);
-    if (process.env.SAFETYNET_DEBUG && error instanceof Error && error.stack) process.stderr.write(error.stack + "\n");
+    terminal().stderr.write(`safetynet: ${message}\n`);
+    if (process.env.SAFETYNET_DEBUG && error instanceof Error && error.stack) terminal().stderr.write(error.stack + "\n");
   }
   return code;
 }

@@ -16,6 +16,7 @@ import { registerServeCommand } from "./commands/serve";
 import { registerRebuildDbCommand } from "./commands/rebuild-db";
 import { closeCli } from "./context";
 import { reportError } from "./io";
+import { terminal } from "./terminal";
 import { InvalidInputError } from "../errors";
 
 export function buildProgram(): Command {
@@ -26,6 +27,8 @@ export function buildProgram(): Command {
     .option("--url <url>", "talk to a Safety Net server instead of the data directory (default: $SAFETYNET_URL unless --data-dir is given)")
     .option("--token <token>", "API token for --url (default: $SAFETYNET_TOKEN)")
     .showHelpAfterError()
+    // Through the command's terminal: a command a server runs for a CLI prints on that CLI's terminal.
+    .configureOutput({ writeOut: (text) => terminal().stdout.write(text), writeErr: (text) => terminal().stderr.write(text) })
     .exitOverride();
   registerComponentCommands(program);
   registerCheckpointCommands(program);
@@ -48,7 +51,7 @@ export async function main(argv: string[]): Promise<number> {
   const json = (separator === -1 ? argv : argv.slice(0, separator)).includes("--json");
   try {
     await program.parseAsync(argv, { from: "user" });
-    return typeof process.exitCode === "number" ? process.exitCode : 0;
+    return terminal().exitCode ?? 0;
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.code === "commander.help") return 0;

@@ -1,5 +1,6 @@
 /** A progress bar on stderr when it is a TTY (and not --json); silent otherwise. */
 import type { OutputMode } from "./io";
+import { terminal } from "./terminal";
 
 export interface Progress {
   update(done: number, total: number): void;
@@ -11,7 +12,8 @@ const SILENT: Progress = { update: () => undefined, stop: () => undefined };
 const MIN_TOTAL_FOR_BAR = 200;
 
 export async function createProgress(mode: OutputMode, label: string): Promise<Progress> {
-  if (mode.json || !process.stderr.isTTY) return SILENT;
+  // Only on this process's own terminal (a command run by a server has none to draw on).
+  if (mode.json || !terminal().stderrIsTTY || terminal().hosted) return SILENT;
   const { SingleBar, Presets } = await import("cli-progress");
   const bar = new SingleBar({ format: `${label} [{bar}] {percentage}% {value}/{total}`, stream: process.stderr, hideCursor: true, clearOnComplete: true }, Presets.shades_classic);
   let started = false;

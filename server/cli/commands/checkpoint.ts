@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { byCheckpointId, checkpointCreateInput, checkpointListInput } from "../../schemas";
 import { contextFor } from "../context";
-import { collect, emit, parseInput, parseInteger, parseKeyValues } from "../io";
+import { collect, emit, parseInput, parseInteger, parseKeyValues, setExitCode } from "../io";
 import { formatBytes, formatDuration, formatTable, shortSha } from "../format";
 import { createProgress } from "../progress";
 
@@ -189,7 +189,7 @@ export function registerCheckpointCommands(program: Command): void {
       emit(ctx.mode, result, () =>
         [`checkpoint ${result.checkpointId}: ${result.state} (${result.objectsChecked} objects, ${formatBytes(result.bytesChecked)})`, ...result.problems.map((p) => `  ${p.state}: ${p.path ?? "manifest"} ${p.sha256}`)].join("\n"),
       );
-      if (result.state !== "verified") process.exitCode = EXIT_CODES.INTEGRITY;
+      if (result.state !== "verified") setExitCode(EXIT_CODES.INTEGRITY);
     });
 
   checkpoint

@@ -2,7 +2,7 @@ import { existsSync, realpathSync, renameSync } from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
 import { contextFor } from "../context";
-import { emit } from "../io";
+import { emit, setExitCode } from "../io";
 import { InvalidInputError } from "../../errors";
 
 export function registerRebuildDbCommand(program: Command): void {
@@ -41,6 +41,6 @@ export function registerRebuildDbCommand(program: Command): void {
           "API tokens are not kept in the store: create new ones with `safetynet token create`.",
         ].join("\n"),
       );
-      if (result.skipped.length > 0) process.exitCode = 1;
+      if (result.skipped.length > 0) setExitCode(1);
     });
 }

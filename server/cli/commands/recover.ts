@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { contextFor } from "../context";
-import { emit } from "../io";
+import { emit, setExitCode } from "../io";
 
 export function registerRecoverCommand(program: Command): void {
   program
@@ -17,7 +17,7 @@ export function registerRecoverCommand(program: Command): void {
             ? `rollback ${r.rollbackId} of ${r.component} is still running in another process: ${r.error}`
             : `FAILED rollback ${r.rollbackId}: ${r.error}`;
       emit(ctx.mode, { recovered: results }, () => (results.length === 0 ? "nothing to recover" : results.map(describe).join("\n")));
-      if (results.some((r) => r.outcome === "failed")) process.exitCode = 1;
-      else if (results.some((r) => r.outcome === "in-progress")) process.exitCode = 3;
+      if (results.some((r) => r.outcome === "failed")) setExitCode(1);
+      else if (results.some((r) => r.outcome === "in-progress")) setExitCode(3);
     });
 }

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { retentionGetInput, retentionPolicyInput, retentionRunInput } from "../../schemas";
 import { contextFor } from "../context";
-import { emit, parseInput, parseInteger } from "../io";
+import { emit, parseInput, parseInteger, setExitCode } from "../io";
 import { formatBytes, formatDuration, formatTable } from "../format";
 import type { EffectivePolicy, StoredPolicy } from "../../retention/policy";
 
@@ -56,7 +56,7 @@ export function registerRetentionCommands(program: Command): void {
         lines.push(`store: ${result.storeBefore.objects} objects, ${formatBytes(result.storeBefore.bytes)} -> ${result.storeAfter.objects} objects, ${formatBytes(result.storeAfter.bytes)}`);
         return lines.join("\n");
       });
-      if (result.outcome === "failed") process.exitCode = 1;
+      if (result.outcome === "failed") setExitCode(1);
     });
 
   retention
@@ -121,6 +121,6 @@ export function registerRetentionCommands(program: Command): void {
           ...result.failures.flatMap((f) => [`${f.checkpointId} (${f.component}): ${f.state}`, ...f.problems.map((p) => `  ${p.state}: ${p.path ?? "manifest"} ${p.sha256}`)]),
         ].join("\n"),
       );
-      if (result.corrupt + result.missing > 0) process.exitCode = EXIT_CODES.INTEGRITY;
+      if (result.corrupt + result.missing > 0) setExitCode(EXIT_CODES.INTEGRITY);
     });
 }

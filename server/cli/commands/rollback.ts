@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { byCheckpointId } from "../../schemas";
 import { contextFor } from "../context";
-import { emit, parseInput } from "../io";
+import { emit, notice, parseInput } from "../io";
 import { formatBytes, formatDuration } from "../format";
 import { createProgress } from "../progress";
 import type { RollbackPlanBody } from "../../rollback/plan";
@@ -45,7 +45,7 @@ export function registerRollbackCommand(program: Command): void {
           emit(ctx.mode, plan, () => `rollback of ${plan.component} to ${input.id} (dry run)\n${describePlan(plan)}`);
           return;
         }
-        if (!opts.yes && !ctx.mode.json) process.stderr.write(`rollback of ${plan.component} (${plan.root}) to ${input.id}\n${describePlan(plan)}\n`);
+        if (!opts.yes && !ctx.mode.json) notice(`rollback of ${plan.component} (${plan.root}) to ${input.id}\n${describePlan(plan)}`);
         const { confirmOrRefuse } = await import("../confirm");
         await confirmOrRefuse("Proceed with this rollback?", Boolean(opts.yes));
         report(await remote.executeRollback({ checkpointId: input.id, confirmToken }));
@@ -70,7 +70,7 @@ export function registerRollbackCommand(program: Command): void {
           const { planRollback } = await import("../../rollback/preview");
           const { confirmOrRefuse } = await import("../confirm");
           const plan = await planRollback(core, input.id, ctx.actor);
-          if (!ctx.mode.json) process.stderr.write(`rollback of ${plan.component} (${plan.root}) to ${input.id}\n${describePlan(plan)}\n`);
+          if (!ctx.mode.json) notice(`rollback of ${plan.component} (${plan.root}) to ${input.id}\n${describePlan(plan)}`);
           await confirmOrRefuse("Proceed with this rollback?", false);
           result = await executeRollback(core, { checkpointId: input.id, confirmToken: plan.confirmToken }, ctx.actor, { onProgress: (d, t) => progress.update(d, t) });
         }

@@ -1,0 +1,128 @@
+/**
+ * The warm path: while a server runs on a data directory, a local CLI hands its
+ * command to it over `<data dir>/server.sock` (mode 0600 inside the 0700 data
+ * directory: only the same user reaches it) instead of starting up, opening the
+ * database and scanning from cold. The server runs the very same CLI program on
+ * its own data directory, in-process, with a terminal that sends the output back;
+ * the results, exit codes and history actor (`cli:<user>`) are those of running
+ * it directly.
+ *
+ * Protocol (one command per connection, newline-delimited JSON):
+ *   CLI -> server   {"argv": [...], "actor": "cli:alice", "stdinIsTTY": false}
+ *   server -> CLI   {"started": true}, then {"out": "..."} / {"err": "..."} ..., then {"exit": 0}
+ * A CLI that sees the connection end before "started" runs the command itself.
+ */
+import net from "node:net";
+import { rmSync } from "node:fs";
+import path from "node:path";
+import type { Logger } from "pino";
+
+export const SOCKET_NAME = "server.sock";
+
+export interface LocalSocketOptions {
+  dataDir: string;
+  log: Logger;
+}
+
+interface CommandRequest {
+  argv: string[];
+  actor: string;
+  stdinIsTTY: boolean;
+}
+
+function parseRequest(line: string): CommandRequest | null {
+  try {
+    const value = JSON.parse(line) as Partial<CommandRequest>;
+    if (!Array.isArray(value.argv) || !value.argv.every((a) => typeof a === "string") || typeof value.actor !== "string" || !/^cli:[\w.@-]{1,64}$/.test(value.actor)) return null;
+    return { argv: value.argv, actor: value.actor, stdinIsTTY: value.stdinIsTTY === true };
+  } catch {
+    return null;
+  }
+}
+
+/** Is another live server already answering on this socket? */
+function answers(socketPath: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = net.connect(socketPath);
+    probe.once("connect", () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once("error", () => resolve(false));
+  });
+}
+
+async function serveCommand(connection: net.Socket, request: CommandRequest, options: LocalSocketOptions): Promise<void> {
+  const send = (message: object) => {
+    if (!connection.destroyed) connection.write(JSON.stringify(message) + "\n");
+  };
+  const [{ main }, { runInTerminal }] = await Promise.all([import("../cli/main"), import("../cli/terminal")]);
+  send({ started: true });
+  options.log.info({ event: "local-socket.command", argv: request.argv, actor: request.actor }, "running a command for the local CLI");
+  const terminal = {
+    stdout: { write: (text: string) => send({ out: text }) },
+    stderr: { write: (text: string) => send({ err: text }) },
+    stdinIsTTY: request.stdinIsTTY,
+    stderrIsTTY: false,
+    exitCode: undefined as number | undefined,
+    actor: request.actor,
+    dataDir: options.dataDir,
+    hosted: true,
+  };
+  const code = await runInTerminal(terminal, () => main(request.argv));
+  send({ exit: code });
+  connection.end();
+}
+
+/** Starts the socket server; resolves with a stop function, or null when another server already answers there. */
+export async function startLocalSocket(options: LocalSocketOptions): Promise<(() => void) | null> {
+  const socketPath = path.join(options.dataDir, SOCKET_NAME);
+  if (await answers(socketPath)) {
+    options.log.warn({ event: "local-socket", socket: socketPath }, "another server already answers on this data directory's socket; the CLI will talk to that one");
+    return null;
+  }
+  // A socket file left by a server that died.
+  rmSync(socketPath, { force: true });
+  const server = net.createServer((connection) => {
+    let buffered = "";
+    connection.setEncoding("utf8");
+    connection.on("error", () => undefined);
+    connection.on("data", (chunk: string) => {
+      buffered += chunk;
+      const newline = buffered.indexOf("\n");
+      if (newline < 0) {
+        if (buffered.length > 1_000_000) connection.destroy();
+        return;
+      }
+      const request = parseRequest(buffered.slice(0, newline));
+      buffered = "";
+      connection.removeAllListeners("data");
+      if (!request) {
+        connection.end(JSON.stringify({ error: "malformed request" }) + "\n");
+        return;
+      }
+      serveCommand(connection, request, options).catch((error: unknown) => {
+        options.log.error({ event: "local-socket", error: error instanceof Error ? error.message : String(error) }, "a command from the local CLI failed");
+        connection.destroy();
+      });
+    });
+  });
+  // Created 0600: the umask applies to the socket file bind() makes.
+  const umask = process.umask(0o177);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(socketPath, () => resolve());
+    });
+  } finally {
+    process.umask(umask);
+  }
+  server.unref();
+  const stop = () => {
+    server.close();
+    rmSync(socketPath, { force: true });
+  };
+  process.once("exit", stop);
+  options.log.info({ event: "local-socket", socket: socketPath }, "local CLI commands are served on this data directory's socket");
+  return stop;
+}

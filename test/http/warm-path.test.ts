@@ -1,0 +1,92 @@
+/**
+ * The warm path: while a server runs on a data directory, the local CLI hands
+ * the commands agents run all day to it over <data dir>/server.sock, with the
+ * same output, exit codes and history actor as running them itself; without a
+ * server (or for other commands) it runs them itself.
+ */
+import { spawnSync } from "node:child_process";
+import { readFileSync, statSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Api, makeComponent } from "./api";
+import { PACKAGE_ROOT, startServer, type RunningServer } from "./server";
+
+interface Run {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+describe("the CLI on a data directory a server runs on", () => {
+  let server: RunningServer;
+  let admin: Api;
+  const cli = (args: string[], env: Record<string, string> = {}): Run => {
+    const base = { ...process.env };
+    for (const key of ["SAFETYNET_URL", "SAFETYNET_TOKEN", "SAFETYNET_ACTOR"]) delete base[key];
+    const result = spawnSync(process.execPath, [path.join(PACKAGE_ROOT, "bin", "safetynet.mjs"), ...args], {
+      env: { ...base, SAFETYNET_DATA_DIR: server.dataDir, SAFETYNET_ALLOWED_ROOTS: server.workspace, ...env },
+      encoding: "utf8",
+    });
+    return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+  };
+  const servedCommands = () => readFileSync(server.logFile, "utf8").split("\n").filter((line) => line.includes('"local-socket.command"')).length;
+
+  beforeAll(async () => {
+    server = await startServer({ name: "warm" });
+    admin = new Api(server.baseUrl, server.adminToken);
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it("serves the socket 0600 inside the data directory", () => {
+    const socket = statSync(path.join(server.dataDir, "server.sock"));
+    expect(socket.isSocket()).toBe(true);
+    expect(socket.mode & 0o777).toBe(0o600);
+  });
+
+  it("runs checkpoint, diff, rollback --yes and history on the server, with the CLI's output, exit codes and actor", async () => {
+    const { name, root } = await makeComponent(admin, server.workspace, { "a.txt": "v1\n", "b.txt": "b\n" });
+    const before = servedCommands();
+
+    const created = cli(["checkpoint", "create", name, "--reason", "warm", "--json"]);
+    expect(created.status, created.stderr).toBe(0);
+    const checkpoint = JSON.parse(created.stdout) as { id: string; component: string; files: number; manifestSha256: string };
+    expect(checkpoint).toMatchObject({ component: name, files: 2, manifestSha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+
+    writeFileSync(path.join(root, "a.txt"), "v2\n");
+    const diff = cli(["checkpoint", "diff", checkpoint.id]);
+    expect(diff.status).toBe(0);
+    expect(diff.stdout).toMatch(/^M a\.txt$/m);
+
+    const rolledBack = cli(["rollback", checkpoint.id, "--yes", "--json"]);
+    expect(rolledBack.status, rolledBack.stderr).toBe(0);
+    expect(JSON.parse(rolledBack.stdout)).toMatchObject({ checkpointId: checkpoint.id, outcome: "succeeded", restored: 1 });
+    expect(readFileSync(path.join(root, "a.txt"), "utf8")).toBe("v1\n");
+
+    const unknown = cli(["checkpoint", "verify", "cp_00000000000000000000", "--json"]);
+    expect(unknown.status).toBe(5);
+    expect(JSON.parse(unknown.stdout)).toMatchObject({ error: { code: "NOT_FOUND" } });
+
+    // (The server's log lines reach its log file asynchronously.)
+    await expect.poll(() => servedCommands() - before, { timeout: 5_000 }).toBe(4);
+    const history = await admin.get<{ items: { kind: string; actor: string }[] }>("history.list", { component: name });
+    const user = os.userInfo().username;
+    expect(history.items.filter((e) => e.kind === "checkpoint.create" || e.kind === "rollback").map((e) => e.actor)).toEqual([`cli:${user}`, `cli:${user}`]);
+  });
+
+  it("runs other commands itself while the server runs, and everything itself once the server is gone", async () => {
+    const before = servedCommands();
+    // `component add` resolves a path of the caller's: never handed over (here refused, the folder does not exist).
+    const added = cli(["component", "add", "local-only", "--root", path.join(server.workspace, "does-not-exist"), "--json"]);
+    expect(added.status).toBe(2);
+    expect(JSON.parse(added.stdout)).toMatchObject({ error: { message: expect.stringMatching(/component root does not exist/) } });
+    expect(servedCommands()).toBe(before);
+
+    await server.terminate();
+    const listed = cli(["component", "list", "--json"]);
+    expect(listed.status, listed.stderr).toBe(0);
+    expect((JSON.parse(listed.stdout) as { items: unknown[] }).items.length).toBeGreaterThan(0);
+  });
+});
