@@ -541,7 +541,8 @@ class Execute implements Cmd {
       const done = await r.api.rollback.execute({ checkpointId: plan.checkpointId, confirmToken: plan.token });
       outcome = { refused: false, restored: done.restoredPaths, deleted: done.deletedPaths, safetyCheckpointId: done.safetyCheckpointId ?? undefined };
     } catch (error) {
-      if (isTrpc(error, "BAD_REQUEST")) {
+      // (A checkpoint retention expired and swept is gone altogether: 404.)
+      if (isTrpc(error, "BAD_REQUEST") || (isTrpc(error, "NOT_FOUND") && !cp)) {
         // Refused: the checkpoint expired, the token expired, or the workspace is not what was planned on.
         const message = (error as Error).message;
         const changed = cp ? viewDifferences(plan.view, scopedView(before, cp.scope), new Set(), { mtimeTo: "ms" }).length > 0 : true;
