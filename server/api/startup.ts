@@ -12,6 +12,7 @@ import { recoverAtStartup } from "../rollback/recover";
 import { startIntegritySchedule, startRetentionSchedule } from "../retention";
 import { serverCore } from "./server-core";
 import { startLocalSocket } from "./local-socket";
+import { enableChangeTracking } from "../scan/change-tracker";
 
 /** The address people can open: the wildcard binds are shown as loopback. */
 export function publicBaseUrl(env: NodeJS.ProcessEnv = process.env): string {
@@ -32,6 +33,9 @@ export async function startServer(): Promise<void> {
   installPrometheusObserver();
   for (const result of await recoverAtStartup(core, "system")) {
     core.log[result.outcome === "failed" ? "error" : "info"]({ event: "startup.recover", ...result }, `interrupted rollback ${result.rollbackId} ${result.outcome}`);
+  }
+  if (process.env.SAFETYNET_WATCH !== "off") {
+    await enableChangeTracking((message) => core.log.warn({ event: "watcher" }, message));
   }
   await startLocalSocket({ dataDir: core.config.dataDir, log: core.log });
   const bootstrap = await ensureAdminToken(core, { baseUrl: publicBaseUrl() });

@@ -91,7 +91,7 @@ export async function createCheckpoint(core: Core, input: CheckpointCreateInput,
 async function captureScope(core: Core, component: ComponentView, input: CheckpointCreateInput, options: CreateOptions) {
   for (let attempt = 1; ; attempt++) {
     try {
-      const fullScan = scanScope(core, component, { kind: "all" });
+      const fullScan = await scanScope(core, component, { kind: "all" });
       const resolved = resolveScope(component.root, fullScan, input.paths, input.depth ?? 1);
       const live = await captureLiveState(core, component, resolved.scope, { storeObjects: true, reasons: resolved.reasons, onProgress: options.onProgress }, resolved.entries);
       return { resolved, live };

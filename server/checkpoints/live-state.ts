@@ -18,6 +18,7 @@ import { dataPaths } from "../core";
 import { mapConcurrent } from "../concurrency";
 import { scanComponent } from "../scan/walk";
 import { assertRootIntact } from "../registry/roots";
+import { changeTracker } from "../scan/change-tracker";
 import { loadStatCache, saveStatCache } from "../scan/stat-cache";
 import type { CheckpointScope, InclusionReason, Manifest, ManifestEntry, ScannedEntry } from "./manifest-types";
 import { hashFile } from "../store/hash-file";
@@ -63,15 +64,17 @@ export function dataDirExcludes(core: Core, root: string): string[] {
   return rel && !rel.startsWith("..") && !path.isAbsolute(rel) ? [rel.split(path.sep).join("/")] : [];
 }
 
-/** Scans the scope, after checking that the root is still the real folder it was registered as. */
-export function scanScope(core: Core, component: ComponentScanTarget, scope: CheckpointScope): ScannedEntry[] {
+/**
+ * Scans the scope, after checking that the root is still the real folder it was
+ * registered as. In the server, a whole-component scan re-reads only what its
+ * file watcher saw change (server/scan/change-tracker.ts).
+ */
+export async function scanScope(core: Core, component: ComponentScanTarget, scope: CheckpointScope): Promise<ScannedEntry[]> {
   assertRootIntact(component);
-  return scanComponent(component.root, {
-    include: component.include,
-    exclude: component.exclude,
-    extraExcludes: dataDirExcludes(core, component.root),
-    scope,
-  });
+  const options = { include: component.include, exclude: component.exclude, extraExcludes: dataDirExcludes(core, component.root) };
+  const tracker = changeTracker();
+  if (tracker && scope.kind === "all") return tracker.scanAll(component.id, component.root, options);
+  return scanComponent(component.root, { ...options, scope });
 }
 
 export async function captureLiveState(
@@ -79,8 +82,9 @@ export async function captureLiveState(
   component: ComponentScanTarget,
   scope: CheckpointScope,
   options: CaptureOptions,
-  scanned: ScannedEntry[] = scanScope(core, component, scope),
+  given?: ScannedEntry[],
 ): Promise<LiveState> {
+  const scanned = given ?? (await scanScope(core, component, scope));
   const cacheFile = statCacheFile(core, component.id);
   const storeGeneration = core.store.collectionGeneration();
   const cache = loadStatCache(cacheFile, storeGeneration);

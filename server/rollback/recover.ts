@@ -75,6 +75,13 @@ export async function completeJournal(core: Core, journal: RollbackJournal, acto
   const t0 = performance.now();
   const paths = dataPaths(core.config.dataDir);
   if (!existsSync(journalPath(paths.journal, journal.rollbackId))) return null;
+  const done = await core.db.rollback.findUnique({ where: { id: journal.rollbackId }, select: { outcome: true } });
+  if (done && (done.outcome === "succeeded" || done.outcome === "recovered")) {
+    // It finished (recorded in the same transaction as its history row) and died before removing its journal:
+    // applying the plan again would overwrite whatever changed since. Nothing to do but forget the journal.
+    removeJournal(paths.journal, journal.rollbackId);
+    return null;
+  }
   try {
     await recordInterruption(core, journal, INTERRUPTED_ERROR);
     const manifest = readManifest(core.store, journal.manifestSha256);

@@ -137,6 +137,25 @@ describe("a crash mid-rollback (SIGKILL) never wedges the component", () => {
     expect(fs.readFileSync(at(ws, "a.txt"), "utf8")).toBe("v1\n");
   });
 
+  it("a kill after the rollback finished, before its journal was removed, never replays it over later edits", async () => {
+    const ws = await component("trust-crash-late", { "a.txt": "v1\n" });
+    const first = await cliJson<CheckpointCreated>(ws, ["checkpoint", "create", "web"]);
+    fs.writeFileSync(at(ws, "a.txt"), "v2\n");
+    // Changes in the journal folder: the start-up mkdir, the journal writer's mkdir, its temp file, its rename, then its removal: killed there.
+    const killed = await runCli(ws, ["rollback", first.id, "--yes"], { fault: { after: 5, under: path.join(ws.dataDir, "journal") } });
+    expect(killed.signal).toBe("SIGKILL");
+    expect(journalFiles(ws.dataDir)).toHaveLength(1);
+    expect(fs.readFileSync(at(ws, "a.txt"), "utf8")).toBe("v1\n");
+    fs.writeFileSync(at(ws, "a.txt"), "v3: edited after the rollback\n");
+
+    const history = await cliJson<{ items: HistoryItem[] }>(ws, ["history", "web"]);
+
+    expect(fs.readFileSync(at(ws, "a.txt"), "utf8")).toBe("v3: edited after the rollback\n");
+    expect(journalFiles(ws.dataDir)).toEqual([]);
+    expect(history.items.filter((e) => e.kind === "rollback").map((e) => e.outcome)).toEqual(["succeeded"]);
+    expect(history.items.some((e) => e.kind === "recover")).toBe(false);
+  });
+
   it("while an interrupted rollback cannot be completed, every change to its component is refused naming the journal", async () => {
     const ws = await component("trust-barrier", { "a.txt": "v1\n", "big.bin": Buffer.alloc(4096, 7) });
     const first = await cliJson<CheckpointCreated>(ws, ["checkpoint", "create", "web"]);

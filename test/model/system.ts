@@ -15,6 +15,7 @@ import { authenticateRequest } from "../../server/auth/request";
 import { createCaller } from "../../server/api/root";
 import { isComponentLocked } from "../../server/locks";
 import { closeDb } from "../../server/db";
+import { disableChangeTracking, enableChangeTracking } from "../../server/scan/change-tracker";
 import { makeWorkspaceDirs, readTree, runCli, writeTree, type CliOptions, type CliResult, type TreeState, type WorkspaceDirs } from "../support/workspace";
 
 export const COMPONENT = "app";
@@ -36,6 +37,8 @@ const DAY_MS = 86_400_000;
 
 export interface Counters {
   sequences: number;
+  withWatcher: number;
+  watcherFallbacks: number;
   steps: number;
   cliCalls: number;
   crashes: number;
@@ -56,7 +59,10 @@ export class System {
     readonly counters: Counters,
   ) {}
 
-  static async open(counters: Counters): Promise<System> {
+  /** `watcher`: the router's operations (the server's side) learn what changed from a file watcher instead of walking. */
+  static async open(counters: Counters, options: { watcher: boolean } = { watcher: false }): Promise<System> {
+    // A watcher problem makes the product fall back to walking: counted, not a failure.
+    if (options.watcher) await enableChangeTracking(() => void counters.watcherFallbacks++);
     const dirs = makeWorkspaceDirs("model");
     fs.writeFileSync(path.join(dirs.root, ".gitignore"), "*.log\n");
     writeTree(dirs.root, STARTING_TREE);
@@ -88,6 +94,7 @@ export class System {
 
   /** Closes the database and removes the folders (a long run makes thousands of them). */
   async close(): Promise<void> {
+    await disableChangeTracking();
     await closeDb(this.dirs.dataDir);
     fs.rmSync(this.dirs.base, { recursive: true, force: true });
   }
