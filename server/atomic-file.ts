@@ -4,10 +4,11 @@
  * A crash leaves either the old or the new document, never a torn one.
  */
 import { mkdirSync, renameSync } from "node:fs";
-import { randomBytes } from "node:crypto";
+import type { FileHandle } from "node:fs/promises";
+import { createHash, randomBytes } from "node:crypto";
 import path from "node:path";
-import { describeFsError } from "./errors";
-import { fsyncDirectorySync, removeQuietlySync, writeNewFileSync } from "./store/atomic-write";
+import { describeFsError, SafetyNetError } from "./errors";
+import { fsyncDirectorySync, openNewFile, removeQuietlySync, writeAll, writeNewFileSync } from "./store/atomic-write";
 
 export function writeFileAtomic(file: string, content: string | Buffer, mode = 0o600): void {
   const dir = path.dirname(file);
@@ -20,5 +21,38 @@ export function writeFileAtomic(file: string, content: string | Buffer, mode = 0
   } catch (error) {
     removeQuietlySync(tmp);
     throw describeFsError(error, file);
+  }
+}
+
+/**
+ * Writes a stream to `file` atomically: into a temp file beside it, flushed, then
+ * renamed over. If the stream fails, nothing is left at `file` (an existing file
+ * there is untouched) and the stream's own error is thrown. Returns the bytes
+ * written and their sha256.
+ */
+export async function writeStreamAtomic(file: string, stream: AsyncIterable<Uint8Array>, mode = 0o644): Promise<{ bytes: number; sha256: string }> {
+  const dir = path.dirname(file);
+  const tmp = path.join(dir, `.${path.basename(file)}.${randomBytes(6).toString("hex")}.tmp`);
+  const hash = createHash("sha256");
+  let bytes = 0;
+  let handle: FileHandle | undefined;
+  try {
+    handle = await openNewFile(tmp, mode);
+    for await (const chunk of stream) {
+      const buffer = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+      hash.update(buffer);
+      await writeAll(handle, buffer);
+      bytes += buffer.length;
+    }
+    await handle.datasync();
+    await handle.close();
+    handle = undefined;
+    renameSync(tmp, file);
+    fsyncDirectorySync(dir);
+    return { bytes, sha256: hash.digest("hex") };
+  } catch (error) {
+    await handle?.close().catch(() => undefined);
+    removeQuietlySync(tmp);
+    throw error instanceof SafetyNetError ? error : describeFsError(error, file);
   }
 }

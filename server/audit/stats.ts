@@ -47,7 +47,12 @@ export interface StatsSummary {
     /** Interrupted by a crash and completed by recovery: counted as successes. */
     recovered: number;
     running: number;
-    /** (succeeded + recovered) / finished; null when none finished yet. */
+    /**
+     * Rollbacks refused before they started (a stale or spent confirm token, the
+     * component locked by another operation): in the history, not in the rate.
+     */
+    refused: number;
+    /** (succeeded + recovered) / finished: of the rollbacks that ran; null when none finished yet. */
     successRate: number | null;
     avgDurationMs: number | null;
     p95DurationMs: number | null;
@@ -97,6 +102,7 @@ export async function statsSummary(core: Core): Promise<StatsSummary> {
       core.db.rollback.findFirst({ orderBy: [{ startedAt: "desc" }, { id: "desc" }], include: { component: { select: { name: true } } } }),
       storageStats(core),
     ]);
+  const refused = await refusedRollbacks(core);
   const count = (outcome: string) => byOutcome.find((g) => g.outcome === outcome)?._count._all ?? 0;
   const succeeded = count("succeeded");
   const failed = count("failed");
@@ -119,6 +125,7 @@ export async function statsSummary(core: Core): Promise<StatsSummary> {
       failed,
       recovered,
       running: count("running"),
+      refused,
       successRate: finished > 0 ? round((succeeded + recovered) / finished, 4) : null,
       avgDurationMs: durations._avg.durationMs === null ? null : Math.round(durations._avg.durationMs),
       p95DurationMs: p95,
@@ -141,6 +148,15 @@ export async function statsSummary(core: Core): Promise<StatsSummary> {
       : null,
     storage,
   };
+}
+
+/** Failed rollback events with no rollback row: refused before a rollback started (see ranOrTried in rollback/execute.ts). */
+async function refusedRollbacks(core: Core): Promise<number> {
+  const rows = await core.db.$queryRaw<{ refused: bigint | number }[]>`
+    SELECT count(*) AS refused FROM "AuditEvent" e
+    WHERE e."kind" = 'rollback' AND e."outcome" = 'failed'
+      AND NOT EXISTS (SELECT 1 FROM "Rollback" r WHERE r."id" = json_extract(e."details", '$.rollbackId'))`;
+  return Number(rows[0]?.refused ?? 0);
 }
 
 function round(value: number, digits: number): number {

@@ -5,7 +5,8 @@
 import type { Core, Actor } from "../core";
 import { InvalidInputError, SafetyNetError } from "../errors";
 import { withComponentMutation } from "../rollback/mutation-barrier";
-import { findComponentRow, toComponentView } from "../registry/components";
+import { findComponentRow, setComponentMetadata, toComponentView } from "../registry/components";
+import { clearRolledBack } from "../registry/component-status";
 import { assertRootAllowed } from "../scan/paths";
 import type { CheckpointCreateInput } from "../schemas";
 import { recordEvent } from "../audit/history";
@@ -31,8 +32,16 @@ export async function createCheckpoint(core: Core, input: CheckpointCreateInput,
       throw new InvalidInputError(`includeDb: component "${component.name}" has no database targets, so there is no database state to snapshot`, { field: "includeDb" });
     }
     assertRootAllowed(component.root, core.config.allowedRoots);
+    let statusCleared: { from: string; to: unknown } | null = null;
     const created = await withComponentMutation(core, component, "checkpoint create", actor, async () => {
       const gitInfo = readGitInfo(component.root);
+      // A rollback's "rolled-back" status lasts until the next checkpoint taken on purpose.
+      const cleared = clearRolledBack(component.metadata);
+      if (cleared) {
+        await setComponentMetadata(core, component.id, cleared);
+        statusCleared = { from: String(component.metadata.status), to: cleared.status };
+        component.metadata = cleared;
+      }
       const fullScan = scanScope(core, component, { kind: "all" });
       const resolved = resolveScope(component.root, fullScan, input.paths, input.depth ?? 1);
       const live = await captureLiveState(core, component, resolved.scope, { storeObjects: true, reasons: resolved.reasons, onProgress: options.onProgress }, resolved.entries);
@@ -66,7 +75,7 @@ export async function createCheckpoint(core: Core, input: CheckpointCreateInput,
       files: created.files,
       bytes: created.bytes,
       checksum: created.manifestSha256,
-      details: { newBytes: created.newBytes, filesRead: created.filesRead, paths: input.paths ?? [], reason: input.reason ?? null },
+      details: { newBytes: created.newBytes, filesRead: created.filesRead, paths: input.paths ?? [], reason: input.reason ?? null, ...(statusCleared ? { statusCleared } : {}) },
     });
     return created;
   } catch (error) {

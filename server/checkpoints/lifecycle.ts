@@ -18,7 +18,7 @@ export async function pinCheckpoint(core: Core, id: string, pinned: boolean, act
     core.db.checkpoint.update({ where: { id }, data: { pinned }, include: { component: true } }),
   );
   await recordEvent(core, { kind: "checkpoint.pin", component: row.component.name, checkpointId: id, actor, outcome: "succeeded", startedAt, durationMs: 0, details: { pinned } });
-  return toCheckpointView(row);
+  return toCheckpointView(row, core.store);
 }
 
 export interface DeletePlan extends IssuedToken {

@@ -87,7 +87,7 @@ export async function completeJournal(core: Core, journal: RollbackJournal, acto
     const checkpoint = await core.db.checkpoint.findUnique({ where: { id: journal.checkpointId } });
     const rollbackRow = await core.db.rollback.findUnique({ where: { id: journal.rollbackId } });
     if (rollbackRow) {
-      await finishRollback(core, { rollbackId: journal.rollbackId, componentId: journal.componentId, componentMeta: checkpoint?.componentMeta ?? {}, outcome: "recovered" }, applied, t0);
+      await finishRollback(core, { rollbackId: journal.rollbackId, checkpointId: journal.checkpointId, componentId: journal.componentId, componentMeta: checkpoint?.componentMeta ?? {}, outcome: "recovered" }, applied, t0);
     }
     removeJournal(paths.journal, journal.rollbackId);
     await recordEvent(core, {
