@@ -1,6 +1,6 @@
 import Link from "next/link";
 import type { ReactNode } from "react";
-import type { ApiProblem, ProblemKind } from "@/lib/trpc/api-problem";
+import { scopeRefusal, type ApiProblem, type ProblemKind } from "@/lib/trpc/api-problem";
 import { Button, buttonClasses } from "@/components/ui/Button";
 
 interface Guidance {
@@ -43,9 +43,37 @@ const GUIDANCE: Record<ProblemKind, Guidance> = {
   failed: { title: "Something failed on the server", advice: "The server log has the details. Try again; if it keeps failing, use the CLI (it works without the server).", tone: "bad" },
 };
 
-/** What went wrong with an API call and what to do about it; the server's message is shown verbatim. */
+function guidanceFor(problem: ApiProblem): Guidance {
+  const component = scopeRefusal(problem);
+  if (component) {
+    return {
+      title: `This token may not act on component ${component}`,
+      advice: (
+        <>
+          Your token is limited to other components. Ask an admin for a token that includes {component} (
+          <code className="font-mono">safetynet token create &lt;name&gt; --role agent --component {component}</code>), then sign in with it.
+        </>
+      ),
+      tone: "warn",
+    };
+  }
+  return GUIDANCE[problem.kind];
+}
+
+/**
+ * What went wrong with an API call and what to do about it; the server's message is
+ * shown verbatim. An unreachable server concerns the whole page: the banner under
+ * the header says so once (with Retry), so a panel only notes it in one line.
+ */
 export function ProblemNotice({ problem, onRetry, className = "" }: { problem: ApiProblem; onRetry?: () => void; className?: string }) {
-  const guidance = GUIDANCE[problem.kind];
+  if (problem.kind === "network") {
+    return (
+      <p role="status" className={`rounded-md border border-dashed border-border px-4 py-3 text-sm text-muted ${className}`}>
+        Not loaded: the server cannot be reached (see the banner above).
+      </p>
+    );
+  }
+  const guidance = guidanceFor(problem);
   const border = guidance.tone === "bad" ? "border-bad/40" : "border-warn/40";
   return (
     <div role="alert" className={`rounded-lg border ${border} bg-surface p-5 ${className}`}>

@@ -6,10 +6,13 @@
  */
 import { dehydrate, HydrationBoundary, type QueryClient } from "@tanstack/react-query";
 import { createTRPCOptionsProxy } from "@trpc/tanstack-react-query";
-import { headers } from "next/headers";
+import { cookies, headers } from "next/headers";
+import { redirect } from "next/navigation";
 import { cache, type ReactNode } from "react";
 import { appRouter, type AppRouter } from "@/server/api/root";
 import { createTRPCContext } from "@/server/api/trpc";
+import { loginPathFor } from "@/server/auth/return-path";
+import { SESSION_COOKIE } from "@/server/auth/sessions";
 import { describeProblem, type ApiProblem } from "./api-problem";
 import { makeQueryClient } from "./query-client";
 import type { Viewer } from "./types";
@@ -55,3 +58,17 @@ export async function load<T>(run: (queryClient: QueryClient) => Promise<T>): Pr
 
 /** Who is signed in for this request (once per request). */
 export const loadViewer = cache((): Promise<Loaded<Viewer>> => load((qc) => qc.fetchQuery(trpc.auth.whoami.queryOptions())));
+
+/**
+ * Who is signed in, for a page at `path`: without a session (or with one that
+ * expired or was ended) the browser is sent to /login, which brings it back to
+ * `path` afterwards. Any other problem is returned for the page to show.
+ */
+export async function requireViewer(path: string): Promise<Loaded<Viewer>> {
+  const viewer = await loadViewer();
+  if (viewer.problem?.kind === "unauthenticated") {
+    const hadSession = Boolean((await cookies()).get(SESSION_COOKIE)?.value);
+    redirect(loginPathFor(path, hadSession ? "expired" : undefined));
+  }
+  return viewer;
+}
