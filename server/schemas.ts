@@ -170,8 +170,8 @@ export const componentTimelineInput = z.object({
   /** From `nextCursor` of the previous page. */
   cursor: z
     .string()
-    .max(64)
-    .regex(/^\d{1,15}:[0-9a-z]{0,40}$/, "a timeline cursor is the nextCursor of the previous page")
+    .max(96)
+    .regex(/^\d{1,15}:[0-3]:[A-Za-z0-9_-]{0,64}$/, "a timeline cursor is the nextCursor of the previous page")
     .optional(),
   /** Start at the end of this UTC day (older items follow): the date jump. Ignored with a cursor. */
   day: utcDay.optional(),

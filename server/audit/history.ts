@@ -6,6 +6,7 @@ import type { Core, Actor } from "../core";
 import { newId } from "../ids";
 import type { HistoryListInput } from "../schemas";
 import { observeAuditEvent } from "./metrics";
+import { storedProblems, type DamagedObject } from "../checkpoints/integrity-record";
 
 export interface AuditRecord {
   kind: string;
@@ -72,6 +73,8 @@ export interface HistoryCheckpoint {
   verifyState: string;
   createdAt: string;
   reason: string | null;
+  /** The damaged files the last check found (when verifyState is corrupt or missing). */
+  damagedFiles: DamagedObject[];
 }
 
 export interface HistoryPage {
@@ -149,9 +152,21 @@ async function checkpointsNamedBy(core: Core, items: readonly HistoryItem[]): Pr
   if (ids.size === 0) return {};
   const rows = await core.db.checkpoint.findMany({
     where: { id: { in: [...ids] } },
-    select: { id: true, kind: true, status: true, verifyState: true, createdAt: true, reason: true, component: { select: { name: true } } },
+    select: { id: true, kind: true, status: true, verifyState: true, verifyProblems: true, createdAt: true, reason: true, component: { select: { name: true } } },
   });
   return Object.fromEntries(
-    rows.map((r) => [r.id, { id: r.id, component: r.component.name, kind: r.kind, status: r.status, verifyState: r.verifyState, createdAt: r.createdAt.toISOString(), reason: r.reason }]),
+    rows.map((r) => [
+      r.id,
+      {
+        id: r.id,
+        component: r.component.name,
+        kind: r.kind,
+        status: r.status,
+        verifyState: r.verifyState,
+        createdAt: r.createdAt.toISOString(),
+        reason: r.reason,
+        damagedFiles: r.verifyState === "corrupt" || r.verifyState === "missing" ? storedProblems(r.verifyProblems) : [],
+      },
+    ]),
   );
 }

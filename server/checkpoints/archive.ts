@@ -7,7 +7,7 @@
  * object makes the archive stream fail with an IntegrityError (naming the file)
  * instead of ending as a short or wrong archive. Missing objects are found before
  * the first byte (so an HTTP caller still gets a clean 422). Damage found either
- * way is recorded on the checkpoint.
+ * way is recorded on the checkpoint before the error is raised.
  *
  * Entries sit under one folder, `<component>-<checkpoint id>/`, in manifest
  * order (parents before children), with the manifest's permission bits and mtimes;
@@ -72,10 +72,6 @@ export async function openCheckpointArchive(core: Core, checkpointId: string, fo
     archive.unpipe(out);
     out.destroy(error);
     archive.abort();
-    const problems = error instanceof IntegrityError && Array.isArray(error.details.problems) ? (error.details.problems as DamagedObject[]) : [];
-    recordDamageFound(core, row.id, problems).catch((recordError: unknown) =>
-      core.log.error({ event: "checkpoint.archive", checkpointId: row.id, error: String(recordError) }, "could not record the damage found"),
-    );
     core.log.error({ event: "checkpoint.archive", checkpointId: row.id, format, error: error.message }, "archive aborted");
   };
   archive.on("error", fail);
@@ -92,7 +88,7 @@ export async function openCheckpointArchive(core: Core, checkpointId: string, fo
       archive.append(Buffer.alloc(0), { name, type: "symlink", linkname: entry.linkTarget ?? "", mode: entry.mode, date });
     } else {
       bytes += entry.size;
-      const source = new VerifiedObjectReader(core.store.objectPath(entry.sha256 as string), entry);
+      const source = new VerifiedObjectReader(core.store.objectPath(entry.sha256 as string), entry, (problems) => recordDamageFound(core, row.id, problems));
       source.on("error", fail);
       archive.append(source, { name, type: "file", mode: entry.mode, date, stats: { size: entry.size } });
     }
@@ -126,6 +122,8 @@ class VerifiedObjectReader extends Readable {
   constructor(
     private readonly objectPath: string,
     private readonly entry: ManifestEntry,
+    /** Records the damage before the stream fails, so whoever sees the failure can already read it on the checkpoint. */
+    private readonly recordDamage: (problems: DamagedObject[]) => Promise<void>,
   ) {
     super({ highWaterMark: CHUNK });
   }
@@ -140,8 +138,9 @@ class VerifiedObjectReader extends Readable {
       });
   }
 
-  private damaged(state: "corrupt" | "missing", why: string): IntegrityError {
+  private async damaged(state: "corrupt" | "missing", why: string): Promise<IntegrityError> {
     const problems: DamagedObject[] = [{ path: this.entry.path, sha256: this.entry.sha256 as string, state }];
+    await this.recordDamage(problems);
     return new IntegrityError(`archive aborted: the stored content of ${this.entry.path} is ${state} (${why}); no complete archive was produced`, { problems });
   }
 
@@ -150,7 +149,7 @@ class VerifiedObjectReader extends Readable {
       try {
         this.file = await fsp.open(this.objectPath, "r");
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === "ENOENT") throw this.damaged("missing", `object ${this.entry.sha256} is not in the store`);
+        if ((error as NodeJS.ErrnoException).code === "ENOENT") throw await this.damaged("missing", `object ${this.entry.sha256} is not in the store`);
         throw describeFsError(error, this.objectPath);
       }
     }
@@ -160,8 +159,8 @@ class VerifiedObjectReader extends Readable {
       if (bytesRead === 0) {
         await this.closeFile();
         const actual = this.hash.digest("hex");
-        if (this.bytesRead !== this.entry.size) throw this.damaged("corrupt", `${this.bytesRead} bytes stored, the manifest says ${this.entry.size}`);
-        if (actual !== this.entry.sha256) throw this.damaged("corrupt", `its content hashes to ${actual}, not ${this.entry.sha256}`);
+        if (this.bytesRead !== this.entry.size) throw await this.damaged("corrupt", `${this.bytesRead} bytes stored, the manifest says ${this.entry.size}`);
+        if (actual !== this.entry.sha256) throw await this.damaged("corrupt", `its content hashes to ${actual}, not ${this.entry.sha256}`);
         if (this.held) this.push(this.held);
         this.push(null);
         return;
@@ -169,7 +168,7 @@ class VerifiedObjectReader extends Readable {
       const chunk = buffer.subarray(0, bytesRead);
       this.hash.update(chunk);
       this.bytesRead += bytesRead;
-      if (this.bytesRead > this.entry.size) throw this.damaged("corrupt", `more than the ${this.entry.size} bytes the manifest says`);
+      if (this.bytesRead > this.entry.size) throw await this.damaged("corrupt", `more than the ${this.entry.size} bytes the manifest says`);
       const previous = this.held;
       this.held = chunk;
       if (previous) {

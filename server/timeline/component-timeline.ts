@@ -8,8 +8,10 @@
  * (component, startedAt). A page takes the `limit + 1` newest rows of each source
  * before the cursor and merges them, so the cost of a page is independent of how
  * many items the component has; a date jump is the same query with the cursor at
- * the end of that day. Items are ordered by (time, id suffix): ids are
- * time-sortable (server/ids.ts), which breaks ties the same way in every source.
+ * the end of that day. Items are ordered by (time, source rank, id): at the same
+ * instant an event comes above a rollback, a rollback above a checkpoint (a
+ * rollback and its safety checkpoint share their start time), and ids break the
+ * remaining ties. The cursor is that triple.
  */
 import type { Core } from "../core";
 import type { Prisma } from "../generated/prisma/client";
@@ -63,37 +65,45 @@ export interface TimelinePage {
   nextCursor: string | null;
 }
 
+/** At the same instant: events above rollbacks above checkpoints. */
+const RANK = { checkpoint: 0, rollback: 1, event: 2 } as const;
+type Source = keyof typeof RANK;
+
 interface Position {
   ms: number;
-  /** The id without its prefix ("cp_"); "" sorts before every id of that instant. */
-  suffix: string;
+  rank: number;
+  /** The row id; "" sorts before every id of that instant and rank. */
+  id: string;
 }
 
 export function parseTimelineCursor(cursor: string): Position {
-  const colon = cursor.indexOf(":");
-  return { ms: Number(cursor.slice(0, colon)), suffix: cursor.slice(colon + 1) };
+  const [ms, rank, id] = cursor.split(":");
+  return { ms: Number(ms), rank: Number(rank), id: id ?? "" };
 }
 
-function cursorOf(ms: number, id: string): string {
-  return `${ms}:${idSuffix(id)}`;
-}
-
-function idSuffix(id: string): string {
-  return id.slice(id.indexOf("_") + 1);
+function cursorOf(position: Position): string {
+  return `${position.ms}:${position.rank}:${position.id}`;
 }
 
 /** Where a page starts: after the cursor, at the end of `day`, or at the newest item. */
 function startOf(input: Pick<ComponentTimelineInput, "cursor" | "day">): Position | null {
   if (input.cursor) return parseTimelineCursor(input.cursor);
-  if (input.day) return { ms: Date.parse(`${input.day}T00:00:00Z`) + DAY_MS, suffix: "" };
+  if (input.day) return { ms: Date.parse(`${input.day}T00:00:00Z`) + DAY_MS, rank: RANK.event + 1, id: "" };
   return null;
 }
 
-/** Rows strictly before `start` in (time, id) order, for a source whose ids carry `prefix`. */
-function before(start: Position | null, timeField: string, prefix: string): Record<string, unknown> {
+/** Rows of `source` strictly after `start` in (time, rank, id) descending order. */
+function before(start: Position | null, timeField: string, source: Source): Record<string, unknown> {
   if (!start) return {};
   const at = new Date(start.ms);
-  return { OR: [{ [timeField]: { lt: at } }, { [timeField]: at, id: { lt: `${prefix}_${start.suffix}` } }] };
+  const rank = RANK[source];
+  if (rank > start.rank) return { [timeField]: { lt: at } };
+  if (rank < start.rank) return { [timeField]: { lte: at } };
+  return { OR: [{ [timeField]: { lt: at } }, { [timeField]: at, id: { lt: start.id } }] };
+}
+
+function compareDesc(a: Position, b: Position): number {
+  return b.ms - a.ms || b.rank - a.rank || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
 }
 
 export async function componentTimeline(core: Core, input: ComponentTimelineInput): Promise<TimelinePage> {
@@ -105,7 +115,7 @@ export async function componentTimeline(core: Core, input: ComponentTimelineInpu
   const checkpointWhere: Prisma.CheckpointWhereInput = {
     AND: [
       { componentId: component.id, status: { not: "deleted" } },
-      before(start, "createdAt", "cp"),
+      before(start, "createdAt", "checkpoint"),
       q
         ? {
             OR: [
@@ -122,14 +132,14 @@ export async function componentTimeline(core: Core, input: ComponentTimelineInpu
   const rollbackWhere: Prisma.RollbackWhereInput = {
     AND: [
       { componentId: component.id },
-      before(start, "startedAt", "rb"),
+      before(start, "startedAt", "rollback"),
       q ? { OR: [{ id: { contains: q } }, { checkpointId: { contains: q } }, { safetyCheckpointId: { contains: q } }, { actor: { contains: q } }] } : {},
     ],
   };
   const eventWhere: Prisma.AuditEventWhereInput = {
     AND: [
       { component: component.name, kind: { in: [...EVENT_KINDS] } },
-      before(start, "startedAt", "ev"),
+      before(start, "startedAt", "event"),
       q ? { OR: [{ checkpointId: { contains: q } }, { actor: { contains: q } }] } : {},
     ],
   };
@@ -140,19 +150,24 @@ export async function componentTimeline(core: Core, input: ComponentTimelineInpu
     core.db.auditEvent.findMany({ where: eventWhere, orderBy: [{ startedAt: "desc" }, { id: "desc" }], take: limit + 1 }),
   ]);
 
-  const merged: { ms: number; id: string; item: () => TimelineItem }[] = [
+  const merged: { at: Position; item: () => TimelineItem }[] = [
     ...checkpoints.map((row) => ({
-      ms: row.createdAt.getTime(),
-      id: row.id,
+      at: { ms: row.createdAt.getTime(), rank: RANK.checkpoint, id: row.id },
       item: (): TimelineItem => ({ type: "checkpoint", at: row.createdAt.toISOString(), checkpoint: toCheckpointView(row, core.store) }),
     })),
-    ...rollbacks.map((row) => ({ ms: row.startedAt.getTime(), id: row.id, item: (): TimelineItem => ({ type: "rollback", at: row.startedAt.toISOString(), rollback: toRollback(row) }) })),
-    ...events.map((row) => ({ ms: row.startedAt.getTime(), id: row.id, item: (): TimelineItem => ({ type: "event", at: row.startedAt.toISOString(), event: toEvent(row) }) })),
+    ...rollbacks.map((row) => ({
+      at: { ms: row.startedAt.getTime(), rank: RANK.rollback, id: row.id },
+      item: (): TimelineItem => ({ type: "rollback", at: row.startedAt.toISOString(), rollback: toRollback(row) }),
+    })),
+    ...events.map((row) => ({
+      at: { ms: row.startedAt.getTime(), rank: RANK.event, id: row.id },
+      item: (): TimelineItem => ({ type: "event", at: row.startedAt.toISOString(), event: toEvent(row) }),
+    })),
   ];
-  merged.sort((a, b) => b.ms - a.ms || (idSuffix(a.id) < idSuffix(b.id) ? 1 : idSuffix(a.id) > idSuffix(b.id) ? -1 : 0));
+  merged.sort((a, b) => compareDesc(a.at, b.at));
   const page = merged.slice(0, limit);
   const last = page[page.length - 1];
-  return { items: page.map((m) => m.item()), nextCursor: merged.length > limit && last ? cursorOf(last.ms, last.id) : null };
+  return { items: page.map((m) => m.item()), nextCursor: merged.length > limit && last ? cursorOf(last.at) : null };
 }
 
 type RollbackRow = Awaited<ReturnType<Core["db"]["rollback"]["findFirstOrThrow"]>>;

@@ -1,18 +1,24 @@
 /**
- * Which checkpoint the live workspace matches: the newest active checkpoint whose
- * manifest equals the live state of its own scope (every byte, mode, mtime and
- * link). The live state is captured the one way diff, plan and execute capture it
- * (captureCheckpointScope), read-only: nothing is stored, the stat cache is not
- * written. One capture per distinct scope: checkpoints of the whole component
- * share one, and at most MAX_PARTIAL_SCOPES scopes of some paths are looked at.
+ * Which checkpoint the live workspace matches: the newest active checkpoint with
+ * nothing to restore, i.e. whose entries compare equal to the live state of its own
+ * scope the way diff and plan compare them (content, links, modes, file mtimes to
+ * the microsecond a restore can set; compareManifests). The live state is captured
+ * the one way diff, plan and execute capture it, read-only: nothing is stored, the
+ * stat cache is not written.
+ *
+ * Cheap first: one capture serves every checkpoint of the whole component, and a
+ * checkpoint whose file, folder, link and byte counts differ from the live state
+ * is skipped without reading its manifest. At most MAX_PARTIAL_SCOPES checkpoints
+ * of some paths are captured (each has its own scope).
  */
 import type { Core } from "../core";
 import { IntegrityError } from "../errors";
-import { captureCheckpointScope, captureLiveState } from "../checkpoints/live-state";
-import { encodeManifest, readManifest } from "../checkpoints/manifest";
-import { findComponentRow, toComponentView } from "../registry/components";
+import { compareManifests } from "../checkpoints/compare";
+import { captureCheckpointScope, captureLiveState, type LiveState } from "../checkpoints/live-state";
+import { readManifest } from "../checkpoints/manifest";
+import type { Manifest } from "../checkpoints/manifest-types";
+import { findComponentRow, toComponentView, type ComponentView } from "../registry/components";
 import { assertRootAllowed } from "../scan/paths";
-import { sha256Hex } from "../store/sha256";
 
 /** How many recent checkpoints are compared. */
 const CANDIDATES = 200;
@@ -26,45 +32,65 @@ export interface LiveMatch {
   comparedAt: string;
 }
 
-export async function matchLiveWorkspace(core: Core, componentName: string): Promise<LiveMatch> {
-  const component = toComponentView(await findComponentRow(core, componentName));
-  assertRootAllowed(component.root, core.config.allowedRoots);
-  const candidates = await core.db.checkpoint.findMany({
-    where: { componentId: component.id, status: "active" },
-    select: { id: true, manifestSha: true, paths: true },
-    orderBy: [{ createdAt: "desc" }, { id: "desc" }],
-    take: CANDIDATES,
-  });
-  const liveShaOfScope = new Map<string, Promise<string | null>>();
-  let partialScopes = 0;
-  for (const candidate of candidates) {
-    const whole = !Array.isArray(candidate.paths) || candidate.paths.length === 0;
-    // A partial checkpoint's scope is its manifest's (primaries plus related files).
-    const key = whole ? "all" : `manifest:${candidate.manifestSha}`;
-    let live = liveShaOfScope.get(key);
-    if (!live) {
-      if (!whole && ++partialScopes > MAX_PARTIAL_SCOPES) continue;
-      live = whole ? liveShaOfWholeComponent(core, component) : liveShaOfCheckpointScope(core, component, candidate.manifestSha);
-      liveShaOfScope.set(key, live);
-    }
-    if ((await live) === candidate.manifestSha) return { checkpointId: candidate.id, compared: candidates.length, comparedAt: core.now().toISOString() };
+interface Counts {
+  files: number;
+  dirs: number;
+  symlinks: number;
+  bytes: number;
+}
+
+function countsOf(live: LiveState): Counts {
+  const counts = { files: 0, dirs: 0, symlinks: 0, bytes: live.bytes };
+  for (const e of live.entries) {
+    if (e.kind === "file") counts.files++;
+    else if (e.kind === "dir") counts.dirs++;
+    else counts.symlinks++;
   }
-  return { checkpointId: null, compared: candidates.length, comparedAt: core.now().toISOString() };
+  return counts;
 }
 
-async function liveShaOfWholeComponent(core: Core, component: ReturnType<typeof toComponentView>): Promise<string> {
-  const scope = { kind: "all" } as const;
-  const live = await captureLiveState(core, component, scope, { storeObjects: false });
-  return sha256Hex(encodeManifest(scope, live.entries));
-}
-
-/** null when the manifest cannot be read (a damaged checkpoint matches nothing). */
-async function liveShaOfCheckpointScope(core: Core, component: ReturnType<typeof toComponentView>, manifestSha: string): Promise<string | null> {
+function manifestOrNull(core: Core, sha: string): Manifest | null {
   try {
-    const state = await captureCheckpointScope(core, component, readManifest(core.store, manifestSha), { storeObjects: false });
-    return state.liveSha;
+    return readManifest(core.store, sha);
   } catch (error) {
+    // A damaged checkpoint matches nothing.
     if (error instanceof IntegrityError) return null;
     throw error;
   }
+}
+
+export async function matchLiveWorkspace(core: Core, componentName: string): Promise<LiveMatch> {
+  const component: ComponentView = toComponentView(await findComponentRow(core, componentName));
+  assertRootAllowed(component.root, core.config.allowedRoots);
+  const candidates = await core.db.checkpoint.findMany({
+    where: { componentId: component.id, status: "active" },
+    select: { id: true, manifestSha: true, paths: true, manifest: { select: { files: true, dirs: true, symlinks: true, bytes: true } } },
+    orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+    take: CANDIDATES,
+  });
+  const comparedAt = () => core.now().toISOString();
+  let whole: { live: LiveState; counts: Counts } | null = null;
+  let partialScopes = 0;
+  for (const candidate of candidates) {
+    const partial = Array.isArray(candidate.paths) && candidate.paths.length > 0;
+    if (partial) {
+      if (++partialScopes > MAX_PARTIAL_SCOPES) continue;
+      const manifest = manifestOrNull(core, candidate.manifestSha);
+      if (!manifest) continue;
+      const state = await captureCheckpointScope(core, component, manifest, { storeObjects: false });
+      if (compareManifests(manifest.entries, state.live.entries).changes.length === 0) return { checkpointId: candidate.id, compared: candidates.length, comparedAt: comparedAt() };
+      continue;
+    }
+    if (!whole) {
+      const live = await captureLiveState(core, component, { kind: "all" }, { storeObjects: false });
+      whole = { live, counts: countsOf(live) };
+    }
+    const m = candidate.manifest;
+    if (m.files !== whole.counts.files || m.dirs !== whole.counts.dirs || m.symlinks !== whole.counts.symlinks || Number(m.bytes) !== whole.counts.bytes) continue;
+    const manifest = manifestOrNull(core, candidate.manifestSha);
+    if (manifest && compareManifests(manifest.entries, whole.live.entries).changes.length === 0) {
+      return { checkpointId: candidate.id, compared: candidates.length, comparedAt: comparedAt() };
+    }
+  }
+  return { checkpointId: null, compared: candidates.length, comparedAt: comparedAt() };
 }
