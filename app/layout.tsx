@@ -6,7 +6,7 @@ import { NavLinks } from "@/components/NavLinks";
 import { SessionBadge } from "@/components/SessionBadge";
 import { ShieldMark } from "@/components/ShieldMark";
 import { TRPCReactProvider } from "@/components/providers/TRPCProvider";
-import { loadViewer } from "@/lib/trpc/server";
+import { loadViewer, redirectSignedOutVisitor } from "@/lib/trpc/server";
 import "./globals.css";
 
 export const metadata: Metadata = {
@@ -17,6 +17,7 @@ export const metadata: Metadata = {
 export const viewport: Viewport = { width: "device-width", initialScale: 1, colorScheme: "light dark" };
 
 export default async function RootLayout({ children }: Readonly<{ children: ReactNode }>) {
+  await redirectSignedOutVisitor();
   const { data: viewer } = await loadViewer();
   return (
     <html lang="en">

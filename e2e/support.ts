@@ -3,9 +3,11 @@
  * start, a bare tRPC-over-HTTP client (Bearer token, plain JSON), a workspace
  * under .e2e-data/workspace (the server's only allowed root) and tree hashing.
  */
+import { spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import Database from "better-sqlite3";
 import { expect, type Page } from "@playwright/test";
 
 /** Same layout as playwright.config.ts: the server's data directory and its only allowed workspace root. */
@@ -127,4 +129,91 @@ export function collectPageErrors(page: Page): string[] {
     if (message.type() === "error" && !message.text().startsWith("Failed to load resource")) errors.push(`console: ${message.text()}`);
   });
   return errors;
+}
+
+/** Keeps a screenshot of the page under test-results/screenshots/ (the README's come from here). */
+export async function keepScreenshot(page: Page, name: string, options: { fullPage?: boolean } = {}): Promise<void> {
+  await page.screenshot({ path: path.join("test-results", "screenshots", `${name}.png`), fullPage: options.fullPage ?? true });
+}
+
+/** Runs the CLI on the server's data directory (the server keeps running: the CLI works beside it). */
+export function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, [path.resolve("bin", "safetynet.mjs"), "--data-dir", DATA_DIR, ...args], {
+    env: { ...process.env, SAFETYNET_ALLOWED_ROOTS: WORKSPACE, SAFETYNET_URL: "", SAFETYNET_TOKEN: "" },
+    encoding: "utf8",
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** `safetynet checkpoint restore <id> --to <new dir>`: the reference an archive must equal. */
+export function restoreWithCli(checkpointId: string): string {
+  const target = path.join(WORKSPACE, `restored-${checkpointId}-${randomBytes(3).toString("hex")}`);
+  const result = cli(["checkpoint", "restore", checkpointId, "--to", target, "--json"]);
+  if (result.status !== 0) throw new Error(`checkpoint restore failed (${result.status}): ${result.stderr}${result.stdout}`);
+  return target;
+}
+
+/** Flips a byte of the stored object holding `content`; returns a function that puts the object back. */
+export function corruptStoredObject(content: string | Buffer): () => void {
+  const sha = createHash("sha256").update(content).digest("hex");
+  const objectPath = path.join(DATA_DIR, "store", "objects", sha.slice(0, 2), sha);
+  const original = readFileSync(objectPath);
+  const damaged = Buffer.from(original);
+  damaged[0] = (damaged[0] as number) ^ 0xff;
+  chmodSync(objectPath, 0o644);
+  writeFileSync(objectPath, damaged);
+  return () => {
+    writeFileSync(objectPath, original);
+    chmodSync(objectPath, 0o444);
+  };
+}
+
+/** Kind, permission bits and content (or link target) of every entry under `root`; mtimes apart. */
+export function describeTree(root: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (dir: string, rel: string) => {
+    for (const name of readdirSync(dir).sort()) {
+      const abs = path.join(dir, name);
+      const key = rel ? `${rel}/${name}` : name;
+      const st = lstatSync(abs);
+      const mode = (st.mode & 0o7777).toString(8);
+      if (st.isSymbolicLink()) out[key] = `link -> ${readlinkSync(abs)}`;
+      else if (st.isDirectory()) {
+        out[key] = `dir ${mode}`;
+        walk(abs, key);
+      } else out[key] = `file ${mode} ${createHash("sha256").update(readFileSync(abs)).digest("hex")}`;
+    }
+  };
+  walk(root, "");
+  return out;
+}
+
+/** Whole-second mtimes of every non-link entry under `root` (a tar header's resolution). */
+export function secondMtimes(root: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  const walk = (dir: string, rel: string) => {
+    for (const name of readdirSync(dir).sort()) {
+      const abs = path.join(dir, name);
+      const key = rel ? `${rel}/${name}` : name;
+      const st = lstatSync(abs);
+      if (st.isSymbolicLink()) continue;
+      out[key] = Math.floor(st.mtimeMs / 1000);
+      if (st.isDirectory()) walk(abs, key);
+    }
+  };
+  walk(root, "");
+  return out;
+}
+
+/** Moves a checkpoint (and its create event) to another moment in the server's database: a timeline spread over days. */
+export function moveCheckpointInTime(checkpointId: string, iso: string): void {
+  const db = new Database(path.join(DATA_DIR, "safetynet.db"));
+  try {
+    db.pragma("busy_timeout = 10000");
+    const at = new Date(iso).toISOString().replace("Z", "+00:00");
+    db.prepare(`UPDATE "Checkpoint" SET "createdAt" = ? WHERE "id" = ?`).run(at, checkpointId);
+    db.prepare(`UPDATE "AuditEvent" SET "startedAt" = ? WHERE "checkpointId" = ? AND "kind" = 'checkpoint.create'`).run(at, checkpointId);
+  } finally {
+    db.close();
+  }
 }

@@ -59,16 +59,33 @@ export async function load<T>(run: (queryClient: QueryClient) => Promise<T>): Pr
 /** Who is signed in for this request (once per request). */
 export const loadViewer = cache((): Promise<Loaded<Viewer>> => load((qc) => qc.fetchQuery(trpc.auth.whoami.queryOptions())));
 
+/** The header proxy.ts puts the requested page in (path and query). */
+const REQUESTED_PATH_HEADER = "x-safetynet-path";
+
+async function sendToSignIn(path: string): Promise<never> {
+  const hadSession = Boolean((await cookies()).get(SESSION_COOKIE)?.value);
+  redirect(loginPathFor(path, hadSession ? "expired" : undefined));
+}
+
 /**
- * Who is signed in, for a page at `path`: without a session (or with one that
- * expired or was ended) the browser is sent to /login, which brings it back to
- * `path` afterwards. Any other problem is returned for the page to show.
+ * The root layout's check, before anything streams (a real 307): a page visited
+ * without a session, or with one that expired or was ended, sends the browser to
+ * /login, which brings it back afterwards. /login itself is left alone.
+ */
+export async function redirectSignedOutVisitor(): Promise<void> {
+  const path = (await headers()).get(REQUESTED_PATH_HEADER);
+  if (!path || path === "/login" || path.startsWith("/login?")) return;
+  const viewer = await loadViewer();
+  if (viewer.problem?.kind === "unauthenticated") await sendToSignIn(path);
+}
+
+/**
+ * Who is signed in, for a page at `path` (the layout normally redirected already;
+ * this covers a request that bypassed it). Any other problem is returned for the
+ * page to show.
  */
 export async function requireViewer(path: string): Promise<Loaded<Viewer>> {
   const viewer = await loadViewer();
-  if (viewer.problem?.kind === "unauthenticated") {
-    const hadSession = Boolean((await cookies()).get(SESSION_COOKIE)?.value);
-    redirect(loginPathFor(path, hadSession ? "expired" : undefined));
-  }
+  if (viewer.problem?.kind === "unauthenticated") await sendToSignIn(path);
   return viewer;
 }
