@@ -44,6 +44,7 @@ function refusalTitle(problem: ApiProblem, step: "plan" | "execute"): string {
   if (problem.kind === "conflict" && obstaclesOf(problem).length > 0) return "Refused: files the rollback may not touch are in the way";
   if (problem.kind === "conflict") return "Refused: another operation is running on this component";
   if (problem.field === "confirmToken") return "The confirmation was refused";
+  if (problem.kind === "unauthenticated") return "Your session ended";
   return step === "plan" ? "The plan could not be made" : "The rollback was refused";
 }
 
@@ -56,7 +57,7 @@ function refusalAdvice(problem: ApiProblem, checkpointId: string): string {
   if (problem.kind === "conflict") return "Another operation holds this component's lock. Nothing was changed; wait for it to finish and plan again.";
   if (scopeRefusal(problem)) return "Nothing was changed. Sign in with a token that includes this component.";
   if (problem.kind === "forbidden") return "Your token's role is too low for rollbacks (agent or higher is needed).";
-  if (problem.kind === "unauthenticated") return "Your session ended. Sign in again, then plan again.";
+  if (problem.kind === "unauthenticated") return "Your session ended (it expired or its token was revoked); nothing was changed. Sign in again (see the banner above), then plan again.";
   return `Plan again, or use the CLI (npx safetynet rollback ${checkpointId}), which works without the server.`;
 }
 
@@ -66,10 +67,12 @@ function RefusalNotice({ problem, step, checkpointId }: { problem: ApiProblem; s
   return (
     <div role="alert" className="space-y-2 rounded-md border border-bad/40 bg-bad/10 px-4 py-3" data-testid="rollback-error" data-problem={problem.kind}>
       <p className="text-sm font-semibold text-bad">{refusalTitle(problem, step)}</p>
-      <p className="break-words font-mono text-xs">
-        {problem.status !== null ? `${problem.status} ${problem.code}: ` : ""}
-        {problem.message}
-      </p>
+      {problem.kind === "unauthenticated" ? null : (
+        <p className="break-words font-mono text-xs">
+          {problem.status !== null ? `${problem.status} ${problem.code}: ` : ""}
+          {problem.message}
+        </p>
+      )}
       {damaged.length > 0 ? (
         <ul aria-label="Damaged files" className="space-y-0.5 font-mono text-xs">
           {damaged.slice(0, LISTED_FILES).map((file) => (

@@ -8,6 +8,7 @@ import { NewBytes } from "@/components/NewBytes";
 import { ReasonPill } from "@/components/ReasonPill";
 import { Button } from "@/components/ui/Button";
 import { CopyableId } from "@/components/ui/CopyButton";
+import { InlineProblem } from "@/components/feedback/InlineProblem";
 import { describeProblem } from "@/lib/trpc/api-problem";
 import { formatBytes, formatCount, formatDuration } from "@/lib/format";
 import { roleAllows, type ViewerRole } from "@/lib/trpc/types";
@@ -111,12 +112,7 @@ export function TakeCheckpointForm({ component, role }: { component: string; rol
             </Button>
           </div>
           {problem ? (
-            <p role="alert" className="rounded-md border border-bad/40 bg-bad/10 px-3 py-2 text-sm sm:col-span-2" data-testid="take-checkpoint-error">
-              <span className="font-mono text-xs">
-                {problem.status ?? ""} {problem.code}:
-              </span>{" "}
-              {problem.message}
-            </p>
+            <InlineProblem problem={problem} testId="take-checkpoint-error" className="sm:col-span-2" />
           ) : null}
           {created ? (
             <div role="status" className="space-y-2 rounded-md border border-ok/40 bg-ok/10 px-3 py-2 text-sm sm:col-span-2" data-testid="take-checkpoint-result">

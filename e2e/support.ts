@@ -5,10 +5,12 @@
  */
 import { spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { expect, type Page } from "@playwright/test";
+
+export { describeTree, secondMtimes } from "../test/support/tree-listing";
 
 /** Same layout as playwright.config.ts: the server's data directory and its only allowed workspace root. */
 export const DATA_DIR = path.resolve(".e2e-data", "data");
@@ -166,43 +168,6 @@ export function corruptStoredObject(content: string | Buffer): () => void {
     writeFileSync(objectPath, original);
     chmodSync(objectPath, 0o444);
   };
-}
-
-/** Kind, permission bits and content (or link target) of every entry under `root`; mtimes apart. */
-export function describeTree(root: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (dir: string, rel: string) => {
-    for (const name of readdirSync(dir).sort()) {
-      const abs = path.join(dir, name);
-      const key = rel ? `${rel}/${name}` : name;
-      const st = lstatSync(abs);
-      const mode = (st.mode & 0o7777).toString(8);
-      if (st.isSymbolicLink()) out[key] = `link -> ${readlinkSync(abs)}`;
-      else if (st.isDirectory()) {
-        out[key] = `dir ${mode}`;
-        walk(abs, key);
-      } else out[key] = `file ${mode} ${createHash("sha256").update(readFileSync(abs)).digest("hex")}`;
-    }
-  };
-  walk(root, "");
-  return out;
-}
-
-/** Whole-second mtimes of every non-link entry under `root` (a tar header's resolution). */
-export function secondMtimes(root: string): Record<string, number> {
-  const out: Record<string, number> = {};
-  const walk = (dir: string, rel: string) => {
-    for (const name of readdirSync(dir).sort()) {
-      const abs = path.join(dir, name);
-      const key = rel ? `${rel}/${name}` : name;
-      const st = lstatSync(abs);
-      if (st.isSymbolicLink()) continue;
-      out[key] = Math.floor(st.mtimeMs / 1000);
-      if (st.isDirectory()) walk(abs, key);
-    }
-  };
-  walk(root, "");
-  return out;
 }
 
 /** Moves a checkpoint (and its create event) to another moment in the server's database: a timeline spread over days. */

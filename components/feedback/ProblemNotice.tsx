@@ -9,17 +9,8 @@ interface Guidance {
   tone: "bad" | "warn";
 }
 
-const GUIDANCE: Record<ProblemKind, Guidance> = {
-  unauthenticated: {
-    title: "Sign in to continue",
-    advice: (
-      <>
-        Sign in with an API token. The first start wrote the admin token to <code className="font-mono">admin-token</code> in the data
-        directory and printed a one-time login link.
-      </>
-    ),
-    tone: "warn",
-  },
+/** What to do, per kind; an unreachable server and an ended session get one line instead (see ProblemNotice). */
+const GUIDANCE: Record<Exclude<ProblemKind, "network" | "unauthenticated">, Guidance> = {
   forbidden: {
     title: "Your token's role is too low",
     advice: (
@@ -39,11 +30,10 @@ const GUIDANCE: Record<ProblemKind, Guidance> = {
     tone: "bad",
   },
   unavailable: { title: "Not available", advice: "This server does not offer this operation yet.", tone: "warn" },
-  network: { title: "Cannot reach the Safety Net server", advice: "Check that the server is running (npm start), then try again.", tone: "bad" },
   failed: { title: "Something failed on the server", advice: "The server log has the details. Try again; if it keeps failing, use the CLI (it works without the server).", tone: "bad" },
 };
 
-function guidanceFor(problem: ApiProblem): Guidance {
+function guidanceFor(problem: ApiProblem & { kind: keyof typeof GUIDANCE }): Guidance {
   const component = scopeRefusal(problem);
   if (component) {
     return {
@@ -62,8 +52,9 @@ function guidanceFor(problem: ApiProblem): Guidance {
 
 /**
  * What went wrong with an API call and what to do about it; the server's message is
- * shown verbatim. An unreachable server concerns the whole page: the banner under
- * the header says so once (with Retry), so a panel only notes it in one line.
+ * shown verbatim. An unreachable server or an ended session concern the whole page:
+ * the banner under the header says so once (with Retry, or Sign in again), so a
+ * panel only notes it in one line.
  */
 export function ProblemNotice({ problem, onRetry, className = "" }: { problem: ApiProblem; onRetry?: () => void; className?: string }) {
   if (problem.kind === "network") {
@@ -73,7 +64,19 @@ export function ProblemNotice({ problem, onRetry, className = "" }: { problem: A
       </p>
     );
   }
-  const guidance = guidanceFor(problem);
+  // Pages send a visitor without a session to /login before rendering; a panel only meets this when the session ends while the page is open.
+  if (problem.kind === "unauthenticated") {
+    return (
+      <p role="status" className={`rounded-md border border-dashed border-border px-4 py-3 text-sm text-muted ${className}`}>
+        Not loaded: your session ended.{" "}
+        <Link href="/login?reason=expired" className="text-accent underline">
+          Sign in again
+        </Link>
+        .
+      </p>
+    );
+  }
+  const guidance = guidanceFor({ ...problem, kind: problem.kind });
   const border = guidance.tone === "bad" ? "border-bad/40" : "border-warn/40";
   return (
     <div role="alert" className={`rounded-lg border ${border} bg-surface p-5 ${className}`}>
@@ -84,11 +87,6 @@ export function ProblemNotice({ problem, onRetry, className = "" }: { problem: A
       </p>
       <p className="mt-2 text-sm leading-6 text-muted">{guidance.advice}</p>
       <div className="mt-4 flex flex-wrap gap-3">
-        {problem.kind === "unauthenticated" ? (
-          <Link href="/login" className={buttonClasses("primary")}>
-            Sign in
-          </Link>
-        ) : null}
         {problem.kind === "forbidden" ? (
           <Link href="/login" className={buttonClasses("secondary")}>
             Sign in with another token
@@ -99,7 +97,7 @@ export function ProblemNotice({ problem, onRetry, className = "" }: { problem: A
             Back to components
           </Link>
         ) : null}
-        {onRetry && problem.kind !== "unauthenticated" && problem.kind !== "forbidden" && problem.kind !== "not-found" ? (
+        {onRetry && problem.kind !== "forbidden" && problem.kind !== "not-found" ? (
           <Button onClick={onRetry}>Try again</Button>
         ) : null}
       </div>

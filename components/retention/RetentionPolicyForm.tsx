@@ -7,6 +7,7 @@ import { LoadingBlock } from "@/components/feedback/LoadingBlock";
 import { ProblemNotice } from "@/components/feedback/ProblemNotice";
 import { Button } from "@/components/ui/Button";
 import { Time } from "@/components/ui/Time";
+import { InlineProblem } from "@/components/feedback/InlineProblem";
 import { describeProblem } from "@/lib/trpc/api-problem";
 import type { RetentionPolicies } from "@/lib/trpc/types";
 
@@ -169,12 +170,7 @@ export function RetentionPolicyForm({ canEdit, editBlocked }: { canEdit: boolean
           {editBlocked ? <span className="text-xs text-muted">{editBlocked}.</span> : null}
         </div>
         {problem ? (
-          <p role="alert" className="rounded-md border border-bad/40 bg-bad/10 px-3 py-2 text-sm" data-testid="policy-error">
-            <span className="font-mono text-xs">
-              {problem.status ?? ""} {problem.code}:
-            </span>{" "}
-            {problem.message}
-          </p>
+          <InlineProblem problem={problem} testId="policy-error" />
         ) : null}
         {save.isSuccess ? (
           <p role="status" className="text-sm text-ok" data-testid="policy-saved">

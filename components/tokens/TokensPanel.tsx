@@ -10,6 +10,7 @@ import { Button } from "@/components/ui/Button";
 import { CopyButton } from "@/components/ui/CopyButton";
 import { Pill } from "@/components/ui/Pill";
 import { Time } from "@/components/ui/Time";
+import { InlineProblem } from "@/components/feedback/InlineProblem";
 import { describeProblem } from "@/lib/trpc/api-problem";
 import type { TokenView } from "@/lib/trpc/types";
 import { tokenRoles } from "@/server/schemas";
@@ -124,12 +125,7 @@ function CreateTokenForm({ components }: { components: string[] }) {
           {create.isPending ? "Creating…" : "Create token"}
         </Button>
         {problem ? (
-          <p role="alert" className="rounded-md border border-bad/40 bg-bad/10 px-3 py-2 text-sm" data-testid="token-error">
-            <span className="font-mono text-xs">
-              {problem.status ?? ""} {problem.code}:
-            </span>{" "}
-            {problem.message}
-          </p>
+          <InlineProblem problem={problem} testId="token-error" />
         ) : null}
       </form>
       {created ? (

@@ -12,6 +12,8 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { Api, createToken, expectError, makeComponent, uniqueName, writeTree, type CreatedToken } from "./api";
 import { PACKAGE_ROOT, runCli } from "./server";
+import { parseCsv } from "../support/csv";
+import { describeTree, secondMtimes } from "../support/tree-listing";
 
 const server = inject("main");
 const admin = new Api(server.baseUrl, server.adminToken);
@@ -33,29 +35,6 @@ async function errorOf(response: Response, status: number): Promise<ErrorBody["e
   expect(response.status, body.error?.message).toBe(status);
   expect(body.error.data.httpStatus).toBe(status);
   return body.error;
-}
-
-/** Every entry under `root`: kind, permission bits, content hash or link target (mtimes are compared apart). */
-function describeTree(root: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (dir: string, rel: string) => {
-    for (const name of readdirSync(dir).sort()) {
-      const abs = path.join(dir, name);
-      const key = rel ? `${rel}/${name}` : name;
-      const st = execFileSync("stat", ["-c", "%F %a", abs], { encoding: "utf8" }).trim();
-      if (st.startsWith("directory")) {
-        out[key] = st;
-        walk(abs, key);
-      } else if (st.startsWith("symbolic link")) out[key] = `link -> ${execFileSync("readlink", [abs], { encoding: "utf8" }).trim()}`;
-      else out[key] = `${st} ${sha256(readFileSync(abs))}`;
-    }
-  };
-  walk(root, "");
-  return out;
-}
-
-function mtimesOf(root: string): string {
-  return execFileSync("find", [".", "-not", "-type", "l", "-printf", "%P %TY-%Tm-%Td %TH:%TM:%.2TS\\n"], { cwd: root, encoding: "utf8" }).split("\n").sort().join("\n");
 }
 
 /** A component with an executable, a private file, a symlink, an empty folder and a 2 MB file, checkpointed. */
@@ -105,9 +84,9 @@ describe("GET /api/checkpoints/<id>/archive", () => {
     const folder = path.join(extract(file, "tar.gz"), `${name}-${id}`);
     const reference = restored(id);
     expect(describeTree(folder)).toEqual(describeTree(reference));
-    expect(describeTree(folder)["bin/run.sh"]).toMatch(/^regular file 755 /);
+    expect(describeTree(folder)["bin/run.sh"]).toMatch(/^file 755 /);
     expect(describeTree(folder)["bin/app-link"]).toBe("link -> ../src/app.ts");
-    expect(mtimesOf(folder)).toBe(mtimesOf(reference));
+    expect(secondMtimes(folder)).toEqual(secondMtimes(reference));
   });
 
   it("streams a .zip with the session cookie of a signed-in browser", async () => {
@@ -207,36 +186,6 @@ describe("safetynet checkpoint export against a server", () => {
     }
   });
 });
-
-/** RFC 4180: quoted fields may hold commas, doubled quotes and line breaks. */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = "";
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i] as string;
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ",") {
-      row.push(field);
-      field = "";
-    } else if (c === "\r" && text[i + 1] === "\n") {
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = "";
-      i++;
-    } else field += c;
-  }
-  if (field || row.length) rows.push([...row, field]);
-  return rows;
-}
 
 interface HistoryItem {
   id: string;
