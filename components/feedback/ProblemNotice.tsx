@@ -13,12 +13,7 @@ interface Guidance {
 const GUIDANCE: Record<Exclude<ProblemKind, "network" | "unauthenticated">, Guidance> = {
   forbidden: {
     title: "Your token's role is too low",
-    advice: (
-      <>
-        Ask an admin for a token with a higher role (<code className="font-mono">safetynet token create &lt;name&gt; --role operator</code>),
-        then sign in with it.
-      </>
-    ),
+    advice: "Ask an admin for a token with a higher role (admins create tokens on the Tokens page), then sign in with it.",
     tone: "warn",
   },
   "not-found": { title: "Not found", advice: "It may have been deleted by retention or never existed. Check the id, or go back to the components.", tone: "warn" },
@@ -38,12 +33,7 @@ function guidanceFor(problem: ApiProblem & { kind: keyof typeof GUIDANCE }): Gui
   if (component) {
     return {
       title: `This token may not act on component ${component}`,
-      advice: (
-        <>
-          Your token is limited to other components. Ask an admin for a token that includes {component} (
-          <code className="font-mono">safetynet token create &lt;name&gt; --role agent --component {component}</code>), then sign in with it.
-        </>
-      ),
+      advice: `Your token is limited to other components. Ask an admin for a token that includes ${component} (on the Tokens page, tick ${component} under "Limit to components"), then sign in with it.`,
       tone: "warn",
     };
   }

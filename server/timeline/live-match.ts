@@ -70,6 +70,7 @@ export async function matchLiveWorkspace(core: Core, componentName: string): Pro
   });
   const comparedAt = () => core.now().toISOString();
   let whole: { live: LiveState; counts: Counts } | null = null;
+  const equalToLive = new Map<string, boolean>();
   let partialScopes = 0;
   for (const candidate of candidates) {
     const partial = Array.isArray(candidate.paths) && candidate.paths.length > 0;
@@ -87,10 +88,14 @@ export async function matchLiveWorkspace(core: Core, componentName: string): Pro
     }
     const m = candidate.manifest;
     if (m.files !== whole.counts.files || m.dirs !== whole.counts.dirs || m.symlinks !== whole.counts.symlinks || Number(m.bytes) !== whole.counts.bytes) continue;
-    const manifest = manifestOrNull(core, candidate.manifestSha);
-    if (manifest && compareManifests(manifest.entries, whole.live.entries).changes.length === 0) {
-      return { checkpointId: candidate.id, compared: candidates.length, comparedAt: comparedAt() };
+    // Checkpoints of an unchanged tree share their manifest: compare each manifest once.
+    let equal = equalToLive.get(candidate.manifestSha);
+    if (equal === undefined) {
+      const manifest = manifestOrNull(core, candidate.manifestSha);
+      equal = manifest !== null && compareManifests(manifest.entries, whole.live.entries).changes.length === 0;
+      equalToLive.set(candidate.manifestSha, equal);
     }
+    if (equal) return { checkpointId: candidate.id, compared: candidates.length, comparedAt: comparedAt() };
   }
   return { checkpointId: null, compared: candidates.length, comparedAt: comparedAt() };
 }
