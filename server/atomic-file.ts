@@ -3,6 +3,7 @@
  * a temp file in the same directory, fdatasync, rename over, fsync the directory.
  * A crash leaves either the old or the new document, never a torn one.
  */
+import { EventEmitter } from "node:events";
 import { mkdirSync, renameSync } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
 import { createHash, randomBytes } from "node:crypto";
@@ -31,6 +32,10 @@ export function writeFileAtomic(file: string, content: string | Buffer, mode = 0
  * written and their sha256.
  */
 export async function writeStreamAtomic(file: string, stream: AsyncIterable<Uint8Array>, mode = 0o644): Promise<{ bytes: number; sha256: string }> {
+  // A Node stream that fails before the loop below starts reading (while the temp file
+  // is being opened) would emit 'error' to nobody and crash the process; with a listener
+  // the failure is kept, and the loop rethrows it.
+  if (stream instanceof EventEmitter) stream.on("error", () => undefined);
   const dir = path.dirname(file);
   const tmp = path.join(dir, `.${path.basename(file)}.${randomBytes(6).toString("hex")}.tmp`);
   const hash = createHash("sha256");

@@ -157,10 +157,11 @@ class LiveServerTest(unittest.TestCase):
         self.assertEqual(reused.exception.field, "confirmToken")
         self.assertIn("already used", reused.exception.message)
 
+        # History records both, newest first: the refused second use of the token, and the rollback.
         events = safetynet_tools.history(self.component, kind="rollback", client=self.agent)["items"]
-        self.assertEqual(len(events), 1)
-        self.assertEqual(events[0]["actor"], f"token:{self.agent_name}")
-        self.assertEqual(events[0]["outcome"], "succeeded")
+        self.assertEqual([e["outcome"] for e in events], ["failed", "succeeded"])
+        self.assertEqual({e["actor"] for e in events}, {f"token:{self.agent_name}"})
+        self.assertIn("already used", events[0]["error"])
 
     def test_environment_configures_the_default_client(self):
         saved = {k: os.environ.get(k) for k in ("SAFETYNET_URL", "SAFETYNET_TOKEN")}

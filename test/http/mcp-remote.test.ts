@@ -77,8 +77,12 @@ describe("safetynet mcp against a server (--url/--token)", () => {
     expect(executed).toMatchObject({ outcome: "succeeded", restored: 1, deleted: 1 });
     expect(hashTree(root)).toEqual(before);
 
-    const history = await tool<{ items: { kind: string; actor: string }[] }>(client, "history", { component: name, kind: "rollback" });
-    expect(history.items).toEqual([expect.objectContaining({ kind: "rollback", actor: `token:${agent.name}` })]);
+    // History records both: the rollback, and before it the attempt refused for its unknown token.
+    const history = await tool<{ items: { kind: string; actor: string; outcome: string; error: string | null }[] }>(client, "history", { component: name, kind: "rollback" });
+    expect(history.items).toEqual([
+      expect.objectContaining({ kind: "rollback", actor: `token:${agent.name}`, outcome: "succeeded" }),
+      expect.objectContaining({ kind: "rollback", actor: `token:${agent.name}`, outcome: "failed", error: expect.stringMatching(/confirmToken refused: unknown token/) }),
+    ]);
 
     // The token's scope holds: another component is refused by the server.
     const other = await makeComponent(admin, server.workspace, { "x.txt": "x\n" });
