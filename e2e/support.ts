@@ -160,13 +160,14 @@ export function corruptStoredObject(content: string | Buffer): () => void {
   const sha = createHash("sha256").update(content).digest("hex");
   const objectPath = path.join(DATA_DIR, "store", "objects", sha.slice(0, 2), sha);
   const original = readFileSync(objectPath);
+  const mode = statSync(objectPath).mode & 0o777;
   const damaged = Buffer.from(original);
   damaged[0] = (damaged[0] as number) ^ 0xff;
-  chmodSync(objectPath, 0o644);
+  chmodSync(objectPath, 0o600);
   writeFileSync(objectPath, damaged);
   return () => {
     writeFileSync(objectPath, original);
-    chmodSync(objectPath, 0o444);
+    chmodSync(objectPath, mode);
   };
 }
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// `npm start`: build when needed, then serve the dashboard and the API with
-// `next start` on HOST:PORT (default 127.0.0.1:3000) over SAFETYNET_DATA_DIR.
+// `npm start`: build when needed, then serve the dashboard and the API
+// (scripts/next-server.mjs) on HOST:PORT (default 127.0.0.1:3000) over SAFETYNET_DATA_DIR.
 // Start-up work that needs the core (migrations, crash recovery, the first
 // admin token and its one-time login URL, the metrics observer) runs inside the
 // server, in instrumentation.ts, before it answers requests.
@@ -30,6 +30,6 @@ if (webBuildIsStale(root)) {
   }
 }
 
-const server = spawn(process.execPath, [nextBin, "start", "-H", host, "-p", port], { cwd: root, env, stdio: "inherit" });
+const server = spawn(process.execPath, [path.join(root, "scripts", "next-server.mjs")], { cwd: root, env: { ...env, NODE_ENV: "production" }, stdio: "inherit" });
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => server.kill(signal));
 server.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

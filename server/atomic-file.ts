@@ -9,13 +9,14 @@ import type { FileHandle } from "node:fs/promises";
 import { createHash, randomBytes } from "node:crypto";
 import path from "node:path";
 import { describeFsError, SafetyNetError } from "./errors";
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from "./private-files";
 import { fsyncDirectorySync, openNewFile, removeQuietlySync, writeAll, writeNewFileSync } from "./store/atomic-write";
 
-export function writeFileAtomic(file: string, content: string | Buffer, mode = 0o600): void {
+export function writeFileAtomic(file: string, content: string | Buffer, mode = PRIVATE_FILE_MODE): void {
   const dir = path.dirname(file);
   const tmp = path.join(dir, `.${path.basename(file)}.${randomBytes(6).toString("hex")}.tmp`);
   try {
-    mkdirSync(dir, { recursive: true });
+    mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
     writeNewFileSync(tmp, typeof content === "string" ? Buffer.from(content, "utf8") : content, mode);
     renameSync(tmp, file);
     fsyncDirectorySync(dir);

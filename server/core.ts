@@ -3,13 +3,16 @@
  * object store, the logger and a clock (injectable so retention tests control time).
  * The CLI, the tRPC routers and the MCP server all build one with openCore().
  */
-import { mkdirSync } from "node:fs";
+import { existsSync, realpathSync } from "node:fs";
 import path from "node:path";
 import type { Logger } from "pino";
 import { loadConfig, type SafetyNetConfig } from "./config";
-import { openDb, type Db } from "./db";
+import { closeDb, databasePath, openDb, type Db } from "./db";
+import { OperationFailedError } from "./errors";
+import { snapshotRecordIds } from "./checkpoints/snapshot-record";
 import { ObjectStore } from "./store/object-store";
 import { createLogger } from "./audit/logger";
+import { dataDirExposure, makePrivateDir } from "./private-files";
 
 export interface Core {
   config: SafetyNetConfig;
@@ -42,13 +45,56 @@ export function dataPaths(dataDir: string): DataPaths {
 
 const cores = new Map<string, Core>();
 
-export function openCore(config: SafetyNetConfig = loadConfig(), options: { now?: () => Date; logTo?: "stdout" | "file" } = {}): Core {
-  const cached = cores.get(config.dataDir);
+/** Refuses to start a new database over a store whose snapshot records say checkpoints exist. */
+function assertDatabaseNotLost(dataDir: string, store: ObjectStore): void {
+  const file = databasePath(dataDir);
+  if (existsSync(file)) return;
+  const records = snapshotRecordIds(store).length;
+  if (records === 0) return;
+  throw new OperationFailedError(
+    `the database ${file} is missing, but the store holds ${records} checkpoint record(s): starting a new, empty database would hide them. ` +
+      `Run \`safetynet rebuild-db\` to rebuild it from the store (components, checkpoints, pins and retention), or restore the file from a backup`,
+    { database: file, snapshotRecords: records },
+  );
+}
+
+/** The data directory and the allowed roots as real paths (allowed roots that do not exist are kept as given). */
+function resolvedConfig(config: SafetyNetConfig): SafetyNetConfig {
+  const real = (p: string) => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return p;
+    }
+  };
+  return { ...config, dataDir: real(config.dataDir), allowedRoots: config.allowedRoots.map(real) };
+}
+
+export interface OpenOptions {
+  now?: () => Date;
+  logTo?: "stdout" | "file";
+  /**
+   * Let a new, empty database be created although the store holds checkpoints
+   * (`safetynet rebuild-db` only). Otherwise a lost database is refused: starting
+   * afresh would hide every checkpoint, and retention would then see garbage.
+   */
+  allowFreshDatabaseOverStore?: boolean;
+}
+
+export function openCore(config: SafetyNetConfig = loadConfig(), options: OpenOptions = {}): Core {
+  const key = config.dataDir;
+  const cached = cores.get(key);
   if (cached && !options.now) return cached;
+  // Looked at before anything is created: a directory made here is private already.
+  const exposure = dataDirExposure(config.dataDir);
+  makePrivateDir(config.dataDir);
+  // Compared against component roots by real path: a data directory reached through a symlink is the same directory.
+  config = resolvedConfig(config);
   const paths = dataPaths(config.dataDir);
-  for (const dir of [config.dataDir, paths.locks, paths.journal, paths.statCache, paths.logs]) mkdirSync(dir, { recursive: true });
+  for (const dir of [paths.locks, paths.journal, paths.statCache, paths.logs]) makePrivateDir(dir);
   const store = new ObjectStore(paths.store);
   store.init();
+  if (!options.allowFreshDatabaseOverStore) assertDatabaseNotLost(config.dataDir, store);
   const core: Core = {
     config,
     db: openDb(config.dataDir),
@@ -56,6 +102,19 @@ export function openCore(config: SafetyNetConfig = loadConfig(), options: { now?
     log: createLogger(options.logTo === "stdout" ? undefined : path.join(paths.logs, "safetynet.log")),
     now: options.now ?? (() => new Date()),
   };
-  if (!options.now) cores.set(config.dataDir, core);
+  if (exposure) {
+    // Both: the CLI's log is a file nobody watches, and the server's stderr is its console.
+    process.stderr.write(exposure.warning + "\n");
+    core.log.warn({ event: "datadir.permissions", dataDir: config.dataDir, mode: exposure.mode.toString(8) }, exposure.warning);
+  }
+  if (!options.now) cores.set(key, core);
   return core;
+}
+
+/** Closes the data directory's database and forgets its core (the next openCore opens it afresh). */
+export async function closeCore(dataDir: string): Promise<void> {
+  for (const [key, core] of cores) {
+    if (key === dataDir || core.config.dataDir === dataDir) cores.delete(key);
+  }
+  await closeDb(dataDir);
 }

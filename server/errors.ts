@@ -2,7 +2,7 @@
  * Typed errors of the core. Each maps once to a CLI exit code (server/cli) and a
  * tRPC error code (server/api); nothing else decides how an error is reported.
  */
-export type ErrorCode = "INVALID_INPUT" | "NOT_FOUND" | "CONFLICT" | "INTEGRITY" | "FAILED";
+export type ErrorCode = "INVALID_INPUT" | "FORBIDDEN" | "NOT_FOUND" | "CONFLICT" | "INTEGRITY" | "NO_SPACE" | "FAILED";
 
 export class SafetyNetError extends Error {
   readonly code: ErrorCode = "FAILED";
@@ -19,6 +19,10 @@ export class SafetyNetError extends Error {
 export class InvalidInputError extends SafetyNetError {
   override readonly code = "INVALID_INPUT";
 }
+/** The caller may not do this to this resource (a scoped token moving a component's root). */
+export class ForbiddenError extends SafetyNetError {
+  override readonly code = "FORBIDDEN";
+}
 export class NotFoundError extends SafetyNetError {
   override readonly code = "NOT_FOUND";
 }
@@ -26,6 +30,9 @@ export class NotFoundError extends SafetyNetError {
 export class ConflictError extends SafetyNetError {
   override readonly code = "CONFLICT";
 }
+/** A file the scan listed was gone when it was read: something is changing the workspace right now. */
+export class FileVanishedError extends ConflictError {}
+
 /** A stored object is corrupt or missing: nothing was changed. */
 export class IntegrityError extends SafetyNetError {
   override readonly code = "INTEGRITY";
@@ -35,9 +42,16 @@ export class OperationFailedError extends SafetyNetError {
   override readonly code = "FAILED";
 }
 
+/** Not enough free space for the operation: refused before writing, or the disk filled up while writing (nothing was kept). */
+export class InsufficientStorageError extends SafetyNetError {
+  override readonly code = "NO_SPACE";
+}
+
 export const EXIT_CODES: Record<ErrorCode, number> = {
   FAILED: 1,
+  NO_SPACE: 1,
   INVALID_INPUT: 2,
+  FORBIDDEN: 2,
   CONFLICT: 3,
   INTEGRITY: 4,
   NOT_FOUND: 5,
@@ -52,14 +66,17 @@ export function describeFsError(error: unknown, culprit: string): SafetyNetError
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   switch (code) {
     case "ENOSPC":
-      return new OperationFailedError(`no space left on device while writing ${culprit}`, { path: culprit, errno: code }, { cause: error });
+      return new InsufficientStorageError(`no space left on device while writing ${culprit}`, { path: culprit, errno: code }, { cause: error });
     case "EACCES":
     case "EPERM":
       return new OperationFailedError(`permission denied: ${culprit}`, { path: culprit, errno: code }, { cause: error });
     case "ENOENT":
       return new NotFoundError(`no such file or directory: ${culprit}`, { path: culprit, errno: code }, { cause: error });
+    case "ENAMETOOLONG":
+      // Only input can name such a path (the schemas refuse over-long names first; this is the backstop).
+      return new InvalidInputError(`file name or path too long (a name may be at most 255 bytes, a path 4096): ${culprit}`, { path: culprit, errno: code }, { cause: error });
     case "EDQUOT":
-      return new OperationFailedError(`disk quota exceeded while writing ${culprit}`, { path: culprit, errno: code }, { cause: error });
+      return new InsufficientStorageError(`disk quota exceeded while writing ${culprit}`, { path: culprit, errno: code }, { cause: error });
     default:
       return new OperationFailedError(`${culprit}: ${(error as Error)?.message ?? String(error)}`, { path: culprit, errno: code }, { cause: error });
   }

@@ -11,23 +11,60 @@ export const componentName = z
   .string()
   .regex(NAME_PATTERN, "a component name is 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit");
 
+/** Longest file name (one path segment) file systems accept, in bytes (NAME_MAX). */
+export const MAX_NAME_BYTES = 255;
+
+/** The first segment of `p` longer than MAX_NAME_BYTES, if any. */
+export function overlongSegment(p: string): string | undefined {
+  return p.split("/").find((segment) => Buffer.byteLength(segment, "utf8") > MAX_NAME_BYTES);
+}
+
+const segmentTooLong = (p: string) => {
+  const segment = overlongSegment(p) ?? "";
+  return `"${segment.slice(0, 40)}..." is ${Buffer.byteLength(segment, "utf8")} bytes long; a file name may be at most ${MAX_NAME_BYTES} bytes`;
+};
+
 /** A path relative to a component root; deeper checks (no `..`, no symlink escape) happen in server/scan/paths.ts. */
 export const relativePath = z
   .string()
   .min(1, "a path may not be empty")
   .max(4096)
-  .refine((p) => !p.includes("\0"), "a path may not contain a NUL byte");
+  .refine((p) => !p.includes("\0"), "a path may not contain a NUL byte")
+  .refine((p) => overlongSegment(p) === undefined, { error: (issue) => segmentTooLong(String(issue.input)) });
 
 export const glob = z.string().min(1).max(1024).refine((p) => !p.includes("\0"), "a glob may not contain a NUL byte");
 
-/** Free metadata: string keys to JSON values, bounded so one request cannot bloat the database. */
+/** Objects and arrays nested in free metadata, at most (the record itself is level 1). */
+export const MAX_METADATA_DEPTH = 32;
+export const MAX_METADATA_BYTES = 64 * 1024;
+
+/** Whether `value` nests objects/arrays deeper than `limit` levels; iterative, so no input can exhaust the stack. */
+export function nestsDeeperThan(value: unknown, limit: number): boolean {
+  const pending: { value: unknown; depth: number }[] = [{ value, depth: 1 }];
+  while (pending.length > 0) {
+    const { value: current, depth } = pending.pop() as { value: unknown; depth: number };
+    if (current === null || typeof current !== "object") continue;
+    if (depth > limit) return true;
+    for (const child of Object.values(current)) pending.push({ value: child, depth: depth + 1 });
+  }
+  return false;
+}
+
+/** Free metadata: string keys to JSON values, bounded in depth and size so one request cannot bloat (or crash) the database. */
 export const metadataRecord = z
   .record(z.string().min(1).max(128), z.unknown())
-  .refine((m) => JSON.stringify(m).length <= 64 * 1024, "metadata may hold at most 64 KiB of JSON");
+  // Checked first, and final: measuring the size of a very deep document would itself overflow the stack.
+  .refine((m) => !nestsDeeperThan(m, MAX_METADATA_DEPTH), { message: `metadata may nest objects and arrays at most ${MAX_METADATA_DEPTH} levels deep`, abort: true })
+  .refine((m) => JSON.stringify(m).length <= MAX_METADATA_BYTES, `metadata may hold at most ${MAX_METADATA_BYTES / 1024} KiB of JSON`);
 
 export const componentUpsertInput = z.object({
   name: componentName,
-  root: z.string().min(1).max(4096).refine((p) => !p.includes("\0"), "root may not contain a NUL byte"),
+  root: z
+    .string()
+    .min(1)
+    .max(4096)
+    .refine((p) => !p.includes("\0"), "root may not contain a NUL byte")
+    .refine((p) => overlongSegment(p) === undefined, { error: (issue) => segmentTooLong(String(issue.input)) }),
   include: z.array(glob).max(256).optional(),
   exclude: z.array(glob).max(256).optional(),
   metadata: metadataRecord.optional(),

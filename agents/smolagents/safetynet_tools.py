@@ -26,6 +26,7 @@ Without smolagents only the client and the plain functions exist
 (SMOLAGENTS_AVAILABLE is False).
 """
 
+import http.client
 import json
 import os
 import urllib.error
@@ -70,6 +71,23 @@ class SafetyNetError(Exception):
         return f"{self.message} (HTTP {self.status})" if self.status is not None else self.message
 
 
+def _reason(error: BaseException) -> Any:
+    return error.reason if isinstance(error, urllib.error.URLError) else error
+
+
+def _may_retry(method: str, error: BaseException) -> bool:
+    """Whether a request that failed before any response may be sent again.
+
+    A query (GET) changes nothing, so always. A mutation (POST) only when the
+    connection was refused: then the server cannot have seen it. A connection
+    closed or reset after the request went out may have reached the server, so a
+    mutation is never repeated then (a rollback must not run twice).
+    """
+    if method in ("GET", "HEAD"):
+        return True
+    return isinstance(_reason(error), ConnectionRefusedError)
+
+
 def _drop_none(values: Dict[str, Any]) -> Dict[str, Any]:
     return {key: value for key, value in values.items() if value is not None}
 
@@ -109,12 +127,22 @@ class SafetyNetClient:
         request.add_header("Authorization", f"Bearer {self.token}")
         request.add_header("Accept", "application/json")
         try:
+            return self._send_once(request)
+        except (urllib.error.URLError, http.client.HTTPException, ConnectionError) as error:
+            # Failed before any response: send it once more when that is safe (see _may_retry).
+            if not _may_retry(request.get_method(), error):
+                raise SafetyNetError(f"cannot reach the Safety Net server at {self.endpoint}: {_reason(error)}") from error
+        try:
+            return self._send_once(request)
+        except (urllib.error.URLError, http.client.HTTPException, ConnectionError) as error:
+            raise SafetyNetError(f"cannot reach the Safety Net server at {self.endpoint}: {_reason(error)}") from error
+
+    def _send_once(self, request: urllib.request.Request) -> Any:
+        try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 return self._parse(response.status, response.read())
         except urllib.error.HTTPError as error:
             return self._parse(error.code, error.read())
-        except urllib.error.URLError as error:
-            raise SafetyNetError(f"cannot reach the Safety Net server at {self.endpoint}: {error.reason}") from error
 
     @staticmethod
     def _parse(status: int, raw: bytes) -> Any:

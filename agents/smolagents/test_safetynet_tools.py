@@ -100,6 +100,76 @@ class ImportWithoutSmolagentsTest(unittest.TestCase):
         self.assertIn("cannot reach", str(raised.exception))
 
 
+class _CuttingServer:
+    """A stand-in server that closes the connection without answering the first `cut` requests."""
+
+    def __init__(self, cut: int):
+        import http.server
+        import threading
+
+        owner = self
+        self.cut = cut
+        self.seen = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def _handle(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                if length:
+                    self.rfile.read(length)
+                owner.seen.append(f"{self.command} {self.path.split('?')[0]}")
+                if owner.cut > 0:
+                    owner.cut -= 1
+                    self.close_connection = True
+                    self.connection.shutdown(2)
+                    return
+                body = b'{"result":{"data":{"items":[]}}}'
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = _handle
+            do_POST = _handle
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+class RetryTest(unittest.TestCase):
+    def test_a_query_cut_before_the_answer_is_sent_once_more(self):
+        server = _CuttingServer(cut=1)
+        try:
+            self.assertEqual(SafetyNetClient(server.url, "sn_x", timeout=5).list_components(), {"items": []})
+            self.assertEqual(server.seen, ["GET /api/trpc/component.list", "GET /api/trpc/component.list"])
+        finally:
+            server.close()
+
+    def test_a_mutation_cut_before_the_answer_is_not_repeated(self):
+        server = _CuttingServer(cut=1)
+        try:
+            with self.assertRaises(SafetyNetError) as raised:
+                SafetyNetClient(server.url, "sn_x", timeout=5).rollback("cp_1", "ct_1")
+            self.assertIsNone(raised.exception.status)
+            self.assertIn("cannot reach", str(raised.exception))
+            self.assertEqual(server.seen, ["POST /api/trpc/rollback.execute"])
+        finally:
+            server.close()
+
+    def test_a_refused_connection_is_retried_for_mutations_too(self):
+        self.assertTrue(safetynet_tools._may_retry("POST", ConnectionRefusedError()))
+        self.assertFalse(safetynet_tools._may_retry("POST", ConnectionResetError()))
+        self.assertTrue(safetynet_tools._may_retry("GET", ConnectionResetError()))
+
+
 @unittest.skipUnless(LIVE, SKIP_WHY)
 class LiveServerTest(unittest.TestCase):
     @classmethod
@@ -157,11 +227,11 @@ class LiveServerTest(unittest.TestCase):
         self.assertEqual(reused.exception.field, "confirmToken")
         self.assertIn("already used", reused.exception.message)
 
-        # History records both, newest first: the refused second use of the token, and the rollback.
+        # Newest first: the refused second use (history records refusals too), then the rollback.
         events = safetynet_tools.history(self.component, kind="rollback", client=self.agent)["items"]
         self.assertEqual([e["outcome"] for e in events], ["failed", "succeeded"])
-        self.assertEqual({e["actor"] for e in events}, {f"token:{self.agent_name}"})
         self.assertIn("already used", events[0]["error"])
+        self.assertEqual({e["actor"] for e in events}, {f"token:{self.agent_name}"})
 
     def test_environment_configures_the_default_client(self):
         saved = {k: os.environ.get(k) for k in ("SAFETYNET_URL", "SAFETYNET_TOKEN")}

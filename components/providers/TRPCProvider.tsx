@@ -10,6 +10,7 @@ import { createTRPCClient, httpBatchLink } from "@trpc/client";
 import { createTRPCContext } from "@trpc/tanstack-react-query";
 import { useState, type ReactNode } from "react";
 import type { AppRouter } from "@/server/api/root";
+import { MAX_BATCH_SIZE } from "@/server/api/http";
 import { connectionState } from "@/lib/client/connection-state";
 import { makeQueryClient, type ProblemObserver } from "@/lib/trpc/query-client";
 
@@ -39,7 +40,8 @@ export function TRPCReactProvider({ children }: { children: ReactNode }) {
   const [trpcClient] = useState(() =>
     createTRPCClient<AppRouter>({
       // Same origin: fetch's default credentials mode ("same-origin") sends the session cookie.
-      links: [httpBatchLink({ url: "/api/trpc" })],
+      // The server refuses batches over MAX_BATCH_SIZE calls; the link splits larger ones.
+      links: [httpBatchLink({ url: "/api/trpc", maxItems: MAX_BATCH_SIZE })],
     }),
   );
   return (

@@ -11,6 +11,7 @@ import { redirect } from "next/navigation";
 import { cache, type ReactNode } from "react";
 import { appRouter, type AppRouter } from "@/server/api/root";
 import { createTRPCContext } from "@/server/api/trpc";
+import { PEER_ADDRESS_HEADER } from "@/server/auth/client-address";
 import { loginPathFor } from "@/server/auth/return-path";
 import { SESSION_COOKIE } from "@/server/auth/sessions";
 import { describeProblem, type ApiProblem } from "./api-problem";
@@ -20,8 +21,8 @@ import type { Viewer } from "./types";
 /** One QueryClient per request. */
 export const getQueryClient = cache(makeQueryClient);
 
-/** The credentials the router authenticates; nothing else of the request is passed on. */
-const FORWARDED_HEADERS = ["cookie", "authorization"] as const;
+/** The credentials the router authenticates, and who sent them (for throttling); nothing else of the request is passed on. */
+const FORWARDED_HEADERS = ["cookie", "authorization", PEER_ADDRESS_HEADER, "x-forwarded-for"] as const;
 
 const getContext = cache(async () => {
   const incoming = await headers();

@@ -3,11 +3,14 @@
  * EXIT_CODES in server/errors.ts):
  *
  *   INVALID_INPUT -> BAD_REQUEST            400  (exit 2)
+ *   FORBIDDEN     -> FORBIDDEN              403  (exit 2)  allowed in general, not to this caller here
  *   NOT_FOUND     -> NOT_FOUND              404  (exit 5)
  *   CONFLICT      -> CONFLICT               409  (exit 3)
  *   INTEGRITY     -> UNPROCESSABLE_CONTENT  422  (exit 4)  a stored object is corrupt or missing;
  *                    nothing was changed; the request is valid but this checkpoint cannot serve it
  *                    (pick another checkpoint). 422 keeps it apart from crashes (500).
+ *   NO_SPACE      -> (507 Insufficient Storage; tRPC has no such code, so the status is set
+ *                    by the route's responseMeta)                 (exit 1)  nothing was kept
  *   FAILED        -> INTERNAL_SERVER_ERROR  500  (exit 1)
  *
  * Auth adds 401 (no or bad credentials) and 403 (role too low, component out of
@@ -21,14 +24,22 @@ import { SafetyNetError, type ErrorCode } from "../errors";
 
 export const TRPC_CODE_OF: Record<ErrorCode, TRPC_ERROR_CODE_KEY> = {
   INVALID_INPUT: "BAD_REQUEST",
+  FORBIDDEN: "FORBIDDEN",
   NOT_FOUND: "NOT_FOUND",
   CONFLICT: "CONFLICT",
   INTEGRITY: "UNPROCESSABLE_CONTENT",
+  NO_SPACE: "INTERNAL_SERVER_ERROR",
   FAILED: "INTERNAL_SERVER_ERROR",
 };
 
 /** The same table as plain HTTP statuses, for route handlers outside tRPC (the cron route). */
-export const HTTP_STATUS_OF: Record<ErrorCode, number> = { INVALID_INPUT: 400, NOT_FOUND: 404, CONFLICT: 409, INTEGRITY: 422, FAILED: 500 };
+export const HTTP_STATUS_OF: Record<ErrorCode, number> = { INVALID_INPUT: 400, FORBIDDEN: 403, NOT_FOUND: 404, CONFLICT: 409, INTEGRITY: 422, NO_SPACE: 507, FAILED: 500 };
+
+/** The HTTP status of an error whose core code has none among tRPC's codes (507); null otherwise. */
+export function httpStatusOverride(error: unknown): number | null {
+  const known = asSafetyNetError(error instanceof TRPCError ? error.cause : error);
+  return known?.code === "NO_SPACE" ? HTTP_STATUS_OF.NO_SPACE : null;
+}
 
 const ERROR_CODES = new Set<string>(Object.keys(TRPC_CODE_OF));
 

@@ -1,13 +1,35 @@
 /**
  * HTTP concerns in front of tRPC: the request body limit (413 before any
- * parsing) and error bodies shaped like tRPC's, so clients parse one format.
+ * parsing), the batch size limit (400 before any procedure runs) and error
+ * bodies shaped like tRPC's, so clients parse one format.
  */
 export const MAX_BODY_BYTES = Number(process.env.SAFETYNET_MAX_BODY_BYTES ?? 1024 * 1024);
+
+/** Calls one batched request may hold (`?batch=1`, procedures joined by commas): one request must not multiply work without bound. */
+export const MAX_BATCH_SIZE = 20;
 
 /** A tRPC-shaped JSON error response for errors raised outside tRPC (413, 401 on /api/metrics). */
 export function errorResponse(status: number, code: string, message: string, extraHeaders: Record<string, string> = {}): Response {
   const body = { error: { message, code: -32600, data: { code, httpStatus: status, path: null, field: null, safetynetCode: null, details: null } } };
   return Response.json(body, { status, headers: extraHeaders });
+}
+
+/**
+ * 400 naming the limit when a batched request (`/api/trpc/a,b,c?batch=1`) holds
+ * more than `limit` calls; null otherwise. `endpoint` is the path before the procedures.
+ */
+export function refuseOversizedBatch(request: Request, endpoint: string, limit = MAX_BATCH_SIZE): Response | null {
+  const url = new URL(request.url);
+  if (url.searchParams.get("batch") !== "1" || !url.pathname.startsWith(`${endpoint}/`)) return null;
+  let procedures: string;
+  try {
+    procedures = decodeURIComponent(url.pathname.slice(endpoint.length + 1));
+  } catch {
+    return null; // tRPC answers a malformed path itself
+  }
+  const calls = procedures.split(",").length;
+  if (calls <= limit) return null;
+  return errorResponse(400, "BAD_REQUEST", `a batch may hold at most ${limit} calls; this one holds ${calls}: split it into several requests`);
 }
 
 export type LimitedBody = { ok: true; request: Request } | { ok: false; response: Response };

@@ -15,14 +15,16 @@ import type { Core } from "../core";
 import { actorOf, componentInScope, roleAtLeast, type Principal, type TokenRole } from "../auth/roles";
 import { authenticateRequest, isCrossOrigin } from "../auth/request";
 import { findCheckpointRow } from "../checkpoints/queries";
-import { describeError, toTRPCError } from "./errors";
+import { describeError, httpStatusOverride, toTRPCError } from "./errors";
 import { serverCore } from "./server-core";
 
 export interface TRPCContext {
   core: Core;
   principal: Principal | null;
-  /** Why there is no principal (sent with the 401). */
+  /** Why there is no principal (sent with the 401, or the 429). */
   authProblem: string | null;
+  /** The client is throttled after too many failed attempts: answer 429 with this Retry-After. */
+  retryAfterSeconds: number | null;
   /** null for server-side callers (React Server Components). */
   req: Request | null;
 }
@@ -30,7 +32,7 @@ export interface TRPCContext {
 export async function createTRPCContext(opts: { req: Request }): Promise<TRPCContext> {
   const core = serverCore();
   const auth = await authenticateRequest(core, opts.req);
-  return { core, principal: auth.principal, authProblem: auth.problem, req: opts.req };
+  return { core, principal: auth.principal, authProblem: auth.problem, retryAfterSeconds: auth.retryAfterSeconds, req: opts.req };
 }
 
 const t = initTRPC.context<TRPCContext>().create({
@@ -41,7 +43,7 @@ const t = initTRPC.context<TRPCContext>().create({
       message: described.message,
       data: {
         code: shape.data.code,
-        httpStatus: shape.data.httpStatus,
+        httpStatus: httpStatusOverride(error) ?? shape.data.httpStatus,
         path: shape.data.path,
         field: described.field,
         safetynetCode: described.safetynetCode,
@@ -65,7 +67,10 @@ const mapCoreErrors = t.middleware(async ({ next }) => {
 });
 
 const authenticated = t.middleware(({ ctx, type, next }) => {
-  if (!ctx.principal) throw new TRPCError({ code: "UNAUTHORIZED", message: ctx.authProblem ?? "authentication required" });
+  if (!ctx.principal) {
+    const code = ctx.retryAfterSeconds === null ? "UNAUTHORIZED" : "TOO_MANY_REQUESTS";
+    throw new TRPCError({ code, message: ctx.authProblem ?? "authentication required" });
+  }
   if (ctx.principal.via === "session" && type === "mutation" && ctx.req && isCrossOrigin(ctx.req)) {
     throw new TRPCError({ code: "FORBIDDEN", message: "cross-origin request refused for a session-authenticated change" });
   }

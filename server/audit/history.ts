@@ -23,29 +23,53 @@ export interface AuditRecord {
   details?: Record<string, unknown>;
 }
 
-export async function recordEvent(core: Core, record: AuditRecord): Promise<string> {
+/**
+ * An event ready to be written inside another operation's transaction (so the
+ * operation and its history row land together or not at all): `write` is the
+ * Prisma operation to put in the transaction, `announce` logs it and counts it
+ * in the metrics once the transaction committed.
+ */
+export interface PreparedEvent {
+  id: string;
+  write: ReturnType<Core["db"]["auditEvent"]["create"]>;
+  announce(): void;
+}
+
+export function prepareEvent(core: Core, record: AuditRecord): PreparedEvent {
   const id = newId("ev", record.startedAt.getTime());
   const { details, ...rest } = record;
-  core.log[record.outcome === "failed" ? "error" : "info"]({ event: record.kind, eventId: id, ...rest, ...details }, `${record.kind} ${record.outcome}`);
-  observeAuditEvent(record);
-  await core.db.auditEvent.create({
-    data: {
-      id,
-      kind: record.kind,
-      component: record.component ?? null,
-      checkpointId: record.checkpointId ?? null,
-      actor: record.actor,
-      outcome: record.outcome,
-      startedAt: record.startedAt,
-      durationMs: Math.round(record.durationMs),
-      files: record.files ?? null,
-      bytes: record.bytes === undefined ? null : BigInt(record.bytes),
-      checksum: record.checksum ?? null,
-      error: record.error ?? null,
-      details: (details ?? {}) as object,
+  return {
+    id,
+    write: core.db.auditEvent.create({
+      data: {
+        id,
+        kind: record.kind,
+        component: record.component ?? null,
+        checkpointId: record.checkpointId ?? null,
+        actor: record.actor,
+        outcome: record.outcome,
+        startedAt: record.startedAt,
+        durationMs: Math.round(record.durationMs),
+        files: record.files ?? null,
+        bytes: record.bytes === undefined ? null : BigInt(record.bytes),
+        checksum: record.checksum ?? null,
+        error: record.error ?? null,
+        details: (details ?? {}) as object,
+      },
+    }),
+    announce() {
+      core.log[record.outcome === "failed" ? "error" : "info"]({ event: record.kind, eventId: id, ...rest, ...details }, `${record.kind} ${record.outcome}`);
+      observeAuditEvent(record);
     },
-  });
-  return id;
+  };
+}
+
+export async function recordEvent(core: Core, record: AuditRecord): Promise<string> {
+  const event = prepareEvent(core, record);
+  // Logged even when the database write fails (a full disk): the log line is then the only trace.
+  event.announce();
+  await event.write;
+  return event.id;
 }
 
 export interface HistoryItem {

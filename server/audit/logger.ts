@@ -6,6 +6,7 @@ import pino, { type Logger } from "pino";
 
 export function createLogger(file?: string): Logger {
   const level = process.env.SAFETYNET_LOG_LEVEL ?? "info";
-  const destination = file ? pino.destination({ dest: file, sync: true, mkdir: true }) : pino.destination({ dest: 1, sync: true });
+  // The log names paths and checkpoint reasons: private like the rest of the data directory.
+  const destination = file ? pino.destination({ dest: file, sync: true, mkdir: true, mode: 0o600 }) : pino.destination({ dest: 1, sync: true });
   return pino({ level, base: { service: "safetynet" }, timestamp: pino.stdTimeFunctions.isoTime }, destination);
 }

@@ -13,15 +13,19 @@
  *   safetynet_process_* / safetynet_nodejs_*           prom-client default process metrics
  *
  * Counters count since the server started (Prometheus handles resets).
+ *
+ * A token scoped to some components gets a narrowed exposition instead: gauges
+ * read from the database for its components only (scopedMetricsText), without
+ * the counters and store gauges above, which describe every component.
  * Retention runs are read from their audit record (server/retention/run.ts):
  * `details.removedCheckpoints` (checkpoint rows the sweep removed) and
  * `details.bytesFreed` (else `bytes`).
  */
-import { collectDefaultMetrics, Counter, Gauge, Histogram, register, type Metric } from "prom-client";
+import { collectDefaultMetrics, Counter, Gauge, Histogram, register, Registry, type Metric } from "prom-client";
 import type { Core } from "../core";
 import type { AuditRecord } from "./history";
 import { setAuditObserver } from "./metrics";
-import { SLOW_ROLLBACK_MS, storageStats } from "./stats";
+import { SLOW_ROLLBACK_MS, statsSummary, storeStorageStats } from "./stats";
 
 function getOrCreate<M extends Metric>(name: string, create: () => M): M {
   return (register.getSingleMetric(name) as M | undefined) ?? create();
@@ -136,10 +140,34 @@ export function installPrometheusObserver(): void {
 export async function metricsText(core: Core): Promise<{ body: string; contentType: string }> {
   installPrometheusObserver();
   const m = metrics();
-  const storage = await storageStats(core);
+  const storage = await storeStorageStats(core);
   m.storeBytes.set(storage.storeBytes);
   m.storeObjects.set(storage.storeObjects);
   m.logicalBytes.set(storage.logicalBytes);
   m.dedupRatio.set(storage.dedupRatio ?? 1);
   return { body: await register.metrics(), contentType: register.contentType };
+}
+
+/**
+ * The exposition for a token scoped to `components`: what the database knows
+ * about those components only, as gauges (values since the data directory was
+ * created, not since the server started).
+ */
+export async function scopedMetricsText(core: Core, components: string[]): Promise<{ body: string; contentType: string }> {
+  const summary = await statsSummary(core, components);
+  const registry = new Registry();
+  const gauge = (name: string, help: string, value: number) => new Gauge({ name, help, registers: [registry] }).set(value);
+  gauge("safetynet_components", "Components in this token's scope", summary.totals.components);
+  gauge("safetynet_checkpoints", "Live (not deleted) checkpoints of these components, safety checkpoints included", summary.totals.checkpoints);
+  gauge("safetynet_safety_checkpoints", "Live safety checkpoints of these components", summary.totals.safetyCheckpoints);
+  gauge("safetynet_pinned_checkpoints", "Pinned checkpoints of these components", summary.totals.pinnedCheckpoints);
+  gauge("safetynet_verification_failures", "Verify runs of these components that found corrupt or missing objects", summary.totals.verificationFailures);
+  gauge("safetynet_slow_rollbacks", "Rollbacks of these components that took longer than 30 s", summary.rollbacks.slow);
+  gauge("safetynet_logical_bytes", "Bytes described by live checkpoints of these components, before dedup", summary.storage.logicalBytes);
+  const rollbacks = new Gauge({ name: "safetynet_rollbacks", help: "Rollbacks of these components by outcome", labelNames: ["outcome"] as const, registers: [registry] });
+  for (const outcome of ["succeeded", "failed", "recovered", "running"] as const) rollbacks.set({ outcome }, summary.rollbacks[outcome]);
+  if (summary.lastRollback) {
+    gauge("safetynet_last_rollback_timestamp_seconds", "When the last rollback of these components started", Date.parse(summary.lastRollback.startedAt) / 1000);
+  }
+  return { body: await registry.metrics(), contentType: registry.contentType };
 }

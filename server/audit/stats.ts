@@ -2,18 +2,27 @@
  * The dashboard's summary (stats.summary) and the gauges of /api/metrics, from
  * one set of queries: totals, rollback success rate, average and p95 rollback
  * duration, the last rollback, and storage (store bytes, logical bytes, dedup).
+ *
+ * A summary is global, or narrowed to some components (a token scoped to them
+ * must not learn about the others): every count, the last rollback and the
+ * logical bytes then cover only those components, and the store-wide figures
+ * (objects are shared by every component) are left out.
  */
 import type { Core } from "../core";
+import { Prisma } from "../generated/prisma/client";
 
 export interface StorageStats {
-  /** Bytes of all objects in the store (each content once). */
-  storeBytes: number;
-  storeObjects: number;
-  /** Bytes the live (not deleted) checkpoints describe, counting every file of every checkpoint. */
+  /** Bytes of all objects in the store (each content once); null in a narrowed summary. */
+  storeBytes: number | null;
+  storeObjects: number | null;
+  /** Bytes the live (not deleted) checkpoints in view describe, counting every file of every checkpoint. */
   logicalBytes: number;
-  /** logicalBytes / storeBytes: how many times over dedup saves (1 = no saving); null when the store is empty. */
+  /** logicalBytes / storeBytes: how many times over dedup saves (1 = no saving); null when the store is empty or the summary narrowed. */
   dedupRatio: number | null;
 }
+
+/** Which components a summary covers: every one (null) or these names. */
+export type StatsScope = readonly string[] | null;
 
 export interface LastRollback {
   id: string;
@@ -31,6 +40,8 @@ export interface LastRollback {
 
 export interface StatsSummary {
   generatedAt: string;
+  /** The components this summary covers; null = all of them. */
+  scope: string[] | null;
   totals: {
     components: number;
     /** Active and expired checkpoints (deleted ones are not counted). */
@@ -67,19 +78,43 @@ export const SLOW_ROLLBACK_MS = 30_000;
 
 const FINISHED = ["succeeded", "failed", "recovered"];
 
-export async function storageStats(core: Core): Promise<StorageStats> {
+/** Row filters for a scope, by component id (rows of checkpoints and rollbacks) and by name (history). */
+interface ScopeFilter {
+  componentId: Prisma.StringFilter | undefined;
+  componentName: Prisma.StringNullableFilter | undefined;
+  componentRow: Prisma.ComponentWhereInput;
+}
+
+async function scopeFilter(core: Core, scope: StatsScope): Promise<ScopeFilter> {
+  if (scope === null) return { componentId: undefined, componentName: undefined, componentRow: {} };
+  const names = [...scope];
+  const ids = (await core.db.component.findMany({ where: { name: { in: names } }, select: { id: true } })).map((c) => c.id);
+  return { componentId: { in: ids }, componentName: { in: names }, componentRow: { name: { in: names } } };
+}
+
+/** Storage of the whole store: what the objects take on disk, and what every live checkpoint describes. */
+export async function storeStorageStats(core: Core): Promise<StorageStats & { storeBytes: number; storeObjects: number }> {
+  const logicalBytes = await liveLogicalBytes(core, undefined);
   const { objects, bytes } = core.store.stats();
-  const logical = await core.db.checkpoint.aggregate({ where: { status: { not: "deleted" } }, _sum: { bytes: true } });
-  const logicalBytes = Number(logical._sum.bytes ?? 0n);
   return { storeBytes: bytes, storeObjects: objects, logicalBytes, dedupRatio: bytes > 0 ? round(logicalBytes / bytes, 3) : null };
 }
 
+async function storageStats(core: Core, scope: StatsScope, filter: ScopeFilter): Promise<StorageStats> {
+  if (scope === null) return storeStorageStats(core);
+  return { storeBytes: null, storeObjects: null, logicalBytes: await liveLogicalBytes(core, filter.componentId), dedupRatio: null };
+}
+
+async function liveLogicalBytes(core: Core, componentId: Prisma.StringFilter | undefined): Promise<number> {
+  const logical = await core.db.checkpoint.aggregate({ where: { status: { not: "deleted" }, componentId }, _sum: { bytes: true } });
+  return Number(logical._sum.bytes ?? 0n);
+}
+
 /** The p-th percentile (nearest rank) of finished rollback durations, read with one indexed row fetch. */
-async function rollbackDurationPercentile(core: Core, count: number, p: number): Promise<number | null> {
+async function rollbackDurationPercentile(core: Core, filter: ScopeFilter, count: number, p: number): Promise<number | null> {
   if (count === 0) return null;
   const rank = Math.max(1, Math.ceil((p / 100) * count));
   const row = await core.db.rollback.findFirst({
-    where: { outcome: { in: FINISHED }, durationMs: { not: null } },
+    where: { outcome: { in: FINISHED }, durationMs: { not: null }, componentId: filter.componentId },
     orderBy: { durationMs: "asc" },
     skip: rank - 1,
     select: { durationMs: true },
@@ -87,30 +122,39 @@ async function rollbackDurationPercentile(core: Core, count: number, p: number):
   return row?.durationMs ?? null;
 }
 
-export async function statsSummary(core: Core): Promise<StatsSummary> {
+/** The summary of every component (scope null), or of the named ones only. */
+export async function statsSummary(core: Core, scope: StatsScope = null): Promise<StatsSummary> {
+  const filter = await scopeFilter(core, scope);
+  const live = { status: { not: "deleted" }, componentId: filter.componentId };
+  const finishedRollbacks = { outcome: { in: FINISHED }, durationMs: { not: null }, componentId: filter.componentId };
   const [components, checkpoints, safetyCheckpoints, pinnedCheckpoints, historyEvents, verificationFailures, byOutcome, durations, slow, last, storage] =
     await Promise.all([
-      core.db.component.count(),
-      core.db.checkpoint.count({ where: { status: { not: "deleted" } } }),
-      core.db.checkpoint.count({ where: { status: { not: "deleted" }, kind: "safety" } }),
-      core.db.checkpoint.count({ where: { status: { not: "deleted" }, pinned: true } }),
-      core.db.auditEvent.count(),
-      core.db.auditEvent.count({ where: { kind: "checkpoint.verify", outcome: "failed" } }),
-      core.db.rollback.groupBy({ by: ["outcome"], _count: { _all: true } }),
-      core.db.rollback.aggregate({ where: { outcome: { in: FINISHED }, durationMs: { not: null } }, _avg: { durationMs: true }, _count: { durationMs: true } }),
-      core.db.rollback.count({ where: { outcome: { in: FINISHED }, durationMs: { gt: SLOW_ROLLBACK_MS } } }),
-      core.db.rollback.findFirst({ orderBy: [{ startedAt: "desc" }, { id: "desc" }], include: { component: { select: { name: true } } } }),
-      storageStats(core),
+      core.db.component.count({ where: filter.componentRow }),
+      core.db.checkpoint.count({ where: live }),
+      core.db.checkpoint.count({ where: { ...live, kind: "safety" } }),
+      core.db.checkpoint.count({ where: { ...live, pinned: true } }),
+      core.db.auditEvent.count({ where: { component: filter.componentName } }),
+      core.db.auditEvent.count({ where: { kind: "checkpoint.verify", outcome: "failed", component: filter.componentName } }),
+      core.db.rollback.groupBy({ by: ["outcome"], where: { componentId: filter.componentId }, _count: { _all: true } }),
+      core.db.rollback.aggregate({ where: finishedRollbacks, _avg: { durationMs: true }, _count: { durationMs: true } }),
+      core.db.rollback.count({ where: { ...finishedRollbacks, durationMs: { gt: SLOW_ROLLBACK_MS } } }),
+      core.db.rollback.findFirst({
+        where: { componentId: filter.componentId },
+        orderBy: [{ startedAt: "desc" }, { id: "desc" }],
+        include: { component: { select: { name: true } } },
+      }),
+      storageStats(core, scope, filter),
     ]);
-  const refused = await refusedRollbacks(core);
+  const refused = await refusedRollbacks(core, scope);
   const count = (outcome: string) => byOutcome.find((g) => g.outcome === outcome)?._count._all ?? 0;
   const succeeded = count("succeeded");
   const failed = count("failed");
   const recovered = count("recovered");
   const finished = succeeded + failed + recovered;
-  const p95 = await rollbackDurationPercentile(core, durations._count.durationMs, 95);
+  const p95 = await rollbackDurationPercentile(core, filter, durations._count.durationMs, 95);
   return {
     generatedAt: core.now().toISOString(),
+    scope: scope === null ? null : [...scope],
     totals: {
       components,
       checkpoints,
@@ -151,10 +195,12 @@ export async function statsSummary(core: Core): Promise<StatsSummary> {
 }
 
 /** Failed rollback events with no rollback row: refused before a rollback started (see ranOrTried in rollback/execute.ts). */
-async function refusedRollbacks(core: Core): Promise<number> {
+async function refusedRollbacks(core: Core, scope: StatsScope): Promise<number> {
+  if (scope !== null && scope.length === 0) return 0;
+  const inScope = scope === null ? Prisma.empty : Prisma.sql`AND e."component" IN (${Prisma.join([...scope])})`;
   const rows = await core.db.$queryRaw<{ refused: bigint | number }[]>`
     SELECT count(*) AS refused FROM "AuditEvent" e
-    WHERE e."kind" = 'rollback' AND e."outcome" = 'failed'
+    WHERE e."kind" = 'rollback' AND e."outcome" = 'failed' ${inScope}
       AND NOT EXISTS (SELECT 1 FROM "Rollback" r WHERE r."id" = json_extract(e."details", '$.rollbackId'))`;
   return Number(rows[0]?.refused ?? 0);
 }

@@ -36,3 +36,8 @@ export function actorOf(principal: Pick<Principal, "name">): string {
 export function componentInScope(principal: Pick<Principal, "components">, component: string): boolean {
   return principal.components.length === 0 || principal.components.includes(component);
 }
+
+/** The components a principal's summaries and metrics cover: all (null) unless its token is scoped. */
+export function statsScopeOf(principal: Pick<Principal, "components">): string[] | null {
+  return principal.components.length === 0 ? null : principal.components;
+}

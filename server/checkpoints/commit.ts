@@ -9,7 +9,8 @@ import { newId } from "../ids";
 import { encodeManifest } from "./manifest";
 import type { CheckpointScope } from "./manifest-types";
 import type { LiveState } from "./live-state";
-import { writeSnapshotRecord } from "./snapshot-record";
+import { deleteSnapshotRecord, writeSnapshotRecord } from "./snapshot-record";
+import { prepareEvent, type AuditRecord } from "../audit/history";
 import type { GitInfo } from "./git-info";
 
 const DAY_MS = 86_400_000;
@@ -33,7 +34,7 @@ export interface CheckpointCreated {
 }
 
 export interface CommitRequest {
-  component: { id: string; name: string; metadata: unknown };
+  component: { id: string; name: string; root: string; include: string[]; exclude: string[]; metadata: unknown };
   scope: CheckpointScope;
   live: LiveState;
   /** The manifest already encoded from `live` (rollback encodes it to compare with the plan). */
@@ -48,6 +49,10 @@ export interface CommitRequest {
   actor: Actor;
   startedAt: Date;
   startedAtMs: number;
+  /** The history row of this checkpoint, written in the same transaction as its rows (none for a safety checkpoint). */
+  history?: (created: CheckpointCreated) => AuditRecord;
+  /** Also store `component.metadata` as the component's metadata document, in the same transaction (a checkpoint that clears a rollback's status). */
+  saveComponentMetadata?: boolean;
 }
 
 export async function commitCheckpoint(core: Core, request: CommitRequest): Promise<CheckpointCreated> {
@@ -78,37 +83,13 @@ export async function commitCheckpoint(core: Core, request: CommitRequest): Prom
     componentMeta: component.metadata,
     retentionUntil: retentionUntil.toISOString(),
     pinned: request.pinned ?? false,
+    componentRoot: component.root,
+    componentInclude: component.include,
+    componentExclude: component.exclude,
+    status: "active",
   });
   const durationMs = Math.round(performance.now() - request.startedAtMs);
-  await core.db.$transaction([
-    core.db.manifest.upsert({
-      where: { sha256: manifestSha256 },
-      create: { sha256: manifestSha256, ...counts, bytes: BigInt(live.bytes) },
-      update: {},
-    }),
-    core.db.checkpoint.create({
-      data: {
-        id,
-        componentId: component.id,
-        kind: request.kind,
-        pinned: request.pinned ?? false,
-        retentionUntil,
-        manifestSha: manifestSha256,
-        files: counts.files,
-        bytes: BigInt(live.bytes),
-        newBytes: BigInt(newBytes),
-        durationMs,
-        paths: request.primaries,
-        reason: request.reason ?? null,
-        actor: request.actor,
-        callerMeta: callerMeta as object,
-        componentMeta: (component.metadata ?? {}) as object,
-        dbSnapshots: [],
-        createdAt: request.startedAt,
-      },
-    }),
-  ]);
-  return {
+  const created: CheckpointCreated = {
     id,
     component: component.name,
     kind: request.kind,
@@ -122,4 +103,43 @@ export async function commitCheckpoint(core: Core, request: CommitRequest): Prom
     pinned: request.pinned ?? false,
     related: live.entries.filter((e) => e.reason !== "primary").map((e) => ({ path: e.path, reason: e.reason })),
   };
+  const event = request.history ? prepareEvent(core, request.history(created)) : null;
+  try {
+    await core.db.$transaction([
+      core.db.manifest.upsert({
+        where: { sha256: manifestSha256 },
+        create: { sha256: manifestSha256, ...counts, bytes: BigInt(live.bytes) },
+        update: {},
+      }),
+      core.db.checkpoint.create({
+        data: {
+          id,
+          componentId: component.id,
+          kind: request.kind,
+          pinned: request.pinned ?? false,
+          retentionUntil,
+          manifestSha: manifestSha256,
+          files: counts.files,
+          bytes: BigInt(live.bytes),
+          newBytes: BigInt(newBytes),
+          durationMs,
+          paths: request.primaries,
+          reason: request.reason ?? null,
+          actor: request.actor,
+          callerMeta: callerMeta as object,
+          componentMeta: (component.metadata ?? {}) as object,
+          dbSnapshots: [],
+          createdAt: request.startedAt,
+        },
+      }),
+      ...(request.saveComponentMetadata ? [core.db.component.update({ where: { id: component.id }, data: { metadata: (component.metadata ?? {}) as object } })] : []),
+      ...(event ? [event.write] : []),
+    ]);
+  } catch (error) {
+    // Nothing was recorded: the snapshot record must not make the store claim a checkpoint the database never had.
+    deleteSnapshotRecord(core.store, id);
+    throw error;
+  }
+  event?.announce();
+  return created;
 }

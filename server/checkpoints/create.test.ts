@@ -19,7 +19,7 @@ import {
 } from "../../test/support/workspace";
 import { writeCartProject, writeEdgeCaseTree } from "../../test/support/fixtures";
 import { listHistory } from "../audit/history";
-import { ConflictError, InvalidInputError, NotFoundError, OperationFailedError } from "../errors";
+import { ConflictError, InvalidInputError, NotFoundError, InsufficientStorageError } from "../errors";
 import { createCheckpoint } from "./create";
 import { readManifest } from "./manifest";
 import { getCheckpoint } from "./queries";
@@ -67,20 +67,26 @@ describe("checkpoint create", () => {
     expect(ws.core.store.has(sha256Of(outside.outsideContent))).toBe(false);
   });
 
-  it("leaves out node_modules, .git, dist, files matched by .gitignore, and its own data directory", async () => {
+  it("leaves out node_modules, .git, dist and files matched by .gitignore", async () => {
     const ws = openWorkspace();
     makeTree(ws.root, { files: 40, mb: 0.2 });
     writeTree(ws.root, { "src/trace.log": "ignored\n" });
-    // A data directory inside the component root, as with the default ./.safetynet of `cd root && safetynet ...`.
-    const core = openCoreOn({ ...ws, dataDir: path.join(ws.root, "sn-data") }, [ws.base], { fresh: true });
-    await addComponent({ ...ws, core });
+    await addComponent(ws);
 
-    const created = await createCheckpoint(core, { component: "app" }, TEST_ACTOR);
+    const created = await createCheckpoint(ws.core, { component: "app" }, TEST_ACTOR);
 
-    const paths = readManifest(core.store, created.manifestSha256).entries.map((e) => e.path);
-    expect(paths.filter((p) => isIgnoredByDefault(p) || p.startsWith("sn-data"))).toEqual([]);
+    const paths = readManifest(ws.core.store, created.manifestSha256).entries.map((e) => e.path);
+    expect(paths.filter((p) => isIgnoredByDefault(p))).toEqual([]);
     expect(paths).toContain(".gitignore");
     expect(paths.filter((p) => p.startsWith("src/")).length).toBeGreaterThan(40);
+  });
+
+  it("refuses a component whose root holds its own data directory (a rollback could otherwise reach the store)", async () => {
+    const ws = openWorkspace();
+    writeTree(ws.root, { "a.txt": "a\n" });
+    const core = openCoreOn({ ...ws, dataDir: path.join(ws.root, "sn-data") }, [ws.base], { fresh: true });
+
+    await expect(addComponent({ ...ws, core })).rejects.toThrow(/contains the Safety Net data directory .*sn-data/);
   });
 
   it("stores each content once: a second checkpoint of an unchanged tree adds no bytes to the store", async () => {
@@ -213,17 +219,16 @@ describe("checkpoint create refuses bad input without leaving a partial checkpoi
     expect(await lastCreateEvent(ws)).toMatchObject({ outcome: "failed", details: { errorCode: "INVALID_INPUT" } });
   });
 
-  it.skipIf(tmpfsUnavailableReason() !== null)("fails cleanly when the store's disk is full, naming the store and the file, and leaves no temp file behind", async () => {
+  it.skipIf(tmpfsUnavailableReason() !== null)("refuses a checkpoint that cannot fit on the store's disk before writing anything, naming the store", async () => {
     const ws = openWorkspace({ beforeOpen: (dirs) => mountTinyDisk(path.join(dirs.dataDir, "store"), 512) });
     writeTree(ws.root, { "a.txt": "fits\n", "big.bin": Buffer.alloc(2 * 1024 * 1024, 9), "medium.bin": Buffer.alloc(600 * 1024, 8) });
     await addComponent(ws);
 
     const error = await createCheckpoint(ws.core, { component: "app" }, TEST_ACTOR).catch((e: unknown) => e);
 
-    expect(error).toBeInstanceOf(OperationFailedError);
-    expect((error as Error).message).toMatch(/^no space left on device while writing /);
+    expect(error).toBeInstanceOf(InsufficientStorageError);
+    expect((error as Error).message).toMatch(/^not enough free space for the checkpoint .*: up to \d+ bytes are needed, \d+ are free; nothing was written/);
     expect((error as Error).message).toContain(path.join(ws.dataDir, "store"));
-    expect((error as Error).message).toMatch(/\(storing .*workspace\/(big|medium)\.bin\)/);
     await expectNoCheckpoint(ws);
     expect(fs.readdirSync(path.join(ws.dataDir, "store", "tmp"))).toEqual([]);
     expect(await lastCreateEvent(ws)).toMatchObject({ outcome: "failed", error: (error as Error).message });

@@ -3,11 +3,11 @@
  * live state into the store under the component lock, commit, and record history.
  */
 import type { Core, Actor } from "../core";
-import { InvalidInputError, SafetyNetError } from "../errors";
+import { ConflictError, FileVanishedError, InvalidInputError, SafetyNetError } from "../errors";
 import { withComponentMutation } from "../rollback/mutation-barrier";
-import { findComponentRow, setComponentMetadata, toComponentView } from "../registry/components";
+import { findComponentRow, toComponentView, type ComponentView } from "../registry/components";
 import { clearRolledBack } from "../registry/component-status";
-import { assertRootAllowed } from "../scan/paths";
+import { assertComponentRootUsable } from "../registry/roots";
 import type { CheckpointCreateInput } from "../schemas";
 import { recordEvent } from "../audit/history";
 import { captureLiveState, scanScope } from "./live-state";
@@ -31,20 +31,18 @@ export async function createCheckpoint(core: Core, input: CheckpointCreateInput,
       // Components have no database targets yet (DESIGN: dbstate/); refuse rather than pretend.
       throw new InvalidInputError(`includeDb: component "${component.name}" has no database targets, so there is no database state to snapshot`, { field: "includeDb" });
     }
-    assertRootAllowed(component.root, core.config.allowedRoots);
+    assertComponentRootUsable(core, component);
     let statusCleared: { from: string; to: unknown } | null = null;
     const created = await withComponentMutation(core, component, "checkpoint create", actor, async () => {
       const gitInfo = readGitInfo(component.root);
-      // A rollback's "rolled-back" status lasts until the next checkpoint taken on purpose.
+      // A rollback's "rolled-back" status lasts until the next checkpoint taken on purpose: this one
+      // holds the cleared document and stores it as the component's (in its commit's transaction).
       const cleared = clearRolledBack(component.metadata);
       if (cleared) {
-        await setComponentMetadata(core, component.id, cleared);
         statusCleared = { from: String(component.metadata.status), to: cleared.status };
         component.metadata = cleared;
       }
-      const fullScan = scanScope(core, component, { kind: "all" });
-      const resolved = resolveScope(component.root, fullScan, input.paths, input.depth ?? 1);
-      const live = await captureLiveState(core, component, resolved.scope, { storeObjects: true, reasons: resolved.reasons, onProgress: options.onProgress }, resolved.entries);
+      const { resolved, live } = await captureScope(core, component, input, options);
       const callerMeta: Record<string, unknown> = { ...(input.metadata ?? {}) };
       if (input.agent) callerMeta.agent = input.agent;
       if (input.task) callerMeta.task = input.task;
@@ -62,20 +60,21 @@ export async function createCheckpoint(core: Core, input: CheckpointCreateInput,
         actor,
         startedAt,
         startedAtMs,
+        saveComponentMetadata: statusCleared !== null,
+        history: (checkpoint) => ({
+          kind: "checkpoint.create",
+          component: checkpoint.component,
+          checkpointId: checkpoint.id,
+          actor,
+          outcome: "succeeded",
+          startedAt,
+          durationMs: checkpoint.durationMs,
+          files: checkpoint.files,
+          bytes: checkpoint.bytes,
+          checksum: checkpoint.manifestSha256,
+          details: { newBytes: checkpoint.newBytes, filesRead: checkpoint.filesRead, paths: input.paths ?? [], reason: input.reason ?? null, ...(statusCleared ? { statusCleared } : {}) },
+        }),
       });
-    });
-    await recordEvent(core, {
-      kind: "checkpoint.create",
-      component: created.component,
-      checkpointId: created.id,
-      actor,
-      outcome: "succeeded",
-      startedAt,
-      durationMs: created.durationMs,
-      files: created.files,
-      bytes: created.bytes,
-      checksum: created.manifestSha256,
-      details: { newBytes: created.newBytes, filesRead: created.filesRead, paths: input.paths ?? [], reason: input.reason ?? null, ...(statusCleared ? { statusCleared } : {}) },
     });
     return created;
   } catch (error) {
@@ -88,7 +87,33 @@ export async function createCheckpoint(core: Core, input: CheckpointCreateInput,
       durationMs: performance.now() - startedAtMs,
       error: error instanceof Error ? error.message : String(error),
       details: { errorCode: error instanceof SafetyNetError ? error.code : "FAILED" },
-    });
+      // Best effort: on a full disk this write fails too, and the original error is the one to report.
+    }).catch(() => undefined);
     throw error;
+  }
+}
+
+/**
+ * Scans and stores the scope. A file deleted between the scan and its read means
+ * the workspace is changing: scan once more (the deletion may be all there was),
+ * and when a file vanishes again, refuse with 409 naming it.
+ */
+async function captureScope(core: Core, component: ComponentView, input: CheckpointCreateInput, options: CreateOptions) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const fullScan = scanScope(core, component, { kind: "all" });
+      const resolved = resolveScope(component.root, fullScan, input.paths, input.depth ?? 1);
+      const live = await captureLiveState(core, component, resolved.scope, { storeObjects: true, reasons: resolved.reasons, onProgress: options.onProgress }, resolved.entries);
+      return { resolved, live };
+    } catch (error) {
+      if (!(error instanceof FileVanishedError)) throw error;
+      if (attempt < 2) continue;
+      const file = typeof error.details.path === "string" ? error.details.path : "a file";
+      throw new ConflictError(
+        `checkpoint of "${component.name}" refused: ${file} vanished while it was being read, also on a second try; something is deleting files in the component: try again when it is done`,
+        { ...error.details, component: component.name, attempts: attempt },
+        { cause: error },
+      );
+    }
   }
 }

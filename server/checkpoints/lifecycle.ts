@@ -8,15 +8,18 @@ import { InvalidInputError } from "../errors";
 import { recordEvent } from "../audit/history";
 import { consumeConfirmToken, issueConfirmToken, type IssuedToken } from "../rollback/confirm-token";
 import { withComponentMutation } from "../rollback/mutation-barrier";
-import { deleteSnapshotRecord } from "./snapshot-record";
+import { deleteSnapshotRecord, updateSnapshotRecord } from "./snapshot-record";
 import { findCheckpointRow, toCheckpointView, type CheckpointView } from "./queries";
 
 export async function pinCheckpoint(core: Core, id: string, pinned: boolean, actor: Actor): Promise<CheckpointView> {
   const startedAt = core.now();
   const existing = await findCheckpointRow(core, id);
-  const row = await withComponentMutation(core, existing.component, pinned ? "checkpoint pin" : "checkpoint unpin", actor, () =>
-    core.db.checkpoint.update({ where: { id }, data: { pinned }, include: { component: true } }),
-  );
+  const row = await withComponentMutation(core, existing.component, pinned ? "checkpoint pin" : "checkpoint unpin", actor, async () => {
+    const updated = await core.db.checkpoint.update({ where: { id }, data: { pinned }, include: { component: true } });
+    // The store's record too: a database rebuilt from the store keeps the pin.
+    updateSnapshotRecord(core.store, id, { pinned });
+    return updated;
+  });
   await recordEvent(core, { kind: "checkpoint.pin", component: row.component.name, checkpointId: id, actor, outcome: "succeeded", startedAt, durationMs: 0, details: { pinned } });
   return toCheckpointView(row, core.store);
 }

@@ -10,16 +10,19 @@
  * captureCheckpointScope, so what a diff shows, what a plan confirms and what the
  * rollback then finds are computed the same way and cannot drift apart.
  */
+import { statfsSync } from "node:fs";
 import path from "node:path";
+import { InsufficientStorageError } from "../errors";
 import type { Core } from "../core";
 import { dataPaths } from "../core";
 import { mapConcurrent } from "../concurrency";
 import { scanComponent } from "../scan/walk";
+import { assertRootIntact } from "../registry/roots";
 import { loadStatCache, saveStatCache } from "../scan/stat-cache";
 import type { CheckpointScope, InclusionReason, Manifest, ManifestEntry, ScannedEntry } from "./manifest-types";
 import { hashFile } from "../store/hash-file";
 import type { FileStat } from "../store/object-store";
-import { sha256Hex } from "../store/sha256";
+import { createHash } from "node:crypto";
 import { encodeManifest, entriesByPath } from "./manifest";
 
 /** How many files are read at once: enough to keep the disk and the thread pool busy. */
@@ -27,6 +30,7 @@ const IO_CONCURRENCY = 16;
 
 export interface ComponentScanTarget {
   id: string;
+  name: string;
   root: string;
   include: string[];
   exclude: string[];
@@ -59,7 +63,9 @@ export function dataDirExcludes(core: Core, root: string): string[] {
   return rel && !rel.startsWith("..") && !path.isAbsolute(rel) ? [rel.split(path.sep).join("/")] : [];
 }
 
+/** Scans the scope, after checking that the root is still the real folder it was registered as. */
 export function scanScope(core: Core, component: ComponentScanTarget, scope: CheckpointScope): ScannedEntry[] {
+  assertRootIntact(component);
   return scanComponent(component.root, {
     include: component.include,
     exclude: component.exclude,
@@ -93,6 +99,7 @@ export async function captureLiveState(
     else toRead.push(i);
   }
 
+  if (options.storeObjects) assertStoreHasRoom(core, toRead.reduce((sum, i) => sum + (scanned[i] as ScannedEntry).size, 0), scanned.length);
   let newBytes = 0;
   let done = 0;
   let cacheChanged = false;
@@ -136,12 +143,57 @@ export async function captureLiveState(
   return { entries, bytes, newBytes, filesRead: toRead.length };
 }
 
+/** Room kept free beyond the estimate: the database's own writes (rows, history, WAL) must still fit. */
+const STORE_SLACK_BYTES = 256 * 1024;
+/** A manifest line per entry, about. */
+const MANIFEST_BYTES_PER_ENTRY = 256;
+
+/**
+ * Refuses (nothing written) a capture whose new content may not fit on the data
+ * directory's file system: at most every file read is new. Running out half-way
+ * would leave only temp files, but a full disk also stops the database from
+ * recording anything, so it is better to say so up front.
+ */
+function assertStoreHasRoom(core: Core, contentBytes: number, entries: number): void {
+  let free: number;
+  try {
+    const fs = statfsSync(core.store.dir);
+    free = fs.bavail * fs.bsize;
+  } catch {
+    return; // No statfs here: the write itself will tell.
+  }
+  const needed = contentBytes + entries * MANIFEST_BYTES_PER_ENTRY + STORE_SLACK_BYTES;
+  if (needed > free) {
+    throw new InsufficientStorageError(
+      `not enough free space for the checkpoint on the data directory's file system (${core.store.dir}): up to ${needed} bytes are needed, ${free} are free; nothing was written. Free some space, or run \`safetynet retention run\``,
+      { neededBytes: needed, freeBytes: free, path: core.store.dir },
+    );
+  }
+}
+
 export interface CheckpointScopeState {
   live: LiveState;
   /** The live state encoded as a manifest of the checkpoint's scope (what a safety checkpoint stores). */
   encoded: string;
-  /** sha256 of `encoded`: a confirm token is bound to it. */
+  /** The fingerprint a confirm token is bound to (liveFingerprint). */
   liveSha: string;
+}
+
+/**
+ * What "the workspace changed since the plan" means: any entry of the scope added,
+ * removed, or changed in kind, content, link target, mode, size or file mtime (to
+ * the millisecond). Folder mtimes are left out: they move whenever anything inside
+ * changes, ignored files included, and a rollback does not compare them either; and
+ * sub-millisecond mtime digits are left out, as a restore cannot even set them.
+ */
+export function liveFingerprint(scope: CheckpointScope, entries: readonly ManifestEntry[]): string {
+  const hash = createHash("sha256");
+  hash.update(JSON.stringify(scope));
+  for (const e of entries) {
+    const mtime = e.kind === "dir" ? "" : String(Math.floor(e.mtimeMs));
+    hash.update(`\n${e.path}\0${e.kind}\0${e.mode}\0${e.size}\0${mtime}\0${e.sha256 ?? ""}\0${e.linkTarget ?? ""}\0${e.reason}`);
+  }
+  return hash.digest("hex");
 }
 
 /**
@@ -161,6 +213,5 @@ export async function captureCheckpointScope(
     reasons = { get: (p) => targetByPath.get(p)?.reason };
   }
   const live = await captureLiveState(core, component, manifest.scope, { storeObjects: options.storeObjects, reasons, onProgress: options.onProgress });
-  const encoded = encodeManifest(manifest.scope, live.entries);
-  return { live, encoded, liveSha: sha256Hex(encoded) };
+  return { live, encoded: encodeManifest(manifest.scope, live.entries), liveSha: liveFingerprint(manifest.scope, live.entries) };
 }

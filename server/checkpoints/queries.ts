@@ -133,14 +133,19 @@ export async function listCheckpointEntries(core: Core, id: string, options: { p
   const row = await findCheckpointRow(core, id);
   await indexManifestEntries(core, row.manifestSha);
   const limit = options.limit ?? 200;
+  const prefix = options.prefix ?? "";
+  // A prefix is literal text, not a LIKE pattern (where `%` and `_` are wildcards): paths
+  // sharing a prefix sort together from the prefix on, so take the rows from there and
+  // keep those that start with it.
   const where = {
     manifestSha: row.manifestSha,
-    path: { ...(options.prefix ? { startsWith: options.prefix } : {}), ...(options.cursor ? { gt: options.cursor } : {}) },
+    path: { ...(prefix ? { gte: prefix } : {}), ...(options.cursor ? { gt: options.cursor } : {}) },
   };
-  const [rows, total] = await Promise.all([
+  const [candidates, total] = await Promise.all([
     core.db.manifestEntry.findMany({ where, orderBy: { path: "asc" }, take: limit + 1 }),
     core.db.manifestEntry.count({ where: { manifestSha: row.manifestSha } }),
   ]);
+  const rows = candidates.filter((e) => e.path.startsWith(prefix));
   const page = rows.slice(0, limit);
   return {
     items: page.map((e) => ({

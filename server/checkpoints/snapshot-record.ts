@@ -1,7 +1,9 @@
 /**
  * A snapshot record is the small JSON document naming a checkpoint and its
  * manifest, kept in <store>/snapshots/<id>.json next to the objects. With the
- * manifests it is enough to rebuild a lost database from the store alone.
+ * manifests it is enough to rebuild a lost database from the store alone
+ * (`safetynet rebuild-db`), so it carries the component's registration too, and
+ * is kept current when the checkpoint is pinned, unpinned or expired.
  */
 import path from "node:path";
 import { readdirSync, readFileSync, rmSync, statSync } from "node:fs";
@@ -21,6 +23,13 @@ export interface SnapshotRecord {
   componentMeta: unknown;
   retentionUntil: string;
   pinned: boolean;
+  /** The component as registered when the checkpoint was taken (absent in records written before it was kept). */
+  componentRoot?: string;
+  componentInclude?: string[];
+  componentExclude?: string[];
+  /** "active" unless retention expired it (the sweep then removes the record with the checkpoint). */
+  status?: "active" | "expired";
+  expiredReason?: string | null;
 }
 
 function recordPath(store: ObjectStore, id: string): string {
@@ -29,6 +38,17 @@ function recordPath(store: ObjectStore, id: string): string {
 
 export function writeSnapshotRecord(store: ObjectStore, record: SnapshotRecord): void {
   writeFileAtomic(recordPath(store, record.id), JSON.stringify(record) + "\n");
+}
+
+/** Rewrites a record with some fields changed; a missing or unreadable record is left alone (nothing to keep current). */
+export function updateSnapshotRecord(store: ObjectStore, id: string, change: Partial<Pick<SnapshotRecord, "pinned" | "status" | "expiredReason">>): void {
+  let record: SnapshotRecord;
+  try {
+    record = readSnapshotRecord(store, id);
+  } catch {
+    return;
+  }
+  writeSnapshotRecord(store, { ...record, ...change });
 }
 
 export function deleteSnapshotRecord(store: ObjectStore, id: string): void {

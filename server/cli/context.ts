@@ -82,7 +82,7 @@ let opened: Promise<Core> | undefined;
  * server; the others refuse to run when a server is configured (they would
  * otherwise silently work on a local data directory the user did not mean).
  */
-export function contextFor(command: Command, options: { recoverFirst?: boolean; remote?: boolean } = {}): CliContext {
+export function contextFor(command: Command, options: { recoverFirst?: boolean; remote?: boolean; freshDatabase?: boolean } = {}): CliContext {
   const globals = command.optsWithGlobals<GlobalOptions>();
   const mode = { json: Boolean(globals.json) };
   const remote = remoteTargetOf(globals);
@@ -100,7 +100,7 @@ export function contextFor(command: Command, options: { recoverFirst?: boolean; 
   const core = (): Promise<Core> => {
     opened ??= (async () => {
       const [{ openCore }, { recoverAtStartup }] = await Promise.all([import("../core"), import("../rollback/recover")]);
-      const core = openCore(loadConfig({ dataDir: globals.dataDir }));
+      const core = openCore(loadConfig({ dataDir: globals.dataDir }), { allowFreshDatabaseOverStore: options.freshDatabase });
       if (options.recoverFirst !== false) {
         for (const r of await recoverAtStartup(core, cliActor())) {
           if (r.outcome === "in-progress") continue;

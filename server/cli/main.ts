@@ -13,6 +13,7 @@ import { registerTokenCommands } from "./commands/token";
 import { registerMcpCommand } from "./commands/mcp";
 import { registerGuardCommand } from "./commands/guard";
 import { registerServeCommand } from "./commands/serve";
+import { registerRebuildDbCommand } from "./commands/rebuild-db";
 import { closeCli } from "./context";
 import { reportError } from "./io";
 import { InvalidInputError } from "../errors";
@@ -36,6 +37,7 @@ export function buildProgram(): Command {
   registerMcpCommand(program);
   registerGuardCommand(program);
   registerServeCommand(program);
+  registerRebuildDbCommand(program);
   return program;
 }
 

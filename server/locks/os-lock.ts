@@ -11,9 +11,9 @@
  * tracks its own locks per file inside the process).
  */
 import Database from "better-sqlite3";
-import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { describeFsError } from "../errors";
+import { createPrivateFile, makePrivateDir } from "../private-files";
 
 type Connection = Database.Database;
 
@@ -24,7 +24,8 @@ function isBusy(error: unknown): boolean {
 
 function open(file: string): Connection {
   try {
-    mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    makePrivateDir(path.dirname(file));
+    createPrivateFile(file);
     return new Database(file, { timeout: 0 });
   } catch (error) {
     throw describeFsError(error, file);

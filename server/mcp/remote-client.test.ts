@@ -8,7 +8,7 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { exitCodeOf, SafetyNetError } from "../errors";
-import { RemoteClient, trpcEndpoint } from "./remote-client";
+import { RemoteClient, retryableFailure, trpcEndpoint } from "./remote-client";
 
 interface Seen {
   method: string;
@@ -23,6 +23,8 @@ let baseUrl: string;
 const seen: Seen[] = [];
 /** What the next request gets: status and body (an object is sent as JSON). */
 let reply: { status: number; body: unknown; contentType?: string } = { status: 200, body: { result: { data: {} } } };
+/** How many of the next requests are cut off (connection destroyed, no response byte), as a server closing a kept-alive socket would. */
+let dropNext = 0;
 
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve) => {
@@ -35,6 +37,11 @@ function readBody(req: IncomingMessage): Promise<string> {
 beforeAll(async () => {
   server = createServer(async (req, res) => {
     seen.push({ method: req.method ?? "", url: req.url ?? "", authorization: req.headers.authorization, contentType: req.headers["content-type"], body: await readBody(req) });
+    if (dropNext > 0) {
+      dropNext--;
+      req.socket.destroy();
+      return;
+    }
     const text = typeof reply.body === "string" ? reply.body : JSON.stringify(reply.body);
     res.writeHead(reply.status, { "content-type": reply.contentType ?? "application/json" });
     res.end(text);
@@ -112,6 +119,36 @@ describe("RemoteClient", () => {
     await new Promise<void>((resolve) => closed.close(() => resolve()));
     const down = await failure(() => new RemoteClient({ url: `http://127.0.0.1:${port}`, token: "t" }).listComponents());
     expect(down.message).toMatch(/^cannot reach the Safety Net server at http:\/\/127\.0\.0\.1:\d+: .*ECONNREFUSED/);
+  });
+
+  it("sends a query again when the connection was cut before any response, but never a mutation the server may have seen", async () => {
+    const client = new RemoteClient({ url: baseUrl, token: "sn_x" });
+    reply = { status: 200, body: { result: { data: { items: [] } } } };
+    seen.length = 0;
+    dropNext = 1;
+    expect(await client.listComponents()).toEqual({ items: [] });
+    expect(seen.map((s) => s.method)).toEqual(["GET", "GET"]);
+
+    seen.length = 0;
+    dropNext = 2;
+    const twice = await failure(() => client.listComponents());
+    expect(twice.message).toMatch(/^cannot reach the Safety Net server/);
+    expect(seen).toHaveLength(2);
+
+    seen.length = 0;
+    dropNext = 1;
+    const mutation = await failure(() => client.createCheckpoint({ component: "app" }));
+    expect(mutation.message).toMatch(/^cannot reach the Safety Net server/);
+    expect(seen.map((s) => s.method)).toEqual(["POST"]);
+    dropNext = 0;
+  });
+
+  it("retries a mutation only when the connection was refused (the server never saw it)", () => {
+    const networkFailure = (code: string) => Object.assign(new TypeError("fetch failed"), { cause: Object.assign(new Error(code), { code }) });
+    expect(retryableFailure("POST", networkFailure("ECONNREFUSED"))).toBe(true);
+    for (const code of ["UND_ERR_SOCKET", "ECONNRESET", "EPIPE", "UND_ERR_HEADERS_TIMEOUT"]) expect(retryableFailure("POST", networkFailure(code)), code).toBe(false);
+    expect(retryableFailure("GET", networkFailure("UND_ERR_SOCKET"))).toBe(true);
+    expect(retryableFailure("GET", new Error("not a network failure"))).toBe(false);
   });
 
   it("accepts the base URL with or without /api/trpc", () => {

@@ -7,13 +7,19 @@
  * error objects are the same as in local mode:
  *   400 / 413 / 415 -> InvalidInputError (exit 2)   404 -> NotFoundError (exit 5)
  *   409 -> ConflictError (exit 3)                    422 -> IntegrityError (exit 4)
+ *   507 -> InsufficientStorageError (exit 1)
  *   401 / 403 / 5xx / unreachable -> OperationFailedError (exit 1), the message says
  *   "authentication failed" / "permission denied" / what went wrong.
+ *
+ * A request that failed before any response arrived is sent once more when that
+ * is safe (retryableFailure): a query always (it changes nothing), a mutation only
+ * when the connection was refused, so the server cannot have seen it. A kept-alive
+ * connection the server closes just as a request goes out is the usual cause.
  */
 import { Readable } from "node:stream";
 import { createTRPCClient, httpLink, TRPCClientError, type TRPCClient } from "@trpc/client";
 import type { AppRouter } from "../api/root";
-import { ConflictError, IntegrityError, InvalidInputError, NotFoundError, OperationFailedError, type SafetyNetError } from "../errors";
+import { ConflictError, IntegrityError, InvalidInputError, NotFoundError, OperationFailedError, type SafetyNetError, InsufficientStorageError } from "../errors";
 import type { ArchiveFormat } from "../schemas";
 import type { ApiInputs, ApiOutputs, RemoteTarget, SafetyNetClient } from "./client";
 
@@ -88,8 +94,36 @@ export function errorForHttpStatus(status: number, message: string, details: Rec
       return new ConflictError(message, details);
     case 422:
       return new IntegrityError(message, details);
+    case 507:
+      return new InsufficientStorageError(message, details);
     default:
       return new OperationFailedError(status >= 500 ? `the server failed: ${message} (HTTP ${status})` : `${message} (HTTP ${status})`, details);
+  }
+}
+
+/** Connection errors that mean the request never reached the server. */
+const NEVER_CONNECTED = new Set(["ECONNREFUSED"]);
+
+/**
+ * Whether a request that failed with `error` before any response (fetch rejects
+ * only then) may be sent again: always for GET (queries), and for other methods
+ * only when the connection was never made.
+ */
+export function retryableFailure(method: string, error: unknown): boolean {
+  if (!(error instanceof TypeError)) return false; // fetch's network failure; anything else is not a transport problem
+  if (method === "GET" || method === "HEAD") return true;
+  const code = ((error as Error & { cause?: { code?: unknown } }).cause?.code ?? "") as string;
+  return NEVER_CONNECTED.has(code);
+}
+
+/** fetch, once more when the first attempt failed before any response and retrying is safe. */
+export async function fetchWithRetry(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
+  try {
+    return await fetch(input, init);
+  } catch (error) {
+    const method = (init?.method ?? (input instanceof Request ? input.method : "GET")).toUpperCase();
+    if (!retryableFailure(method, error) || init?.signal?.aborted) throw error;
+    return fetch(input, init);
   }
 }
 
@@ -111,7 +145,7 @@ export class RemoteClient implements SafetyNetClient {
           url: trpcEndpoint(remote.url),
           headers: { authorization: `Bearer ${remote.token}` },
           fetch: async (input, init) => {
-            const response = await fetch(input, init);
+            const response = await fetchWithRetry(input, init);
             const contentType = response.headers.get("content-type") ?? "";
             if (!/json/i.test(contentType)) {
               await response.body?.cancel().catch(() => undefined);

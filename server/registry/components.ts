@@ -3,7 +3,9 @@
  * include/exclude globs and a metadata document (status, version, owner, free keys).
  */
 import type { Core, Actor } from "../core";
-import { InvalidInputError, NotFoundError } from "../errors";
+import { ForbiddenError, NotFoundError } from "../errors";
+import { assertRootDisjoint } from "./roots";
+import { deleteSnapshotRecord } from "../checkpoints/snapshot-record";
 import { newId } from "../ids";
 import type { ComponentUpsertInput } from "../schemas";
 import { assertRootAllowed } from "../scan/paths";
@@ -51,13 +53,19 @@ export async function listComponents(core: Core): Promise<ComponentView[]> {
 
 const DEFAULT_METADATA = { status: "active" };
 
-export async function upsertComponent(core: Core, input: ComponentUpsertInput, actor: Actor): Promise<ComponentView> {
+export interface UpsertOptions {
+  /** false for a caller scoped to some components: it may update them, not move their roots. */
+  mayChangeRoot?: boolean;
+}
+
+export async function upsertComponent(core: Core, input: ComponentUpsertInput, actor: Actor, options: UpsertOptions = {}): Promise<ComponentView> {
   const startedAt = core.now();
   const root = assertRootAllowed(input.root, core.config.allowedRoots);
-  if (root === core.config.dataDir || root.startsWith(core.config.dataDir + "/")) {
-    throw new InvalidInputError(`root ${input.root} lies inside the Safety Net data directory ${core.config.dataDir}`, { field: "root" });
-  }
   const existing = await core.db.component.findUnique({ where: { name: input.name } });
+  if (existing && existing.root !== root && options.mayChangeRoot === false) {
+    throw new ForbiddenError(`component "${input.name}" is registered on ${existing.root}; this caller may not move it to ${root}`, { field: "root", root, currentRoot: existing.root });
+  }
+  await assertRootDisjoint(core, input.name, root);
   const metadata = { ...DEFAULT_METADATA, ...((existing?.metadata as Record<string, unknown> | null) ?? {}), ...(input.metadata ?? {}) };
   const data = {
     root,
@@ -80,11 +88,17 @@ export async function upsertComponent(core: Core, input: ComponentUpsertInput, a
   return toComponentView(row);
 }
 
-/** Removes the component and its checkpoint rows; objects become garbage for the retention sweep. */
+/**
+ * Removes the component, its checkpoint rows and their snapshot records; objects
+ * become garbage for the retention sweep. (A record left behind would be taken
+ * for a checkpoint the database lost, and kept forever.)
+ */
 export async function removeComponent(core: Core, name: string, actor: Actor): Promise<void> {
   const startedAt = core.now();
   const row = await findComponentRow(core, name);
+  const checkpoints = await core.db.checkpoint.findMany({ where: { componentId: row.id }, select: { id: true } });
   await core.db.component.delete({ where: { id: row.id } });
+  for (const { id } of checkpoints) deleteSnapshotRecord(core.store, id);
   await recordEvent(core, { kind: "component.remove", component: name, actor, outcome: "succeeded", startedAt, durationMs: Date.now() - startedAt.getTime() });
 }
 

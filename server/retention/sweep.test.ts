@@ -3,6 +3,7 @@ import { hostname } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { deleteCheckpoint, planCheckpointDelete } from "../checkpoints/lifecycle";
+import { removeComponent } from "../registry/components";
 import { readManifest } from "../checkpoints/manifest";
 import { writeJournal } from "../rollback/journal";
 import { dataPaths } from "../core";
@@ -202,25 +203,37 @@ describe("sweep", () => {
     const result = await sweep(f.core, { now: f.clock.now(), graceMs: 0 });
     expect(result.objects).toEqual([]);
     expect(result.orphanRecords.kept).toEqual([cp.id]);
-    expect(result.warnings[0]).toContain("lost database");
+    expect(result.warnings[0]).toContain("unknown to the database; they and the objects they reference are kept");
     expect(f.core.store.has(cp.manifestSha256)).toBe(true);
   });
 
-  it("removes old snapshot records the database no longer knows (a removed component) with their objects", async () => {
+  it("collects what only a removed component's checkpoints referenced: removing it removes their records too", async () => {
     f.write("app", { "a.txt": "kept" });
     await f.checkpoint("app");
     await f.component("gone");
     f.write("gone", { "g.txt": "garbage after removal" });
     const removed = await f.checkpoint("gone");
-    await f.core.db.checkpoint.deleteMany({ where: { id: removed.id } });
-    const young = await planSweep(f.core, { now: f.clock.now(), graceMs: 60 * 60_000 });
-    expect(young.orphanRecords.kept).toEqual([removed.id]);
+    await removeComponent(f.core, "gone", ACTOR);
+    expect(hasRecord(removed.id)).toBe(false);
     ageStore(2 * 60 * 60_000);
     const result = await sweep(f.core, { now: f.clock.now(), graceMs: 60 * 60_000 });
-    expect(result.orphanRecords.removed).toEqual([removed.id]);
-    expect(hasRecord(removed.id)).toBe(false);
+    expect(result.orphanRecords).toEqual({ removed: [], kept: [] });
     expect(f.core.store.has(removed.manifestSha256)).toBe(false);
     expect(f.core.store.stats().bytes).toBe(await f.referencedBytes());
+  });
+
+  it("keeps a snapshot record the database does not know, and everything it references, however old", async () => {
+    f.write("app", { "a.txt": "kept" });
+    await f.checkpoint("app");
+    f.write("app", { "a.txt": "only in the lost checkpoint" });
+    const lost = await f.checkpoint("app");
+    await f.core.db.checkpoint.deleteMany({ where: { id: lost.id } });
+    ageStore(2 * 60 * 60_000);
+    const result = await sweep(f.core, { now: f.clock.now(), graceMs: 60 * 60_000 });
+    expect(result.orphanRecords.kept).toEqual([lost.id]);
+    expect(hasRecord(lost.id)).toBe(true);
+    expect(f.core.store.has(lost.manifestSha256)).toBe(true);
+    for (const entry of readManifest(f.core.store, lost.manifestSha256).entries) if (entry.sha256) expect(f.core.store.has(entry.sha256)).toBe(true);
   });
 
   it("deletes no object when a live checkpoint's manifest cannot be read, and says why", async () => {

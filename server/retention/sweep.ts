@@ -28,7 +28,7 @@ import { dataPaths } from "../core";
 import { IntegrityError } from "../errors";
 import { holdStoreExclusive } from "../locks";
 import { decodeManifest, readManifest } from "../checkpoints/manifest";
-import { deleteSnapshotRecord, readSnapshotRecord, snapshotRecordIds, snapshotRecordMtime } from "../checkpoints/snapshot-record";
+import { deleteSnapshotRecord, readSnapshotRecord, snapshotRecordIds, updateSnapshotRecord } from "../checkpoints/snapshot-record";
 import { listJournals } from "../rollback/journal";
 import type { ObjectStore } from "../store/object-store";
 import type { ExpireDecision } from "./decide";
@@ -131,6 +131,7 @@ export async function markExpired(core: Core, decisions: readonly ExpireDecision
       if (count === 1) marked.push(decision);
     }
   });
+  for (const decision of marked) updateSnapshotRecord(core.store, decision.checkpointId, { status: "expired", expiredReason: `${decision.rule}: ${decision.reason}` });
   return marked;
 }
 
@@ -189,20 +190,19 @@ export async function planSweep(
   const knownIds = new Set(rows.map((r) => r.id));
   const orphanRecords = { removed: [] as string[], kept: [] as string[] };
   const orphanIds = snapshotRecordIds(store).filter((id) => !knownIds.has(id));
-  if (rows.length === 0 && orphanIds.length > 0) {
-    warnings.push(`the database holds no checkpoint but the store holds ${orphanIds.length} snapshot record(s): treated as a lost database, nothing they reference is collected`);
+  if (orphanIds.length > 0) {
+    // A record the database does not know is a checkpoint the database lost (or never finished recording):
+    // it and everything it references stay until `safetynet rebuild-db` brings it back or an operator removes it.
+    warnings.push(
+      `${orphanIds.length} snapshot record(s) in the store are unknown to the database; they and the objects they reference are kept (\`safetynet rebuild-db\` brings them back)`,
+    );
   }
   for (const id of orphanIds) {
-    const mtimeMs = snapshotRecordMtime(store, id);
-    if (mtimeMs === null) continue;
-    if (rows.length > 0 && mtimeMs <= cutoff) {
-      orphanRecords.removed.push(id);
-      continue;
-    }
     orphanRecords.kept.push(id);
     try {
       roots.push({ checkpointId: id, manifestSha: readSnapshotRecord(store, id).manifestSha256 });
     } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") continue; // removed meanwhile
       unreadable.push({ checkpointId: id, manifestSha256: null, error: `snapshot record ${id}: ${error instanceof Error ? error.message : String(error)}` });
     }
   }

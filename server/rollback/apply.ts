@@ -121,6 +121,10 @@ export async function applyRollbackPlan(
       if (st) verifiedDirs.add(current);
     }
   };
+  const parentExists = (rel: string) => {
+    const slash = rel.lastIndexOf("/");
+    return slash < 0 || verifiedDirs.has(rel.slice(0, slash)) || lstatSync(root + "/" + rel.slice(0, slash), { throwIfNoEntry: false }) !== undefined;
+  };
   const step = () => options.onProgress?.(++done, total);
   /** Root-relative directories whose entries or metadata changed: flushed (and their metadata restored) at the end. */
   const touchedDirs = new Set<string>([""]);
@@ -163,6 +167,10 @@ export async function applyRollbackPlan(
       if (item.action === "replace") {
         const st = lstatSync(p, { throwIfNoEntry: false });
         if (st && (st.isDirectory() ? entry.kind !== "dir" : true)) removeIfPresent(p);
+      }
+      if (entry.kind !== "dir" && !parentExists(item.path)) {
+        // A partial checkpoint does not hold its paths' parent folders: put back the ones that went away.
+        mkdirSync(path.dirname(p), { recursive: true });
       }
       if (entry.kind === "dir") {
         mkdirSync(p, { recursive: true, mode: entry.mode });

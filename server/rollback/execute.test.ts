@@ -30,7 +30,7 @@ import { readManifest } from "../checkpoints/manifest";
 import { listCheckpoints } from "../checkpoints/queries";
 import { listHistory } from "../audit/history";
 import { getComponent, upsertComponent } from "../registry/components";
-import { ConflictError, IntegrityError, InvalidInputError, OperationFailedError } from "../errors";
+import { ConflictError, IntegrityError, InvalidInputError, OperationFailedError, InsufficientStorageError } from "../errors";
 import { computePlanForCheckpoint, planRollback } from "./preview";
 import { executeRollback } from "./execute";
 
@@ -302,8 +302,8 @@ describe("rollback refusals leave the workspace untouched", () => {
 
     const error = await rollbackTo(ws.core, checkpoint.id).catch((e: unknown) => e);
 
-    expect(error).toBeInstanceOf(OperationFailedError);
-    expect((error as Error).message).toMatch(/no space left on device/);
+    expect(error).toBeInstanceOf(InsufficientStorageError);
+    expect((error as Error).message).toMatch(/not enough free space for the checkpoint/);
     expect((error as Error).message).toContain(path.join(ws.dataDir, "store"));
     await expectNothingChanged(ws, before, 1);
   });

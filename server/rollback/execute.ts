@@ -12,14 +12,14 @@ import { InvalidInputError, SafetyNetError } from "../errors";
 import { newId } from "../ids";
 import { recordEvent } from "../audit/history";
 import { toComponentView } from "../registry/components";
-import { assertRootAllowed } from "../scan/paths";
+import { assertComponentRootUsable, assertRootIntact } from "../registry/roots";
 import { commitCheckpoint } from "../checkpoints/commit";
 import { entriesByPath } from "../checkpoints/manifest";
 import { readCheckpointManifest } from "../checkpoints/integrity-record";
 import { findCheckpointRow, type CheckpointRow } from "../checkpoints/queries";
 import { applyRollbackPlan, type ApplyOptions } from "./apply";
 import { assertNeededObjectsIntact } from "./object-check";
-import { planHash, type DeleteItem, type RestoreItem, type RollbackPlanBody } from "./plan";
+import { planHash, type DeleteItem, type RestoreItem } from "./plan";
 import { planAgainstWorkspace } from "./preview";
 import { writeJournal, removeJournal } from "./journal";
 import { assertRollbackFits } from "./space";
@@ -76,7 +76,7 @@ export async function performRollback(core: Core, row: CheckpointRow, actor: Act
   let rowCreated = false;
   try {
     if (row.status !== "active") throw new InvalidInputError(`checkpoint ${row.id} is ${row.status} and cannot be rolled back to`, { checkpointId: row.id });
-    assertRootAllowed(component.root, core.config.allowedRoots);
+    assertComponentRootUsable(core, component);
     return await withComponentMutation(core, component, "rollback", actor, async () => {
       const confirmed = options.confirm ? await options.confirm() : null;
       const manifest = await readCheckpointManifest(core, row);
@@ -121,10 +121,37 @@ export async function performRollback(core: Core, row: CheckpointRow, actor: Act
         delete: plan.delete,
       });
       started = true;
+      assertRootIntact(component);
       const applied = await applyRollbackPlan(core.store, component.root, entriesByPath(manifest.entries), plan, { onProgress: options.onProgress, tempTag: rollbackId });
-      await finishRollback(core, { rollbackId, checkpointId: row.id, componentId: component.id, componentMeta: row.componentMeta, outcome: "succeeded" }, applied, t0);
+      const durationMs = Math.round(performance.now() - t0);
+      await finishRollback(core, { rollbackId, mark: { rollbackId, checkpointId: row.id }, componentId: component.id, componentMeta: row.componentMeta, outcome: "succeeded" }, applied, t0, {
+        kind: "rollback",
+        component: component.name,
+        checkpointId: row.id,
+        actor,
+        outcome: "succeeded",
+        startedAt,
+        durationMs,
+        files: applied.restored + applied.deleted,
+        bytes: applied.bytes,
+        checksum: row.manifestSha,
+        details: { rollbackId, safetyCheckpointId, restored: applied.restored, deleted: applied.deleted, unchanged: plan.unchanged },
+      });
       removeJournal(paths.journal, rollbackId);
-      return succeeded(core, { row, component: component.name, rollbackId, safetyCheckpointId, plan, applied, startedAt, t0, actor });
+      return {
+        rollbackId,
+        checkpointId: row.id,
+        component: component.name,
+        outcome: "succeeded" as const,
+        durationMs,
+        restored: applied.restored,
+        deleted: applied.deleted,
+        unchanged: plan.unchanged,
+        bytes: applied.bytes,
+        safetyCheckpointId,
+        restoredPaths: plan.restore,
+        deletedPaths: plan.delete,
+      };
     });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
@@ -137,6 +164,7 @@ export async function performRollback(core: Core, row: CheckpointRow, actor: Act
         .create({ data: { id: rollbackId, componentId: component.id, checkpointId: row.id, safetyCheckpointId, actor, outcome: "failed", error: message, startedAt, durationMs } })
         .catch(() => undefined);
     }
+    // Best effort: on a full disk this write fails too, and the original error is the one to report.
     await recordEvent(core, {
       kind: "rollback",
       component: component.name,
@@ -148,7 +176,7 @@ export async function performRollback(core: Core, row: CheckpointRow, actor: Act
       checksum: row.manifestSha,
       error: message + interrupted,
       details: { rollbackId, safetyCheckpointId, errorCode: error instanceof SafetyNetError ? error.code : "FAILED", journalKept: started },
-    });
+    }).catch(() => undefined);
     throw error;
   }
 }
@@ -163,49 +191,4 @@ function ranOrTried(error: unknown): boolean {
   if (!(error instanceof SafetyNetError)) return true;
   if (error.code === "CONFLICT" && error.details.lock) return false;
   return !(error.code === "INVALID_INPUT" && error.details.field === "confirmToken");
-}
-
-async function succeeded(
-  core: Core,
-  done: {
-    row: CheckpointRow;
-    component: string;
-    rollbackId: string;
-    safetyCheckpointId: string;
-    plan: RollbackPlanBody;
-    applied: { restored: number; deleted: number; bytes: number };
-    startedAt: Date;
-    t0: number;
-    actor: Actor;
-  },
-): Promise<RollbackResult> {
-  const { row, plan, applied, rollbackId, safetyCheckpointId } = done;
-  const durationMs = Math.round(performance.now() - done.t0);
-  await recordEvent(core, {
-    kind: "rollback",
-    component: done.component,
-    checkpointId: row.id,
-    actor: done.actor,
-    outcome: "succeeded",
-    startedAt: done.startedAt,
-    durationMs,
-    files: applied.restored + applied.deleted,
-    bytes: applied.bytes,
-    checksum: row.manifestSha,
-    details: { rollbackId, safetyCheckpointId, restored: applied.restored, deleted: applied.deleted, unchanged: plan.unchanged },
-  });
-  return {
-    rollbackId,
-    checkpointId: row.id,
-    component: done.component,
-    outcome: "succeeded",
-    durationMs,
-    restored: applied.restored,
-    deleted: applied.deleted,
-    unchanged: plan.unchanged,
-    bytes: applied.bytes,
-    safetyCheckpointId,
-    restoredPaths: plan.restore,
-    deletedPaths: plan.delete,
-  };
 }

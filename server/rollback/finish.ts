@@ -1,25 +1,44 @@
 /** The last database step of a rollback (in its own process or completed by recovery). */
 import type { Core } from "../core";
-import { setComponentMetadata } from "../registry/components";
+import { prepareEvent, type AuditRecord } from "../audit/history";
 import { markRolledBack } from "../registry/component-status";
 
 export { ROLLED_BACK_STATUS } from "../registry/component-status";
 
-/** Marks the rollback done and puts back the component's metadata document, its status set by this rollback. */
+/**
+ * Marks the rollback done, puts back the component's metadata document with its
+ * status set by this rollback (which one, to which checkpoint, when), and writes
+ * its history row: one transaction, so a rollback is never recorded as done
+ * without its history (or the other way round).
+ */
 export async function finishRollback(
   core: Core,
-  done: { rollbackId: string; checkpointId: string; componentId: string; componentMeta: unknown; outcome: "succeeded" | "recovered" },
+  done: {
+    /** The rollback row to mark done; null when it was never written (recovery of a crash before it). */
+    rollbackId: string | null;
+    /** The rollback and its target, recorded in the metadata document's `rolledBack`. */
+    mark: { rollbackId: string; checkpointId: string };
+    componentId: string;
+    componentMeta: unknown;
+    outcome: "succeeded" | "recovered";
+  },
   applied: { restored: number; deleted: number; bytes: number },
   t0: number,
+  history: AuditRecord,
 ): Promise<void> {
-  const metadata = markRolledBack((done.componentMeta as Record<string, unknown> | null) ?? {}, {
-    rollbackId: done.rollbackId,
-    checkpointId: done.checkpointId,
-    at: core.now().toISOString(),
-  });
-  await setComponentMetadata(core, done.componentId, metadata);
-  await core.db.rollback.update({
-    where: { id: done.rollbackId },
-    data: { outcome: done.outcome, restored: applied.restored, deleted: applied.deleted, bytes: BigInt(applied.bytes), durationMs: Math.round(performance.now() - t0) },
-  });
+  const metadata = markRolledBack((done.componentMeta as Record<string, unknown> | null) ?? {}, { ...done.mark, at: core.now().toISOString() });
+  const event = prepareEvent(core, history);
+  await core.db.$transaction([
+    core.db.component.update({ where: { id: done.componentId }, data: { metadata: metadata as object } }),
+    ...(done.rollbackId
+      ? [
+          core.db.rollback.update({
+            where: { id: done.rollbackId },
+            data: { outcome: done.outcome, restored: applied.restored, deleted: applied.deleted, bytes: BigInt(applied.bytes), durationMs: Math.round(performance.now() - t0) },
+          }),
+        ]
+      : []),
+    event.write,
+  ]);
+  event.announce();
 }

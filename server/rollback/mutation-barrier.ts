@@ -9,12 +9,14 @@
  */
 import type { Core, Actor } from "../core";
 import { dataPaths } from "../core";
-import { ConflictError } from "../errors";
+import { ConflictError, OperationFailedError } from "../errors";
+import { databaseFileState, databasePath } from "../db";
 import { withComponentLock, type ComponentRef } from "../locks";
 import { journalPath, journalsOfComponent } from "./journal";
 import { completeJournal } from "./recover";
 
 export async function withComponentMutation<T>(core: Core, component: ComponentRef, operation: string, actor: Actor, fn: () => Promise<T>): Promise<T> {
+  assertDatabaseInPlace(core);
   const paths = dataPaths(core.config.dataDir);
   return withComponentLock(paths.locks, component, operation, async () => {
     for (const journal of journalsOfComponent(paths.journal, component.id)) {
@@ -30,4 +32,19 @@ export async function withComponentMutation<T>(core: Core, component: ComponentR
     }
     return fn();
   });
+}
+
+/**
+ * A database file deleted or replaced under a running process would take every
+ * change made afterwards with it: refuse to change anything until the process
+ * is restarted (which then refuses a lost database and points to rebuild-db).
+ */
+export function assertDatabaseInPlace(core: Core): void {
+  const state = databaseFileState(core.config.dataDir);
+  if (state === "ok") return;
+  const file = databasePath(core.config.dataDir);
+  throw new OperationFailedError(
+    `the database ${file} was ${state === "missing" ? "deleted" : "replaced by another file"} while this process runs; nothing was changed. Restart the server (or \`safetynet rebuild-db\` if the file is lost)`,
+    { database: file, state },
+  );
 }

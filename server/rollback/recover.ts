@@ -16,6 +16,7 @@ import { recordEvent } from "../audit/history";
 import { entriesByPath, readManifest } from "../checkpoints/manifest";
 import { checkManifestObjects } from "../checkpoints/verify";
 import { IntegrityError, SafetyNetError } from "../errors";
+import { assertRootIntact } from "../registry/roots";
 import { applyRollbackPlan, removeTempSiblings } from "./apply";
 import { journalPath, listJournals, removeJournal, type RollbackJournal } from "./journal";
 import { finishRollback } from "./finish";
@@ -81,28 +82,38 @@ export async function completeJournal(core: Core, journal: RollbackJournal, acto
     if (problems.length > 0) {
       throw new IntegrityError(`cannot complete rollback ${journal.rollbackId}: objects damaged: ${problems.map((p) => p.path).join(", ")}`, { problems });
     }
+    assertRootIntact({ name: journal.componentName, root: journal.root });
     const applyOptions = { tempTag: journal.rollbackId };
     removeTempSiblings(journal.root, journal, applyOptions);
     const applied = await applyRollbackPlan(core.store, journal.root, entriesByPath(manifest.entries), journal, applyOptions);
     const checkpoint = await core.db.checkpoint.findUnique({ where: { id: journal.checkpointId } });
     const rollbackRow = await core.db.rollback.findUnique({ where: { id: journal.rollbackId } });
-    if (rollbackRow) {
-      await finishRollback(core, { rollbackId: journal.rollbackId, checkpointId: journal.checkpointId, componentId: journal.componentId, componentMeta: checkpoint?.componentMeta ?? {}, outcome: "recovered" }, applied, t0);
-    }
+    await finishRollback(
+      core,
+      {
+        rollbackId: rollbackRow ? journal.rollbackId : null,
+        mark: { rollbackId: journal.rollbackId, checkpointId: journal.checkpointId },
+        componentId: journal.componentId,
+        componentMeta: checkpoint?.componentMeta ?? {},
+        outcome: "recovered",
+      },
+      applied,
+      t0,
+      {
+        kind: "recover",
+        component: journal.componentName,
+        checkpointId: journal.checkpointId,
+        actor,
+        outcome: "succeeded",
+        startedAt,
+        durationMs: performance.now() - t0,
+        files: applied.restored + applied.deleted,
+        bytes: applied.bytes,
+        checksum: journal.manifestSha256,
+        details: { rollbackId: journal.rollbackId, safetyCheckpointId: journal.safetyCheckpointId },
+      },
+    );
     removeJournal(paths.journal, journal.rollbackId);
-    await recordEvent(core, {
-      kind: "recover",
-      component: journal.componentName,
-      checkpointId: journal.checkpointId,
-      actor,
-      outcome: "succeeded",
-      startedAt,
-      durationMs: performance.now() - t0,
-      files: applied.restored + applied.deleted,
-      bytes: applied.bytes,
-      checksum: journal.manifestSha256,
-      details: { rollbackId: journal.rollbackId, safetyCheckpointId: journal.safetyCheckpointId },
-    });
     return { rollbackId: journal.rollbackId, component: journal.componentName, checkpointId: journal.checkpointId, restored: applied.restored, deleted: applied.deleted, outcome: "recovered" };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
@@ -116,7 +127,7 @@ export async function completeJournal(core: Core, journal: RollbackJournal, acto
       durationMs: performance.now() - t0,
       error: message,
       details: { rollbackId: journal.rollbackId, errorCode: error instanceof SafetyNetError ? error.code : "FAILED" },
-    });
+    }).catch(() => undefined);
     return { rollbackId: journal.rollbackId, component: journal.componentName, checkpointId: journal.checkpointId, restored: 0, deleted: 0, outcome: "failed", error: message };
   }
 }

@@ -6,8 +6,8 @@ import fs from "node:fs";
 import fsp from "node:fs/promises";
 import { closeFdQuietlySync, fdatasyncFd, openFd, writeFdAllSync } from "./raw-fd";
 
-/** Stored objects are read-only: nothing should ever write into one. */
-export const OBJECT_FILE_MODE = 0o444;
+/** Stored objects are read-only, and their owner's only: nothing should ever write into one, and nobody else read it. */
+export const OBJECT_FILE_MODE = 0o400;
 
 /** O_CREAT | O_EXCL: fails with EEXIST rather than replace or follow anything already at the path. */
 const CREATE_NEW = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | (fs.constants.O_NOFOLLOW ?? 0);

@@ -173,7 +173,7 @@ describe("spilling large files", () => {
     expect(result.data).toBeUndefined();
     expect(result.sha256).toBe(sha(content));
     expect(fs.readFileSync(copy).equals(content)).toBe(true);
-    expect(fs.statSync(copy).mode & 0o777).toBe(0o444);
+    expect(fs.statSync(copy).mode & 0o777).toBe(0o400);
   });
 
   it("keeps a small file in memory and never asks for a spill path", async () => {

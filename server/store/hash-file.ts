@@ -16,7 +16,7 @@
  */
 import { createHash, type Hash } from "node:crypto";
 import fs from "node:fs";
-import { describeFsError, InvalidInputError, OperationFailedError, SafetyNetError } from "../errors";
+import { describeFsError, FileVanishedError, InvalidInputError, OperationFailedError, SafetyNetError } from "../errors";
 import { OBJECT_FILE_MODE, openNewFd, removeQuietly } from "./atomic-write";
 import { closeFd, closeFdQuietly, closeFdQuietlySync, fdatasyncFd, fstatFd, openFd, readFd, readFdUpToSync, writeFdAll } from "./raw-fd";
 
@@ -58,7 +58,7 @@ export interface StableReadOptions {
   /**
    * Returns a fresh path (which must not exist) to copy content of at least
    * SMALL_FILE_LIMIT bytes into while it is hashed; called at most once per attempt.
-   * The copy is fdatasync'ed and created with mode 0o444. Without it, large files are only hashed.
+   * The copy is fdatasync'ed and created with OBJECT_FILE_MODE. Without it, large files are only hashed.
    */
   spillTo?: () => string;
   /** Test seam: runs after the content was read and before the second fstat (e.g. to modify the file). */
@@ -112,7 +112,7 @@ async function readFileAttempt(absPath: string, options: StableReadOptions, atte
   try {
     fd = fs.openSync(absPath, OPEN_SOURCE);
   } catch (error) {
-    throw openError(error, absPath);
+    throw openError(error, absPath, options.expected !== undefined);
   }
   let spilled: string | undefined;
   let keepSpill = false;
@@ -166,8 +166,12 @@ function describeChange(before: fs.Stats, after: fs.Stats, bytesRead: number): s
   return undefined;
 }
 
-function openError(error: unknown, absPath: string): SafetyNetError {
+/** `listed`: the caller's scan saw the file a moment ago, so its absence means it was deleted meanwhile. */
+function openError(error: unknown, absPath: string, listed: boolean): SafetyNetError {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (listed && (code === "ENOENT" || code === "ENOTDIR")) {
+    return new FileVanishedError(`file vanished while being read: ${absPath} (it was deleted after the scan listed it)`, { path: absPath, errno: code }, { cause: error });
+  }
   // O_NOFOLLOW on a symlink: ELOOP on Linux, EMLINK on FreeBSD, EFTYPE on some BSDs.
   if (code === "ELOOP" || code === "EMLINK" || code === "EFTYPE") {
     return new OperationFailedError(`refusing to follow a symbolic link: ${absPath}`, { path: absPath, errno: code }, { cause: error });

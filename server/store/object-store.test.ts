@@ -3,7 +3,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { IntegrityError, InvalidInputError, NotFoundError, OperationFailedError } from "../errors";
+import { IntegrityError, InvalidInputError, NotFoundError, OperationFailedError, InsufficientStorageError } from "../errors";
 import { ObjectStore, sha256Hex } from "./object-store";
 
 const sha = (data: Buffer | string) => createHash("sha256").update(data).digest("hex");
@@ -69,7 +69,7 @@ describe("putFile", () => {
 
   it("makes stored objects read-only", async () => {
     const { sha256 } = await store.putFile(file("a", "content"));
-    expect(fs.statSync(store.objectPath(sha256)).mode & 0o777).toBe(0o444);
+    expect(fs.statSync(store.objectPath(sha256)).mode & 0o777).toBe(0o400);
   });
 
   it("stores identical content once (dedup: written is false the second time)", async () => {
@@ -196,7 +196,7 @@ describe("write failures", () => {
       throw Object.assign(new Error("ENOSPC: no space left on device"), { code: "ENOSPC" });
     });
     const error = await store.putFile(p).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(OperationFailedError);
+    expect(error).toBeInstanceOf(InsufficientStorageError);
     expect((error as Error).message).toMatch(/no space left/);
     // Names both the store file being written and the workspace file being stored.
     expect((error as Error).message).toContain(store.objectPath(sha("will not fit")));
@@ -222,7 +222,7 @@ describe("putBuffer", () => {
     expect(result).toEqual({ sha256: sha256Hex(manifest), size: Buffer.byteLength(manifest), written: true });
     expect(store.readBuffer(result.sha256).toString("utf8")).toBe(manifest);
     expect(store.putBuffer(Buffer.from(manifest))).toEqual({ ...result, written: false });
-    expect(fs.statSync(store.objectPath(result.sha256)).mode & 0o777).toBe(0o444);
+    expect(fs.statSync(store.objectPath(result.sha256)).mode & 0o777).toBe(0o400);
     expect(tmpEntries()).toEqual([]);
   });
 

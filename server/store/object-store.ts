@@ -1,6 +1,7 @@
 /**
  * The content-addressed object store: every blob is a file named by the sha256
- * of its content, written once and never modified (read-only, 0o444).
+ * of its content, written once and never modified (read-only and private, 0o400;
+ * directories 0o700, see server/private-files.ts).
  *
  *   <dir>/objects/ab/abcdef...   the objects (two-character fan-out)
  *   <dir>/tmp/<random>           in-progress writes (same filesystem, so rename is atomic)
@@ -23,6 +24,7 @@ import { WriteBatch } from "./write-batch";
 import { corruptObjectError, missingObjectError, type ObjectState } from "./object-errors";
 import { assertSha256Hex, isSha256Hex, sha256Hex } from "./sha256";
 import { writeFileAtomic } from "../atomic-file";
+import { PRIVATE_DIR_MODE } from "../private-files";
 
 export { sha256Hex } from "./sha256";
 export type { ExpectedStat, FileStat } from "./hash-file";
@@ -83,7 +85,7 @@ export class ObjectStore {
   init(): void {
     for (const dir of [this.objectsDir, this.tmpDir, this.snapshotsDir]) {
       try {
-        fs.mkdirSync(dir, { recursive: true });
+        fs.mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
       } catch (error) {
         throw describeFsError(error, dir);
       }
@@ -406,7 +408,7 @@ export class ObjectStore {
 
   private async createFanout(prefix: string): Promise<void> {
     try {
-      await fsp.mkdir(path.join(this.objectsDir, prefix));
+      await fsp.mkdir(path.join(this.objectsDir, prefix), { mode: PRIVATE_DIR_MODE });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === "EEXIST") return;
       throw error;
@@ -416,7 +418,7 @@ export class ObjectStore {
 
   private ensureFanoutSync(prefix: string): void {
     try {
-      fs.mkdirSync(path.join(this.objectsDir, prefix));
+      fs.mkdirSync(path.join(this.objectsDir, prefix), { mode: PRIVATE_DIR_MODE });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === "EEXIST") return;
       throw error;

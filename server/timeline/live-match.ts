@@ -18,7 +18,7 @@ import { captureCheckpointScope, captureLiveState, type LiveState } from "../che
 import { readManifest } from "../checkpoints/manifest";
 import type { Manifest } from "../checkpoints/manifest-types";
 import { findComponentRow, toComponentView, type ComponentView } from "../registry/components";
-import { assertRootAllowed } from "../scan/paths";
+import { assertComponentRootUsable } from "../registry/roots";
 
 /** How many recent checkpoints are compared. */
 const CANDIDATES = 200;
@@ -61,7 +61,7 @@ function manifestOrNull(core: Core, sha: string): Manifest | null {
 
 export async function matchLiveWorkspace(core: Core, componentName: string): Promise<LiveMatch> {
   const component: ComponentView = toComponentView(await findComponentRow(core, componentName));
-  assertRootAllowed(component.root, core.config.allowedRoots);
+  assertComponentRootUsable(core, component);
   const candidates = await core.db.checkpoint.findMany({
     where: { componentId: component.id, status: "active" },
     select: { id: true, manifestSha: true, paths: true, manifest: { select: { files: true, dirs: true, symlinks: true, bytes: true } } },

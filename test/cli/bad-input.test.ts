@@ -164,7 +164,7 @@ describe("environmental failures exit 1, name the culprit and leave no partial c
     expect(await lastFailedCreate(data)).toMatchObject({ error: error.message, details: { errorCode: "FAILED" } });
   });
 
-  it.skipIf(tmpfsUnavailableReason() !== null)("names the store (and the file being stored) when the data disk is full", async () => {
+  it.skipIf(tmpfsUnavailableReason() !== null)("refuses a checkpoint that cannot fit on the data disk before writing, naming the store and the sizes", async () => {
     const ws = await registered("cli-enospc");
     writeTree(ws.root, { "big.bin": Buffer.alloc(2 * 1024 * 1024, 1) });
     // After `component add` made the data dir: the store now lives on a tiny, empty disk.
@@ -173,8 +173,8 @@ describe("environmental failures exit 1, name the culprit and leave no partial c
 
     const error = await failing(ws, ["checkpoint", "create", "web"], 1);
 
-    expect(error.code).toBe("FAILED");
-    expect(error.message).toMatch(new RegExp(`^no space left on device while writing ${path.join(ws.dataDir, "store")}/.* \\(storing ${path.join(ws.root, "big.bin")}\\)$`));
+    expect(error.code).toBe("NO_SPACE");
+    expect(error.message).toMatch(new RegExp(`^not enough free space for the checkpoint on the data directory's file system \\(${path.join(ws.dataDir, "store")}\\): up to \\d+ bytes are needed, \\d+ are free; nothing was written`));
     const data = inspectData(ws);
     expect(await data.db.checkpoint.count()).toBe(0);
     expect(await lastFailedCreate(data)).toMatchObject({ error: error.message });

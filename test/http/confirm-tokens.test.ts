@@ -56,6 +56,31 @@ describe("confirm tokens for rollback.execute and checkpoint.delete", () => {
     expect(readFileSync(path.join(root, "a.txt"), "utf8")).toBe("v2\n");
   });
 
+  it("is bound to the token that planned: another agent token executing it gets 400 naming why, and the planner still can", async () => {
+    const { root, checkpointId } = await changedComponent();
+    const plan = await agent.call<Plan>("rollback.plan", { checkpointId });
+    const other = await createToken(admin, "agent");
+    const refused = expectError(await admin.as(other.token).mutation("rollback.execute", { checkpointId, confirmToken: plan.confirmToken }), 400);
+    expect(refused.data.field).toBe("confirmToken");
+    expect(refused.message).toMatch(new RegExp(`issued to token:agent-[^,]+, not to token:${other.name}: whoever plans must also confirm`));
+    // An admin is another principal too.
+    expect(expectError(await admin.mutation("rollback.execute", { checkpointId, confirmToken: plan.confirmToken }), 400).message).toMatch(/not to token:admin/);
+    expect(readFileSync(path.join(root, "a.txt"), "utf8")).toBe("v2\n");
+    // The refusals did not spend it.
+    expect(await agent.call("rollback.execute", { checkpointId, confirmToken: plan.confirmToken })).toMatchObject({ outcome: "succeeded" });
+    expect(readFileSync(path.join(root, "a.txt"), "utf8")).toBe("v1\n");
+  });
+
+  it("binds checkpoint.delete the same way: a delete planned by one operator cannot be confirmed by another", async () => {
+    const { checkpointId } = await changedComponent();
+    const [planner, other] = await Promise.all([createToken(admin, "operator"), createToken(admin, "operator")]);
+    const plan = await admin.as(planner.token).call<Plan>("checkpoint.planDelete", { id: checkpointId });
+    const refused = expectError(await admin.as(other.token).mutation("checkpoint.delete", { id: checkpointId, confirmToken: plan.confirmToken }), 400);
+    expect(refused.message).toMatch(new RegExp(`issued to token:${planner.name}, not to token:${other.name}`));
+    expect(await admin.get("checkpoint.get", { id: checkpointId })).toMatchObject({ id: checkpointId, status: "active" });
+    expect(await admin.as(planner.token).call("checkpoint.delete", { id: checkpointId, confirmToken: plan.confirmToken })).toMatchObject({ status: "deleted" });
+  });
+
   it("is refused when unknown", async () => {
     const { checkpointId } = await changedComponent();
     const refused = expectError(await agent.mutation("rollback.execute", { checkpointId, confirmToken: "ct_made-up" }), 400);

@@ -5,7 +5,7 @@
  * roles and scope; and `safetynet checkpoint export` in remote mode.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { createHash } from "node:crypto";
 import os from "node:os";
 import path from "node:path";
@@ -128,6 +128,7 @@ describe("GET /api/checkpoints/<id>/archive", () => {
     const bigSha = sha256(Buffer.alloc(2_000_000, 9));
     const objectPath = path.join(server.dataDir, "store", "objects", bigSha.slice(0, 2), bigSha);
     const original = readFileSync(objectPath);
+    const mode = statSync(objectPath).mode & 0o777;
     try {
       rmSync(objectPath);
       const missing = await errorOf(await get(`/api/checkpoints/${id}/archive?format=tar.gz`, viewer.token), 422);
@@ -144,7 +145,7 @@ describe("GET /api/checkpoints/<id>/archive", () => {
       expect(checkpoint.damagedFiles).toContainEqual(expect.objectContaining({ path: "data/big.bin", state: "corrupt" }));
     } finally {
       rmSync(objectPath, { force: true });
-      writeFileSync(objectPath, original, { mode: 0o444 });
+      writeFileSync(objectPath, original, { mode });
     }
   });
 });
@@ -169,6 +170,7 @@ describe("safetynet checkpoint export against a server", () => {
     const bigSha = sha256(Buffer.alloc(2_000_000, 9));
     const objectPath = path.join(server.dataDir, "store", "objects", bigSha.slice(0, 2), bigSha);
     const original = readFileSync(objectPath);
+    const mode = statSync(objectPath).mode & 0o777;
     try {
       const corrupt = Buffer.from(original);
       corrupt[0] = (corrupt[0] as number) ^ 0xff;
@@ -182,7 +184,7 @@ describe("safetynet checkpoint export against a server", () => {
       expect(readdirSync(scratch).filter((n) => n.includes(".tmp"))).toEqual([]);
     } finally {
       rmSync(objectPath, { force: true });
-      writeFileSync(objectPath, original, { mode: 0o444 });
+      writeFileSync(objectPath, original, { mode });
     }
   });
 });

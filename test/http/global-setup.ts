@@ -3,8 +3,10 @@
  * needed, starts two production servers and hands their addresses and admin
  * tokens to the tests through provide/inject:
  *   main   — default settings (10-minute confirm tokens, 1-hour retention grace)
- *   second — confirm tokens expire after SHORT_CONFIRM_TTL_MS and retention collects
- *            objects without a grace period: for the expiry and retention tests
+ *   second — confirm tokens expire after SHORT_CONFIRM_TTL_MS, retention collects
+ *            objects without a grace period, and it trusts forwarding headers as if
+ *            behind a reverse proxy (SAFETYNET_TRUST_PROXY=1): for the expiry,
+ *            retention and proxy tests
  */
 import type { TestProject } from "vitest/node";
 import { ensureBuild, ensureCliBuild, startServer, type RunningServer } from "./server";
@@ -37,7 +39,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
   ensureCliBuild();
   const started = await Promise.allSettled([
     startServer({ name: "main" }),
-    startServer({ name: "second", env: { SAFETYNET_CONFIRM_TTL_MS: String(SHORT_CONFIRM_TTL_MS), SAFETYNET_RETENTION_GRACE_MS: "0", CRON_SECRET: CRON_SECRET_FOR_TESTS } }),
+    startServer({
+      name: "second",
+      env: { SAFETYNET_CONFIRM_TTL_MS: String(SHORT_CONFIRM_TTL_MS), SAFETYNET_RETENTION_GRACE_MS: "0", CRON_SECRET: CRON_SECRET_FOR_TESTS, SAFETYNET_TRUST_PROXY: "1" },
+    }),
   ]);
   const [main, second] = started.map((s) => (s.status === "fulfilled" ? s.value : null));
   if (!main || !second) {

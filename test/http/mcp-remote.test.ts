@@ -77,7 +77,7 @@ describe("safetynet mcp against a server (--url/--token)", () => {
     expect(executed).toMatchObject({ outcome: "succeeded", restored: 1, deleted: 1 });
     expect(hashTree(root)).toEqual(before);
 
-    // History records both: the rollback, and before it the attempt refused for its unknown token.
+    // Newest first: the rollback, and the refused attempt with the made-up token (history records refusals too).
     const history = await tool<{ items: { kind: string; actor: string; outcome: string; error: string | null }[] }>(client, "history", { component: name, kind: "rollback" });
     expect(history.items).toEqual([
       expect.objectContaining({ kind: "rollback", actor: `token:${agent.name}`, outcome: "succeeded" }),

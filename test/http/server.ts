@@ -1,10 +1,10 @@
 /**
  * Runs the production server for the HTTP tests: `next build` when the build is
- * missing or older than the sources, then `next start` on a free port over a
- * fresh data directory and workspace, exactly as `npm start` would.
+ * missing or older than the sources, then scripts/next-server.mjs on a free port
+ * over a fresh data directory and workspace, exactly as `npm start` would.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { chmodSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -12,6 +12,8 @@ import { newestSourceMtime, webBuildIsStale } from "../../scripts/build-freshnes
 
 export const PACKAGE_ROOT = path.resolve(import.meta.dirname, "..", "..");
 const NEXT_BIN = path.join(PACKAGE_ROOT, "node_modules", "next", "dist", "bin", "next");
+/** What `npm start` runs once the build is there. */
+const SERVER_SCRIPT = path.join(PACKAGE_ROOT, "scripts", "next-server.mjs");
 
 /** Builds unless .next/BUILD_ID exists and is newer than every source file. */
 export function ensureBuild(): void {
@@ -78,18 +80,34 @@ export interface RunningServer {
   workspace: string;
   logFile: string;
   adminToken: string;
+  /** SIGTERM; resolves with the milliseconds the process took to exit. */
+  terminate(): Promise<number>;
   stop(): Promise<void>;
 }
 
-export async function startServer(options: { name: string; env?: Record<string, string> }): Promise<RunningServer> {
+/** Extra environment of the server, or a function of its folders (to point a setting at them). */
+export type ServerEnv = Record<string, string> | ((dirs: { dataDir: string; workspace: string }) => Record<string, string>);
+
+export async function startServer(options: {
+  name: string;
+  env?: ServerEnv;
+  /** An existing data directory with this mode (as an older version made them); by default the server creates it. */
+  dataDirMode?: number;
+  beforeStart?: (dirs: { base: string; dataDir: string; workspace: string }) => void;
+}): Promise<RunningServer> {
   const base = mkdtempSync(path.join(os.tmpdir(), `safetynet-http-${options.name}-`));
   const dataDir = path.join(base, "data");
+  if (options.dataDirMode !== undefined) {
+    mkdirSync(dataDir);
+    chmodSync(dataDir, options.dataDirMode);
+  }
   const workspace = path.join(base, "workspace");
   mkdirSync(workspace, { recursive: true });
+  options.beforeStart?.({ base, dataDir, workspace });
   const logFile = path.join(base, "server.log");
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
-  const child: ChildProcess = spawn(process.execPath, [NEXT_BIN, "start", "-H", "127.0.0.1", "-p", String(port)], {
+  const child: ChildProcess = spawn(process.execPath, [SERVER_SCRIPT], {
     cwd: PACKAGE_ROOT,
     env: {
       ...process.env,
@@ -99,7 +117,7 @@ export async function startServer(options: { name: string; env?: Record<string, 
       PORT: String(port),
       SAFETYNET_DATA_DIR: dataDir,
       SAFETYNET_ALLOWED_ROOTS: workspace,
-      ...options.env,
+      ...(typeof options.env === "function" ? options.env({ dataDir, workspace }) : options.env),
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -123,6 +141,14 @@ export async function startServer(options: { name: string; env?: Record<string, 
     throw error;
   }
 
+  /** Sends SIGTERM and resolves with how long the process took to exit (ms), without removing anything. */
+  const terminate = () =>
+    new Promise<number>((resolve) => {
+      const t0 = Date.now();
+      if (exited) return resolve(0);
+      child.once("exit", () => resolve(Date.now() - t0));
+      child.kill("SIGTERM");
+    });
   const stopped = () =>
     new Promise<void>((resolve) => {
       if (exited) return resolve();
@@ -140,6 +166,7 @@ export async function startServer(options: { name: string; env?: Record<string, 
     workspace,
     logFile,
     adminToken,
+    terminate,
     /** Stops the server and removes its folders (kept with SAFETYNET_HTTP_KEEP=1, to read server.log). */
     stop: async () => {
       await stopped();

@@ -40,5 +40,7 @@ describe("smolagents tools (Python, standard library HTTP) against the server", 
     expect(output).not.toMatch(/skipped/);
     expect(output).toMatch(/test_agent_flow_with_the_plain_functions .* ok/);
     expect(output).toMatch(/test_tools_call_the_server .* ok/);
+    expect(output).toMatch(/test_a_query_cut_before_the_answer_is_sent_once_more .* ok/);
+    expect(output).toMatch(/test_a_mutation_cut_before_the_answer_is_not_repeated .* ok/);
   });
 });

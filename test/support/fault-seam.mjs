@@ -6,11 +6,14 @@
 //   SAFETYNET_FAULT_AFTER=N     act on the Nth change (1 = the first)
 //   SAFETYNET_FAULT_UNDER=DIR   count only changes to paths under DIR (default: every path)
 //   SAFETYNET_FAULT_MODE=kill   SIGKILL the process (default), or
-//                       =eio    make that call fail with EIO (the process goes on)
+//                       =eio    make that call fail with EIO (the process goes on), or
+//                       =fifo   let that call happen, then put a FIFO where its path was
+//                               (another process swapping a file for a pipe under our feet)
 //
 // "Changes" are the calls that alter the file system: rename, unlink, rmdir,
 // mkdir, symlink, chmod, utimes, lutimes, open for writing, writeFile, copyFile,
 // in their sync, callback and promise forms.
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import { syncBuiltinESMExports } from "node:module";
 import path from "node:path";
@@ -20,7 +23,7 @@ if (Number.isInteger(after) && after > 0) install(after);
 
 function install(limit) {
   const under = process.env.SAFETYNET_FAULT_UNDER ? path.resolve(process.env.SAFETYNET_FAULT_UNDER) + path.sep : null;
-  const mode = process.env.SAFETYNET_FAULT_MODE === "eio" ? "eio" : "kill";
+  const mode = ["eio", "fifo"].includes(process.env.SAFETYNET_FAULT_MODE) ? process.env.SAFETYNET_FAULT_MODE : "kill";
   let count = 0;
   let fired = false;
   const counts = (target) => {
@@ -43,7 +46,21 @@ function install(limit) {
       if (mode === "kill") process.kill(process.pid, "SIGKILL");
       return failure(name, target(name, args));
     };
-    if (sync) fs[`${name}Sync`] = function (...args) { if (hit(args)) throw act(args); return sync.apply(this, args); };
+    const swapForFifo = (args) => {
+      fired = true;
+      const where = target(name, args);
+      fs.rmSync(where, { force: true });
+      execFileSync("mkfifo", [where]);
+    };
+    if (sync) fs[`${name}Sync`] = function (...args) {
+      if (!hit(args)) return sync.apply(this, args);
+      if (mode === "fifo") {
+        const result = sync.apply(this, args);
+        swapForFifo(args);
+        return result;
+      }
+      throw act(args);
+    };
     if (callback) fs[name] = function (...args) {
       if (hit(args)) {
         const error = act(args);

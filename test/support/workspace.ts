@@ -374,32 +374,40 @@ export interface CliOptions {
   cwd?: string;
   /** Inject a crash or an I/O error at the process's Nth file-system change under `under` (test/support/fault-seam.mjs). */
   fault?: Fault;
+  /** Make `file` vanish right after the scan lists it, `times` scans in a row (test/support/vanish-seam.mjs). */
+  vanish?: { file: string; times: number };
 }
 
 export interface Fault {
   after: number;
   under?: string;
-  mode?: "kill" | "eio";
+  mode?: "kill" | "eio" | "fifo";
 }
 
 const FAULT_SEAM = path.join(REPO_ROOT, "test", "support", "fault-seam.mjs");
+const VANISH_SEAM = path.join(REPO_ROOT, "test", "support", "vanish-seam.mjs");
 
 /** Runs `node bin/safetynet.mjs <args>` on the workspace's data dir, without a terminal. */
 export function runCli(dirs: WorkspaceDirs, args: string[], options: CliOptions = {}): Promise<CliResult> {
   const env: NodeJS.ProcessEnv = { ...process.env, SAFETYNET_DATA_DIR: dirs.dataDir, SAFETYNET_ALLOWED_ROOTS: (options.allowedRoots ?? [dirs.base]).join(path.delimiter) };
   delete env.SAFETYNET_FAULT_AFTER;
+  delete env.SAFETYNET_VANISH_FILE;
   delete env.SAFETYNET_DEBUG;
   if (options.fault) {
     env.SAFETYNET_FAULT_AFTER = String(options.fault.after);
     env.SAFETYNET_FAULT_MODE = options.fault.mode ?? "kill";
     if (options.fault.under) env.SAFETYNET_FAULT_UNDER = options.fault.under;
   }
+  if (options.vanish) {
+    env.SAFETYNET_VANISH_FILE = options.vanish.file;
+    env.SAFETYNET_VANISH_TIMES = String(options.vanish.times);
+  }
   for (const [key, value] of Object.entries(options.env ?? {})) {
     if (value === undefined) delete env[key];
     else env[key] = value;
   }
   return new Promise((resolve, reject) => {
-    const nodeArgs = options.fault ? ["--import", FAULT_SEAM] : [];
+    const nodeArgs = [...(options.fault ? ["--import", FAULT_SEAM] : []), ...(options.vanish ? ["--import", VANISH_SEAM] : [])];
     const child = spawn(process.execPath, [...nodeArgs, CLI_BIN, ...args], {
       cwd: options.cwd ?? dirs.base,
       env,

@@ -42,7 +42,8 @@ export const componentRouter = createTRPCRouter({
 
   upsert: operatorProcedure.input(componentUpsertInput).mutation(({ ctx, input }) => {
     assertComponentInScope(ctx, input.name);
-    return upsertComponent(ctx.core, input, ctx.actor);
+    // A token scoped to some components may update them, but not move them onto other files.
+    return upsertComponent(ctx.core, input, ctx.actor, { mayChangeRoot: ctx.principal.components.length === 0 });
   }),
 
   remove: operatorProcedure.input(componentByName).mutation(async ({ ctx, input }) => {

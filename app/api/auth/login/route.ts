@@ -5,6 +5,8 @@ import { signIn } from "@/server/auth/login-codes";
 import { isHttps, sessionCookieHeader } from "@/server/auth/sessions";
 import { isCrossOrigin } from "@/server/auth/request";
 import { safeReturnPath } from "@/server/auth/return-path";
+import { clientAddress } from "@/server/auth/client-address";
+import { authRetryAfterSeconds, recordAuthFailure, throttledMessage } from "@/server/auth/throttle";
 import { errorResponse, limitBody } from "@/server/api/http";
 import { serverCore } from "@/server/api/server-core";
 
@@ -33,9 +35,13 @@ export async function POST(req: Request): Promise<Response> {
   }
   const again = (reason: string) => `/login?error=${encodeURIComponent(reason)}${next === "/" ? "" : `&next=${encodeURIComponent(next)}`}`;
   const core = serverCore();
+  const address = clientAddress(req);
+  const wait = await authRetryAfterSeconds(address);
+  if (wait !== null) return errorResponse(429, "TOO_MANY_REQUESTS", throttledMessage(address, wait), { "Retry-After": String(wait) });
   const result = await signIn(core, presented);
   if (!result.ok) {
-    core.log.warn({ event: "auth.login", outcome: "failed", reason: result.reason }, "sign-in refused");
+    await recordAuthFailure(address);
+    core.log.warn({ event: "auth.login", outcome: "failed", reason: result.reason, address }, "sign-in refused");
     return redirect(again(result.reason));
   }
   core.log.info({ event: "auth.login", outcome: "succeeded", tokenName: result.tokenName }, "signed in");

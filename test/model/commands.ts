@@ -1,0 +1,832 @@
+/**
+ * The commands of the model-based test: what agents and operators do to a
+ * component, each run against the real system (System) and checked against the
+ * reference model (reference.ts). Workspace edits change the tree directly;
+ * operations go through the CLI as a process or the app router's caller.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import fc from "fast-check";
+import { TRPCError } from "@trpc/server";
+import { RACY_WINDOW_MS } from "../../server/scan/stat-cache";
+import { jsonOf, treeDifferences, type CliResult, type TreeState } from "../support/workspace";
+import { COMPONENT, type System } from "./system";
+import { expectedChanges, expectRollback, inScope, isIgnored, partialScope, scopedView, untouchableDifferences, viewDifferences, type ChangeKind, type Scope } from "./reference";
+
+export interface ModelCheckpoint {
+  id: string;
+  scope: Scope;
+  /** What the checkpoint holds: the scoped view of the tree when it was taken. */
+  view: TreeState;
+  pinned: boolean;
+}
+
+export interface Model {
+  checkpoints: ModelCheckpoint[];
+  /** The safety checkpoint of the last rollback (its undo), while it is known. */
+  undo: string | null;
+  plan: { checkpointId: string; token: string; view: TreeState; expired: boolean } | null;
+  /** A rollback killed half-way, until a command that recovers has run. */
+  crashed: { checkpointId: string; scope: Scope; before: TreeState; editedSince: boolean } | null;
+  /** A crash's rollback row may still say "running" until a CLI start or `recover` reconciles it. */
+  reconcilePending: boolean;
+}
+
+/** Whether this command may see the history rows of recovering from an earlier crash. */
+const recovering = (m: Readonly<Model>) => m.crashed !== null || m.reconcilePending;
+
+type Cmd = fc.AsyncCommand<Model, System, false>;
+
+class ModelError extends Error {}
+
+function fail(what: string, problems: string[] | string): never {
+  throw new ModelError(`${what}:\n  ${(Array.isArray(problems) ? problems : [problems]).slice(0, 30).join("\n  ")}`);
+}
+
+function expectNone(what: string, problems: string[]): void {
+  if (problems.length > 0) fail(what, problems);
+}
+
+// ---------------------------------------------------------------------------
+// Paths the commands pick from
+
+const FILES = ["a.txt", "b.txt", "h.sh", "src/x.ts", "src/x.test.ts", "src/x.md", "src/y.ts", "src/z.ts", "d/e.txt", "d/f/g.txt", "debug.log", "d/trace.log", "node_modules/p/i.js"];
+const DIRS = ["d", "d/f", "src", "empty", "d/empty2"];
+const LINKS = ["link", "src/y.ts", "d/f", "src/w.ts"];
+const LINK_TARGETS = ["a.txt", "src", "../outside.txt", "missing", "d/e.txt", "../../outside.txt"];
+const PRIMARIES = [null, null, "src/x.ts", "src", "d", "a.txt"];
+const ANY_PATH = [...new Set([...FILES, ...DIRS, ...LINKS])];
+
+function contentFor(rel: string, version: number): string {
+  if (rel === "src/x.ts") {
+    if (version % 3 === 0) return `import { y } from "./y";\nexport const x = ${version};\n`;
+    if (version % 3 === 1) return `import { z } from "./z";\nexport const x = ${version};\n`;
+  }
+  return `${rel} version ${version}\n`;
+}
+
+/** Each ancestor of `rel` is a real folder, or absent (so `mkdir -p` works and nothing goes through a link). */
+function parentsWritable(tree: TreeState, rel: string): boolean {
+  const parts = rel.split("/");
+  for (let i = 1; i < parts.length; i++) {
+    const node = tree.get(parts.slice(0, i).join("/"));
+    if (node && node.kind !== "dir") return false;
+  }
+  return true;
+}
+
+const abs = (r: System, rel: string) => path.join(r.root, rel);
+
+// ---------------------------------------------------------------------------
+// Shared checks
+
+function isTrpc(error: unknown, code: TRPCError["code"]): boolean {
+  return error instanceof TRPCError && error.code === code;
+}
+
+const RECOVERY_EVENT = (e: { kind: string; outcome: string; error: string | null }) => e.kind === "recover" || (e.kind === "rollback" && e.outcome === "failed" && (e.error ?? "").startsWith("interrupted"));
+
+/** Each operation leaves exactly its own history rows (and, after a crash, the recovery's). */
+async function expectEvents(m: Model, r: System, what: string, expected: [kind: string, outcome: string][], options: { crashed: boolean; expires?: number } = { crashed: false }): Promise<void> {
+  const fresh = await r.newEvents();
+  const own = fresh.filter((e) => !(options.crashed && RECOVERY_EVENT(e)) && e.kind !== "checkpoint.expire");
+  const expires = fresh.filter((e) => e.kind === "checkpoint.expire").length;
+  const got = own.map((e) => `${e.kind}:${e.outcome}`).sort();
+  const want = expected.map(([k, o]) => `${k}:${o}`).sort();
+  if (JSON.stringify(got) !== JSON.stringify(want)) fail(`${what}: history rows`, [`expected ${want.join(", ") || "none"}`, `got ${got.join(", ") || "none"}`, ...fresh.map((e) => JSON.stringify(e))]);
+  if (expires !== (options.expires ?? 0)) fail(`${what}: checkpoint.expire rows`, `expected ${options.expires ?? 0}, got ${expires}`);
+  void m;
+}
+
+/**
+ * After a command that recovers (any CLI command starts by completing interrupted
+ * rollbacks; every mutation through the API completes its component's journal
+ * first), the crash is behind us: no journal is left, and the crashed rollback's
+ * scope is either exactly its checkpoint (completed) or exactly as before (it
+ * never started), never half of each.
+ */
+async function settleCrash(m: Model, r: System, what: string, options: { viaCli: boolean; changedTree: boolean }): Promise<void> {
+  const crashed = m.crashed;
+  if (!crashed) return;
+  m.crashed = null;
+  expectNone(`${what}: journals after recovery`, r.journals());
+  if (options.viaCli) {
+    const running = await r.core.db.rollback.count({ where: { outcome: "running" } });
+    if (running > 0) fail(`${what}: rollback rows still running after a CLI start`, `${running}`);
+    m.reconcilePending = false;
+  }
+  if (options.changedTree || crashed.editedSince) return;
+  const target = m.checkpoints.find((c) => c.id === crashed.checkpointId);
+  if (!target) return;
+  const now = scopedView(r.tree(), crashed.scope);
+  const asTarget = viewDifferences(withLeftovers(target.view, now, r.tree(), crashed.scope), now, leftoverDirs(target.view, now, r.tree(), crashed.scope));
+  const asBefore = viewDifferences(crashed.before, now);
+  if (asTarget.length > 0 && asBefore.length > 0) fail(`${what}: after a crash the scope is half old, half new`, [...asTarget.map((p) => `vs checkpoint: ${p}`), ...asBefore.map((p) => `vs before: ${p}`)]);
+}
+
+/** Folders the checkpoint did not have that stay because they hold ignored files. */
+function leftoverDirs(checkpoint: TreeState, live: TreeState, tree: TreeState, scope: Scope): Set<string> {
+  const out = new Set<string>();
+  for (const [rel, node] of live) {
+    if (node.kind !== "dir" || checkpoint.has(rel)) continue;
+    for (const other of tree.keys()) {
+      if (other.startsWith(`${rel}/`) && (isIgnored(other) || !inScope(scope, other))) {
+        out.add(rel);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+function withLeftovers(checkpoint: TreeState, live: TreeState, tree: TreeState, scope: Scope): TreeState {
+  const expected = new Map(checkpoint);
+  for (const rel of leftoverDirs(checkpoint, live, tree, scope)) expected.set(rel, live.get(rel) as NonNullable<ReturnType<TreeState["get"]>>);
+  return expected;
+}
+
+function changeSet(changes: Map<string, ChangeKind>): { restore: string[]; delete: string[] } {
+  const restore: string[] = [];
+  const remove: string[] = [];
+  for (const [rel, kind] of changes) (kind === "added" ? remove : restore).push(rel);
+  return { restore: restore.sort(), delete: remove.sort() };
+}
+
+interface RollbackOutcome {
+  refused: boolean;
+  refusal?: string;
+  restored?: string[];
+  deleted?: string[];
+  safetyCheckpointId?: string;
+}
+
+/** Checks a rollback's result and the tree it left against the model; records the safety checkpoint. */
+function checkRollback(m: Model, r: System, what: string, cp: ModelCheckpoint, before: TreeState, outcome: RollbackOutcome, crashedBefore: boolean): void {
+  const after = r.tree();
+  const expectation = expectRollback(cp.view, cp.scope, before);
+  if (!crashedBefore && expectation.refused !== outcome.refused) {
+    fail(`${what}: ${expectation.refused ? "expected a refusal (paths in the way)" : "refused unexpectedly"}`, outcome.refusal ?? "it ran");
+  }
+  if (outcome.refused) {
+    r.counters.refusals++;
+    if (!crashedBefore) expectNone(`${what}: a refused rollback changed the tree`, treeDifferences(before, after, { inode: true }));
+    expectNone(`${what}: journal after a refusal`, r.journals());
+    return;
+  }
+  r.counters.rollbacks++;
+  const live = scopedView(after, cp.scope);
+  expectNone(`${what}: the tree is not the checkpoint`, viewDifferences(withLeftovers(cp.view, live, after, cp.scope), live, leftoverDirs(cp.view, live, after, cp.scope)));
+  // (Completing a crashed rollback first may rightly change what lies outside this checkpoint's scope.)
+  expectNone(`${what}: ignored or out-of-scope entries were touched`, untouchableDifferences(before, after, crashedBefore ? { kind: "all" } : cp.scope, cp.view.keys()));
+  if (!crashedBefore) {
+    // What the diff showed (the model's changes) is exactly what the rollback did.
+    const expected = changeSet(expectedChanges(cp.view, scopedView(before, cp.scope)));
+    const did = { restore: [...(outcome.restored ?? [])].sort(), delete: [...(outcome.deleted ?? [])].sort() };
+    if (JSON.stringify(expected) !== JSON.stringify(did)) fail(`${what}: the rollback did not do exactly what the diff listed`, [`expected ${JSON.stringify(expected)}`, `did ${JSON.stringify(did)}`]);
+    if (outcome.safetyCheckpointId) {
+      m.checkpoints.push({ id: outcome.safetyCheckpointId, scope: cp.scope, view: scopedView(before, cp.scope), pinned: false });
+      m.undo = outcome.safetyCheckpointId;
+    }
+  } else {
+    m.undo = null;
+  }
+  expectNone(`${what}: journal left`, r.journals());
+}
+
+function pick<T>(list: readonly T[], index: number): T {
+  return list[index % list.length] as T;
+}
+
+async function cliRollback(r: System, checkpointId: string): Promise<{ result: CliResult; outcome: RollbackOutcome | null }> {
+  const result = await r.cli(["rollback", checkpointId, "--yes"]);
+  if (result.status === 0) {
+    const body = jsonOf<{ restoredPaths: string[]; deletedPaths: string[]; safetyCheckpointId: string }>(result);
+    return { result, outcome: { refused: false, restored: body.restoredPaths, deleted: body.deletedPaths, safetyCheckpointId: body.safetyCheckpointId } };
+  }
+  if (result.status === 3) return { result, outcome: { refused: true, refusal: jsonOf<{ error: { message: string } }>(result).error.message } };
+  return { result, outcome: null };
+}
+
+function describeCli(result: CliResult): string {
+  return `exit ${result.status ?? result.signal}\n${result.stdout}\n${result.stderr}`;
+}
+
+// ---------------------------------------------------------------------------
+// Workspace edits
+
+abstract class Edit implements Cmd {
+  abstract check(m: Readonly<Model>): boolean;
+  abstract apply(r: System): void;
+  abstract toString(): string;
+  async run(m: Model, r: System): Promise<void> {
+    r.counters.steps++;
+    // Once the workspace is edited after a crash, what recovery will find is no longer the crash's own state.
+    if (m.crashed) m.crashed.editedSince = true;
+    this.apply(r);
+  }
+}
+
+/** Edits are only generated against the tree as it is when they run: check() sees the real tree through this hook. */
+let currentTree: () => TreeState = () => new Map();
+export function bindTree(read: () => TreeState): void {
+  currentTree = read;
+}
+
+class WriteFile extends Edit {
+  constructor(
+    readonly rel: string,
+    readonly version: number,
+  ) {
+    super();
+  }
+  check(): boolean {
+    const tree = currentTree();
+    return parentsWritable(tree, this.rel) && tree.get(this.rel)?.kind !== "dir";
+  }
+  apply(r: System): void {
+    const file = abs(r, this.rel);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    if (fs.lstatSync(file, { throwIfNoEntry: false })?.isSymbolicLink()) fs.rmSync(file);
+    fs.writeFileSync(file, contentFor(this.rel, this.version));
+  }
+  toString() {
+    return `write ${this.rel} v${this.version}`;
+  }
+}
+
+class Remove extends Edit {
+  constructor(readonly rel: string) {
+    super();
+  }
+  check(): boolean {
+    return currentTree().has(this.rel);
+  }
+  apply(r: System): void {
+    fs.rmSync(abs(r, this.rel), { recursive: true, force: true });
+  }
+  toString() {
+    return `rm -rf ${this.rel}`;
+  }
+}
+
+class Chmod extends Edit {
+  constructor(
+    readonly rel: string,
+    readonly mode: number,
+  ) {
+    super();
+  }
+  check(): boolean {
+    const kind = currentTree().get(this.rel)?.kind;
+    return kind === "file" || kind === "dir";
+  }
+  apply(r: System): void {
+    const dir = currentTree().get(this.rel)?.kind === "dir";
+    fs.chmodSync(abs(r, this.rel), dir ? (this.mode & 0o100 ? 0o755 : 0o700) : this.mode);
+  }
+  toString() {
+    return `chmod ${this.mode.toString(8)} ${this.rel}`;
+  }
+}
+
+class Symlink extends Edit {
+  constructor(
+    readonly rel: string,
+    readonly target: string,
+  ) {
+    super();
+  }
+  check(): boolean {
+    return parentsWritable(currentTree(), this.rel);
+  }
+  apply(r: System): void {
+    const link = abs(r, this.rel);
+    fs.mkdirSync(path.dirname(link), { recursive: true });
+    fs.rmSync(link, { recursive: true, force: true });
+    fs.symlinkSync(this.target, link);
+  }
+  toString() {
+    return `ln -s ${this.target} ${this.rel}`;
+  }
+}
+
+class Mkdir extends Edit {
+  constructor(readonly rel: string) {
+    super();
+  }
+  check(): boolean {
+    const tree = currentTree();
+    return parentsWritable(tree, this.rel) && !tree.has(this.rel);
+  }
+  apply(r: System): void {
+    fs.mkdirSync(abs(r, this.rel), { recursive: true });
+  }
+  toString() {
+    return `mkdir -p ${this.rel}`;
+  }
+}
+
+/** A file becomes a folder (with a file inside, and sometimes an ignored one). */
+class FileToDir extends Edit {
+  constructor(
+    readonly rel: string,
+    readonly withIgnored: boolean,
+  ) {
+    super();
+  }
+  check(): boolean {
+    return currentTree().get(this.rel)?.kind === "file";
+  }
+  apply(r: System): void {
+    const dir = abs(r, this.rel);
+    fs.rmSync(dir);
+    fs.mkdirSync(dir);
+    fs.writeFileSync(path.join(dir, "inner.txt"), "inside what was a file\n");
+    if (this.withIgnored) fs.writeFileSync(path.join(dir, "inner.log"), "an ignored file\n");
+  }
+  toString() {
+    return `file ${this.rel} -> folder${this.withIgnored ? " (with an ignored file)" : ""}`;
+  }
+}
+
+class DirToFile extends Edit {
+  constructor(readonly rel: string) {
+    super();
+  }
+  check(): boolean {
+    return currentTree().get(this.rel)?.kind === "dir";
+  }
+  apply(r: System): void {
+    fs.rmSync(abs(r, this.rel), { recursive: true });
+    fs.writeFileSync(abs(r, this.rel), "a file where a folder was\n");
+  }
+  toString() {
+    return `folder ${this.rel} -> file`;
+  }
+}
+
+/** Only the modification time changes. */
+class Touch extends Edit {
+  constructor(
+    readonly rel: string,
+    readonly seconds: number,
+  ) {
+    super();
+  }
+  check(): boolean {
+    return currentTree().get(this.rel)?.kind === "file";
+  }
+  apply(r: System): void {
+    const when = new Date(Date.UTC(2030, 0, 1) + this.seconds * 1000);
+    fs.utimesSync(abs(r, this.rel), when, when);
+  }
+  toString() {
+    return `touch -d ${this.seconds}s ${this.rel}`;
+  }
+}
+
+/** Time passes: files written before are no longer "racily clean", so the stat cache may vouch for them. */
+class Wait implements Cmd {
+  check(): boolean {
+    return true;
+  }
+  async run(_m: Model, r: System): Promise<void> {
+    r.counters.steps++;
+    await new Promise((resolve) => setTimeout(resolve, RACY_WINDOW_MS + 100));
+  }
+  toString() {
+    return "wait past the racy window";
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Operations
+
+class Checkpoint implements Cmd {
+  constructor(
+    readonly via: "cli" | "api",
+    readonly primary: string | null,
+    readonly pin: boolean,
+  ) {}
+  check(): boolean {
+    return true;
+  }
+  async run(m: Model, r: System): Promise<void> {
+    r.counters.steps++;
+    const crashed = recovering(m);
+    const what = this.toString();
+    let id: string | null = null;
+    let refused: string | null = null;
+    if (this.via === "cli") {
+      const result = await r.cli(["checkpoint", "create", COMPONENT, ...(this.primary ? ["--path", this.primary] : []), ...(this.pin ? ["--pin"] : [])]);
+      if (result.status === 0) id = jsonOf<{ id: string }>(result).id;
+      else if (result.status === 2) refused = describeCli(result);
+      else fail(`${what} failed`, describeCli(result));
+    } else {
+      try {
+        id = (await r.api.checkpoint.create({ component: COMPONENT, paths: this.primary ? [this.primary] : undefined, pinned: this.pin })).id;
+      } catch (error) {
+        if (!isTrpc(error, "BAD_REQUEST")) throw error;
+        refused = (error as Error).message;
+      }
+    }
+    await settleCrash(m, r, what, { viaCli: this.via === "cli", changedTree: false });
+    const tree = r.tree();
+    const scope: Scope | null = this.primary ? partialScope(tree, this.primary, (rel) => r.contentOf(rel)) : { kind: "all" };
+    if (!scope) {
+      if (!refused) fail(`${what}: the path is missing or ignored, yet the checkpoint was taken`, id ?? "");
+      await expectEvents(m, r, what, [["checkpoint.create", "failed"]], { crashed });
+      return;
+    }
+    if (refused || !id) fail(`${what}: refused`, refused ?? "no id");
+    const row = await r.core.db.checkpoint.findUniqueOrThrow({ where: { id } });
+    const manifest = r.manifest(row.manifestSha);
+    const view = scopedView(tree, scope);
+    if (scope.kind === "paths" && JSON.stringify(manifest.scope.paths) !== JSON.stringify(scope.paths)) {
+      fail(`${what}: scope`, [`expected ${JSON.stringify(scope.paths)}`, `got ${JSON.stringify(manifest.scope.paths)}`]);
+    }
+    const held: TreeState = new Map(manifest.entries.map((e) => [e.path, { kind: e.kind as "file", mode: e.mode, size: 0, mtimeMs: e.mtimeMs, ino: 0, sha256: e.sha256, linkTarget: e.linkTarget }]));
+    expectNone(`${what}: the manifest is not the tree`, viewDifferences(view, held));
+    m.checkpoints.push({ id, scope, view, pinned: this.pin });
+    await expectEvents(m, r, what, [["checkpoint.create", "succeeded"]], { crashed });
+  }
+  toString() {
+    return `checkpoint create via ${this.via}${this.primary ? ` --path ${this.primary}` : ""}${this.pin ? " --pin" : ""}`;
+  }
+}
+
+class Diff implements Cmd {
+  constructor(
+    readonly via: "cli" | "api",
+    readonly index: number,
+  ) {}
+  check(m: Readonly<Model>): boolean {
+    return m.checkpoints.length > 0;
+  }
+  async run(m: Model, r: System): Promise<void> {
+    r.counters.steps++;
+    const cp = pick(m.checkpoints, this.index);
+    const crashed = recovering(m);
+    type DiffBody = Record<"added" | "modified" | "deleted" | "modeChanged" | "typeChanged" | "mtimeChanged", { path: string }[]>;
+    let diff: DiffBody;
+    if (this.via === "cli") {
+      const result = await r.cli(["checkpoint", "diff", cp.id]);
+      if (result.status !== 0) fail(`diff of ${cp.id} failed`, describeCli(result));
+      diff = jsonOf<DiffBody>(result);
+      await settleCrash(m, r, "diff", { viaCli: true, changedTree: false });
+    } else {
+      diff = await r.api.checkpoint.diff({ id: cp.id });
+    }
+    const got = new Map<string, ChangeKind>();
+    for (const kind of ["added", "modified", "deleted", "modeChanged", "typeChanged", "mtimeChanged"] as const) for (const e of diff[kind]) got.set(e.path, kind);
+    const expected = expectedChanges(cp.view, scopedView(r.tree(), cp.scope));
+    const problems: string[] = [];
+    for (const [rel, kind] of expected) if (got.get(rel) !== kind) problems.push(`${rel}: expected ${kind}, got ${got.get(rel) ?? "nothing"}`);
+    for (const [rel, kind] of got) if (!expected.has(rel)) problems.push(`${rel}: unexpected ${kind}`);
+    expectNone(`diff of ${cp.id} via ${this.via}`, problems);
+    await expectEvents(m, r, "diff", [], { crashed });
+  }
+  toString() {
+    return `checkpoint diff via ${this.via} (#${this.index})`;
+  }
+}
+
+class Plan implements Cmd {
+  constructor(readonly index: number) {}
+  check(m: Readonly<Model>): boolean {
+    return m.checkpoints.length > 0;
+  }
+  async run(m: Model, r: System): Promise<void> {
+    r.counters.steps++;
+    const cp = pick(m.checkpoints, this.index);
+    const tree = r.tree();
+    const expectation = expectRollback(cp.view, cp.scope, tree);
+    let plan: Awaited<ReturnType<System["api"]["rollback"]["plan"]>>;
+    try {
+      plan = await r.api.rollback.plan({ checkpointId: cp.id });
+    } catch (error) {
+      if (!isTrpc(error, "CONFLICT")) throw error;
+      if (!expectation.refused && m.crashed === null) fail(`plan of ${cp.id} refused unexpectedly`, (error as Error).message);
+      m.plan = null;
+      await expectEvents(m, r, "plan", [], { crashed: recovering(m) });
+      return;
+    }
+    if (expectation.refused && m.crashed === null) fail(`plan of ${cp.id}: expected a refusal (paths in the way)`, JSON.stringify(plan.restore));
+    const expected = changeSet(expectedChanges(cp.view, scopedView(tree, cp.scope)));
+    const got = { restore: plan.restore.map((x) => x.path).sort(), delete: plan.delete.map((x) => x.path).sort() };
+    if (JSON.stringify(expected) !== JSON.stringify(got)) fail(`plan of ${cp.id}`, [`expected ${JSON.stringify(expected)}`, `got ${JSON.stringify(got)}`]);
+    m.plan = { checkpointId: cp.id, token: plan.confirmToken, view: scopedView(tree, cp.scope), expired: false };
+    await expectEvents(m, r, "plan", [], { crashed: recovering(m) });
+  }
+  toString() {
+    return `rollback.plan (#${this.index})`;
+  }
+}
+
+/** rollback.execute with the confirm token of the last plan. */
+class Execute implements Cmd {
+  check(m: Readonly<Model>): boolean {
+    return m.plan !== null;
+  }
+  async run(m: Model, r: System): Promise<void> {
+    r.counters.steps++;
+    const plan = m.plan as NonNullable<Model["plan"]>;
+    m.plan = null;
+    const crashed = recovering(m);
+    const halfDone = m.crashed !== null;
+    const cp = m.checkpoints.find((c) => c.id === plan.checkpointId);
+    const before = r.tree();
+    let outcome: RollbackOutcome;
+    try {
+      const done = await r.api.rollback.execute({ checkpointId: plan.checkpointId, confirmToken: plan.token });
+      outcome = { refused: false, restored: done.restoredPaths, deleted: done.deletedPaths, safetyCheckpointId: done.safetyCheckpointId ?? undefined };
+    } catch (error) {
+      if (isTrpc(error, "BAD_REQUEST")) {
+        // Refused: the checkpoint expired, the token expired, or the workspace is not what was planned on.
+        const message = (error as Error).message;
+        const changed = cp ? viewDifferences(plan.view, scopedView(before, cp.scope), new Set(), { mtimeTo: "ms" }).length > 0 : true;
+        if (!cp || plan.expired || halfDone || changed) {
+          await settleCrash(m, r, "execute", { viaCli: false, changedTree: true });
+          await expectEvents(m, r, "execute", [["rollback", "failed"]], { crashed });
+          return;
+        }
+        fail("rollback.execute refused a token for an unchanged workspace", message);
+      }
+      if (isTrpc(error, "CONFLICT") && cp) {
+        outcome = { refused: true, refusal: (error as Error).message };
+      } else throw error;
+    }
+    if (!cp) fail("rollback.execute ran for a checkpoint the model saw expire", plan.checkpointId);
+    if (!outcome.refused && !halfDone) {
+      expectNone("rollback.execute ran although the workspace changed since the plan", viewDifferences(plan.view, scopedView(before, cp.scope), new Set(), { mtimeTo: "ms" }));
+    }
+    checkRollback(m, r, "rollback.execute", cp, before, outcome, halfDone);
+    await settleCrash(m, r, "execute", { viaCli: false, changedTree: true });
+    await expectEvents(m, r, "execute", [["rollback", outcome.refused ? "failed" : "succeeded"]], { crashed });
+  }
+  toString() {
+    return "rollback.execute with the plan's token";
+  }
+}
+
+class Rollback implements Cmd {
+  constructor(
+    readonly index: number,
+    readonly undo: boolean,
+  ) {}
+  check(m: Readonly<Model>): boolean {
+    return this.undo ? m.undo !== null && m.checkpoints.some((c) => c.id === m.undo) : m.checkpoints.length > 0;
+  }
+  async run(m: Model, r: System): Promise<void> {
+    r.counters.steps++;
+    const cp = this.undo ? (m.checkpoints.find((c) => c.id === m.undo) as ModelCheckpoint) : pick(m.checkpoints, this.index);
+    const crashed = recovering(m);
+    const halfDone = m.crashed !== null;
+    const before = r.tree();
+    const { result, outcome } = await cliRollback(r, cp.id);
+    if (!outcome) fail(`rollback ${cp.id} --yes failed`, describeCli(result));
+    checkRollback(m, r, this.toString(), cp, before, outcome, halfDone);
+    await settleCrash(m, r, "rollback", { viaCli: true, changedTree: true });
+    // A refusal before the lock-free checks (obstacles) is still a rollback that was tried.
+    await expectEvents(m, r, "rollback", [["rollback", outcome.refused ? "failed" : "succeeded"]], { crashed });
+  }
+  toString() {
+    return this.undo ? "undo the last rollback (rollback to its safety checkpoint) via cli" : `rollback --yes via cli (#${this.index})`;
+  }
+}
+
+class DryRun implements Cmd {
+  constructor(readonly index: number) {}
+  check(m: Readonly<Model>): boolean {
+    return m.checkpoints.length > 0;
+  }
+  async run(m: Model, r: System): Promise<void> {
+    r.counters.steps++;
+    const cp = pick(m.checkpoints, this.index);
+    const crashed = recovering(m);
+    const result = await r.cli(["rollback", cp.id, "--dry-run"]);
+    await settleCrash(m, r, "dry run", { viaCli: true, changedTree: false });
+    const tree = r.tree();
+    const expectation = expectRollback(cp.view, cp.scope, tree);
+    if (result.status === 3) {
+      if (!expectation.refused) fail(`rollback ${cp.id} --dry-run refused unexpectedly`, describeCli(result));
+    } else {
+      if (result.status !== 0) fail(`rollback ${cp.id} --dry-run failed`, describeCli(result));
+      if (expectation.refused) fail(`rollback ${cp.id} --dry-run: expected a refusal (paths in the way)`, result.stdout);
+      const plan = jsonOf<{ restore: { path: string }[]; delete: { path: string }[] }>(result);
+      const expected = changeSet(expectedChanges(cp.view, scopedView(tree, cp.scope)));
+      const got = { restore: plan.restore.map((x) => x.path).sort(), delete: plan.delete.map((x) => x.path).sort() };
+      if (JSON.stringify(expected) !== JSON.stringify(got)) fail(`rollback ${cp.id} --dry-run`, [`expected ${JSON.stringify(expected)}`, `got ${JSON.stringify(got)}`]);
+    }
+    await expectEvents(m, r, "dry run", [], { crashed });
+  }
+  toString() {
+    return `rollback --dry-run via cli (#${this.index})`;
+  }
+}
+
+class Pin implements Cmd {
+  constructor(
+    readonly index: number,
+    readonly pinned: boolean,
+  ) {}
+  check(m: Readonly<Model>): boolean {
+    return m.checkpoints.length > 0;
+  }
+  async run(m: Model, r: System): Promise<void> {
+    r.counters.steps++;
+    const cp = pick(m.checkpoints, this.index);
+    const crashed = recovering(m);
+    await r.api.checkpoint.pin({ id: cp.id, pinned: this.pinned });
+    cp.pinned = this.pinned;
+    await settleCrash(m, r, "pin", { viaCli: false, changedTree: false });
+    await expectEvents(m, r, "pin", [["checkpoint.pin", "succeeded"]], { crashed });
+  }
+  toString() {
+    return `checkpoint.${this.pinned ? "pin" : "unpin"} (#${this.index})`;
+  }
+}
+
+/** The clock moves on by some days, then retention runs (expire, then sweep unreferenced objects). */
+class Retention implements Cmd {
+  constructor(readonly days: number) {}
+  check(): boolean {
+    return true;
+  }
+  async run(m: Model, r: System): Promise<void> {
+    r.counters.steps++;
+    const crashed = recovering(m);
+    const rows = await r.core.db.checkpoint.findMany({ where: { status: "active" }, select: { id: true, createdAt: true, pinned: true } });
+    const newest = rows.reduce<(typeof rows)[number] | null>((a, b) => (!a || b.createdAt > a.createdAt || (b.createdAt.getTime() === a.createdAt.getTime() && b.id > a.id) ? b : a), null);
+    r.moveClock(this.days);
+    if (m.plan) m.plan.expired = true;
+    await r.api.retention.run({});
+    const after = new Map((await r.core.db.checkpoint.findMany({ select: { id: true, status: true } })).map((c) => [c.id, c.status]));
+    let expired = 0;
+    for (const row of rows) {
+      if (after.get(row.id) === "active") continue;
+      expired++;
+      if (row.pinned) fail("retention expired a pinned checkpoint", row.id);
+      if (row.id === newest?.id) fail("retention expired the newest checkpoint of the component", row.id);
+    }
+    m.checkpoints = m.checkpoints.filter((c) => after.get(c.id) === "active");
+    if (m.undo && after.get(m.undo) !== "active") m.undo = null;
+    // Retention changes no component's files: it does not complete journals (it keeps what they need).
+    await expectEvents(m, r, "retention", [["retention.run", "succeeded"]], { crashed, expires: expired });
+  }
+  toString() {
+    return `the clock moves ${this.days} days, retention run`;
+  }
+}
+
+class Verify implements Cmd {
+  constructor(readonly index: number) {}
+  check(m: Readonly<Model>): boolean {
+    return m.checkpoints.length > 0;
+  }
+  async run(m: Model, r: System): Promise<void> {
+    r.counters.steps++;
+    const cp = pick(m.checkpoints, this.index);
+    const crashed = recovering(m);
+    const result = await r.cli(["checkpoint", "verify", cp.id]);
+    if (result.status !== 0 || jsonOf<{ state: string }>(result).state !== "verified") fail(`verify ${cp.id}`, describeCli(result));
+    await settleCrash(m, r, "verify", { viaCli: true, changedTree: false });
+    await expectEvents(m, r, "verify", [["checkpoint.verify", "succeeded"]], { crashed });
+  }
+  toString() {
+    return `checkpoint verify via cli (#${this.index})`;
+  }
+}
+
+/** `rollback --yes` SIGKILLed at its Nth file-system change in the workspace or the data directory. */
+class Crash implements Cmd {
+  constructor(
+    readonly index: number,
+    readonly after: number,
+    readonly inData: boolean,
+  ) {}
+  check(m: Readonly<Model>): boolean {
+    return m.checkpoints.length > 0 && m.crashed === null;
+  }
+  async run(m: Model, r: System): Promise<void> {
+    r.counters.steps++;
+    const cp = pick(m.checkpoints, this.index);
+    const crashedBefore = recovering(m);
+    const before = r.tree();
+    const result = await r.cli(["rollback", cp.id, "--yes"], { fault: { after: this.after, under: this.inData ? r.dirs.dataDir : r.root } });
+    if (result.signal !== "SIGKILL") {
+      // Fewer changes than `after`: it simply ran (or was refused).
+      const outcome: RollbackOutcome | null =
+        result.status === 0
+          ? (() => {
+              const body = jsonOf<{ restoredPaths: string[]; deletedPaths: string[]; safetyCheckpointId: string }>(result);
+              return { refused: false, restored: body.restoredPaths, deleted: body.deletedPaths, safetyCheckpointId: body.safetyCheckpointId };
+            })()
+          : result.status === 3
+            ? { refused: true, refusal: result.stdout }
+            : null;
+      if (!outcome) fail(`${this} failed`, describeCli(result));
+      checkRollback(m, r, this.toString(), cp, before, outcome, false);
+      m.reconcilePending = false;
+      await expectEvents(m, r, "rollback (not killed)", [["rollback", outcome.refused ? "failed" : "succeeded"]], { crashed: crashedBefore });
+      return;
+    }
+    r.counters.crashes++;
+    // Its start may have reconciled an earlier crash; those rows are not this rollback's.
+    const events = (await r.newEvents()).filter((e) => !(crashedBefore && RECOVERY_EVENT(e)));
+    // Ignored entries are never touched, even by a rollback that dies half-way.
+    expectNone(`${this}: ignored entries touched`, untouchableDifferences(before, r.tree(), { kind: "all" }));
+    if (events.some((e) => e.kind === "rollback" && e.outcome === "succeeded")) {
+      // Killed after the rollback had finished (writing its log line): it is simply done.
+      expectNone(`${this}: killed after it finished, yet a journal is left`, r.journals());
+      const after = r.tree();
+      const live = scopedView(after, cp.scope);
+      expectNone(`${this}: the tree is not the checkpoint`, viewDifferences(withLeftovers(cp.view, live, after, cp.scope), live, leftoverDirs(cp.view, live, after, cp.scope)));
+      m.undo = null;
+      return;
+    }
+    if (events.length > 0) fail(`${this}: history rows of a rollback killed before it finished`, events.map((e) => JSON.stringify(e)));
+    m.crashed = { checkpointId: cp.id, scope: cp.scope, before: scopedView(before, cp.scope), editedSince: false };
+    m.reconcilePending = true;
+    m.undo = null;
+  }
+  toString() {
+    return `rollback --yes via cli, SIGKILLed at its change #${this.after} in the ${this.inData ? "data directory" : "workspace"} (#${this.index})`;
+  }
+}
+
+// ---------------------------------------------------------------------------
+
+const versions = fc.integer({ min: 0, max: 5 });
+const index = fc.nat({ max: 50 });
+const via = fc.constantFrom<"cli" | "api">("cli", "api");
+
+type Weighted = { arbitrary: fc.Arbitrary<Cmd>; weight: number };
+
+export function commandArbitraries(options: { crashes: boolean }): Weighted[] {
+  const w = (weight: number, arbitrary: fc.Arbitrary<Cmd>): Weighted => ({ arbitrary, weight });
+  const commands: Weighted[] = [
+    // Workspace edits
+    w(6, fc.tuple(fc.constantFrom(...FILES), versions).map(([rel, v]) => new WriteFile(rel, v))),
+    w(2, fc.constantFrom(...ANY_PATH).map((rel) => new Remove(rel))),
+    w(2, fc.tuple(fc.constantFrom(...ANY_PATH), fc.constantFrom(0o644, 0o755, 0o600)).map(([rel, mode]) => new Chmod(rel, mode))),
+    w(2, fc.tuple(fc.constantFrom(...LINKS), fc.constantFrom(...LINK_TARGETS)).map(([rel, target]) => new Symlink(rel, target))),
+    w(1, fc.constantFrom(...DIRS).map((rel) => new Mkdir(rel))),
+    w(2, fc.tuple(fc.constantFrom(...FILES), fc.boolean()).map(([rel, ignored]) => new FileToDir(rel, ignored))),
+    w(1, fc.constantFrom(...DIRS, "src/x.ts", "a.txt").map((rel) => new DirToFile(rel))),
+    w(2, fc.tuple(fc.constantFrom(...FILES), fc.nat({ max: 1000 })).map(([rel, s]) => new Touch(rel, s))),
+    w(1, fc.constant(new Wait())),
+    // Operations
+    w(4, fc.tuple(via, fc.constantFrom(...PRIMARIES), fc.boolean()).map(([v, p, pin]) => new Checkpoint(v, p, pin))),
+    w(3, fc.tuple(via, index).map(([v, i]) => new Diff(v, i))),
+    w(2, index.map((i) => new Plan(i))),
+    w(3, fc.constant(new Execute())),
+    w(3, index.map((i) => new Rollback(i, false))),
+    w(2, fc.constant(new Rollback(0, true))),
+    w(1, index.map((i) => new DryRun(i))),
+    w(1, fc.tuple(index, fc.boolean()).map(([i, p]) => new Pin(i, p))),
+    w(1, fc.integer({ min: 1, max: 9 }).map((d) => new Retention(d))),
+    w(1, index.map((i) => new Verify(i))),
+  ];
+  if (options.crashes) {
+    commands.push(w(2, fc.tuple(index, fc.integer({ min: 1, max: 40 }), fc.constant(true)).map(([i, n, data]) => new Crash(i, n, data))));
+    commands.push(w(2, fc.tuple(index, fc.integer({ min: 1, max: 12 }), fc.constant(false)).map(([i, n, data]) => new Crash(i, n, data))));
+  }
+  return commands;
+}
+
+/** The end of every sequence: `safetynet recover` leaves no journal, no running rollback, no held lock, and every active checkpoint verifies. */
+export async function finalChecks(m: Model, r: System): Promise<void> {
+  const result = await r.cli(["recover"]);
+  if (result.status !== 0) fail("recover at the end failed", describeCli(result));
+  m.crashed = null;
+  m.reconcilePending = false;
+  expectNone("journals left at the end", r.journals());
+  const running = await r.core.db.rollback.count({ where: { outcome: "running" } });
+  if (running > 0) fail("rollback rows still running at the end", `${running}`);
+  if (await r.locked()) fail("the component lock is still held at the end", "");
+  expectNone("active checkpoints that do not verify", await r.verifyActiveCheckpoints());
+}
+
+/** Runs a command, then checks what must hold after every step: every active checkpoint verifies. */
+class Checked implements Cmd {
+  constructor(private readonly inner: Cmd) {}
+  check(m: Readonly<Model>): boolean {
+    return this.inner.check(m);
+  }
+  async run(m: Model, r: System): Promise<void> {
+    r.log.push(this.inner.toString());
+    await this.inner.run(m, r);
+    expectNone(`after "${this.inner.toString()}": active checkpoints that do not verify`, await r.verifyActiveCheckpoints());
+  }
+  toString() {
+    return this.inner.toString();
+  }
+}
+
+/** Every command, checked after it runs, with the weight it is drawn with. */
+export function checkedCommands(options: { crashes: boolean }): fc.Arbitrary<Cmd> {
+  return fc.oneof(...commandArbitraries(options).map(({ arbitrary, weight }) => ({ arbitrary: arbitrary.map((cmd): Cmd => new Checked(cmd)), weight })));
+}
+
+export { ModelError };

@@ -1,0 +1,59 @@
+/**
+ * The model-based test of the whole safety net: random sequences of what agents
+ * and operators do (workspace edits, checkpoints whole and partial, diffs, plans
+ * and their confirm tokens, rollbacks, undos, pins, retention with the clock
+ * moved, verifies, and rollbacks SIGKILLed half-way followed by whatever comes
+ * next), through the CLI as a process and the app router's caller, checked
+ * against the reference model after every step. The invariants it checks are
+ * listed in the README ("How storage works").
+ *
+ * `npm test` runs a bounded number of sequences with a fixed seed;
+ * `npm run test:model -- --runs N --seed S [--path P] [--shrink]` runs more, and
+ * replays a failure from the seed and path it prints.
+ */
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { assertCliBundleFresh, cleanUpAfterEach } from "../support/workspace";
+import { bindTree, checkedCommands, finalChecks, type Model } from "./commands";
+import { System, type Counters } from "./system";
+
+cleanUpAfterEach();
+
+const RUNS = Number(process.env.SAFETYNET_MODEL_RUNS ?? 5);
+const SEED = Number(process.env.SAFETYNET_MODEL_SEED ?? 20261129);
+const PATH = process.env.SAFETYNET_MODEL_PATH || undefined;
+const MAX_COMMANDS = Number(process.env.SAFETYNET_MODEL_MAX_COMMANDS ?? 30);
+const SHRINK = process.env.SAFETYNET_MODEL_SHRINK === "1";
+
+describe("the safety net under random sequences of agent and operator actions", () => {
+  it(`holds every invariant (${RUNS} sequences, seed ${SEED})`, { timeout: Math.max(600_000, RUNS * 120_000) }, async () => {
+    assertCliBundleFresh();
+    const counters: Counters = { sequences: 0, steps: 0, cliCalls: 0, crashes: 0, rollbacks: 0, refusals: 0 };
+    try {
+      await fc.assert(
+        fc.asyncProperty(fc.array(checkedCommands({ crashes: true }), { minLength: Math.min(15, MAX_COMMANDS), maxLength: MAX_COMMANDS }), async (commands) => {
+          counters.sequences++;
+          const system = await System.open(counters);
+          bindTree(() => system.tree());
+          const model: Model = { checkpoints: [], undo: null, plan: null, crashed: null, reconcilePending: false };
+          try {
+            await fc.asyncModelRun(() => ({ model, real: system }), commands);
+            await finalChecks(model, system);
+          } catch (error) {
+            // The steps that ran, in order (fast-check prints the whole generated list, not where it stopped).
+            if (error instanceof Error) error.message += `\n\nsteps run:\n  ${system.log.join("\n  ")}`;
+            throw error;
+          } finally {
+            await system.close();
+          }
+        }),
+        { numRuns: RUNS, seed: SEED, path: PATH, endOnFailure: !SHRINK },
+      );
+    } finally {
+      process.stdout.write(
+        `[model] ${counters.sequences} sequences, ${counters.steps} steps, ${counters.cliCalls} CLI processes, ${counters.rollbacks} rollbacks, ${counters.refusals} refused plans, ${counters.crashes} crashes injected\n`,
+      );
+    }
+    expect(counters.sequences).toBeGreaterThanOrEqual(RUNS);
+  });
+});

@@ -1,0 +1,176 @@
+/**
+ * The real system under the model-based test: a workspace and a data directory in
+ * a temp folder, reached through the entry points users take: the CLI as a
+ * process (local mode), and the tRPC app router's caller with a real principal
+ * (an operator API token, authenticated the way an HTTP request is), on a core
+ * whose clock the test can move forward (retention).
+ */
+import { createHash } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { loadConfig } from "../../server/config";
+import { openCore, type Core } from "../../server/core";
+import { createApiToken } from "../../server/auth/tokens";
+import { authenticateRequest } from "../../server/auth/request";
+import { createCaller } from "../../server/api/root";
+import { isComponentLocked } from "../../server/locks";
+import { closeDb } from "../../server/db";
+import { makeWorkspaceDirs, readTree, runCli, writeTree, type CliOptions, type CliResult, type TreeState, type WorkspaceDirs } from "../support/workspace";
+
+export const COMPONENT = "app";
+
+/** What the workspace holds when a sequence starts (the commands add, change and remove from there). */
+const STARTING_TREE = {
+  "a.txt": "a version 0\n",
+  "b.txt": "b version 0\n",
+  "src/x.ts": 'import { y } from "./y";\nexport const x = 0;\n',
+  "src/x.test.ts": "src/x.test.ts version 0\n",
+  "src/y.ts": "src/y.ts version 0\n",
+  "d/e.txt": "d/e.txt version 0\n",
+  "d/f/g.txt": "d/f/g.txt version 0\n",
+  "debug.log": "ignored\n",
+  empty: { dir: true as const },
+  link: { link: "a.txt" },
+};
+const DAY_MS = 86_400_000;
+
+export interface Counters {
+  sequences: number;
+  steps: number;
+  cliCalls: number;
+  crashes: number;
+  rollbacks: number;
+  refusals: number;
+}
+
+export class System {
+  clockOffsetMs = 0;
+  private seenEvents = new Set<string>();
+  private verifiedObjects = new Set<string>();
+  readonly log: string[] = [];
+
+  private constructor(
+    readonly dirs: WorkspaceDirs,
+    readonly core: Core,
+    readonly api: ReturnType<typeof createCaller>,
+    readonly counters: Counters,
+  ) {}
+
+  static async open(counters: Counters): Promise<System> {
+    const dirs = makeWorkspaceDirs("model");
+    fs.writeFileSync(path.join(dirs.root, ".gitignore"), "*.log\n");
+    writeTree(dirs.root, STARTING_TREE);
+    fs.writeFileSync(path.join(dirs.base, "outside.txt"), "outside the root\n");
+    const previous = process.env.SAFETYNET_ALLOWED_ROOTS;
+    process.env.SAFETYNET_ALLOWED_ROOTS = dirs.base;
+    let core: Core;
+    const holder: { system?: System } = {};
+    try {
+      core = openCore(loadConfig({ dataDir: dirs.dataDir, cwd: dirs.base }), { now: () => new Date(Date.now() + (holder.system?.clockOffsetMs ?? 0)) });
+    } finally {
+      if (previous === undefined) delete process.env.SAFETYNET_ALLOWED_ROOTS;
+      else process.env.SAFETYNET_ALLOWED_ROOTS = previous;
+    }
+    const token = await createApiToken(core, { name: "model-operator", role: "operator" });
+    const auth = await authenticateRequest(core, new Request("http://127.0.0.1/api/trpc", { headers: { authorization: `Bearer ${token.token}` } }));
+    if (!auth.principal) throw new Error(`the model's token did not authenticate: ${auth.problem}`);
+    const api = createCaller({ core, principal: auth.principal, authProblem: null, req: null, retryAfterSeconds: null });
+    const system = new System(dirs, core, api, counters);
+    holder.system = system;
+    await api.component.upsert({ name: COMPONENT, root: dirs.root });
+    await system.newEvents();
+    return system;
+  }
+
+  get root(): string {
+    return this.dirs.root;
+  }
+
+  /** Closes the database and removes the folders (a long run makes thousands of them). */
+  async close(): Promise<void> {
+    await closeDb(this.dirs.dataDir);
+    fs.rmSync(this.dirs.base, { recursive: true, force: true });
+  }
+
+  moveClock(days: number): void {
+    this.clockOffsetMs += days * DAY_MS;
+  }
+
+  tree(): TreeState {
+    return readTree(this.root);
+  }
+
+  contentOf(rel: string): string {
+    try {
+      return fs.readFileSync(path.join(this.root, rel), "utf8");
+    } catch {
+      return "";
+    }
+  }
+
+  async cli(args: string[], options: CliOptions = {}): Promise<CliResult> {
+    this.counters.cliCalls++;
+    return runCli(this.dirs, [...args, "--json"], options);
+  }
+
+  journals(): string[] {
+    try {
+      return fs.readdirSync(path.join(this.dirs.dataDir, "journal")).filter((n) => n.endsWith(".json"));
+    } catch {
+      return [];
+    }
+  }
+
+  async componentId(): Promise<string> {
+    return (await this.core.db.component.findUniqueOrThrow({ where: { name: COMPONENT } })).id;
+  }
+
+  async locked(): Promise<boolean> {
+    return isComponentLocked(path.join(this.dirs.dataDir, "locks"), await this.componentId());
+  }
+
+  /** History events recorded since the last call, oldest first. */
+  async newEvents(): Promise<{ kind: string; outcome: string; error: string | null; checkpointId: string | null }[]> {
+    const rows = await this.core.db.auditEvent.findMany({ orderBy: { id: "asc" }, select: { id: true, kind: true, outcome: true, error: true, checkpointId: true } });
+    const fresh = rows.filter((row) => !this.seenEvents.has(row.id));
+    for (const row of fresh) this.seenEvents.add(row.id);
+    return fresh;
+  }
+
+  /** Reads an object straight from the store's folder and checks its sha256 (the test's own reading, not the product's). */
+  private object(sha256: string): Buffer {
+    const file = path.join(this.dirs.dataDir, "store", "objects", sha256.slice(0, 2), sha256);
+    const bytes = fs.readFileSync(file);
+    if (!this.verifiedObjects.has(sha256)) {
+      const actual = createHash("sha256").update(bytes).digest("hex");
+      if (actual !== sha256) throw new Error(`object ${sha256} is corrupt (hashes to ${actual})`);
+      this.verifiedObjects.add(sha256);
+    }
+    return bytes;
+  }
+
+  manifest(sha256: string): { scope: { kind: string; paths?: string[] }; entries: { path: string; kind: string; mode: number; mtimeMs: number; sha256?: string; linkTarget?: string }[] } {
+    return JSON.parse(this.object(sha256).toString("utf8"));
+  }
+
+  /** Every active checkpoint is restorable: its manifest and every file object it names are in the store and intact. */
+  async verifyActiveCheckpoints(): Promise<string[]> {
+    const problems: string[] = [];
+    const rows = await this.core.db.checkpoint.findMany({ where: { status: "active" }, select: { id: true, manifestSha: true } });
+    for (const row of rows) {
+      try {
+        for (const entry of this.manifest(row.manifestSha).entries) {
+          if (entry.kind !== "file") continue;
+          try {
+            this.object(entry.sha256 as string);
+          } catch (error) {
+            problems.push(`${row.id}: ${entry.path}: ${(error as Error).message}`);
+          }
+        }
+      } catch (error) {
+        problems.push(`${row.id}: manifest: ${(error as Error).message}`);
+      }
+    }
+    return problems;
+  }
+}
