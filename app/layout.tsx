@@ -1,11 +1,12 @@
-import type { Metadata } from "next";
+import type { Metadata, Viewport } from "next";
 import Link from "next/link";
-import type { ReactNode } from "react";
+import { Suspense, type ReactNode } from "react";
+import { ConnectionBanner } from "@/components/ConnectionBanner";
 import { NavLinks } from "@/components/NavLinks";
 import { SessionBadge } from "@/components/SessionBadge";
 import { ShieldMark } from "@/components/ShieldMark";
 import { TRPCReactProvider } from "@/components/providers/TRPCProvider";
-import { loadViewer } from "@/lib/trpc/server";
+import { loadViewer, redirectSignedOutVisitor } from "@/lib/trpc/server";
 import "./globals.css";
 
 export const metadata: Metadata = {
@@ -13,7 +14,10 @@ export const metadata: Metadata = {
   description: "Checkpoints and rollback for changes made by AI agents.",
 };
 
+export const viewport: Viewport = { width: "device-width", initialScale: 1, colorScheme: "light dark" };
+
 export default async function RootLayout({ children }: Readonly<{ children: ReactNode }>) {
+  await redirectSignedOutVisitor();
   const { data: viewer } = await loadViewer();
   return (
     <html lang="en">
@@ -21,20 +25,27 @@ export default async function RootLayout({ children }: Readonly<{ children: Reac
         <a href="#main" className="sr-only focus:not-sr-only focus:absolute focus:left-4 focus:top-3 focus:rounded-md focus:bg-surface focus:px-3 focus:py-2">
           Skip to content
         </a>
-        <header className="border-b border-border bg-surface">
-          <div className="mx-auto flex h-14 max-w-6xl items-center justify-between gap-4 px-4 sm:px-6">
-            <div className="flex items-center gap-4 sm:gap-6">
-              <Link href="/" aria-label="Safety Net" className="flex items-center gap-2 whitespace-nowrap font-semibold tracking-tight">
-                <ShieldMark className="h-[22px] w-[22px] text-accent" />
-                <span className="hidden sm:inline">Safety Net</span>
-              </Link>
-              <NavLinks />
-            </div>
-            <SessionBadge viewer={viewer} />
-          </div>
-        </header>
         <TRPCReactProvider>
-          <main id="main" className="mx-auto max-w-6xl px-4 py-8 sm:px-6 sm:py-10">
+          <header className="border-b border-border bg-surface">
+            <div className="mx-auto flex max-w-6xl flex-wrap items-center justify-between gap-x-4 gap-y-1 px-4 py-2 sm:h-14 sm:flex-nowrap sm:py-0 sm:px-6">
+              <Link href="/" aria-label="Safety Net" className="order-1 flex items-center gap-2 whitespace-nowrap font-semibold tracking-tight">
+                <ShieldMark className="h-[22px] w-[22px] text-accent" />
+                <span className="hidden md:inline">Safety Net</span>
+              </Link>
+              <div className="order-3 -mx-2 w-full sm:order-2 sm:mx-0 sm:w-auto sm:flex-1">
+                <NavLinks role={viewer?.role ?? null} />
+              </div>
+              <div className="order-2 min-w-0 sm:order-3">
+                <Suspense fallback={null}>
+                  <SessionBadge viewer={viewer} />
+                </Suspense>
+              </div>
+            </div>
+          </header>
+          <Suspense fallback={null}>
+            <ConnectionBanner />
+          </Suspense>
+          <main id="main" className="mx-auto max-w-6xl px-4 py-6 sm:px-6 sm:py-10">
             {children}
           </main>
         </TRPCReactProvider>

@@ -1,12 +1,12 @@
 import { ComponentsTable } from "@/components/ComponentsTable";
 import { ProblemNotice } from "@/components/feedback/ProblemNotice";
 import { StatsStrip } from "@/components/StatsStrip";
-import { HydrateClient, getQueryClient, loadViewer, trpc } from "@/lib/trpc/server";
+import { HydrateClient, getQueryClient, requireViewer, trpc } from "@/lib/trpc/server";
 
 export const dynamic = "force-dynamic";
 
 export default async function OverviewPage() {
-  const viewer = await loadViewer();
+  const viewer = await requireViewer("/");
   if (viewer.problem) return <ProblemNotice problem={viewer.problem} className="mx-auto max-w-xl" />;
   const queryClient = getQueryClient();
   await Promise.all([queryClient.prefetchQuery(trpc.component.list.queryOptions()), queryClient.prefetchQuery(trpc.stats.summary.queryOptions())]);

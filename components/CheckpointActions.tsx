@@ -5,7 +5,8 @@ import { useTRPC } from "@/components/providers/TRPCProvider";
 import { ProblemNotice } from "@/components/feedback/ProblemNotice";
 import { RollbackDialog } from "@/components/RollbackDialog";
 import { VerifyResultView } from "@/components/VerifyResultView";
-import { Button } from "@/components/ui/Button";
+import { Button, buttonClasses } from "@/components/ui/Button";
+import { rollbackBlockedReason } from "@/lib/checkpoint-state";
 import { describeProblem } from "@/lib/trpc/api-problem";
 import { roleAllows, type CheckpointDetail, type ViewerRole } from "@/lib/trpc/types";
 
@@ -13,7 +14,7 @@ function needs(role: ViewerRole, required: ViewerRole, what: string): string | n
   return roleAllows(role, required) ? null : `${what} needs the ${required} role or higher; your token has ${role}`;
 }
 
-/** Verify, Pin/Unpin and Roll back… for one checkpoint, each enabled by the signed-in token's role. */
+/** Verify, Pin/Unpin, Roll back… and the archive downloads of one checkpoint, each enabled by the signed-in token's role and the checkpoint's state. */
 export function CheckpointActions({ checkpoint, role }: { checkpoint: CheckpointDetail; role: ViewerRole }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
@@ -22,6 +23,7 @@ export function CheckpointActions({ checkpoint, role }: { checkpoint: Checkpoint
     Promise.all([
       queryClient.invalidateQueries(trpc.checkpoint.get.queryFilter()),
       queryClient.invalidateQueries(trpc.checkpoint.list.infiniteQueryFilter()),
+      queryClient.invalidateQueries(trpc.component.pathFilter()),
       queryClient.invalidateQueries(trpc.history.pathFilter()),
       queryClient.invalidateQueries(trpc.stats.pathFilter()),
     ]);
@@ -30,10 +32,9 @@ export function CheckpointActions({ checkpoint, role }: { checkpoint: Checkpoint
 
   const verifyBlocked = needs(role, "agent", "Verifying");
   const pinBlocked = needs(role, "operator", "Pinning");
-  const rollbackBlocked =
-    needs(role, "agent", "Rolling back") ?? (checkpoint.status === "active" ? null : `this checkpoint is ${checkpoint.status} and cannot be rolled back to`);
-
+  const rollbackBlocked = rollbackBlockedReason(checkpoint, role);
   const blocked = [verifyBlocked, pinBlocked, rollbackBlocked].filter((reason): reason is string => Boolean(reason));
+  const archive = (format: "tar.gz" | "zip") => `/api/checkpoints/${encodeURIComponent(checkpoint.id)}/archive?format=${format}`;
 
   return (
     <div className="space-y-3">
@@ -52,9 +53,30 @@ export function CheckpointActions({ checkpoint, role }: { checkpoint: Checkpoint
           target={{ id: checkpoint.id, component: checkpoint.component, createdAt: checkpoint.createdAt, reason: checkpoint.reason }}
           disabledReason={rollbackBlocked}
         />
+        <span className="flex flex-wrap items-center gap-2 sm:ml-auto">
+          <span className="text-xs text-muted">Download</span>
+          <a
+            href={archive("tar.gz")}
+            download
+            className={buttonClasses("secondary", "py-1.5 text-xs")}
+            data-testid="download-tar"
+            title="The checkpoint's files as a .tar.gz: modes, mtimes and symlinks kept; every object verified while it streams"
+          >
+            .tar.gz
+          </a>
+          <a
+            href={archive("zip")}
+            download
+            className={buttonClasses("secondary", "py-1.5 text-xs")}
+            data-testid="download-zip"
+            title="The checkpoint's files as a .zip (modes and symlinks kept; zip keeps mtimes to 2 s)"
+          >
+            .zip
+          </a>
+        </span>
       </div>
       {blocked.length > 0 ? (
-        <ul className="space-y-0.5 text-xs text-muted">
+        <ul className="space-y-0.5 text-xs text-muted" data-testid="blocked-reasons">
           {blocked.map((reason) => (
             <li key={reason}>{reason[0]?.toUpperCase() + reason.slice(1)}.</li>
           ))}

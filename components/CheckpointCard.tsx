@@ -1,25 +1,41 @@
+"use client";
+
 import Link from "next/link";
 import { ChecksumBadge } from "@/components/ChecksumBadge";
-import { CheckpointKindPill, CheckpointStatusPill, PinnedMarker } from "@/components/CheckpointPills";
+import { CheckpointStatusPill, PinnedMarker } from "@/components/CheckpointPills";
+import { NewBytes } from "@/components/NewBytes";
+import { RollbackDialog } from "@/components/RollbackDialog";
+import { CopyButton } from "@/components/ui/CopyButton";
+import { Pill } from "@/components/ui/Pill";
 import { Time } from "@/components/ui/Time";
+import { damageSummary, isDamaged, rollbackBlockedReason } from "@/lib/checkpoint-state";
 import { formatBytes, formatCount } from "@/lib/format";
-import type { CheckpointListItem } from "@/lib/trpc/types";
+import type { TimelineCheckpoint, ViewerRole } from "@/lib/trpc/types";
 
 function metaText(meta: Record<string, unknown>, key: string): string | null {
   const value = meta[key];
   return typeof value === "string" && value ? value : typeof value === "number" ? String(value) : null;
 }
 
-/** One checkpoint on a component's timeline. */
-export function CheckpointCard({ checkpoint }: { checkpoint: CheckpointListItem }) {
+/**
+ * One checkpoint on a component's timeline, with Roll back. Only what sets it apart
+ * is marked (the timeline's legend says what is usual: manual, active): a safety
+ * checkpoint, another status, a pin, damage, the match with the live workspace.
+ */
+export function CheckpointCard({ checkpoint, role, matchesLive }: { checkpoint: TimelineCheckpoint; role: ViewerRole; matchesLive: boolean }) {
   const agent = metaText(checkpoint.callerMeta, "agent");
   const task = metaText(checkpoint.callerMeta, "task");
+  const rollbackId = metaText(checkpoint.callerMeta, "rollbackId");
   const safety = checkpoint.kind === "safety";
+  const damaged = isDamaged(checkpoint);
+  const blocked = rollbackBlockedReason(checkpoint, role);
   return (
     <article
       aria-labelledby={`cp-${checkpoint.id}`}
       data-testid="timeline-item"
-      className={`rounded-lg border bg-surface p-4 ${checkpoint.status === "active" ? "border-border" : "border-dashed border-border opacity-80"}`}
+      data-checkpoint-id={checkpoint.id}
+      data-live={matchesLive ? "true" : undefined}
+      className={`rounded-lg border bg-surface p-4 ${damaged ? "border-bad/50" : matchesLive ? "border-accent" : checkpoint.status === "active" ? "border-border" : "border-dashed border-border opacity-80"}`}
     >
       <div className="flex flex-wrap items-start justify-between gap-x-4 gap-y-2">
         <div className="min-w-0 space-y-1">
@@ -28,13 +44,33 @@ export function CheckpointCard({ checkpoint }: { checkpoint: CheckpointListItem 
               <Time iso={checkpoint.createdAt} />
             </Link>
           </h3>
-          <p className={`text-sm ${checkpoint.reason ? "" : "italic text-muted"}`}>
-            {checkpoint.reason ?? (safety ? "Safety checkpoint" : "No reason given")}
+          <p className={`break-words text-sm ${checkpoint.reason ? "" : "italic text-muted"}`}>
+            {safety ? (
+              <>
+                Safety checkpoint before rollback <span className="font-mono text-xs">{rollbackId ?? "?"}</span>: rolling back to it undoes that rollback.
+              </>
+            ) : (
+              (checkpoint.reason ?? "No reason given")
+            )}
           </p>
         </div>
         <div className="flex flex-wrap items-center gap-1.5">
-          <CheckpointKindPill kind={checkpoint.kind} />
-          <CheckpointStatusPill status={checkpoint.status} expiredReason={checkpoint.expiredReason} />
+          {matchesLive ? (
+            <Pill tone="accent" title="The live workspace is exactly this checkpoint: every byte, mode and mtime in its scope">
+              matches live
+            </Pill>
+          ) : null}
+          {safety ? (
+            <Pill tone="info" title="Taken automatically before a rollback, so the rollback can be undone">
+              safety
+            </Pill>
+          ) : null}
+          {checkpoint.paths.length > 0 ? (
+            <Pill tone="neutral" title={`Only these paths and their related files:\n${checkpoint.paths.join("\n")}`}>
+              partial
+            </Pill>
+          ) : null}
+          {checkpoint.status !== "active" ? <CheckpointStatusPill status={checkpoint.status} expiredReason={checkpoint.expiredReason} /> : null}
           {checkpoint.pinned ? <PinnedMarker /> : null}
         </div>
       </div>
@@ -58,35 +94,51 @@ export function CheckpointCard({ checkpoint }: { checkpoint: CheckpointListItem 
         <div>
           <dt className="sr-only">files</dt>
           <dd className="inline tabular-nums">
-            {formatCount(checkpoint.files)} file{checkpoint.files === 1 ? "" : "s"}
+            {formatCount(checkpoint.files)} file{checkpoint.files === 1 ? "" : "s"} · {formatBytes(checkpoint.bytes)}
           </dd>
         </div>
         <div>
-          <dt className="sr-only">size</dt>
-          <dd className="inline tabular-nums">{formatBytes(checkpoint.bytes)}</dd>
-        </div>
-        <div>
-          <dt className="inline">new </dt>
-          <dd className="inline tabular-nums" title="Bytes this checkpoint added to the store (the rest was already stored)">
-            {formatBytes(checkpoint.newBytes)}
+          <dt className="sr-only">added to the store</dt>
+          <dd className="inline tabular-nums">
+            <NewBytes bytes={checkpoint.bytes} newBytes={checkpoint.newBytes} manifestBytes={checkpoint.manifestBytes} />
           </dd>
         </div>
         {checkpoint.paths.length > 0 ? (
           <div className="min-w-0">
             <dt className="inline">paths </dt>
-            <dd className="inline font-mono" title={checkpoint.paths.join("\n")}>
+            <dd className="inline break-all font-mono" title={checkpoint.paths.join("\n")}>
               {checkpoint.paths.slice(0, 3).join(", ")}
               {checkpoint.paths.length > 3 ? ` +${checkpoint.paths.length - 3}` : ""}
             </dd>
           </div>
         ) : null}
       </dl>
+      {damaged ? (
+        <p role="note" className="mt-3 rounded-md border border-bad/40 bg-bad/10 px-3 py-2 text-xs" data-testid="damage-note">
+          <strong className="text-bad">Damaged:</strong> {damageSummary(checkpoint)}.
+        </p>
+      ) : null}
       <div className="mt-3 flex flex-wrap items-center justify-between gap-2">
-        <ChecksumBadge sha256={checkpoint.manifestSha256} verifyState={checkpoint.verifyState} verifiedAt={checkpoint.verifiedAt} />
-        <Link href={`/checkpoints/${checkpoint.id}`} className="font-mono text-xs text-muted hover:text-accent hover:underline">
-          {checkpoint.id} →
-        </Link>
+        <div className="flex min-w-0 flex-wrap items-center gap-2">
+          <ChecksumBadge sha256={checkpoint.manifestSha256} verifyState={checkpoint.verifyState} verifiedAt={checkpoint.verifiedAt} />
+          <span className="inline-flex items-center gap-1">
+            <Link href={`/checkpoints/${checkpoint.id}`} className="font-mono text-xs text-muted hover:text-accent hover:underline">
+              {checkpoint.id}
+            </Link>
+            <CopyButton value={checkpoint.id} label={`Copy checkpoint id ${checkpoint.id}`} />
+          </span>
+        </div>
+        <RollbackDialog
+          target={{ id: checkpoint.id, component: checkpoint.component, createdAt: checkpoint.createdAt, reason: checkpoint.reason }}
+          disabledReason={blocked}
+          trigger={{ className: "px-3 py-1.5 text-xs" }}
+        />
       </div>
+      {blocked && role !== "viewer" ? (
+        <p className="mt-2 text-right text-xs text-muted" data-testid="rollback-blocked">
+          {blocked}.
+        </p>
+      ) : null}
     </article>
   );
 }

@@ -7,6 +7,10 @@ import { CheckpointActions } from "@/components/CheckpointActions";
 import { CheckpointFacts } from "@/components/CheckpointFacts";
 import { CheckpointKindPill, CheckpointStatusPill, PinnedMarker } from "@/components/CheckpointPills";
 import { CheckpointScope } from "@/components/CheckpointScope";
+import { CliHints, type CliHint } from "@/components/CliHints";
+import { CopyButton } from "@/components/ui/CopyButton";
+import { Time } from "@/components/ui/Time";
+import { isDamaged } from "@/lib/checkpoint-state";
 import { ChecksumBadge } from "@/components/ChecksumBadge";
 import { DiffView } from "@/components/DiffView";
 import { EntriesList } from "@/components/EntriesList";
@@ -42,6 +46,41 @@ function SafetyNote({ checkpoint }: { checkpoint: CheckpointDetail }) {
   );
 }
 
+/** Every damaged file the last check found; Roll back stays disabled until the checkpoint verifies again. */
+function DamagePanel({ checkpoint }: { checkpoint: CheckpointDetail }) {
+  return (
+    <div role="alert" className="space-y-2 rounded-md border border-bad/40 bg-bad/10 px-4 py-3 text-sm" data-testid="damage-panel">
+      <p className="font-semibold text-bad">
+        Stored data of this checkpoint is damaged{checkpoint.verifiedAt ? <> (found <Time iso={checkpoint.verifiedAt} mode="relative" />)</> : null}
+      </p>
+      <ul className="max-h-56 space-y-0.5 overflow-y-auto font-mono text-xs">
+        {checkpoint.damagedFiles.map((file) => (
+          <li key={`${file.path}:${file.sha256}`} className="break-all">
+            <span className="font-semibold text-bad">{file.state}</span> {file.path ?? "(the manifest itself)"} <span className="text-muted">sha256 {file.sha256.slice(0, 12)}</span>
+          </li>
+        ))}
+      </ul>
+      <p className="text-xs text-muted">
+        A rollback to it would be refused before anything changes, so Roll back is disabled. Pick another checkpoint; Verify checks again (if the store was repaired, it
+        clears this).
+      </p>
+    </div>
+  );
+}
+
+/** The same actions from a terminal, with this checkpoint's id. */
+function cliHints(checkpoint: CheckpointDetail): CliHint[] {
+  const file = `${checkpoint.component}-${checkpoint.id}`;
+  return [
+    { what: "What changed since this checkpoint", command: `npx safetynet checkpoint diff ${checkpoint.id} --patch` },
+    { what: "The rollback plan, without changing anything", command: `npx safetynet rollback ${checkpoint.id} --dry-run` },
+    { what: "Roll back (asks first)", command: `npx safetynet rollback ${checkpoint.id}` },
+    { what: "Re-hash every stored object", command: `npx safetynet checkpoint verify ${checkpoint.id}` },
+    { what: "Export as an archive", command: `npx safetynet checkpoint export ${checkpoint.id} --format tar.gz -o ${file}.tar.gz` },
+    { what: "Restore into another, empty directory", command: `npx safetynet checkpoint restore ${checkpoint.id} --to ./${file}` },
+  ];
+}
+
 /** Everything about one checkpoint: header, actions, facts, metadata, diff against live, scope and entries. */
 export function CheckpointDetailView({ id, role }: { id: string; role: ViewerRole }) {
   const trpc = useTRPC();
@@ -65,7 +104,10 @@ export function CheckpointDetailView({ id, role }: { id: string; role: ViewerRol
         </p>
         <div className="flex flex-wrap items-start justify-between gap-4">
           <div className="min-w-0 space-y-2">
-            <h1 className="break-all font-mono text-xl font-semibold tracking-tight">{checkpoint.id}</h1>
+            <h1 className="flex flex-wrap items-center gap-2 break-all font-mono text-xl font-semibold tracking-tight">
+              {checkpoint.id}
+              <CopyButton value={checkpoint.id} label="Copy the checkpoint id" />
+            </h1>
             <p className={checkpoint.reason ? "text-base" : "italic text-muted"}>{checkpoint.reason ?? "No reason given"}</p>
             <div className="flex flex-wrap items-center gap-2">
               <CheckpointKindPill kind={checkpoint.kind} />
@@ -76,7 +118,9 @@ export function CheckpointDetailView({ id, role }: { id: string; role: ViewerRol
           </div>
         </div>
         {checkpoint.kind === "safety" ? <SafetyNote checkpoint={checkpoint} /> : null}
+        {isDamaged(checkpoint) ? <DamagePanel checkpoint={checkpoint} /> : null}
         <CheckpointActions checkpoint={checkpoint} role={role} />
+        <CliHints hints={cliHints(checkpoint)} />
       </header>
 
       <CheckpointFacts checkpoint={checkpoint} />

@@ -1,4 +1,6 @@
 import type { ReactNode } from "react";
+import { NewBytes } from "@/components/NewBytes";
+import { CopyableId } from "@/components/ui/CopyButton";
 import { Time } from "@/components/ui/Time";
 import { formatBytes, formatCount, formatDuration } from "@/lib/format";
 import type { CheckpointDetail } from "@/lib/trpc/types";
@@ -31,7 +33,7 @@ interface GitInfo {
 export function CheckpointFacts({ checkpoint }: { checkpoint: CheckpointDetail }) {
   const git = (checkpoint.callerMeta.git ?? null) as GitInfo | null;
   return (
-    <dl className="grid grid-cols-2 gap-x-6 gap-y-4 rounded-lg border border-border bg-surface p-4 md:grid-cols-4">
+    <dl className="grid grid-cols-1 gap-x-6 gap-y-4 rounded-lg border border-border bg-surface p-4 sm:grid-cols-2 md:grid-cols-4">
       <Fact label="Taken">
         <Time iso={checkpoint.createdAt} />
       </Fact>
@@ -42,7 +44,10 @@ export function CheckpointFacts({ checkpoint }: { checkpoint: CheckpointDetail }
         {plural(checkpoint.files, "file")} · {plural(checkpoint.dirs, "dir")} · {plural(checkpoint.symlinks, "symlink")}
       </Fact>
       <Fact label="Size">
-        {formatBytes(checkpoint.bytes)} <span className="text-muted">({formatBytes(checkpoint.newBytes)} new)</span>
+        {formatBytes(checkpoint.bytes)}{" "}
+        <span className="text-muted">
+          (<NewBytes bytes={checkpoint.bytes} newBytes={checkpoint.newBytes} manifestBytes={checkpoint.manifestBytes} />)
+        </span>
       </Fact>
       <Fact label="Took">{formatDuration(checkpoint.durationMs)}</Fact>
       <Fact label="Kept until">
@@ -59,7 +64,7 @@ export function CheckpointFacts({ checkpoint }: { checkpoint: CheckpointDetail }
         )}
       </Fact>
       <Fact label="Manifest sha256">
-        <span className="break-all font-mono text-xs">{checkpoint.manifestSha256}</span>
+        <CopyableId value={checkpoint.manifestSha256} label="Copy the manifest sha256" />
       </Fact>
       {checkpoint.expiredReason ? <Fact label="Expired because">{checkpoint.expiredReason}</Fact> : null}
     </dl>

@@ -17,8 +17,9 @@ export function CheckpointScope({ checkpoint }: { checkpoint: CheckpointDetail }
           "The whole component: every file its include and exclude globs select, minus ignored files."
         ) : (
           <>
-            {formatCount(scopePaths.length)} path{scopePaths.length === 1 ? "" : "s"}:{" "}
-            <span className="font-mono text-xs">{scopePaths.join(", ")}</span>
+            Only these {formatCount(scopePaths.length)} path{scopePaths.length === 1 ? "" : "s"} (asked for: <span className="font-mono text-xs">{checkpoint.paths.join(", ")}</span>
+            , with their related files below). A rollback to it restores these and leaves every other file of the component as it is:{" "}
+            <span className="break-all font-mono text-xs">{scopePaths.join(", ")}</span>
           </>
         )}
       </p>

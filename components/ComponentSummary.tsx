@@ -3,7 +3,7 @@
 import Link from "next/link";
 import { useQuery } from "@tanstack/react-query";
 import { useTRPC } from "@/components/providers/TRPCProvider";
-import { ComponentStatusPill } from "@/components/ComponentStatusPill";
+import { ComponentStatusPill, RolledBackNote } from "@/components/ComponentStatusPill";
 import { LoadingBlock } from "@/components/feedback/LoadingBlock";
 import { ProblemNotice } from "@/components/feedback/ProblemNotice";
 import { MetadataDocument } from "@/components/MetadataDocument";
@@ -41,6 +41,7 @@ export function ComponentSummary({ name }: { name: string }) {
             <ComponentStatusPill metadata={c.metadata} />
           </h1>
           <p className="break-all font-mono text-xs text-muted">{c.root}</p>
+          <RolledBackNote metadata={c.metadata} />
         </div>
         <Link href={`/history?component=${encodeURIComponent(c.name)}`} className="text-sm text-accent hover:underline">
           History of {c.name} →

@@ -3,16 +3,39 @@
 import Link from "next/link";
 import { useQuery } from "@tanstack/react-query";
 import { useTRPC } from "@/components/providers/TRPCProvider";
-import { ComponentStatusPill } from "@/components/ComponentStatusPill";
+import { ComponentStatusPill, RolledBackNote } from "@/components/ComponentStatusPill";
 import { EmptyState } from "@/components/feedback/EmptyState";
 import { LoadingBlock } from "@/components/feedback/LoadingBlock";
 import { ProblemNotice } from "@/components/feedback/ProblemNotice";
 import { GettingStarted } from "@/components/GettingStarted";
+import { Pill } from "@/components/ui/Pill";
 import { Time } from "@/components/ui/Time";
 import { describeProblem } from "@/lib/trpc/api-problem";
 import { formatCount } from "@/lib/format";
+import type { ComponentListItem } from "@/lib/trpc/types";
 
-/** Every component in scope: root, status, checkpoint count, newest checkpoint. The CLI walkthrough when there are none. */
+/** A component some of whose active checkpoints a check found damaged: say it before anyone relies on them. */
+function DamageFlag({ component }: { component: ComponentListItem }) {
+  if (component.damagedCheckpoints === 0) return null;
+  const n = component.damagedCheckpoints;
+  return (
+    <Pill tone="bad" title="Verification, a rollback plan or an export found corrupt or missing stored objects; Roll back is disabled on those checkpoints">
+      <span data-testid="damage-flag">
+        {formatCount(n)} damaged checkpoint{n === 1 ? "" : "s"}
+      </span>
+    </Pill>
+  );
+}
+
+function ComponentLink({ name }: { name: string }) {
+  return (
+    <Link href={`/components/${encodeURIComponent(name)}`} className="font-medium text-accent hover:underline">
+      {name}
+    </Link>
+  );
+}
+
+/** Every component in scope: root, status, health, checkpoint count, newest checkpoint; cards on a phone. The CLI walkthrough when there are none. */
 export function ComponentsTable() {
   const trpc = useTRPC();
   const components = useQuery(trpc.component.list.queryOptions());
@@ -31,50 +54,73 @@ export function ComponentsTable() {
     );
   }
   return (
-    <div className="overflow-x-auto rounded-lg border border-border bg-surface">
-      <table className="w-full min-w-[640px] text-left text-sm">
-        <caption className="sr-only">Components</caption>
-        <thead className="border-b border-border text-xs uppercase tracking-wide text-muted">
-          <tr>
-            <th scope="col" className="px-4 py-3 font-medium">
-              Component
-            </th>
-            <th scope="col" className="px-4 py-3 font-medium">
-              Root
-            </th>
-            <th scope="col" className="px-4 py-3 font-medium">
-              Status
-            </th>
-            <th scope="col" className="px-4 py-3 text-right font-medium">
-              Checkpoints
-            </th>
-            <th scope="col" className="px-4 py-3 font-medium">
-              Last checkpoint
-            </th>
-          </tr>
-        </thead>
-        <tbody className="divide-y divide-border">
-          {items.map((component) => (
-            <tr key={component.id} className="hover:bg-background/60">
-              <th scope="row" className="px-4 py-3 font-medium">
-                <Link href={`/components/${encodeURIComponent(component.name)}`} className="text-accent hover:underline">
-                  {component.name}
-                </Link>
-              </th>
-              <td className="max-w-[22rem] truncate px-4 py-3 font-mono text-xs text-muted" title={component.root}>
-                {component.root}
-              </td>
-              <td className="px-4 py-3">
+    <>
+      <ul aria-label="Components" className="space-y-3 md:hidden" data-testid="component-cards">
+        {items.map((component) => (
+          <li key={component.id} className="space-y-2 rounded-lg border border-border bg-surface p-4" data-testid="component-card">
+            <div className="flex flex-wrap items-center justify-between gap-2">
+              <ComponentLink name={component.name} />
+              <span className="flex flex-wrap items-center gap-1.5">
                 <ComponentStatusPill metadata={component.metadata} />
-              </td>
-              <td className="px-4 py-3 text-right tabular-nums">{formatCount(component.checkpoints)}</td>
-              <td className="px-4 py-3 text-muted">
-                {component.lastCheckpointAt ? <Time iso={component.lastCheckpointAt} mode="relative" /> : "none yet"}
-              </td>
+                <DamageFlag component={component} />
+              </span>
+            </div>
+            <RolledBackNote metadata={component.metadata} compact />
+            <p className="break-all font-mono text-xs text-muted">{component.root}</p>
+            <p className="text-xs text-muted">
+              {formatCount(component.checkpoints)} checkpoint{component.checkpoints === 1 ? "" : "s"} · last{" "}
+              {component.lastCheckpointAt ? <Time iso={component.lastCheckpointAt} mode="relative" /> : "none yet"}
+            </p>
+          </li>
+        ))}
+      </ul>
+      <div className="hidden overflow-x-auto rounded-lg border border-border bg-surface md:block">
+        <table className="w-full text-left text-sm">
+          <caption className="sr-only">Components</caption>
+          <thead className="border-b border-border text-xs uppercase tracking-wide text-muted">
+            <tr>
+              <th scope="col" className="px-4 py-3 font-medium">
+                Component
+              </th>
+              <th scope="col" className="px-4 py-3 font-medium">
+                Root
+              </th>
+              <th scope="col" className="px-4 py-3 font-medium">
+                Status
+              </th>
+              <th scope="col" className="px-4 py-3 text-right font-medium">
+                Checkpoints
+              </th>
+              <th scope="col" className="px-4 py-3 font-medium">
+                Last checkpoint
+              </th>
             </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+          </thead>
+          <tbody className="divide-y divide-border">
+            {items.map((component) => (
+              <tr key={component.id} className="align-top hover:bg-background/60">
+                <th scope="row" className="px-4 py-3 font-medium">
+                  <ComponentLink name={component.name} />
+                </th>
+                <td className="max-w-[22rem] truncate px-4 py-3 font-mono text-xs text-muted" title={component.root}>
+                  {component.root}
+                </td>
+                <td className="px-4 py-3">
+                  <div className="flex flex-wrap items-center gap-1.5">
+                    <ComponentStatusPill metadata={component.metadata} />
+                    <DamageFlag component={component} />
+                  </div>
+                  <RolledBackNote metadata={component.metadata} compact />
+                </td>
+                <td className="px-4 py-3 text-right tabular-nums">{formatCount(component.checkpoints)}</td>
+                <td className="px-4 py-3 text-muted">
+                  {component.lastCheckpointAt ? <Time iso={component.lastCheckpointAt} mode="relative" /> : "none yet"}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </>
   );
 }

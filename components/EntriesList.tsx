@@ -58,8 +58,26 @@ export function EntriesList({ checkpointId }: { checkpointId: string }) {
           {prefix ? `No entries under “${prefix}”.` : "This checkpoint has no entries."}
         </p>
       ) : (
-        <div className="overflow-x-auto rounded-lg border border-border bg-surface">
-          <table className="w-full min-w-[640px] text-left text-xs">
+        <>
+        <ul aria-label="Entries" className="divide-y divide-border rounded-lg border border-border bg-surface text-xs md:hidden">
+          {items.map((entry) => (
+            <li key={entry.path} className="space-y-1 px-3 py-2">
+              <p className="break-all font-mono">
+                {entry.path}
+                {entry.linkTarget ? <span className="text-muted"> → {entry.linkTarget}</span> : null}
+              </p>
+              <p className="flex flex-wrap items-center gap-x-3 gap-y-1 text-muted">
+                <span>{entry.kind}</span>
+                <span className="font-mono">{formatMode(entry.mode)}</span>
+                {entry.kind === "file" ? <span>{formatBytes(entry.size)}</span> : null}
+                {entry.sha256 ? <span className="font-mono">{shortSha(entry.sha256)}</span> : null}
+                <ReasonPill reason={entry.reason} />
+              </p>
+            </li>
+          ))}
+        </ul>
+        <div className="hidden overflow-x-auto rounded-lg border border-border bg-surface md:block">
+          <table className="w-full text-left text-xs">
             <thead className="border-b border-border uppercase tracking-wide text-muted">
               <tr>
                 <th scope="col" className="px-3 py-2 font-medium">
@@ -103,6 +121,7 @@ export function EntriesList({ checkpointId }: { checkpointId: string }) {
             </tbody>
           </table>
         </div>
+        </>
       )}
       {entries.hasNextPage ? (
         <Button onClick={() => void entries.fetchNextPage()} disabled={entries.isFetchingNextPage}>

@@ -5,19 +5,19 @@ const STEPS: ReadonlyArray<{ title: string; command: string; note: string }> = [
     note: "A component is a directory inside an allowed workspace root, with optional include and exclude globs.",
   },
   {
-    title: "Take a checkpoint before the agent starts",
-    command: 'npx safetynet checkpoint create my-app --reason "before refactor"',
-    note: "Files are stored once by their sha256; unchanged files are not read again.",
+    title: "Take a checkpoint before the agent starts (and keep its id)",
+    command: 'id=$(npx safetynet checkpoint create my-app --reason "before refactor" --json | jq -r .id)',
+    note: "Files are stored once by their sha256; unchanged files are not read again. Without jq, the id is on the first line of the plain output.",
   },
   {
     title: "See what changed since",
-    command: "npx safetynet checkpoint diff <checkpoint-id>",
+    command: 'npx safetynet checkpoint diff "$id" --patch',
     note: "Lists added, modified and deleted files relative to the checkpoint.",
   },
   {
     title: "Roll back",
-    command: "npx safetynet rollback <checkpoint-id> --dry-run\nnpx safetynet rollback <checkpoint-id>",
-    note: "Prints the plan first and asks for confirmation. A safety checkpoint of the current state is taken, so the rollback itself can be undone.",
+    command: 'npx safetynet rollback "$id" --dry-run\nnpx safetynet rollback "$id"',
+    note: "Prints the plan first and asks for confirmation. A safety checkpoint of the current state is taken, so the rollback itself can be undone. Once a component exists, this page does all of it in the browser.",
   },
   {
     title: "Review the history",

@@ -1,5 +1,6 @@
 import Form from "next/form";
 import Link from "next/link";
+import { buttonClasses } from "@/components/ui/Button";
 import { historyKinds, historyOutcomes } from "@/server/schemas";
 import type { HistoryFilter } from "@/lib/trpc/types";
 
@@ -9,7 +10,7 @@ const FIELD = "rounded-md border border-border bg-background px-2.5 py-1.5 text-
 function SelectFilter({ name, label, allLabel, value, options }: { name: string; label: string; allLabel: string; value: string | undefined; options: readonly string[] }) {
   const id = `history-${name}`;
   return (
-    <div className="flex flex-col gap-1">
+    <div className="flex min-w-0 flex-col gap-1">
       <label htmlFor={id} className="text-xs font-medium text-muted">
         {label}
       </label>
@@ -26,28 +27,74 @@ function SelectFilter({ name, label, allLabel, value, options }: { name: string;
   );
 }
 
-/** Filters for the history (component, kind, outcome, actor), kept in the URL so a filtered view can be shared. */
-export function HistoryFilters({ filter, components }: { filter: HistoryFilter; components: string[] }) {
+function DateFilter({ name, label, value }: { name: string; label: string; value: string | undefined }) {
+  const id = `history-${name}`;
   return (
-    // Keyed by the filter: the fields are uncontrolled, so a new URL (e.g. "Clear") must remount them.
-    <Form key={JSON.stringify(filter)} action="/history" className="flex flex-wrap items-end gap-3 rounded-lg border border-border bg-surface p-4" aria-label="Filter the history">
-      <SelectFilter name="component" label="Component" allLabel="All components" value={filter.component} options={components} />
-      <SelectFilter name="kind" label="Kind" allLabel="All kinds" value={filter.kind} options={historyKinds} />
-      <SelectFilter name="outcome" label="Outcome" allLabel="Any outcome" value={filter.outcome} options={historyOutcomes} />
-      <div className="flex flex-col gap-1">
-        <label htmlFor="history-actor" className="text-xs font-medium text-muted">
-          Actor
-        </label>
-        <input id="history-actor" name="actor" defaultValue={filter.actor ?? ""} placeholder="e.g. token:admin" className={`${FIELD} w-44 font-mono`} />
+    <div className="flex min-w-0 flex-col gap-1">
+      <label htmlFor={id} className="text-xs font-medium text-muted">
+        {label}
+      </label>
+      <input id={id} name={name} type="date" defaultValue={value ?? ""} className={FIELD} />
+    </div>
+  );
+}
+
+/** The query string of the history page for `filter` (also what the export route takes, with the format). */
+export function historyQuery(filter: HistoryFilter): URLSearchParams {
+  const params = new URLSearchParams();
+  for (const key of ["component", "kind", "outcome", "actor", "since", "until"] as const) {
+    const value = filter[key];
+    if (value) params.set(key, value);
+  }
+  return params;
+}
+
+/**
+ * Filters for the history (component, kind, outcome, actor — any part of it —, a
+ * date range in UTC days), kept in the URL so a filtered view can be shared; and
+ * the download of everything they match as CSV or JSON.
+ */
+export function HistoryFilters({ filter, days, components }: { filter: HistoryFilter; days: { from?: string; to?: string }; components: string[] }) {
+  const exportQuery = historyQuery(filter).toString();
+  const exportHref = (format: "csv" | "json") => `/api/history/export?format=${format}${exportQuery ? `&${exportQuery}` : ""}`;
+  return (
+    <div className="space-y-3">
+      {/* Keyed by the filter: the fields are uncontrolled, so a new URL (e.g. "Clear") must remount them. */}
+      <Form
+        key={JSON.stringify([filter, days])}
+        action="/history"
+        className="grid grid-cols-2 items-end gap-3 rounded-lg border border-border bg-surface p-4 sm:flex sm:flex-wrap"
+        aria-label="Filter the history"
+      >
+        <SelectFilter name="component" label="Component" allLabel="All components" value={filter.component} options={components} />
+        <SelectFilter name="kind" label="Kind" allLabel="All kinds" value={filter.kind} options={historyKinds} />
+        <SelectFilter name="outcome" label="Outcome" allLabel="Any outcome" value={filter.outcome} options={historyOutcomes} />
+        <div className="flex min-w-0 flex-col gap-1">
+          <label htmlFor="history-actor" className="text-xs font-medium text-muted">
+            Actor (any part)
+          </label>
+          <input id="history-actor" name="actor" defaultValue={filter.actor ?? ""} placeholder="e.g. build-bot" className={`${FIELD} font-mono sm:w-40`} />
+        </div>
+        <DateFilter name="from" label="From (UTC day)" value={days.from} />
+        <DateFilter name="to" label="To (UTC day, inclusive)" value={days.to} />
+        <div className="col-span-2 flex items-center gap-3">
+          <button type="submit" className={buttonClasses("primary", "py-1.5")}>
+            Apply
+          </button>
+          <Link href="/history" className="text-sm text-muted hover:text-foreground">
+            Clear
+          </Link>
+        </div>
+      </Form>
+      <div className="flex flex-wrap items-center gap-2 text-sm">
+        <span className="text-muted">Download every matching event (all pages):</span>
+        <a href={exportHref("csv")} download className={buttonClasses("secondary", "py-1 text-xs")} data-testid="export-csv">
+          CSV
+        </a>
+        <a href={exportHref("json")} download className={buttonClasses("secondary", "py-1 text-xs")} data-testid="export-json">
+          JSON
+        </a>
       </div>
-      <div className="flex items-center gap-3">
-        <button type="submit" className="rounded-md bg-accent px-3.5 py-1.5 text-sm font-medium text-background hover:opacity-90">
-          Apply
-        </button>
-        <Link href="/history" className="text-sm text-muted hover:text-foreground">
-          Clear
-        </Link>
-      </div>
-    </Form>
+    </div>
   );
 }

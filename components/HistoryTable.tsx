@@ -7,13 +7,15 @@ import { useTRPC } from "@/components/providers/TRPCProvider";
 import { EmptyState } from "@/components/feedback/EmptyState";
 import { LoadingBlock } from "@/components/feedback/LoadingBlock";
 import { ProblemNotice } from "@/components/feedback/ProblemNotice";
+import { RollbackDialog } from "@/components/RollbackDialog";
 import { Button } from "@/components/ui/Button";
 import { Pill } from "@/components/ui/Pill";
 import { Time } from "@/components/ui/Time";
+import { rollbackBlockedReason } from "@/lib/checkpoint-state";
 import { describeProblem } from "@/lib/trpc/api-problem";
 import { historyInput, nextPage } from "@/lib/trpc/list-inputs";
 import { formatBytes, formatCount, formatDuration } from "@/lib/format";
-import type { HistoryFilter, HistoryItem } from "@/lib/trpc/types";
+import type { HistoryCheckpoint, HistoryFilter, HistoryItem, ViewerRole } from "@/lib/trpc/types";
 
 function detailNumber(details: Record<string, unknown>, key: string): number | null {
   return typeof details[key] === "number" ? (details[key] as number) : null;
@@ -23,10 +25,15 @@ function detailText(details: Record<string, unknown>, key: string): string | nul
   return typeof details[key] === "string" && details[key] ? (details[key] as string) : null;
 }
 
+function detailsOf(event: HistoryItem): Record<string, unknown> {
+  return (event.details && typeof event.details === "object" ? event.details : {}) as Record<string, unknown>;
+}
+
 /** The part of an event worth a glance: what a rollback did and its way back, the checkpoint it concerns. */
 function EventSummary({ event }: { event: HistoryItem }) {
-  const details = (event.details && typeof event.details === "object" ? event.details : {}) as Record<string, unknown>;
+  const details = detailsOf(event);
   const safety = detailText(details, "safetyCheckpointId");
+  const rollbackId = detailText(details, "rollbackId");
   const restored = detailNumber(details, "restored");
   const deleted = detailNumber(details, "deleted");
   const parts = [];
@@ -34,7 +41,7 @@ function EventSummary({ event }: { event: HistoryItem }) {
   else if (event.files !== null) parts.push(`${formatCount(event.files)} files`);
   if (event.bytes !== null && event.bytes > 0) parts.push(formatBytes(event.bytes));
   return (
-    <div className="space-y-0.5">
+    <div className="min-w-0 space-y-0.5 break-all">
       {parts.length ? <p>{parts.join(" · ")}</p> : null}
       {event.checkpointId ? (
         <p>
@@ -44,6 +51,7 @@ function EventSummary({ event }: { event: HistoryItem }) {
           </Link>
         </p>
       ) : null}
+      {rollbackId && event.kind === "rollback" ? <p className="font-mono text-muted">{rollbackId}</p> : null}
       {safety ? (
         <p>
           <span className="text-muted">undo: </span>
@@ -56,8 +64,44 @@ function EventSummary({ event }: { event: HistoryItem }) {
   );
 }
 
-/** The audit history, newest first, filtered, with "Load more"; failed operations show their error. */
-export function HistoryTable({ filter }: { filter: HistoryFilter }) {
+/**
+ * The rollback a history row offers, through the same confirm dialog as everywhere:
+ * for a rollback that ran, undo it (to its safety checkpoint); for an event about a
+ * checkpoint (created, verified, pinned), roll back to that checkpoint.
+ */
+function RowAction({ event, checkpoints, role }: { event: HistoryItem; checkpoints: Record<string, HistoryCheckpoint>; role: ViewerRole }) {
+  const details = detailsOf(event);
+  let target: HistoryCheckpoint | undefined;
+  let label = "Roll back…";
+  if (event.kind === "rollback") {
+    if (event.outcome !== "succeeded") return null;
+    target = checkpoints[detailText(details, "safetyCheckpointId") ?? ""];
+    label = "Undo…";
+  } else if (event.checkpointId && event.kind !== "checkpoint.delete" && event.kind !== "checkpoint.expire") {
+    target = checkpoints[event.checkpointId];
+  }
+  if (!target || target.status === "deleted") return null;
+  if (role === "viewer") return null;
+  return (
+    <RollbackDialog
+      target={{ id: target.id, component: target.component, createdAt: target.createdAt, reason: target.reason }}
+      disabledReason={rollbackBlockedReason(target, role)}
+      trigger={{ label, variant: label === "Undo…" ? "secondary" : "danger", className: "px-2.5 py-1 text-xs" }}
+    />
+  );
+}
+
+function ErrorText({ error }: { error: string }) {
+  return (
+    <p className="break-words rounded-md border border-bad/30 bg-surface px-3 py-2 font-mono text-xs text-bad">
+      <span className="sr-only">Error: </span>
+      {error}
+    </p>
+  );
+}
+
+/** The audit history, newest first, filtered, with "Load more"; failed operations show their error. Cards on a phone. */
+export function HistoryTable({ filter, role }: { filter: HistoryFilter; role: ViewerRole }) {
   const trpc = useTRPC();
   const history = useInfiniteQuery(trpc.history.list.infiniteQueryOptions(historyInput(filter), nextPage));
   if (!history.data) {
@@ -65,20 +109,59 @@ export function HistoryTable({ filter }: { filter: HistoryFilter }) {
     return <LoadingBlock label="Loading history" rows={5} />;
   }
   const items = history.data.pages.flatMap((page) => page.items);
-  const filtered = Boolean(filter.component || filter.kind || filter.outcome || filter.actor);
+  const checkpoints = Object.assign({}, ...history.data.pages.map((page) => page.checkpoints)) as Record<string, HistoryCheckpoint>;
+  const filtered = Boolean(filter.component || filter.kind || filter.outcome || filter.actor || filter.since || filter.until);
   if (items.length === 0) {
     return (
       <EmptyState title={filtered ? "No events match these filters" : "No history yet"}>
         {filtered
-          ? "Clear a filter to see more. Actors are matched exactly (token:<name>, cli:<user>, cron, system)."
+          ? "Clear a filter to see more. The actor matches any part of it (build-bot finds token:build-bot); days are UTC."
           : "Every create, verify, rollback, delete and retention run is recorded here once it happens."}
       </EmptyState>
     );
   }
   return (
     <div className="space-y-4">
-      <div className="overflow-x-auto rounded-lg border border-border bg-surface">
-        <table className="w-full min-w-[860px] text-left text-sm" data-testid="history-table">
+      <ol aria-label="Audit history, newest first" className="space-y-3 md:hidden" data-testid="history-cards">
+        {items.map((event) => {
+          const failed = event.outcome === "failed";
+          return (
+            <li
+              key={event.id}
+              className={`space-y-2 rounded-lg border p-3 text-sm ${failed ? "border-bad/40 bg-bad/5" : "border-border bg-surface"}`}
+              data-testid="history-card"
+              data-kind={event.kind}
+              data-outcome={event.outcome}
+            >
+              <div className="flex flex-wrap items-center justify-between gap-2">
+                <span className="font-mono text-xs font-medium">{event.kind}</span>
+                <Pill tone={failed ? "bad" : "ok"}>{event.outcome}</Pill>
+              </div>
+              <p className="text-xs text-muted">
+                <Time iso={event.startedAt} mode="relative" /> · {formatDuration(event.durationMs)} · <span className="break-all font-mono">{event.actor}</span>
+                {event.component ? (
+                  <>
+                    {" "}
+                    ·{" "}
+                    <Link href={`/components/${encodeURIComponent(event.component)}`} className="text-accent hover:underline">
+                      {event.component}
+                    </Link>
+                  </>
+                ) : null}
+              </p>
+              <div className="text-xs">
+                <EventSummary event={event} />
+              </div>
+              {failed && event.error ? <ErrorText error={event.error} /> : null}
+              <div className="flex justify-end">
+                <RowAction event={event} checkpoints={checkpoints} role={role} />
+              </div>
+            </li>
+          );
+        })}
+      </ol>
+      <div className="hidden overflow-x-auto rounded-lg border border-border bg-surface md:block">
+        <table className="w-full text-left text-sm" data-testid="history-table">
           <caption className="sr-only">Audit history, newest first</caption>
           <thead className="border-b border-border text-xs uppercase tracking-wide text-muted">
             <tr>
@@ -103,6 +186,9 @@ export function HistoryTable({ filter }: { filter: HistoryFilter }) {
               <th scope="col" className="px-4 py-3 font-medium">
                 Details
               </th>
+              <th scope="col" className="px-4 py-3 font-medium">
+                <span className="sr-only">Action</span>
+              </th>
             </tr>
           </thead>
           <tbody>
@@ -124,23 +210,23 @@ export function HistoryTable({ filter }: { filter: HistoryFilter }) {
                         <span className="text-muted">—</span>
                       )}
                     </td>
-                    <td className="px-4 py-2.5 font-mono text-xs">{event.actor}</td>
+                    <td className="break-all px-4 py-2.5 font-mono text-xs">{event.actor}</td>
                     <td className="px-4 py-2.5">
                       <Pill tone={failed ? "bad" : "ok"}>{event.outcome}</Pill>
                     </td>
                     <td className="whitespace-nowrap px-4 py-2.5 text-right text-xs tabular-nums">{formatDuration(event.durationMs)}</td>
-                    <td className="px-4 py-2.5 text-xs">
+                    <td className="max-w-[18rem] px-4 py-2.5 text-xs">
                       <EventSummary event={event} />
+                    </td>
+                    <td className="px-4 py-2.5 text-right">
+                      <RowAction event={event} checkpoints={checkpoints} role={role} />
                     </td>
                   </tr>
                   {failed && event.error ? (
                     <tr className="border-b border-border bg-bad/5">
                       <td />
-                      <td colSpan={6} className="px-4 pb-3">
-                        <p className="break-words rounded-md border border-bad/30 bg-surface px-3 py-2 font-mono text-xs text-bad">
-                          <span className="sr-only">Error: </span>
-                          {event.error}
-                        </p>
+                      <td colSpan={7} className="px-4 pb-3">
+                        <ErrorText error={event.error} />
                       </td>
                     </tr>
                   ) : null}

@@ -1,10 +1,13 @@
 "use client";
 
 /**
- * The rollback confirmation (FR-003). Opening it asks the server for the plan
- * (rollback.plan) and shows exactly what will be restored and deleted; Confirm
- * sends the plan's single-use confirmToken (rollback.execute). If the workspace
- * changed in between, the server refuses the token and the operator plans again.
+ * The rollback confirmation, used wherever a rollback can start (a timeline card,
+ * a history row, the checkpoint page). Opening it asks the server for the plan
+ * (rollback.plan, which also re-hashes the stored objects the plan needs) and
+ * shows exactly what will be restored and deleted; Confirm sends the plan's
+ * single-use confirmToken (rollback.execute). A refusal is shown in full above the
+ * plan. After a rollback, "Undo this rollback" plans the way back (to its safety
+ * checkpoint) in the same dialog at once.
  */
 import * as AlertDialog from "@radix-ui/react-alert-dialog";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
@@ -14,9 +17,10 @@ import { useNow } from "@/components/hooks/useNow";
 import { LoadingBlock } from "@/components/feedback/LoadingBlock";
 import { RollbackPlanView, planExpired } from "@/components/RollbackPlanView";
 import { RollbackResultView } from "@/components/RollbackResultView";
-import { Button } from "@/components/ui/Button";
-import { describeProblem, type ApiProblem } from "@/lib/trpc/api-problem";
+import { Button, type ButtonVariant } from "@/components/ui/Button";
+import { damagedFilesOf, describeProblem, obstaclesOf, scopeRefusal, type ApiProblem } from "@/lib/trpc/api-problem";
 import { formatCount, formatUtc } from "@/lib/format";
+import type { RollbackResult } from "@/lib/trpc/types";
 
 export interface RollbackTarget {
   id: string;
@@ -25,36 +29,87 @@ export interface RollbackTarget {
   reason: string | null;
 }
 
-function RefusalNotice({ title, problem }: { title: string; problem: ApiProblem }) {
-  const advice =
-    problem.field === "confirmToken"
-      ? "Nothing was changed. Plan again to see what a rollback would do now."
-      : problem.kind === "conflict"
-        ? "Another operation holds this component's lock. Nothing was changed; wait for it to finish and plan again."
-        : problem.kind === "integrity"
-          ? "Nothing was changed. Verify the checkpoint to see the damaged objects, or pick another checkpoint."
-          : problem.kind === "forbidden"
-            ? "Your token's role is too low for rollbacks (agent or higher is needed)."
-            : problem.kind === "unauthenticated"
-              ? "Your session ended. Sign in again, then plan again."
-              : "Plan again, or use the CLI (safetynet rollback <id>) which works without the server.";
+/** Files listed in a refusal; the message and the checkpoint page name the rest. */
+const LISTED_FILES = 20;
+
+/** Whether planning again could help: not when the stored data is damaged or the token may not do it. */
+function worthPlanningAgain(problem: ApiProblem): boolean {
+  return problem.kind !== "integrity" && problem.kind !== "forbidden" && problem.kind !== "unauthenticated" && problem.kind !== "not-found";
+}
+
+function refusalTitle(problem: ApiProblem, step: "plan" | "execute"): string {
+  const component = scopeRefusal(problem);
+  if (component) return `This token may not act on component ${component}`;
+  if (problem.kind === "integrity") return "Refused: stored data this rollback needs is damaged";
+  if (problem.kind === "conflict" && obstaclesOf(problem).length > 0) return "Refused: files the rollback may not touch are in the way";
+  if (problem.kind === "conflict") return "Refused: another operation is running on this component";
+  if (problem.field === "confirmToken") return "The confirmation was refused";
+  if (problem.kind === "unauthenticated") return "Your session ended";
+  return step === "plan" ? "The plan could not be made" : "The rollback was refused";
+}
+
+function refusalAdvice(problem: ApiProblem, checkpointId: string): string {
+  if (problem.field === "confirmToken") return "Nothing was changed. Plan again to see what a rollback would do now.";
+  if (problem.kind === "integrity")
+    return "Nothing was changed, and planning again will not help: the stored copy of these files no longer matches their sha256. Pick another checkpoint; the checkpoint page lists every damaged file.";
+  if (problem.kind === "conflict" && obstaclesOf(problem).length > 0)
+    return "Nothing was changed. These files are ignored or outside the checkpoint's scope, so a rollback never touches them; move or delete them yourself, then plan again.";
+  if (problem.kind === "conflict") return "Another operation holds this component's lock. Nothing was changed; wait for it to finish and plan again.";
+  if (scopeRefusal(problem)) return "Nothing was changed. Sign in with a token that includes this component.";
+  if (problem.kind === "forbidden") return "Your token's role is too low for rollbacks (agent or higher is needed).";
+  if (problem.kind === "unauthenticated") return "Your session ended (it expired or its token was revoked); nothing was changed. Sign in again (see the banner above), then plan again.";
+  return `Plan again, or use the CLI (npx safetynet rollback ${checkpointId}), which works without the server.`;
+}
+
+function RefusalNotice({ problem, step, checkpointId }: { problem: ApiProblem; step: "plan" | "execute"; checkpointId: string }) {
+  const damaged = damagedFilesOf(problem);
+  const obstacles = obstaclesOf(problem);
   return (
-    <div role="alert" className="rounded-md border border-bad/40 bg-bad/10 px-4 py-3" data-testid="rollback-error">
-      <p className="text-sm font-semibold text-bad">{title}</p>
-      <p className="mt-1 break-words font-mono text-xs">
-        {problem.status !== null ? `${problem.status} ${problem.code}: ` : ""}
-        {problem.message}
-      </p>
-      <p className="mt-2 text-xs text-muted">{advice}</p>
+    <div role="alert" className="space-y-2 rounded-md border border-bad/40 bg-bad/10 px-4 py-3" data-testid="rollback-error" data-problem={problem.kind}>
+      <p className="text-sm font-semibold text-bad">{refusalTitle(problem, step)}</p>
+      {problem.kind === "unauthenticated" ? null : (
+        <p className="break-words font-mono text-xs">
+          {problem.status !== null ? `${problem.status} ${problem.code}: ` : ""}
+          {problem.message}
+        </p>
+      )}
+      {damaged.length > 0 ? (
+        <ul aria-label="Damaged files" className="space-y-0.5 font-mono text-xs">
+          {damaged.slice(0, LISTED_FILES).map((file) => (
+            <li key={`${file.path}:${file.state}`} className="break-all">
+              <span className="font-semibold text-bad">{file.state}</span> {file.path ?? "(the manifest itself)"}
+            </li>
+          ))}
+          {damaged.length > LISTED_FILES ? <li className="font-sans text-muted">… and {formatCount(damaged.length - LISTED_FILES)} more</li> : null}
+        </ul>
+      ) : null}
+      {obstacles.length > 0 ? (
+        <ul aria-label="In the way" className="space-y-1 text-xs">
+          {obstacles.slice(0, LISTED_FILES).map((o) => (
+            <li key={o.path} className="break-all">
+              to restore <span className="font-mono">{o.path}</span>, in the way: <span className="font-mono">{o.inTheWay.join(", ")}</span>
+            </li>
+          ))}
+        </ul>
+      ) : null}
+      <p className="text-xs text-muted">{refusalAdvice(problem, checkpointId)}</p>
     </div>
   );
 }
 
-export function RollbackDialog({ target, disabledReason }: { target: RollbackTarget; disabledReason?: string | null }) {
+interface TriggerLook {
+  label?: string;
+  variant?: ButtonVariant;
+  className?: string;
+}
+
+export function RollbackDialog({ target, disabledReason, trigger = {} }: { target: RollbackTarget; disabledReason?: string | null; trigger?: TriggerLook }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const now = useNow();
   const [open, setOpen] = useState(false);
+  // The checkpoint planned against: the target, or after "Undo this rollback" the rollback's safety checkpoint.
+  const [current, setCurrent] = useState<{ id: string; undoing: RollbackResult | null }>({ id: target.id, undoing: null });
   const plan = useMutation(trpc.rollback.plan.mutationOptions());
   const execute = useMutation(
     trpc.rollback.execute.mutationOptions({
@@ -63,32 +118,42 @@ export function RollbackDialog({ target, disabledReason }: { target: RollbackTar
     }),
   );
 
-  function planAgain() {
+  function planFor(checkpointId: string) {
     execute.reset();
-    plan.mutate({ checkpointId: target.id });
+    plan.mutate({ checkpointId });
   }
 
   function onOpenChange(next: boolean) {
     // A running rollback cannot be walked away from mid-way; the dialog stays until it answers.
     if (!next && execute.isPending) return;
     setOpen(next);
-    if (next) planAgain();
-    else {
+    if (next) {
+      setCurrent({ id: target.id, undoing: null });
+      planFor(target.id);
+    } else {
       plan.reset();
       execute.reset();
     }
+  }
+
+  function undoLastRollback(result: RollbackResult) {
+    if (!result.safetyCheckpointId) return;
+    setCurrent({ id: result.safetyCheckpointId, undoing: result });
+    planFor(result.safetyCheckpointId);
   }
 
   const planned = plan.data;
   const expired = planned ? planExpired(planned, now) : false;
   const canConfirm = planned && !expired && execute.isIdle;
   const changes = planned ? planned.restore.length + planned.delete.length : 0;
+  const refusal = plan.isError ? { problem: describeProblem(plan.error), step: "plan" as const } : execute.isError ? { problem: describeProblem(execute.error), step: "execute" as const } : null;
+  const undoing = current.undoing;
 
   return (
     <AlertDialog.Root open={open} onOpenChange={onOpenChange}>
       <AlertDialog.Trigger asChild>
-        <Button variant="danger" disabled={Boolean(disabledReason)} title={disabledReason ?? undefined}>
-          Roll back…
+        <Button variant={trigger.variant ?? "danger"} className={trigger.className} disabled={Boolean(disabledReason)} title={disabledReason ?? undefined}>
+          {trigger.label ?? "Roll back…"}
         </Button>
       </AlertDialog.Trigger>
       <AlertDialog.Portal>
@@ -98,49 +163,78 @@ export function RollbackDialog({ target, disabledReason }: { target: RollbackTar
           onEscapeKeyDown={(event) => {
             if (execute.isPending) event.preventDefault();
           }}
-          className="fixed left-1/2 top-1/2 z-50 flex max-h-[88vh] w-[calc(100%-2rem)] max-w-2xl -translate-x-1/2 -translate-y-1/2 flex-col rounded-xl border border-border bg-surface shadow-2xl"
+          className="fixed left-1/2 top-1/2 z-50 flex max-h-[92vh] w-[calc(100%-1rem)] max-w-2xl -translate-x-1/2 -translate-y-1/2 flex-col rounded-xl border border-border bg-surface shadow-2xl sm:w-[calc(100%-2rem)]"
         >
-          <div className="border-b border-border px-6 pb-4 pt-5">
+          <div className="border-b border-border px-4 pb-4 pt-5 sm:px-6">
             <AlertDialog.Title className="text-lg font-semibold">
-              Roll back <span className="font-mono">{target.component}</span> to {formatUtc(target.createdAt)}?
+              {undoing ? (
+                <>
+                  Undo rollback <span className="font-mono text-base">{undoing.rollbackId}</span> of <span className="font-mono">{target.component}</span>?
+                </>
+              ) : (
+                <>
+                  Roll back <span className="font-mono">{target.component}</span> to {formatUtc(target.createdAt)}?
+                </>
+              )}
             </AlertDialog.Title>
             <AlertDialog.Description className="mt-1 text-sm text-muted">
-              Checkpoint <span className="font-mono">{target.id}</span>
-              {target.reason ? <> — “{target.reason}”</> : null}. The current state is saved as a safety checkpoint first, so this rollback can be
-              undone.
+              {undoing ? (
+                <>
+                  Puts the workspace back as it was just before that rollback (its safety checkpoint <span className="font-mono">{current.id}</span>).
+                </>
+              ) : (
+                <>
+                  Checkpoint <span className="font-mono">{target.id}</span>
+                  {target.reason ? <> — “{target.reason}”</> : null}.
+                </>
+              )}{" "}
+              The current state is saved as a safety checkpoint first, so this can be undone too.
             </AlertDialog.Description>
           </div>
 
-          <div className="min-h-0 flex-1 space-y-4 overflow-y-auto px-6 py-4">
-            {plan.isPending ? <LoadingBlock label="Working out the plan: comparing the checkpoint with the workspace" rows={3} /> : null}
-            {plan.isError ? <RefusalNotice title="The plan could not be made" problem={describeProblem(plan.error)} /> : null}
-            {execute.isSuccess ? (
-              <RollbackResultView result={execute.data} />
-            ) : planned ? (
-              <>
-                <RollbackPlanView plan={planned} />
-                {execute.isError ? <RefusalNotice title="The rollback was refused" problem={describeProblem(execute.error)} /> : null}
-              </>
-            ) : null}
+          {refusal ? (
+            <div className="border-b border-border px-4 py-3 sm:px-6">
+              <RefusalNotice problem={refusal.problem} step={refusal.step} checkpointId={current.id} />
+            </div>
+          ) : null}
+
+          <div className="min-h-0 flex-1 space-y-4 overflow-y-auto px-4 py-4 sm:px-6">
+            {plan.isPending ? <LoadingBlock label="Working out the plan: comparing the checkpoint with the workspace and re-hashing the stored objects it needs" rows={3} /> : null}
+            {execute.isSuccess ? <RollbackResultView result={execute.data} undoing={undoing !== null} /> : planned ? <RollbackPlanView plan={planned} /> : null}
           </div>
 
-          <div className="flex flex-wrap items-center justify-end gap-3 border-t border-border px-6 py-4">
+          <div className="flex flex-wrap items-center justify-end gap-3 border-t border-border px-4 py-4 sm:px-6">
             {execute.isSuccess ? (
-              <AlertDialog.Cancel asChild>
-                <Button variant="primary">Close</Button>
-              </AlertDialog.Cancel>
+              <>
+                {execute.data.safetyCheckpointId ? (
+                  <Button onClick={() => undoLastRollback(execute.data)} disabled={plan.isPending}>
+                    Undo this {undoing ? "undo" : "rollback"}
+                  </Button>
+                ) : null}
+                <AlertDialog.Cancel asChild>
+                  <Button variant="primary">Close</Button>
+                </AlertDialog.Cancel>
+              </>
             ) : (
               <>
                 <AlertDialog.Cancel asChild>
                   <Button disabled={execute.isPending}>Cancel</Button>
                 </AlertDialog.Cancel>
-                {plan.isError || execute.isError || expired ? (
-                  <Button onClick={planAgain} disabled={plan.isPending}>
+                {(refusal && worthPlanningAgain(refusal.problem)) || expired ? (
+                  <Button onClick={() => planFor(current.id)} disabled={plan.isPending}>
                     Plan again
                   </Button>
                 ) : null}
-                <Button variant="danger" onClick={() => planned && execute.mutate({ checkpointId: target.id, confirmToken: planned.confirmToken })} disabled={!canConfirm}>
-                  {execute.isPending ? "Rolling back…" : changes === 0 ? "Confirm rollback" : `Confirm: roll back ${formatCount(changes)} change${changes === 1 ? "" : "s"}`}
+                <Button variant="danger" onClick={() => planned && execute.mutate({ checkpointId: current.id, confirmToken: planned.confirmToken })} disabled={!canConfirm}>
+                  {execute.isPending
+                    ? undoing
+                      ? "Undoing…"
+                      : "Rolling back…"
+                    : changes === 0
+                      ? undoing
+                        ? "Confirm undo"
+                        : "Confirm rollback"
+                      : `Confirm: ${undoing ? "undo" : "roll back"} ${formatCount(changes)} change${changes === 1 ? "" : "s"}`}
                 </Button>
               </>
             )}

@@ -1,14 +1,22 @@
 "use client";
 
 import { useNow } from "@/components/hooks/useNow";
+import { ReasonPill, reasonExplanation } from "@/components/ReasonPill";
 import { Pill, type Tone } from "@/components/ui/Pill";
 import { formatBytes, formatCount, formatRelative, formatUtc } from "@/lib/format";
 import type { RollbackPlan } from "@/lib/trpc/types";
+import { planScopeSentence } from "@/server/rollback/plan-wording";
 
 /** Rows shown per list; the counts above always cover everything. */
 const MAX_ROWS = 300;
 
-const ACTIONS: Record<string, { label: string; tone: Tone; explain: string }> = {
+interface ActionLook {
+  label: string;
+  tone: Tone;
+  explain: string;
+}
+
+const ACTIONS: Record<string, ActionLook> = {
   write: { label: "overwrite", tone: "warn", explain: "content differs: the checkpoint's content is written back" },
   recreate: { label: "recreate", tone: "ok", explain: "missing now: recreated from the checkpoint" },
   replace: { label: "replace", tone: "warn", explain: "its type changed: replaced by the checkpoint's entry" },
@@ -16,21 +24,99 @@ const ACTIONS: Record<string, { label: string; tone: Tone; explain: string }> = 
   mtime: { label: "mtime", tone: "neutral", explain: "only the modification time is restored" },
 };
 
+/** The same actions, said from the point of view of undoing a rollback (the target is its safety checkpoint). */
+const UNDO_ACTIONS: Record<string, ActionLook> = {
+  write: { label: "revert", tone: "warn", explain: "the rollback overwrote it: the content from before the rollback is written back" },
+  recreate: { label: "bring back", tone: "ok", explain: "the rollback deleted it: it is brought back as it was before the rollback" },
+  replace: { label: "replace", tone: "warn", explain: "the rollback changed its type: the entry from before the rollback is put back" },
+  mode: { label: "mode", tone: "info", explain: "only the permission bits from before the rollback are put back" },
+  mtime: { label: "mtime", tone: "neutral", explain: "only the modification time from before the rollback is put back" },
+};
+
 /** Whether the confirm token of `plan` has expired at `now`. */
 export function planExpired(plan: Pick<RollbackPlan, "expiresAt">, now: number | null): boolean {
   return now !== null && new Date(plan.expiresAt).getTime() <= now;
 }
 
-/** The exact plan of a rollback: what will be restored (and how) and deleted, with counts, bytes and the token's expiry. */
+function IntegrityLine({ plan }: { plan: RollbackPlan }) {
+  const { objectsChecked, bytesChecked } = plan.integrity;
+  return (
+    <p className="flex items-start gap-2 rounded-md border border-ok/30 bg-ok/10 px-3 py-2 text-xs" data-testid="plan-integrity">
+      <span aria-hidden="true" className="text-ok">
+        ✓
+      </span>
+      <span>
+        {objectsChecked === 0
+          ? "Nothing has to be read from the store for this plan (it only deletes files or restores modes and times)."
+          : objectsChecked === 1
+            ? `The stored object this rollback needs (${formatBytes(bytesChecked)}) was re-hashed just now and matches its sha256. It is checked once more right before anything is written.`
+            : `The ${formatCount(objectsChecked)} stored objects this rollback needs (${formatBytes(bytesChecked)}) were re-hashed just now and match their sha256. They are checked once more right before anything is written.`}
+      </span>
+    </p>
+  );
+}
+
+function ScopeInWords({ plan }: { plan: RollbackPlan }) {
+  const { scope } = plan;
+  if (scope.kind === "all") return null;
+  return (
+    <section aria-labelledby="plan-scope" className="space-y-2 rounded-md border border-info/30 bg-info/5 px-3 py-2" data-testid="plan-scope">
+      <h3 id="plan-scope" className="text-sm font-semibold">
+        Partial checkpoint
+      </h3>
+      <p className="text-sm" data-testid="plan-scope-sentence">
+        {planScopeSentence(scope)}
+      </p>
+      <ul className="space-y-0.5 text-xs">
+        {scope.primaries.map((p) => (
+          <li key={`p:${p}`} className="flex flex-wrap items-center gap-2">
+            <span className="break-all font-mono">{p}</span>
+            <ReasonPill reason="primary" />
+            <span className="text-muted">asked for</span>
+          </li>
+        ))}
+        {scope.related.map((r) => (
+          <li key={`r:${r.path}`} className="flex flex-wrap items-center gap-2">
+            <span className="break-all font-mono">{r.path}</span>
+            <ReasonPill reason={r.reason} />
+            <span className="text-muted">{reasonExplanation(r.reason)}</span>
+          </li>
+        ))}
+        {scope.relatedCount > scope.related.length ? <li className="text-muted">… and {formatCount(scope.relatedCount - scope.related.length)} more related files</li> : null}
+      </ul>
+      {scope.outside && scope.outside.changed > 0 ? (
+        <details className="text-xs">
+          <summary className="cursor-pointer text-muted">
+            Changed since the checkpoint, outside its scope: left as they are ({formatCount(scope.outside.changed)})
+          </summary>
+          <ul className="mt-1 space-y-0.5 font-mono">
+            {scope.outside.paths.map((p) => (
+              <li key={p} className="break-all">
+                {p}
+              </li>
+            ))}
+            {scope.outside.changed > scope.outside.paths.length ? (
+              <li className="font-sans text-muted">… and {formatCount(scope.outside.changed - scope.outside.paths.length)} more</li>
+            ) : null}
+          </ul>
+        </details>
+      ) : null}
+    </section>
+  );
+}
+
+/** The exact plan of a rollback (or of undoing one): what will be restored and how, what deleted, the objects checked and the token's expiry. */
 export function RollbackPlanView({ plan }: { plan: RollbackPlan }) {
   const now = useNow();
   const expired = planExpired(plan, now);
+  const undo = plan.undo !== null;
+  const actions = undo ? UNDO_ACTIONS : ACTIONS;
   return (
-    <div className="space-y-4" data-testid="rollback-plan">
+    <div className="space-y-4" data-testid="rollback-plan" data-plan-kind={undo ? "undo" : "rollback"}>
       <dl className="grid grid-cols-2 gap-2 sm:grid-cols-4">
         {[
-          { label: "Restore", value: formatCount(plan.restore.length), testId: "plan-restore-count" },
-          { label: "Delete", value: formatCount(plan.delete.length), testId: "plan-delete-count" },
+          { label: undo ? "Put back" : "Restore", value: formatCount(plan.restore.length), testId: "plan-restore-count" },
+          { label: undo ? "Remove again" : "Delete", value: formatCount(plan.delete.length), testId: "plan-delete-count" },
           { label: "Unchanged", value: formatCount(plan.unchanged), testId: "plan-unchanged-count" },
           { label: "Writes", value: formatBytes(plan.bytesToWrite), testId: "plan-bytes" },
         ].map((stat) => (
@@ -42,9 +128,11 @@ export function RollbackPlanView({ plan }: { plan: RollbackPlan }) {
           </div>
         ))}
       </dl>
+      <IntegrityLine plan={plan} />
+      <ScopeInWords plan={plan} />
       <p className="text-xs text-muted">
-        In <span className="break-all font-mono text-foreground">{plan.root}</span>. Files outside the component, ignored files and unchanged
-        files are not touched.
+        In <span className="break-all font-mono text-foreground">{plan.root}</span>. Files outside the {plan.scope.kind === "all" ? "component" : "checkpoint's scope"}, ignored
+        files and unchanged files are not touched.
       </p>
       <p className={`text-xs ${expired ? "font-medium text-bad" : "text-muted"}`} data-testid="plan-expiry">
         {expired
@@ -62,11 +150,11 @@ export function RollbackPlanView({ plan }: { plan: RollbackPlan }) {
       {plan.restore.length > 0 ? (
         <section aria-labelledby="plan-restore" className="space-y-1.5">
           <h3 id="plan-restore" className="text-sm font-semibold">
-            Restored from the checkpoint ({formatCount(plan.restore.length)})
+            {undo ? "Put back as they were before the rollback" : "Restored from the checkpoint"} ({formatCount(plan.restore.length)})
           </h3>
           <ul className="max-h-48 divide-y divide-border overflow-y-auto rounded-md border border-border text-sm">
             {plan.restore.slice(0, MAX_ROWS).map((item) => {
-              const action = ACTIONS[item.action] ?? { label: item.action, tone: "neutral" as const, explain: item.action };
+              const action = actions[item.action] ?? { label: item.action, tone: "neutral" as const, explain: item.action };
               return (
                 <li key={item.path} className="flex items-center justify-between gap-3 px-3 py-1.5">
                   <span className="min-w-0 break-all font-mono text-xs">{item.path}</span>
@@ -87,7 +175,7 @@ export function RollbackPlanView({ plan }: { plan: RollbackPlan }) {
       {plan.delete.length > 0 ? (
         <section aria-labelledby="plan-delete" className="space-y-1.5">
           <h3 id="plan-delete" className="text-sm font-semibold">
-            Deleted: created after the checkpoint ({formatCount(plan.delete.length)})
+            {undo ? "Removed again: the rollback had restored these" : "Deleted: created after the checkpoint"} ({formatCount(plan.delete.length)})
           </h3>
           <ul className="max-h-40 divide-y divide-border overflow-y-auto rounded-md border border-bad/30 text-sm">
             {plan.delete.slice(0, MAX_ROWS).map((item) => (
@@ -105,8 +193,6 @@ export function RollbackPlanView({ plan }: { plan: RollbackPlan }) {
           {plan.delete.length > MAX_ROWS ? <p className="text-xs text-muted">… and {formatCount(plan.delete.length - MAX_ROWS)} more.</p> : null}
         </section>
       ) : null}
-
-
     </div>
   );
 }

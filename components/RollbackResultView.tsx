@@ -1,26 +1,31 @@
 import Link from "next/link";
+import { CopyableId } from "@/components/ui/CopyButton";
 import { formatBytes, formatCount, formatDuration } from "@/lib/format";
 import type { RollbackResult } from "@/lib/trpc/types";
 
 /** A finished rollback: how long it took, what it restored and deleted, and the way back (the safety checkpoint). */
-export function RollbackResultView({ result }: { result: RollbackResult }) {
+export function RollbackResultView({ result, undoing }: { result: RollbackResult; undoing: boolean }) {
   return (
     <div className="space-y-4" data-testid="rollback-result">
       <div role="status" className="rounded-md border border-ok/40 bg-ok/10 px-4 py-3">
-        <p className="font-semibold text-ok">Rolled back in {formatDuration(result.durationMs)}</p>
+        <p className="font-semibold text-ok">
+          {undoing ? "Rollback undone" : "Rolled back"} in {formatDuration(result.durationMs)}
+        </p>
         <p className="mt-1 text-sm">
           {formatCount(result.restored)} restored · {formatCount(result.deleted)} deleted · {formatCount(result.unchanged)} unchanged ·{" "}
           {formatBytes(result.bytes)} written
         </p>
-        <p className="mt-1 font-mono text-xs text-muted">{result.rollbackId}</p>
+        <p className="mt-1 flex flex-wrap items-center gap-2 text-xs text-muted">
+          Rollback <CopyableId value={result.rollbackId} label="Copy the rollback id" />
+        </p>
       </div>
       {result.safetyCheckpointId ? (
         <p className="text-sm">
-          The state before this rollback was saved as safety checkpoint{" "}
-          <span className="font-mono text-xs">{result.safetyCheckpointId}</span>.{" "}
-          <Link href={`/checkpoints/${result.safetyCheckpointId}`} className="font-medium text-accent underline">
-            Undo this rollback
+          The state before this {undoing ? "undo" : "rollback"} was saved as safety checkpoint{" "}
+          <Link href={`/checkpoints/${result.safetyCheckpointId}`} className="font-mono text-xs text-accent underline">
+            {result.safetyCheckpointId}
           </Link>
+          : <strong>Undo this {undoing ? "undo" : "rollback"}</strong> below plans the way back at once.
         </p>
       ) : null}
       {result.restoredPaths.length + result.deletedPaths.length > 0 ? (

@@ -1,8 +1,32 @@
+"use client";
+
 import Link from "next/link";
+import { usePathname, useSearchParams } from "next/navigation";
+import { useQuery } from "@tanstack/react-query";
+import { useTRPC } from "@/components/providers/TRPCProvider";
+import { useConnectionState } from "@/lib/client/connection-state";
 import type { Viewer } from "@/lib/trpc/types";
 
-/** Who is signed in (token name and role) with a sign-out button; a sign-in link otherwise. */
+/** How often the header re-checks the session, so a revoked token or an expired session shows without a click. */
+const SESSION_CHECK_MS = 30_000;
+
+/** /login?next=<this page>: signing in again comes back here. */
+export function useSignInAgainHref(reason = "expired"): string {
+  const pathname = usePathname() ?? "/";
+  const search = useSearchParams()?.toString();
+  const next = `${pathname}${search ? `?${search}` : ""}`;
+  const params = new URLSearchParams({ reason });
+  if (next !== "/" && !next.startsWith("/login")) params.set("next", next);
+  return `/login?${params.toString()}`;
+}
+
+/** Who is signed in (token name and role, also on a phone) with a sign-out button; a sign-in link otherwise. */
 export function SessionBadge({ viewer }: { viewer: Viewer | null }) {
+  const trpc = useTRPC();
+  const { sessionEnded } = useConnectionState();
+  const signInAgain = useSignInAgainHref();
+  // A failure lands in the connection state (a 401 ends the session in the header).
+  useQuery({ ...trpc.auth.whoami.queryOptions(), enabled: viewer !== null && !sessionEnded, initialData: viewer ?? undefined, refetchInterval: SESSION_CHECK_MS, retry: false });
   if (!viewer) {
     return (
       <Link href="/login" className="whitespace-nowrap text-sm text-muted hover:text-foreground">
@@ -10,9 +34,20 @@ export function SessionBadge({ viewer }: { viewer: Viewer | null }) {
       </Link>
     );
   }
+  if (sessionEnded) {
+    return (
+      <div className="flex items-center gap-2 text-sm" data-testid="session-badge" data-session="ended">
+        <span className="whitespace-nowrap text-warn">Session ended</span>
+        <Link href={signInAgain} className="whitespace-nowrap rounded-md bg-accent px-2.5 py-1 font-medium text-background">
+          Sign in again
+        </Link>
+      </div>
+    );
+  }
   return (
-    <div className="flex items-center gap-3 text-sm">
-      <span className="hidden text-muted sm:inline" title={`Signed in ${viewer.via === "session" ? "with a browser session" : "with a token"}`}>
+    <div className="flex min-w-0 items-center gap-2 text-sm sm:gap-3" data-testid="session-badge" data-session="active">
+      <span className="min-w-0 truncate text-muted" title={`Signed in as ${viewer.name} (${viewer.role}) ${viewer.via === "session" ? "with a browser session" : "with a token"}`}>
+        <span className="sr-only">Signed in as </span>
         <span className="font-medium text-foreground">{viewer.name}</span> · {viewer.role}
       </span>
       <form method="post" action="/api/auth/logout">

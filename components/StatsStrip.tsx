@@ -14,7 +14,7 @@ function Stat({ label, value, detail }: { label: string; value: ReactNode; detai
   return (
     <div className="min-w-0 rounded-lg border border-border bg-surface px-4 py-3">
       <dt className="text-xs font-medium uppercase tracking-wide text-muted">{label}</dt>
-      <dd className="mt-1 truncate text-xl font-semibold tabular-nums">{value}</dd>
+      <dd className="mt-1 truncate text-lg font-semibold tabular-nums sm:text-xl">{value}</dd>
       {detail ? <dd className="mt-0.5 text-xs leading-5 text-muted">{detail}</dd> : null}
     </div>
   );
@@ -41,9 +41,12 @@ export function StatsStrip() {
           label="Rollback success"
           value={formatPercent(rollbacks.successRate)}
           detail={
-            finished === 0
-              ? "no rollbacks yet"
-              : `${formatCount(rollbacks.succeeded + rollbacks.recovered)} of ${formatCount(finished)} · ${formatCount(rollbacks.failed)} failed`
+            <span data-testid="success-detail" title="Counts rollbacks that ran. Refused before starting (a stale confirmation, a component busy with another operation) are in the history, not in the rate.">
+              {finished === 0
+                ? "no rollback ran yet"
+                : `${formatCount(rollbacks.succeeded + rollbacks.recovered)} of ${formatCount(finished)} that ran · ${formatCount(rollbacks.failed)} failed`}
+              {rollbacks.refused > 0 ? ` · ${formatCount(rollbacks.refused)} refused before starting (not counted)` : ""}
+            </span>
           }
         />
         <Stat
@@ -74,7 +77,19 @@ export function StatsStrip() {
           <Stat
             label="Storage used"
             value={formatBytes(storage.storeBytes)}
-            detail={`${formatCount(storage.storeObjects)} objects${storage.dedupRatio ? ` · dedup ${storage.dedupRatio.toFixed(1)}×` : ""}`}
+            detail={
+              <span
+                data-testid="storage-detail"
+                title={`The checkpoints describe ${formatBytes(storage.logicalBytes)} of files; the store holds ${formatBytes(storage.storeBytes)} in ${formatCount(storage.storeObjects)} objects, because identical content is stored once (whatever the number of checkpoints or components holding it). The store also holds each checkpoint's manifest and snapshot record, so with little repeated content it can exceed the files' size.`}
+              >
+                {formatCount(storage.storeObjects)} objects
+                {storage.dedupRatio === null
+                  ? ""
+                  : storage.dedupRatio >= 1
+                    ? ` · ${formatBytes(storage.logicalBytes)} of checkpointed files stored in ${formatBytes(storage.storeBytes)}: dedup ${storage.dedupRatio.toFixed(1)}×`
+                    : ` · more than the ${formatBytes(storage.logicalBytes)} of checkpointed files: each checkpoint also stores its manifest and record`}
+              </span>
+            }
           />
         )}
       </dl>

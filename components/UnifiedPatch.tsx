@@ -71,9 +71,9 @@ export function UnifiedPatch({ patch }: { patch: string }) {
             }
             return (
               <tr key={i} className={ROW_CLASSES[line.type]} data-line={line.type}>
-                <td className="w-10 select-none border-r border-border px-2 text-right text-muted">{line.oldNo ?? ""}</td>
-                <td className="w-10 select-none border-r border-border px-2 text-right text-muted">{line.newNo ?? ""}</td>
-                <td className="whitespace-pre px-3">
+                <td className="w-8 select-none border-r border-border px-1 text-right text-muted sm:w-10 sm:px-2">{line.oldNo ?? ""}</td>
+                <td className="w-8 select-none border-r border-border px-1 text-right text-muted sm:w-10 sm:px-2">{line.newNo ?? ""}</td>
+                <td className="whitespace-pre-wrap break-all px-2 sm:px-3 md:whitespace-pre md:break-normal">
                   {line.type === "context" ? null : <span className="sr-only">{line.type === "added" ? "live: " : "checkpoint: "}</span>}
                   <span aria-hidden="true" className={`mr-2 select-none ${line.type === "removed" ? "text-bad" : line.type === "added" ? "text-ok" : "text-muted"}`}>
                     {SIGN[line.type]}

@@ -33,7 +33,7 @@ test("the history lists rollbacks with their outcome, filters by component, kind
   await expect(table.locator('tr[data-outcome="succeeded"]')).toHaveCount(1);
   await expect(table.locator('tr[data-outcome="succeeded"]')).toContainText("token:admin");
   await expect(table).toContainText("the workspace changed since the plan was made; plan again");
-  await page.screenshot({ path: "test-results/history.png", fullPage: true });
+  await page.screenshot({ path: "test-results/screenshots/history-rollbacks.png", fullPage: true });
 
   // Only failures.
   await page.getByLabel("Outcome").selectOption("failed");

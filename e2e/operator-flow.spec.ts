@@ -18,7 +18,7 @@ test.describe("operator rollback flow in the dashboard", () => {
     await expect(row).toBeVisible();
     await expect(row.getByRole("cell").nth(2)).toHaveText("1"); // root, status, checkpoints, last checkpoint
     await expect(page.getByRole("region", { name: "Summary" })).toContainText("Storage used");
-    await page.screenshot({ path: "test-results/overview.png", fullPage: true });
+    await page.screenshot({ path: "test-results/screenshots/operator-overview.png", fullPage: true });
     await row.getByRole("link", { name }).click();
 
     // Timeline: the checkpoint with its reason, agent, task and checksum badge.
@@ -30,7 +30,7 @@ test.describe("operator rollback flow in the dashboard", () => {
     await expect(item).toContainText(checkpoint.manifestSha256.slice(0, 12));
     await expect(item.locator("[data-verify-state]")).toHaveAttribute("data-verify-state", "unverified");
     await expect(page.getByText("platform-team")).toBeVisible(); // the component's metadata document
-    await page.screenshot({ path: "test-results/timeline.png", fullPage: true });
+    await page.screenshot({ path: "test-results/screenshots/operator-timeline.png", fullPage: true });
 
     // Checkpoint detail: the diff against the live workspace.
     await item.getByRole("link", { name: new RegExp(checkpoint.id) }).click();
@@ -42,7 +42,7 @@ test.describe("operator rollback flow in the dashboard", () => {
     const patch = diff.getByTestId("diff-file").filter({ hasText: "src/greeting.ts" });
     await expect(patch.locator('[data-line="removed"]', { hasText: "return `Hello, ${name}!`;" })).toBeVisible();
     await expect(patch.locator('[data-line="added"]', { hasText: 'return "hi " + name;' })).toBeVisible();
-    await page.screenshot({ path: "test-results/checkpoint-diff.png", fullPage: true });
+    await page.screenshot({ path: "test-results/screenshots/checkpoint-diff.png", fullPage: true });
 
     // Verify: the badge turns to verified.
     await page.getByRole("button", { name: "Verify" }).click();
@@ -65,21 +65,21 @@ test.describe("operator rollback flow in the dashboard", () => {
     await expect(dialog.getByTestId("plan-expiry")).toContainText("expires at");
     // Nothing has changed yet.
     expect(hashTree(root)).not.toEqual(before);
-    await page.screenshot({ path: "test-results/rollback-dialog.png" });
+    await page.screenshot({ path: "test-results/screenshots/operator-rollback-dialog.png" });
 
     await dialog.getByRole("button", { name: /^Confirm/ }).click();
     const result = dialog.getByTestId("rollback-result");
     await expect(result).toContainText("Rolled back in");
     await expect(result).toContainText("3 restored · 3 deleted");
-    await page.screenshot({ path: "test-results/rollback-done.png" });
+    await page.screenshot({ path: "test-results/screenshots/rollback-done.png" });
 
     // Every byte is back, and the files the agent created are gone.
     const after = hashTree(root);
     expect(after).toEqual(before);
     expect(Object.keys(after)).not.toContain(path.join("src", "farewell.ts"));
 
-    // The way back: the safety checkpoint of the state before the rollback.
-    await dialog.getByRole("link", { name: "Undo this rollback" }).click();
+    // The way back: the safety checkpoint of the state before the rollback, one click away.
+    await dialog.getByRole("link", { name: /^cp_/ }).click();
     await expect(page.getByText("This is the safety checkpoint taken just before rollback")).toBeVisible();
     await expect(page.getByText("safety", { exact: true }).first()).toBeVisible();
 

@@ -3,10 +3,14 @@
  * start, a bare tRPC-over-HTTP client (Bearer token, plain JSON), a workspace
  * under .e2e-data/workspace (the server's only allowed root) and tree hashing.
  */
+import { spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import Database from "better-sqlite3";
 import { expect, type Page } from "@playwright/test";
+
+export { describeTree, secondMtimes } from "../test/support/tree-listing";
 
 /** Same layout as playwright.config.ts: the server's data directory and its only allowed workspace root. */
 export const DATA_DIR = path.resolve(".e2e-data", "data");
@@ -127,4 +131,55 @@ export function collectPageErrors(page: Page): string[] {
     if (message.type() === "error" && !message.text().startsWith("Failed to load resource")) errors.push(`console: ${message.text()}`);
   });
   return errors;
+}
+
+/** Keeps a screenshot of the page under test-results/screenshots/ (the README's come from here). */
+export async function keepScreenshot(page: Page, name: string, options: { fullPage?: boolean } = {}): Promise<void> {
+  await page.screenshot({ path: path.join("test-results", "screenshots", `${name}.png`), fullPage: options.fullPage ?? true });
+}
+
+/** Runs the CLI on the server's data directory (the server keeps running: the CLI works beside it). */
+export function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, [path.resolve("bin", "safetynet.mjs"), "--data-dir", DATA_DIR, ...args], {
+    env: { ...process.env, SAFETYNET_ALLOWED_ROOTS: WORKSPACE, SAFETYNET_URL: "", SAFETYNET_TOKEN: "" },
+    encoding: "utf8",
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** `safetynet checkpoint restore <id> --to <new dir>`: the reference an archive must equal. */
+export function restoreWithCli(checkpointId: string): string {
+  const target = path.join(WORKSPACE, `restored-${checkpointId}-${randomBytes(3).toString("hex")}`);
+  const result = cli(["checkpoint", "restore", checkpointId, "--to", target, "--json"]);
+  if (result.status !== 0) throw new Error(`checkpoint restore failed (${result.status}): ${result.stderr}${result.stdout}`);
+  return target;
+}
+
+/** Flips a byte of the stored object holding `content`; returns a function that puts the object back. */
+export function corruptStoredObject(content: string | Buffer): () => void {
+  const sha = createHash("sha256").update(content).digest("hex");
+  const objectPath = path.join(DATA_DIR, "store", "objects", sha.slice(0, 2), sha);
+  const original = readFileSync(objectPath);
+  const mode = statSync(objectPath).mode & 0o777;
+  const damaged = Buffer.from(original);
+  damaged[0] = (damaged[0] as number) ^ 0xff;
+  chmodSync(objectPath, 0o600);
+  writeFileSync(objectPath, damaged);
+  return () => {
+    writeFileSync(objectPath, original);
+    chmodSync(objectPath, mode);
+  };
+}
+
+/** Moves a checkpoint (and its create event) to another moment in the server's database: a timeline spread over days. */
+export function moveCheckpointInTime(checkpointId: string, iso: string): void {
+  const db = new Database(path.join(DATA_DIR, "safetynet.db"));
+  try {
+    db.pragma("busy_timeout = 10000");
+    const at = new Date(iso).toISOString().replace("Z", "+00:00");
+    db.prepare(`UPDATE "Checkpoint" SET "createdAt" = ? WHERE "id" = ?`).run(at, checkpointId);
+    db.prepare(`UPDATE "AuditEvent" SET "startedAt" = ? WHERE "checkpointId" = ? AND "kind" = 'checkpoint.create'`).run(at, checkpointId);
+  } finally {
+    db.close();
+  }
 }

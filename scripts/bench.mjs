@@ -13,7 +13,10 @@
 //
 // Usage: node scripts/bench.mjs [--files N] [--mb M] [--runs R] [--changes C]
 //                               [--skip-big] [--big-mb M] [--tools cli,engine,git,cp,restic] [--keep]
+//        node scripts/bench.mjs --console [--console-checkpoints N] [--console-days D] [--runs R]
 // Prints a markdown table (paste it into the README) and writes .bench/results.json.
+// --console measures the operator's console instead (scripts/bench-console.mjs): the
+// first screen of a component with 10,000 checkpoints, and writes .bench/console.json.
 import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import fs from "node:fs";
@@ -59,6 +62,9 @@ function parseOptions() {
       "big-mb": { type: "string", default: "1024" },
       tools: { type: "string", default: "cli,engine,git,cp,restic" },
       keep: { type: "boolean", default: false },
+      console: { type: "boolean", default: false },
+      "console-checkpoints": { type: "string", default: "10000" },
+      "console-days": { type: "string", default: "200" },
     },
   });
   const num = (name) => {
@@ -75,6 +81,7 @@ function parseOptions() {
     bigMb: num("big-mb"),
     tools: values.tools.split(",").map((t) => t.trim()).filter(Boolean),
     keep: values.keep,
+    console: values.console ? { checkpoints: Math.round(num("console-checkpoints")), days: Math.round(num("console-days")) } : null,
   };
 }
 
@@ -619,6 +626,13 @@ function rssTable(big, bigMb) {
 
 async function main() {
   const opts = parseOptions();
+  if (opts.console) {
+    const { consoleScenario, consoleTable } = await import("./bench-console.mjs");
+    const results = await consoleScenario({ ...opts.console, runs: opts.runs });
+    process.stdout.write(consoleTable(results) + "\n");
+    process.stderr.write(`bench --console: results written to ${path.relative(process.cwd(), path.join(repoRoot, ".bench", "console.json"))}\n`);
+    return;
+  }
   for (const script of [MAKE_TREE, MUTATE_TREE]) if (!fs.existsSync(script)) throw new Error(`missing ${script}`);
   const env = {
     node: process.version,

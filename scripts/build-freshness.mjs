@@ -4,7 +4,7 @@ import { existsSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
 
 /** What the web build depends on (tests excluded: they are not part of the build). */
-export const WEB_BUILD_INPUTS = ["app", "components", "lib", "server", "instrumentation.ts", "next.config.ts", "postcss.config.mjs", "tsconfig.json", "package.json"];
+export const WEB_BUILD_INPUTS = ["app", "components", "lib", "server", "instrumentation.ts", "proxy.ts", "next.config.ts", "postcss.config.mjs", "tsconfig.json", "package.json"];
 
 /** Newest mtime (ms) of a file, or of every non-test file below a folder; 0 when missing. */
 export function newestSourceMtime(entry) {

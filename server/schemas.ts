@@ -195,3 +195,35 @@ export type RetentionGetInput = z.infer<typeof retentionGetInput>;
 
 export const retentionRunInput = z.object({ dryRun: z.boolean().optional() });
 export type RetentionRunInput = z.infer<typeof retentionRunInput>;
+
+// ---------------------------------------------------------------------------
+// The component timeline (server/timeline): one time axis of checkpoints, rollbacks,
+// verifications and removals, newest first, a page at a time.
+
+export const utcDay = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "a day is YYYY-MM-DD (UTC)").refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)), "not a calendar day");
+
+export const componentTimelineInput = z.object({
+  component: componentName,
+  /** From `nextCursor` of the previous page. */
+  cursor: z
+    .string()
+    .max(96)
+    .regex(/^\d{1,15}:[0-3]:[A-Za-z0-9_-]{0,64}$/, "a timeline cursor is the nextCursor of the previous page")
+    .optional(),
+  /** Start at the end of this UTC day (older items follow): the date jump. Ignored with a cursor. */
+  day: utcDay.optional(),
+  /** Only checkpoints whose id, reason, agent, task or actor contain this (and rollbacks and events of matching ids). */
+  q: z.string().trim().max(200).optional(),
+  limit: z.number().int().min(1).max(200).optional(),
+});
+export type ComponentTimelineInput = z.infer<typeof componentTimelineInput>;
+
+export const archiveFormats = ["tar.gz", "zip"] as const;
+export type ArchiveFormat = (typeof archiveFormats)[number];
+export const archiveFormat = z.enum(archiveFormats, { message: "format is tar.gz or zip" });
+
+export const historyExportFormats = ["csv", "json"] as const;
+export const historyExportFormat = z.enum(historyExportFormats, { message: "format is csv or json" });
+
+export const checkpointExportInput = z.object({ id: checkpointId, format: archiveFormat });
+export type CheckpointExportInput = z.infer<typeof checkpointExportInput>;

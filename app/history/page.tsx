@@ -1,11 +1,11 @@
 import type { Metadata } from "next";
-import { HistoryFilters } from "@/components/HistoryFilters";
+import { HistoryFilters, historyQuery } from "@/components/HistoryFilters";
 import { HistoryTable } from "@/components/HistoryTable";
 import { ProblemNotice } from "@/components/feedback/ProblemNotice";
 import { historyInput, nextPage } from "@/lib/trpc/list-inputs";
-import { HydrateClient, getQueryClient, load, loadViewer, trpc } from "@/lib/trpc/server";
+import { HydrateClient, getQueryClient, load, requireViewer, trpc } from "@/lib/trpc/server";
 import type { HistoryFilter } from "@/lib/trpc/types";
-import { historyKinds, historyOutcomes } from "@/server/schemas";
+import { historyKinds, historyOutcomes, utcDay } from "@/server/schemas";
 
 export const dynamic = "force-dynamic";
 export const metadata: Metadata = { title: "History · Safety Net" };
@@ -21,15 +21,28 @@ function oneOf<T extends string>(allowed: readonly T[], value: string | undefine
   return allowed.find((a) => a === value);
 }
 
+function day(value: string | undefined): string | undefined {
+  return value && utcDay.safeParse(value).success ? value : undefined;
+}
+
 export default async function HistoryPage({ searchParams }: { searchParams: SearchParams }) {
   const params = await searchParams;
+  // The date range is picked as UTC days; the API takes instants (from the start of `from` to the end of `to`).
+  const days = { from: day(first(params.from)), to: day(first(params.to)) };
   const filter: HistoryFilter = {
     component: first(params.component),
     kind: oneOf(historyKinds, first(params.kind)),
     outcome: oneOf(historyOutcomes, first(params.outcome)),
-    actor: first(params.actor),
+    actor: first(params.actor)?.slice(0, 200),
+    since: days.from ? `${days.from}T00:00:00.000Z` : undefined,
+    until: days.to ? `${days.to}T23:59:59.999Z` : undefined,
   };
-  const viewer = await loadViewer();
+  const query = historyQuery(filter);
+  if (days.from) query.set("from", days.from);
+  if (days.to) query.set("to", days.to);
+  query.delete("since");
+  query.delete("until");
+  const viewer = await requireViewer(`/history${query.size ? `?${query.toString()}` : ""}`);
   if (viewer.problem) return <ProblemNotice problem={viewer.problem} className="mx-auto max-w-xl" />;
   const [components] = await Promise.all([
     load((qc) => qc.fetchQuery(trpc.component.list.queryOptions())),
@@ -44,8 +57,8 @@ export default async function HistoryPage({ searchParams }: { searchParams: Sear
             Every create, verify, rollback, delete and retention run: who did it, when, how long it took and why it failed. Append-only.
           </p>
         </div>
-        <HistoryFilters filter={filter} components={(components.data?.items ?? []).map((c) => c.name)} />
-        <HistoryTable filter={filter} />
+        <HistoryFilters filter={filter} days={days} components={(components.data?.items ?? []).map((c) => c.name)} />
+        <HistoryTable filter={filter} role={viewer.data.role} />
       </div>
     </HydrateClient>
   );

@@ -11,16 +11,27 @@ import { createTRPCContext } from "@trpc/tanstack-react-query";
 import { useState, type ReactNode } from "react";
 import type { AppRouter } from "@/server/api/root";
 import { MAX_BATCH_SIZE } from "@/server/api/http";
-import { makeQueryClient } from "@/lib/trpc/query-client";
+import { connectionState } from "@/lib/client/connection-state";
+import { makeQueryClient, type ProblemObserver } from "@/lib/trpc/query-client";
 
 export const { TRPCProvider, useTRPC } = createTRPCContext<AppRouter>();
 
 let browserQueryClient: QueryClient | undefined;
 
+/** Failures every panel would otherwise report on its own become page-wide state (a banner, the header). */
+const browserObserver: ProblemObserver = {
+  onProblem(problem) {
+    if (problem.kind === "network") connectionState.reportUnreachable();
+    else if (problem.kind === "unauthenticated") connectionState.reportSessionEnded();
+    else connectionState.reportReachable();
+  },
+  onAnswer: () => connectionState.reportReachable(),
+};
+
 function getQueryClient(): QueryClient {
   // On the server every render gets its own client so requests never share data.
   if (typeof window === "undefined") return makeQueryClient();
-  browserQueryClient ??= makeQueryClient();
+  browserQueryClient ??= makeQueryClient(browserObserver);
   return browserQueryClient;
 }
 

@@ -25,6 +25,11 @@ export interface ApiProblem {
   message: string;
   /** The input field at fault, when the server named one (e.g. "confirmToken"). */
   field: string | null;
+  /**
+   * The server's structured details: `problems` (damaged files, 422), `obstacles`
+   * (files in the way, 409), `reason` "role" or "scope" with `component` (403).
+   */
+  details: Record<string, unknown> | null;
 }
 
 const STATUS_OF_CODE: Record<string, number> = {
@@ -74,6 +79,11 @@ interface ClientErrorData {
   code?: unknown;
   httpStatus?: unknown;
   field?: unknown;
+  details?: unknown;
+}
+
+function detailsOf(value: unknown): Record<string, unknown> | null {
+  return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
 }
 
 export function describeProblem(error: unknown): ApiProblem {
@@ -81,22 +91,48 @@ export function describeProblem(error: unknown): ApiProblem {
   const data = (error as { data?: ClientErrorData | null } | null)?.data;
   if (data && typeof data === "object" && typeof data.code === "string") {
     const status = typeof data.httpStatus === "number" ? data.httpStatus : (STATUS_OF_CODE[data.code] ?? 500);
-    return { kind: kindOf(status), status, code: data.code, message, field: typeof data.field === "string" ? data.field : null };
+    return { kind: kindOf(status), status, code: data.code, message, field: typeof data.field === "string" ? data.field : null, details: detailsOf(data.details) };
   }
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code === "string" && code in STATUS_OF_CODE) {
     const status = STATUS_OF_CODE[code] ?? 500;
-    const field = (error as { field?: unknown }).field;
-    return { kind: kindOf(status), status, code, message, field: typeof field === "string" ? field : null };
+    const { field, details, cause } = error as { field?: unknown; details?: unknown; cause?: unknown };
+    // Server side (React Server Components): the TRPCError itself, its core error as the cause.
+    const coreDetails = detailsOf(details) ?? detailsOf((cause as { details?: unknown } | null)?.details);
+    return { kind: kindOf(status), status, code, message, field: typeof field === "string" ? field : null, details: coreDetails };
   }
   // A TRPCClientError without data: the request never got a tRPC answer.
   if ((error as { name?: unknown } | null)?.name === "TRPCClientError") {
-    return { kind: "network", status: null, code: "NETWORK", message, field: null };
+    return { kind: "network", status: null, code: "NETWORK", message, field: null, details: null };
   }
-  return { kind: "failed", status: 500, code: "INTERNAL_SERVER_ERROR", message, field: null };
+  return { kind: "failed", status: 500, code: "INTERNAL_SERVER_ERROR", message, field: null, details: null };
 }
 
 /** Worth retrying automatically: the server was unreachable or failed on its side. */
 export function isTransient(problem: ApiProblem): boolean {
   return problem.status === null || problem.status >= 500;
+}
+
+/** A 403 because the token is limited to other components (not because of its role): the component it may not act on. */
+export function scopeRefusal(problem: ApiProblem): string | null {
+  if (problem.kind !== "forbidden" || problem.details?.reason !== "scope") return null;
+  return typeof problem.details.component === "string" ? problem.details.component : null;
+}
+
+/** The damaged files a 422 names. */
+export function damagedFilesOf(problem: ApiProblem): { path: string | null; state: string }[] {
+  const problems = problem.details?.problems;
+  if (!Array.isArray(problems)) return [];
+  return problems
+    .filter((p): p is { path: string | null; state: string } => typeof p === "object" && p !== null && typeof (p as { state?: unknown }).state === "string")
+    .map((p) => ({ path: typeof p.path === "string" ? p.path : null, state: p.state }));
+}
+
+/** The paths a 409 obstacle refusal names: what the plan must restore and what is in the way. */
+export function obstaclesOf(problem: ApiProblem): { path: string; inTheWay: string[] }[] {
+  const obstacles = problem.details?.obstacles;
+  if (!Array.isArray(obstacles)) return [];
+  return obstacles
+    .filter((o): o is { path: string; inTheWay: string[] } => typeof o === "object" && o !== null && typeof (o as { path?: unknown }).path === "string")
+    .map((o) => ({ path: o.path, inTheWay: Array.isArray(o.inTheWay) ? o.inTheWay.filter((p): p is string => typeof p === "string") : [] }));
 }

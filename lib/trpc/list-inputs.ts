@@ -4,12 +4,22 @@
  */
 import type { HistoryFilter } from "./types";
 
-export const TIMELINE_PAGE_SIZE = 20;
+export const TIMELINE_PAGE_SIZE = 25;
 export const HISTORY_PAGE_SIZE = 50;
 export const ENTRIES_PAGE_SIZE = 100;
 
-export function timelineInput(component: string) {
-  return { component, limit: TIMELINE_PAGE_SIZE };
+export interface TimelineView {
+  /** Start at the end of this UTC day (YYYY-MM-DD). */
+  day?: string;
+  /** Text filter: id, reason, agent, task, actor. */
+  q?: string;
+}
+
+export function timelineInput(component: string, view: TimelineView = {}) {
+  const input: { component: string; limit: number; day?: string; q?: string } = { component, limit: TIMELINE_PAGE_SIZE };
+  if (view.day) input.day = view.day;
+  if (view.q) input.q = view.q;
+  return input;
 }
 
 export function historyInput(filter: HistoryFilter) {
@@ -18,6 +28,8 @@ export function historyInput(filter: HistoryFilter) {
   if (filter.kind) input.kind = filter.kind;
   if (filter.outcome) input.outcome = filter.outcome;
   if (filter.actor) input.actor = filter.actor;
+  if (filter.since) input.since = filter.since;
+  if (filter.until) input.until = filter.until;
   return input;
 }
 

@@ -3,11 +3,22 @@
  * prefetch (one per request on the server, one per tab in the browser).
  * Plain JSON on the wire, so no (de)serializers are needed for hydration.
  */
-import { QueryClient } from "@tanstack/react-query";
-import { describeProblem, isTransient } from "./api-problem";
+import { MutationCache, QueryCache, QueryClient } from "@tanstack/react-query";
+import { describeProblem, isTransient, type ApiProblem } from "./api-problem";
 
-export function makeQueryClient(): QueryClient {
+export interface ProblemObserver {
+  /** Any query or mutation failed (the browser uses it to spot an unreachable server or an ended session). */
+  onProblem(problem: ApiProblem): void;
+  /** A query answered: the server is reachable again. */
+  onAnswer(): void;
+}
+
+export function makeQueryClient(observer?: ProblemObserver): QueryClient {
   return new QueryClient({
+    queryCache: observer
+      ? new QueryCache({ onError: (error) => observer.onProblem(describeProblem(error)), onSuccess: () => observer.onAnswer() })
+      : undefined,
+    mutationCache: observer ? new MutationCache({ onError: (error) => observer.onProblem(describeProblem(error)), onSuccess: () => observer.onAnswer() }) : undefined,
     defaultOptions: {
       queries: {
         // Data prefetched on the server is fresh when the page hydrates.

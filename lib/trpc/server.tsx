@@ -6,11 +6,14 @@
  */
 import { dehydrate, HydrationBoundary, type QueryClient } from "@tanstack/react-query";
 import { createTRPCOptionsProxy } from "@trpc/tanstack-react-query";
-import { headers } from "next/headers";
+import { cookies, headers } from "next/headers";
+import { redirect } from "next/navigation";
 import { cache, type ReactNode } from "react";
 import { appRouter, type AppRouter } from "@/server/api/root";
 import { createTRPCContext } from "@/server/api/trpc";
 import { PEER_ADDRESS_HEADER } from "@/server/auth/client-address";
+import { loginPathFor } from "@/server/auth/return-path";
+import { SESSION_COOKIE } from "@/server/auth/sessions";
 import { describeProblem, type ApiProblem } from "./api-problem";
 import { makeQueryClient } from "./query-client";
 import type { Viewer } from "./types";
@@ -56,3 +59,34 @@ export async function load<T>(run: (queryClient: QueryClient) => Promise<T>): Pr
 
 /** Who is signed in for this request (once per request). */
 export const loadViewer = cache((): Promise<Loaded<Viewer>> => load((qc) => qc.fetchQuery(trpc.auth.whoami.queryOptions())));
+
+/** The header proxy.ts puts the requested page in (path and query). */
+const REQUESTED_PATH_HEADER = "x-safetynet-path";
+
+async function sendToSignIn(path: string): Promise<never> {
+  const hadSession = Boolean((await cookies()).get(SESSION_COOKIE)?.value);
+  redirect(loginPathFor(path, hadSession ? "expired" : undefined));
+}
+
+/**
+ * The root layout's check, before anything streams (a real 307): a page visited
+ * without a session, or with one that expired or was ended, sends the browser to
+ * /login, which brings it back afterwards. /login itself is left alone.
+ */
+export async function redirectSignedOutVisitor(): Promise<void> {
+  const path = (await headers()).get(REQUESTED_PATH_HEADER);
+  if (!path || path === "/login" || path.startsWith("/login?")) return;
+  const viewer = await loadViewer();
+  if (viewer.problem?.kind === "unauthenticated") await sendToSignIn(path);
+}
+
+/**
+ * Who is signed in, for a page at `path` (the layout normally redirected already;
+ * this covers a request that bypassed it). Any other problem is returned for the
+ * page to show.
+ */
+export async function requireViewer(path: string): Promise<Loaded<Viewer>> {
+  const viewer = await loadViewer();
+  if (viewer.problem?.kind === "unauthenticated") await sendToSignIn(path);
+  return viewer;
+}

@@ -102,8 +102,13 @@ export function describeError(error: TRPCError, fallbackMessage: string): { mess
     const field = typeof known.details.field === "string" ? known.details.field : null;
     return { message: known.message, field, safetynetCode: known.code, details: jsonSafe(known.details) };
   }
-  const field = (error as TRPCError & { field?: unknown }).field;
-  return { message: fallbackMessage, field: typeof field === "string" ? field : null, safetynetCode: null, details: null };
+  const { field, details } = error as TRPCError & { field?: unknown; details?: unknown };
+  return {
+    message: fallbackMessage,
+    field: typeof field === "string" ? field : null,
+    safetynetCode: null,
+    details: details !== null && typeof details === "object" ? jsonSafe(details as Record<string, unknown>) : null,
+  };
 }
 
 interface ValidationIssue {

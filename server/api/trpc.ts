@@ -77,11 +77,16 @@ const authenticated = t.middleware(({ ctx, type, next }) => {
   return next({ ctx: { ...ctx, principal: ctx.principal, actor: actorOf(ctx.principal) } });
 });
 
+/** A 403 that says why: the role (`reason: "role"`) or the component scope (`reason: "scope"`), in error.data.details. */
+function forbidden(message: string, details: Record<string, unknown>): TRPCError {
+  return Object.assign(new TRPCError({ code: "FORBIDDEN", message }), { details });
+}
+
 function requireRole(required: TokenRole) {
   return t.middleware(({ ctx, next }) => {
     const principal = ctx.principal;
     if (principal && !roleAtLeast(principal.role, required)) {
-      throw new TRPCError({ code: "FORBIDDEN", message: `token "${principal.name}" has role ${principal.role}; this needs ${required} or higher` });
+      throw forbidden(`token "${principal.name}" has role ${principal.role}; this needs ${required} or higher`, { reason: "role", role: principal.role, required });
     }
     return next();
   });
@@ -99,7 +104,12 @@ export type AuthedContext = TRPCContext & { principal: Principal; actor: string 
 /** 403 unless the caller's token covers `component`. */
 export function assertComponentInScope(ctx: { principal: Principal }, component: string): void {
   if (!componentInScope(ctx.principal, component)) {
-    throw new TRPCError({ code: "FORBIDDEN", message: `token "${ctx.principal.name}" is not allowed to act on component "${component}"` });
+    const scope = ctx.principal.components;
+    throw forbidden(`this token may not act on component "${component}" (token "${ctx.principal.name}" is limited to ${scope.join(", ")})`, {
+      reason: "scope",
+      component,
+      scope,
+    });
   }
 }
 

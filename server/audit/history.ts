@@ -6,6 +6,7 @@ import type { Core, Actor } from "../core";
 import { newId } from "../ids";
 import type { HistoryListInput } from "../schemas";
 import { observeAuditEvent } from "./metrics";
+import { storedProblems, type DamagedObject } from "../checkpoints/integrity-record";
 
 export interface AuditRecord {
   kind: string;
@@ -87,37 +88,109 @@ export interface HistoryItem {
   details: unknown;
 }
 
-export async function listHistory(core: Core, input: HistoryListInput): Promise<{ items: HistoryItem[]; nextCursor: string | null }> {
+/** What a history row needs to offer a rollback to a checkpoint it names (or an undo to a rollback's safety checkpoint). */
+export interface HistoryCheckpoint {
+  id: string;
+  component: string;
+  kind: string;
+  status: string;
+  verifyState: string;
+  createdAt: string;
+  reason: string | null;
+  /** The damaged files the last check found (when verifyState is corrupt or missing). */
+  damagedFiles: DamagedObject[];
+}
+
+export interface HistoryPage {
+  items: HistoryItem[];
+  nextCursor: string | null;
+  /** The checkpoints the page's items name (checkpointId, a rollback's safetyCheckpointId), by id; absent ones were removed. */
+  checkpoints: Record<string, HistoryCheckpoint>;
+}
+
+/** Rows read per query when the actor filter needs an exact check after SQL's LIKE (see below). */
+const SCAN_BATCH = 500;
+
+/**
+ * The history, newest first. `actor` matches any part of the actor, case-insensitively
+ * ("build-bot" finds "token:build-bot"). SQL's LIKE treats `_` and `%` as wildcards
+ * (and Prisma does not escape them on SQLite), so an actor filter holding either is
+ * checked again exactly and more rows are read until the page is full.
+ */
+export async function listHistory(core: Core, input: HistoryListInput): Promise<HistoryPage> {
   const limit = input.limit ?? 50;
-  const rows = await core.db.auditEvent.findMany({
-    where: {
-      component: input.component,
-      kind: input.kind,
-      outcome: input.outcome,
-      actor: input.actor,
-      startedAt: { gte: input.since ? new Date(input.since) : undefined, lte: input.until ? new Date(input.until) : undefined },
-      id: input.cursor ? { lt: input.cursor } : undefined,
-    },
-    orderBy: { id: "desc" },
-    take: limit + 1,
-  });
-  const page = rows.slice(0, limit);
-  return {
-    items: page.map((row) => ({
-      id: row.id,
-      kind: row.kind,
-      component: row.component,
-      checkpointId: row.checkpointId,
-      actor: row.actor,
-      outcome: row.outcome,
-      startedAt: row.startedAt.toISOString(),
-      durationMs: row.durationMs,
-      files: row.files,
-      bytes: row.bytes === null ? null : Number(row.bytes),
-      checksum: row.checksum,
-      error: row.error,
-      details: row.details,
-    })),
-    nextCursor: rows.length > limit ? (page[page.length - 1]?.id ?? null) : null,
+  const actor = input.actor?.trim() || undefined;
+  const exactCheck = actor !== undefined && /[%_]/.test(actor);
+  const matches = (row: { actor: string }) => !exactCheck || row.actor.toLowerCase().includes((actor as string).toLowerCase());
+  const where = {
+    component: input.component,
+    kind: input.kind,
+    outcome: input.outcome,
+    actor: actor ? { contains: actor } : undefined,
+    startedAt: { gte: input.since ? new Date(input.since) : undefined, lte: input.until ? new Date(input.until) : undefined },
   };
+  const found: AuditEventRow[] = [];
+  let cursor = input.cursor;
+  for (;;) {
+    const batch = exactCheck ? SCAN_BATCH : limit + 1;
+    const rows = await core.db.auditEvent.findMany({ where: { ...where, id: cursor ? { lt: cursor } : undefined }, orderBy: { id: "desc" }, take: batch });
+    for (const row of rows) {
+      if (found.length > limit) break;
+      cursor = row.id;
+      if (matches(row)) found.push(row);
+    }
+    if (found.length > limit || rows.length < batch) break;
+  }
+  const page = found.slice(0, limit);
+  const items = page.map(toHistoryItem);
+  return { items, nextCursor: found.length > limit ? (page[page.length - 1]?.id ?? null) : null, checkpoints: await checkpointsNamedBy(core, items) };
+}
+
+type AuditEventRow = Awaited<ReturnType<Core["db"]["auditEvent"]["findFirstOrThrow"]>>;
+
+function toHistoryItem(row: AuditEventRow): HistoryItem {
+  return {
+    id: row.id,
+    kind: row.kind,
+    component: row.component,
+    checkpointId: row.checkpointId,
+    actor: row.actor,
+    outcome: row.outcome,
+    startedAt: row.startedAt.toISOString(),
+    durationMs: row.durationMs,
+    files: row.files,
+    bytes: row.bytes === null ? null : Number(row.bytes),
+    checksum: row.checksum,
+    error: row.error,
+    details: row.details,
+  };
+}
+
+async function checkpointsNamedBy(core: Core, items: readonly HistoryItem[]): Promise<Record<string, HistoryCheckpoint>> {
+  const ids = new Set<string>();
+  for (const item of items) {
+    if (item.checkpointId) ids.add(item.checkpointId);
+    const safety = (item.details as Record<string, unknown> | null)?.safetyCheckpointId;
+    if (typeof safety === "string") ids.add(safety);
+  }
+  if (ids.size === 0) return {};
+  const rows = await core.db.checkpoint.findMany({
+    where: { id: { in: [...ids] } },
+    select: { id: true, kind: true, status: true, verifyState: true, verifyProblems: true, createdAt: true, reason: true, component: { select: { name: true } } },
+  });
+  return Object.fromEntries(
+    rows.map((r) => [
+      r.id,
+      {
+        id: r.id,
+        component: r.component.name,
+        kind: r.kind,
+        status: r.status,
+        verifyState: r.verifyState,
+        createdAt: r.createdAt.toISOString(),
+        reason: r.reason,
+        damagedFiles: r.verifyState === "corrupt" || r.verifyState === "missing" ? storedProblems(r.verifyProblems) : [],
+      },
+    ]),
+  );
 }

@@ -9,7 +9,7 @@
  * (objects are shared by every component) are left out.
  */
 import type { Core } from "../core";
-import type { Prisma } from "../generated/prisma/client";
+import { Prisma } from "../generated/prisma/client";
 
 export interface StorageStats {
   /** Bytes of all objects in the store (each content once); null in a narrowed summary. */
@@ -58,7 +58,12 @@ export interface StatsSummary {
     /** Interrupted by a crash and completed by recovery: counted as successes. */
     recovered: number;
     running: number;
-    /** (succeeded + recovered) / finished; null when none finished yet. */
+    /**
+     * Rollbacks refused before they started (a stale or spent confirm token, the
+     * component locked by another operation): in the history, not in the rate.
+     */
+    refused: number;
+    /** (succeeded + recovered) / finished: of the rollbacks that ran; null when none finished yet. */
     successRate: number | null;
     avgDurationMs: number | null;
     p95DurationMs: number | null;
@@ -140,6 +145,7 @@ export async function statsSummary(core: Core, scope: StatsScope = null): Promis
       }),
       storageStats(core, scope, filter),
     ]);
+  const refused = await refusedRollbacks(core, scope);
   const count = (outcome: string) => byOutcome.find((g) => g.outcome === outcome)?._count._all ?? 0;
   const succeeded = count("succeeded");
   const failed = count("failed");
@@ -163,6 +169,7 @@ export async function statsSummary(core: Core, scope: StatsScope = null): Promis
       failed,
       recovered,
       running: count("running"),
+      refused,
       successRate: finished > 0 ? round((succeeded + recovered) / finished, 4) : null,
       avgDurationMs: durations._avg.durationMs === null ? null : Math.round(durations._avg.durationMs),
       p95DurationMs: p95,
@@ -185,6 +192,17 @@ export async function statsSummary(core: Core, scope: StatsScope = null): Promis
       : null,
     storage,
   };
+}
+
+/** Failed rollback events with no rollback row: refused before a rollback started (see ranOrTried in rollback/execute.ts). */
+async function refusedRollbacks(core: Core, scope: StatsScope): Promise<number> {
+  if (scope !== null && scope.length === 0) return 0;
+  const inScope = scope === null ? Prisma.empty : Prisma.sql`AND e."component" IN (${Prisma.join([...scope])})`;
+  const rows = await core.db.$queryRaw<{ refused: bigint | number }[]>`
+    SELECT count(*) AS refused FROM "AuditEvent" e
+    WHERE e."kind" = 'rollback' AND e."outcome" = 'failed' ${inScope}
+      AND NOT EXISTS (SELECT 1 FROM "Rollback" r WHERE r."id" = json_extract(e."details", '$.rollbackId'))`;
+  return Number(rows[0]?.refused ?? 0);
 }
 
 function round(value: number, digits: number): number {

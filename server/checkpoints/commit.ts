@@ -51,6 +51,8 @@ export interface CommitRequest {
   startedAtMs: number;
   /** The history row of this checkpoint, written in the same transaction as its rows (none for a safety checkpoint). */
   history?: (created: CheckpointCreated) => AuditRecord;
+  /** Also store `component.metadata` as the component's metadata document, in the same transaction (a checkpoint that clears a rollback's status). */
+  saveComponentMetadata?: boolean;
 }
 
 export async function commitCheckpoint(core: Core, request: CommitRequest): Promise<CheckpointCreated> {
@@ -130,6 +132,7 @@ export async function commitCheckpoint(core: Core, request: CommitRequest): Prom
           createdAt: request.startedAt,
         },
       }),
+      ...(request.saveComponentMetadata ? [core.db.component.update({ where: { id: component.id }, data: { metadata: (component.metadata ?? {}) as object } })] : []),
       ...(event ? [event.write] : []),
     ]);
   } catch (error) {

@@ -6,6 +6,7 @@ import type { Core, Actor } from "../core";
 import { ConflictError, FileVanishedError, InvalidInputError, SafetyNetError } from "../errors";
 import { withComponentMutation } from "../rollback/mutation-barrier";
 import { findComponentRow, toComponentView, type ComponentView } from "../registry/components";
+import { clearRolledBack } from "../registry/component-status";
 import { assertComponentRootUsable } from "../registry/roots";
 import type { CheckpointCreateInput } from "../schemas";
 import { recordEvent } from "../audit/history";
@@ -31,8 +32,16 @@ export async function createCheckpoint(core: Core, input: CheckpointCreateInput,
       throw new InvalidInputError(`includeDb: component "${component.name}" has no database targets, so there is no database state to snapshot`, { field: "includeDb" });
     }
     assertComponentRootUsable(core, component);
+    let statusCleared: { from: string; to: unknown } | null = null;
     const created = await withComponentMutation(core, component, "checkpoint create", actor, async () => {
       const gitInfo = readGitInfo(component.root);
+      // A rollback's "rolled-back" status lasts until the next checkpoint taken on purpose: this one
+      // holds the cleared document and stores it as the component's (in its commit's transaction).
+      const cleared = clearRolledBack(component.metadata);
+      if (cleared) {
+        statusCleared = { from: String(component.metadata.status), to: cleared.status };
+        component.metadata = cleared;
+      }
       const { resolved, live } = await captureScope(core, component, input, options);
       const callerMeta: Record<string, unknown> = { ...(input.metadata ?? {}) };
       if (input.agent) callerMeta.agent = input.agent;
@@ -51,6 +60,7 @@ export async function createCheckpoint(core: Core, input: CheckpointCreateInput,
         actor,
         startedAt,
         startedAtMs,
+        saveComponentMetadata: statusCleared !== null,
         history: (checkpoint) => ({
           kind: "checkpoint.create",
           component: checkpoint.component,
@@ -62,7 +72,7 @@ export async function createCheckpoint(core: Core, input: CheckpointCreateInput,
           files: checkpoint.files,
           bytes: checkpoint.bytes,
           checksum: checkpoint.manifestSha256,
-          details: { newBytes: checkpoint.newBytes, filesRead: checkpoint.filesRead, paths: input.paths ?? [], reason: input.reason ?? null },
+          details: { newBytes: checkpoint.newBytes, filesRead: checkpoint.filesRead, paths: input.paths ?? [], reason: input.reason ?? null, ...(statusCleared ? { statusCleared } : {}) },
         }),
       });
     });

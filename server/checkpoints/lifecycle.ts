@@ -21,7 +21,7 @@ export async function pinCheckpoint(core: Core, id: string, pinned: boolean, act
     return updated;
   });
   await recordEvent(core, { kind: "checkpoint.pin", component: row.component.name, checkpointId: id, actor, outcome: "succeeded", startedAt, durationMs: 0, details: { pinned } });
-  return toCheckpointView(row);
+  return toCheckpointView(row, core.store);
 }
 
 export interface DeletePlan extends IssuedToken {

@@ -3,8 +3,10 @@ import type { Core } from "../core";
 import { NotFoundError } from "../errors";
 import type { Checkpoint, Component } from "../generated/prisma/client";
 import type { CheckpointListInput } from "../schemas";
+import type { ObjectStore } from "../store/object-store";
 import { readManifest } from "./manifest";
 import type { ManifestEntry } from "./manifest-types";
+import { storedProblems, type DamagedObject } from "./integrity-record";
 
 export interface CheckpointView {
   id: string;
@@ -14,12 +16,20 @@ export interface CheckpointView {
   expiredReason: string | null;
   verifyState: string;
   verifiedAt: string | null;
+  /** The damaged files the last check found (empty unless verifyState is corrupt or missing). */
+  damagedFiles: DamagedObject[];
   pinned: boolean;
   retentionUntil: string;
   manifestSha256: string;
   files: number;
   bytes: number;
   newBytes: number;
+  /**
+   * Size of the checkpoint's manifest object (paths, modes, mtimes, hashes). newBytes
+   * counts it when the manifest was new, so a small checkpoint can add more bytes to
+   * the store than its files hold. null when the object cannot be found.
+   */
+  manifestBytes: number | null;
   durationMs: number;
   paths: string[];
   reason: string | null;
@@ -31,7 +41,7 @@ export interface CheckpointView {
 
 export type CheckpointRow = Checkpoint & { component: Component };
 
-export function toCheckpointView(row: CheckpointRow): CheckpointView {
+export function toCheckpointView(row: CheckpointRow, store: ObjectStore): CheckpointView {
   return {
     id: row.id,
     component: row.component.name,
@@ -40,12 +50,14 @@ export function toCheckpointView(row: CheckpointRow): CheckpointView {
     expiredReason: row.expiredReason,
     verifyState: row.verifyState,
     verifiedAt: row.verifiedAt?.toISOString() ?? null,
+    damagedFiles: row.verifyState === "corrupt" || row.verifyState === "missing" ? storedProblems(row.verifyProblems) : [],
     pinned: row.pinned,
     retentionUntil: row.retentionUntil.toISOString(),
     manifestSha256: row.manifestSha,
     files: row.files,
     bytes: Number(row.bytes),
     newBytes: Number(row.newBytes),
+    manifestBytes: store.objectSize(row.manifestSha),
     durationMs: row.durationMs,
     paths: (row.paths as string[] | null) ?? [],
     reason: row.reason,
@@ -77,7 +89,7 @@ export async function listCheckpoints(core: Core, input: CheckpointListInput): P
     take: limit + 1,
   });
   const page = rows.slice(0, limit);
-  return { items: page.map(toCheckpointView), nextCursor: rows.length > limit ? (page[page.length - 1]?.id ?? null) : null };
+  return { items: page.map((r) => toCheckpointView(r, core.store)), nextCursor: rows.length > limit ? (page[page.length - 1]?.id ?? null) : null };
 }
 
 export interface CheckpointDetail extends CheckpointView {
@@ -97,7 +109,7 @@ export async function getCheckpoint(core: Core, id: string): Promise<CheckpointD
   const reasons: Record<string, number> = {};
   for (const entry of manifest.entries) reasons[entry.reason] = (reasons[entry.reason] ?? 0) + 1;
   return {
-    ...toCheckpointView(row),
+    ...toCheckpointView(row, core.store),
     dirs: manifestRow?.dirs ?? 0,
     symlinks: manifestRow?.symlinks ?? 0,
     scope: manifest.scope,

@@ -9,14 +9,11 @@ import { recordEvent } from "../audit/history";
 import { readManifest } from "./manifest";
 import type { Manifest } from "./manifest-types";
 import { findCheckpointRow } from "./queries";
+import { recordFullVerification, type DamagedObject } from "./integrity-record";
 
 export type VerifyState = "verified" | "corrupt" | "missing";
 
-export interface VerifyProblem {
-  path: string | null;
-  sha256: string;
-  state: "corrupt" | "missing";
-}
+export type VerifyProblem = DamagedObject;
 
 export interface VerifyResult {
   checkpointId: string;
@@ -72,7 +69,7 @@ export async function verifyCheckpoint(core: Core, id: string, actor: Actor): Pr
   }
   const state: VerifyState = problems.length === 0 ? "verified" : problems.some((p) => p.state === "corrupt") ? "corrupt" : "missing";
   const verifiedAt = core.now();
-  await core.db.checkpoint.update({ where: { id }, data: { verifyState: state, verifiedAt } });
+  await recordFullVerification(core, id, problems, verifiedAt);
   await recordEvent(core, {
     kind: "checkpoint.verify",
     component: row.component.name,

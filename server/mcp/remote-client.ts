@@ -16,9 +16,11 @@
  * when the connection was refused, so the server cannot have seen it. A kept-alive
  * connection the server closes just as a request goes out is the usual cause.
  */
+import { Readable } from "node:stream";
 import { createTRPCClient, httpLink, TRPCClientError, type TRPCClient } from "@trpc/client";
 import type { AppRouter } from "../api/root";
 import { ConflictError, IntegrityError, InvalidInputError, NotFoundError, OperationFailedError, type SafetyNetError, InsufficientStorageError } from "../errors";
+import type { ArchiveFormat } from "../schemas";
 import type { ApiInputs, ApiOutputs, RemoteTarget, SafetyNetClient } from "./client";
 
 /** `http://host:3000`, `http://host:3000/`, `http://host:3000/api/trpc` -> `http://host:3000/api/trpc`. */
@@ -72,7 +74,11 @@ export function toSafetyNetError(error: unknown, url: string): SafetyNetError {
     ...(data?.code ? { apiCode: data.code } : {}),
     ...(data?.field ? { field: data.field } : {}),
   };
-  const message = error.message;
+  return errorForHttpStatus(status, error.message, details);
+}
+
+/** An API error response (status, the server's message) as the core's typed error: the table at the top. */
+export function errorForHttpStatus(status: number, message: string, details: Record<string, unknown> = {}): SafetyNetError {
   switch (status) {
     case 400:
     case 413:
@@ -126,8 +132,13 @@ export class RemoteClient implements SafetyNetClient {
   readonly target: string;
   private readonly trpc: TRPCClient<AppRouter>;
 
+  private readonly baseUrl: string;
+  private readonly token: string;
+
   constructor(remote: RemoteTarget) {
     this.target = remote.url;
+    this.baseUrl = trpcEndpoint(remote.url).replace(/\/api\/trpc$/, "");
+    this.token = remote.token;
     this.trpc = createTRPCClient<AppRouter>({
       links: [
         httpLink({
@@ -197,5 +208,31 @@ export class RemoteClient implements SafetyNetClient {
 
   listHistory(input: ApiInputs["history"]["list"]): Promise<ApiOutputs["history"]["list"]> {
     return this.call(() => this.trpc.history.list.query(input));
+  }
+
+  /**
+   * GET /api/checkpoints/<id>/archive: the archive's bytes as they arrive. A refusal
+   * before the first byte is the core's typed error; a download the server cuts
+   * short (a damaged object found while streaming) fails the iteration.
+   */
+  async downloadArchive(checkpointId: string, format: ArchiveFormat): Promise<AsyncIterable<Uint8Array>> {
+    const url = `${this.baseUrl}/api/checkpoints/${encodeURIComponent(checkpointId)}/archive?format=${encodeURIComponent(format)}`;
+    let response: Response;
+    try {
+      response = await fetch(url, { headers: { authorization: `Bearer ${this.token}` } });
+    } catch (error) {
+      throw toSafetyNetError(error, this.target);
+    }
+    if (response.status !== 200 || !response.body) {
+      const text = await response.text().catch(() => "");
+      let body: { error?: { message?: string; data?: ApiErrorData } } = {};
+      try {
+        body = JSON.parse(text) as typeof body;
+      } catch {
+        throw new OperationFailedError(`the server at ${this.target} did not answer like a Safety Net API (HTTP ${response.status}); check --url / SAFETYNET_URL`, { url });
+      }
+      throw errorForHttpStatus(response.status, body.error?.message ?? `HTTP ${response.status}`, { ...(body.error?.data?.details ?? {}), httpStatus: response.status });
+    }
+    return Readable.fromWeb(response.body as import("node:stream/web").ReadableStream<Uint8Array>);
   }
 }

@@ -14,6 +14,8 @@ import { recordEvent } from "../audit/history";
 import { readManifest } from "../checkpoints/manifest";
 import type { Manifest } from "../checkpoints/manifest-types";
 import { checkManifestObjects, type VerifyProblem, type VerifyState } from "../checkpoints/verify";
+import { recordFullVerification } from "../checkpoints/integrity-record";
+import { Prisma } from "../generated/prisma/client";
 import type { ObjectState, ObjectStore } from "../store/object-store";
 
 export interface CheckpointIntegrity {
@@ -91,12 +93,15 @@ export async function verifyAll(core: Core, actor: Actor): Promise<VerifyAllResu
       results.push({ checkpointId: row.id, component: row.component.name, state, problems });
     }
     const verifiedAt = core.now();
-    for (const state of ["verified", "corrupt", "missing"] as const) {
-      const ids = results.filter((r) => r.state === state).map((r) => r.checkpointId);
-      for (let i = 0; i < ids.length; i += 500) {
-        await core.db.checkpoint.updateMany({ where: { id: { in: ids.slice(i, i + 500) }, status: "active" }, data: { verifyState: state, verifiedAt } });
-      }
+    const verifiedIds = results.filter((r) => r.state === "verified").map((r) => r.checkpointId);
+    for (let i = 0; i < verifiedIds.length; i += 500) {
+      await core.db.checkpoint.updateMany({
+        where: { id: { in: verifiedIds.slice(i, i + 500) }, status: "active" },
+        data: { verifyState: "verified", verifiedAt, verifyProblems: Prisma.DbNull },
+      });
     }
+    // Damaged checkpoints are few: each keeps its own list of damaged files.
+    for (const failure of results.filter((r) => r.state !== "verified")) await recordFullVerification(core, failure.checkpointId, failure.problems, verifiedAt);
     const manifestBytes = [...manifests.entries()].reduce((sum, [sha, m]) => sum + (m instanceof IntegrityError ? 0 : statSync(core.store.objectPath(sha)).size), 0);
     const failures = results.filter((r) => r.state !== "verified");
     const count = (state: VerifyState) => results.filter((r) => r.state === state).length;

@@ -145,7 +145,7 @@ describe("rollback of a whole component", () => {
     expect(treeDifferences(filterTree(beforeRollback, untouched), filterTree(readTree(ws.root), untouched), { inode: true })).toEqual([]);
 
     const again = await computePlanForCheckpoint(ws.core, checkpoint.id);
-    expect({ restore: again.plan.restore, delete: again.plan.delete }).toEqual({ restore: [], delete: [] });
+    expect({ restore: again.restore, delete: again.delete }).toEqual({ restore: [], delete: [] });
   });
 
   it("keeps a folder the agent created when it holds ignored files, removing only the agent's files in it", async () => {
@@ -373,8 +373,38 @@ describe("component metadata", () => {
     await upsertComponent(ws.core, { name: "app", root: ws.root, metadata: { version: "2.0.0-agent", status: "editing", note: "agent" } }, TEST_ACTOR);
     fs.writeFileSync(path.join(ws.root, "a.txt"), "b\n");
 
-    await rollbackTo(ws.core, checkpoint.id);
+    const result = await rollbackTo(ws.core, checkpoint.id);
 
-    expect((await getComponent(ws.core, "app")).metadata).toEqual({ owner: "alice", version: "1.0.0", status: "rolled-back" });
+    const metadata = (await getComponent(ws.core, "app")).metadata;
+    expect(metadata).toEqual({
+      owner: "alice",
+      version: "1.0.0",
+      status: "rolled-back",
+      rolledBack: { rollbackId: result.rollbackId, checkpointId: checkpoint.id, at: expect.any(String), statusBefore: "active" },
+    });
+    expect(Number.isNaN(Date.parse((metadata.rolledBack as { at: string }).at))).toBe(false);
+  });
+
+  it("keeps the status from before the first of consecutive rollbacks, and the next checkpoint taken on purpose puts it back", async () => {
+    const ws = openWorkspace();
+    writeTree(ws.root, { "a.txt": "a\n" });
+    await addComponent(ws, { metadata: { owner: "alice", status: "beta" } });
+    const first = await checkpointOf(ws);
+    fs.writeFileSync(path.join(ws.root, "a.txt"), "b\n");
+    const rollback = await rollbackTo(ws.core, first.id);
+    // Undo it (to its safety checkpoint), then roll back again: still "rolled back from beta".
+    const undo = await rollbackTo(ws.core, rollback.safetyCheckpointId as string);
+    const again = await rollbackTo(ws.core, first.id);
+    const marked = (await getComponent(ws.core, "app")).metadata;
+    expect(marked.status).toBe("rolled-back");
+    expect(marked.rolledBack).toMatchObject({ rollbackId: again.rollbackId, checkpointId: first.id, statusBefore: "beta" });
+    expect(undo.outcome).toBe("succeeded");
+
+    const next = await createCheckpoint(ws.core, { component: "app", reason: "after the fix" }, TEST_ACTOR);
+    expect((await getComponent(ws.core, "app")).metadata).toEqual({ owner: "alice", status: "beta" });
+    // The new checkpoint holds the cleared document, and history says what changed.
+    const [created] = (await listHistory(ws.core, { kind: "checkpoint.create", limit: 1 })).items;
+    expect(created?.checkpointId).toBe(next.id);
+    expect(created?.details).toMatchObject({ statusCleared: { from: "rolled-back", to: "beta" } });
   });
 });

@@ -8,17 +8,18 @@
 import { hostname } from "node:os";
 import type { Core, Actor } from "../core";
 import { dataPaths } from "../core";
-import { IntegrityError, InvalidInputError, SafetyNetError } from "../errors";
+import { InvalidInputError, SafetyNetError } from "../errors";
 import { newId } from "../ids";
 import { recordEvent } from "../audit/history";
 import { toComponentView } from "../registry/components";
 import { assertComponentRootUsable, assertRootIntact } from "../registry/roots";
 import { commitCheckpoint } from "../checkpoints/commit";
-import { entriesByPath, readManifest } from "../checkpoints/manifest";
-import { checkManifestObjects } from "../checkpoints/verify";
+import { entriesByPath } from "../checkpoints/manifest";
+import { readCheckpointManifest } from "../checkpoints/integrity-record";
 import { findCheckpointRow, type CheckpointRow } from "../checkpoints/queries";
 import { applyRollbackPlan, type ApplyOptions } from "./apply";
-import { pathsNeedingContent, planHash, type DeleteItem, type RestoreItem } from "./plan";
+import { assertNeededObjectsIntact } from "./object-check";
+import { planHash, type DeleteItem, type RestoreItem } from "./plan";
 import { planAgainstWorkspace } from "./preview";
 import { writeJournal, removeJournal } from "./journal";
 import { assertRollbackFits } from "./space";
@@ -78,15 +79,11 @@ export async function performRollback(core: Core, row: CheckpointRow, actor: Act
     assertComponentRootUsable(core, component);
     return await withComponentMutation(core, component, "rollback", actor, async () => {
       const confirmed = options.confirm ? await options.confirm() : null;
-      const manifest = readManifest(core.store, row.manifestSha);
+      const manifest = await readCheckpointManifest(core, row);
       const { state, plan } = await planAgainstWorkspace(core, component, manifest, { storeObjects: true });
       if (confirmed?.liveSha && confirmed.liveSha !== state.liveSha) throw refuseToken("the workspace changed since the plan was made");
       if (confirmed && confirmed.boundTo !== planHash(row.id, plan)) throw refuseToken("the plan changed since it was confirmed");
-      const { problems } = await checkManifestObjects(core, manifest, pathsNeedingContent(plan));
-      if (problems.length > 0) {
-        const named = problems.slice(0, 10).map((p) => `${p.path} (${p.state})`).join(", ");
-        throw new IntegrityError(`rollback refused: ${problems.length} stored object(s) needed are damaged: ${named}; the workspace was not changed`, { problems });
-      }
+      await assertNeededObjectsIntact(core, row.id, manifest, plan);
       assertRollbackFits(component.root, plan, state.live.entries);
       const safety = await commitCheckpoint(core, {
         component,
@@ -127,7 +124,7 @@ export async function performRollback(core: Core, row: CheckpointRow, actor: Act
       assertRootIntact(component);
       const applied = await applyRollbackPlan(core.store, component.root, entriesByPath(manifest.entries), plan, { onProgress: options.onProgress, tempTag: rollbackId });
       const durationMs = Math.round(performance.now() - t0);
-      await finishRollback(core, { rollbackId, componentId: component.id, componentMeta: row.componentMeta, outcome: "succeeded" }, applied, t0, {
+      await finishRollback(core, { rollbackId, mark: { rollbackId, checkpointId: row.id }, componentId: component.id, componentMeta: row.componentMeta, outcome: "succeeded" }, applied, t0, {
         kind: "rollback",
         component: component.name,
         checkpointId: row.id,

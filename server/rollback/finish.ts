@@ -1,22 +1,32 @@
 /** The last database step of a rollback (in its own process or completed by recovery). */
 import type { Core } from "../core";
 import { prepareEvent, type AuditRecord } from "../audit/history";
+import { markRolledBack } from "../registry/component-status";
 
-export const ROLLED_BACK_STATUS = "rolled-back";
+export { ROLLED_BACK_STATUS } from "../registry/component-status";
 
 /**
  * Marks the rollback done, puts back the component's metadata document with its
- * status set, and writes its history row: one transaction, so a rollback is
- * never recorded as done without its history (or the other way round).
+ * status set by this rollback (which one, to which checkpoint, when), and writes
+ * its history row: one transaction, so a rollback is never recorded as done
+ * without its history (or the other way round).
  */
 export async function finishRollback(
   core: Core,
-  done: { rollbackId: string | null; componentId: string; componentMeta: unknown; outcome: "succeeded" | "recovered" },
+  done: {
+    /** The rollback row to mark done; null when it was never written (recovery of a crash before it). */
+    rollbackId: string | null;
+    /** The rollback and its target, recorded in the metadata document's `rolledBack`. */
+    mark: { rollbackId: string; checkpointId: string };
+    componentId: string;
+    componentMeta: unknown;
+    outcome: "succeeded" | "recovered";
+  },
   applied: { restored: number; deleted: number; bytes: number },
   t0: number,
   history: AuditRecord,
 ): Promise<void> {
-  const metadata = { ...((done.componentMeta as Record<string, unknown> | null) ?? {}), status: ROLLED_BACK_STATUS };
+  const metadata = markRolledBack((done.componentMeta as Record<string, unknown> | null) ?? {}, { ...done.mark, at: core.now().toISOString() });
   const event = prepareEvent(core, history);
   await core.db.$transaction([
     core.db.component.update({ where: { id: done.componentId }, data: { metadata: metadata as object } }),

@@ -1,25 +1,48 @@
 /**
  * rollback plan: what a rollback to a checkpoint would restore and delete, plus a
  * confirm token bound to exactly that plan, to the live state it was made on and
- * to who asked. Read-only: the workspace, the store and the stat cache are not
- * changed. The rollback itself recomputes the plan with the same function
+ * to who asked. The stored objects the plan needs are re-hashed (a damaged one
+ * refuses the plan, 422), and the scope is described in words. Read-only: the
+ * workspace, the store and the stat cache are not changed. The rollback itself recomputes the plan with the same function
  * (planAgainstWorkspace), so an unchanged workspace always matches its token.
  */
 import type { Core, Actor } from "../core";
 import { toComponentView } from "../registry/components";
 import { captureCheckpointScope, type CheckpointScopeState, type ComponentScanTarget } from "../checkpoints/live-state";
-import { readManifest } from "../checkpoints/manifest";
+import { readCheckpointManifest } from "../checkpoints/integrity-record";
 import type { Manifest } from "../checkpoints/manifest-types";
 import { findCheckpointRow } from "../checkpoints/queries";
 import { InvalidInputError } from "../errors";
 import { computeRollbackPlan, planHash, type RollbackPlanBody } from "./plan";
 import { assertPlanCanComplete } from "./preflight";
 import { issueConfirmToken } from "./confirm-token";
+import { assertNeededObjectsIntact, type ObjectsChecked } from "./object-check";
+import { describePlanScope, type PlanScope } from "./scope-summary";
 
-export interface RollbackPlanView extends RollbackPlanBody {
+/** When the target is a rollback's safety checkpoint, the plan undoes that rollback. */
+export interface UndoTarget {
+  rollbackId: string | null;
+  /** The checkpoint the undone rollback went back to. */
+  rolledBackTo: string | null;
+}
+
+export interface CheckpointPlan extends RollbackPlanBody, ObjectsCheckedPlan {
   checkpointId: string;
   component: string;
   root: string;
+  /** manual or safety: a plan to a safety checkpoint undoes a rollback (see `undo`). */
+  checkpointKind: string;
+  scope: PlanScope;
+  undo: UndoTarget | null;
+  liveSha: string;
+}
+
+interface ObjectsCheckedPlan {
+  /** The stored objects this plan needs, re-hashed while planning: all matched (else the plan is refused, 422). */
+  integrity: ObjectsChecked;
+}
+
+export interface RollbackPlanView extends Omit<CheckpointPlan, "liveSha"> {
   confirmToken: string;
   expiresAt: string;
 }
@@ -46,16 +69,34 @@ export async function planAgainstWorkspace(
   return { state, plan };
 }
 
-export async function computePlanForCheckpoint(core: Core, checkpointId: string): Promise<{ plan: RollbackPlanBody; liveSha: string; component: string; root: string }> {
+export async function computePlanForCheckpoint(core: Core, checkpointId: string): Promise<CheckpointPlan> {
   const row = await findCheckpointRow(core, checkpointId);
   if (row.status !== "active") throw new InvalidInputError(`checkpoint ${row.id} is ${row.status} and cannot be rolled back to`, { checkpointId: row.id });
   const component = toComponentView(row.component);
-  const { plan, state } = await planAgainstWorkspace(core, component, readManifest(core.store, row.manifestSha), { storeObjects: false });
-  return { plan, liveSha: state.liveSha, component: component.name, root: component.root };
+  const manifest = await readCheckpointManifest(core, row);
+  const { plan, state } = await planAgainstWorkspace(core, component, manifest, { storeObjects: false });
+  const integrity = await assertNeededObjectsIntact(core, row.id, manifest, plan);
+  return {
+    checkpointId: row.id,
+    component: component.name,
+    root: component.root,
+    checkpointKind: row.kind,
+    ...plan,
+    integrity,
+    scope: describePlanScope(core, component, manifest, row),
+    undo: row.kind === "safety" ? undoTargetOf(row.callerMeta) : null,
+    liveSha: state.liveSha,
+  };
+}
+
+function undoTargetOf(callerMeta: unknown): UndoTarget {
+  const meta = (callerMeta ?? {}) as Record<string, unknown>;
+  const text = (key: string) => (typeof meta[key] === "string" ? (meta[key] as string) : null);
+  return { rollbackId: text("rollbackId"), rolledBackTo: text("targetCheckpointId") };
 }
 
 export async function planRollback(core: Core, checkpointId: string, actor: Actor): Promise<RollbackPlanView> {
-  const { plan, liveSha, component, root } = await computePlanForCheckpoint(core, checkpointId);
+  const { liveSha, ...plan } = await computePlanForCheckpoint(core, checkpointId);
   const token = await issueConfirmToken(core, { purpose: "rollback", targetId: checkpointId, boundTo: planHash(checkpointId, plan), liveSha, actor });
-  return { checkpointId, component, root, ...plan, ...token };
+  return { ...plan, ...token };
 }

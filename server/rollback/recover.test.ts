@@ -34,7 +34,7 @@ async function editedComponent(ws: Workspace) {
   const original = readTree(ws.root);
   const checkpoint = await createCheckpoint(ws.core, { component: "app" }, TEST_ACTOR);
   editEdgeCaseTree(ws.root);
-  const { plan } = await computePlanForCheckpoint(ws.core, checkpoint.id);
+  const plan = await computePlanForCheckpoint(ws.core, checkpoint.id);
   return { component, original, checkpoint, writes: plan.restore.length + plan.delete.length };
 }
 
@@ -68,7 +68,11 @@ describe("recovery of an interrupted rollback", () => {
     expect(journalFiles(ws.dataDir)).toEqual([]);
     const rollbackRow = await ws.core.db.rollback.findUniqueOrThrow({ where: { id: recovered[0]?.rollbackId } });
     expect(rollbackRow.outcome).toBe("recovered");
-    expect((await getComponent(ws.core, "app")).metadata).toEqual({ owner: "alice", status: "rolled-back" });
+    expect((await getComponent(ws.core, "app")).metadata).toEqual({
+      owner: "alice",
+      status: "rolled-back",
+      rolledBack: { rollbackId: rollbackRow.id, checkpointId: checkpoint.id, at: expect.any(String), statusBefore: "active" },
+    });
   });
 
   it("records the interrupted rollback as failed with its journal kept, and the recovery as succeeded", async () => {
@@ -128,7 +132,7 @@ describe("recovery of an interrupted rollback", () => {
     fs.rmSync(path.join(ws.root, "shared"));
     fs.mkdirSync(path.join(ws.root, "shared"));
     fs.writeFileSync(path.join(ws.root, "shared", "x.txt"), "the agent's file\n");
-    const { plan } = await computePlanForCheckpoint(ws.core, checkpoint.id);
+    const plan = await computePlanForCheckpoint(ws.core, checkpoint.id);
     expect(plan.delete.map((d) => d.path)).toEqual(["shared/x.txt"]);
 
     // Crash once the link is back (unlink x.txt, rmdir shared, symlink, rename; killed at the lutimes that follows):

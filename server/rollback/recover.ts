@@ -97,7 +97,13 @@ export async function completeJournal(core: Core, journal: RollbackJournal, acto
     const rollbackRow = await core.db.rollback.findUnique({ where: { id: journal.rollbackId } });
     await finishRollback(
       core,
-      { rollbackId: rollbackRow ? journal.rollbackId : null, componentId: journal.componentId, componentMeta: checkpoint?.componentMeta ?? {}, outcome: "recovered" },
+      {
+        rollbackId: rollbackRow ? journal.rollbackId : null,
+        mark: { rollbackId: journal.rollbackId, checkpointId: journal.checkpointId },
+        componentId: journal.componentId,
+        componentMeta: checkpoint?.componentMeta ?? {},
+        outcome: "recovered",
+      },
       applied,
       t0,
       {

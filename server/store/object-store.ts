@@ -102,6 +102,15 @@ export class ObjectStore {
     return fs.existsSync(this.objectPath(sha256));
   }
 
+  /** Bytes of a stored object, or null when it is not in the store. */
+  objectSize(sha256: string): number | null {
+    try {
+      return fs.statSync(this.objectPath(sha256)).size;
+    } catch {
+      return null;
+    }
+  }
+
   /**
    * Stores a workspace file, reading it once: small files (< 1 MiB) in one read,
    * hashed, and written to tmp only if the object is new; larger files streamed

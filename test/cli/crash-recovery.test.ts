@@ -73,7 +73,11 @@ describe("a rollback killed half-way (SIGKILL)", () => {
     expect(treeDifferences(original, readTree(ws.root), { mtime: "all" })).toEqual([]);
     expect(journalFiles(ws.dataDir)).toEqual([]);
     expectRollbackThenRecover((await cliJson<{ items: HistoryItem[] }>(ws, ["history", "web"])).items, created.id);
-    expect((await cliJson<ComponentView>(ws, ["component", "show", "web"])).metadata).toEqual({ owner: "alice", status: "rolled-back" });
+    expect((await cliJson<ComponentView>(ws, ["component", "show", "web"])).metadata).toMatchObject({
+      owner: "alice",
+      status: "rolled-back",
+      rolledBack: { rollbackId: recovered.recovered[0]?.rollbackId, checkpointId: created.id, statusBefore: "active" },
+    });
     expect(await cliJson<{ recovered: RecoveredRollback[] }>(ws, ["recover"])).toEqual({ recovered: [] });
   });
 

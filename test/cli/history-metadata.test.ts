@@ -59,9 +59,18 @@ describe("metadata", () => {
     expect(edited.metadata).toEqual({ owner: "alice", version: "2.0.0", status: "editing" });
     fs.writeFileSync(path.join(ws.root, "a.txt"), "agent\n");
 
-    await cliJson(ws, ["rollback", created.id, "--yes"]);
+    const rollback = await cliJson<{ rollbackId: string }>(ws, ["rollback", created.id, "--yes"]);
 
-    expect((await cliJson<ComponentView>(ws, ["component", "show", "web"])).metadata).toEqual({ owner: "alice", version: "1.0.0", status: "rolled-back" });
+    expect((await cliJson<ComponentView>(ws, ["component", "show", "web"])).metadata).toEqual({
+      owner: "alice",
+      version: "1.0.0",
+      status: "rolled-back",
+      rolledBack: { rollbackId: rollback.rollbackId, checkpointId: created.id, at: expect.any(String), statusBefore: "active" },
+    });
+
+    // The next checkpoint taken on purpose clears the rollback's status.
+    await cliJson(ws, ["checkpoint", "create", "web", "--reason", "fixed"]);
+    expect((await cliJson<ComponentView>(ws, ["component", "show", "web"])).metadata).toEqual({ owner: "alice", version: "1.0.0", status: "active" });
   });
 });
 

@@ -142,7 +142,9 @@ describe("403: roles and component scope", () => {
   it("an agent checkpoints but cannot register components, pin or delete", async () => {
     const api = admin.as(agent.token);
     const created = await api.call<{ id: string }>("checkpoint.create", { component: component.name });
-    expect((await expectError(await api.mutation("component.upsert", { name: uniqueName("c"), root: server.workspace }), 403)).message).toMatch(/needs operator/);
+    const lowRole = expectError(await api.mutation("component.upsert", { name: uniqueName("c"), root: server.workspace }), 403);
+    expect(lowRole.message).toMatch(/needs operator/);
+    expect(lowRole.data.details).toMatchObject({ reason: "role", required: "operator" });
     expectError(await api.mutation("checkpoint.pin", { id: created.id, pinned: true }), 403);
     expectError(await api.mutation("checkpoint.planDelete", { id: created.id }), 403);
   });
@@ -162,7 +164,10 @@ describe("403: roles and component scope", () => {
 
     await api.call("checkpoint.create", { component: component.name });
     const refused = expectError(await api.mutation("checkpoint.create", { component: other.name }), 403);
-    expect(refused.message).toContain(`component "${other.name}"`);
+    // A scope refusal says so (not "role too low"), naming the component.
+    expect(refused.message).toBe(`this token may not act on component "${other.name}" (token "${scoped.name}" is limited to ${component.name})`);
+    expect(refused.data.details).toEqual({ reason: "scope", component: other.name, scope: [component.name] });
+    expectError(await api.query("component.timeline", { component: other.name }), 403);
     expectError(await api.query("checkpoint.get", { id: otherCheckpoint.id }), 403);
     expectError(await api.query("checkpoint.diff", { id: otherCheckpoint.id }), 403);
     expectError(await api.mutation("rollback.plan", { checkpointId: otherCheckpoint.id }), 403);
@@ -182,5 +187,40 @@ describe("403: roles and component scope", () => {
     expect(entry?.lastUsedAt).not.toBeNull();
     expect(JSON.stringify(listed)).not.toContain(agent.token);
     expectError(await admin.mutation("auth.createToken", { name: agent.name, role: "viewer" }), 409);
+  });
+});
+
+describe("sign-in returns to the page asked for", () => {
+  it("sends a page visit without a session to /login with the page, and back to it after signing in; never off the site", async () => {
+    const page = await fetch(`${server.baseUrl}/history?kind=rollback`, { redirect: "manual" });
+    expect(page.status).toBe(307);
+    expect(page.headers.get("location")).toBe("/login?next=%2Fhistory%3Fkind%3Drollback");
+
+    const viewer = await createToken(admin, "viewer");
+    const post = (next: string) =>
+      fetch(`${server.baseUrl}/api/auth/login`, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ token: viewer.token, next }).toString(),
+        redirect: "manual",
+      });
+    expect((await post("/history?kind=rollback")).headers.get("location")).toBe("/history?kind=rollback");
+    expect((await post("//evil.example/x")).headers.get("location")).toBe("/");
+    expect((await post("https://evil.example/")).headers.get("location")).toBe("/");
+
+    // A refused sign-in keeps where to go.
+    const bad = await fetch(`${server.baseUrl}/api/auth/login`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ token: "sn_wrong", next: "/retention" }).toString(),
+      redirect: "manual",
+    });
+    expect(bad.headers.get("location")).toMatch(/^\/login\?error=.*&next=%2Fretention$/);
+  });
+
+  it("says the session expired when the cookie no longer works", async () => {
+    const page = await fetch(`${server.baseUrl}/retention`, { redirect: "manual", headers: { cookie: "sn_session=ss_gone" } });
+    expect(page.status).toBe(307);
+    expect(page.headers.get("location")).toBe("/login?next=%2Fretention&reason=expired");
   });
 });

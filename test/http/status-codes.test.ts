@@ -90,24 +90,32 @@ describe("404, 413, 422", () => {
     expect(body.error.data.httpStatus).toBe(413);
   });
 
-  it("422 when a stored object the rollback needs is corrupt; the workspace is not touched", async () => {
+  it("422 when a stored object the rollback needs is corrupt, from the plan or (damaged after planning) the execution; the workspace is not touched", async () => {
     const { name, root } = await makeComponent(admin, server.workspace, { "keep.txt": "original content\n" });
     const created = await admin.call<{ id: string; manifestSha256: string }>("checkpoint.create", { component: name });
     const entries = await admin.get<{ items: { path: string; sha256: string }[] }>("checkpoint.entries", { id: created.id });
     const sha = entries.items.find((e) => e.path === "keep.txt")?.sha256 as string;
     const object = path.join(server.dataDir, "store", "objects", sha.slice(0, 2), sha);
+    writeFileSync(path.join(root, "keep.txt"), "edited by the agent\n");
+    // Planned while intact (the plan re-hashes what it needs), damaged before the confirmation.
+    const plan = await admin.call<{ confirmToken: string; integrity: { objectsChecked: number } }>("rollback.plan", { checkpointId: created.id });
+    expect(plan.integrity.objectsChecked).toBe(1);
     chmodSync(object, 0o644);
     writeFileSync(object, "tampered!\n");
-    writeFileSync(path.join(root, "keep.txt"), "edited by the agent\n");
 
-    const verify = await admin.call<{ state: string; problems: { path: string }[] }>("checkpoint.verify", { id: created.id });
-    expect(verify.state).toBe("corrupt");
-    expect(verify.problems.map((p) => p.path)).toEqual(["keep.txt"]);
-
-    const plan = await admin.call<{ confirmToken: string }>("rollback.plan", { checkpointId: created.id });
     const refused = expectError(await admin.mutation("rollback.execute", { checkpointId: created.id, confirmToken: plan.confirmToken }), 422);
     expect(refused.data.safetynetCode).toBe("INTEGRITY");
     expect(refused.message).toContain("keep.txt");
+    expect(readFileSync(path.join(root, "keep.txt"), "utf8")).toBe("edited by the agent\n");
+
+    // A new plan is refused at once, naming the file; the damage is on the checkpoint.
+    const refusedPlan = expectError(await admin.mutation("rollback.plan", { checkpointId: created.id }), 422);
+    expect(refusedPlan.message).toContain("keep.txt (corrupt)");
+    expect(refusedPlan.data.details).toMatchObject({ problems: [{ path: "keep.txt", state: "corrupt" }] });
+    expect(await admin.get("checkpoint.get", { id: created.id })).toMatchObject({ verifyState: "corrupt", damagedFiles: [{ path: "keep.txt", state: "corrupt" }] });
+    const verify = await admin.call<{ state: string; problems: { path: string }[] }>("checkpoint.verify", { id: created.id });
+    expect(verify.state).toBe("corrupt");
+    expect(verify.problems.map((p) => p.path)).toEqual(["keep.txt"]);
     expect(readFileSync(path.join(root, "keep.txt"), "utf8")).toBe("edited by the agent\n");
   });
 });

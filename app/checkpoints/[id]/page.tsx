@@ -1,7 +1,7 @@
 import type { Metadata } from "next";
 import { CheckpointDetailView } from "@/components/CheckpointDetailView";
 import { ProblemNotice } from "@/components/feedback/ProblemNotice";
-import { HydrateClient, load, loadViewer, trpc } from "@/lib/trpc/server";
+import { HydrateClient, load, requireViewer, trpc } from "@/lib/trpc/server";
 
 export const dynamic = "force-dynamic";
 
@@ -14,7 +14,7 @@ export async function generateMetadata({ params }: { params: Params }): Promise<
 
 export default async function CheckpointPage({ params }: { params: Params }) {
   const { id } = await params;
-  const viewer = await loadViewer();
+  const viewer = await requireViewer(`/checkpoints/${encodeURIComponent(id)}`);
   if (viewer.problem) return <ProblemNotice problem={viewer.problem} className="mx-auto max-w-xl" />;
   const checkpoint = await load((qc) => qc.fetchQuery(trpc.checkpoint.get.queryOptions({ id })));
   if (checkpoint.problem) return <ProblemNotice problem={checkpoint.problem} className="mx-auto max-w-xl" />;

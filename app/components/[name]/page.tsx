@@ -1,13 +1,16 @@
 import type { Metadata } from "next";
-import { CheckpointTimeline } from "@/components/CheckpointTimeline";
 import { ComponentSummary } from "@/components/ComponentSummary";
 import { ProblemNotice } from "@/components/feedback/ProblemNotice";
-import { nextPage, timelineInput } from "@/lib/trpc/list-inputs";
-import { HydrateClient, getQueryClient, load, loadViewer, trpc } from "@/lib/trpc/server";
+import { TakeCheckpointForm } from "@/components/TakeCheckpointForm";
+import { ComponentTimeline } from "@/components/timeline/ComponentTimeline";
+import { nextPage, timelineInput, type TimelineView } from "@/lib/trpc/list-inputs";
+import { HydrateClient, getQueryClient, load, requireViewer, trpc } from "@/lib/trpc/server";
+import { utcDay } from "@/server/schemas";
 
 export const dynamic = "force-dynamic";
 
 type Params = Promise<{ name: string }>;
+type SearchParams = Promise<Record<string, string | string[] | undefined>>;
 
 /** The component name from the URL segment (a malformed escape is passed on as is; the API names the problem). */
 function componentName(segment: string): string {
@@ -18,30 +21,41 @@ function componentName(segment: string): string {
   }
 }
 
+function first(value: string | string[] | undefined): string | undefined {
+  const v = Array.isArray(value) ? value[0] : value;
+  return v?.trim() ? v.trim() : undefined;
+}
+
 export async function generateMetadata({ params }: { params: Params }): Promise<Metadata> {
   const { name } = await params;
   return { title: `${componentName(name)} · Safety Net` };
 }
 
-export default async function ComponentPage({ params }: { params: Params }) {
+export default async function ComponentPage({ params, searchParams }: { params: Params; searchParams: SearchParams }) {
   const name = componentName((await params).name);
-  const viewer = await loadViewer();
+  const query = await searchParams;
+  const day = first(query.day);
+  const view: TimelineView = { day: day && utcDay.safeParse(day).success ? day : undefined, q: first(query.q)?.slice(0, 200) };
+  const search = new URLSearchParams(Object.entries(view).filter((e): e is [string, string] => Boolean(e[1]))).toString();
+  const viewer = await requireViewer(`/components/${encodeURIComponent(name)}${search ? `?${search}` : ""}`);
   if (viewer.problem) return <ProblemNotice problem={viewer.problem} className="mx-auto max-w-xl" />;
   const component = await load((qc) => qc.fetchQuery(trpc.component.get.queryOptions({ name })));
   if (component.problem) return <ProblemNotice problem={component.problem} className="mx-auto max-w-xl" />;
-  await getQueryClient().prefetchInfiniteQuery(trpc.checkpoint.list.infiniteQueryOptions(timelineInput(name), nextPage));
+  // The first screen: the newest page (or the page of the day jumped to) and the list of days, rendered on the server.
+  await Promise.all([
+    getQueryClient().prefetchInfiniteQuery(trpc.component.timeline.infiniteQueryOptions(timelineInput(name, view), nextPage)),
+    getQueryClient().prefetchQuery(trpc.component.timelineDays.queryOptions({ name })),
+  ]);
   return (
     <HydrateClient>
       <div className="space-y-8">
         <ComponentSummary name={name} />
+        <TakeCheckpointForm component={name} role={viewer.data.role} />
         <section aria-labelledby="timeline" className="space-y-4">
-          <div className="flex items-baseline justify-between">
-            <h2 id="timeline" className="text-lg font-semibold">
-              Checkpoint timeline
-            </h2>
-            <p className="text-xs text-muted">newest first</p>
-          </div>
-          <CheckpointTimeline component={name} />
+          <h2 id="timeline" className="text-lg font-semibold">
+            Timeline
+          </h2>
+          <ComponentTimeline component={name} role={viewer.data.role} view={view} />
         </section>
       </div>
     </HydrateClient>

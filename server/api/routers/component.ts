@@ -1,8 +1,11 @@
 import { z } from "zod";
-import { componentByName, componentUpsertInput } from "../../schemas";
+import { componentByName, componentTimelineInput, componentUpsertInput } from "../../schemas";
 import { getComponent, listComponents, removeComponent, upsertComponent } from "../../registry/components";
 import { checkpointActivityByComponent, NO_ACTIVITY } from "../../registry/component-activity";
 import { componentInScope } from "../../auth/roles";
+import { componentTimeline } from "../../timeline/component-timeline";
+import { timelineDays } from "../../timeline/timeline-days";
+import { matchLiveWorkspace } from "../../timeline/live-match";
 import { assertComponentInScope, createTRPCRouter, operatorProcedure, viewerProcedure } from "../trpc";
 
 export const componentRouter = createTRPCRouter({
@@ -17,6 +20,24 @@ export const componentRouter = createTRPCRouter({
   get: viewerProcedure.input(componentByName).query(({ ctx, input }) => {
     assertComponentInScope(ctx, input.name);
     return getComponent(ctx.core, input.name);
+  }),
+
+  /** Checkpoints, rollbacks, verifications and removals on one time axis, newest first (`day` jumps to the end of a UTC day). */
+  timeline: viewerProcedure.input(componentTimelineInput).query(({ ctx, input }) => {
+    assertComponentInScope(ctx, input.component);
+    return componentTimeline(ctx.core, input);
+  }),
+
+  /** The UTC days the timeline has items on, with counts (for the date jump). */
+  timelineDays: viewerProcedure.input(componentByName).query(({ ctx, input }) => {
+    assertComponentInScope(ctx, input.name);
+    return timelineDays(ctx.core, input.name);
+  }),
+
+  /** The newest checkpoint the live workspace matches exactly (scans the workspace, read-only). */
+  liveMatch: viewerProcedure.input(componentByName).query(({ ctx, input }) => {
+    assertComponentInScope(ctx, input.name);
+    return matchLiveWorkspace(ctx.core, input.name);
   }),
 
   upsert: operatorProcedure.input(componentUpsertInput).mutation(({ ctx, input }) => {

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { byCheckpointId, checkpointCreateInput, checkpointListInput } from "../../schemas";
+import { byCheckpointId, checkpointCreateInput, checkpointExportInput, checkpointListInput } from "../../schemas";
 import { contextFor } from "../context";
 import { collect, emit, parseInput, parseInteger, parseKeyValues, setExitCode } from "../io";
 import { formatBytes, formatDuration, formatTable, shortSha } from "../format";
@@ -210,6 +210,27 @@ export function registerCheckpointCommands(program: Command): void {
         [
           `restored checkpoint ${result.checkpointId} of ${result.component} into ${result.target}`,
           `  ${result.files} files, ${result.dirs} dirs, ${result.symlinks} symlinks, ${formatBytes(result.bytes)} in ${formatDuration(result.durationMs)}`,
+        ].join("\n"),
+      );
+    });
+
+  checkpoint
+    .command("export <id>")
+    .description("write a checkpoint as a .tar.gz or .zip archive (modes, mtimes and symlinks kept; every object verified while written)")
+    .requiredOption("--format <format>", "tar.gz or zip")
+    .requiredOption("-o, --output <file>", "the archive file to write (replaced atomically; nothing is left there if the export fails)")
+    .action(async (id: string, opts: { format: string; output: string }, command: Command) => {
+      const ctx = contextFor(command, { remote: true });
+      const input = parseInput(checkpointExportInput, { id, format: opts.format });
+      const path = await import("node:path");
+      const file = path.resolve(opts.output);
+      const { exportCheckpointArchive } = await import("../export-archive");
+      const result = await exportCheckpointArchive(ctx, input, file);
+      emit(ctx.mode, result, () =>
+        [
+          `exported checkpoint ${result.checkpointId}${result.component ? ` of ${result.component}` : ""} to ${result.file}`,
+          `  ${result.format}, ${formatBytes(result.archiveBytes)}${result.entries === null ? "" : `, ${result.entries} entries`} in ${formatDuration(result.durationMs)}`,
+          `  archive sha256 ${result.archiveSha256}`,
         ].join("\n"),
       );
     });

@@ -6,18 +6,24 @@ import { formatBytes, formatDuration } from "../format";
 import { createProgress } from "../progress";
 import type { RollbackPlanBody } from "../../rollback/plan";
 import type { RollbackResult } from "../../rollback/execute";
+import type { CheckpointPlan } from "../../rollback/preview";
+import { planScopeSentence } from "../../rollback/plan-wording";
 
 /** What `rollback` prints with --json, local or remote: the result with the paths as strings. */
 type RollbackReport = Omit<RollbackResult, "restoredPaths" | "deletedPaths"> & { restoredPaths: string[]; deletedPaths: string[] };
 
-function describePlan(plan: RollbackPlanBody, limit = 50): string {
+function describePlan(plan: RollbackPlanBody & Pick<CheckpointPlan, "scope" | "integrity" | "undo">, limit = 50): string {
   const lines = [
+    ...(plan.undo ? [`this undoes rollback ${plan.undo.rollbackId ?? "?"}${plan.undo.rolledBackTo ? ` (to ${plan.undo.rolledBackTo})` : ""}`] : []),
+    planScopeSentence(plan.scope),
+    ...(plan.scope.outside?.paths ?? []).map((p) => `  stays as it is: ${p}`),
     ...plan.restore.map((r) => `  restore ${r.action.padEnd(8)} ${r.path}`),
     ...plan.delete.map((d) => `  delete           ${d.path}`),
   ];
   const shown = lines.slice(0, limit);
   if (lines.length > limit) shown.push(`  ... and ${lines.length - limit} more`);
   shown.push(`${plan.restore.length} to restore (${formatBytes(plan.bytesToWrite)}), ${plan.delete.length} to delete, ${plan.unchanged} unchanged`);
+  shown.push(`the ${plan.integrity.objectsChecked} stored object(s) it needs (${formatBytes(plan.integrity.bytesChecked)}) were re-hashed and match`);
   return shown.join("\n");
 }
 
@@ -54,8 +60,9 @@ export function registerRollbackCommand(program: Command): void {
       const core = await ctx.core();
       if (opts.dryRun) {
         const { computePlanForCheckpoint } = await import("../../rollback/preview");
-        const { plan, component } = await computePlanForCheckpoint(core, input.id);
-        emit(ctx.mode, { checkpointId: input.id, component, ...plan }, () => `rollback of ${component} to ${input.id} (dry run)\n${describePlan(plan)}`);
+        // The same shape as remote mode: the plan without the token (a dry run issues none).
+        const { liveSha: _liveSha, ...plan } = await computePlanForCheckpoint(core, input.id);
+        emit(ctx.mode, plan, () => `rollback of ${plan.component} to ${input.id} (dry run)\n${describePlan(plan)}`);
         return;
       }
       const { findCheckpointRow } = await import("../../checkpoints/queries");

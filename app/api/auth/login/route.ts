@@ -1,8 +1,10 @@
 // Exchanges a one-time login code (sl_...) or an API token (sn_...) for a
-// session cookie, then sends the browser to the dashboard. Form POST from /login.
+// session cookie, then sends the browser back to the page it asked for (the form's
+// `next`, a path on this site) or the dashboard. Form POST from /login.
 import { signIn } from "@/server/auth/login-codes";
 import { isHttps, sessionCookieHeader } from "@/server/auth/sessions";
 import { isCrossOrigin } from "@/server/auth/request";
+import { safeReturnPath } from "@/server/auth/return-path";
 import { clientAddress } from "@/server/auth/client-address";
 import { authRetryAfterSeconds, recordAuthFailure, throttledMessage } from "@/server/auth/throttle";
 import { errorResponse, limitBody } from "@/server/api/http";
@@ -23,12 +25,15 @@ export async function POST(req: Request): Promise<Response> {
   const limited = await limitBody(req, 16 * 1024);
   if (!limited.ok) return limited.response;
   let presented = "";
+  let next = "/";
   try {
     const form = await limited.request.formData();
     presented = String(form.get("token") ?? "");
+    next = safeReturnPath(String(form.get("next") ?? ""));
   } catch {
     return redirect("/login?error=" + encodeURIComponent("send the token as a form field named token"));
   }
+  const again = (reason: string) => `/login?error=${encodeURIComponent(reason)}${next === "/" ? "" : `&next=${encodeURIComponent(next)}`}`;
   const core = serverCore();
   const address = clientAddress(req);
   const wait = await authRetryAfterSeconds(address);
@@ -37,8 +42,8 @@ export async function POST(req: Request): Promise<Response> {
   if (!result.ok) {
     await recordAuthFailure(address);
     core.log.warn({ event: "auth.login", outcome: "failed", reason: result.reason, address }, "sign-in refused");
-    return redirect("/login?error=" + encodeURIComponent(result.reason));
+    return redirect(again(result.reason));
   }
   core.log.info({ event: "auth.login", outcome: "succeeded", tokenName: result.tokenName }, "signed in");
-  return redirect("/", sessionCookieHeader(result.cookieValue, { expiresAt: result.expiresAt, secure: isHttps(req) }));
+  return redirect(next, sessionCookieHeader(result.cookieValue, { expiresAt: result.expiresAt, secure: isHttps(req) }));
 }

@@ -1,0 +1,193 @@
+/**
+ * A checkpoint as a downloadable archive (.tar.gz or .zip, written by archiver),
+ * streamed straight from the object store: nothing is staged on disk.
+ *
+ * Every file's object is re-hashed while it streams, and the last chunk of each
+ * file is held back until its sha256 and size match the manifest: a damaged
+ * object makes the archive stream fail with an IntegrityError (naming the file)
+ * instead of ending as a short or wrong archive. Missing objects are found before
+ * the first byte (so an HTTP caller still gets a clean 422). Damage found either
+ * way is recorded on the checkpoint before the error is raised.
+ *
+ * Entries sit under one folder, `<component>-<checkpoint id>/`, in manifest
+ * order (parents before children), with the manifest's permission bits and mtimes;
+ * symlinks are stored as links (never followed), empty folders as folders.
+ */
+import { createHash } from "node:crypto";
+import fsp from "node:fs/promises";
+import { PassThrough, Readable } from "node:stream";
+import { TarArchive, ZipArchive, type Archiver } from "archiver";
+import type { Core } from "../core";
+import { IntegrityError, describeFsError } from "../errors";
+import type { ArchiveFormat } from "../schemas";
+import type { ManifestEntry } from "./manifest-types";
+import { findCheckpointRow } from "./queries";
+import { readCheckpointManifest, recordDamageFound, type DamagedObject } from "./integrity-record";
+
+const CHUNK = 256 * 1024;
+
+export interface CheckpointArchive {
+  checkpointId: string;
+  component: string;
+  format: ArchiveFormat;
+  /** `<component>-<checkpoint id>.tar.gz` */
+  fileName: string;
+  contentType: string;
+  /** Entries in the archive (files, folders, symlinks) and the bytes of file content. */
+  entries: number;
+  bytes: number;
+  /** The archive's bytes. Fails (IntegrityError) if a stored object does not match the manifest. */
+  stream: Readable;
+}
+
+const CONTENT_TYPES: Record<ArchiveFormat, string> = { "tar.gz": "application/gzip", zip: "application/zip" };
+
+function damageError(problems: DamagedObject[], phase: string): IntegrityError {
+  const named = problems
+    .slice(0, 10)
+    .map((p) => `${p.path ?? "manifest"} (${p.state})`)
+    .join(", ");
+  return new IntegrityError(`archive ${phase}: ${problems.length} stored object(s) are damaged: ${named}`, { problems });
+}
+
+/** Checks that every file's object exists, and opens the archive stream. */
+export async function openCheckpointArchive(core: Core, checkpointId: string, format: ArchiveFormat): Promise<CheckpointArchive> {
+  const row = await findCheckpointRow(core, checkpointId);
+  const manifest = await readCheckpointManifest(core, row);
+  const missing: DamagedObject[] = manifest.entries
+    .filter((e) => e.kind === "file" && e.sha256 && !core.store.has(e.sha256))
+    .map((e) => ({ path: e.path, sha256: e.sha256 as string, state: "missing" }));
+  if (missing.length > 0) {
+    await recordDamageFound(core, row.id, missing);
+    throw damageError(missing, "refused before the first byte");
+  }
+  const folder = `${row.component.name}-${row.id}`;
+  const archive: Archiver = format === "zip" ? new ZipArchive({ zlib: { level: 6 } }) : new TarArchive({ gzip: true, gzipOptions: { level: 6 } });
+  const out = new PassThrough();
+  let failed = false;
+  const fail = (error: Error) => {
+    if (failed) return;
+    failed = true;
+    // Cut the output first so the archive's end (tar end blocks, zip directory) never reaches the reader.
+    archive.unpipe(out);
+    out.destroy(error);
+    archive.abort();
+    core.log.error({ event: "checkpoint.archive", checkpointId: row.id, format, error: error.message }, "archive aborted");
+  };
+  archive.on("error", fail);
+  archive.on("warning", fail);
+  archive.pipe(out);
+
+  let bytes = 0;
+  for (const entry of manifest.entries) {
+    const name = `${folder}/${entry.path}`;
+    const date = new Date(entry.mtimeMs);
+    if (entry.kind === "dir") {
+      archive.append(Buffer.alloc(0), { name: `${name}/`, type: "directory", mode: entry.mode, date });
+    } else if (entry.kind === "symlink") {
+      archive.append(Buffer.alloc(0), { name, type: "symlink", linkname: entry.linkTarget ?? "", mode: entry.mode, date });
+    } else {
+      bytes += entry.size;
+      const source = new VerifiedObjectReader(core.store.objectPath(entry.sha256 as string), entry, (problems) => recordDamageFound(core, row.id, problems));
+      source.on("error", fail);
+      archive.append(source, { name, type: "file", mode: entry.mode, date, stats: { size: entry.size } });
+    }
+  }
+  archive.finalize().catch((error: unknown) => fail(error instanceof Error ? error : new Error(String(error))));
+  return {
+    checkpointId: row.id,
+    component: row.component.name,
+    format,
+    fileName: `${folder}.${format}`,
+    contentType: CONTENT_TYPES[format],
+    entries: manifest.entries.length,
+    bytes,
+    stream: out,
+  };
+}
+
+/**
+ * One stored object as a stream, opened only when the archive reaches it (a
+ * checkpoint of ten thousand files never holds ten thousand descriptors). The
+ * last chunk is held back until the whole object hashed to its name and had the
+ * manifest's size; otherwise the stream fails with an IntegrityError.
+ */
+class VerifiedObjectReader extends Readable {
+  private file: fsp.FileHandle | null = null;
+  private held: Buffer | null = null;
+  private readonly hash = createHash("sha256");
+  private bytesRead = 0;
+  private reading = false;
+
+  constructor(
+    private readonly objectPath: string,
+    private readonly entry: ManifestEntry,
+    /** Records the damage before the stream fails, so whoever sees the failure can already read it on the checkpoint. */
+    private readonly recordDamage: (problems: DamagedObject[]) => Promise<void>,
+  ) {
+    super({ highWaterMark: CHUNK });
+  }
+
+  override _read(): void {
+    if (this.reading) return;
+    this.reading = true;
+    this.readUntilPushed()
+      .catch((error: unknown) => this.destroy(error instanceof Error ? error : new Error(String(error))))
+      .finally(() => {
+        this.reading = false;
+      });
+  }
+
+  private async damaged(state: "corrupt" | "missing", why: string): Promise<IntegrityError> {
+    const problems: DamagedObject[] = [{ path: this.entry.path, sha256: this.entry.sha256 as string, state }];
+    await this.recordDamage(problems);
+    return new IntegrityError(`archive aborted: the stored content of ${this.entry.path} is ${state} (${why}); no complete archive was produced`, { problems });
+  }
+
+  private async readUntilPushed(): Promise<void> {
+    if (!this.file) {
+      try {
+        this.file = await fsp.open(this.objectPath, "r");
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === "ENOENT") throw await this.damaged("missing", `object ${this.entry.sha256} is not in the store`);
+        throw describeFsError(error, this.objectPath);
+      }
+    }
+    for (;;) {
+      const buffer = Buffer.allocUnsafe(CHUNK);
+      const { bytesRead } = await this.file.read(buffer, 0, CHUNK, null);
+      if (bytesRead === 0) {
+        await this.closeFile();
+        const actual = this.hash.digest("hex");
+        if (this.bytesRead !== this.entry.size) throw await this.damaged("corrupt", `${this.bytesRead} bytes stored, the manifest says ${this.entry.size}`);
+        if (actual !== this.entry.sha256) throw await this.damaged("corrupt", `its content hashes to ${actual}, not ${this.entry.sha256}`);
+        if (this.held) this.push(this.held);
+        this.push(null);
+        return;
+      }
+      const chunk = buffer.subarray(0, bytesRead);
+      this.hash.update(chunk);
+      this.bytesRead += bytesRead;
+      if (this.bytesRead > this.entry.size) throw await this.damaged("corrupt", `more than the ${this.entry.size} bytes the manifest says`);
+      const previous = this.held;
+      this.held = chunk;
+      if (previous) {
+        this.push(previous);
+        return;
+      }
+    }
+  }
+
+  private async closeFile(): Promise<void> {
+    const file = this.file;
+    this.file = null;
+    await file?.close();
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.closeFile().then(
+      () => callback(error),
+      () => callback(error),
+    );
+  }
+}

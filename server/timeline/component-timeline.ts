@@ -1,0 +1,209 @@
+/**
+ * A component's timeline: its checkpoints, rollbacks (outcome, duration),
+ * verifications and removals (retention expiry, operator delete) on one time axis,
+ * newest first, a page at a time.
+ *
+ * Each source is read with its own (component, time) index: Checkpoint
+ * (componentId, createdAt), Rollback (componentId, startedAt), AuditEvent
+ * (component, startedAt). A page takes the `limit + 1` newest rows of each source
+ * before the cursor and merges them, so the cost of a page is independent of how
+ * many items the component has; a date jump is the same query with the cursor at
+ * the end of that day. Items are ordered by (time, source rank, id): at the same
+ * instant an event comes above a rollback, a rollback above a checkpoint (a
+ * rollback and its safety checkpoint share their start time), and ids break the
+ * remaining ties. The cursor is that triple.
+ */
+import type { Core } from "../core";
+import type { Prisma } from "../generated/prisma/client";
+import { findComponentRow } from "../registry/components";
+import { toCheckpointView, type CheckpointView } from "../checkpoints/queries";
+import type { ComponentTimelineInput } from "../schemas";
+
+export const TIMELINE_PAGE = 25;
+const DAY_MS = 86_400_000;
+
+/** Audit kinds shown on the timeline besides checkpoints and rollbacks. */
+const EVENT_KINDS = ["checkpoint.verify", "checkpoint.expire", "checkpoint.delete"] as const;
+
+export interface TimelineRollback {
+  id: string;
+  checkpointId: string;
+  safetyCheckpointId: string | null;
+  actor: string;
+  outcome: string;
+  startedAt: string;
+  durationMs: number | null;
+  restored: number;
+  deleted: number;
+  bytes: number;
+  error: string | null;
+}
+
+export interface TimelineEvent {
+  id: string;
+  kind: (typeof EVENT_KINDS)[number];
+  checkpointId: string | null;
+  actor: string;
+  outcome: string;
+  startedAt: string;
+  durationMs: number;
+  error: string | null;
+  /** verify: state and damaged file count; expire: rule and reason. */
+  state: string | null;
+  problems: number | null;
+  rule: string | null;
+  reason: string | null;
+}
+
+export type TimelineItem =
+  | { type: "checkpoint"; at: string; checkpoint: CheckpointView }
+  | { type: "rollback"; at: string; rollback: TimelineRollback }
+  | { type: "event"; at: string; event: TimelineEvent };
+
+export interface TimelinePage {
+  items: TimelineItem[];
+  nextCursor: string | null;
+}
+
+/** At the same instant: events above rollbacks above checkpoints. */
+const RANK = { checkpoint: 0, rollback: 1, event: 2 } as const;
+type Source = keyof typeof RANK;
+
+interface Position {
+  ms: number;
+  rank: number;
+  /** The row id; "" sorts before every id of that instant and rank. */
+  id: string;
+}
+
+export function parseTimelineCursor(cursor: string): Position {
+  const [ms, rank, id] = cursor.split(":");
+  return { ms: Number(ms), rank: Number(rank), id: id ?? "" };
+}
+
+function cursorOf(position: Position): string {
+  return `${position.ms}:${position.rank}:${position.id}`;
+}
+
+/** Where a page starts: after the cursor, at the end of `day`, or at the newest item. */
+function startOf(input: Pick<ComponentTimelineInput, "cursor" | "day">): Position | null {
+  if (input.cursor) return parseTimelineCursor(input.cursor);
+  if (input.day) return { ms: Date.parse(`${input.day}T00:00:00Z`) + DAY_MS, rank: RANK.event + 1, id: "" };
+  return null;
+}
+
+/** Rows of `source` strictly after `start` in (time, rank, id) descending order. */
+function before(start: Position | null, timeField: string, source: Source): Record<string, unknown> {
+  if (!start) return {};
+  const at = new Date(start.ms);
+  const rank = RANK[source];
+  if (rank > start.rank) return { [timeField]: { lt: at } };
+  if (rank < start.rank) return { [timeField]: { lte: at } };
+  return { OR: [{ [timeField]: { lt: at } }, { [timeField]: at, id: { lt: start.id } }] };
+}
+
+function compareDesc(a: Position, b: Position): number {
+  return b.ms - a.ms || b.rank - a.rank || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
+}
+
+export async function componentTimeline(core: Core, input: ComponentTimelineInput): Promise<TimelinePage> {
+  const component = await findComponentRow(core, input.component);
+  const limit = input.limit ?? TIMELINE_PAGE;
+  const start = startOf(input);
+  const q = input.q?.trim() || undefined;
+
+  const checkpointWhere: Prisma.CheckpointWhereInput = {
+    AND: [
+      { componentId: component.id, status: { not: "deleted" } },
+      before(start, "createdAt", "checkpoint"),
+      q
+        ? {
+            OR: [
+              { id: { contains: q } },
+              { reason: { contains: q } },
+              { actor: { contains: q } },
+              { callerMeta: { path: "$.agent", string_contains: q } },
+              { callerMeta: { path: "$.task", string_contains: q } },
+            ],
+          }
+        : {},
+    ],
+  };
+  const rollbackWhere: Prisma.RollbackWhereInput = {
+    AND: [
+      { componentId: component.id },
+      before(start, "startedAt", "rollback"),
+      q ? { OR: [{ id: { contains: q } }, { checkpointId: { contains: q } }, { safetyCheckpointId: { contains: q } }, { actor: { contains: q } }] } : {},
+    ],
+  };
+  const eventWhere: Prisma.AuditEventWhereInput = {
+    AND: [
+      { component: component.name, kind: { in: [...EVENT_KINDS] } },
+      before(start, "startedAt", "event"),
+      q ? { OR: [{ checkpointId: { contains: q } }, { actor: { contains: q } }] } : {},
+    ],
+  };
+
+  const [checkpoints, rollbacks, events] = await Promise.all([
+    core.db.checkpoint.findMany({ where: checkpointWhere, include: { component: true }, orderBy: [{ createdAt: "desc" }, { id: "desc" }], take: limit + 1 }),
+    core.db.rollback.findMany({ where: rollbackWhere, orderBy: [{ startedAt: "desc" }, { id: "desc" }], take: limit + 1 }),
+    core.db.auditEvent.findMany({ where: eventWhere, orderBy: [{ startedAt: "desc" }, { id: "desc" }], take: limit + 1 }),
+  ]);
+
+  const merged: { at: Position; item: () => TimelineItem }[] = [
+    ...checkpoints.map((row) => ({
+      at: { ms: row.createdAt.getTime(), rank: RANK.checkpoint, id: row.id },
+      item: (): TimelineItem => ({ type: "checkpoint", at: row.createdAt.toISOString(), checkpoint: toCheckpointView(row, core.store) }),
+    })),
+    ...rollbacks.map((row) => ({
+      at: { ms: row.startedAt.getTime(), rank: RANK.rollback, id: row.id },
+      item: (): TimelineItem => ({ type: "rollback", at: row.startedAt.toISOString(), rollback: toRollback(row) }),
+    })),
+    ...events.map((row) => ({
+      at: { ms: row.startedAt.getTime(), rank: RANK.event, id: row.id },
+      item: (): TimelineItem => ({ type: "event", at: row.startedAt.toISOString(), event: toEvent(row) }),
+    })),
+  ];
+  merged.sort((a, b) => compareDesc(a.at, b.at));
+  const page = merged.slice(0, limit);
+  const last = page[page.length - 1];
+  return { items: page.map((m) => m.item()), nextCursor: merged.length > limit && last ? cursorOf(last.at) : null };
+}
+
+type RollbackRow = Awaited<ReturnType<Core["db"]["rollback"]["findFirstOrThrow"]>>;
+type EventRow = Awaited<ReturnType<Core["db"]["auditEvent"]["findFirstOrThrow"]>>;
+
+function toRollback(row: RollbackRow): TimelineRollback {
+  return {
+    id: row.id,
+    checkpointId: row.checkpointId,
+    safetyCheckpointId: row.safetyCheckpointId,
+    actor: row.actor,
+    outcome: row.outcome,
+    startedAt: row.startedAt.toISOString(),
+    durationMs: row.durationMs,
+    restored: row.restored,
+    deleted: row.deleted,
+    bytes: Number(row.bytes),
+    error: row.error,
+  };
+}
+
+function toEvent(row: EventRow): TimelineEvent {
+  const details = (row.details ?? {}) as Record<string, unknown>;
+  const text = (key: string) => (typeof details[key] === "string" ? (details[key] as string) : null);
+  return {
+    id: row.id,
+    kind: row.kind as TimelineEvent["kind"],
+    checkpointId: row.checkpointId,
+    actor: row.actor,
+    outcome: row.outcome,
+    startedAt: row.startedAt.toISOString(),
+    durationMs: row.durationMs,
+    error: row.error,
+    state: text("state"),
+    problems: Array.isArray(details.problems) ? details.problems.length : null,
+    rule: text("rule"),
+    reason: text("reason"),
+  };
+}
