@@ -83,7 +83,7 @@ export async function computePlanForCheckpoint(core: Core, checkpointId: string)
     checkpointKind: row.kind,
     ...plan,
     integrity,
-    scope: describePlanScope(core, component, manifest, row),
+    scope: await describePlanScope(core, component, manifest, row),
     undo: row.kind === "safety" ? undoTargetOf(row.callerMeta) : null,
     liveSha: state.liveSha,
   };

@@ -29,14 +29,14 @@ export interface PlanScope {
   outside: { changed: number; paths: string[] } | null;
 }
 
-export function describePlanScope(core: Core, component: ComponentScanTarget, manifest: Manifest, checkpoint: { paths: unknown; createdAt: Date }): PlanScope {
+export async function describePlanScope(core: Core, component: ComponentScanTarget, manifest: Manifest, checkpoint: { paths: unknown; createdAt: Date }): Promise<PlanScope> {
   const related = manifest.entries.filter((e) => e.reason !== "primary").map((e) => ({ path: e.path, reason: e.reason }));
   if (manifest.scope.kind === "all") {
     return { kind: "all", primaries: [], related: [], relatedCount: 0, entries: manifest.entries.length, outside: null };
   }
   const scopePaths = manifest.scope.paths;
   const since = checkpoint.createdAt.getTime();
-  const changed = scanScope(core, component, { kind: "all" })
+  const changed = (await scanScope(core, component, { kind: "all" }))
     .filter((e) => e.kind !== "dir" && !isInScope(scopePaths, e.path) && e.mtimeMs > since)
     .map((e) => e.path)
     .sort();
