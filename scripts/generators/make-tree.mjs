@@ -23,45 +23,15 @@
 // tree's bytes (about 140 MB peak RSS for 250,000 files / 2 GB, 80 MB for 10,000 / 100 MB).
 import { chmodSync, closeSync, mkdirSync, openSync, symlinkSync, writeFileSync, writeSync } from "node:fs";
 import path from "node:path";
+import { parseGeneratorArgs, seededRandom } from "./generator-cli.mjs";
 
-const args = process.argv.slice(2);
-const dir = args.find((a, i) => !a.startsWith("--") && !(i > 0 && args[i - 1]?.startsWith("--")));
-const opt = (name, def) => {
-  const i = args.indexOf(`--${name}`);
-  if (i < 0) return def;
-  const n = Number(args[i + 1]);
-  if (!Number.isFinite(n) || n < 0) {
-    console.error(`make-tree: --${name} expects a non-negative number, got ${args[i + 1]}`);
-    process.exit(2);
-  }
-  return n;
-};
-if (!dir) {
-  console.error("usage: make-tree.mjs DIR [--files N] [--mb TOTAL_MB] [--seed S] [--big-mb M]");
-  process.exit(2);
-}
+const { dir, opt } = parseGeneratorArgs("make-tree", "make-tree.mjs DIR [--files N] [--mb TOTAL_MB] [--seed S] [--big-mb M]");
 const files = Math.floor(opt("files", 10000));
 const totalBytes = Math.floor(opt("mb", 100) * 1024 * 1024);
 const bigBytes = Math.floor(opt("big-mb", 0) * 1024 * 1024);
-// The seed goes through a bijective scramble (murmur3's finaliser): xorshift32 started on a
-// small number would begin with a run of tiny outputs, the same for seeds 1, 2, 3...
-let seed = opt("seed", 1) >>> 0;
-seed = Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) >>> 0;
-seed = Math.imul(seed ^ (seed >>> 13), 0xc2b2ae35) >>> 0;
-seed = (seed ^ (seed >>> 16)) >>> 0 || 1;
 process.umask(0o022);
 
-// xorshift32: fast and deterministic.
-const next32 = () => {
-  seed ^= seed << 13;
-  seed >>>= 0;
-  seed ^= seed >>> 17;
-  seed ^= seed << 5;
-  seed >>>= 0;
-  return seed;
-};
-const rand = () => next32() / 0x100000000;
-const int = (n) => Math.floor(rand() * n);
+const { next32, rand, int } = seededRandom(opt("seed", 1));
 const pickOf = (list) => list[int(list.length)];
 
 // ---------------------------------------------------------------- content

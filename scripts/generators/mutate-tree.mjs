@@ -18,41 +18,12 @@
 // picks are O(1), so trees of 250,000 files are fine.
 import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { parseGeneratorArgs, seededRandom } from "./generator-cli.mjs";
 
-const args = process.argv.slice(2);
-const dir = args.find((a, i) => !a.startsWith("--") && !(i > 0 && args[i - 1]?.startsWith("--")));
-const opt = (name, def) => {
-  const i = args.indexOf(`--${name}`);
-  if (i < 0) return def;
-  const n = Number(args[i + 1]);
-  if (!Number.isFinite(n) || n < 0) {
-    console.error(`mutate-tree: --${name} expects a non-negative number, got ${args[i + 1]}`);
-    process.exit(2);
-  }
-  return n;
-};
-if (!dir) {
-  console.error("usage: mutate-tree.mjs DIR [--changes N] [--seed S]");
-  process.exit(2);
-}
+const { dir, opt } = parseGeneratorArgs("mutate-tree", "mutate-tree.mjs DIR [--changes N] [--seed S]");
 const changes = Math.floor(opt("changes", 50));
-// The seed goes through a bijective scramble (murmur3's finaliser): xorshift32 started on a
-// small number would begin with a run of tiny outputs, the same for seeds 1, 2, 3...
-let seed = opt("seed", 7) >>> 0;
-seed = Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) >>> 0;
-seed = Math.imul(seed ^ (seed >>> 13), 0xc2b2ae35) >>> 0;
-seed = (seed ^ (seed >>> 16)) >>> 0 || 1;
 process.umask(0o022);
-const next32 = () => {
-  seed ^= seed << 13;
-  seed >>>= 0;
-  seed ^= seed >>> 17;
-  seed ^= seed << 5;
-  seed >>>= 0;
-  return seed;
-};
-const rand = () => next32() / 0x100000000;
-const int = (n) => Math.floor(rand() * n);
+const { next32, rand, int } = seededRandom(opt("seed", 7));
 
 // ---------------------------------------------------------------- ignore rules
 
