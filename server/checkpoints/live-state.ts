@@ -17,7 +17,7 @@ import type { Core } from "../core";
 import { dataPaths } from "../core";
 import { mapConcurrent } from "../concurrency";
 import { scanComponent } from "../scan/walk";
-import { assertRootIntact } from "../registry/roots";
+import { assertRootUsableNow } from "../registry/roots";
 import { changeTracker } from "../scan/change-tracker";
 import { loadStatCache, saveStatCache } from "../scan/stat-cache";
 import type { CheckpointScope, InclusionReason, Manifest, ManifestEntry, ScannedEntry } from "./manifest-types";
@@ -70,7 +70,7 @@ export function dataDirExcludes(core: Core, root: string): string[] {
  * file watcher saw change (server/scan/change-tracker.ts).
  */
 export async function scanScope(core: Core, component: ComponentScanTarget, scope: CheckpointScope): Promise<ScannedEntry[]> {
-  assertRootIntact(component);
+  await assertRootUsableNow(core, component);
   const options = { include: component.include, exclude: component.exclude, extraExcludes: dataDirExcludes(core, component.root) };
   const tracker = changeTracker();
   if (tracker && scope.kind === "all") return tracker.scanAll(component.id, component.root, options);

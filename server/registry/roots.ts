@@ -42,14 +42,24 @@ export function assertComponentRootUsable(core: Core, component: RootedComponent
   assertRootAllowed(component.root, core.config.allowedRoots);
 }
 
+/**
+ * Every operation on a component: its root is intact, and lies neither inside nor
+ * over the data directory or another component's root (an older version did not
+ * refuse such registrations; they are refused now, naming both).
+ */
+export async function assertRootUsableNow(core: Core, component: RootedComponent): Promise<void> {
+  assertRootIntact(component);
+  await assertRootDisjoint(core, component.name, component.root, "its root");
+}
+
 /** Refuses a root (a real path) that lies inside or over the data directory or another component's root. */
-export async function assertRootDisjoint(core: Core, name: string, root: string): Promise<void> {
+export async function assertRootDisjoint(core: Core, name: string, root: string, what = "root"): Promise<void> {
   const dataDir = core.config.dataDir;
   if (isInside(dataDir, root)) {
-    throw new InvalidInputError(`root ${root} lies inside the Safety Net data directory ${dataDir}`, { field: "root", root, dataDir });
+    throw new InvalidInputError(`${what} ${root} lies inside the Safety Net data directory ${dataDir}`, { field: "root", root, dataDir });
   }
   if (isInside(root, dataDir)) {
-    throw new InvalidInputError(`root ${root} contains the Safety Net data directory ${dataDir}; register a folder that does not hold it, or move the data directory (SAFETYNET_DATA_DIR)`, {
+    throw new InvalidInputError(`${what} ${root} contains the Safety Net data directory ${dataDir}; register a folder that does not hold it, or move the data directory (SAFETYNET_DATA_DIR)`, {
       field: "root",
       root,
       dataDir,
@@ -59,7 +69,7 @@ export async function assertRootDisjoint(core: Core, name: string, root: string)
   for (const other of others) {
     if (isInside(other.root, root) || isInside(root, other.root)) {
       const how = other.root === root ? "is the root of" : isInside(other.root, root) ? "lies inside the root of" : "contains the root of";
-      throw new InvalidInputError(`root ${root} ${how} component "${other.name}" (${other.root}); component roots may not overlap`, {
+      throw new InvalidInputError(`${what === "root" ? "" : `component "${name}": `}${what} ${root} ${how} component "${other.name}" (${other.root}); component roots may not overlap`, {
         field: "root",
         root,
         component: other.name,

@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
+import Database from "better-sqlite3";
 import { beforeAll, describe, expect, it } from "vitest";
 import { assertCliBundleFresh, cleanUpAfterEach, jsonOf, makeTempDir, runCli, type CliErrorJson } from "../support/workspace";
 
@@ -27,5 +28,28 @@ describe("the data directory is compared by its real path", () => {
 
     const beside = await runCli(dirs, ["component", "add", "src", "--root", path.join(real, "project", "src"), "--json"], options);
     expect(beside.status, beside.stderr).toBe(0);
+  });
+});
+
+describe("component roots that overlap (registered by an older version)", () => {
+  it("are refused on every operation, naming both components and roots", async () => {
+    const base = makeTempDir("roots-overlap");
+    const outer = path.join(base, "ws", "outer");
+    fs.mkdirSync(path.join(outer, "inner"), { recursive: true });
+    fs.writeFileSync(path.join(outer, "inner", "a.txt"), "a\n");
+    const dirs = { base, root: outer, dataDir: path.join(base, "data") };
+    await runCli(dirs, ["component", "add", "outer", "--root", outer, "--json"]);
+    const inner = await runCli(dirs, ["component", "add", "inner", "--root", path.join(base, "ws"), "--json"]);
+    expect(inner.status).toBe(2);
+    // What an older version let through: "inner" registered inside "outer".
+    const db = new Database(path.join(dirs.dataDir, "safetynet.db"));
+    db.prepare("INSERT INTO Component (id, name, root, include, exclude, metadata, createdAt, updatedAt) VALUES ('cmp_old', 'inner', ?, '[]', '[]', '{}', 0, 0)").run(path.join(outer, "inner"));
+    db.close();
+
+    for (const args of [["checkpoint", "create", "outer"], ["checkpoint", "create", "inner"]]) {
+      const refused = await runCli(dirs, [...args, "--json"]);
+      expect(refused.status).toBe(2);
+      expect(jsonOf<CliErrorJson>(refused).error.message).toMatch(/component "(outer|inner)": its root .* (contains|lies inside) the root of component "(inner|outer)" .*component roots may not overlap/);
+    }
   });
 });
