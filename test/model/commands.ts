@@ -547,9 +547,11 @@ class Execute implements Cmd {
         const message = (error as Error).message;
         const changed = cp ? viewDifferences(plan.view, scopedView(before, cp.scope), new Set(), { mtimeTo: "ms" }).length > 0 : true;
         if (!cp || plan.expired || halfDone || changed) {
-          await settleCrash(m, r, "execute", { viaCli: false, changedTree: true });
-          // A checkpoint that no longer exists at all is a 404, not a rollback that was tried: no row.
-          await expectEvents(m, r, "execute", isTrpc(error, "NOT_FOUND") ? [] : [["rollback", "failed"]], { crashed });
+          // A checkpoint that no longer exists at all is a 404, answered before the component is even
+          // looked at: no rollback was tried (no row), and nothing was recovered either.
+          const gone = isTrpc(error, "NOT_FOUND");
+          if (!gone) await settleCrash(m, r, "execute", { viaCli: false, changedTree: true });
+          await expectEvents(m, r, "execute", gone ? [] : [["rollback", "failed"]], { crashed });
           return;
         }
         fail("rollback.execute refused a token for an unchanged workspace", message);
