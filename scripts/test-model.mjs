@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run test:model -- --runs N --seed S [--path P] [--max-commands C] [--shrink]`:
+// `npm run test:model -- --runs N --seed S [--path P] [--max-commands C] [--shrink] [--keep]`:
 // runs the model-based test of the safety net (test/model/) with more sequences
 // than `npm test` does, or replays a failure from the seed and path it printed.
 import { spawnSync } from "node:child_process";
@@ -12,6 +12,7 @@ const { values } = parseArgs({
     path: { type: "string" },
     "max-commands": { type: "string", default: "30" },
     shrink: { type: "boolean", default: false },
+    keep: { type: "boolean", default: false },
   },
 });
 for (const name of ["runs", "seed", "max-commands"]) {
@@ -37,6 +38,7 @@ const result = spawnSync(process.execPath, ["node_modules/vitest/vitest.mjs", "r
     SAFETYNET_MODEL_MAX_COMMANDS: values["max-commands"],
     ...(values.path ? { SAFETYNET_MODEL_PATH: values.path } : {}),
     ...(values.shrink ? { SAFETYNET_MODEL_SHRINK: "1" } : {}),
+    ...(values.keep ? { SAFETYNET_MODEL_KEEP: "1" } : {}),
   },
 });
 process.exit(result.status ?? 1);

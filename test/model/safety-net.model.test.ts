@@ -24,6 +24,8 @@ const SEED = Number(process.env.SAFETYNET_MODEL_SEED ?? 20261129);
 const PATH = process.env.SAFETYNET_MODEL_PATH || undefined;
 const MAX_COMMANDS = Number(process.env.SAFETYNET_MODEL_MAX_COMMANDS ?? 30);
 const SHRINK = process.env.SAFETYNET_MODEL_SHRINK === "1";
+/** Keep the folders of a failing sequence (workspace, data directory) to look at. */
+const KEEP = process.env.SAFETYNET_MODEL_KEEP === "1";
 
 describe("the safety net under random sequences of agent and operator actions", () => {
   it(`holds every invariant (${RUNS} sequences, seed ${SEED})`, { timeout: Math.max(600_000, RUNS * 120_000) }, async () => {
@@ -43,10 +45,11 @@ describe("the safety net under random sequences of agent and operator actions", 
           } catch (error) {
             // The steps that ran, in order (fast-check prints the whole generated list, not where it stopped).
             if (error instanceof Error) error.message += `\n\nsteps run:\n  ${system.log.join("\n  ")}`;
+            if (KEEP && error instanceof Error) error.message += `\n\nkept for inspection: ${system.dirs.base}`;
+            await system.close({ keep: KEEP });
             throw error;
-          } finally {
-            await system.close();
           }
+          await system.close();
         }),
         { numRuns: RUNS, seed: SEED, path: PATH, endOnFailure: !SHRINK },
       );

@@ -7,6 +7,7 @@
  */
 import { createHash } from "node:crypto";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { loadConfig } from "../../server/config";
 import { openCore, type Core } from "../../server/core";
@@ -16,7 +17,7 @@ import { createCaller } from "../../server/api/root";
 import { isComponentLocked } from "../../server/locks";
 import { closeDb } from "../../server/db";
 import { disableChangeTracking, enableChangeTracking } from "../../server/scan/change-tracker";
-import { makeWorkspaceDirs, readTree, runCli, writeTree, type CliOptions, type CliResult, type TreeState, type WorkspaceDirs } from "../support/workspace";
+import { readTree, runCli, writeTree, type CliOptions, type CliResult, type TreeState, type WorkspaceDirs } from "../support/workspace";
 
 export const COMPONENT = "app";
 
@@ -63,7 +64,10 @@ export class System {
   static async open(counters: Counters, options: { watcher: boolean } = { watcher: false }): Promise<System> {
     // A watcher problem makes the product fall back to walking: counted, not a failure.
     if (options.watcher) await enableChangeTracking(() => void counters.watcherFallbacks++);
-    const dirs = makeWorkspaceDirs("model");
+    // Not the test's own temp folders: each sequence removes its own (or keeps it, when asked).
+    const base = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "safetynet-model-")));
+    const dirs: WorkspaceDirs = { base, root: path.join(base, "workspace"), dataDir: path.join(base, "data") };
+    fs.mkdirSync(dirs.root);
     fs.writeFileSync(path.join(dirs.root, ".gitignore"), "*.log\n");
     writeTree(dirs.root, STARTING_TREE);
     fs.writeFileSync(path.join(dirs.base, "outside.txt"), "outside the root\n");
@@ -93,10 +97,10 @@ export class System {
   }
 
   /** Closes the database and removes the folders (a long run makes thousands of them). */
-  async close(): Promise<void> {
+  async close(options: { keep?: boolean } = {}): Promise<void> {
     await disableChangeTracking();
     await closeDb(this.dirs.dataDir);
-    fs.rmSync(this.dirs.base, { recursive: true, force: true });
+    if (!options.keep) fs.rmSync(this.dirs.base, { recursive: true, force: true });
   }
 
   moveClock(days: number): void {
