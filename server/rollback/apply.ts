@@ -23,6 +23,12 @@ export interface ApplyOptions {
    * so a recovery can find and remove the ones a crash left behind.
    */
   tempTag?: string;
+  /**
+   * More paths whose folders get their metadata (mode, mtime) put back at the end:
+   * a recovery passes what the interrupted run had already changed, so folders it
+   * touched before it died are settled too.
+   */
+  settleFoldersOf?: readonly { path: string }[];
 }
 
 interface PlanPaths {
@@ -137,6 +143,12 @@ export async function applyRollbackPlan(
       dir = path.posix.dirname(dir);
     }
   };
+
+  for (const item of options.settleFoldersOf ?? []) {
+    // The path itself when it is a folder of the checkpoint (step 3 skips anything else), and its parents.
+    touchedDirs.add(item.path);
+    markParents(item.path);
+  }
 
   // 1. Deletions: files and links first, then directories deepest first. A directory that still
   //    holds ignored or out-of-scope files is left in place: those are never touched.

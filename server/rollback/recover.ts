@@ -15,12 +15,17 @@ import { isComponentLocked, withComponentLock } from "../locks";
 import { recordEvent } from "../audit/history";
 import { entriesByPath, readManifest } from "../checkpoints/manifest";
 import { checkManifestObjects } from "../checkpoints/verify";
-import { IntegrityError, SafetyNetError } from "../errors";
+import { ConflictError, IntegrityError, SafetyNetError } from "../errors";
+import { toComponentView } from "../registry/components";
+import { commitCheckpoint } from "../checkpoints/commit";
+import type { Manifest } from "../checkpoints/manifest-types";
+import { planAgainstWorkspace } from "./preview";
+import { assertRollbackFits } from "./space";
 import { assertRootIntact } from "../registry/roots";
 import { applyRollbackPlan, removeTempSiblings } from "./apply";
 import { journalPath, listJournals, removeJournal, type RollbackJournal } from "./journal";
 import { finishRollback } from "./finish";
-import { pathsNeedingContent } from "./plan";
+import { pathsNeedingContent, type RollbackPlanBody } from "./plan";
 
 export interface RecoveredRollback {
   rollbackId: string;
@@ -85,14 +90,18 @@ export async function completeJournal(core: Core, journal: RollbackJournal, acto
   try {
     await recordInterruption(core, journal, INTERRUPTED_ERROR);
     const manifest = readManifest(core.store, journal.manifestSha256);
-    const { problems } = await checkManifestObjects(core, manifest, pathsNeedingContent(journal));
-    if (problems.length > 0) {
-      throw new IntegrityError(`cannot complete rollback ${journal.rollbackId}: objects damaged: ${problems.map((p) => p.path).join(", ")}`, { problems });
-    }
     assertRootIntact({ name: journal.componentName, root: journal.root });
     const applyOptions = { tempTag: journal.rollbackId };
     removeTempSiblings(journal.root, journal, applyOptions);
-    const applied = await applyRollbackPlan(core.store, journal.root, entriesByPath(manifest.entries), journal, applyOptions);
+    const plan = await planCompletion(core, journal, manifest, actor, startedAt, t0);
+    const { problems } = await checkManifestObjects(core, manifest, pathsNeedingContent(plan));
+    if (problems.length > 0) {
+      throw new IntegrityError(`cannot complete rollback ${journal.rollbackId}: objects damaged: ${problems.map((p) => p.path).join(", ")}`, { problems });
+    }
+    const applied = await applyRollbackPlan(core.store, journal.root, entriesByPath(manifest.entries), plan, {
+      ...applyOptions,
+      settleFoldersOf: [...journal.restore, ...journal.delete],
+    });
     const checkpoint = await core.db.checkpoint.findUnique({ where: { id: journal.checkpointId } });
     const rollbackRow = await core.db.rollback.findUnique({ where: { id: journal.rollbackId } });
     await finishRollback(
@@ -137,6 +146,44 @@ export async function completeJournal(core: Core, journal: RollbackJournal, acto
     }).catch(() => undefined);
     return { rollbackId: journal.rollbackId, component: journal.componentName, checkpointId: journal.checkpointId, restored: 0, deleted: 0, outcome: "failed", error: message };
   }
+}
+
+/**
+ * What completing the rollback takes now. The workspace is planned against again
+ * rather than the journal's plan replayed: after a crash, anything may have been
+ * changed before this runs (a folder turned into a file, a file into a link), and
+ * the journal's plan would then stop half-way. What the workspace holds is stored
+ * first, as a safety checkpoint of its own, so nothing changed since is lost.
+ * (A component removed since has no rules to plan with: its journal's plan is replayed.)
+ */
+async function planCompletion(core: Core, journal: RollbackJournal, manifest: Manifest, actor: Actor, startedAt: Date, t0: number): Promise<Pick<RollbackPlanBody, "restore" | "delete">> {
+  const row = await core.db.component.findUnique({ where: { id: journal.componentId } });
+  if (!row) return journal;
+  const component = toComponentView(row);
+  if (component.root !== journal.root) {
+    throw new ConflictError(`component "${component.name}" was moved from ${journal.root} to ${component.root} since rollback ${journal.rollbackId} was interrupted; put it back to complete the rollback`, {
+      rollbackId: journal.rollbackId,
+    });
+  }
+  const { state, plan } = await planAgainstWorkspace(core, component, manifest, { storeObjects: true });
+  if (plan.restore.length + plan.delete.length > 0) {
+    assertRollbackFits(component.root, plan, state.live.entries);
+    await commitCheckpoint(core, {
+      component,
+      scope: manifest.scope,
+      live: state.live,
+      encodedManifest: state.encoded,
+      kind: "safety",
+      primaries: manifest.scope.kind === "paths" ? manifest.scope.paths : [],
+      reason: `state found when completing interrupted rollback ${journal.rollbackId} to ${journal.checkpointId}`,
+      callerMeta: { rollbackId: journal.rollbackId, targetCheckpointId: journal.checkpointId, recovery: true },
+      git: null,
+      actor,
+      startedAt,
+      startedAtMs: t0,
+    });
+  }
+  return plan;
 }
 
 export interface RecoverOptions {

@@ -73,3 +73,7 @@ export function closeFdQuietlySync(fd: number): void {
     // the original error is the one worth reporting
   }
 }
+
+export function fsyncFd(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => fs.fsync(fd, (error) => (error ? reject(error) : resolve())));
+}

@@ -6,8 +6,7 @@
 import { execFile } from "node:child_process";
 import fs from "node:fs";
 import { mapConcurrent } from "../concurrency";
-import { fsyncDirectory } from "./atomic-write";
-import { closeFd, fdatasyncFd, fstatFd, openFd } from "./raw-fd";
+import { closeFd, fdatasyncFd, fstatFd, fsyncFd, openFd } from "./raw-fd";
 
 const FLUSH_CONCURRENCY = 16;
 
@@ -55,13 +54,29 @@ export async function flushFiles(dir: string, files: readonly string[]): Promise
   await mapConcurrent(files, FLUSH_CONCURRENCY, flushOne);
 }
 
+/** A folder by name, never anything else: O_DIRECTORY refuses a file, a FIFO or a device without opening it for reading. */
+const DIRECTORY_OPEN_FLAGS = fs.constants.O_RDONLY | fs.constants.O_DIRECTORY | fs.constants.O_NOFOLLOW;
+
 /** fsyncs directories whose entries changed (renames, removals), so those changes survive a crash. */
 export async function flushDirectories(dirs: Iterable<string>): Promise<void> {
   await mapConcurrent([...dirs], FLUSH_CONCURRENCY, async (dir) => {
+    let fd: number;
     try {
-      await fsyncDirectory(dir);
+      fd = await openFd(dir, DIRECTORY_OPEN_FLAGS);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+      // Gone, or no longer a folder: there is no directory entry of ours left to make durable.
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === "ENOENT" || code === "ENOTDIR" || code === "ELOOP") return;
+      throw error;
+    }
+    try {
+      await fsyncFd(fd);
+    } catch (error) {
+      // Some file systems cannot fsync a directory; the data is not at risk because of it.
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== "EINVAL" && code !== "ENOTSUP" && code !== "EBADF") throw error;
+    } finally {
+      await closeFd(fd).catch(() => undefined);
     }
   });
 }
