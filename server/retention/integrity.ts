@@ -7,7 +7,6 @@
  */
 import { statSync } from "node:fs";
 import type { Core, Actor } from "../core";
-import { dataPaths } from "../core";
 import { IntegrityError } from "../errors";
 import { holdStoreShared } from "../locks";
 import { recordEvent } from "../audit/history";
@@ -57,7 +56,7 @@ function verifyingOnce(store: ObjectStore): { store: ObjectStore; verified: Map<
 export async function verifyAll(core: Core, actor: Actor): Promise<VerifyAllResult> {
   const startedAt = core.now();
   const t0 = performance.now();
-  const release = await holdStoreShared(dataPaths(core.config.dataDir).locks);
+  const release = await holdStoreShared(core.locks);
   try {
     const rows = await core.db.checkpoint.findMany({
       where: { status: "active" },

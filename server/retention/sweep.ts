@@ -267,7 +267,7 @@ export interface SweepResult extends SweepPlan {
 export async function sweep(core: Core, options: SweepOptions & { drainTimeoutMs?: number; manifests?: ManifestReferences }): Promise<SweepResult> {
   const { store } = core;
   const objects = [...store.listObjects()];
-  const release = await holdStoreExclusive(dataPaths(core.config.dataDir).locks, { drainTimeoutMs: options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS });
+  const release = await holdStoreExclusive(core.locks, { drainTimeoutMs: options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS });
   try {
     const plan = await planSweep(core, { ...options, objects });
     for (const checkpoint of plan.checkpoints) deleteSnapshotRecord(store, checkpoint.checkpointId);

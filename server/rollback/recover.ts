@@ -140,11 +140,10 @@ export const RECOVER_WAIT_MS = 60_000;
 
 export async function recoverInterruptedRollbacks(core: Core, actor: Actor, options: RecoverOptions = {}): Promise<RecoveredRollback[]> {
   const results: RecoveredRollback[] = [];
-  const locks = dataPaths(core.config.dataDir).locks;
   for (const journal of listJournals(dataPaths(core.config.dataDir).journal)) {
     const component = { id: journal.componentId, name: journal.componentName };
     try {
-      const result = await withComponentLock(locks, component, "recover", () => completeJournal(core, journal, actor), { waitMs: options.waitMs ?? 0 });
+      const result = await withComponentLock(core.locks, component, "recover", () => completeJournal(core, journal, actor), { waitMs: options.waitMs ?? 0 });
       if (result) results.push(result);
     } catch (error) {
       if (!(error instanceof SafetyNetError && error.code === "CONFLICT")) throw error;
@@ -167,7 +166,7 @@ export async function reconcileOrphanedRollbacks(core: Core): Promise<number> {
   let reconciled = 0;
   for (const row of running) {
     if (existsSync(journalPath(paths.journal, row.id))) continue;
-    if (isComponentLocked(paths.locks, row.componentId)) continue;
+    if (await isComponentLocked(core.locks, row.componentId)) continue;
     const checkpoint = await core.db.checkpoint.findUnique({ where: { id: row.checkpointId }, select: { manifestSha: true } });
     const orphan = {
       rollbackId: row.id,
@@ -178,7 +177,7 @@ export async function reconcileOrphanedRollbacks(core: Core): Promise<number> {
       manifestSha256: checkpoint?.manifestSha ?? "",
       safetyCheckpointId: row.safetyCheckpointId,
     };
-    await withComponentLock(paths.locks, { id: row.componentId, name: row.component.name }, "recover", async () => {
+    await withComponentLock(core.locks, { id: row.componentId, name: row.component.name }, "recover", async () => {
       // Re-checked under the lock: a rollback that started meanwhile writes its journal before it lets go.
       if (existsSync(journalPath(paths.journal, row.id))) return;
       await recordInterruption(core, orphan, INTERRUPTED_BEFORE_CHANGES_ERROR);

@@ -9,6 +9,7 @@ import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { newestSourceMtime, webBuildIsStale } from "../../scripts/build-freshness.mjs";
+import { metadataEnvFor } from "../support/metadata-store";
 
 export const PACKAGE_ROOT = path.resolve(import.meta.dirname, "..", "..");
 const NEXT_BIN = path.join(PACKAGE_ROOT, "node_modules", "next", "dist", "bin", "next");
@@ -38,7 +39,7 @@ export function ensureCliBuild(): void {
 export function runCli(dataDir: string, args: string[], env: Record<string, string> = {}): { stdout: string; stderr: string; status: number | null } {
   const result = spawnSync(process.execPath, [path.join(PACKAGE_ROOT, "bin", "safetynet.mjs"), "--data-dir", dataDir, ...args], {
     cwd: PACKAGE_ROOT,
-    env: { ...process.env, ...env },
+    env: { ...process.env, ...metadataEnvFor(dataDir), ...env },
     encoding: "utf8",
   });
   return { stdout: result.stdout, stderr: result.stderr, status: result.status };
@@ -102,6 +103,7 @@ export async function startServer(options: { name: string; env?: ServerEnv }): P
       PORT: String(port),
       SAFETYNET_DATA_DIR: dataDir,
       SAFETYNET_ALLOWED_ROOTS: workspace,
+      ...metadataEnvFor(dataDir),
       ...(typeof options.env === "function" ? options.env({ dataDir, workspace }) : options.env),
     },
     stdio: ["ignore", "pipe", "pipe"],

@@ -9,12 +9,12 @@ import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { loadConfig } from "../../server/config";
-import { openCore, type Core } from "../../server/core";
+import { closeCore, openCore, type Core } from "../../server/core";
 import { createApiToken } from "../../server/auth/tokens";
 import { authenticateRequest } from "../../server/auth/request";
 import { createCaller } from "../../server/api/root";
 import { isComponentLocked } from "../../server/locks";
-import { closeDb } from "../../server/db";
+import { metadataUrlFor } from "../support/metadata-store";
 import { makeWorkspaceDirs, readTree, runCli, writeTree, type CliOptions, type CliResult, type TreeState, type WorkspaceDirs } from "../support/workspace";
 
 export const COMPONENT = "app";
@@ -66,7 +66,7 @@ export class System {
     let core: Core;
     const holder: { system?: System } = {};
     try {
-      core = openCore(loadConfig({ dataDir: dirs.dataDir, cwd: dirs.base }), { now: () => new Date(Date.now() + (holder.system?.clockOffsetMs ?? 0)) });
+      core = openCore(loadConfig({ dataDir: dirs.dataDir, cwd: dirs.base, databaseUrl: metadataUrlFor(dirs.dataDir) ?? null }), { now: () => new Date(Date.now() + (holder.system?.clockOffsetMs ?? 0)) });
     } finally {
       if (previous === undefined) delete process.env.SAFETYNET_ALLOWED_ROOTS;
       else process.env.SAFETYNET_ALLOWED_ROOTS = previous;
@@ -88,7 +88,7 @@ export class System {
 
   /** Closes the database and removes the folders (a long run makes thousands of them). */
   async close(): Promise<void> {
-    await closeDb(this.dirs.dataDir);
+    await closeCore(this.dirs.dataDir);
     fs.rmSync(this.dirs.base, { recursive: true, force: true });
   }
 
@@ -126,7 +126,7 @@ export class System {
   }
 
   async locked(): Promise<boolean> {
-    return isComponentLocked(path.join(this.dirs.dataDir, "locks"), await this.componentId());
+    return isComponentLocked(this.core.locks, await this.componentId());
   }
 
   /** History events recorded since the last call, oldest first. */

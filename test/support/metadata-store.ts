@@ -1,0 +1,30 @@
+/**
+ * Which metadata store the tests run on. `npm test` runs the engine, CLI and HTTP
+ * suites once on SQLite (the default) and once with PostgreSQL as the metadata
+ * store (`SAFETYNET_TEST_METADATA=postgres`, see test/support/postgres-pass.ts):
+ * then every data directory a test makes gets its own schema in one database made
+ * for the run, named after the data directory, so the CLI processes, the servers
+ * and the in-process cores a test opens on it all share it, and no test sees
+ * another's components.
+ */
+import { createHash } from "node:crypto";
+import { urlWithSchema } from "./postgres";
+
+/** Set by the PostgreSQL pass's global setup: the database made for this run. */
+export const METADATA_DATABASE_ENV = "SAFETYNET_TEST_METADATA_URL";
+
+export function onPostgresPass(): boolean {
+  return Boolean(process.env[METADATA_DATABASE_ENV]);
+}
+
+/** The metadata database URL of a data directory on the PostgreSQL pass; undefined on SQLite. */
+export function metadataUrlFor(dataDir: string): string | undefined {
+  const base = process.env[METADATA_DATABASE_ENV];
+  if (!base) return undefined;
+  return urlWithSchema(base, `t_${createHash("sha256").update(dataDir).digest("hex").slice(0, 24)}`);
+}
+
+/** What a process working on `dataDir` needs in its environment: SAFETYNET_DATABASE_URL on the PostgreSQL pass (SQLite wins over an inherited DATABASE_URL otherwise). */
+export function metadataEnvFor(dataDir: string): Record<string, string> {
+  return { SAFETYNET_DATABASE_URL: metadataUrlFor(dataDir) ?? "sqlite" };
+}
