@@ -8,6 +8,7 @@ import { CheckpointFacts } from "@/components/CheckpointFacts";
 import { CheckpointKindPill, CheckpointStatusPill, PinnedMarker } from "@/components/CheckpointPills";
 import { CheckpointScope } from "@/components/CheckpointScope";
 import { ChecksumBadge } from "@/components/ChecksumBadge";
+import { DatabaseSnapshots } from "@/components/DatabaseSnapshots";
 import { DiffView } from "@/components/DiffView";
 import { EntriesList } from "@/components/EntriesList";
 import { LoadingBlock } from "@/components/feedback/LoadingBlock";
@@ -80,6 +81,8 @@ export function CheckpointDetailView({ id, role }: { id: string; role: ViewerRol
       </header>
 
       <CheckpointFacts checkpoint={checkpoint} />
+
+      <DatabaseSnapshots databases={checkpoint.databases} />
 
       <div className="grid gap-4 md:grid-cols-2">
         <section aria-labelledby="caller-meta" className="rounded-lg border border-border bg-surface p-4">

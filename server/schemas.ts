@@ -25,12 +25,25 @@ export const metadataRecord = z
   .record(z.string().min(1).max(128), z.unknown())
   .refine((m) => JSON.stringify(m).length <= 64 * 1024, "metadata may hold at most 64 KiB of JSON");
 
+/**
+ * A database target: `sqlite:<path in the root>` or `postgres:<ENV_VAR>[?schema=a,b][&tables=t]`
+ * (the environment variable holds the URL; the URL itself is never given). The full
+ * check happens in the core (server/dbstate/targets.ts), naming the field.
+ */
+export const dbTargetSpec = z
+  .string()
+  .min(1, "a database target may not be empty")
+  .max(1024)
+  .refine((p) => !p.includes("\0"), "a database target may not contain a NUL byte");
+
 export const componentUpsertInput = z.object({
   name: componentName,
   root: z.string().min(1).max(4096).refine((p) => !p.includes("\0"), "root may not contain a NUL byte"),
   include: z.array(glob).max(256).optional(),
   exclude: z.array(glob).max(256).optional(),
   metadata: metadataRecord.optional(),
+  /** Replaces the component's database targets ([] removes them); omitted: kept as they are. */
+  dbTargets: z.array(dbTargetSpec).max(16).optional(),
 });
 export type ComponentUpsertInput = z.infer<typeof componentUpsertInput>;
 
@@ -47,6 +60,7 @@ export const checkpointCreateInput = z.object({
   metadata: metadataRecord.optional(),
   retentionDays: z.number().int().min(0).max(36_500).optional(),
   pinned: z.boolean().optional(),
+  /** Also snapshot the component's database targets (server/dbstate). */
   includeDb: z.boolean().optional(),
 });
 export type CheckpointCreateInput = z.infer<typeof checkpointCreateInput>;

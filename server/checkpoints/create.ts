@@ -1,6 +1,7 @@
 /**
  * checkpoint create: resolve the scope (primaries + related files), capture the
- * live state into the store under the component lock, commit, and record history.
+ * live state into the store under the component lock (and, with includeDb, a
+ * snapshot of each database target), commit, and record history.
  */
 import type { Core, Actor } from "../core";
 import { InvalidInputError, SafetyNetError } from "../errors";
@@ -13,6 +14,7 @@ import { captureLiveState, scanScope } from "./live-state";
 import { commitCheckpoint, type CheckpointCreated } from "./commit";
 import { readGitInfo } from "./git-info";
 import { resolveScope } from "./scope";
+import { snapshotDatabases } from "../dbstate/databases";
 
 export type { CheckpointCreated } from "./commit";
 
@@ -26,9 +28,11 @@ export async function createCheckpoint(core: Core, input: CheckpointCreateInput,
   try {
     // Inside the try: a create naming an unknown component is a failed create, and history records it.
     const component = toComponentView(await findComponentRow(core, input.component));
-    if (input.includeDb) {
-      // Components have no database targets yet (DESIGN: dbstate/); refuse rather than pretend.
-      throw new InvalidInputError(`includeDb: component "${component.name}" has no database targets, so there is no database state to snapshot`, { field: "includeDb" });
+    if (input.includeDb && component.dbTargets.length === 0) {
+      throw new InvalidInputError(
+        `includeDb: component "${component.name}" has no database targets, so there is no database state to snapshot (add one: safetynet component add ${component.name} --root <dir> --db sqlite:<path> | --db postgres:<ENV_VAR>)`,
+        { field: "includeDb" },
+      );
     }
     assertComponentRootUsable(core, component);
     const created = await withComponentMutation(core, component, "checkpoint create", actor, async () => {
@@ -36,6 +40,7 @@ export async function createCheckpoint(core: Core, input: CheckpointCreateInput,
       const fullScan = scanScope(core, component, { kind: "all" });
       const resolved = resolveScope(component.root, fullScan, input.paths, input.depth ?? 1);
       const live = await captureLiveState(core, component, resolved.scope, { storeObjects: true, reasons: resolved.reasons, onProgress: options.onProgress }, resolved.entries);
+      const databases = input.includeDb ? await snapshotDatabases(core, component) : undefined;
       const callerMeta: Record<string, unknown> = { ...(input.metadata ?? {}) };
       if (input.agent) callerMeta.agent = input.agent;
       if (input.task) callerMeta.task = input.task;
@@ -53,6 +58,7 @@ export async function createCheckpoint(core: Core, input: CheckpointCreateInput,
         actor,
         startedAt,
         startedAtMs,
+        databases,
         history: (checkpoint) => ({
           kind: "checkpoint.create",
           component: checkpoint.component,
@@ -64,7 +70,13 @@ export async function createCheckpoint(core: Core, input: CheckpointCreateInput,
           files: checkpoint.files,
           bytes: checkpoint.bytes,
           checksum: checkpoint.manifestSha256,
-          details: { newBytes: checkpoint.newBytes, filesRead: checkpoint.filesRead, paths: input.paths ?? [], reason: input.reason ?? null },
+          details: {
+            newBytes: checkpoint.newBytes,
+            filesRead: checkpoint.filesRead,
+            paths: input.paths ?? [],
+            reason: input.reason ?? null,
+            ...(checkpoint.databases.length > 0 ? { databases: checkpoint.databases } : {}),
+          },
         }),
       });
     });

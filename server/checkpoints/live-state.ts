@@ -22,6 +22,7 @@ import { hashFile } from "../store/hash-file";
 import type { FileStat } from "../store/object-store";
 import { sha256Hex } from "../store/sha256";
 import { encodeManifest, entriesByPath } from "./manifest";
+import { databaseFilePaths, parseDbTargets } from "../dbstate/targets";
 
 /** How many files are read at once: enough to keep the disk and the thread pool busy. */
 const IO_CONCURRENCY = 16;
@@ -32,6 +33,8 @@ export interface ComponentScanTarget {
   root: string;
   include: string[];
   exclude: string[];
+  /** Database targets: the files of SQLite ones are the database snapshot's, never the file scan's. */
+  dbTargets?: string[];
 }
 
 export interface LiveState {
@@ -61,13 +64,22 @@ export function dataDirExcludes(core: Core, root: string): string[] {
   return rel && !rel.startsWith("..") && !path.isAbsolute(rel) ? [rel.split(path.sep).join("/")] : [];
 }
 
+/**
+ * Root-relative paths no file scan of the component sees: Safety Net's own data,
+ * and each SQLite target's database and journal files (a database in use is
+ * captured and restored through SQLite, never as a file).
+ */
+export function scanExcludes(core: Core, component: ComponentScanTarget): string[] {
+  return [...dataDirExcludes(core, component.root), ...databaseFilePaths(parseDbTargets(component.dbTargets ?? []))];
+}
+
 /** Scans the scope, after checking that the root is still the real folder it was registered as. */
 export function scanScope(core: Core, component: ComponentScanTarget, scope: CheckpointScope): ScannedEntry[] {
   assertRootIntact(component);
   return scanComponent(component.root, {
     include: component.include,
     exclude: component.exclude,
-    extraExcludes: dataDirExcludes(core, component.root),
+    extraExcludes: scanExcludes(core, component),
     scope,
   });
 }
@@ -141,6 +153,12 @@ export async function captureLiveState(
 }
 
 export interface CheckpointScopeState {
+  /**
+   * The checkpoint's entries the live state is compared with: the manifest's, less
+   * paths the scan now leaves out (a file that became a SQLite target's database
+   * is never written back as a file).
+   */
+  target: ManifestEntry[];
   live: LiveState;
   /** The live state encoded as a manifest of the checkpoint's scope (what a safety checkpoint stores). */
   encoded: string;
@@ -166,5 +184,7 @@ export async function captureCheckpointScope(
   }
   const live = await captureLiveState(core, component, manifest.scope, { storeObjects: options.storeObjects, reasons, onProgress: options.onProgress });
   const encoded = encodeManifest(manifest.scope, live.entries);
-  return { live, encoded, liveSha: sha256Hex(encoded) };
+  const excluded = scanExcludes(core, component);
+  const target = excluded.length === 0 ? manifest.entries : manifest.entries.filter((e) => !excluded.some((x) => e.path === x || e.path.startsWith(`${x}/`)));
+  return { target, live, encoded, liveSha: sha256Hex(encoded) };
 }

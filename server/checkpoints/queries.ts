@@ -6,6 +6,7 @@ import type { Checkpoint, Component } from "../generated/prisma/client";
 import type { CheckpointListInput } from "../schemas";
 import { readManifest } from "./manifest";
 import type { ManifestEntry } from "./manifest-types";
+import { snapshotsOfRow, type DatabaseSnapshot } from "../dbstate/snapshot-types";
 
 export interface CheckpointView {
   id: string;
@@ -27,6 +28,8 @@ export interface CheckpointView {
   actor: string;
   callerMeta: Record<string, unknown>;
   componentMeta: Record<string, unknown>;
+  /** The database snapshots the checkpoint holds ([] when taken without its databases). */
+  databases: DatabaseSnapshot[];
   createdAt: string;
 }
 
@@ -53,6 +56,7 @@ export function toCheckpointView(row: CheckpointRow): CheckpointView {
     actor: row.actor,
     callerMeta: (row.callerMeta as Record<string, unknown> | null) ?? {},
     componentMeta: (row.componentMeta as Record<string, unknown> | null) ?? {},
+    databases: snapshotsOfRow(row.dbSnapshots),
     createdAt: row.createdAt.toISOString(),
   };
 }

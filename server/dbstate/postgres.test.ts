@@ -56,7 +56,7 @@ describe.each([
 
   it("puts the schema back after a destructive migration: dropped column, deleted rows, added table, dropped type; the checksum is equal", async () => {
     const before = await databaseContents(app.url, ["public"]);
-    const snapshot = await snapshotPostgres(store, publicSchema());
+    const { snapshot } = await snapshotPostgres(store, publicSchema());
     expect(snapshot).toMatchObject({ engine: "postgres", format, state: "present", target: `postgres:${ENV}?schema=public` });
     expect(sha256Hex(fs.readFileSync(store.objectPath(snapshot.sha256 as string)))).toBe(snapshot.sha256);
     expect(snapshot.tables).toEqual([
@@ -80,7 +80,7 @@ describe.each([
     const ordersBefore = await withPostgres((c) => c.query("SELECT md5(string_agg(t::text, ',' ORDER BY t::text)) AS sum FROM orders t"), app.url);
     // The view on orders lies outside a target that holds only orders: the rollback must refuse rather than drop it.
     await runSql(app.url, "DROP VIEW big_orders");
-    const snapshot = await snapshotPostgres(store, target);
+    const { snapshot } = await snapshotPostgres(store, target);
     expect(snapshot.tables.map((t) => t.name)).toEqual(["public.orders"]);
     await runSql(app.url, "DELETE FROM orders WHERE id % 2 = 0; ALTER TABLE orders DROP COLUMN doubled; INSERT INTO users (email) VALUES ('new@example.com')");
     await restorePostgres(store, target, snapshot);
@@ -128,7 +128,7 @@ describe("PostgreSQL targets: refusals, with nothing changed", () => {
 
   it("refuses a restore that would drop a view outside the target", async () => {
     const target = parseDbTarget(`postgres:${ENV}?tables=orders`) as PostgresTarget;
-    const snapshot = await snapshotPostgres(store, target);
+    const { snapshot } = await snapshotPostgres(store, target);
     const before = await databaseContents(app.url, ["public", "audit"]);
     await expect(assertPostgresRestorable(target, snapshot)).rejects.toThrow(ConflictError);
     await expect(restorePostgres(store, target, snapshot)).rejects.toThrow(/: view public\.big_orders lies outside the target and depends on it: restoring would drop it/);
@@ -137,7 +137,7 @@ describe("PostgreSQL targets: refusals, with nothing changed", () => {
 
   it("gives up on a table another session keeps locked, and restores nothing", async () => {
     process.env.SAFETYNET_DB_LOCK_TIMEOUT_MS = "300";
-    const snapshot = await snapshotPostgres(store, publicSchema());
+    const { snapshot } = await snapshotPostgres(store, publicSchema());
     await runSql(app.url, "DELETE FROM orders WHERE id > 10");
     const before = await databaseContents(app.url, ["public", "audit"]);
     await withPostgres(async (client) => {
@@ -150,7 +150,7 @@ describe("PostgreSQL targets: refusals, with nothing changed", () => {
   });
 
   it("rolls everything back when the restored rows break a foreign key from outside the target", async () => {
-    const snapshot = await snapshotPostgres(store, publicSchema());
+    const { snapshot } = await snapshotPostgres(store, publicSchema());
     // After the checkpoint a user appears, and the other schema refers to it: the restore cannot keep that reference.
     await runSql(app.url, "INSERT INTO users (id, email) VALUES (9999, 'late@example.com'); INSERT INTO audit.logins (user_id) VALUES (9999); DELETE FROM orders;");
     const before = await databaseContents(app.url, ["public", "audit"]);

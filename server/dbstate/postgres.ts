@@ -20,7 +20,7 @@ import { connectTarget, serverVersion, targetConnection, withTarget } from "./po
 import { dumpWithCopy, restoreWithCopy } from "./postgres-copy";
 import { planReplacement, selectedTables, selectionSize, summarizeTables } from "./postgres-selection";
 import { findClientTools, runPgDump, runPgRestore } from "./postgres-tools";
-import type { DatabaseSnapshot, TableSummary } from "./snapshot-types";
+import type { DatabaseSnapshot, TableSummary, TakenSnapshot } from "./snapshot-types";
 import { assertSpaceFor } from "./space";
 import type { PostgresTarget } from "./targets";
 
@@ -38,7 +38,7 @@ async function readOnlySnapshot(client: pg.Client): Promise<string> {
   return rows[0]?.id as string;
 }
 
-export async function snapshotPostgres(store: ObjectStore, target: PostgresTarget): Promise<DatabaseSnapshot> {
+export async function snapshotPostgres(store: ObjectStore, target: PostgresTarget): Promise<TakenSnapshot> {
   const connection = targetConnection(target);
   const client = await connectTarget(target, connection);
   const tmp = store.tmpFilePath("postgres-snapshot");
@@ -68,7 +68,10 @@ export async function snapshotPostgres(store: ObjectStore, target: PostgresTarge
     await client.end().catch(() => undefined);
   }
   const stored = await store.adoptTmpFile(tmp);
-  return { target: target.name, engine: "postgres", format, state: "present", sha256: stored.sha256, size: stored.size, tables, serverVersion: version };
+  return {
+    snapshot: { target: target.name, engine: "postgres", format, state: "present", sha256: stored.sha256, size: stored.size, tables, serverVersion: version },
+    newBytes: stored.written ? stored.size : 0,
+  };
 }
 
 export interface PostgresLiveState {

@@ -38,6 +38,12 @@ export interface DatabaseSnapshot {
   serverVersion: string | null;
 }
 
+/** A snapshot just taken, with the bytes it added to the store (0 when its object was there already). */
+export interface TakenSnapshot {
+  snapshot: DatabaseSnapshot;
+  newBytes: number;
+}
+
 /** The same snapshot with its keys in one fixed order: manifests are canonical JSON. */
 export function canonicalSnapshot(s: DatabaseSnapshot): DatabaseSnapshot {
   return {

@@ -71,7 +71,7 @@ describe("SQLite targets", () => {
   it("snapshots into the store with its sha256 and a table summary, then restores the database exactly", async () => {
     const { root, file, store } = setup();
     const before = contents(file);
-    const snapshot = await snapshotSqlite(store, root, target);
+    const { snapshot } = await snapshotSqlite(store, root, target);
     expect(snapshot).toMatchObject({ target: "sqlite:data/memory.db", engine: "sqlite", format: "sqlite", state: "present" });
     expect(sha256Hex(fs.readFileSync(store.objectPath(snapshot.sha256 as string)))).toBe(snapshot.sha256);
     expect(snapshot.tables.find((t) => t.name === "memories")).toEqual({ name: "memories", rows: 500, columns: ["id", "text"] });
@@ -105,7 +105,7 @@ describe("SQLite targets", () => {
     children.push(writer);
     await new Promise((resolve) => writer.stdout?.once("data", resolve));
     await new Promise((resolve) => setTimeout(resolve, 100));
-    const snapshot = await snapshotSqlite(store, root, target);
+    const { snapshot } = await snapshotSqlite(store, root, target);
     writer.kill("SIGKILL");
     // Whole batches only: a consistent snapshot never holds half a transaction.
     const memories = snapshot.tables.find((t) => t.name === "memories");
@@ -123,7 +123,7 @@ describe("SQLite targets", () => {
 
   it("refuses to restore while another process holds a write lock, changing nothing", async () => {
     const { root, file, store } = setup("wal");
-    const snapshot = await snapshotSqlite(store, root, target);
+    const { snapshot } = await snapshotSqlite(store, root, target);
     const db = new Database(file);
     db.exec("DELETE FROM memories WHERE id > 100");
     db.close();
@@ -137,7 +137,7 @@ describe("SQLite targets", () => {
 
   it("refuses when a reader keeps a rollback-journal database from committing, and leaves it unchanged", async () => {
     const { root, file, store } = setup("delete");
-    const snapshot = await snapshotSqlite(store, root, target);
+    const { snapshot } = await snapshotSqlite(store, root, target);
     const db = new Database(file);
     db.exec("DELETE FROM memories WHERE id > 100");
     db.close();
@@ -156,7 +156,7 @@ describe("SQLite targets", () => {
     fs.mkdirSync(path.join(root, "data"), { recursive: true });
     const store = new ObjectStore(path.join(base, "store"));
     store.init();
-    const snapshot = await snapshotSqlite(store, root, target);
+    const { snapshot } = await snapshotSqlite(store, root, target);
     expect(snapshot).toMatchObject({ state: "absent", sha256: null, tables: [] });
     const db = new Database(path.join(root, "data", "memory.db"));
     db.pragma("journal_mode = wal");

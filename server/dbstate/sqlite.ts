@@ -19,7 +19,7 @@ import Database from "better-sqlite3";
 import { ConflictError, describeFsError, InvalidInputError, OperationFailedError, SafetyNetError } from "../errors";
 import { assertNoSymlinkEscape } from "../scan/paths";
 import type { ObjectStore } from "../store/object-store";
-import type { DatabaseSnapshot, TableSummary } from "./snapshot-types";
+import type { DatabaseSnapshot, TableSummary, TakenSnapshot } from "./snapshot-types";
 import { assertSpaceFor } from "./space";
 import type { SqliteTarget } from "./targets";
 
@@ -89,10 +89,10 @@ export function liveSqliteState(root: string, target: SqliteTarget): SqliteLiveS
 }
 
 /** Takes a consistent copy of the live database into the store. */
-export async function snapshotSqlite(store: ObjectStore, root: string, target: SqliteTarget): Promise<DatabaseSnapshot> {
+export async function snapshotSqlite(store: ObjectStore, root: string, target: SqliteTarget): Promise<TakenSnapshot> {
   const file = sqliteFilePath(root, target);
   const base = { target: target.name, engine: "sqlite" as const, format: "sqlite" as const };
-  if (!existsSync(file)) return { ...base, state: "absent", sha256: null, size: 0, tables: [], serverVersion: null };
+  if (!existsSync(file)) return { snapshot: { ...base, state: "absent", sha256: null, size: 0, tables: [], serverVersion: null }, newBytes: 0 };
   const walSize = statSync(`${file}-wal`, { throwIfNoEntry: false })?.size ?? 0;
   assertSpaceFor(store.dir, statSync(file).size + walSize, `the snapshot of database target ${target.name}`, { target: target.name });
   const tmp = store.tmpFilePath("sqlite-snapshot");
@@ -121,7 +121,7 @@ export async function snapshotSqlite(store: ObjectStore, root: string, target: S
     copy?.close();
   }
   const stored = await store.adoptTmpFile(tmp);
-  return { ...base, state: "present", sha256: stored.sha256, size: stored.size, tables, serverVersion: `SQLite ${version}` };
+  return { snapshot: { ...base, state: "present", sha256: stored.sha256, size: stored.size, tables, serverVersion: `SQLite ${version}` }, newBytes: stored.written ? stored.size : 0 };
 }
 
 /** Refuses at once when another process holds a write lock on the live database (the cheap check before a rollback starts). */

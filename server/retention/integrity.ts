@@ -10,7 +10,7 @@ import type { Core, Actor } from "../core";
 import { IntegrityError } from "../errors";
 import { holdStoreShared } from "../locks";
 import { recordEvent } from "../audit/history";
-import { readManifest } from "../checkpoints/manifest";
+import { databasesOf, readManifest } from "../checkpoints/manifest";
 import type { Manifest } from "../checkpoints/manifest-types";
 import { checkManifestObjects, type VerifyProblem, type VerifyState } from "../checkpoints/verify";
 import type { ObjectState, ObjectStore } from "../store/object-store";
@@ -84,6 +84,7 @@ export async function verifyAll(core: Core, actor: Actor): Promise<VerifyAllResu
         problems = [{ path: null, sha256: row.manifestSha, state: manifest.details.state === "missing" ? "missing" : "corrupt" }];
       } else {
         for (const entry of manifest.entries) if (entry.kind === "file" && entry.sha256) blobBytes.set(entry.sha256, entry.size);
+        for (const database of databasesOf(manifest)) if (database.sha256) blobBytes.set(database.sha256, database.size);
         problems = (await checkManifestObjects(checkCore, manifest)).problems;
       }
       const state: VerifyState = problems.length === 0 ? "verified" : problems.some((p) => p.state === "corrupt") ? "corrupt" : "missing";

@@ -1,6 +1,9 @@
 /**
  * Crash recovery: every journal left behind by an interrupted rollback is
- * completed by re-applying its plan, which is idempotent. Runs at every CLI and
+ * completed by re-applying its plan, which is idempotent: its databases replaced
+ * again first when it stopped in that phase, then its files; a rollback whose
+ * database part had failed is finished the other way, by putting back the
+ * databases it had replaced (journal.ts describes the phases). Runs at every CLI and
  * server start, on `safetynet recover`, and, under the component's lock, before
  * any other mutation of a component that has a journal (mutation-barrier.ts).
  *
@@ -19,6 +22,8 @@ import { IntegrityError, SafetyNetError } from "../errors";
 import { assertRootIntact } from "../registry/roots";
 import { applyRollbackPlan, removeTempSiblings } from "./apply";
 import { journalPath, listJournals, removeJournal, type RollbackJournal } from "./journal";
+import { restoreJournalDatabases, undoDatabases } from "./databases";
+import { assertSnapshotsIntact } from "../dbstate/databases";
 import { finishRollback } from "./finish";
 import { pathsNeedingContent } from "./plan";
 
@@ -28,6 +33,8 @@ export interface RecoveredRollback {
   checkpointId: string;
   restored: number;
   deleted: number;
+  /** The rollback's databases failed: the journal was completed by putting back those already replaced (the component is as before the rollback). */
+  undone?: boolean;
   /** recovered: completed now; failed: could not be completed (error says why); in-progress: its own process is still running it. */
   outcome: "recovered" | "failed" | "in-progress";
   error?: string;
@@ -77,12 +84,35 @@ export async function completeJournal(core: Core, journal: RollbackJournal, acto
   if (!existsSync(journalPath(paths.journal, journal.rollbackId))) return null;
   try {
     await recordInterruption(core, journal, INTERRUPTED_ERROR);
+    assertRootIntact({ name: journal.componentName, root: journal.root });
+    const owner = { name: journal.componentName, root: journal.root };
+    if (journal.phase === "undo") {
+      const undoing = (journal.databases ?? []).slice(0, journal.databasesRestored ?? 0);
+      await assertSnapshotsIntact(core, undoing.map((d) => d.safety), "completing the undo of rollback " + journal.rollbackId);
+      await undoDatabases(core, journal, owner);
+      await recordEvent(core, {
+        kind: "recover",
+        component: journal.componentName,
+        checkpointId: journal.checkpointId,
+        actor,
+        outcome: "succeeded",
+        startedAt,
+        durationMs: performance.now() - t0,
+        checksum: journal.manifestSha256,
+        details: { rollbackId: journal.rollbackId, safetyCheckpointId: journal.safetyCheckpointId, undone: true, databases: undoing.map((d) => d.safety.target), failure: journal.failure ?? null },
+      });
+      return { rollbackId: journal.rollbackId, component: journal.componentName, checkpointId: journal.checkpointId, restored: 0, deleted: 0, outcome: "recovered", undone: true };
+    }
+    if (journal.phase === "databases") {
+      await assertSnapshotsIntact(core, (journal.databases ?? []).map((d) => d.restore), "completing rollback " + journal.rollbackId);
+      // Replaced again from the first (each replacement is whole and atomic); a failure undoes them and leaves the files alone.
+      await restoreJournalDatabases(core, journal, owner);
+    }
     const manifest = readManifest(core.store, journal.manifestSha256);
     const { problems } = await checkManifestObjects(core, manifest, pathsNeedingContent(journal));
     if (problems.length > 0) {
       throw new IntegrityError(`cannot complete rollback ${journal.rollbackId}: objects damaged: ${problems.map((p) => p.path).join(", ")}`, { problems });
     }
-    assertRootIntact({ name: journal.componentName, root: journal.root });
     const applyOptions = { tempTag: journal.rollbackId };
     removeTempSiblings(journal.root, journal, applyOptions);
     const applied = await applyRollbackPlan(core.store, journal.root, entriesByPath(manifest.entries), journal, applyOptions);
@@ -104,13 +134,33 @@ export async function completeJournal(core: Core, journal: RollbackJournal, acto
         files: applied.restored + applied.deleted,
         bytes: applied.bytes,
         checksum: journal.manifestSha256,
-        details: { rollbackId: journal.rollbackId, safetyCheckpointId: journal.safetyCheckpointId },
+        details: {
+          rollbackId: journal.rollbackId,
+          safetyCheckpointId: journal.safetyCheckpointId,
+          ...(journal.databases?.length ? { databases: journal.databases.map((d) => d.restore.target) } : {}),
+        },
       },
     );
     removeJournal(paths.journal, journal.rollbackId);
     return { rollbackId: journal.rollbackId, component: journal.componentName, checkpointId: journal.checkpointId, restored: applied.restored, deleted: applied.deleted, outcome: "recovered" };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
+    if (error instanceof SafetyNetError && error.details.undone) {
+      // Its databases could not be replaced: they were put back instead, and the journal is gone. Resolved, as a failure of the rollback.
+      await recordEvent(core, {
+        kind: "recover",
+        component: journal.componentName,
+        checkpointId: journal.checkpointId,
+        actor,
+        outcome: "succeeded",
+        startedAt,
+        durationMs: performance.now() - t0,
+        checksum: journal.manifestSha256,
+        error: message,
+        details: { rollbackId: journal.rollbackId, safetyCheckpointId: journal.safetyCheckpointId, undone: true },
+      }).catch(() => undefined);
+      return { rollbackId: journal.rollbackId, component: journal.componentName, checkpointId: journal.checkpointId, restored: 0, deleted: 0, outcome: "recovered", undone: true, error: message };
+    }
     await recordEvent(core, {
       kind: "recover",
       component: journal.componentName,

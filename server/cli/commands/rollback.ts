@@ -12,12 +12,14 @@ type RollbackReport = Omit<RollbackResult, "restoredPaths" | "deletedPaths"> & {
 
 function describePlan(plan: RollbackPlanBody, limit = 50): string {
   const lines = [
+    ...plan.databases.map((d) => `  database ${d.action.padEnd(7)} ${d.target} (${d.action === "remove" ? "it did not exist at the checkpoint" : `${d.tables} tables, ${d.rows} rows, ${formatBytes(d.bytes)}`})`),
     ...plan.restore.map((r) => `  restore ${r.action.padEnd(8)} ${r.path}`),
     ...plan.delete.map((d) => `  delete           ${d.path}`),
   ];
   const shown = lines.slice(0, limit);
   if (lines.length > limit) shown.push(`  ... and ${lines.length - limit} more`);
-  shown.push(`${plan.restore.length} to restore (${formatBytes(plan.bytesToWrite)}), ${plan.delete.length} to delete, ${plan.unchanged} unchanged`);
+  const databases = plan.databases.length > 0 ? `, ${plan.databases.length} database(s) replaced whole` : "";
+  shown.push(`${plan.restore.length} to restore (${formatBytes(plan.bytesToWrite)}), ${plan.delete.length} to delete, ${plan.unchanged} unchanged${databases}`);
   return shown.join("\n");
 }
 
@@ -33,7 +35,8 @@ export function registerRollbackCommand(program: Command): void {
       const report = (result: RollbackReport) =>
         emit(ctx.mode, result, () =>
           [
-            `rolled back ${result.component} to ${result.checkpointId} in ${formatDuration(result.durationMs)}: ${result.restored} restored, ${result.deleted} deleted, ${result.unchanged} unchanged`,
+            `rolled back ${result.component} to ${result.checkpointId} in ${formatDuration(result.durationMs)}: ${result.restored} restored, ${result.deleted} deleted, ${result.unchanged} unchanged` +
+              (result.restoredDatabases.length > 0 ? `; databases replaced: ${result.restoredDatabases.join(", ")}` : ""),
             `undo with: safetynet rollback ${result.safetyCheckpointId}`,
           ].join("\n"),
         );
