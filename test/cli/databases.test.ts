@@ -18,6 +18,7 @@ import type { CheckpointDetail } from "../../server/checkpoints/queries";
 import type { HistoryItem } from "../../server/audit/history";
 import type { RollbackPlanBody } from "../../server/rollback/plan";
 import { createAppDatabase, databaseContents, DESTRUCTIVE_MIGRATION_SQL, runSql, type AppDatabase } from "../support/app-database";
+import { loseMetadataDatabase } from "../support/metadata-store";
 import {
   assertCliBundleFresh,
   cleanUpAfterEach,
@@ -397,5 +398,59 @@ describe("database targets: bad input and faults, each naming the target, nothin
     expect(result.status).toBe(1);
     expect(jsonOf<CliErrorJson>(result).error.message).toMatch(/^the snapshot of database target sqlite:memory\/agent\.db needs about \d+ MiB, but only \d+ MiB are free on the file system of .*; nothing was written$/);
     expect(fs.readdirSync(path.join(ws.dataDir, "store", "tmp"))).toEqual([]);
+  });
+});
+
+describe("database snapshots in verify, retention, GC and rebuild-db", () => {
+  it("verifies them, keeps those of live checkpoints, collects those of expired ones, and rebuild-db brings them back", async () => {
+    const ws = makeWorkspaceDirs("cli-db-retention");
+    const file = path.join(ws.root, "memory", "agent.db");
+    createMemoryStore(file, 100);
+    writeTree(ws.root, { "notes.md": "v1\n" });
+    await cliJson(ws, ["component", "add", "agent", "--root", ws.root, "--db", "sqlite:memory/agent.db"]);
+    const first = await cliJson<CheckpointCreated>(ws, ["checkpoint", "create", "agent", "--db", "--retention-days", "0"]);
+    const db = new Database(file);
+    db.exec("DELETE FROM memories WHERE id > 50");
+    db.close();
+    const second = await cliJson<CheckpointCreated>(ws, ["checkpoint", "create", "agent", "--db"]);
+    const objectOf = (sha: string | null) => path.join(ws.dataDir, "store", "objects", (sha as string).slice(0, 2), sha as string);
+    const [firstSnapshot, secondSnapshot] = [first.databases[0]?.sha256 ?? null, second.databases[0]?.sha256 ?? null];
+    expect(firstSnapshot).not.toBe(secondSnapshot);
+
+    const all = await cliJson<{ outcome: string; checkpoints: number; objectsChecked: number }>(ws, ["verify", "--all"]);
+    // Two manifests, one file (the same in both) and two database snapshots.
+    expect(all).toMatchObject({ outcome: "succeeded", checkpoints: 2, objectsChecked: 5 });
+    const intact = fs.readFileSync(objectOf(secondSnapshot));
+    fs.chmodSync(objectOf(secondSnapshot), 0o644);
+    fs.appendFileSync(objectOf(secondSnapshot), "corruption");
+    const damaged = await runCli(ws, ["checkpoint", "verify", second.id, "--json"]);
+    expect(damaged.status).toBe(4);
+    expect(jsonOf<{ problems: { path: string; database?: string; state: string }[] }>(damaged).problems).toEqual([
+      { path: "sqlite:memory/agent.db", database: "sqlite:memory/agent.db", sha256: secondSnapshot, state: "corrupt" },
+    ]);
+    const refused = await runCli(ws, ["rollback", second.id, "--yes", "--json"]);
+    expect(refused.status).toBe(4);
+    expect(jsonOf<CliErrorJson>(refused).error.message).toMatch(/^rollback refused: the stored snapshot of database target sqlite:memory\/agent\.db \(corrupt\) is damaged; nothing was changed$/);
+    // The object put back as it was.
+    fs.writeFileSync(objectOf(secondSnapshot), intact);
+    fs.chmodSync(objectOf(secondSnapshot), 0o444);
+    const fresh = second;
+
+    const run = await runCli(ws, ["retention", "run", "--json"], { env: { SAFETYNET_RETENTION_GRACE_MS: "0" } });
+    expect(run.status, run.stderr).toBe(0);
+    expect(fs.existsSync(objectOf(firstSnapshot))).toBe(false);
+    expect(fs.existsSync(objectOf(secondSnapshot))).toBe(true);
+    expect((await cliJson<{ items: { id: string }[] }>(ws, ["checkpoint", "list"])).items.map((c) => c.id)).not.toContain(first.id);
+
+    await loseMetadataDatabase(ws.dataDir);
+    await cliJson(ws, ["rebuild-db"]);
+    const rebuilt = await cliJson<CheckpointDetail>(ws, ["checkpoint", "show", fresh.id]);
+    expect(rebuilt.databases.map((d) => [d.target, d.sha256])).toEqual([["sqlite:memory/agent.db", secondSnapshot]]);
+    expect((await cliJson<{ dbTargets: string[] }>(ws, ["component", "show", "agent"])).dbTargets).toEqual(["sqlite:memory/agent.db"]);
+    const change = new Database(file);
+    change.exec("DELETE FROM memories");
+    change.close();
+    await cliJson<RollbackJson>(ws, ["rollback", fresh.id, "--yes"]);
+    expect(JSON.parse(sqliteContents(file)).rows[0][1]).toHaveLength(50);
   });
 });

@@ -85,10 +85,14 @@ export interface RunningServer {
 /** Extra environment of the server, or a function of its folders (to point a setting at them). */
 export type ServerEnv = Record<string, string> | ((dirs: { dataDir: string; workspace: string }) => Record<string, string>);
 
-export async function startServer(options: { name: string; env?: ServerEnv }): Promise<RunningServer> {
+/**
+ * `dirs`: run on these folders (another server's, to run several instances on one
+ * data directory); they are then left in place when the server stops.
+ */
+export async function startServer(options: { name: string; env?: ServerEnv; dirs?: { dataDir: string; workspace: string } }): Promise<RunningServer> {
   const base = mkdtempSync(path.join(os.tmpdir(), `safetynet-http-${options.name}-`));
-  const dataDir = path.join(base, "data");
-  const workspace = path.join(base, "workspace");
+  const dataDir = options.dirs?.dataDir ?? path.join(base, "data");
+  const workspace = options.dirs?.workspace ?? path.join(base, "workspace");
   mkdirSync(workspace, { recursive: true });
   const logFile = path.join(base, "server.log");
   const port = await freePort();

@@ -141,8 +141,12 @@ export function expectRollback(checkpoint: TreeState, scope: Scope, tree: TreeSt
   return { refused, after };
 }
 
-/** Differences between two in-scope views (empty when equal); folder mtimes are not compared, leftover folders only by kind. */
-export function viewDifferences(expected: TreeState, actual: TreeState, leftovers: ReadonlySet<string> = new Set()): string[] {
+/**
+ * Differences between two in-scope views (empty when equal); folder mtimes are not
+ * compared, leftover folders only by kind. File mtimes within Node's microsecond
+ * precision are the same mtime, unless `exactMtime` (the state a confirm token was bound to).
+ */
+export function viewDifferences(expected: TreeState, actual: TreeState, leftovers: ReadonlySet<string> = new Set(), options: { exactMtime?: boolean } = {}): string[] {
   const problems: string[] = [];
   for (const [rel, want] of expected) {
     const got = actual.get(rel);
@@ -155,7 +159,8 @@ export function viewDifferences(expected: TreeState, actual: TreeState, leftover
     else if (want.sha256 !== got.sha256) problems.push(`${rel}: content differs`);
     else if (want.linkTarget !== got.linkTarget) problems.push(`${rel}: link target ${want.linkTarget} -> ${got.linkTarget}`);
     else if (want.kind !== "symlink" && want.mode !== got.mode) problems.push(`${rel}: mode ${want.mode.toString(8)} -> ${got.mode.toString(8)}`);
-    else if (want.kind === "file" && !sameMtime(want.mtimeMs, got.mtimeMs)) problems.push(`${rel}: mtime ${want.mtimeMs} -> ${got.mtimeMs}`);
+    else if (want.kind === "file" && (options.exactMtime ? want.mtimeMs !== got.mtimeMs : !sameMtime(want.mtimeMs, got.mtimeMs))) problems.push(`${rel}: mtime ${want.mtimeMs} -> ${got.mtimeMs}`);
+    else if (options.exactMtime && want.kind === "dir" && want.mtimeMs !== got.mtimeMs) problems.push(`${rel}: folder mtime ${want.mtimeMs} -> ${got.mtimeMs}`);
   }
   for (const rel of actual.keys()) if (!expected.has(rel)) problems.push(`unexpected: ${rel}`);
   return problems;

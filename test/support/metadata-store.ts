@@ -8,7 +8,9 @@
  * another's components.
  */
 import { createHash } from "node:crypto";
-import { urlWithSchema } from "./postgres";
+import { rmSync } from "node:fs";
+import path from "node:path";
+import { urlWithSchema, withPostgres } from "./postgres";
 
 /** Set by the PostgreSQL pass's global setup: the database made for this run. */
 export const METADATA_DATABASE_ENV = "SAFETYNET_TEST_METADATA_URL";
@@ -27,4 +29,18 @@ export function metadataUrlFor(dataDir: string): string | undefined {
 /** What a process working on `dataDir` needs in its environment: SAFETYNET_DATABASE_URL on the PostgreSQL pass (SQLite wins over an inherited DATABASE_URL otherwise). */
 export function metadataEnvFor(dataDir: string): Record<string, string> {
   return { SAFETYNET_DATABASE_URL: metadataUrlFor(dataDir) ?? "sqlite" };
+}
+
+/** The name of the schema a data directory's metadata lives in on the PostgreSQL pass. */
+function schemaFor(dataDir: string): string {
+  return new URL(metadataUrlFor(dataDir) as string).searchParams.get("schema") as string;
+}
+
+/** Loses a data directory's metadata database the way an operator might: the SQLite file deleted, or the PostgreSQL schema dropped. */
+export async function loseMetadataDatabase(dataDir: string): Promise<void> {
+  if (!onPostgresPass()) {
+    for (const name of ["safetynet.db", "safetynet.db-wal", "safetynet.db-shm"]) rmSync(path.join(dataDir, name), { force: true });
+    return;
+  }
+  await withPostgres((client) => client.query(`DROP SCHEMA IF EXISTS "${schemaFor(dataDir)}" CASCADE`), process.env[METADATA_DATABASE_ENV]);
 }
