@@ -16,7 +16,7 @@ import Database from "better-sqlite3";
 import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
 import { PrismaClient } from "./generated/prisma/client";
 import { applyMigrations, migrationsDir } from "./db/migrate";
-import { bindDataDirToStore, metadataStoreOf, SQLITE_FILE, type MetadataStore } from "./db/metadata-store";
+import { checkDataDirStore, metadataStoreOf, recordDataDirStore, SQLITE_FILE, type MetadataStore } from "./db/metadata-store";
 import { packageRoot } from "./config";
 import { InvalidInputError } from "./errors";
 import { osLockSpace, type LockSpace } from "./locks";
@@ -107,13 +107,19 @@ export function openDb(dataDir: string, options: OpenDbOptions): OpenedDb {
   if (existing) return existing;
   mkdirSync(dataDir, { recursive: true });
   const store = metadataStoreOf(dataDir, options.databaseUrl);
-  bindDataDirToStore(dataDir, store, existsSync(databasePath(dataDir)));
+  const { unrecorded } = checkDataDirStore(dataDir, store, existsSync(databasePath(dataDir)));
   let opened: OpenedDb;
   if (store.kind === "sqlite") opened = openSqlite(store, options.locksDir);
   else {
     const support = supportSlot[SUPPORT];
     if (!support) throw new InvalidInputError(`the metadata database ${store.display} is PostgreSQL, but its driver was not loaded (loadMetadataDriver)`, { field: "DATABASE_URL" });
     opened = support.open(store, options);
+  }
+  if (unrecorded) {
+    // Recorded once the store works: a mistyped URL that never connected does not bind the data directory to it.
+    const ready = opened.ready.then(() => recordDataDirStore(dataDir, store));
+    ready.catch(() => undefined);
+    opened = { ...opened, ready };
   }
   clients.set(dataDir, opened);
   return opened;

@@ -71,11 +71,12 @@ function describe(identity: string): string {
 }
 
 /**
- * Refuses a data directory that keeps its metadata elsewhere than `store`; records
- * `store` in a data directory that has no marker yet. `hasSqliteFile`: the data
- * directory already holds a SQLite database (made before the marker existed).
+ * Refuses a data directory that keeps its metadata elsewhere than `store`.
+ * `hasSqliteFile`: the data directory already holds a SQLite database (made before
+ * the marker existed). Returns whether the data directory has yet to record its
+ * store (recordDataDirStore, once the store is known to work).
  */
-export function bindDataDirToStore(dataDir: string, store: MetadataStore, hasSqliteFile: boolean): void {
+export function checkDataDirStore(dataDir: string, store: MetadataStore, hasSqliteFile: boolean): { unrecorded: boolean } {
   let marker: string | null = null;
   try {
     marker = readFileSync(markerPath(dataDir), "utf8").trim();
@@ -93,5 +94,9 @@ export function bindDataDirToStore(dataDir: string, store: MetadataStore, hasSql
       { dataDir, recorded, configured: wanted },
     );
   }
-  if (marker === null) writeFileAtomic(markerPath(dataDir), wanted + "\n");
+  return { unrecorded: marker === null };
+}
+
+export function recordDataDirStore(dataDir: string, store: MetadataStore): void {
+  writeFileAtomic(markerPath(dataDir), identityOf(store) + "\n");
 }

@@ -122,7 +122,8 @@ export async function runPgDump(
     selection.tables.length > 0
       ? selection.tables.flatMap((t) => ["--table", t.split(".").map(quote).join(".")])
       : selection.schemas.flatMap((s) => ["--schema", quote(s)]);
-  const child = spawn(path.join(tools.dir, "pg_dump"), ["--format=custom", "--no-password", `--snapshot=${snapshotId}`, `--file=${file}`, ...filters, "--dbname", connection.toolUrl], {
+  // Level 1: about half the time of the default level for nearly the same size (a checkpoint is taken before every agent step).
+  const child = spawn(path.join(tools.dir, "pg_dump"), ["--format=custom", "--compress=1", "--no-password", `--snapshot=${snapshotId}`, `--file=${file}`, ...filters, "--dbname", connection.toolUrl], {
     env: toolEnv(connection),
     stdio: ["ignore", "ignore", "pipe"],
   });

@@ -227,6 +227,35 @@ describe("an agent's SQLite memory store", () => {
     restored.close();
   });
 
+  it("is rolled back while another process keeps writing to it: the restore slips in between its transactions, and whole transactions only follow", async () => {
+    const ws = makeWorkspaceDirs("cli-memory-writer");
+    const file = path.join(ws.root, "memory", "agent.db");
+    createMemoryStore(file);
+    await cliJson(ws, ["component", "add", "agent", "--root", ws.root, "--db", "sqlite:memory/agent.db"]);
+    const created = await cliJson<CheckpointCreated>(ws, ["checkpoint", "create", "agent", "--db"]);
+    const snapshotRows = JSON.stringify(new Database(file, { readonly: true }).prepare("SELECT * FROM memories ORDER BY id").all());
+    const db = new Database(file);
+    db.exec("DELETE FROM memories WHERE id % 2 = 0");
+    db.close();
+
+    const writer = await otherProcess(file, WRITER);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const rolledBack = await cliJson<RollbackJson>(ws, ["rollback", created.id, "--yes"]);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    writer.kill("SIGKILL");
+    await new Promise((resolve) => writer.once("exit", resolve));
+    expect(rolledBack.restoredDatabases).toEqual(["sqlite:memory/agent.db"]);
+
+    const after = new Database(file, { readonly: true });
+    // The checkpoint's rows are all back, exactly; what the writer committed since came in whole transactions of 10.
+    expect(JSON.stringify(after.prepare("SELECT * FROM memories WHERE batch = -1 ORDER BY id").all())).toBe(snapshotRows);
+    const batches = after.prepare("SELECT batch, count(*) AS n FROM memories WHERE batch >= 0 GROUP BY batch").all() as { batch: number; n: number }[];
+    expect(batches.length).toBeGreaterThan(0);
+    expect(batches.filter((b) => b.n !== 10)).toEqual([]);
+    expect(after.pragma("integrity_check", { simple: true })).toBe("ok");
+    after.close();
+  });
+
   it("refuses the rollback while another process holds a write lock, with exit 3, and changes neither the store nor the files", async () => {
     const ws = makeWorkspaceDirs("cli-memory-locked");
     const file = path.join(ws.root, "memory", "agent.db");
