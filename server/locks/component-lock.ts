@@ -6,6 +6,7 @@
  * holder that died released its lock with its process, so the next caller takes
  * it over at once. Where the locks live is the lock space's business (lock-space.ts).
  */
+import os from "node:os";
 import { ConflictError } from "../errors";
 import { currentHolder, describeHolder, type LockHolder } from "./holder";
 import { componentKey, type LockSession, type LockSpace } from "./lock-space";
@@ -24,6 +25,13 @@ export interface LockOptions {
 }
 
 const POLL_MS = 25;
+/**
+ * How long a lock whose holder process is known to be dead (on this host) may take
+ * to be released. An OS lock goes with the process at once; a PostgreSQL session
+ * ends a moment after its client's connection closes, and the next command (the
+ * recovery of that very crash) must not mistake that moment for a live holder.
+ */
+const DEAD_HOLDER_GRACE_MS = 5_000;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -58,6 +66,21 @@ async function tryLock(locks: LockSpace, component: ComponentRef, operation: str
   }
 }
 
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** Whether the lock's described holder is a process of this host that no longer runs. */
+async function heldByDeadProcess(locks: LockSpace, component: ComponentRef): Promise<boolean> {
+  const holder = await componentLockHolder(locks, component.id).catch(() => null);
+  return holder !== null && holder.host === os.hostname() && holder.pid !== process.pid && !processAlive(holder.pid);
+}
+
 /** Is the component locked right now (by anyone, this process included)? */
 export async function isComponentLocked(locks: LockSpace, componentId: string): Promise<boolean> {
   const session = await locks.session();
@@ -74,10 +97,15 @@ export async function isComponentLocked(locks: LockSpace, componentId: string): 
  * collects objects).
  */
 export async function lockComponent(locks: LockSpace, component: ComponentRef, operation: string, options: LockOptions = {}): Promise<ReleaseLock> {
-  const deadline = Date.now() + (options.waitMs ?? 0);
+  let deadline = Date.now() + (options.waitMs ?? 0);
+  let graced = false;
   let session = await tryLock(locks, component, operation);
   while (!session) {
-    if (Date.now() >= deadline) throw await conflict(locks, component);
+    if (Date.now() >= deadline) {
+      if (graced || locks.kind !== "advisory" || !(await heldByDeadProcess(locks, component))) throw await conflict(locks, component);
+      graced = true;
+      deadline = Date.now() + DEAD_HOLDER_GRACE_MS;
+    }
     await sleep(POLL_MS);
     session = await tryLock(locks, component, operation);
   }

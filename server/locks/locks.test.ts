@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -204,5 +204,40 @@ describe.each([osSpace, advisorySpace])("$name", (under) => {
       await release();
       await (await lockRetention(locks))();
     });
+  });
+});
+
+describe("PostgreSQL advisory locks of a process that just died", () => {
+  /** Holds `component`'s lock in a session of this test, described as held by process `pid` of this host. */
+  async function holdAs(pid: number): Promise<pg.Client> {
+    const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+    await client.connect();
+    await client.query("SELECT pg_advisory_lock($1::bigint)", [String(advisoryLockId(schema, `component:${app.id}`))]);
+    await client.query(
+      `INSERT INTO "${schema}"."LockHolder" ("lockKey", "backendPid", pid, host, "processStartedAt", operation, since) VALUES ($1, pg_backend_pid(), $2, $3, '', 'rollback', now())
+       ON CONFLICT ("lockKey") DO UPDATE SET "backendPid" = pg_backend_pid(), pid = $2, host = $3`,
+      [`component:${app.id}`, pid, hostname()],
+    );
+    return client;
+  }
+
+  it("waits the moment PostgreSQL takes to end the dead holder's session, instead of refusing", async () => {
+    const dead = spawn(process.execPath, ["-e", ""]);
+    await new Promise((resolve) => dead.once("exit", resolve));
+    const session = await holdAs(dead.pid as number);
+    setTimeout(() => void session.end(), 300);
+    const release = await lockComponent(advisorySpace.space(), app, "recover");
+    await release();
+  });
+
+  it("refuses at once while the holder process lives", async () => {
+    const session = await holdAs(process.ppid);
+    try {
+      const refusal = await lockComponent(advisorySpace.space(), app, "recover").catch((e: unknown) => e);
+      expect(refusal).toBeInstanceOf(ConflictError);
+      expect((refusal as Error).message).toMatch(new RegExp(`: rollback \\(pid ${process.ppid} on `));
+    } finally {
+      await session.end();
+    }
   });
 });
