@@ -1,12 +1,18 @@
 import path from "node:path";
 import { configDefaults, defineConfig } from "vitest/config";
 
+// SAFETYNET_TEST_METADATA=postgres runs the same specifications with PostgreSQL as the
+// metadata store (one database for the run, a schema per data directory).
+const postgresPass = process.env.SAFETYNET_TEST_METADATA === "postgres";
+
 export default defineConfig({
   resolve: { alias: { "@": path.resolve(import.meta.dirname) } },
   test: {
     include: ["server/**/*.test.ts", "test/**/*.test.ts"],
     // test/http needs a running server: vitest.http.config.ts starts one.
     exclude: [...configDefaults.exclude, "test/http/**"],
+    globalSetup: postgresPass ? ["test/support/postgres-pass.ts"] : [],
+    setupFiles: ["test/support/metadata-driver.ts"],
     environment: "node",
     pool: "forks",
     testTimeout: 60_000,

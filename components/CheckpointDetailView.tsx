@@ -12,6 +12,7 @@ import { CopyButton } from "@/components/ui/CopyButton";
 import { Time } from "@/components/ui/Time";
 import { isDamaged } from "@/lib/checkpoint-state";
 import { ChecksumBadge } from "@/components/ChecksumBadge";
+import { DatabaseSnapshots } from "@/components/DatabaseSnapshots";
 import { DiffView } from "@/components/DiffView";
 import { EntriesList } from "@/components/EntriesList";
 import { LoadingBlock } from "@/components/feedback/LoadingBlock";
@@ -124,6 +125,8 @@ export function CheckpointDetailView({ id, role }: { id: string; role: ViewerRol
       </header>
 
       <CheckpointFacts checkpoint={checkpoint} />
+
+      <DatabaseSnapshots databases={checkpoint.databases} />
 
       <div className="grid gap-4 md:grid-cols-2">
         <section aria-labelledby="caller-meta" className="rounded-lg border border-border bg-surface p-4">

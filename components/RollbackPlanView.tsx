@@ -140,7 +140,31 @@ export function RollbackPlanView({ plan }: { plan: RollbackPlan }) {
           : `This confirmation is for exactly this plan and expires at ${formatUtc(plan.expiresAt)}${now === null ? "" : ` (${formatRelative(plan.expiresAt, now)})`}. If the workspace changes before you confirm, the server refuses it.`}
       </p>
 
-      {plan.restore.length === 0 && plan.delete.length === 0 ? (
+      {plan.databases.length > 0 ? (
+        <section aria-labelledby="plan-databases" className="space-y-1.5" data-testid="plan-databases">
+          <h3 id="plan-databases" className="text-sm font-semibold">
+            Databases replaced whole ({formatCount(plan.databases.length)})
+          </h3>
+          <ul className="divide-y divide-border rounded-md border border-warn/40 text-sm">
+            {plan.databases.map((database) => (
+              <li key={database.target} className="flex items-center justify-between gap-3 px-3 py-1.5">
+                <span className="min-w-0 break-all font-mono text-xs">{database.target}</span>
+                <span className="flex shrink-0 items-center gap-2 text-xs text-muted">
+                  {database.action === "remove" ? "did not exist at the checkpoint" : `${formatCount(database.tables)} tables, ${formatCount(database.rows)} rows, ${formatBytes(database.bytes)}`}
+                  <Pill tone="warn" title={database.action === "remove" ? "the database is removed" : "the database is replaced by the checkpoint's snapshot, in one transaction"}>
+                    {database.action}
+                  </Pill>
+                </span>
+              </li>
+            ))}
+          </ul>
+          <p className="text-xs text-muted">
+            Replaced first, each in one transaction. If one cannot be replaced, the ones already replaced are put back and no file is changed.
+          </p>
+        </section>
+      ) : null}
+
+      {plan.restore.length === 0 && plan.delete.length === 0 && plan.databases.length === 0 ? (
         <p className="rounded-md border border-ok/30 bg-ok/10 px-3 py-2 text-sm">
           The workspace already matches this checkpoint: no file will change. Confirming still records a rollback and restores the component&apos;s
           metadata.

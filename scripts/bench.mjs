@@ -10,10 +10,16 @@
 // and restic when it is installed. Every rollback and restore is checked against
 // the tree's content before the change: a benchmark of a broken rollback is worthless.
 // Then a separate scenario measures the CLI's peak RSS on a tree holding one 1 GB file.
+// With --db-pg, another one (not run by default): a PostgreSQL table of --db-mb MB
+// (default 1024) checkpointed with `checkpoint create --db`, changed by a destructive
+// migration, and rolled back, each CLI process timed with its peak RSS, the table
+// checked against its checksum afterwards (server: --pg-url, default
+// postgresql://postgres@127.0.0.1:5432/postgres; a database is made and dropped).
 //
 // Usage: node scripts/bench.mjs [--files N] [--mb M] [--runs R] [--changes C]
 //                               [--skip-big] [--big-mb M] [--tools cli,engine,git,cp,restic] [--keep]
 //        node scripts/bench.mjs --console [--console-checkpoints N] [--console-days D] [--runs R]
+//                               [--db-pg [--db-mb M] [--pg-url URL] [--skip-main]]
 // Prints a markdown table (paste it into the README) and writes .bench/results.json.
 // --console measures the operator's console instead (scripts/bench-console.mjs): the
 // first screen of a component with 10,000 checkpoints, and writes .bench/console.json.
@@ -65,6 +71,10 @@ function parseOptions() {
       console: { type: "boolean", default: false },
       "console-checkpoints": { type: "string", default: "10000" },
       "console-days": { type: "string", default: "200" },
+      "db-pg": { type: "boolean", default: false },
+      "db-mb": { type: "string", default: "1024" },
+      "pg-url": { type: "string", default: process.env.SAFETYNET_BENCH_POSTGRES_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres" },
+      "skip-main": { type: "boolean", default: false },
     },
   });
   const num = (name) => {
@@ -82,6 +92,10 @@ function parseOptions() {
     tools: values.tools.split(",").map((t) => t.trim()).filter(Boolean),
     keep: values.keep,
     console: values.console ? { checkpoints: Math.round(num("console-checkpoints")), days: Math.round(num("console-days")) } : null,
+    dbPg: values["db-pg"],
+    dbMb: num("db-mb"),
+    pgUrl: values["pg-url"],
+    skipMain: values["skip-main"],
   };
 }
 
@@ -554,6 +568,79 @@ async function bigFileScenario(opts, ctx) {
   return results;
 }
 
+// ---------------------------------------------------------------- a PostgreSQL table with --db
+
+const PSQL = "psql";
+
+function psql(url, sql) {
+  return run(PSQL, ["--no-psqlrc", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", sql]).trim();
+}
+
+function withDatabase(url, name) {
+  const parsed = new URL(url);
+  parsed.pathname = `/${name}`;
+  return parsed.toString();
+}
+
+/** What the table holds: row count, columns and a checksum of every row. */
+function tableChecksum(url) {
+  return psql(url, "SELECT count(*) || ':' || (SELECT string_agg(attname, ',' ORDER BY attnum) FROM pg_attribute WHERE attrelid = 'big'::regclass AND attnum > 0 AND NOT attisdropped) || ':' || md5(string_agg(md5(t::text), '' ORDER BY id)) FROM big t");
+}
+
+async function postgresScenario(opts, ctx) {
+  if (!gnuTimeWorks()) throw new Error("--db-pg measures peak RSS with GNU time (/usr/bin/time): install it (apt-get install time)");
+  const name = `sn_bench_${process.pid}`;
+  const admin = opts.pgUrl;
+  const url = withDatabase(admin, name);
+  psql(admin, `DROP DATABASE IF EXISTS ${name}`);
+  psql(admin, `CREATE DATABASE ${name}`);
+  const dir = path.join(ctx.work, "db-pg");
+  const root = path.join(dir, "app");
+  fs.mkdirSync(root, { recursive: true });
+  fs.writeFileSync(path.join(root, "migration.sql"), "-- the agent's migration\n");
+  try {
+    process.stderr.write(`bench: filling a ${opts.dbMb} MB PostgreSQL table ...\n`);
+    psql(url, "CREATE TABLE big (id bigint PRIMARY KEY, payload text NOT NULL)");
+    // About 1 KiB of hex per row: random enough that the dump does not shrink to nothing.
+    const rowsPerBatch = 100_000;
+    for (let next = 1; ; next += rowsPerBatch) {
+      const bytes = Number(psql(url, "SELECT pg_total_relation_size('big')"));
+      if (bytes >= opts.dbMb * 1024 * 1024) break;
+      psql(url, `INSERT INTO big SELECT g, (SELECT string_agg(md5(g::text || ':' || k || random()::text), '') FROM generate_series(1, 32) k) FROM generate_series(${next}, ${next + rowsPerBatch - 1}) g`);
+    }
+    psql(url, "VACUUM ANALYZE big");
+    const tableBytes = Number(psql(url, "SELECT pg_total_relation_size('big')"));
+    const before = tableChecksum(url);
+    const dataDir = path.join(dir, "data");
+    const env = { SAFETYNET_ALLOWED_ROOTS: ctx.work, SAFETYNET_DATABASE_URL: "sqlite", BENCH_DATABASE_URL: url };
+    const base = ["--data-dir", dataDir, "--json"];
+    run(process.execPath, [CLI, ...base, "component", "add", "app", "--root", root, "--db", "postgres:BENCH_DATABASE_URL?tables=big"], { env });
+    const checkpoint = cliUnderTime([...base, "checkpoint", "create", "app", "--db"], env);
+    const created = JSON.parse(run(process.execPath, [CLI, ...base, "checkpoint", "list", "app"], { env })).items[0];
+    const detail = JSON.parse(run(process.execPath, [CLI, ...base, "checkpoint", "show", created.id], { env }));
+    // The agent's bad migration: half the rows gone, a column added.
+    psql(url, "DELETE FROM big WHERE id % 2 = 0; ALTER TABLE big ADD COLUMN migrated boolean DEFAULT true");
+    const rollback = cliUnderTime([...base, "rollback", created.id, "--yes"], env);
+    const after = tableChecksum(url);
+    if (after !== before) throw new Error(`BENCH ABORTED: the restored table differs from the checkpointed one (${before} vs ${after})`);
+    return { tableBytes, dumpBytes: detail.databases[0]?.size ?? 0, format: detail.databases[0]?.format, checkpoint, rollback, rows: Number(before.split(":")[0]) };
+  } finally {
+    psql(admin, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    if (!opts.keep) fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function postgresTable(result) {
+  const mb = (bytes) => (bytes / 1024 / 1024).toFixed(0);
+  const row = (title, r) => `| ${title} | ${r.peakMb.toFixed(0)} | ${r.sec.toFixed(2)} | < ${RSS_TARGET_MB} MB: ${r.peakMb < RSS_TARGET_MB ? "PASS" : "MISS"} |`;
+  return [
+    `| CLI, PostgreSQL table of ${mb(result.tableBytes)} MB (${result.rows} rows; ${result.format} snapshot ${mb(result.dumpBytes)} MB) | peak RSS (MB) | wall (s) | target |`,
+    "| --- | --- | --- | --- |",
+    row("checkpoint create --db", result.checkpoint),
+    row("rollback --yes (safety snapshot of the migrated table, then restore)", result.rollback),
+  ].join("\n");
+}
+
 // ---------------------------------------------------------------- report
 
 function median(values) {
@@ -666,8 +753,17 @@ async function main() {
     .map((name) => factories[name](ctx));
 
   try {
+    if (opts.skipMain) {
+      if (!opts.dbPg) throw new Error("--skip-main runs nothing without --db-pg");
+      const postgres = await postgresScenario(opts, ctx);
+      process.stdout.write(postgresTable(postgres) + "\n\npeak RSS measured with GNU time %M of the whole CLI process\n");
+      fs.mkdirSync(path.dirname(RESULTS_FILE), { recursive: true });
+      fs.writeFileSync(RESULTS_FILE, JSON.stringify({ options: opts, environment: env, postgres }, null, 2) + "\n");
+      return;
+    }
     const scenario = await mainScenario(opts, ctx, tools);
     const big = opts.skipBig ? null : await bigFileScenario(opts, ctx);
+    const postgres = opts.dbPg ? await postgresScenario(opts, ctx) : null;
     const medians = Object.fromEntries(tools.map((t) => [t.name, Object.fromEntries(OPERATIONS.map(([op]) => [op, median(scenario.samples[t.name][op])]))]));
     const targets = evaluate(medians);
     env.loadAvgAtEnd = os.loadavg();
@@ -678,12 +774,13 @@ async function main() {
       `node ${env.node}, ${env.git}${env.restic ? `, ${env.restic.split(" compiled")[0]}` : ""}, ${env.cpus} CPUs, load ${load(env.loadAvgAtStart)} -> ${load(env.loadAvgAtEnd)}`;
     const lines = [header, "", markdownTable(tools, medians, targets, opts.changes)];
     if (big) lines.push("", rssTable(big, opts.bigMb), "", `peak RSS measured with ${big.method}`);
+    if (postgres) lines.push("", postgresTable(postgres));
     process.stdout.write(lines.join("\n") + "\n");
 
     fs.mkdirSync(path.dirname(RESULTS_FILE), { recursive: true });
     fs.writeFileSync(
       RESULTS_FILE,
-      JSON.stringify({ options: opts, environment: env, tree: scenario.tree, operations: Object.fromEntries(OPERATIONS), tools: tools.map((t) => ({ name: t.name, label: t.label })), samples: scenario.samples, medians, ranges: rangesOf(scenario.samples), targets, bigFile: big }, null, 2) + "\n",
+      JSON.stringify({ options: opts, environment: env, tree: scenario.tree, operations: Object.fromEntries(OPERATIONS), tools: tools.map((t) => ({ name: t.name, label: t.label })), samples: scenario.samples, medians, ranges: rangesOf(scenario.samples), targets, bigFile: big, postgres }, null, 2) + "\n",
     );
     process.stderr.write(`bench: results written to ${path.relative(process.cwd(), RESULTS_FILE)}\n`);
     const missed = targets.filter((t) => t.pass === false).length;

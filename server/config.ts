@@ -1,25 +1,48 @@
 /**
  * Process-level settings read once from the environment: where the data lives,
- * which workspace roots components may live in, and where the package itself is
- * (for the committed migrations).
+ * where the metadata is kept (SQLite in the data directory, or PostgreSQL), which
+ * workspace roots components may live in, and where the package itself is (for
+ * the committed migrations).
  */
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { InvalidInputError } from "./errors";
 
 export interface SafetyNetConfig {
   /** Absolute path of the data directory (database, object store, tokens, journals). */
   dataDir: string;
   /** Absolute, resolved workspace roots a component root must lie within. */
   allowedRoots: string[];
+  /** A postgresql:// URL: the metadata lives in PostgreSQL (shared by several instances). Absent: SQLite in the data directory. */
+  databaseUrl?: string;
 }
 
-export function loadConfig(overrides: { dataDir?: string; cwd?: string } = {}): SafetyNetConfig {
+const POSTGRES_URL = /^postgres(ql)?:\/\//i;
+
+/**
+ * Where the metadata lives: SAFETYNET_DATABASE_URL (a postgresql:// URL, or `sqlite`
+ * for the data directory's own file), else DATABASE_URL when it is a postgresql://
+ * URL (any other DATABASE_URL belongs to someone else and is ignored), else SQLite.
+ */
+export function metadataDatabaseUrl(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const own = env.SAFETYNET_DATABASE_URL?.trim();
+  if (own) {
+    if (own === "sqlite") return undefined;
+    if (!POSTGRES_URL.test(own)) throw new InvalidInputError("SAFETYNET_DATABASE_URL must be a postgresql:// URL, or `sqlite` for the data directory's own database", { field: "SAFETYNET_DATABASE_URL" });
+    return own;
+  }
+  const shared = env.DATABASE_URL?.trim();
+  return shared && POSTGRES_URL.test(shared) ? shared : undefined;
+}
+
+export function loadConfig(overrides: { dataDir?: string; cwd?: string; databaseUrl?: string | null } = {}): SafetyNetConfig {
   const cwd = overrides.cwd ?? process.cwd();
   const dataDir = path.resolve(cwd, overrides.dataDir ?? process.env.SAFETYNET_DATA_DIR ?? ".safetynet");
   const rootsEnv = process.env.SAFETYNET_ALLOWED_ROOTS;
   const allowedRoots = (rootsEnv ? rootsEnv.split(path.delimiter) : [cwd]).filter(Boolean).map((root) => path.resolve(cwd, root));
-  return { dataDir, allowedRoots };
+  const databaseUrl = overrides.databaseUrl === undefined ? metadataDatabaseUrl() : (overrides.databaseUrl ?? undefined);
+  return databaseUrl ? { dataDir, allowedRoots, databaseUrl } : { dataDir, allowedRoots };
 }
 
 let cachedPackageRoot: string | undefined;

@@ -7,7 +7,8 @@ import { existsSync, realpathSync } from "node:fs";
 import path from "node:path";
 import type { Logger } from "pino";
 import { loadConfig, type SafetyNetConfig } from "./config";
-import { closeDb, databasePath, openDb, type Db } from "./db";
+import { closeDb, databasePath, databaseReady, loadMetadataDriver, openDb, type Db } from "./db";
+import type { LockSpace } from "./locks";
 import { OperationFailedError } from "./errors";
 import { snapshotRecordIds } from "./checkpoints/snapshot-record";
 import { ObjectStore } from "./store/object-store";
@@ -17,6 +18,8 @@ import { dataDirExposure, makePrivateDir } from "./private-files";
 export interface Core {
   config: SafetyNetConfig;
   db: Db;
+  /** Where component, store and retention locks live (OS locks with SQLite, advisory locks with PostgreSQL). */
+  locks: LockSpace;
   store: ObjectStore;
   log: Logger;
   now: () => Date;
@@ -45,16 +48,14 @@ export function dataPaths(dataDir: string): DataPaths {
 
 const cores = new Map<string, Core>();
 
-/** Refuses to start a new database over a store whose snapshot records say checkpoints exist. */
-function assertDatabaseNotLost(dataDir: string, store: ObjectStore): void {
-  const file = databasePath(dataDir);
-  if (existsSync(file)) return;
+/** Refuses to start a new database (`what`) over a store whose snapshot records say checkpoints exist. */
+function assertDatabaseNotLost(what: string, store: ObjectStore): void {
   const records = snapshotRecordIds(store).length;
   if (records === 0) return;
   throw new OperationFailedError(
-    `the database ${file} is missing, but the store holds ${records} checkpoint record(s): starting a new, empty database would hide them. ` +
-      `Run \`safetynet rebuild-db\` to rebuild it from the store (components, checkpoints, pins and retention), or restore the file from a backup`,
-    { database: file, snapshotRecords: records },
+    `the database ${what} is missing, but the store holds ${records} checkpoint record(s): starting a new, empty database would hide them. ` +
+      `Run \`safetynet rebuild-db\` to rebuild it from the store (components, checkpoints, pins and retention), or restore the database from a backup`,
+    { database: what, snapshotRecords: records },
   );
 }
 
@@ -94,10 +95,17 @@ export function openCore(config: SafetyNetConfig = loadConfig(), options: OpenOp
   for (const dir of [paths.locks, paths.journal, paths.statCache, paths.logs]) makePrivateDir(dir);
   const store = new ObjectStore(paths.store);
   store.init();
-  if (!options.allowFreshDatabaseOverStore) assertDatabaseNotLost(config.dataDir, store);
+  const sqliteFile = databasePath(config.dataDir);
+  if (!options.allowFreshDatabaseOverStore && !config.databaseUrl && !existsSync(sqliteFile)) assertDatabaseNotLost(sqliteFile, store);
+  const opened = openDb(config.dataDir, {
+    databaseUrl: config.databaseUrl,
+    locksDir: paths.locks,
+    beforeNewStore: options.allowFreshDatabaseOverStore ? undefined : (database) => assertDatabaseNotLost(database, store),
+  });
   const core: Core = {
     config,
-    db: openDb(config.dataDir),
+    db: opened.client,
+    locks: opened.locks,
     store,
     log: createLogger(options.logTo === "stdout" ? undefined : path.join(paths.logs, "safetynet.log")),
     now: options.now ?? (() => new Date()),
@@ -108,6 +116,18 @@ export function openCore(config: SafetyNetConfig = loadConfig(), options: OpenOp
     core.log.warn({ event: "datadir.permissions", dataDir: config.dataDir, mode: exposure.mode.toString(8) }, exposure.warning);
   }
   if (!options.now) cores.set(key, core);
+  return core;
+}
+
+/**
+ * openCore for entry points (the CLI, the server, the MCP server): loads the
+ * metadata store's driver first (PostgreSQL's, when configured) and waits until
+ * the store is usable, so a refusal (unreachable, lost) comes out typed, here.
+ */
+export async function openReadyCore(config: SafetyNetConfig = loadConfig(), options: OpenOptions = {}): Promise<Core> {
+  await loadMetadataDriver(config);
+  const core = openCore(config, options);
+  await databaseReady(core.config.dataDir);
   return core;
 }
 

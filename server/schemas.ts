@@ -57,6 +57,17 @@ export const metadataRecord = z
   .refine((m) => !nestsDeeperThan(m, MAX_METADATA_DEPTH), { message: `metadata may nest objects and arrays at most ${MAX_METADATA_DEPTH} levels deep`, abort: true })
   .refine((m) => JSON.stringify(m).length <= MAX_METADATA_BYTES, `metadata may hold at most ${MAX_METADATA_BYTES / 1024} KiB of JSON`);
 
+/**
+ * A database target: `sqlite:<path in the root>` or `postgres:<ENV_VAR>[?schema=a,b][&tables=t]`
+ * (the environment variable holds the URL; the URL itself is never given). The full
+ * check happens in the core (server/dbstate/targets.ts), naming the field.
+ */
+export const dbTargetSpec = z
+  .string()
+  .min(1, "a database target may not be empty")
+  .max(1024)
+  .refine((p) => !p.includes("\0"), "a database target may not contain a NUL byte");
+
 export const componentUpsertInput = z.object({
   name: componentName,
   root: z
@@ -68,6 +79,8 @@ export const componentUpsertInput = z.object({
   include: z.array(glob).max(256).optional(),
   exclude: z.array(glob).max(256).optional(),
   metadata: metadataRecord.optional(),
+  /** Replaces the component's database targets ([] removes them); omitted: kept as they are. */
+  dbTargets: z.array(dbTargetSpec).max(16).optional(),
 });
 export type ComponentUpsertInput = z.infer<typeof componentUpsertInput>;
 
@@ -84,6 +97,7 @@ export const checkpointCreateInput = z.object({
   metadata: metadataRecord.optional(),
   retentionDays: z.number().int().min(0).max(36_500).optional(),
   pinned: z.boolean().optional(),
+  /** Also snapshot the component's database targets (server/dbstate). */
   includeDb: z.boolean().optional(),
 });
 export type CheckpointCreateInput = z.infer<typeof checkpointCreateInput>;

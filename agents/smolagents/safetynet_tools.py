@@ -180,8 +180,9 @@ class SafetyNetClient:
         task: Optional[str] = None,
         retention_days: Optional[int] = None,
         pinned: Optional[bool] = None,
+        include_db: Optional[bool] = None,
     ) -> Dict[str, Any]:
-        """Checkpoint a component (or only `paths` and their related files). Returns {id, component, files, bytes, newBytes, durationMs, manifestSha256, ...}."""
+        """Checkpoint a component (or only `paths` and their related files; with include_db, its databases too). Returns {id, component, files, bytes, newBytes, durationMs, manifestSha256, databases, ...}."""
         return self.mutation(
             "checkpoint.create",
             _drop_none(
@@ -194,6 +195,7 @@ class SafetyNetClient:
                     "task": task,
                     "retentionDays": retention_days,
                     "pinned": pinned,
+                    "includeDb": include_db,
                 }
             ),
         )

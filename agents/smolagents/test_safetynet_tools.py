@@ -264,6 +264,12 @@ class LiveServerTest(unittest.TestCase):
         self.assertEqual(dotdot.exception.status, 400)
         self.assertIn("..", dotdot.exception.message)
 
+        with self.assertRaises(SafetyNetError) as no_databases:
+            self.agent.create_checkpoint(self.component, include_db=True)
+        self.assertEqual(no_databases.exception.status, 400)
+        self.assertEqual(no_databases.exception.field, "includeDb")
+        self.assertIn("has no database targets", no_databases.exception.message)
+
         with self.assertRaises(SafetyNetError) as forbidden:
             self.viewer.create_checkpoint(self.component)
         self.assertEqual(forbidden.exception.status, 403)

@@ -10,6 +10,8 @@ import { describeBootstrap, ensureAdminToken } from "../auth/bootstrap";
 import { installPrometheusObserver } from "../audit/prometheus";
 import { recoverAtStartup } from "../rollback/recover";
 import { startIntegritySchedule, startRetentionSchedule } from "../retention";
+import { loadConfig } from "../config";
+import { databaseReady, loadMetadataDriver } from "../db";
 import { serverCore } from "./server-core";
 import { startLocalSocket } from "./local-socket";
 import { enableChangeTracking } from "../scan/change-tracker";
@@ -29,7 +31,10 @@ export async function startServer(): Promise<void> {
   const slot = globalThis as { [STARTED]?: boolean };
   if (slot[STARTED]) return;
   slot[STARTED] = true;
+  // The metadata store's driver first (PostgreSQL's, when configured); routes then share this core.
+  await loadMetadataDriver(loadConfig());
   const core = serverCore();
+  await databaseReady(core.config.dataDir);
   installPrometheusObserver();
   for (const result of await recoverAtStartup(core, "system")) {
     core.log[result.outcome === "failed" ? "error" : "info"]({ event: "startup.recover", ...result }, `interrupted rollback ${result.rollbackId} ${result.outcome}`);

@@ -9,6 +9,9 @@
  *   safetynet_verification_failures_total              verify runs that found corrupt or missing objects
  *   safetynet_retention_deleted_checkpoints_total      checkpoints removed by retention runs
  *   safetynet_retention_bytes_freed_total              bytes freed by retention runs
+ *   safetynet_database_snapshots_total{engine}         database snapshots taken with checkpoints (sqlite | postgres)
+ *   safetynet_database_snapshot_bytes_total{engine}    their sizes in the store
+ *   safetynet_database_restores_total{engine}          databases replaced by rollbacks (and recoveries that completed one)
  *   safetynet_store_bytes / _store_objects / _logical_bytes / _dedup_ratio   gauges, read at scrape time
  *   safetynet_process_* / safetynet_nodejs_*           prom-client default process metrics
  *
@@ -65,6 +68,18 @@ function metrics() {
       "safetynet_retention_bytes_freed_total",
       () => new Counter({ name: "safetynet_retention_bytes_freed_total", help: "Bytes freed in the store by retention runs" }),
     ),
+    databaseSnapshots: getOrCreate(
+      "safetynet_database_snapshots_total",
+      () => new Counter({ name: "safetynet_database_snapshots_total", help: "Database snapshots taken with checkpoints", labelNames: ["engine"] as const }),
+    ),
+    databaseSnapshotBytes: getOrCreate(
+      "safetynet_database_snapshot_bytes_total",
+      () => new Counter({ name: "safetynet_database_snapshot_bytes_total", help: "Bytes of the database snapshots taken with checkpoints", labelNames: ["engine"] as const }),
+    ),
+    databaseRestores: getOrCreate(
+      "safetynet_database_restores_total",
+      () => new Counter({ name: "safetynet_database_restores_total", help: "Databases replaced by their snapshot in rollbacks", labelNames: ["engine"] as const }),
+    ),
     storeBytes: getOrCreate("safetynet_store_bytes", () => new Gauge({ name: "safetynet_store_bytes", help: "Bytes of all objects in the store" })),
     storeObjects: getOrCreate("safetynet_store_objects", () => new Gauge({ name: "safetynet_store_objects", help: "Objects in the store" })),
     logicalBytes: getOrCreate(
@@ -83,6 +98,16 @@ function numberDetail(details: Record<string, unknown> | undefined, ...keys: str
   return undefined;
 }
 
+/** The database snapshots an audit record lists in `details.databases` (checkpoint create, rollback). */
+function databasesIn(record: AuditRecord): { engine: string; bytes: number }[] {
+  const list = record.details?.databases;
+  if (!Array.isArray(list)) return [];
+  return list.flatMap((d: unknown) => {
+    const entry = d as { engine?: unknown; bytes?: unknown };
+    return typeof entry?.engine === "string" ? [{ engine: entry.engine, bytes: typeof entry.bytes === "number" ? entry.bytes : 0 }] : [];
+  });
+}
+
 function rollbackOutcome(record: AuditRecord): "succeeded" | "failed" | "conflict" | "refused" {
   if (record.outcome === "succeeded") return "succeeded";
   const code = record.details?.errorCode;
@@ -96,7 +121,12 @@ export function observeForPrometheus(record: AuditRecord): void {
   m.operations.inc({ kind: record.kind, outcome: record.outcome });
   switch (record.kind) {
     case "checkpoint.create":
-      if (record.outcome === "succeeded") m.checkpointsCreated.inc();
+      if (record.outcome !== "succeeded") break;
+      m.checkpointsCreated.inc();
+      for (const database of databasesIn(record)) {
+        m.databaseSnapshots.inc({ engine: database.engine });
+        m.databaseSnapshotBytes.inc({ engine: database.engine }, database.bytes);
+      }
       break;
     case "checkpoint.verify":
       if (record.outcome === "failed") m.verificationFailures.inc();
@@ -104,6 +134,7 @@ export function observeForPrometheus(record: AuditRecord): void {
     case "rollback": {
       const outcome = rollbackOutcome(record);
       m.rollbacks.inc({ outcome });
+      if (outcome === "succeeded") for (const database of databasesIn(record)) m.databaseRestores.inc({ engine: database.engine });
       if (outcome === "succeeded" || outcome === "failed") {
         m.rollbackDuration.observe({ outcome }, record.durationMs / 1000);
         if (record.durationMs > SLOW_ROLLBACK_MS) m.slowRollbacks.inc();

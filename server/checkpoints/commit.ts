@@ -1,7 +1,7 @@
 /**
- * Commits captured state as a checkpoint: manifest object first, then a snapshot
- * record in the store (so the store alone can rebuild the database), then the
- * database rows. A failure before the rows leaves only unreferenced objects,
+ * Commits captured state as a checkpoint: manifest object first (with the
+ * database snapshots, when taken), then a snapshot record in the store (so the
+ * store alone can rebuild the database), then the database rows. A failure before the rows leaves only unreferenced objects,
  * which the retention sweep collects: never a half-written checkpoint.
  */
 import type { Core, Actor } from "../core";
@@ -12,6 +12,8 @@ import type { LiveState } from "./live-state";
 import { deleteSnapshotRecord, writeSnapshotRecord } from "./snapshot-record";
 import { prepareEvent, type AuditRecord } from "../audit/history";
 import type { GitInfo } from "./git-info";
+import type { DatabaseSnapshot } from "../dbstate/snapshot-types";
+import { describeSnapshots, type SnapshotSummary } from "../dbstate/databases";
 
 const DAY_MS = 86_400_000;
 export const DEFAULT_RETENTION_DAYS = 7;
@@ -31,10 +33,12 @@ export interface CheckpointCreated {
   retentionUntil: string;
   pinned: boolean;
   related: { path: string; reason: string }[];
+  /** The database snapshots taken with the files ([] without --db / includeDb). */
+  databases: SnapshotSummary[];
 }
 
 export interface CommitRequest {
-  component: { id: string; name: string; root: string; include: string[]; exclude: string[]; metadata: unknown };
+  component: { id: string; name: string; root: string; include: string[]; exclude: string[]; metadata: unknown; dbTargets?: string[] };
   scope: CheckpointScope;
   live: LiveState;
   /** The manifest already encoded from `live` (rollback encodes it to compare with the plan). */
@@ -53,11 +57,15 @@ export interface CommitRequest {
   history?: (created: CheckpointCreated) => AuditRecord;
   /** Also store `component.metadata` as the component's metadata document, in the same transaction (a checkpoint that clears a rollback's status). */
   saveComponentMetadata?: boolean;
+  /** Database snapshots taken with the files, and the bytes they added to the store. */
+  databases?: { snapshots: DatabaseSnapshot[]; newBytes: number };
 }
 
 export async function commitCheckpoint(core: Core, request: CommitRequest): Promise<CheckpointCreated> {
   const { live, component } = request;
-  const manifestBytes = request.encodedManifest ?? encodeManifest(request.scope, live.entries);
+  const databases = request.databases?.snapshots ?? [];
+  // The live encoding a rollback compared with its plan holds files only; with databases the manifest is a version 2 one.
+  const manifestBytes = databases.length === 0 && request.encodedManifest ? request.encodedManifest : encodeManifest(request.scope, live.entries, databases);
   const manifestObject = core.store.putBuffer(manifestBytes);
   const manifestSha256 = manifestObject.sha256;
   const id = newId("cp", request.startedAt.getTime());
@@ -69,7 +77,7 @@ export async function commitCheckpoint(core: Core, request: CommitRequest): Prom
   }
   const retentionUntil = new Date(request.startedAt.getTime() + (request.retentionDays ?? DEFAULT_RETENTION_DAYS) * DAY_MS);
   const callerMeta = { ...request.callerMeta, git: request.git };
-  const newBytes = live.newBytes + (manifestObject.written ? manifestObject.size : 0);
+  const newBytes = live.newBytes + (request.databases?.newBytes ?? 0) + (manifestObject.written ? manifestObject.size : 0);
   writeSnapshotRecord(core.store, {
     id,
     component: component.name,
@@ -86,6 +94,7 @@ export async function commitCheckpoint(core: Core, request: CommitRequest): Prom
     componentRoot: component.root,
     componentInclude: component.include,
     componentExclude: component.exclude,
+    componentDbTargets: component.dbTargets ?? [],
     status: "active",
   });
   const durationMs = Math.round(performance.now() - request.startedAtMs);
@@ -102,6 +111,7 @@ export async function commitCheckpoint(core: Core, request: CommitRequest): Prom
     retentionUntil: retentionUntil.toISOString(),
     pinned: request.pinned ?? false,
     related: live.entries.filter((e) => e.reason !== "primary").map((e) => ({ path: e.path, reason: e.reason })),
+    databases: describeSnapshots(databases),
   };
   const event = request.history ? prepareEvent(core, request.history(created)) : null;
   try {
@@ -128,7 +138,7 @@ export async function commitCheckpoint(core: Core, request: CommitRequest): Prom
           actor: request.actor,
           callerMeta: callerMeta as object,
           componentMeta: (component.metadata ?? {}) as object,
-          dbSnapshots: [],
+          dbSnapshots: databases as unknown as object[],
           createdAt: request.startedAt,
         },
       }),

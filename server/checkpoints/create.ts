@@ -1,6 +1,7 @@
 /**
  * checkpoint create: resolve the scope (primaries + related files), capture the
- * live state into the store under the component lock, commit, and record history.
+ * live state into the store under the component lock (and, with includeDb, a
+ * snapshot of each database target), commit, and record history.
  */
 import type { Core, Actor } from "../core";
 import { ConflictError, FileVanishedError, InvalidInputError, SafetyNetError } from "../errors";
@@ -14,6 +15,7 @@ import { captureLiveState, scanScope } from "./live-state";
 import { commitCheckpoint, type CheckpointCreated } from "./commit";
 import { readGitInfo } from "./git-info";
 import { resolveScope } from "./scope";
+import { snapshotDatabases } from "../dbstate/databases";
 
 export type { CheckpointCreated } from "./commit";
 
@@ -27,9 +29,11 @@ export async function createCheckpoint(core: Core, input: CheckpointCreateInput,
   try {
     // Inside the try: a create naming an unknown component is a failed create, and history records it.
     const component = toComponentView(await findComponentRow(core, input.component));
-    if (input.includeDb) {
-      // Components have no database targets yet (DESIGN: dbstate/); refuse rather than pretend.
-      throw new InvalidInputError(`includeDb: component "${component.name}" has no database targets, so there is no database state to snapshot`, { field: "includeDb" });
+    if (input.includeDb && component.dbTargets.length === 0) {
+      throw new InvalidInputError(
+        `includeDb: component "${component.name}" has no database targets, so there is no database state to snapshot (add one: safetynet component add ${component.name} --root <dir> --db sqlite:<path> | --db postgres:<ENV_VAR>)`,
+        { field: "includeDb" },
+      );
     }
     assertComponentRootUsable(core, component);
     let statusCleared: { from: string; to: unknown } | null = null;
@@ -43,6 +47,7 @@ export async function createCheckpoint(core: Core, input: CheckpointCreateInput,
         component.metadata = cleared;
       }
       const { resolved, live } = await captureScope(core, component, input, options);
+      const databases = input.includeDb ? await snapshotDatabases(core, component) : undefined;
       const callerMeta: Record<string, unknown> = { ...(input.metadata ?? {}) };
       if (input.agent) callerMeta.agent = input.agent;
       if (input.task) callerMeta.task = input.task;
@@ -61,6 +66,7 @@ export async function createCheckpoint(core: Core, input: CheckpointCreateInput,
         startedAt,
         startedAtMs,
         saveComponentMetadata: statusCleared !== null,
+        databases,
         history: (checkpoint) => ({
           kind: "checkpoint.create",
           component: checkpoint.component,
@@ -72,7 +78,14 @@ export async function createCheckpoint(core: Core, input: CheckpointCreateInput,
           files: checkpoint.files,
           bytes: checkpoint.bytes,
           checksum: checkpoint.manifestSha256,
-          details: { newBytes: checkpoint.newBytes, filesRead: checkpoint.filesRead, paths: input.paths ?? [], reason: input.reason ?? null, ...(statusCleared ? { statusCleared } : {}) },
+          details: {
+            newBytes: checkpoint.newBytes,
+            filesRead: checkpoint.filesRead,
+            paths: input.paths ?? [],
+            reason: input.reason ?? null,
+            ...(statusCleared ? { statusCleared } : {}),
+            ...(checkpoint.databases.length > 0 ? { databases: checkpoint.databases } : {}),
+          },
         }),
       });
     });

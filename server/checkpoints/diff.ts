@@ -13,7 +13,8 @@ import { toComponentView } from "../registry/components";
 import { readFileStable, SMALL_FILE_LIMIT } from "../store/hash-file";
 import { captureCheckpointScope } from "./live-state";
 import { compareManifests, type PathChange } from "./compare";
-import { readManifest } from "./manifest";
+import { databasesOf, readManifest } from "./manifest";
+import { diffDatabases, type DatabaseChange } from "../dbstate/databases";
 import { findCheckpointRow } from "./queries";
 
 export interface DiffEntry {
@@ -36,6 +37,8 @@ export interface CheckpointDiff {
   /** Same content, kind and mode; only the modification time differs (a rollback puts the old one back). */
   mtimeChanged: DiffEntry[];
   unchanged: number;
+  /** The checkpoint's databases against what they hold now: tables added and dropped, row counts and columns changed. */
+  databases: DatabaseChange[];
 }
 
 const DEFAULT_MAX_TEXT_BYTES = 1024 * 1024;
@@ -53,9 +56,10 @@ export async function diffCheckpoint(core: Core, id: string, options: { textDiff
   const row = await findCheckpointRow(core, id);
   const component = toComponentView(row.component);
   const manifest = readManifest(core.store, row.manifestSha);
-  const { live } = await captureCheckpointScope(core, component, manifest, { storeObjects: false });
-  const { changes, unchanged } = compareManifests(manifest.entries, live.entries);
-  const result: CheckpointDiff = { checkpointId: id, component: component.name, added: [], modified: [], deleted: [], modeChanged: [], typeChanged: [], mtimeChanged: [], unchanged };
+  const { live, target } = await captureCheckpointScope(core, component, manifest, { storeObjects: false });
+  const { changes, unchanged } = compareManifests(target, live.entries);
+  const databases = await diffDatabases(component, databasesOf(manifest));
+  const result: CheckpointDiff = { checkpointId: id, component: component.name, added: [], modified: [], deleted: [], modeChanged: [], typeChanged: [], mtimeChanged: [], unchanged, databases };
   const maxBytes = Math.min(options.maxTextBytes ?? DEFAULT_MAX_TEXT_BYTES, SMALL_FILE_LIMIT - 1);
   for (const change of changes) {
     const entry = summarize(change);

@@ -14,10 +14,12 @@ import { readManifest } from "./manifest";
 import type { Manifest } from "./manifest-types";
 
 export interface DamagedObject {
-  /** The file whose content is damaged; null for the manifest itself. */
+  /** The file whose content is damaged (for a database snapshot, its target); null for the manifest itself. */
   path: string | null;
   sha256: string;
   state: "corrupt" | "missing";
+  /** Set when the damaged object is a database snapshot: its target. */
+  database?: string;
 }
 
 export type DamageState = "corrupt" | "missing";

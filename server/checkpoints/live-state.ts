@@ -25,6 +25,7 @@ import { hashFile } from "../store/hash-file";
 import type { FileStat } from "../store/object-store";
 import { createHash } from "node:crypto";
 import { encodeManifest, entriesByPath } from "./manifest";
+import { databaseFilePaths, parseDbTargets } from "../dbstate/targets";
 
 /** How many files are read at once: enough to keep the disk and the thread pool busy. */
 const IO_CONCURRENCY = 16;
@@ -35,6 +36,8 @@ export interface ComponentScanTarget {
   root: string;
   include: string[];
   exclude: string[];
+  /** Database targets: the files of SQLite ones are the database snapshot's, never the file scan's. */
+  dbTargets?: string[];
 }
 
 export interface LiveState {
@@ -65,13 +68,22 @@ export function dataDirExcludes(core: Core, root: string): string[] {
 }
 
 /**
+ * Root-relative paths no file scan of the component sees: Safety Net's own data,
+ * and each SQLite target's database and journal files (a database in use is
+ * captured and restored through SQLite, never as a file).
+ */
+export function scanExcludes(core: Core, component: ComponentScanTarget): string[] {
+  return [...dataDirExcludes(core, component.root), ...databaseFilePaths(parseDbTargets(component.dbTargets ?? []))];
+}
+
+/**
  * Scans the scope, after checking that the root is still the real folder it was
  * registered as. In the server, a whole-component scan re-reads only what its
  * file watcher saw change (server/scan/change-tracker.ts).
  */
 export async function scanScope(core: Core, component: ComponentScanTarget, scope: CheckpointScope): Promise<ScannedEntry[]> {
   await assertRootUsableNow(core, component);
-  const options = { include: component.include, exclude: component.exclude, extraExcludes: dataDirExcludes(core, component.root) };
+  const options = { include: component.include, exclude: component.exclude, extraExcludes: scanExcludes(core, component) };
   const tracker = changeTracker();
   if (tracker && scope.kind === "all") return tracker.scanAll(component.id, component.root, options);
   return scanComponent(component.root, { ...options, scope });
@@ -176,6 +188,12 @@ function assertStoreHasRoom(core: Core, contentBytes: number, entries: number): 
 }
 
 export interface CheckpointScopeState {
+  /**
+   * The checkpoint's entries the live state is compared with: the manifest's, less
+   * paths the scan now leaves out (a file that became a SQLite target's database
+   * is never written back as a file).
+   */
+  target: ManifestEntry[];
   live: LiveState;
   /** The live state encoded as a manifest of the checkpoint's scope (what a safety checkpoint stores). */
   encoded: string;
@@ -217,5 +235,7 @@ export async function captureCheckpointScope(
     reasons = { get: (p) => targetByPath.get(p)?.reason };
   }
   const live = await captureLiveState(core, component, manifest.scope, { storeObjects: options.storeObjects, reasons, onProgress: options.onProgress });
-  return { live, encoded: encodeManifest(manifest.scope, live.entries), liveSha: liveFingerprint(manifest.scope, live.entries) };
+  const excluded = scanExcludes(core, component);
+  const target = excluded.length === 0 ? manifest.entries : manifest.entries.filter((e) => !excluded.some((x) => e.path === x || e.path.startsWith(`${x}/`)));
+  return { target, live, encoded: encodeManifest(manifest.scope, live.entries), liveSha: liveFingerprint(manifest.scope, live.entries) };
 }

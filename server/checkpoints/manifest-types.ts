@@ -3,6 +3,7 @@
  * A manifest is the immutable list of entries of one checkpoint, sorted by path,
  * stored as a content-addressed object; its sha256 is the checkpoint's checksum.
  */
+import type { DatabaseSnapshot } from "../dbstate/snapshot-types";
 
 export type EntryKind = "file" | "dir" | "symlink";
 
@@ -42,8 +43,14 @@ export interface ManifestEntry {
  */
 export type CheckpointScope = { kind: "all" } | { kind: "paths"; paths: string[] };
 
+/**
+ * Version 1: files only. Version 2 (a checkpoint taken with its databases) adds
+ * `databases`, one snapshot per target: a reader that knows only version 1 refuses
+ * it instead of restoring the files without the databases.
+ */
 export interface Manifest {
-  version: 1;
+  version: 1 | 2;
   scope: CheckpointScope;
+  databases?: DatabaseSnapshot[];
   entries: ManifestEntry[];
 }

@@ -5,8 +5,9 @@
 import type { ObjectStore } from "../store/object-store";
 import { IntegrityError } from "../errors";
 import type { CheckpointScope, Manifest, ManifestEntry } from "./manifest-types";
+import { canonicalSnapshot, type DatabaseSnapshot } from "../dbstate/snapshot-types";
 
-export function encodeManifest(scope: CheckpointScope, entries: readonly ManifestEntry[]): string {
+export function encodeManifest(scope: CheckpointScope, entries: readonly ManifestEntry[], databases: readonly DatabaseSnapshot[] = []): string {
   const sorted = isSortedByPath(entries) ? entries : [...entries].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   // Hand-built lines (same bytes as JSON.stringify of the object in this key order): this runs on
   // every checkpoint and rollback over every entry, so it avoids one JSON.stringify per entry.
@@ -19,7 +20,10 @@ export function encodeManifest(scope: CheckpointScope, entries: readonly Manifes
     lines[i] = line + `,"reason":"${e.reason}"}`;
   }
   const canonicalScope = scope.kind === "all" ? { kind: "all" } : { kind: "paths", paths: [...scope.paths].sort() };
-  return `{"version":1,"scope":${JSON.stringify(canonicalScope)},"entries":[\n${lines.join(",\n")}\n]}\n`;
+  // Without databases the bytes are exactly version 1's: existing checkpoints keep their checksums.
+  if (databases.length === 0) return `{"version":1,"scope":${JSON.stringify(canonicalScope)},"entries":[\n${lines.join(",\n")}\n]}\n`;
+  const snapshots = databases.map((d) => JSON.stringify(canonicalSnapshot(d))).join(",\n");
+  return `{"version":2,"scope":${JSON.stringify(canonicalScope)},"databases":[\n${snapshots}\n],"entries":[\n${lines.join(",\n")}\n]}\n`;
 }
 
 /** Characters JSON must escape: most paths have none, and then quoting needs no escaping pass. */
@@ -43,7 +47,7 @@ export function decodeManifest(bytes: Buffer, sha256: string): Manifest {
     throw new IntegrityError(`manifest ${sha256} is not valid JSON`, { sha256, state: "corrupt" }, { cause: error });
   }
   const manifest = parsed as Manifest;
-  if (manifest?.version !== 1 || !Array.isArray(manifest.entries) || !manifest.scope) {
+  if ((manifest?.version !== 1 && manifest?.version !== 2) || !Array.isArray(manifest.entries) || !manifest.scope || (manifest.version === 2 && !Array.isArray(manifest.databases))) {
     throw new IntegrityError(`manifest ${sha256} has an unknown format`, { sha256, state: "corrupt" });
   }
   return manifest;
@@ -52,6 +56,18 @@ export function decodeManifest(bytes: Buffer, sha256: string): Manifest {
 /** Reads a manifest from the store, re-hashing it: a corrupt manifest is never trusted. */
 export function readManifest(store: ObjectStore, sha256: string): Manifest {
   return decodeManifest(store.readBuffer(sha256, { verify: true }), sha256);
+}
+
+/** The database snapshots a manifest holds (none in a version 1 manifest). */
+export function databasesOf(manifest: Manifest): DatabaseSnapshot[] {
+  return manifest.databases ?? [];
+}
+
+/** Every object a manifest references: file contents and database snapshots. */
+export function referencedObjects(manifest: Pick<Manifest, "entries" | "databases">): string[] {
+  const files = manifest.entries.filter((e) => e.kind === "file" && e.sha256).map((e) => e.sha256 as string);
+  const databases = (manifest.databases ?? []).filter((d) => d.sha256).map((d) => d.sha256 as string);
+  return [...files, ...databases];
 }
 
 export function entriesByPath(entries: readonly ManifestEntry[]): Map<string, ManifestEntry> {

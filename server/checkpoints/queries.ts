@@ -1,5 +1,6 @@
 /** Read side of checkpoints: list (cursor-paginated, newest first), get, entries. */
 import type { Core } from "../core";
+import { metadataStore } from "../db";
 import { NotFoundError } from "../errors";
 import type { Checkpoint, Component } from "../generated/prisma/client";
 import type { CheckpointListInput } from "../schemas";
@@ -7,6 +8,7 @@ import type { ObjectStore } from "../store/object-store";
 import { readManifest } from "./manifest";
 import type { ManifestEntry } from "./manifest-types";
 import { storedProblems, type DamagedObject } from "./integrity-record";
+import { snapshotsOfRow, type DatabaseSnapshot } from "../dbstate/snapshot-types";
 
 export interface CheckpointView {
   id: string;
@@ -36,6 +38,8 @@ export interface CheckpointView {
   actor: string;
   callerMeta: Record<string, unknown>;
   componentMeta: Record<string, unknown>;
+  /** The database snapshots the checkpoint holds ([] when taken without its databases). */
+  databases: DatabaseSnapshot[];
   createdAt: string;
 }
 
@@ -64,6 +68,7 @@ export function toCheckpointView(row: CheckpointRow, store: ObjectStore): Checkp
     actor: row.actor,
     callerMeta: (row.callerMeta as Record<string, unknown> | null) ?? {},
     componentMeta: (row.componentMeta as Record<string, unknown> | null) ?? {},
+    databases: snapshotsOfRow(row.dbSnapshots),
     createdAt: row.createdAt.toISOString(),
   };
 }
@@ -170,13 +175,18 @@ async function indexManifestEntries(core: Core, manifestSha: string): Promise<vo
   if (indexed) return;
   const manifest = readManifest(core.store, manifestSha);
   if (manifest.entries.length === 0) return;
+  const store = metadataStore(core.config.dataDir);
+  const postgres = store?.kind === "postgres";
+  const table = postgres ? `"${store.schema}"."ManifestEntry"` : `"ManifestEntry"`;
   await core.db.$transaction(async (tx) => {
     for (let i = 0; i < manifest.entries.length; i += INSERT_CHUNK) {
       const chunk = manifest.entries.slice(i, i + INSERT_CHUNK);
-      const values = chunk.map(() => "(?,?,?,?,?,?,?,?,?)").join(",");
+      // One multi-row insert per chunk; a row another reader indexed meanwhile is kept.
+      const values = chunk.map((_, row) => `(${Array.from({ length: 9 }, (_, col) => (postgres ? `$${row * 9 + col + 1}` : "?")).join(",")})`).join(",");
       const params = chunk.flatMap((e) => [manifestSha, e.path, e.kind, e.mode, e.size, e.mtimeMs, e.sha256 ?? null, e.linkTarget ?? null, e.reason]);
+      const columns = `("manifestSha","path","kind","mode","size","mtimeMs","sha256","linkTarget","reason")`;
       await tx.$executeRawUnsafe(
-        `INSERT OR IGNORE INTO "ManifestEntry" ("manifestSha","path","kind","mode","size","mtimeMs","sha256","linkTarget","reason") VALUES ${values}`,
+        postgres ? `INSERT INTO ${table} ${columns} VALUES ${values} ON CONFLICT DO NOTHING` : `INSERT OR IGNORE INTO ${table} ${columns} VALUES ${values}`,
         ...params,
       );
     }

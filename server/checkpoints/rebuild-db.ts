@@ -3,14 +3,16 @@
  * snapshot record names a checkpoint, its manifest (an object, verified here)
  * and the component it belongs to (root, include/exclude, metadata), with its
  * pin and retention state; that is enough to bring back the components and
- * their checkpoints. The entries index is derived from the manifests again on
+ * their checkpoints, with the database snapshots their manifests list. The
+ * entries index is derived from the manifests again on
  * first use, as always. API tokens, sessions and history are not in the store:
  * they start afresh (history records the rebuild).
  */
 import type { Core, Actor } from "../core";
 import { newId } from "../ids";
 import { recordEvent } from "../audit/history";
-import { readManifest } from "./manifest";
+import { databasesOf, readManifest } from "./manifest";
+import type { DatabaseSnapshot } from "../dbstate/snapshot-types";
 import { readSnapshotRecord, snapshotRecordIds, type SnapshotRecord } from "./snapshot-record";
 
 export interface RebuildResult {
@@ -63,6 +65,7 @@ export async function rebuildDatabase(core: Core, actor: Actor, options: Rebuild
           root,
           include: registered?.componentInclude ?? [],
           exclude: registered?.componentExclude ?? [],
+          dbTargets: registered?.componentDbTargets ?? [],
           metadata: (newest.componentMeta ?? { status: "active" }) as object,
         },
       }));
@@ -70,8 +73,10 @@ export async function rebuildDatabase(core: Core, actor: Actor, options: Rebuild
     for (const record of list) {
       if (await core.db.checkpoint.findUnique({ where: { id: record.id } })) continue;
       let counts: { files: number; dirs: number; symlinks: number; bytes: number };
+      let databases: DatabaseSnapshot[];
       try {
         const manifest = readManifest(core.store, record.manifestSha256);
+        databases = databasesOf(manifest);
         counts = { files: 0, dirs: 0, symlinks: 0, bytes: 0 };
         for (const entry of manifest.entries) {
           if (entry.kind === "file") {
@@ -110,7 +115,7 @@ export async function rebuildDatabase(core: Core, actor: Actor, options: Rebuild
             actor: record.actor,
             callerMeta: record.callerMeta as object,
             componentMeta: (record.componentMeta ?? {}) as object,
-            dbSnapshots: [],
+            dbSnapshots: databases as unknown as object[],
             createdAt: new Date(record.createdAt),
           },
         }),

@@ -27,6 +27,8 @@ export interface SnapshotRecord {
   componentRoot?: string;
   componentInclude?: string[];
   componentExclude?: string[];
+  /** Its database targets (absent in records written before components had them). */
+  componentDbTargets?: string[];
   /** "active" unless retention expired it (the sweep then removes the record with the checkpoint). */
   status?: "active" | "expired";
   expiredReason?: string | null;

@@ -6,7 +6,8 @@ import type { Core, Actor } from "../core";
 import { IntegrityError } from "../errors";
 import { mapConcurrent } from "../concurrency";
 import { recordEvent } from "../audit/history";
-import { readManifest } from "./manifest";
+import { databasesOf, readManifest } from "./manifest";
+import { checkSnapshotObjects } from "../dbstate/databases";
 import type { Manifest } from "./manifest-types";
 import { findCheckpointRow } from "./queries";
 import { recordFullVerification, type DamagedObject } from "./integrity-record";
@@ -26,7 +27,11 @@ export interface VerifyResult {
 
 const VERIFY_CONCURRENCY = 8;
 
-/** Re-hashes the objects of `manifest`; returns the problems, one per affected path. */
+/**
+ * Re-hashes the objects of `manifest`; returns the problems, one per affected path.
+ * With `paths` only those files (a rollback checks its database snapshots itself);
+ * without, the database snapshots too.
+ */
 export async function checkManifestObjects(core: Core, manifest: Manifest, paths?: ReadonlySet<string>): Promise<{ problems: VerifyProblem[]; objects: number; bytes: number }> {
   const pathsBySha = new Map<string, string[]>();
   let bytes = 0;
@@ -47,7 +52,14 @@ export async function checkManifestObjects(core: Core, manifest: Manifest, paths
     if (state === "ok" || state === undefined) return;
     for (const p of pathsBySha.get(sha) ?? []) problems.push({ path: p, sha256: sha, state });
   });
-  return { problems, objects: shas.length, bytes };
+  let objects = shas.length;
+  if (!paths) {
+    const databases = databasesOf(manifest).filter((d) => d.sha256 && !pathsBySha.has(d.sha256));
+    for (const problem of await checkSnapshotObjects(core, databases)) problems.push({ path: problem.target, sha256: problem.sha256, state: problem.state, database: problem.target });
+    objects += databases.length;
+    bytes += databases.reduce((sum, d) => sum + d.size, 0);
+  }
+  return { problems, objects, bytes };
 }
 
 export async function verifyCheckpoint(core: Core, id: string, actor: Actor): Promise<VerifyResult> {

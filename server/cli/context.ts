@@ -104,8 +104,8 @@ export function contextFor(command: Command, options: { recoverFirst?: boolean; 
   };
   const core = (): Promise<Core> => {
     opened ??= (async () => {
-      const [{ openCore }, { recoverAtStartup }] = await Promise.all([import("../core"), import("../rollback/recover")]);
-      const core = openCore(loadConfig({ dataDir: globals.dataDir }), { allowFreshDatabaseOverStore: options.freshDatabase });
+      const [{ openReadyCore }, { recoverAtStartup }] = await Promise.all([import("../core"), import("../rollback/recover")]);
+      const core = await openReadyCore(loadConfig({ dataDir: globals.dataDir }), { allowFreshDatabaseOverStore: options.freshDatabase });
       if (options.recoverFirst !== false) {
         for (const r of await recoverAtStartup(core, cliActor())) {
           if (r.outcome === "in-progress") continue;
@@ -146,5 +146,8 @@ export async function closeCli(): Promise<void> {
   // A server keeps its database open for the next command.
   if (!opened || terminal().hosted) return;
   const core = await opened.catch(() => undefined);
-  await core?.db.$disconnect();
+  if (!core) return;
+  const { closeCore } = await import("../core");
+  // Closes the lock space too: a PostgreSQL pool left open would keep the process alive.
+  await closeCore(core.config.dataDir);
 }

@@ -1,17 +1,15 @@
 /**
  * One mutating operation per component at a time, across every process on the
- * data directory (the CLI, the server, the cron sweep). A held lock makes the
- * next caller fail fast with ConflictError (exit 3 / HTTP 409) naming the
- * holder; a holder that died released its lock with its process, so the next
- * caller takes it over at once.
- *
- *   locks/components/<component id>.lock          the OS lock (see os-lock.ts)
- *   locks/components/<component id>.holder.json   who holds it (see holder.ts)
+ * data directory (the CLI, the server, the cron sweep) and, with PostgreSQL as the
+ * metadata store, across every instance sharing it. A held lock makes the next
+ * caller fail fast with ConflictError (exit 3 / HTTP 409) naming the holder; a
+ * holder that died released its lock with its process, so the next caller takes
+ * it over at once. Where the locks live is the lock space's business (lock-space.ts).
  */
-import path from "node:path";
+import os from "node:os";
 import { ConflictError } from "../errors";
-import { OsLock } from "./os-lock";
-import { clearHolder, currentHolder, describeHolder, readHolder, writeHolder, type LockHolder } from "./holder";
+import { currentHolder, describeHolder, type LockHolder } from "./holder";
+import { componentKey, type LockSession, type LockSpace } from "./lock-space";
 import { holdStoreShared } from "./store-hold";
 
 export type ReleaseLock = () => Promise<void>;
@@ -27,24 +25,23 @@ export interface LockOptions {
 }
 
 const POLL_MS = 25;
-
-function lockFile(locksDir: string, componentId: string): string {
-  return path.join(locksDir, "components", `${componentId}.lock`);
-}
-
-function holderFile(locksDir: string, componentId: string): string {
-  return path.join(locksDir, "components", `${componentId}.holder.json`);
-}
+/**
+ * How long a lock whose holder process is known to be dead (on this host) may take
+ * to be released. An OS lock goes with the process at once; a PostgreSQL session
+ * ends a moment after its client's connection closes, and the next command (the
+ * recovery of that very crash) must not mistake that moment for a live holder.
+ */
+const DEAD_HOLDER_GRACE_MS = 5_000;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** The process holding the component's lock as it described itself, or null (free, or the holder has not written it yet). */
-export function componentLockHolder(locksDir: string, componentId: string): LockHolder | null {
-  return readHolder(holderFile(locksDir, componentId));
+export function componentLockHolder(locks: LockSpace, componentId: string): Promise<LockHolder | null> {
+  return locks.holder(componentKey(componentId));
 }
 
-function conflict(locksDir: string, component: ComponentRef): ConflictError {
-  const holder = componentLockHolder(locksDir, component.id);
+async function conflict(locks: LockSpace, component: ComponentRef): Promise<ConflictError> {
+  const holder = await componentLockHolder(locks, component.id).catch(() => null);
   const by = holder ? `: ${describeHolder(holder)}` : "";
   return new ConflictError(`component "${component.name}" is locked by another operation in progress${by}; try again when it finishes`, {
     lock: `component "${component.name}"`,
@@ -52,61 +49,80 @@ function conflict(locksDir: string, component: ComponentRef): ConflictError {
   });
 }
 
-/** Takes the component's lock without waiting; null when held. */
-function tryLock(locksDir: string, component: ComponentRef, operation: string): (() => void) | null {
-  const lock = OsLock.tryExclusive(lockFile(locksDir, component.id));
-  if (!lock) return null;
-  const holder = holderFile(locksDir, component.id);
+/** Takes the component's lock without waiting, in a session of its own; null when held. */
+async function tryLock(locks: LockSpace, component: ComponentRef, operation: string): Promise<LockSession | null> {
+  const session = await locks.session();
+  const key = componentKey(component.id);
   try {
-    writeHolder(holder, currentHolder(operation));
+    if (!(await session.tryExclusive(key))) {
+      await session.end();
+      return null;
+    }
+    await session.describeHolder(key, currentHolder(operation));
+    return session;
   } catch (error) {
-    lock.release();
+    await session.end().catch(() => undefined);
     throw error;
   }
-  return () => {
-    // The holder file goes first: once the lock is free, nobody may read a stale name from it.
-    clearHolder(holder);
-    lock.release();
-  };
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** Whether the lock's described holder is a process of this host that no longer runs. */
+async function heldByDeadProcess(locks: LockSpace, component: ComponentRef): Promise<boolean> {
+  const holder = await componentLockHolder(locks, component.id).catch(() => null);
+  return holder !== null && holder.host === os.hostname() && holder.pid !== process.pid && !processAlive(holder.pid);
 }
 
 /** Is the component locked right now (by anyone, this process included)? */
-export function isComponentLocked(locksDir: string, componentId: string): boolean {
-  const lock = OsLock.tryExclusive(lockFile(locksDir, componentId));
-  if (!lock) return true;
-  lock.release();
-  return false;
+export async function isComponentLocked(locks: LockSpace, componentId: string): Promise<boolean> {
+  const session = await locks.session();
+  try {
+    return !(await session.tryExclusive(componentKey(componentId)));
+  } finally {
+    await session.end();
+  }
 }
 
 /**
  * Takes the component lock (fails fast when held, unless `waitMs`), then a shared
- * hold on the object store (waits while a retention sweep collects objects).
+ * hold on the object store in the same session (waits while a retention sweep
+ * collects objects).
  */
-export async function lockComponent(locksDir: string, component: ComponentRef, operation: string, options: LockOptions = {}): Promise<ReleaseLock> {
-  const deadline = Date.now() + (options.waitMs ?? 0);
-  let releaseComponent = tryLock(locksDir, component, operation);
-  while (!releaseComponent) {
-    if (Date.now() >= deadline) throw conflict(locksDir, component);
+export async function lockComponent(locks: LockSpace, component: ComponentRef, operation: string, options: LockOptions = {}): Promise<ReleaseLock> {
+  let deadline = Date.now() + (options.waitMs ?? 0);
+  let graced = false;
+  let session = await tryLock(locks, component, operation);
+  while (!session) {
+    if (Date.now() >= deadline) {
+      if (graced || locks.kind !== "advisory" || !(await heldByDeadProcess(locks, component))) throw await conflict(locks, component);
+      graced = true;
+      deadline = Date.now() + DEAD_HOLDER_GRACE_MS;
+    }
     await sleep(POLL_MS);
-    releaseComponent = tryLock(locksDir, component, operation);
+    session = await tryLock(locks, component, operation);
   }
-  let releaseStore: ReleaseLock;
+  const held = session;
   try {
-    releaseStore = await holdStoreShared(locksDir);
+    await holdStoreShared(locks, { session: held });
   } catch (error) {
-    releaseComponent();
+    await held.end();
     throw error;
   }
-  const release = releaseComponent;
-  return async () => {
-    await releaseStore();
-    release();
-  };
+  // Ending the session releases the store hold, then the component lock (and its holder description).
+  return () => held.end();
 }
 
 /** Runs fn while holding the component lock; the lock is released on every path out of fn. */
-export async function withComponentLock<T>(locksDir: string, component: ComponentRef, operation: string, fn: () => Promise<T>, options: LockOptions = {}): Promise<T> {
-  const release = await lockComponent(locksDir, component, operation, options);
+export async function withComponentLock<T>(locks: LockSpace, component: ComponentRef, operation: string, fn: () => Promise<T>, options: LockOptions = {}): Promise<T> {
+  const release = await lockComponent(locks, component, operation, options);
   try {
     return await fn();
   } finally {

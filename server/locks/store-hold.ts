@@ -6,17 +6,16 @@
  * references yet; the retention sweep deletes objects only while it holds the
  * store exclusively, i.e. while no such operation is in progress.
  *
- *   locks/store-gate.lock    held by the sweep for its whole run; a new shared
- *                            holder passes through it (takes it for an instant),
- *                            so a waiting sweep is not starved by new work
- *   locks/store-users.lock   shared by every holder; exclusive for the sweep
- *   locks/retention.lock     one retention run at a time
+ *   store-gate    held by the sweep for its whole run; a new shared holder passes
+ *                 through it (takes it for an instant), so a waiting sweep is not
+ *                 starved by new work
+ *   store-users   shared by every holder; exclusive for the sweep
+ *   retention     one retention run at a time
  *
- * All are OS locks (os-lock.ts): a holder that dies releases them with its process.
+ * Keys of the lock space (lock-space.ts): a holder that dies releases them.
  */
-import path from "node:path";
 import { ConflictError } from "../errors";
-import { OsLock } from "./os-lock";
+import { trySessionWith, type LockSession, type LockSpace } from "./lock-space";
 
 export type ReleaseLock = () => Promise<void>;
 
@@ -24,37 +23,36 @@ const POLL_MS = 20;
 /** How long a component mutation waits for a sweep to finish collecting before giving up with CONFLICT. */
 export const STORE_SHARED_WAIT_MS = 10 * 60_000;
 
-const gateFile = (locksDir: string) => path.join(locksDir, "store-gate.lock");
-const usersFile = (locksDir: string) => path.join(locksDir, "store-users.lock");
-
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-function releaser(...locks: OsLock[]): ReleaseLock {
-  return async () => {
-    for (const lock of locks) lock.release();
-  };
-}
 
 /**
  * A shared hold on the object store for an operation that writes or reuses
  * objects. Never conflicts with another shared holder; waits (up to `timeoutMs`)
- * while an exclusive holder is collecting.
+ * while an exclusive holder is collecting. Taken in `session` when given (released
+ * when the session ends), else in a session of its own.
  */
-export async function holdStoreShared(locksDir: string, options: { timeoutMs?: number } = {}): Promise<ReleaseLock> {
+export async function holdStoreShared(locks: LockSpace, options: { timeoutMs?: number; session?: LockSession } = {}): Promise<ReleaseLock> {
   const deadline = Date.now() + (options.timeoutMs ?? STORE_SHARED_WAIT_MS);
-  for (;;) {
-    const gate = OsLock.tryExclusive(gateFile(locksDir));
-    if (gate) {
-      let shared: OsLock | null;
-      try {
-        shared = OsLock.tryShared(usersFile(locksDir));
-      } finally {
-        gate.release();
+  const session = options.session ?? (await locks.session());
+  const own = !options.session;
+  try {
+    for (;;) {
+      const gate = await trySessionWith(locks, "store-gate", "exclusive");
+      if (gate) {
+        let shared: boolean;
+        try {
+          shared = await session.tryShared("store-users");
+        } finally {
+          await gate.end();
+        }
+        if (shared) return own ? () => session.end() : () => session.release("store-users");
       }
-      if (shared) return releaser(shared);
+      if (Date.now() > deadline) throw new ConflictError("the object store is being garbage-collected by a retention sweep; try again when it finishes", { lock: "the object store" });
+      await sleep(POLL_MS);
     }
-    if (Date.now() > deadline) throw new ConflictError("the object store is being garbage-collected by a retention sweep; try again when it finishes", { lock: "the object store" });
-    await sleep(POLL_MS);
+  } catch (error) {
+    if (own) await session.end().catch(() => undefined);
+    throw error;
   }
 }
 
@@ -64,40 +62,39 @@ export async function holdStoreShared(locksDir: string, options: { timeoutMs?: n
  * at most `drainTimeoutMs` (then CONFLICT, gate released). New shared holders
  * wait until it is released.
  */
-export async function holdStoreExclusive(locksDir: string, options: { drainTimeoutMs: number }): Promise<ReleaseLock> {
-  const gate = OsLock.tryExclusive(gateFile(locksDir));
-  if (!gate) throw new ConflictError("the object store collection gate is locked by another operation in progress; try again when it finishes", { lock: "the object store collection gate" });
-  const deadline = Date.now() + options.drainTimeoutMs;
-  for (;;) {
-    let users: OsLock | null;
-    try {
-      users = OsLock.tryExclusive(usersFile(locksDir));
-    } catch (error) {
-      gate.release();
-      throw error;
+export async function holdStoreExclusive(locks: LockSpace, options: { drainTimeoutMs: number }): Promise<ReleaseLock> {
+  const session = await locks.session();
+  try {
+    if (!(await session.tryExclusive("store-gate"))) {
+      throw new ConflictError("the object store collection gate is locked by another operation in progress; try again when it finishes", { lock: "the object store collection gate" });
     }
-    if (users) return releaser(users, gate);
-    if (Date.now() > deadline) {
-      gate.release();
-      throw new ConflictError(`operations still writing to the object store after ${options.drainTimeoutMs} ms; objects were not collected, try again later`, {
-        lock: "the object store",
-      });
+    const deadline = Date.now() + options.drainTimeoutMs;
+    while (!(await session.tryExclusive("store-users"))) {
+      if (Date.now() > deadline) {
+        throw new ConflictError(`operations still writing to the object store after ${options.drainTimeoutMs} ms; objects were not collected, try again later`, {
+          lock: "the object store",
+        });
+      }
+      await sleep(POLL_MS);
     }
-    await sleep(POLL_MS);
+    return () => session.end();
+  } catch (error) {
+    await session.end().catch(() => undefined);
+    throw error;
   }
 }
 
-/** Is some operation holding the store shared right now? (Takes nothing.) */
-export function storeInUse(locksDir: string): boolean {
-  const probe = OsLock.tryExclusive(usersFile(locksDir));
+/** Is some operation holding the store shared right now? (Takes nothing it keeps.) */
+export async function storeInUse(locks: LockSpace): Promise<boolean> {
+  const probe = await trySessionWith(locks, "store-users", "exclusive");
   if (!probe) return true;
-  probe.release();
+  await probe.end();
   return false;
 }
 
 /** One retention run at a time: fails fast with CONFLICT while another runs. */
-export async function lockRetention(locksDir: string): Promise<ReleaseLock> {
-  const lock = OsLock.tryExclusive(path.join(locksDir, "retention.lock"));
-  if (!lock) throw new ConflictError("the object store is locked by another operation in progress; try again when it finishes", { lock: "the object store" });
-  return releaser(lock);
+export async function lockRetention(locks: LockSpace): Promise<ReleaseLock> {
+  const session = await trySessionWith(locks, "retention", "exclusive");
+  if (!session) throw new ConflictError("the object store is locked by another operation in progress; try again when it finishes", { lock: "the object store" });
+  return () => session.end();
 }

@@ -9,6 +9,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { metadataEnvFor } from "../../test/support/metadata-store";
 import { assertCliBundleFresh, cleanUpAfterEach, cliJson, makeWorkspaceDirs, readTree, REPO_ROOT, treeDifferences, writeTree, type WorkspaceDirs } from "../../test/support/workspace";
 import { MAX_LISTED, MCP_TOOLS } from "./server";
 
@@ -33,7 +34,7 @@ async function connect(dirs: WorkspaceDirs): Promise<Session> {
     command: process.execPath,
     args: [CLI_BIN, "mcp", "--data-dir", dirs.dataDir],
     cwd: dirs.base,
-    env: { ...(process.env as Record<string, string>), SAFETYNET_ALLOWED_ROOTS: dirs.base },
+    env: { ...(process.env as Record<string, string>), SAFETYNET_ALLOWED_ROOTS: dirs.base, ...metadataEnvFor(dirs.dataDir) },
     stderr: "pipe",
   });
   let stderr = "";

@@ -3,12 +3,13 @@
  * include/exclude globs and a metadata document (status, version, owner, free keys).
  */
 import type { Core, Actor } from "../core";
-import { ForbiddenError, NotFoundError } from "../errors";
+import { ForbiddenError, InvalidInputError, NotFoundError } from "../errors";
+import { parseDbTarget, parseDbTargets } from "../dbstate/targets";
 import { assertRootDisjoint } from "./roots";
 import { deleteSnapshotRecord } from "../checkpoints/snapshot-record";
 import { newId } from "../ids";
 import type { ComponentUpsertInput } from "../schemas";
-import { assertRootAllowed } from "../scan/paths";
+import { assertNoSymlinkEscape, assertRootAllowed } from "../scan/paths";
 import { recordEvent } from "../audit/history";
 import type { Component } from "../generated/prisma/client";
 
@@ -19,6 +20,8 @@ export interface ComponentView {
   include: string[];
   exclude: string[];
   metadata: Record<string, unknown>;
+  /** Database targets in their canonical spelling (server/dbstate/targets.ts). */
+  dbTargets: string[];
   createdAt: string;
   updatedAt: string;
 }
@@ -31,6 +34,7 @@ export function toComponentView(row: Component): ComponentView {
     include: (row.include as string[] | null) ?? [],
     exclude: (row.exclude as string[] | null) ?? [],
     metadata: (row.metadata as Record<string, unknown> | null) ?? {},
+    dbTargets: (row.dbTargets as string[] | null) ?? [],
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   };
@@ -66,12 +70,14 @@ export async function upsertComponent(core: Core, input: ComponentUpsertInput, a
     throw new ForbiddenError(`component "${input.name}" is registered on ${existing.root}; this caller may not move it to ${root}`, { field: "root", root, currentRoot: existing.root });
   }
   await assertRootDisjoint(core, input.name, root);
+  const dbTargets = input.dbTargets === undefined ? ((existing?.dbTargets as string[] | null) ?? []) : validDbTargets(root, input.dbTargets);
   const metadata = { ...DEFAULT_METADATA, ...((existing?.metadata as Record<string, unknown> | null) ?? {}), ...(input.metadata ?? {}) };
   const data = {
     root,
     include: input.include ?? ((existing?.include as string[] | null) ?? []),
     exclude: input.exclude ?? ((existing?.exclude as string[] | null) ?? []),
     metadata,
+    dbTargets,
   };
   const row = existing
     ? await core.db.component.update({ where: { id: existing.id }, data })
@@ -83,9 +89,28 @@ export async function upsertComponent(core: Core, input: ComponentUpsertInput, a
     outcome: "succeeded",
     startedAt,
     durationMs: Date.now() - startedAt.getTime(),
-    details: { root, created: !existing },
+    details: { root, created: !existing, dbTargets },
   });
   return toComponentView(row);
+}
+
+/**
+ * Canonical target specs, each checked: a SQLite file must lie inside the root
+ * (no `..`, no symlink on the way); a PostgreSQL target names an environment
+ * variable, never a URL. The field of the first bad one is named.
+ */
+function validDbTargets(root: string, specs: readonly string[]): string[] {
+  const targets = specs.map((spec, index) => {
+    try {
+      const target = parseDbTarget(spec);
+      if (target.engine === "sqlite") assertNoSymlinkEscape(root, target.path);
+      return target;
+    } catch (error) {
+      if (error instanceof InvalidInputError) throw new InvalidInputError(error.message, { ...error.details, field: `dbTargets.${index}` });
+      throw error;
+    }
+  });
+  return parseDbTargets(targets.map((t) => t.name)).map((t) => t.name);
 }
 
 /**

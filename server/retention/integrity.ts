@@ -7,11 +7,10 @@
  */
 import { statSync } from "node:fs";
 import type { Core, Actor } from "../core";
-import { dataPaths } from "../core";
 import { IntegrityError } from "../errors";
 import { holdStoreShared } from "../locks";
 import { recordEvent } from "../audit/history";
-import { readManifest } from "../checkpoints/manifest";
+import { databasesOf, readManifest } from "../checkpoints/manifest";
 import type { Manifest } from "../checkpoints/manifest-types";
 import { checkManifestObjects, type VerifyProblem, type VerifyState } from "../checkpoints/verify";
 import { recordFullVerification } from "../checkpoints/integrity-record";
@@ -59,7 +58,7 @@ function verifyingOnce(store: ObjectStore): { store: ObjectStore; verified: Map<
 export async function verifyAll(core: Core, actor: Actor): Promise<VerifyAllResult> {
   const startedAt = core.now();
   const t0 = performance.now();
-  const release = await holdStoreShared(dataPaths(core.config.dataDir).locks);
+  const release = await holdStoreShared(core.locks);
   try {
     const rows = await core.db.checkpoint.findMany({
       where: { status: "active" },
@@ -87,6 +86,7 @@ export async function verifyAll(core: Core, actor: Actor): Promise<VerifyAllResu
         problems = [{ path: null, sha256: row.manifestSha, state: manifest.details.state === "missing" ? "missing" : "corrupt" }];
       } else {
         for (const entry of manifest.entries) if (entry.kind === "file" && entry.sha256) blobBytes.set(entry.sha256, entry.size);
+        for (const database of databasesOf(manifest)) if (database.sha256) blobBytes.set(database.sha256, database.size);
         problems = (await checkManifestObjects(checkCore, manifest)).problems;
       }
       const state: VerifyState = problems.length === 0 ? "verified" : problems.some((p) => p.state === "corrupt") ? "corrupt" : "missing";

@@ -1,4 +1,3 @@
-import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ConflictError } from "../errors";
 import { lockRetention } from "../locks";
@@ -137,7 +136,7 @@ describe("history", () => {
   });
 
   it("records a failed run and refuses a second run while one holds the store lock", async () => {
-    const release = await lockRetention(path.join(f.dataDir, "locks"));
+    const release = await lockRetention(f.core.locks);
     try {
       await expect(runRetention(f.core, { actor: ACTOR })).rejects.toBeInstanceOf(ConflictError);
       // a dry run takes no lock

@@ -6,7 +6,6 @@
  * and bytes would go.
  */
 import type { Core, Actor } from "../core";
-import { dataPaths } from "../core";
 import { SafetyNetError } from "../errors";
 import { lockRetention } from "../locks";
 import { recordEvent } from "../audit/history";
@@ -92,7 +91,7 @@ export async function runRetention(core: Core, options: RetentionRunOptions): Pr
   const t0 = performance.now();
   const graceMs = options.graceMs ?? retentionGraceMs();
   const drainTimeoutMs = options.drainTimeoutMs ?? envMs("SAFETYNET_RETENTION_DRAIN_MS", DEFAULT_DRAIN_TIMEOUT_MS);
-  const release = dryRun ? null : await lockRetention(dataPaths(core.config.dataDir).locks);
+  const release = dryRun ? null : await lockRetention(core.locks);
   let marked: ExpireDecision[] = [];
   try {
     const storeBefore = core.store.stats();

@@ -27,7 +27,8 @@ import type { Core } from "../core";
 import { dataPaths } from "../core";
 import { IntegrityError } from "../errors";
 import { holdStoreExclusive } from "../locks";
-import { decodeManifest, readManifest } from "../checkpoints/manifest";
+import { decodeManifest, readManifest, referencedObjects } from "../checkpoints/manifest";
+import type { Manifest } from "../checkpoints/manifest-types";
 import { deleteSnapshotRecord, readSnapshotRecord, snapshotRecordIds, updateSnapshotRecord } from "../checkpoints/snapshot-record";
 import { listJournals } from "../rollback/journal";
 import type { ObjectStore } from "../store/object-store";
@@ -85,7 +86,10 @@ export interface SweepOptions {
   graceMs: number;
 }
 
-/** Blob references of manifests, read once per run. A corrupt manifest that still parses is used as is (it keeps more, never less). */
+/**
+ * Blob references of manifests (file contents and database snapshots), read once
+ * per run. A corrupt manifest that still parses is used as is (it keeps more, never less).
+ */
 export class ManifestReferences {
   private readonly cache = new Map<string, { blobs: string[] } | { error: string }>();
 
@@ -101,14 +105,14 @@ export class ManifestReferences {
   }
 
   private load(manifestSha: string): { blobs: string[] } | { error: string } {
-    const blobsOf = (entries: { kind: string; sha256?: string }[]) => entries.filter((e) => e.kind === "file" && e.sha256).map((e) => e.sha256 as string);
+    const blobsOf = (manifest: Manifest) => referencedObjects(manifest);
     try {
-      return { blobs: blobsOf(readManifest(this.store, manifestSha).entries) };
+      return { blobs: blobsOf(readManifest(this.store, manifestSha)) };
     } catch (error) {
       if (!(error instanceof IntegrityError)) return { error: error instanceof Error ? error.message : String(error) };
       if (error.details.state === "corrupt") {
         try {
-          return { blobs: blobsOf(decodeManifest(this.store.readBuffer(manifestSha), manifestSha).entries) };
+          return { blobs: blobsOf(decodeManifest(this.store.readBuffer(manifestSha), manifestSha)) };
         } catch (second) {
           return { error: second instanceof Error ? second.message : String(second) };
         }
@@ -267,7 +271,7 @@ export interface SweepResult extends SweepPlan {
 export async function sweep(core: Core, options: SweepOptions & { drainTimeoutMs?: number; manifests?: ManifestReferences }): Promise<SweepResult> {
   const { store } = core;
   const objects = [...store.listObjects()];
-  const release = await holdStoreExclusive(dataPaths(core.config.dataDir).locks, { drainTimeoutMs: options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS });
+  const release = await holdStoreExclusive(core.locks, { drainTimeoutMs: options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS });
   try {
     const plan = await planSweep(core, { ...options, objects });
     for (const checkpoint of plan.checkpoints) deleteSnapshotRecord(store, checkpoint.checkpointId);

@@ -7,8 +7,8 @@
 import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { openCore, type Core } from "../core";
-import { closeDb } from "../db";
+import { closeCore, openCore, type Core } from "../core";
+import { metadataUrlFor } from "../../test/support/metadata-store";
 import { upsertComponent } from "../registry/components";
 import { createCheckpoint, type CheckpointCreated } from "../checkpoints/create";
 import { readManifest } from "../checkpoints/manifest";
@@ -64,7 +64,7 @@ export async function openFixture(options: { clock?: Clock } = {}): Promise<Fixt
   const work = realpathSync(mkdtempSync(path.join(tmpdir(), "sn-retention-")));
   const dataDir = path.join(work, "data");
   const clock = options.clock ?? createClock();
-  const core = openCore({ dataDir, allowedRoots: [work] }, { now: () => clock.now() });
+  const core = openCore({ dataDir, allowedRoots: [work], databaseUrl: metadataUrlFor(dataDir) }, { now: () => clock.now() });
   const rootOf = (name: string) => path.join(work, "ws", name);
   const fixture: Fixture = {
     work,
@@ -102,7 +102,7 @@ export async function openFixture(options: { clock?: Clock } = {}): Promise<Fixt
       return [...sizes.values()].reduce((a, b) => a + b, 0);
     },
     async close() {
-      await closeDb(dataDir);
+      await closeCore(dataDir);
       rmSync(work, { recursive: true, force: true });
     },
   };

@@ -1,9 +1,12 @@
 /**
  * Rollback execution. Under the component's lock (after completing any journal
  * the component still has): capture the live state, storing it (the safety
- * checkpoint), plan against the target with the same function a confirmed plan
- * used, re-hash every object the plan needs, write the journal, apply, restore
- * the component metadata, remove the journal, record history.
+ * checkpoint, with a snapshot of each database the checkpoint holds), plan
+ * against the target with the same function a confirmed plan used, re-hash
+ * every object the plan needs, check the databases can be written, write the
+ * journal, replace the databases (databases.ts: a failure puts back those already
+ * replaced and leaves the files untouched), apply the files, restore the
+ * component metadata, remove the journal, record history.
  */
 import { hostname } from "node:os";
 import type { Core, Actor } from "../core";
@@ -14,14 +17,17 @@ import { recordEvent } from "../audit/history";
 import { toComponentView } from "../registry/components";
 import { assertComponentRootUsable, assertRootIntact } from "../registry/roots";
 import { commitCheckpoint } from "../checkpoints/commit";
-import { entriesByPath } from "../checkpoints/manifest";
+import { databasesOf, entriesByPath } from "../checkpoints/manifest";
 import { readCheckpointManifest } from "../checkpoints/integrity-record";
 import { findCheckpointRow, type CheckpointRow } from "../checkpoints/queries";
 import { applyRollbackPlan, type ApplyOptions } from "./apply";
 import { assertNeededObjectsIntact } from "./object-check";
 import { planHash, type DeleteItem, type RestoreItem } from "./plan";
 import { planAgainstWorkspace } from "./preview";
-import { writeJournal, removeJournal } from "./journal";
+import { writeJournal, removeJournal, type RollbackJournal } from "./journal";
+import { restoreJournalDatabases } from "./databases";
+import { assertDatabasesRestorable, assertSnapshotsIntact, describeSnapshots, snapshotDatabases } from "../dbstate/databases";
+import type { DatabaseSnapshot } from "../dbstate/snapshot-types";
 import { assertRollbackFits } from "./space";
 import { consumeConfirmToken, type ConsumedToken } from "./confirm-token";
 import { finishRollback } from "./finish";
@@ -43,6 +49,8 @@ export interface RollbackResult {
   safetyCheckpointId: string | null;
   restoredPaths: RestoreItem[];
   deletedPaths: DeleteItem[];
+  /** The databases replaced by their snapshots (targets). */
+  restoredDatabases: string[];
 }
 
 export interface ExecuteOptions extends Pick<ApplyOptions, "onProgress"> {
@@ -85,6 +93,14 @@ export async function performRollback(core: Core, row: CheckpointRow, actor: Act
       if (confirmed && confirmed.boundTo !== planHash(row.id, plan)) throw refuseToken("the plan changed since it was confirmed");
       await assertNeededObjectsIntact(core, row.id, manifest, plan);
       assertRollbackFits(component.root, plan, state.live.entries);
+      const snapshots = databasesOf(manifest);
+      let safetyDatabases: Awaited<ReturnType<typeof snapshotDatabases>> | undefined;
+      if (snapshots.length > 0) {
+        await assertSnapshotsIntact(core, snapshots, "rollback");
+        await assertDatabasesRestorable(component, snapshots);
+        // What each database holds now, so the rollback can be undone (and a failure put back).
+        safetyDatabases = await snapshotDatabases(core, component, snapshots.map((s) => s.target));
+      }
       const safety = await commitCheckpoint(core, {
         component,
         scope: manifest.scope,
@@ -98,14 +114,15 @@ export async function performRollback(core: Core, row: CheckpointRow, actor: Act
         actor,
         startedAt,
         startedAtMs: t0,
+        databases: safetyDatabases,
       });
       safetyCheckpointId = safety.id;
       await core.db.rollback.create({
         data: { id: rollbackId, componentId: component.id, checkpointId: row.id, safetyCheckpointId, actor, outcome: "running", startedAt },
       });
       rowCreated = true;
-      writeJournal(paths.journal, {
-        version: 1,
+      const journal: RollbackJournal = {
+        version: snapshots.length > 0 ? 2 : 1,
         rollbackId,
         componentId: component.id,
         componentName: component.name,
@@ -119,9 +136,22 @@ export async function performRollback(core: Core, row: CheckpointRow, actor: Act
         host: hostname(),
         restore: plan.restore,
         delete: plan.delete,
-      });
+        ...(snapshots.length > 0
+          ? { phase: "databases" as const, databases: snapshots.map((restore, i) => ({ restore, safety: safetyDatabases?.snapshots[i] as DatabaseSnapshot })) }
+          : {}),
+      };
+      writeJournal(paths.journal, journal);
       started = true;
       assertRootIntact(component);
+      if (snapshots.length > 0) {
+        try {
+          await restoreJournalDatabases(core, journal, component);
+        } catch (error) {
+          // Undone: nothing of this rollback is left to recover.
+          if (error instanceof SafetyNetError && error.details.undone) started = false;
+          throw error;
+        }
+      }
       const applied = await applyRollbackPlan(core.store, component.root, entriesByPath(manifest.entries), plan, { onProgress: options.onProgress, tempTag: rollbackId });
       const durationMs = Math.round(performance.now() - t0);
       await finishRollback(core, { rollbackId, mark: { rollbackId, checkpointId: row.id }, componentId: component.id, componentMeta: row.componentMeta, outcome: "succeeded" }, applied, t0, {
@@ -135,7 +165,14 @@ export async function performRollback(core: Core, row: CheckpointRow, actor: Act
         files: applied.restored + applied.deleted,
         bytes: applied.bytes,
         checksum: row.manifestSha,
-        details: { rollbackId, safetyCheckpointId, restored: applied.restored, deleted: applied.deleted, unchanged: plan.unchanged },
+        details: {
+          rollbackId,
+          safetyCheckpointId,
+          restored: applied.restored,
+          deleted: applied.deleted,
+          unchanged: plan.unchanged,
+          ...(snapshots.length > 0 ? { databases: describeSnapshots(snapshots) } : {}),
+        },
       });
       removeJournal(paths.journal, rollbackId);
       return {
@@ -151,11 +188,14 @@ export async function performRollback(core: Core, row: CheckpointRow, actor: Act
         safetyCheckpointId,
         restoredPaths: plan.restore,
         deletedPaths: plan.delete,
+        restoredDatabases: snapshots.map((s) => s.target),
       };
     });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    const interrupted = started ? `; the journal was kept: the next operation on the component (or \`safetynet recover\`) completes the rollback` : "";
+    // (A failed database part says itself what happened to the journal.)
+    const databasePart = error instanceof SafetyNetError && Boolean(error.details.databasePart);
+    const interrupted = started && !databasePart ? `; the journal was kept: the next operation on the component (or \`safetynet recover\`) completes the rollback` : "";
     const durationMs = Math.round(performance.now() - t0);
     if (rowCreated) {
       await core.db.rollback.update({ where: { id: rollbackId }, data: { outcome: "failed", error: message + interrupted, durationMs } }).catch(() => undefined);
@@ -175,7 +215,13 @@ export async function performRollback(core: Core, row: CheckpointRow, actor: Act
       durationMs,
       checksum: row.manifestSha,
       error: message + interrupted,
-      details: { rollbackId, safetyCheckpointId, errorCode: error instanceof SafetyNetError ? error.code : "FAILED", journalKept: started },
+      details: {
+        rollbackId,
+        safetyCheckpointId,
+        errorCode: error instanceof SafetyNetError ? error.code : "FAILED",
+        journalKept: started,
+        ...(databasePart ? { databasePart: true, undone: (error as SafetyNetError).details.undone } : {}),
+      },
     }).catch(() => undefined);
     throw error;
   }

@@ -4,15 +4,37 @@
  * later means a rollback was interrupted (a crash, or a failure in its own
  * process); recover.ts completes it from the journal alone, and while it exists
  * nothing else may change its component (mutation-barrier.ts).
+ *
+ * A rollback with databases (version 2) goes through phases, each recorded here
+ * before it starts:
+ *
+ *   databases  each database is replaced by its snapshot, in order (each one
+ *              atomically); recovery replaces them all again, then the files
+ *   files      the databases are done; the files are written (recovery re-applies the plan)
+ *   undo       a database could not be replaced: the ones replaced before it are put
+ *              back from the rollback's safety snapshots and no file is touched;
+ *              recovery finishes putting them back. The rollback failed, and the
+ *              component ends as it was before it.
  */
 import { readdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { writeFileAtomic } from "../atomic-file";
 import { fsyncDirectorySync } from "../store/atomic-write";
 import type { DeleteItem, RestoreItem } from "./plan";
+import type { DatabaseSnapshot } from "../dbstate/snapshot-types";
+
+export type JournalPhase = "databases" | "files" | "undo";
+
+export interface JournalDatabase {
+  /** What the database is replaced with (the checkpoint's snapshot). */
+  restore: DatabaseSnapshot;
+  /** What it held when the rollback started (the safety checkpoint's snapshot): what an undo puts back. */
+  safety: DatabaseSnapshot;
+}
 
 export interface RollbackJournal {
-  version: 1;
+  /** 1: files only; 2: with databases and phases. */
+  version: 1 | 2;
   rollbackId: string;
   componentId: string;
   componentName: string;
@@ -27,6 +49,13 @@ export interface RollbackJournal {
   host: string;
   restore: RestoreItem[];
   delete: DeleteItem[];
+  databases?: JournalDatabase[];
+  /** Absent in version 1 (files only). */
+  phase?: JournalPhase;
+  /** In the undo phase: how many of `databases` (from the first) had been replaced. */
+  databasesRestored?: number;
+  /** In the undo phase: why the databases are being put back. */
+  failure?: string;
 }
 
 export function journalPath(journalDir: string, rollbackId: string): string {

@@ -18,7 +18,7 @@ import { completeJournal } from "./recover";
 export async function withComponentMutation<T>(core: Core, component: ComponentRef, operation: string, actor: Actor, fn: () => Promise<T>): Promise<T> {
   assertDatabaseInPlace(core);
   const paths = dataPaths(core.config.dataDir);
-  return withComponentLock(paths.locks, component, operation, async () => {
+  return withComponentLock(core.locks, component, operation, async () => {
     for (const journal of journalsOfComponent(paths.journal, component.id)) {
       const result = await completeJournal(core, journal, actor);
       if (result && result.outcome !== "recovered") {

@@ -6,6 +6,7 @@
 import { createHash } from "node:crypto";
 import type { ManifestEntry } from "../checkpoints/manifest-types";
 import { compareManifests } from "../checkpoints/compare";
+import type { DatabasePlanItem } from "../dbstate/databases";
 
 export type RestoreAction = "write" | "recreate" | "replace" | "mode" | "mtime";
 
@@ -26,8 +27,10 @@ export interface RollbackPlanBody {
   restore: RestoreItem[];
   delete: DeleteItem[];
   unchanged: number;
-  /** Bytes of content the rollback writes. */
+  /** Bytes of file content the rollback writes. */
   bytesToWrite: number;
+  /** Databases the rollback replaces with the checkpoint's snapshots (all of them: a database is put back whole). */
+  databases: DatabasePlanItem[];
 }
 
 export function computeRollbackPlan(target: readonly ManifestEntry[], live: readonly ManifestEntry[]): RollbackPlanBody {
@@ -47,7 +50,7 @@ export function computeRollbackPlan(target: readonly ManifestEntry[], live: read
     if (before.kind === "file" && (action === "write" || action === "recreate" || action === "replace")) bytesToWrite += before.size;
     restore.push({ path: change.path, kind: before.kind, action, size: before.kind === "file" ? before.size : 0 });
   }
-  return { restore, delete: remove, unchanged, bytesToWrite };
+  return { restore, delete: remove, unchanged, bytesToWrite, databases: [] };
 }
 
 /** Paths whose content must come from the store (these objects are verified first). */
@@ -57,6 +60,8 @@ export function pathsNeedingContent(plan: { restore: readonly RestoreItem[] }): 
 
 /** The hash a confirm token is bound to: the checkpoint plus exactly what will be done. */
 export function planHash(checkpointId: string, plan: RollbackPlanBody): string {
-  const body = JSON.stringify([checkpointId, plan.restore.map((r) => [r.path, r.action]), plan.delete.map((d) => d.path)]);
+  const files = [checkpointId, plan.restore.map((r) => [r.path, r.action]), plan.delete.map((d) => d.path)];
+  // Without databases the hash is what it always was.
+  const body = JSON.stringify(plan.databases.length === 0 ? files : [...files, plan.databases.map((d) => [d.target, d.action, d.sha256])]);
   return createHash("sha256").update(body).digest("hex");
 }

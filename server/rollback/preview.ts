@@ -10,6 +10,8 @@ import type { Core, Actor } from "../core";
 import { toComponentView } from "../registry/components";
 import { captureCheckpointScope, type CheckpointScopeState, type ComponentScanTarget } from "../checkpoints/live-state";
 import { readCheckpointManifest } from "../checkpoints/integrity-record";
+import { databasesOf } from "../checkpoints/manifest";
+import { planDatabases } from "../dbstate/databases";
 import type { Manifest } from "../checkpoints/manifest-types";
 import { findCheckpointRow } from "../checkpoints/queries";
 import { InvalidInputError } from "../errors";
@@ -64,7 +66,7 @@ export async function planAgainstWorkspace(
   options: { storeObjects: boolean; onProgress?: (done: number, total: number) => void },
 ): Promise<WorkspacePlan> {
   const state = await captureCheckpointScope(core, component, manifest, options);
-  const plan = computeRollbackPlan(manifest.entries, state.live.entries);
+  const plan = { ...computeRollbackPlan(state.target, state.live.entries), databases: planDatabases(databasesOf(manifest)) };
   assertPlanCanComplete(component.root, plan);
   return { state, plan };
 }

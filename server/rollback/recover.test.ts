@@ -19,7 +19,6 @@ import { createCheckpoint } from "../checkpoints/create";
 import { readManifest } from "../checkpoints/manifest";
 import { listHistory } from "../audit/history";
 import { getComponent } from "../registry/components";
-import { dataPaths } from "../core";
 import { lockComponent } from "../locks";
 import { computePlanForCheckpoint } from "./preview";
 import { hasPendingJournals, RECOVER_WAIT_MS, recoverInterruptedRollbacks } from "./recover";
@@ -150,9 +149,8 @@ describe("recovery of an interrupted rollback", () => {
     const ws = openWorkspace();
     const { component, checkpoint } = await editedComponent(ws);
     await crashAfter(ws, checkpoint.id, 2);
-    const locks = dataPaths(ws.dataDir).locks;
     // The rollback's own process still holds the component.
-    const release = await lockComponent(locks, component, "rollback");
+    const release = await lockComponent(ws.core.locks, component, "rollback");
 
     const recovering = recoverInterruptedRollbacks(ws.core, TEST_ACTOR, { waitMs: RECOVER_WAIT_MS });
     // It finishes, removes its journal, releases the lock; then somebody edits a file the plan restores.

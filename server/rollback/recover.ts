@@ -1,6 +1,9 @@
 /**
  * Crash recovery: every journal left behind by an interrupted rollback is
- * completed by re-applying its plan, which is idempotent. Runs at every CLI and
+ * completed by re-applying its plan, which is idempotent: its databases replaced
+ * again first when it stopped in that phase, then its files; a rollback whose
+ * database part had failed is finished the other way, by putting back the
+ * databases it had replaced (journal.ts describes the phases). Runs at every CLI and
  * server start, on `safetynet recover`, and, under the component's lock, before
  * any other mutation of a component that has a journal (mutation-barrier.ts).
  *
@@ -24,6 +27,8 @@ import { assertRollbackFits } from "./space";
 import { assertRootIntact } from "../registry/roots";
 import { applyRollbackPlan, removeTempSiblings } from "./apply";
 import { journalPath, listJournals, removeJournal, type RollbackJournal } from "./journal";
+import { restoreJournalDatabases, undoDatabases } from "./databases";
+import { assertSnapshotsIntact } from "../dbstate/databases";
 import { finishRollback } from "./finish";
 import { pathsNeedingContent, type RollbackPlanBody } from "./plan";
 
@@ -33,6 +38,8 @@ export interface RecoveredRollback {
   checkpointId: string;
   restored: number;
   deleted: number;
+  /** The rollback's databases failed: the journal was completed by putting back those already replaced (the component is as before the rollback). */
+  undone?: boolean;
   /** recovered: completed now; failed: could not be completed (error says why); in-progress: its own process is still running it. */
   outcome: "recovered" | "failed" | "in-progress";
   error?: string;
@@ -89,8 +96,31 @@ export async function completeJournal(core: Core, journal: RollbackJournal, acto
   }
   try {
     await recordInterruption(core, journal, INTERRUPTED_ERROR);
-    const manifest = readManifest(core.store, journal.manifestSha256);
     assertRootIntact({ name: journal.componentName, root: journal.root });
+    const owner = { name: journal.componentName, root: journal.root };
+    if (journal.phase === "undo") {
+      const undoing = (journal.databases ?? []).slice(0, journal.databasesRestored ?? 0);
+      await assertSnapshotsIntact(core, undoing.map((d) => d.safety), "completing the undo of rollback " + journal.rollbackId);
+      await undoDatabases(core, journal, owner);
+      await recordEvent(core, {
+        kind: "recover",
+        component: journal.componentName,
+        checkpointId: journal.checkpointId,
+        actor,
+        outcome: "succeeded",
+        startedAt,
+        durationMs: performance.now() - t0,
+        checksum: journal.manifestSha256,
+        details: { rollbackId: journal.rollbackId, safetyCheckpointId: journal.safetyCheckpointId, undone: true, databases: undoing.map((d) => d.safety.target), failure: journal.failure ?? null },
+      });
+      return { rollbackId: journal.rollbackId, component: journal.componentName, checkpointId: journal.checkpointId, restored: 0, deleted: 0, outcome: "recovered", undone: true };
+    }
+    if (journal.phase === "databases") {
+      await assertSnapshotsIntact(core, (journal.databases ?? []).map((d) => d.restore), "completing rollback " + journal.rollbackId);
+      // Replaced again from the first (each replacement is whole and atomic); a failure undoes them and leaves the files alone.
+      await restoreJournalDatabases(core, journal, owner);
+    }
+    const manifest = readManifest(core.store, journal.manifestSha256);
     const applyOptions = { tempTag: journal.rollbackId };
     removeTempSiblings(journal.root, journal, applyOptions);
     const plan = await planCompletion(core, journal, manifest, actor, startedAt, t0);
@@ -126,13 +156,33 @@ export async function completeJournal(core: Core, journal: RollbackJournal, acto
         files: applied.restored + applied.deleted,
         bytes: applied.bytes,
         checksum: journal.manifestSha256,
-        details: { rollbackId: journal.rollbackId, safetyCheckpointId: journal.safetyCheckpointId },
+        details: {
+          rollbackId: journal.rollbackId,
+          safetyCheckpointId: journal.safetyCheckpointId,
+          ...(journal.databases?.length ? { databases: journal.databases.map((d) => d.restore.target) } : {}),
+        },
       },
     );
     removeJournal(paths.journal, journal.rollbackId);
     return { rollbackId: journal.rollbackId, component: journal.componentName, checkpointId: journal.checkpointId, restored: applied.restored, deleted: applied.deleted, outcome: "recovered" };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
+    if (error instanceof SafetyNetError && error.details.undone) {
+      // Its databases could not be replaced: they were put back instead, and the journal is gone. Resolved, as a failure of the rollback.
+      await recordEvent(core, {
+        kind: "recover",
+        component: journal.componentName,
+        checkpointId: journal.checkpointId,
+        actor,
+        outcome: "succeeded",
+        startedAt,
+        durationMs: performance.now() - t0,
+        checksum: journal.manifestSha256,
+        error: message,
+        details: { rollbackId: journal.rollbackId, safetyCheckpointId: journal.safetyCheckpointId, undone: true },
+      }).catch(() => undefined);
+      return { rollbackId: journal.rollbackId, component: journal.componentName, checkpointId: journal.checkpointId, restored: 0, deleted: 0, outcome: "recovered", undone: true, error: message };
+    }
     await recordEvent(core, {
       kind: "recover",
       component: journal.componentName,
@@ -200,11 +250,10 @@ export const RECOVER_WAIT_MS = 60_000;
 
 export async function recoverInterruptedRollbacks(core: Core, actor: Actor, options: RecoverOptions = {}): Promise<RecoveredRollback[]> {
   const results: RecoveredRollback[] = [];
-  const locks = dataPaths(core.config.dataDir).locks;
   for (const journal of listJournals(dataPaths(core.config.dataDir).journal)) {
     const component = { id: journal.componentId, name: journal.componentName };
     try {
-      const result = await withComponentLock(locks, component, "recover", () => completeJournal(core, journal, actor), { waitMs: options.waitMs ?? 0 });
+      const result = await withComponentLock(core.locks, component, "recover", () => completeJournal(core, journal, actor), { waitMs: options.waitMs ?? 0 });
       if (result) results.push(result);
     } catch (error) {
       if (!(error instanceof SafetyNetError && error.code === "CONFLICT")) throw error;
@@ -227,7 +276,7 @@ export async function reconcileOrphanedRollbacks(core: Core): Promise<number> {
   let reconciled = 0;
   for (const row of running) {
     if (existsSync(journalPath(paths.journal, row.id))) continue;
-    if (isComponentLocked(paths.locks, row.componentId)) continue;
+    if (await isComponentLocked(core.locks, row.componentId)) continue;
     const checkpoint = await core.db.checkpoint.findUnique({ where: { id: row.checkpointId }, select: { manifestSha: true } });
     const orphan = {
       rollbackId: row.id,
@@ -238,7 +287,7 @@ export async function reconcileOrphanedRollbacks(core: Core): Promise<number> {
       manifestSha256: checkpoint?.manifestSha ?? "",
       safetyCheckpointId: row.safetyCheckpointId,
     };
-    await withComponentLock(paths.locks, { id: row.componentId, name: row.component.name }, "recover", async () => {
+    await withComponentLock(core.locks, { id: row.componentId, name: row.component.name }, "recover", async () => {
       // Re-checked under the lock: a rollback that started meanwhile writes its journal before it lets go.
       if (existsSync(journalPath(paths.journal, row.id))) return;
       await recordInterruption(core, orphan, INTERRUPTED_BEFORE_CHANGES_ERROR);

@@ -3,8 +3,8 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { openCore, type Core } from "../core";
-import { closeDb } from "../db";
+import { closeCore, openCore, type Core } from "../core";
+import { metadataUrlFor } from "../../test/support/metadata-store";
 import { IntegrityError, InvalidInputError, NotFoundError } from "../errors";
 import { upsertComponent } from "../registry/components";
 import { createCheckpoint } from "../checkpoints/create";
@@ -21,10 +21,10 @@ beforeEach(() => {
   root = path.join(tmp, "work");
   fs.mkdirSync(root);
   // An explicit config: the test must not depend on SAFETYNET_* variables of the environment.
-  core = openCore({ dataDir: path.join(tmp, "data"), allowedRoots: [tmp] });
+  core = openCore({ dataDir: path.join(tmp, "data"), allowedRoots: [tmp], databaseUrl: metadataUrlFor(path.join(tmp, "data")) });
 });
 afterEach(async () => {
-  await closeDb(core.config.dataDir);
+  await closeCore(core.config.dataDir);
   // Read-only directories (restored on purpose) must be writable again to be removed.
   for (const dir of walkDirs(tmp)) fs.chmodSync(dir, 0o700);
   fs.rmSync(tmp, { recursive: true, force: true });

@@ -5,7 +5,7 @@
  *
  *   <dir>/objects/ab/abcdef...   the objects (two-character fan-out)
  *   <dir>/tmp/<random>           in-progress writes (same filesystem, so rename is atomic)
- *   <dir>/snapshots/             reserved for database snapshots (created here, used by others)
+ *   <dir>/snapshots/             one small record per checkpoint (checkpoints/snapshot-record.ts)
  *
  * A write goes to tmp/, is fdatasync'ed, then renamed into place, unless the
  * object already exists, in which case the tmp file is dropped (dedup). A reader
@@ -337,6 +337,34 @@ export class ObjectStore {
 
   private newTmpPath(): string {
     return path.join(this.tmpDir, randomUUID());
+  }
+
+  /** A fresh path in tmp/ for content another writer produces (a database snapshot) before adoptTmpFile stores it. */
+  tmpFilePath(label: string): string {
+    return path.join(this.tmpDir, `${label}-${randomUUID()}`);
+  }
+
+  /**
+   * Stores a file written into tmp/ (by tmpFilePath) as its object: hashes it
+   * (streamed: a dump of any size), makes it read-only and durable, and moves it
+   * into place, or drops it when the object exists. The tmp file never outlives the call.
+   */
+  async adoptTmpFile(tmp: string): Promise<PutResult> {
+    try {
+      const { sha256, size } = await hashPath(tmp);
+      const handle = await fsp.open(tmp, "r");
+      try {
+        await handle.chmod(OBJECT_FILE_MODE);
+        await handle.datasync();
+      } finally {
+        await handle.close();
+      }
+      const written = await this.commit(sha256, { tmp });
+      return { sha256: sha256 as StoredSha256, size, written };
+    } catch (error) {
+      await removeQuietly(tmp);
+      throw error instanceof SafetyNetError ? error : describeFsError(error, tmp);
+    }
   }
 
   /**

@@ -51,3 +51,18 @@ describe("the CLI bundle stays lean", () => {
     expect(lazy.some((s) => s.includes("node_modules/@modelcontextprotocol/sdk/"))).toBe(true);
   });
 });
+
+describe("the PostgreSQL side loads only when configured", () => {
+  it("keeps pg and the PostgreSQL Prisma client out of what the core loads at start-up", () => {
+    const chunks = reachable(path.join(BUNDLE, "main.mjs"), { dynamic: true });
+    const coreChunk = chunks.find((f) => sourcesOf(f).some((s) => s.endsWith("server/core.ts")));
+    expect(coreChunk, "a chunk holds server/core.ts").toBeDefined();
+    const withCore = reachable(coreChunk as string, { dynamic: false }).flatMap(sourcesOf);
+    expect(withCore.some((s) => s.includes("server/generated/prisma/"))).toBe(true);
+    expect(withCore.filter((s) => s.includes("node_modules/pg/") || s.includes("server/generated/prisma-postgres/"))).toEqual([]);
+    // ...but they are in the bundle, for loadMetadataDriver.
+    const lazy = chunks.flatMap(sourcesOf);
+    expect(lazy.some((s) => s.includes("node_modules/pg/"))).toBe(true);
+    expect(lazy.some((s) => s.includes("server/generated/prisma-postgres/"))).toBe(true);
+  });
+});

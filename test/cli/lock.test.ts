@@ -16,7 +16,6 @@ import {
 } from "../support/workspace";
 import type { CheckpointCreated } from "../../server/checkpoints/commit";
 import type { ComponentView } from "../../server/registry/components";
-import { dataPaths } from "../../server/core";
 import { lockComponent } from "../../server/locks";
 
 beforeAll(assertCliBundleFresh);
@@ -31,7 +30,7 @@ describe("one mutating operation per component", () => {
     fs.writeFileSync(path.join(ws.root, "a.txt"), "agent\n");
     const before = readTree(ws.root);
     // Another process (here: this test) is in the middle of an operation on the component.
-    const release = await lockComponent(dataPaths(ws.dataDir).locks, component, "rollback");
+    const release = await lockComponent(inspectData(ws).locks, component, "rollback");
 
     try {
       const [create, rollback] = await Promise.all([runCli(ws, ["checkpoint", "create", "web", "--json"]), runCli(ws, ["rollback", created.id, "--yes", "--json"])]);

@@ -5,15 +5,13 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import Database from "better-sqlite3";
 import { beforeAll, describe, expect, it } from "vitest";
-import { assertCliBundleFresh, cleanUpAfterEach, cliJson, jsonOf, makeWorkspaceDirs, readTree, runCli, treeDifferences, writeTree, type CliErrorJson } from "../support/workspace";
+import { assertCliBundleFresh, cleanUpAfterEach, cliJson, inspectData, jsonOf, makeWorkspaceDirs, readTree, runCli, treeDifferences, writeTree, type CliErrorJson } from "../support/workspace";
+import { loseMetadataDatabase, onPostgresPass } from "../support/metadata-store";
 import type { CheckpointCreated } from "../../server/checkpoints/commit";
 
 beforeAll(assertCliBundleFresh);
 cleanUpAfterEach();
-
-const dbFiles = (dataDir: string) => ["safetynet.db", "safetynet.db-wal", "safetynet.db-shm"].map((n) => path.join(dataDir, n));
 
 async function componentWithCheckpoints(label: string) {
   const ws = makeWorkspaceDirs(label);
@@ -30,12 +28,17 @@ async function componentWithCheckpoints(label: string) {
 describe("a deleted database", () => {
   it("is refused at the next command (nothing created over the store), and rebuild-db brings back components, checkpoints and pins", async () => {
     const { ws, first, second, firstTree } = await componentWithCheckpoints("lost-db");
-    for (const file of dbFiles(ws.dataDir)) fs.rmSync(file, { force: true });
+    await loseMetadataDatabase(ws.dataDir);
 
     const refused = await runCli(ws, ["component", "list", "--json"]);
     expect(refused.status).toBe(1);
-    expect(jsonOf<CliErrorJson>(refused).error.message).toMatch(/database .*safetynet\.db is missing, but the store holds 2 checkpoint record\(s\).*safetynet rebuild-db/);
-    expect(fs.existsSync(path.join(ws.dataDir, "safetynet.db"))).toBe(false);
+    // The SQLite file in the data directory, or the PostgreSQL schema of the metadata database.
+    expect(jsonOf<CliErrorJson>(refused).error.message).toMatch(
+      onPostgresPass()
+        ? /database .*\?schema=t_\w+ is missing, but the store holds 2 checkpoint record\(s\).*safetynet rebuild-db/
+        : /database .*safetynet\.db is missing, but the store holds 2 checkpoint record\(s\).*safetynet rebuild-db/,
+    );
+    if (!onPostgresPass()) expect(fs.existsSync(path.join(ws.dataDir, "safetynet.db"))).toBe(false);
 
     const rebuilt = await cliJson<{ checkpoints: number; pinned: number; components: { name: string; root: string }[]; skipped: unknown[] }>(ws, ["rebuild-db"]);
     expect(rebuilt).toMatchObject({ checkpoints: 2, pinned: 1, skipped: [], components: [{ name: "web", root: ws.root, checkpoints: 2 }] });
@@ -59,9 +62,7 @@ describe("a deleted database", () => {
 describe("a snapshot record the database does not know", () => {
   it("is kept by retention with every object it references, and rebuild-db adds it back to the database", async () => {
     const { ws, second } = await componentWithCheckpoints("lost-row");
-    const db = new Database(path.join(ws.dataDir, "safetynet.db"));
-    db.prepare("DELETE FROM Checkpoint WHERE id = ?").run(second.id);
-    db.close();
+    await inspectData(ws).db.checkpoint.delete({ where: { id: second.id } });
 
     const run = await runCli(ws, ["retention", "run", "--json"], { env: { SAFETYNET_RETENTION_GRACE_MS: "0" } });
     expect(run.status, run.stderr).toBe(0);

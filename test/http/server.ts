@@ -9,6 +9,7 @@ import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { newestSourceMtime, webBuildIsStale } from "../../scripts/build-freshness.mjs";
+import { metadataEnvFor } from "../support/metadata-store";
 
 export const PACKAGE_ROOT = path.resolve(import.meta.dirname, "..", "..");
 const NEXT_BIN = path.join(PACKAGE_ROOT, "node_modules", "next", "dist", "bin", "next");
@@ -40,7 +41,7 @@ export function ensureCliBuild(): void {
 export function runCli(dataDir: string, args: string[], env: Record<string, string> = {}): { stdout: string; stderr: string; status: number | null } {
   const result = spawnSync(process.execPath, [path.join(PACKAGE_ROOT, "bin", "safetynet.mjs"), "--data-dir", dataDir, ...args], {
     cwd: PACKAGE_ROOT,
-    env: { ...process.env, ...env },
+    env: { ...process.env, ...metadataEnvFor(dataDir), ...env },
     encoding: "utf8",
   });
   return { stdout: result.stdout, stderr: result.stderr, status: result.status };
@@ -88,20 +89,25 @@ export interface RunningServer {
 /** Extra environment of the server, or a function of its folders (to point a setting at them). */
 export type ServerEnv = Record<string, string> | ((dirs: { dataDir: string; workspace: string }) => Record<string, string>);
 
+/**
+ * `dirs`: run on these folders (another server's, to run several instances on one
+ * data directory); they are then left in place when the server stops.
+ */
 export async function startServer(options: {
   name: string;
   env?: ServerEnv;
+  dirs?: { dataDir: string; workspace: string };
   /** An existing data directory with this mode (as an older version made them); by default the server creates it. */
   dataDirMode?: number;
   beforeStart?: (dirs: { base: string; dataDir: string; workspace: string }) => void;
 }): Promise<RunningServer> {
   const base = mkdtempSync(path.join(os.tmpdir(), `safetynet-http-${options.name}-`));
-  const dataDir = path.join(base, "data");
+  const dataDir = options.dirs?.dataDir ?? path.join(base, "data");
   if (options.dataDirMode !== undefined) {
     mkdirSync(dataDir);
     chmodSync(dataDir, options.dataDirMode);
   }
-  const workspace = path.join(base, "workspace");
+  const workspace = options.dirs?.workspace ?? path.join(base, "workspace");
   mkdirSync(workspace, { recursive: true });
   options.beforeStart?.({ base, dataDir, workspace });
   const logFile = path.join(base, "server.log");
@@ -117,6 +123,7 @@ export async function startServer(options: {
       PORT: String(port),
       SAFETYNET_DATA_DIR: dataDir,
       SAFETYNET_ALLOWED_ROOTS: workspace,
+      ...metadataEnvFor(dataDir),
       ...(typeof options.env === "function" ? options.env({ dataDir, workspace }) : options.env),
     },
     stdio: ["ignore", "pipe", "pipe"],

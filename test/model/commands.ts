@@ -10,7 +10,7 @@ import fc from "fast-check";
 import { TRPCError } from "@trpc/server";
 import { RACY_WINDOW_MS } from "../../server/scan/stat-cache";
 import { jsonOf, treeDifferences, type CliResult, type TreeState } from "../support/workspace";
-import { COMPONENT, type System } from "./system";
+import { COMPONENT, MEMORY_DB, System } from "./system";
 import { expectedChanges, expectRollback, inScope, isIgnored, partialScope, scopedView, untouchableDifferences, viewDifferences, type ChangeKind, type Scope } from "./reference";
 
 export interface ModelCheckpoint {
@@ -19,6 +19,8 @@ export interface ModelCheckpoint {
   /** What the checkpoint holds: the scoped view of the tree when it was taken. */
   view: TreeState;
   pinned: boolean;
+  /** The memory store's contents when taken with its database (`--db`), else null: a rollback leaves the store alone. */
+  memory: string | null;
 }
 
 export interface Model {
@@ -27,7 +29,7 @@ export interface Model {
   undo: string | null;
   plan: { checkpointId: string; token: string; view: TreeState; expired: boolean } | null;
   /** A rollback killed half-way, until a command that recovers has run. */
-  crashed: { checkpointId: string; scope: Scope; before: TreeState; editedSince: boolean } | null;
+  crashed: { checkpointId: string; scope: Scope; before: TreeState; memoryBefore: string; editedSince: boolean } | null;
   /** A crash's rollback row may still say "running" until a CLI start or `recover` reconciles it. */
   reconcilePending: boolean;
 }
@@ -122,6 +124,11 @@ async function settleCrash(m: Model, r: System, what: string, options: { viaCli:
   const asTarget = viewDifferences(withLeftovers(target.view, now, r.tree(), crashed.scope), now, leftoverDirs(target.view, now, r.tree(), crashed.scope));
   const asBefore = viewDifferences(crashed.before, now);
   if (asTarget.length > 0 && asBefore.length > 0) fail(`${what}: after a crash the scope is half old, half new`, [...asTarget.map((p) => `vs checkpoint: ${p}`), ...asBefore.map((p) => `vs before: ${p}`)]);
+  // The memory store goes with the files: completed with them, or left with them.
+  const memory = r.memoryContents();
+  const completedMemory = target.memory ?? crashed.memoryBefore;
+  const allowed = [...(asTarget.length === 0 ? [completedMemory] : []), ...(asBefore.length === 0 ? [crashed.memoryBefore] : [])];
+  if (!allowed.includes(memory)) fail(`${what}: after a crash the memory store does not go with the files`, [`files ${asTarget.length === 0 ? "completed" : "as before"}`, `store ${memory}`]);
 }
 
 /** Folders the checkpoint did not have that stay because they hold ignored files. */
@@ -160,9 +167,10 @@ interface RollbackOutcome {
   safetyCheckpointId?: string;
 }
 
-/** Checks a rollback's result and the tree it left against the model; records the safety checkpoint. */
-function checkRollback(m: Model, r: System, what: string, cp: ModelCheckpoint, before: TreeState, outcome: RollbackOutcome, crashedBefore: boolean): void {
+/** Checks a rollback's result and the tree and store it left against the model; records the safety checkpoint. */
+function checkRollback(m: Model, r: System, what: string, cp: ModelCheckpoint, before: TreeState, memoryBefore: string, outcome: RollbackOutcome, crashedBefore: boolean): void {
   const after = r.tree();
+  const memory = r.memoryContents();
   const expectation = expectRollback(cp.view, cp.scope, before);
   if (!crashedBefore && expectation.refused !== outcome.refused) {
     fail(`${what}: ${expectation.refused ? "expected a refusal (paths in the way)" : "refused unexpectedly"}`, outcome.refusal ?? "it ran");
@@ -170,9 +178,13 @@ function checkRollback(m: Model, r: System, what: string, cp: ModelCheckpoint, b
   if (outcome.refused) {
     r.counters.refusals++;
     if (!crashedBefore) expectNone(`${what}: a refused rollback changed the tree`, treeDifferences(before, after, { inode: true }));
+    if (!crashedBefore && memory !== memoryBefore) fail(`${what}: a refused rollback changed the memory store`, memory);
     expectNone(`${what}: journal after a refusal`, r.journals());
     return;
   }
+  // A checkpoint taken with its database puts the store back exactly; one without leaves it alone.
+  const expectedMemory = cp.memory ?? (crashedBefore ? null : memoryBefore);
+  if (expectedMemory !== null && memory !== expectedMemory) fail(`${what}: the memory store is not ${cp.memory !== null ? "the checkpoint's" : "as it was"}`, [`expected ${expectedMemory}`, `got ${memory}`]);
   r.counters.rollbacks++;
   const live = scopedView(after, cp.scope);
   expectNone(`${what}: the tree is not the checkpoint`, viewDifferences(withLeftovers(cp.view, live, after, cp.scope), live, leftoverDirs(cp.view, live, after, cp.scope)));
@@ -184,7 +196,8 @@ function checkRollback(m: Model, r: System, what: string, cp: ModelCheckpoint, b
     const did = { restore: [...(outcome.restored ?? [])].sort(), delete: [...(outcome.deleted ?? [])].sort() };
     if (JSON.stringify(expected) !== JSON.stringify(did)) fail(`${what}: the rollback did not do exactly what the diff listed`, [`expected ${JSON.stringify(expected)}`, `did ${JSON.stringify(did)}`]);
     if (outcome.safetyCheckpointId) {
-      m.checkpoints.push({ id: outcome.safetyCheckpointId, scope: cp.scope, view: scopedView(before, cp.scope), pinned: false });
+      // The safety checkpoint holds the store when the rollback replaced it.
+      m.checkpoints.push({ id: outcome.safetyCheckpointId, scope: cp.scope, view: scopedView(before, cp.scope), pinned: false, memory: cp.memory !== null ? memoryBefore : null });
       m.undo = outcome.safetyCheckpointId;
     }
   } else {
@@ -402,11 +415,29 @@ class Wait implements Cmd {
 // ---------------------------------------------------------------------------
 // Operations
 
+/** The agent writes its memory store (one transaction; another process as far as the product knows). */
+class WriteMemory extends Edit {
+  constructor(readonly version: number) {
+    super();
+  }
+  check(): boolean {
+    return true;
+  }
+  apply(r: System): void {
+    r.writeMemory(this.version);
+  }
+  toString() {
+    return `write the memory store v${this.version}`;
+  }
+}
+
 class Checkpoint implements Cmd {
   constructor(
     readonly via: "cli" | "api",
     readonly primary: string | null,
     readonly pin: boolean,
+    /** With the component's database (`--db` / includeDb). */
+    readonly withDb: boolean = false,
   ) {}
   check(): boolean {
     return true;
@@ -418,13 +449,13 @@ class Checkpoint implements Cmd {
     let id: string | null = null;
     let refused: string | null = null;
     if (this.via === "cli") {
-      const result = await r.cli(["checkpoint", "create", COMPONENT, ...(this.primary ? ["--path", this.primary] : []), ...(this.pin ? ["--pin"] : [])]);
+      const result = await r.cli(["checkpoint", "create", COMPONENT, ...(this.primary ? ["--path", this.primary] : []), ...(this.pin ? ["--pin"] : []), ...(this.withDb ? ["--db"] : [])]);
       if (result.status === 0) id = jsonOf<{ id: string }>(result).id;
       else if (result.status === 2) refused = describeCli(result);
       else fail(`${what} failed`, describeCli(result));
     } else {
       try {
-        id = (await r.api.checkpoint.create({ component: COMPONENT, paths: this.primary ? [this.primary] : undefined, pinned: this.pin })).id;
+        id = (await r.api.checkpoint.create({ component: COMPONENT, paths: this.primary ? [this.primary] : undefined, pinned: this.pin, includeDb: this.withDb || undefined })).id;
       } catch (error) {
         if (!isTrpc(error, "BAD_REQUEST")) throw error;
         refused = (error as Error).message;
@@ -447,11 +478,13 @@ class Checkpoint implements Cmd {
     }
     const held: TreeState = new Map(manifest.entries.map((e) => [e.path, { kind: e.kind as "file", mode: e.mode, size: 0, mtimeMs: e.mtimeMs, ino: 0, sha256: e.sha256, linkTarget: e.linkTarget }]));
     expectNone(`${what}: the manifest is not the tree`, viewDifferences(view, held));
-    m.checkpoints.push({ id, scope, view, pinned: this.pin });
+    const databases = (manifest.databases ?? []).map((d) => d.target);
+    if (JSON.stringify(databases) !== JSON.stringify(this.withDb ? [`sqlite:${MEMORY_DB}`] : [])) fail(`${what}: the manifest's databases`, databases);
+    m.checkpoints.push({ id, scope, view, pinned: this.pin, memory: this.withDb ? r.memoryContents() : null });
     await expectEvents(m, r, what, [["checkpoint.create", "succeeded"]], { crashed });
   }
   toString() {
-    return `checkpoint create via ${this.via}${this.primary ? ` --path ${this.primary}` : ""}${this.pin ? " --pin" : ""}`;
+    return `checkpoint create via ${this.via}${this.primary ? ` --path ${this.primary}` : ""}${this.pin ? " --pin" : ""}${this.withDb ? " --db" : ""}`;
   }
 }
 
@@ -467,7 +500,7 @@ class Diff implements Cmd {
     r.counters.steps++;
     const cp = pick(m.checkpoints, this.index);
     const crashed = recovering(m);
-    type DiffBody = Record<"added" | "modified" | "deleted" | "modeChanged" | "typeChanged" | "mtimeChanged", { path: string }[]>;
+    type DiffBody = Record<"added" | "modified" | "deleted" | "modeChanged" | "typeChanged" | "mtimeChanged", { path: string }[]> & { databases: { target: string; changed: boolean }[] };
     let diff: DiffBody;
     if (this.via === "cli") {
       const result = await r.cli(["checkpoint", "diff", cp.id]);
@@ -483,6 +516,10 @@ class Diff implements Cmd {
     const problems: string[] = [];
     for (const [rel, kind] of expected) if (got.get(rel) !== kind) problems.push(`${rel}: expected ${kind}, got ${got.get(rel) ?? "nothing"}`);
     for (const [rel, kind] of got) if (!expected.has(rel)) problems.push(`${rel}: unexpected ${kind}`);
+    // The store: its tables and row counts against the checkpoint's (only a checkpoint taken with it has it).
+    const databases = diff.databases.map((d) => `${d.target}:${d.changed}`);
+    const expectedDatabases = cp.memory === null ? [] : [`sqlite:${MEMORY_DB}:${System.memoryShape(cp.memory) !== System.memoryShape(r.memoryContents())}`];
+    if (JSON.stringify(databases) !== JSON.stringify(expectedDatabases)) problems.push(`databases: expected ${JSON.stringify(expectedDatabases)}, got ${JSON.stringify(databases)}`);
     expectNone(`diff of ${cp.id} via ${this.via}`, problems);
     await expectEvents(m, r, "diff", [], { crashed });
   }
@@ -515,6 +552,9 @@ class Plan implements Cmd {
     const expected = changeSet(expectedChanges(cp.view, scopedView(tree, cp.scope)));
     const got = { restore: plan.restore.map((x) => x.path).sort(), delete: plan.delete.map((x) => x.path).sort() };
     if (JSON.stringify(expected) !== JSON.stringify(got)) fail(`plan of ${cp.id}`, [`expected ${JSON.stringify(expected)}`, `got ${JSON.stringify(got)}`]);
+    // The store is replaced whole when the checkpoint holds it, whatever it holds now.
+    const databases = plan.databases.map((d) => `${d.target}:${d.action}`);
+    if (JSON.stringify(databases) !== JSON.stringify(cp.memory === null ? [] : [`sqlite:${MEMORY_DB}:replace`])) fail(`plan of ${cp.id}: databases`, databases);
     m.plan = { checkpointId: cp.id, token: plan.confirmToken, view: scopedView(tree, cp.scope), expired: false };
     await expectEvents(m, r, "plan", [], { crashed: recovering(m) });
   }
@@ -536,6 +576,7 @@ class Execute implements Cmd {
     const halfDone = m.crashed !== null;
     const cp = m.checkpoints.find((c) => c.id === plan.checkpointId);
     const before = r.tree();
+    const memoryBefore = r.memoryContents();
     let outcome: RollbackOutcome;
     try {
       const done = await r.api.rollback.execute({ checkpointId: plan.checkpointId, confirmToken: plan.token });
@@ -564,7 +605,7 @@ class Execute implements Cmd {
     if (!outcome.refused && !halfDone) {
       expectNone("rollback.execute ran although the workspace changed since the plan", viewDifferences(plan.view, scopedView(before, cp.scope), new Set(), { mtimeTo: "ms" }));
     }
-    checkRollback(m, r, "rollback.execute", cp, before, outcome, halfDone);
+    checkRollback(m, r, "rollback.execute", cp, before, memoryBefore, outcome, halfDone);
     await settleCrash(m, r, "execute", { viaCli: false, changedTree: true });
     await expectEvents(m, r, "execute", [["rollback", outcome.refused ? "failed" : "succeeded"]], { crashed });
   }
@@ -587,9 +628,10 @@ class Rollback implements Cmd {
     const crashed = recovering(m);
     const halfDone = m.crashed !== null;
     const before = r.tree();
+    const memoryBefore = r.memoryContents();
     const { result, outcome } = await cliRollback(r, cp.id);
     if (!outcome) fail(`rollback ${cp.id} --yes failed`, describeCli(result));
-    checkRollback(m, r, this.toString(), cp, before, outcome, halfDone);
+    checkRollback(m, r, this.toString(), cp, before, memoryBefore, outcome, halfDone);
     await settleCrash(m, r, "rollback", { viaCli: true, changedTree: true });
     // A refusal before the lock-free checks (obstacles) is still a rollback that was tried.
     await expectEvents(m, r, "rollback", [["rollback", outcome.refused ? "failed" : "succeeded"]], { crashed });
@@ -717,6 +759,7 @@ class Crash implements Cmd {
     const cp = pick(m.checkpoints, this.index);
     const crashedBefore = recovering(m);
     const before = r.tree();
+    const memoryBefore = r.memoryContents();
     const result = await r.cli(["rollback", cp.id, "--yes"], { fault: { after: this.after, under: this.inData ? r.dirs.dataDir : r.root } });
     if (result.signal !== "SIGKILL") {
       // Fewer changes than `after`: it simply ran (or was refused).
@@ -730,7 +773,7 @@ class Crash implements Cmd {
             ? { refused: true, refusal: result.stdout }
             : null;
       if (!outcome) fail(`${this} failed`, describeCli(result));
-      checkRollback(m, r, this.toString(), cp, before, outcome, false);
+      checkRollback(m, r, this.toString(), cp, before, memoryBefore, outcome, false);
       m.reconcilePending = false;
       await expectEvents(m, r, "rollback (not killed)", [["rollback", outcome.refused ? "failed" : "succeeded"]], { crashed: crashedBefore });
       return;
@@ -743,18 +786,20 @@ class Crash implements Cmd {
     if (events.some((e) => e.kind === "rollback" && e.outcome === "succeeded")) {
       // Killed after the rollback had finished (its history row is written with its end): the tree is
       // the checkpoint; its journal may still be there, and the next command forgets it without a change.
+      expectNone(`${this}: killed after it finished, yet a journal other than its own is left`, r.journals().length > 1 ? r.journals() : []);
       const after = r.tree();
       const live = scopedView(after, cp.scope);
       expectNone(`${this}: the tree is not the checkpoint`, viewDifferences(withLeftovers(cp.view, live, after, cp.scope), live, leftoverDirs(cp.view, live, after, cp.scope)));
+      if (cp.memory !== null && r.memoryContents() !== cp.memory) fail(`${this}: killed after it finished, yet the memory store is not the checkpoint's`, r.memoryContents());
       m.undo = null;
       if (r.journals().length > 0) {
-        m.crashed = { checkpointId: cp.id, scope: cp.scope, before: live, editedSince: false };
+        m.crashed = { checkpointId: cp.id, scope: cp.scope, before: live, memoryBefore: r.memoryContents(), editedSince: false };
         m.reconcilePending = true;
       }
       return;
     }
     if (events.length > 0) fail(`${this}: history rows of a rollback killed before it finished`, events.map((e) => JSON.stringify(e)));
-    m.crashed = { checkpointId: cp.id, scope: cp.scope, before: scopedView(before, cp.scope), editedSince: false };
+    m.crashed = { checkpointId: cp.id, scope: cp.scope, before: scopedView(before, cp.scope), memoryBefore, editedSince: false };
     m.reconcilePending = true;
     m.undo = null;
   }
@@ -784,8 +829,10 @@ export function commandArbitraries(options: { crashes: boolean }): Weighted[] {
     w(1, fc.constantFrom(...DIRS, "src/x.ts", "a.txt").map((rel) => new DirToFile(rel))),
     w(2, fc.tuple(fc.constantFrom(...FILES), fc.nat({ max: 1000 })).map(([rel, s]) => new Touch(rel, s))),
     w(1, fc.constant(new Wait())),
+    w(2, versions.map((v) => new WriteMemory(v))),
     // Operations
     w(4, fc.tuple(via, fc.constantFrom(...PRIMARIES), fc.boolean()).map(([v, p, pin]) => new Checkpoint(v, p, pin))),
+    w(2, fc.tuple(via, fc.constantFrom(...PRIMARIES), fc.boolean()).map(([v, p, pin]) => new Checkpoint(v, p, pin, true))),
     w(3, fc.tuple(via, index).map(([v, i]) => new Diff(v, i))),
     w(2, index.map((i) => new Plan(i))),
     w(3, fc.constant(new Execute())),

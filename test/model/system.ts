@@ -3,23 +3,28 @@
  * a temp folder, reached through the entry points users take: the CLI as a
  * process (local mode), and the tRPC app router's caller with a real principal
  * (an operator API token, authenticated the way an HTTP request is), on a core
- * whose clock the test can move forward (retention).
+ * whose clock the test can move forward (retention). The component has a SQLite
+ * database target, `memory.db` (an agent's memory store): the sequence writes it,
+ * checkpoints it with `--db` and rolls it back; its files are the database's, so
+ * the file views leave them out and the database is compared by its rows.
  */
 import { createHash } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { loadConfig } from "../../server/config";
-import { openCore, type Core } from "../../server/core";
+import { closeCore, openCore, type Core } from "../../server/core";
 import { createApiToken } from "../../server/auth/tokens";
 import { authenticateRequest } from "../../server/auth/request";
 import { createCaller } from "../../server/api/root";
 import { isComponentLocked } from "../../server/locks";
-import { closeDb } from "../../server/db";
 import { disableChangeTracking, enableChangeTracking } from "../../server/scan/change-tracker";
-import { readTree, runCli, writeTree, type CliOptions, type CliResult, type TreeState, type WorkspaceDirs } from "../support/workspace";
+import { metadataUrlFor } from "../support/metadata-store";
+import Database from "better-sqlite3";
+import { filterTree, readTree, runCli, writeTree, type CliOptions, type CliResult, type TreeState, type WorkspaceDirs } from "../support/workspace";
 
 export const COMPONENT = "app";
+export const MEMORY_DB = "memory.db";
 
 /** What the workspace holds when a sequence starts (the commands add, change and remove from there). */
 const STARTING_TREE = {
@@ -76,7 +81,7 @@ export class System {
     let core: Core;
     const holder: { system?: System } = {};
     try {
-      core = openCore(loadConfig({ dataDir: dirs.dataDir, cwd: dirs.base }), { now: () => new Date(Date.now() + (holder.system?.clockOffsetMs ?? 0)) });
+      core = openCore(loadConfig({ dataDir: dirs.dataDir, cwd: dirs.base, databaseUrl: metadataUrlFor(dirs.dataDir) ?? null }), { now: () => new Date(Date.now() + (holder.system?.clockOffsetMs ?? 0)) });
     } finally {
       if (previous === undefined) delete process.env.SAFETYNET_ALLOWED_ROOTS;
       else process.env.SAFETYNET_ALLOWED_ROOTS = previous;
@@ -87,7 +92,8 @@ export class System {
     const api = createCaller({ core, principal: auth.principal, authProblem: null, req: null, retryAfterSeconds: null });
     const system = new System(dirs, core, api, counters);
     holder.system = system;
-    await api.component.upsert({ name: COMPONENT, root: dirs.root });
+    system.writeMemory(0);
+    await api.component.upsert({ name: COMPONENT, root: dirs.root, dbTargets: [`sqlite:${MEMORY_DB}`] });
     await system.newEvents();
     return system;
   }
@@ -99,7 +105,7 @@ export class System {
   /** Closes the database and removes the folders (a long run makes thousands of them). */
   async close(options: { keep?: boolean } = {}): Promise<void> {
     await disableChangeTracking();
-    await closeDb(this.dirs.dataDir);
+    await closeCore(this.dirs.dataDir);
     if (!options.keep) fs.rmSync(this.dirs.base, { recursive: true, force: true });
   }
 
@@ -107,8 +113,44 @@ export class System {
     this.clockOffsetMs += days * DAY_MS;
   }
 
+  /** The workspace's files, without the memory store's database files (see memoryContents). */
   tree(): TreeState {
-    return readTree(this.root);
+    return filterTree(readTree(this.root), (rel) => !rel.startsWith(MEMORY_DB));
+  }
+
+  /** An agent's memory write: one transaction that adds a row tagged `version` and forgets some old ones. */
+  writeMemory(version: number): void {
+    const db = new Database(path.join(this.root, MEMORY_DB));
+    try {
+      db.pragma("journal_mode = WAL");
+      db.exec("CREATE TABLE IF NOT EXISTS memories (id INTEGER PRIMARY KEY, text TEXT NOT NULL)");
+      db.transaction(() => {
+        db.prepare("INSERT INTO memories (text) VALUES (?)").run(`memory version ${version}`);
+        if (version % 3 === 2) db.prepare("DELETE FROM memories WHERE id % 2 = 0").run();
+        if (version % 4 === 3) db.exec(`CREATE TABLE IF NOT EXISTS topic_${version} (x)`);
+      })();
+    } finally {
+      db.close();
+    }
+  }
+
+  /** Everything the memory store holds (tables, definitions, rows), or "absent". */
+  memoryContents(): string {
+    const file = path.join(this.root, MEMORY_DB);
+    if (!fs.existsSync(file)) return "absent";
+    const db = new Database(file, { readonly: true });
+    try {
+      const tables = db.prepare("SELECT name, sql FROM sqlite_master ORDER BY name").all() as { name: string; sql: string | null }[];
+      return JSON.stringify(tables.map((t) => [t.name, t.sql, t.sql?.startsWith("CREATE TABLE") ? db.prepare(`SELECT * FROM "${t.name}" ORDER BY rowid`).all() : null]));
+    } finally {
+      db.close();
+    }
+  }
+
+  /** Table names and row counts of `contents` (what `checkpoint diff` compares). */
+  static memoryShape(contents: string): string {
+    if (contents === "absent") return "absent";
+    return JSON.stringify((JSON.parse(contents) as [string, string | null, unknown[] | null][]).filter(([, , rows]) => rows !== null).map(([name, , rows]) => [name, rows?.length]));
   }
 
   contentOf(rel: string): string {
@@ -137,7 +179,7 @@ export class System {
   }
 
   async locked(): Promise<boolean> {
-    return isComponentLocked(path.join(this.dirs.dataDir, "locks"), await this.componentId());
+    return isComponentLocked(this.core.locks, await this.componentId());
   }
 
   /** History events recorded since the last call, oldest first. */
@@ -160,7 +202,11 @@ export class System {
     return bytes;
   }
 
-  manifest(sha256: string): { scope: { kind: string; paths?: string[] }; entries: { path: string; kind: string; mode: number; mtimeMs: number; sha256?: string; linkTarget?: string }[] } {
+  manifest(sha256: string): {
+    scope: { kind: string; paths?: string[] };
+    databases?: { target: string; sha256: string | null }[];
+    entries: { path: string; kind: string; mode: number; mtimeMs: number; sha256?: string; linkTarget?: string }[];
+  } {
     return JSON.parse(this.object(sha256).toString("utf8"));
   }
 
@@ -170,6 +216,14 @@ export class System {
     const rows = await this.core.db.checkpoint.findMany({ where: { status: "active" }, select: { id: true, manifestSha: true } });
     for (const row of rows) {
       try {
+        for (const database of this.manifest(row.manifestSha).databases ?? []) {
+          if (!database.sha256) continue;
+          try {
+            this.object(database.sha256);
+          } catch (error) {
+            problems.push(`${row.id}: database ${database.target}: ${(error as Error).message}`);
+          }
+        }
         for (const entry of this.manifest(row.manifestSha).entries) {
           if (entry.kind !== "file") continue;
           try {

@@ -14,8 +14,8 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, afterEach } from "vitest";
 import { loadConfig } from "../../server/config";
-import { openCore, type Core } from "../../server/core";
-import { closeDb } from "../../server/db";
+import { closeCore, openCore, type Core } from "../../server/core";
+import { metadataEnvFor, metadataUrlFor } from "./metadata-store";
 import { upsertComponent, type ComponentView } from "../../server/registry/components";
 import { findCheckpointRow } from "../../server/checkpoints/queries";
 import { performRollback, type ExecuteOptions, type RollbackResult } from "../../server/rollback/execute";
@@ -96,8 +96,8 @@ export function openCoreOn(dirs: WorkspaceDirs, allowedRoots: string[], options:
   const previous = process.env.SAFETYNET_ALLOWED_ROOTS;
   process.env.SAFETYNET_ALLOWED_ROOTS = allowedRoots.join(path.delimiter);
   try {
-    const config = loadConfig({ dataDir: dirs.dataDir, cwd: dirs.base });
-    cleanups[dirs.lifetime ?? "test"].push(() => closeDb(dirs.dataDir));
+    const config = loadConfig({ dataDir: dirs.dataDir, cwd: dirs.base, databaseUrl: metadataUrlFor(dirs.dataDir) ?? null });
+    cleanups[dirs.lifetime ?? "test"].push(() => closeCore(dirs.dataDir));
     return options.fresh ? openCore(config, { now: () => new Date() }) : openCore(config);
   } finally {
     if (previous === undefined) delete process.env.SAFETYNET_ALLOWED_ROOTS;
@@ -389,7 +389,12 @@ const VANISH_SEAM = path.join(REPO_ROOT, "test", "support", "vanish-seam.mjs");
 
 /** Runs `node bin/safetynet.mjs <args>` on the workspace's data dir, without a terminal. */
 export function runCli(dirs: WorkspaceDirs, args: string[], options: CliOptions = {}): Promise<CliResult> {
-  const env: NodeJS.ProcessEnv = { ...process.env, SAFETYNET_DATA_DIR: dirs.dataDir, SAFETYNET_ALLOWED_ROOTS: (options.allowedRoots ?? [dirs.base]).join(path.delimiter) };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    SAFETYNET_DATA_DIR: dirs.dataDir,
+    SAFETYNET_ALLOWED_ROOTS: (options.allowedRoots ?? [dirs.base]).join(path.delimiter),
+    ...metadataEnvFor(dirs.dataDir),
+  };
   delete env.SAFETYNET_FAULT_AFTER;
   delete env.SAFETYNET_VANISH_FILE;
   delete env.SAFETYNET_DEBUG;

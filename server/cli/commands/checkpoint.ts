@@ -4,6 +4,7 @@ import { contextFor } from "../context";
 import { collect, emit, parseInput, parseInteger, parseKeyValues, setExitCode } from "../io";
 import { formatBytes, formatDuration, formatTable, shortSha } from "../format";
 import { createProgress } from "../progress";
+import type { DatabaseChange } from "../../dbstate/databases";
 
 interface CreateOptions {
   path?: string[];
@@ -15,6 +16,22 @@ interface CreateOptions {
   retentionDays?: string;
   pin?: boolean;
   db?: boolean;
+}
+
+/** A database's lines in `checkpoint diff`: the table list and row counts against the checkpoint. */
+function describeDatabaseChange(change: DatabaseChange): string[] {
+  if (change.error) return [`database ${change.target}: cannot be read now: ${change.error}`];
+  if (!change.existed || !change.exists) return [`database ${change.target}: ${change.existed ? "removed since the checkpoint" : change.exists ? "created since the checkpoint" : "absent, as at the checkpoint"}`];
+  if (!change.changed) return [`database ${change.target}: same tables, columns and row counts`];
+  return [
+    `database ${change.target}:`,
+    ...change.tablesAdded.map((t) => `  table added    ${t}`),
+    ...change.tablesDropped.map((t) => `  table dropped  ${t}`),
+    ...change.tablesChanged.map(
+      (t) =>
+        `  table changed  ${t.table}: ${t.rowsBefore} -> ${t.rowsAfter} rows${t.columnsAdded.length ? `, columns added ${t.columnsAdded.join(", ")}` : ""}${t.columnsDropped.length ? `, columns dropped ${t.columnsDropped.join(", ")}` : ""}`,
+    ),
+  ];
 }
 
 export function registerCheckpointCommands(program: Command): void {
@@ -31,7 +48,7 @@ export function registerCheckpointCommands(program: Command): void {
     .option("--meta <key=value>", "caller metadata (repeatable)", collect)
     .option("--retention-days <n>", "keep at least this many days (default 7)")
     .option("--pin", "never delete this checkpoint by retention")
-    .option("--db", "also snapshot the component's database targets")
+    .option("--db", "also snapshot the component's database targets (component add --db)")
     .action(async (component: string, opts: CreateOptions, command: Command) => {
       const ctx = contextFor(command, { remote: true });
       const input = parseInput(checkpointCreateInput, {
@@ -64,6 +81,9 @@ export function registerCheckpointCommands(program: Command): void {
           `  ${created.files} files, ${created.dirs} dirs, ${created.symlinks} symlinks, ${formatBytes(created.bytes)} (${formatBytes(created.newBytes)} new)`,
           `  manifest sha256 ${created.manifestSha256}`,
           ...(created.related.length ? [`  related: ${created.related.map((r) => `${r.path} (${r.reason})`).join(", ")}`] : []),
+          ...created.databases.map(
+            (d) => `  database ${d.target}: ${d.state === "absent" ? "did not exist" : `${d.tables} tables, ${d.rows} rows, ${formatBytes(d.bytes)} (${d.format}, sha256 ${d.sha256})`}`,
+          ),
           `  took ${formatDuration(created.durationMs)}; kept until ${created.retentionUntil}${created.pinned ? " (pinned)" : ""}`,
         ].join("\n"),
       );
@@ -136,6 +156,10 @@ export function registerCheckpointCommands(program: Command): void {
           `  caller     ${JSON.stringify(detail.callerMeta)}`,
           `  metadata   ${JSON.stringify(detail.componentMeta)}`,
           ...detail.related.map((r) => `  related    ${r.path} (${r.reason})`),
+          ...detail.databases.map(
+            (d) =>
+              `  database   ${d.target}: ${d.state === "absent" ? "did not exist" : `${d.tables.map((t) => `${t.name} (${t.rows} rows)`).join(", ") || "no tables"}; ${formatBytes(d.size)}, ${d.format}, sha256 ${d.sha256}`}`,
+          ),
           ...(entries ?? []).map((e) => `  ${e.kind.padEnd(7)} ${e.mode.toString(8).padStart(4, "0")} ${String(e.size).padStart(10)} ${shortSha(e.sha256 ?? null)} ${e.path}${e.linkTarget ? ` -> ${e.linkTarget}` : ""}`),
         ].join("\n"),
       );
@@ -167,7 +191,7 @@ export function registerCheckpointCommands(program: Command): void {
         lines.sort((a, b) => (a.slice(2) < b.slice(2) ? -1 : 1));
         const summary = `${diff.added.length} added, ${diff.modified.length} modified, ${diff.deleted.length} deleted, ${diff.modeChanged.length} mode changed, ${diff.typeChanged.length} type changed, ${diff.mtimeChanged.length} only touched, ${diff.unchanged} unchanged`;
         const patches = diff.modified.filter((e) => e.patch).map((e) => e.patch as string);
-        return [...lines, summary, ...patches].join("\n");
+        return [...lines, summary, ...diff.databases.flatMap(describeDatabaseChange), ...patches].join("\n");
       });
     });
 

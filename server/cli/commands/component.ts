@@ -15,9 +15,16 @@ export function registerComponentCommands(program: Command): void {
     .option("--include <glob>", "only files matching this glob (repeatable)", collect)
     .option("--exclude <glob>", "skip files matching this glob (repeatable)", collect)
     .option("--meta <key=value>", "metadata document entry, e.g. owner=alice (repeatable)", collect)
-    .action(async (name: string, opts: { root: string; include?: string[]; exclude?: string[]; meta?: string[] }, command: Command) => {
+    .option(
+      "--db <target>",
+      "a database to snapshot with `checkpoint create --db` (repeatable; replaces the list): sqlite:<path in the root>, or postgres:<ENV_VAR>[?schema=a,b][&tables=t1,t2] where ENV_VAR holds the URL",
+      collect,
+    )
+    .option("--no-db", "remove the component's database targets")
+    .action(async (name: string, opts: { root: string; include?: string[]; exclude?: string[]; meta?: string[]; db?: string[] | false }, command: Command) => {
       const ctx = contextFor(command, { remote: true });
-      const input = parseInput(componentUpsertInput, { name, root: opts.root, include: opts.include, exclude: opts.exclude, metadata: parseKeyValues(opts.meta, "--meta") });
+      const dbTargets = opts.db === false ? [] : opts.db;
+      const input = parseInput(componentUpsertInput, { name, root: opts.root, include: opts.include, exclude: opts.exclude, metadata: parseKeyValues(opts.meta, "--meta"), dbTargets });
       const remote = await ctx.remoteClient();
       let view;
       if (remote) {
@@ -27,7 +34,7 @@ export function registerComponentCommands(program: Command): void {
         const { upsertComponent } = await import("../../registry/components");
         view = await upsertComponent(await ctx.core(), input, ctx.actor);
       }
-      emit(ctx.mode, view, () => `component ${view.name} -> ${view.root}`);
+      emit(ctx.mode, view, () => [`component ${view.name} -> ${view.root}`, ...view.dbTargets.map((t) => `  database ${t}`)].join("\n"));
     });
 
   component
@@ -47,8 +54,8 @@ export function registerComponentCommands(program: Command): void {
         items.length === 0
           ? "no components yet: safetynet component add <name> --root <dir>"
           : formatTable(
-              ["NAME", "ROOT", "STATUS", "UPDATED"],
-              items.map((c) => [c.name, c.root, String(c.metadata.status ?? "-"), c.updatedAt]),
+              ["NAME", "ROOT", "DATABASES", "STATUS", "UPDATED"],
+              items.map((c) => [c.name, c.root, c.dbTargets.length, String(c.metadata.status ?? "-"), c.updatedAt]),
             ),
       );
     });

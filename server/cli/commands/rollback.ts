@@ -17,12 +17,14 @@ function describePlan(plan: RollbackPlanBody & Pick<CheckpointPlan, "scope" | "i
     ...(plan.undo ? [`this undoes rollback ${plan.undo.rollbackId ?? "?"}${plan.undo.rolledBackTo ? ` (to ${plan.undo.rolledBackTo})` : ""}`] : []),
     planScopeSentence(plan.scope),
     ...(plan.scope.outside?.paths ?? []).map((p) => `  stays as it is: ${p}`),
+    ...plan.databases.map((d) => `  database ${d.action.padEnd(7)} ${d.target} (${d.action === "remove" ? "it did not exist at the checkpoint" : `${d.tables} tables, ${d.rows} rows, ${formatBytes(d.bytes)}`})`),
     ...plan.restore.map((r) => `  restore ${r.action.padEnd(8)} ${r.path}`),
     ...plan.delete.map((d) => `  delete           ${d.path}`),
   ];
   const shown = lines.slice(0, limit);
   if (lines.length > limit) shown.push(`  ... and ${lines.length - limit} more`);
-  shown.push(`${plan.restore.length} to restore (${formatBytes(plan.bytesToWrite)}), ${plan.delete.length} to delete, ${plan.unchanged} unchanged`);
+  const databases = plan.databases.length > 0 ? `, ${plan.databases.length} database(s) replaced whole` : "";
+  shown.push(`${plan.restore.length} to restore (${formatBytes(plan.bytesToWrite)}), ${plan.delete.length} to delete, ${plan.unchanged} unchanged${databases}`);
   shown.push(`the ${plan.integrity.objectsChecked} stored object(s) it needs (${formatBytes(plan.integrity.bytesChecked)}) were re-hashed and match`);
   return shown.join("\n");
 }
@@ -39,7 +41,8 @@ export function registerRollbackCommand(program: Command): void {
       const report = (result: RollbackReport) =>
         emit(ctx.mode, result, () =>
           [
-            `rolled back ${result.component} to ${result.checkpointId} in ${formatDuration(result.durationMs)}: ${result.restored} restored, ${result.deleted} deleted, ${result.unchanged} unchanged`,
+            `rolled back ${result.component} to ${result.checkpointId} in ${formatDuration(result.durationMs)}: ${result.restored} restored, ${result.deleted} deleted, ${result.unchanged} unchanged` +
+              (result.restoredDatabases.length > 0 ? `; databases replaced: ${result.restoredDatabases.join(", ")}` : ""),
             `undo with: safetynet rollback ${result.safetyCheckpointId}`,
           ].join("\n"),
         );

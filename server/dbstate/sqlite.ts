@@ -1,0 +1,221 @@
+/**
+ * SQLite targets: a file inside the component root (an agent's memory store).
+ *
+ * Snapshot: `VACUUM INTO` on a read-only connection: one read transaction, so the
+ * copy is consistent while other processes keep writing (in WAL mode they are not
+ * even slowed down; committed frames still in the -wal file are included), and it
+ * never restarts the way the page-by-page backup API does under a busy writer.
+ *
+ * Restore: SQLite's backup API from the (verified) snapshot object into the live
+ * database, in one write transaction, so the database is replaced atomically,
+ * through SQLite's own locking and journal/WAL: processes that have it open see
+ * the old or the new database, never a mixture, and a crash half-way rolls back.
+ * A process holding a write lock makes the restore refuse (ConflictError,
+ * nothing changed) instead of waiting on it indefinitely.
+ */
+import { existsSync, lstatSync, rmSync, statSync } from "node:fs";
+import path from "node:path";
+import Database from "better-sqlite3";
+import { ConflictError, describeFsError, InvalidInputError, OperationFailedError, SafetyNetError } from "../errors";
+import { assertNoSymlinkEscape } from "../scan/paths";
+import type { ObjectStore } from "../store/object-store";
+import type { DatabaseSnapshot, TableSummary, TakenSnapshot } from "./snapshot-types";
+import { assertSpaceFor } from "./space";
+import type { SqliteTarget } from "./targets";
+
+/** How long a restore keeps retrying while another process holds the database, before it refuses. */
+export const SQLITE_BUSY_WAIT_MS = 5_000;
+const RETRY_MS = 50;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** The database file's absolute path, after checking it cannot lead out of the root (no symlinked ancestor; the file itself no symlink). */
+export function sqliteFilePath(root: string, target: SqliteTarget): string {
+  assertNoSymlinkEscape(root, target.path);
+  const file = path.join(root, target.path);
+  const st = lstatSync(file, { throwIfNoEntry: false });
+  if (st && !st.isFile()) {
+    throw new InvalidInputError(`database target ${target.name}: ${file} is ${st.isSymbolicLink() ? "a symlink" : "not a regular file"}; a SQLite target must be a file inside the component root`, {
+      target: target.name,
+      path: file,
+    });
+  }
+  return file;
+}
+
+function sqliteError(error: unknown, target: SqliteTarget, file: string, doing: string): SafetyNetError {
+  if (error instanceof SafetyNetError) return error;
+  const code = (error as { code?: string }).code ?? "";
+  const message = (error as Error)?.message ?? String(error);
+  const details = { target: target.name, path: file, sqliteCode: code };
+  if (code === "SQLITE_BUSY" || code === "SQLITE_LOCKED") {
+    return new ConflictError(`database target ${target.name}: another process holds a lock on ${file} (${doing}); nothing was changed, try again when it is done`, details, { cause: error });
+  }
+  if (code === "SQLITE_NOTADB") return new InvalidInputError(`database target ${target.name}: ${file} is not a SQLite database`, details, { cause: error });
+  if (code === "SQLITE_FULL") return new OperationFailedError(`database target ${target.name}: no space left on device while ${doing} ${file}`, details, { cause: error });
+  if (code.startsWith("SQLITE_")) return new OperationFailedError(`database target ${target.name}: ${doing} ${file} failed: ${message} (${code})`, details, { cause: error });
+  return describeFsError(error, file);
+}
+
+/** Tables of an open database with their row counts and columns (SQLite's own tables left out). */
+function summarize(db: Database.Database): TableSummary[] {
+  const names = (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name`).all() as { name: string }[]).map((r) => r.name);
+  return names.map((name) => {
+    const quoted = `"${name.replace(/"/g, '""')}"`;
+    const columns = (db.prepare(`PRAGMA table_info(${quoted})`).all() as { name: string }[]).map((c) => c.name);
+    const rows = Number((db.prepare(`SELECT count(*) AS n FROM ${quoted}`).get() as { n: number | bigint }).n);
+    return { name, rows, columns };
+  });
+}
+
+export interface SqliteLiveState {
+  state: "present" | "absent";
+  tables: TableSummary[];
+}
+
+/** The live database's tables, read without writing anything (for the diff). */
+export function liveSqliteState(root: string, target: SqliteTarget): SqliteLiveState {
+  const file = sqliteFilePath(root, target);
+  if (!existsSync(file)) return { state: "absent", tables: [] };
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(file, { readonly: true, fileMustExist: true, timeout: 10_000 });
+    return { state: "present", tables: summarize(db) };
+  } catch (error) {
+    throw sqliteError(error, target, file, "reading");
+  } finally {
+    db?.close();
+  }
+}
+
+/** Takes a consistent copy of the live database into the store. */
+export async function snapshotSqlite(store: ObjectStore, root: string, target: SqliteTarget): Promise<TakenSnapshot> {
+  const file = sqliteFilePath(root, target);
+  const base = { target: target.name, engine: "sqlite" as const, format: "sqlite" as const };
+  if (!existsSync(file)) return { snapshot: { ...base, state: "absent", sha256: null, size: 0, tables: [], serverVersion: null }, newBytes: 0 };
+  const walSize = statSync(`${file}-wal`, { throwIfNoEntry: false })?.size ?? 0;
+  assertSpaceFor(store.dir, statSync(file).size + walSize, `the snapshot of database target ${target.name}`, { target: target.name });
+  const tmp = store.tmpFilePath("sqlite-snapshot");
+  let tables: TableSummary[];
+  let version: string;
+  let live: Database.Database | undefined;
+  try {
+    live = new Database(file, { readonly: true, fileMustExist: true, timeout: 10_000 });
+    live.prepare("VACUUM INTO ?").run(tmp);
+    version = (live.prepare("SELECT sqlite_version() AS v").get() as { v: string }).v;
+  } catch (error) {
+    rmSync(tmp, { force: true });
+    throw sqliteError(error, target, file, "snapshotting");
+  } finally {
+    live?.close();
+  }
+  let copy: Database.Database | undefined;
+  try {
+    // Counted on the copy: the summary describes exactly what was snapshotted.
+    copy = new Database(tmp, { readonly: true, fileMustExist: true });
+    tables = summarize(copy);
+  } catch (error) {
+    rmSync(tmp, { force: true });
+    throw sqliteError(error, target, tmp, "reading the snapshot of");
+  } finally {
+    copy?.close();
+  }
+  const stored = await store.adoptTmpFile(tmp);
+  return { snapshot: { ...base, state: "present", sha256: stored.sha256, size: stored.size, tables, serverVersion: `SQLite ${version}` }, newBytes: stored.written ? stored.size : 0 };
+}
+
+/** Refuses at once when another process holds a write lock on the live database (the cheap check before a rollback starts). */
+export function assertSqliteRestorable(root: string, target: SqliteTarget): void {
+  const file = sqliteFilePath(root, target);
+  if (!existsSync(file)) return;
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(file, { fileMustExist: true, timeout: 0 });
+    db.exec("BEGIN IMMEDIATE");
+    db.exec("ROLLBACK");
+  } catch (error) {
+    throw sqliteError(error, target, file, "taking its write lock");
+  } finally {
+    db?.close();
+  }
+}
+
+/**
+ * One attempt at copying the snapshot into the live database with the backup API.
+ * better-sqlite3's backup() resolves even when SQLite gave up on a lock (before it
+ * locked the destination, or at the commit, where a rollback-journal database
+ * waits for its readers): whether the copy was committed is read from the
+ * database itself, as its data_version seen from another connection, taken
+ * once the backup held the write lock. Returns false when it did not commit.
+ */
+async function copyOnce(source: Database.Database, file: string, probe: Database.Database | null): Promise<boolean> {
+  const dataVersion = () => (probe ? Number(probe.pragma("data_version", { simple: true })) : 0);
+  let versionWhileLocked: number | null = null;
+  let busy = false;
+  try {
+    await source.backup(file, {
+      // The first step copies no page but takes the locks; the second copies every page and commits.
+      progress: () => {
+        if (versionWhileLocked === null) {
+          versionWhileLocked = dataVersion();
+          return 0x7fffffff;
+        }
+        busy = true;
+        throw new Error("busy");
+      },
+    });
+  } catch (error) {
+    // Abandoning the backup rolls its write transaction back: the live database is unchanged.
+    if (busy || isBusy(error)) return false;
+    throw error;
+  }
+  if (versionWhileLocked === null) return false;
+  return probe ? dataVersion() !== versionWhileLocked : true;
+}
+
+/**
+ * Replaces the live database with the snapshot (or removes it when the snapshot
+ * says it did not exist). The snapshot object must have been verified by the caller.
+ */
+export async function restoreSqlite(store: ObjectStore, root: string, target: SqliteTarget, snapshot: DatabaseSnapshot, options: { busyWaitMs?: number } = {}): Promise<void> {
+  const file = sqliteFilePath(root, target);
+  assertSqliteRestorable(root, target);
+  if (snapshot.state === "absent" || !snapshot.sha256) {
+    for (const suffix of ["", "-wal", "-shm", "-journal"]) rmSync(file + suffix, { force: true });
+    return;
+  }
+  const dir = path.dirname(file);
+  if (!existsSync(dir)) {
+    throw new InvalidInputError(`database target ${target.name}: the folder ${dir} no longer exists; nothing was restored`, { target: target.name, path: dir });
+  }
+  // The write transaction journals (or logs to the WAL) up to the whole database.
+  assertSpaceFor(dir, snapshot.size, `restoring database target ${target.name}`, { target: target.name });
+  const busyWaitMs = options.busyWaitMs ?? SQLITE_BUSY_WAIT_MS;
+  const deadline = Date.now() + busyWaitMs;
+  let source: Database.Database | undefined;
+  let probe: Database.Database | null = null;
+  try {
+    // The object is read-only and in rollback-journal mode (VACUUM INTO's output): a plain read-only open.
+    source = new Database(store.objectPath(snapshot.sha256), { readonly: true, fileMustExist: true });
+    probe = existsSync(file) ? new Database(file, { fileMustExist: true, timeout: 0 }) : null;
+    while (!(await copyOnce(source, file, probe))) {
+      if (Date.now() >= deadline) {
+        throw new ConflictError(`database target ${target.name}: another process kept a lock on ${file} for ${busyWaitMs} ms; nothing was restored, try again when it is done`, {
+          target: target.name,
+          path: file,
+        });
+      }
+      await sleep(RETRY_MS);
+    }
+  } catch (error) {
+    throw sqliteError(error, target, file, "restoring");
+  } finally {
+    probe?.close();
+    source?.close();
+  }
+}
+
+function isBusy(error: unknown): boolean {
+  const code = (error as { code?: string }).code;
+  return code === "SQLITE_BUSY" || code === "SQLITE_LOCKED";
+}
