@@ -11,7 +11,10 @@
  *
  * Entries sit under one folder, `<component>-<checkpoint id>/`, in manifest
  * order (parents before children), with the manifest's permission bits and mtimes;
- * symlinks are stored as links (never followed), empty folders as folders.
+ * symlinks are stored as links (never followed), empty folders as folders. A
+ * checkpoint's database snapshots follow in `.safetynet-databases/`: each as it is
+ * stored (a SQLite file, a pg_dump custom-format archive, or the in-process COPY
+ * archive), verified the same way, with `databases.json` describing them.
  */
 import { createHash } from "node:crypto";
 import fsp from "node:fs/promises";
@@ -20,7 +23,9 @@ import { TarArchive, ZipArchive, type Archiver } from "archiver";
 import type { Core } from "../core";
 import { IntegrityError, describeFsError } from "../errors";
 import type { ArchiveFormat } from "../schemas";
-import type { ManifestEntry } from "./manifest-types";
+import type { Manifest, ManifestEntry } from "./manifest-types";
+import { databasesOf } from "./manifest";
+import type { DatabaseSnapshot } from "../dbstate/snapshot-types";
 import { findCheckpointRow } from "./queries";
 import { readCheckpointManifest, recordDamageFound, type DamagedObject } from "./integrity-record";
 
@@ -54,7 +59,8 @@ function damageError(problems: DamagedObject[], phase: string): IntegrityError {
 export async function openCheckpointArchive(core: Core, checkpointId: string, format: ArchiveFormat): Promise<CheckpointArchive> {
   const row = await findCheckpointRow(core, checkpointId);
   const manifest = await readCheckpointManifest(core, row);
-  const missing: DamagedObject[] = manifest.entries
+  const databases = databaseEntries(manifest);
+  const missing: DamagedObject[] = [...manifest.entries, ...databases.map((d) => d.entry)]
     .filter((e) => e.kind === "file" && e.sha256 && !core.store.has(e.sha256))
     .map((e) => ({ path: e.path, sha256: e.sha256 as string, state: "missing" }));
   if (missing.length > 0) {
@@ -93,6 +99,16 @@ export async function openCheckpointArchive(core: Core, checkpointId: string, fo
       archive.append(source, { name, type: "file", mode: entry.mode, date, stats: { size: entry.size } });
     }
   }
+  if (databases.length > 0) {
+    const described = databases.map(({ snapshot, entry }) => ({ ...snapshot, file: entry.path }));
+    archive.append(Buffer.from(JSON.stringify(described, null, 2) + "\n"), { name: `${folder}/${DATABASES_FOLDER}/databases.json`, type: "file", mode: 0o644, date: row.createdAt });
+    for (const { entry } of databases) {
+      bytes += entry.size;
+      const source = new VerifiedObjectReader(core.store.objectPath(entry.sha256 as string), entry, (problems) => recordDamageFound(core, row.id, problems));
+      source.on("error", fail);
+      archive.append(source, { name: `${folder}/${entry.path}`, type: "file", mode: 0o600, date: row.createdAt, stats: { size: entry.size } });
+    }
+  }
   archive.finalize().catch((error: unknown) => fail(error instanceof Error ? error : new Error(String(error))));
   return {
     checkpointId: row.id,
@@ -100,10 +116,24 @@ export async function openCheckpointArchive(core: Core, checkpointId: string, fo
     format,
     fileName: `${folder}.${format}`,
     contentType: CONTENT_TYPES[format],
-    entries: manifest.entries.length,
+    entries: manifest.entries.length + databases.length,
     bytes,
     stream: out,
   };
+}
+
+const DATABASES_FOLDER = ".safetynet-databases";
+const EXTENSION: Record<DatabaseSnapshot["format"], string> = { sqlite: "sqlite", pg_dump: "pgdump", pg_copy: "pgcopy" };
+
+/** The database snapshots present in the manifest, each as an archive file (a name made safe from its target). */
+function databaseEntries(manifest: Manifest): { snapshot: DatabaseSnapshot; entry: ManifestEntry }[] {
+  return databasesOf(manifest)
+    .filter((snapshot) => snapshot.state === "present" && snapshot.sha256)
+    .map((snapshot) => {
+      const safe = snapshot.target.replace(/[^A-Za-z0-9._-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 120) || "database";
+      const entry: ManifestEntry = { path: `${DATABASES_FOLDER}/${safe}.${EXTENSION[snapshot.format]}`, kind: "file", mode: 0o600, size: snapshot.size, mtimeMs: 0, sha256: snapshot.sha256 as string, reason: "primary" };
+      return { snapshot, entry };
+    });
 }
 
 /**

@@ -1,6 +1,7 @@
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
+import Database from "better-sqlite3";
 import { beforeAll, describe, expect, it } from "vitest";
 import { writeEdgeCaseTree } from "../support/fixtures";
 import { assertCliBundleFresh, cleanUpAfterEach, cliJson, corruptObject, jsonOf, makeWorkspaceDirs, readTree, runCli, sha256Of, treeDifferences, writeTree, type CliErrorJson } from "../support/workspace";
@@ -45,6 +46,31 @@ describe("safetynet checkpoint export", () => {
         }
       }
     }
+  });
+
+  it("carries the checkpoint's database snapshots too, each as stored and described in databases.json", async () => {
+    const ws = makeWorkspaceDirs("cli-export-db");
+    writeTree(ws.root, { "app.txt": "app\n" });
+    const memory = new Database(path.join(ws.root, "memory.db"));
+    memory.exec("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT); INSERT INTO notes (text) VALUES ('remember this'), ('and this')");
+    memory.close();
+    await cliJson(ws, ["component", "add", "web", "--root", ws.root, "--db", "sqlite:memory.db"]);
+    const created = await cliJson<CheckpointCreated & { databases: { target: string; sha256: string }[] }>(ws, ["checkpoint", "create", "web", "--db"]);
+    const file = path.join(ws.base, "web.tar.gz");
+
+    await cliJson<ExportReport>(ws, ["checkpoint", "export", created.id, "--format", "tar.gz", "-o", file]);
+
+    const into = path.join(ws.base, "x");
+    extract(file, into);
+    const folder = path.join(into, `web-${created.id}`, ".safetynet-databases");
+    const described = JSON.parse(fs.readFileSync(path.join(folder, "databases.json"), "utf8")) as { target: string; format: string; file: string; sha256: string }[];
+    expect(described).toEqual([expect.objectContaining({ target: "sqlite:memory.db", format: "sqlite", file: ".safetynet-databases/sqlite-memory.db.sqlite" })]);
+    const copy = path.join(into, `web-${created.id}`, described[0]?.file as string);
+    expect(sha256Of(fs.readFileSync(copy))).toBe(described[0]?.sha256);
+    const opened = new Database(copy, { readonly: true });
+    expect(opened.prepare("SELECT text FROM notes ORDER BY id").all()).toEqual([{ text: "remember this" }, { text: "and this" }]);
+    opened.close();
+    expect(fs.readFileSync(path.join(into, `web-${created.id}`, "app.txt"), "utf8")).toBe("app\n");
   });
 
   it("exits 4 naming the file when a stored object is corrupt, and leaves no file behind (an existing one is untouched)", async () => {
