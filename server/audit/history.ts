@@ -4,6 +4,7 @@
  */
 import type { Core, Actor } from "../core";
 import { newId } from "../ids";
+import { textMatcher } from "../db/text-match";
 import type { HistoryListInput } from "../schemas";
 import { observeAuditEvent } from "./metrics";
 import { storedProblems, type DamagedObject } from "../checkpoints/integrity-record";
@@ -126,7 +127,7 @@ export async function listHistory(core: Core, input: HistoryListInput): Promise<
     component: input.component,
     kind: input.kind,
     outcome: input.outcome,
-    actor: actor ? { contains: actor } : undefined,
+    actor: actor ? textMatcher(core.config.dataDir).text(actor) : undefined,
     startedAt: { gte: input.since ? new Date(input.since) : undefined, lte: input.until ? new Date(input.until) : undefined },
   };
   const found: AuditEventRow[] = [];

@@ -10,6 +10,7 @@
  */
 import type { Core } from "../core";
 import { Prisma } from "../generated/prisma/client";
+import { sqlDialect } from "../db/sql-dialect";
 
 export interface StorageStats {
   /** Bytes of all objects in the store (each content once); null in a narrowed summary. */
@@ -198,10 +199,11 @@ export async function statsSummary(core: Core, scope: StatsScope = null): Promis
 async function refusedRollbacks(core: Core, scope: StatsScope): Promise<number> {
   if (scope !== null && scope.length === 0) return 0;
   const inScope = scope === null ? Prisma.empty : Prisma.sql`AND e."component" IN (${Prisma.join([...scope])})`;
+  const sql = sqlDialect(core.config.dataDir);
   const rows = await core.db.$queryRaw<{ refused: bigint | number }[]>`
-    SELECT count(*) AS refused FROM "AuditEvent" e
+    SELECT count(*) AS refused FROM ${sql.table("AuditEvent")} e
     WHERE e."kind" = 'rollback' AND e."outcome" = 'failed' ${inScope}
-      AND NOT EXISTS (SELECT 1 FROM "Rollback" r WHERE r."id" = json_extract(e."details", '$.rollbackId'))`;
+      AND NOT EXISTS (SELECT 1 FROM ${sql.table("Rollback")} r WHERE r."id" = ${sql.jsonText("e.details", "rollbackId")})`;
   return Number(rows[0]?.refused ?? 0);
 }
 

@@ -15,6 +15,7 @@
  */
 import type { Core } from "../core";
 import type { Prisma } from "../generated/prisma/client";
+import { textMatcher } from "../db/text-match";
 import { findComponentRow } from "../registry/components";
 import { toCheckpointView, type CheckpointView } from "../checkpoints/queries";
 import type { ComponentTimelineInput } from "../schemas";
@@ -111,6 +112,7 @@ export async function componentTimeline(core: Core, input: ComponentTimelineInpu
   const limit = input.limit ?? TIMELINE_PAGE;
   const start = startOf(input);
   const q = input.q?.trim() || undefined;
+  const match = textMatcher(core.config.dataDir);
 
   const checkpointWhere: Prisma.CheckpointWhereInput = {
     AND: [
@@ -119,11 +121,11 @@ export async function componentTimeline(core: Core, input: ComponentTimelineInpu
       q
         ? {
             OR: [
-              { id: { contains: q } },
-              { reason: { contains: q } },
-              { actor: { contains: q } },
-              { callerMeta: { path: "$.agent", string_contains: q } },
-              { callerMeta: { path: "$.task", string_contains: q } },
+              { id: match.text(q) },
+              { reason: match.text(q) },
+              { actor: match.text(q) },
+              { callerMeta: match.jsonKey("agent", q) },
+              { callerMeta: match.jsonKey("task", q) },
             ],
           }
         : {},
@@ -133,14 +135,14 @@ export async function componentTimeline(core: Core, input: ComponentTimelineInpu
     AND: [
       { componentId: component.id },
       before(start, "startedAt", "rollback"),
-      q ? { OR: [{ id: { contains: q } }, { checkpointId: { contains: q } }, { safetyCheckpointId: { contains: q } }, { actor: { contains: q } }] } : {},
+      q ? { OR: [{ id: match.text(q) }, { checkpointId: match.text(q) }, { safetyCheckpointId: match.text(q) }, { actor: match.text(q) }] } : {},
     ],
   };
   const eventWhere: Prisma.AuditEventWhereInput = {
     AND: [
       { component: component.name, kind: { in: [...EVENT_KINDS] } },
       before(start, "startedAt", "event"),
-      q ? { OR: [{ checkpointId: { contains: q } }, { actor: { contains: q } }] } : {},
+      q ? { OR: [{ checkpointId: match.text(q) }, { actor: match.text(q) }] } : {},
     ],
   };
 

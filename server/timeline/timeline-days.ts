@@ -2,10 +2,11 @@
  * The days a component's timeline has items on (UTC), newest first, with counts:
  * what the date jump offers. Grouped in SQL over the (component, time) indexes, so
  * ten thousand checkpoints cost one index scan, not ten thousand rows in memory.
- * Timestamps are stored as ISO 8601 text in UTC, so the day is their first ten characters.
+ * The day of a timestamp is computed in SQL by the store's dialect.
  */
 import type { Core } from "../core";
 import { findComponentRow } from "../registry/components";
+import { sqlDialect } from "../db/sql-dialect";
 
 export interface TimelineDay {
   /** YYYY-MM-DD (UTC). */
@@ -23,16 +24,17 @@ interface DayCount {
 
 export async function timelineDays(core: Core, componentName: string): Promise<{ days: TimelineDay[] }> {
   const component = await findComponentRow(core, componentName);
+  const sql = sqlDialect(core.config.dataDir);
   const [checkpoints, rollbacks, events] = await Promise.all([
     core.db.$queryRaw<DayCount[]>`
-      SELECT substr("createdAt", 1, 10) AS day, count(*) AS n FROM "Checkpoint"
-      WHERE "componentId" = ${component.id} AND "status" <> 'deleted' GROUP BY day`,
+      SELECT ${sql.utcDay("createdAt")} AS day, count(*) AS n FROM ${sql.table("Checkpoint")}
+      WHERE "componentId" = ${component.id} AND "status" <> 'deleted' GROUP BY 1`,
     core.db.$queryRaw<DayCount[]>`
-      SELECT substr("startedAt", 1, 10) AS day, count(*) AS n FROM "Rollback"
-      WHERE "componentId" = ${component.id} GROUP BY day`,
+      SELECT ${sql.utcDay("startedAt")} AS day, count(*) AS n FROM ${sql.table("Rollback")}
+      WHERE "componentId" = ${component.id} GROUP BY 1`,
     core.db.$queryRaw<DayCount[]>`
-      SELECT substr("startedAt", 1, 10) AS day, count(*) AS n FROM "AuditEvent"
-      WHERE "component" = ${component.name} AND "kind" IN ('checkpoint.verify', 'checkpoint.expire', 'checkpoint.delete') GROUP BY day`,
+      SELECT ${sql.utcDay("startedAt")} AS day, count(*) AS n FROM ${sql.table("AuditEvent")}
+      WHERE "component" = ${component.name} AND "kind" IN ('checkpoint.verify', 'checkpoint.expire', 'checkpoint.delete') GROUP BY 1`,
   ]);
   const byDay = new Map<string, TimelineDay>();
   const add = (rows: DayCount[], key: "checkpoints" | "rollbacks" | "events") => {

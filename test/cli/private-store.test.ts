@@ -9,6 +9,7 @@ import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { assertCliBundleFresh, cleanUpAfterEach, cliJson, IS_ROOT, makeWorkspaceDirs, NOBODY, runCli, sha256Of, writeTree, type WorkspaceDirs } from "../support/workspace";
 import type { CheckpointCreated } from "../../server/checkpoints/commit";
+import { onPostgresPass } from "../support/metadata-store";
 
 beforeAll(assertCliBundleFresh);
 cleanUpAfterEach();
@@ -56,8 +57,9 @@ describe.skipIf(!IS_ROOT)("a private store", () => {
     expect(refused.status).not.toBe(0);
     expect(refused.stdout).not.toContain("hunter2");
     expect(refused.stderr).toMatch(/Permission denied/);
-    const db = path.join(ws.dataDir, "safetynet.db");
-    for (const file of [object, db, path.join(ws.dataDir, "store", "snapshots", `${created.id}.json`)]) {
+    // The SQLite database file (on the PostgreSQL pass the metadata lives in PostgreSQL).
+    const db = onPostgresPass() ? [] : [path.join(ws.dataDir, "safetynet.db")];
+    for (const file of [object, ...db, path.join(ws.dataDir, "store", "snapshots", `${created.id}.json`)]) {
       expect(readAsNobody(file), file).toBe("EACCES");
     }
     expect(spawnSync("ls", [ws.dataDir], { uid: NOBODY.uid, gid: NOBODY.gid, encoding: "utf8" }).stderr).toMatch(/Permission denied/);
@@ -75,9 +77,10 @@ describe.skipIf(!IS_ROOT)("a private store", () => {
     await cliJson(ws, ["rollback", created.id, "--yes"]);
 
     const data = ws.dataDir;
-    const db = path.join(data, "safetynet.db");
+    // On the PostgreSQL pass the metadata lives in PostgreSQL: there is no database file.
+    const sqliteFiles = onPostgresPass() ? [] : ["safetynet.db"];
     expect(modeOf(data)).toBe("700");
-    expect(modeOf(db)).toBe("600");
+    for (const file of sqliteFiles) expect(modeOf(path.join(data, file))).toBe("600");
 
     const walk = (dir: string): string[] => fs.readdirSync(dir).flatMap((name) => {
       const p = path.join(dir, name);
@@ -94,8 +97,9 @@ describe.skipIf(!IS_ROOT)("a private store", () => {
     expect(objects.length).toBeGreaterThanOrEqual(4);
     expect(objects.filter((p) => modeOf(p) !== "400").map((p) => `${path.relative(data, p)} ${modeOf(p)}`)).toEqual([]);
     // The database, snapshot records, the stat cache, lock files, the log.
-    expect(others.map((p) => path.relative(data, p))).toEqual(expect.arrayContaining(["safetynet.db", "logs/safetynet.log", `store/snapshots/${created.id}.json`]));
-    expect(others.some((p) => p.startsWith(path.join(data, "locks") + path.sep))).toBe(true);
+    expect(others.map((p) => path.relative(data, p))).toEqual(expect.arrayContaining([...sqliteFiles, "logs/safetynet.log", `store/snapshots/${created.id}.json`]));
+    // Lock files with SQLite; PostgreSQL's advisory locks leave none.
+    expect(others.some((p) => p.startsWith(path.join(data, "locks") + path.sep))).toBe(!onPostgresPass());
     expect(others.some((p) => p.startsWith(path.join(data, "stat-cache") + path.sep))).toBe(true);
     expect(others.filter((p) => modeOf(p) !== "600").map((p) => `${path.relative(data, p)} ${modeOf(p)}`)).toEqual([]);
   });

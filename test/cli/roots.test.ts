@@ -1,8 +1,8 @@
 import fs from "node:fs";
 import path from "node:path";
-import Database from "better-sqlite3";
 import { beforeAll, describe, expect, it } from "vitest";
 import { assertCliBundleFresh, cleanUpAfterEach, jsonOf, makeTempDir, runCli, type CliErrorJson } from "../support/workspace";
+import { insertComponentRow } from "../support/metadata-store";
 
 beforeAll(assertCliBundleFresh);
 cleanUpAfterEach();
@@ -42,9 +42,7 @@ describe("component roots that overlap (registered by an older version)", () => 
     const inner = await runCli(dirs, ["component", "add", "inner", "--root", path.join(base, "ws"), "--json"]);
     expect(inner.status).toBe(2);
     // What an older version let through: "inner" registered inside "outer".
-    const db = new Database(path.join(dirs.dataDir, "safetynet.db"));
-    db.prepare("INSERT INTO Component (id, name, root, include, exclude, metadata, createdAt, updatedAt) VALUES ('cmp_old', 'inner', ?, '[]', '[]', '{}', 0, 0)").run(path.join(outer, "inner"));
-    db.close();
+    await insertComponentRow(dirs.dataDir, { id: "cmp_old", name: "inner", root: path.join(outer, "inner") });
 
     for (const args of [["checkpoint", "create", "outer"], ["checkpoint", "create", "inner"]]) {
       const refused = await runCli(dirs, [...args, "--json"]);

@@ -44,3 +44,25 @@ export async function loseMetadataDatabase(dataDir: string): Promise<void> {
   }
   await withPostgres((client) => client.query(`DROP SCHEMA IF EXISTS "${schemaFor(dataDir)}" CASCADE`), process.env[METADATA_DATABASE_ENV]);
 }
+
+/**
+ * Registers a component straight in the metadata database, past every check the
+ * product makes: what an older version may have left there.
+ */
+export async function insertComponentRow(dataDir: string, row: { id: string; name: string; root: string }): Promise<void> {
+  if (!onPostgresPass()) {
+    const { default: Database } = await import("better-sqlite3");
+    const db = new Database(path.join(dataDir, "safetynet.db"));
+    try {
+      db.prepare("INSERT INTO Component (id, name, root, include, exclude, metadata, createdAt, updatedAt) VALUES (?, ?, ?, '[]', '[]', '{}', 0, 0)").run(row.id, row.name, row.root);
+    } finally {
+      db.close();
+    }
+    return;
+  }
+  await withPostgres(
+    (client) =>
+      client.query(`INSERT INTO "${schemaFor(dataDir)}"."Component" (id, name, root, include, exclude, metadata, "createdAt", "updatedAt") VALUES ($1, $2, $3, '[]', '[]', '{}', now(), now())`, [row.id, row.name, row.root]),
+    process.env[METADATA_DATABASE_ENV],
+  );
+}
