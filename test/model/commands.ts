@@ -850,9 +850,33 @@ export function commandArbitraries(options: { crashes: boolean }): Weighted[] {
   return commands;
 }
 
+/** The paths a refused recovery names as in its way (`p (in the way: a, b)`). */
+function obstaclesNamedIn(refusal: string): string[] {
+  return [...refusal.matchAll(/\(in the way: ([^)]*)\)/g)].flatMap((match) => (match[1] as string).split(", "));
+}
+
+/**
+ * What an operator does when an interrupted rollback cannot be completed because
+ * files it may not touch (ignored, or outside its scope) were put in its way after
+ * the crash: the refusal names them; they are moved away, and `safetynet recover`
+ * then completes the rollback. Returns the recover run, or null when the refusal
+ * was not about such files.
+ */
+async function clearRecoveryObstacles(m: Model, r: System, refusal: string): Promise<CliResult | null> {
+  const paths = obstaclesNamedIn(refusal);
+  if (paths.length === 0 || r.journals().length === 0) return null;
+  r.log.push(`(operator) rm -rf ${paths.join(" ")}, as the refused recovery asked; safetynet recover`);
+  for (const rel of paths) fs.rmSync(abs(r, rel), { recursive: true, force: true });
+  if (m.crashed) m.crashed.editedSince = true;
+  r.counters.obstaclesCleared++;
+  return r.cli(["recover"]);
+}
+
 /** The end of every sequence: `safetynet recover` leaves no journal, no running rollback, no held lock, and every active checkpoint verifies. */
 export async function finalChecks(m: Model, r: System): Promise<void> {
-  const result = await r.cli(["recover"]);
+  let result = await r.cli(["recover"]);
+  // Recovery refused by files the model's own edits put in its way: the operator's fix is part of the story.
+  if (result.status !== 0) result = (await clearRecoveryObstacles(m, r, result.stdout + result.stderr)) ?? result;
   if (result.status !== 0) fail("recover at the end failed", describeCli(result));
   m.crashed = null;
   m.reconcilePending = false;
@@ -871,7 +895,17 @@ class Checked implements Cmd {
   }
   async run(m: Model, r: System): Promise<void> {
     r.log.push(this.inner.toString());
-    await this.inner.run(m, r);
+    try {
+      await this.inner.run(m, r);
+    } catch (error) {
+      // A command refused because the crashed rollback it completes first is blocked by files put in its way:
+      // the operator clears them as the message says; the rollback must then complete, and the sequence goes on.
+      if (!(error instanceof ModelError) || m.crashed === null || !/could not be completed/.test(error.message)) throw error;
+      const recovered = await clearRecoveryObstacles(m, r, error.message);
+      if (!recovered) throw error;
+      if (recovered.status !== 0) fail(`${this.inner.toString()}: recover after clearing what was in its way failed`, describeCli(recovered));
+      await settleCrash(m, r, "recover after clearing the way", { viaCli: true, changedTree: true });
+    }
     expectNone(`after "${this.inner.toString()}": active checkpoints that do not verify`, await r.verifyActiveCheckpoints());
   }
   toString() {

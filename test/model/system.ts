@@ -50,6 +50,8 @@ export interface Counters {
   crashes: number;
   rollbacks: number;
   refusals: number;
+  /** Recoveries refused by files put in their way after a crash, cleared as the refusal asked. */
+  obstaclesCleared: number;
 }
 
 export class System {
