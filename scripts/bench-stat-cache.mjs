@@ -120,7 +120,9 @@ async function runCase(name, dir) {
   if (name === "baseline") return { ...out, peakRssMB: Math.round(rss0 / 1024) };
 
   if (name === "json") {
-    const records = m.readLegacyJsonCache(path.join(dir, `${ID}.json`), GEN);
+    // As the previous version loaded it: parse, validate, one record per file.
+    const records = new Map();
+    for (const [p, [size, mtimeMs, ctimeMs, ino, sha256]] of Object.entries(m.readLegacyJsonCache(path.join(dir, `${ID}.json`), GEN))) records.set(p, { size, mtimeMs, ctimeMs, ino, sha256 });
     lap("loadMs");
     let hits = 0;
     for (const e of live) {

@@ -490,7 +490,7 @@ function initialise(db: Database.Database, file: string, statCacheDir: string, c
     db.exec(SCHEMA);
     db.prepare("INSERT INTO meta (id, store_generation) VALUES (1, ?)").run(storeGeneration);
     const insert = db.prepare("INSERT OR REPLACE INTO entries (path, size, mtime_ms, ctime_ms, ino, sha256) VALUES (?, ?, ?, ?, ?, ?)");
-    for (const [p, r] of legacy) insert.run(p, r.size, r.mtimeMs, r.ctimeMs, r.ino, r.sha256);
+    for (const p in legacy) insert.run(p, ...(legacy[p] as LegacyJsonEntries[string]));
     db.pragma(`user_version = ${STAT_CACHE_VERSION}`);
   });
   setUp.immediate();
@@ -505,31 +505,32 @@ function removeLegacyJson(statCacheDir: string, componentId: string): void {
   }
 }
 
+/** The records of a version-2 JSON cache, as parsed: `{"<path>": [size, mtimeMs, ctimeMs, ino, "<sha256>"]}`. */
+export type LegacyJsonEntries = Record<string, [size: number, mtimeMs: number, ctimeMs: number, ino: number, sha256: string]>;
+
 /**
  * The records of a JSON cache written by the previous version
- * (`{"version":2,"storeGeneration":G,"entries":{"<path>":[size,mtimeMs,ctimeMs,ino,"<sha256>"]}}`),
- * only if saved under `storeGeneration`; anything missing or malformed → none.
+ * (`{"version":2,"storeGeneration":G,"entries":{...}}`), only if saved under
+ * `storeGeneration` and entirely well-formed; otherwise none. Returned as parsed
+ * (no copy): a 250,000-file cache is ~40 MB of JSON.
  */
-export function readLegacyJsonCache(file: string, storeGeneration: number): Map<string, StatCacheRecord> {
-  const none = new Map<string, StatCacheRecord>();
+export function readLegacyJsonCache(file: string, storeGeneration: number): LegacyJsonEntries {
   let data: unknown;
   try {
     data = JSON.parse(readFileSync(file, "utf8"));
   } catch {
-    return none;
+    return {};
   }
-  if (typeof data !== "object" || data === null) return none;
+  if (typeof data !== "object" || data === null) return {};
   const { version, entries, storeGeneration: savedGeneration } = data as { version?: unknown; entries?: unknown; storeGeneration?: unknown };
-  if (version !== LEGACY_JSON_VERSION || savedGeneration !== storeGeneration) return none;
-  if (typeof entries !== "object" || entries === null || Array.isArray(entries)) return none;
-  const records = new Map<string, StatCacheRecord>();
-  for (const [p, v] of Object.entries(entries as Record<string, unknown>)) {
-    if (!Array.isArray(v) || v.length !== 5) return none;
-    const row = [p, ...v] as Row;
-    if (!validRow(row)) return none;
-    records.set(p, toRecord(row));
+  if (version !== LEGACY_JSON_VERSION || savedGeneration !== storeGeneration) return {};
+  if (typeof entries !== "object" || entries === null || Array.isArray(entries)) return {};
+  const records = entries as Record<string, unknown>;
+  for (const p in records) {
+    const v = records[p];
+    if (!Array.isArray(v) || v.length !== 5 || !validRow([p, v[0], v[1], v[2], v[3], v[4]] as Row)) return {};
   }
-  return records;
+  return entries as LegacyJsonEntries;
 }
 
 /** Removes a component's cache (its database, WAL and SHM, and any JSON an older version left). */
