@@ -114,6 +114,8 @@ export class StatCache {
   private readonly changes = new Map<string, StatCacheRecord | null>();
   /** Every stored row, when preloaded. */
   private loaded: LoadedRows | null = null;
+  /** A read failed (not corruption): stored rows are no longer looked at, but changes can still be saved. */
+  private unreadable = false;
 
   /**
    * An in-memory cache (tests, or no file to read); openStatCache gives one backed
@@ -131,7 +133,7 @@ export class StatCache {
   lookup(entry: ScannedEntry): StoredSha256 | undefined {
     if (entry.kind !== "file") return undefined;
     // The common case of a whole-tree capture, without a record object per file.
-    if (this.trusted && this.loaded && !this.changes.has(entry.path)) return this.loaded.match(entry);
+    if (this.trusted && !this.unreadable && this.loaded && !this.changes.has(entry.path)) return this.loaded.match(entry);
     const r = this.get(entry.path);
     if (r === undefined) return undefined;
     return r.size === entry.size && r.mtimeMs === entry.mtimeMs && r.ctimeMs === entry.ctimeMs && r.ino === entry.ino
@@ -181,7 +183,7 @@ export class StatCache {
    */
   retainOnly(paths: ReadonlySet<string>): void {
     for (const [p, r] of this.changes) if (r !== null && !paths.has(p)) this.changes.set(p, null);
-    if (!this.trusted) return;
+    if (!this.trusted || this.unreadable) return;
     if (this.loaded) {
       for (const p of this.loaded.keys()) if (!paths.has(p) && !this.changes.has(p)) this.changes.set(p, null);
       return;
@@ -197,8 +199,9 @@ export class StatCache {
   /** Number of records: stored ones (as loaded) plus changes. Counts with one query when not preloaded. */
   get size(): number {
     let stored = 0;
-    if (this.trusted && this.loaded) stored = this.loaded.size;
-    else if (this.trusted && this.source) {
+    const readable = this.trusted && !this.unreadable;
+    if (readable && this.loaded) stored = this.loaded.size;
+    else if (readable && this.source) {
       const source = this.source;
       stored = this.guard(() => source.db.prepare<[], number>("SELECT count(*) FROM entries").pluck().get() ?? 0, 0);
     }
@@ -285,7 +288,7 @@ export class StatCache {
   }
 
   private stored(filePath: string): StatCacheRecord | undefined {
-    if (!this.trusted) return undefined;
+    if (!this.trusted || this.unreadable) return undefined;
     if (this.loaded) return this.loaded.get(filePath);
     const source = this.source;
     if (!source) return undefined;
@@ -316,7 +319,7 @@ export class StatCache {
         this.trusted = false;
       } else {
         this.warn(`stat cache ${source.file}: ${what} failed, going on without it`, { file: source.file, error: String(error) });
-        if (what !== "save") this.trusted = false;
+        if (what !== "save") this.unreadable = true;
       }
       return fallback;
     }
