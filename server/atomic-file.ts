@@ -1,5 +1,5 @@
 /**
- * Replaces a small document (journal, snapshot record, stat cache) atomically:
+ * Replaces a small document (journal, snapshot record, collection generation) atomically:
  * a temp file in the same directory, fdatasync, rename over, fsync the directory.
  * A crash leaves either the old or the new document, never a torn one.
  */

@@ -19,7 +19,7 @@ import { mapConcurrent } from "../concurrency";
 import { scanComponent } from "../scan/walk";
 import { assertRootUsableNow } from "../registry/roots";
 import { changeTracker } from "../scan/change-tracker";
-import { loadStatCache, saveStatCache } from "../scan/stat-cache";
+import { openStatCache, statCacheFile as statCacheFileIn, type StatCache } from "../scan/stat-cache";
 import type { CheckpointScope, InclusionReason, Manifest, ManifestEntry, ScannedEntry } from "./manifest-types";
 import { hashFile } from "../store/hash-file";
 import type { FileStat } from "../store/object-store";
@@ -58,7 +58,7 @@ export interface CaptureOptions {
 }
 
 export function statCacheFile(core: Core, componentId: string): string {
-  return path.join(dataPaths(core.config.dataDir).statCache, `${componentId}.json`);
+  return statCacheFileIn(dataPaths(core.config.dataDir).statCache, componentId);
 }
 
 /** Root-relative paths the scanner must skip because Safety Net's own data lives there. */
@@ -97,9 +97,27 @@ export async function captureLiveState(
   given?: ScannedEntry[],
 ): Promise<LiveState> {
   const scanned = given ?? (await scanScope(core, component, scope));
-  const cacheFile = statCacheFile(core, component.id);
-  const storeGeneration = core.store.collectionGeneration();
-  const cache = loadStatCache(cacheFile, storeGeneration);
+  const cache = openStatCache(dataPaths(core.config.dataDir).statCache, component.id, core.store.collectionGeneration(), {
+    // A whole-component scan looks up every row: one query for all beats one per file (see server/scan/README.md).
+    preload: scope.kind === "all",
+    writable: options.storeObjects,
+    onWarning: (message, details) => core.log.warn({ event: "statcache.problem", component: component.name, ...details }, message),
+  });
+  try {
+    return await captureWithCache(core, component, scope, options, scanned, cache);
+  } finally {
+    cache.close();
+  }
+}
+
+async function captureWithCache(
+  core: Core,
+  component: ComponentScanTarget,
+  scope: CheckpointScope,
+  options: CaptureOptions,
+  scanned: ScannedEntry[],
+  cache: StatCache,
+): Promise<LiveState> {
   const entries: ManifestEntry[] = new Array(scanned.length);
   const toRead: number[] = [];
   let bytes = 0;
@@ -118,7 +136,6 @@ export async function captureLiveState(
   if (options.storeObjects) assertStoreHasRoom(core, toRead.reduce((sum, i) => sum + (scanned[i] as ScannedEntry).size, 0), scanned.length);
   let newBytes = 0;
   let done = 0;
-  let cacheChanged = false;
   const batch = options.storeObjects ? core.store.createBatch() : undefined;
   try {
     await mapConcurrent(toRead, IO_CONCURRENCY, async (index) => {
@@ -130,10 +147,9 @@ export async function captureLiveState(
       if (batch) {
         const stored = await core.store.putFile(absPath, expected, batch);
         if (stored.written) newBytes += stored.size;
-        const hadRecord = cache.get(scannedEntry.path) !== undefined;
         const stat = { ...scannedEntry, size: stored.stat.size, mtimeMs: stored.stat.mtimeMs, ctimeMs: stored.stat.ctimeMs, ino: stored.stat.ino };
         // A file changed within the racy window is not cached (and its stale record is dropped).
-        if (cache.record(stat, stored.sha256) || hadRecord) cacheChanged = true;
+        cache.record(stat, stored.sha256);
         read = stored;
       } else {
         read = await hashFile(absPath, expected);
@@ -151,10 +167,9 @@ export async function captureLiveState(
     throw error;
   }
   if (options.storeObjects) {
-    const cachedBefore = cache.size;
     if (scope.kind === "all") cache.retainOnly(new Set(scanned.map((e) => e.path)));
-    // Rewriting ~1 MB of cache for nothing would cost more than the rest of an unchanged checkpoint.
-    if (cacheChanged || cache.size !== cachedBefore) saveStatCache(cacheFile, cache, storeGeneration);
+    // Writes only the rows of files read or gone (nothing at all for an unchanged tree).
+    cache.save();
   }
   return { entries, bytes, newBytes, filesRead: toRead.length };
 }

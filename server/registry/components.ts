@@ -2,7 +2,7 @@
  * The component registry: a named root inside an allowed workspace root, with
  * include/exclude globs and a metadata document (status, version, owner, free keys).
  */
-import type { Core, Actor } from "../core";
+import { dataPaths, type Core, type Actor } from "../core";
 import { ForbiddenError, InvalidInputError, NotFoundError } from "../errors";
 import { parseDbTarget, parseDbTargets } from "../dbstate/targets";
 import { assertRootDisjoint } from "./roots";
@@ -10,6 +10,7 @@ import { deleteSnapshotRecord } from "../checkpoints/snapshot-record";
 import { newId } from "../ids";
 import type { ComponentUpsertInput } from "../schemas";
 import { assertNoSymlinkEscape, assertRootAllowed } from "../scan/paths";
+import { removeStatCache } from "../scan/stat-cache";
 import { recordEvent } from "../audit/history";
 import type { Component } from "../generated/prisma/client";
 
@@ -114,7 +115,7 @@ function validDbTargets(root: string, specs: readonly string[]): string[] {
 }
 
 /**
- * Removes the component, its checkpoint rows and their snapshot records; objects
+ * Removes the component, its checkpoint rows, their snapshot records and its stat cache; objects
  * become garbage for the retention sweep. (A record left behind would be taken
  * for a checkpoint the database lost, and kept forever.)
  */
@@ -124,6 +125,7 @@ export async function removeComponent(core: Core, name: string, actor: Actor): P
   const checkpoints = await core.db.checkpoint.findMany({ where: { componentId: row.id }, select: { id: true } });
   await core.db.component.delete({ where: { id: row.id } });
   for (const { id } of checkpoints) deleteSnapshotRecord(core.store, id);
+  removeStatCache(dataPaths(core.config.dataDir).statCache, row.id);
   await recordEvent(core, { kind: "component.remove", component: name, actor, outcome: "succeeded", startedAt, durationMs: Date.now() - startedAt.getTime() });
 }
 

@@ -207,13 +207,17 @@ describe("sweep", () => {
     expect(f.core.store.has(cp.manifestSha256)).toBe(true);
   });
 
-  it("collects what only a removed component's checkpoints referenced: removing it removes their records too", async () => {
+  it("collects what only a removed component's checkpoints referenced: removing it removes their records and its stat cache too", async () => {
     f.write("app", { "a.txt": "kept" });
     await f.checkpoint("app");
     await f.component("gone");
     f.write("gone", { "g.txt": "garbage after removal" });
     const removed = await f.checkpoint("gone");
+    const goneId = (await f.core.db.component.findFirstOrThrow({ where: { name: "gone" } })).id;
+    const statCacheDir = dataPaths(f.core.config.dataDir).statCache;
+    expect(readdirSync(statCacheDir).filter((name) => name.startsWith(goneId))).not.toEqual([]);
     await removeComponent(f.core, "gone", ACTOR);
+    expect(readdirSync(statCacheDir).filter((name) => name.startsWith(goneId))).toEqual([]);
     expect(hasRecord(removed.id)).toBe(false);
     ageStore(2 * 60 * 60_000);
     const result = await sweep(f.core, { now: f.clock.now(), graceMs: 60 * 60_000 });
