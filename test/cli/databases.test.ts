@@ -360,7 +360,8 @@ describe("a rollback with a database, killed at any point (SIGKILL)", () => {
     // Both sides of the journal were hit: killed before it (nothing done) and after it (completed by recovery).
     expect(outcomes).toContain("SIGKILL:as before");
     expect(outcomes).toContain("SIGKILL:completed");
-  });
+    // Twelve crash points of five CLI processes each: room for a shared, busy machine.
+  }, 240_000);
 });
 
 describe("database targets: bad input and faults, each naming the target, nothing written", () => {
