@@ -3,23 +3,11 @@
 import { spawn } from "node:child_process";
 import path from "node:path";
 import { createInterface } from "node:readline";
+import { bundleForNode } from "../bundle.mjs";
 import { DRIVER_BUNDLE, DRIVER_SOURCE, REPO_ROOT } from "../paths.mjs";
 
-export async function bundleDriver() {
-  const { build } = await import("esbuild");
-  // Same shape as scripts/build-cli.mjs: native or worker-based packages stay in node_modules.
-  await build({
-    entryPoints: [DRIVER_SOURCE],
-    outfile: DRIVER_BUNDLE,
-    bundle: true,
-    format: "esm",
-    platform: "node",
-    target: "node20",
-    external: ["better-sqlite3", "pino", "prom-client"],
-    banner: { js: "import { createRequire as __snCreateRequire } from 'node:module'; const require = __snCreateRequire(import.meta.url);" },
-    logLevel: "warning",
-    legalComments: "none",
-  });
+export function bundleDriver() {
+  return bundleForNode(DRIVER_SOURCE, DRIVER_BUNDLE);
 }
 
 /** A long-lived engine process: one JSON request per line in, one answer per line out. */
