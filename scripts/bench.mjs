@@ -22,11 +22,11 @@
 //
 // Usage:
 //   node scripts/bench.mjs [--files N] [--mb M] [--runs R] [--changes C] [--tools cli,warm,engine,git,cp,restic]
-//                          [--startup-runs N] [--skip-big] [--big-mb M] [--keep]
+//                          [--startup-runs N] [--skip-big] [--big-mb M] [--skip-restore] [--keep]
 //   node scripts/bench.mjs --quick       10,000 files / 100 MB, 3 runs, no big file (the README table)
 //   node scripts/bench.mjs --files 250000 --mb 2000 --skip-big
-//                          a tree of 100,000 files or more is a scale run: 1 run and the columns
-//                          cli,warm,git unless --runs / --tools say otherwise (fits 15 min on 2 cores)
+//                          a tree of 100,000 files or more is a scale run: 1 run, the columns cli,warm,git
+//                          and no full restore (--skip-restore) unless --runs / --tools say otherwise
 //   node scripts/bench.mjs --load [--load-seconds S] [--agents A] [--load-files F] [--load-changes C]
 //                          A agents (default 50), each on its own component of F files (200), loop for
 //                          S seconds (60): checkpoint.create -> change C files (20) -> rollback.plan +

@@ -27,9 +27,10 @@ const QUICK = { files: "10000", mb: "100", runs: "3", "skip-big": true };
 
 /** A tree this large is a scale run: one run, and only the columns the scale targets name. */
 export const HUGE_FILES = 100_000;
-const HUGE = { runs: "1", tools: "cli,warm,git" };
+// The full restore is left out too: the scale targets do not name it, and it is the longest step.
+const HUGE = { runs: "1", tools: "cli,warm,git", "skip-restore": true };
 
-const BOOLEANS = ["skip-big", "keep", "console", "db-pg", "skip-main", "quick", "load"];
+const BOOLEANS = ["skip-big", "skip-restore", "keep", "console", "db-pg", "skip-main", "quick", "load"];
 
 export function parseOptions(argv = process.argv.slice(2)) {
   const spec = Object.fromEntries([...Object.keys(DEFAULTS).map((name) => [name, { type: "string" }]), ...BOOLEANS.map((name) => [name, { type: "boolean" }])]);
@@ -51,6 +52,7 @@ export function parseOptions(argv = process.argv.slice(2)) {
     runs: int("runs"),
     changes: int("changes"),
     skipBig: Boolean(values["skip-big"]),
+    skipRestore: Boolean(values["skip-restore"]),
     bigMb: num("big-mb"),
     tools: values.tools.split(",").map((t) => t.trim()).filter(Boolean),
     startupRuns: int("startup-runs"),

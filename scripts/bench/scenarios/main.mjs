@@ -17,7 +17,7 @@ export const OPERATIONS = [
 const MEMORY_FIELDS = ["peakMb", "serverRssMb", "serverPeakMb"];
 
 /** The five operations on one fresh copy of the tree, each rollback and restore verified. */
-async function runCycle(tool, paths, expected, changes) {
+async function runCycle(tool, paths, expected, { changes, skipRestore }) {
   const results = {};
   await tool.setup(paths);
   try {
@@ -40,7 +40,7 @@ async function runCycle(tool, paths, expected, changes) {
       if (n > 0) process.stderr.write(`\nbench: note: ${tool.label} cannot keep folders without files (${n} here); its checks leave them out\n`);
     }
     assertSameTree(paths.tree, expected, `${tool.label}: the tree after the rollback`, { withoutEmptyDirs });
-    if (tool.restore) {
+    if (tool.restore && !skipRestore) {
       const target = path.join(paths.scratch, "restored");
       fs.mkdirSync(target);
       flushDirtyPages();
@@ -77,7 +77,7 @@ export async function mainScenario(opts, ctx, tools) {
     await sleep(SETTLE_MS);
     for (const tool of order) {
       process.stderr.write(`bench: run ${r + 1}/${opts.runs} ${tool.label} ...`);
-      const results = await runCycle(tool, paths.get(tool.name), expected, opts.changes);
+      const results = await runCycle(tool, paths.get(tool.name), expected, opts);
       for (const [op, result] of Object.entries(results)) {
         samples[tool.name][op].push(result.sec);
         const mem = Object.fromEntries(MEMORY_FIELDS.filter((f) => result[f] != null).map((f) => [f, result[f]]));
