@@ -41,6 +41,11 @@ function backdate(dir) {
   fs.utimesSync(dir, when, when);
 }
 
+/** rm -rf: several times faster than fs.rmSync on a 250,000-file tree and its store. */
+export function removeTree(dir) {
+  run("rm", ["-rf", dir]);
+}
+
 /** A fresh copy of the pristine tree (new inodes, so no tool benefits from an earlier run). */
 export function freshCopy(pristine, dest) {
   fs.mkdirSync(path.dirname(dest), { recursive: true });

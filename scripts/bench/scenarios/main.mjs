@@ -3,7 +3,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { sleep } from "../processes.mjs";
-import { assertSameTree, fingerprint, flushDirtyPages, foldersWithoutFiles, freshCopy, makeTree, mutateTree, SETTLE_MS } from "../tree.mjs";
+import { assertSameTree, fingerprint, flushDirtyPages, foldersWithoutFiles, freshCopy, makeTree, mutateTree, removeTree, SETTLE_MS } from "../tree.mjs";
 
 export const OPERATIONS = [
   ["first", "first checkpoint"],
@@ -93,10 +93,10 @@ export async function mainScenario(opts, ctx, tools) {
       }
       process.stderr.write(` ${Object.entries(results).map(([op, res]) => `${op} ${res.sec.toFixed(3)}s`).join(", ")} (cycle with checks ${elapsed(cycleStarted)})\n`);
       // The tool's copy is done with: free the disk now (a 2 GB tree per column adds up).
-      if (!opts.keep) fs.rmSync(paths.get(tool.name).scratch, { recursive: true, force: true });
+      if (!opts.keep) removeTree(paths.get(tool.name).scratch);
     }
-    if (!opts.keep) fs.rmSync(runDir, { recursive: true, force: true });
+    if (!opts.keep) removeTree(runDir);
   }
-  if (!opts.keep) fs.rmSync(pristine, { recursive: true, force: true });
+  if (!opts.keep) removeTree(pristine);
   return { tree: made, samples, memory };
 }
