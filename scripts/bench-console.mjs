@@ -19,6 +19,9 @@ import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { webBuildIsStale } from "./build-freshness.mjs";
+import { bundleForNode } from "./bench/bundle.mjs";
+import { freePort, sleep } from "./bench/processes.mjs";
+import { median } from "./bench/stats.mjs";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const SEED_SOURCE = path.join(repoRoot, "scripts", "bench-console-seed.ts");
@@ -28,39 +31,8 @@ const NEXT_BIN = path.join(repoRoot, "node_modules", "next", "dist", "bin", "nex
 const FIRST_SCREEN_TARGET_MS = 1000;
 const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length === 0 ? null : s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function bundleSeed() {
-  const { build } = await import("esbuild");
-  await build({
-    entryPoints: [SEED_SOURCE],
-    outfile: SEED_BUNDLE,
-    bundle: true,
-    format: "esm",
-    platform: "node",
-    target: "node20",
-    external: ["better-sqlite3", "pino", "prom-client"],
-    banner: { js: "import { createRequire as __snCreateRequire } from 'node:module'; const require = __snCreateRequire(import.meta.url);" },
-    logLevel: "warning",
-    legalComments: "none",
-  });
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    import("node:net").then(({ createServer }) => {
-      const probe = createServer();
-      probe.once("error", reject);
-      probe.listen(0, "127.0.0.1", () => {
-        const { port } = probe.address();
-        probe.close(() => resolve(port));
-      });
-    }, reject);
-  });
+function bundleSeed() {
+  return bundleForNode(SEED_SOURCE, SEED_BUNDLE);
 }
 
 async function startServer(dataDir, workspace, logFile) {

@@ -1,0 +1,111 @@
+// The generated trees and the checks every rollback and restore must pass.
+import { createHash } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { MAKE_TREE, MUTATE_TREE } from "./paths.mjs";
+import { run } from "./processes.mjs";
+
+// What make-tree.mjs writes as noise: ignored by Safety Net (defaults + .gitignore files) and by git,
+// copied by cp -a and restic. A restore by the former is complete without these: the top-level
+// entries below, and what src/codegen/.gitignore hides (*.generated.ts, out/).
+const IGNORED_NOISE = new Set([".git", "node_modules", "dist", "debug.log"]);
+const NESTED_IGNORED = /^src\/codegen\/(?:[^/]+\/)*(?:[^/]+\.generated\.ts$|out(?:\/|$))/;
+// Safety Net's stat cache (like git's racy-clean rule) does not trust a file changed less than 2 s
+// before it was hashed, judged by max(mtime, ctime). utimes can backdate mtime but sets ctime to now,
+// so after preparing the trees the bench also waits SETTLE_MS before the first checkpoint.
+export const SETTLE_MS = 2500;
+const BACKDATE_S = 10;
+
+export function makeTree(dir, args) {
+  return JSON.parse(run(process.execPath, [MAKE_TREE, dir, ...args]));
+}
+
+export function mutateTree(dir, changes) {
+  const summary = JSON.parse(run(process.execPath, [MUTATE_TREE, dir, "--changes", String(changes)]));
+  if (summary.modified + summary.deleted + summary.added !== changes) throw new Error(`mutate-tree did ${JSON.stringify(summary)}, expected ${changes} changes`);
+  return summary;
+}
+
+export function walk(dir, visit, rel = "") {
+  for (const entry of fs.readdirSync(path.join(dir, rel), { withFileTypes: true })) {
+    const childRel = rel ? `${rel}/${entry.name}` : entry.name;
+    visit(childRel, entry);
+    if (entry.isDirectory()) walk(dir, visit, childRel);
+  }
+}
+
+/** Sets every mtime BACKDATE_S seconds into the past, the same way for every tool's copy. */
+function backdate(dir) {
+  const when = new Date(Date.now() - BACKDATE_S * 1000);
+  walk(dir, (rel) => fs.lutimesSync(path.join(dir, rel), when, when));
+  fs.utimesSync(dir, when, when);
+}
+
+/** rm -rf: several times faster than fs.rmSync on a 250,000-file tree and its store. */
+export function removeTree(dir) {
+  run("rm", ["-rf", dir]);
+}
+
+/** A fresh copy of the pristine tree (new inodes, so no tool benefits from an earlier run). */
+export function freshCopy(pristine, dest) {
+  fs.mkdirSync(path.dirname(dest), { recursive: true });
+  run("cp", ["-a", pristine, dest]);
+  backdate(dest);
+}
+
+export const sha256 = (bytes) => createHash("sha256").update(bytes).digest("hex");
+
+/**
+ * What a correct rollback or restore must reproduce: path -> kind plus, for
+ * files, the content hash and the executable bit (the only mode bit git keeps).
+ */
+export function fingerprint(dir) {
+  const out = new Map();
+  walk(dir, (rel, entry) => {
+    const abs = path.join(dir, rel);
+    if (entry.isDirectory()) out.set(rel, "dir");
+    else if (entry.isSymbolicLink()) out.set(rel, `link ${fs.readlinkSync(abs)}`);
+    else {
+      const exec = fs.statSync(abs).mode & 0o111 ? "x" : "-";
+      out.set(rel, `file ${exec} ${sha256(fs.readFileSync(abs))}`);
+    }
+  });
+  return out;
+}
+
+const isNoise = (rel) => IGNORED_NOISE.has(rel.split("/")[0]) || NESTED_IGNORED.test(rel);
+
+/** The folders of `tree` with no file or symlink anywhere below (git cannot keep them). */
+export function foldersWithoutFiles(tree) {
+  const holding = new Set();
+  for (const [rel, value] of tree) {
+    if (value === "dir") continue;
+    for (let i = rel.indexOf("/"); i >= 0; i = rel.indexOf("/", i + 1)) holding.add(rel.slice(0, i));
+  }
+  return [...tree].filter(([rel, value]) => value === "dir" && !holding.has(rel)).map(([rel]) => rel);
+}
+
+/**
+ * Aborts the bench loudly when `dir` does not hold exactly `expected` (minus the ignored noise
+ * when `withoutNoise`, minus the folders holding no file when `withoutEmptyDirs`).
+ */
+export function assertSameTree(dir, expected, what, { withoutNoise = false, withoutEmptyDirs = false } = {}) {
+  const actual = fingerprint(dir);
+  const want = withoutNoise ? new Map([...expected].filter(([rel]) => !isNoise(rel))) : new Map(expected);
+  if (withoutEmptyDirs) for (const rel of foldersWithoutFiles(want)) want.delete(rel);
+  const problems = [];
+  for (const [rel, value] of want) if (actual.get(rel) !== value) problems.push(`${actual.has(rel) ? "differs" : "missing"}: ${rel}`);
+  for (const rel of actual.keys()) if (!want.has(rel)) problems.push(`unexpected: ${rel}`);
+  if (problems.length > 0) {
+    throw new Error(`BENCH ABORTED: ${what} is wrong (${problems.length} problems): a benchmark of a broken rollback is worthless.\n  ${problems.slice(0, 15).join("\n  ")}`);
+  }
+}
+
+/**
+ * Flushes dirty pages (untimed) before each measured operation: otherwise the
+ * write-back of one tool's copies or loose objects lands in the next operation
+ * that calls fsync (Safety Net's store does, git and cp do not), whoever it is.
+ */
+export function flushDirtyPages() {
+  run("sync", []);
+}
