@@ -9,6 +9,7 @@ import path from "node:path";
 import { describe, expect, inject, it } from "vitest";
 import { Api, makeComponent } from "./api";
 import { startServer } from "./server";
+import { onPostgresPass } from "../support/metadata-store";
 
 const server = inject("main");
 const admin = new Api(server.baseUrl, server.adminToken);
@@ -29,15 +30,12 @@ describe("the server's data directory", () => {
     expect(readFileSync(object, "utf8")).toBe(secret);
 
     const db = path.join(server.dataDir, "safetynet.db");
-    expect({ dataDir: modeOf(server.dataDir), db: modeOf(db), wal: modeOf(`${db}-wal`), shm: modeOf(`${db}-shm`), object: modeOf(object) }).toEqual({
-      dataDir: "700",
-      db: "600",
-      wal: "600",
-      shm: "600",
-      object: "400",
-    });
+    expect({ dataDir: modeOf(server.dataDir), object: modeOf(object) }).toEqual({ dataDir: "700", object: "400" });
+    // The SQLite database and its live WAL and SHM (on the PostgreSQL pass the metadata lives in PostgreSQL).
+    const sqliteFiles = onPostgresPass() ? [] : [db, `${db}-wal`, `${db}-shm`];
+    for (const file of sqliteFiles) expect(modeOf(file), file).toBe("600");
     if (IS_ROOT) {
-      for (const file of [object, db, `${db}-wal`]) {
+      for (const file of [object, ...sqliteFiles.slice(0, 2)]) {
         const read = spawnSync("cat", [file], { uid: NOBODY.uid, gid: NOBODY.gid, encoding: "utf8" });
         expect(read.status, file).not.toBe(0);
         expect(read.stderr).toMatch(/Permission denied/);

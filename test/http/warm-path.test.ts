@@ -11,6 +11,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Api, makeComponent } from "./api";
 import { PACKAGE_ROOT, startServer, type RunningServer } from "./server";
+import { metadataEnvFor } from "../support/metadata-store";
 
 interface Run {
   status: number | null;
@@ -25,7 +26,8 @@ describe("the CLI on a data directory a server runs on", () => {
     const base = { ...process.env };
     for (const key of ["SAFETYNET_URL", "SAFETYNET_TOKEN", "SAFETYNET_ACTOR"]) delete base[key];
     const result = spawnSync(process.execPath, [path.join(PACKAGE_ROOT, "bin", "safetynet.mjs"), ...args], {
-      env: { ...base, SAFETYNET_DATA_DIR: server.dataDir, SAFETYNET_ALLOWED_ROOTS: server.workspace, ...env },
+      // The metadata store's setting too: on the PostgreSQL pass the CLI must find the server's metadata where it is.
+      env: { ...base, SAFETYNET_DATA_DIR: server.dataDir, SAFETYNET_ALLOWED_ROOTS: server.workspace, ...metadataEnvFor(server.dataDir), ...env },
       encoding: "utf8",
     });
     return { status: result.status, stdout: result.stdout, stderr: result.stderr };
