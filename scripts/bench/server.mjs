@@ -41,6 +41,8 @@ export async function startServer({ via, dataDir, allowedRoots, logFile, env = {
     SAFETYNET_LOG_LEVEL: "info",
     HOST: "127.0.0.1",
     PORT: String(port),
+    // The warm column and --load measure (and stress) the file watcher, which the product leaves off by default.
+    SAFETYNET_WATCH: process.env.SAFETYNET_WATCH ?? "on",
     ...env,
   };
   delete serverEnv.SAFETYNET_NO_SERVER;

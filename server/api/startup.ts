@@ -39,7 +39,9 @@ export async function startServer(): Promise<void> {
   for (const result of await recoverAtStartup(core, "system")) {
     core.log[result.outcome === "failed" ? "error" : "info"]({ event: "startup.recover", ...result }, `interrupted rollback ${result.rollbackId} ${result.outcome}`);
   }
-  if (process.env.SAFETYNET_WATCH !== "off") {
+  // Opt-in: under a 50-agent load one rollback in about 600 once left a changed file unrestored with the
+  // watcher on (a change the incremental scan did not see); until that is explained, scans walk by default.
+  if (process.env.SAFETYNET_WATCH === "on") {
     await enableChangeTracking((message) => core.log.warn({ event: "watcher" }, message));
   }
   await startLocalSocket({ dataDir: core.config.dataDir, log: core.log });

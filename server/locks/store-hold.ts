@@ -20,6 +20,8 @@ import { trySessionWith, type LockSession, type LockSpace } from "./lock-space";
 export type ReleaseLock = () => Promise<void>;
 
 const POLL_MS = 20;
+/** How long the sweep retries the gate that an operation on its way in holds for an instant. */
+const GATE_PASS_THROUGH_WAIT_MS = 1_000;
 /** How long a component mutation waits for a sweep to finish collecting before giving up with CONFLICT. */
 export const STORE_SHARED_WAIT_MS = 10 * 60_000;
 
@@ -65,8 +67,14 @@ export async function holdStoreShared(locks: LockSpace, options: { timeoutMs?: n
 export async function holdStoreExclusive(locks: LockSpace, options: { drainTimeoutMs: number }): Promise<ReleaseLock> {
   const session = await locks.session();
   try {
-    if (!(await session.tryExclusive("store-gate"))) {
-      throw new ConflictError("the object store collection gate is locked by another operation in progress; try again when it finishes", { lock: "the object store collection gate" });
+    // A shared holder takes the gate for an instant on its way in (a round trip with PostgreSQL's
+    // advisory locks); another sweep holds it for its whole run. Only the latter is a conflict.
+    const gateDeadline = Date.now() + GATE_PASS_THROUGH_WAIT_MS;
+    while (!(await session.tryExclusive("store-gate"))) {
+      if (Date.now() > gateDeadline) {
+        throw new ConflictError("the object store collection gate is locked by another operation in progress; try again when it finishes", { lock: "the object store collection gate" });
+      }
+      await sleep(POLL_MS);
     }
     const deadline = Date.now() + options.drainTimeoutMs;
     while (!(await session.tryExclusive("store-users"))) {
