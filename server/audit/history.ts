@@ -4,7 +4,7 @@
  */
 import type { Core, Actor } from "../core";
 import { newId } from "../ids";
-import { textMatcher } from "../db/text-match";
+import { sqlDialect } from "../db/sql-dialect";
 import type { HistoryListInput } from "../schemas";
 import { observeAuditEvent } from "./metrics";
 import { storedProblems, type DamagedObject } from "../checkpoints/integrity-record";
@@ -127,7 +127,7 @@ export async function listHistory(core: Core, input: HistoryListInput): Promise<
     component: input.component,
     kind: input.kind,
     outcome: input.outcome,
-    actor: actor ? textMatcher(core.config.dataDir).text(actor) : undefined,
+    actor: actor ? sqlDialect(core.config.dataDir).contains(actor) : undefined,
     startedAt: { gte: input.since ? new Date(input.since) : undefined, lte: input.until ? new Date(input.until) : undefined },
   };
   const found: AuditEventRow[] = [];

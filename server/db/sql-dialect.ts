@@ -1,8 +1,12 @@
 /**
- * The few raw SQL pieces that differ between the metadata stores, for the queries
- * Prisma's query API cannot express (grouping by day, a JSON key in a join). SQLite
- * keeps timestamps as ISO 8601 text and JSON as text; PostgreSQL keeps timestamps
- * (UTC, no zone) and jsonb, and its tables live in the configured schema.
+ * What differs between the metadata stores in the queries that must say it: raw
+ * SQL pieces for what Prisma's query API cannot express (grouping by day, a JSON
+ * key in a join), and "contains" filters that mean the same on both. SQLite keeps
+ * timestamps as ISO 8601 text and JSON as text, its LIKE ignores (ASCII) case and
+ * its JSON paths read "$.key"; PostgreSQL keeps timestamps (UTC, no zone) and
+ * jsonb in the configured schema, matches case only when asked
+ * (`mode: "insensitive"`) and reads JSON paths as key arrays. The Prisma types are
+ * SQLite's (one client type serves both), so PostgreSQL's filter shapes are cast here.
  */
 import { Prisma } from "../generated/prisma/client";
 import { metadataStore } from "../db";
@@ -14,6 +18,10 @@ export interface SqlDialect {
   utcDay(column: string): Prisma.Sql;
   /** The text of one key of a JSON column (`column` or `alias.column`). */
   jsonText(column: string, key: string): Prisma.Sql;
+  /** A case-insensitive "contains" filter on a text column. */
+  contains(needle: string): Prisma.StringFilter;
+  /** A "contains" filter on one string key of a JSON column (case-sensitive on PostgreSQL: Prisma has no other). */
+  jsonKeyContains(key: string, needle: string): Prisma.JsonFilter;
 }
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -22,6 +30,11 @@ const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
  * `column` or `alias.column`, quoted. Identifiers come from this code, never from
  * input; checked anyway so a slip cannot become injection.
  */
+function identifier(name: string): string {
+  if (!IDENTIFIER.test(name)) throw new Error(`not an SQL identifier: ${name}`);
+  return name;
+}
+
 function quoted(identifier: string): string {
   return identifier
     .split(".")
@@ -35,14 +48,18 @@ function quoted(identifier: string): string {
 const sqlite: SqlDialect = {
   table: (name) => Prisma.raw(quoted(name)),
   utcDay: (column) => Prisma.raw(`substr(${quoted(column)}, 1, 10)`),
-  jsonText: (column, key) => Prisma.raw(`json_extract(${quoted(column)}, '$.${key.replace(/[^A-Za-z0-9_]/g, "")}')`),
+  jsonText: (column, key) => Prisma.raw(`json_extract(${quoted(column)}, '$.${identifier(key)}')`),
+  contains: (needle) => ({ contains: needle }),
+  jsonKeyContains: (key, needle) => ({ path: `$.${key}`, string_contains: needle }),
 };
 
 function postgres(schema: string): SqlDialect {
   return {
     table: (name) => Prisma.raw(`${quoted(schema)}.${quoted(name)}`),
     utcDay: (column) => Prisma.raw(`to_char(${quoted(column)}, 'YYYY-MM-DD')`),
-    jsonText: (column, key) => Prisma.raw(`(${quoted(column)} ->> '${key.replace(/[^A-Za-z0-9_]/g, "")}')`),
+    jsonText: (column, key) => Prisma.raw(`(${quoted(column)} ->> '${identifier(key)}')`),
+    contains: (needle) => ({ contains: needle, mode: "insensitive" }) as Prisma.StringFilter,
+    jsonKeyContains: (key, needle) => ({ path: [key], string_contains: needle }) as unknown as Prisma.JsonFilter,
   };
 }
 

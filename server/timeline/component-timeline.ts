@@ -15,7 +15,7 @@
  */
 import type { Core } from "../core";
 import type { Prisma } from "../generated/prisma/client";
-import { textMatcher } from "../db/text-match";
+import { sqlDialect } from "../db/sql-dialect";
 import { findComponentRow } from "../registry/components";
 import { toCheckpointView, type CheckpointView } from "../checkpoints/queries";
 import type { ComponentTimelineInput } from "../schemas";
@@ -112,7 +112,7 @@ export async function componentTimeline(core: Core, input: ComponentTimelineInpu
   const limit = input.limit ?? TIMELINE_PAGE;
   const start = startOf(input);
   const q = input.q?.trim() || undefined;
-  const match = textMatcher(core.config.dataDir);
+  const dialect = sqlDialect(core.config.dataDir);
 
   const checkpointWhere: Prisma.CheckpointWhereInput = {
     AND: [
@@ -121,11 +121,11 @@ export async function componentTimeline(core: Core, input: ComponentTimelineInpu
       q
         ? {
             OR: [
-              { id: match.text(q) },
-              { reason: match.text(q) },
-              { actor: match.text(q) },
-              { callerMeta: match.jsonKey("agent", q) },
-              { callerMeta: match.jsonKey("task", q) },
+              { id: dialect.contains(q) },
+              { reason: dialect.contains(q) },
+              { actor: dialect.contains(q) },
+              { callerMeta: dialect.jsonKeyContains("agent", q) },
+              { callerMeta: dialect.jsonKeyContains("task", q) },
             ],
           }
         : {},
@@ -135,14 +135,14 @@ export async function componentTimeline(core: Core, input: ComponentTimelineInpu
     AND: [
       { componentId: component.id },
       before(start, "startedAt", "rollback"),
-      q ? { OR: [{ id: match.text(q) }, { checkpointId: match.text(q) }, { safetyCheckpointId: match.text(q) }, { actor: match.text(q) }] } : {},
+      q ? { OR: [{ id: dialect.contains(q) }, { checkpointId: dialect.contains(q) }, { safetyCheckpointId: dialect.contains(q) }, { actor: dialect.contains(q) }] } : {},
     ],
   };
   const eventWhere: Prisma.AuditEventWhereInput = {
     AND: [
       { component: component.name, kind: { in: [...EVENT_KINDS] } },
       before(start, "startedAt", "event"),
-      q ? { OR: [{ checkpointId: match.text(q) }, { actor: match.text(q) }] } : {},
+      q ? { OR: [{ checkpointId: dialect.contains(q) }, { actor: dialect.contains(q) }] } : {},
     ],
   };
 
