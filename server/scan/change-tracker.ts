@@ -9,10 +9,16 @@
  *     was delivered: the root's timestamps are set to what they already are, which
  *     the kernel reports like any change, in order; until that event arrives
  *     (at most FENCE_TIMEOUT_MS), nothing reported so far can be complete;
- *   - a watcher error (an overflowing event queue, a removed root, no inotify
- *     watches left), a fence that times out, a changed .gitignore, a change of the
- *     component's rules or too many changes at once: the next scan walks the whole
- *     tree, as without a watcher;
+ *   - a watcher error (a removed root, no inotify watches left), a fence that
+ *     times out, a changed .gitignore, a change of the component's rules or too
+ *     many changes at once: the next scan walks the whole tree, as without a
+ *     watcher, and the watch starts over (a new subscription watches every folder
+ *     as the tree is now);
+ *   - a folder with subfolders that appeared, vanished or was replaced (a moved
+ *     folder, `mkdir -p a/b/c`): the watcher watches a new folder only once it has
+ *     seen it created, so subfolders made before that are not watched, and the
+ *     subfolders of a moved folder are still reported under their old paths. Such
+ *     a change walks and starts the watch over too;
  *   - nothing is tracked until the first full walk of a component in this process.
  * Only the server enables it (enableChangeTracking); a CLI process always walks.
  */
@@ -45,11 +51,13 @@ interface Tracked {
 export interface TrackerStats {
   fullWalks: number;
   incremental: number;
+  /** Watches started over (with a walk) because an incremental scan could not be trusted. */
+  rewatches: number;
 }
 
 class ChangeTracker {
   private readonly tracked = new Map<string, Tracked>();
-  readonly stats: TrackerStats = { fullWalks: 0, incremental: 0 };
+  readonly stats: TrackerStats = { fullWalks: 0, incremental: 0, rewatches: 0 };
 
   constructor(
     private readonly watcher: WatcherModule,
@@ -78,6 +86,9 @@ class ChangeTracker {
         state.last = incremental;
         return incremental;
       }
+      // Whatever made this scan walk may also have left folders unwatched (see the header): start the watch over.
+      this.stats.rewatches++;
+      await this.resubscribe(state, root);
     }
     // A full walk; events from now on apply to it.
     state.dirty = new Set();
@@ -112,6 +123,16 @@ class ChangeTracker {
     }
   }
 
+  /** A new subscription in place of the old one: it watches every folder as the tree is now. */
+  private async resubscribe(state: Tracked, root: string): Promise<void> {
+    const old = state.subscription;
+    state.subscription = null;
+    state.healthy = false;
+    state.last = null;
+    await old?.unsubscribe().catch(() => undefined);
+    await this.subscribe(state, root);
+  }
+
   /** Resolves true once every change made before the call has been reported; false (and untrusted) on timeout. */
   private async fence(state: Tracked, root: string): Promise<boolean> {
     let stat;
@@ -144,9 +165,10 @@ class ChangeTracker {
   }
 
   /**
-   * The last scan with `changed` applied, or null when a full walk is needed. Each
-   * changed path is scanned again as a scope (its subtree, with the ignore rules of
-   * its folders); the folders above it are stat'ed again (their mtimes moved).
+   * The last scan with `changed` applied; null when a full walk is needed (and the
+   * watch must start over: see the header). Each changed path
+   * is scanned again as a scope (its subtree, with the ignore rules of its folders);
+   * the folders above it are stat'ed again (their mtimes moved).
    */
   private applyChanges(last: ScannedEntry[], changed: ReadonlySet<string>, root: string, options: ScanOptions): ScannedEntry[] | null {
     if (changed.size === 0) return last;
@@ -164,8 +186,12 @@ class ChangeTracker {
     const parents = new Set<string>();
     for (const p of paths) for (let dir = path.posix.dirname(p); dir !== "."; dir = path.posix.dirname(dir)) parents.add(dir);
     const kept: ScannedEntry[] = [];
+    const replaced: ScannedEntry[] = [];
     for (const entry of last) {
-      if (covered(entry.path)) continue;
+      if (covered(entry.path)) {
+        replaced.push(entry);
+        continue;
+      }
       if (parents.has(entry.path)) {
         const fresh = restatDir(root, entry);
         if (!fresh) return null;
@@ -173,6 +199,7 @@ class ChangeTracker {
       } else kept.push(entry);
     }
     const rescanned = scanComponent(root, { ...options, scope: { kind: "paths", paths } });
+    if (movesFoldersWithSubfolders(changedSet, replaced) || movesFoldersWithSubfolders(changedSet, rescanned)) return null;
     return [...kept, ...rescanned].sort((a, b) => comparePaths(a.path, b.path));
   }
 
@@ -185,6 +212,21 @@ class ChangeTracker {
   async stop(): Promise<void> {
     for (const id of [...this.tracked.keys()]) await this.forget(id);
   }
+}
+
+/**
+ * Did a watcher event name a folder that has a subfolder (among `entries`, the
+ * folder's subtree before or after the change)? An event on the folder itself means
+ * it was created, removed, moved or replaced (or its mode or times set): the watcher
+ * cannot be trusted to watch its subfolders by their current paths.
+ */
+function movesFoldersWithSubfolders(changed: ReadonlySet<string>, entries: readonly ScannedEntry[]): boolean {
+  for (const entry of entries) {
+    if (entry.kind !== "dir") continue;
+    const parent = path.posix.dirname(entry.path);
+    if (parent !== "." && changed.has(parent)) return true;
+  }
+  return false;
 }
 
 /** A folder of the last scan stat'ed again; null when it is no longer a folder (then walk). */

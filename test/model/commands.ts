@@ -52,8 +52,10 @@ function expectNone(what: string, problems: string[]): void {
 // ---------------------------------------------------------------------------
 // Paths the commands pick from
 
-const FILES = ["a.txt", "b.txt", "h.sh", "src/x.ts", "src/x.test.ts", "src/x.md", "src/y.ts", "src/z.ts", "d/e.txt", "d/f/g.txt", "debug.log", "d/trace.log", "node_modules/p/i.js"];
-const DIRS = ["d", "d/f", "src", "empty", "d/empty2"];
+const FILES = ["a.txt", "b.txt", "h.sh", "src/x.ts", "src/x.test.ts", "src/x.md", "src/y.ts", "src/z.ts", "d/e.txt", "d/f/g.txt", "moved/e.txt", "moved/f/g.txt", "debug.log", "d/trace.log", "node_modules/p/i.js"];
+const DIRS = ["d", "d/f", "src", "empty", "d/empty2", "moved", "moved/f"];
+/** Folders moved as a whole (`mv d moved`): their subfolders' paths change under a watcher's feet. */
+const MOVABLE_DIRS = ["d", "moved", "d/f", "moved/f"];
 const LINKS = ["link", "src/y.ts", "d/f", "src/w.ts"];
 const LINK_TARGETS = ["a.txt", "src", "../outside.txt", "missing", "d/e.txt", "../../outside.txt"];
 const PRIMARIES = [null, null, "src/x.ts", "src", "d", "a.txt"];
@@ -375,6 +377,55 @@ class DirToFile extends Edit {
   }
   toString() {
     return `folder ${this.rel} -> file`;
+  }
+}
+
+/** A folder renamed as a whole, subfolders included (`mv from to`), as a refactor moves a module. */
+class MoveDir extends Edit {
+  constructor(
+    readonly from: string,
+    readonly to: string,
+  ) {
+    super();
+  }
+  check(): boolean {
+    const tree = currentTree();
+    return tree.get(this.from)?.kind === "dir" && !tree.has(this.to) && parentsWritable(tree, this.to) && !`${this.to}/`.startsWith(`${this.from}/`);
+  }
+  apply(r: System): void {
+    fs.mkdirSync(path.dirname(abs(r, this.to)), { recursive: true });
+    fs.renameSync(abs(r, this.from), abs(r, this.to));
+  }
+  toString() {
+    return `mv ${this.from} ${this.to}`;
+  }
+}
+
+/** A folder with subfolders made elsewhere and moved into the workspace in one rename (an unpacked archive, a generated module). */
+class MoveIn extends Edit {
+  constructor(
+    readonly to: string,
+    readonly version: number,
+  ) {
+    super();
+  }
+  check(): boolean {
+    const tree = currentTree();
+    return !tree.has(this.to) && parentsWritable(tree, this.to);
+  }
+  apply(r: System): void {
+    const staging = fs.mkdtempSync(path.join(r.dirs.base, "staging-"));
+    const made = path.join(staging, "module");
+    fs.mkdirSync(path.join(made, "f", "deeper"), { recursive: true });
+    fs.writeFileSync(path.join(made, "e.txt"), contentFor(`${this.to}/e.txt`, this.version));
+    fs.writeFileSync(path.join(made, "f", "g.txt"), contentFor(`${this.to}/f/g.txt`, this.version));
+    fs.writeFileSync(path.join(made, "f", "deeper", "h.txt"), "deep inside a moved-in folder\n");
+    fs.mkdirSync(path.dirname(abs(r, this.to)), { recursive: true });
+    fs.renameSync(made, abs(r, this.to));
+    fs.rmSync(staging, { recursive: true, force: true });
+  }
+  toString() {
+    return `mv <folder with subfolders from outside> ${this.to}`;
   }
 }
 
@@ -828,6 +879,8 @@ export function commandArbitraries(options: { crashes: boolean }): Weighted[] {
     w(2, fc.tuple(fc.constantFrom(...FILES), fc.boolean()).map(([rel, ignored]) => new FileToDir(rel, ignored))),
     w(1, fc.constantFrom(...DIRS, "src/x.ts", "a.txt").map((rel) => new DirToFile(rel))),
     w(2, fc.tuple(fc.constantFrom(...FILES), fc.nat({ max: 1000 })).map(([rel, s]) => new Touch(rel, s))),
+    w(2, fc.tuple(fc.constantFrom(...MOVABLE_DIRS), fc.constantFrom(...MOVABLE_DIRS)).map(([from, to]) => new MoveDir(from, to))),
+    w(1, fc.tuple(fc.constantFrom("d", "moved", "moved/f"), versions).map(([to, v]) => new MoveIn(to, v))),
     w(1, fc.constant(new Wait())),
     w(2, versions.map((v) => new WriteMemory(v))),
     // Operations
