@@ -26,7 +26,10 @@
 //   node scripts/bench.mjs --quick       10,000 files / 100 MB, 3 runs, no big file (the README table)
 //   node scripts/bench.mjs --files 250000 --mb 2000 --skip-big
 //                          a tree of 100,000 files or more is a scale run: 1 run, the columns cli,warm,git
-//                          and no full restore (--skip-restore) unless --runs / --tools say otherwise
+//                          and no full restore (--skip-restore) unless --runs / --tools say otherwise; the
+//                          warm column runs on the CLI column's tree and data directory after it (no copy,
+//                          no first checkpoint of its own), and checks read only the files written since
+//                          the copy was made
 //   node scripts/bench.mjs --load [--load-seconds S] [--agents A] [--load-files F] [--load-changes C]
 //                          A agents (default 50), each on its own component of F files (200), loop for
 //                          S seconds (60): checkpoint.create -> change C files (20) -> rollback.plan +

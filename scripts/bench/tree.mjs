@@ -46,10 +46,14 @@ export function removeTree(dir) {
   run("rm", ["-rf", dir]);
 }
 
-/** A fresh copy of the pristine tree (new inodes, so no tool benefits from an earlier run). */
-export function freshCopy(pristine, dest) {
+/**
+ * A fresh copy of the pristine tree (new inodes, so no tool benefits from an earlier run).
+ * `move`: the pristine tree itself is moved there instead (its last use: saves a copy).
+ */
+export function freshCopy(pristine, dest, { move = false } = {}) {
   fs.mkdirSync(path.dirname(dest), { recursive: true });
-  run("cp", ["-a", pristine, dest]);
+  if (move) fs.renameSync(pristine, dest);
+  else run("cp", ["-a", pristine, dest]);
   backdate(dest);
 }
 
@@ -58,19 +62,40 @@ export const sha256 = (bytes) => createHash("sha256").update(bytes).digest("hex"
 /**
  * What a correct rollback or restore must reproduce: path -> kind plus, for
  * files, the content hash and the executable bit (the only mode bit git keeps).
+ * `known` (from statBaseline): files whose inode, size and ctime are unchanged
+ * since then take their value from it instead of being read again; a content
+ * change moves ctime, which utimes cannot set back, so nothing changed is missed.
  */
-export function fingerprint(dir) {
+export function fingerprint(dir, known = null) {
   const out = new Map();
   walk(dir, (rel, entry) => {
     const abs = path.join(dir, rel);
     if (entry.isDirectory()) out.set(rel, "dir");
     else if (entry.isSymbolicLink()) out.set(rel, `link ${fs.readlinkSync(abs)}`);
     else {
-      const exec = fs.statSync(abs).mode & 0o111 ? "x" : "-";
-      out.set(rel, `file ${exec} ${sha256(fs.readFileSync(abs))}`);
+      const st = fs.statSync(abs, { bigint: true });
+      const was = known?.get(rel);
+      if (was && was.ino === st.ino && was.size === st.size && was.ctimeNs === st.ctimeNs) out.set(rel, was.value);
+      else out.set(rel, `file ${st.mode & 0o111n ? "x" : "-"} ${sha256(fs.readFileSync(abs))}`);
     }
   });
   return out;
+}
+
+/**
+ * The files of a fresh copy of the tree `expected` describes, by their stat: with it,
+ * checking the copy later reads only the files that were written since (see fingerprint).
+ */
+export function statBaseline(dir, expected) {
+  const known = new Map();
+  walk(dir, (rel, entry) => {
+    if (!entry.isFile()) return;
+    const value = expected.get(rel);
+    if (!value) return;
+    const st = fs.statSync(path.join(dir, rel), { bigint: true });
+    known.set(rel, { ino: st.ino, size: st.size, ctimeNs: st.ctimeNs, value });
+  });
+  return known;
 }
 
 const isNoise = (rel) => IGNORED_NOISE.has(rel.split("/")[0]) || NESTED_IGNORED.test(rel);
@@ -89,8 +114,8 @@ export function foldersWithoutFiles(tree) {
  * Aborts the bench loudly when `dir` does not hold exactly `expected` (minus the ignored noise
  * when `withoutNoise`, minus the folders holding no file when `withoutEmptyDirs`).
  */
-export function assertSameTree(dir, expected, what, { withoutNoise = false, withoutEmptyDirs = false } = {}) {
-  const actual = fingerprint(dir);
+export function assertSameTree(dir, expected, what, { withoutNoise = false, withoutEmptyDirs = false, known = null } = {}) {
+  const actual = fingerprint(dir, known);
   const want = withoutNoise ? new Map([...expected].filter(([rel]) => !isNoise(rel))) : new Map(expected);
   if (withoutEmptyDirs) for (const rel of foldersWithoutFiles(want)) want.delete(rel);
   const problems = [];

@@ -3,7 +3,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { sleep } from "../processes.mjs";
-import { assertSameTree, fingerprint, flushDirtyPages, foldersWithoutFiles, freshCopy, makeTree, mutateTree, removeTree, SETTLE_MS } from "../tree.mjs";
+import { assertSameTree, fingerprint, flushDirtyPages, foldersWithoutFiles, freshCopy, makeTree, mutateTree, removeTree, SETTLE_MS, statBaseline } from "../tree.mjs";
 
 export const OPERATIONS = [
   ["first", "first checkpoint"],
@@ -20,6 +20,7 @@ const MEMORY_FIELDS = ["peakMb", "serverRssMb", "serverPeakMb"];
 async function runCycle(tool, paths, expected, { changes, skipRestore }) {
   const results = {};
   await tool.setup(paths);
+  const known = statBaseline(paths.tree, expected);
   try {
     flushDirtyPages();
     const first = await tool.checkpoint();
@@ -39,7 +40,7 @@ async function runCycle(tool, paths, expected, { changes, skipRestore }) {
       const n = foldersWithoutFiles(expected).length;
       if (n > 0) process.stderr.write(`\nbench: note: ${tool.label} cannot keep folders without files (${n} here); its checks leave them out\n`);
     }
-    assertSameTree(paths.tree, expected, `${tool.label}: the tree after the rollback`, { withoutEmptyDirs });
+    assertSameTree(paths.tree, expected, `${tool.label}: the tree after the rollback`, { withoutEmptyDirs, known });
     if (tool.restore && !skipRestore) {
       const target = path.join(paths.scratch, "restored");
       fs.mkdirSync(target);
@@ -47,6 +48,33 @@ async function runCycle(tool, paths, expected, { changes, skipRestore }) {
       results.restore = await tool.restore(first.id, target);
       assertSameTree(target, expected, `${tool.label}: the full restore`, { withoutNoise: tool.skipsIgnored, withoutEmptyDirs });
     }
+  } finally {
+    await tool.teardown();
+  }
+  return results;
+}
+
+/**
+ * The warm column of a scale run, on the CLI column's tree and data directory once its
+ * cycle is done (the tree is back as generated): a server starts there, takes one
+ * checkpoint untimed (its first walk; the first checkpoint of a tree is the cold
+ * column's row), then the measured unchanged re-checkpoint, checkpoint after the same
+ * change and rollback, verified. Saves a copy and a first checkpoint of the whole tree.
+ */
+async function runWarmOnCliTree(tool, paths, expected, { changes }) {
+  const results = {};
+  await tool.setup({ ...paths, existing: true });
+  const known = statBaseline(paths.tree, expected);
+  try {
+    const baseline = await tool.checkpoint();
+    flushDirtyPages();
+    results.recheck = await tool.checkpoint();
+    mutateTree(paths.tree, changes);
+    flushDirtyPages();
+    results.changed = await tool.checkpoint();
+    flushDirtyPages();
+    results.rollback = await tool.rollback(baseline.id);
+    assertSameTree(paths.tree, expected, `${tool.label}: the tree after the rollback`, { known });
   } finally {
     await tool.teardown();
   }
@@ -66,18 +94,32 @@ export async function mainScenario(opts, ctx, tools) {
   const emptySeries = () => Object.fromEntries(OPERATIONS.map(([op]) => [op, []]));
   const samples = Object.fromEntries(tools.map((tool) => [tool.name, emptySeries()]));
   const memory = Object.fromEntries(tools.map((tool) => [tool.name, emptySeries()]));
+  const record = (tool, results) => {
+    for (const [op, result] of Object.entries(results)) {
+      samples[tool.name][op].push(result.sec);
+      const mem = Object.fromEntries(MEMORY_FIELDS.filter((f) => result[f] != null).map((f) => [f, result[f]]));
+      if (Object.keys(mem).length > 0) memory[tool.name][op].push(mem);
+    }
+  };
+  const report = (results, since) =>
+    process.stderr.write(` ${Object.entries(results).map(([op, res]) => `${op} ${res.sec.toFixed(3)}s`).join(", ")} (cycle with checks ${elapsed(since)})\n`);
+  // A scale run measures the warm column on the CLI column's tree (see runWarmOnCliTree).
+  const cli = tools.find((t) => t.name === "cli");
+  const warmOnCli = opts.huge && cli ? tools.find((t) => t.name === "warm") : undefined;
+  const ownCopies = tools.filter((t) => t !== warmOnCli);
 
   for (let r = 0; r < opts.runs; r++) {
     // Rotate the order each run, so no tool always runs first (or right after the copies).
-    const order = tools.map((_, i) => tools[(i + r) % tools.length]);
+    const order = ownCopies.map((_, i) => ownCopies[(i + r) % ownCopies.length]);
     const runDir = path.join(ctx.work, `run-${r}`);
     // All copies first, then one wait: every tree is old enough for the stat cache before any checkpoint.
+    // The last copy of the last run is the pristine tree itself, moved.
     const paths = new Map();
     const copying = Date.now();
-    for (const tool of order) {
+    for (const [i, tool] of order.entries()) {
       const scratch = path.join(runDir, tool.name);
       const tree = path.join(scratch, "tree");
-      freshCopy(pristine, tree);
+      freshCopy(pristine, tree, { move: r === opts.runs - 1 && i === order.length - 1 });
       paths.set(tool.name, { tree, scratch });
     }
     process.stderr.write(`bench: ${order.length} fresh copies in ${elapsed(copying)}\n`);
@@ -86,12 +128,15 @@ export async function mainScenario(opts, ctx, tools) {
       const cycleStarted = Date.now();
       process.stderr.write(`bench: run ${r + 1}/${opts.runs} ${tool.label} ...`);
       const results = await runCycle(tool, paths.get(tool.name), expected, opts);
-      for (const [op, result] of Object.entries(results)) {
-        samples[tool.name][op].push(result.sec);
-        const mem = Object.fromEntries(MEMORY_FIELDS.filter((f) => result[f] != null).map((f) => [f, result[f]]));
-        if (Object.keys(mem).length > 0) memory[tool.name][op].push(mem);
+      record(tool, results);
+      report(results, cycleStarted);
+      if (tool === cli && warmOnCli) {
+        const warmStarted = Date.now();
+        process.stderr.write(`bench: run ${r + 1}/${opts.runs} ${warmOnCli.label} (on the CLI's tree and data) ...`);
+        const warm = await runWarmOnCliTree(warmOnCli, paths.get(tool.name), expected, opts);
+        record(warmOnCli, warm);
+        report(warm, warmStarted);
       }
-      process.stderr.write(` ${Object.entries(results).map(([op, res]) => `${op} ${res.sec.toFixed(3)}s`).join(", ")} (cycle with checks ${elapsed(cycleStarted)})\n`);
       // The tool's copy is done with: free the disk now (a 2 GB tree per column adds up).
       if (!opts.keep) removeTree(paths.get(tool.name).scratch);
     }
