@@ -26,9 +26,28 @@ export interface Terminal {
   hosted: boolean;
 }
 
+/**
+ * One of the process's own streams. Once its reader has gone (EPIPE: `| head`, a
+ * closed terminal), the rest of the output is dropped and the command runs to its
+ * end: stopping a rollback half-way because nobody reads its output any more would
+ * be far worse than output nobody reads.
+ */
+function processSink(stream: NodeJS.WriteStream): TextSink {
+  let readerGone = false;
+  stream.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EPIPE") throw error;
+    readerGone = true;
+  });
+  return {
+    write(text) {
+      if (!readerGone) stream.write(text);
+    },
+  };
+}
+
 const processTerminal: Terminal = {
-  stdout: { write: (text) => void process.stdout.write(text) },
-  stderr: { write: (text) => void process.stderr.write(text) },
+  stdout: processSink(process.stdout),
+  stderr: processSink(process.stderr),
   get stdinIsTTY() {
     return Boolean(process.stdin.isTTY);
   },
