@@ -953,11 +953,16 @@ class Checked implements Cmd {
     } catch (error) {
       // A command refused because the crashed rollback it completes first is blocked by files put in its way:
       // the operator clears them as the message says; the rollback must then complete, and the sequence goes on.
-      if (!(error instanceof ModelError) || m.crashed === null || !/could not be completed/.test(error.message)) throw error;
-      const recovered = await clearRecoveryObstacles(m, r, error.message);
+      // Through the CLI the refusal is a failed command (a ModelError); through the API, the CONFLICT the router answers.
+      const refusal = error instanceof ModelError || isTrpc(error, "CONFLICT") ? (error as Error).message : null;
+      if (refusal === null || m.crashed === null || !/could not be completed/.test(refusal)) throw error;
+      const recovered = await clearRecoveryObstacles(m, r, refusal);
       if (!recovered) throw error;
       if (recovered.status !== 0) fail(`${this.inner.toString()}: recover after clearing what was in its way failed`, describeCli(recovered));
       await settleCrash(m, r, "recover after clearing the way", { viaCli: true, changedTree: true });
+      // History: the recovery's rows, and the refused command's own failed row naming why; nothing else.
+      const unexpected = (await r.newEvents()).filter((e) => !RECOVERY_EVENT(e) && !(e.outcome === "failed" && /could not be completed/.test(e.error ?? "")));
+      expectNone(`${this.inner.toString()}: history rows of the refused command and its recovery`, unexpected.map((e) => JSON.stringify(e)));
     }
     expectNone(`after "${this.inner.toString()}": active checkpoints that do not verify`, await r.verifyActiveCheckpoints());
   }
