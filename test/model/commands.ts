@@ -52,10 +52,15 @@ function expectNone(what: string, problems: string[]): void {
 // ---------------------------------------------------------------------------
 // Paths the commands pick from
 
-const FILES = ["a.txt", "b.txt", "h.sh", "src/x.ts", "src/x.test.ts", "src/x.md", "src/y.ts", "src/z.ts", "d/e.txt", "d/f/g.txt", "moved/e.txt", "moved/f/g.txt", "debug.log", "d/trace.log", "node_modules/p/i.js"];
+const FILES = ["a.txt", "b.txt", "h.sh", "src/x.ts", "src/x.test.ts", "src/x.md", "src/y.ts", "src/z.ts", "d/e.txt", "d/f/g.txt", "moved/e.txt", "moved/f/g.txt", "moved/f/f/g.txt", "d/f/f/g.txt", "debug.log", "d/trace.log", "node_modules/p/i.js"];
 const DIRS = ["d", "d/f", "src", "empty", "d/empty2", "moved", "moved/f"];
-/** Folders moved as a whole (`mv d moved`): their subfolders' paths change under a watcher's feet. */
-const MOVABLE_DIRS = ["d", "moved", "d/f", "moved/f"];
+/** Folder moves (`mv d moved`): the folders hold subfolders, whose paths change under a watcher's feet. */
+const FOLDER_MOVES: [from: string, to: string][] = [
+  ["d", "moved"],
+  ["moved", "d"],
+  ["d", "moved/f"],
+  ["moved", "d/f"],
+];
 const LINKS = ["link", "src/y.ts", "d/f", "src/w.ts"];
 const LINK_TARGETS = ["a.txt", "src", "../outside.txt", "missing", "d/e.txt", "../../outside.txt"];
 const PRIMARIES = [null, null, "src/x.ts", "src", "d", "a.txt"];
@@ -881,8 +886,8 @@ export function commandArbitraries(options: { crashes: boolean; watcher?: boolea
     w(2, fc.tuple(fc.constantFrom(...FILES), fc.boolean()).map(([rel, ignored]) => new FileToDir(rel, ignored))),
     w(1, fc.constantFrom(...DIRS, "src/x.ts", "a.txt").map((rel) => new DirToFile(rel))),
     w(2, fc.tuple(fc.constantFrom(...FILES), fc.nat({ max: 1000 })).map(([rel, s]) => new Touch(rel, s))),
-    w(2, fc.tuple(fc.constantFrom(...MOVABLE_DIRS), fc.constantFrom(...MOVABLE_DIRS)).map(([from, to]) => new MoveDir(from, to))),
-    w(1, fc.tuple(fc.constantFrom("d", "moved", "moved/f"), versions).map(([to, v]) => new MoveIn(to, v))),
+    w(3, fc.constantFrom(...FOLDER_MOVES).map(([from, to]) => new MoveDir(from, to))),
+    w(2, fc.tuple(fc.constantFrom("d", "moved", "moved/f"), versions).map(([to, v]) => new MoveIn(to, v))),
     w(1, fc.constant(new Wait())),
     w(2, versions.map((v) => new WriteMemory(v))),
     // Operations
@@ -967,6 +972,7 @@ class Checked implements Cmd {
       expectNone(`${this.inner.toString()}: history rows of the refused command and its recovery`, unexpected.map((e) => JSON.stringify(e)));
     }
     expectNone(`after "${this.inner.toString()}": active checkpoints that do not verify`, await r.verifyActiveCheckpoints());
+    expectNone(`after "${this.inner.toString()}": the server's view of the tree (from the file watcher) is not the tree`, await r.watcherDifferences());
   }
   toString() {
     return this.inner.toString();

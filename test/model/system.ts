@@ -19,6 +19,10 @@ import { authenticateRequest } from "../../server/auth/request";
 import { createCaller } from "../../server/api/root";
 import { isComponentLocked } from "../../server/locks";
 import { disableChangeTracking, enableChangeTracking } from "../../server/scan/change-tracker";
+import { scanComponent } from "../../server/scan/walk";
+import { scanExcludes, scanScope } from "../../server/checkpoints/live-state";
+import { getComponent } from "../../server/registry/components";
+import type { ScannedEntry } from "../../server/checkpoints/manifest-types";
 import { metadataUrlFor } from "../support/metadata-store";
 import Database from "better-sqlite3";
 import { filterTree, readTree, runCli, writeTree, type CliOptions, type CliResult, type TreeState, type WorkspaceDirs } from "../support/workspace";
@@ -65,6 +69,8 @@ export class System {
     readonly core: Core,
     readonly api: ReturnType<typeof createCaller>,
     readonly counters: Counters,
+    /** The server's side learns what changed from the file watcher. */
+    readonly watching: boolean,
   ) {}
 
   /** `watcher`: the router's operations (the server's side) learn what changed from a file watcher instead of walking. */
@@ -92,7 +98,7 @@ export class System {
     const auth = await authenticateRequest(core, new Request("http://127.0.0.1/api/trpc", { headers: { authorization: `Bearer ${token.token}` } }));
     if (!auth.principal) throw new Error(`the model's token did not authenticate: ${auth.problem}`);
     const api = createCaller({ core, principal: auth.principal, authProblem: null, req: null, retryAfterSeconds: null });
-    const system = new System(dirs, core, api, counters);
+    const system = new System(dirs, core, api, counters, options.watcher);
     holder.system = system;
     system.writeMemory(0);
     await api.component.upsert({ name: COMPONENT, root: dirs.root, dbTargets: [`sqlite:${MEMORY_DB}`] });
@@ -109,6 +115,26 @@ export class System {
     await disableChangeTracking();
     await closeCore(this.dirs.dataDir);
     if (!options.keep) fs.rmSync(this.dirs.base, { recursive: true, force: true });
+  }
+
+  /**
+   * With the watcher: where the server's view of the whole component (what its next
+   * operation would scan, re-reading only what the watcher reported) differs from a
+   * walk of the tree. The watcher is never a source of truth, so this is always empty.
+   * Folder mtimes are left out: nothing restores or compares them.
+   */
+  async watcherDifferences(): Promise<string[]> {
+    if (!this.watching) return [];
+    const component = await getComponent(this.core, COMPONENT);
+    const server = await scanScope(this.core, component, { kind: "all" });
+    const walked = scanComponent(component.root, { include: component.include, exclude: component.exclude, extraExcludes: scanExcludes(this.core, component), scope: { kind: "all" } });
+    const describe = (e: ScannedEntry) => (e.kind === "dir" ? `dir ${e.mode.toString(8)}` : `${e.kind} ${e.mode.toString(8)} ${e.size} ${e.mtimeMs} ${e.ino} ${e.linkTarget ?? ""}`);
+    const seen = new Map(server.map((e) => [e.path, describe(e)]));
+    const truth = new Map(walked.map((e) => [e.path, describe(e)]));
+    const problems: string[] = [];
+    for (const [rel, what] of truth) if (seen.get(rel) !== what) problems.push(`${rel}: the tree has ${what}, the watcher's view ${seen.get(rel) ?? "nothing"}`);
+    for (const [rel, what] of seen) if (!truth.has(rel)) problems.push(`${rel}: the watcher's view has ${what}, the tree nothing`);
+    return problems;
   }
 
   moveClock(days: number): void {
