@@ -14,6 +14,20 @@ import path from "node:path";
 
 const argv = process.argv.slice(2);
 
+// Once nobody reads the output any more (EPIPE: `| head`), the rest is dropped and the
+// command still runs to its end with its own exit code: a rollback must not stop half-way
+// because its reader went away.
+const readerGone = new Set();
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (error) => {
+    if (error.code !== "EPIPE") throw error;
+    readerGone.add(stream);
+  });
+}
+const writeTo = (stream, text) => {
+  if (!readerGone.has(stream)) stream.write(text);
+};
+
 /** Commands a server may run for this CLI: no prompt, no path of the caller's to resolve. */
 const HANDED_OVER = {
   checkpoint: new Set(["create", "list", "show", "diff", "verify", "pin", "unpin"]),
@@ -85,8 +99,8 @@ function runOnServer({ socket, argv: forwarded }) {
         const message = JSON.parse(buffered.slice(0, newline));
         buffered = buffered.slice(newline + 1);
         if (message.started) started = true;
-        else if (typeof message.out === "string") process.stdout.write(message.out);
-        else if (typeof message.err === "string") process.stderr.write(message.err);
+        else if (typeof message.out === "string") writeTo(process.stdout, message.out);
+        else if (typeof message.err === "string") writeTo(process.stderr, message.err);
         else if (typeof message.exit === "number") code = message.exit;
       }
     });
@@ -94,7 +108,7 @@ function runOnServer({ socket, argv: forwarded }) {
     connection.on("close", () => {
       if (code !== null) return resolve(code);
       if (!started) return resolve(null);
-      process.stderr.write("safetynet: the server ended the connection before the command finished; see `safetynet history` for what it did\n");
+      writeTo(process.stderr, "safetynet: the server ended the connection before the command finished; see `safetynet history` for what it did\n");
       resolve(1);
     });
   });

@@ -4,7 +4,7 @@
  * same output, exit codes and history actor as running them itself; without a
  * server (or for other commands) it runs them itself.
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { readFileSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -76,6 +76,35 @@ describe("the CLI on a data directory a server runs on", () => {
     const history = await admin.get<{ items: { kind: string; actor: string }[] }>("history.list", { component: name });
     const user = os.userInfo().username;
     expect(history.items.filter((e) => e.kind === "checkpoint.create" || e.kind === "rollback").map((e) => e.actor)).toEqual([`cli:${user}`, `cli:${user}`]);
+  });
+
+  it("finishes a handed-over command with its own exit code when nobody reads the CLI's output (| head)", async () => {
+    const { name, root } = await makeComponent(admin, server.workspace, { "a.txt": "v1\n" });
+    /** The CLI with both output pipes closed before it writes. */
+    const unread = (args: string[]) =>
+      new Promise<{ status: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
+        const child = spawn(process.execPath, [path.join(PACKAGE_ROOT, "bin", "safetynet.mjs"), ...args], {
+          env: { ...process.env, SAFETYNET_DATA_DIR: server.dataDir, SAFETYNET_ALLOWED_ROOTS: server.workspace, ...metadataEnvFor(server.dataDir) },
+          stdio: ["ignore", "pipe", "pipe"],
+        });
+        child.stdout.destroy();
+        child.stderr.destroy();
+        child.on("error", reject);
+        child.on("close", (status, signal) => resolve({ status, signal }));
+      });
+    const before = servedCommands();
+
+    expect(await unread(["checkpoint", "create", name, "--reason", "piped into head"])).toEqual({ status: 0, signal: null });
+    const list = await admin.get<{ items: { id: string; reason: string }[] }>("checkpoint.list", { component: name });
+    const checkpoint = list.items.find((c) => c.reason === "piped into head");
+    expect(checkpoint).toBeDefined();
+
+    writeFileSync(path.join(root, "a.txt"), "v2\n");
+    expect(await unread(["rollback", checkpoint?.id ?? "", "--yes"])).toEqual({ status: 0, signal: null });
+    expect(readFileSync(path.join(root, "a.txt"), "utf8")).toBe("v1\n");
+    expect((await unread(["checkpoint", "verify", "cp_00000000000000000000"])).status).toBe(5);
+    // All three went through the server, not the CLI's own process.
+    await expect.poll(() => servedCommands() - before, { timeout: 5_000 }).toBe(3);
   });
 
   it("runs other commands itself while the server runs, and everything itself once the server is gone", async () => {
