@@ -166,9 +166,9 @@ class ChangeTracker {
 
   /**
    * The last scan with `changed` applied; null when a full walk is needed (and the
-   * watch must start over: see the header). Each changed path
-   * is scanned again as a scope (its subtree, with the ignore rules of its folders);
-   * the folders above it are stat'ed again (their mtimes moved).
+   * watch must start over: see the header). Each changed path is scanned again as a
+   * scope (its subtree, with the ignore rules of its folders); the folders above it
+   * are stat'ed again (their mtimes moved).
    */
   private applyChanges(last: ScannedEntry[], changed: ReadonlySet<string>, root: string, options: ScanOptions): ScannedEntry[] | null {
     if (changed.size === 0) return last;
