@@ -121,7 +121,9 @@ export class System {
    * With the watcher: where the server's view of the whole component (what its next
    * operation would scan, re-reading only what the watcher reported) differs from a
    * walk of the tree. The watcher is never a source of truth, so this is always empty.
-   * Folder mtimes are left out: nothing restores or compares them.
+   * Folder mtimes are left out, as everywhere in the model: the promises are about
+   * files, and a folder's mtime moves with any entry made and removed in it, even
+   * between two watcher reports that then cancel out.
    */
   async watcherDifferences(): Promise<string[]> {
     if (!this.watching) return [];
