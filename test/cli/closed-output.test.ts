@@ -1,27 +1,15 @@
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { metadataEnvFor } from "../support/metadata-store";
-import { assertCliBundleFresh, cleanUpAfterEach, cliJson, makeWorkspaceDirs, REPO_ROOT, runCli, type WorkspaceDirs } from "../support/workspace";
+import { assertCliBundleFresh, cleanUpAfterEach, cliJson, makeWorkspaceDirs, runCli, runCliUnread, type WorkspaceDirs } from "../support/workspace";
 
 beforeAll(assertCliBundleFresh);
 cleanUpAfterEach();
 
-/** Runs the CLI with its stdout and stderr read by nobody: both pipes are closed before it writes (`safetynet … | head -0`). */
-function runUnread(ws: WorkspaceDirs, args: string[]): Promise<{ status: number | null; signal: NodeJS.Signals | null }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(REPO_ROOT, "bin", "safetynet.mjs"), ...args], {
-      cwd: ws.base,
-      env: { ...process.env, SAFETYNET_DATA_DIR: ws.dataDir, SAFETYNET_ALLOWED_ROOTS: ws.base, ...metadataEnvFor(ws.dataDir) },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    child.stdout.destroy();
-    child.stderr.destroy();
-    child.on("error", reject);
-    child.on("close", (status, signal) => resolve({ status, signal }));
-  });
-}
+/** The CLI on the workspace's data directory, with both output pipes closed before it writes. */
+const runUnread = (ws: WorkspaceDirs, args: string[]) =>
+  runCliUnread(args, { SAFETYNET_DATA_DIR: ws.dataDir, SAFETYNET_ALLOWED_ROOTS: ws.base, ...metadataEnvFor(ws.dataDir) }, ws.base);
 
 describe("the CLI when nobody reads its output", () => {
   it("still finishes the command and exits with its own code: a checkpoint is taken, a rollback completes", async () => {

@@ -4,7 +4,7 @@
  * same output, exit codes and history actor as running them itself; without a
  * server (or for other commands) it runs them itself.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { readFileSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Api, makeComponent } from "./api";
 import { PACKAGE_ROOT, startServer, type RunningServer } from "./server";
 import { metadataEnvFor } from "../support/metadata-store";
+import { runCliUnread } from "../support/workspace";
 
 interface Run {
   status: number | null;
@@ -80,18 +81,7 @@ describe("the CLI on a data directory a server runs on", () => {
 
   it("finishes a handed-over command with its own exit code when nobody reads the CLI's output (| head)", async () => {
     const { name, root } = await makeComponent(admin, server.workspace, { "a.txt": "v1\n" });
-    /** The CLI with both output pipes closed before it writes. */
-    const unread = (args: string[]) =>
-      new Promise<{ status: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
-        const child = spawn(process.execPath, [path.join(PACKAGE_ROOT, "bin", "safetynet.mjs"), ...args], {
-          env: { ...process.env, SAFETYNET_DATA_DIR: server.dataDir, SAFETYNET_ALLOWED_ROOTS: server.workspace, ...metadataEnvFor(server.dataDir) },
-          stdio: ["ignore", "pipe", "pipe"],
-        });
-        child.stdout.destroy();
-        child.stderr.destroy();
-        child.on("error", reject);
-        child.on("close", (status, signal) => resolve({ status, signal }));
-      });
+    const unread = (args: string[]) => runCliUnread(args, { SAFETYNET_DATA_DIR: server.dataDir, SAFETYNET_ALLOWED_ROOTS: server.workspace, ...metadataEnvFor(server.dataDir) });
     const before = servedCommands();
 
     expect(await unread(["checkpoint", "create", name, "--reason", "piped into head"])).toEqual({ status: 0, signal: null });

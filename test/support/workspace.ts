@@ -429,6 +429,20 @@ export function runCli(dirs: WorkspaceDirs, args: string[], options: CliOptions 
 }
 
 /**
+ * Runs `node bin/safetynet.mjs <args>` with both output pipes closed before it writes
+ * (as `safetynet … | head -0` does): its exit code and signal.
+ */
+export function runCliUnread(args: string[], env: Record<string, string>, cwd?: string): Promise<{ status: number | null; signal: NodeJS.Signals | null }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI_BIN, ...args], { cwd, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    child.stdout.destroy();
+    child.stderr.destroy();
+    child.on("error", reject);
+    child.on("close", (status, signal) => resolve({ status, signal }));
+  });
+}
+
+/**
  * The `--json` contract: stdout is exactly one JSON object and nothing else.
  * Throws (failing the test) with the raw output otherwise.
  */
