@@ -32,6 +32,12 @@ const POLL_MS = 25;
  * recovery of that very crash) must not mistake that moment for a live holder.
  */
 const DEAD_HOLDER_GRACE_MS = 5_000;
+/**
+ * A holder takes the lock, then writes who it is: a caller refused in between
+ * would see no name. The refusal waits this long for the name to appear, so the
+ * 409 / exit 3 says who holds the component.
+ */
+const HOLDER_DESCRIPTION_WAIT_MS = 1_000;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -40,8 +46,17 @@ export function componentLockHolder(locks: LockSpace, componentId: string): Prom
   return locks.holder(componentKey(componentId));
 }
 
+async function describedHolder(locks: LockSpace, component: ComponentRef): Promise<LockHolder | null> {
+  const deadline = Date.now() + HOLDER_DESCRIPTION_WAIT_MS;
+  for (;;) {
+    const holder = await componentLockHolder(locks, component.id).catch(() => null);
+    if (holder || Date.now() >= deadline) return holder;
+    await sleep(POLL_MS);
+  }
+}
+
 async function conflict(locks: LockSpace, component: ComponentRef): Promise<ConflictError> {
-  const holder = await componentLockHolder(locks, component.id).catch(() => null);
+  const holder = await describedHolder(locks, component);
   const by = holder ? `: ${describeHolder(holder)}` : "";
   return new ConflictError(`component "${component.name}" is locked by another operation in progress${by}; try again when it finishes`, {
     lock: `component "${component.name}"`,

@@ -11,7 +11,8 @@ import { postgresStore } from "../db/metadata-store";
 import { packageRoot } from "../config";
 import { dropSchema, TEST_POSTGRES_URL, uniqueName, urlWithSchema, withPostgres } from "../../test/support/postgres";
 import { AdvisoryLockSpace, advisoryLockId } from "./advisory-lock-space";
-import { componentLockHolder, holdStoreExclusive, holdStoreShared, isComponentLocked, lockComponent, lockRetention, osLockSpace, storeInUse, type LockKey, type LockSpace } from "./index";
+import { currentHolder } from "./holder";
+import { componentKey, componentLockHolder, holdStoreExclusive, holdStoreShared, isComponentLocked, lockComponent, lockRetention, osLockSpace, storeInUse, type LockKey, type LockSpace } from "./index";
 
 const tick = (ms = 30) => new Promise((r) => setTimeout(r, ms));
 const app = { id: "cmp_1", name: "app" };
@@ -107,6 +108,18 @@ describe.each([osSpace, advisorySpace])("$name", (under) => {
       await release();
       expect(await componentLockHolder(locks, app.id)).toBeNull();
       await (await lockComponent(locks, app, "rollback"))();
+    });
+
+    it("names the holder even when refused between its taking the lock and writing who it is", async () => {
+      const holderSession = await locks.session();
+      const key = componentKey(app.id);
+      expect(await holderSession.tryExclusive(key)).toBe(true);
+      const describing = tick(150).then(() => holderSession.describeHolder(key, currentHolder("rollback")));
+      const refusal = await lockComponent(locks, app, "checkpoint create").catch((e: unknown) => e);
+      await describing;
+      expect((refusal as ConflictError).message).toMatch(/^component "app" is locked by another operation in progress: rollback \(pid \d+ on .+, since .+\); try again when it finishes$/);
+      expect((refusal as ConflictError).details.holder).toMatchObject({ operation: "rollback" });
+      await holderSession.end();
     });
 
     it("waits for a holder with waitMs, and takes the lock as soon as it is released", async () => {
