@@ -69,8 +69,11 @@ function checkEntries(entries: readonly ManifestEntry[]): { implicitDirs: string
     kinds.set(entry.path, entry.kind);
   }
   const implicit = new Set<string>();
+  // A folder checked once was checked with all its parents: siblings stop there.
+  const checked = new Set<string>();
   for (const entry of entries) {
-    for (let dir = path.posix.dirname(entry.path); dir !== "."; dir = path.posix.dirname(dir)) {
+    for (let dir = path.posix.dirname(entry.path); dir !== "." && !checked.has(dir); dir = path.posix.dirname(dir)) {
+      checked.add(dir);
       const kind = kinds.get(dir);
       if (kind === undefined) implicit.add(dir);
       else if (kind !== "dir") throw new InvalidInputError(`manifest entry ${entry.path} lies below ${dir}, which is a ${kind}`, { path: entry.path });
@@ -246,17 +249,12 @@ async function writeTree(
     }
     for (let i = 0; i < dirEntries.length; i++) step();
 
-    // 2. Files. materialize() creates each with O_EXCL | O_NOFOLLOW, checks the bytes against the sha256 and sets the mode.
+    // 2. Files. materialize() creates each with O_EXCL | O_NOFOLLOW, checks the bytes against the sha256 and sets the mode and mtime.
     // Written without a flush each; all are flushed together below, before the restore reports success.
     await mapConcurrent(files, Math.max(1, options.concurrency ?? RESTORE_CONCURRENCY), async (entry) => {
       const p = abs(entry.path);
-      await core.store.materialize(entry.sha256 as string, p, entry.mode, { durable: false });
+      await core.store.materialize(entry.sha256 as string, p, entry.mode, { durable: false, mtimeMs: entry.mtimeMs });
       made(entry.path);
-      try {
-        utimesSync(p, entry.mtimeMs / 1000, entry.mtimeMs / 1000);
-      } catch (error) {
-        throw describeFsError(error, p);
-      }
       bytes += entry.size;
       step();
     });

@@ -17,11 +17,6 @@ export function openNewFile(path: string, mode: number): Promise<fsp.FileHandle>
   return fsp.open(path, CREATE_NEW, mode);
 }
 
-/** Opens a file that must not exist yet, for writing (raw descriptor, for the hot path). */
-export function openNewFd(path: string, mode: number): Promise<number> {
-  return openFd(path, CREATE_NEW, mode);
-}
-
 /** Writes `length` bytes of `buffer` at the current position, looping over short writes. */
 export async function writeAll(handle: fsp.FileHandle, buffer: Buffer, length = buffer.length): Promise<void> {
   let offset = 0;
@@ -29,6 +24,16 @@ export async function writeAll(handle: fsp.FileHandle, buffer: Buffer, length = 
     const { bytesWritten } = await handle.write(buffer, offset, length - offset, null);
     offset += bytesWritten;
   }
+}
+
+/** Opens a file that must not exist yet, for writing (raw descriptor, for the hot path). */
+export function openNewFd(path: string, mode: number): Promise<number> {
+  return openFd(path, CREATE_NEW, mode);
+}
+
+/** Synchronous twin of openNewFd, for small files in the page cache. */
+export function openNewFdSync(path: string, mode: number): number {
+  return fs.openSync(path, CREATE_NEW, mode);
 }
 
 /**
@@ -59,7 +64,7 @@ export function writeNewFileSync(path: string, data: Buffer, mode: number): void
 
 /** Creates `path` (which must not exist) holding `data`; returns the open descriptor. On failure nothing is left. */
 function createWithData(path: string, data: Buffer, mode: number): number {
-  const fd = fs.openSync(path, CREATE_NEW, mode);
+  const fd = openNewFdSync(path, mode);
   try {
     writeFdAllSync(fd, data);
   } catch (error) {

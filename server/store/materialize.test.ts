@@ -42,6 +42,22 @@ describe("materializeObject", () => {
     expect(fs.statSync(dest).mode & 0o7777).toBe(mode);
   });
 
+  it("copies many objects at once, small and large mixed, each with its own bytes and the mtime it is given", async () => {
+    const contents = Array.from({ length: 40 }, (_, i) => (i % 10 === 3 ? randomBytes(CHUNK_SIZE + i) : Buffer.from(`object ${i}\n`.repeat(i * 7 + 1))));
+    const mtimeMs = Date.UTC(2024, 0, 2, 3, 4, 5, 678);
+    await Promise.all(
+      contents.map((content, i) => {
+        const { objectPath, sha256 } = object(content);
+        return materializeObject(objectPath, sha256, path.join(dir, `out-${i}`), 0o644, { mtimeMs: mtimeMs + i });
+      }),
+    );
+    contents.forEach((content, i) => {
+      const dest = path.join(dir, `out-${i}`);
+      expect(fs.readFileSync(dest).equals(content), `out-${i}`).toBe(true);
+      expect(Math.round(fs.statSync(dest).mtimeMs)).toBe(mtimeMs + i);
+    });
+  });
+
   it("takes only the permission bits of the mode it is given", async () => {
     const { objectPath, sha256 } = object(Buffer.from("x"));
     const dest = path.join(dir, "out.tmp");

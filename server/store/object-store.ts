@@ -19,7 +19,7 @@ import path from "node:path";
 import { describeFsError, SafetyNetError } from "../errors";
 import { fsyncDirectory, fsyncDirectorySync, OBJECT_FILE_MODE, removeQuietly, removeQuietlySync, writeNewFile, writeNewFileSync } from "./atomic-write";
 import { hashPath, readFileStable, type ExpectedStat, type FileStat } from "./hash-file";
-import { materializeObject } from "./materialize";
+import { materializeObject, type MaterializeOptions } from "./materialize";
 import { WriteBatch } from "./write-batch";
 import { corruptObjectError, missingObjectError, type ObjectState } from "./object-errors";
 import { assertSha256Hex, isSha256Hex, sha256Hex } from "./sha256";
@@ -264,7 +264,7 @@ export class ObjectStore {
    * the bytes copied hash to `sha256` (streaming). Throws IntegrityError when the
    * object is corrupt or missing, leaving nothing at `destPath`.
    */
-  async materialize(sha256: string, destPath: string, mode: number, options: { durable?: boolean } = {}): Promise<void> {
+  async materialize(sha256: string, destPath: string, mode: number, options: MaterializeOptions = {}): Promise<void> {
     await materializeObject(this.objectPath(sha256), sha256, destPath, mode, options);
   }
 
