@@ -1,6 +1,7 @@
 /** Read side of checkpoints: list (cursor-paginated, newest first), get, entries. */
 import type { Core } from "../core";
 import { metadataStore } from "../db";
+import { quoteIdent } from "../db/sql-identifier";
 import { NotFoundError } from "../errors";
 import type { Checkpoint, Component } from "../generated/prisma/client";
 import type { CheckpointListInput } from "../schemas";
@@ -177,7 +178,7 @@ async function indexManifestEntries(core: Core, manifestSha: string): Promise<vo
   if (manifest.entries.length === 0) return;
   const store = metadataStore(core.config.dataDir);
   const postgres = store?.kind === "postgres";
-  const table = postgres ? `"${store.schema}"."ManifestEntry"` : `"ManifestEntry"`;
+  const table = postgres ? `${quoteIdent(store.schema)}.${quoteIdent("ManifestEntry")}` : quoteIdent("ManifestEntry");
   await core.db.$transaction(async (tx) => {
     for (let i = 0; i < manifest.entries.length; i += INSERT_CHUNK) {
       const chunk = manifest.entries.slice(i, i + INSERT_CHUNK);

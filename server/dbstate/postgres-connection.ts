@@ -76,11 +76,3 @@ export async function serverVersion(client: pg.Client): Promise<{ major: number;
   const num = Number(rows[0]?.num ?? 0);
   return { major: Math.floor(num / 10_000), version: `PostgreSQL ${rows[0]?.version ?? "?"}` };
 }
-
-export const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
-
-/** "schema.table" → "\"schema\".\"table\"". */
-export function quoteQualified(qualified: string): string {
-  const dot = qualified.indexOf(".");
-  return `${quoteIdent(qualified.slice(0, dot))}.${quoteIdent(qualified.slice(dot + 1))}`;
-}

@@ -26,7 +26,7 @@ import fsp from "node:fs/promises";
 import type pg from "pg";
 import { from as copyFrom, to as copyTo } from "pg-copy-streams";
 import { OperationFailedError } from "../errors";
-import { quoteIdent } from "./postgres-connection";
+import { quoteIdent } from "../db/sql-identifier";
 import type { PostgresTarget } from "./targets";
 
 const MAGIC = "SNPGCOPY1\n";

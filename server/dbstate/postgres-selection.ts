@@ -19,7 +19,7 @@
  */
 import type pg from "pg";
 import { ConflictError, NotFoundError } from "../errors";
-import { quoteIdent, quoteQualified } from "./postgres-connection";
+import { quoteIdent, quoteQualified } from "../db/sql-identifier";
 import type { TableSummary } from "./snapshot-types";
 import type { PostgresTarget } from "./targets";
 

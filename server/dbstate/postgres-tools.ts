@@ -13,6 +13,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { ConflictError, OperationFailedError } from "../errors";
+import { quoteIdent } from "../db/sql-identifier";
 import type { TargetConnection } from "./postgres-connection";
 
 export interface ClientTools {
@@ -116,12 +117,11 @@ export async function runPgDump(
   file: string,
   targetName: string,
 ): Promise<void> {
-  const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
   // Quoted patterns: exact names, no wildcards, case kept.
   const filters =
     selection.tables.length > 0
-      ? selection.tables.flatMap((t) => ["--table", t.split(".").map(quote).join(".")])
-      : selection.schemas.flatMap((s) => ["--schema", quote(s)]);
+      ? selection.tables.flatMap((t) => ["--table", t.split(".").map(quoteIdent).join(".")])
+      : selection.schemas.flatMap((s) => ["--schema", quoteIdent(s)]);
   // Level 1: about half the time of the default level for nearly the same size (a checkpoint is taken before every agent step).
   const child = spawn(path.join(tools.dir, "pg_dump"), ["--format=custom", "--compress=1", "--no-password", `--snapshot=${snapshotId}`, `--file=${file}`, ...filters, "--dbname", connection.toolUrl], {
     env: toolEnv(connection),

@@ -17,6 +17,7 @@ import { existsSync, lstatSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { ConflictError, describeFsError, InvalidInputError, OperationFailedError, SafetyNetError } from "../errors";
+import { quoteIdent } from "../db/sql-identifier";
 import { assertNoSymlinkEscape } from "../scan/paths";
 import type { ObjectStore } from "../store/object-store";
 import type { DatabaseSnapshot, TableSummary, TakenSnapshot } from "./snapshot-types";
@@ -61,7 +62,7 @@ function sqliteError(error: unknown, target: SqliteTarget, file: string, doing: 
 function summarize(db: Database.Database): TableSummary[] {
   const names = (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name`).all() as { name: string }[]).map((r) => r.name);
   return names.map((name) => {
-    const quoted = `"${name.replace(/"/g, '""')}"`;
+    const quoted = quoteIdent(name);
     const columns = (db.prepare(`PRAGMA table_info(${quoted})`).all() as { name: string }[]).map((c) => c.name);
     const rows = Number((db.prepare(`SELECT count(*) AS n FROM ${quoted}`).get() as { n: number | bigint }).n);
     return { name, rows, columns };

@@ -14,6 +14,7 @@
 import { createHash } from "node:crypto";
 import pg from "pg";
 import { describePostgresError } from "../db/postgres-errors";
+import { quoteIdent } from "../db/sql-identifier";
 import type { LockHolder } from "./holder";
 import type { LockKey, LockSession, LockSpace } from "./lock-space";
 
@@ -30,8 +31,6 @@ function lockParts(id: bigint): { classid: string; objid: string } {
   const unsigned = BigInt.asUintN(64, id);
   return { classid: String(unsigned >> 32n), objid: String(unsigned & 0xffffffffn) };
 }
-
-const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
 class AdvisoryLockSession implements LockSession {
   private readonly held = new Map<LockKey, { mode: "exclusive" | "shared"; described: boolean }>();
