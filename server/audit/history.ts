@@ -5,6 +5,7 @@
 import type { Core, Actor } from "../core";
 import { newId } from "../ids";
 import { sqlDialect } from "../db/sql-dialect";
+import { anyContains, needsExactCheck, readMatching } from "../db/text-search";
 import type { HistoryListInput } from "../schemas";
 import { observeAuditEvent } from "./metrics";
 import { storedProblems, type DamagedObject } from "../checkpoints/integrity-record";
@@ -109,20 +110,13 @@ export interface HistoryPage {
   checkpoints: Record<string, HistoryCheckpoint>;
 }
 
-/** Rows read per query when the actor filter needs an exact check after SQL's LIKE (see below). */
-const SCAN_BATCH = 500;
-
 /**
  * The history, newest first. `actor` matches any part of the actor, case-insensitively
- * ("build-bot" finds "token:build-bot"). SQL's LIKE treats `_` and `%` as wildcards
- * (and Prisma does not escape them on SQLite), so an actor filter holding either is
- * checked again exactly and more rows are read until the page is full.
+ * ("build-bot" finds "token:build-bot"), `_` and `%` included (text-search.ts).
  */
 export async function listHistory(core: Core, input: HistoryListInput): Promise<HistoryPage> {
   const limit = input.limit ?? 50;
   const actor = input.actor?.trim() || undefined;
-  const exactCheck = actor !== undefined && /[%_]/.test(actor);
-  const matches = (row: { actor: string }) => !exactCheck || row.actor.toLowerCase().includes((actor as string).toLowerCase());
   const where = {
     component: input.component,
     kind: input.kind,
@@ -130,18 +124,15 @@ export async function listHistory(core: Core, input: HistoryListInput): Promise<
     actor: actor ? sqlDialect(core.config.dataDir).contains(actor) : undefined,
     startedAt: { gte: input.since ? new Date(input.since) : undefined, lte: input.until ? new Date(input.until) : undefined },
   };
-  const found: AuditEventRow[] = [];
-  let cursor = input.cursor;
-  for (;;) {
-    const batch = exactCheck ? SCAN_BATCH : limit + 1;
-    const rows = await core.db.auditEvent.findMany({ where: { ...where, id: cursor ? { lt: cursor } : undefined }, orderBy: { id: "desc" }, take: batch });
-    for (const row of rows) {
-      if (found.length > limit) break;
-      cursor = row.id;
-      if (matches(row)) found.push(row);
-    }
-    if (found.length > limit || rows.length < batch) break;
-  }
+  const found = await readMatching({
+    want: limit + 1,
+    exact: needsExactCheck(actor),
+    read: (after: AuditEventRow | undefined, take) => {
+      const cursor = after?.id ?? input.cursor;
+      return core.db.auditEvent.findMany({ where: { ...where, id: cursor ? { lt: cursor } : undefined }, orderBy: { id: "desc" }, take });
+    },
+    matches: (row) => anyContains([row.actor], actor as string),
+  });
   const page = found.slice(0, limit);
   const items = page.map(toHistoryItem);
   return { items, nextCursor: found.length > limit ? (page[page.length - 1]?.id ?? null) : null, checkpoints: await checkpointsNamedBy(core, items) };

@@ -16,6 +16,7 @@
 import type { Core } from "../core";
 import type { Prisma } from "../generated/prisma/client";
 import { sqlDialect } from "../db/sql-dialect";
+import { anyContains, needsExactCheck, readMatching } from "../db/text-search";
 import { findComponentRow } from "../registry/components";
 import { toCheckpointView, type CheckpointView } from "../checkpoints/queries";
 import type { ComponentTimelineInput } from "../schemas";
@@ -114,55 +115,66 @@ export async function componentTimeline(core: Core, input: ComponentTimelineInpu
   const q = input.q?.trim() || undefined;
   const dialect = sqlDialect(core.config.dataDir);
 
-  const checkpointWhere: Prisma.CheckpointWhereInput = {
+  const matchingQ = <F>(filters: (needle: string) => F[]) => (q ? { OR: filters(q) } : {});
+  const checkpointWhere = (from: Position | null): Prisma.CheckpointWhereInput => ({
     AND: [
       { componentId: component.id, status: { not: "deleted" } },
-      before(start, "createdAt", "checkpoint"),
-      q
-        ? {
-            OR: [
-              { id: dialect.contains(q) },
-              { reason: dialect.contains(q) },
-              { actor: dialect.contains(q) },
-              { callerMeta: dialect.jsonKeyContains("agent", q) },
-              { callerMeta: dialect.jsonKeyContains("task", q) },
-            ],
-          }
-        : {},
+      before(from, "createdAt", "checkpoint"),
+      matchingQ((n) => [
+        { id: dialect.contains(n) },
+        { reason: dialect.contains(n) },
+        { actor: dialect.contains(n) },
+        { callerMeta: dialect.jsonKeyContains("agent", n) },
+        { callerMeta: dialect.jsonKeyContains("task", n) },
+      ]),
     ],
-  };
-  const rollbackWhere: Prisma.RollbackWhereInput = {
+  });
+  const rollbackWhere = (from: Position | null): Prisma.RollbackWhereInput => ({
     AND: [
       { componentId: component.id },
-      before(start, "startedAt", "rollback"),
-      q ? { OR: [{ id: dialect.contains(q) }, { checkpointId: dialect.contains(q) }, { safetyCheckpointId: dialect.contains(q) }, { actor: dialect.contains(q) }] } : {},
+      before(from, "startedAt", "rollback"),
+      matchingQ((n) => [{ id: dialect.contains(n) }, { checkpointId: dialect.contains(n) }, { safetyCheckpointId: dialect.contains(n) }, { actor: dialect.contains(n) }]),
     ],
-  };
-  const eventWhere: Prisma.AuditEventWhereInput = {
+  });
+  const eventWhere = (from: Position | null): Prisma.AuditEventWhereInput => ({
     AND: [
       { component: component.name, kind: { in: [...EVENT_KINDS] } },
-      before(start, "startedAt", "event"),
-      q ? { OR: [{ checkpointId: dialect.contains(q) }, { actor: dialect.contains(q) }] } : {},
+      before(from, "startedAt", "event"),
+      matchingQ((n) => [{ checkpointId: dialect.contains(n) }, { actor: dialect.contains(n) }]),
     ],
-  };
+  });
+
+  // Each source: its `limit + 1` newest rows after the start that match `q` (checked exactly when LIKE cannot be: text-search.ts).
+  const exact = needsExactCheck(q);
+  const newestMatching = <Row>(read: (from: Position | null, take: number) => Promise<Row[]>, positionOf: (row: Row) => Position, texts: (row: Row) => (string | null)[]) =>
+    readMatching({ want: limit + 1, exact, read: (after: Row | undefined, take) => read(after ? positionOf(after) : start, take), matches: (row) => anyContains(texts(row), q as string) });
+  const checkpointAt = (row: { createdAt: Date; id: string }): Position => ({ ms: row.createdAt.getTime(), rank: RANK.checkpoint, id: row.id });
+  const rollbackAt = (row: { startedAt: Date; id: string }): Position => ({ ms: row.startedAt.getTime(), rank: RANK.rollback, id: row.id });
+  const eventAt = (row: { startedAt: Date; id: string }): Position => ({ ms: row.startedAt.getTime(), rank: RANK.event, id: row.id });
+  const newest = [{ createdAt: "desc" as const }, { id: "desc" as const }];
+  const newestStarted = [{ startedAt: "desc" as const }, { id: "desc" as const }];
 
   const [checkpoints, rollbacks, events] = await Promise.all([
-    core.db.checkpoint.findMany({ where: checkpointWhere, include: { component: true }, orderBy: [{ createdAt: "desc" }, { id: "desc" }], take: limit + 1 }),
-    core.db.rollback.findMany({ where: rollbackWhere, orderBy: [{ startedAt: "desc" }, { id: "desc" }], take: limit + 1 }),
-    core.db.auditEvent.findMany({ where: eventWhere, orderBy: [{ startedAt: "desc" }, { id: "desc" }], take: limit + 1 }),
+    newestMatching(
+      (from, take) => core.db.checkpoint.findMany({ where: checkpointWhere(from), include: { component: true }, orderBy: newest, take }),
+      checkpointAt,
+      (row) => [row.id, row.reason, row.actor, ...metaTexts(row.callerMeta)],
+    ),
+    newestMatching((from, take) => core.db.rollback.findMany({ where: rollbackWhere(from), orderBy: newestStarted, take }), rollbackAt, (row) => [row.id, row.checkpointId, row.safetyCheckpointId, row.actor]),
+    newestMatching((from, take) => core.db.auditEvent.findMany({ where: eventWhere(from), orderBy: newestStarted, take }), eventAt, (row) => [row.checkpointId, row.actor]),
   ]);
 
   const merged: { at: Position; item: () => TimelineItem }[] = [
     ...checkpoints.map((row) => ({
-      at: { ms: row.createdAt.getTime(), rank: RANK.checkpoint, id: row.id },
+      at: checkpointAt(row),
       item: (): TimelineItem => ({ type: "checkpoint", at: row.createdAt.toISOString(), checkpoint: toCheckpointView(row, core.store) }),
     })),
     ...rollbacks.map((row) => ({
-      at: { ms: row.startedAt.getTime(), rank: RANK.rollback, id: row.id },
+      at: rollbackAt(row),
       item: (): TimelineItem => ({ type: "rollback", at: row.startedAt.toISOString(), rollback: toRollback(row) }),
     })),
     ...events.map((row) => ({
-      at: { ms: row.startedAt.getTime(), rank: RANK.event, id: row.id },
+      at: eventAt(row),
       item: (): TimelineItem => ({ type: "event", at: row.startedAt.toISOString(), event: toEvent(row) }),
     })),
   ];
@@ -170,6 +182,13 @@ export async function componentTimeline(core: Core, input: ComponentTimelineInpu
   const page = merged.slice(0, limit);
   const last = page[page.length - 1];
   return { items: page.map((m) => m.item()), nextCursor: merged.length > limit && last ? cursorOf(last.at) : null };
+}
+
+/** The caller metadata a search looks into: the agent and the task it named. */
+function metaTexts(callerMeta: unknown): (string | null)[] {
+  if (!callerMeta || typeof callerMeta !== "object") return [];
+  const meta = callerMeta as Record<string, unknown>;
+  return ["agent", "task"].map((key) => (typeof meta[key] === "string" ? (meta[key] as string) : null));
 }
 
 type RollbackRow = Awaited<ReturnType<Core["db"]["rollback"]["findFirstOrThrow"]>>;
