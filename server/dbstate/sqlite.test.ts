@@ -68,8 +68,8 @@ function holder(file: string, sql: string): Promise<ChildProcess> {
 }
 
 describe("SQLite targets", () => {
-  it("snapshots into the store with its sha256 and a table summary, then restores the database exactly", async () => {
-    const { root, file, store } = setup();
+  it.each(["wal", "delete"] as const)("snapshots into the store with its sha256 and a table summary, then restores the database exactly (journal mode %s)", async (journalMode) => {
+    const { root, file, store } = setup(journalMode);
     const before = contents(file);
     const { snapshot } = await snapshotSqlite(store, root, target);
     expect(snapshot).toMatchObject({ target: "sqlite:data/memory.db", engine: "sqlite", format: "sqlite", state: "present" });

@@ -144,13 +144,31 @@ export function assertSqliteRestorable(root: string, target: SqliteTarget): void
 /**
  * One attempt at copying the snapshot into the live database with the backup API.
  * better-sqlite3's backup() resolves even when SQLite gave up on a lock (before it
- * locked the destination, or at the commit, where a rollback-journal database
- * waits for its readers): whether the copy was committed is read from the
- * database itself, as its data_version seen from another connection, taken
- * once the backup held the write lock. Returns false when it did not commit.
+ * locked the destination, or at the commit): whether the copy was committed is
+ * read from the database itself, as its data_version seen from another connection
+ * (the probe), compared with the value taken once the backup held the write lock.
+ * On a rollback-journal database that lock is exclusive and shuts out even the
+ * probe's read: then nobody else can commit until the backup ends, and the value
+ * read just before it started is the one to compare. Returns false when it did not commit.
  */
 async function copyOnce(source: Database.Database, file: string, probe: Database.Database | null): Promise<boolean> {
   const dataVersion = () => (probe ? Number(probe.pragma("data_version", { simple: true })) : 0);
+  let versionBefore: number;
+  try {
+    versionBefore = dataVersion();
+  } catch (error) {
+    // Another process is committing right now: try again in a moment.
+    if (isBusy(error)) return false;
+    throw error;
+  }
+  const versionUnderOurLock = () => {
+    try {
+      return dataVersion();
+    } catch (error) {
+      if (isBusy(error)) return versionBefore;
+      throw error;
+    }
+  };
   let versionWhileLocked: number | null = null;
   let busy = false;
   try {
@@ -158,7 +176,7 @@ async function copyOnce(source: Database.Database, file: string, probe: Database
       // The first step copies no page but takes the locks; the second copies every page and commits.
       progress: () => {
         if (versionWhileLocked === null) {
-          versionWhileLocked = dataVersion();
+          versionWhileLocked = versionUnderOurLock();
           return 0x7fffffff;
         }
         busy = true;
