@@ -3,7 +3,9 @@
  * on a local data directory: checkpoint, run, and on failure roll back or say how.
  */
 import fs from "node:fs";
+import { createRequire } from "node:module";
 import path from "node:path";
+import Database from "better-sqlite3";
 import { beforeAll, describe, expect, it } from "vitest";
 import { assertCliBundleFresh, cleanUpAfterEach, cliJson, jsonOf, makeWorkspaceDirs, readTree, runCli, treeDifferences, writeTree, type WorkspaceDirs } from "../support/workspace";
 
@@ -32,6 +34,17 @@ function agentRun(root: string, code: number): string[] {
     `process.exit(${code});`,
   ].join(" ");
   return [process.execPath, "-e", script];
+}
+
+/** Every table's definition and rows of a SQLite database, in a stable order. */
+function sqliteRows(file: string): string {
+  const db = new Database(file, { readonly: true });
+  try {
+    const tables = db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string; sql: string }[];
+    return JSON.stringify(tables.map((t) => [t.sql, db.prepare(`SELECT * FROM "${t.name}" ORDER BY rowid`).all()]));
+  } finally {
+    db.close();
+  }
 }
 
 async function appWorkspace(): Promise<WorkspaceDirs> {
@@ -133,6 +146,42 @@ describe("safetynet guard", () => {
     expect(result.status, result.stderr).toBe(1);
     expect(fs.readFileSync(path.join(dirs.root, "src/a.ts"), "utf8")).toBe("export const a = 1;\n");
     expect(fs.readFileSync(path.join(dirs.root, "docs/notes.md"), "utf8")).toBe("edited\n");
+  });
+
+  it("with --db snapshots the database targets too, so a failed migration's schema and rows come back with the files", async () => {
+    const dirs = makeWorkspaceDirs("guard-db");
+    writeTree(dirs.root, { "prisma/schema.prisma": "model Memory { id Int @id\n text String }\n" });
+    const store = path.join(dirs.root, "data/app.db");
+    fs.mkdirSync(path.dirname(store));
+    const db = new Database(store);
+    db.exec("CREATE TABLE memory (id INTEGER PRIMARY KEY, text TEXT NOT NULL)");
+    for (let i = 0; i < 50; i++) db.prepare("INSERT INTO memory (text) VALUES (?)").run(`row ${i}`);
+    db.close();
+    await cliJson(dirs, ["component", "add", "app", "--root", dirs.root, "--db", "sqlite:data/app.db"]);
+    const rowsBefore = sqliteRows(store);
+    const schemaBefore = fs.readFileSync(path.join(dirs.root, "prisma/schema.prisma"), "utf8");
+
+    // A migration that drops a column's data, deletes rows and rewrites the schema file, then fails.
+    const migration = [
+      `const Database = require(${JSON.stringify(createRequire(import.meta.url).resolve("better-sqlite3"))});`,
+      `const db = new Database(${JSON.stringify(store)});`,
+      `db.exec("DELETE FROM memory WHERE id > 10; ALTER TABLE memory RENAME COLUMN text TO body; CREATE TABLE settings (key TEXT)"); db.close();`,
+      `require("fs").writeFileSync(${JSON.stringify(path.join(dirs.root, "prisma/schema.prisma"))}, "model Memory { id Int @id\\n body String }\\n");`,
+      `process.exit(1);`,
+    ].join(" ");
+    const result = await runCli(dirs, ["--json", "guard", "app", "--db", "--auto-rollback", "--", process.execPath, "-e", migration]);
+    expect(result.status, result.stderr).toBe(1);
+    const report = jsonOf<GuardJson & { rollback: { restoredDatabases?: string[] } }>(result);
+    expect(report.rollback, JSON.stringify(report.rollback)).toMatchObject({ outcome: "succeeded", restoredDatabases: ["sqlite:data/app.db"] });
+    expect(sqliteRows(store)).toEqual(rowsBefore);
+    expect(fs.readFileSync(path.join(dirs.root, "prisma/schema.prisma"), "utf8")).toBe(schemaBefore);
+
+    // Without --db the checkpoint holds no database, and the rollback leaves the database as the command left it.
+    const again = await runCli(dirs, ["--json", "guard", "app", "--auto-rollback", "--", process.execPath, "-e", migration]);
+    expect(again.status, again.stderr).toBe(1);
+    expect(jsonOf<GuardJson & { rollback: { restoredDatabases?: string[] } }>(again).rollback).toMatchObject({ outcome: "succeeded", restoredDatabases: [] });
+    expect(sqliteRows(store)).not.toEqual(rowsBefore);
+    expect(fs.readFileSync(path.join(dirs.root, "prisma/schema.prisma"), "utf8")).toBe(schemaBefore);
   });
 
   it("refuses bad usage with exit 2 before running anything", async () => {

@@ -22,6 +22,7 @@ interface GuardOptions {
   path?: string[];
   reason?: string;
   autoRollback?: boolean;
+  db?: boolean;
 }
 
 export interface RunOutcome {
@@ -83,10 +84,11 @@ async function rollBackTo(client: SafetyNetClient, checkpointId: string) {
 export function registerGuardCommand(program: Command): void {
   program
     .command("guard <component> <command...>")
-    .usage("<component> [--path <p>]... [--reason <text>] [--auto-rollback] -- <command...>")
+    .usage("<component> [--path <p>]... [--reason <text>] [--db] [--auto-rollback] -- <command...>")
     .description("checkpoint a component, run a command, and when it fails roll back (--auto-rollback) or print the rollback command")
     .option("--path <p>", "only these paths (and their related files) relative to the component root (repeatable)", collect)
     .option("--reason <text>", "why the checkpoint is taken (default: guard: <command>)")
+    .option("--db", "also snapshot the component's database targets (component add --db): a rollback puts them back too, for a guarded migration")
     .option("--auto-rollback", "when the command fails, roll the component back to the checkpoint at once")
     .action(async (component: string, argv: string[], opts: GuardOptions, command: Command) => {
       const ctx = contextFor(command, { remote: true });
@@ -97,6 +99,7 @@ export function registerGuardCommand(program: Command): void {
         paths: opts.path,
         reason: opts.reason ?? `guard: ${commandLine}`.slice(0, 2000),
         metadata: { guard: { command: argv } },
+        includeDb: opts.db,
       });
       const client = await ctx.client();
       const checkpoint = await client.createCheckpoint(input);
