@@ -148,11 +148,15 @@ export class System {
     return filterTree(readTree(this.root), (rel) => !rel.startsWith(MEMORY_DB));
   }
 
-  /** An agent's memory write: one transaction that adds a row tagged `version` and forgets some old ones. */
+  /**
+   * An agent's memory write: one transaction that adds a row tagged `version` and
+   * forgets some old ones. Odd versions leave the store in SQLite's default
+   * rollback-journal mode, even ones in WAL mode: snapshots and restores meet both.
+   */
   writeMemory(version: number): void {
     const db = new Database(path.join(this.root, MEMORY_DB));
     try {
-      db.pragma("journal_mode = WAL");
+      db.pragma(`journal_mode = ${version % 2 === 0 ? "WAL" : "DELETE"}`);
       db.exec("CREATE TABLE IF NOT EXISTS memories (id INTEGER PRIMARY KEY, text TEXT NOT NULL)");
       db.transaction(() => {
         db.prepare("INSERT INTO memories (text) VALUES (?)").run(`memory version ${version}`);
