@@ -84,7 +84,7 @@ export async function assertSnapshotsIntact(core: Core, snapshots: readonly Data
 export async function assertDatabasesRestorable(component: DatabaseOwner, snapshots: readonly DatabaseSnapshot[]): Promise<void> {
   for (const snapshot of snapshots) {
     const target = parseDbTarget(snapshot.target);
-    if (target.engine === "sqlite") assertSqliteRestorable(component.root, target);
+    if (target.engine === "sqlite") await assertSqliteRestorable(component.root, target);
     else await (await postgres()).assertPostgresRestorable(target, snapshot);
   }
 }

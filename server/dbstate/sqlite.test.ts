@@ -121,6 +121,21 @@ describe("SQLite targets", () => {
     reader.close();
   });
 
+  it.each(["wal", "delete"] as const)("waits out a write lock another process holds for a moment, then restores (journal mode %s)", async (journalMode) => {
+    const { root, file, store } = setup(journalMode);
+    const before = contents(file);
+    const { snapshot } = await snapshotSqlite(store, root, target);
+    const db = new Database(file);
+    db.exec("DELETE FROM memories WHERE id > 100");
+    db.close();
+    // A transaction that ends 300 ms after the restore is asked for (its process exits).
+    await holder(file, "BEGIN IMMEDIATE; INSERT INTO memories (text) VALUES ('committed later')");
+    const child = children[children.length - 1] as ChildProcess;
+    setTimeout(() => child.kill("SIGTERM"), 300);
+    await restoreSqlite(store, root, target, snapshot);
+    expect(contents(file)).toBe(before);
+  });
+
   it("refuses to restore while another process holds a write lock, changing nothing", async () => {
     const { root, file, store } = setup("wal");
     const { snapshot } = await snapshotSqlite(store, root, target);

@@ -26,6 +26,8 @@ import type { SqliteTarget } from "./targets";
 
 /** How long a restore keeps retrying while another process holds the database, before it refuses. */
 export const SQLITE_BUSY_WAIT_MS = 5_000;
+/** How long the check before a rollback waits out another process's write lock. */
+const LOCK_CHECK_WAIT_MS = 1_000;
 const RETRY_MS = 50;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -125,19 +127,34 @@ export async function snapshotSqlite(store: ObjectStore, root: string, target: S
   return { snapshot: { ...base, state: "present", sha256: stored.sha256, size: stored.size, tables, serverVersion: `SQLite ${version}` }, newBytes: stored.written ? stored.size : 0 };
 }
 
-/** Refuses at once when another process holds a write lock on the live database (the cheap check before a rollback starts). */
-export function assertSqliteRestorable(root: string, target: SqliteTarget): void {
+/**
+ * Refuses when another process keeps a write lock on the live database (the cheap
+ * check before a rollback starts). A lock held for a moment (an agent committing a
+ * transaction every few milliseconds) is waited out for up to `waitMs`, without
+ * blocking the event loop; a lock held longer is refused with ConflictError.
+ */
+export async function assertSqliteRestorable(root: string, target: SqliteTarget, waitMs = LOCK_CHECK_WAIT_MS): Promise<void> {
   const file = sqliteFilePath(root, target);
   if (!existsSync(file)) return;
-  let db: Database.Database | undefined;
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    try {
+      takeAndReleaseWriteLock(file);
+      return;
+    } catch (error) {
+      if (!isBusy(error) || Date.now() >= deadline) throw sqliteError(error, target, file, "taking its write lock");
+    }
+    await sleep(RETRY_MS);
+  }
+}
+
+function takeAndReleaseWriteLock(file: string): void {
+  const db = new Database(file, { fileMustExist: true, timeout: 0 });
   try {
-    db = new Database(file, { fileMustExist: true, timeout: 0 });
     db.exec("BEGIN IMMEDIATE");
     db.exec("ROLLBACK");
-  } catch (error) {
-    throw sqliteError(error, target, file, "taking its write lock");
   } finally {
-    db?.close();
+    db.close();
   }
 }
 
@@ -198,7 +215,8 @@ async function copyOnce(source: Database.Database, file: string, probe: Database
  */
 export async function restoreSqlite(store: ObjectStore, root: string, target: SqliteTarget, snapshot: DatabaseSnapshot, options: { busyWaitMs?: number } = {}): Promise<void> {
   const file = sqliteFilePath(root, target);
-  assertSqliteRestorable(root, target);
+  const busyWaitMs = options.busyWaitMs ?? SQLITE_BUSY_WAIT_MS;
+  await assertSqliteRestorable(root, target, Math.min(busyWaitMs, LOCK_CHECK_WAIT_MS));
   if (snapshot.state === "absent" || !snapshot.sha256) {
     for (const suffix of ["", "-wal", "-shm", "-journal"]) rmSync(file + suffix, { force: true });
     return;
@@ -209,7 +227,6 @@ export async function restoreSqlite(store: ObjectStore, root: string, target: Sq
   }
   // The write transaction journals (or logs to the WAL) up to the whole database.
   assertSpaceFor(dir, snapshot.size, `restoring database target ${target.name}`, { target: target.name });
-  const busyWaitMs = options.busyWaitMs ?? SQLITE_BUSY_WAIT_MS;
   const deadline = Date.now() + busyWaitMs;
   let source: Database.Database | undefined;
   let probe: Database.Database | null = null;
