@@ -90,10 +90,9 @@ function processAlive(pid: number): boolean {
   }
 }
 
-/** Whether the lock's described holder is a process of this host that no longer runs. */
-async function heldByDeadProcess(locks: LockSpace, component: ComponentRef): Promise<boolean> {
-  const holder = await componentLockHolder(locks, component.id).catch(() => null);
-  return holder !== null && holder.host === os.hostname() && holder.pid !== process.pid && !processAlive(holder.pid);
+/** Whether a lock's described holder is a process of this host that no longer runs. */
+function isDeadProcess(holder: LockHolder): boolean {
+  return holder.host === os.hostname() && holder.pid !== process.pid && !processAlive(holder.pid);
 }
 
 /** Is the component locked right now (by anyone, this process included)? */
@@ -117,7 +116,15 @@ export async function lockComponent(locks: LockSpace, component: ComponentRef, o
   let session = await tryLock(locks, component, operation);
   while (!session) {
     if (Date.now() >= deadline) {
-      if (graced || locks.kind !== "advisory" || !(await heldByDeadProcess(locks, component))) throw await conflict(locks, component);
+      const holder = await componentLockHolder(locks, component.id).catch(() => null);
+      if (holder === null) {
+        // Nobody named: the lock may have been released between the try and the look (a dead holder's
+        // session ending, say), or its holder has not written its name yet. One more try, then refuse.
+        session = await tryLock(locks, component, operation);
+        if (session) break;
+        throw await conflict(locks, component);
+      }
+      if (graced || locks.kind !== "advisory" || !isDeadProcess(holder)) throw await conflict(locks, component);
       graced = true;
       deadline = Date.now() + DEAD_HOLDER_GRACE_MS;
     }
