@@ -55,8 +55,9 @@ async function describedHolder(locks: LockSpace, component: ComponentRef): Promi
   }
 }
 
-async function conflict(locks: LockSpace, component: ComponentRef): Promise<ConflictError> {
-  const holder = await describedHolder(locks, component);
+/** The refusal, naming `known` (the holder just read) or, when none was read, the holder once it has written its name. */
+async function conflict(locks: LockSpace, component: ComponentRef, known: LockHolder | null = null): Promise<ConflictError> {
+  const holder = known ?? (await describedHolder(locks, component));
   const by = holder ? `: ${describeHolder(holder)}` : "";
   return new ConflictError(`component "${component.name}" is locked by another operation in progress${by}; try again when it finishes`, {
     lock: `component "${component.name}"`,
@@ -124,7 +125,7 @@ export async function lockComponent(locks: LockSpace, component: ComponentRef, o
         if (session) break;
         throw await conflict(locks, component);
       }
-      if (graced || locks.kind !== "advisory" || !isDeadProcess(holder)) throw await conflict(locks, component);
+      if (graced || locks.kind !== "advisory" || !isDeadProcess(holder)) throw await conflict(locks, component, holder);
       graced = true;
       deadline = Date.now() + DEAD_HOLDER_GRACE_MS;
     }
