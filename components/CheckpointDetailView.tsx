@@ -20,6 +20,7 @@ import { ProblemNotice } from "@/components/feedback/ProblemNotice";
 import { MetadataDocument } from "@/components/MetadataDocument";
 import { describeProblem } from "@/lib/trpc/api-problem";
 import type { CheckpointDetail, ViewerRole } from "@/lib/trpc/types";
+import { displayPath } from "@/server/byte-paths";
 
 /** Caller metadata without the keys the facts grid already shows. */
 function extraCallerMeta(meta: Record<string, unknown>): Record<string, unknown> {
@@ -57,7 +58,7 @@ function DamagePanel({ checkpoint }: { checkpoint: CheckpointDetail }) {
       <ul className="max-h-56 space-y-0.5 overflow-y-auto font-mono text-xs">
         {checkpoint.damagedFiles.map((file) => (
           <li key={`${file.path}:${file.sha256}`} className="break-all">
-            <span className="font-semibold text-bad">{file.state}</span> {file.path ?? "(the manifest itself)"} <span className="text-muted">sha256 {file.sha256.slice(0, 12)}</span>
+            <span className="font-semibold text-bad">{file.state}</span> {file.path === null || file.path === undefined ? "(the manifest itself)" : displayPath(file.path)} <span className="text-muted">sha256 {file.sha256.slice(0, 12)}</span>
           </li>
         ))}
       </ul>

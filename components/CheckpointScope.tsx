@@ -1,6 +1,7 @@
 import { ReasonPill, reasonExplanation } from "@/components/ReasonPill";
 import { formatCount } from "@/lib/format";
 import type { CheckpointDetail } from "@/lib/trpc/types";
+import { displayPath } from "@/server/byte-paths";
 
 const MAX_RELATED_ROWS = 200;
 
@@ -35,7 +36,7 @@ export function CheckpointScope({ checkpoint }: { checkpoint: CheckpointDetail }
         <ul className="max-h-64 divide-y divide-border overflow-y-auto rounded-md border border-border text-sm">
           {checkpoint.related.slice(0, MAX_RELATED_ROWS).map((entry) => (
             <li key={entry.path} className="flex flex-wrap items-center justify-between gap-2 px-3 py-1.5">
-              <span className="min-w-0 break-all font-mono text-xs">{entry.path}</span>
+              <span className="min-w-0 break-all font-mono text-xs">{displayPath(entry.path)}</span>
               <span className="flex items-center gap-2 text-xs text-muted">
                 <span className="hidden sm:inline">{reasonExplanation(entry.reason)}</span>
                 <ReasonPill reason={entry.reason} />

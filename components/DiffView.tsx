@@ -11,6 +11,7 @@ import { Pill } from "@/components/ui/Pill";
 import { describeProblem } from "@/lib/trpc/api-problem";
 import { formatBytes, formatCount, formatMode } from "@/lib/format";
 import type { CheckpointDiff, DiffEntry } from "@/lib/trpc/types";
+import { displayPath } from "@/server/byte-paths";
 
 function Section({ title, count, children }: { title: string; count: number; children: ReactNode }) {
   if (count === 0) return null;
@@ -35,7 +36,7 @@ function PathList({ entries, tone, describe }: { entries: DiffEntry[]; tone: "ok
             <span aria-hidden="true" className={`mr-2 ${colour}`}>
               {sign}
             </span>
-            {e.path}
+            {displayPath(e.path)}
           </span>
           <span className="text-xs text-muted">{describe(e)}</span>
         </li>
@@ -51,7 +52,7 @@ function ModifiedFile({ entry, open }: { entry: DiffEntry; open: boolean }) {
   return (
     <details open={open} className="overflow-hidden rounded-md border border-border bg-surface" data-testid="diff-file">
       <summary className="flex cursor-pointer flex-wrap items-baseline justify-between gap-2 bg-background px-3 py-2">
-        <span className="break-all font-mono text-xs font-medium">{entry.path}</span>
+        <span className="break-all font-mono text-xs font-medium">{displayPath(entry.path)}</span>
         <span className="text-xs text-muted">
           {entry.before ? formatBytes(entry.before.size) : "—"} in checkpoint → {entry.after ? formatBytes(entry.after.size) : "—"} live
         </span>

@@ -10,6 +10,7 @@ import { Button } from "@/components/ui/Button";
 import { describeProblem } from "@/lib/trpc/api-problem";
 import { ENTRIES_PAGE_SIZE, nextPage } from "@/lib/trpc/list-inputs";
 import { formatBytes, formatCount, formatMode, shortSha } from "@/lib/format";
+import { displayPath } from "@/server/byte-paths";
 
 /** The manifest's entries by path, a page at a time, optionally under a path prefix. */
 export function EntriesList({ checkpointId }: { checkpointId: string }) {
@@ -63,7 +64,7 @@ export function EntriesList({ checkpointId }: { checkpointId: string }) {
           {items.map((entry) => (
             <li key={entry.path} className="space-y-1 px-3 py-2">
               <p className="break-all font-mono">
-                {entry.path}
+                {displayPath(entry.path)}
                 {entry.linkTarget ? <span className="text-muted"> → {entry.linkTarget}</span> : null}
               </p>
               <p className="flex flex-wrap items-center gap-x-3 gap-y-1 text-muted">
@@ -104,7 +105,7 @@ export function EntriesList({ checkpointId }: { checkpointId: string }) {
               {items.map((entry) => (
                 <tr key={entry.path}>
                   <td className="break-all px-3 py-1.5 font-mono">
-                    {entry.path}
+                    {displayPath(entry.path)}
                     {entry.linkTarget ? <span className="text-muted"> → {entry.linkTarget}</span> : null}
                   </td>
                   <td className="px-3 py-1.5 text-muted">{entry.kind}</td>

@@ -21,6 +21,7 @@ import { Button, type ButtonVariant } from "@/components/ui/Button";
 import { damagedFilesOf, describeProblem, obstaclesOf, scopeRefusal, type ApiProblem } from "@/lib/trpc/api-problem";
 import { formatCount, formatUtc } from "@/lib/format";
 import type { RollbackResult } from "@/lib/trpc/types";
+import { displayPath } from "@/server/byte-paths";
 
 export interface RollbackTarget {
   id: string;
@@ -87,7 +88,7 @@ function RefusalNotice({ problem, step, checkpointId }: { problem: ApiProblem; s
         <ul aria-label="In the way" className="space-y-1 text-xs">
           {obstacles.slice(0, LISTED_FILES).map((o) => (
             <li key={o.path} className="break-all">
-              to restore <span className="font-mono">{o.path}</span>, in the way: <span className="font-mono">{o.inTheWay.join(", ")}</span>
+              to restore <span className="font-mono">{displayPath(o.path)}</span>, in the way: <span className="font-mono">{o.inTheWay.join(", ")}</span>
             </li>
           ))}
         </ul>

@@ -6,6 +6,7 @@ import { Pill, type Tone } from "@/components/ui/Pill";
 import { formatBytes, formatCount, formatRelative, formatUtc } from "@/lib/format";
 import type { RollbackPlan } from "@/lib/trpc/types";
 import { planScopeSentence } from "@/server/rollback/plan-wording";
+import { displayPath } from "@/server/byte-paths";
 
 /** Rows shown per list; the counts above always cover everything. */
 const MAX_ROWS = 300;
@@ -77,7 +78,7 @@ function ScopeInWords({ plan }: { plan: RollbackPlan }) {
         ))}
         {scope.related.map((r) => (
           <li key={`r:${r.path}`} className="flex flex-wrap items-center gap-2">
-            <span className="break-all font-mono">{r.path}</span>
+            <span className="break-all font-mono">{displayPath(r.path)}</span>
             <ReasonPill reason={r.reason} />
             <span className="text-muted">{reasonExplanation(r.reason)}</span>
           </li>
@@ -181,7 +182,7 @@ export function RollbackPlanView({ plan }: { plan: RollbackPlan }) {
               const action = actions[item.action] ?? { label: item.action, tone: "neutral" as const, explain: item.action };
               return (
                 <li key={item.path} className="flex items-center justify-between gap-3 px-3 py-1.5">
-                  <span className="min-w-0 break-all font-mono text-xs">{item.path}</span>
+                  <span className="min-w-0 break-all font-mono text-xs">{displayPath(item.path)}</span>
                   <span className="flex shrink-0 items-center gap-2 text-xs text-muted">
                     {item.kind === "file" && item.size > 0 ? formatBytes(item.size) : item.kind !== "file" ? item.kind : null}
                     <Pill tone={action.tone} title={action.explain}>
@@ -208,7 +209,7 @@ export function RollbackPlanView({ plan }: { plan: RollbackPlan }) {
                   <span aria-hidden="true" className="mr-2 text-bad">
                     −
                   </span>
-                  {item.path}
+                  {displayPath(item.path)}
                 </span>
                 <span className="shrink-0 text-xs text-muted">{item.kind}</span>
               </li>

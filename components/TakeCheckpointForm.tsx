@@ -12,6 +12,7 @@ import { InlineProblem } from "@/components/feedback/InlineProblem";
 import { describeProblem } from "@/lib/trpc/api-problem";
 import { formatBytes, formatCount, formatDuration } from "@/lib/format";
 import { roleAllows, type ViewerRole } from "@/lib/trpc/types";
+import { displayPath } from "@/server/byte-paths";
 
 const FIELD = "rounded-md border border-border bg-background px-2.5 py-1.5 text-sm";
 
@@ -132,7 +133,7 @@ export function TakeCheckpointForm({ component, role }: { component: string; rol
                 <ul className="space-y-0.5 text-xs">
                   {created.related.map((r) => (
                     <li key={r.path} className="flex flex-wrap items-center gap-2">
-                      <span className="break-all font-mono">{r.path}</span>
+                      <span className="break-all font-mono">{displayPath(r.path)}</span>
                       <ReasonPill reason={r.reason} />
                     </li>
                   ))}

@@ -16,7 +16,7 @@ import { Readable } from "node:stream";
 import { TRPCError } from "@trpc/server";
 import { getHTTPStatusCodeFromError } from "@trpc/server/http";
 import type { z } from "zod";
-import { openCheckpointArchive } from "../checkpoints/archive";
+import { openCheckpointArchive, type ArchiveRename } from "../checkpoints/archive";
 import { exportHistory, historyExportFileName, HISTORY_EXPORT_CONTENT_TYPES } from "../audit/history-export";
 import { checkpointExportInput, historyExportFormat, historyListInput } from "../schemas";
 import { createCaller } from "./root";
@@ -55,6 +55,15 @@ async function callerFor(request: Request) {
   return { ctx, caller: createCaller(ctx) };
 }
 
+/** Headers are bounded: the first renames travel in one, all of them are listed inside the archive. */
+const RENAMES_IN_HEADER = 50;
+
+/** The names a zip had to escape, for a client that reports them (the archive lists them in `.safetynet-renamed.json`). */
+function renamedHeaders(renamed: readonly ArchiveRename[]): Record<string, string> {
+  if (renamed.length === 0) return {};
+  return { "X-Safetynet-Renamed-Count": String(renamed.length), "X-Safetynet-Renamed": encodeURIComponent(JSON.stringify(renamed.slice(0, RENAMES_IN_HEADER))) };
+}
+
 export async function checkpointArchiveResponse(request: Request, checkpointId: string): Promise<Response> {
   try {
     const url = new URL(request.url);
@@ -73,6 +82,7 @@ export async function checkpointArchiveResponse(request: Request, checkpointId: 
         "Cache-Control": "no-store",
         "X-Content-Type-Options": "nosniff",
         "X-Safetynet-Checkpoint": archive.checkpointId,
+        ...renamedHeaders(archive.renamed),
       },
     });
   } catch (error) {

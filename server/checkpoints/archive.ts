@@ -19,7 +19,10 @@
 import { createHash } from "node:crypto";
 import fsp from "node:fs/promises";
 import { PassThrough, Readable } from "node:stream";
-import { TarArchive, ZipArchive, type Archiver } from "archiver";
+import { createGzip } from "node:zlib";
+import { ZipArchive, type Archiver } from "archiver";
+import { hasEscapedBytes, isEscapedByteAt, nameBytes } from "../byte-paths";
+import { tarBlocks, type TarEntry } from "./tar-writer";
 import type { Core } from "../core";
 import { IntegrityError, describeFsError } from "../errors";
 import type { ArchiveFormat } from "../schemas";
@@ -41,6 +44,8 @@ export interface CheckpointArchive {
   /** Entries in the archive (files, folders, symlinks) and the bytes of file content. */
   entries: number;
   bytes: number;
+  /** Names a zip could not hold as they are (escaped, listed in `.safetynet-renamed.json` in the archive). */
+  renamed: ArchiveRename[];
   /** The archive's bytes. Fails (IntegrityError) if a stored object does not match the manifest. */
   stream: Readable;
 }
@@ -68,48 +73,46 @@ export async function openCheckpointArchive(core: Core, checkpointId: string, fo
     throw damageError(missing, "refused before the first byte");
   }
   const folder = `${row.component.name}-${row.id}`;
-  const archive: Archiver = format === "zip" ? new ZipArchive({ zlib: { level: 6 } }) : new TarArchive({ gzip: true, gzipOptions: { level: 6 } });
-  const out = new PassThrough();
-  let failed = false;
-  const fail = (error: Error) => {
-    if (failed) return;
-    failed = true;
-    // Cut the output first so the archive's end (tar end blocks, zip directory) never reaches the reader.
-    archive.unpipe(out);
-    out.destroy(error);
-    archive.abort();
-    core.log.error({ event: "checkpoint.archive", checkpointId: row.id, format, error: error.message }, "archive aborted");
-  };
-  archive.on("error", fail);
-  archive.on("warning", fail);
-  archive.pipe(out);
-
-  let bytes = 0;
-  for (const entry of manifest.entries) {
-    const name = `${folder}/${entry.path}`;
-    const date = new Date(entry.mtimeMs);
-    if (entry.kind === "dir") {
-      archive.append(Buffer.alloc(0), { name: `${name}/`, type: "directory", mode: entry.mode, date });
-    } else if (entry.kind === "symlink") {
-      archive.append(Buffer.alloc(0), { name, type: "symlink", linkname: entry.linkTarget ?? "", mode: entry.mode, date });
-    } else {
-      bytes += entry.size;
-      const source = new VerifiedObjectReader(core.store.objectPath(entry.sha256 as string), entry, (problems) => recordDamageFound(core, row.id, problems));
-      source.on("error", fail);
-      archive.append(source, { name, type: "file", mode: entry.mode, date, stats: { size: entry.size } });
-    }
-  }
+  const recordDamage = (problems: DamagedObject[]) => recordDamageFound(core, row.id, problems);
+  const items: ArchiveItem[] = manifest.entries.map((entry) => ({ entry, mtimeMs: entry.mtimeMs }));
   if (databases.length > 0) {
     const described = databases.map(({ snapshot, entry }) => ({ ...snapshot, file: entry.path }));
-    archive.append(Buffer.from(JSON.stringify(described, null, 2) + "\n"), { name: `${folder}/${DATABASES_FOLDER}/databases.json`, type: "file", mode: 0o644, date: row.createdAt });
-    for (const { entry } of databases) {
-      bytes += entry.size;
-      const source = new VerifiedObjectReader(core.store.objectPath(entry.sha256 as string), entry, (problems) => recordDamageFound(core, row.id, problems));
-      source.on("error", fail);
-      archive.append(source, { name: `${folder}/${entry.path}`, type: "file", mode: 0o600, date: row.createdAt, stats: { size: entry.size } });
+    const data = Buffer.from(JSON.stringify(described, null, 2) + "\n");
+    items.push({ entry: generatedFile(`${DATABASES_FOLDER}/databases.json`, data, 0o644), mtimeMs: row.createdAt.getTime(), data });
+    for (const { entry } of databases) items.push({ entry, mtimeMs: row.createdAt.getTime() });
+  }
+  let renamed: ArchiveRename[] = [];
+  if (format === "zip") {
+    const named = zipNames(items.map((i) => i.entry.path));
+    renamed = named.renamed;
+    items.forEach((item, i) => (item.name = named.names[i]));
+    for (const item of items) {
+      const target = item.entry.linkTarget;
+      if (item.entry.kind === "symlink" && target !== undefined && zipEscape(target) !== target) {
+        renamed.push({ path: item.entry.path, archivedAs: item.name ?? item.entry.path, reason: `its link target is stored as ${zipEscape(target)} (a zip cannot hold it as it is)` });
+      }
+    }
+    if (renamed.length > 0) {
+      // The renames travel with the archive: whoever unpacks it can map each name back.
+      const data = Buffer.from(JSON.stringify(renamed.map((r) => ({ ...r, bytes: nameBytes(r.path).toString("hex") })), null, 2) + "\n");
+      const entry = generatedFile(named.reserve(RENAMED_FILE), data, 0o644);
+      items.push({ entry, mtimeMs: row.createdAt.getTime(), data, name: entry.path });
     }
   }
-  archive.finalize().catch((error: unknown) => fail(error instanceof Error ? error : new Error(String(error))));
+  const out = new PassThrough();
+  const fail = (error: Error) => {
+    if (out.destroyed) return;
+    out.destroy(error);
+    core.log.error({ event: "checkpoint.archive", checkpointId: row.id, format, error: error.message }, "archive aborted");
+  };
+  const content = (item: ArchiveItem): Readable => {
+    if (item.data) return Readable.from([item.data]);
+    const source = new VerifiedObjectReader(core.store.objectPath(item.entry.sha256 as string), item.entry, recordDamage);
+    source.on("error", fail);
+    return source;
+  };
+  if (format === "zip") writeZip(items, folder, content, out, fail);
+  else writeTarGz(items, folder, content, out, fail);
   return {
     checkpointId: row.id,
     component: row.component.name,
@@ -117,9 +120,114 @@ export async function openCheckpointArchive(core: Core, checkpointId: string, fo
     fileName: `${folder}.${format}`,
     contentType: CONTENT_TYPES[format],
     entries: manifest.entries.length + databases.length,
-    bytes,
+    bytes: items.reduce((sum, item) => sum + (item.entry.kind === "file" && !item.data ? item.entry.size : 0), 0),
+    renamed,
     stream: out,
   };
+}
+
+/** One entry of the archive: a manifest entry, a database snapshot, or a file made for the archive (`data`). */
+interface ArchiveItem {
+  entry: ManifestEntry;
+  mtimeMs: number;
+  data?: Buffer;
+  /** Zip only: the entry's name in the archive when it differs from its path. */
+  name?: string;
+}
+
+/** A name the archive could not hold as it is, and what it holds instead. */
+export interface ArchiveRename {
+  path: string;
+  archivedAs: string;
+  reason: string;
+}
+
+const RENAMED_FILE = ".safetynet-renamed.json";
+
+function generatedFile(entryPath: string, data: Buffer, mode: number): ManifestEntry {
+  return { path: entryPath, kind: "file", mode, size: data.length, mtimeMs: 0, reason: "primary" };
+}
+
+/** tar.gz: every name exactly as bytes (tar-writer.ts), gzip-compressed. */
+function writeTarGz(items: ArchiveItem[], folder: string, content: (item: ArchiveItem) => Readable, out: PassThrough, fail: (error: Error) => void): void {
+  const prefix = nameBytes(`${folder}/`);
+  function* entries(): Generator<TarEntry> {
+    for (const item of items) {
+      const { entry } = item;
+      const name = Buffer.concat([prefix, nameBytes(entry.path)]);
+      if (entry.kind === "dir") yield { name, type: "directory", mode: entry.mode, mtimeMs: item.mtimeMs, size: 0 };
+      else if (entry.kind === "symlink") yield { name, type: "symlink", mode: entry.mode, mtimeMs: item.mtimeMs, size: 0, linkName: nameBytes(entry.linkTarget ?? "") };
+      else yield { name, type: "file", mode: entry.mode, mtimeMs: item.mtimeMs, size: entry.size, content: content(item) };
+    }
+  }
+  const tar = Readable.from(tarBlocks(entries()), { objectMode: false });
+  const gzip = createGzip({ level: 6 });
+  tar.on("error", fail);
+  gzip.on("error", fail);
+  // Cut on failure before the gzip trailer: a reader must never see a complete-looking archive.
+  tar.pipe(gzip).pipe(out, { end: false });
+  gzip.on("end", () => {
+    if (!out.destroyed) out.end();
+  });
+}
+
+/** zip (archiver): names escaped where a zip entry cannot hold them (zipNames). */
+function writeZip(items: ArchiveItem[], folder: string, content: (item: ArchiveItem) => Readable, out: PassThrough, fail: (error: Error) => void): void {
+  const archive: Archiver = new ZipArchive({ zlib: { level: 6 } });
+  const stop = (error: Error) => {
+    // Cut the output first so the zip's central directory never reaches the reader.
+    archive.unpipe(out);
+    fail(error);
+    archive.abort();
+  };
+  archive.on("error", stop);
+  archive.on("warning", stop);
+  archive.pipe(out);
+  for (const item of items) {
+    const { entry } = item;
+    const name = `${folder}/${item.name ?? entry.path}`;
+    const date = new Date(item.mtimeMs);
+    if (entry.kind === "dir") archive.append(Buffer.alloc(0), { name: `${name}/`, type: "directory", mode: entry.mode, date });
+    else if (entry.kind === "symlink") archive.append(Buffer.alloc(0), { name, type: "symlink", linkname: zipEscape(entry.linkTarget ?? ""), mode: entry.mode, date });
+    else archive.append(content(item), { name, type: "file", mode: entry.mode, date, stats: { size: entry.size } });
+  }
+  archive.finalize().catch((error: unknown) => stop(error instanceof Error ? error : new Error(String(error))));
+}
+
+/** A byte that is not UTF-8, or a backslash (a path separator to zip readers): written as %XX in a zip. */
+function zipEscape(name: string): string {
+  if (!name.includes("\\") && !hasEscapedBytes(name)) return name;
+  let out = "";
+  for (let i = 0; i < name.length; i++) {
+    if (isEscapedByteAt(name, i)) out += `%${(name.charCodeAt(i) - 0xdc00).toString(16).toUpperCase()}`;
+    else out += name[i] === "\\" ? "%5C" : name[i];
+  }
+  return out;
+}
+
+/**
+ * Entry names for a zip: each path as it is when a zip can hold it; otherwise
+ * escaped (zipEscape), with a numbered suffix when that would meet another
+ * entry's name. Never two entries with one name.
+ */
+function zipNames(paths: readonly string[]): { names: (string | undefined)[]; renamed: ArchiveRename[]; reserve: (name: string) => string } {
+  const taken = new Set(paths.filter((p) => zipEscape(p) === p));
+  const unique = (candidate: string) => {
+    let name = candidate;
+    for (let n = 1; taken.has(name); n++) name = `${candidate}.~${n}`;
+    taken.add(name);
+    return name;
+  };
+  const renamed: ArchiveRename[] = [];
+  const names = paths.map((p) => {
+    const escaped = zipEscape(p);
+    if (escaped === p) return undefined;
+    const archivedAs = unique(escaped);
+    const reason = hasEscapedBytes(p) ? "the name is not UTF-8, which a zip entry cannot hold" : "a backslash is a path separator to zip readers";
+    renamed.push({ path: p, archivedAs, reason });
+    return archivedAs;
+  });
+  return { names, renamed, reserve: unique };
 }
 
 const DATABASES_FOLDER = ".safetynet-databases";

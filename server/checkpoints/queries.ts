@@ -3,6 +3,7 @@ import type { Core } from "../core";
 import { metadataStore } from "../db";
 import { quoteIdent } from "../db/sql-identifier";
 import { NotFoundError } from "../errors";
+import { fromStorageText, toStorageText } from "../byte-paths";
 import type { Checkpoint, Component } from "../generated/prisma/client";
 import type { CheckpointListInput } from "../schemas";
 import type { ObjectStore } from "../store/object-store";
@@ -139,13 +140,15 @@ export async function listCheckpointEntries(core: Core, id: string, options: { p
   const row = await findCheckpointRow(core, id);
   await indexManifestEntries(core, row.manifestSha);
   const limit = options.limit ?? 200;
-  const prefix = options.prefix ?? "";
+  // Paths are kept in their text-column form (server/byte-paths.ts): compare in that form.
+  const prefix = toStorageText(options.prefix ?? "");
+  const cursor = options.cursor === undefined ? undefined : toStorageText(options.cursor);
   // A prefix is literal text, not a LIKE pattern (where `%` and `_` are wildcards): paths
   // sharing a prefix sort together from the prefix on, so take the rows from there and
   // keep those that start with it.
   const where = {
     manifestSha: row.manifestSha,
-    path: { ...(prefix ? { gte: prefix } : {}), ...(options.cursor ? { gt: options.cursor } : {}) },
+    path: { ...(prefix ? { gte: prefix } : {}), ...(cursor ? { gt: cursor } : {}) },
   };
   const [candidates, total] = await Promise.all([
     core.db.manifestEntry.findMany({ where, orderBy: { path: "asc" }, take: limit + 1 }),
@@ -155,16 +158,16 @@ export async function listCheckpointEntries(core: Core, id: string, options: { p
   const page = rows.slice(0, limit);
   return {
     items: page.map((e) => ({
-      path: e.path,
+      path: fromStorageText(e.path),
       kind: e.kind as ManifestEntry["kind"],
       mode: e.mode,
       size: Number(e.size),
       mtimeMs: e.mtimeMs,
       sha256: e.sha256 ?? undefined,
-      linkTarget: e.linkTarget ?? undefined,
+      linkTarget: e.linkTarget === null ? undefined : fromStorageText(e.linkTarget),
       reason: e.reason as ManifestEntry["reason"],
     })),
-    nextCursor: rows.length > limit ? (page[page.length - 1]?.path ?? null) : null,
+    nextCursor: rows.length > limit && page.length > 0 ? fromStorageText((page[page.length - 1] as (typeof page)[number]).path) : null,
     total,
   };
 }
@@ -184,7 +187,7 @@ async function indexManifestEntries(core: Core, manifestSha: string): Promise<vo
       const chunk = manifest.entries.slice(i, i + INSERT_CHUNK);
       // One multi-row insert per chunk; a row another reader indexed meanwhile is kept.
       const values = chunk.map((_, row) => `(${Array.from({ length: 9 }, (_, col) => (postgres ? `$${row * 9 + col + 1}` : "?")).join(",")})`).join(",");
-      const params = chunk.flatMap((e) => [manifestSha, e.path, e.kind, e.mode, e.size, e.mtimeMs, e.sha256 ?? null, e.linkTarget ?? null, e.reason]);
+      const params = chunk.flatMap((e) => [manifestSha, toStorageText(e.path), e.kind, e.mode, e.size, e.mtimeMs, e.sha256 ?? null, e.linkTarget === undefined ? null : toStorageText(e.linkTarget), e.reason]);
       const columns = `("manifestSha","path","kind","mode","size","mtimeMs","sha256","linkTarget","reason")`;
       await tx.$executeRawUnsafe(
         postgres ? `INSERT INTO ${table} ${columns} VALUES ${values} ON CONFLICT DO NOTHING` : `INSERT OR IGNORE INTO ${table} ${columns} VALUES ${values}`,

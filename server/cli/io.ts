@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { exitCodeOf, InvalidInputError, SafetyNetError } from "../errors";
 import { terminal } from "./terminal";
+import { displayPath } from "../byte-paths";
 
 export interface OutputMode {
   json: boolean;
@@ -13,11 +14,12 @@ export interface OutputMode {
 
 export function emit(mode: OutputMode, value: unknown, human: () => string): void {
   if (mode.json) terminal().stdout.write(JSON.stringify(value, null, 2) + "\n");
-  else terminal().stdout.write(human() + "\n");
+  // Names that are not UTF-8 are shown as \xHH (JSON keeps them exactly).
+  else terminal().stdout.write(displayPath(human()) + "\n");
 }
 
 export function notice(message: string): void {
-  terminal().stderr.write(message + "\n");
+  terminal().stderr.write(displayPath(message) + "\n");
 }
 
 /** Ends the command with `code` (printed output stays as it is). */
@@ -41,7 +43,7 @@ export function reportError(mode: OutputMode, error: unknown): number {
     const body = error instanceof SafetyNetError ? { code: error.code, message, details: error.details } : { code: "FAILED", message };
     terminal().stdout.write(JSON.stringify({ error: body }, null, 2) + "\n");
   } else {
-    terminal().stderr.write(`safetynet: ${message}\n`);
+    terminal().stderr.write(`safetynet: ${displayPath(message)}\n`);
     if (process.env.SAFETYNET_DEBUG && error instanceof Error && error.stack) terminal().stderr.write(error.stack + "\n");
   }
   return code;

@@ -21,6 +21,7 @@ import { createTRPCClient, httpLink, TRPCClientError, type TRPCClient } from "@t
 import type { AppRouter } from "../api/root";
 import { ConflictError, IntegrityError, InvalidInputError, NotFoundError, OperationFailedError, type SafetyNetError, InsufficientStorageError } from "../errors";
 import type { ArchiveFormat } from "../schemas";
+import type { ArchiveRename } from "../checkpoints/archive";
 import type { ApiInputs, ApiOutputs, RemoteTarget, SafetyNetClient } from "./client";
 
 /** `http://host:3000`, `http://host:3000/`, `http://host:3000/api/trpc` -> `http://host:3000/api/trpc`. */
@@ -215,7 +216,8 @@ export class RemoteClient implements SafetyNetClient {
    * before the first byte is the core's typed error; a download the server cuts
    * short (a damaged object found while streaming) fails the iteration.
    */
-  async downloadArchive(checkpointId: string, format: ArchiveFormat): Promise<AsyncIterable<Uint8Array>> {
+  /** The archive's bytes, and the names a zip had to escape (from the response headers; the archive lists them all). */
+  async downloadArchive(checkpointId: string, format: ArchiveFormat): Promise<{ stream: AsyncIterable<Uint8Array>; renamed: ArchiveRename[]; renamedCount: number }> {
     const url = `${this.baseUrl}/api/checkpoints/${encodeURIComponent(checkpointId)}/archive?format=${encodeURIComponent(format)}`;
     let response: Response;
     try {
@@ -233,6 +235,14 @@ export class RemoteClient implements SafetyNetClient {
       }
       throw errorForHttpStatus(response.status, body.error?.message ?? `HTTP ${response.status}`, { ...(body.error?.data?.details ?? {}), httpStatus: response.status });
     }
-    return Readable.fromWeb(response.body as import("node:stream/web").ReadableStream<Uint8Array>);
+    const stream = Readable.fromWeb(response.body as import("node:stream/web").ReadableStream<Uint8Array>);
+    const header = response.headers.get("x-safetynet-renamed");
+    let renamed: ArchiveRename[] = [];
+    try {
+      renamed = header ? (JSON.parse(decodeURIComponent(header)) as ArchiveRename[]) : [];
+    } catch {
+      // A header this client cannot read leaves the list inside the archive as the record.
+    }
+    return { stream, renamed, renamedCount: Number(response.headers.get("x-safetynet-renamed-count") ?? renamed.length) || 0 };
   }
 }

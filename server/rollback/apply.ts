@@ -14,6 +14,7 @@ import { flushDirectories, flushFiles } from "../store/sync-fs";
 import type { ManifestEntry } from "../checkpoints/manifest-types";
 import { describeFsError, InvalidInputError, OperationFailedError, SafetyNetError } from "../errors";
 import { normalizeRelativePath } from "../scan/paths";
+import { fsPath, nameBytes } from "../byte-paths";
 import type { DeleteItem, RestoreItem } from "./plan";
 
 export interface ApplyOptions {
@@ -55,19 +56,19 @@ function tagOf(options: ApplyOptions): string {
 function tempSibling(absPath: string, tag: string): string {
   const base = path.basename(absPath);
   let name = `.${base}.sn-${tag}`;
-  if (Buffer.byteLength(name) > NAME_MAX) name = `.sn-${createHash("sha256").update(base).digest("hex").slice(0, 16)}-${tag}`;
+  if (nameBytes(name).length > NAME_MAX) name = `.sn-${createHash("sha256").update(base).digest("hex").slice(0, 16)}-${tag}`;
   return path.join(path.dirname(absPath), name);
 }
 
 function removeIfPresent(absPath: string): void {
   let st;
   try {
-    st = lstatSync(absPath);
+    st = lstatSync(fsPath(absPath));
   } catch {
     return;
   }
-  if (st.isDirectory()) rmdirSync(absPath);
-  else unlinkSync(absPath);
+  if (st.isDirectory()) rmdirSync(fsPath(absPath));
+  else unlinkSync(fsPath(absPath));
 }
 
 /** Root-relative path -> absolute, re-checked: nothing is ever written outside the root. */
@@ -85,7 +86,7 @@ function resolver(root: string): (rel: string) => string {
  */
 function parentsAreRealDirs(root: string, rel: string): boolean {
   for (let slash = rel.indexOf("/"); slash >= 0; slash = rel.indexOf("/", slash + 1)) {
-    const st = lstatSync(root + "/" + rel.slice(0, slash), { throwIfNoEntry: false });
+    const st = lstatSync(fsPath(root + "/" + rel.slice(0, slash)), { throwIfNoEntry: false });
     if (!st || !st.isDirectory()) return false;
   }
   return true;
@@ -98,8 +99,8 @@ export function removeTempSiblings(root: string, plan: PlanPaths, options: Apply
   for (const item of plan.restore) {
     if (item.kind === "dir" || !parentsAreRealDirs(root, item.path)) continue;
     const tmp = tempSibling(abs(item.path), tag);
-    const st = lstatSync(tmp, { throwIfNoEntry: false });
-    if (st && !st.isDirectory()) unlinkSync(tmp);
+    const st = lstatSync(fsPath(tmp), { throwIfNoEntry: false });
+    if (st && !st.isDirectory()) unlinkSync(fsPath(tmp));
   }
 }
 
@@ -122,14 +123,14 @@ export async function applyRollbackPlan(
     for (let i = 0; i < parts.length - 1; i++) {
       current = current ? `${current}/${parts[i]}` : (parts[i] as string);
       if (verifiedDirs.has(current)) continue;
-      const st = lstatSync(root + "/" + current, { throwIfNoEntry: false });
+      const st = lstatSync(fsPath(root + "/" + current), { throwIfNoEntry: false });
       if (st && !st.isDirectory()) throw new InvalidInputError(`refusing to write through ${current}: it is not a directory (symlink or file)`, { path: current });
       if (st) verifiedDirs.add(current);
     }
   };
   const parentExists = (rel: string) => {
     const slash = rel.lastIndexOf("/");
-    return slash < 0 || verifiedDirs.has(rel.slice(0, slash)) || lstatSync(root + "/" + rel.slice(0, slash), { throwIfNoEntry: false }) !== undefined;
+    return slash < 0 || verifiedDirs.has(rel.slice(0, slash)) || lstatSync(fsPath(root + "/" + rel.slice(0, slash)), { throwIfNoEntry: false }) !== undefined;
   };
   const step = () => options.onProgress?.(++done, total);
   /** Root-relative directories whose entries or metadata changed: flushed (and their metadata restored) at the end. */
@@ -158,8 +159,8 @@ export async function applyRollbackPlan(
     try {
       if (!parentsAreRealDirs(root, item.path)) {
         // Already gone from the root: nothing to delete, and nothing to follow.
-      } else if (item.kind === "dir") rmdirSync(p);
-      else unlinkSync(p);
+      } else if (item.kind === "dir") rmdirSync(fsPath(p));
+      else unlinkSync(fsPath(p));
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code !== "ENOENT" && code !== "ENOTEMPTY" && code !== "EEXIST") throw describeFsError(error, p);
@@ -177,33 +178,33 @@ export async function applyRollbackPlan(
     assertRealParent(item.path);
     try {
       if (item.action === "replace") {
-        const st = lstatSync(p, { throwIfNoEntry: false });
+        const st = lstatSync(fsPath(p), { throwIfNoEntry: false });
         if (st && (st.isDirectory() ? entry.kind !== "dir" : true)) removeIfPresent(p);
       }
       if (entry.kind !== "dir" && !parentExists(item.path)) {
         // A partial checkpoint does not hold its paths' parent folders: put back the ones that went away.
-        mkdirSync(path.dirname(p), { recursive: true });
+        mkdirSync(fsPath(path.dirname(p)), { recursive: true });
       }
       if (entry.kind === "dir") {
-        mkdirSync(p, { recursive: true, mode: entry.mode });
-        chmodSync(p, entry.mode);
+        mkdirSync(fsPath(p), { recursive: true, mode: entry.mode });
+        chmodSync(fsPath(p), entry.mode);
       } else if (entry.kind === "symlink") {
         const tmp = tempSibling(p, tag);
         removeIfPresent(tmp);
-        symlinkSync(entry.linkTarget ?? "", tmp);
-        renameSync(tmp, p);
-        lutimesSync(p, entry.mtimeMs / 1000, entry.mtimeMs / 1000);
+        symlinkSync(fsPath(entry.linkTarget ?? ""), fsPath(tmp));
+        renameSync(fsPath(tmp), fsPath(p));
+        lutimesSync(fsPath(p), entry.mtimeMs / 1000, entry.mtimeMs / 1000);
       } else if (item.action === "mode") {
-        chmodSync(p, entry.mode);
+        chmodSync(fsPath(p), entry.mode);
       } else if (item.action !== "mtime") {
         const tmp = tempSibling(p, tag);
         removeIfPresent(tmp);
         await store.materialize(entry.sha256 as string, tmp, entry.mode, { durable: false });
-        renameSync(tmp, p);
+        renameSync(fsPath(tmp), fsPath(p));
         written.push(p);
         bytes += entry.size;
       }
-      if (entry.kind === "file") utimesSync(p, entry.mtimeMs / 1000, entry.mtimeMs / 1000);
+      if (entry.kind === "file") utimesSync(fsPath(p), entry.mtimeMs / 1000, entry.mtimeMs / 1000);
     } catch (error) {
       throw error instanceof SafetyNetError ? error : describeFsError(error, p);
     }
@@ -219,8 +220,8 @@ export async function applyRollbackPlan(
     if (!entry || entry.kind !== "dir") continue;
     const p = abs(dir);
     try {
-      chmodSync(p, entry.mode);
-      utimesSync(p, entry.mtimeMs / 1000, entry.mtimeMs / 1000);
+      chmodSync(fsPath(p), entry.mode);
+      utimesSync(fsPath(p), entry.mtimeMs / 1000, entry.mtimeMs / 1000);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw describeFsError(error, p);
     }

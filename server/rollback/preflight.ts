@@ -5,8 +5,10 @@
  * file sits. Such a rollback would fail in the middle and leave a journal that
  * can never complete, so it is refused up front, naming the paths in the way.
  */
-import { lstatSync, readdirSync, type Stats } from "node:fs";
+import { lstatSync, type Stats } from "node:fs";
 import { ConflictError } from "../errors";
+import { fsPath } from "../byte-paths";
+import { listNames } from "../scan/paths";
 import type { RollbackPlanBody } from "./plan";
 
 export interface PlanObstacle {
@@ -21,7 +23,7 @@ const LISTED_PER_OBSTACLE = 10;
 /** lstat, or null when nothing is there (or a parent is not a directory). */
 function lstatOrNull(abs: string): Stats | null {
   try {
-    return lstatSync(abs);
+    return lstatSync(fsPath(abs));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "ENOENT" || code === "ENOTDIR") return null;
@@ -33,7 +35,7 @@ function lstatOrNull(abs: string): Stats | null {
 function listUnder(root: string, rel: string, out: string[], limit: number): void {
   let names: string[];
   try {
-    names = readdirSync(`${root}/${rel}`);
+    names = listNames(`${root}/${rel}`);
   } catch {
     return;
   }

@@ -20,6 +20,7 @@ import type { ManifestEntry } from "../checkpoints/manifest-types";
 import { findCheckpointRow } from "../checkpoints/queries";
 import { mapConcurrent } from "../concurrency";
 import { flushFiles } from "../store/sync-fs";
+import { fsPath } from "../byte-paths";
 
 /** Files copied at once: enough to keep the disk and libuv's thread pool busy. */
 const RESTORE_CONCURRENCY = 16;
@@ -132,7 +133,7 @@ function undoPartialRestore(target: string, created: boolean, topLevel: Readonly
   // Directories get their final (possibly read-only) modes only at the very end; make them writable again.
   for (const dir of createdDirs) {
     try {
-      chmodSync(dir, 0o700);
+      chmodSync(fsPath(dir), 0o700);
     } catch {
       // Already gone or never made: nothing to unlock.
     }
@@ -140,7 +141,7 @@ function undoPartialRestore(target: string, created: boolean, topLevel: Readonly
   const victims = created ? [target] : [...topLevel].map((name) => path.join(target, name));
   for (const victim of victims) {
     try {
-      rmSync(victim, { recursive: true, force: true });
+      rmSync(fsPath(victim), { recursive: true, force: true });
     } catch {
       // Best effort: the original error is what the caller needs to see.
     }
@@ -225,7 +226,7 @@ async function writeTree(
   // Outside the try: if this fails, nothing was written and there is nothing to undo.
   if (create) {
     try {
-      mkdirSync(target);
+      mkdirSync(fsPath(target));
     } catch (error) {
       throw describeFsError(error, target);
     }
@@ -239,8 +240,8 @@ async function writeTree(
     for (const rel of allDirs) {
       const p = abs(rel);
       try {
-        if (implicit.has(rel)) mkdirSync(p);
-        else mkdirSync(p, { mode: 0o700 });
+        if (implicit.has(rel)) mkdirSync(fsPath(p));
+        else mkdirSync(fsPath(p), { mode: 0o700 });
       } catch (error) {
         throw describeFsError(error, p);
       }
@@ -263,9 +264,9 @@ async function writeTree(
     for (const entry of links) {
       const p = abs(entry.path);
       try {
-        symlinkSync(entry.linkTarget as string, p);
+        symlinkSync(fsPath(entry.linkTarget as string), fsPath(p));
         made(entry.path);
-        lutimesSync(p, entry.mtimeMs / 1000, entry.mtimeMs / 1000);
+        lutimesSync(fsPath(p), entry.mtimeMs / 1000, entry.mtimeMs / 1000);
       } catch (error) {
         throw describeFsError(error, p);
       }
@@ -276,8 +277,8 @@ async function writeTree(
     for (const entry of [...dirEntries].sort((a, b) => depth(b.path) - depth(a.path))) {
       const p = abs(entry.path);
       try {
-        chmodSync(p, entry.mode);
-        utimesSync(p, entry.mtimeMs / 1000, entry.mtimeMs / 1000);
+        chmodSync(fsPath(p), entry.mode);
+        utimesSync(fsPath(p), entry.mtimeMs / 1000, entry.mtimeMs / 1000);
       } catch (error) {
         throw describeFsError(error, p);
       }

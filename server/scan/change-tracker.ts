@@ -26,6 +26,7 @@ import { lstatSync, statSync, utimesSync } from "node:fs";
 import path from "node:path";
 import type { ScannedEntry } from "../checkpoints/manifest-types";
 import { comparePaths, scanComponent, type ScanOptions } from "./walk";
+import { fsPath } from "../byte-paths";
 
 const FENCE_TIMEOUT_MS = 1_000;
 /** Beyond this many changed paths (or a tenth of the tree), one walk is cheaper than many small ones. */
@@ -174,6 +175,8 @@ class ChangeTracker {
     if (changed.size === 0) return last;
     if (changed.size > Math.min(MAX_INCREMENTAL_PATHS, Math.max(100, last.length / 10))) return null;
     for (const rel of changed) if (rel === ".gitignore" || rel.endsWith("/.gitignore")) return null;
+    // The watcher reports names as UTF-8 text: a name that is not UTF-8 arrives as U+FFFD, naming nothing on disk.
+    for (const rel of changed) if (rel.includes("\ufffd")) return null;
     const changedSet = new Set(changed);
     /** Is `p` or one of its folders among the changed paths? (Walks up p: cost per entry is its depth.) */
     const covered = (p: string) => {
@@ -232,7 +235,7 @@ function movesFoldersWithSubfolders(changed: ReadonlySet<string>, entries: reado
 /** A folder of the last scan stat'ed again; null when it is no longer a folder (then walk). */
 function restatDir(root: string, entry: ScannedEntry): ScannedEntry | null {
   try {
-    const st = lstatSync(`${root}/${entry.path}`);
+    const st = lstatSync(fsPath(`${root}/${entry.path}`));
     if (!st.isDirectory()) return null;
     return { ...entry, mode: st.mode & 0o7777, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino };
   } catch {

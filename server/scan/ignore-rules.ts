@@ -11,6 +11,7 @@ import ignore, { type Ignore } from "ignore";
 import picomatch from "picomatch";
 import { describeFsError } from "../errors";
 import { normalizeRelativePath } from "./paths";
+import { fsPath } from "../byte-paths";
 
 /** Directory (and file) names skipped at any depth. */
 export const BUILTIN_EXCLUDES: readonly string[] = ["node_modules", ".git", ".next", "dist", ".safetynet"];
@@ -89,7 +90,7 @@ export function createIgnoreRules(root: string, options: IgnoreRulesOptions = {}
 
   function isRealDir(abs: string): boolean {
     try {
-      return lstatSync(abs, { throwIfNoEntry: false })?.isDirectory() ?? false;
+      return lstatSync(fsPath(abs), { throwIfNoEntry: false })?.isDirectory() ?? false;
     } catch {
       return false;
     }
@@ -103,7 +104,7 @@ export function createIgnoreRules(root: string, options: IgnoreRulesOptions = {}
     const file = `${absDir === "/" ? "" : absDir}/.gitignore`;
     let fd: number;
     try {
-      fd = openSync(file, OPEN_FLAGS);
+      fd = openSync(fsPath(file), OPEN_FLAGS);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === "ENOENT" || code === "ENOTDIR" || code === "ELOOP" || code === "EISDIR" || code === "ENXIO") return null;

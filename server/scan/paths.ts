@@ -3,9 +3,10 @@
  * Invariant: nothing is read or written outside the component root — `..`, absolute
  * paths, NUL bytes and symlinked ancestors are refused before any file is opened.
  */
-import { lstatSync, readlinkSync, realpathSync, statSync } from "node:fs";
+import { lstatSync, readdirSync, readlinkSync, realpathSync, statSync } from "node:fs";
 import path from "node:path";
 import { InvalidInputError, describeFsError } from "../errors";
+import { decodeName, fsPath, unrepresentableReason } from "../byte-paths";
 
 const WINDOWS_DRIVE = /^[A-Za-z]:/;
 
@@ -27,6 +28,11 @@ export function normalizeRelativePath(input: string): string {
   if (input.includes("\0")) {
     throw new InvalidInputError(`path contains a NUL byte: ${JSON.stringify(input)}`, { path: input });
   }
+  const unrepresentable = unrepresentableReason(input);
+  if (unrepresentable) {
+    // A byte that is not UTF-8 travels as U+DC80..U+DCFF; any other lone surrogate names no file.
+    throw new InvalidInputError(`path is not a file name: it holds ${unrepresentable}: ${JSON.stringify(input)}`, { path: input });
+  }
   if (input.startsWith("/") || input.startsWith("\\") || WINDOWS_DRIVE.test(input)) {
     throw new InvalidInputError(`path must be relative to the component root, got absolute path: ${input}`, { path: input });
   }
@@ -40,6 +46,18 @@ export function normalizeRelativePath(input: string): string {
     out.push(segment);
   }
   return out.join("/");
+}
+
+/** A link's target as it is stored (never followed), bytes that are not UTF-8 escaped (server/byte-paths.ts). */
+export function readLinkTarget(abs: string): string {
+  const target = readlinkSync(fsPath(abs));
+  return target.includes("\ufffd") ? decodeName(readlinkSync(fsPath(abs), { encoding: "buffer" })) : target;
+}
+
+/** A folder's entry names exactly (bytes that are not UTF-8 escaped), in no particular order. */
+export function listNames(absDir: string): string[] {
+  const names = readdirSync(fsPath(absDir));
+  return names.some((n) => n.includes("\ufffd")) ? readdirSync(fsPath(absDir), { encoding: "buffer" }).map(decodeName) : names;
 }
 
 /** True when `candidate` (absolute, normalized) is `root` or lies under it. */
@@ -92,7 +110,7 @@ export function assertNoSymlinkEscape(root: string, rel: string, options: { chec
     const last = i === segments.length - 1;
     let st;
     try {
-      st = lstatSync(current, { throwIfNoEntry: false });
+      st = lstatSync(fsPath(current), { throwIfNoEntry: false });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === "ENOTDIR") return;
       throw describeFsError(error, current);
@@ -108,7 +126,7 @@ export function assertNoSymlinkEscape(root: string, rel: string, options: { chec
     if (options.checkFinal !== false && st.isSymbolicLink()) {
       let target: string;
       try {
-        target = readlinkSync(current);
+        target = readLinkTarget(current);
       } catch (error) {
         throw describeFsError(error, current);
       }

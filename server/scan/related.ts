@@ -8,6 +8,7 @@ import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
 import path from "node:path";
 import type { InclusionReason } from "../checkpoints/manifest-types";
 import { normalizeRelativePath } from "./paths";
+import { fsPath } from "../byte-paths";
 
 /** Bytes read per file when looking for imports. */
 export const MAX_SOURCE_BYTES = 1024 * 1024;
@@ -296,7 +297,7 @@ export function resolvePythonImport(
 function readSource(abs: string): string | null {
   let fd: number;
   try {
-    fd = openSync(abs, OPEN_FLAGS);
+    fd = openSync(fsPath(abs), OPEN_FLAGS);
   } catch {
     return null;
   }

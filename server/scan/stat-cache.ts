@@ -17,6 +17,7 @@
  */
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
+import { fromStorageText, toStorageText } from "../byte-paths";
 import Database from "better-sqlite3";
 import type { ScannedEntry } from "../checkpoints/manifest-types";
 import { createPrivateFile, makePrivateDir } from "../private-files";
@@ -192,7 +193,10 @@ export class StatCache {
     if (!source) return;
     this.guard(() => {
       const all = source.db.prepare<[], string>("SELECT path FROM entries").pluck();
-      for (const p of all.iterate()) if (!paths.has(p) && !this.changes.has(p)) this.changes.set(p, null);
+      for (const stored of all.iterate()) {
+        const p = fromStorageText(stored);
+        if (!paths.has(p) && !this.changes.has(p)) this.changes.set(p, null);
+      }
     }, undefined);
   }
 
@@ -246,7 +250,8 @@ export class StatCache {
         result.reset = true;
       }
       for (const [p, r] of this.changes) {
-        const info = r ? upsert.run(p, r.size, r.mtimeMs, r.ctimeMs, r.ino, r.sha256) : remove.run(p);
+        const key = toStorageText(p);
+        const info = r ? upsert.run(key, r.size, r.mtimeMs, r.ctimeMs, r.ino, r.sha256) : remove.run(key);
         result.rowsChanged += info.changes;
       }
       return true;
@@ -281,7 +286,7 @@ export class StatCache {
       const loaded = new LoadedRows();
       for (const row of source.db.prepare<[], Row>("SELECT path, size, mtime_ms, ctime_ms, ino, sha256 FROM entries").raw().iterate()) {
         if (!validRow(row)) throw new CorruptCacheError(`malformed row for ${JSON.stringify(row[0])}`);
-        loaded.set(row[0], row[1], row[2], row[3], row[4], row[5]);
+        loaded.set(fromStorageText(row[0]), row[1], row[2], row[3], row[4], row[5]);
       }
       return loaded;
     }, null);
@@ -293,7 +298,7 @@ export class StatCache {
     const source = this.source;
     if (!source) return undefined;
     return this.guard(() => {
-      const row = source.get.get(filePath);
+      const row = source.get.get(toStorageText(filePath));
       if (row === undefined) return undefined;
       if (!validRow(row)) throw new CorruptCacheError(`malformed row for ${JSON.stringify(filePath)}`);
       return toRecord(row);
@@ -493,7 +498,7 @@ function initialise(db: Database.Database, file: string, statCacheDir: string, c
     db.exec(SCHEMA);
     db.prepare("INSERT INTO meta (id, store_generation) VALUES (1, ?)").run(storeGeneration);
     const insert = db.prepare("INSERT OR REPLACE INTO entries (path, size, mtime_ms, ctime_ms, ino, sha256) VALUES (?, ?, ?, ?, ?, ?)");
-    for (const p in legacy) insert.run(p, ...(legacy[p] as LegacyJsonEntries[string]));
+    for (const p in legacy) insert.run(toStorageText(p), ...(legacy[p] as LegacyJsonEntries[string]));
     db.pragma(`user_version = ${STAT_CACHE_VERSION}`);
   });
   setUp.immediate();

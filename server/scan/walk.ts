@@ -3,12 +3,13 @@
  * async for many small stats) that yields files, directories and symlinks — never
  * following a symlink — sorted by path.
  */
-import { lstatSync, readdirSync, readlinkSync, statSync, type Dirent, type Stats } from "node:fs";
+import { lstatSync, readdirSync, statSync, type Dirent, type Stats } from "node:fs";
 import path from "node:path";
 import { InvalidInputError, describeFsError } from "../errors";
 import type { CheckpointScope, ScannedEntry } from "../checkpoints/manifest-types";
 import { createIgnoreRules, type DirContext, type IgnoreRules } from "./ignore-rules";
-import { normalizeRelativePath } from "./paths";
+import { normalizeRelativePath, readLinkTarget } from "./paths";
+import { decodeName, fsPath } from "../byte-paths";
 
 export interface ScanOptions {
   /** Globs a file/symlink must match (default `["**"]`). */
@@ -47,7 +48,7 @@ export function scanComponent(root: string, opts: ScanOptions = {}): ScannedEntr
   if (rootAbs.length > 1 && rootAbs.endsWith("/")) rootAbs = rootAbs.slice(0, -1);
   let rootStat: Stats;
   try {
-    rootStat = statSync(rootAbs);
+    rootStat = statSync(fsPath(rootAbs));
   } catch (error) {
     throw describeFsError(error, rootAbs);
   }
@@ -103,7 +104,7 @@ class Walker {
   walkDir(absDir: string, relDir: string): boolean {
     let dirents: Dirent[];
     try {
-      dirents = readdirSync(absDir, { withFileTypes: true });
+      dirents = readDirents(absDir);
     } catch (error) {
       if (relDir !== "" && isGone(error)) return false; // removed while we scanned
       throw describeFsError(error, absDir);
@@ -152,7 +153,7 @@ class Walker {
     } else if (s.isSymbolicLink()) {
       let linkTarget: string;
       try {
-        linkTarget = readlinkSync(abs);
+        linkTarget = readLinkTarget(abs);
       } catch (error) {
         if (isGone(error) || (error as NodeJS.ErrnoException).code === "EINVAL") return; // replaced meanwhile
         throw describeFsError(error, abs);
@@ -200,9 +201,20 @@ class Walker {
   }
 }
 
+/**
+ * A folder's entries with their exact names. Node decodes names as UTF-8 and turns
+ * a byte that is not UTF-8 into U+FFFD, which names nothing on disk: a folder
+ * where that happened is listed again as bytes (rare, so the common path costs nothing).
+ */
+function readDirents(absDir: string): Dirent[] {
+  const dirents = readdirSync(fsPath(absDir), { withFileTypes: true });
+  if (!dirents.some((d) => d.name.includes("\ufffd"))) return dirents;
+  return readdirSync(fsPath(absDir), { withFileTypes: true, encoding: "buffer" }).map((d) => Object.assign(d, { name: decodeName(d.name as unknown as Buffer) }) as unknown as Dirent);
+}
+
 function lstatOrUndefined(abs: string): Stats | undefined {
   try {
-    return lstatSync(abs, { throwIfNoEntry: false });
+    return lstatSync(fsPath(abs), { throwIfNoEntry: false });
   } catch (error) {
     if (isGone(error)) return undefined;
     throw describeFsError(error, abs);

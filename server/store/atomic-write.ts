@@ -5,6 +5,7 @@
 import fs from "node:fs";
 import fsp from "node:fs/promises";
 import { closeFdQuietlySync, fdatasyncFd, openFd, writeFdAllSync } from "./raw-fd";
+import { fsPath } from "../byte-paths";
 
 /** Stored objects are read-only, and their owner's only: nothing should ever write into one, and nobody else read it. */
 export const OBJECT_FILE_MODE = 0o400;
@@ -14,7 +15,7 @@ const CREATE_NEW = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O
 
 /** Opens a file that must not exist yet, for writing (FileHandle, for cold paths). */
 export function openNewFile(path: string, mode: number): Promise<fsp.FileHandle> {
-  return fsp.open(path, CREATE_NEW, mode);
+  return fsp.open(fsPath(path), CREATE_NEW, mode);
 }
 
 /** Writes `length` bytes of `buffer` at the current position, looping over short writes. */
@@ -33,7 +34,7 @@ export function openNewFd(path: string, mode: number): Promise<number> {
 
 /** Synchronous twin of openNewFd, for small files in the page cache. */
 export function openNewFdSync(path: string, mode: number): number {
-  return fs.openSync(path, CREATE_NEW, mode);
+  return fs.openSync(fsPath(path), CREATE_NEW, mode);
 }
 
 /**
@@ -133,12 +134,12 @@ export function fsyncDirectorySync(dir: string): void {
 
 /** Removes a file if it is there; never throws (used on failure paths, where the first error matters). */
 export async function removeQuietly(path: string): Promise<void> {
-  await fsp.unlink(path).catch(() => undefined);
+  await fsp.unlink(fsPath(path)).catch(() => undefined);
 }
 
 export function removeQuietlySync(path: string): void {
   try {
-    fs.unlinkSync(path);
+    fs.unlinkSync(fsPath(path));
   } catch {
     // already gone, or not ours to report: the caller is reporting the original failure
   }

@@ -18,6 +18,7 @@ import { createHash, type Hash } from "node:crypto";
 import fs from "node:fs";
 import { describeFsError, FileVanishedError, InvalidInputError, OperationFailedError, SafetyNetError } from "../errors";
 import { OBJECT_FILE_MODE, openNewFd, removeQuietly } from "./atomic-write";
+import { fsPath } from "../byte-paths";
 import { closeFd, closeFdQuietly, closeFdQuietlySync, fdatasyncFd, fstatFd, openFd, readFd, readFdUpToSync, writeFdAll } from "./raw-fd";
 
 /** Files below this size are read with a single read into one buffer. */
@@ -110,7 +111,7 @@ async function readFileAttempt(absPath: string, options: StableReadOptions, atte
   // microseconds, less than the thread-pool round trip an async call would cost.
   let fd: number;
   try {
-    fd = fs.openSync(absPath, OPEN_SOURCE);
+    fd = fs.openSync(fsPath(absPath), OPEN_SOURCE);
   } catch (error) {
     throw openError(error, absPath, options.expected !== undefined);
   }

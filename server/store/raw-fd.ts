@@ -10,9 +10,10 @@
  * Callers must close what they open (always in a finally block).
  */
 import fs from "node:fs";
+import { fsPath } from "../byte-paths";
 
 export function openFd(path: string, flags: number, mode?: number): Promise<number> {
-  return new Promise((resolve, reject) => fs.open(path, flags, mode, (error, fd) => (error ? reject(error) : resolve(fd))));
+  return new Promise((resolve, reject) => fs.open(fsPath(path), flags, mode, (error, fd) => (error ? reject(error) : resolve(fd))));
 }
 
 export function fstatFd(fd: number): Promise<fs.Stats> {

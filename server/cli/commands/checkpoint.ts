@@ -255,6 +255,12 @@ export function registerCheckpointCommands(program: Command): void {
           `exported checkpoint ${result.checkpointId}${result.component ? ` of ${result.component}` : ""} to ${result.file}`,
           `  ${result.format}, ${formatBytes(result.archiveBytes)}${result.entries === null ? "" : `, ${result.entries} entries`} in ${formatDuration(result.durationMs)}`,
           `  archive sha256 ${result.archiveSha256}`,
+          ...(result.renamedCount > 0
+            ? [
+                `  warning: ${result.renamedCount} names could not be held as they are and were renamed (listed in .safetynet-renamed.json in the archive):`,
+                ...result.warnings.map((w) => `    ${w.path} -> ${w.archivedAs} (${w.reason})`),
+              ]
+            : []),
         ].join("\n"),
       );
     });
