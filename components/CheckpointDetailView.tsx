@@ -70,6 +70,28 @@ function DamagePanel({ checkpoint }: { checkpoint: CheckpointDetail }) {
   );
 }
 
+/** Files that kept changing while the checkpoint read them: it holds no content for them, and a rollback leaves them alone. */
+function UnstablePanel({ paths }: { paths: string[] }) {
+  return (
+    <div role="note" className="space-y-2 rounded-md border border-warn/40 bg-warn/10 px-4 py-3 text-sm" data-testid="unstable-panel">
+      <p className="font-semibold">
+        {paths.length === 1 ? "1 file" : `${paths.length} files`} kept changing while this checkpoint was taken
+      </p>
+      <ul className="max-h-40 space-y-0.5 overflow-y-auto font-mono text-xs">
+        {paths.map((p) => (
+          <li key={p} className="break-all">
+            {displayPath(p)}
+          </li>
+        ))}
+      </ul>
+      <p className="text-xs text-muted">
+        No two reads of them agreed, so the checkpoint holds no content for them (never a mix of versions). A rollback to it leaves them as they are, and exports
+        list them as left out.
+      </p>
+    </div>
+  );
+}
+
 /** The same actions from a terminal, with this checkpoint's id. */
 function cliHints(checkpoint: CheckpointDetail): CliHint[] {
   const file = `${checkpoint.component}-${checkpoint.id}`;
@@ -121,6 +143,7 @@ export function CheckpointDetailView({ id, role }: { id: string; role: ViewerRol
         </div>
         {checkpoint.kind === "safety" ? <SafetyNote checkpoint={checkpoint} /> : null}
         {isDamaged(checkpoint) ? <DamagePanel checkpoint={checkpoint} /> : null}
+        {checkpoint.unstable.length > 0 ? <UnstablePanel paths={checkpoint.unstable} /> : null}
         <CheckpointActions checkpoint={checkpoint} role={role} />
         <CliHints hints={cliHints(checkpoint)} />
       </header>

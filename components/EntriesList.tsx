@@ -71,7 +71,7 @@ export function EntriesList({ checkpointId }: { checkpointId: string }) {
                 <span>{entry.kind}</span>
                 <span className="font-mono">{formatMode(entry.mode)}</span>
                 {entry.kind === "file" ? <span>{formatBytes(entry.size)}</span> : null}
-                {entry.sha256 ? <span className="font-mono">{shortSha(entry.sha256)}</span> : null}
+                {entry.sha256 ? <span className="font-mono">{shortSha(entry.sha256)}</span> : entry.unstable ? <span title="it kept changing while the checkpoint was taken: no content">unstable</span> : null}
                 <ReasonPill reason={entry.reason} />
               </p>
             </li>
@@ -112,7 +112,7 @@ export function EntriesList({ checkpointId }: { checkpointId: string }) {
                   <td className="px-3 py-1.5 font-mono text-muted">{formatMode(entry.mode)}</td>
                   <td className="px-3 py-1.5 text-right tabular-nums">{entry.kind === "file" ? formatBytes(entry.size) : "—"}</td>
                   <td className="px-3 py-1.5 font-mono text-muted" title={entry.sha256}>
-                    {entry.sha256 ? shortSha(entry.sha256) : "—"}
+                    {entry.sha256 ? shortSha(entry.sha256) : entry.unstable ? "unstable (kept changing: no content)" : "—"}
                   </td>
                   <td className="px-3 py-1.5">
                     <ReasonPill reason={entry.reason} />

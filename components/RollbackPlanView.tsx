@@ -93,7 +93,7 @@ function ScopeInWords({ plan }: { plan: RollbackPlan }) {
           <ul className="mt-1 space-y-0.5 font-mono">
             {scope.outside.paths.map((p) => (
               <li key={p} className="break-all">
-                {p}
+                {displayPath(p)}
               </li>
             ))}
             {scope.outside.changed > scope.outside.paths.length ? (
@@ -131,6 +131,21 @@ export function RollbackPlanView({ plan }: { plan: RollbackPlan }) {
       </dl>
       <IntegrityLine plan={plan} />
       <ScopeInWords plan={plan} />
+      {plan.unstable.length > 0 ? (
+        <section aria-labelledby="plan-unstable" className="space-y-1 rounded-md border border-warn/40 bg-warn/10 px-3 py-2 text-xs" data-testid="plan-unstable">
+          <h3 id="plan-unstable" className="text-sm font-semibold">
+            Left alone: {formatCount(plan.unstable.length)} {plan.unstable.length === 1 ? "file" : "files"} kept changing while the checkpoint was taken
+          </h3>
+          <p className="text-muted">The checkpoint holds no content for them, so this rollback leaves them as they are now.</p>
+          <ul className="max-h-32 space-y-0.5 overflow-y-auto font-mono">
+            {plan.unstable.map((p) => (
+              <li key={p} className="break-all">
+                {displayPath(p)}
+              </li>
+            ))}
+          </ul>
+        </section>
+      ) : null}
       <p className="text-xs text-muted">
         In <span className="break-all font-mono text-foreground">{plan.root}</span>. Files outside the {plan.scope.kind === "all" ? "component" : "checkpoint's scope"}, ignored
         files and unchanged files are not touched.

@@ -42,6 +42,12 @@ export class OperationFailedError extends SafetyNetError {
   override readonly code = "FAILED";
 }
 
+/**
+ * A file kept changing while it was read: no two reads agreed on its content. A
+ * checkpoint records it as unstable (no content) instead of failing.
+ */
+export class UnstableFileError extends OperationFailedError {}
+
 /** Not enough free space for the operation: refused before writing, or the disk filled up while writing (nothing was kept). */
 export class InsufficientStorageError extends SafetyNetError {
   override readonly code = "NO_SPACE";

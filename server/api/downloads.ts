@@ -16,7 +16,7 @@ import { Readable } from "node:stream";
 import { TRPCError } from "@trpc/server";
 import { getHTTPStatusCodeFromError } from "@trpc/server/http";
 import type { z } from "zod";
-import { openCheckpointArchive, type ArchiveRename } from "../checkpoints/archive";
+import { openCheckpointArchive, type ArchiveNote } from "../checkpoints/archive";
 import { exportHistory, historyExportFileName, HISTORY_EXPORT_CONTENT_TYPES } from "../audit/history-export";
 import { checkpointExportInput, historyExportFormat, historyListInput } from "../schemas";
 import { createCaller } from "./root";
@@ -55,13 +55,13 @@ async function callerFor(request: Request) {
   return { ctx, caller: createCaller(ctx) };
 }
 
-/** Headers are bounded: the first renames travel in one, all of them are listed inside the archive. */
-const RENAMES_IN_HEADER = 50;
+/** Headers are bounded: the first notes travel in one, all of them are listed inside the archive. */
+const NOTES_IN_HEADER = 50;
 
-/** The names a zip had to escape, for a client that reports them (the archive lists them in `.safetynet-renamed.json`). */
-function renamedHeaders(renamed: readonly ArchiveRename[]): Record<string, string> {
-  if (renamed.length === 0) return {};
-  return { "X-Safetynet-Renamed-Count": String(renamed.length), "X-Safetynet-Renamed": encodeURIComponent(JSON.stringify(renamed.slice(0, RENAMES_IN_HEADER))) };
+/** The archive's notes (names a zip had to escape, files left out), for a client that reports them; the archive lists them in `.safetynet-export-notes.json`. */
+function noteHeaders(notes: readonly ArchiveNote[]): Record<string, string> {
+  if (notes.length === 0) return {};
+  return { "X-Safetynet-Notes-Count": String(notes.length), "X-Safetynet-Notes": encodeURIComponent(JSON.stringify(notes.slice(0, NOTES_IN_HEADER))) };
 }
 
 export async function checkpointArchiveResponse(request: Request, checkpointId: string): Promise<Response> {
@@ -82,7 +82,7 @@ export async function checkpointArchiveResponse(request: Request, checkpointId: 
         "Cache-Control": "no-store",
         "X-Content-Type-Options": "nosniff",
         "X-Safetynet-Checkpoint": archive.checkpointId,
-        ...renamedHeaders(archive.renamed),
+        ...noteHeaders(archive.notes),
       },
     });
   } catch (error) {

@@ -44,8 +44,12 @@ export interface CheckpointArchive {
   /** Entries in the archive (files, folders, symlinks) and the bytes of file content. */
   entries: number;
   bytes: number;
-  /** Names a zip could not hold as they are (escaped, listed in `.safetynet-renamed.json` in the archive). */
-  renamed: ArchiveRename[];
+  /**
+   * Entries the archive could not hold as they are: names a zip cannot hold
+   * (escaped), and files the checkpoint holds no content for (left out). Also
+   * listed in `.safetynet-export-notes.json` inside the archive.
+   */
+  notes: ArchiveNote[];
   /** The archive's bytes. Fails (IntegrityError) if a stored object does not match the manifest. */
   stream: Readable;
 }
@@ -74,30 +78,36 @@ export async function openCheckpointArchive(core: Core, checkpointId: string, fo
   }
   const folder = `${row.component.name}-${row.id}`;
   const recordDamage = (problems: DamagedObject[]) => recordDamageFound(core, row.id, problems);
-  const items: ArchiveItem[] = manifest.entries.map((entry) => ({ entry, mtimeMs: entry.mtimeMs }));
+  const notes: ArchiveNote[] = [];
+  const items: ArchiveItem[] = [];
+  for (const entry of manifest.entries) {
+    // No content was captured for it: leave it out, and say so.
+    if (entry.unstable) notes.push({ path: entry.path, archivedAs: null, reason: "it kept changing while the checkpoint was taken, so the checkpoint holds no content for it" });
+    else items.push({ entry, mtimeMs: entry.mtimeMs });
+  }
   if (databases.length > 0) {
     const described = databases.map(({ snapshot, entry }) => ({ ...snapshot, file: entry.path }));
     const data = Buffer.from(JSON.stringify(described, null, 2) + "\n");
     items.push({ entry: generatedFile(`${DATABASES_FOLDER}/databases.json`, data, 0o644), mtimeMs: row.createdAt.getTime(), data });
     for (const { entry } of databases) items.push({ entry, mtimeMs: row.createdAt.getTime() });
   }
-  let renamed: ArchiveRename[] = [];
-  if (format === "zip") {
-    const named = zipNames(items.map((i) => i.entry.path));
-    renamed = named.renamed;
+  const named = format === "zip" ? zipNames(items.map((i) => i.entry.path)) : null;
+  if (named) {
+    notes.push(...named.renamed);
     items.forEach((item, i) => (item.name = named.names[i]));
     for (const item of items) {
       const target = item.entry.linkTarget;
       if (item.entry.kind === "symlink" && target !== undefined && zipEscape(target) !== target) {
-        renamed.push({ path: item.entry.path, archivedAs: item.name ?? item.entry.path, reason: `its link target is stored as ${zipEscape(target)} (a zip cannot hold it as it is)` });
+        notes.push({ path: item.entry.path, archivedAs: item.name ?? item.entry.path, reason: `its link target is stored as ${zipEscape(target)} (a zip cannot hold it as it is)` });
       }
     }
-    if (renamed.length > 0) {
-      // The renames travel with the archive: whoever unpacks it can map each name back.
-      const data = Buffer.from(JSON.stringify(renamed.map((r) => ({ ...r, bytes: nameBytes(r.path).toString("hex") })), null, 2) + "\n");
-      const entry = generatedFile(named.reserve(RENAMED_FILE), data, 0o644);
-      items.push({ entry, mtimeMs: row.createdAt.getTime(), data, name: entry.path });
-    }
+  }
+  if (notes.length > 0) {
+    // The notes travel with the archive: whoever unpacks it can map each name back, and sees what is not there.
+    const data = Buffer.from(JSON.stringify(notes.map((n) => ({ ...n, bytes: nameBytes(n.path).toString("hex") })), null, 2) + "\n");
+    const name = named ? named.reserve(NOTES_FILE) : freeName(new Set(items.map((i) => i.entry.path)), NOTES_FILE);
+    const entry = generatedFile(name, data, 0o644);
+    items.push({ entry, mtimeMs: row.createdAt.getTime(), data, name });
   }
   const out = new PassThrough();
   const fail = (error: Error) => {
@@ -119,9 +129,9 @@ export async function openCheckpointArchive(core: Core, checkpointId: string, fo
     format,
     fileName: `${folder}.${format}`,
     contentType: CONTENT_TYPES[format],
-    entries: manifest.entries.length + databases.length,
+    entries: manifest.entries.length - notes.filter((n) => n.archivedAs === null).length + databases.length,
     bytes: items.reduce((sum, item) => sum + (item.entry.kind === "file" && !item.data ? item.entry.size : 0), 0),
-    renamed,
+    notes,
     stream: out,
   };
 }
@@ -135,14 +145,14 @@ interface ArchiveItem {
   name?: string;
 }
 
-/** A name the archive could not hold as it is, and what it holds instead. */
-export interface ArchiveRename {
+/** An entry the archive could not hold as it is: the name it holds instead, or null when it is left out, and why. */
+export interface ArchiveNote {
   path: string;
-  archivedAs: string;
+  archivedAs: string | null;
   reason: string;
 }
 
-const RENAMED_FILE = ".safetynet-renamed.json";
+const NOTES_FILE = ".safetynet-export-notes.json";
 
 function generatedFile(entryPath: string, data: Buffer, mode: number): ManifestEntry {
   return { path: entryPath, kind: "file", mode, size: data.length, mtimeMs: 0, reason: "primary" };
@@ -205,20 +215,23 @@ function zipEscape(name: string): string {
   return out;
 }
 
+/** `candidate`, or it with `.~N` added, whichever `taken` does not hold yet (which then holds it). */
+function freeName(taken: Set<string>, candidate: string): string {
+  let name = candidate;
+  for (let n = 1; taken.has(name); n++) name = `${candidate}.~${n}`;
+  taken.add(name);
+  return name;
+}
+
 /**
  * Entry names for a zip: each path as it is when a zip can hold it; otherwise
  * escaped (zipEscape), with a numbered suffix when that would meet another
  * entry's name. Never two entries with one name.
  */
-function zipNames(paths: readonly string[]): { names: (string | undefined)[]; renamed: ArchiveRename[]; reserve: (name: string) => string } {
+function zipNames(paths: readonly string[]): { names: (string | undefined)[]; renamed: ArchiveNote[]; reserve: (name: string) => string } {
   const taken = new Set(paths.filter((p) => zipEscape(p) === p));
-  const unique = (candidate: string) => {
-    let name = candidate;
-    for (let n = 1; taken.has(name); n++) name = `${candidate}.~${n}`;
-    taken.add(name);
-    return name;
-  };
-  const renamed: ArchiveRename[] = [];
+  const unique = (candidate: string) => freeName(taken, candidate);
+  const renamed: ArchiveNote[] = [];
   const names = paths.map((p) => {
     const escaped = zipEscape(p);
     if (escaped === p) return undefined;

@@ -33,6 +33,8 @@ export interface CheckpointCreated {
   retentionUntil: string;
   pinned: boolean;
   related: { path: string; reason: string }[];
+  /** Files that kept changing while they were read: recorded without content, left alone by rollbacks to this checkpoint. */
+  unstable: string[];
   /** The database snapshots taken with the files ([] without --db / includeDb). */
   databases: SnapshotSummary[];
 }
@@ -111,6 +113,7 @@ export async function commitCheckpoint(core: Core, request: CommitRequest): Prom
     retentionUntil: retentionUntil.toISOString(),
     pinned: request.pinned ?? false,
     related: live.entries.filter((e) => e.reason !== "primary").map((e) => ({ path: e.path, reason: e.reason })),
+    unstable: live.unstable,
     databases: describeSnapshots(databases),
   };
   const event = request.history ? prepareEvent(core, request.history(created)) : null;

@@ -18,6 +18,12 @@ export interface PathChange {
 export interface ManifestComparison {
   changes: PathChange[];
   unchanged: number;
+  /**
+   * Paths the checkpoint recorded as unstable (kept changing while it was read): it
+   * holds no content for them, so they are neither changes nor unchanged, and a
+   * rollback leaves them alone.
+   */
+  unstable: string[];
 }
 
 /**
@@ -63,6 +69,7 @@ export function compareManifests(before: readonly ManifestEntry[], after: readon
   const olds = isSorted(before) ? before : [...before].sort(byPath);
   const nows = isSorted(after) ? after : [...after].sort(byPath);
   const changes: PathChange[] = [];
+  const unstable: string[] = [];
   let unchanged = 0;
   let i = 0;
   let j = 0;
@@ -70,10 +77,15 @@ export function compareManifests(before: readonly ManifestEntry[], after: readon
     const old = olds[i];
     const now = nows[j];
     if (now === undefined || (old !== undefined && old.path < now.path)) {
-      changes.push({ path: (old as ManifestEntry).path, change: "deleted", before: old });
+      if (old?.unstable) unstable.push(old.path);
+      else changes.push({ path: (old as ManifestEntry).path, change: "deleted", before: old });
       i++;
     } else if (old === undefined || now.path < old.path) {
       changes.push({ path: now.path, change: "added", after: now });
+      j++;
+    } else if (old.unstable) {
+      unstable.push(old.path);
+      i++;
       j++;
     } else {
       const change = classify(old, now);
@@ -83,5 +95,5 @@ export function compareManifests(before: readonly ManifestEntry[], after: readon
       j++;
     }
   }
-  return { changes, unchanged };
+  return { changes, unchanged, unstable };
 }

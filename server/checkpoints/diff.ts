@@ -20,10 +20,20 @@ import { findCheckpointRow } from "./queries";
 export interface DiffEntry {
   path: string;
   kind: string;
-  before?: { kind: string; size: number; mode: number; sha256?: string; linkTarget?: string };
-  after?: { kind: string; size: number; mode: number; sha256?: string; linkTarget?: string };
+  before?: DiffSide;
+  /** `unstable`: the live file kept changing while the diff read it (its content is unknown). */
+  after?: DiffSide;
   /** Unified diff for modified text files when asked for; null for binary or too large. */
   patch?: string | null;
+}
+
+export interface DiffSide {
+  kind: string;
+  size: number;
+  mode: number;
+  sha256?: string;
+  linkTarget?: string;
+  unstable?: true;
 }
 
 export interface CheckpointDiff {
@@ -37,6 +47,8 @@ export interface CheckpointDiff {
   /** Same content, kind and mode; only the modification time differs (a rollback puts the old one back). */
   mtimeChanged: DiffEntry[];
   unchanged: number;
+  /** Paths the checkpoint recorded as unstable (they kept changing while it was taken): it holds no content for them, and a rollback leaves them alone. */
+  unstable: string[];
   /** The checkpoint's databases against what they hold now: tables added and dropped, row counts and columns changed. */
   databases: DatabaseChange[];
 }
@@ -48,7 +60,7 @@ function looksBinary(buffer: Buffer): boolean {
 }
 
 function summarize(change: PathChange): DiffEntry {
-  const side = (e: PathChange["before"]) => e && { kind: e.kind, size: e.size, mode: e.mode, sha256: e.sha256, linkTarget: e.linkTarget };
+  const side = (e: PathChange["before"]): DiffSide | undefined => e && { kind: e.kind, size: e.size, mode: e.mode, sha256: e.sha256, linkTarget: e.linkTarget, ...(e.unstable ? { unstable: true } : {}) };
   return { path: change.path, kind: change.change, before: side(change.before), after: side(change.after) };
 }
 
@@ -57,9 +69,9 @@ export async function diffCheckpoint(core: Core, id: string, options: { textDiff
   const component = toComponentView(row.component);
   const manifest = readManifest(core.store, row.manifestSha);
   const { live, target } = await captureCheckpointScope(core, component, manifest, { storeObjects: false });
-  const { changes, unchanged } = compareManifests(target, live.entries);
+  const { changes, unchanged, unstable } = compareManifests(target, live.entries);
   const databases = await diffDatabases(component, databasesOf(manifest));
-  const result: CheckpointDiff = { checkpointId: id, component: component.name, added: [], modified: [], deleted: [], modeChanged: [], typeChanged: [], mtimeChanged: [], unchanged, databases };
+  const result: CheckpointDiff = { checkpointId: id, component: component.name, added: [], modified: [], deleted: [], modeChanged: [], typeChanged: [], mtimeChanged: [], unchanged, unstable, databases };
   const maxBytes = Math.min(options.maxTextBytes ?? DEFAULT_MAX_TEXT_BYTES, SMALL_FILE_LIMIT - 1);
   for (const change of changes) {
     const entry = summarize(change);

@@ -12,11 +12,11 @@
  */
 import { statfsSync } from "node:fs";
 import path from "node:path";
-import { InsufficientStorageError } from "../errors";
+import { InsufficientStorageError, UnstableFileError } from "../errors";
 import type { Core } from "../core";
 import { dataPaths } from "../core";
 import { mapConcurrent } from "../concurrency";
-import { scanComponent } from "../scan/walk";
+import { comparePaths, scanComponent } from "../scan/walk";
 import { assertRootUsableNow } from "../registry/roots";
 import { changeTracker } from "../scan/change-tracker";
 import { openStatCache, statCacheFile as statCacheFileIn, type StatCache } from "../scan/stat-cache";
@@ -48,6 +48,8 @@ export interface LiveState {
   newBytes: number;
   /** Files whose content had to be read (stat cache misses). */
   filesRead: number;
+  /** Files that kept changing while read (entries marked `unstable`, without content), by path. */
+  unstable: string[];
 }
 
 export interface CaptureOptions {
@@ -136,6 +138,7 @@ async function captureWithCache(
   if (options.storeObjects) assertStoreHasRoom(core, toRead.reduce((sum, i) => sum + (scanned[i] as ScannedEntry).size, 0), scanned.length);
   let newBytes = 0;
   let done = 0;
+  const unstable: string[] = [];
   const batch = options.storeObjects ? core.store.createBatch() : undefined;
   try {
     await mapConcurrent(toRead, IO_CONCURRENCY, async (index) => {
@@ -144,15 +147,25 @@ async function captureWithCache(
       const absPath = path.join(component.root, scannedEntry.path);
       const expected = { size: scannedEntry.size, mtimeMs: scannedEntry.mtimeMs, ino: scannedEntry.ino };
       let read: { sha256: string; stat: FileStat };
-      if (batch) {
-        const stored = await core.store.putFile(absPath, expected, batch);
-        if (stored.written) newBytes += stored.size;
-        const stat = { ...scannedEntry, size: stored.stat.size, mtimeMs: stored.stat.mtimeMs, ctimeMs: stored.stat.ctimeMs, ino: stored.stat.ino };
-        // A file changed within the racy window is not cached (and its stale record is dropped).
-        cache.record(stat, stored.sha256);
-        read = stored;
-      } else {
-        read = await hashFile(absPath, expected);
+      try {
+        if (batch) {
+          const stored = await core.store.putFile(absPath, expected, batch);
+          if (stored.written) newBytes += stored.size;
+          const stat = { ...scannedEntry, size: stored.stat.size, mtimeMs: stored.stat.mtimeMs, ctimeMs: stored.stat.ctimeMs, ino: stored.stat.ino };
+          // A file changed within the racy window is not cached (and its stale record is dropped).
+          cache.record(stat, stored.sha256);
+          read = stored;
+        } else {
+          read = await hashFile(absPath, expected);
+        }
+      } catch (error) {
+        if (!(error instanceof UnstableFileError)) throw error;
+        // No version of it can be vouched for: record it without content rather than fail the whole capture.
+        manifestEntry.unstable = true;
+        unstable.push(scannedEntry.path);
+        cache.delete(scannedEntry.path);
+        options.onProgress?.(++done, toRead.length);
+        return;
       }
       // The file may have changed between the scan and the read: record what was actually read.
       manifestEntry.sha256 = read.sha256;
@@ -171,7 +184,7 @@ async function captureWithCache(
     // Writes only the rows of files read or gone (nothing at all for an unchanged tree).
     cache.save();
   }
-  return { entries, bytes, newBytes, filesRead: toRead.length };
+  return { entries, bytes, newBytes, filesRead: toRead.length, unstable: unstable.sort(comparePaths) };
 }
 
 /** Room kept free beyond the estimate: the database's own writes (rows, history, WAL) must still fit. */

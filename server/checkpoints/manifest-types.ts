@@ -33,6 +33,12 @@ export interface ManifestEntry {
   /** sha256 of the content, files only. */
   sha256?: string;
   linkTarget?: string;
+  /**
+   * Files only: the file kept changing while it was read (no two reads agreed), so
+   * the checkpoint holds no content for it (no sha256). Rollbacks of the checkpoint
+   * leave the path alone.
+   */
+  unstable?: true;
   reason: InclusionReason;
 }
 

@@ -17,6 +17,7 @@ export function encodeManifest(scope: CheckpointScope, entries: readonly Manifes
     let line = `{"path":${jsonString(e.path)},"kind":"${e.kind}","mode":${e.mode},"size":${e.size},"mtimeMs":${e.mtimeMs}`;
     if (e.sha256 !== undefined) line += `,"sha256":"${e.sha256}"`;
     if (e.linkTarget !== undefined) line += `,"linkTarget":${JSON.stringify(e.linkTarget)}`;
+    if (e.unstable) line += `,"unstable":true`;
     lines[i] = line + `,"reason":"${e.reason}"}`;
   }
   const canonicalScope = scope.kind === "all" ? { kind: "all" } : { kind: "paths", paths: [...scope.paths].sort() };

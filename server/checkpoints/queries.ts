@@ -107,6 +107,8 @@ export interface CheckpointDetail extends CheckpointView {
   reasons: Record<string, number>;
   /** Related (non-primary) entries: what discovery added and why. */
   related: { path: string; reason: string }[];
+  /** Files that kept changing while the checkpoint read them: it holds no content for them, and its rollbacks leave them alone. */
+  unstable: string[];
 }
 
 export async function getCheckpoint(core: Core, id: string): Promise<CheckpointDetail> {
@@ -122,6 +124,7 @@ export async function getCheckpoint(core: Core, id: string): Promise<CheckpointD
     scope: manifest.scope,
     reasons,
     related: manifest.entries.filter((e) => e.reason !== "primary").map((e) => ({ path: e.path, reason: e.reason })),
+    unstable: manifest.entries.filter((e) => e.unstable).map((e) => e.path),
   };
 }
 
@@ -165,6 +168,8 @@ export async function listCheckpointEntries(core: Core, id: string, options: { p
       mtimeMs: e.mtimeMs,
       sha256: e.sha256 ?? undefined,
       linkTarget: e.linkTarget === null ? undefined : fromStorageText(e.linkTarget),
+      // The index has no column of its own for it: a file without content is one the checkpoint found unstable.
+      ...(e.kind === "file" && e.sha256 === null ? { unstable: true as const } : {}),
       reason: e.reason as ManifestEntry["reason"],
     })),
     nextCursor: rows.length > limit && page.length > 0 ? fromStorageText((page[page.length - 1] as (typeof page)[number]).path) : null,

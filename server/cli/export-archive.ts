@@ -8,7 +8,7 @@ import type { ArchiveFormat, CheckpointExportInput } from "../schemas";
 import { IntegrityError, OperationFailedError, SafetyNetError } from "../errors";
 import { writeStreamAtomic } from "../atomic-file";
 import type { CliContext } from "./context";
-import type { ArchiveRename } from "../checkpoints/archive";
+import type { ArchiveNote } from "../checkpoints/archive";
 
 export interface ExportReport {
   checkpointId: string;
@@ -20,10 +20,10 @@ export interface ExportReport {
   archiveSha256: string;
   /** Entries in the archive (local mode; null in remote mode). */
   entries: number | null;
-  /** Names the archive could not hold as they are (a zip: names that are not UTF-8, backslashes), and what it holds instead. */
-  warnings: ArchiveRename[];
-  /** How many names were renamed (the archive's `.safetynet-renamed.json` lists them all). */
-  renamedCount: number;
+  /** Entries the archive could not hold as they are: names a zip cannot hold (escaped), files without content (left out). */
+  warnings: ArchiveNote[];
+  /** How many (the archive's `.safetynet-export-notes.json` lists them all; a remote download's headers carry the first ones). */
+  noteCount: number;
   durationMs: number;
 }
 
@@ -40,7 +40,7 @@ export async function exportCheckpointArchive(ctx: CliContext, input: Checkpoint
       if (error instanceof SafetyNetError && error.code !== "FAILED") throw error;
       throw await explainCutDownload(client, input.id, error);
     }
-    return { checkpointId: input.id, component: null, format: input.format, file, archiveBytes: written.bytes, archiveSha256: written.sha256, entries: null, warnings: download.renamed, renamedCount: download.renamedCount, durationMs: Math.round(performance.now() - t0) };
+    return { checkpointId: input.id, component: null, format: input.format, file, archiveBytes: written.bytes, archiveSha256: written.sha256, entries: null, warnings: download.notes, noteCount: download.noteCount, durationMs: Math.round(performance.now() - t0) };
   }
   const { openCheckpointArchive } = await import("../checkpoints/archive");
   const archive = await openCheckpointArchive(await ctx.core(), input.id, input.format);
@@ -53,8 +53,8 @@ export async function exportCheckpointArchive(ctx: CliContext, input: Checkpoint
     archiveBytes: written.bytes,
     archiveSha256: written.sha256,
     entries: archive.entries,
-    warnings: archive.renamed,
-    renamedCount: archive.renamed.length,
+    warnings: archive.notes,
+    noteCount: archive.notes.length,
     durationMs: Math.round(performance.now() - t0),
   };
 }

@@ -21,7 +21,7 @@ import { createTRPCClient, httpLink, TRPCClientError, type TRPCClient } from "@t
 import type { AppRouter } from "../api/root";
 import { ConflictError, IntegrityError, InvalidInputError, NotFoundError, OperationFailedError, type SafetyNetError, InsufficientStorageError } from "../errors";
 import type { ArchiveFormat } from "../schemas";
-import type { ArchiveRename } from "../checkpoints/archive";
+import type { ArchiveNote } from "../checkpoints/archive";
 import type { ApiInputs, ApiOutputs, RemoteTarget, SafetyNetClient } from "./client";
 
 /** `http://host:3000`, `http://host:3000/`, `http://host:3000/api/trpc` -> `http://host:3000/api/trpc`. */
@@ -216,8 +216,8 @@ export class RemoteClient implements SafetyNetClient {
    * before the first byte is the core's typed error; a download the server cuts
    * short (a damaged object found while streaming) fails the iteration.
    */
-  /** The archive's bytes, and the names a zip had to escape (from the response headers; the archive lists them all). */
-  async downloadArchive(checkpointId: string, format: ArchiveFormat): Promise<{ stream: AsyncIterable<Uint8Array>; renamed: ArchiveRename[]; renamedCount: number }> {
+  /** The archive's bytes, and its notes: names a zip had to escape, files left out (from the response headers; the archive lists them all). */
+  async downloadArchive(checkpointId: string, format: ArchiveFormat): Promise<{ stream: AsyncIterable<Uint8Array>; notes: ArchiveNote[]; noteCount: number }> {
     const url = `${this.baseUrl}/api/checkpoints/${encodeURIComponent(checkpointId)}/archive?format=${encodeURIComponent(format)}`;
     let response: Response;
     try {
@@ -236,13 +236,13 @@ export class RemoteClient implements SafetyNetClient {
       throw errorForHttpStatus(response.status, body.error?.message ?? `HTTP ${response.status}`, { ...(body.error?.data?.details ?? {}), httpStatus: response.status });
     }
     const stream = Readable.fromWeb(response.body as import("node:stream/web").ReadableStream<Uint8Array>);
-    const header = response.headers.get("x-safetynet-renamed");
-    let renamed: ArchiveRename[] = [];
+    const header = response.headers.get("x-safetynet-notes");
+    let notes: ArchiveNote[] = [];
     try {
-      renamed = header ? (JSON.parse(decodeURIComponent(header)) as ArchiveRename[]) : [];
+      notes = header ? (JSON.parse(decodeURIComponent(header)) as ArchiveNote[]) : [];
     } catch {
       // A header this client cannot read leaves the list inside the archive as the record.
     }
-    return { stream, renamed, renamedCount: Number(response.headers.get("x-safetynet-renamed-count") ?? renamed.length) || 0 };
+    return { stream, notes, noteCount: Number(response.headers.get("x-safetynet-notes-count") ?? notes.length) || 0 };
   }
 }

@@ -45,6 +45,8 @@ export interface RollbackResult {
   restored: number;
   deleted: number;
   unchanged: number;
+  /** Paths left as they are because the checkpoint recorded them as unstable (no content to restore). */
+  unstable: string[];
   bytes: number;
   safetyCheckpointId: string | null;
   restoredPaths: RestoreItem[];
@@ -171,6 +173,7 @@ export async function performRollback(core: Core, row: CheckpointRow, actor: Act
           restored: applied.restored,
           deleted: applied.deleted,
           unchanged: plan.unchanged,
+          ...(plan.unstable.length > 0 ? { unstable: plan.unstable } : {}),
           ...(snapshots.length > 0 ? { databases: describeSnapshots(snapshots) } : {}),
         },
       });
@@ -184,6 +187,7 @@ export async function performRollback(core: Core, row: CheckpointRow, actor: Act
         restored: applied.restored,
         deleted: applied.deleted,
         unchanged: plan.unchanged,
+        unstable: plan.unstable,
         bytes: applied.bytes,
         safetyCheckpointId,
         restoredPaths: plan.restore,

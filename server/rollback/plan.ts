@@ -27,6 +27,11 @@ export interface RollbackPlanBody {
   restore: RestoreItem[];
   delete: DeleteItem[];
   unchanged: number;
+  /**
+   * Paths the checkpoint recorded as unstable (they kept changing while it was
+   * taken): it holds no content for them, so the rollback leaves them as they are.
+   */
+  unstable: string[];
   /** Bytes of file content the rollback writes. */
   bytesToWrite: number;
   /** Databases the rollback replaces with the checkpoint's snapshots (all of them: a database is put back whole). */
@@ -34,7 +39,7 @@ export interface RollbackPlanBody {
 }
 
 export function computeRollbackPlan(target: readonly ManifestEntry[], live: readonly ManifestEntry[]): RollbackPlanBody {
-  const { changes, unchanged } = compareManifests(target, live);
+  const { changes, unchanged, unstable } = compareManifests(target, live);
   const restore: RestoreItem[] = [];
   const remove: DeleteItem[] = [];
   let bytesToWrite = 0;
@@ -50,7 +55,7 @@ export function computeRollbackPlan(target: readonly ManifestEntry[], live: read
     if (before.kind === "file" && (action === "write" || action === "recreate" || action === "replace")) bytesToWrite += before.size;
     restore.push({ path: change.path, kind: before.kind, action, size: before.kind === "file" ? before.size : 0 });
   }
-  return { restore, delete: remove, unchanged, bytesToWrite, databases: [] };
+  return { restore, delete: remove, unchanged, unstable, bytesToWrite, databases: [] };
 }
 
 /** Paths whose content must come from the store (these objects are verified first). */
@@ -60,7 +65,8 @@ export function pathsNeedingContent(plan: { restore: readonly RestoreItem[] }): 
 
 /** The hash a confirm token is bound to: the checkpoint plus exactly what will be done. */
 export function planHash(checkpointId: string, plan: RollbackPlanBody): string {
-  const files = [checkpointId, plan.restore.map((r) => [r.path, r.action]), plan.delete.map((d) => d.path)];
+  // Unstable paths are not written: they bind the token only when there are some (earlier plans keep their hashes).
+  const files = [checkpointId, plan.restore.map((r) => [r.path, r.action]), plan.delete.map((d) => d.path), ...(plan.unstable.length > 0 ? [plan.unstable] : [])];
   // Without databases the hash is what it always was.
   const body = JSON.stringify(plan.databases.length === 0 ? files : [...files, plan.databases.map((d) => [d.target, d.action, d.sha256])]);
   return createHash("sha256").update(body).digest("hex");

@@ -44,6 +44,8 @@ export interface RestoreIntoResult {
   bytes: number;
   durationMs: number;
   manifestSha256: string;
+  /** Files the checkpoint holds no content for (they kept changing while it was taken): not written. */
+  unstable: string[];
 }
 
 function depth(p: string): number {
@@ -65,7 +67,7 @@ function checkEntries(entries: readonly ManifestEntry[]): { implicitDirs: string
       throw new InvalidInputError(`refusing unsafe path in manifest: ${JSON.stringify(entry.path)}`, { path: entry.path });
     }
     if (kinds.has(entry.path)) throw new InvalidInputError(`manifest lists ${entry.path} twice`, { path: entry.path });
-    if (entry.kind === "file" && !entry.sha256) throw new InvalidInputError(`manifest entry ${entry.path} is a file without a sha256`, { path: entry.path });
+    if (entry.kind === "file" && !entry.sha256 && !entry.unstable) throw new InvalidInputError(`manifest entry ${entry.path} is a file without a sha256`, { path: entry.path });
     if (entry.kind === "symlink" && entry.linkTarget === undefined) throw new InvalidInputError(`manifest entry ${entry.path} is a symlink without a target`, { path: entry.path });
     kinds.set(entry.path, entry.kind);
   }
@@ -184,9 +186,10 @@ export async function restoreCheckpointInto(core: Core, checkpointId: string, ta
       durationMs,
       files: counts.files,
       bytes: counts.bytes,
-      details: { target, dirs: counts.dirs, symlinks: counts.symlinks },
+      details: { target, dirs: counts.dirs, symlinks: counts.symlinks, ...(manifest.entries.some((e) => e.unstable) ? { unstable: manifest.entries.filter((e) => e.unstable).map((e) => e.path).slice(0, 100) } : {}) },
     });
-    return { checkpointId: row.id, component: row.component.name, target, ...counts, durationMs, manifestSha256: row.manifestSha };
+    const unstable = manifest.entries.filter((e) => e.unstable).map((e) => e.path);
+    return { checkpointId: row.id, component: row.component.name, target, ...counts, durationMs, manifestSha256: row.manifestSha, unstable };
   } catch (error) {
     await recordEvent(core, {
       ...base,
@@ -210,7 +213,7 @@ async function writeTree(
 ): Promise<{ files: number; dirs: number; symlinks: number; bytes: number }> {
   const abs = (rel: string) => target + "/" + rel;
   const dirEntries = entries.filter((e) => e.kind === "dir");
-  const files = entries.filter((e) => e.kind === "file");
+  const files = entries.filter((e) => e.kind === "file" && !e.unstable);
   const links = entries.filter((e) => e.kind === "symlink");
   const createdDirs: string[] = [];
   // Top-level names this call created: a failure removes exactly these (never what someone else put there).
@@ -220,7 +223,7 @@ async function writeTree(
   };
   let bytes = 0;
   let done = 0;
-  const total = entries.length;
+  const total = entries.length - (entries.filter((e) => e.kind === "file").length - files.length);
   const step = () => options.onProgress?.(++done, total);
 
   // Outside the try: if this fails, nothing was written and there is nothing to undo.

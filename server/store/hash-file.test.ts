@@ -4,8 +4,9 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { InvalidInputError, NotFoundError, OperationFailedError } from "../errors";
-import { CHUNK_SIZE, hashFile, hashPath, MAX_CHANGE_RETRIES, readFileStable, SMALL_FILE_LIMIT } from "./hash-file";
+import { InvalidInputError, NotFoundError, OperationFailedError, UnstableFileError } from "../errors";
+import { startInPlaceWriter, VERSION_A, versionOf } from "../../test/support/in-place-writer";
+import { CHUNK_SIZE, hashFile, hashPath, MAX_READS, RACY_WINDOW_MS, readFileStable, SMALL_FILE_LIMIT } from "./hash-file";
 
 const sha = (data: Buffer | string) => createHash("sha256").update(data).digest("hex");
 
@@ -88,26 +89,36 @@ describe("hashFile", () => {
     expect((error as Error).message).toContain(p);
   });
 
-  it("treats a file replaced since the scan (different inode) as changed, without retrying", async () => {
+  it("reads the file the path names now when it was replaced since the scan (an atomic save), never the old one", async () => {
     const p = file("f", "one");
     const st = fs.statSync(p);
     // The old inode stays alive under another name, so the replacement cannot reuse its number.
     fs.linkSync(p, path.join(dir, "old-f"));
     fs.renameSync(file("f.new", "two"), p);
     expect(fs.statSync(p).ino).not.toBe(st.ino);
-    let reads = 0;
-    const error = await readFileStable(p, { expected: { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino }, afterRead: () => void reads++ }).catch(
-      (e: unknown) => e,
-    );
-    expect(error).toBeInstanceOf(OperationFailedError);
-    expect((error as Error).message).toMatch(/changed while being read/);
-    expect((error as Error).message).toContain(p);
-    expect(reads).toBe(0);
+    const result = await readFileStable(p, { expected: { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino } });
+    expect(result.sha256).toBe(sha("two"));
+    expect(result.stat.ino).toBe(fs.statSync(p).ino);
+  });
+
+  it("records a file replaced by a directory or a symlink since the scan as unstable, never following the link", async () => {
+    const p = file("f", "one");
+    const st = fs.statSync(p);
+    fs.rmSync(p);
+    fs.symlinkSync(file("secret", "not in the component"), p);
+    const error = await readFileStable(p, { expected: { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino } }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UnstableFileError);
+    expect((error as Error).message).toMatch(/replaced by a symbolic link/);
+    fs.rmSync(p);
+    fs.mkdirSync(p);
+    const dirError = await readFileStable(p, { expected: { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino } }).catch((e: unknown) => e);
+    expect(dirError).toBeInstanceOf(UnstableFileError);
+    expect((dirError as Error).message).toMatch(/no longer a regular file/);
   });
 });
 
 describe("change detection while reading", () => {
-  it("detects a file that grows during the read and reads it again", async () => {
+  it("detects a file that grows during the read, reads it again, and confirms the racily clean read with a second one", async () => {
     const p = file("f", "first version");
     const attempts: number[] = [];
     const result = await readFileStable(p, {
@@ -116,9 +127,40 @@ describe("change detection while reading", () => {
         if (attempt === 0) fs.appendFileSync(p, " plus more");
       },
     });
-    expect(attempts).toEqual([0, 1]);
+    expect(attempts).toEqual([0, 1, 2]);
     expect(result.sha256).toBe(sha("first version plus more"));
     expect(result.data?.toString()).toBe("first version plus more");
+  });
+
+  it("reads a file changed within the racy window twice, and once it is older than that, once", async () => {
+    const p = file("f", "settled");
+    let reads = 0;
+    const count = () => void reads++;
+    await readFileStable(p, { afterRead: count });
+    expect(reads).toBe(2);
+    // ctime cannot be set back: wait until the file is older than the window.
+    await new Promise((r) => setTimeout(r, RACY_WINDOW_MS + 100));
+    reads = 0;
+    const result = await readFileStable(p, { afterRead: count });
+    expect(reads).toBe(1);
+    expect(result.sha256).toBe(sha("settled"));
+  });
+
+  it("rejects two reads that disagree on content although fstat did not move, and reads until two agree", async () => {
+    const p = file("f", "aaaa");
+    const st = fs.statSync(p);
+    const result = await readFileStable(p, {
+      afterRead: (attempt) => {
+        // Rewrite with the same size and put the times back: fstat before and after this read agree.
+        if (attempt === 0) {
+          const fd = fs.openSync(p, "r+");
+          fs.writeSync(fd, "bbbb", 0);
+          fs.futimesSync(fd, st.atime, st.mtime);
+          fs.closeSync(fd);
+        }
+      },
+    });
+    expect(result.sha256).toBe(sha("bbbb"));
   });
 
   it("detects a same-size rewrite during the read (mtime/ctime change)", async () => {
@@ -134,7 +176,7 @@ describe("change detection while reading", () => {
     expect(result.sha256).toBe(sha("bbbb"));
   });
 
-  it(`gives up after ${MAX_CHANGE_RETRIES} retries with an error naming the path`, async () => {
+  it(`gives up after ${MAX_READS} reads that never agree with UnstableFileError naming the path`, async () => {
     const p = file("f", "x");
     let reads = 0;
     const error = await readFileStable(p, {
@@ -143,10 +185,10 @@ describe("change detection while reading", () => {
         fs.appendFileSync(p, "x");
       },
     }).catch((e: unknown) => e);
-    expect(reads).toBe(MAX_CHANGE_RETRIES + 1);
-    expect(error).toBeInstanceOf(OperationFailedError);
+    expect(reads).toBe(MAX_READS);
+    expect(error).toBeInstanceOf(UnstableFileError);
     expect((error as Error).message).toContain(p);
-    expect((error as Error).message).toMatch(/changed while being read/);
+    expect((error as Error).message).toMatch(/kept changing while being read/);
   });
 
   it("detects a large file changing while streamed, and removes the partial copy of each attempt", async () => {
@@ -157,9 +199,20 @@ describe("change detection while reading", () => {
       spillTo: () => path.join(spillDir, `copy-${n++}`),
       afterRead: () => fs.appendFileSync(p, "more"),
     }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(OperationFailedError);
-    expect(n).toBe(MAX_CHANGE_RETRIES + 1);
+    expect(error).toBeInstanceOf(UnstableFileError);
+    expect(n).toBe(MAX_READS);
     expect(fs.readdirSync(spillDir)).toEqual([]);
+  });
+
+  it("keeps one copy of a large racily clean file: the confirming read only hashes", async () => {
+    const content = randomBytes(2 * CHUNK_SIZE + 7);
+    const p = file("big", content);
+    const spillDir = fs.mkdtempSync(path.join(dir, "spill-"));
+    let n = 0;
+    const result = await readFileStable(p, { spillTo: () => path.join(spillDir, `copy-${n++}`) });
+    expect(n).toBe(1);
+    expect(result.spilled).toBe(path.join(spillDir, "copy-0"));
+    expect(fs.readFileSync(result.spilled as string).equals(content)).toBe(true);
   });
 });
 
@@ -194,5 +247,34 @@ describe("hashPath", () => {
       const p = file("f", content);
       await expect(hashPath(p)).resolves.toEqual({ sha256: sha(content), size: content.length });
     }
+  });
+});
+
+describe("readFileStable under a concurrent in-place writer", () => {
+  it("never returns a mix of two versions (a same-size rewrite within one clock tick)", { timeout: 60_000 }, async () => {
+    const size = 1_000_000;
+    const p = file("hot.bin", Buffer.alloc(size, VERSION_A));
+    const writer = startInPlaceWriter(p, size, 2);
+    const outcomes = { whole: 0, unstable: 0, mixed: [] as string[] };
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      // A while, not a count: an unstable file takes its reads about a second, a consistent one a few milliseconds.
+      const until = Date.now() + 12_000;
+      while (Date.now() < until) {
+        try {
+          const read = await readFileStable(p);
+          const version = versionOf(read.data as Buffer, size);
+          if (version === "A" || version === "B") outcomes.whole++;
+          else outcomes.mixed.push(version);
+          expect(read.sha256).toBe(sha(read.data as Buffer));
+        } catch (error) {
+          if (!(error instanceof UnstableFileError)) throw error;
+          outcomes.unstable++;
+        }
+      }
+    } finally {
+      writer.kill("SIGKILL");
+    }
+    expect(outcomes.mixed, JSON.stringify(outcomes)).toEqual([]);
   });
 });

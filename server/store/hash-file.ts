@@ -1,8 +1,11 @@
 /**
- * Reads a workspace file exactly once while hashing it, and proves the bytes read
- * are one consistent version of the file: the open descriptor's fstat (size,
- * mtime, ctime, inode) must be the same before and after the read, otherwise the
- * read is retried, and after MAX_CHANGE_RETRIES retries it fails naming the path.
+ * Reads a workspace file while hashing it, and proves the bytes read are one
+ * version of the file that was on disk at one moment: the open descriptor's fstat
+ * (size, mtime, ctime, inode) must be the same before and after the read, and a
+ * file changed within RACY_WINDOW_MS before the read (where a write in the same
+ * clock tick leaves fstat unchanged) must give the same bytes and fstat on two
+ * reads in a row. A file that never settles within MAX_READS reads is
+ * UnstableFileError: the caller records it as unstable.
  *
  * Small files (< SMALL_FILE_LIMIT) are read with one synchronous read and
  * returned in memory (page-cache reads take microseconds; a thread-pool round trip
@@ -16,7 +19,7 @@
  */
 import { createHash, type Hash } from "node:crypto";
 import fs from "node:fs";
-import { describeFsError, FileVanishedError, InvalidInputError, OperationFailedError, SafetyNetError } from "../errors";
+import { describeFsError, FileVanishedError, InvalidInputError, OperationFailedError, SafetyNetError, UnstableFileError } from "../errors";
 import { OBJECT_FILE_MODE, openNewFd, removeQuietly } from "./atomic-write";
 import { fsPath } from "../byte-paths";
 import { closeFd, closeFdQuietly, closeFdQuietlySync, fdatasyncFd, fstatFd, openFd, readFd, readFdUpToSync, writeFdAll } from "./raw-fd";
@@ -25,10 +28,22 @@ import { closeFd, closeFdQuietly, closeFdQuietlySync, fdatasyncFd, fstatFd, open
 export const SMALL_FILE_LIMIT = 1024 * 1024;
 /** Size of the one buffer large files are streamed through. */
 export const CHUNK_SIZE = 1024 * 1024;
-/** A file seen changing while read is read again this many times before giving up. */
-export const MAX_CHANGE_RETRIES = 3;
-/** Pause before each retry: a file being saved usually settles within milliseconds. */
-const RETRY_DELAYS_MS = [5, 25, 100];
+/**
+ * A file changed less than this long before its read began is "racily clean"
+ * (git's term): a write inside the same tick of the file system's clock does not
+ * move its mtime or ctime, so comparing fstat before and after the read cannot
+ * see it. Such a file is read again until two reads agree. Older files cannot
+ * hide a write that way: any write during the read would move the ctime past it.
+ */
+export const RACY_WINDOW_MS = 2000;
+/** Reads of one file before it is declared unstable (no two consecutive reads agreed). */
+export const MAX_READS = 10;
+/** Files from this size on are written in more than one page copy, so a read can meet a write half-way. */
+const CONFIRM_PAUSE_MIN_SIZE = 64 * 1024;
+/** The confirming read of such a file waits this long, plus up to as much again at random. */
+const CONFIRM_PAUSE_MS = 25;
+/** Pause before reading again after a change was seen: a file being saved usually settles within milliseconds. */
+const SETTLE_DELAYS_MS = [5, 10, 25, 50, 100, 150, 200, 250, 300];
 
 const OPEN_SOURCE = fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0) | (fs.constants.O_NONBLOCK ?? 0);
 
@@ -73,37 +88,83 @@ export interface StableRead extends HashedFile {
   spilled?: string;
 }
 
-type Attempt = ({ status: "read" } & StableRead) | { status: "changed"; retryable: boolean; reason: string };
+/** `replaced`: the path names another inode than the scan saw (the next read takes that one). */
+type Attempt = ({ status: "read" } & StableRead) | { status: "changed"; replaced: boolean; reason: string };
 
 /**
  * Hashes a file (streaming) with change detection. Same guarantees as
- * ObjectStore.putFile, without storing anything. Throws OperationFailedError
- * ("changed while being read") when no consistent read could be made.
+ * ObjectStore.putFile, without storing anything. Throws UnstableFileError when
+ * no consistent read could be made.
  */
 export async function hashFile(absPath: string, expected?: ExpectedStat): Promise<HashedFile> {
   const { sha256, size, stat } = await readFileStable(absPath, { expected });
   return { sha256, size, stat };
 }
 
-/** Reads and hashes a file in one pass, retrying while it changes under the read. */
+/**
+ * Reads and hashes a file in one pass, and returns only content that was on disk
+ * at one moment: fstat before and after each read must agree (else it is read
+ * again after a pause), and a file changed within RACY_WINDOW_MS of the read is
+ * read until two consecutive reads agree on content and fstat. After MAX_READS
+ * reads without that, UnstableFileError: the caller records the file as
+ * unstable rather than fail a whole checkpoint for it.
+ */
 export async function readFileStable(absPath: string, options: StableReadOptions = {}): Promise<StableRead> {
+  let candidate: StableRead | undefined;
   let lastReason = "";
-  for (let attempt = 0; attempt <= MAX_CHANGE_RETRIES; attempt++) {
-    if (attempt > 0) await sleep(RETRY_DELAYS_MS[attempt - 1] ?? 100);
-    const result = await readFileAttempt(absPath, options, attempt);
-    if (result.status === "read") {
+  let expected = options.expected;
+  let settle = 0;
+  try {
+    for (let attempt = 0; attempt < MAX_READS; attempt++) {
+      // After a change, give the writer a moment. Before confirming a larger candidate, a short pause of
+      // varying length: a writer stalled in the middle of a write, or rewriting in step with the reads,
+      // would otherwise show the confirming read the same mix of two versions.
+      if (attempt > 0 && !candidate) await sleep(SETTLE_DELAYS_MS[settle++] ?? 300);
+      else if (candidate && candidate.size >= CONFIRM_PAUSE_MIN_SIZE) await sleep(CONFIRM_PAUSE_MS + Math.random() * CONFIRM_PAUSE_MS);
+      const startedAtMs = Date.now();
+      // A confirming read only hashes: the candidate already holds the copy.
+      const result = await readFileAttempt(absPath, { ...options, expected, spillTo: candidate ? undefined : options.spillTo }, attempt);
+      if (result.status === "changed") {
+        lastReason = result.reason;
+        if (result.replaced) expected = undefined; // the path names another file now: read that one
+        candidate = await discard(candidate);
+        continue;
+      }
       const { status: _status, ...read } = result;
-      return read;
+      if (candidate) {
+        if (sameRead(candidate, read)) {
+          await discard(read);
+          return candidate;
+        }
+        lastReason = "two reads in a row gave different content";
+        candidate = await discard(candidate);
+        await discard(read);
+        continue;
+      }
+      if (startedAtMs - Math.max(read.stat.mtimeMs, read.stat.ctimeMs) >= RACY_WINDOW_MS) return read;
+      candidate = read;
     }
-    lastReason = result.reason;
-    if (!result.retryable) {
-      throw new OperationFailedError(`file changed while being read: ${absPath} (${result.reason})`, { path: absPath, reason: result.reason });
-    }
+  } catch (error) {
+    await discard(candidate);
+    throw error;
   }
-  throw new OperationFailedError(
-    `file changed while being read: ${absPath} (${lastReason}; still changing after ${MAX_CHANGE_RETRIES} retries)`,
-    { path: absPath, reason: lastReason, attempts: MAX_CHANGE_RETRIES + 1 },
-  );
+  await discard(candidate);
+  throw new UnstableFileError(`file kept changing while being read: ${absPath} (${lastReason}; no two reads agreed in ${MAX_READS} reads)`, {
+    path: absPath,
+    reason: lastReason,
+    reads: MAX_READS,
+  });
+}
+
+/** The same content seen with the same fstat: nothing wrote between the two reads that the clock could show, and the bytes agree. */
+function sameRead(a: StableRead, b: StableRead): boolean {
+  return a.sha256 === b.sha256 && a.size === b.size && a.stat.mtimeMs === b.stat.mtimeMs && a.stat.ctimeMs === b.stat.ctimeMs && a.stat.ino === b.stat.ino;
+}
+
+/** Drops a read that will not be returned (its spilled copy, if any). Always returns undefined. */
+async function discard(read: StableRead | undefined): Promise<undefined> {
+  if (read?.spilled !== undefined) await removeQuietly(read.spilled);
+  return undefined;
 }
 
 async function readFileAttempt(absPath: string, options: StableReadOptions, attempt: number): Promise<Attempt> {
@@ -120,11 +181,11 @@ async function readFileAttempt(absPath: string, options: StableReadOptions, atte
   try {
     const before = fs.fstatSync(fd);
     if (!before.isFile()) {
-      if (options.expected) return { status: "changed", retryable: false, reason: "no longer a regular file" };
+      if (options.expected) throw new UnstableFileError(`file changed while being read: ${absPath} (no longer a regular file)`, { path: absPath, reason: "no longer a regular file" });
       throw new InvalidInputError(`not a regular file: ${absPath}`, { path: absPath });
     }
     if (options.expected && before.ino !== options.expected.ino) {
-      return { status: "changed", retryable: false, reason: "replaced by another file since it was scanned" };
+      return { status: "changed", replaced: true, reason: "replaced by another file since it was scanned" };
     }
 
     const hash = createHash("sha256");
@@ -145,7 +206,7 @@ async function readFileAttempt(absPath: string, options: StableReadOptions, atte
     if (options.afterRead) await options.afterRead(attempt);
     const after = fs.fstatSync(fd);
     const change = describeChange(before, after, bytesRead);
-    if (change) return { status: "changed", retryable: true, reason: change };
+    if (change) return { status: "changed", replaced: false, reason: change };
 
     keepSpill = true;
     const stat: FileStat = { size: after.size, mtimeMs: after.mtimeMs, ctimeMs: after.ctimeMs, ino: after.ino, mode: after.mode };
@@ -174,6 +235,10 @@ function openError(error: unknown, absPath: string, listed: boolean): SafetyNetE
     return new FileVanishedError(`file vanished while being read: ${absPath} (it was deleted after the scan listed it)`, { path: absPath, errno: code }, { cause: error });
   }
   // O_NOFOLLOW on a symlink: ELOOP on Linux, EMLINK on FreeBSD, EFTYPE on some BSDs.
+  if (listed && (code === "ELOOP" || code === "EMLINK" || code === "EFTYPE")) {
+    // The scan saw a file there: it was replaced by a link meanwhile (never followed).
+    return new UnstableFileError(`file changed while being read: ${absPath} (replaced by a symbolic link, which is never followed)`, { path: absPath, errno: code, reason: "replaced by a symbolic link" });
+  }
   if (code === "ELOOP" || code === "EMLINK" || code === "EFTYPE") {
     return new OperationFailedError(`refusing to follow a symbolic link: ${absPath}`, { path: absPath, errno: code }, { cause: error });
   }

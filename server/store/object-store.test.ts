@@ -3,7 +3,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { IntegrityError, InvalidInputError, NotFoundError, OperationFailedError, InsufficientStorageError } from "../errors";
+import { IntegrityError, InvalidInputError, NotFoundError, OperationFailedError, InsufficientStorageError, UnstableFileError } from "../errors";
 import { ObjectStore, sha256Hex } from "./object-store";
 
 const sha = (data: Buffer | string) => createHash("sha256").update(data).digest("hex");
@@ -124,15 +124,15 @@ describe("putFile", () => {
     expect(store.has(sha("do not store me"))).toBe(false);
   });
 
-  it("refuses a file replaced by another one since the caller's lstat", async () => {
+  it("stores the file the path names now when it was replaced since the caller's lstat (an atomic save), never the old one", async () => {
     const p = file("f", "scanned");
     const st = fs.statSync(p);
     fs.linkSync(p, path.join(work, "f.old"));
     fs.renameSync(file("f.new", "swapped in"), p);
-    const error = await store.putFile(p, { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(OperationFailedError);
-    expect((error as Error).message).toMatch(/changed while being read/);
-    expect(store.stats().objects).toBe(0);
+    const result = await store.putFile(p, { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino });
+    expect(result.sha256).toBe(sha("swapped in"));
+    expect(store.has(sha("scanned"))).toBe(false);
+    expect(store.stats().objects).toBe(1);
   });
 
   it("names the path of a file that does not exist, and leaves no tmp file", async () => {
@@ -157,7 +157,7 @@ describe("putFile", () => {
 });
 
 describe("a file that changes while it is read", () => {
-  it("is detected, read again, and stored as its settled content", async () => {
+  it("is detected, read again (twice: it is racily clean), and stored as its settled content", async () => {
     const p = file("live.log", "line 1\n");
     const attempts: number[] = [];
     const changing = new ObjectStore(store.dir, {
@@ -167,12 +167,12 @@ describe("a file that changes while it is read", () => {
       },
     });
     const result = await changing.putFile(p);
-    expect(attempts).toEqual([0, 1]);
+    expect(attempts).toEqual([0, 1, 2]);
     expect(result.sha256).toBe(sha("line 1\nline 2\n"));
     expect(store.has(sha("line 1\n"))).toBe(false);
   });
 
-  it("fails with an error naming the path when it keeps changing, leaving no object and no tmp file", async () => {
+  it("fails with UnstableFileError naming the path when it keeps changing, leaving no object and no tmp file", async () => {
     for (const [name, content] of [
       ["small", Buffer.from("x")],
       ["large", randomBytes(3 * 1024 * 1024)],
@@ -180,9 +180,9 @@ describe("a file that changes while it is read", () => {
       const p = file(name, content);
       const changing = new ObjectStore(store.dir, { afterReadForTests: () => fs.appendFileSync(p, "more") });
       const error = await changing.putFile(p).catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(OperationFailedError);
+      expect(error).toBeInstanceOf(UnstableFileError);
       expect((error as Error).message).toContain(p);
-      expect((error as Error).message).toMatch(/changed while being read/);
+      expect((error as Error).message).toMatch(/kept changing while being read/);
     }
     expect(store.stats().objects).toBe(0);
     expect(tmpEntries()).toEqual([]);

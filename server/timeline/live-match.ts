@@ -79,7 +79,7 @@ export async function matchLiveWorkspace(core: Core, componentName: string): Pro
       const manifest = manifestOrNull(core, candidate.manifestSha);
       if (!manifest) continue;
       const state = await captureCheckpointScope(core, component, manifest, { storeObjects: false });
-      if (compareManifests(manifest.entries, state.live.entries).changes.length === 0) return { checkpointId: candidate.id, compared: candidates.length, comparedAt: comparedAt() };
+      if (matchesExactly(manifest.entries, state.live.entries)) return { checkpointId: candidate.id, compared: candidates.length, comparedAt: comparedAt() };
       continue;
     }
     if (!whole) {
@@ -92,10 +92,16 @@ export async function matchLiveWorkspace(core: Core, componentName: string): Pro
     let equal = equalToLive.get(candidate.manifestSha);
     if (equal === undefined) {
       const manifest = manifestOrNull(core, candidate.manifestSha);
-      equal = manifest !== null && compareManifests(manifest.entries, whole.live.entries).changes.length === 0;
+      equal = manifest !== null && matchesExactly(manifest.entries, whole.live.entries);
       equalToLive.set(candidate.manifestSha, equal);
     }
     if (equal) return { checkpointId: candidate.id, compared: candidates.length, comparedAt: comparedAt() };
   }
   return { checkpointId: null, compared: candidates.length, comparedAt: comparedAt() };
+}
+
+/** The live tree is exactly the checkpoint: nothing changed, and nothing the checkpoint could not read (unstable). */
+function matchesExactly(checkpoint: Parameters<typeof compareManifests>[0], live: Parameters<typeof compareManifests>[1]): boolean {
+  const { changes, unstable } = compareManifests(checkpoint, live);
+  return changes.length === 0 && unstable.length === 0;
 }

@@ -153,7 +153,7 @@ describe("backslashes in names", () => {
     expect(zipNames).toContain(`web-${created.id}/${escaped}`);
     expect(zipNames).toContain(`web-${created.id}/back/slash.txt`);
     // The renames travel with the archive, and the text output says so.
-    expect(zipNames).toContain(`web-${created.id}/.safetynet-renamed.json`);
+    expect(zipNames).toContain(`web-${created.id}/.safetynet-export-notes.json`);
     const text = await runCli(ws, ["checkpoint", "export", created.id, "--format", "zip", "-o", path.join(ws.base, "again.zip")]);
     expect(text.status).toBe(0);
     expect(text.stdout + text.stderr).toMatch(/2 names .*renamed/);

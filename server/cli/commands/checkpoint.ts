@@ -85,6 +85,9 @@ export function registerCheckpointCommands(program: Command): void {
             (d) => `  database ${d.target}: ${d.state === "absent" ? "did not exist" : `${d.tables} tables, ${d.rows} rows, ${formatBytes(d.bytes)} (${d.format}, sha256 ${d.sha256})`}`,
           ),
           `  took ${formatDuration(created.durationMs)}; kept until ${created.retentionUntil}${created.pinned ? " (pinned)" : ""}`,
+          ...(created.unstable.length > 0
+            ? [`  warning: ${created.unstable.length} file(s) kept changing while read and are recorded without content (a rollback to this checkpoint leaves them alone): ${created.unstable.join(", ")}`]
+            : []),
         ].join("\n"),
       );
     });
@@ -188,6 +191,7 @@ export function registerCheckpointCommands(program: Command): void {
         for (const e of diff.modeChanged) lines.push(`P ${e.path} (${e.before?.mode.toString(8)} -> ${e.after?.mode.toString(8)})`);
         for (const e of diff.typeChanged) lines.push(`T ${e.path} (${e.before?.kind} -> ${e.after?.kind})`);
         for (const e of diff.mtimeChanged) lines.push(`t ${e.path} (only the modification time changed)`);
+        for (const p of diff.unstable) lines.push(`? ${p} (kept changing while the checkpoint was taken: not compared, a rollback leaves it alone)`);
         lines.sort((a, b) => (a.slice(2) < b.slice(2) ? -1 : 1));
         const summary = `${diff.added.length} added, ${diff.modified.length} modified, ${diff.deleted.length} deleted, ${diff.modeChanged.length} mode changed, ${diff.typeChanged.length} type changed, ${diff.mtimeChanged.length} only touched, ${diff.unchanged} unchanged`;
         const patches = diff.modified.filter((e) => e.patch).map((e) => e.patch as string);
@@ -234,6 +238,7 @@ export function registerCheckpointCommands(program: Command): void {
         [
           `restored checkpoint ${result.checkpointId} of ${result.component} into ${result.target}`,
           `  ${result.files} files, ${result.dirs} dirs, ${result.symlinks} symlinks, ${formatBytes(result.bytes)} in ${formatDuration(result.durationMs)}`,
+          ...(result.unstable.length > 0 ? [`  not written (they kept changing while the checkpoint was taken; it holds no content for them): ${result.unstable.join(", ")}`] : []),
         ].join("\n"),
       );
     });
@@ -255,10 +260,10 @@ export function registerCheckpointCommands(program: Command): void {
           `exported checkpoint ${result.checkpointId}${result.component ? ` of ${result.component}` : ""} to ${result.file}`,
           `  ${result.format}, ${formatBytes(result.archiveBytes)}${result.entries === null ? "" : `, ${result.entries} entries`} in ${formatDuration(result.durationMs)}`,
           `  archive sha256 ${result.archiveSha256}`,
-          ...(result.renamedCount > 0
+          ...(result.noteCount > 0
             ? [
-                `  warning: ${result.renamedCount} names could not be held as they are and were renamed (listed in .safetynet-renamed.json in the archive):`,
-                ...result.warnings.map((w) => `    ${w.path} -> ${w.archivedAs} (${w.reason})`),
+                `  warning: ${result.noteCount} names could not be held as they are: renamed or left out (listed in .safetynet-export-notes.json in the archive):`,
+                ...result.warnings.map((w) => `    ${w.path} ${w.archivedAs === null ? "left out" : `-> ${w.archivedAs}`} (${w.reason})`),
               ]
             : []),
         ].join("\n"),

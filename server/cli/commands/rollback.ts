@@ -20,11 +20,12 @@ function describePlan(plan: RollbackPlanBody & Pick<CheckpointPlan, "scope" | "i
     ...plan.databases.map((d) => `  database ${d.action.padEnd(7)} ${d.target} (${d.action === "remove" ? "it did not exist at the checkpoint" : `${d.tables} tables, ${d.rows} rows, ${formatBytes(d.bytes)}`})`),
     ...plan.restore.map((r) => `  restore ${r.action.padEnd(8)} ${r.path}`),
     ...plan.delete.map((d) => `  delete           ${d.path}`),
+    ...plan.unstable.map((p) => `  left alone       ${p} (it kept changing while the checkpoint was taken: no content to restore)`),
   ];
   const shown = lines.slice(0, limit);
   if (lines.length > limit) shown.push(`  ... and ${lines.length - limit} more`);
   const databases = plan.databases.length > 0 ? `, ${plan.databases.length} database(s) replaced whole` : "";
-  shown.push(`${plan.restore.length} to restore (${formatBytes(plan.bytesToWrite)}), ${plan.delete.length} to delete, ${plan.unchanged} unchanged${databases}`);
+  shown.push(`${plan.restore.length} to restore (${formatBytes(plan.bytesToWrite)}), ${plan.delete.length} to delete, ${plan.unchanged} unchanged${plan.unstable.length > 0 ? `, ${plan.unstable.length} left alone (unstable in the checkpoint)` : ""}${databases}`);
   shown.push(`the ${plan.integrity.objectsChecked} stored object(s) it needs (${formatBytes(plan.integrity.bytesChecked)}) were re-hashed and match`);
   return shown.join("\n");
 }
@@ -42,7 +43,8 @@ export function registerRollbackCommand(program: Command): void {
         emit(ctx.mode, result, () =>
           [
             `rolled back ${result.component} to ${result.checkpointId} in ${formatDuration(result.durationMs)}: ${result.restored} restored, ${result.deleted} deleted, ${result.unchanged} unchanged` +
-              (result.restoredDatabases.length > 0 ? `; databases replaced: ${result.restoredDatabases.join(", ")}` : ""),
+              (result.restoredDatabases.length > 0 ? `; databases replaced: ${result.restoredDatabases.join(", ")}` : "") +
+              (result.unstable.length > 0 ? `; left alone (unstable in the checkpoint): ${result.unstable.join(", ")}` : ""),
             `undo with: safetynet rollback ${result.safetyCheckpointId}`,
           ].join("\n"),
         );
