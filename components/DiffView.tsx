@@ -99,7 +99,7 @@ export function DiffView({ checkpointId }: { checkpointId: string }) {
 }
 
 function DiffBody({ diff }: { diff: CheckpointDiff }) {
-  const changed = diff.added.length + diff.modified.length + diff.deleted.length + diff.modeChanged.length + diff.typeChanged.length + diff.mtimeChanged.length;
+  const changed = diff.added.length + diff.modified.length + diff.deleted.length + diff.modeChanged.length + diff.typeChanged.length + diff.linkChanged.length + diff.mtimeChanged.length;
   return (
     <div className="space-y-5">
       <div className="flex flex-wrap gap-2" aria-label="Summary of changes">
@@ -108,10 +108,12 @@ function DiffBody({ diff }: { diff: CheckpointDiff }) {
         <Pill tone={diff.deleted.length ? "bad" : "neutral"}>{formatCount(diff.deleted.length)} deleted</Pill>
         {diff.modeChanged.length ? <Pill tone="info">{formatCount(diff.modeChanged.length)} mode changed</Pill> : null}
         {diff.typeChanged.length ? <Pill tone="info">{formatCount(diff.typeChanged.length)} type changed</Pill> : null}
+        {diff.linkChanged.length ? <Pill tone="info">{formatCount(diff.linkChanged.length)} hard links changed</Pill> : null}
         {diff.mtimeChanged.length ? <Pill tone="info">{formatCount(diff.mtimeChanged.length)} only touched</Pill> : null}
+        {diff.unstable.length ? <Pill tone="warn">{formatCount(diff.unstable.length)} not compared (unstable)</Pill> : null}
         <Pill>{formatCount(diff.unchanged)} unchanged</Pill>
       </div>
-      {changed === 0 ? (
+      {changed === 0 && diff.unstable.length === 0 ? (
         <p className="rounded-md border border-ok/30 bg-ok/10 px-4 py-3 text-sm">The live workspace matches this checkpoint. A rollback would change nothing.</p>
       ) : null}
       <Section title="Modified" count={diff.modified.length}>
@@ -137,8 +139,18 @@ function DiffBody({ diff }: { diff: CheckpointDiff }) {
       <Section title="Type changed" count={diff.typeChanged.length}>
         <PathList entries={diff.typeChanged} tone="warn" describe={(e) => `${e.before?.kind ?? "?"} → ${e.after?.kind ?? "?"}`} />
       </Section>
+      <Section title="Hard links changed (same content; a rollback puts the checkpoint's links back)" count={diff.linkChanged.length}>
+        <PathList
+          entries={diff.linkChanged}
+          tone="warn"
+          describe={(e) => `${e.before?.hardlinkTo !== undefined ? `was another name of ${displayPath(e.before.hardlinkTo)}` : "was a file of its own"} → ${e.after?.hardlinkTo !== undefined ? `another name of ${displayPath(e.after.hardlinkTo)}` : "a file of its own"}`}
+        />
+      </Section>
       <Section title="Only the modification time changed (a rollback puts the old time back)" count={diff.mtimeChanged.length}>
         <PathList entries={diff.mtimeChanged} tone="warn" describe={() => "same content and mode"} />
+      </Section>
+      <Section title="Kept changing while the checkpoint was taken (not compared; a rollback leaves these alone)" count={diff.unstable.length}>
+        <PathList entries={diff.unstable.map((p) => ({ path: p, kind: "unstable" }))} tone="warn" describe={() => "the checkpoint holds no content for it"} />
       </Section>
     </div>
   );

@@ -102,6 +102,11 @@ export async function openCheckpointArchive(core: Core, checkpointId: string, fo
       }
     }
   }
+  if (format === "zip") {
+    for (const item of items) {
+      if (item.entry.hardlinkTo !== undefined) notes.push({ path: item.entry.path, archivedAs: item.name ?? item.entry.path, reason: `stored as a copy of ${item.entry.hardlinkTo}: it is another name of that file (a hard link), which a zip cannot hold` });
+    }
+  }
   if (notes.length > 0) {
     // The notes travel with the archive: whoever unpacks it can map each name back, and sees what is not there.
     const data = Buffer.from(JSON.stringify(notes.map((n) => ({ ...n, bytes: nameBytes(n.path).toString("hex") })), null, 2) + "\n");
@@ -167,6 +172,7 @@ function writeTarGz(items: ArchiveItem[], folder: string, content: (item: Archiv
       const name = Buffer.concat([prefix, nameBytes(entry.path)]);
       if (entry.kind === "dir") yield { name, type: "directory", mode: entry.mode, mtimeMs: item.mtimeMs, size: 0 };
       else if (entry.kind === "symlink") yield { name, type: "symlink", mode: entry.mode, mtimeMs: item.mtimeMs, size: 0, linkName: nameBytes(entry.linkTarget ?? "") };
+      else if (entry.hardlinkTo !== undefined) yield { name, type: "hardlink", mode: entry.mode, mtimeMs: item.mtimeMs, size: 0, linkName: Buffer.concat([prefix, nameBytes(entry.hardlinkTo)]) };
       else yield { name, type: "file", mode: entry.mode, mtimeMs: item.mtimeMs, size: entry.size, content: content(item) };
     }
   }

@@ -4,7 +4,8 @@
  */
 import type { ManifestEntry } from "./manifest-types";
 
-export type ChangeKind = "added" | "modified" | "deleted" | "mode-changed" | "type-changed" | "mtime-changed";
+/** link-changed: the same content, but the file is (or is no longer) another name of an earlier file (a hard link). */
+export type ChangeKind = "added" | "modified" | "deleted" | "mode-changed" | "type-changed" | "link-changed" | "mtime-changed";
 
 export interface PathChange {
   path: string;
@@ -47,6 +48,7 @@ function sameContent(a: ManifestEntry, b: ManifestEntry): boolean {
 function classify(old: ManifestEntry, now: ManifestEntry): ChangeKind | null {
   if (now.kind !== old.kind) return "type-changed";
   if (!sameContent(old, now)) return "modified";
+  if (old.hardlinkTo !== now.hardlinkTo) return "link-changed";
   if (now.mode !== old.mode) return "mode-changed";
   // Directory mtimes move whenever a child changes; they are restored, but not reported as a change of their own.
   if (old.kind === "file" && !sameMtime(now.mtimeMs, old.mtimeMs)) return "mtime-changed";

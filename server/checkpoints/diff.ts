@@ -34,6 +34,8 @@ export interface DiffSide {
   sha256?: string;
   linkTarget?: string;
   unstable?: true;
+  /** A hard link: the file this one is another name of. */
+  hardlinkTo?: string;
 }
 
 export interface CheckpointDiff {
@@ -44,6 +46,8 @@ export interface CheckpointDiff {
   deleted: DiffEntry[];
   modeChanged: DiffEntry[];
   typeChanged: DiffEntry[];
+  /** Same content, but the file is now another name of an earlier file (a hard link), or no longer is (a rollback puts the checkpoint's links back). */
+  linkChanged: DiffEntry[];
   /** Same content, kind and mode; only the modification time differs (a rollback puts the old one back). */
   mtimeChanged: DiffEntry[];
   unchanged: number;
@@ -60,7 +64,7 @@ function looksBinary(buffer: Buffer): boolean {
 }
 
 function summarize(change: PathChange): DiffEntry {
-  const side = (e: PathChange["before"]): DiffSide | undefined => e && { kind: e.kind, size: e.size, mode: e.mode, sha256: e.sha256, linkTarget: e.linkTarget, ...(e.unstable ? { unstable: true } : {}) };
+  const side = (e: PathChange["before"]): DiffSide | undefined => e && { kind: e.kind, size: e.size, mode: e.mode, sha256: e.sha256, linkTarget: e.linkTarget, ...(e.unstable ? { unstable: true } : {}), ...(e.hardlinkTo !== undefined ? { hardlinkTo: e.hardlinkTo } : {}) };
   return { path: change.path, kind: change.change, before: side(change.before), after: side(change.after) };
 }
 
@@ -71,7 +75,7 @@ export async function diffCheckpoint(core: Core, id: string, options: { textDiff
   const { live, target } = await captureCheckpointScope(core, component, manifest, { storeObjects: false });
   const { changes, unchanged, unstable } = compareManifests(target, live.entries);
   const databases = await diffDatabases(component, databasesOf(manifest));
-  const result: CheckpointDiff = { checkpointId: id, component: component.name, added: [], modified: [], deleted: [], modeChanged: [], typeChanged: [], mtimeChanged: [], unchanged, unstable, databases };
+  const result: CheckpointDiff = { checkpointId: id, component: component.name, added: [], modified: [], deleted: [], modeChanged: [], typeChanged: [], linkChanged: [], mtimeChanged: [], unchanged, unstable, databases };
   const maxBytes = Math.min(options.maxTextBytes ?? DEFAULT_MAX_TEXT_BYTES, SMALL_FILE_LIMIT - 1);
   for (const change of changes) {
     const entry = summarize(change);
@@ -90,6 +94,9 @@ export async function diffCheckpoint(core: Core, id: string, options: { textDiff
         break;
       case "mtime-changed":
         result.mtimeChanged.push(entry);
+        break;
+      case "link-changed":
+        result.linkChanged.push(entry);
         break;
       case "modified":
         if (options.textDiff && change.before?.kind === "file" && change.before.sha256) {

@@ -179,12 +179,32 @@ async function captureWithCache(
     await batch?.abort();
     throw error;
   }
+  markHardLinks(scanned, entries);
   if (options.storeObjects) {
     if (scope.kind === "all") cache.retainOnly(new Set(scanned.map((e) => e.path)));
     // Writes only the rows of files read or gone (nothing at all for an unchanged tree).
     cache.save();
   }
   return { entries, bytes, newBytes, filesRead: toRead.length, unstable: unstable.sort(comparePaths) };
+}
+
+/**
+ * Marks each file that is another name of an earlier file of the same capture (the
+ * same device and inode, and the same content as read) with `hardlinkTo`: the
+ * first of its names in path order. The content check guards against an inode
+ * number reused between the scan and the read.
+ */
+function markHardLinks(scanned: readonly ScannedEntry[], entries: ManifestEntry[]): void {
+  const firstName = new Map<string, ManifestEntry>();
+  for (let i = 0; i < scanned.length; i++) {
+    const seen = scanned[i] as ScannedEntry;
+    const entry = entries[i] as ManifestEntry;
+    if (seen.kind !== "file" || seen.nlink === undefined || entry.sha256 === undefined) continue;
+    const key = `${seen.dev}:${seen.ino}`;
+    const first = firstName.get(key);
+    if (!first) firstName.set(key, entry);
+    else if (first.sha256 === entry.sha256) entry.hardlinkTo = first.path;
+  }
 }
 
 /** Room kept free beyond the estimate: the database's own writes (rows, history, WAL) must still fit. */
@@ -242,6 +262,8 @@ export function liveFingerprint(scope: CheckpointScope, entries: readonly Manife
   for (const e of entries) {
     const mtime = e.kind === "dir" ? "" : String(Math.floor(e.mtimeMs));
     hash.update(`\n${e.path}\0${e.kind}\0${e.mode}\0${e.size}\0${mtime}\0${e.sha256 ?? ""}\0${e.linkTarget ?? ""}\0${e.reason}`);
+    // Only when there is one: fingerprints of trees without hard links stay as they were.
+    if (e.hardlinkTo !== undefined) hash.update(`\0${e.hardlinkTo}`);
   }
   return hash.digest("hex");
 }

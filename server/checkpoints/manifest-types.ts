@@ -20,6 +20,9 @@ export interface ScannedEntry {
   mtimeMs: number;
   ctimeMs: number;
   ino: number;
+  /** Files: the device and the number of names of the inode (hard links are found among files sharing dev and ino). */
+  dev?: number;
+  nlink?: number;
   /** Symlink target exactly as stored in the link (never followed). */
   linkTarget?: string;
 }
@@ -39,6 +42,12 @@ export interface ManifestEntry {
    * leave the path alone.
    */
   unstable?: true;
+  /**
+   * Files only: this file is another name of the file at `hardlinkTo` (the first
+   * of its names in path order, in the same checkpoint): one inode, same content.
+   * A restore makes it a hard link to that file again.
+   */
+  hardlinkTo?: string;
   reason: InclusionReason;
 }
 

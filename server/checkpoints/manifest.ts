@@ -18,6 +18,7 @@ export function encodeManifest(scope: CheckpointScope, entries: readonly Manifes
     if (e.sha256 !== undefined) line += `,"sha256":"${e.sha256}"`;
     if (e.linkTarget !== undefined) line += `,"linkTarget":${JSON.stringify(e.linkTarget)}`;
     if (e.unstable) line += `,"unstable":true`;
+    if (e.hardlinkTo !== undefined) line += `,"hardlinkTo":${jsonString(e.hardlinkTo)}`;
     lines[i] = line + `,"reason":"${e.reason}"}`;
   }
   const canonicalScope = scope.kind === "all" ? { kind: "all" } : { kind: "paths", paths: [...scope.paths].sort() };

@@ -15,7 +15,7 @@ const USTAR_LINK = 100;
 /** Largest size the 11 octal digits of the ustar size field hold. */
 const USTAR_MAX_SIZE = 0o77777777777;
 
-export type TarEntryType = "file" | "directory" | "symlink";
+export type TarEntryType = "file" | "directory" | "symlink" | "hardlink";
 
 export interface TarEntry {
   /** The path inside the archive, exactly as bytes (a directory's without the trailing `/`). */
@@ -26,13 +26,13 @@ export interface TarEntry {
   mtimeMs: number;
   /** Bytes of content (files only). */
   size: number;
-  /** Symlinks: the target, as bytes. */
+  /** Symlinks: the target; hard links: the archive path of the entry (written before) it is another name of. As bytes. */
   linkName?: Buffer;
   /** Files: exactly `size` bytes. */
   content?: AsyncIterable<Buffer>;
 }
 
-const TYPE_FLAG: Record<TarEntryType | "pax", string> = { file: "0", symlink: "2", directory: "5", pax: "x" };
+const TYPE_FLAG: Record<TarEntryType | "pax", string> = { file: "0", hardlink: "1", symlink: "2", directory: "5", pax: "x" };
 
 function isUtf8(bytes: Buffer): boolean {
   return Buffer.from(bytes.toString("utf8"), "utf8").equals(bytes);

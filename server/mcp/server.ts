@@ -136,7 +136,7 @@ export function createMcpServer(client: SafetyNetClient, version = "0.1.0"): Mcp
   server.registerTool(
     "diff_checkpoint",
     {
-      description: `What changed in the component since a checkpoint: added, modified, deleted, modeChanged, typeChanged and mtimeChanged (only the modification time differs) paths and the unchanged count; a rollback changes exactly these paths. textDiff adds unified diffs of modified text files. Lists over ${MAX_LISTED} entries are cut (see truncated).`,
+      description: `What changed in the component since a checkpoint: added, modified, deleted, modeChanged, typeChanged, linkChanged (hard links) and mtimeChanged (only the modification time differs) paths and the unchanged count; a rollback changes exactly these paths (unstable: paths the checkpoint could not read, which it leaves alone). textDiff adds unified diffs of modified text files. Lists over ${MAX_LISTED} entries are cut (see truncated).`,
       inputSchema: {
         id: diff.id.describe("the checkpoint id (cp_...)"),
         textDiff: diff.textDiff.describe("include a unified diff for each modified text file"),

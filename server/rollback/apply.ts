@@ -6,7 +6,7 @@
  * Before it returns, what it wrote and the directories it changed are durable
  * (the journal may be removed).
  */
-import { chmodSync, lstatSync, mkdirSync, renameSync, rmdirSync, symlinkSync, unlinkSync, utimesSync, lutimesSync } from "node:fs";
+import { chmodSync, linkSync, lstatSync, mkdirSync, renameSync, rmdirSync, symlinkSync, unlinkSync, utimesSync, lutimesSync } from "node:fs";
 import { createHash } from "node:crypto";
 import path from "node:path";
 import type { ObjectStore } from "../store/object-store";
@@ -169,9 +169,10 @@ export async function applyRollbackPlan(
     step();
   }
 
-  // 2. Restores, shallowest first so parents exist before children.
+  // 2. Restores, shallowest first so parents exist before children; hard links after every file they name.
   const restores = [...plan.restore].sort((a, b) => depth(a.path) - depth(b.path) || (a.path < b.path ? -1 : 1));
   for (const item of restores) {
+    if (item.action === "link") continue;
     const entry = target.get(item.path);
     if (!entry) throw new OperationFailedError(`plan names ${item.path}, which the checkpoint does not hold`, { path: item.path });
     const p = abs(item.path);
@@ -210,6 +211,35 @@ export async function applyRollbackPlan(
     }
     markParents(item.path);
     if (entry.kind === "dir") touchedDirs.add(item.path);
+    step();
+  }
+
+  // 2b. Hard links: another name of the file the checkpoint says this one is, made in a temp sibling
+  //     and renamed over whatever is at the path.
+  for (const item of restores) {
+    if (item.action !== "link") continue;
+    const entry = target.get(item.path);
+    if (entry?.hardlinkTo === undefined) throw new OperationFailedError(`plan links ${item.path}, which the checkpoint does not hold as a hard link`, { path: item.path });
+    const p = abs(item.path);
+    const first = abs(entry.hardlinkTo);
+    assertRealParent(item.path);
+    assertRealParent(entry.hardlinkTo);
+    try {
+      const firstStat = lstatSync(fsPath(first));
+      if (!firstStat.isFile()) throw new OperationFailedError(`cannot link ${item.path} to ${entry.hardlinkTo}: that is not a file`, { path: item.path, hardlinkTo: entry.hardlinkTo });
+      const st = lstatSync(fsPath(p), { throwIfNoEntry: false });
+      if (!(st?.isFile() && st.ino === firstStat.ino && st.dev === firstStat.dev)) {
+        if (st?.isDirectory()) rmdirSync(fsPath(p));
+        if (!parentExists(item.path)) mkdirSync(fsPath(path.dirname(p)), { recursive: true });
+        const tmp = tempSibling(p, tag);
+        removeIfPresent(tmp);
+        linkSync(fsPath(first), fsPath(tmp));
+        renameSync(fsPath(tmp), fsPath(p));
+      }
+    } catch (error) {
+      throw error instanceof SafetyNetError ? error : describeFsError(error, p);
+    }
+    markParents(item.path);
     step();
   }
 

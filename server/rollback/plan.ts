@@ -5,17 +5,23 @@
  */
 import { createHash } from "node:crypto";
 import type { ManifestEntry } from "../checkpoints/manifest-types";
-import { compareManifests } from "../checkpoints/compare";
+import { compareManifests, type PathChange } from "../checkpoints/compare";
 import type { DatabasePlanItem } from "../dbstate/databases";
 
-export type RestoreAction = "write" | "recreate" | "replace" | "mode" | "mtime";
+export type RestoreAction = "write" | "recreate" | "replace" | "link" | "mode" | "mtime";
 
 export interface RestoreItem {
   path: string;
   kind: ManifestEntry["kind"];
-  /** write: content differs; recreate: missing; replace: type changed; mode / mtime: metadata only. */
+  /**
+   * write: content differs; recreate: missing; replace: type changed; link: made a
+   * hard link to `hardlinkTo` again (another name of that file, no content written);
+   * mode / mtime: metadata only.
+   */
   action: RestoreAction;
   size: number;
+  /** link: the file this path is another name of. */
+  hardlinkTo?: string;
 }
 
 export interface DeleteItem {
@@ -50,17 +56,40 @@ export function computeRollbackPlan(target: readonly ManifestEntry[], live: read
     }
     const before = change.before;
     if (!before) continue;
-    const action: RestoreAction =
-      change.change === "deleted" ? "recreate" : change.change === "type-changed" ? "replace" : change.change === "modified" ? "write" : change.change === "mode-changed" ? "mode" : "mtime";
+    const action = restoreAction(change.change, before);
     if (before.kind === "file" && (action === "write" || action === "recreate" || action === "replace")) bytesToWrite += before.size;
-    restore.push({ path: change.path, kind: before.kind, action, size: before.kind === "file" ? before.size : 0 });
+    const item: RestoreItem = { path: change.path, kind: before.kind, action, size: before.kind === "file" ? before.size : 0 };
+    if (action === "link") item.hardlinkTo = before.hardlinkTo;
+    restore.push(item);
   }
   return { restore, delete: remove, unchanged, unstable, bytesToWrite, databases: [] };
 }
 
+/**
+ * How a changed path is put back. A file the checkpoint holds as another name of an
+ * earlier file is linked to it again, whatever happened to it (its content is that
+ * file's, which the plan restores first when it changed too).
+ */
+function restoreAction(change: PathChange["change"], before: ManifestEntry): RestoreAction {
+  if (before.kind === "file" && before.hardlinkTo !== undefined && change !== "mode-changed" && change !== "mtime-changed") return "link";
+  switch (change) {
+    case "deleted":
+      return "recreate";
+    case "type-changed":
+      return "replace";
+    case "modified":
+    case "link-changed":
+      return "write";
+    case "mode-changed":
+      return "mode";
+    default:
+      return "mtime";
+  }
+}
+
 /** Paths whose content must come from the store (these objects are verified first). */
 export function pathsNeedingContent(plan: { restore: readonly RestoreItem[] }): Set<string> {
-  return new Set(plan.restore.filter((r) => r.kind === "file" && r.action !== "mode" && r.action !== "mtime").map((r) => r.path));
+  return new Set(plan.restore.filter((r) => r.kind === "file" && r.action !== "mode" && r.action !== "mtime" && r.action !== "link").map((r) => r.path));
 }
 
 /** The hash a confirm token is bound to: the checkpoint plus exactly what will be done. */

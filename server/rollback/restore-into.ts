@@ -9,7 +9,7 @@
  * root is never read or written). The tree appears progressively while it is
  * written; it is complete when the call returns.
  */
-import { chmodSync, lstatSync, lutimesSync, mkdirSync, readdirSync, realpathSync, rmSync, symlinkSync, utimesSync } from "node:fs";
+import { chmodSync, linkSync, lstatSync, lutimesSync, mkdirSync, readdirSync, realpathSync, rmSync, symlinkSync, utimesSync } from "node:fs";
 import path from "node:path";
 import type { Core, Actor } from "../core";
 import { describeFsError, InvalidInputError, OperationFailedError, SafetyNetError } from "../errors";
@@ -70,6 +70,15 @@ function checkEntries(entries: readonly ManifestEntry[]): { implicitDirs: string
     if (entry.kind === "file" && !entry.sha256 && !entry.unstable) throw new InvalidInputError(`manifest entry ${entry.path} is a file without a sha256`, { path: entry.path });
     if (entry.kind === "symlink" && entry.linkTarget === undefined) throw new InvalidInputError(`manifest entry ${entry.path} is a symlink without a target`, { path: entry.path });
     kinds.set(entry.path, entry.kind);
+  }
+  const byPath = new Map(entries.map((e) => [e.path, e]));
+  for (const entry of entries) {
+    if (entry.hardlinkTo === undefined) continue;
+    const first = byPath.get(entry.hardlinkTo);
+    // Another name of a file written from the store, with the same content: anything else is not a hard link.
+    if (entry.kind !== "file" || first?.kind !== "file" || first.hardlinkTo !== undefined || first.unstable || first.sha256 !== entry.sha256) {
+      throw new InvalidInputError(`manifest entry ${entry.path} is a hard link to ${entry.hardlinkTo}, which is not a file of the same content in the checkpoint`, { path: entry.path });
+    }
   }
   const implicit = new Set<string>();
   // A folder checked once was checked with all its parents: siblings stop there.
@@ -213,7 +222,8 @@ async function writeTree(
 ): Promise<{ files: number; dirs: number; symlinks: number; bytes: number }> {
   const abs = (rel: string) => target + "/" + rel;
   const dirEntries = entries.filter((e) => e.kind === "dir");
-  const files = entries.filter((e) => e.kind === "file" && !e.unstable);
+  const files = entries.filter((e) => e.kind === "file" && !e.unstable && e.hardlinkTo === undefined);
+  const hardLinks = entries.filter((e) => e.kind === "file" && e.hardlinkTo !== undefined);
   const links = entries.filter((e) => e.kind === "symlink");
   const createdDirs: string[] = [];
   // Top-level names this call created: a failure removes exactly these (never what someone else put there).
@@ -263,6 +273,18 @@ async function writeTree(
       step();
     });
 
+    // 2b. Other names of files written above (hard links).
+    for (const entry of hardLinks) {
+      const p = abs(entry.path);
+      try {
+        linkSync(fsPath(abs(entry.hardlinkTo as string)), fsPath(p));
+      } catch (error) {
+        throw describeFsError(error, p);
+      }
+      made(entry.path);
+      step();
+    }
+
     // 3. Symlinks last, so no file above could have been written through one.
     for (const entry of links) {
       const p = abs(entry.path);
@@ -293,5 +315,5 @@ async function writeTree(
     if (error instanceof SafetyNetError) throw error;
     throw new OperationFailedError(`restore into ${target} failed: ${error instanceof Error ? error.message : String(error)}`, { target }, { cause: error });
   }
-  return { files: files.length, dirs: dirEntries.length, symlinks: links.length, bytes };
+  return { files: files.length + hardLinks.length, dirs: dirEntries.length, symlinks: links.length, bytes };
 }

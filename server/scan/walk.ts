@@ -149,7 +149,13 @@ class Walker {
     const s = st ?? lstatOrUndefined(abs);
     if (!s) return;
     if (s.isFile()) {
-      this.out.push({ path: rel, kind: "file", mode: s.mode & 0o7777, size: s.size, mtimeMs: s.mtimeMs, ctimeMs: s.ctimeMs, ino: s.ino });
+      const entry: ScannedEntry = { path: rel, kind: "file", mode: s.mode & 0o7777, size: s.size, mtimeMs: s.mtimeMs, ctimeMs: s.ctimeMs, ino: s.ino };
+      if (s.nlink > 1) {
+        // Another name of the same file may be in the scope: kept only when it matters, for the hard-link groups.
+        entry.dev = s.dev;
+        entry.nlink = s.nlink;
+      }
+      this.out.push(entry);
     } else if (s.isSymbolicLink()) {
       let linkTarget: string;
       try {

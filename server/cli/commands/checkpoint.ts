@@ -190,10 +190,11 @@ export function registerCheckpointCommands(program: Command): void {
         for (const e of diff.deleted) lines.push(`D ${e.path}`);
         for (const e of diff.modeChanged) lines.push(`P ${e.path} (${e.before?.mode.toString(8)} -> ${e.after?.mode.toString(8)})`);
         for (const e of diff.typeChanged) lines.push(`T ${e.path} (${e.before?.kind} -> ${e.after?.kind})`);
+        for (const e of diff.linkChanged) lines.push(`L ${e.path} (${e.before?.hardlinkTo !== undefined ? `was another name of ${e.before.hardlinkTo}` : "was a file of its own"}, ${e.after?.hardlinkTo !== undefined ? `now another name of ${e.after.hardlinkTo}` : "now a file of its own"})`);
         for (const e of diff.mtimeChanged) lines.push(`t ${e.path} (only the modification time changed)`);
         for (const p of diff.unstable) lines.push(`? ${p} (kept changing while the checkpoint was taken: not compared, a rollback leaves it alone)`);
         lines.sort((a, b) => (a.slice(2) < b.slice(2) ? -1 : 1));
-        const summary = `${diff.added.length} added, ${diff.modified.length} modified, ${diff.deleted.length} deleted, ${diff.modeChanged.length} mode changed, ${diff.typeChanged.length} type changed, ${diff.mtimeChanged.length} only touched, ${diff.unchanged} unchanged`;
+        const summary = `${diff.added.length} added, ${diff.modified.length} modified, ${diff.deleted.length} deleted, ${diff.modeChanged.length} mode changed, ${diff.typeChanged.length} type changed, ${diff.linkChanged.length} hard links changed, ${diff.mtimeChanged.length} only touched, ${diff.unchanged} unchanged`;
         const patches = diff.modified.filter((e) => e.patch).map((e) => e.patch as string);
         return [...lines, summary, ...diff.databases.flatMap(describeDatabaseChange), ...patches].join("\n");
       });

@@ -1,0 +1,104 @@
+/**
+ * Hard links between files of one checkpoint are recorded and put back: after a
+ * rollback, a restore into a folder or a tar export, files that were one file
+ * (one inode, several names) are one file again, and files that were separate
+ * stay separate. Through the CLI as a process.
+ */
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { assertCliBundleFresh, cleanUpAfterEach, cliJson, makeTempDir, makeWorkspaceDirs, runCli, type WorkspaceDirs } from "../support/workspace";
+import type { CheckpointCreated } from "../../server/checkpoints/commit";
+
+beforeAll(assertCliBundleFresh);
+cleanUpAfterEach();
+
+interface PlanJson {
+  restore: { path: string; action: string }[];
+  delete: { path: string }[];
+}
+
+const ino = (root: string, rel: string) => fs.lstatSync(path.join(root, rel)).ino;
+const read = (root: string, rel: string) => fs.readFileSync(path.join(root, rel), "utf8");
+
+/** a.txt, docs/b.txt and c.txt are one file (three names); d.txt is a copy of the same bytes, on its own. */
+async function workspace(label: string): Promise<WorkspaceDirs> {
+  const ws = makeWorkspaceDirs(label);
+  fs.mkdirSync(path.join(ws.root, "docs"));
+  fs.writeFileSync(path.join(ws.root, "a.txt"), "shared content\n");
+  fs.linkSync(path.join(ws.root, "a.txt"), path.join(ws.root, "docs", "b.txt"));
+  fs.linkSync(path.join(ws.root, "a.txt"), path.join(ws.root, "c.txt"));
+  fs.writeFileSync(path.join(ws.root, "d.txt"), "shared content\n");
+  await cliJson(ws, ["component", "add", "web", "--root", ws.root]);
+  return ws;
+}
+
+function expectLinkedAsAtCheckpoint(root: string): void {
+  expect(ino(root, "docs/b.txt")).toBe(ino(root, "a.txt"));
+  expect(ino(root, "c.txt")).toBe(ino(root, "a.txt"));
+  expect(fs.lstatSync(path.join(root, "a.txt")).nlink).toBe(3);
+  expect(ino(root, "d.txt")).not.toBe(ino(root, "a.txt"));
+  expect(fs.lstatSync(path.join(root, "d.txt")).nlink).toBe(1);
+  for (const rel of ["a.txt", "docs/b.txt", "c.txt", "d.txt"]) expect(read(root, rel)).toBe("shared content\n");
+}
+
+describe("hard links", () => {
+  it("are put back by a rollback: names the agent split apart become one file again, and the plan says so", async () => {
+    const ws = await workspace("hardlinks-rollback");
+    const created = await cliJson<CheckpointCreated>(ws, ["checkpoint", "create", "web"]);
+    expect(created.files).toBe(4);
+
+    // The agent edits a.txt in place (c.txt and docs/b.txt change with it), then saves docs/b.txt
+    // the way editors do (write a new file, rename it over): it is a file of its own now.
+    fs.appendFileSync(path.join(ws.root, "a.txt"), "edited\n");
+    fs.writeFileSync(path.join(ws.root, "docs", "b.txt.tmp"), "shared content\nedited\n");
+    fs.renameSync(path.join(ws.root, "docs", "b.txt.tmp"), path.join(ws.root, "docs", "b.txt"));
+    expect(ino(ws.root, "docs/b.txt")).not.toBe(ino(ws.root, "a.txt"));
+
+    const plan = await cliJson<PlanJson>(ws, ["rollback", created.id, "--dry-run"]);
+    expect(plan.restore.find((r) => r.path === "docs/b.txt")?.action).toBe("link");
+    expect(plan.restore.find((r) => r.path === "c.txt")?.action).toBe("link");
+    const text = await runCli(ws, ["rollback", created.id, "--dry-run"]);
+    expect(text.stdout).toMatch(/docs\/b\.txt.*same file as a\.txt/);
+
+    await cliJson(ws, ["rollback", created.id, "--yes"]);
+    expectLinkedAsAtCheckpoint(ws.root);
+    // Nothing left to do: the links are what the checkpoint holds.
+    expect(await cliJson<PlanJson>(ws, ["rollback", created.id, "--dry-run"])).toMatchObject({ restore: [], delete: [] });
+  });
+
+  it("a file the agent linked to another is made its own file again", async () => {
+    const ws = await workspace("hardlinks-separate");
+    const created = await cliJson<CheckpointCreated>(ws, ["checkpoint", "create", "web"]);
+    // d.txt becomes another name of a.txt (same bytes, so only the link tells them apart).
+    fs.rmSync(path.join(ws.root, "d.txt"));
+    fs.linkSync(path.join(ws.root, "a.txt"), path.join(ws.root, "d.txt"));
+    const diff = await cliJson<{ linkChanged: { path: string }[] }>(ws, ["checkpoint", "diff", created.id]);
+    expect(diff.linkChanged.map((e) => e.path)).toEqual(["d.txt"]);
+    await cliJson(ws, ["rollback", created.id, "--yes"]);
+    expectLinkedAsAtCheckpoint(ws.root);
+  });
+
+  it("are kept by a restore into another folder and by a tar export", async () => {
+    const ws = await workspace("hardlinks-restore");
+    const created = await cliJson<CheckpointCreated>(ws, ["checkpoint", "create", "web"]);
+    const target = path.join(ws.base, "restored");
+    await cliJson(ws, ["checkpoint", "restore", created.id, "--to", target]);
+    expectLinkedAsAtCheckpoint(target);
+
+    const archive = path.join(ws.base, "out.tar.gz");
+    await cliJson(ws, ["checkpoint", "export", created.id, "--format", "tar.gz", "-o", archive]);
+    const unpacked = makeTempDir("hardlinks-untar");
+    execFileSync("tar", ["-xzf", archive, "-C", unpacked]);
+    expectLinkedAsAtCheckpoint(path.join(unpacked, `web-${created.id}`));
+  });
+
+  it("are stored as copies in a zip, which cannot hold them, and the export says so", async () => {
+    const ws = await workspace("hardlinks-zip");
+    const created = await cliJson<CheckpointCreated>(ws, ["checkpoint", "create", "web"]);
+    const report = await cliJson<{ warnings: { path: string; reason: string }[] }>(ws, ["checkpoint", "export", created.id, "--format", "zip", "-o", path.join(ws.base, "out.zip")]);
+    expect(report.warnings.map((w) => w.path).sort()).toEqual(["c.txt", "docs/b.txt"]);
+    expect(report.warnings[0]?.reason).toMatch(/copy of a\.txt/);
+  });
+});
