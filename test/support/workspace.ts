@@ -200,6 +200,9 @@ export interface NodeState {
   ino: number;
   sha256?: string;
   linkTarget?: string;
+  /** Files: how many names the inode has, and the 512-byte blocks it has on disk (a sparse file has fewer than its size). */
+  nlink?: number;
+  blocks?: number;
 }
 
 /** Every entry under `root` (not the root itself), by POSIX relative path; ignored folders included; symlinks never followed. */
@@ -209,11 +212,61 @@ export function sha256Of(data: Buffer | string): string {
   return createHash("sha256").update(data).digest("hex");
 }
 
+/**
+ * A file name's bytes as the tests key it: its UTF-8 text, each byte that is not
+ * part of valid UTF-8 written as the lone surrogate U+DC00 + byte (how the product's
+ * JSON names such a file). Decoded here with the platform's strict decoder, one
+ * character at a time: the tests do not borrow the product's codec.
+ */
+export function testName(bytes: Buffer): string {
+  const strict = new TextDecoder("utf-8", { fatal: true });
+  let out = "";
+  for (let i = 0; i < bytes.length; ) {
+    let taken = 0;
+    for (let length = 1; length <= 4 && i + length <= bytes.length; length++) {
+      try {
+        const char = strict.decode(bytes.subarray(i, i + length));
+        if ([...char].length === 1) {
+          out += char;
+          taken = length;
+          break;
+        }
+      } catch {
+        // not a whole character yet
+      }
+    }
+    if (taken === 0) {
+      out += String.fromCharCode(0xdc00 + (bytes[i] as number));
+      taken = 1;
+    }
+    i += taken;
+  }
+  return out;
+}
+
+/** The bytes of a test key (testName's inverse): what to hand the file system. */
+export function testPathBytes(name: string): Buffer {
+  const parts: Buffer[] = [];
+  for (let i = 0; i < name.length; i++) {
+    const unit = name.charCodeAt(i);
+    const paired = unit >= 0xdc00 && unit <= 0xdfff && i > 0 && name.charCodeAt(i - 1) >= 0xd800 && name.charCodeAt(i - 1) <= 0xdbff;
+    if (unit >= 0xdc80 && unit <= 0xdcff && !paired) parts.push(Buffer.of(unit - 0xdc00));
+    else if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < name.length) {
+      parts.push(Buffer.from(name.slice(i, i + 2), "utf8"));
+      i++;
+    } else parts.push(Buffer.from(name[i] as string, "utf8"));
+  }
+  return Buffer.concat(parts);
+}
+
+/** Every entry under `root` (names as testName keys them); file contents hashed, links read, nothing followed. */
 export function readTree(root: string): TreeState {
   const state: TreeState = new Map();
-  const walk = (absDir: string, relDir: string) => {
-    for (const name of fs.readdirSync(absDir).sort()) {
-      const abs = path.join(absDir, name);
+  const walk = (absDir: Buffer, relDir: string) => {
+    const names = fs.readdirSync(absDir, { encoding: "buffer" }).map((bytes) => ({ bytes, name: testName(bytes) }));
+    names.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const { bytes, name } of names) {
+      const abs = Buffer.concat([absDir, Buffer.from("/"), bytes]);
       const rel = relDir ? `${relDir}/${name}` : name;
       const st = fs.lstatSync(abs);
       const node: NodeState = {
@@ -223,13 +276,17 @@ export function readTree(root: string): TreeState {
         mtimeMs: st.mtimeMs,
         ino: st.ino,
       };
-      if (node.kind === "file") node.sha256 = sha256Of(fs.readFileSync(abs));
-      if (node.kind === "symlink") node.linkTarget = fs.readlinkSync(abs);
+      if (node.kind === "file") {
+        node.sha256 = sha256Of(fs.readFileSync(abs));
+        node.nlink = st.nlink;
+        node.blocks = st.blocks;
+      }
+      if (node.kind === "symlink") node.linkTarget = testName(fs.readlinkSync(abs, { encoding: "buffer" }));
       state.set(rel, node);
       if (node.kind === "dir") walk(abs, rel);
     }
   };
-  walk(root, "");
+  walk(Buffer.from(root), "");
   return state;
 }
 
