@@ -3,7 +3,7 @@ import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, onTestFinished } from "vitest";
 import { InvalidInputError, NotFoundError, OperationFailedError, UnstableFileError } from "../errors";
 import { startInPlaceWriter, VERSION_A, versionOf } from "../../test/support/in-place-writer";
 import { CHUNK_SIZE, hashFile, hashPath, MAX_READS, RACY_WINDOW_MS, readFileStable, SMALL_FILE_LIMIT } from "./hash-file";
@@ -255,6 +255,8 @@ describe("readFileStable under a concurrent in-place writer", () => {
     const size = 1_000_000;
     const p = file("hot.bin", Buffer.alloc(size, VERSION_A));
     const writer = startInPlaceWriter(p, size, 2);
+    // Also when the test times out: the writer must not outlive it.
+    onTestFinished(() => void writer.kill("SIGKILL"));
     const outcomes = { whole: 0, unstable: 0, mixed: [] as string[] };
     try {
       await new Promise((resolve) => setTimeout(resolve, 100));
