@@ -155,4 +155,27 @@ describe("the change tracker (a file watcher instead of a walk)", () => {
       fs.rmSync(outside, { recursive: true, force: true });
     }
   });
+  it("sees a file with several names change when it is written through a name it does not report (another name, or one outside the root)", async () => {
+    const t = await trackedTree();
+    const outside = fs.mkdtempSync(path.join(os.tmpdir(), "sn-tracker-outside-"));
+    try {
+      // (A name made outside the root is not reported; from the next walk on, the file is known to have several names.)
+      fs.linkSync(t.at("src/a.ts"), path.join(outside, "alias.ts"));
+      await t.tracker.forget("cmp");
+      await t.scan();
+      fs.appendFileSync(path.join(outside, "alias.ts"), "// written outside\n");
+      await t.scan();
+      // `ln` reports only the new name, yet the old one now has two names as well.
+      fs.linkSync(t.at("docs/d.md"), t.at("src/lib/d-again.md"));
+      await t.scan();
+      fs.appendFileSync(t.at("src/lib/d-again.md"), "written through the second name\n");
+      await t.scan();
+      fs.rmSync(t.at("src/lib/d-again.md"));
+      await t.scan();
+      expect(t.tracker.stats.fullWalks).toBe(2);
+    } finally {
+      t.cleanup();
+      fs.rmSync(outside, { recursive: true, force: true });
+    }
+  });
 });

@@ -172,12 +172,15 @@ class ChangeTracker {
    * are stat'ed again (their mtimes moved).
    */
   private applyChanges(last: ScannedEntry[], changed: ReadonlySet<string>, root: string, options: ScanOptions): ScannedEntry[] | null {
-    if (changed.size === 0) return last;
+    if (changed.size === 0 && !last.some((e) => e.nlink !== undefined)) return last;
     if (changed.size > Math.min(MAX_INCREMENTAL_PATHS, Math.max(100, last.length / 10))) return null;
     for (const rel of changed) if (rel === ".gitignore" || rel.endsWith("/.gitignore")) return null;
     // The watcher reports names as UTF-8 text: a name that is not UTF-8 arrives as U+FFFD, naming nothing on disk.
     for (const rel of changed) if (rel.includes("\ufffd")) return null;
+    // A file with several names changes through each of them, and the watcher reports only the
+    // name written (or none, for a name outside the root): such files are looked at again every time.
     const changedSet = new Set(changed);
+    for (const entry of last) if (entry.nlink !== undefined) changedSet.add(entry.path);
     /** Is `p` or one of its folders among the changed paths? (Walks up p: cost per entry is its depth.) */
     const covered = (p: string) => {
       for (let at = p; ; at = at.slice(0, at.lastIndexOf("/"))) {
@@ -185,7 +188,7 @@ class ChangeTracker {
         if (!at.includes("/")) return false;
       }
     };
-    const paths = [...changed].filter((p) => !p.includes("/") || !covered(p.slice(0, p.lastIndexOf("/")))).sort(comparePaths);
+    const paths = [...changedSet].filter((p) => !p.includes("/") || !covered(p.slice(0, p.lastIndexOf("/")))).sort(comparePaths);
     const parents = new Set<string>();
     for (const p of paths) for (let dir = path.posix.dirname(p); dir !== "."; dir = path.posix.dirname(dir)) parents.add(dir);
     const kept: ScannedEntry[] = [];
@@ -203,7 +206,13 @@ class ChangeTracker {
     }
     const rescanned = scanComponent(root, { ...options, scope: { kind: "paths", paths } });
     if (movesFoldersWithSubfolders(changedSet, replaced) || movesFoldersWithSubfolders(changedSet, rescanned)) return null;
-    return [...kept, ...rescanned].sort((a, b) => comparePaths(a.path, b.path));
+    // A new name of a file already here (`ln a b` reports only b) also changes the old name's link count.
+    const linked = new Set(rescanned.filter((e) => e.nlink !== undefined).map((e) => e.ino));
+    const otherNames = linked.size === 0 ? [] : kept.filter((e) => e.kind === "file" && linked.has(e.ino)).map((e) => e.path);
+    if (otherNames.length === 0) return [...kept, ...rescanned].sort((a, b) => comparePaths(a.path, b.path));
+    const again = new Set(otherNames);
+    const restatted = scanComponent(root, { ...options, scope: { kind: "paths", paths: otherNames } });
+    return [...kept.filter((e) => !again.has(e.path)), ...rescanned, ...restatted].sort((a, b) => comparePaths(a.path, b.path));
   }
 
   async forget(componentId: string): Promise<void> {

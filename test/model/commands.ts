@@ -9,7 +9,8 @@ import path from "node:path";
 import fc from "fast-check";
 import { TRPCError } from "@trpc/server";
 import { RACY_WINDOW_MS } from "../../server/scan/stat-cache";
-import { jsonOf, treeDifferences, type CliResult, type TreeState } from "../support/workspace";
+import { jsonOf, testPathBytes, treeDifferences, type CliResult, type NodeState, type TreeState } from "../support/workspace";
+import { startInPlaceWriter, VERSION_A, versionOf } from "../support/in-place-writer";
 import { COMPONENT, MEMORY_DB, System } from "./system";
 import { expectedChanges, expectRollback, inScope, isIgnored, partialScope, scopedView, untouchableDifferences, viewDifferences, type ChangeKind, type Scope } from "./reference";
 
@@ -21,7 +22,11 @@ export interface ModelCheckpoint {
   pinned: boolean;
   /** The memory store's contents when taken with its database (`--db`), else null: a rollback leaves the store alone. */
   memory: string | null;
+  /** Paths it recorded as unstable (they kept changing while it read them): not in `view`, left alone by its rollbacks. */
+  unstable: ReadonlySet<string>;
 }
+
+const NONE: ReadonlySet<string> = new Set();
 
 export interface Model {
   checkpoints: ModelCheckpoint[];
@@ -52,8 +57,16 @@ function expectNone(what: string, problems: string[]): void {
 // ---------------------------------------------------------------------------
 // Paths the commands pick from
 
-const FILES = ["a.txt", "b.txt", "h.sh", "src/x.ts", "src/x.test.ts", "src/x.md", "src/y.ts", "src/z.ts", "d/e.txt", "d/f/g.txt", "moved/e.txt", "moved/f/g.txt", "moved/f/f/g.txt", "d/f/f/g.txt", "debug.log", "d/trace.log", "node_modules/p/i.js"];
-const DIRS = ["d", "d/f", "src", "empty", "d/empty2", "moved", "moved/f"];
+/** Names as bytes: `n\udcff.txt` is `n\xff.txt` on disk, and `\udcfe` a folder named with the byte 0xfe (neither is UTF-8). */
+const BYTE_NAMED_FILE = "n\udcff.txt";
+const BYTE_NAMED_DIR = "\udcfe";
+const FILES = ["a.txt", "b.txt", "h.sh", "src/x.ts", "src/x.test.ts", "src/x.md", "src/y.ts", "src/z.ts", "d/e.txt", "d/f/g.txt", "moved/e.txt", "moved/f/g.txt", "moved/f/f/g.txt", "d/f/f/g.txt", "debug.log", "d/trace.log", "node_modules/p/i.js", BYTE_NAMED_FILE, `${BYTE_NAMED_DIR}/k.txt`, `d/${BYTE_NAMED_DIR}.txt`];
+const DIRS = ["d", "d/f", "src", "empty", "d/empty2", "moved", "moved/f", BYTE_NAMED_DIR];
+/** Names of the same file (`ln from to`), among files in and out of folders that move. */
+const HARD_LINK_NAMES = ["a.txt", "b.txt", "src/y.ts", "src/z.ts", "d/e.txt", "d/f/g.txt", "moved/e.txt", BYTE_NAMED_FILE, `${BYTE_NAMED_DIR}/k.txt`];
+/** The file an agent's tool rewrites in place while a checkpoint reads it. */
+const HOT_FILE = "hot.bin";
+const HOT_SIZE = 256 * 1024;
 /** Folder moves (`mv d moved`): the folders hold subfolders, whose paths change under a watcher's feet. */
 const FOLDER_MOVES: [from: string, to: string][] = [
   ["d", "moved"],
@@ -62,7 +75,7 @@ const FOLDER_MOVES: [from: string, to: string][] = [
   ["moved", "d/f"],
 ];
 const LINKS = ["link", "src/y.ts", "d/f", "src/w.ts"];
-const LINK_TARGETS = ["a.txt", "src", "../outside.txt", "missing", "d/e.txt", "../../outside.txt"];
+const LINK_TARGETS = ["a.txt", "src", "../outside.txt", "missing", "d/e.txt", "../../outside.txt", BYTE_NAMED_FILE];
 const PRIMARIES = [null, null, "src/x.ts", "src", "d", "a.txt"];
 const ANY_PATH = [...new Set([...FILES, ...DIRS, ...LINKS])];
 
@@ -84,7 +97,9 @@ function parentsWritable(tree: TreeState, rel: string): boolean {
   return true;
 }
 
-const abs = (r: System, rel: string) => path.join(r.root, rel);
+/** A workspace path as bytes: names that are not UTF-8 must reach the file system as they are. */
+const abs = (r: System, rel: string) => testPathBytes(path.join(r.root, rel));
+const parentOf = (r: System, rel: string) => testPathBytes(path.dirname(path.join(r.root, rel)));
 
 // ---------------------------------------------------------------------------
 // Shared checks
@@ -128,7 +143,7 @@ async function settleCrash(m: Model, r: System, what: string, options: { viaCli:
   const target = m.checkpoints.find((c) => c.id === crashed.checkpointId);
   if (!target) return;
   const now = scopedView(r.tree(), crashed.scope);
-  const asTarget = viewDifferences(withLeftovers(target.view, now, r.tree(), crashed.scope), now, leftoverDirs(target.view, now, r.tree(), crashed.scope));
+  const asTarget = viewDifferences(withLeftovers(target.view, now, r.tree(), crashed.scope), now, leftoverDirs(target.view, now, r.tree(), crashed.scope), { skip: target.unstable });
   const asBefore = viewDifferences(crashed.before, now);
   if (asTarget.length > 0 && asBefore.length > 0) fail(`${what}: after a crash the scope is half old, half new`, [...asTarget.map((p) => `vs checkpoint: ${p}`), ...asBefore.map((p) => `vs before: ${p}`)]);
   // The memory store goes with the files: completed with them, or left with them.
@@ -178,7 +193,7 @@ interface RollbackOutcome {
 function checkRollback(m: Model, r: System, what: string, cp: ModelCheckpoint, before: TreeState, memoryBefore: string, outcome: RollbackOutcome, crashedBefore: boolean): void {
   const after = r.tree();
   const memory = r.memoryContents();
-  const expectation = expectRollback(cp.view, cp.scope, before);
+  const expectation = expectRollback(cp.view, cp.scope, before, cp.unstable);
   if (!crashedBefore && expectation.refused !== outcome.refused) {
     fail(`${what}: ${expectation.refused ? "expected a refusal (paths in the way)" : "refused unexpectedly"}`, outcome.refusal ?? "it ran");
   }
@@ -194,23 +209,42 @@ function checkRollback(m: Model, r: System, what: string, cp: ModelCheckpoint, b
   if (expectedMemory !== null && memory !== expectedMemory) fail(`${what}: the memory store is not ${cp.memory !== null ? "the checkpoint's" : "as it was"}`, [`expected ${expectedMemory}`, `got ${memory}`]);
   r.counters.rollbacks++;
   const live = scopedView(after, cp.scope);
-  expectNone(`${what}: the tree is not the checkpoint`, viewDifferences(withLeftovers(cp.view, live, after, cp.scope), live, leftoverDirs(cp.view, live, after, cp.scope)));
+  expectNone(`${what}: the tree is not the checkpoint`, viewDifferences(withLeftovers(cp.view, live, after, cp.scope), live, leftoverDirs(cp.view, live, after, cp.scope), { skip: cp.unstable }));
+  // What the checkpoint could not read is left exactly as it was.
+  for (const rel of cp.unstable) {
+    if (!crashedBefore && JSON.stringify(before.get(rel) ?? null) !== JSON.stringify(after.get(rel) ?? null)) fail(`${what}: ${rel}, unstable in the checkpoint, was touched`, [JSON.stringify(before.get(rel)), JSON.stringify(after.get(rel))]);
+  }
   // (Completing a crashed rollback first may rightly change what lies outside this checkpoint's scope.)
   expectNone(`${what}: ignored or out-of-scope entries were touched`, untouchableDifferences(before, after, crashedBefore ? { kind: "all" } : cp.scope, cp.view.keys()));
   if (!crashedBefore) {
     // What the diff showed (the model's changes) is exactly what the rollback did.
-    const expected = changeSet(expectedChanges(cp.view, scopedView(before, cp.scope)));
+    const expected = changeSet(expectedChanges(cp.view, scopedView(before, cp.scope), cp.unstable));
     const did = { restore: [...(outcome.restored ?? [])].sort(), delete: [...(outcome.deleted ?? [])].sort() };
     if (JSON.stringify(expected) !== JSON.stringify(did)) fail(`${what}: the rollback did not do exactly what the diff listed`, [`expected ${JSON.stringify(expected)}`, `did ${JSON.stringify(did)}`]);
     if (outcome.safetyCheckpointId) {
       // The safety checkpoint holds the store when the rollback replaced it.
-      m.checkpoints.push({ id: outcome.safetyCheckpointId, scope: cp.scope, view: scopedView(before, cp.scope), pinned: false, memory: cp.memory !== null ? memoryBefore : null });
+      m.checkpoints.push({ id: outcome.safetyCheckpointId, scope: cp.scope, view: scopedView(before, cp.scope), pinned: false, memory: cp.memory !== null ? memoryBefore : null, unstable: NONE });
       m.undo = outcome.safetyCheckpointId;
     }
   } else {
     m.undo = null;
   }
   expectNone(`${what}: journal left`, r.journals());
+}
+
+/**
+ * A manifest's entries as a view to compare with the tree's: what `hardlinkTo` says
+ * becomes a shared inode number (the view's way of saying "one file, two names").
+ */
+function heldView(entries: ReturnType<System["manifest"]>["entries"]): TreeState {
+  const inode = new Map<string, number>();
+  entries.forEach((e, i) => inode.set(e.path, i + 1));
+  return new Map(
+    entries.map((e): [string, NodeState] => [
+      e.path,
+      { kind: e.kind as NodeState["kind"], mode: e.mode, size: 0, mtimeMs: e.mtimeMs, ino: inode.get(e.hardlinkTo ?? e.path) ?? 0, sha256: e.sha256, linkTarget: e.linkTarget },
+    ]),
+  );
 }
 
 function pick<T>(list: readonly T[], index: number): T {
@@ -265,7 +299,7 @@ class WriteFile extends Edit {
   }
   apply(r: System): void {
     const file = abs(r, this.rel);
-    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.mkdirSync(parentOf(r, this.rel), { recursive: true });
     if (fs.lstatSync(file, { throwIfNoEntry: false })?.isSymbolicLink()) fs.rmSync(file);
     fs.writeFileSync(file, contentFor(this.rel, this.version));
   }
@@ -321,9 +355,9 @@ class Symlink extends Edit {
   }
   apply(r: System): void {
     const link = abs(r, this.rel);
-    fs.mkdirSync(path.dirname(link), { recursive: true });
+    fs.mkdirSync(parentOf(r, this.rel), { recursive: true });
     fs.rmSync(link, { recursive: true, force: true });
-    fs.symlinkSync(this.target, link);
+    fs.symlinkSync(testPathBytes(this.target), link);
   }
   toString() {
     return `ln -s ${this.target} ${this.rel}`;
@@ -361,8 +395,8 @@ class FileToDir extends Edit {
     const dir = abs(r, this.rel);
     fs.rmSync(dir);
     fs.mkdirSync(dir);
-    fs.writeFileSync(path.join(dir, "inner.txt"), "inside what was a file\n");
-    if (this.withIgnored) fs.writeFileSync(path.join(dir, "inner.log"), "an ignored file\n");
+    fs.writeFileSync(abs(r, `${this.rel}/inner.txt`), "inside what was a file\n");
+    if (this.withIgnored) fs.writeFileSync(abs(r, `${this.rel}/inner.log`), "an ignored file\n");
   }
   toString() {
     return `file ${this.rel} -> folder${this.withIgnored ? " (with an ignored file)" : ""}`;
@@ -398,7 +432,7 @@ class MoveDir extends Edit {
     return tree.get(this.from)?.kind === "dir" && !tree.has(this.to) && parentsWritable(tree, this.to) && !`${this.to}/`.startsWith(`${this.from}/`);
   }
   apply(r: System): void {
-    fs.mkdirSync(path.dirname(abs(r, this.to)), { recursive: true });
+    fs.mkdirSync(parentOf(r, this.to), { recursive: true });
     fs.renameSync(abs(r, this.from), abs(r, this.to));
   }
   toString() {
@@ -425,7 +459,7 @@ class MoveIn extends Edit {
     fs.writeFileSync(path.join(made, "e.txt"), contentFor(`${this.to}/e.txt`, this.version));
     fs.writeFileSync(path.join(made, "f", "g.txt"), contentFor(`${this.to}/f/g.txt`, this.version));
     fs.writeFileSync(path.join(made, "f", "deeper", "h.txt"), "deep inside a moved-in folder\n");
-    fs.mkdirSync(path.dirname(abs(r, this.to)), { recursive: true });
+    fs.mkdirSync(parentOf(r, this.to), { recursive: true });
     fs.renameSync(made, abs(r, this.to));
     fs.rmSync(staging, { recursive: true, force: true });
   }
@@ -451,6 +485,49 @@ class Touch extends Edit {
   }
   toString() {
     return `touch -d ${this.seconds}s ${this.rel}`;
+  }
+}
+
+/** Another name for a file (`ln -f from to`): one inode, two names; writing either changes both. */
+class HardLink extends Edit {
+  constructor(
+    readonly from: string,
+    readonly to: string,
+  ) {
+    super();
+  }
+  check(): boolean {
+    const tree = currentTree();
+    return this.from !== this.to && tree.get(this.from)?.kind === "file" && parentsWritable(tree, this.to) && tree.get(this.to)?.kind !== "dir";
+  }
+  apply(r: System): void {
+    fs.mkdirSync(parentOf(r, this.to), { recursive: true });
+    fs.rmSync(abs(r, this.to), { force: true });
+    fs.linkSync(abs(r, this.from), abs(r, this.to));
+  }
+  toString() {
+    return `ln -f ${this.from} ${this.to}`;
+  }
+}
+
+/** An editor's save: a new file written beside it and renamed over it (a new inode: a hard link to the old one is broken). */
+class SaveAtomically extends Edit {
+  constructor(
+    readonly rel: string,
+    readonly version: number,
+  ) {
+    super();
+  }
+  check(): boolean {
+    return currentTree().get(this.rel)?.kind === "file";
+  }
+  apply(r: System): void {
+    const temp = abs(r, `${this.rel}.saving`);
+    fs.writeFileSync(temp, contentFor(this.rel, this.version));
+    fs.renameSync(temp, abs(r, this.rel));
+  }
+  toString() {
+    return `save ${this.rel} v${this.version} (write a new file, rename it over)`;
   }
 }
 
@@ -532,15 +609,87 @@ class Checkpoint implements Cmd {
     if (scope.kind === "paths" && JSON.stringify(manifest.scope.paths) !== JSON.stringify(scope.paths)) {
       fail(`${what}: scope`, [`expected ${JSON.stringify(scope.paths)}`, `got ${JSON.stringify(manifest.scope.paths)}`]);
     }
-    const held: TreeState = new Map(manifest.entries.map((e) => [e.path, { kind: e.kind as "file", mode: e.mode, size: 0, mtimeMs: e.mtimeMs, ino: 0, sha256: e.sha256, linkTarget: e.linkTarget }]));
-    expectNone(`${what}: the manifest is not the tree`, viewDifferences(view, held));
+    const unstable = manifest.entries.filter((e) => e.unstable).map((e) => e.path);
+    // Nothing writes while an ordinary checkpoint runs: every file reads consistently.
+    if (unstable.length > 0) fail(`${what}: files recorded as unstable although nothing was writing them`, unstable);
+    expectNone(`${what}: the manifest is not the tree`, viewDifferences(view, heldView(manifest.entries)));
+    if (manifest.entries.some((e) => e.hardlinkTo !== undefined)) r.counters.hardLinkCheckpoints++;
     const databases = (manifest.databases ?? []).map((d) => d.target);
     if (JSON.stringify(databases) !== JSON.stringify(this.withDb ? [`sqlite:${MEMORY_DB}`] : [])) fail(`${what}: the manifest's databases`, databases);
-    m.checkpoints.push({ id, scope, view, pinned: this.pin, memory: this.withDb ? r.memoryContents() : null });
+    m.checkpoints.push({ id, scope, view, pinned: this.pin, memory: this.withDb ? r.memoryContents() : null, unstable: NONE });
     await expectEvents(m, r, what, [["checkpoint.create", "succeeded"]], { crashed });
   }
   toString() {
     return `checkpoint create via ${this.via}${this.primary ? ` --path ${this.primary}` : ""}${this.pin ? " --pin" : ""}${this.withDb ? " --db" : ""}`;
+  }
+}
+
+/**
+ * A checkpoint while another process rewrites a file in place, the way a tool
+ * rewrites a file it owns (same size, one pwrite of the whole file: version A,
+ * then B, then A...; `pauseMs`: at most this long between writes). The checkpoint
+ * holds one whole version, or records the file as unstable (then its rollbacks
+ * leave it alone): never bytes of two moments. Every other entry is the tree's.
+ */
+class TornCheckpoint implements Cmd {
+  constructor(
+    readonly via: "cli" | "api",
+    readonly pauseMs: number,
+  ) {}
+  check(m: Readonly<Model>): boolean {
+    // (The command it runs would first complete a crashed rollback, which may rightly remove the file the writer writes.)
+    const node = currentTree().get(HOT_FILE);
+    return m.crashed === null && (node === undefined || node.kind === "file");
+  }
+  async run(m: Model, r: System): Promise<void> {
+    r.counters.steps++;
+    const crashed = recovering(m);
+    const what = this.toString();
+    // The writer edits the tree: a crashed rollback's recovery will not find the crash's own state.
+    if (m.crashed) m.crashed.editedSince = true;
+    const file = abs(r, HOT_FILE);
+    if (fs.lstatSync(file, { throwIfNoEntry: false })?.size !== HOT_SIZE) fs.writeFileSync(file, Buffer.alloc(HOT_SIZE, VERSION_A));
+    const writer = startInPlaceWriter(file.toString(), HOT_SIZE, this.pauseMs);
+    const exited = new Promise((resolve) => writer.once("exit", resolve));
+    let id: string;
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      if (this.via === "cli") {
+        const result = await r.cli(["checkpoint", "create", COMPONENT]);
+        if (result.status !== 0) fail(`${what} failed`, describeCli(result));
+        id = jsonOf<{ id: string }>(result).id;
+      } else {
+        id = (await r.api.checkpoint.create({ component: COMPONENT })).id;
+      }
+    } finally {
+      writer.kill("SIGKILL");
+      await exited;
+    }
+    await settleCrash(m, r, what, { viaCli: this.via === "cli", changedTree: false });
+    const row = await r.core.db.checkpoint.findUniqueOrThrow({ where: { id } });
+    const manifest = r.manifest(row.manifestSha);
+    const entry = manifest.entries.find((e) => e.path === HOT_FILE);
+    if (!entry || entry.kind !== "file") fail(`${what}: ${HOT_FILE} is not in the checkpoint`, JSON.stringify(entry));
+    const view = scopedView(r.tree(), { kind: "all" });
+    const unstable = new Set<string>();
+    if (entry.unstable) {
+      if (entry.sha256 !== undefined) fail(`${what}: an unstable file with content`, entry.sha256);
+      unstable.add(HOT_FILE);
+      view.delete(HOT_FILE);
+      r.counters.unstableFiles++;
+    } else {
+      const version = versionOf(r.storedObject(entry.sha256 as string), HOT_SIZE);
+      if (version !== "A" && version !== "B") fail(`${what}: ${HOT_FILE} was stored as ${version}`, entry.sha256 as string);
+      view.set(HOT_FILE, { ...(view.get(HOT_FILE) as NodeState), sha256: entry.sha256, mtimeMs: entry.mtimeMs, mode: entry.mode });
+    }
+    const others = manifest.entries.filter((e) => e.unstable && e.path !== HOT_FILE).map((e) => e.path);
+    if (others.length > 0) fail(`${what}: files nobody was writing recorded as unstable`, others);
+    expectNone(`${what}: the manifest is not the tree`, viewDifferences(view, heldView(manifest.entries), new Set(), { skip: unstable }));
+    m.checkpoints.push({ id, scope: { kind: "all" }, view, pinned: false, memory: null, unstable });
+    await expectEvents(m, r, what, [["checkpoint.create", "succeeded"]], { crashed });
+  }
+  toString() {
+    return `checkpoint create via ${this.via} while another process rewrites ${HOT_FILE} in place (pauses up to ${this.pauseMs} ms)`;
   }
 }
 
@@ -556,7 +705,10 @@ class Diff implements Cmd {
     r.counters.steps++;
     const cp = pick(m.checkpoints, this.index);
     const crashed = recovering(m);
-    type DiffBody = Record<"added" | "modified" | "deleted" | "modeChanged" | "typeChanged" | "mtimeChanged", { path: string }[]> & { databases: { target: string; changed: boolean }[] };
+    type DiffBody = Record<"added" | "modified" | "deleted" | "modeChanged" | "typeChanged" | "linkChanged" | "mtimeChanged", { path: string }[]> & {
+      unstable: string[];
+      databases: { target: string; changed: boolean }[];
+    };
     let diff: DiffBody;
     if (this.via === "cli") {
       const result = await r.cli(["checkpoint", "diff", cp.id]);
@@ -567,9 +719,10 @@ class Diff implements Cmd {
       diff = await r.api.checkpoint.diff({ id: cp.id });
     }
     const got = new Map<string, ChangeKind>();
-    for (const kind of ["added", "modified", "deleted", "modeChanged", "typeChanged", "mtimeChanged"] as const) for (const e of diff[kind]) got.set(e.path, kind);
-    const expected = expectedChanges(cp.view, scopedView(r.tree(), cp.scope));
+    for (const kind of ["added", "modified", "deleted", "modeChanged", "typeChanged", "linkChanged", "mtimeChanged"] as const) for (const e of diff[kind]) got.set(e.path, kind);
+    const expected = expectedChanges(cp.view, scopedView(r.tree(), cp.scope), cp.unstable);
     const problems: string[] = [];
+    if (JSON.stringify(diff.unstable) !== JSON.stringify([...cp.unstable].sort())) problems.push(`unstable: expected ${JSON.stringify([...cp.unstable])}, got ${JSON.stringify(diff.unstable)}`);
     for (const [rel, kind] of expected) if (got.get(rel) !== kind) problems.push(`${rel}: expected ${kind}, got ${got.get(rel) ?? "nothing"}`);
     for (const [rel, kind] of got) if (!expected.has(rel)) problems.push(`${rel}: unexpected ${kind}`);
     // The store: its tables and row counts against the checkpoint's (only a checkpoint taken with it has it).
@@ -593,7 +746,7 @@ class Plan implements Cmd {
     r.counters.steps++;
     const cp = pick(m.checkpoints, this.index);
     const tree = r.tree();
-    const expectation = expectRollback(cp.view, cp.scope, tree);
+    const expectation = expectRollback(cp.view, cp.scope, tree, cp.unstable);
     let plan: Awaited<ReturnType<System["api"]["rollback"]["plan"]>>;
     try {
       plan = await r.api.rollback.plan({ checkpointId: cp.id });
@@ -605,9 +758,10 @@ class Plan implements Cmd {
       return;
     }
     if (expectation.refused && m.crashed === null) fail(`plan of ${cp.id}: expected a refusal (paths in the way)`, JSON.stringify(plan.restore));
-    const expected = changeSet(expectedChanges(cp.view, scopedView(tree, cp.scope)));
+    const expected = changeSet(expectedChanges(cp.view, scopedView(tree, cp.scope), cp.unstable));
     const got = { restore: plan.restore.map((x) => x.path).sort(), delete: plan.delete.map((x) => x.path).sort() };
     if (JSON.stringify(expected) !== JSON.stringify(got)) fail(`plan of ${cp.id}`, [`expected ${JSON.stringify(expected)}`, `got ${JSON.stringify(got)}`]);
+    if (JSON.stringify(plan.unstable) !== JSON.stringify([...cp.unstable].sort())) fail(`plan of ${cp.id}: left alone as unstable`, [`expected ${JSON.stringify([...cp.unstable])}`, `got ${JSON.stringify(plan.unstable)}`]);
     // The store is replaced whole when the checkpoint holds it, whatever it holds now.
     const databases = plan.databases.map((d) => `${d.target}:${d.action}`);
     if (JSON.stringify(databases) !== JSON.stringify(cp.memory === null ? [] : [`sqlite:${MEMORY_DB}:replace`])) fail(`plan of ${cp.id}: databases`, databases);
@@ -709,14 +863,14 @@ class DryRun implements Cmd {
     const result = await r.cli(["rollback", cp.id, "--dry-run"]);
     await settleCrash(m, r, "dry run", { viaCli: true, changedTree: false });
     const tree = r.tree();
-    const expectation = expectRollback(cp.view, cp.scope, tree);
+    const expectation = expectRollback(cp.view, cp.scope, tree, cp.unstable);
     if (result.status === 3) {
       if (!expectation.refused) fail(`rollback ${cp.id} --dry-run refused unexpectedly`, describeCli(result));
     } else {
       if (result.status !== 0) fail(`rollback ${cp.id} --dry-run failed`, describeCli(result));
       if (expectation.refused) fail(`rollback ${cp.id} --dry-run: expected a refusal (paths in the way)`, result.stdout);
       const plan = jsonOf<{ restore: { path: string }[]; delete: { path: string }[] }>(result);
-      const expected = changeSet(expectedChanges(cp.view, scopedView(tree, cp.scope)));
+      const expected = changeSet(expectedChanges(cp.view, scopedView(tree, cp.scope), cp.unstable));
       const got = { restore: plan.restore.map((x) => x.path).sort(), delete: plan.delete.map((x) => x.path).sort() };
       if (JSON.stringify(expected) !== JSON.stringify(got)) fail(`rollback ${cp.id} --dry-run`, [`expected ${JSON.stringify(expected)}`, `got ${JSON.stringify(got)}`]);
     }
@@ -845,7 +999,7 @@ class Crash implements Cmd {
       expectNone(`${this}: killed after it finished, yet a journal other than its own is left`, r.journals().length > 1 ? r.journals() : []);
       const after = r.tree();
       const live = scopedView(after, cp.scope);
-      expectNone(`${this}: the tree is not the checkpoint`, viewDifferences(withLeftovers(cp.view, live, after, cp.scope), live, leftoverDirs(cp.view, live, after, cp.scope)));
+      expectNone(`${this}: the tree is not the checkpoint`, viewDifferences(withLeftovers(cp.view, live, after, cp.scope), live, leftoverDirs(cp.view, live, after, cp.scope), { skip: cp.unstable }));
       if (cp.memory !== null && r.memoryContents() !== cp.memory) fail(`${this}: killed after it finished, yet the memory store is not the checkpoint's`, r.memoryContents());
       m.undo = null;
       if (r.journals().length > 0) {
@@ -889,10 +1043,13 @@ export function commandArbitraries(options: { crashes: boolean; watcher?: boolea
     w(3, fc.constantFrom(...FOLDER_MOVES).map(([from, to]) => new MoveDir(from, to))),
     w(2, fc.tuple(fc.constantFrom("d", "moved", "moved/f"), versions).map(([to, v]) => new MoveIn(to, v))),
     w(1, fc.constant(new Wait())),
+    w(3, fc.tuple(fc.constantFrom(...HARD_LINK_NAMES), fc.constantFrom(...HARD_LINK_NAMES)).map(([from, to]) => new HardLink(from, to))),
+    w(2, fc.tuple(fc.constantFrom(...HARD_LINK_NAMES), versions).map(([rel, v]) => new SaveAtomically(rel, v))),
     w(2, versions.map((v) => new WriteMemory(v))),
     // Operations
     w(4, fc.tuple(via, fc.constantFrom(...PRIMARIES), fc.boolean()).map(([v, p, pin]) => new Checkpoint(v, p, pin))),
     w(2, fc.tuple(via, fc.constantFrom(...PRIMARIES), fc.boolean()).map(([v, p, pin]) => new Checkpoint(v, p, pin, true))),
+    w(1, fc.tuple(via, fc.constantFrom(0, 3)).map(([v, pause]) => new TornCheckpoint(v, pause))),
     w(3, fc.tuple(via, index).map(([v, i]) => new Diff(v, i))),
     w(2, index.map((i) => new Plan(i))),
     w(3, fc.constant(new Execute())),

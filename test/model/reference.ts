@@ -11,6 +11,11 @@
  * - A partial checkpoint of a file covers the file, its tests (x.test.*), its
  *   same-stem siblings (x.md) and the files it imports relatively ("./y" → y.ts),
  *   and everything under each of those paths; of a folder, the folder's subtree.
+ * - Files of one checkpoint that are one inode under several names (hard links) are
+ *   one file again after a rollback: each later name (in code-unit order) is
+ *   another name of the first; files that were separate stay separate.
+ * - A path the checkpoint recorded as unstable (it kept changing while read) has
+ *   no content there: diffs and plans leave it out and rollbacks leave it alone.
  * - A rollback makes the in-scope tree equal to the checkpoint, except folders the
  *   checkpoint did not have that still hold ignored files (never touched, so they
  *   stay); ignored and out-of-scope entries are untouched. It is refused, changing
@@ -75,23 +80,48 @@ export function partialScope(tree: TreeState, primary: string, contentOf: (rel: 
   return { kind: "paths", paths: [...paths].sort() };
 }
 
-export type ChangeKind = "added" | "modified" | "deleted" | "modeChanged" | "typeChanged" | "mtimeChanged";
+export type ChangeKind = "added" | "modified" | "deleted" | "modeChanged" | "typeChanged" | "linkChanged" | "mtimeChanged";
+
+/**
+ * For each file of `view` that is another name of an earlier file of the view (the
+ * same inode), that earlier file's path: the first of the inode's names in
+ * code-unit order. Files of their own are not in the map.
+ */
+export function hardLinkHeads(view: TreeState): Map<string, string> {
+  const first = new Map<number, string>();
+  const heads = new Map<string, string>();
+  for (const rel of [...view.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const node = view.get(rel) as NodeState;
+    if (node.kind !== "file") continue;
+    const head = first.get(node.ino);
+    if (head === undefined) first.set(node.ino, rel);
+    else heads.set(rel, head);
+  }
+  return heads;
+}
 
 /** Node's utimes() keeps microseconds: closer mtimes are the same mtime. */
 const sameMtime = (a: number, b: number) => Math.abs(a - b) <= 0.002;
 
-/** What `checkpoint diff` must list: every path whose state differs between the checkpoint and the live view. */
-export function expectedChanges(checkpoint: TreeState, live: TreeState): Map<string, ChangeKind> {
+/**
+ * What `checkpoint diff` must list: every path whose state differs between the
+ * checkpoint and the live view, but the paths the checkpoint recorded as unstable.
+ */
+export function expectedChanges(checkpoint: TreeState, live: TreeState, unstable: ReadonlySet<string> = new Set()): Map<string, ChangeKind> {
   const changes = new Map<string, ChangeKind>();
+  const headsBefore = hardLinkHeads(checkpoint);
+  const headsAfter = hardLinkHeads(live);
   for (const [rel, before] of checkpoint) {
+    if (unstable.has(rel)) continue;
     const after = live.get(rel);
     if (!after) changes.set(rel, "deleted");
     else if (after.kind !== before.kind) changes.set(rel, "typeChanged");
     else if (before.kind === "file" ? before.sha256 !== after.sha256 : before.kind === "symlink" && before.linkTarget !== after.linkTarget) changes.set(rel, "modified");
+    else if (before.kind === "file" && headsBefore.get(rel) !== headsAfter.get(rel)) changes.set(rel, "linkChanged");
     else if (before.kind !== "symlink" && before.mode !== after.mode) changes.set(rel, "modeChanged");
     else if (before.kind === "file" && !sameMtime(before.mtimeMs, after.mtimeMs)) changes.set(rel, "mtimeChanged");
   }
-  for (const rel of live.keys()) if (!checkpoint.has(rel)) changes.set(rel, "added");
+  for (const rel of live.keys()) if (!checkpoint.has(rel) && !unstable.has(rel)) changes.set(rel, "added");
   return changes;
 }
 
@@ -113,9 +143,9 @@ export interface RollbackExpectation {
 }
 
 /** What a rollback to a checkpoint of `scope` holding `checkpoint` must do to `tree`. */
-export function expectRollback(checkpoint: TreeState, scope: Scope, tree: TreeState): RollbackExpectation {
+export function expectRollback(checkpoint: TreeState, scope: Scope, tree: TreeState, unstable: ReadonlySet<string> = new Set()): RollbackExpectation {
   const live = scopedView(tree, scope);
-  const changes = expectedChanges(checkpoint, live);
+  const changes = expectedChanges(checkpoint, live, unstable);
   const restoredDirs = new Set([...checkpoint].filter(([rel, n]) => n.kind === "dir" && changes.has(rel)).map(([rel]) => rel));
   const deleted = new Set([...changes].filter(([, kind]) => kind === "added").map(([rel]) => rel));
   let refused = false;
@@ -143,13 +173,19 @@ export function expectRollback(checkpoint: TreeState, scope: Scope, tree: TreeSt
 
 /**
  * Differences between two in-scope views (empty when equal); folder mtimes are not
- * compared, leftover folders only by kind. `mtimeTo: "ms"` compares file mtimes to
- * the millisecond: what a confirm token holds a workspace to.
+ * compared, leftover folders only by kind, `skip` (a checkpoint's unstable paths) not
+ * at all. `mtimeTo: "ms"` compares file mtimes to the millisecond: what a confirm
+ * token holds a workspace to. Hard links count: a file that is another name of an
+ * earlier one on one side must be so on the other.
  */
-export function viewDifferences(expected: TreeState, actual: TreeState, leftovers: ReadonlySet<string> = new Set(), options: { mtimeTo?: "µs" | "ms" } = {}): string[] {
+export function viewDifferences(expected: TreeState, actual: TreeState, leftovers: ReadonlySet<string> = new Set(), options: { mtimeTo?: "µs" | "ms"; skip?: ReadonlySet<string> } = {}): string[] {
   const sameTime = options.mtimeTo === "ms" ? (a: number, b: number) => Math.floor(a) === Math.floor(b) : sameMtime;
+  const skip = options.skip ?? new Set<string>();
   const problems: string[] = [];
+  const headsWanted = hardLinkHeads(expected);
+  const headsGot = hardLinkHeads(actual);
   for (const [rel, want] of expected) {
+    if (skip.has(rel)) continue;
     const got = actual.get(rel);
     if (!got) {
       problems.push(`missing: ${rel}`);
@@ -161,8 +197,9 @@ export function viewDifferences(expected: TreeState, actual: TreeState, leftover
     else if (want.linkTarget !== got.linkTarget) problems.push(`${rel}: link target ${want.linkTarget} -> ${got.linkTarget}`);
     else if (want.kind !== "symlink" && want.mode !== got.mode) problems.push(`${rel}: mode ${want.mode.toString(8)} -> ${got.mode.toString(8)}`);
     else if (want.kind === "file" && !sameTime(want.mtimeMs, got.mtimeMs)) problems.push(`${rel}: mtime ${want.mtimeMs} -> ${got.mtimeMs}`);
+    else if (want.kind === "file" && headsWanted.get(rel) !== headsGot.get(rel)) problems.push(`${rel}: hard link: another name of ${headsWanted.get(rel) ?? "nothing"} -> of ${headsGot.get(rel) ?? "nothing"}`);
   }
-  for (const rel of actual.keys()) if (!expected.has(rel)) problems.push(`unexpected: ${rel}`);
+  for (const rel of actual.keys()) if (!expected.has(rel) && !skip.has(rel)) problems.push(`unexpected: ${rel}`);
   return problems;
 }
 

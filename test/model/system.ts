@@ -25,7 +25,7 @@ import { getComponent } from "../../server/registry/components";
 import type { ScannedEntry } from "../../server/checkpoints/manifest-types";
 import { metadataUrlFor } from "../support/metadata-store";
 import Database from "better-sqlite3";
-import { filterTree, readTree, runCli, writeTree, type CliOptions, type CliResult, type TreeState, type WorkspaceDirs } from "../support/workspace";
+import { filterTree, readTree, runCli, testPathBytes, writeTree, type CliOptions, type CliResult, type TreeState, type WorkspaceDirs } from "../support/workspace";
 
 export const COMPONENT = "app";
 export const MEMORY_DB = "memory.db";
@@ -56,6 +56,10 @@ export interface Counters {
   refusals: number;
   /** Recoveries refused by files put in their way after a crash, cleared as the refusal asked. */
   obstaclesCleared: number;
+  /** Checkpoints that recorded the file rewritten under them as unstable (the others stored one whole version). */
+  unstableFiles: number;
+  /** Checkpoints that held files under more than one name (hard links). */
+  hardLinkCheckpoints: number;
 }
 
 export class System {
@@ -189,7 +193,7 @@ export class System {
 
   contentOf(rel: string): string {
     try {
-      return fs.readFileSync(path.join(this.root, rel), "utf8");
+      return fs.readFileSync(testPathBytes(path.join(this.root, rel)), "utf8");
     } catch {
       return "";
     }
@@ -225,7 +229,7 @@ export class System {
   }
 
   /** Reads an object straight from the store's folder and checks its sha256 (the test's own reading, not the product's). */
-  private object(sha256: string): Buffer {
+  storedObject(sha256: string): Buffer {
     const file = path.join(this.dirs.dataDir, "store", "objects", sha256.slice(0, 2), sha256);
     const bytes = fs.readFileSync(file);
     if (!this.verifiedObjects.has(sha256)) {
@@ -239,9 +243,9 @@ export class System {
   manifest(sha256: string): {
     scope: { kind: string; paths?: string[] };
     databases?: { target: string; sha256: string | null }[];
-    entries: { path: string; kind: string; mode: number; mtimeMs: number; sha256?: string; linkTarget?: string }[];
+    entries: { path: string; kind: string; mode: number; mtimeMs: number; sha256?: string; linkTarget?: string; unstable?: true; hardlinkTo?: string }[];
   } {
-    return JSON.parse(this.object(sha256).toString("utf8"));
+    return JSON.parse(this.storedObject(sha256).toString("utf8"));
   }
 
   /** Every active checkpoint is restorable: its manifest and every file object it names are in the store and intact. */
@@ -253,15 +257,16 @@ export class System {
         for (const database of this.manifest(row.manifestSha).databases ?? []) {
           if (!database.sha256) continue;
           try {
-            this.object(database.sha256);
+            this.storedObject(database.sha256);
           } catch (error) {
             problems.push(`${row.id}: database ${database.target}: ${(error as Error).message}`);
           }
         }
         for (const entry of this.manifest(row.manifestSha).entries) {
-          if (entry.kind !== "file") continue;
+          // An unstable file has no content to keep.
+          if (entry.kind !== "file" || entry.unstable) continue;
           try {
-            this.object(entry.sha256 as string);
+            this.storedObject(entry.sha256 as string);
           } catch (error) {
             problems.push(`${row.id}: ${entry.path}: ${(error as Error).message}`);
           }
