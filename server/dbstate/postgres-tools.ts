@@ -89,26 +89,26 @@ function toolEnv(connection: TargetConnection): NodeJS.ProcessEnv {
   return env;
 }
 
-/** The last lines a tool wrote to stderr that say what went wrong (psql prefixes them with ERROR:). */
+/** The last lines a tool wrote to stderr that say what went wrong (psql prefixes them with ERROR:; the SQLSTATE psql adds is left out). */
 function lastError(stderr: string): string {
-  const lines = stderr.split("\n").map((l) => l.trim()).filter(Boolean);
+  const lines = stderr.split("\n").map((l) => l.trim().replace(/^((?:\S+: )?(?:ERROR|FATAL):\s+)[0-9A-Z]{5}: /, "$1")).filter(Boolean);
   const errors = lines.filter((l) => /ERROR|FATAL|error:/i.test(l));
   return (errors.length > 0 ? errors : lines).slice(-3).join(" | ").slice(0, 2000) || "no error output";
 }
 
 /**
- * What a tool that gave up waiting for a lock was waiting for, from its stderr: psql
- * --echo-errors prints the statement after "STATEMENT:", pg_dump after "Query was:"
- * (its --lock-wait-timeout is a statement timeout on its LOCK TABLE). Null when the
- * failure was something else.
+ * What a tool that gave up waiting for a lock was waiting for, from its stderr,
+ * or null when it failed for another reason. psql (VERBOSITY=verbose) gives the
+ * SQLSTATE, 55P03 lock_not_available, whatever the server's language, and with
+ * --echo-errors the statement after "STATEMENT:"; pg_dump's --lock-wait-timeout
+ * is a statement timeout around its LOCK TABLE, reported with "Query was:".
  */
 function lockWaitIn(stderr: string): string | null {
-  if (!/due to (lock|statement) timeout/i.test(stderr)) return null;
-  const statement = /(?:STATEMENT|Query was):\s*(.+)/i.exec(stderr)?.[1];
-  if (!statement) return /due to lock timeout/i.test(stderr) ? "the tables" : null;
-  // A statement timeout is a lock wait only where pg_dump set it: around its LOCK TABLE.
-  if (!/due to lock timeout/i.test(stderr) && !/^LOCK TABLE /i.test(statement.trim())) return null;
-  return waitedForIn(statement);
+  const statement = /(?:STATEMENT|Query was):\s*(.+)/.exec(stderr)?.[1]?.trim() ?? null;
+  const lockTimeout = /(?:ERROR|FATAL):\s+55P03: /.test(stderr) || /due to lock timeout/i.test(stderr);
+  const lockWaitTimeout = /due to statement timeout/i.test(stderr) && statement !== null && /^LOCK TABLE /i.test(statement);
+  if (!lockTimeout && !lockWaitTimeout) return null;
+  return statement ? waitedForIn(statement) : "the tables";
 }
 
 function collect(stream: NodeJS.ReadableStream | null, limit = 64 * 1024): () => string {
@@ -221,7 +221,7 @@ export async function runPgRestore(
   let psql: ChildProcess | null = null;
   let restore: ChildProcess | null = null;
   try {
-    const psqlCommand = diesWithParent(path.join(tools.dir, "psql"), ["--no-psqlrc", "--quiet", "--no-password", "--set", "ON_ERROR_STOP=1", "--echo-errors", "--dbname", connection.toolUrl]);
+    const psqlCommand = diesWithParent(path.join(tools.dir, "psql"), ["--no-psqlrc", "--quiet", "--no-password", "--set", "ON_ERROR_STOP=1", "--set", "VERBOSITY=verbose", "--echo-errors", "--dbname", connection.toolUrl]);
     psql = spawn(psqlCommand.file, psqlCommand.args, { env, stdio: ["pipe", "ignore", "pipe"] });
     const psqlErrors = collect(psql.stderr);
     const psqlEnded = ended(psql);
