@@ -98,6 +98,7 @@ describe("safetynet serve, killed outright (SIGKILL)", () => {
     // Polled; the bound only stops the wait on a leftover (the web server's own shutdown deadline is 10 s).
     await waitFor(() => children.every((p) => !isRunning(p.pid)), 60_000, 100);
     expect(children.filter((p) => isRunning(p.pid)).map((p) => `${p.pid} ${p.command}`)).toEqual([]);
+    await waitFor(async () => !(await listens(port)), 10_000, 100);
     expect(await listens(port)).toBe(false);
     expect(await portIsFree(port)).toBe(true);
     expect(await socketAnswers(path.join(dataDir, "server.sock"))).toBe(false);

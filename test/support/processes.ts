@@ -58,10 +58,28 @@ export function descendantsOf(pid: number): ProcessInfo[] {
   return found;
 }
 
-/** Whether the process still runs (a zombie does not: it has ended and only waits to be reaped). */
+/**
+ * Whether the process still runs: any of its threads does. A zombie does not (it
+ * has ended and only waits to be reaped); its main thread alone being a zombie
+ * is not enough, as the others may still be exiting with the files they share
+ * (the listening socket of a server) still open.
+ */
 export function isRunning(pid: number): boolean {
-  const info = read(pid);
-  return info !== null && info.state !== "Z";
+  let threads: string[];
+  try {
+    threads = fs.readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return false;
+  }
+  return threads.some((tid) => {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+      const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+      return state !== "Z" && state !== "X";
+    } catch {
+      return false;
+    }
+  });
 }
 
 /**
