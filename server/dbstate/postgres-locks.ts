@@ -12,7 +12,7 @@ export const DEFAULT_LOCK_TIMEOUT_MS = 10_000;
 /** How long one lock is waited for (SAFETYNET_DB_LOCK_TIMEOUT_MS), whole milliseconds. */
 export function lockTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
   const value = Number(env.SAFETYNET_DB_LOCK_TIMEOUT_MS);
-  return Number.isFinite(value) && value >= 1 ? Math.round(value) : DEFAULT_LOCK_TIMEOUT_MS;
+  return Number.isFinite(value) && value > 0 ? Math.max(1, Math.round(value)) : DEFAULT_LOCK_TIMEOUT_MS;
 }
 
 /** The statement that takes a table's lock up front in a restore, so a refusal can name the table. */
