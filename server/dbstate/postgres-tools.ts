@@ -260,8 +260,11 @@ export async function runPgRestore(
     }
     const waitedFor = lockWaitIn(psqlErrors());
     if (waitedFor) throw lockRefusal(targetName, waitedFor, lockTimeoutMs, "nothing was restored");
-    if (psqlEnd.startError || psqlEnd.signal || psqlEnd.code === 0) {
-      throw new OperationFailedError(`database target ${targetName}: psql ${psqlEnd.code === 0 ? "ended before the restore was complete" : describeEnd(psqlEnd)}; nothing was restored (one transaction, never committed)`, details);
+    if (psqlEnd.code === 0) throw new OperationFailedError(`database target ${targetName}: psql ended before the restore was complete; nothing was restored (one transaction, never committed)`, details);
+    if (psqlEnd.startError || psqlEnd.signal) {
+      // Ended from outside while COMMIT was on its way: whether the server got it, psql can no longer say.
+      const outcome = committing ? "before it reported the commit" : "; nothing was restored (one transaction, never committed)";
+      throw new OperationFailedError(`database target ${targetName}: psql ${describeEnd(psqlEnd)}${committing ? ` ${outcome}` : outcome}`, details);
     }
     throw new OperationFailedError(`database target ${targetName}: the restore failed: ${lastError(psqlErrors())}; nothing was restored (one transaction, rolled back)`, details);
   } finally {
