@@ -7,6 +7,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { nodeChild } from "../server/process/child-lifetime.mjs";
 import { webBuildIsStale } from "./build-freshness.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -23,13 +24,17 @@ const env = {
 
 if (webBuildIsStale(root)) {
   process.stdout.write("safetynet: no production build yet, or the sources changed since it was made: running `next build`\n");
-  const build = spawnSync(process.execPath, [nextBin, "build"], { cwd: root, env, stdio: "inherit" });
+  const builder = nodeChild(root, [nextBin, "build"], env);
+  const build = spawnSync(builder.file, builder.args, { cwd: root, env: builder.env, stdio: "inherit" });
   if (build.status !== 0) {
     process.stderr.write("safetynet: `next build` failed\n");
     process.exit(build.status ?? 1);
   }
 }
 
-const server = spawn(process.execPath, [path.join(root, "scripts", "next-server.mjs")], { cwd: root, env: { ...env, NODE_ENV: "production" }, stdio: "inherit" });
+// Children that end with this process (server/process/child-lifetime.mjs): killing
+// `npm start` or `safetynet serve` outright never leaves a server holding the port.
+const child = nodeChild(root, [path.join(root, "scripts", "next-server.mjs")], { ...env, NODE_ENV: "production" });
+const server = spawn(child.file, child.args, { cwd: root, env: child.env, stdio: "inherit" });
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => server.kill(signal));
 server.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

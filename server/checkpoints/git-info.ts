@@ -4,6 +4,7 @@
  * outside a work tree, or a machine without git, simply yields null.
  */
 import { execFile } from "node:child_process";
+import { diesWithParent } from "../process/child-lifetime.mjs";
 
 export interface GitInfo {
   head: string | null;
@@ -13,9 +14,10 @@ export interface GitInfo {
 
 export function readGitInfo(root: string): Promise<GitInfo | null> {
   return new Promise((resolve) => {
+    const git = diesWithParent("git", ["-C", root, "status", "--porcelain=v2", "--branch", "--untracked-files=no"]);
     execFile(
-      "git",
-      ["-C", root, "status", "--porcelain=v2", "--branch", "--untracked-files=no"],
+      git.file,
+      git.args,
       { timeout: 5_000, maxBuffer: 8 * 1024 * 1024, env: { ...process.env, GIT_OPTIONAL_LOCKS: "0" } },
       (error, stdout) => {
         if (error) return resolve(null);

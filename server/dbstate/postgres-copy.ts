@@ -27,6 +27,7 @@ import type pg from "pg";
 import { from as copyFrom, to as copyTo } from "pg-copy-streams";
 import { OperationFailedError } from "../errors";
 import { quoteIdent } from "../db/sql-identifier";
+import { isLockTimeout, LockWaitError, waitedForIn } from "./postgres-locks";
 import type { PostgresTarget } from "./targets";
 
 const MAGIC = "SNPGCOPY1\n";
@@ -273,6 +274,13 @@ class ArchiveReader {
   }
 }
 
+/** One statement of the restore; a lock wait it gives up (lock_timeout) names what it waited for. */
+async function runStatement(client: pg.Client, statement: string): Promise<void> {
+  await client.query(statement).catch((error: unknown) => {
+    throw isLockTimeout(error) ? new LockWaitError(waitedForIn(statement)) : error;
+  });
+}
+
 /**
  * Replays an in-process snapshot into the database, inside the caller's
  * transaction: `prologue` (the replacement plan's drops), the definitions, the
@@ -283,7 +291,7 @@ export async function restoreWithCopy(client: pg.Client, file: string, plan: { p
   try {
     if ((await reader.line()) + "\n" !== MAGIC) throw new OperationFailedError("the snapshot is not an in-process PostgreSQL snapshot", { format: "pg_copy" });
     const header = JSON.parse((await reader.bytes(Number(await reader.line()))).toString("utf8")) as CopyArchiveHeader;
-    for (const statement of [...plan.prologue, ...header.pre]) await client.query(statement);
+    for (const statement of [...plan.prologue, ...header.pre]) await runStatement(client, statement);
     for (const table of header.tables) {
       const input = client.query(copyFrom(`COPY ${table.name} (${table.columns.map(quoteIdent).join(", ")}) FROM STDIN`));
       const finished = new Promise<void>((resolve, reject) => {
@@ -296,7 +304,7 @@ export async function restoreWithCopy(client: pg.Client, file: string, plan: { p
       input.end();
       await finished;
     }
-    for (const statement of [...header.post, ...plan.epilogue]) await client.query(statement);
+    for (const statement of [...header.post, ...plan.epilogue]) await runStatement(client, statement);
   } finally {
     await reader.close();
   }

@@ -20,6 +20,7 @@
 import type pg from "pg";
 import { ConflictError, NotFoundError } from "../errors";
 import { quoteIdent, quoteQualified } from "../db/sql-identifier";
+import { DEFAULT_LOCK_TIMEOUT_MS, isLockTimeout, lockTableStatement, LockWaitError } from "./postgres-locks";
 import type { TableSummary } from "./snapshot-types";
 import type { PostgresTarget } from "./targets";
 
@@ -66,6 +67,21 @@ export async function summarizeTables(client: pg.Client, tables: readonly Select
   return summaries;
 }
 
+/**
+ * Takes the read locks of the tables up front, one by one, in the caller's
+ * transaction (ACCESS SHARE, what reading them takes anyway): a table another
+ * session keeps locked exclusively (a migration in an open transaction) throws
+ * LockWaitError naming it once the caller's lock_timeout has passed, and what
+ * follows (sizes, counts, the dump) finds its locks already held.
+ */
+export async function lockForReading(client: pg.Client, tables: readonly SelectedTable[]): Promise<void> {
+  for (const table of tables) {
+    await client.query(`LOCK TABLE ${quoteQualified(table.name)} IN ACCESS SHARE MODE`).catch((error: unknown) => {
+      throw isLockTimeout(error) ? new LockWaitError(`table ${table.name}`) : error;
+    });
+  }
+}
+
 /** Bytes the selection takes on the server (tables with their indexes and TOAST): what a dump is at most, about. */
 export async function selectionSize(client: pg.Client, tables: readonly SelectedTable[]): Promise<number> {
   if (tables.length === 0) return 0;
@@ -78,6 +94,8 @@ interface SelectedObject {
   oid: number;
   /** The statement that drops it (IF EXISTS ... CASCADE: dropping a table may already have taken its sequence). */
   drop: string;
+  /** Tables: the LOCK TABLE run before the drops (the lock a drop takes anyway), so a lock wait given up names the table. */
+  lock?: string;
 }
 
 /** Every object the restore replaces (see the header): what is dropped, in an order that needs no dependency analysis (CASCADE, IF EXISTS). */
@@ -91,7 +109,7 @@ async function selectedObjects(client: pg.Client, target: PostgresTarget): Promi
       [target.tables],
     );
     // Their row types go with them; anything outside that uses one depends on the table.
-    return rows.map((r) => ({ classid: "pg_class" as const, oid: r.oid, drop: `DROP TABLE IF EXISTS ${r.name} CASCADE` }));
+    return rows.map((r) => ({ classid: "pg_class" as const, oid: r.oid, drop: `DROP TABLE IF EXISTS ${r.name} CASCADE`, lock: lockTableStatement(r.name) }));
   }
   const objects: SelectedObject[] = [];
   const { rows: relations } = await client.query<{ oid: number; name: string; relkind: string }>(
@@ -105,7 +123,10 @@ async function selectedObjects(client: pg.Client, target: PostgresTarget): Promi
   // Views first, then tables, then sequences not owned by any (CASCADE takes what depends on each).
   const order = ["v", "m", "r", "p", "f", "S"];
   relations.sort((a, b) => order.indexOf(a.relkind) - order.indexOf(b.relkind) || (a.name < b.name ? -1 : 1));
-  for (const r of relations) objects.push({ classid: "pg_class", oid: r.oid, drop: `DROP ${dropRelation[r.relkind]} IF EXISTS ${r.name} CASCADE` });
+  for (const r of relations) {
+    const table = r.relkind === "r" || r.relkind === "p";
+    objects.push({ classid: "pg_class", oid: r.oid, drop: `DROP ${dropRelation[r.relkind]} IF EXISTS ${r.name} CASCADE`, ...(table ? { lock: lockTableStatement(r.name) } : {}) });
+  }
   const { rows: routines } = await client.query<{ oid: number; signature: string; prokind: string }>(
     `SELECT p.oid::int AS oid, p.oid::regprocedure::text AS signature, p.prokind::text AS prokind
        FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
@@ -129,14 +150,11 @@ async function selectedObjects(client: pg.Client, target: PostgresTarget): Promi
 }
 
 export interface ReplacementPlan {
-  /** Statements run first in the restore's transaction: bounded lock waits, then the drops. */
+  /** Statements run first in the restore's transaction: bounded lock waits, the tables' locks, then the drops. */
   prologue: string[];
   /** Statements run last: the foreign keys from outside the selection, back on. */
   epilogue: string[];
 }
-
-/** How long a restore waits for a lock another session holds on the selection before giving up (nothing changed). */
-export const DEFAULT_LOCK_TIMEOUT_MS = 10_000;
 
 /**
  * The statements that clear the selection and put outside foreign keys back, or a
@@ -187,7 +205,8 @@ export async function planReplacement(client: pg.Client, target: PostgresTarget,
   }
   const lockTimeout = Math.max(1, Math.round(options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS));
   return {
-    prologue: [`SET LOCAL lock_timeout = ${lockTimeout}`, "SET LOCAL check_function_bodies = false", ...objects.filter((o) => o.drop).map((o) => o.drop)],
+    // Every table's lock before any drop: a drop also locks the tables its foreign keys point to, and the wait is then named after the table.
+    prologue: [`SET LOCAL lock_timeout = ${lockTimeout}`, "SET LOCAL check_function_bodies = false", ...objects.flatMap((o) => (o.lock ? [o.lock] : [])), ...objects.filter((o) => o.drop).map((o) => o.drop)],
     epilogue: [...foreignKeys.values()],
   };
 }

@@ -143,7 +143,7 @@ describe("PostgreSQL targets: refusals, with nothing changed", () => {
     await withPostgres(async (client) => {
       await client.query("BEGIN");
       await client.query("LOCK TABLE orders IN ACCESS SHARE MODE");
-      await expect(restorePostgres(store, publicSchema(), snapshot)).rejects.toThrow(/another session holds a lock/);
+      await expect(restorePostgres(store, publicSchema(), snapshot)).rejects.toThrow(/another session holds a lock on table public\.orders and kept it longer than SAFETYNET_DB_LOCK_TIMEOUT_MS \(300 ms\); nothing was restored/);
       await client.query("ROLLBACK");
     }, app.url);
     expect(await databaseContents(app.url, ["public", "audit"])).toBe(before);

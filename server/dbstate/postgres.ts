@@ -10,6 +10,9 @@
  * Restore: in one transaction, the selection is cleared (postgres-selection.ts:
  * tables and columns a migration added go, dropped ones come back) and the
  * snapshot replayed; an error anywhere rolls everything back.
+ *
+ * Both wait for locks other sessions hold on the tables at most
+ * SAFETYNET_DB_LOCK_TIMEOUT_MS each (postgres-locks.ts), then refuse naming the table.
  */
 import { rmSync } from "node:fs";
 import type pg from "pg";
@@ -18,22 +21,19 @@ import { ConflictError, SafetyNetError } from "../errors";
 import type { ObjectStore } from "../store/object-store";
 import { connectTarget, serverVersion, targetConnection, withTarget } from "./postgres-connection";
 import { dumpWithCopy, restoreWithCopy } from "./postgres-copy";
-import { planReplacement, selectedTables, selectionSize, summarizeTables } from "./postgres-selection";
+import { lockForReading, planReplacement, selectedTables, selectionSize, summarizeTables } from "./postgres-selection";
 import { findClientTools, runPgDump, runPgRestore } from "./postgres-tools";
+import { isLockTimeout, lockRefusal, lockTimeoutMs, LockWaitError } from "./postgres-locks";
 import type { DatabaseSnapshot, TableSummary, TakenSnapshot } from "./snapshot-types";
 import { assertSpaceFor } from "./space";
 import type { PostgresTarget } from "./targets";
-
-/** How long a restore waits for locks other sessions hold on the selection (SAFETYNET_DB_LOCK_TIMEOUT_MS). */
-function lockTimeoutMs(): number {
-  const value = Number(process.env.SAFETYNET_DB_LOCK_TIMEOUT_MS);
-  return Number.isFinite(value) && value > 0 ? value : 10_000;
-}
 
 async function readOnlySnapshot(client: pg.Client): Promise<string> {
   await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
   // Definitions read from the catalogs come out schema-qualified: they are replayed with another search_path.
   await client.query("SET LOCAL search_path TO pg_catalog");
+  // A table another session keeps locked (a migration in an open transaction) is refused, not waited for without end.
+  await client.query(`SET LOCAL lock_timeout = ${lockTimeoutMs()}`);
   const { rows } = await client.query<{ id: string }>("SELECT pg_export_snapshot() AS id");
   return rows[0]?.id as string;
 }
@@ -51,11 +51,12 @@ export async function snapshotPostgres(store: ObjectStore, target: PostgresTarge
     const tools = findClientTools(server.major, target.name);
     const snapshotId = await readOnlySnapshot(client);
     const selection = await selectedTables(client, target);
+    await lockForReading(client, selection);
     assertSpaceFor(store.dir, await selectionSize(client, selection), `the snapshot of database target ${target.name}`, { target: target.name });
     tables = await summarizeTables(client, selection);
     if (tools) {
       format = "pg_dump";
-      await runPgDump(tools, connection, target, snapshotId, tmp, target.name);
+      await runPgDump(tools, connection, target, snapshotId, tmp, target.name, lockTimeoutMs());
     } else {
       format = "pg_copy";
       await dumpWithCopy(client, target, tmp);
@@ -63,6 +64,8 @@ export async function snapshotPostgres(store: ObjectStore, target: PostgresTarge
     await client.query("COMMIT");
   } catch (error) {
     rmSync(tmp, { force: true });
+    if (error instanceof LockWaitError) throw lockRefusal(target.name, error.waitedFor, lockTimeoutMs(), "nothing was checkpointed");
+    if (isLockTimeout(error)) throw lockRefusal(target.name, "the tables", lockTimeoutMs(), "nothing was checkpointed");
     throw describePostgresError(error, `database target ${target.name}`, "nothing was checkpointed");
   } finally {
     await client.end().catch(() => undefined);
@@ -83,11 +86,15 @@ export interface PostgresLiveState {
 export async function livePostgresState(target: PostgresTarget): Promise<PostgresLiveState> {
   return withTarget(target, async (client) => {
     await readOnlySnapshot(client);
-    const tables = await summarizeTables(client, await selectedTables(client, target).catch((error: unknown) => {
+    const selection = await selectedTables(client, target).catch((error: unknown) => {
       // A table target whose table a migration dropped: the diff shows it gone rather than failing.
       if (error instanceof SafetyNetError && error.code === "NOT_FOUND" && target.tables.length > 0) return selectedTables(client, { ...target, tables: [] }).then((all) => all.filter((t) => target.tables.includes(t.name)));
       throw error;
-    }));
+    });
+    await lockForReading(client, selection).catch((error: unknown) => {
+      throw error instanceof LockWaitError ? lockRefusal(target.name, error.waitedFor, lockTimeoutMs(), "its tables were not read") : error;
+    });
+    const tables = await summarizeTables(client, selection);
     await client.query("COMMIT");
     return { state: "present" as const, tables };
   });
@@ -128,7 +135,7 @@ export async function restorePostgres(store: ObjectStore, target: PostgresTarget
       await client.query("SET LOCAL search_path TO pg_catalog");
       const plan = await planReplacement(client, target, { lockTimeoutMs: lockTimeoutMs() });
       await client.query("ROLLBACK");
-      await runPgRestore(tools, connection, archive, store.tmpFilePath("pg-restore-list"), plan, target.name);
+      await runPgRestore(tools, connection, archive, store.tmpFilePath("pg-restore-list"), plan, target.name, lockTimeoutMs());
       return;
     }
     await client.query("BEGIN");
@@ -143,10 +150,8 @@ export async function restorePostgres(store: ObjectStore, target: PostgresTarget
     }
   } catch (error) {
     if (error instanceof SafetyNetError) throw error;
-    const code = (error as { code?: string }).code;
-    if (code === "55P03") {
-      throw new ConflictError(`database target ${target.name}: another session holds a lock on the tables (${(error as Error).message}); nothing was restored, try again when it is done`, { target: target.name });
-    }
+    if (error instanceof LockWaitError) throw lockRefusal(target.name, error.waitedFor, lockTimeoutMs(), "nothing was restored");
+    if (isLockTimeout(error)) throw lockRefusal(target.name, "the tables", lockTimeoutMs(), "nothing was restored");
     throw describePostgresError(error, `database target ${target.name}`, "nothing was restored (one transaction, rolled back)");
   } finally {
     await client.end().catch(() => undefined);

@@ -6,6 +6,7 @@
 import { execFile } from "node:child_process";
 import fs from "node:fs";
 import { mapConcurrent } from "../concurrency";
+import { diesWithParent } from "../process/child-lifetime.mjs";
 import { closeFd, fdatasyncFd, fstatFd, fsyncFd, openFd } from "./raw-fd";
 
 const FLUSH_CONCURRENCY = 16;
@@ -17,7 +18,8 @@ const FLUSH_CONCURRENCY = 16;
  */
 export function syncFileSystem(dir: string): Promise<boolean> {
   return new Promise((resolve) => {
-    execFile("sync", ["--file-system", dir], { timeout: 120_000 }, (error) => resolve(!error));
+    const sync = diesWithParent("sync", ["--file-system", dir]);
+    execFile(sync.file, sync.args, { timeout: 120_000 }, (error) => resolve(!error));
   });
 }
 

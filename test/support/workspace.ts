@@ -7,7 +7,7 @@
  * The tree reader here deliberately does not use the product's scanner: the
  * specifications judge the scanner, they must not trust it.
  */
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
@@ -433,6 +433,8 @@ export interface CliOptions {
   fault?: Fault;
   /** Make `file` vanish right after the scan lists it, `times` scans in a row (test/support/vanish-seam.mjs). */
   vanish?: { file: string; times: number };
+  /** Called with the CLI process once it is started (to watch its children, or to kill it). */
+  onSpawn?: (child: ChildProcess) => void;
 }
 
 export interface Fault {
@@ -476,6 +478,7 @@ export function runCli(dirs: WorkspaceDirs, args: string[], options: CliOptions 
       stdio: ["ignore", "pipe", "pipe"],
       ...(options.user ? { uid: options.user.uid, gid: options.user.gid } : {}),
     });
+    options.onSpawn?.(child);
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));

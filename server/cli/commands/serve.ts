@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import os from "node:os";
 import path from "node:path";
 import type { Command } from "commander";
+import { nodeChild } from "../../process/child-lifetime.mjs";
 import { contextFor } from "../context";
 import { parseInteger } from "../io";
 
@@ -27,7 +28,9 @@ export function registerServeCommand(program: Command): void {
       if (opts.host) env.HOST = opts.host;
       if (opts.port) env.PORT = String(parseInteger(opts.port, "--port"));
       const root = packageRoot();
-      const server = spawn(process.execPath, [path.join(root, "scripts", "start.mjs")], { cwd: root, env, stdio: "inherit" });
+      // Ends with this process, even when it is killed outright (SIGKILL): a server left behind would keep the port, socket and locks.
+      const child = nodeChild(root, [path.join(root, "scripts", "start.mjs")], env);
+      const server = spawn(child.file, child.args, { cwd: root, env: child.env, stdio: "inherit" });
       for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => server.kill(signal));
       process.exitCode = await new Promise<number>((resolve) => server.on("exit", (code, signal) => resolve(code ?? (signal ? 128 + (os.constants.signals[signal] ?? 1) : 0))));
     });
