@@ -26,16 +26,23 @@ import { REPLACEMENT_SUFFIX, type SqliteTarget } from "./targets";
 /** The journal files a raw snapshot keeps (the -shm is an index SQLite rebuilds). */
 const SIDE_SUFFIXES = ["-wal", "-journal"] as const;
 
-/** SQLite's answer for a file it will not read as a database: not one (NOTADB), or a damaged one (CORRUPT and its extended codes). */
+/**
+ * SQLite's answer, on a read-only connection, for a file it will not read as it
+ * lies: not a database (NOTADB), a damaged one (CORRUPT and its extended codes),
+ * or one beside the hot -journal of a crashed transaction (READONLY_ROLLBACK:
+ * only a write, rolling that journal into the file, would make it readable, and
+ * that write would change the very bytes a safety snapshot is to keep).
+ */
 export function isUnreadableDatabase(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === "string" && /^SQLITE_(NOTADB|CORRUPT)/.test(code);
+  return typeof code === "string" && /^SQLITE_(NOTADB|CORRUPT|READONLY_ROLLBACK$)/.test(code);
 }
 
 /** Why SQLite would not read it, in words for the snapshot's record, the diff and the plan. */
 export function unreadableReason(error: unknown): string {
   const code = (error as { code?: string }).code ?? "";
   if (code === "SQLITE_NOTADB") return "not a SQLite database";
+  if (code === "SQLITE_READONLY_ROLLBACK") return "the hot -journal of a crashed transaction lies beside it, not yet rolled back";
   return `a damaged SQLite database: ${(error as Error).message}`;
 }
 

@@ -161,18 +161,39 @@ export async function snapshotSqlite(store: ObjectStore, root: string, target: S
  */
 export async function assertSqliteRestorable(root: string, target: SqliteTarget, waitMs = LOCK_CHECK_WAIT_MS): Promise<void> {
   const file = sqliteFilePath(root, target);
-  if (!existsSync(file)) return;
+  // Not a database: nobody can be writing to it through SQLite, and the restore replaces it whole.
+  if (!existsSync(file) || unreadableNow(file)) return;
   const deadline = Date.now() + waitMs;
   for (;;) {
     try {
       takeAndReleaseWriteLock(file);
       return;
     } catch (error) {
-      // Not a database: nobody can be writing to it through SQLite, and the restore replaces it whole.
       if (isUnreadableDatabase(error)) return;
       if (!isBusy(error) || Date.now() >= deadline) throw sqliteError(error, target, file, "taking its write lock");
     }
     await sleep(RETRY_MS);
+  }
+}
+
+/**
+ * Whether SQLite will not read the file as a database (an empty one included, see
+ * sqlite-raw.ts). Asked on a read-only connection: a read-write one would, when it
+ * closes, copy a -wal lying beside the file into it (or delete the -wal beside an
+ * empty file), changing the very bytes the safety snapshot is to keep.
+ */
+function unreadableNow(file: string): boolean {
+  if (isEmptyFile(file)) return true;
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(file, { readonly: true, fileMustExist: true, timeout: 0 });
+    db.prepare("SELECT count(*) FROM sqlite_master").get();
+    return false;
+  } catch (error) {
+    // (Busy means another process has it: a database, whose lock the caller deals with.)
+    return isUnreadableDatabase(error);
+  } finally {
+    db?.close();
   }
 }
 
@@ -257,6 +278,10 @@ export async function restoreSqlite(store: ObjectStore, root: string, target: Sq
     await restoreRawFile(store, file, snapshot, target);
     return;
   }
+  if (existsSync(file) && unreadableNow(file)) {
+    await replaceUnreadableFile(store, file, snapshot, target);
+    return;
+  }
   const dir = path.dirname(file);
   if (!existsSync(dir)) {
     throw new InvalidInputError(`database target ${target.name}: the folder ${dir} no longer exists; nothing was restored`, { target: target.name, path: dir });
@@ -281,7 +306,7 @@ export async function restoreSqlite(store: ObjectStore, root: string, target: Sq
       await sleep(RETRY_MS);
     }
   } catch (error) {
-    // SQLite will not write into it (the backup changed nothing): it is replaced whole instead.
+    // SQLite will not write into it after all (the backup changed nothing): it is replaced whole instead.
     if (!isUnreadableDatabase(error)) throw sqliteError(error, target, file, "restoring");
     unreadable = true;
   } finally {
