@@ -14,6 +14,7 @@ import { existsSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { ConflictError, OperationFailedError } from "../errors";
 import { quoteIdent } from "../db/sql-identifier";
+import { createPrivateFile, PRIVATE_FILE_MODE } from "../private-files";
 import type { TargetConnection } from "./postgres-connection";
 
 export interface ClientTools {
@@ -122,6 +123,8 @@ export async function runPgDump(
     selection.tables.length > 0
       ? selection.tables.flatMap((t) => ["--table", t.split(".").map(quoteIdent).join(".")])
       : selection.schemas.flatMap((s) => ["--schema", quoteIdent(s)]);
+  // Created private first: pg_dump writes into it (truncating, keeping its mode) instead of making it 0644.
+  createPrivateFile(file);
   // Level 1: about half the time of the default level for nearly the same size (a checkpoint is taken before every agent step).
   const child = spawn(path.join(tools.dir, "pg_dump"), ["--format=custom", "--compress=1", "--no-password", `--snapshot=${snapshotId}`, `--file=${file}`, ...filters, "--dbname", connection.toolUrl], {
     env: toolEnv(connection),
@@ -154,8 +157,8 @@ export async function runPgRestore(
   const entries = list.stdout
     .split("\n")
     .filter((line) => line && !line.startsWith(";") && !/^\d+; \d+ \d+ (SCHEMA - |COMMENT - SCHEMA |ACL - SCHEMA )/.test(line));
-  writeFileSync(listFile, entries.join("\n") + "\n");
   try {
+    writeFileSync(listFile, entries.join("\n") + "\n", { mode: PRIVATE_FILE_MODE, flag: "wx" });
     const psql = spawn(path.join(tools.dir, "psql"), ["--no-psqlrc", "--quiet", "--no-password", "--set", "ON_ERROR_STOP=1", "--single-transaction", "--dbname", connection.toolUrl], {
       env,
       stdio: ["pipe", "ignore", "pipe"],

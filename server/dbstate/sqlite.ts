@@ -21,6 +21,7 @@ import path from "node:path";
 import Database from "better-sqlite3";
 import { ConflictError, describeFsError, InvalidInputError, OperationFailedError, SafetyNetError } from "../errors";
 import { quoteIdent } from "../db/sql-identifier";
+import { createPrivateFile } from "../private-files";
 import { assertNoSymlinkEscape } from "../scan/paths";
 import type { ObjectStore } from "../store/object-store";
 import type { DatabaseSnapshot, TableSummary, TakenSnapshot } from "./snapshot-types";
@@ -132,6 +133,8 @@ export async function snapshotSqlite(store: ObjectStore, root: string, target: S
   let tables: TableSummary[];
   let version: string;
   try {
+    // Created empty and private first: SQLite would make it 0644 (VACUUM INTO accepts an empty file).
+    createPrivateFile(tmp);
     version = vacuumInto(file, tmp);
   } catch (error) {
     rmSync(tmp, { force: true });
