@@ -153,9 +153,9 @@ describe("an export's temp file", () => {
         await once(child.stderr, "data");
       }
       const names = fs.readdirSync(out);
+      expect(names.map((name) => modeOf(path.join(out, name)))).toEqual(["600"]);
       expect(names).toEqual([expect.stringMatching(TEMP)]);
       expect(Number(TEMP.exec(names[0] as string)?.[1])).toBe(child.pid);
-      expect(modeOf(path.join(out, names[0] as string))).toBe("600");
 
       child.kill(signal);
       const [, endedBy] = await closed;
@@ -170,10 +170,10 @@ describe("an export's temp file", () => {
     const killed = await runCli(ws, ["checkpoint", "export", id, "--format", "tar.gz", "-o", file], { fault: { after: 2, under: out } });
     expect(killed.signal, killed.stderr).toBe("SIGKILL");
     const left = fs.readdirSync(out);
+    expect(left.map((name) => modeOf(path.join(out, name)))).toEqual(["600"]);
     expect(left).toEqual([expect.stringMatching(TEMP)]);
     const stale = left[0] as string;
     const deadPid = Number(TEMP.exec(stale)?.[1]);
-    expect(modeOf(path.join(out, stale))).toBe("600");
     expect(fs.existsSync(file)).toBe(false);
 
     // Beside it, names that are not stale temp files of app.tar.gz (or not files): all stay.
