@@ -3,7 +3,7 @@ import type { CheckpointDetail } from "@/lib/trpc/types";
 
 type Snapshot = CheckpointDetail["databases"][number];
 
-const FORMAT_LABEL: Record<string, string> = { sqlite: "SQLite copy", pg_dump: "pg_dump", pg_copy: "in-process COPY" };
+const FORMAT_LABEL: Record<string, string> = { sqlite: "SQLite copy", pg_dump: "pg_dump", pg_copy: "in-process COPY", raw: "raw bytes of a file SQLite would not read as a database" };
 
 /** The database snapshots a checkpoint holds: one per target, with its tables and row counts. */
 export function DatabaseSnapshots({ databases }: { databases: Snapshot[] }) {
@@ -51,6 +51,8 @@ export function DatabaseSnapshots({ databases }: { databases: Snapshot[] }) {
                   ))}
                 </tbody>
               </table>
+            ) : database.format === "raw" ? (
+              <p className="mt-1 text-xs text-muted">SQLite could not read it ({database.unreadable ?? "unreadable"}): a rollback to this checkpoint writes these bytes back as they were.</p>
             ) : database.state === "present" ? (
               <p className="mt-1 text-xs text-muted">No tables.</p>
             ) : null}

@@ -166,7 +166,11 @@ export function RollbackPlanView({ plan }: { plan: RollbackPlan }) {
               <li key={database.target} className="flex items-center justify-between gap-3 px-3 py-1.5">
                 <span className="min-w-0 break-all font-mono text-xs">{database.target}</span>
                 <span className="flex shrink-0 items-center gap-2 text-xs text-muted">
-                  {database.action === "remove" ? "did not exist at the checkpoint" : `${formatCount(database.tables)} tables, ${formatCount(database.rows)} rows, ${formatBytes(database.bytes)}`}
+                  {database.action === "remove"
+                    ? "did not exist at the checkpoint"
+                    : database.format === "raw"
+                      ? `raw bytes of a file SQLite would not read as a database, ${formatBytes(database.bytes)}`
+                      : `${formatCount(database.tables)} tables, ${formatCount(database.rows)} rows, ${formatBytes(database.bytes)}`}
                   <Pill tone="warn" title={database.action === "remove" ? "the database is removed" : "the database is replaced by the checkpoint's snapshot, in one transaction"}>
                     {database.action}
                   </Pill>

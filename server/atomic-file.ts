@@ -26,24 +26,31 @@ export function writeFileAtomic(file: string, content: string | Buffer, mode = P
   }
 }
 
+export interface StreamAtomicOptions {
+  /** Permission bits of the temp file, and so of `file` (default owner-only: what is written holds user data). */
+  mode?: number;
+  /** The temp file beside `file` (default `.<name>.<random>.tmp`); it must not exist. */
+  tmp?: string;
+}
+
 /**
  * Writes a stream to `file` atomically: into a temp file beside it, flushed, then
  * renamed over. If the stream fails, nothing is left at `file` (an existing file
  * there is untouched) and the stream's own error is thrown. Returns the bytes
  * written and their sha256.
  */
-export async function writeStreamAtomic(file: string, stream: AsyncIterable<Uint8Array>, mode = 0o644): Promise<{ bytes: number; sha256: string }> {
+export async function writeStreamAtomic(file: string, stream: AsyncIterable<Uint8Array>, options: StreamAtomicOptions = {}): Promise<{ bytes: number; sha256: string }> {
   // A Node stream that fails before the loop below starts reading (while the temp file
   // is being opened) would emit 'error' to nobody and crash the process; with a listener
   // the failure is kept, and the loop rethrows it.
   if (stream instanceof EventEmitter) stream.on("error", () => undefined);
   const dir = path.dirname(file);
-  const tmp = path.join(dir, `.${path.basename(file)}.${randomBytes(6).toString("hex")}.tmp`);
+  const tmp = options.tmp ?? path.join(dir, `.${path.basename(file)}.${randomBytes(6).toString("hex")}.tmp`);
   const hash = createHash("sha256");
   let bytes = 0;
   let handle: FileHandle | undefined;
   try {
-    handle = await openNewFile(tmp, mode);
+    handle = await openNewFile(tmp, options.mode ?? PRIVATE_FILE_MODE);
     for await (const chunk of stream) {
       const buffer = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
       hash.update(buffer);

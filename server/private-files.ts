@@ -7,7 +7,8 @@
  *
  *   directories                                                   0700
  *   database (+ WAL, SHM), journals, snapshot records, stat
- *   caches, locks, logs, the admin token                          0600
+ *   caches, locks, logs, the admin token, temp files in store/tmp
+ *   (database dumps, restore lists, snapshot copies)              0600
  *   objects                                                       0400 (OBJECT_FILE_MODE)
  *
  * A data directory made more open by an older version is not changed behind its

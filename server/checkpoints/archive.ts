@@ -13,8 +13,9 @@
  * order (parents before children), with the manifest's permission bits and mtimes;
  * symlinks are stored as links (never followed), empty folders as folders. A
  * checkpoint's database snapshots follow in `.safetynet-databases/`: each as it is
- * stored (a SQLite file, a pg_dump custom-format archive, or the in-process COPY
- * archive), verified the same way, with `databases.json` describing them.
+ * stored (a SQLite file, a pg_dump custom-format archive, the in-process COPY
+ * archive, or the raw bytes of a file that was not a database, with its journal
+ * files), verified the same way, with `databases.json` describing them.
  */
 import { createHash } from "node:crypto";
 import fsp from "node:fs/promises";
@@ -69,7 +70,7 @@ export async function openCheckpointArchive(core: Core, checkpointId: string, fo
   const row = await findCheckpointRow(core, checkpointId);
   const manifest = await readCheckpointManifest(core, row);
   const databases = databaseEntries(manifest);
-  const missing: DamagedObject[] = [...manifest.entries, ...databases.map((d) => d.entry)]
+  const missing: DamagedObject[] = [...manifest.entries, ...databases.flatMap((d) => [d.entry, ...d.sideEntries])]
     .filter((e) => e.kind === "file" && e.sha256 && !core.store.has(e.sha256))
     .map((e) => ({ path: e.path, sha256: e.sha256 as string, state: "missing" }));
   if (missing.length > 0) {
@@ -86,10 +87,14 @@ export async function openCheckpointArchive(core: Core, checkpointId: string, fo
     else items.push({ entry, mtimeMs: entry.mtimeMs });
   }
   if (databases.length > 0) {
-    const described = databases.map(({ snapshot, entry }) => ({ ...snapshot, file: entry.path }));
+    const described = databases.map(({ snapshot, entry, sideEntries }) => ({
+      ...snapshot,
+      file: entry.path,
+      ...(snapshot.sideFiles ? { sideFiles: snapshot.sideFiles.map((f, i) => ({ ...f, file: sideEntries[i]?.path })) } : {}),
+    }));
     const data = Buffer.from(JSON.stringify(described, null, 2) + "\n");
     items.push({ entry: generatedFile(`${DATABASES_FOLDER}/databases.json`, data, 0o644), mtimeMs: row.createdAt.getTime(), data });
-    for (const { entry } of databases) items.push({ entry, mtimeMs: row.createdAt.getTime() });
+    for (const { entry, sideEntries } of databases) for (const one of [entry, ...sideEntries]) items.push({ entry: one, mtimeMs: row.createdAt.getTime() });
   }
   const named = format === "zip" ? zipNames(items.map((i) => i.entry.path)) : null;
   if (named) {
@@ -134,7 +139,7 @@ export async function openCheckpointArchive(core: Core, checkpointId: string, fo
     format,
     fileName: `${folder}.${format}`,
     contentType: CONTENT_TYPES[format],
-    entries: manifest.entries.length - notes.filter((n) => n.archivedAs === null).length + databases.length,
+    entries: manifest.entries.length - notes.filter((n) => n.archivedAs === null).length + databases.reduce((n, d) => n + 1 + d.sideEntries.length, 0),
     bytes: items.reduce((sum, item) => sum + (item.entry.kind === "file" && !item.data ? item.entry.size : 0), 0),
     notes,
     stream: out,
@@ -250,16 +255,17 @@ function zipNames(paths: readonly string[]): { names: (string | undefined)[]; re
 }
 
 const DATABASES_FOLDER = ".safetynet-databases";
-const EXTENSION: Record<DatabaseSnapshot["format"], string> = { sqlite: "sqlite", pg_dump: "pgdump", pg_copy: "pgcopy" };
+const EXTENSION: Record<DatabaseSnapshot["format"], string> = { sqlite: "sqlite", pg_dump: "pgdump", pg_copy: "pgcopy", raw: "raw" };
 
-/** The database snapshots present in the manifest, each as an archive file (a name made safe from its target). */
-function databaseEntries(manifest: Manifest): { snapshot: DatabaseSnapshot; entry: ManifestEntry }[] {
+/** The database snapshots present in the manifest, each as an archive file (a name made safe from its target), a raw one with its journal files. */
+function databaseEntries(manifest: Manifest): { snapshot: DatabaseSnapshot; entry: ManifestEntry; sideEntries: ManifestEntry[] }[] {
   return databasesOf(manifest)
     .filter((snapshot) => snapshot.state === "present" && snapshot.sha256)
     .map((snapshot) => {
       const safe = snapshot.target.replace(/[^A-Za-z0-9._-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 120) || "database";
-      const entry: ManifestEntry = { path: `${DATABASES_FOLDER}/${safe}.${EXTENSION[snapshot.format]}`, kind: "file", mode: 0o600, size: snapshot.size, mtimeMs: 0, sha256: snapshot.sha256 as string, reason: "primary" };
-      return { snapshot, entry };
+      const file = (name: string, size: number, sha256: string): ManifestEntry => ({ path: `${DATABASES_FOLDER}/${name}`, kind: "file", mode: 0o600, size, mtimeMs: 0, sha256, reason: "primary" });
+      const base = `${safe}.${EXTENSION[snapshot.format]}`;
+      return { snapshot, entry: file(base, snapshot.size, snapshot.sha256 as string), sideEntries: (snapshot.sideFiles ?? []).map((f) => file(`${base}${f.suffix}`, f.size, f.sha256)) };
     });
 }
 

@@ -5,7 +5,7 @@
 import type { ObjectStore } from "../store/object-store";
 import { IntegrityError } from "../errors";
 import type { CheckpointScope, Manifest, ManifestEntry } from "./manifest-types";
-import { canonicalSnapshot, type DatabaseSnapshot } from "../dbstate/snapshot-types";
+import { canonicalSnapshot, snapshotObjects, type DatabaseSnapshot } from "../dbstate/snapshot-types";
 
 export function encodeManifest(scope: CheckpointScope, entries: readonly ManifestEntry[], databases: readonly DatabaseSnapshot[] = []): string {
   const sorted = isSortedByPath(entries) ? entries : [...entries].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
@@ -65,10 +65,10 @@ export function databasesOf(manifest: Manifest): DatabaseSnapshot[] {
   return manifest.databases ?? [];
 }
 
-/** Every object a manifest references: file contents and database snapshots. */
+/** Every object a manifest references: file contents and database snapshots (with a raw snapshot's journal files). */
 export function referencedObjects(manifest: Pick<Manifest, "entries" | "databases">): string[] {
   const files = manifest.entries.filter((e) => e.kind === "file" && e.sha256).map((e) => e.sha256 as string);
-  const databases = (manifest.databases ?? []).filter((d) => d.sha256).map((d) => d.sha256 as string);
+  const databases = (manifest.databases ?? []).flatMap((d) => snapshotObjects(d).map((o) => o.sha256));
   return [...files, ...databases];
 }
 

@@ -7,7 +7,8 @@ import { IntegrityError } from "../errors";
 import { mapConcurrent } from "../concurrency";
 import { recordEvent } from "../audit/history";
 import { databasesOf, readManifest } from "./manifest";
-import { checkSnapshotObjects } from "../dbstate/databases";
+import { checkObjects } from "../dbstate/databases";
+import { snapshotObjects } from "../dbstate/snapshot-types";
 import type { Manifest } from "./manifest-types";
 import { findCheckpointRow } from "./queries";
 import { recordFullVerification, type DamagedObject } from "./integrity-record";
@@ -54,10 +55,13 @@ export async function checkManifestObjects(core: Core, manifest: Manifest, paths
   });
   let objects = shas.length;
   if (!paths) {
-    const databases = databasesOf(manifest).filter((d) => d.sha256 && !pathsBySha.has(d.sha256));
-    for (const problem of await checkSnapshotObjects(core, databases)) problems.push({ path: problem.target, sha256: problem.sha256, state: problem.state, database: problem.target });
-    objects += databases.length;
-    bytes += databases.reduce((sum, d) => sum + d.size, 0);
+    // (An object that is also a file's was checked above, under the file's path.)
+    const databaseObjects = databasesOf(manifest)
+      .flatMap((d) => snapshotObjects(d))
+      .filter((o) => !pathsBySha.has(o.sha256));
+    for (const problem of await checkObjects(core, databaseObjects)) problems.push({ path: problem.target, sha256: problem.sha256, state: problem.state, database: problem.target });
+    objects += databaseObjects.length;
+    bytes += databaseObjects.reduce((sum, o) => sum + o.size, 0);
   }
   return { problems, objects, bytes };
 }

@@ -1,12 +1,12 @@
 /**
  * `checkpoint export`: the archive of a checkpoint written to a file, from the data
  * directory (local mode) or downloaded from the server's archive route (remote
- * mode). Either way the file appears only once the whole archive arrived; a
- * damaged object found while streaming leaves nothing behind and exits 4.
+ * mode). Either way the file appears only once the whole archive arrived (owner-only:
+ * export-file.ts); a damaged object found while streaming leaves nothing behind and exits 4.
  */
 import type { ArchiveFormat, CheckpointExportInput } from "../schemas";
 import { IntegrityError, OperationFailedError, SafetyNetError } from "../errors";
-import { writeStreamAtomic } from "../atomic-file";
+import { writeExportFile } from "./export-file";
 import type { CliContext } from "./context";
 import type { ArchiveNote } from "../checkpoints/archive";
 
@@ -35,7 +35,7 @@ export async function exportCheckpointArchive(ctx: CliContext, input: Checkpoint
     const download = await client.downloadArchive(input.id, input.format);
     let written;
     try {
-      written = await writeStreamAtomic(file, download.stream);
+      written = await writeExportFile(file, download.stream);
     } catch (error) {
       if (error instanceof SafetyNetError && error.code !== "FAILED") throw error;
       throw await explainCutDownload(client, input.id, error);
@@ -44,7 +44,7 @@ export async function exportCheckpointArchive(ctx: CliContext, input: Checkpoint
   }
   const { openCheckpointArchive } = await import("../checkpoints/archive");
   const archive = await openCheckpointArchive(await ctx.core(), input.id, input.format);
-  const written = await writeStreamAtomic(file, archive.stream);
+  const written = await writeExportFile(file, archive.stream);
   return {
     checkpointId: archive.checkpointId,
     component: archive.component,

@@ -9,8 +9,9 @@
 import type { Core } from "../core";
 import { IntegrityError } from "../errors";
 import { mapConcurrent } from "../concurrency";
-import type { DatabaseSnapshot, TableSummary } from "./snapshot-types";
-import { assertSqliteRestorable, liveSqliteState, restoreSqlite, snapshotSqlite } from "./sqlite";
+import { snapshotObjects, type DatabaseSnapshot, type TableSummary } from "./snapshot-types";
+import { assertSqliteRestorable, liveSqliteState, restoreSqlite, snapshotSqlite, sqliteFilePath, type SqliteSnapshotOptions } from "./sqlite";
+import { holdsRawBytes } from "./sqlite-raw";
 import { parseDbTarget, parseDbTargets } from "./targets";
 
 const postgres = () => import("./postgres");
@@ -21,12 +22,20 @@ export interface DatabaseOwner {
   dbTargets?: string[];
 }
 
-/** Snapshots of every target of the component, in order; `newBytes` is what they added to the store. */
-export async function snapshotDatabases(core: Core, component: DatabaseOwner, targets: readonly string[] = component.dbTargets ?? []): Promise<{ snapshots: DatabaseSnapshot[]; newBytes: number }> {
+/**
+ * Snapshots of every target of the component, in order; `newBytes` is what they added to the store.
+ * `keepUnreadable` (a rollback's safety snapshot): a SQLite file that is not a database is kept as its bytes.
+ */
+export async function snapshotDatabases(
+  core: Core,
+  component: DatabaseOwner,
+  targets: readonly string[] = component.dbTargets ?? [],
+  options: SqliteSnapshotOptions = {},
+): Promise<{ snapshots: DatabaseSnapshot[]; newBytes: number }> {
   const snapshots: DatabaseSnapshot[] = [];
   let newBytes = 0;
   for (const target of parseDbTargets(targets)) {
-    const taken = target.engine === "sqlite" ? await snapshotSqlite(core.store, component.root, target) : await (await postgres()).snapshotPostgres(core.store, target);
+    const taken = target.engine === "sqlite" ? await snapshotSqlite(core.store, component.root, target, options) : await (await postgres()).snapshotPostgres(core.store, target);
     snapshots.push(taken.snapshot);
     newBytes += taken.newBytes;
   }
@@ -38,7 +47,11 @@ export interface DatabasePlanItem {
   target: string;
   engine: DatabaseSnapshot["engine"];
   action: "replace" | "remove";
-  /** The snapshot's tables and rows, and its size in the store. */
+  /** "raw": the snapshot is the raw bytes of a file that was not a database (written back as they are). */
+  format: DatabaseSnapshot["format"];
+  /** For a raw snapshot, why SQLite would not read the file; otherwise null. */
+  unreadable: string | null;
+  /** The snapshot's tables and rows, and its size in the store (a raw snapshot's journal files included). */
   tables: number;
   rows: number;
   bytes: number;
@@ -50,20 +63,26 @@ export function planDatabases(snapshots: readonly DatabaseSnapshot[]): DatabaseP
     target: s.target,
     engine: s.engine,
     action: s.state === "absent" ? "remove" : "replace",
+    format: s.format,
+    unreadable: s.unreadable ?? null,
     tables: s.tables.length,
     rows: s.tables.reduce((sum, t) => sum + t.rows, 0),
-    bytes: s.size,
+    bytes: snapshotObjects(s).reduce((sum, o) => sum + o.size, 0),
     sha256: s.sha256,
   }));
 }
 
-/** Re-hashes the snapshot objects; a damaged one is named by its target. */
+/** Re-hashes the snapshot objects (a raw snapshot's journal files too); a damaged one is named by its target. */
 export async function checkSnapshotObjects(core: Core, snapshots: readonly DatabaseSnapshot[]): Promise<{ target: string; sha256: string; state: "corrupt" | "missing" }[]> {
-  const present = snapshots.filter((s): s is DatabaseSnapshot & { sha256: string } => s.sha256 !== null);
-  const states = await mapConcurrent(present, 2, (s) => core.store.verifyObject(s.sha256));
-  return present.flatMap((s, i) => {
+  return checkObjects(core, snapshots.flatMap((s) => snapshotObjects(s)));
+}
+
+/** Re-hashes snapshot objects (as snapshotObjects lists them); a damaged one is named by its label. */
+export async function checkObjects(core: Core, objects: readonly { sha256: string; label: string }[]): Promise<{ target: string; sha256: string; state: "corrupt" | "missing" }[]> {
+  const states = await mapConcurrent(objects, 2, (o) => core.store.verifyObject(o.sha256));
+  return objects.flatMap((o, i) => {
     const state = states[i];
-    return state === "ok" || state === undefined ? [] : [{ target: s.target, sha256: s.sha256, state }];
+    return state === "ok" || state === undefined ? [] : [{ target: o.label, sha256: o.sha256, state }];
   });
 }
 
@@ -108,6 +127,10 @@ export interface DatabaseChange {
   tablesAdded: string[];
   tablesDropped: string[];
   tablesChanged: { table: string; rowsBefore: number; rowsAfter: number; columnsAdded: string[]; columnsDropped: string[] }[];
+  /** The checkpoint holds the raw bytes of a file that was not a database (a rollback's safety snapshot): why SQLite would not read it; else null. */
+  rawBytes: string | null;
+  /** The file is not a database SQLite will read now: why; else null. */
+  unreadableNow: string | null;
   /** The database could not be read now (unreachable, credentials, ...): what the snapshot holds is still shown by the plan. */
   error: string | null;
 }
@@ -138,14 +161,34 @@ export async function diffDatabases(component: DatabaseOwner, snapshots: readonl
   for (const snapshot of snapshots) {
     const target = parseDbTarget(snapshot.target);
     const existed = snapshot.state === "present";
+    const rawBytes = snapshot.format === "raw" ? (snapshot.unreadable ?? "not a SQLite database") : null;
     try {
       const live = target.engine === "sqlite" ? liveSqliteState(component.root, target) : await (await postgres()).livePostgresState(target);
-      const exists = live.state === "present";
-      const tables = compareTables(snapshot.tables, live.tables);
-      const changed = existed !== exists || tables.tablesAdded.length + tables.tablesDropped.length + tables.tablesChanged.length > 0;
-      changes.push({ target: snapshot.target, engine: snapshot.engine, changed, existed, exists, ...tables, error: null });
+      const exists = live.state !== "absent";
+      const unreadableNow = live.state === "unreadable" ? (live.unreadable ?? "not a SQLite database") : null;
+      if (rawBytes !== null && target.engine === "sqlite") {
+        // Bytes, not tables: changed unless the file (and its journals) hold exactly those bytes.
+        const same = exists && (await holdsRawBytes(sqliteFilePath(component.root, target), snapshot));
+        changes.push({ target: snapshot.target, engine: snapshot.engine, changed: !same, existed, exists, tablesAdded: [], tablesDropped: [], tablesChanged: [], rawBytes, unreadableNow, error: null });
+        continue;
+      }
+      const tables = unreadableNow === null ? compareTables(snapshot.tables, live.tables) : { tablesAdded: [], tablesDropped: [], tablesChanged: [] };
+      const changed = existed !== exists || unreadableNow !== null || tables.tablesAdded.length + tables.tablesDropped.length + tables.tablesChanged.length > 0;
+      changes.push({ target: snapshot.target, engine: snapshot.engine, changed, existed, exists, ...tables, rawBytes, unreadableNow, error: null });
     } catch (error) {
-      changes.push({ target: snapshot.target, engine: snapshot.engine, changed: true, existed, exists: existed, tablesAdded: [], tablesDropped: [], tablesChanged: [], error: error instanceof Error ? error.message : String(error) });
+      changes.push({
+        target: snapshot.target,
+        engine: snapshot.engine,
+        changed: true,
+        existed,
+        exists: existed,
+        tablesAdded: [],
+        tablesDropped: [],
+        tablesChanged: [],
+        rawBytes,
+        unreadableNow: null,
+        error: error instanceof Error ? error.message : String(error),
+      });
     }
   }
   return changes;
@@ -161,8 +204,20 @@ export interface SnapshotSummary {
   bytes: number;
   tables: number;
   rows: number;
+  /** Only for a raw snapshot: why SQLite would not read the file. */
+  unreadable?: string;
 }
 
 export function describeSnapshots(snapshots: readonly DatabaseSnapshot[]): SnapshotSummary[] {
-  return snapshots.map((s) => ({ target: s.target, engine: s.engine, format: s.format, state: s.state, sha256: s.sha256, bytes: s.size, tables: s.tables.length, rows: s.tables.reduce((sum, t) => sum + t.rows, 0) }));
+  return snapshots.map((s) => ({
+    target: s.target,
+    engine: s.engine,
+    format: s.format,
+    state: s.state,
+    sha256: s.sha256,
+    bytes: snapshotObjects(s).reduce((sum, o) => sum + o.size, 0),
+    tables: s.tables.length,
+    rows: s.tables.reduce((sum, t) => sum + t.rows, 0),
+    ...(s.unreadable !== undefined ? { unreadable: s.unreadable } : {}),
+  }));
 }

@@ -16,6 +16,7 @@ import path from "node:path";
 import { OperationFailedError } from "../errors";
 import { quoteIdent } from "../db/sql-identifier";
 import { diesWithParent } from "../process/child-lifetime.mjs";
+import { createPrivateFile, PRIVATE_FILE_MODE } from "../private-files";
 import type { TargetConnection } from "./postgres-connection";
 import { lockRefusal, waitedForIn } from "./postgres-locks";
 
@@ -157,6 +158,8 @@ export async function runPgDump(
     selection.tables.length > 0
       ? selection.tables.flatMap((t) => ["--table", t.split(".").map(quoteIdent).join(".")])
       : selection.schemas.flatMap((s) => ["--schema", quoteIdent(s)]);
+  // Created private first: pg_dump writes into it (truncating, keeping its mode) instead of making it 0644.
+  createPrivateFile(file);
   // Level 1: about half the time of the default level for nearly the same size (a checkpoint is taken before every agent step).
   const command = diesWithParent(path.join(tools.dir, "pg_dump"), [
     "--format=custom",
@@ -217,10 +220,10 @@ export async function runPgRestore(
   const entries = list.stdout
     .split("\n")
     .filter((line) => line && !line.startsWith(";") && !/^\d+; \d+ \d+ (SCHEMA - |COMMENT - SCHEMA |ACL - SCHEMA )/.test(line));
-  writeFileSync(listFile, entries.join("\n") + "\n");
   let psql: ChildProcess | null = null;
   let restore: ChildProcess | null = null;
   try {
+    writeFileSync(listFile, entries.join("\n") + "\n", { mode: PRIVATE_FILE_MODE, flag: "wx" });
     const psqlCommand = diesWithParent(path.join(tools.dir, "psql"), ["--no-psqlrc", "--quiet", "--no-password", "--set", "ON_ERROR_STOP=1", "--set", "VERBOSITY=verbose", "--echo-errors", "--dbname", connection.toolUrl]);
     psql = spawn(psqlCommand.file, psqlCommand.args, { env, stdio: ["pipe", "ignore", "pipe"] });
     const psqlErrors = collect(psql.stderr);

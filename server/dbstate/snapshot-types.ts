@@ -20,7 +20,21 @@ export type SnapshotFormat =
   /** pg_dump --format=custom of the selected schemas or tables. */
   | "pg_dump"
   /** The in-process equivalent without client tools: schema and COPY data of the selection (dbstate/postgres-copy.ts). */
-  | "pg_copy";
+  | "pg_copy"
+  /**
+   * The raw bytes of the file at a SQLite target's path when SQLite could not read
+   * it as a database (not a database, truncated, damaged) or it was empty: what a
+   * rollback's safety checkpoint keeps, so its undo puts back exactly those bytes
+   * (dbstate/sqlite-raw.ts). Restored by writing the bytes, never through SQLite.
+   */
+  | "raw";
+
+/** A SQLite journal file kept with a raw snapshot: it is part of the state SQLite would see. */
+export interface RawSideFile {
+  suffix: "-wal" | "-journal";
+  sha256: string;
+  size: number;
+}
 
 export interface DatabaseSnapshot {
   /** The target's canonical spec (dbstate/targets.ts). */
@@ -36,6 +50,10 @@ export interface DatabaseSnapshot {
   tables: TableSummary[];
   /** The server's version (PostgreSQL) or the library's (SQLite), for the record. */
   serverVersion: string | null;
+  /** format "raw": why SQLite could not take it as a database ("not a SQLite database", "an empty file", ...). */
+  unreadable?: string;
+  /** format "raw": the -wal and -journal files that lay beside it, byte for byte. */
+  sideFiles?: RawSideFile[];
 }
 
 /** A snapshot just taken, with the bytes it added to the store (0 when its object was there already). */
@@ -55,7 +73,16 @@ export function canonicalSnapshot(s: DatabaseSnapshot): DatabaseSnapshot {
     size: s.size,
     tables: s.tables.map((t) => ({ name: t.name, rows: t.rows, columns: [...t.columns] })),
     serverVersion: s.serverVersion,
+    // Only raw snapshots carry these: every other snapshot keeps the bytes (and checksum) it always had.
+    ...(s.unreadable !== undefined ? { unreadable: s.unreadable } : {}),
+    ...(s.sideFiles !== undefined ? { sideFiles: s.sideFiles.map((f) => ({ suffix: f.suffix, sha256: f.sha256, size: f.size })) } : {}),
   };
+}
+
+/** Every object a snapshot names, with what it is: the snapshot itself, then a raw snapshot's side files. */
+export function snapshotObjects(s: DatabaseSnapshot): { sha256: string; size: number; label: string }[] {
+  if (!s.sha256) return [];
+  return [{ sha256: s.sha256, size: s.size, label: s.target }, ...(s.sideFiles ?? []).map((f) => ({ sha256: f.sha256, size: f.size, label: `${s.target} (${f.suffix})` }))];
 }
 
 /** Reads the snapshots a checkpoint row carries (its dbSnapshots JSON column). */

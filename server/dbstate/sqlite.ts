@@ -12,16 +12,21 @@
  * the old or the new database, never a mixture, and a crash half-way rolls back.
  * A process holding a write lock makes the restore refuse (ConflictError,
  * nothing changed) instead of waiting on it indefinitely.
+ *
+ * A file SQLite will not read as a database (sqlite-raw.ts) is no obstacle to a
+ * rollback: its safety snapshot keeps the raw bytes, and the restore replaces it.
  */
 import { existsSync, lstatSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { ConflictError, describeFsError, InvalidInputError, OperationFailedError, SafetyNetError } from "../errors";
 import { quoteIdent } from "../db/sql-identifier";
+import { createPrivateFile } from "../private-files";
 import { assertNoSymlinkEscape } from "../scan/paths";
 import type { ObjectStore } from "../store/object-store";
 import type { DatabaseSnapshot, TableSummary, TakenSnapshot } from "./snapshot-types";
 import { assertSpaceFor } from "./space";
+import { isEmptyFile, isUnreadableDatabase, removeReplacementLeftover, replaceUnreadableFile, restoreRawFile, snapshotRawFile, unreadableReason } from "./sqlite-raw";
 import type { SqliteTarget } from "./targets";
 
 /** How long a restore keeps retrying while another process holds the database, before it refuses. */
@@ -54,7 +59,9 @@ function sqliteError(error: unknown, target: SqliteTarget, file: string, doing: 
   if (code === "SQLITE_BUSY" || code === "SQLITE_LOCKED") {
     return new ConflictError(`database target ${target.name}: another process holds a lock on ${file} (${doing}); nothing was changed, try again when it is done`, details, { cause: error });
   }
-  if (code === "SQLITE_NOTADB") return new InvalidInputError(`database target ${target.name}: ${file} is not a SQLite database`, details, { cause: error });
+  if (code === "SQLITE_NOTADB") {
+    return new InvalidInputError(`database target ${target.name}: ${file} is not a SQLite database (a rollback to a checkpoint taken with --db puts the database back)`, details, { cause: error });
+  }
   if (code === "SQLITE_FULL") return new OperationFailedError(`database target ${target.name}: no space left on device while ${doing} ${file}`, details, { cause: error });
   if (code.startsWith("SQLITE_")) return new OperationFailedError(`database target ${target.name}: ${doing} ${file} failed: ${message} (${code})`, details, { cause: error });
   return describeFsError(error, file);
@@ -72,8 +79,10 @@ function summarize(db: Database.Database): TableSummary[] {
 }
 
 export interface SqliteLiveState {
-  state: "present" | "absent";
+  /** "unreadable": a file SQLite will not read as a database (`unreadable` says why). */
+  state: "present" | "absent" | "unreadable";
   tables: TableSummary[];
+  unreadable?: string;
 }
 
 /** The live database's tables, read without writing anything (for the diff). */
@@ -85,32 +94,52 @@ export function liveSqliteState(root: string, target: SqliteTarget): SqliteLiveS
     db = new Database(file, { readonly: true, fileMustExist: true, timeout: 10_000 });
     return { state: "present", tables: summarize(db) };
   } catch (error) {
+    if (isUnreadableDatabase(error)) return { state: "unreadable", tables: [], unreadable: unreadableReason(error) };
     throw sqliteError(error, target, file, "reading");
   } finally {
     db?.close();
   }
 }
 
+export interface SqliteSnapshotOptions {
+  /**
+   * Keep a file SQLite will not read as a database (or an empty one) as its raw
+   * bytes instead of refusing: a rollback's safety snapshot, taken of whatever
+   * state the rollback is there to repair.
+   */
+  keepUnreadable?: boolean;
+}
+
+/** `VACUUM INTO` on a read-only connection; returns SQLite's version. */
+function vacuumInto(file: string, into: string): string {
+  const live = new Database(file, { readonly: true, fileMustExist: true, timeout: 10_000 });
+  try {
+    live.prepare("VACUUM INTO ?").run(into);
+    return (live.prepare("SELECT sqlite_version() AS v").get() as { v: string }).v;
+  } finally {
+    live.close();
+  }
+}
+
 /** Takes a consistent copy of the live database into the store. */
-export async function snapshotSqlite(store: ObjectStore, root: string, target: SqliteTarget): Promise<TakenSnapshot> {
+export async function snapshotSqlite(store: ObjectStore, root: string, target: SqliteTarget, options: SqliteSnapshotOptions = {}): Promise<TakenSnapshot> {
   const file = sqliteFilePath(root, target);
   const base = { target: target.name, engine: "sqlite" as const, format: "sqlite" as const };
   if (!existsSync(file)) return { snapshot: { ...base, state: "absent", sha256: null, size: 0, tables: [], serverVersion: null }, newBytes: 0 };
+  if (options.keepUnreadable && isEmptyFile(file)) return snapshotRawFile(store, file, target, "an empty file");
   const walSize = statSync(`${file}-wal`, { throwIfNoEntry: false })?.size ?? 0;
   assertSpaceFor(store.dir, statSync(file).size + walSize, `the snapshot of database target ${target.name}`, { target: target.name });
   const tmp = store.tmpFilePath("sqlite-snapshot");
   let tables: TableSummary[];
   let version: string;
-  let live: Database.Database | undefined;
   try {
-    live = new Database(file, { readonly: true, fileMustExist: true, timeout: 10_000 });
-    live.prepare("VACUUM INTO ?").run(tmp);
-    version = (live.prepare("SELECT sqlite_version() AS v").get() as { v: string }).v;
+    // Created empty and private first: SQLite would make it 0644 (VACUUM INTO accepts an empty file).
+    createPrivateFile(tmp);
+    version = vacuumInto(file, tmp);
   } catch (error) {
     rmSync(tmp, { force: true });
-    throw sqliteError(error, target, file, "snapshotting");
-  } finally {
-    live?.close();
+    if (!options.keepUnreadable || !isUnreadableDatabase(error)) throw sqliteError(error, target, file, "snapshotting");
+    return snapshotRawFile(store, file, target, unreadableReason(error));
   }
   let copy: Database.Database | undefined;
   try {
@@ -135,16 +164,39 @@ export async function snapshotSqlite(store: ObjectStore, root: string, target: S
  */
 export async function assertSqliteRestorable(root: string, target: SqliteTarget, waitMs = LOCK_CHECK_WAIT_MS): Promise<void> {
   const file = sqliteFilePath(root, target);
-  if (!existsSync(file)) return;
+  // Not a database: nobody can be writing to it through SQLite, and the restore replaces it whole.
+  if (!existsSync(file) || unreadableNow(file)) return;
   const deadline = Date.now() + waitMs;
   for (;;) {
     try {
       takeAndReleaseWriteLock(file);
       return;
     } catch (error) {
+      if (isUnreadableDatabase(error)) return;
       if (!isBusy(error) || Date.now() >= deadline) throw sqliteError(error, target, file, "taking its write lock");
     }
     await sleep(RETRY_MS);
+  }
+}
+
+/**
+ * Whether SQLite will not read the file as a database (an empty one included, see
+ * sqlite-raw.ts). Asked on a read-only connection: a read-write one would, when it
+ * closes, copy a -wal lying beside the file into it (or delete the -wal beside an
+ * empty file), changing the very bytes the safety snapshot is to keep.
+ */
+function unreadableNow(file: string): boolean {
+  if (isEmptyFile(file)) return true;
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(file, { readonly: true, fileMustExist: true, timeout: 0 });
+    db.prepare("SELECT count(*) FROM sqlite_master").get();
+    return false;
+  } catch (error) {
+    // (Busy means another process has it: a database, whose lock the caller deals with.)
+    return isUnreadableDatabase(error);
+  } finally {
+    db?.close();
   }
 }
 
@@ -216,9 +268,21 @@ async function copyOnce(source: Database.Database, file: string, probe: Database
 export async function restoreSqlite(store: ObjectStore, root: string, target: SqliteTarget, snapshot: DatabaseSnapshot, options: { busyWaitMs?: number } = {}): Promise<void> {
   const file = sqliteFilePath(root, target);
   const busyWaitMs = options.busyWaitMs ?? SQLITE_BUSY_WAIT_MS;
+  removeReplacementLeftover(file);
   await assertSqliteRestorable(root, target, Math.min(busyWaitMs, LOCK_CHECK_WAIT_MS));
   if (snapshot.state === "absent" || !snapshot.sha256) {
     for (const suffix of ["", "-wal", "-shm", "-journal"]) rmSync(file + suffix, { force: true });
+    return;
+  }
+  if (snapshot.format === "raw") {
+    if (!existsSync(path.dirname(file))) {
+      throw new InvalidInputError(`database target ${target.name}: the folder ${path.dirname(file)} no longer exists; nothing was restored`, { target: target.name, path: path.dirname(file) });
+    }
+    await restoreRawFile(store, file, snapshot, target);
+    return;
+  }
+  if (existsSync(file) && unreadableNow(file)) {
+    await replaceUnreadableFile(store, file, snapshot, target);
     return;
   }
   const dir = path.dirname(file);
@@ -230,6 +294,7 @@ export async function restoreSqlite(store: ObjectStore, root: string, target: Sq
   const deadline = Date.now() + busyWaitMs;
   let source: Database.Database | undefined;
   let probe: Database.Database | null = null;
+  let unreadable = false;
   try {
     // The object is read-only and in rollback-journal mode (VACUUM INTO's output): a plain read-only open.
     source = new Database(store.objectPath(snapshot.sha256), { readonly: true, fileMustExist: true });
@@ -244,11 +309,14 @@ export async function restoreSqlite(store: ObjectStore, root: string, target: Sq
       await sleep(RETRY_MS);
     }
   } catch (error) {
-    throw sqliteError(error, target, file, "restoring");
+    // SQLite will not write into it after all (the backup changed nothing): it is replaced whole instead.
+    if (!isUnreadableDatabase(error)) throw sqliteError(error, target, file, "restoring");
+    unreadable = true;
   } finally {
     probe?.close();
     source?.close();
   }
+  if (unreadable) await replaceUnreadableFile(store, file, snapshot, target);
 }
 
 function isBusy(error: unknown): boolean {

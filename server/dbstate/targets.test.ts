@@ -40,6 +40,6 @@ describe("database targets", () => {
   });
 
   it("gives the files of SQLite targets to the database, not the file scan", () => {
-    expect(databaseFilePaths(parseDbTargets(["sqlite:m.db", "postgres:APP"]))).toEqual(["m.db", "m.db-wal", "m.db-shm", "m.db-journal"]);
+    expect(databaseFilePaths(parseDbTargets(["sqlite:m.db", "postgres:APP"]))).toEqual(["m.db", "m.db-wal", "m.db-shm", "m.db-journal", "m.db-safetynet-tmp"]);
   });
 });

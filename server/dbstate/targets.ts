@@ -120,7 +120,13 @@ export function parseDbTargets(specs: readonly string[]): DbTarget[] {
   return targets;
 }
 
-/** Root-relative files that belong to SQLite targets (the database and its journals): the file scan leaves them to the database snapshot. */
+/** The temp sibling a SQLite file is replaced through (sqlite-raw.ts): `<path>-safetynet-tmp`. */
+export const REPLACEMENT_SUFFIX = "-safetynet-tmp";
+
+/**
+ * Root-relative files that belong to SQLite targets (the database, its journals, and
+ * the temp sibling a replacement is written to: sqlite-raw.ts): the file scan leaves them to the database snapshot.
+ */
 export function databaseFilePaths(targets: readonly DbTarget[]): string[] {
-  return targets.filter((t): t is SqliteTarget => t.engine === "sqlite").flatMap((t) => [t.path, `${t.path}-wal`, `${t.path}-shm`, `${t.path}-journal`]);
+  return targets.filter((t): t is SqliteTarget => t.engine === "sqlite").flatMap((t) => [t.path, `${t.path}-wal`, `${t.path}-shm`, `${t.path}-journal`, `${t.path}${REPLACEMENT_SUFFIX}`]);
 }

@@ -11,6 +11,7 @@ import { IntegrityError } from "../errors";
 import { holdStoreShared } from "../locks";
 import { recordEvent } from "../audit/history";
 import { databasesOf, readManifest } from "../checkpoints/manifest";
+import { snapshotObjects } from "../dbstate/snapshot-types";
 import type { Manifest } from "../checkpoints/manifest-types";
 import { checkManifestObjects, type VerifyProblem, type VerifyState } from "../checkpoints/verify";
 import { recordFullVerification } from "../checkpoints/integrity-record";
@@ -86,7 +87,7 @@ export async function verifyAll(core: Core, actor: Actor): Promise<VerifyAllResu
         problems = [{ path: null, sha256: row.manifestSha, state: manifest.details.state === "missing" ? "missing" : "corrupt" }];
       } else {
         for (const entry of manifest.entries) if (entry.kind === "file" && entry.sha256) blobBytes.set(entry.sha256, entry.size);
-        for (const database of databasesOf(manifest)) if (database.sha256) blobBytes.set(database.sha256, database.size);
+        for (const database of databasesOf(manifest)) for (const object of snapshotObjects(database)) blobBytes.set(object.sha256, object.size);
         problems = (await checkManifestObjects(checkCore, manifest)).problems;
       }
       const state: VerifyState = problems.length === 0 ? "verified" : problems.some((p) => p.state === "corrupt") ? "corrupt" : "missing";

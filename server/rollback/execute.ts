@@ -100,8 +100,9 @@ export async function performRollback(core: Core, row: CheckpointRow, actor: Act
       if (snapshots.length > 0) {
         await assertSnapshotsIntact(core, snapshots, "rollback");
         await assertDatabasesRestorable(component, snapshots);
-        // What each database holds now, so the rollback can be undone (and a failure put back).
-        safetyDatabases = await snapshotDatabases(core, component, snapshots.map((s) => s.target));
+        // What each database holds now, so the rollback can be undone (and a failure put back); a SQLite
+        // file that is no database any more (what the rollback is there to repair) is kept as its bytes.
+        safetyDatabases = await snapshotDatabases(core, component, snapshots.map((s) => s.target), { keepUnreadable: true });
       }
       const safety = await commitCheckpoint(core, {
         component,

@@ -159,11 +159,13 @@ describe("an agent's bad migration on PostgreSQL, and its rewritten files", () =
           { table: "public.orders", rowsBefore: 1000, rowsAfter: 150, columnsAdded: ["note"], columnsDropped: [] },
           { table: "public.users", rowsBefore: 200, rowsAfter: 150, columnsAdded: ["mail"], columnsDropped: ["email", "mood"] },
         ],
+        rawBytes: null,
+        unreadableNow: null,
         error: null,
       },
     ]);
     const plan = await cliJson<RollbackPlanBody>(ws, ["rollback", created.id, "--dry-run"], 0, env);
-    expect(plan.databases).toEqual([{ target: `postgres:${APP_ENV}?schema=public`, engine: "postgres", action: "replace", tables: 2, rows: 1200, bytes: created.databases[0]?.bytes, sha256: created.databases[0]?.sha256 }]);
+    expect(plan.databases).toEqual([{ target: `postgres:${APP_ENV}?schema=public`, engine: "postgres", action: "replace", format: created.databases[0]?.format, unreadable: null, tables: 2, rows: 1200, bytes: created.databases[0]?.bytes, sha256: created.databases[0]?.sha256 }]);
 
     const rolledBack = await cliJson<RollbackJson>(ws, ["rollback", created.id, "--yes"], 0, env);
     expect(rolledBack).toMatchObject({ outcome: "succeeded", restored: 2, deleted: 1, restoredDatabases: [`postgres:${APP_ENV}?schema=public`] });

@@ -8,7 +8,13 @@
 //   SAFETYNET_FAULT_MODE=kill   SIGKILL the process (default), or
 //                       =eio    make that call fail with EIO (the process goes on), or
 //                       =fifo   let that call happen, then put a FIFO where its path was
-//                               (another process swapping a file for a pipe under our feet)
+//                               (another process swapping a file for a pipe under our feet), or
+//                       =pause  let that call happen, say so on stderr ("safetynet-test-seam: paused
+//                               after <call> '<path>'"), and hold its result back for
+//                               SAFETYNET_FAULT_PAUSE_MS (default 120000): the process is idle
+//                               mid-operation (signals are handled) for a test to look at or signal.
+//                               A sync call cannot be held back: the first promise or callback
+//                               call from the Nth change on is.
 //
 // "Changes" are the calls that alter the file system: rename, unlink, rmdir,
 // mkdir, symlink, chmod, utimes, lutimes, open for writing, writeFile, copyFile,
@@ -23,7 +29,12 @@ if (Number.isInteger(after) && after > 0) install(after);
 
 function install(limit) {
   const under = process.env.SAFETYNET_FAULT_UNDER ? path.resolve(process.env.SAFETYNET_FAULT_UNDER) + path.sep : null;
-  const mode = ["eio", "fifo"].includes(process.env.SAFETYNET_FAULT_MODE) ? process.env.SAFETYNET_FAULT_MODE : "kill";
+  const mode = ["eio", "fifo", "pause"].includes(process.env.SAFETYNET_FAULT_MODE) ? process.env.SAFETYNET_FAULT_MODE : "kill";
+  const pauseMs = Number(process.env.SAFETYNET_FAULT_PAUSE_MS ?? "120000");
+  const paused = (name, args) => {
+    process.stderr.write(`safetynet-test-seam: paused after ${name} '${target(name, args)}'\n`);
+    return new Promise((resolve) => setTimeout(resolve, pauseMs));
+  };
   let count = 0;
   let fired = false;
   const counts = (target) => {
@@ -54,6 +65,7 @@ function install(limit) {
     };
     if (sync) fs[`${name}Sync`] = function (...args) {
       if (!hit(args)) return sync.apply(this, args);
+      if (mode === "pause") return sync.apply(this, args);
       if (mode === "fifo") {
         const result = sync.apply(this, args);
         swapForFifo(args);
@@ -62,6 +74,11 @@ function install(limit) {
       throw act(args);
     };
     if (callback) fs[name] = function (...args) {
+      if (mode === "pause" && typeof args[args.length - 1] === "function" && hit(args)) {
+        fired = true;
+        const cb = args[args.length - 1];
+        return callback.apply(this, [...args.slice(0, -1), (...results) => paused(name, args).then(() => cb(...results))]);
+      }
       if (hit(args)) {
         const error = act(args);
         const cb = args[args.length - 1];
@@ -70,7 +87,17 @@ function install(limit) {
       }
       return callback.apply(this, args);
     };
-    if (promise) fs.promises[name] = function (...args) { if (hit(args)) return Promise.reject(act(args)); return promise.apply(this, args); };
+    if (promise) fs.promises[name] = function (...args) {
+      if (!hit(args)) return promise.apply(this, args);
+      if (mode === "pause") {
+        fired = true;
+        return promise.apply(this, args).then(async (result) => {
+          await paused(name, args);
+          return result;
+        });
+      }
+      return Promise.reject(act(args));
+    };
   };
   for (const name of ["rename", "unlink", "rmdir", "mkdir", "symlink", "chmod", "utimes", "lutimes", "writeFile", "copyFile", "rm"]) wrap(name);
   wrap("open", (args) => writes(args[1]));

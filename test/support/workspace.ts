@@ -7,11 +7,12 @@
  * The tree reader here deliberately does not use the product's scanner: the
  * specifications judge the scanner, they must not trust it.
  */
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess, type ChildProcessByStdio } from "node:child_process";
 import { createHash } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import type { Readable } from "node:stream";
 import { afterAll, afterEach } from "vitest";
 import { loadConfig } from "../../server/config";
 import { closeCore, openCore, type Core } from "../../server/core";
@@ -440,14 +441,15 @@ export interface CliOptions {
 export interface Fault {
   after: number;
   under?: string;
-  mode?: "kill" | "eio" | "fifo";
+  /** pause: the call happens, then its result is held back (promise and callback forms), the seam saying so on stderr. */
+  mode?: "kill" | "eio" | "fifo" | "pause";
 }
 
 const FAULT_SEAM = path.join(REPO_ROOT, "test", "support", "fault-seam.mjs");
 const VANISH_SEAM = path.join(REPO_ROOT, "test", "support", "vanish-seam.mjs");
 
-/** Runs `node bin/safetynet.mjs <args>` on the workspace's data dir, without a terminal. */
-export function runCli(dirs: WorkspaceDirs, args: string[], options: CliOptions = {}): Promise<CliResult> {
+/** Starts `node bin/safetynet.mjs <args>` on the workspace's data dir, without a terminal (stdout and stderr piped). */
+export function spawnCli(dirs: WorkspaceDirs, args: string[], options: CliOptions = {}): ChildProcessByStdio<null, Readable, Readable> {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     SAFETYNET_DATA_DIR: dirs.dataDir,
@@ -470,14 +472,19 @@ export function runCli(dirs: WorkspaceDirs, args: string[], options: CliOptions 
     if (value === undefined) delete env[key];
     else env[key] = value;
   }
+  const nodeArgs = [...(options.fault ? ["--import", FAULT_SEAM] : []), ...(options.vanish ? ["--import", VANISH_SEAM] : [])];
+  return spawn(process.execPath, [...nodeArgs, CLI_BIN, ...args], {
+    cwd: options.cwd ?? dirs.base,
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+    ...(options.user ? { uid: options.user.uid, gid: options.user.gid } : {}),
+  });
+}
+
+/** Runs `node bin/safetynet.mjs <args>` on the workspace's data dir, without a terminal. */
+export function runCli(dirs: WorkspaceDirs, args: string[], options: CliOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const nodeArgs = [...(options.fault ? ["--import", FAULT_SEAM] : []), ...(options.vanish ? ["--import", VANISH_SEAM] : [])];
-    const child = spawn(process.execPath, [...nodeArgs, CLI_BIN, ...args], {
-      cwd: options.cwd ?? dirs.base,
-      env,
-      stdio: ["ignore", "pipe", "pipe"],
-      ...(options.user ? { uid: options.user.uid, gid: options.user.gid } : {}),
-    });
+    const child = spawnCli(dirs, args, options);
     options.onSpawn?.(child);
     let stdout = "";
     let stderr = "";

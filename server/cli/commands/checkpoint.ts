@@ -21,6 +21,15 @@ interface CreateOptions {
 /** A database's lines in `checkpoint diff`: the table list and row counts against the checkpoint. */
 function describeDatabaseChange(change: DatabaseChange): string[] {
   if (change.error) return [`database ${change.target}: cannot be read now: ${change.error}`];
+  if (change.rawBytes !== null) {
+    const held = `the checkpoint holds the raw bytes of a file SQLite would not read as a database (${change.rawBytes})`;
+    if (!change.changed) return [`database ${change.target}: the same bytes as at the checkpoint, which holds the raw bytes of a file SQLite would not read as a database (${change.rawBytes})`];
+    const now = !change.exists ? "the file is gone now" : change.unreadableNow !== null ? `the file holds other bytes now (${change.unreadableNow})` : "it is a SQLite database now";
+    return [`database ${change.target}: ${held}; ${now}; a rollback writes those bytes back`];
+  }
+  if (change.unreadableNow !== null) {
+    return [`database ${change.target}: the file is not a database SQLite reads now (${change.unreadableNow}); a rollback replaces it with the checkpoint's database and keeps its bytes in the safety checkpoint`];
+  }
   if (!change.existed || !change.exists) return [`database ${change.target}: ${change.existed ? "removed since the checkpoint" : change.exists ? "created since the checkpoint" : "absent, as at the checkpoint"}`];
   if (!change.changed) return [`database ${change.target}: same tables, columns and row counts`];
   return [
@@ -82,7 +91,8 @@ export function registerCheckpointCommands(program: Command): void {
           `  manifest sha256 ${created.manifestSha256}`,
           ...(created.related.length ? [`  related: ${created.related.map((r) => `${r.path} (${r.reason})`).join(", ")}`] : []),
           ...created.databases.map(
-            (d) => `  database ${d.target}: ${d.state === "absent" ? "did not exist" : `${d.tables} tables, ${d.rows} rows, ${formatBytes(d.bytes)} (${d.format}, sha256 ${d.sha256})`}`,
+            (d) =>
+              `  database ${d.target}: ${d.state === "absent" ? "did not exist" : d.format === "raw" ? `the raw bytes of a file SQLite would not read as a database (${d.unreadable ?? "unreadable"}), ${formatBytes(d.bytes)} (sha256 ${d.sha256})` : `${d.tables} tables, ${d.rows} rows, ${formatBytes(d.bytes)} (${d.format}, sha256 ${d.sha256})`}`,
           ),
           `  took ${formatDuration(created.durationMs)}; kept until ${created.retentionUntil}${created.pinned ? " (pinned)" : ""}`,
           ...(created.unstable.length > 0
@@ -161,7 +171,13 @@ export function registerCheckpointCommands(program: Command): void {
           ...detail.related.map((r) => `  related    ${r.path} (${r.reason})`),
           ...detail.databases.map(
             (d) =>
-              `  database   ${d.target}: ${d.state === "absent" ? "did not exist" : `${d.tables.map((t) => `${t.name} (${t.rows} rows)`).join(", ") || "no tables"}; ${formatBytes(d.size)}, ${d.format}, sha256 ${d.sha256}`}`,
+              `  database   ${d.target}: ${
+                d.state === "absent"
+                  ? "did not exist"
+                  : d.format === "raw"
+                    ? `the raw bytes of a file SQLite would not read as a database (${d.unreadable ?? "unreadable"}); ${formatBytes(d.size)}, sha256 ${d.sha256}${(d.sideFiles ?? []).map((f) => `; its ${f.suffix} ${formatBytes(f.size)}, sha256 ${f.sha256}`).join("")}`
+                    : `${d.tables.map((t) => `${t.name} (${t.rows} rows)`).join(", ") || "no tables"}; ${formatBytes(d.size)}, ${d.format}, sha256 ${d.sha256}`
+              }`,
           ),
           ...(entries ?? []).map((e) => `  ${e.kind.padEnd(7)} ${e.mode.toString(8).padStart(4, "0")} ${String(e.size).padStart(10)} ${shortSha(e.sha256 ?? null)} ${e.path}${e.linkTarget ? ` -> ${e.linkTarget}` : ""}`),
         ].join("\n"),

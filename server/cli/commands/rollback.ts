@@ -12,12 +12,18 @@ import { planScopeSentence } from "../../rollback/plan-wording";
 /** What `rollback` prints with --json, local or remote: the result with the paths as strings. */
 type RollbackReport = Omit<RollbackResult, "restoredPaths" | "deletedPaths"> & { restoredPaths: string[]; deletedPaths: string[] };
 
+function describePlannedDatabase(d: RollbackPlanBody["databases"][number]): string {
+  if (d.action === "remove") return "it did not exist at the checkpoint";
+  if (d.format === "raw") return `the raw bytes of a file SQLite would not read as a database, ${formatBytes(d.bytes)}, written back as they were: ${d.unreadable ?? "unreadable"}`;
+  return `${d.tables} tables, ${d.rows} rows, ${formatBytes(d.bytes)}`;
+}
+
 function describePlan(plan: RollbackPlanBody & Pick<CheckpointPlan, "scope" | "integrity" | "undo">, limit = 50): string {
   const lines = [
     ...(plan.undo ? [`this undoes rollback ${plan.undo.rollbackId ?? "?"}${plan.undo.rolledBackTo ? ` (to ${plan.undo.rolledBackTo})` : ""}`] : []),
     planScopeSentence(plan.scope),
     ...(plan.scope.outside?.paths ?? []).map((p) => `  stays as it is: ${p}`),
-    ...plan.databases.map((d) => `  database ${d.action.padEnd(7)} ${d.target} (${d.action === "remove" ? "it did not exist at the checkpoint" : `${d.tables} tables, ${d.rows} rows, ${formatBytes(d.bytes)}`})`),
+    ...plan.databases.map((d) => `  database ${d.action.padEnd(7)} ${d.target} (${describePlannedDatabase(d)})`),
     ...plan.restore.map((r) => `  restore ${r.action.padEnd(8)} ${r.path}${r.hardlinkTo !== undefined ? ` (same file as ${r.hardlinkTo}: a hard link)` : ""}`),
     ...plan.delete.map((d) => `  delete           ${d.path}`),
     ...plan.unstable.map((p) => `  left alone       ${p} (it kept changing while the checkpoint was taken: no content to restore)`),
