@@ -438,7 +438,7 @@ export interface CliOptions {
 export interface Fault {
   after: number;
   under?: string;
-  mode?: "kill" | "eio" | "fifo";
+  mode?: "kill" | "eio" | "enospc" | "fifo";
 }
 
 const FAULT_SEAM = path.join(REPO_ROOT, "test", "support", "fault-seam.mjs");
