@@ -48,7 +48,11 @@ export class OperationFailedError extends SafetyNetError {
  */
 export class UnstableFileError extends OperationFailedError {}
 
-/** Not enough free space for the operation: refused before writing, or the disk filled up while writing (nothing was kept). */
+/**
+ * Not enough free space for the operation: refused before writing, or the disk filled up
+ * while writing (nothing was kept; a rollback that stops part-way says instead that it is
+ * partly applied and journaled: rollback/stopped.ts).
+ */
 export class InsufficientStorageError extends SafetyNetError {
   override readonly code = "NO_SPACE";
 }

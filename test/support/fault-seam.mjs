@@ -28,8 +28,11 @@ function install(limit) {
   let count = 0;
   let fired = false;
   const counts = (target) => {
-    if (fired || typeof target !== "string") return false;
-    if (under && !(path.resolve(target) + path.sep).startsWith(under)) return false;
+    if (fired) return false;
+    // A name that is not UTF-8 is passed as bytes; its folder's prefix still reads the same.
+    const where = Buffer.isBuffer(target) ? target.toString("utf8") : target;
+    if (typeof where !== "string") return false;
+    if (under && !(path.resolve(where) + path.sep).startsWith(under)) return false;
     return ++count >= limit;
   };
   const failure = (name, target) =>
