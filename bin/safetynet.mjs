@@ -140,7 +140,7 @@ function runOnServer({ socket, argv: forwarded, words }) {
  * has a journal that the next command (or `safetynet recover`) completes.
  */
 function serverWentAway(words, printed) {
-  const command = words.slice(0, 2).join(" ");
+  const command = words.join(" ");
   const rollback = words[0] === "rollback";
   const message =
     `the server running \`safetynet ${command}\` ended the connection before the command finished (it stopped or died): its outcome is unknown. ` +

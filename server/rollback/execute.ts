@@ -11,7 +11,7 @@
 import { hostname } from "node:os";
 import type { Core, Actor } from "../core";
 import { dataPaths } from "../core";
-import { InvalidInputError, SafetyNetError } from "../errors";
+import { asSafetyNetError, InvalidInputError, SafetyNetError } from "../errors";
 import { newId } from "../ids";
 import { recordEvent } from "../audit/history";
 import { toComponentView } from "../registry/components";
@@ -32,7 +32,7 @@ import { assertRollbackFits } from "./space";
 import { consumeConfirmToken, type ConsumedToken } from "./confirm-token";
 import { finishRollback } from "./finish";
 import { withComponentMutation } from "./mutation-barrier";
-import { RollbackTracker, rollbackStoppedError } from "./stopped";
+import { RollbackTracker, rollbackStoppedError, type StopRecord } from "./stopped";
 import type { RollbackExecuteInput } from "../schemas";
 
 export { ROLLED_BACK_STATUS } from "./finish";
@@ -212,13 +212,15 @@ export async function performRollback(core: Core, row: CheckpointRow, actor: Act
     });
   } catch (caught) {
     // (A failed database part says itself what happened to the journal.)
-    const databasePart = caught instanceof SafetyNetError && Boolean(caught.details.databasePart);
+    const databasePart = Boolean(asSafetyNetError(caught)?.details.databasePart);
     let error = caught;
+    let pending: StopRecord | null = null;
     if (started && !databasePart) {
       // Journaled and pending: the message says so, and the journal keeps how far it got for the recovery.
       const journalFile = journalPath(paths.journal, rollbackId);
       const stopped = rollbackStoppedError(caught, { rollbackId, component: component.name, checkpointId: row.id, root: component.root, journal: journalFile }, progress.tracker);
       error = stopped.error;
+      pending = stopped.record;
       if (progress.journal) {
         try {
           writeJournal(paths.journal, { ...progress.journal, stopped: stopped.record });
@@ -250,12 +252,10 @@ export async function performRollback(core: Core, row: CheckpointRow, actor: Act
       details: {
         rollbackId,
         safetyCheckpointId,
-        errorCode: error instanceof SafetyNetError ? error.code : "FAILED",
+        errorCode: asSafetyNetError(error)?.code ?? "FAILED",
         journalKept: started,
         ...(databasePart ? { databasePart: true, undone: (error as SafetyNetError).details.undone } : {}),
-        ...(error !== caught && error instanceof SafetyNetError
-          ? { pending: true, partlyApplied: error.details.partlyApplied, failedAt: error.details.failedAt, changesMade: error.details.changesMade, changesPlanned: error.details.changesPlanned }
-          : {}),
+        ...(pending ? { pending: true, partlyApplied: pending.partlyApplied, failedAt: pending.failedAt, changesMade: pending.changesMade, changesPlanned: pending.changesPlanned } : {}),
       },
     }).catch(() => undefined);
     throw error;

@@ -18,7 +18,7 @@ import { isComponentLocked, withComponentLock } from "../locks";
 import { recordEvent } from "../audit/history";
 import { entriesByPath, readManifest } from "../checkpoints/manifest";
 import { checkManifestObjects } from "../checkpoints/verify";
-import { ConflictError, IntegrityError, SafetyNetError } from "../errors";
+import { asSafetyNetError, ConflictError, IntegrityError, SafetyNetError } from "../errors";
 import { toComponentView } from "../registry/components";
 import { commitCheckpoint } from "../checkpoints/commit";
 import type { Manifest } from "../checkpoints/manifest-types";
@@ -206,7 +206,7 @@ export async function completeJournal(core: Core, journal: RollbackJournal, acto
       error: pending.message,
       details: {
         rollbackId: journal.rollbackId,
-        errorCode: error instanceof SafetyNetError ? error.code : "FAILED",
+        errorCode: asSafetyNetError(error)?.code ?? "FAILED",
         pending: true,
         partlyApplied: pending.partlyApplied,
         journal: pending.journal,

@@ -9,7 +9,7 @@
  * completes it; the details carry the same for --json and the API.
  */
 import path from "node:path";
-import { OperationFailedError, SafetyNetError } from "../errors";
+import { asSafetyNetError, OperationFailedError, type SafetyNetError } from "../errors";
 import { isTempSiblingName } from "./apply";
 import type { DeleteItem, RestoreItem } from "./plan";
 import type { RollbackJournal } from "./journal";
@@ -102,7 +102,7 @@ export class RollbackTracker {
 }
 
 function culpritOf(error: unknown): string | null {
-  const culprit = error instanceof SafetyNetError ? error.details.path : undefined;
+  const culprit = asSafetyNetError(error)?.details.path;
   return typeof culprit === "string" ? culprit : null;
 }
 
@@ -136,9 +136,10 @@ function where(point: StopPoint): string {
 
 /** What to fix before completing it: room on the disk that is full, or whatever else the cause names. */
 function fixFor(error: unknown, root: string): string {
-  if (!(error instanceof SafetyNetError) || error.code !== "NO_SPACE") return "fix what stopped it";
+  const known = asSafetyNetError(error);
+  if (known?.code !== "NO_SPACE") return "fix what stopped it";
   const culprit = culpritOf(error);
-  const named = typeof error.details.root === "string" ? error.details.root : culprit === null || culprit === root || culprit.startsWith(root + "/") ? root : culprit;
+  const named = typeof known.details.root === "string" ? known.details.root : culprit === null || culprit === root || culprit.startsWith(root + "/") ? root : culprit;
   return `free some space on the disk of ${named}`;
 }
 
@@ -190,9 +191,10 @@ export function rollbackStoppedError(cause: unknown, rollback: StoppedRollback, 
     completeWith: COMPLETE_WITH,
     cause: record.error,
   };
-  if (cause instanceof SafetyNetError) {
-    const SameKind = cause.constructor as new (message: string, details?: Record<string, unknown>, options?: ErrorOptions) => SafetyNetError;
-    return { error: new SameKind(message, { ...cause.details, ...details }, { cause }), record };
+  const known = asSafetyNetError(cause);
+  if (known) {
+    const SameKind = known.constructor as new (message: string, details?: Record<string, unknown>, options?: ErrorOptions) => SafetyNetError;
+    return { error: new SameKind(message, { ...known.details, ...details }, { cause }), record };
   }
   return { error: new OperationFailedError(message, details, { cause }), record };
 }

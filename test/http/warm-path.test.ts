@@ -166,8 +166,11 @@ describe("the CLI whose server dies while it runs the command", () => {
     expect(cut.status).toBe(1);
     const { error } = JSON.parse(cut.stdout) as { error: { code: string; message: string; details: Record<string, unknown> } };
     expect(error.code).toBe("FAILED");
-    expect(error.message).toMatch(/^the server running `safetynet rollback` ended the connection before the command finished \(it stopped or died\): its outcome is unknown\. See `safetynet history` for what it did; a rollback it interrupted is journaled, and the next command \(or `safetynet recover`\) completes it$/);
-    expect(error.details).toEqual({ serverGone: true, outcome: "unknown", command: "rollback", check: "safetynet history", completeWith: "safetynet recover" });
+    expect(error.message).toBe(
+      `the server running \`safetynet rollback ${checkpoint.id}\` ended the connection before the command finished (it stopped or died): its outcome is unknown. ` +
+        "See `safetynet history` for what it did; a rollback it interrupted is journaled, and the next command (or `safetynet recover`) completes it",
+    );
+    expect(error.details).toEqual({ serverGone: true, outcome: "unknown", command: `rollback ${checkpoint.id}`, check: "safetynet history", completeWith: "safetynet recover" });
     expect(cut.stderr).toBe("");
     expect(readdirSync(path.join(server.dataDir, "journal")).filter((n) => n.endsWith(".json"))).toHaveLength(1);
 
