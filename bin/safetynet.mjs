@@ -28,6 +28,17 @@ const writeTo = (stream, text) => {
   if (!readerGone.has(stream)) stream.write(text);
 };
 
+// Only Safety Net's own options count: a `--json` after `--` belongs to a guarded command.
+const separator = argv.indexOf("--");
+const json = (separator === -1 ? argv : argv.slice(0, separator)).includes("--json");
+
+/** A failure this file reports itself: with --json as the one JSON object on stdout (the CLI's error shape), else on stderr. */
+function fail(message, details) {
+  if (json) writeTo(process.stdout, JSON.stringify({ error: { code: "FAILED", message, details } }, null, 2) + "\n");
+  else writeTo(process.stderr, `safetynet: ${message}\n`);
+  return 1;
+}
+
 /** Commands a server may run for this CLI: no prompt, no path of the caller's to resolve. */
 const HANDED_OVER = {
   checkpoint: new Set(["create", "list", "show", "diff", "verify", "pin", "unpin"]),
@@ -70,7 +81,7 @@ function handOver() {
   if (command === "rollback" && process.stdin.isTTY && !argv.includes("--yes") && !argv.includes("--dry-run") && !argv.includes("--json")) return null;
   const dir = path.resolve(dataDir || ".safetynet");
   const socket = path.join(dir, "server.sock");
-  return existsSync(socket) ? { socket, argv: forwarded } : null;
+  return existsSync(socket) ? { socket, argv: forwarded, words } : null;
 }
 
 function user() {
@@ -82,10 +93,11 @@ function user() {
 }
 
 /** Runs the command on the server; resolves with its exit code, or null when no server took it (run it here). */
-function runOnServer({ socket, argv: forwarded }) {
+function runOnServer({ socket, argv: forwarded, words }) {
   return new Promise((resolve) => {
     const connection = net.connect(socket);
     let started = false;
+    let printed = false;
     let buffered = "";
     let code = null;
     connection.setEncoding("utf8");
@@ -96,11 +108,20 @@ function runOnServer({ socket, argv: forwarded }) {
     connection.on("data", (chunk) => {
       buffered += chunk;
       for (let newline = buffered.indexOf("\n"); newline >= 0; newline = buffered.indexOf("\n")) {
-        const message = JSON.parse(buffered.slice(0, newline));
+        let message;
+        try {
+          message = JSON.parse(buffered.slice(0, newline));
+        } catch {
+          // Not our server's protocol: treated as a server that went away.
+          connection.destroy();
+          return;
+        }
         buffered = buffered.slice(newline + 1);
         if (message.started) started = true;
-        else if (typeof message.out === "string") writeTo(process.stdout, message.out);
-        else if (typeof message.err === "string") writeTo(process.stderr, message.err);
+        else if (typeof message.out === "string") {
+          printed = true;
+          writeTo(process.stdout, message.out);
+        } else if (typeof message.err === "string") writeTo(process.stderr, message.err);
         else if (typeof message.exit === "number") code = message.exit;
       }
     });
@@ -108,10 +129,29 @@ function runOnServer({ socket, argv: forwarded }) {
     connection.on("close", () => {
       if (code !== null) return resolve(code);
       if (!started) return resolve(null);
-      writeTo(process.stderr, "safetynet: the server ended the connection before the command finished; see `safetynet history` for what it did\n");
-      resolve(1);
+      resolve(serverWentAway(words, printed));
     });
   });
+}
+
+/**
+ * The server died (or was stopped) while it ran the command: whether the command did
+ * its work is unknown here. Says so, and where to look; a rollback it interrupted
+ * has a journal that the next command (or `safetynet recover`) completes.
+ */
+function serverWentAway(words, printed) {
+  const command = words.join(" ");
+  const rollback = words[0] === "rollback";
+  const message =
+    `the server running \`safetynet ${command}\` ended the connection before the command finished (it stopped or died): its outcome is unknown. ` +
+    `See \`safetynet history\` for what it did` +
+    (rollback ? "; a rollback it interrupted is journaled, and the next command (or `safetynet recover`) completes it" : "");
+  // With --json the command's own object, when it was printed, stays the only one.
+  if (json && printed) {
+    writeTo(process.stderr, `safetynet: ${message}\n`);
+    return 1;
+  }
+  return fail(message, { serverGone: true, outcome: "unknown", command, check: "safetynet history", ...(rollback ? { completeWith: "safetynet recover" } : {}) });
 }
 
 const target = handOver();
@@ -125,9 +165,9 @@ if (served !== null) {
   v8.setFlagsFromString("--max-semi-space-size=64");
   const bundle = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "dist", "cli", "main.mjs");
   if (!existsSync(bundle)) {
-    process.stderr.write("safetynet: the CLI is not built yet; run `npm run build:cli` (it runs on npm install)\n");
-    process.exit(1);
+    process.exitCode = fail("the CLI is not built yet; run `npm run build:cli` (it runs on npm install)", {});
+  } else {
+    const { main } = await import(bundle);
+    process.exitCode = await main(argv);
   }
-  const { main } = await import(bundle);
-  process.exitCode = await main(argv);
 }

@@ -18,7 +18,7 @@ import { LoadingBlock } from "@/components/feedback/LoadingBlock";
 import { RollbackPlanView, planExpired } from "@/components/RollbackPlanView";
 import { RollbackResultView } from "@/components/RollbackResultView";
 import { Button, type ButtonVariant } from "@/components/ui/Button";
-import { damagedFilesOf, describeProblem, obstaclesOf, scopeRefusal, type ApiProblem } from "@/lib/trpc/api-problem";
+import { damagedFilesOf, describeProblem, obstaclesOf, pendingRollbackOf, scopeRefusal, type ApiProblem } from "@/lib/trpc/api-problem";
 import { formatCount, formatUtc } from "@/lib/format";
 import type { RollbackResult } from "@/lib/trpc/types";
 import { displayPath } from "@/server/byte-paths";
@@ -39,6 +39,9 @@ function worthPlanningAgain(problem: ApiProblem): boolean {
 }
 
 function refusalTitle(problem: ApiProblem, step: "plan" | "execute"): string {
+  if (pendingRollbackOf(problem)) {
+    return problem.kind === "conflict" ? "Refused: an interrupted rollback of this component is still pending" : "The rollback stopped part-way and is still pending";
+  }
   const component = scopeRefusal(problem);
   if (component) return `This token may not act on component ${component}`;
   if (problem.kind === "integrity") return "Refused: stored data this rollback needs is damaged";
@@ -50,6 +53,20 @@ function refusalTitle(problem: ApiProblem, step: "plan" | "execute"): string {
 }
 
 function refusalAdvice(problem: ApiProblem, checkpointId: string): string {
+  const pending = pendingRollbackOf(problem);
+  if (pending) {
+    // Never "nothing was changed": the workspace can be half rolled back until the journal is completed.
+    const state =
+      pending.partlyApplied === false
+        ? "None of its changes was made yet, but it is journaled"
+        : pending.partlyApplied
+          ? "The workspace is partly rolled back, and the rollback is journaled"
+          : "The workspace may be partly rolled back, and the rollback is journaled";
+    return (
+      `${state}${pending.journal ? ` (${displayPath(pending.journal)})` : ""}: nothing else may change this component until it is completed. ` +
+      `Fix what stopped it (the message above says what), then run npx ${pending.completeWith} on the server's data directory; the server also completes it before its next change to this component, and when it restarts.`
+    );
+  }
   if (problem.field === "confirmToken") return "Nothing was changed. Plan again to see what a rollback would do now.";
   if (problem.kind === "integrity")
     return "Nothing was changed, and planning again will not help: the stored copy of these files no longer matches their sha256. Pick another checkpoint; the checkpoint page lists every damaged file.";
@@ -71,7 +88,7 @@ function RefusalNotice({ problem, step, checkpointId }: { problem: ApiProblem; s
       {problem.kind === "unauthenticated" ? null : (
         <p className="break-words font-mono text-xs">
           {problem.status !== null ? `${problem.status} ${problem.code}: ` : ""}
-          {problem.message}
+          {displayPath(problem.message)}
         </p>
       )}
       {damaged.length > 0 ? (
@@ -93,7 +110,9 @@ function RefusalNotice({ problem, step, checkpointId }: { problem: ApiProblem; s
           ))}
         </ul>
       ) : null}
-      <p className="text-xs text-muted">{refusalAdvice(problem, checkpointId)}</p>
+      <p className="text-xs text-muted" data-testid="rollback-error-advice">
+        {refusalAdvice(problem, checkpointId)}
+      </p>
     </div>
   );
 }

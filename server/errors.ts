@@ -48,7 +48,11 @@ export class OperationFailedError extends SafetyNetError {
  */
 export class UnstableFileError extends OperationFailedError {}
 
-/** Not enough free space for the operation: refused before writing, or the disk filled up while writing (nothing was kept). */
+/**
+ * Not enough free space for the operation: refused before writing, or the disk filled up
+ * while writing (nothing was kept; a rollback that stops part-way says instead that it is
+ * partly applied and journaled: rollback/stopped.ts).
+ */
 export class InsufficientStorageError extends SafetyNetError {
   override readonly code = "NO_SPACE";
 }
@@ -63,12 +67,27 @@ export const EXIT_CODES: Record<ErrorCode, number> = {
   NOT_FOUND: 5,
 };
 
+/**
+ * A SafetyNetError, also one from another copy of this module (the web build bundles
+ * the core more than once: an error thrown by the core that startup opened fails
+ * `instanceof` in a route's copy). Recognized by its code and details.
+ */
+export function asSafetyNetError(error: unknown): SafetyNetError | null {
+  if (error instanceof SafetyNetError) return error;
+  if (!(error instanceof Error)) return null;
+  const { code, details } = error as Error & { code?: unknown; details?: unknown };
+  return typeof code === "string" && code in EXIT_CODES && details !== null && typeof details === "object" ? (error as SafetyNetError) : null;
+}
+
 export function exitCodeOf(error: unknown): number {
   return error instanceof SafetyNetError ? EXIT_CODES[error.code] : 1;
 }
 
 /** Turns Node's errno failures into messages that name the culprit path. */
 export function describeFsError(error: unknown, culprit: string): SafetyNetError {
+  // Already described (by code that knew better which path was at fault).
+  const described = asSafetyNetError(error);
+  if (described) return described;
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   switch (code) {
     case "ENOSPC":

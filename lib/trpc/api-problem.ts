@@ -27,7 +27,8 @@ export interface ApiProblem {
   field: string | null;
   /**
    * The server's structured details: `problems` (damaged files, 422), `obstacles`
-   * (files in the way, 409), `reason` "role" or "scope" with `component` (403).
+   * (files in the way, 409), `reason` "role" or "scope" with `component` (403),
+   * `pending` with `rollbackId` and `journal` (a rollback left partly applied).
    */
   details: Record<string, unknown> | null;
 }
@@ -135,4 +136,26 @@ export function obstaclesOf(problem: ApiProblem): { path: string; inTheWay: stri
   return obstacles
     .filter((o): o is { path: string; inTheWay: string[] } => typeof o === "object" && o !== null && typeof (o as { path?: unknown }).path === "string")
     .map((o) => ({ path: o.path, inTheWay: Array.isArray(o.inTheWay) ? o.inTheWay.filter((p): p is string => typeof p === "string") : [] }));
+}
+
+/** A rollback left pending (stopped part-way, journaled): what a rollback that stopped, or a change refused because of one, says. */
+export interface PendingRollback {
+  rollbackId: string | null;
+  journal: string | null;
+  /** null when nobody recorded how far it got (its process died). */
+  partlyApplied: boolean | null;
+  /** The command that completes it. */
+  completeWith: string;
+}
+
+export function pendingRollbackOf(problem: ApiProblem): PendingRollback | null {
+  const details = problem.details;
+  if (details?.pending !== true) return null;
+  const text = (value: unknown) => (typeof value === "string" ? value : null);
+  return {
+    rollbackId: text(details.rollbackId),
+    journal: text(details.journal),
+    partlyApplied: typeof details.partlyApplied === "boolean" ? details.partlyApplied : null,
+    completeWith: text(details.completeWith) ?? "safetynet recover",
+  };
 }

@@ -20,7 +20,7 @@
 import { TRPCError } from "@trpc/server";
 import type { TRPC_ERROR_CODE_KEY } from "@trpc/server/rpc";
 import { ZodError } from "zod";
-import { SafetyNetError, type ErrorCode } from "../errors";
+import { asSafetyNetError, type ErrorCode } from "../errors";
 
 export const TRPC_CODE_OF: Record<ErrorCode, TRPC_ERROR_CODE_KEY> = {
   INVALID_INPUT: "BAD_REQUEST",
@@ -41,16 +41,7 @@ export function httpStatusOverride(error: unknown): number | null {
   return known?.code === "NO_SPACE" ? HTTP_STATUS_OF.NO_SPACE : null;
 }
 
-const ERROR_CODES = new Set<string>(Object.keys(TRPC_CODE_OF));
-
-/** A SafetyNetError, also when it crossed a bundle boundary (duplicate module copies in the Next build). */
-export function asSafetyNetError(error: unknown): SafetyNetError | null {
-  if (error instanceof SafetyNetError) return error;
-  if (!(error instanceof Error)) return null;
-  const { code, details } = error as Error & { code?: unknown; details?: unknown };
-  if (typeof code === "string" && ERROR_CODES.has(code) && details !== null && typeof details === "object") return error as SafetyNetError;
-  return null;
-}
+export { asSafetyNetError };
 
 /** Prisma's own codes for races the core does not pre-check. */
 function prismaCode(error: unknown): string | null {

@@ -112,7 +112,7 @@ export function contextFor(command: Command, options: { recoverFirst?: boolean; 
           notice(
             r.outcome === "recovered"
               ? `safetynet: completed interrupted rollback ${r.rollbackId} of ${r.component} to ${r.checkpointId}`
-              : `safetynet: could not complete interrupted rollback ${r.rollbackId}: ${r.error}`,
+              : `safetynet: could not complete interrupted rollback ${r.rollbackId}: ${r.error}${r.state ? `; ${r.state}` : ""}`,
           );
         }
       }

@@ -22,6 +22,11 @@ export function notice(message: string): void {
   terminal().stderr.write(displayPath(message) + "\n");
 }
 
+/** A command whose stdout is not its own to put one JSON object on (a server's log, the MCP protocol) refuses --json. */
+export function refuseJson(mode: OutputMode, command: string, why: string): void {
+  if (mode.json) throw new InvalidInputError(`\`safetynet ${command}\` prints no JSON: ${why}; run it without --json`, { field: "--json" });
+}
+
 /** Ends the command with `code` (printed output stays as it is). */
 export function setExitCode(code: number): void {
   terminal().exitCode = code;

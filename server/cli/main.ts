@@ -15,11 +15,17 @@ import { registerGuardCommand } from "./commands/guard";
 import { registerServeCommand } from "./commands/serve";
 import { registerRebuildDbCommand } from "./commands/rebuild-db";
 import { closeCli } from "./context";
-import { reportError } from "./io";
+import { emit, reportError } from "./io";
 import { terminal } from "./terminal";
 import { InvalidInputError } from "../errors";
 
-export function buildProgram(): Command {
+/** Where commander's own output (help, usage errors) goes: the command's terminal, or, with --json, kept for one JSON object. */
+interface CommanderOutput {
+  out: string[];
+  err: string[];
+}
+
+export function buildProgram(captured?: CommanderOutput): Command {
   const program = new Command("safetynet")
     .description("Safety Net: verified checkpoints and atomic rollback for changes made by AI agents")
     .option("--data-dir <dir>", "data directory (default: $SAFETYNET_DATA_DIR or ./.safetynet)")
@@ -28,7 +34,10 @@ export function buildProgram(): Command {
     .option("--token <token>", "API token for --url (default: $SAFETYNET_TOKEN)")
     .showHelpAfterError()
     // Through the command's terminal: a command a server runs for a CLI prints on that CLI's terminal.
-    .configureOutput({ writeOut: (text) => terminal().stdout.write(text), writeErr: (text) => terminal().stderr.write(text) })
+    .configureOutput({
+      writeOut: (text) => (captured ? captured.out.push(text) : terminal().stdout.write(text)),
+      writeErr: (text) => (captured ? captured.err.push(text) : terminal().stderr.write(text)),
+    })
     .exitOverride();
   registerComponentCommands(program);
   registerCheckpointCommands(program);
@@ -45,18 +54,27 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
   // Only Safety Net's own options count: a `--json` after `--` belongs to a guarded command.
   const separator = argv.indexOf("--");
   const json = (separator === -1 ? argv : argv.slice(0, separator)).includes("--json");
+  // With --json, stdout holds one JSON object whatever happens: commander's help becomes {"help": ...}.
+  const captured: CommanderOutput | undefined = json ? { out: [], err: [] } : undefined;
+  const program = buildProgram(captured);
   try {
     await program.parseAsync(argv, { from: "user" });
     return terminal().exitCode ?? 0;
   } catch (error) {
     if (error instanceof CommanderError) {
-      if (error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.code === "commander.help") return 0;
-      // Commander already printed the usage error on stderr; with --json, stdout still owes its one JSON object.
-      if (json) return reportError({ json }, new InvalidInputError(error.message.replace(/^error: /, ""), { field: "usage" }));
+      if (error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.code === "commander.help") {
+        // (Asked for, or shown because no command was given: the same answer either way.)
+        if (captured) emit({ json: true }, { help: captured.out.join("") || captured.err.join("") }, () => "");
+        return 0;
+      }
+      // The usage error and the usage for people on stderr; with --json, stdout still owes its one JSON object.
+      if (captured) {
+        terminal().stderr.write(captured.err.join(""));
+        return reportError({ json }, new InvalidInputError(error.message.replace(/^error: /, ""), { field: "usage" }));
+      }
       return 2;
     }
     return reportError({ json }, error);

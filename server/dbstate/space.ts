@@ -1,6 +1,6 @@
 /** Free-space checks before a database is copied anywhere: a refusal naming the target beats a full disk half-way. */
 import { statfsSync } from "node:fs";
-import { describeFsError, OperationFailedError } from "../errors";
+import { describeFsError, InsufficientStorageError } from "../errors";
 
 export function freeBytes(dir: string): number {
   try {
@@ -20,7 +20,7 @@ export function assertSpaceFor(dir: string, bytes: number, what: string, details
   // A margin for the metadata and whatever else writes meanwhile.
   const needed = bytes + 16 * MIB;
   if (free >= needed) return;
-  throw new OperationFailedError(`${what} needs about ${asMiB(needed)}, but only ${asMiB(free)} are free on the file system of ${dir}; nothing was written`, {
+  throw new InsufficientStorageError(`${what} needs about ${asMiB(needed)}, but only ${asMiB(free)} are free on the file system of ${dir}; nothing was written`, {
     ...details,
     neededBytes: needed,
     freeBytes: free,

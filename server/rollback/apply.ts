@@ -60,6 +60,12 @@ function tempSibling(absPath: string, tag: string): string {
   return path.join(path.dirname(absPath), name);
 }
 
+/** Whether `name` is the temp sibling a rollback (any tag) writes before renaming it to `base`: how a failure naming it is traced to the file. */
+export function isTempSiblingName(name: string, base: string): boolean {
+  const tag = /[0-9a-f]{12}$/.exec(name)?.[0];
+  return tag !== undefined && path.basename(tempSibling("/" + base, tag)) === name;
+}
+
 function removeIfPresent(absPath: string): void {
   let st;
   try {

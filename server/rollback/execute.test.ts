@@ -30,7 +30,7 @@ import { readManifest } from "../checkpoints/manifest";
 import { listCheckpoints } from "../checkpoints/queries";
 import { listHistory } from "../audit/history";
 import { getComponent, upsertComponent } from "../registry/components";
-import { ConflictError, IntegrityError, InvalidInputError, OperationFailedError, InsufficientStorageError } from "../errors";
+import { ConflictError, IntegrityError, InvalidInputError, InsufficientStorageError } from "../errors";
 import { computePlanForCheckpoint, planRollback } from "./preview";
 import { executeRollback } from "./execute";
 
@@ -319,7 +319,7 @@ describe("rollback refusals leave the workspace untouched", () => {
 
     const error = await rollbackTo(ws.core, checkpoint.id).catch((e: unknown) => e);
 
-    expect(error).toBeInstanceOf(OperationFailedError);
+    expect(error).toBeInstanceOf(InsufficientStorageError);
     expect((error as Error).message).toMatch(/space/);
     expect((error as Error).message).toContain(ws.root);
     await expectNothingChanged(ws, before, 1);

@@ -11,7 +11,7 @@
 import { hostname } from "node:os";
 import type { Core, Actor } from "../core";
 import { dataPaths } from "../core";
-import { InvalidInputError, SafetyNetError } from "../errors";
+import { asSafetyNetError, InvalidInputError, SafetyNetError } from "../errors";
 import { newId } from "../ids";
 import { recordEvent } from "../audit/history";
 import { toComponentView } from "../registry/components";
@@ -24,7 +24,7 @@ import { applyRollbackPlan, type ApplyOptions } from "./apply";
 import { assertNeededObjectsIntact } from "./object-check";
 import { planHash, type DeleteItem, type RestoreItem } from "./plan";
 import { planAgainstWorkspace } from "./preview";
-import { writeJournal, removeJournal, type RollbackJournal } from "./journal";
+import { journalPath, writeJournal, removeJournal, type RollbackJournal } from "./journal";
 import { restoreJournalDatabases } from "./databases";
 import { assertDatabasesRestorable, assertSnapshotsIntact, describeSnapshots, snapshotDatabases } from "../dbstate/databases";
 import type { DatabaseSnapshot } from "../dbstate/snapshot-types";
@@ -32,6 +32,7 @@ import { assertRollbackFits } from "./space";
 import { consumeConfirmToken, type ConsumedToken } from "./confirm-token";
 import { finishRollback } from "./finish";
 import { withComponentMutation } from "./mutation-barrier";
+import { RollbackTracker, rollbackStoppedError, type StopRecord } from "./stopped";
 import type { RollbackExecuteInput } from "../schemas";
 
 export { ROLLED_BACK_STATUS } from "./finish";
@@ -84,6 +85,8 @@ export async function performRollback(core: Core, row: CheckpointRow, actor: Act
   let safetyCheckpointId: string | null = null;
   let started = false;
   let rowCreated = false;
+  // Set inside the locked section, read when it fails: how far the rollback got.
+  const progress: { journal: RollbackJournal | null; tracker: RollbackTracker | null } = { journal: null, tracker: null };
   try {
     if (row.status !== "active") throw new InvalidInputError(`checkpoint ${row.id} is ${row.status} and cannot be rolled back to`, { checkpointId: row.id });
     assertComponentRootUsable(core, component);
@@ -94,7 +97,7 @@ export async function performRollback(core: Core, row: CheckpointRow, actor: Act
       if (confirmed?.liveSha && confirmed.liveSha !== state.liveSha) throw refuseToken("the workspace changed since the plan was made");
       if (confirmed && confirmed.boundTo !== planHash(row.id, plan)) throw refuseToken("the plan changed since it was confirmed");
       await assertNeededObjectsIntact(core, row.id, manifest, plan);
-      assertRollbackFits(component.root, plan, state.live.entries);
+      assertRollbackFits(component.root, plan, state.live.entries, "nothing was changed. Free some space on that disk, then roll back again");
       const snapshots = databasesOf(manifest);
       let safetyDatabases: Awaited<ReturnType<typeof snapshotDatabases>> | undefined;
       if (snapshots.length > 0) {
@@ -145,6 +148,9 @@ export async function performRollback(core: Core, row: CheckpointRow, actor: Act
       };
       writeJournal(paths.journal, journal);
       started = true;
+      const steps = new RollbackTracker(component.root, plan);
+      progress.journal = journal;
+      progress.tracker = steps;
       assertRootIntact(component);
       if (snapshots.length > 0) {
         try {
@@ -154,8 +160,17 @@ export async function performRollback(core: Core, row: CheckpointRow, actor: Act
           if (error instanceof SafetyNetError && error.details.undone) started = false;
           throw error;
         }
+        steps.databasesReplaced = true;
       }
-      const applied = await applyRollbackPlan(core.store, component.root, entriesByPath(manifest.entries), plan, { onProgress: options.onProgress, tempTag: rollbackId });
+      steps.filesStarting();
+      const applied = await applyRollbackPlan(core.store, component.root, entriesByPath(manifest.entries), plan, {
+        onProgress: (done, total) => {
+          steps.onProgress(done);
+          options.onProgress?.(done, total);
+        },
+        tempTag: rollbackId,
+      });
+      steps.filesDone();
       const durationMs = Math.round(performance.now() - t0);
       await finishRollback(core, { rollbackId, mark: { rollbackId, checkpointId: row.id }, componentId: component.id, componentMeta: row.componentMeta, outcome: "succeeded" }, applied, t0, {
         kind: "rollback",
@@ -196,14 +211,29 @@ export async function performRollback(core: Core, row: CheckpointRow, actor: Act
         restoredDatabases: snapshots.map((s) => s.target),
       };
     });
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+  } catch (caught) {
     // (A failed database part says itself what happened to the journal.)
-    const databasePart = error instanceof SafetyNetError && Boolean(error.details.databasePart);
-    const interrupted = started && !databasePart ? `; the journal was kept: the next operation on the component (or \`safetynet recover\`) completes the rollback` : "";
+    const databasePart = Boolean(asSafetyNetError(caught)?.details.databasePart);
+    let error = caught;
+    let pending: StopRecord | null = null;
+    if (started && !databasePart) {
+      // Journaled and pending: the message says so, and the journal keeps how far it got for the recovery.
+      const journalFile = journalPath(paths.journal, rollbackId);
+      const stopped = rollbackStoppedError(caught, { rollbackId, component: component.name, checkpointId: row.id, root: component.root, journal: journalFile }, progress.tracker);
+      error = stopped.error;
+      pending = stopped.record;
+      if (progress.journal) {
+        try {
+          writeJournal(paths.journal, { ...progress.journal, stopped: stopped.record });
+        } catch {
+          // Best effort: the journal as first written still completes the rollback.
+        }
+      }
+    }
+    const message = error instanceof Error ? error.message : String(error);
     const durationMs = Math.round(performance.now() - t0);
     if (rowCreated) {
-      await core.db.rollback.update({ where: { id: rollbackId }, data: { outcome: "failed", error: message + interrupted, durationMs } }).catch(() => undefined);
+      await core.db.rollback.update({ where: { id: rollbackId }, data: { outcome: "failed", error: message, durationMs } }).catch(() => undefined);
     } else if (ranOrTried(error)) {
       await core.db.rollback
         .create({ data: { id: rollbackId, componentId: component.id, checkpointId: row.id, safetyCheckpointId, actor, outcome: "failed", error: message, startedAt, durationMs } })
@@ -219,13 +249,14 @@ export async function performRollback(core: Core, row: CheckpointRow, actor: Act
       startedAt,
       durationMs,
       checksum: row.manifestSha,
-      error: message + interrupted,
+      error: message,
       details: {
         rollbackId,
         safetyCheckpointId,
-        errorCode: error instanceof SafetyNetError ? error.code : "FAILED",
+        errorCode: asSafetyNetError(error)?.code ?? "FAILED",
         journalKept: started,
         ...(databasePart ? { databasePart: true, undone: (error as SafetyNetError).details.undone } : {}),
+        ...(pending ? { pending: true, partlyApplied: pending.partlyApplied, failedAt: pending.failedAt, changesMade: pending.changesMade, changesPlanned: pending.changesPlanned } : {}),
       },
     }).catch(() => undefined);
     throw error;

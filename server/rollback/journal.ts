@@ -22,6 +22,7 @@ import { writeFileAtomic } from "../atomic-file";
 import { fsyncDirectorySync } from "../store/atomic-write";
 import type { DeleteItem, RestoreItem } from "./plan";
 import type { DatabaseSnapshot } from "../dbstate/snapshot-types";
+import type { StopRecord } from "./stopped";
 
 export type JournalPhase = "databases" | "files" | "undo";
 
@@ -56,6 +57,8 @@ export interface RollbackJournal {
   databasesRestored?: number;
   /** In the undo phase: why the databases are being put back. */
   failure?: string;
+  /** Written when the rollback stopped in its own process (not a crash): how far it got and why, for the recovery's messages. */
+  stopped?: StopRecord;
 }
 
 export function journalPath(journalDir: string, rollbackId: string): string {

@@ -14,6 +14,7 @@ import { databaseFileState, databasePath } from "../db";
 import { withComponentLock, type ComponentRef } from "../locks";
 import { journalPath, journalsOfComponent } from "./journal";
 import { completeJournal } from "./recover";
+import { COMPLETE_WITH } from "./stopped";
 
 export async function withComponentMutation<T>(core: Core, component: ComponentRef, operation: string, actor: Actor, fn: () => Promise<T>): Promise<T> {
   assertDatabaseInPlace(core);
@@ -25,8 +26,16 @@ export async function withComponentMutation<T>(core: Core, component: ComponentR
         const file = journalPath(paths.journal, journal.rollbackId);
         throw new ConflictError(
           `component "${component.name}" has an interrupted rollback ${journal.rollbackId} (journal ${file}) that could not be completed: ${result.error}; ` +
-            `nothing else may change the component until it is: fix the cause, then run \`safetynet recover\``,
-          { lock: `component "${component.name}"`, journal: file, rollbackId: journal.rollbackId },
+            `it is still pending: ${result.state ?? `nothing else may change the component until it is completed: fix the cause, then run \`${COMPLETE_WITH}\``}`,
+          {
+            lock: `component "${component.name}"`,
+            journal: file,
+            rollbackId: journal.rollbackId,
+            pending: true,
+            partlyApplied: result.partlyApplied ?? null,
+            failedAt: result.failedAt ?? null,
+            completeWith: COMPLETE_WITH,
+          },
         );
       }
     }

@@ -18,7 +18,7 @@ import { isComponentLocked, withComponentLock } from "../locks";
 import { recordEvent } from "../audit/history";
 import { entriesByPath, readManifest } from "../checkpoints/manifest";
 import { checkManifestObjects } from "../checkpoints/verify";
-import { ConflictError, IntegrityError, SafetyNetError } from "../errors";
+import { asSafetyNetError, ConflictError, IntegrityError, SafetyNetError } from "../errors";
 import { toComponentView } from "../registry/components";
 import { commitCheckpoint } from "../checkpoints/commit";
 import type { Manifest } from "../checkpoints/manifest-types";
@@ -31,8 +31,9 @@ import { restoreJournalDatabases, undoDatabases } from "./databases";
 import { assertSnapshotsIntact } from "../dbstate/databases";
 import { finishRollback } from "./finish";
 import { pathsNeedingContent, type RollbackPlanBody } from "./plan";
+import { pendingReport, RollbackTracker, type PendingReport } from "./stopped";
 
-export interface RecoveredRollback {
+export interface RecoveredRollback extends Partial<Omit<PendingReport, "error">> {
   rollbackId: string;
   component: string;
   checkpointId: string;
@@ -40,7 +41,10 @@ export interface RecoveredRollback {
   deleted: number;
   /** The rollback's databases failed: the journal was completed by putting back those already replaced (the component is as before the rollback). */
   undone?: boolean;
-  /** recovered: completed now; failed: could not be completed (error says why); in-progress: its own process is still running it. */
+  /**
+   * recovered: completed now; failed: could not be completed (error says why, and the
+   * PendingReport fields that the rollback is still pending); in-progress: its own process is still running it.
+   */
   outcome: "recovered" | "failed" | "in-progress";
   error?: string;
 }
@@ -87,6 +91,7 @@ export async function completeJournal(core: Core, journal: RollbackJournal, acto
   const t0 = performance.now();
   const paths = dataPaths(core.config.dataDir);
   if (!existsSync(journalPath(paths.journal, journal.rollbackId))) return null;
+  let tracker: RollbackTracker | null = null;
   const done = await core.db.rollback.findUnique({ where: { id: journal.rollbackId }, select: { outcome: true } });
   if (done && (done.outcome === "succeeded" || done.outcome === "recovered")) {
     // It finished (recorded in the same transaction as its history row) and died before removing its journal:
@@ -128,10 +133,15 @@ export async function completeJournal(core: Core, journal: RollbackJournal, acto
     if (problems.length > 0) {
       throw new IntegrityError(`cannot complete rollback ${journal.rollbackId}: objects damaged: ${problems.map((p) => p.path).join(", ")}`, { problems });
     }
+    const steps = new RollbackTracker(journal.root, plan);
+    tracker = steps;
+    steps.filesStarting();
     const applied = await applyRollbackPlan(core.store, journal.root, entriesByPath(manifest.entries), plan, {
       ...applyOptions,
       settleFoldersOf: [...journal.restore, ...journal.delete],
+      onProgress: steps.onProgress,
     });
+    steps.filesDone();
     const checkpoint = await core.db.checkpoint.findUnique({ where: { id: journal.checkpointId } });
     const rollbackRow = await core.db.rollback.findUnique({ where: { id: journal.rollbackId } });
     await finishRollback(
@@ -183,6 +193,8 @@ export async function completeJournal(core: Core, journal: RollbackJournal, acto
       }).catch(() => undefined);
       return { rollbackId: journal.rollbackId, component: journal.componentName, checkpointId: journal.checkpointId, restored: 0, deleted: 0, outcome: "recovered", undone: true, error: message };
     }
+    // Still pending: say so, how far it got and what completes it (never a cause's "nothing was changed").
+    const pending = pendingReport(error, journal, journalPath(paths.journal, journal.rollbackId), tracker);
     await recordEvent(core, {
       kind: "recover",
       component: journal.componentName,
@@ -191,10 +203,17 @@ export async function completeJournal(core: Core, journal: RollbackJournal, acto
       outcome: "failed",
       startedAt,
       durationMs: performance.now() - t0,
-      error: message,
-      details: { rollbackId: journal.rollbackId, errorCode: error instanceof SafetyNetError ? error.code : "FAILED" },
+      error: pending.message,
+      details: {
+        rollbackId: journal.rollbackId,
+        errorCode: asSafetyNetError(error)?.code ?? "FAILED",
+        pending: true,
+        partlyApplied: pending.partlyApplied,
+        journal: pending.journal,
+        failedAt: pending.failedAt,
+      },
     }).catch(() => undefined);
-    return { rollbackId: journal.rollbackId, component: journal.componentName, checkpointId: journal.checkpointId, restored: 0, deleted: 0, outcome: "failed", error: message };
+    return { rollbackId: journal.rollbackId, component: journal.componentName, checkpointId: journal.checkpointId, restored: 0, deleted: 0, outcome: "failed", ...pending };
   }
 }
 

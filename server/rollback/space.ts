@@ -5,7 +5,7 @@
  * of space again.
  */
 import { statfsSync } from "node:fs";
-import { describeFsError, OperationFailedError } from "../errors";
+import { describeFsError, InsufficientStorageError } from "../errors";
 import type { ManifestEntry } from "../checkpoints/manifest-types";
 import type { RollbackPlanBody } from "./plan";
 
@@ -45,8 +45,12 @@ export function estimateRollbackSpace(plan: RollbackPlanBody, live: readonly Man
   return Math.max(0, growth + largestOverlap - freed);
 }
 
-/** Throws OperationFailedError (nothing changed) when the plan cannot fit on the file system holding `root`. */
-export function assertRollbackFits(root: string, plan: RollbackPlanBody, live: readonly ManifestEntry[]): SpaceEstimate {
+/**
+ * Throws InsufficientStorageError (NO_SPACE) with the figures when the plan cannot fit on
+ * the file system holding `root`. `outcome` ends the message: what the refusal means to
+ * the caller (a rollback: nothing was changed; a recovery says itself that the rollback is pending).
+ */
+export function assertRollbackFits(root: string, plan: RollbackPlanBody, live: readonly ManifestEntry[], outcome?: string): SpaceEstimate {
   let stats;
   try {
     stats = statfsSync(root);
@@ -56,8 +60,8 @@ export function assertRollbackFits(root: string, plan: RollbackPlanBody, live: r
   const neededBytes = estimateRollbackSpace(plan, live, stats.bsize);
   const availableBytes = stats.bavail * stats.bsize;
   if (neededBytes > availableBytes) {
-    throw new OperationFailedError(
-      `not enough free space in ${root} for this rollback: it needs about ${neededBytes} bytes more, ${availableBytes} are available; nothing was changed`,
+    throw new InsufficientStorageError(
+      `not enough free space in ${root} for this rollback: it needs about ${neededBytes} bytes more, ${availableBytes} are available${outcome ? `; ${outcome}` : ""}`,
       { root, neededBytes, availableBytes, errno: "ENOSPC" },
     );
   }

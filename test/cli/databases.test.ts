@@ -428,6 +428,7 @@ describe("database targets: bad input and faults, each naming the target, nothin
     fillDisk(path.join(ws.dataDir, "filler"), 1024);
     const result = await runCli(ws, ["checkpoint", "create", "agent", "--db", "--json"]);
     expect(result.status).toBe(1);
+    expect(jsonOf<CliErrorJson>(result).error.code).toBe("NO_SPACE");
     expect(jsonOf<CliErrorJson>(result).error.message).toMatch(/^the snapshot of database target sqlite:memory\/agent\.db needs about \d+ MiB, but only \d+ MiB are free on the file system of .*; nothing was written$/);
     expect(fs.readdirSync(path.join(ws.dataDir, "store", "tmp"))).toEqual([]);
   });

@@ -12,7 +12,7 @@ import http from "node:http";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fillDisk, tmpfsUnavailableReason } from "../support/workspace";
-import { Api, expectError, makeComponent } from "./api";
+import { Api, expectError, hashTree, makeComponent, uniqueName } from "./api";
 import { startServer, type RunningServer } from "./server";
 
 const unavailable = tmpfsUnavailableReason();
@@ -77,6 +77,36 @@ describe.skipIf(unavailable !== null)(`a full disk under the server${unavailable
       "checkpoint.pin",
     ]);
     expect((await fetch(`${server.baseUrl}/api/health`)).status).toBe(200);
+  });
+
+  it("refuses a rollback that does not fit on the workspace's disk with 507 NO_SPACE, the bytes needed and available, before anything changes", async () => {
+    const name = uniqueName("tight");
+    const root = path.join(server.workspace, name);
+    mkdirSync(root);
+    execFileSync("mount", ["-t", "tmpfs", "-o", "size=2m,mode=0755", "tmpfs", root]);
+    try {
+      writeFileSync(path.join(root, "small.txt"), "small\n");
+      writeFileSync(path.join(root, "big.bin"), Buffer.alloc(900 * 1024, 1));
+      await admin.call("component.upsert", { name, root });
+      const checkpoint = await admin.call<{ id: string }>("checkpoint.create", { component: name });
+      writeFileSync(path.join(root, "big.bin"), "shrunk by the agent\n");
+      fillDisk(path.join(root, "node_modules", "filler.bin"), 200);
+      const before = hashTree(root);
+      const plan = await admin.call<{ confirmToken: string }>("rollback.plan", { checkpointId: checkpoint.id });
+
+      const refused = expectError(await admin.mutation("rollback.execute", { checkpointId: checkpoint.id, confirmToken: plan.confirmToken }), 507);
+
+      expect(refused.data.safetynetCode).toBe("NO_SPACE");
+      const { neededBytes, availableBytes } = refused.data.details as { neededBytes: number; availableBytes: number };
+      expect(neededBytes).toBeGreaterThan(availableBytes);
+      expect(refused.message).toBe(
+        `not enough free space in ${root} for this rollback: it needs about ${neededBytes} bytes more, ${availableBytes} are available; nothing was changed. Free some space on that disk, then roll back again`,
+      );
+      expect(hashTree(root)).toEqual(before);
+      expect(readdirSync(path.join(server.dataDir, "journal")).filter((n) => n.endsWith(".json"))).toEqual([]);
+    } finally {
+      execFileSync("umount", ["-l", root]);
+    }
   });
 
   it("stops within 10 s of SIGTERM, with an idle keep-alive connection open", async () => {

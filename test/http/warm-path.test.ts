@@ -5,7 +5,7 @@
  * server (or for other commands) it runs them itself.
  */
 import { spawnSync } from "node:child_process";
-import { readFileSync, statSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -97,6 +97,16 @@ describe("the CLI on a data directory a server runs on", () => {
     await expect.poll(() => servedCommands() - before, { timeout: 5_000 }).toBe(3);
   });
 
+  it("answers --help --json on the server with one JSON object, as the CLI does itself", async () => {
+    const before = servedCommands();
+
+    const help = cli(["checkpoint", "list", "--help", "--json"]);
+
+    expect(help.status, help.stderr).toBe(0);
+    expect(JSON.parse(help.stdout)).toEqual({ help: expect.stringMatching(/^Usage: safetynet checkpoint list \[options\] \[component\]/) });
+    await expect.poll(() => servedCommands() - before, { timeout: 5_000 }).toBe(1);
+  });
+
   it("runs other commands itself while the server runs, and everything itself once the server is gone", async () => {
     const before = servedCommands();
     // `component add` resolves a path of the caller's: never handed over (here refused, the folder does not exist).
@@ -109,5 +119,66 @@ describe("the CLI on a data directory a server runs on", () => {
     const listed = cli(["component", "list", "--json"]);
     expect(listed.status, listed.stderr).toBe(0);
     expect((JSON.parse(listed.stdout) as { items: unknown[] }).items.length).toBeGreaterThan(0);
+  });
+});
+
+describe("the CLI whose server dies while it runs the command", () => {
+  let server: RunningServer;
+  let admin: Api;
+  const COMPONENT = "doomed";
+
+  beforeAll(async () => {
+    // This server's process is SIGKILLed at its 2nd file-system change inside the component's folder
+    // (test/support/fault-seam.mjs): the rename of the first file a rollback restores.
+    server = await startServer({
+      name: "warm-dies",
+      env: ({ workspace }) => ({
+        NODE_OPTIONS: `--import ${path.join(PACKAGE_ROOT, "test", "support", "fault-seam.mjs")}`,
+        SAFETYNET_FAULT_AFTER: "2",
+        SAFETYNET_FAULT_MODE: "kill",
+        SAFETYNET_FAULT_UNDER: path.join(workspace, COMPONENT),
+      }),
+    });
+    admin = new Api(server.baseUrl, server.adminToken);
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  const cli = (args: string[]): Run => {
+    const base = { ...process.env };
+    for (const key of ["SAFETYNET_URL", "SAFETYNET_TOKEN", "SAFETYNET_ACTOR", "NODE_OPTIONS", "SAFETYNET_FAULT_AFTER"]) delete base[key];
+    const result = spawnSync(process.execPath, [path.join(PACKAGE_ROOT, "bin", "safetynet.mjs"), ...args], {
+      env: { ...base, SAFETYNET_DATA_DIR: server.dataDir, SAFETYNET_ALLOWED_ROOTS: server.workspace, ...metadataEnvFor(server.dataDir) },
+      encoding: "utf8",
+    });
+    return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+  };
+
+  it("with --json still prints one JSON object: exit 1, the server went away, the outcome is unknown and what to check; the next command completes the rollback", async () => {
+    const { root } = await makeComponent(admin, server.workspace, { "a.txt": "v1\n", "b.txt": "b1\n" }, COMPONENT);
+    const checkpoint = await admin.call<{ id: string }>("checkpoint.create", { component: COMPONENT });
+    writeFileSync(path.join(root, "a.txt"), "v2\n");
+    writeFileSync(path.join(root, "b.txt"), "b2\n");
+
+    const cut = cli(["rollback", checkpoint.id, "--yes", "--json"]);
+
+    expect(cut.status).toBe(1);
+    const { error } = JSON.parse(cut.stdout) as { error: { code: string; message: string; details: Record<string, unknown> } };
+    expect(error.code).toBe("FAILED");
+    expect(error.message).toBe(
+      `the server running \`safetynet rollback ${checkpoint.id}\` ended the connection before the command finished (it stopped or died): its outcome is unknown. ` +
+        "See `safetynet history` for what it did; a rollback it interrupted is journaled, and the next command (or `safetynet recover`) completes it",
+    );
+    expect(error.details).toEqual({ serverGone: true, outcome: "unknown", command: `rollback ${checkpoint.id}`, check: "safetynet history", completeWith: "safetynet recover" });
+    expect(cut.stderr).toBe("");
+    expect(readdirSync(path.join(server.dataDir, "journal")).filter((n) => n.endsWith(".json"))).toHaveLength(1);
+
+    // The server is gone (its socket file stays): the CLI runs the next command itself, completing the rollback first.
+    const next = cli(["history", COMPONENT, "--json"]);
+    expect(next.status, next.stderr).toBe(0);
+    expect(next.stderr).toMatch(/completed interrupted rollback rb_\w+ of doomed to /);
+    expect(readFileSync(path.join(root, "a.txt"), "utf8")).toBe("v1\n");
+    expect(readFileSync(path.join(root, "b.txt"), "utf8")).toBe("b1\n");
   });
 });

@@ -7,6 +7,7 @@
 //   SAFETYNET_FAULT_UNDER=DIR   count only changes to paths under DIR (default: every path)
 //   SAFETYNET_FAULT_MODE=kill   SIGKILL the process (default), or
 //                       =eio    make that call fail with EIO (the process goes on), or
+//                       =enospc make that call fail with ENOSPC, as on a full disk (the process goes on), or
 //                       =fifo   let that call happen, then put a FIFO where its path was
 //                               (another process swapping a file for a pipe under our feet), or
 //                       =pause  let that call happen, say so on stderr ("safetynet-test-seam: paused
@@ -29,7 +30,7 @@ if (Number.isInteger(after) && after > 0) install(after);
 
 function install(limit) {
   const under = process.env.SAFETYNET_FAULT_UNDER ? path.resolve(process.env.SAFETYNET_FAULT_UNDER) + path.sep : null;
-  const mode = ["eio", "fifo", "pause"].includes(process.env.SAFETYNET_FAULT_MODE) ? process.env.SAFETYNET_FAULT_MODE : "kill";
+  const mode = ["eio", "enospc", "fifo", "pause"].includes(process.env.SAFETYNET_FAULT_MODE) ? process.env.SAFETYNET_FAULT_MODE : "kill";
   const pauseMs = Number(process.env.SAFETYNET_FAULT_PAUSE_MS ?? "120000");
   const paused = (name, args) => {
     process.stderr.write(`safetynet-test-seam: paused after ${name} '${target(name, args)}'\n`);
@@ -38,11 +39,17 @@ function install(limit) {
   let count = 0;
   let fired = false;
   const counts = (target) => {
-    if (fired || typeof target !== "string") return false;
-    if (under && !(path.resolve(target) + path.sep).startsWith(under)) return false;
+    if (fired) return false;
+    // A name that is not UTF-8 is passed as bytes; its folder's prefix still reads the same.
+    const where = Buffer.isBuffer(target) ? target.toString("utf8") : target;
+    if (typeof where !== "string") return false;
+    if (under && !(path.resolve(where) + path.sep).startsWith(under)) return false;
     return ++count >= limit;
   };
-  const failure = (name, target) => Object.assign(new Error(`EIO: i/o error (injected by the test seam), ${name} '${target}'`), { code: "EIO", errno: -5, syscall: name, path: target });
+  const failure = (name, target) =>
+    mode === "enospc"
+      ? Object.assign(new Error(`ENOSPC: no space left on device (injected by the test seam), ${name} '${target}'`), { code: "ENOSPC", errno: -28, syscall: name, path: target })
+      : Object.assign(new Error(`EIO: i/o error (injected by the test seam), ${name} '${target}'`), { code: "EIO", errno: -5, syscall: name, path: target });
   const writes = (flags) => typeof flags === "number" ? (flags & (fs.constants.O_WRONLY | fs.constants.O_RDWR | fs.constants.O_CREAT)) !== 0 : typeof flags === "string" && /[wa+]/.test(flags);
 
   // Which argument names the path that changes: the link's own path for symlink, the destination for copyFile.

@@ -442,7 +442,7 @@ export interface Fault {
   after: number;
   under?: string;
   /** pause: the call happens, then its result is held back (promise and callback forms), the seam saying so on stderr. */
-  mode?: "kill" | "eio" | "fifo" | "pause";
+  mode?: "kill" | "eio" | "enospc" | "fifo" | "pause";
 }
 
 const FAULT_SEAM = path.join(REPO_ROOT, "test", "support", "fault-seam.mjs");

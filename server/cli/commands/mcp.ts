@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { contextFor } from "../context";
-import { notice } from "../io";
+import { notice, refuseJson } from "../io";
 
 /** Who local MCP calls are recorded as in history (remote calls are recorded as the token's name by the server). */
 export function mcpActor(): string {
@@ -13,6 +13,7 @@ export function registerMcpCommand(program: Command): void {
     .description("serve the Safety Net tools to an MCP client over stdio (on the data directory, or a server with --url/--token)")
     .action(async (_opts: unknown, command: Command) => {
       const ctx = contextFor(command, { remote: true });
+      refuseJson(ctx.mode, "mcp", "its stdout carries the MCP protocol to the client that started it");
       const client = await ctx.client(mcpActor());
       const { serveStdio } = await import("../../mcp/server");
       // stdout carries the protocol: anything for people goes to stderr.

@@ -15,8 +15,7 @@ export function registerRecoverCommand(program: Command): void {
           ? `completed rollback ${r.rollbackId} of ${r.component} to ${r.checkpointId}: ${r.restored} restored, ${r.deleted} deleted`
           : r.outcome === "in-progress"
             ? `rollback ${r.rollbackId} of ${r.component} is still running in another process: ${r.error}`
-            : `FAILED to complete rollback ${r.rollbackId} of ${r.component} to ${r.checkpointId}: ${r.error}\n` +
-              `  ${r.component} stays closed to checkpoints and rollbacks until it completes: fix the cause, then run \`safetynet recover\` again`;
+            : (r.message ?? `rollback ${r.rollbackId} of ${r.component} to ${r.checkpointId} is still pending: ${r.error}`);
       emit(ctx.mode, { recovered: results }, () => (results.length === 0 ? "nothing to recover" : results.map(describe).join("\n")));
       if (results.some((r) => r.outcome === "failed")) setExitCode(1);
       else if (results.some((r) => r.outcome === "in-progress")) setExitCode(3);

@@ -4,7 +4,7 @@ import path from "node:path";
 import type { Command } from "commander";
 import { nodeChild } from "../../process/child-lifetime.mjs";
 import { contextFor } from "../context";
-import { parseInteger } from "../io";
+import { parseInteger, refuseJson } from "../io";
 
 /**
  * `safetynet serve`: the dashboard and the API over this data directory, the same
@@ -19,7 +19,7 @@ export function registerServeCommand(program: Command): void {
     .option("--port <port>", "port to listen on (default $PORT or 3000)")
     .action(async (opts: { host?: string; port?: string }, command: Command) => {
       // contextFor validates the global options (and refuses --url: a server serves its own data dir).
-      contextFor(command);
+      refuseJson(contextFor(command).mode, "serve", "it runs the server in the foreground, its log on stdout, until stopped");
       const { loadConfig, packageRoot } = await import("../../config");
       const globals = command.optsWithGlobals<{ dataDir?: string }>();
       // Resolved here, against the caller's working directory: the server itself runs in the package root.
