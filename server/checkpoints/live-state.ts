@@ -209,7 +209,7 @@ function markHardLinks(scanned: readonly ScannedEntry[], entries: ManifestEntry[
     const key = `${seen.dev}:${seen.ino}`;
     const first = firstName.get(key);
     if (!first) firstName.set(key, entry);
-    else if (first.sha256 === entry.sha256) entry.hardlinkTo = first.path;
+    else if (first.sha256 === entry.sha256 && (first.sparse === undefined) === (entry.sparse === undefined)) entry.hardlinkTo = first.path;
   }
 }
 
