@@ -112,13 +112,14 @@ export function entryHeader(entry: TarEntry, sparseMap?: Buffer): Buffer {
   const name = entry.type === "directory" ? Buffer.concat([entry.name, Buffer.from("/")]) : sparse ? sparseStandInName(entry.name) : entry.name;
   const size = entry.type === "file" ? entry.size + (sparse && sparseMap ? sparseMap.length : 0) : 0;
   const records: Buffer[] = [];
-  if (sparse) {
-    records.push(paxRecord("GNU.sparse.major", Buffer.from("1")), paxRecord("GNU.sparse.minor", Buffer.from("0")));
-    records.push(paxRecord("GNU.sparse.name", entry.name), paxRecord("GNU.sparse.realsize", Buffer.from(String(sparse.realSize))));
-  }
   if (name.length > USTAR_NAME) records.push(paxRecord("path", name));
   if (entry.linkName && entry.linkName.length > USTAR_LINK) records.push(paxRecord("linkpath", entry.linkName));
   if (size > USTAR_MAX_SIZE) records.push(paxRecord("size", Buffer.from(String(size))));
+  if (sparse) {
+    // After a `path` record (the stand-in name's): readers that apply records in order keep the real name.
+    records.push(paxRecord("GNU.sparse.major", Buffer.from("1")), paxRecord("GNU.sparse.minor", Buffer.from("0")));
+    records.push(paxRecord("GNU.sparse.name", entry.name), paxRecord("GNU.sparse.realsize", Buffer.from(String(sparse.realSize))));
+  }
   if (records.length > 0 && !(isUtf8(entry.name) && (!entry.linkName || isUtf8(entry.linkName)))) records.unshift(paxRecord("hdrcharset", Buffer.from("BINARY")));
   const mtimeSeconds = Math.floor(entry.mtimeMs / 1000);
   const main = ustarHeader({ name, type: TYPE_FLAG[entry.type], mode: entry.mode, size, mtimeSeconds, linkName: entry.linkName });

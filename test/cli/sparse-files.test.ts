@@ -184,13 +184,18 @@ describe("a sparse file", () => {
 
   it("keeps its holes in a restore into another folder and in a tar export (GNU sparse format, read by GNU tar)", async () => {
     const ws = await workspace("sparse-restore");
+    // A name too long for a tar header of its own: it travels in the pax records, beside the sparse ones.
+    const deep = `nested/${"d".repeat(90)}/also-sparse.img`;
+    const deepPieces: Piece[] = [[2 * GiB, Buffer.from("deep data")]];
+    makeSparse(path.join(ws.root, deep), "3G", deepPieces);
     const created = await cliJson<CheckpointCreated>(ws, ["checkpoint", "create", "vm"]);
 
     const target = path.join(ws.base, "restored");
     const restored = await cliJson<{ files: number; bytes: number }>(ws, ["checkpoint", "restore", created.id, "--to", target]);
-    expect(restored.files).toBe(2);
+    expect(restored.files).toBe(3);
     expect(restored.bytes).toBeLessThan(DATA_BYTES + 64 * KiB);
     expectSparseCopy(path.join(target, "disk.img"), TiB, PIECES, [500 * GiB]);
+    expectSparseCopy(path.join(target, deep), 3 * GiB, deepPieces, [GiB]);
 
     const archive = path.join(ws.base, "vm.tar.gz");
     await cliJson(ws, ["checkpoint", "export", created.id, "--format", "tar.gz", "-o", archive]);
@@ -201,6 +206,7 @@ describe("a sparse file", () => {
     const unpacked = makeTempDir("sparse-untar");
     execFileSync("tar", ["-xzf", archive, "--sparse", "-C", unpacked]);
     expectSparseCopy(path.join(unpacked, `vm-${created.id}`, "disk.img"), TiB, PIECES, [500 * GiB]);
+    expectSparseCopy(path.join(unpacked, `vm-${created.id}`, deep), 3 * GiB, deepPieces, [GiB]);
     expect(fs.readFileSync(path.join(unpacked, `vm-${created.id}`, "notes.txt"), "utf8")).toBe("an ordinary file\n");
   });
 
