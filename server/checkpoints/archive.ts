@@ -16,6 +16,11 @@
  * stored (a SQLite file, a pg_dump custom-format archive, the in-process COPY
  * archive, or the raw bytes of a file that was not a database, with its journal
  * files), verified the same way, with `databases.json` describing them.
+ *
+ * A sparse file keeps its holes in a tar (GNU sparse format 1.0, tar-writer.ts):
+ * only its data is streamed. A zip cannot hold a hole: a sparse file of up to
+ * ZIP_SPARSE_EXPAND_LIMIT bytes is stored with its holes written out as zeros
+ * (which deflate to almost nothing), a larger one is left out, with a note.
  */
 import { createHash } from "node:crypto";
 import fsp from "node:fs/promises";
@@ -32,8 +37,11 @@ import { databasesOf } from "./manifest";
 import type { DatabaseSnapshot } from "../dbstate/snapshot-types";
 import { findCheckpointRow } from "./queries";
 import { readCheckpointManifest, recordDamageFound, type DamagedObject } from "./integrity-record";
+import { readSparseLayout, SparseFormatError, type SparseLayout } from "../store/sparse-format";
 
 const CHUNK = 256 * 1024;
+/** Largest apparent size of a sparse file a zip holds (with its holes as zeros); larger ones are left out of a zip. */
+export const ZIP_SPARSE_EXPAND_LIMIT = 64 * 1024 * 1024;
 
 export interface CheckpointArchive {
   checkpointId: string;
@@ -81,10 +89,17 @@ export async function openCheckpointArchive(core: Core, checkpointId: string, fo
   const recordDamage = (problems: DamagedObject[]) => recordDamageFound(core, row.id, problems);
   const notes: ArchiveNote[] = [];
   const items: ArchiveItem[] = [];
+  const sparseLayouts = await readSparseLayouts(core, manifest.entries, recordDamage);
   for (const entry of manifest.entries) {
     // No content was captured for it: leave it out, and say so.
     if (entry.unstable) notes.push({ path: entry.path, archivedAs: null, reason: "it kept changing while the checkpoint was taken, so the checkpoint holds no content for it" });
-    else items.push({ entry, mtimeMs: entry.mtimeMs });
+    else if (format === "zip" && entry.sparse && entry.size > ZIP_SPARSE_EXPAND_LIMIT) {
+      notes.push({
+        path: entry.path,
+        archivedAs: null,
+        reason: `it is a sparse file of ${entry.size} bytes (${entry.sparse.dataBytes} bytes of data, the rest holes), which a zip could only hold written out in full; export as tar.gz, which keeps its holes`,
+      });
+    } else items.push({ entry, mtimeMs: entry.mtimeMs, sparse: entry.sparse ? sparseLayouts.get(entry.sha256 as string) : undefined });
   }
   if (databases.length > 0) {
     const described = databases.map(({ snapshot, entry, sideEntries }) => ({
@@ -127,9 +142,15 @@ export async function openCheckpointArchive(core: Core, checkpointId: string, fo
   };
   const content = (item: ArchiveItem): Readable => {
     if (item.data) return Readable.from([item.data]);
-    const source = new VerifiedObjectReader(core.store.objectPath(item.entry.sha256 as string), item.entry, recordDamage);
+    const layout = item.sparse;
+    // A sparse file's object is its data, then its map: the data is what the archive takes.
+    const expected = layout ? { objectBytes: layout.dataBytes + layout.tail.length, emitBytes: layout.dataBytes } : { objectBytes: item.entry.size, emitBytes: item.entry.size };
+    const source = new VerifiedObjectReader(core.store.objectPath(item.entry.sha256 as string), item.entry, recordDamage, expected);
     source.on("error", fail);
-    return source;
+    if (!layout || format === "tar.gz") return source;
+    const expanded = Readable.from(withHoles(source, layout), { objectMode: false });
+    expanded.on("error", fail);
+    return expanded;
   };
   if (format === "zip") writeZip(items, folder, content, out, fail);
   else writeTarGz(items, folder, content, out, fail);
@@ -140,7 +161,7 @@ export async function openCheckpointArchive(core: Core, checkpointId: string, fo
     fileName: `${folder}.${format}`,
     contentType: CONTENT_TYPES[format],
     entries: manifest.entries.length - notes.filter((n) => n.archivedAs === null).length + databases.reduce((n, d) => n + 1 + d.sideEntries.length, 0),
-    bytes: items.reduce((sum, item) => sum + (item.entry.kind === "file" && !item.data ? item.entry.size : 0), 0),
+    bytes: items.reduce((sum, item) => sum + (item.entry.kind === "file" && !item.data ? (format === "tar.gz" && item.sparse ? item.sparse.dataBytes : item.entry.size) : 0), 0),
     notes,
     stream: out,
   };
@@ -153,6 +174,8 @@ interface ArchiveItem {
   data?: Buffer;
   /** Zip only: the entry's name in the archive when it differs from its path. */
   name?: string;
+  /** A sparse file: where its data goes (read from its stored representation). */
+  sparse?: SparseLayout;
 }
 
 /** An entry the archive could not hold as it is: the name it holds instead, or null when it is left out, and why. */
@@ -178,7 +201,10 @@ function writeTarGz(items: ArchiveItem[], folder: string, content: (item: Archiv
       if (entry.kind === "dir") yield { name, type: "directory", mode: entry.mode, mtimeMs: item.mtimeMs, size: 0 };
       else if (entry.kind === "symlink") yield { name, type: "symlink", mode: entry.mode, mtimeMs: item.mtimeMs, size: 0, linkName: nameBytes(entry.linkTarget ?? "") };
       else if (entry.hardlinkTo !== undefined) yield { name, type: "hardlink", mode: entry.mode, mtimeMs: item.mtimeMs, size: 0, linkName: Buffer.concat([prefix, nameBytes(entry.hardlinkTo)]) };
-      else yield { name, type: "file", mode: entry.mode, mtimeMs: item.mtimeMs, size: entry.size, content: content(item) };
+      else if (item.sparse) {
+        const sparse = { realSize: item.sparse.size, regions: item.sparse.extents };
+        yield { name, type: "file", mode: entry.mode, mtimeMs: item.mtimeMs, size: item.sparse.dataBytes, content: content(item), sparse };
+      } else yield { name, type: "file", mode: entry.mode, mtimeMs: item.mtimeMs, size: entry.size, content: content(item) };
     }
   }
   const tar = Readable.from(tarBlocks(entries()), { objectMode: false });
@@ -287,6 +313,8 @@ class VerifiedObjectReader extends Readable {
     private readonly entry: ManifestEntry,
     /** Records the damage before the stream fails, so whoever sees the failure can already read it on the checkpoint. */
     private readonly recordDamage: (problems: DamagedObject[]) => Promise<void>,
+    /** The object's size, and how many of its first bytes the stream gives (all of them, but for a sparse file's representation). */
+    private readonly expected: { objectBytes: number; emitBytes: number },
   ) {
     super({ highWaterMark: CHUNK });
   }
@@ -322,16 +350,20 @@ class VerifiedObjectReader extends Readable {
       if (bytesRead === 0) {
         await this.closeFile();
         const actual = this.hash.digest("hex");
-        if (this.bytesRead !== this.entry.size) throw await this.damaged("corrupt", `${this.bytesRead} bytes stored, the manifest says ${this.entry.size}`);
+        if (this.bytesRead !== this.expected.objectBytes) throw await this.damaged("corrupt", `${this.bytesRead} bytes stored, the manifest says ${this.expected.objectBytes}`);
         if (actual !== this.entry.sha256) throw await this.damaged("corrupt", `its content hashes to ${actual}, not ${this.entry.sha256}`);
         if (this.held) this.push(this.held);
         this.push(null);
         return;
       }
-      const chunk = buffer.subarray(0, bytesRead);
-      this.hash.update(chunk);
+      const read = buffer.subarray(0, bytesRead);
+      this.hash.update(read);
+      const start = this.bytesRead;
       this.bytesRead += bytesRead;
-      if (this.bytesRead > this.entry.size) throw await this.damaged("corrupt", `more than the ${this.entry.size} bytes the manifest says`);
+      if (this.bytesRead > this.expected.objectBytes) throw await this.damaged("corrupt", `more than the ${this.expected.objectBytes} bytes the manifest says`);
+      // Only what lies before emitBytes is given on (a sparse representation's map stays behind).
+      const chunk = read.subarray(0, Math.max(0, Math.min(bytesRead, this.expected.emitBytes - start)));
+      if (chunk.length === 0) continue;
       const previous = this.held;
       this.held = chunk;
       if (previous) {
@@ -353,4 +385,66 @@ class VerifiedObjectReader extends Readable {
       () => callback(error),
     );
   }
+}
+
+/**
+ * The layouts of the sparse files among `entries`, by object, read before the
+ * first byte of the archive: a representation that is not one is damage,
+ * recorded and refused like a missing object.
+ */
+async function readSparseLayouts(core: Core, entries: readonly ManifestEntry[], recordDamage: (problems: DamagedObject[]) => Promise<void>): Promise<Map<string, SparseLayout>> {
+  const layouts = new Map<string, SparseLayout>();
+  const damaged: DamagedObject[] = [];
+  for (const entry of entries) {
+    if (!entry.sparse || entry.unstable || !entry.sha256 || layouts.has(entry.sha256)) continue;
+    const objectPath = core.store.objectPath(entry.sha256);
+    let handle: fsp.FileHandle | undefined;
+    try {
+      handle = await fsp.open(objectPath, "r");
+      const { size } = await handle.stat();
+      layouts.set(entry.sha256, readSparseLayout(handle.fd, size));
+    } catch (error) {
+      if (error instanceof SparseFormatError) damaged.push({ path: entry.path, sha256: entry.sha256, state: "corrupt" });
+      else if ((error as NodeJS.ErrnoException).code === "ENOENT") damaged.push({ path: entry.path, sha256: entry.sha256, state: "missing" });
+      else throw describeFsError(error, objectPath);
+    } finally {
+      await handle?.close();
+    }
+  }
+  if (damaged.length > 0) {
+    await recordDamage(damaged);
+    throw damageError(damaged, "refused before the first byte");
+  }
+  return layouts;
+}
+
+/** A sparse file's logical bytes: its data (from `data`, in order) with zeros written where its holes are. */
+async function* withHoles(data: AsyncIterable<Buffer>, layout: SparseLayout): AsyncGenerator<Buffer> {
+  const zeros = Buffer.alloc(CHUNK);
+  function* hole(length: number): Generator<Buffer> {
+    for (let left = length; left > 0; left -= CHUNK) yield left >= CHUNK ? zeros : zeros.subarray(0, left);
+  }
+  let position = 0;
+  let pending: Buffer = Buffer.alloc(0);
+  const source = data[Symbol.asyncIterator]();
+  for (const extent of layout.extents) {
+    yield* hole(extent.offset - position);
+    for (let left = extent.length; left > 0; ) {
+      if (pending.length === 0) {
+        const next = await source.next();
+        if (next.done) throw new Error(`the stored data ended before the map said it would (${extent.offset + extent.length - left} of ${layout.size} bytes)`);
+        pending = next.value;
+      }
+      const piece = pending.subarray(0, Math.min(left, pending.length));
+      pending = pending.subarray(piece.length);
+      left -= piece.length;
+      yield piece;
+    }
+    position = extent.offset + extent.length;
+  }
+  // Read to the end: the source checks the object's hash only there.
+  for (let next = await source.next(); !next.done; next = await source.next()) {
+    if (next.value.length > 0) throw new Error("the stored data goes on past what the map says");
+  }
+  yield* hole(layout.size - position);
 }

@@ -39,8 +39,16 @@ export function sameMtime(a: number, b: number): boolean {
   return Math.abs(a - b) <= MTIME_TOLERANCE_MS;
 }
 
+/**
+ * A sparse file's sha256 names its representation, not its bytes: it equals
+ * another sparse state of the same content (holes anywhere the data is zero),
+ * never a dense file's. A file sparse on one side and dense on the other is
+ * modified even when its bytes read the same: telling would mean hashing every
+ * byte of the sparse one's apparent size. A rollback then writes it as the
+ * checkpoint held it, which loses nothing.
+ */
 function sameContent(a: ManifestEntry, b: ManifestEntry): boolean {
-  if (a.kind === "file") return a.sha256 === b.sha256;
+  if (a.kind === "file") return a.sha256 === b.sha256 && (a.sparse === undefined) === (b.sparse === undefined);
   if (a.kind === "symlink") return a.linkTarget === b.linkTarget;
   return true;
 }

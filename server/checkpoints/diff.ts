@@ -36,6 +36,8 @@ export interface DiffSide {
   unstable?: true;
   /** A hard link: the file this one is another name of. */
   hardlinkTo?: string;
+  /** A sparse file: `size` is its apparent size, `dataBytes` what it holds outside its holes (`sha256` names its stored representation). */
+  sparse?: { dataBytes: number };
 }
 
 export interface CheckpointDiff {
@@ -64,7 +66,7 @@ function looksBinary(buffer: Buffer): boolean {
 }
 
 function summarize(change: PathChange): DiffEntry {
-  const side = (e: PathChange["before"]): DiffSide | undefined => e && { kind: e.kind, size: e.size, mode: e.mode, sha256: e.sha256, linkTarget: e.linkTarget, ...(e.unstable ? { unstable: true } : {}), ...(e.hardlinkTo !== undefined ? { hardlinkTo: e.hardlinkTo } : {}) };
+  const side = (e: PathChange["before"]): DiffSide | undefined => e && { kind: e.kind, size: e.size, mode: e.mode, sha256: e.sha256, linkTarget: e.linkTarget, ...(e.unstable ? { unstable: true } : {}), ...(e.hardlinkTo !== undefined ? { hardlinkTo: e.hardlinkTo } : {}), ...(e.sparse ? { sparse: e.sparse } : {}) };
   return { path: change.path, kind: change.change, before: side(change.before), after: side(change.after) };
 }
 
@@ -124,7 +126,8 @@ async function liveContent(root: string, entry: NonNullable<PathChange["after"]>
 async function textPatch(core: Core, root: string, change: PathChange, maxBytes: number): Promise<string | null> {
   const before = change.before;
   const after = change.after;
-  if (!before?.sha256 || !after || before.size > maxBytes || after.size > maxBytes) return null;
+  // A sparse file's object is its representation, not its text.
+  if (!before?.sha256 || !after || before.size > maxBytes || after.size > maxBytes || before.sparse || after.sparse) return null;
   const oldContent = core.store.readBuffer(before.sha256, { verify: true });
   const newContent = await liveContent(root, after, change.path, maxBytes);
   if (!newContent) return null;

@@ -23,6 +23,7 @@ import { openStatCache, statCacheFile as statCacheFileIn, type StatCache } from 
 import type { CheckpointScope, InclusionReason, Manifest, ManifestEntry, ScannedEntry } from "./manifest-types";
 import { hashFile } from "../store/hash-file";
 import type { FileStat } from "../store/object-store";
+import type { SparseInfo } from "../store/sparse-format";
 import { createHash } from "node:crypto";
 import { encodeManifest, entriesByPath } from "./manifest";
 import { databaseFilePaths, parseDbTargets } from "../dbstate/targets";
@@ -131,11 +132,15 @@ async function captureWithCache(
     if (entry.kind !== "file") continue;
     bytes += entry.size;
     const cached = cache.lookup(entry);
-    if (cached) (entries[i] as ManifestEntry).sha256 = cached;
-    else toRead.push(i);
+    if (cached) {
+      (entries[i] as ManifestEntry).sha256 = cached;
+      const sparse = cache.sparseOf(entry.path);
+      if (sparse) (entries[i] as ManifestEntry).sparse = sparse;
+    } else toRead.push(i);
   }
 
-  if (options.storeObjects) assertStoreHasRoom(core, toRead.reduce((sum, i) => sum + (scanned[i] as ScannedEntry).size, 0), scanned.length);
+  // Real bytes, not apparent sizes: a sparse file stores only what is allocated.
+  if (options.storeObjects) assertStoreHasRoom(core, toRead.reduce((sum, i) => sum + storedBytesEstimate(scanned[i] as ScannedEntry), 0), scanned.length);
   let newBytes = 0;
   let done = 0;
   const unstable: string[] = [];
@@ -146,14 +151,14 @@ async function captureWithCache(
       const manifestEntry = entries[index] as ManifestEntry;
       const absPath = path.join(component.root, scannedEntry.path);
       const expected = { size: scannedEntry.size, mtimeMs: scannedEntry.mtimeMs, ino: scannedEntry.ino };
-      let read: { sha256: string; stat: FileStat };
+      let read: { sha256: string; stat: FileStat; sparse?: SparseInfo };
       try {
         if (batch) {
           const stored = await core.store.putFile(absPath, expected, batch);
           if (stored.written) newBytes += stored.size;
           const stat = { ...scannedEntry, size: stored.stat.size, mtimeMs: stored.stat.mtimeMs, ctimeMs: stored.stat.ctimeMs, ino: stored.stat.ino };
           // A file changed within the racy window is not cached (and its stale record is dropped).
-          cache.record(stat, stored.sha256);
+          cache.record(stat, stored.sha256, undefined, stored.sparse);
           read = stored;
         } else {
           read = await hashFile(absPath, expected);
@@ -169,6 +174,7 @@ async function captureWithCache(
       }
       // The file may have changed between the scan and the read: record what was actually read.
       manifestEntry.sha256 = read.sha256;
+      if (read.sparse) manifestEntry.sparse = read.sparse;
       manifestEntry.size = read.stat.size;
       manifestEntry.mtimeMs = read.stat.mtimeMs;
       manifestEntry.mode = read.stat.mode & 0o7777;
@@ -203,8 +209,13 @@ function markHardLinks(scanned: readonly ScannedEntry[], entries: ManifestEntry[
     const key = `${seen.dev}:${seen.ino}`;
     const first = firstName.get(key);
     if (!first) firstName.set(key, entry);
-    else if (first.sha256 === entry.sha256) entry.hardlinkTo = first.path;
+    else if (first.sha256 === entry.sha256 && (first.sparse === undefined) === (entry.sparse === undefined)) entry.hardlinkTo = first.path;
   }
+}
+
+/** What storing a file may take at most: a file that may be sparse stores about what is allocated of it, any other its size. */
+function storedBytesEstimate(entry: ScannedEntry): number {
+  return entry.allocated !== undefined ? Math.min(entry.size, entry.allocated) : entry.size;
 }
 
 /** Room kept free beyond the estimate: the database's own writes (rows, history, WAL) must still fit. */
@@ -216,7 +227,8 @@ const MANIFEST_BYTES_PER_ENTRY = 256;
  * Refuses (nothing written) a capture whose new content may not fit on the data
  * directory's file system: at most every file read is new. Running out half-way
  * would leave only temp files, but a full disk also stops the database from
- * recording anything, so it is better to say so up front.
+ * recording anything, so it is better to say so up front. `contentBytes` counts
+ * real bytes: a sparse file's holes take no room in the store.
  */
 function assertStoreHasRoom(core: Core, contentBytes: number, entries: number): void {
   let free: number;
@@ -264,6 +276,7 @@ export function liveFingerprint(scope: CheckpointScope, entries: readonly Manife
     hash.update(`\n${e.path}\0${e.kind}\0${e.mode}\0${e.size}\0${mtime}\0${e.sha256 ?? ""}\0${e.linkTarget ?? ""}\0${e.reason}`);
     // Only when there is one: fingerprints of trees without hard links stay as they were.
     if (e.hardlinkTo !== undefined) hash.update(`\0${e.hardlinkTo}`);
+    if (e.sparse !== undefined) hash.update(`\0sparse:${e.sparse.dataBytes}`);
   }
   return hash.digest("hex");
 }

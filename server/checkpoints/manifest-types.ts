@@ -4,6 +4,7 @@
  * stored as a content-addressed object; its sha256 is the checkpoint's checksum.
  */
 import type { DatabaseSnapshot } from "../dbstate/snapshot-types";
+import type { SparseInfo } from "../store/sparse-format";
 
 export type EntryKind = "file" | "dir" | "symlink";
 
@@ -25,6 +26,8 @@ export interface ScannedEntry {
   nlink?: number;
   /** Symlink target exactly as stored in the link (never followed). */
   linkTarget?: string;
+  /** Files that may be sparse only (far fewer blocks allocated than their size): bytes allocated (st_blocks * 512). */
+  allocated?: number;
 }
 
 export interface ManifestEntry {
@@ -48,6 +51,14 @@ export interface ManifestEntry {
    * A restore makes it a hard link to that file again.
    */
   hardlinkTo?: string;
+  /**
+   * Files only: the file is sparse (large holes), so `sha256` names its stored
+   * representation (its data and where it goes, store/sparse-format.ts), not its
+   * logical bytes; `size` is its apparent size, `dataBytes` the data it holds.
+   * Holes are restored as holes. A file held sparse in one state and dense in
+   * another compares as modified even when its bytes read the same.
+   */
+  sparse?: SparseInfo;
   reason: InclusionReason;
 }
 
@@ -61,10 +72,12 @@ export type CheckpointScope = { kind: "all" } | { kind: "paths"; paths: string[]
 /**
  * Version 1: files only. Version 2 (a checkpoint taken with its databases) adds
  * `databases`, one snapshot per target: a reader that knows only version 1 refuses
- * it instead of restoring the files without the databases.
+ * it instead of restoring the files without the databases. Version 3 (some entry
+ * is `sparse`) has `databases` too: a reader that does not know sparse entries
+ * refuses it instead of writing a representation as a file's content.
  */
 export interface Manifest {
-  version: 1 | 2;
+  version: 1 | 2 | 3;
   scope: CheckpointScope;
   databases?: DatabaseSnapshot[];
   entries: ManifestEntry[];

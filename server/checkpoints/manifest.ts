@@ -12,6 +12,7 @@ export function encodeManifest(scope: CheckpointScope, entries: readonly Manifes
   // Hand-built lines (same bytes as JSON.stringify of the object in this key order): this runs on
   // every checkpoint and rollback over every entry, so it avoids one JSON.stringify per entry.
   const lines = new Array<string>(sorted.length);
+  let sparse = false;
   for (let i = 0; i < sorted.length; i++) {
     const e = sorted[i] as ManifestEntry;
     let line = `{"path":${jsonString(e.path)},"kind":"${e.kind}","mode":${e.mode},"size":${e.size},"mtimeMs":${e.mtimeMs}`;
@@ -19,12 +20,17 @@ export function encodeManifest(scope: CheckpointScope, entries: readonly Manifes
     if (e.linkTarget !== undefined) line += `,"linkTarget":${JSON.stringify(e.linkTarget)}`;
     if (e.unstable) line += `,"unstable":true`;
     if (e.hardlinkTo !== undefined) line += `,"hardlinkTo":${jsonString(e.hardlinkTo)}`;
+    if (e.sparse !== undefined) {
+      line += `,"sparse":{"dataBytes":${e.sparse.dataBytes}}`;
+      sparse = true;
+    }
     lines[i] = line + `,"reason":"${e.reason}"}`;
   }
   const canonicalScope = scope.kind === "all" ? { kind: "all" } : { kind: "paths", paths: [...scope.paths].sort() };
+  const snapshots = databases.map((d) => JSON.stringify(canonicalSnapshot(d))).join(",\n");
+  if (sparse) return `{"version":3,"scope":${JSON.stringify(canonicalScope)},"databases":[${databases.length > 0 ? `\n${snapshots}\n` : ""}],"entries":[\n${lines.join(",\n")}\n]}\n`;
   // Without databases the bytes are exactly version 1's: existing checkpoints keep their checksums.
   if (databases.length === 0) return `{"version":1,"scope":${JSON.stringify(canonicalScope)},"entries":[\n${lines.join(",\n")}\n]}\n`;
-  const snapshots = databases.map((d) => JSON.stringify(canonicalSnapshot(d))).join(",\n");
   return `{"version":2,"scope":${JSON.stringify(canonicalScope)},"databases":[\n${snapshots}\n],"entries":[\n${lines.join(",\n")}\n]}\n`;
 }
 
@@ -49,7 +55,8 @@ export function decodeManifest(bytes: Buffer, sha256: string): Manifest {
     throw new IntegrityError(`manifest ${sha256} is not valid JSON`, { sha256, state: "corrupt" }, { cause: error });
   }
   const manifest = parsed as Manifest;
-  if ((manifest?.version !== 1 && manifest?.version !== 2) || !Array.isArray(manifest.entries) || !manifest.scope || (manifest.version === 2 && !Array.isArray(manifest.databases))) {
+  const version = manifest?.version;
+  if ((version !== 1 && version !== 2 && version !== 3) || !Array.isArray(manifest.entries) || !manifest.scope || (version !== 1 && !Array.isArray(manifest.databases))) {
     throw new IntegrityError(`manifest ${sha256} has an unknown format`, { sha256, state: "corrupt" });
   }
   return manifest;
@@ -70,6 +77,11 @@ export function referencedObjects(manifest: Pick<Manifest, "entries" | "database
   const files = manifest.entries.filter((e) => e.kind === "file" && e.sha256).map((e) => e.sha256 as string);
   const databases = (manifest.databases ?? []).flatMap((d) => snapshotObjects(d).map((o) => o.sha256));
   return [...files, ...databases];
+}
+
+/** Bytes a file's content takes on disk when written out: a sparse file's data, anything else's size. */
+export function contentBytesOnDisk(entry: Pick<ManifestEntry, "size" | "sparse">): number {
+  return entry.sparse?.dataBytes ?? entry.size;
 }
 
 export function entriesByPath(entries: readonly ManifestEntry[]): Map<string, ManifestEntry> {

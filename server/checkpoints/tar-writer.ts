@@ -6,6 +6,12 @@
  * when it fits, otherwise in a pax extended header (`path`, `linkpath`), marked
  * `hdrcharset=BINARY` when it is not UTF-8, as GNU tar and bsdtar read it.
  * Sizes beyond the ustar field (8 GiB) go into the pax header too.
+ *
+ * A sparse file is written in the GNU sparse format 1.0 that GNU tar (and
+ * bsdtar) read: pax records give its real name and size, the ustar header names
+ * it `GNUSparseFile.0/<name>`, and its content is a map of its data regions
+ * (decimal text, padded to a block) followed by only their bytes. Extracting it
+ * makes the holes again.
  */
 
 const BLOCK = 512;
@@ -28,8 +34,10 @@ export interface TarEntry {
   size: number;
   /** Symlinks: the target; hard links: the archive path of the entry (written before) it is another name of. As bytes. */
   linkName?: Buffer;
-  /** Files: exactly `size` bytes. */
+  /** Files: exactly `size` bytes (of a sparse file: its data regions' bytes, in order). */
   content?: AsyncIterable<Buffer>;
+  /** Files: a sparse file of `realSize` bytes whose data lies in `regions` (in order); everything else is a hole. */
+  sparse?: { realSize: number; regions: readonly { offset: number; length: number }[] };
 }
 
 const TYPE_FLAG: Record<TarEntryType | "pax", string> = { file: "0", hardlink: "1", symlink: "2", directory: "5", pax: "x" };
@@ -77,15 +85,42 @@ function padding(size: number): Buffer {
   return rest === 0 ? Buffer.alloc(0) : ZERO_BLOCK.subarray(0, BLOCK - rest);
 }
 
+/**
+ * The map that starts a GNU sparse 1.0 file's content: the number of regions,
+ * then each region's offset and length, one decimal number a line, padded to a
+ * whole block. It always ends with a region of no bytes at the real size, as GNU
+ * tar writes it: extracting that region is what gives the file its full size
+ * when it ends in a hole.
+ */
+export function sparseMapBlock(sparse: NonNullable<TarEntry["sparse"]>): Buffer {
+  const lines = [String(sparse.regions.length + 1)];
+  for (const region of sparse.regions) lines.push(String(region.offset), String(region.length));
+  lines.push(String(sparse.realSize), "0");
+  const text = Buffer.from(lines.join("\n") + "\n", "ascii");
+  return Buffer.concat([text, padding(text.length)]);
+}
+
+/** `GNUSparseFile.0/` put before the last component of `name`, where GNU tar puts it. */
+function sparseStandInName(name: Buffer): Buffer {
+  const slash = name.lastIndexOf(0x2f);
+  return Buffer.concat([name.subarray(0, slash + 1), Buffer.from("GNUSparseFile.0/"), name.subarray(slash + 1)]);
+}
+
 /** The header blocks of one entry: a pax header first when the ustar one cannot hold it exactly. */
-export function entryHeader(entry: TarEntry): Buffer {
-  const name = entry.type === "directory" ? Buffer.concat([entry.name, Buffer.from("/")]) : entry.name;
-  const size = entry.type === "file" ? entry.size : 0;
+export function entryHeader(entry: TarEntry, sparseMap?: Buffer): Buffer {
+  const sparse = entry.type === "file" && entry.sparse && sparseMap ? entry.sparse : undefined;
+  const name = entry.type === "directory" ? Buffer.concat([entry.name, Buffer.from("/")]) : sparse ? sparseStandInName(entry.name) : entry.name;
+  const size = entry.type === "file" ? entry.size + (sparse && sparseMap ? sparseMap.length : 0) : 0;
   const records: Buffer[] = [];
   if (name.length > USTAR_NAME) records.push(paxRecord("path", name));
   if (entry.linkName && entry.linkName.length > USTAR_LINK) records.push(paxRecord("linkpath", entry.linkName));
   if (size > USTAR_MAX_SIZE) records.push(paxRecord("size", Buffer.from(String(size))));
-  if (records.length > 0 && !(isUtf8(name) && (!entry.linkName || isUtf8(entry.linkName)))) records.unshift(paxRecord("hdrcharset", Buffer.from("BINARY")));
+  if (sparse) {
+    // After a `path` record (the stand-in name's): readers that apply records in order keep the real name.
+    records.push(paxRecord("GNU.sparse.major", Buffer.from("1")), paxRecord("GNU.sparse.minor", Buffer.from("0")));
+    records.push(paxRecord("GNU.sparse.name", entry.name), paxRecord("GNU.sparse.realsize", Buffer.from(String(sparse.realSize))));
+  }
+  if (records.length > 0 && !(isUtf8(entry.name) && (!entry.linkName || isUtf8(entry.linkName)))) records.unshift(paxRecord("hdrcharset", Buffer.from("BINARY")));
   const mtimeSeconds = Math.floor(entry.mtimeMs / 1000);
   const main = ustarHeader({ name, type: TYPE_FLAG[entry.type], mode: entry.mode, size, mtimeSeconds, linkName: entry.linkName });
   if (records.length === 0) return main;
@@ -101,8 +136,10 @@ export function entryHeader(entry: TarEntry): Buffer {
  */
 export async function* tarBlocks(entries: AsyncIterable<TarEntry> | Iterable<TarEntry>): AsyncGenerator<Buffer> {
   for await (const entry of entries) {
-    yield entryHeader(entry);
+    const sparseMap = entry.type === "file" && entry.sparse ? sparseMapBlock(entry.sparse) : undefined;
+    yield entryHeader(entry, sparseMap);
     if (entry.type !== "file") continue;
+    if (sparseMap) yield sparseMap;
     let written = 0;
     for await (const chunk of entry.content ?? []) {
       written += chunk.length;

@@ -6,7 +6,7 @@ import type { Core, Actor } from "../core";
 import { IntegrityError } from "../errors";
 import { mapConcurrent } from "../concurrency";
 import { recordEvent } from "../audit/history";
-import { databasesOf, readManifest } from "./manifest";
+import { contentBytesOnDisk, databasesOf, readManifest } from "./manifest";
 import { checkObjects } from "../dbstate/databases";
 import { snapshotObjects } from "../dbstate/snapshot-types";
 import type { Manifest } from "./manifest-types";
@@ -42,7 +42,7 @@ export async function checkManifestObjects(core: Core, manifest: Manifest, paths
     if (list) list.push(entry.path);
     else {
       pathsBySha.set(entry.sha256, [entry.path]);
-      bytes += entry.size;
+      bytes += contentBytesOnDisk(entry);
     }
   }
   const shas = [...pathsBySha.keys()];

@@ -12,6 +12,7 @@ import path from "node:path";
 import type { ObjectStore } from "../store/object-store";
 import { flushDirectories, flushFiles } from "../store/sync-fs";
 import type { ManifestEntry } from "../checkpoints/manifest-types";
+import { contentBytesOnDisk } from "../checkpoints/manifest";
 import { describeFsError, InvalidInputError, OperationFailedError, SafetyNetError } from "../errors";
 import { normalizeRelativePath } from "../scan/paths";
 import { fsPath, nameBytes } from "../byte-paths";
@@ -206,10 +207,10 @@ export async function applyRollbackPlan(
       } else if (item.action !== "mtime") {
         const tmp = tempSibling(p, tag);
         removeIfPresent(tmp);
-        await store.materialize(entry.sha256 as string, tmp, entry.mode, { durable: false });
+        await store.materialize(entry.sha256 as string, tmp, entry.mode, { durable: false, sparse: entry.sparse !== undefined });
         renameSync(fsPath(tmp), fsPath(p));
         written.push(p);
-        bytes += entry.size;
+        bytes += contentBytesOnDisk(entry);
       }
       if (entry.kind === "file") utimesSync(fsPath(p), entry.mtimeMs / 1000, entry.mtimeMs / 1000);
     } catch (error) {

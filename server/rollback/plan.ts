@@ -6,6 +6,7 @@
 import { createHash } from "node:crypto";
 import type { ManifestEntry } from "../checkpoints/manifest-types";
 import { compareManifests, type PathChange } from "../checkpoints/compare";
+import { contentBytesOnDisk } from "../checkpoints/manifest";
 import type { DatabasePlanItem } from "../dbstate/databases";
 
 export type RestoreAction = "write" | "recreate" | "replace" | "link" | "mode" | "mtime";
@@ -19,9 +20,12 @@ export interface RestoreItem {
    * mode / mtime: metadata only.
    */
   action: RestoreAction;
+  /** Files: the apparent size. */
   size: number;
   /** link: the file this path is another name of. */
   hardlinkTo?: string;
+  /** A sparse file: the bytes of data written (everything else of `size` stays a hole). */
+  sparse?: { dataBytes: number };
 }
 
 export interface DeleteItem {
@@ -38,7 +42,7 @@ export interface RollbackPlanBody {
    * taken): it holds no content for them, so the rollback leaves them as they are.
    */
   unstable: string[];
-  /** Bytes of file content the rollback writes. */
+  /** Bytes of file content the rollback writes (of a sparse file, its data: holes are not written). */
   bytesToWrite: number;
   /** Databases the rollback replaces with the checkpoint's snapshots (all of them: a database is put back whole). */
   databases: DatabasePlanItem[];
@@ -57,9 +61,10 @@ export function computeRollbackPlan(target: readonly ManifestEntry[], live: read
     const before = change.before;
     if (!before) continue;
     const action = restoreAction(change.change, before);
-    if (before.kind === "file" && (action === "write" || action === "recreate" || action === "replace")) bytesToWrite += before.size;
+    if (before.kind === "file" && (action === "write" || action === "recreate" || action === "replace")) bytesToWrite += contentBytesOnDisk(before);
     const item: RestoreItem = { path: change.path, kind: before.kind, action, size: before.kind === "file" ? before.size : 0 };
     if (action === "link") item.hardlinkTo = before.hardlinkTo;
+    if (before.kind === "file" && before.sparse) item.sparse = before.sparse;
     restore.push(item);
   }
   return { restore, delete: remove, unchanged, unstable, bytesToWrite, databases: [] };

@@ -9,13 +9,13 @@
  * root is never read or written). The tree appears progressively while it is
  * written; it is complete when the call returns.
  */
-import { chmodSync, linkSync, lstatSync, lutimesSync, mkdirSync, readdirSync, realpathSync, rmSync, symlinkSync, utimesSync } from "node:fs";
+import { chmodSync, linkSync, lstatSync, lutimesSync, mkdirSync, readdirSync, realpathSync, rmSync, statfsSync, symlinkSync, utimesSync } from "node:fs";
 import path from "node:path";
 import type { Core, Actor } from "../core";
 import { describeFsError, InvalidInputError, OperationFailedError, SafetyNetError } from "../errors";
 import { recordEvent } from "../audit/history";
 import { isInside, normalizeRelativePath } from "../scan/paths";
-import { readManifest } from "../checkpoints/manifest";
+import { contentBytesOnDisk, readManifest } from "../checkpoints/manifest";
 import type { ManifestEntry } from "../checkpoints/manifest-types";
 import { findCheckpointRow } from "../checkpoints/queries";
 import { mapConcurrent } from "../concurrency";
@@ -136,6 +136,35 @@ function realpathOrSelf(p: string): string {
 }
 
 /**
+ * Refuses (nothing written) a restore that cannot fit on the file system of
+ * `dir`: every file's real bytes in whole blocks (a sparse file's data, not its
+ * apparent size), and a block for each folder and symlink.
+ */
+function assertRestoreFits(dir: string, entries: readonly ManifestEntry[]): void {
+  let stats;
+  try {
+    stats = statfsSync(dir);
+  } catch (error) {
+    throw describeFsError(error, dir);
+  }
+  const block = stats.bsize;
+  let neededBytes = 0;
+  for (const entry of entries) {
+    if (entry.kind !== "file") neededBytes += block;
+    else if (!entry.unstable && entry.hardlinkTo === undefined) neededBytes += Math.ceil(contentBytesOnDisk(entry) / block) * block;
+  }
+  const availableBytes = stats.bavail * block;
+  if (neededBytes > availableBytes) {
+    throw new OperationFailedError(`not enough free space in ${dir} to restore this checkpoint: it needs about ${neededBytes} bytes, ${availableBytes} are available; nothing was written`, {
+      target: dir,
+      neededBytes,
+      availableBytes,
+      errno: "ENOSPC",
+    });
+  }
+}
+
+/**
  * Removes what a failed restore wrote: the top-level names it created under
  * `target` (or `target` itself when this call created it). Anything else that
  * appeared in the target meanwhile is left alone.
@@ -187,6 +216,7 @@ export async function restoreCheckpointInto(core: Core, checkpointId: string, ta
       throw error instanceof SafetyNetError ? error : describeFsError(error, target);
     }
     target = prepared.target;
+    assertRestoreFits(prepared.create ? path.dirname(target) : target, manifest.entries);
     const counts = await writeTree(core, target, prepared.create, manifest.entries, implicitDirs, options);
     const durationMs = Math.round(performance.now() - t0);
     await recordEvent(core, {
@@ -267,9 +297,9 @@ async function writeTree(
     // Written without a flush each; all are flushed together below, before the restore reports success.
     await mapConcurrent(files, Math.max(1, options.concurrency ?? RESTORE_CONCURRENCY), async (entry) => {
       const p = abs(entry.path);
-      await core.store.materialize(entry.sha256 as string, p, entry.mode, { durable: false, mtimeMs: entry.mtimeMs });
+      await core.store.materialize(entry.sha256 as string, p, entry.mode, { durable: false, mtimeMs: entry.mtimeMs, sparse: entry.sparse !== undefined });
       made(entry.path);
-      bytes += entry.size;
+      bytes += contentBytesOnDisk(entry);
       step();
     });
 

@@ -7,6 +7,7 @@
 import { statfsSync } from "node:fs";
 import { describeFsError, InsufficientStorageError } from "../errors";
 import type { ManifestEntry } from "../checkpoints/manifest-types";
+import { contentBytesOnDisk } from "../checkpoints/manifest";
 import type { RollbackPlanBody } from "./plan";
 
 export interface SpaceEstimate {
@@ -19,6 +20,8 @@ export interface SpaceEstimate {
  * their files; then each file is written beside the one it replaces and renamed
  * over it, so the growth of every rewrite counts, plus the largest file that
  * exists twice for a moment; new directories and symlinks take a block each.
+ * Real bytes throughout: a sparse file takes (and frees) its data, not its
+ * apparent size.
  */
 export function estimateRollbackSpace(plan: RollbackPlanBody, live: readonly ManifestEntry[], blockSize: number): number {
   const blocks = (bytes: number) => Math.ceil(bytes / blockSize) * blockSize;
@@ -26,7 +29,7 @@ export function estimateRollbackSpace(plan: RollbackPlanBody, live: readonly Man
   let freed = 0;
   for (const item of plan.delete) {
     const entry = liveByPath.get(item.path);
-    if (entry?.kind === "file") freed += blocks(entry.size);
+    if (entry?.kind === "file") freed += blocks(contentBytesOnDisk(entry));
   }
   let growth = 0;
   let largestOverlap = 0;
@@ -37,8 +40,8 @@ export function estimateRollbackSpace(plan: RollbackPlanBody, live: readonly Man
     }
     if (item.action === "mode" || item.action === "mtime") continue;
     const old = liveByPath.get(item.path);
-    const oldBytes = item.action === "write" && old?.kind === "file" ? blocks(old.size) : 0;
-    const newBytes = blocks(item.size);
+    const oldBytes = item.action === "write" && old?.kind === "file" ? blocks(contentBytesOnDisk(old)) : 0;
+    const newBytes = blocks(contentBytesOnDisk(item));
     growth += Math.max(0, newBytes - oldBytes);
     largestOverlap = Math.max(largestOverlap, Math.min(newBytes, oldBytes));
   }

@@ -119,6 +119,26 @@ describe.each([
     db.close();
   });
 
+  it("remembers which records are sparse files' (their sha256 names a representation), and forgets it when a file is stored whole again", () => {
+    const cache = open(mode);
+    cache.record(entry({ path: "disk.img" }), SHA, LATER, { dataBytes: 12288 });
+    cache.record(entry({ path: "plain" }), SHA2, LATER);
+    cache.save();
+    cache.close();
+    const loaded = open(mode);
+    expect(loaded.lookup(entry({ path: "disk.img" }))).toBe(SHA);
+    expect(loaded.sparseOf("disk.img")).toEqual({ dataBytes: 12288 });
+    expect(loaded.lookup(entry({ path: "plain" }))).toBe(SHA2);
+    expect(loaded.sparseOf("plain")).toBeUndefined();
+    loaded.record(entry({ path: "disk.img", ino: 43 }), SHA2, LATER);
+    loaded.save();
+    loaded.close();
+    const again = open(mode);
+    expect(again.lookup(entry({ path: "disk.img", ino: 43 }))).toBe(SHA2);
+    expect(again.sparseOf("disk.img")).toBeUndefined();
+    again.close();
+  });
+
   it("writes only the rows that changed, in one save", () => {
     const files = Array.from({ length: 200 }, (_, i) => entry({ path: `f${String(i).padStart(3, "0")}`, ino: i }));
     seed(files);
@@ -247,6 +267,29 @@ describe("missing, corrupt and old caches", () => {
     cache.save();
     cache.close();
     expect(rows()).toEqual(["src/a.ts"]);
+  });
+
+  it("upgrades a file of the version before sparse files in place, keeping its rows (all of files stored whole)", () => {
+    mkdirSync(dir, { recursive: true });
+    const db = new Database(statCacheFile(dir, ID));
+    db.exec(`CREATE TABLE meta (id INTEGER PRIMARY KEY CHECK (id = 1), store_generation INTEGER NOT NULL) STRICT;
+      CREATE TABLE entries (path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ms REAL NOT NULL, ctime_ms REAL NOT NULL, ino INTEGER NOT NULL,
+        sha256 TEXT NOT NULL CHECK (length(sha256) = 64)) STRICT, WITHOUT ROWID;
+      INSERT INTO meta VALUES (1, ${GEN});
+      INSERT INTO entries VALUES ('src/a.ts', 10, ${T}, ${T + 1}, 42, '${SHA}');
+      PRAGMA user_version = 3;`);
+    db.close();
+    const cache = open({ preload: true });
+    expect(cache.lookup(entry())).toBe(SHA);
+    expect(cache.sparseOf("src/a.ts")).toBeUndefined();
+    cache.record(entry({ path: "disk.img" }), SHA2, LATER, { dataBytes: 4096 });
+    cache.save();
+    cache.close();
+    expect(rows()).toEqual(["disk.img", "src/a.ts"]);
+    const reopened = open();
+    expect(reopened.sparseOf("disk.img")).toEqual({ dataBytes: 4096 });
+    reopened.close();
+    expect(warnings).toEqual([]);
   });
 
   it("imports the JSON cache of the previous version once, then deletes it", () => {

@@ -22,9 +22,14 @@ import Database from "better-sqlite3";
 import type { ScannedEntry } from "../checkpoints/manifest-types";
 import { createPrivateFile, makePrivateDir } from "../private-files";
 import type { StoredSha256 } from "../store/object-store";
+import type { SparseInfo } from "../store/sparse-format";
 
-/** Schema version (`PRAGMA user_version`); 2 was the single JSON file, imported once then deleted. */
-export const STAT_CACHE_VERSION = 3;
+/**
+ * Schema version (`PRAGMA user_version`); 2 was the single JSON file, imported once
+ * then deleted; 3 had no `sparse_data_bytes` column (added in place on upgrade).
+ */
+export const STAT_CACHE_VERSION = 4;
+const VERSION_WITHOUT_SPARSE = 3;
 const LEGACY_JSON_VERSION = 2;
 
 /**
@@ -48,10 +53,12 @@ export interface StatCacheRecord {
   ctimeMs: number;
   ino: number;
   sha256: StoredSha256;
+  /** The file was stored as a sparse file: `sha256` names its representation. */
+  sparse?: SparseInfo;
 }
 
-/** A row as SQLite returns it (raw mode). */
-type Row = [path: string, size: number, mtimeMs: number, ctimeMs: number, ino: number, sha256: string];
+/** A row as SQLite returns it (raw mode). `sparseDataBytes` is null for a file stored whole. */
+type Row = [path: string, size: number, mtimeMs: number, ctimeMs: number, ino: number, sha256: string, sparseDataBytes: number | null];
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
@@ -66,9 +73,12 @@ CREATE TABLE IF NOT EXISTS entries (
   mtime_ms REAL NOT NULL,
   ctime_ms REAL NOT NULL,
   ino INTEGER NOT NULL,
-  sha256 TEXT NOT NULL CHECK (length(sha256) = 64)
+  sha256 TEXT NOT NULL CHECK (length(sha256) = 64),
+  sparse_data_bytes INTEGER
 ) STRICT, WITHOUT ROWID;
 `;
+
+const COLUMNS = "path, size, mtime_ms, ctime_ms, ino, sha256, sparse_data_bytes";
 
 export type StatCacheWarning = (message: string, details: Record<string, unknown>) => void;
 
@@ -117,6 +127,8 @@ export class StatCache {
   private loaded: LoadedRows | null = null;
   /** A read failed (not corruption): stored rows are no longer looked at, but changes can still be saved. */
   private unreadable = false;
+  /** The record of the last hit of lookup outside the preloaded rows (read by sparseOf). */
+  private lastHit: { path: string; record: StatCacheRecord } | undefined;
 
   /**
    * An in-memory cache (tests, or no file to read); openStatCache gives one backed
@@ -130,25 +142,38 @@ export class StatCache {
     private readonly warn: StatCacheWarning = () => undefined,
   ) {}
 
-  /** The cached sha256 of `entry`, only if size, mtimeMs, ctimeMs and ino all match (files only). */
+  /** The cached sha256 of `entry`, only if size, mtimeMs, ctimeMs and ino all match (files only); see sparseOf. */
   lookup(entry: ScannedEntry): StoredSha256 | undefined {
     if (entry.kind !== "file") return undefined;
     // The common case of a whole-tree capture, without a record object per file.
     if (this.trusted && !this.unreadable && this.loaded && !this.changes.has(entry.path)) return this.loaded.match(entry);
     const r = this.get(entry.path);
     if (r === undefined) return undefined;
-    return r.size === entry.size && r.mtimeMs === entry.mtimeMs && r.ctimeMs === entry.ctimeMs && r.ino === entry.ino
-      ? r.sha256
-      : undefined;
+    if (!(r.size === entry.size && r.mtimeMs === entry.mtimeMs && r.ctimeMs === entry.ctimeMs && r.ino === entry.ino)) return undefined;
+    this.lastHit = { path: entry.path, record: r };
+    return r.sha256;
+  }
+
+  /**
+   * Whether the record of `filePath` (a hit of lookup) is a sparse file's: then the
+   * sha256 names its representation, and the entry must say so.
+   */
+  sparseOf(filePath: string): SparseInfo | undefined {
+    if (this.trusted && !this.unreadable && this.loaded && !this.changes.has(filePath)) return this.loaded.sparseOf(filePath);
+    // The record lookup just read, without a second query.
+    if (this.lastHit?.path === filePath) return this.lastHit.record.sparse;
+    return this.get(filePath)?.sparse;
   }
 
   /**
    * Remembers the stored object of a file as it was stat'ed in `entry`. `hashedAtMs`
    * is when the content was read (default now): a file whose mtime/ctime lies within
    * RACY_WINDOW_MS of it is not cached (and any old record is dropped), so it is
-   * hashed again next time. Returns whether the record was stored.
+   * hashed again next time. `sparse`: it was stored as a sparse file. Returns
+   * whether the record was stored.
    */
-  record(entry: ScannedEntry, sha256: StoredSha256, hashedAtMs: number = Date.now()): boolean {
+  record(entry: ScannedEntry, sha256: StoredSha256, hashedAtMs: number = Date.now(), sparse?: SparseInfo): boolean {
+    this.lastHit = undefined;
     // sha256 comes from our own hashing here; only what is read from disk is validated (toRecord).
     if (entry.kind !== "file" || sha256.length !== 64) {
       this.delete(entry.path);
@@ -158,7 +183,7 @@ export class StatCache {
       this.delete(entry.path);
       return false;
     }
-    const record: StatCacheRecord = { size: entry.size, mtimeMs: entry.mtimeMs, ctimeMs: entry.ctimeMs, ino: entry.ino, sha256 };
+    const record: StatCacheRecord = { size: entry.size, mtimeMs: entry.mtimeMs, ctimeMs: entry.ctimeMs, ino: entry.ino, sha256, ...(sparse ? { sparse: { dataBytes: sparse.dataBytes } } : {}) };
     const old = this.get(entry.path);
     if (old && sameRecord(old, record)) {
       this.changes.delete(entry.path); // back to what is stored: nothing to write
@@ -175,6 +200,7 @@ export class StatCache {
   }
 
   delete(filePath: string): void {
+    this.lastHit = undefined;
     if (this.changes.has(filePath) || this.stored(filePath) !== undefined) this.changes.set(filePath, null);
   }
 
@@ -236,8 +262,8 @@ export class StatCache {
     if (!source || (this.trusted && this.changes.size === 0)) return result;
     const generation = this.storeGeneration;
     const upsert = source.db.prepare(
-      "INSERT INTO entries (path, size, mtime_ms, ctime_ms, ino, sha256) VALUES (?, ?, ?, ?, ?, ?) " +
-        "ON CONFLICT (path) DO UPDATE SET size = excluded.size, mtime_ms = excluded.mtime_ms, ctime_ms = excluded.ctime_ms, ino = excluded.ino, sha256 = excluded.sha256",
+      `INSERT INTO entries (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?) ` +
+        "ON CONFLICT (path) DO UPDATE SET size = excluded.size, mtime_ms = excluded.mtime_ms, ctime_ms = excluded.ctime_ms, ino = excluded.ino, sha256 = excluded.sha256, sparse_data_bytes = excluded.sparse_data_bytes",
     );
     const remove = source.db.prepare("DELETE FROM entries WHERE path = ?");
     const write = source.db.transaction(() => {
@@ -251,7 +277,7 @@ export class StatCache {
       }
       for (const [p, r] of this.changes) {
         const key = toStorageText(p);
-        const info = r ? upsert.run(key, r.size, r.mtimeMs, r.ctimeMs, r.ino, r.sha256) : remove.run(key);
+        const info = r ? upsert.run(key, r.size, r.mtimeMs, r.ctimeMs, r.ino, r.sha256, r.sparse?.dataBytes ?? null) : remove.run(key);
         result.rowsChanged += info.changes;
       }
       return true;
@@ -261,7 +287,7 @@ export class StatCache {
     if (result.reset) this.loaded = this.loaded ? new LoadedRows() : null;
     if (this.loaded) {
       for (const [p, r] of this.changes) {
-        if (r) this.loaded.set(p, r.size, r.mtimeMs, r.ctimeMs, r.ino, r.sha256);
+        if (r) this.loaded.set(p, r.size, r.mtimeMs, r.ctimeMs, r.ino, r.sha256, r.sparse?.dataBytes ?? null);
         else this.loaded.delete(p);
       }
     }
@@ -284,9 +310,9 @@ export class StatCache {
     if (!source || !this.trusted || this.loaded) return;
     this.loaded = this.guard(() => {
       const loaded = new LoadedRows();
-      for (const row of source.db.prepare<[], Row>("SELECT path, size, mtime_ms, ctime_ms, ino, sha256 FROM entries").raw().iterate()) {
+      for (const row of source.db.prepare<[], Row>(`SELECT ${COLUMNS} FROM entries`).raw().iterate()) {
         if (!validRow(row)) throw new CorruptCacheError(`malformed row for ${JSON.stringify(row[0])}`);
-        loaded.set(fromStorageText(row[0]), row[1], row[2], row[3], row[4], row[5]);
+        loaded.set(fromStorageText(row[0]), row[1], row[2], row[3], row[4], row[5], row[6]);
       }
       return loaded;
     }, null);
@@ -340,6 +366,8 @@ class LoadedRows {
   private readonly index = new Map<string, number>();
   private stats = new Float64Array(4 * 1024);
   private readonly hashes: string[] = [];
+  /** Data bytes of the rows of sparse files (few or none), by path. */
+  private readonly sparse = new Map<string, number>();
 
   get size(): number {
     return this.index.size;
@@ -349,7 +377,9 @@ class LoadedRows {
     return this.index.keys();
   }
 
-  set(filePath: string, size: number, mtimeMs: number, ctimeMs: number, ino: number, sha256: string): void {
+  set(filePath: string, size: number, mtimeMs: number, ctimeMs: number, ino: number, sha256: string, sparseDataBytes: number | null): void {
+    if (sparseDataBytes === null) this.sparse.delete(filePath);
+    else this.sparse.set(filePath, sparseDataBytes);
     let i = this.index.get(filePath);
     if (i === undefined) {
       i = this.hashes.length;
@@ -373,14 +403,22 @@ class LoadedRows {
     const i = this.index.get(filePath);
     if (i === undefined) return;
     this.index.delete(filePath);
+    this.sparse.delete(filePath);
     this.hashes[i] = "";
+  }
+
+  sparseOf(filePath: string): SparseInfo | undefined {
+    if (this.sparse.size === 0) return undefined;
+    const dataBytes = this.sparse.get(filePath);
+    return dataBytes === undefined ? undefined : { dataBytes };
   }
 
   get(filePath: string): StatCacheRecord | undefined {
     const i = this.index.get(filePath);
     if (i === undefined) return undefined;
     const s = this.stats;
-    return { size: s[4 * i] as number, mtimeMs: s[4 * i + 1] as number, ctimeMs: s[4 * i + 2] as number, ino: s[4 * i + 3] as number, sha256: this.hashes[i] as StoredSha256 };
+    const sparse = this.sparseOf(filePath);
+    return { size: s[4 * i] as number, mtimeMs: s[4 * i + 1] as number, ctimeMs: s[4 * i + 2] as number, ino: s[4 * i + 3] as number, sha256: this.hashes[i] as StoredSha256, ...(sparse ? { sparse } : {}) };
   }
 
   match(entry: ScannedEntry): StoredSha256 | undefined {
@@ -402,7 +440,7 @@ function isCorruption(error: unknown): boolean {
 }
 
 function sameRecord(a: StatCacheRecord, b: StatCacheRecord): boolean {
-  return a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs && a.ino === b.ino && a.sha256 === b.sha256;
+  return a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs && a.ino === b.ino && a.sha256 === b.sha256 && a.sparse?.dataBytes === b.sparse?.dataBytes;
 }
 
 function validRow(row: Row): boolean {
@@ -413,13 +451,15 @@ function validRow(row: Row): boolean {
     isFiniteNumber(row[3]) &&
     isFiniteNumber(row[4]) &&
     typeof row[5] === "string" &&
-    SHA256_HEX.test(row[5])
+    SHA256_HEX.test(row[5]) &&
+    (row[6] === null || row[6] === undefined || (Number.isSafeInteger(row[6]) && row[6] >= 0))
   );
 }
 
 function toRecord(row: Row): StatCacheRecord {
   // Only save() writes rows, from records that could only hold stored objects.
-  return { size: row[1], mtimeMs: row[2], ctimeMs: row[3], ino: row[4], sha256: row[5] as StoredSha256 };
+  const sparse = typeof row[6] === "number" ? { sparse: { dataBytes: row[6] } } : {};
+  return { size: row[1], mtimeMs: row[2], ctimeMs: row[3], ino: row[4], sha256: row[5] as StoredSha256, ...sparse };
 }
 
 function isFiniteNumber(x: unknown): x is number {
@@ -464,7 +504,7 @@ export function openStatCache(statCacheDir: string, componentId: string, storeGe
     }
     if (options.writable) removeLegacyJson(statCacheDir, componentId);
     const saved = readGeneration(db);
-    const source: Source = { db, file, get: db.prepare<[string], Row>("SELECT path, size, mtime_ms, ctime_ms, ino, sha256 FROM entries WHERE path = ?").raw() };
+    const source: Source = { db, file, get: db.prepare<[string], Row>(`SELECT ${COLUMNS} FROM entries WHERE path = ?`).raw() };
     const cache = new StatCache(source, storeGeneration, saved === storeGeneration, warn);
     if (options.preload) cache.preload();
     return cache;
@@ -491,6 +531,12 @@ function initialise(db: Database.Database, file: string, statCacheDir: string, c
     // Another process may have done it meanwhile (this runs under the write lock).
     const version = Number(db.pragma("user_version", { simple: true }));
     if (version === STAT_CACHE_VERSION) return;
+    if (version === VERSION_WITHOUT_SPARSE) {
+      // Every row of the older version is a file stored whole: keep them all.
+      db.exec("ALTER TABLE entries ADD COLUMN sparse_data_bytes INTEGER");
+      db.pragma(`user_version = ${STAT_CACHE_VERSION}`);
+      return;
+    }
     if (version !== 0) {
       warn(`stat cache ${file} has unknown version ${version}: started over`, { file, version });
       db.exec("DROP TABLE IF EXISTS entries; DROP TABLE IF EXISTS meta;");
@@ -536,7 +582,7 @@ export function readLegacyJsonCache(file: string, storeGeneration: number): Lega
   const records = entries as Record<string, unknown>;
   for (const p in records) {
     const v = records[p];
-    if (!Array.isArray(v) || v.length !== 5 || !validRow([p, v[0], v[1], v[2], v[3], v[4]] as Row)) return {};
+    if (!Array.isArray(v) || v.length !== 5 || !validRow([p, v[0], v[1], v[2], v[3], v[4], null] as Row)) return {};
   }
   return entries as LegacyJsonEntries;
 }

@@ -10,6 +10,7 @@ import type { CheckpointScope, ScannedEntry } from "../checkpoints/manifest-type
 import { createIgnoreRules, type DirContext, type IgnoreRules } from "./ignore-rules";
 import { normalizeRelativePath, readLinkTarget } from "./paths";
 import { decodeName, fsPath } from "../byte-paths";
+import { mayBeSparse } from "../store/sparse-format";
 
 export interface ScanOptions {
   /** Globs a file/symlink must match (default `["**"]`). */
@@ -155,6 +156,8 @@ class Walker {
         entry.dev = s.dev;
         entry.nlink = s.nlink;
       }
+      // Kept only for a file that may be sparse: what storing it takes is what is allocated, not its size.
+      if (mayBeSparse(s.size, s.blocks)) entry.allocated = s.blocks * 512;
       this.out.push(entry);
     } else if (s.isSymbolicLink()) {
       let linkTarget: string;

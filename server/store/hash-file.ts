@@ -16,6 +16,11 @@
  *
  * Files are opened with O_NOFOLLOW (a symlink swapped in is refused, never
  * followed) and O_NONBLOCK (a FIFO swapped in cannot hang the read).
+ *
+ * A file with at least SPARSE_MIN_HOLE_BYTES unallocated (st_blocks) and as much
+ * in holes is read as a sparse file (sparse-read.ts): only its data is read, and
+ * the result is its representation (sha256, data or spill), not its logical
+ * bytes. The same guarantees hold, with the allocated blocks compared too.
  */
 import { createHash, type Hash } from "node:crypto";
 import fs from "node:fs";
@@ -23,6 +28,8 @@ import { describeFsError, FileVanishedError, InvalidInputError, OperationFailedE
 import { OBJECT_FILE_MODE, openNewFd, removeQuietly } from "./atomic-write";
 import { fsPath } from "../byte-paths";
 import { closeFd, closeFdQuietly, closeFdQuietlySync, fdatasyncFd, fstatFd, openFd, readFd, readFdUpToSync, writeFdAll } from "./raw-fd";
+import { mayBeSparse, type SparseInfo } from "./sparse-format";
+import { readSparseFile } from "./sparse-read";
 
 /** Files below this size are read with a single read into one buffer. */
 export const SMALL_FILE_LIMIT = 1024 * 1024;
@@ -64,9 +71,15 @@ export interface ExpectedStat {
 }
 
 export interface HashedFile {
+  /** sha256 of the content; of a sparse file, of its representation (sparse-format.ts). */
   sha256: string;
+  /** Bytes read: the file's size (a sparse file's apparent size). */
   size: number;
   stat: FileStat;
+  /** Set when the file was read as a sparse file: `sha256` names its representation, which holds `dataBytes` of data. */
+  sparse?: SparseInfo;
+  /** Bytes of what is stored for it: `size`, or a sparse file's representation. */
+  objectBytes: number;
 }
 
 export interface StableReadOptions {
@@ -97,8 +110,8 @@ type Attempt = ({ status: "read" } & StableRead) | { status: "changed"; replaced
  * no consistent read could be made.
  */
 export async function hashFile(absPath: string, expected?: ExpectedStat): Promise<HashedFile> {
-  const { sha256, size, stat } = await readFileStable(absPath, { expected });
-  return { sha256, size, stat };
+  const { sha256, size, stat, sparse, objectBytes } = await readFileStable(absPath, { expected });
+  return { sha256, size, stat, objectBytes, ...(sparse ? { sparse } : {}) };
 }
 
 /**
@@ -158,7 +171,7 @@ export async function readFileStable(absPath: string, options: StableReadOptions
 
 /** The same content seen with the same fstat: nothing wrote between the two reads that the clock could show, and the bytes agree. */
 function sameRead(a: StableRead, b: StableRead): boolean {
-  return a.sha256 === b.sha256 && a.size === b.size && a.stat.mtimeMs === b.stat.mtimeMs && a.stat.ctimeMs === b.stat.ctimeMs && a.stat.ino === b.stat.ino;
+  return a.sha256 === b.sha256 && (a.sparse === undefined) === (b.sparse === undefined) && a.size === b.size && a.stat.mtimeMs === b.stat.mtimeMs && a.stat.ctimeMs === b.stat.ctimeMs && a.stat.ino === b.stat.ino;
 }
 
 /** Drops a read that will not be returned (its spilled copy, if any). Always returns undefined. */
@@ -188,6 +201,22 @@ async function readFileAttempt(absPath: string, options: StableReadOptions, atte
       return { status: "changed", replaced: true, reason: "replaced by another file since it was scanned" };
     }
 
+    if (mayBeSparse(before.size, before.blocks)) {
+      const sparse = await readSparseFile(fd, before.size, { memoryLimit: SMALL_FILE_LIMIT, spillTo: options.spillTo, sourcePath: absPath });
+      if (sparse) {
+        spilled = sparse.spilled;
+        if (options.afterRead) await options.afterRead(attempt);
+        const after = fs.fstatSync(fd);
+        // A write into a hole allocates blocks: compared too, beside the times.
+        const change = sparse.changed ?? describeChange(before, after, after.size) ?? (after.blocks !== before.blocks ? "allocated blocks changed" : undefined);
+        if (change) return { status: "changed", replaced: false, reason: change };
+        keepSpill = true;
+        const stat: FileStat = { size: after.size, mtimeMs: after.mtimeMs, ctimeMs: after.ctimeMs, ino: after.ino, mode: after.mode };
+        const { sha256, dataBytes, objectBytes, data } = sparse;
+        return { status: "read", sha256, size: after.size, stat, data, spilled, sparse: { dataBytes }, objectBytes };
+      }
+    }
+
     const hash = createHash("sha256");
     let data: Buffer | undefined;
     let bytesRead: number;
@@ -210,7 +239,7 @@ async function readFileAttempt(absPath: string, options: StableReadOptions, atte
 
     keepSpill = true;
     const stat: FileStat = { size: after.size, mtimeMs: after.mtimeMs, ctimeMs: after.ctimeMs, ino: after.ino, mode: after.mode };
-    return { status: "read", sha256: hash.digest("hex"), size: bytesRead, stat, data, spilled };
+    return { status: "read", sha256: hash.digest("hex"), size: bytesRead, stat, data, spilled, objectBytes: bytesRead };
   } catch (error) {
     throw error instanceof SafetyNetError ? error : describeFsError(error, absPath);
   } finally {

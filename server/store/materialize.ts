@@ -15,9 +15,12 @@ import { describeFsError, SafetyNetError } from "../errors";
 import { openNewFd, openNewFdSync, removeQuietlySync } from "./atomic-write";
 import { CHUNK_SIZE, SMALL_FILE_LIMIT } from "./hash-file";
 import { corruptObjectError, missingObjectError } from "./object-errors";
-import { closeFdQuietlySync, fsyncFd, readFd, readFdUpToSync, writeFdAll, writeFdAllSync } from "./raw-fd";
+import { closeFdQuietlySync, fsyncFd, ftruncateFd, readFd, readFdUpToSync, writeFdAll, writeFdAllAt, writeFdAllSync } from "./raw-fd";
+import { readSparseLayout, SparseFormatError, type SparseLayout } from "./sparse-format";
 
 export interface MaterializeOptions {
+  /** The object is a sparse file's representation (sparse-format.ts): write its data at its offsets and leave holes elsewhere. */
+  sparse?: boolean;
   /** false leaves the flush to the caller (a restore of thousands of files flushes once at the end). */
   durable?: boolean;
   /** The copy's modification time (ms since the epoch), set through its descriptor before it is closed. */
@@ -32,6 +35,8 @@ export interface MaterializeOptions {
  * not hash to `sha256`; on any failure nothing is left at `destPath`.
  * Small objects are verified before `destPath` is even created; large ones are
  * streamed through one fixed buffer and the copy is removed if the hash is wrong.
+ * With `sparse`, the object is a sparse file's representation: its data is
+ * written at its offsets, holes stay holes, and the copy gets the apparent size.
  */
 export async function materializeObject(objectPath: string, sha256: string, destPath: string, mode: number, options: MaterializeOptions = {}): Promise<void> {
   const onObject = <T>(op: () => T): T => attributed(op, objectPath);
@@ -52,7 +57,14 @@ export async function materializeObject(objectPath: string, sha256: string, dest
   try {
     const { size } = onObject(() => fs.fstatSync(source));
     const hash = createHash("sha256");
-    if (size < SMALL_FILE_LIMIT) {
+    if (options.sparse) {
+      const layout = sparseLayoutOf(source, size, sha256, objectPath);
+      dest = await attributedAsync(openNewFd(destPath, permissions), destPath);
+      created = true;
+      await writeSparse(source, dest, layout, hash, sha256, objectPath, destPath);
+      const actual = hash.digest("hex");
+      if (actual !== sha256) throw corruptObjectError(sha256, objectPath, actual);
+    } else if (size < SMALL_FILE_LIMIT) {
       const buffer = smallObjectBuffer();
       const data = buffer.subarray(0, onObject(() => readFdUpToSync(source, buffer, size)));
       const actual = hash.update(data).digest("hex");
@@ -108,6 +120,44 @@ async function streamCopy(source: number, dest: number, hash: Hash, objectPath: 
     hash.update(bytesRead === CHUNK_SIZE ? buffer : buffer.subarray(0, bytesRead));
     await attributedAsync(writeFdAll(dest, buffer, bytesRead), destPath);
   }
+}
+
+/** The layout a sparse file's representation describes; a malformed one is a corrupt object. */
+function sparseLayoutOf(source: number, objectBytes: number, sha256: string, objectPath: string): SparseLayout {
+  try {
+    return readSparseLayout(source, objectBytes);
+  } catch (error) {
+    // Not a sparse file's representation: not what the manifest says this object is.
+    if (error instanceof SparseFormatError) throw corruptObjectError(sha256, objectPath);
+    throw describeFsError(error, objectPath);
+  }
+}
+
+/**
+ * Writes each extent of a sparse representation at its offset in `dest` (a new,
+ * empty file: everything between stays a hole), hashing the object's bytes as
+ * they pass, then sets the apparent size. Memory and time follow the data.
+ */
+async function writeSparse(source: number, dest: number, layout: SparseLayout, hash: Hash, sha256: string, objectPath: string, destPath: string): Promise<void> {
+  const buffer = Buffer.allocUnsafe(CHUNK_SIZE);
+  for (const extent of layout.extents) {
+    for (let done = 0; done < extent.length; ) {
+      const want = Math.min(CHUNK_SIZE, extent.length - done);
+      let got = 0;
+      while (got < want) {
+        const n = await attributedAsync(readFd(source, buffer, got, want - got), objectPath);
+        // The layout matched the object's size a moment ago: it changed or shrank since.
+        if (n === 0) throw corruptObjectError(sha256, objectPath);
+        got += n;
+      }
+      const piece = buffer.subarray(0, want);
+      hash.update(piece);
+      await attributedAsync(writeFdAllAt(dest, piece, want, extent.offset + done), destPath);
+      done += want;
+    }
+  }
+  hash.update(layout.tail);
+  await attributedAsync(ftruncateFd(dest, layout.size), destPath);
 }
 
 /** Runs a file-system call, naming `filePath` in the error it throws. */

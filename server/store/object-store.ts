@@ -21,6 +21,7 @@ import { fsyncDirectory, fsyncDirectorySync, OBJECT_FILE_MODE, removeQuietly, re
 import { hashPath, readFileStable, type ExpectedStat, type FileStat } from "./hash-file";
 import { materializeObject, type MaterializeOptions } from "./materialize";
 import { WriteBatch } from "./write-batch";
+import type { SparseInfo } from "./sparse-format";
 import { corruptObjectError, missingObjectError, type ObjectState } from "./object-errors";
 import { assertSha256Hex, isSha256Hex, sha256Hex } from "./sha256";
 import { writeFileAtomic } from "../atomic-file";
@@ -42,6 +43,7 @@ export type StoredSha256 = string & { readonly [storedBrand]: true };
 
 export interface PutResult {
   sha256: StoredSha256;
+  /** Bytes of the object (for a sparse file, of its representation). */
   size: number;
   /** false when the object already existed (dedup) */
   written: boolean;
@@ -124,9 +126,10 @@ export class ObjectStore {
    * <store>/objects/ab/ab… (storing <absPath>)"), so a full data disk is not
    * mistaken for a full workspace.
    * No tmp file is left behind on failure. `stat` is the fstat of what was read
-   * (`mode` is st_mode with the type bits).
+   * (`mode` is st_mode with the type bits). A sparse file is stored as its
+   * representation (sparse-format.ts), named by its sha256, and `sparse` says so.
    */
-  async putFile(absPath: string, expected?: ExpectedStat, batch?: WriteBatch): Promise<PutResult & { stat: FileStat }> {
+  async putFile(absPath: string, expected?: ExpectedStat, batch?: WriteBatch): Promise<PutResult & { stat: FileStat; sparse?: SparseInfo }> {
     const hook = this.options.afterReadForTests;
     const read = await readFileStable(absPath, {
       expected,
@@ -136,7 +139,7 @@ export class ObjectStore {
     try {
       const source = read.spilled !== undefined ? { tmp: read.spilled } : { data: read.data ?? Buffer.alloc(0) };
       const written = batch ? await batch.stage(read.sha256, source) : await this.commit(read.sha256, source);
-      return { sha256: read.sha256 as StoredSha256, size: read.size, written, stat: read.stat };
+      return { sha256: read.sha256 as StoredSha256, size: read.objectBytes, written, stat: read.stat, ...(read.sparse ? { sparse: read.sparse } : {}) };
     } catch (error) {
       throw error instanceof SafetyNetError ? error : describeFsError(error, `${this.objectPath(read.sha256)} (storing ${absPath})`);
     }

@@ -25,6 +25,25 @@ export function readFd(fd: number, buffer: Buffer, offset: number, length: numbe
   return new Promise((resolve, reject) => fs.read(fd, buffer, offset, length, null, (error, bytesRead) => (error ? reject(error) : resolve(bytesRead))));
 }
 
+/** Reads at `position` (the file position is not used or moved); resolves with the number of bytes read (0 at end of file). */
+export function readFdAt(fd: number, buffer: Buffer, offset: number, length: number, position: number): Promise<number> {
+  return new Promise((resolve, reject) => fs.read(fd, buffer, offset, length, position, (error, bytesRead) => (error ? reject(error) : resolve(bytesRead))));
+}
+
+/** Writes `length` bytes of `buffer` (from offset 0) at `position`, looping over short writes. */
+export async function writeFdAllAt(fd: number, buffer: Buffer, length: number, position: number): Promise<void> {
+  let offset = 0;
+  while (offset < length) {
+    offset += await new Promise<number>((resolve, reject) =>
+      fs.write(fd, buffer, offset, length - offset, position + offset, (error, written) => (error ? reject(error) : resolve(written))),
+    );
+  }
+}
+
+export function ftruncateFd(fd: number, length: number): Promise<void> {
+  return new Promise((resolve, reject) => fs.ftruncate(fd, length, (error) => (error ? reject(error) : resolve())));
+}
+
 /** Writes at the current file position; resolves with the number of bytes written. */
 export function writeFd(fd: number, buffer: Buffer, offset: number, length: number): Promise<number> {
   return new Promise((resolve, reject) => fs.write(fd, buffer, offset, length, null, (error, written) => (error ? reject(error) : resolve(written))));

@@ -5,6 +5,7 @@ import { collect, emit, parseInput, parseInteger, parseKeyValues, setExitCode } 
 import { formatBytes, formatDuration, formatTable, shortSha } from "../format";
 import { createProgress } from "../progress";
 import type { DatabaseChange } from "../../dbstate/databases";
+import type { DiffEntry } from "../../checkpoints/diff";
 
 interface CreateOptions {
   path?: string[];
@@ -19,6 +20,14 @@ interface CreateOptions {
 }
 
 /** A database's lines in `checkpoint diff`: the table list and row counts against the checkpoint. */
+/** What a modified sparse file's diff line adds: its apparent size and data, and a change between sparse and dense. */
+function sparseChange(entry: DiffEntry): string {
+  const { before, after } = entry;
+  if (!before?.sparse && !after?.sparse) return "";
+  const side = (s: DiffEntry["before"]) => (s?.sparse ? `sparse, ${formatBytes(s.size)} with ${formatBytes(s.sparse.dataBytes)} data` : `dense, ${formatBytes(s?.size ?? 0)}`);
+  return ` (${side(before)} -> ${side(after)})`;
+}
+
 function describeDatabaseChange(change: DatabaseChange): string[] {
   if (change.error) return [`database ${change.target}: cannot be read now: ${change.error}`];
   if (change.rawBytes !== null) {
@@ -202,7 +211,7 @@ export function registerCheckpointCommands(program: Command): void {
       emit(ctx.mode, diff, () => {
         const lines: string[] = [];
         for (const e of diff.added) lines.push(`A ${e.path}`);
-        for (const e of diff.modified) lines.push(`M ${e.path}`);
+        for (const e of diff.modified) lines.push(`M ${e.path}${sparseChange(e)}`);
         for (const e of diff.deleted) lines.push(`D ${e.path}`);
         for (const e of diff.modeChanged) lines.push(`P ${e.path} (${e.before?.mode.toString(8)} -> ${e.after?.mode.toString(8)})`);
         for (const e of diff.typeChanged) lines.push(`T ${e.path} (${e.before?.kind} -> ${e.after?.kind})`);

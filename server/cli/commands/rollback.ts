@@ -24,7 +24,7 @@ function describePlan(plan: RollbackPlanBody & Pick<CheckpointPlan, "scope" | "i
     planScopeSentence(plan.scope),
     ...(plan.scope.outside?.paths ?? []).map((p) => `  stays as it is: ${p}`),
     ...plan.databases.map((d) => `  database ${d.action.padEnd(7)} ${d.target} (${describePlannedDatabase(d)})`),
-    ...plan.restore.map((r) => `  restore ${r.action.padEnd(8)} ${r.path}${r.hardlinkTo !== undefined ? ` (same file as ${r.hardlinkTo}: a hard link)` : ""}`),
+    ...plan.restore.map((r) => `  restore ${r.action.padEnd(8)} ${r.path}${r.hardlinkTo !== undefined ? ` (same file as ${r.hardlinkTo}: a hard link)` : ""}${r.sparse ? ` (sparse: ${formatBytes(r.size)}, of which ${formatBytes(r.sparse.dataBytes)} data)` : ""}`),
     ...plan.delete.map((d) => `  delete           ${d.path}`),
     ...plan.unstable.map((p) => `  left alone       ${p} (it kept changing while the checkpoint was taken: no content to restore)`),
   ];
