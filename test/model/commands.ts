@@ -67,6 +67,9 @@ const HARD_LINK_NAMES = ["a.txt", "b.txt", "src/y.ts", "src/z.ts", "d/e.txt", "d
 /** The file an agent's tool rewrites in place while a checkpoint reads it. */
 const HOT_FILE = "hot.bin";
 const HOT_SIZE = 256 * 1024;
+/** Files written sparse (most of their size in holes), and their apparent size. */
+const SPARSE_FILES = ["b.txt", "d/f/g.txt", BYTE_NAMED_FILE];
+const SPARSE_SIZE = 8 * 1024 * 1024;
 /** Folder moves (`mv d moved`): the folders hold subfolders, whose paths change under a watcher's feet. */
 const FOLDER_MOVES: [from: string, to: string][] = [
   ["d", "moved"],
@@ -208,6 +211,7 @@ function checkRollback(m: Model, r: System, what: string, cp: ModelCheckpoint, b
   const expectedMemory = cp.memory ?? (crashedBefore ? null : memoryBefore);
   if (expectedMemory !== null && memory !== expectedMemory) fail(`${what}: the memory store is not ${cp.memory !== null ? "the checkpoint's" : "as it was"}`, [`expected ${expectedMemory}`, `got ${memory}`]);
   r.counters.rollbacks++;
+  if (cp.memory !== null && memoryBefore.startsWith("raw:")) r.counters.brokenStoresReplaced++;
   const live = scopedView(after, cp.scope);
   expectNone(`${what}: the tree is not the checkpoint`, viewDifferences(withLeftovers(cp.view, live, after, cp.scope), live, leftoverDirs(cp.view, live, after, cp.scope), { skip: cp.unstable }));
   // What the checkpoint could not read is left exactly as it was.
@@ -236,13 +240,23 @@ function checkRollback(m: Model, r: System, what: string, cp: ModelCheckpoint, b
  * A manifest's entries as a view to compare with the tree's: what `hardlinkTo` says
  * becomes a shared inode number (the view's way of saying "one file, two names").
  */
-function heldView(entries: ReturnType<System["manifest"]>["entries"]): TreeState {
+function heldView(r: System, entries: ReturnType<System["manifest"]>["entries"]): TreeState {
   const inode = new Map<string, number>();
   entries.forEach((e, i) => inode.set(e.path, i + 1));
   return new Map(
     entries.map((e): [string, NodeState] => [
       e.path,
-      { kind: e.kind as NodeState["kind"], mode: e.mode, size: 0, mtimeMs: e.mtimeMs, ino: inode.get(e.hardlinkTo ?? e.path) ?? 0, sha256: e.sha256, linkTarget: e.linkTarget },
+      {
+        kind: e.kind as NodeState["kind"],
+        mode: e.mode,
+        // Only a sparse entry's size counts (with no blocks, it reads as sparse).
+        size: e.sparse ? e.size : 0,
+        blocks: 0,
+        mtimeMs: e.mtimeMs,
+        ino: inode.get(e.hardlinkTo ?? e.path) ?? 0,
+        sha256: r.contentSha(e),
+        linkTarget: e.linkTarget,
+      },
     ]),
   );
 }
@@ -282,8 +296,10 @@ abstract class Edit implements Cmd {
 
 /** Edits are only generated against the tree as it is when they run: check() sees the real tree through this hook. */
 let currentTree: () => TreeState = () => new Map();
-export function bindTree(read: () => TreeState): void {
+let currentMemoryIsDatabase: () => boolean = () => true;
+export function bindTree(read: () => TreeState, memoryIsDatabase: () => boolean): void {
   currentTree = read;
+  currentMemoryIsDatabase = memoryIsDatabase;
 }
 
 class WriteFile extends Edit {
@@ -531,6 +547,57 @@ class SaveAtomically extends Edit {
   }
 }
 
+/**
+ * A sparse file (a disk image, a preallocated log): SPARSE_SIZE bytes, nearly all
+ * holes, with the version's text written at a few offsets (one in the last,
+ * partial block). Writing it over a file of the same version changes nothing but
+ * its mtime.
+ */
+class WriteSparse extends Edit {
+  constructor(
+    readonly rel: string,
+    readonly version: number,
+  ) {
+    super();
+  }
+  check(): boolean {
+    const tree = currentTree();
+    return parentsWritable(tree, this.rel) && tree.get(this.rel)?.kind !== "dir";
+  }
+  apply(r: System): void {
+    const file = abs(r, this.rel);
+    fs.mkdirSync(parentOf(r, this.rel), { recursive: true });
+    if (fs.lstatSync(file, { throwIfNoEntry: false })?.isSymbolicLink()) fs.rmSync(file);
+    const text = Buffer.from(contentFor(this.rel, this.version));
+    const fd = fs.openSync(file, "w");
+    try {
+      fs.ftruncateSync(fd, SPARSE_SIZE);
+      for (const offset of [0, 3 * 1024 * 1024 + 123 * this.version, SPARSE_SIZE - text.length]) fs.writeSync(fd, text, 0, text.length, offset);
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+  toString() {
+    return `write ${this.rel} v${this.version} as a sparse file of ${SPARSE_SIZE} bytes`;
+  }
+}
+
+/** The agent breaks its memory store: the database file overwritten with bytes that are not a database. */
+class CorruptMemory extends Edit {
+  constructor(readonly seed: number) {
+    super();
+  }
+  check(): boolean {
+    return currentMemoryIsDatabase();
+  }
+  apply(r: System): void {
+    r.corruptMemory(this.seed);
+  }
+  toString() {
+    return `overwrite the memory store with bytes that are not a database (#${this.seed})`;
+  }
+}
+
 /** Time passes: files written before are no longer "racily clean", so the stat cache may vouch for them. */
 class Wait implements Cmd {
   check(): boolean {
@@ -554,7 +621,8 @@ class WriteMemory extends Edit {
     super();
   }
   check(): boolean {
-    return true;
+    // SQLite will not write into a file that is not a database (until a rollback puts one back).
+    return currentMemoryIsDatabase();
   }
   apply(r: System): void {
     r.writeMemory(this.version);
@@ -597,6 +665,13 @@ class Checkpoint implements Cmd {
     await settleCrash(m, r, what, { viaCli: this.via === "cli", changedTree: false });
     const tree = r.tree();
     const scope: Scope | null = this.primary ? partialScope(tree, this.primary, (rel) => r.contentOf(rel)) : { kind: "all" };
+    // A store that is not a database cannot be snapshotted as one: the checkpoint is refused, naming it.
+    if (this.withDb && !r.memoryIsDatabase()) {
+      if (!refused) fail(`${what}: the memory store is not a database, yet the checkpoint was taken`, id ?? "");
+      if (!/not a (SQLite )?database|cannot be read|unreadable/i.test(refused as string)) fail(`${what}: refused without saying the database is unreadable`, refused as string);
+      await expectEvents(m, r, what, [["checkpoint.create", "failed"]], { crashed });
+      return;
+    }
     if (!scope) {
       if (!refused) fail(`${what}: the path is missing or ignored, yet the checkpoint was taken`, id ?? "");
       await expectEvents(m, r, what, [["checkpoint.create", "failed"]], { crashed });
@@ -612,8 +687,9 @@ class Checkpoint implements Cmd {
     const unstable = manifest.entries.filter((e) => e.unstable).map((e) => e.path);
     // Nothing writes while an ordinary checkpoint runs: every file reads consistently.
     if (unstable.length > 0) fail(`${what}: files recorded as unstable although nothing was writing them`, unstable);
-    expectNone(`${what}: the manifest is not the tree`, viewDifferences(view, heldView(manifest.entries)));
+    expectNone(`${what}: the manifest is not the tree`, viewDifferences(view, heldView(r, manifest.entries)));
     if (manifest.entries.some((e) => e.hardlinkTo !== undefined)) r.counters.hardLinkCheckpoints++;
+    if (manifest.entries.some((e) => e.sparse !== undefined)) r.counters.sparseCheckpoints++;
     const databases = (manifest.databases ?? []).map((d) => d.target);
     if (JSON.stringify(databases) !== JSON.stringify(this.withDb ? [`sqlite:${MEMORY_DB}`] : [])) fail(`${what}: the manifest's databases`, databases);
     m.checkpoints.push({ id, scope, view, pinned: this.pin, memory: this.withDb ? r.memoryContents() : null, unstable: NONE });
@@ -684,7 +760,7 @@ class TornCheckpoint implements Cmd {
     }
     const others = manifest.entries.filter((e) => e.unstable && e.path !== HOT_FILE).map((e) => e.path);
     if (others.length > 0) fail(`${what}: files nobody was writing recorded as unstable`, others);
-    expectNone(`${what}: the manifest is not the tree`, viewDifferences(view, heldView(manifest.entries), new Set(), { skip: unstable }));
+    expectNone(`${what}: the manifest is not the tree`, viewDifferences(view, heldView(r, manifest.entries), new Set(), { skip: unstable }));
     m.checkpoints.push({ id, scope: { kind: "all" }, view, pinned: false, memory: null, unstable });
     await expectEvents(m, r, what, [["checkpoint.create", "succeeded"]], { crashed });
   }
@@ -1046,6 +1122,8 @@ export function commandArbitraries(options: { crashes: boolean; watcher?: boolea
     w(3, fc.tuple(fc.constantFrom(...HARD_LINK_NAMES), fc.constantFrom(...HARD_LINK_NAMES)).map(([from, to]) => new HardLink(from, to))),
     w(2, fc.tuple(fc.constantFrom(...HARD_LINK_NAMES), versions).map(([rel, v]) => new SaveAtomically(rel, v))),
     w(2, versions.map((v) => new WriteMemory(v))),
+    w(2, fc.nat(8).map((seed) => new CorruptMemory(seed))),
+    w(2, fc.tuple(fc.constantFrom(...SPARSE_FILES), versions).map(([rel, v]) => new WriteSparse(rel, v))),
     // Operations
     w(4, fc.tuple(via, fc.constantFrom(...PRIMARIES), fc.boolean()).map(([v, p, pin]) => new Checkpoint(v, p, pin))),
     w(2, fc.tuple(via, fc.constantFrom(...PRIMARIES), fc.boolean()).map(([v, p, pin]) => new Checkpoint(v, p, pin, true))),

@@ -14,6 +14,11 @@
  * - Files of one checkpoint that are one inode under several names (hard links) are
  *   one file again after a rollback: each later name (in code-unit order) is
  *   another name of the first; files that were separate stay separate.
+ * - A sparse file (1 MiB or more in holes) comes back sparse, with the same bytes;
+ *   a dense one dense. The same bytes with and without holes are a modification.
+ * - A memory store the agent overwrote with bytes that are not a database is kept
+ *   as those bytes by the safety checkpoint of a rollback that replaces it: the
+ *   undo gives them back exactly. A checkpoint with the database is refused then.
  * - A path the checkpoint recorded as unstable (it kept changing while read) has
  *   no content there: diffs and plans leave it out and rollbacks leave it alone.
  * - A rollback makes the in-scope tree equal to the checkpoint, except folders the
@@ -100,6 +105,16 @@ export function hardLinkHeads(view: TreeState): Map<string, string> {
   return heads;
 }
 
+/**
+ * A file with at least 1 MiB of its size in holes (not allocated): the product
+ * stores and restores it with its holes. The same content with and without holes
+ * are different states to it (telling them apart by content would mean reading
+ * every zero of the holes).
+ */
+export function isSparse(node: NodeState): boolean {
+  return node.kind === "file" && node.size - (node.blocks ?? Number.MAX_SAFE_INTEGER) * 512 >= 1024 * 1024;
+}
+
 /** Node's utimes() keeps microseconds: closer mtimes are the same mtime. */
 const sameMtime = (a: number, b: number) => Math.abs(a - b) <= 0.002;
 
@@ -116,7 +131,7 @@ export function expectedChanges(checkpoint: TreeState, live: TreeState, unstable
     const after = live.get(rel);
     if (!after) changes.set(rel, "deleted");
     else if (after.kind !== before.kind) changes.set(rel, "typeChanged");
-    else if (before.kind === "file" ? before.sha256 !== after.sha256 : before.kind === "symlink" && before.linkTarget !== after.linkTarget) changes.set(rel, "modified");
+    else if (before.kind === "file" ? before.sha256 !== after.sha256 || isSparse(before) !== isSparse(after) : before.kind === "symlink" && before.linkTarget !== after.linkTarget) changes.set(rel, "modified");
     else if (before.kind === "file" && headsBefore.get(rel) !== headsAfter.get(rel)) changes.set(rel, "linkChanged");
     else if (before.kind !== "symlink" && before.mode !== after.mode) changes.set(rel, "modeChanged");
     else if (before.kind === "file" && !sameMtime(before.mtimeMs, after.mtimeMs)) changes.set(rel, "mtimeChanged");
@@ -194,6 +209,7 @@ export function viewDifferences(expected: TreeState, actual: TreeState, leftover
     if (got.kind !== want.kind) problems.push(`${rel}: kind ${want.kind} -> ${got.kind}`);
     else if (leftovers.has(rel)) continue;
     else if (want.sha256 !== got.sha256) problems.push(`${rel}: content differs`);
+    else if (isSparse(want) !== isSparse(got)) problems.push(`${rel}: ${isSparse(want) ? "sparse" : "dense"} -> ${isSparse(got) ? "sparse" : "dense"}`);
     else if (want.linkTarget !== got.linkTarget) problems.push(`${rel}: link target ${want.linkTarget} -> ${got.linkTarget}`);
     else if (want.kind !== "symlink" && want.mode !== got.mode) problems.push(`${rel}: mode ${want.mode.toString(8)} -> ${got.mode.toString(8)}`);
     else if (want.kind === "file" && !sameTime(want.mtimeMs, got.mtimeMs)) problems.push(`${rel}: mtime ${want.mtimeMs} -> ${got.mtimeMs}`);

@@ -38,14 +38,14 @@ const sequences = fc
 describe("the safety net under random sequences of agent and operator actions", () => {
   it(`holds every invariant (${RUNS} sequences, seed ${SEED})`, { timeout: Math.max(600_000, RUNS * 120_000) }, async () => {
     assertCliBundleFresh();
-    const counters: Counters = { sequences: 0, withWatcher: 0, watcherFallbacks: 0, steps: 0, cliCalls: 0, crashes: 0, rollbacks: 0, refusals: 0, obstaclesCleared: 0, unstableFiles: 0, hardLinkCheckpoints: 0 };
+    const counters: Counters = { sequences: 0, withWatcher: 0, watcherFallbacks: 0, steps: 0, cliCalls: 0, crashes: 0, rollbacks: 0, refusals: 0, obstaclesCleared: 0, unstableFiles: 0, hardLinkCheckpoints: 0, sparseCheckpoints: 0, brokenStoresReplaced: 0 };
     try {
       await fc.assert(
         fc.asyncProperty(sequences, async ([watcher, commands]) => {
           counters.sequences++;
           if (watcher) counters.withWatcher++;
           const system = await System.open(counters, { watcher });
-          bindTree(() => system.tree());
+          bindTree(() => system.tree(), () => system.memoryIsDatabase());
           const model: Model = { checkpoints: [], undo: null, plan: null, crashed: null, reconcilePending: false };
           try {
             await fc.asyncModelRun(() => ({ model, real: system }), commands);
@@ -63,7 +63,7 @@ describe("the safety net under random sequences of agent and operator actions", 
       );
     } finally {
       process.stdout.write(
-        `[model] ${counters.sequences} sequences (${counters.withWatcher} with the file watcher, ${counters.watcherFallbacks} watcher fallbacks), ${counters.steps} steps, ${counters.cliCalls} CLI processes, ${counters.rollbacks} rollbacks, ${counters.refusals} refused plans, ${counters.crashes} crashes injected, ${counters.obstaclesCleared} recoveries unblocked by the operator, ${counters.unstableFiles} files recorded as unstable under a writer, ${counters.hardLinkCheckpoints} checkpoints holding hard links\n`,
+        `[model] ${counters.sequences} sequences (${counters.withWatcher} with the file watcher, ${counters.watcherFallbacks} watcher fallbacks), ${counters.steps} steps, ${counters.cliCalls} CLI processes, ${counters.rollbacks} rollbacks, ${counters.refusals} refused plans, ${counters.crashes} crashes injected, ${counters.obstaclesCleared} recoveries unblocked by the operator, ${counters.unstableFiles} files recorded as unstable under a writer, ${counters.hardLinkCheckpoints} checkpoints holding hard links, ${counters.sparseCheckpoints} holding sparse files, ${counters.brokenStoresReplaced} broken memory stores replaced by rollbacks\n`,
       );
     }
     expect(counters.sequences).toBeGreaterThanOrEqual(RUNS);

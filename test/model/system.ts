@@ -60,6 +60,10 @@ export interface Counters {
   unstableFiles: number;
   /** Checkpoints that held files under more than one name (hard links). */
   hardLinkCheckpoints: number;
+  /** Checkpoints that held a sparse file (stored with its holes). */
+  sparseCheckpoints: number;
+  /** Rollbacks that replaced a memory store the agent had overwritten with bytes that are not a database. */
+  brokenStoresReplaced: number;
 }
 
 export class System {
@@ -172,10 +176,39 @@ export class System {
     }
   }
 
-  /** Everything the memory store holds (tables, definitions, rows), or "absent". */
+  /**
+   * The agent breaks its memory store: the database file overwritten with bytes
+   * that are not a database (`seed` picks them; a few sizes, one of them shorter
+   * than SQLite's header). Journal files are left as they are.
+   */
+  corruptMemory(seed: number): void {
+    const length = [37, 4096, 10_000][seed % 3] as number;
+    const bytes = Buffer.alloc(length);
+    for (let at = 0, block = 0; at < length; block++) {
+      const digest = createHash("sha256").update(`garbage ${seed} ${block}`).digest();
+      at += digest.copy(bytes, at);
+    }
+    fs.writeFileSync(path.join(this.root, MEMORY_DB), bytes);
+  }
+
+  /** Is the memory store's file a database SQLite can open (or absent)? Not after corruptMemory. */
+  memoryIsDatabase(): boolean {
+    return !this.memoryContents().startsWith("raw:");
+  }
+
+  /**
+   * Everything the memory store holds (tables, definitions, rows), "absent", or,
+   * for a file that is not a database, "raw:" and the sha256 of its bytes and of
+   * its journal files (what must come back byte for byte).
+   */
   memoryContents(): string {
     const file = path.join(this.root, MEMORY_DB);
     if (!fs.existsSync(file)) return "absent";
+    const header = fs.readFileSync(file).subarray(0, 16).toString("latin1");
+    if (header !== "SQLite format 3\0") {
+      const sha = (f: string) => (fs.existsSync(f) ? createHash("sha256").update(fs.readFileSync(f)).digest("hex").slice(0, 16) : "-");
+      return `raw:${sha(file)}:${sha(`${file}-wal`)}:${sha(`${file}-journal`)}`;
+    }
     const db = new Database(file, { readonly: true });
     try {
       const tables = db.prepare("SELECT name, sql FROM sqlite_master ORDER BY name").all() as { name: string; sql: string | null }[];
@@ -187,7 +220,7 @@ export class System {
 
   /** Table names and row counts of `contents` (what `checkpoint diff` compares). */
   static memoryShape(contents: string): string {
-    if (contents === "absent") return "absent";
+    if (contents === "absent" || contents.startsWith("raw:")) return contents;
     return JSON.stringify((JSON.parse(contents) as [string, string | null, unknown[] | null][]).filter(([, , rows]) => rows !== null).map(([name, , rows]) => [name, rows?.length]));
   }
 
@@ -240,10 +273,36 @@ export class System {
     return bytes;
   }
 
+  /**
+   * The sha256 of the file content a manifest entry stands for. A sparse entry's
+   * object is its data, then per extent an offset and a length, then the apparent
+   * size, the extent count (u64 big-endian each) and "SNSPARS1": the test lays the
+   * data out at its offsets itself and hashes the whole file, holes as zeros.
+   */
+  contentSha(entry: { sha256?: string; sparse?: { dataBytes: number } }): string | undefined {
+    if (entry.sha256 === undefined || !entry.sparse) return entry.sha256;
+    const stored = this.storedObject(entry.sha256);
+    const trailer = stored.length - 24;
+    if (stored.subarray(trailer + 16).toString("latin1") !== "SNSPARS1") throw new Error(`${entry.sha256}: a sparse entry whose object does not end with the sparse trailer`);
+    const size = Number(stored.readBigUInt64BE(trailer));
+    const count = Number(stored.readBigUInt64BE(trailer + 8));
+    const logical = Buffer.alloc(size);
+    let data = 0;
+    for (let i = 0; i < count; i++) {
+      const at = trailer - (count - i) * 16;
+      const offset = Number(stored.readBigUInt64BE(at));
+      const length = Number(stored.readBigUInt64BE(at + 8));
+      stored.copy(logical, offset, data, data + length);
+      data += length;
+    }
+    if (data !== entry.sparse.dataBytes) throw new Error(`${entry.sha256}: ${data} bytes of data, the manifest says ${entry.sparse.dataBytes}`);
+    return createHash("sha256").update(logical).digest("hex");
+  }
+
   manifest(sha256: string): {
     scope: { kind: string; paths?: string[] };
     databases?: { target: string; sha256: string | null }[];
-    entries: { path: string; kind: string; mode: number; mtimeMs: number; sha256?: string; linkTarget?: string; unstable?: true; hardlinkTo?: string }[];
+    entries: { path: string; kind: string; mode: number; size: number; mtimeMs: number; sha256?: string; linkTarget?: string; unstable?: true; hardlinkTo?: string; sparse?: { dataBytes: number } }[];
   } {
     return JSON.parse(this.storedObject(sha256).toString("utf8"));
   }
