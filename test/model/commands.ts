@@ -11,7 +11,7 @@ import { TRPCError } from "@trpc/server";
 import { RACY_WINDOW_MS } from "../../server/scan/stat-cache";
 import { jsonOf, testPathBytes, treeDifferences, type CliResult, type NodeState, type TreeState } from "../support/workspace";
 import { startInPlaceWriter, VERSION_A, versionOf } from "../support/in-place-writer";
-import { COMPONENT, MEMORY_DB, System } from "./system";
+import { COMPONENT, MEMORY_DB, SPARSE_IMAGE, SPARSE_SIZE, System, writeSparseFile } from "./system";
 import { expectedChanges, expectRollback, inScope, isIgnored, partialScope, scopedView, untouchableDifferences, viewDifferences, type ChangeKind, type Scope } from "./reference";
 
 export interface ModelCheckpoint {
@@ -60,16 +60,15 @@ function expectNone(what: string, problems: string[]): void {
 /** Names as bytes: `n\udcff.txt` is `n\xff.txt` on disk, and `\udcfe` a folder named with the byte 0xfe (neither is UTF-8). */
 const BYTE_NAMED_FILE = "n\udcff.txt";
 const BYTE_NAMED_DIR = "\udcfe";
-const FILES = ["a.txt", "b.txt", "h.sh", "src/x.ts", "src/x.test.ts", "src/x.md", "src/y.ts", "src/z.ts", "d/e.txt", "d/f/g.txt", "moved/e.txt", "moved/f/g.txt", "moved/f/f/g.txt", "d/f/f/g.txt", "debug.log", "d/trace.log", "node_modules/p/i.js", BYTE_NAMED_FILE, `${BYTE_NAMED_DIR}/k.txt`, `d/${BYTE_NAMED_DIR}.txt`];
+const FILES = ["a.txt", "b.txt", "h.sh", "src/x.ts", "src/x.test.ts", "src/x.md", "src/y.ts", "src/z.ts", "d/e.txt", "d/f/g.txt", "moved/e.txt", "moved/f/g.txt", "moved/f/f/g.txt", "d/f/f/g.txt", "debug.log", "d/trace.log", "node_modules/p/i.js", SPARSE_IMAGE, BYTE_NAMED_FILE, `${BYTE_NAMED_DIR}/k.txt`, `d/${BYTE_NAMED_DIR}.txt`];
 const DIRS = ["d", "d/f", "src", "empty", "d/empty2", "moved", "moved/f", BYTE_NAMED_DIR];
 /** Names of the same file (`ln from to`), among files in and out of folders that move. */
 const HARD_LINK_NAMES = ["a.txt", "b.txt", "src/y.ts", "src/z.ts", "d/e.txt", "d/f/g.txt", "moved/e.txt", BYTE_NAMED_FILE, `${BYTE_NAMED_DIR}/k.txt`];
 /** The file an agent's tool rewrites in place while a checkpoint reads it. */
 const HOT_FILE = "hot.bin";
 const HOT_SIZE = 256 * 1024;
-/** Files written sparse (most of their size in holes), and their apparent size. */
-const SPARSE_FILES = ["b.txt", "d/f/g.txt", BYTE_NAMED_FILE];
-const SPARSE_SIZE = 8 * 1024 * 1024;
+/** Files written sparse (most of their size in holes). */
+const SPARSE_FILES = [SPARSE_IMAGE, SPARSE_IMAGE, "b.txt", "d/f/g.txt", BYTE_NAMED_FILE];
 /** Folder moves (`mv d moved`): the folders hold subfolders, whose paths change under a watcher's feet. */
 const FOLDER_MOVES: [from: string, to: string][] = [
   ["d", "moved"],
@@ -568,14 +567,7 @@ class WriteSparse extends Edit {
     const file = abs(r, this.rel);
     fs.mkdirSync(parentOf(r, this.rel), { recursive: true });
     if (fs.lstatSync(file, { throwIfNoEntry: false })?.isSymbolicLink()) fs.rmSync(file);
-    const text = Buffer.from(contentFor(this.rel, this.version));
-    const fd = fs.openSync(file, "w");
-    try {
-      fs.ftruncateSync(fd, SPARSE_SIZE);
-      for (const offset of [0, 3 * 1024 * 1024 + 123 * this.version, SPARSE_SIZE - text.length]) fs.writeSync(fd, text, 0, text.length, offset);
-    } finally {
-      fs.closeSync(fd);
-    }
+    writeSparseFile(file, Buffer.from(contentFor(this.rel, this.version)), this.version);
   }
   toString() {
     return `write ${this.rel} v${this.version} as a sparse file of ${SPARSE_SIZE} bytes`;

@@ -44,6 +44,23 @@ const STARTING_TREE = {
   link: { link: "a.txt" },
 };
 const DAY_MS = 86_400_000;
+/** A sparse file of the starting tree (a disk image), and the apparent size of every sparse file the test writes. */
+export const SPARSE_IMAGE = "disk.img";
+export const SPARSE_SIZE = 8 * 1024 * 1024;
+
+/**
+ * Writes `file` as a sparse file: SPARSE_SIZE bytes, nearly all holes, with `text`
+ * at a few offsets that depend on `version` (one in the last, partial block).
+ */
+export function writeSparseFile(file: string | Buffer, text: Buffer, version: number): void {
+  const fd = fs.openSync(file, "w");
+  try {
+    fs.ftruncateSync(fd, SPARSE_SIZE);
+    for (const offset of [0, 3 * 1024 * 1024 + 123 * version, SPARSE_SIZE - text.length]) fs.writeSync(fd, text, 0, text.length, offset);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
 
 export interface Counters {
   sequences: number;
@@ -91,6 +108,7 @@ export class System {
     fs.mkdirSync(dirs.root);
     fs.writeFileSync(path.join(dirs.root, ".gitignore"), "*.log\n");
     writeTree(dirs.root, STARTING_TREE);
+    writeSparseFile(path.join(dirs.root, SPARSE_IMAGE), Buffer.from(`${SPARSE_IMAGE} version 0\n`), 0);
     fs.writeFileSync(path.join(dirs.base, "outside.txt"), "outside the root\n");
     const previous = process.env.SAFETYNET_ALLOWED_ROOTS;
     process.env.SAFETYNET_ALLOWED_ROOTS = dirs.base;
