@@ -105,7 +105,7 @@ export async function performRollback(core: Core, row: CheckpointRow, actor: Act
         await assertDatabasesRestorable(component, snapshots);
         // What each database holds now, so the rollback can be undone (and a failure put back); a SQLite
         // file that is no database any more (what the rollback is there to repair) is kept as its bytes.
-        safetyDatabases = await snapshotDatabases(core, component, snapshots.map((s) => s.target), { keepUnreadable: true });
+        safetyDatabases = await snapshotDatabases(core, component, snapshots.map((s) => s.target), { keepUnreadable: true }).catch(asSafetySnapshotFailure);
       }
       const safety = await commitCheckpoint(core, {
         component,
@@ -273,4 +273,15 @@ function ranOrTried(error: unknown): boolean {
   if (!(error instanceof SafetyNetError)) return true;
   if (error.code === "CONFLICT" && error.details.lock) return false;
   return !(error.code === "INVALID_INPUT" && error.details.field === "confirmToken");
+}
+
+/**
+ * A database snapshot that fails says "nothing was checkpointed"; taken as the
+ * rollback's safety snapshot, what the caller needs to know is that the rollback
+ * has not started and nothing was changed.
+ */
+function asSafetySnapshotFailure(error: unknown): never {
+  const known = asSafetyNetError(error);
+  if (known) known.message = known.message.replace(/nothing was checkpointed/, "the rollback's safety snapshot could not be taken, so nothing was changed");
+  throw error;
 }

@@ -157,6 +157,25 @@ describe("a PostgreSQL checkpoint while another session keeps a target table loc
   }, 240_000);
 });
 
+describe("a PostgreSQL rollback while another session keeps a target table locked exclusively", () => {
+  it("is refused with exit 3 before it starts, saying its safety snapshot could not be taken and nothing was changed", async () => {
+    const { ws, checkpoint, env } = await checkpointedApp("cli-pg-locked-safety");
+    const filesBefore = readTree(ws.root);
+    const migration = await lockTable("t", "ACCESS EXCLUSIVE");
+    const { result, children } = await runWatched(ws, ["rollback", checkpoint.id, "--yes", "--json"], { env: { ...env.env, SAFETYNET_DB_LOCK_TIMEOUT_MS: "2000" } });
+    if (result === "hung") throw new Error("the rollback did not end while the lock was held");
+    expect(result.status, result.stderr).toBe(3);
+    const message = jsonOf<CliErrorJson>(result).error.message;
+    expect(message).toContain("another session holds a lock on table public.t and kept it longer than SAFETYNET_DB_LOCK_TIMEOUT_MS (2000 ms)");
+    expect(message).toContain("the rollback's safety snapshot could not be taken, so nothing was changed, try again when it is done");
+    expect(message).not.toContain("checkpointed");
+    expect(await holdsLock(migration)).toBe(true);
+    expect(await toolsLeftRunning(children, ["pg_dump", "psql", "pg_restore"])).toEqual([]);
+    expect(treeDifferences(filesBefore, readTree(ws.root), { inode: true })).toEqual([]);
+    expect(journalFiles(ws.dataDir)).toEqual([]);
+  }, 240_000);
+});
+
 describe("a PostgreSQL rollback whose pg_restore fails", () => {
   /** SAFETYNET_PG_BIN: the real pg_dump and psql, and a pg_restore that lists archives but fails restoring them (`first`: what it does before failing). */
   function toolsWithFailingRestore(first: (real: string) => string): string {

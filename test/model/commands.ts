@@ -316,6 +316,9 @@ class WriteFile extends Edit {
     const file = abs(r, this.rel);
     fs.mkdirSync(parentOf(r, this.rel), { recursive: true });
     if (fs.lstatSync(file, { throwIfNoEntry: false })?.isSymbolicLink()) fs.rmSync(file);
+    this.write(file);
+  }
+  protected write(file: Buffer): void {
     fs.writeFileSync(file, contentFor(this.rel, this.version));
   }
   toString() {
@@ -552,21 +555,8 @@ class SaveAtomically extends Edit {
  * partial block). Writing it over a file of the same version changes nothing but
  * its mtime.
  */
-class WriteSparse extends Edit {
-  constructor(
-    readonly rel: string,
-    readonly version: number,
-  ) {
-    super();
-  }
-  check(): boolean {
-    const tree = currentTree();
-    return parentsWritable(tree, this.rel) && tree.get(this.rel)?.kind !== "dir";
-  }
-  apply(r: System): void {
-    const file = abs(r, this.rel);
-    fs.mkdirSync(parentOf(r, this.rel), { recursive: true });
-    if (fs.lstatSync(file, { throwIfNoEntry: false })?.isSymbolicLink()) fs.rmSync(file);
+class WriteSparse extends WriteFile {
+  protected override write(file: Buffer): void {
     writeSparseFile(file, Buffer.from(contentFor(this.rel, this.version)), this.version);
   }
   toString() {
