@@ -569,8 +569,9 @@ class CorruptMemory extends Edit {
   constructor(readonly seed: number) {
     super();
   }
-  check(): boolean {
-    return currentMemoryIsDatabase();
+  check(m: Readonly<Model>): boolean {
+    // Mostly once a checkpoint holds the store: then a rollback can repair it, which is the case that matters.
+    return currentMemoryIsDatabase() && m.checkpoints.some((c) => c.memory !== null);
   }
   apply(r: System): void {
     r.corruptMemory(this.seed);
@@ -1104,7 +1105,7 @@ export function commandArbitraries(options: { crashes: boolean; watcher?: boolea
     w(3, fc.tuple(fc.constantFrom(...HARD_LINK_NAMES), fc.constantFrom(...HARD_LINK_NAMES)).map(([from, to]) => new HardLink(from, to))),
     w(2, fc.tuple(fc.constantFrom(...HARD_LINK_NAMES), versions).map(([rel, v]) => new SaveAtomically(rel, v))),
     w(2, versions.map((v) => new WriteMemory(v))),
-    w(2, fc.nat(8).map((seed) => new CorruptMemory(seed))),
+    w(3, fc.nat(8).map((seed) => new CorruptMemory(seed))),
     w(2, fc.tuple(fc.constantFrom(...SPARSE_FILES), versions).map(([rel, v]) => new WriteSparse(rel, v))),
     // Operations
     w(4, fc.tuple(via, fc.constantFrom(...PRIMARIES), fc.boolean()).map(([v, p, pin]) => new Checkpoint(v, p, pin))),
