@@ -570,7 +570,7 @@ class CorruptMemory extends Edit {
     super();
   }
   check(m: Readonly<Model>): boolean {
-    // Mostly once a checkpoint holds the store: then a rollback can repair it, which is the case that matters.
+    // Only once a checkpoint holds the store: then a rollback can repair it, which is the case that matters.
     return currentMemoryIsDatabase() && m.checkpoints.some((c) => c.memory !== null);
   }
   apply(r: System): void {
