@@ -8,7 +8,7 @@ import type { ArchiveFormat, CheckpointExportInput } from "../schemas";
 import { IntegrityError, OperationFailedError, SafetyNetError } from "../errors";
 import { writeExportFile } from "./export-file";
 import type { CliContext } from "./context";
-import type { ArchiveNote } from "../checkpoints/archive";
+import type { ArchiveNote } from "../checkpoints/zip-names";
 
 export interface ExportReport {
   checkpointId: string;

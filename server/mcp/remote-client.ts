@@ -21,7 +21,7 @@ import { createTRPCClient, httpLink, TRPCClientError, type TRPCClient } from "@t
 import type { AppRouter } from "../api/root";
 import { ConflictError, IntegrityError, InvalidInputError, NotFoundError, OperationFailedError, type SafetyNetError, InsufficientStorageError } from "../errors";
 import type { ArchiveFormat } from "../schemas";
-import type { ArchiveNote } from "../checkpoints/archive";
+import type { ArchiveNote } from "../checkpoints/zip-names";
 import type { ApiInputs, ApiOutputs, RemoteTarget, SafetyNetClient } from "./client";
 
 /** `http://host:3000`, `http://host:3000/`, `http://host:3000/api/trpc` -> `http://host:3000/api/trpc`. */
