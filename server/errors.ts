@@ -13,6 +13,19 @@ export class SafetyNetError extends Error {
     this.name = new.target.name;
     this.details = details;
   }
+
+  /**
+   * `instanceof SafetyNetError` also holds for one thrown by another copy of this
+   * module (the web build bundles the core more than once: an error thrown by the
+   * core that startup opened would fail a plain `instanceof` in a route's copy and
+   * lose its code). Recognized by its code and details; subclasses keep the plain check.
+   */
+  static [Symbol.hasInstance](value: unknown): boolean {
+    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
+    if (this !== SafetyNetError || !(value instanceof Error)) return false;
+    const { code, details } = value as Error & { code?: unknown; details?: unknown };
+    return typeof code === "string" && code in EXIT_CODES && details !== null && typeof details === "object";
+  }
 }
 
 /** Bad usage or bad input: a path with `..`, an unknown option value, a root outside the allowed roots. */
@@ -67,16 +80,9 @@ export const EXIT_CODES: Record<ErrorCode, number> = {
   NOT_FOUND: 5,
 };
 
-/**
- * A SafetyNetError, also one from another copy of this module (the web build bundles
- * the core more than once: an error thrown by the core that startup opened fails
- * `instanceof` in a route's copy). Recognized by its code and details.
- */
+/** The error as a SafetyNetError (also one from another copy of this module), or null. */
 export function asSafetyNetError(error: unknown): SafetyNetError | null {
-  if (error instanceof SafetyNetError) return error;
-  if (!(error instanceof Error)) return null;
-  const { code, details } = error as Error & { code?: unknown; details?: unknown };
-  return typeof code === "string" && code in EXIT_CODES && details !== null && typeof details === "object" ? (error as SafetyNetError) : null;
+  return error instanceof SafetyNetError ? error : null;
 }
 
 export function exitCodeOf(error: unknown): number {
