@@ -6,7 +6,7 @@
  */
 import type { Core, Actor } from "../core";
 import { newId } from "../ids";
-import { encodeManifest } from "./manifest";
+import { storeTreeManifest } from "./tree-write";
 import type { CheckpointScope } from "./manifest-types";
 import type { LiveState } from "./live-state";
 import { deleteSnapshotRecord, writeSnapshotRecord } from "./snapshot-record";
@@ -43,8 +43,6 @@ export interface CommitRequest {
   component: { id: string; name: string; root: string; include: string[]; exclude: string[]; metadata: unknown; dbTargets?: string[] };
   scope: CheckpointScope;
   live: LiveState;
-  /** The manifest already encoded from `live` (rollback encodes it to compare with the plan). */
-  encodedManifest?: string;
   kind: "manual" | "safety";
   primaries: string[];
   reason?: string;
@@ -66,10 +64,8 @@ export interface CommitRequest {
 export async function commitCheckpoint(core: Core, request: CommitRequest): Promise<CheckpointCreated> {
   const { live, component } = request;
   const databases = request.databases?.snapshots ?? [];
-  // The live encoding a rollback compared with its plan holds files only; with databases the manifest is a version 2 one.
-  const manifestBytes = databases.length === 0 && request.encodedManifest ? request.encodedManifest : encodeManifest(request.scope, live.entries, databases);
-  const manifestObject = core.store.putBuffer(manifestBytes);
-  const manifestSha256 = manifestObject.sha256;
+  const manifest = await storeTreeManifest(core.store, request.scope, live.entries, databases);
+  const manifestSha256 = manifest.sha256;
   const id = newId("cp", request.startedAt.getTime());
   const counts = { files: 0, dirs: 0, symlinks: 0 };
   for (const entry of live.entries) {
@@ -79,7 +75,7 @@ export async function commitCheckpoint(core: Core, request: CommitRequest): Prom
   }
   const retentionUntil = new Date(request.startedAt.getTime() + (request.retentionDays ?? DEFAULT_RETENTION_DAYS) * DAY_MS);
   const callerMeta = { ...request.callerMeta, git: request.git };
-  const newBytes = live.newBytes + (request.databases?.newBytes ?? 0) + (manifestObject.written ? manifestObject.size : 0);
+  const newBytes = live.newBytes + (request.databases?.newBytes ?? 0) + manifest.newBytes;
   writeSnapshotRecord(core.store, {
     id,
     component: component.name,
