@@ -7,6 +7,8 @@
 import type { Core, Actor } from "../core";
 import { newId } from "../ids";
 import { storeTreeManifest } from "./tree-write";
+import type { OpenedManifest } from "./tree-read";
+import { changeRowInserts, changesAgainstBase, type ChangeCounts } from "./change-records";
 import type { CheckpointScope } from "./manifest-types";
 import type { LiveState } from "./live-state";
 import { deleteSnapshotRecord, writeSnapshotRecord } from "./snapshot-record";
@@ -16,6 +18,7 @@ import type { DatabaseSnapshot } from "../dbstate/snapshot-types";
 import { describeSnapshots, type SnapshotSummary } from "../dbstate/databases";
 
 const DAY_MS = 86_400_000;
+
 export const DEFAULT_RETENTION_DAYS = 7;
 
 export interface CheckpointCreated {
@@ -37,6 +40,9 @@ export interface CheckpointCreated {
   unstable: string[];
   /** The database snapshots taken with the files ([] without --db / includeDb). */
   databases: SnapshotSummary[];
+  /** Files and symlinks added, modified and deleted against `changesAgainst` (the previous checkpoint covering this scope); null when there is none. */
+  changes: ChangeCounts | null;
+  changesAgainst: string | null;
 }
 
 export interface CommitRequest {
@@ -66,6 +72,8 @@ export async function commitCheckpoint(core: Core, request: CommitRequest): Prom
   const databases = request.databases?.snapshots ?? [];
   const manifest = await storeTreeManifest(core.store, request.scope, live.entries, databases);
   const manifestSha256 = manifest.sha256;
+  const opened: OpenedManifest = { sha256: manifestSha256, version: 4, scope: request.scope, databases, root: manifest.root, totals: manifest.totals };
+  const changes = await changesAgainstBase(core, component.id, opened, request.startedAt);
   const id = newId("cp", request.startedAt.getTime());
   const counts = { files: 0, dirs: 0, symlinks: 0 };
   for (const entry of live.entries) {
@@ -111,6 +119,8 @@ export async function commitCheckpoint(core: Core, request: CommitRequest): Prom
     related: live.entries.filter((e) => e.reason !== "primary").map((e) => ({ path: e.path, reason: e.reason })),
     unstable: live.unstable,
     databases: describeSnapshots(databases),
+    changes: changes.counts,
+    changesAgainst: changes.baseId,
   };
   const event = request.history ? prepareEvent(core, request.history(created)) : null;
   try {
@@ -138,9 +148,14 @@ export async function commitCheckpoint(core: Core, request: CommitRequest): Prom
           callerMeta: callerMeta as object,
           componentMeta: (component.metadata ?? {}) as object,
           dbSnapshots: databases as unknown as object[],
+          baseId: changes.baseId,
+          added: changes.counts?.added ?? null,
+          modified: changes.counts?.modified ?? null,
+          deleted: changes.counts?.deleted ?? null,
           createdAt: request.startedAt,
         },
       }),
+      ...changeRowInserts(core, changes.rows, { id, componentId: component.id, createdAt: request.startedAt }),
       ...(request.saveComponentMetadata ? [core.db.component.update({ where: { id: component.id }, data: { metadata: (component.metadata ?? {}) as object } })] : []),
       ...(event ? [event.write] : []),
     ]);

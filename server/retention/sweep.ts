@@ -244,7 +244,6 @@ export async function sweep(core: Core, options: SweepOptions & { drainTimeoutMs
         await tx.checkpoint.deleteMany({ where: { id: { in: ids }, status: { in: ["expired", "deleted"] } } });
       }
       for (const shas of chunks(plan.manifests)) {
-        await tx.manifestEntry.deleteMany({ where: { manifestSha: { in: shas }, manifest: { checkpoints: { none: {} } } } });
         await tx.manifest.deleteMany({ where: { sha256: { in: shas }, checkpoints: { none: {} } } });
       }
     });
