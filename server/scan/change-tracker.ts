@@ -9,8 +9,8 @@
  * (a fresh instance: the daemon or the watch started anew; a recrawl after the
  * kernel dropped events). Whenever it cannot vouch for its answer, or does not
  * answer in time, the scan walks the whole tree, as without it:
- *   - no Watchman installed, a daemon that fails or does not answer within the
- *     time limit (then it is left alone for a while: every scan walks at once);
+ *   - no Watchman installed, a daemon that cannot be reached or does not answer
+ *     within the time limit (then it is left alone for a while: scans walk at once);
  *   - a fresh instance, a warning (a recrawl), a changed name that is not UTF-8;
  *   - a changed `.gitignore`, a change of the component's rules (root, include,
  *     exclude, extra excludes), or more changes than one walk costs;
@@ -38,7 +38,7 @@ import { Watchman, WatchmanError, type WatchmanExpression, type WatchmanOptions 
 const MAX_INCREMENTAL_PATHS = 2_000;
 /** `changesSince` answers "fresh" beyond this many paths unless the caller says otherwise. */
 const DEFAULT_MAX_PATHS = 10_000;
-/** After Watchman failed to answer, scans walk without asking it for this long. */
+/** After Watchman could not be reached or did not answer, scans walk without asking it for this long. */
 const BACKOFF_MS = 30_000;
 const TOKEN_PREFIX = "wm1";
 
@@ -179,7 +179,7 @@ export class ChangeTracker {
 
   /** Stops watching every root this tracker watched and closes the connection. */
   async stop(): Promise<void> {
-    const roots = [...this.roots.keys()];
+    const roots = this.watchedRoots();
     this.roots.clear();
     this.tracked.clear();
     for (const root of roots) await this.watchman.unwatch(root).catch(() => undefined);
@@ -241,7 +241,8 @@ export class ChangeTracker {
         error = again;
       }
     }
-    if (/did not answer/.test(messageOf(error))) this.pausedUntil = this.now() + BACKOFF_MS;
+    // A daemon that cannot be reached or does not answer is not asked again for a while: every scan would wait for it.
+    if (!(error instanceof WatchmanError && error.answered)) this.pausedUntil = this.now() + BACKOFF_MS;
     if (!this.failing) this.log.warn(`Watchman failed (${messageOf(error)}); scans walk the whole tree until it answers again`);
     this.failing = true;
     return "";
@@ -257,17 +258,20 @@ export class ChangeTracker {
   private relevantPaths(root: string, options: ScanOptions, changes: readonly { name: string; exists: boolean; type: string }[]): string[] | null {
     if (changes.length === 0) return [];
     const rules = createIgnoreRules(root, options);
-    const out: string[] = [];
+    const out = new Set<string>();
     for (const change of changes) {
       const rel = change.name;
       const slash = rel.lastIndexOf("/");
       if (slash >= 0 && rules.isIgnoredDir(rel.slice(0, slash))) continue;
       if (rel.slice(slash + 1) === ".gitignore") return null;
-      // An ignored entry that exists is in no scan; one that is gone is listed (a caller may still hold it under other rules' view).
-      if (change.exists && (change.type === "d" ? rules.isIgnoredDir(rel) : rules.isIgnoredFile(rel))) continue;
-      out.push(rel);
+      // An ignored entry that exists is in no scan, but making or removing it moved its folder's mtime.
+      if (change.exists && (change.type === "d" ? rules.isIgnoredDir(rel) : rules.isIgnoredFile(rel))) {
+        if (slash >= 0) out.add(rel.slice(0, slash));
+        continue;
+      }
+      out.add(rel);
     }
-    return out.sort(comparePaths);
+    return [...out].sort(comparePaths);
   }
 }
 
@@ -291,19 +295,21 @@ function decodeToken(token: string, digest: string): string | null {
 }
 
 /**
- * What Watchman leaves out of its answers: everything inside a built-in excluded
- * name at any depth (node_modules, .git, ...) and inside the extra excludes (the
- * data directory, database files), so that an install or the store's own writes
- * never flood the answer. `.gitignore`d folders are left out afterwards.
+ * What Watchman leaves out of its answers: everything inside a folder of a
+ * built-in excluded name at any depth (node_modules, .git, ...) and inside the
+ * extra excludes (the data directory), so that an install or the store's own
+ * writes never flood the answer. What is inside `.gitignore`d folders is left out
+ * afterwards (relevantPaths).
  */
 function watchmanFilter(options: ScanOptions): WatchmanExpression {
-  const terms: unknown[] = [["name", [...BUILTIN_EXCLUDES], "basename"]];
+  // Only what is inside: the excluded entry itself is still reported, since making or removing it moves its folder's mtime.
+  const terms: unknown[] = [];
   for (const name of BUILTIN_EXCLUDES) {
     terms.push(["match", `${name}/**`, "wholename", { includedotfiles: true }], ["match", `**/${name}/**`, "wholename", { includedotfiles: true }]);
   }
   for (const extra of options.extraExcludes ?? []) {
     const rel = normalizeRelativePath(extra);
-    if (rel !== "") terms.push(["name", rel, "wholename"], ["dirname", rel]);
+    if (rel !== "") terms.push(["dirname", rel]);
   }
   return ["not", ["anyof", ...terms]];
 }

@@ -43,7 +43,14 @@ export type SinceAnswer =
 /** A Watchman query expression (https://facebook.github.io/watchman/docs/expr/allof.html). */
 export type WatchmanExpression = readonly unknown[];
 
-export class WatchmanError extends Error {}
+export class WatchmanError extends Error {
+  /** The daemon answered with an error (about this command); otherwise it could not be reached or did not answer. */
+  readonly answered: boolean;
+  constructor(message: string, options: { answered?: boolean } = {}) {
+    super(message);
+    this.answered = options.answered ?? false;
+  }
+}
 
 export interface WatchmanOptions {
   /** The binary: a path, or a name looked up on PATH (default `watchman`). */
@@ -74,6 +81,8 @@ export function findWatchmanBinary(binary = "watchman", envPath = process.env.PA
 }
 
 type Response = Record<string, unknown>;
+/** What the client says when the daemon went away under a command. */
+const LOST_CONNECTION = /connection was closed|client was ended|ECONNRESET|EPIPE|ECONNREFUSED/;
 /** The client's `command`, untyped: its typings list only some commands. */
 type RawCommand = (args: readonly unknown[], done: (error: Error | null, response: unknown) => void) => void;
 
@@ -207,7 +216,22 @@ export class Watchman {
     return client;
   }
 
-  private command(args: unknown[]): Promise<Response> {
+  /**
+   * Sends one command. A connection the daemon closed (it was shut down or
+   * restarted since the last command) is noticed only when used: the command is
+   * sent once more on a new connection, which starts the daemon again.
+   */
+  private async command(args: unknown[]): Promise<Response> {
+    try {
+      return await this.send(args);
+    } catch (error) {
+      if (!(error instanceof WatchmanError) || !LOST_CONNECTION.test(error.message)) throw error;
+      this.close();
+      return this.send(args);
+    }
+  }
+
+  private send(args: unknown[]): Promise<Response> {
     const client = this.connection();
     return new Promise<Response>((resolve, reject) => {
       let settled = false;
@@ -225,7 +249,7 @@ export class Watchman {
           if (settled) return;
           settled = true;
           clearTimeout(timer);
-          if (error) reject(new WatchmanError(`watchman ${String(args[0])} failed: ${error.message}`));
+          if (error) reject(new WatchmanError(`watchman ${String(args[0])} failed: ${error.message}`, { answered: "watchmanResponse" in error }));
           else if (response === null || typeof response !== "object") reject(new WatchmanError(`watchman ${String(args[0])} answered ${String(response)}`));
           else resolve(response as Response);
         });
