@@ -1139,7 +1139,7 @@ export function commandArbitraries(options: { crashes: boolean; watcher?: boolea
     w(1, fc.integer({ min: 1, max: 9 }).map((d) => new Retention(d))),
     w(1, index.map((i) => new Verify(i))),
   ];
-  if (options.restarts) commands.push(w(2, fc.constant(new RestartWatchman())));
+  if (options.restarts) commands.push(w(5, fc.constant(new RestartWatchman())));
   if (options.crashes) {
     commands.push(w(2, fc.tuple(index, fc.integer({ min: 1, max: 40 }), fc.constant(true)).map(([i, n, data]) => new Crash(i, n, data))));
     commands.push(w(2, fc.tuple(index, fc.integer({ min: 1, max: 12 }), fc.constant(false)).map(([i, n, data]) => new Crash(i, n, data))));
