@@ -12,6 +12,7 @@
  *   - no Watchman installed, a daemon that cannot be reached or does not answer
  *     within the time limit (then it is left alone for a while: scans walk at once);
  *   - a fresh instance, a warning (a recrawl), a changed name that is not UTF-8;
+ *   - a root on a network or FUSE file system (changes made elsewhere raise no event);
  *   - a changed `.gitignore`, a change of the component's rules (root, include,
  *     exclude, extra excludes), or more changes than one walk costs;
  *   - the first scan of a component in this process.
@@ -25,7 +26,7 @@
  * (enableChangeTracking); a CLI process always walks.
  */
 import { createHash } from "node:crypto";
-import { lstatSync, type Stats } from "node:fs";
+import { lstatSync, statfsSync, type Stats } from "node:fs";
 import path from "node:path";
 import type { ScannedEntry } from "../checkpoints/manifest-types";
 import { comparePaths, scanComponent, type ScanOptions } from "./walk";
@@ -147,6 +148,8 @@ export class ChangeTracker {
     const digest = rulesDigest(rulesKey(root, options));
     const fresh = (clock: string, why: string): Changes => ({ fresh: true, token: clock === "" ? "" : encodeToken(digest, clock), why });
     if (this.now() < this.pausedUntil) return fresh("", "Watchman did not answer a moment ago");
+    const unwatchable = unwatchableFileSystem(root);
+    if (unwatchable) return fresh("", unwatchable);
     const since = token === null ? null : decodeToken(token, digest);
     try {
       await this.ensureWatched(componentId, root);
@@ -312,6 +315,35 @@ function watchmanFilter(options: ScanOptions): WatchmanExpression {
     if (rel !== "") terms.push(["dirname", rel]);
   }
   return ["not", ["anyof", ...terms]];
+}
+
+/**
+ * File systems whose changes inotify (Watchman's source on Linux) does not see
+ * when they are made elsewhere: network and FUSE file systems (sshfs, virtiofs).
+ * By statfs magic number.
+ */
+const UNWATCHABLE_FS: ReadonlyMap<number, string> = new Map([
+  [0x6969, "NFS"],
+  [0x517b, "SMB"],
+  [0xff534d42, "CIFS"],
+  [0xfe534d42, "SMB2"],
+  [0x65735546, "FUSE"],
+  [0x01021997, "9p"],
+  [0x5346414f, "AFS"],
+  [0x00c36400, "Ceph"],
+  [0x0bd00bd0, "Lustre"],
+]);
+
+/** Why `root` cannot be trusted to a watcher, or null when it can. */
+function unwatchableFileSystem(root: string): string | null {
+  let type: number;
+  try {
+    type = Number(statfsSync(fsPath(root)).type);
+  } catch {
+    return "the root cannot be examined";
+  }
+  const name = UNWATCHABLE_FS.get(type);
+  return name ? `the root is on ${name}, whose changes made elsewhere no watcher sees` : null;
 }
 
 function messageOf(error: unknown): string {
