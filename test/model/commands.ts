@@ -595,18 +595,23 @@ class Wait implements Cmd {
   }
 }
 
-/** The Watchman daemon is shut down (a crash, an upgrade): the next scan of the server's side meets a new one. */
+/**
+ * The Watchman daemon is shut down (a crash, an upgrade) and the workspace edited
+ * while none runs: the next scan of the server's side meets a new daemon that
+ * never saw the edit.
+ */
 class RestartWatchman implements Cmd {
-  check(): boolean {
-    return true;
+  constructor(readonly edit: Cmd) {}
+  check(m: Readonly<Model>): boolean {
+    return this.edit.check(m);
   }
-  async run(_m: Model, r: System): Promise<void> {
-    r.counters.steps++;
+  async run(m: Model, r: System): Promise<void> {
     r.counters.daemonRestarts++;
     r.restartWatchman();
+    await this.edit.run(m, r);
   }
   toString() {
-    return "watchman shutdown-server";
+    return `watchman shutdown-server, then ${this.edit.toString()}`;
   }
 }
 
@@ -1139,7 +1144,15 @@ export function commandArbitraries(options: { crashes: boolean; watcher?: boolea
     w(1, fc.integer({ min: 1, max: 9 }).map((d) => new Retention(d))),
     w(1, index.map((i) => new Verify(i))),
   ];
-  if (options.restarts) commands.push(w(5, fc.constant(new RestartWatchman())));
+  if (options.restarts) {
+    const edit = fc.oneof(
+      fc.tuple(fc.constantFrom(...FILES), versions).map(([rel, v]): Cmd => new WriteFile(rel, v)),
+      fc.constantFrom(...ANY_PATH).map((rel): Cmd => new Remove(rel)),
+      fc.constantFrom(...FOLDER_MOVES).map(([from, to]): Cmd => new MoveDir(from, to)),
+      fc.tuple(fc.constantFrom("d", "moved", "moved/f"), versions).map(([to, v]): Cmd => new MoveIn(to, v)),
+    );
+    commands.push(w(5, edit.map((e) => new RestartWatchman(e))));
+  }
   if (options.crashes) {
     commands.push(w(2, fc.tuple(index, fc.integer({ min: 1, max: 40 }), fc.constant(true)).map(([i, n, data]) => new Crash(i, n, data))));
     commands.push(w(2, fc.tuple(index, fc.integer({ min: 1, max: 12 }), fc.constant(false)).map(([i, n, data]) => new Crash(i, n, data))));
