@@ -113,3 +113,32 @@ describe("the server with Watchman (the CLI's warm path)", () => {
     expect(wm.watchList()).toEqual([]);
   });
 });
+
+describe("the server without Watchman", () => {
+  let server: RunningServer;
+  let admin: Api;
+
+  beforeAll(async () => {
+    server = await startServer({ name: "no-watchman", env: { SAFETYNET_WATCHMAN: "/nonexistent/watchman" } });
+    admin = new Api(server.baseUrl, server.adminToken);
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it("says so once in its log, walks every scan, and checkpoints and rolls back exactly", async () => {
+    const log = readFileSync(server.logFile, "utf8");
+    expect(log.match(/Watchman is not installed \(no \/nonexistent\/watchman file\); scans walk the whole tree/g)).toHaveLength(1);
+    const { name, root } = await makeComponent(admin, server.workspace, { "src/a.ts": "a\n", "src/lib/b.ts": "b\n" });
+    const first = await admin.call<{ id: string }>("checkpoint.create", { component: name });
+    const before = readTree(root);
+    renameSync(path.join(root, "src/lib"), path.join(root, "src/moved"));
+    mkdirSync(path.join(root, "gen/x/y"), { recursive: true });
+    writeFileSync(path.join(root, "gen/x/y/z.ts"), "z\n");
+    expect(changedPaths(await admin.get<Diff>("checkpoint.diff", { id: first.id }))).toEqual(["gen", "gen/x", "gen/x/y", "gen/x/y/z.ts", "src/lib", "src/lib/b.ts", "src/moved", "src/moved/b.ts"]);
+    const plan = await admin.call<{ confirmToken: string }>("rollback.plan", { checkpointId: first.id });
+    await admin.call("rollback.execute", { checkpointId: first.id, confirmToken: plan.confirmToken });
+    expect(treeDifferences(before, readTree(root))).toEqual([]);
+    expect(await scans(server, server.adminToken)).toEqual({ watchman: 0, walk: 0 });
+  });
+});

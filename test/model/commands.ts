@@ -1151,7 +1151,7 @@ export function commandArbitraries(options: { crashes: boolean; watcher?: boolea
       fc.constantFrom(...FOLDER_MOVES).map(([from, to]): Cmd => new MoveDir(from, to)),
       fc.tuple(fc.constantFrom("d", "moved", "moved/f"), versions).map(([to, v]): Cmd => new MoveIn(to, v)),
     );
-    commands.push(w(5, edit.map((e) => new RestartWatchman(e))));
+    commands.push(w(8, edit.map((e) => new RestartWatchman(e))));
   }
   if (options.crashes) {
     commands.push(w(2, fc.tuple(index, fc.integer({ min: 1, max: 40 }), fc.constant(true)).map(([i, n, data]) => new Crash(i, n, data))));
