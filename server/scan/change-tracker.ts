@@ -161,7 +161,7 @@ export class ChangeTracker {
       const answer = await this.watchman.since(root, since, watchmanFilter(options));
       this.recovered();
       if (!answer.vouched) {
-        this.log.info(`Watchman cannot vouch for the changes under ${root} (${answer.why}): the next scan walks the tree`);
+        this.log.info(`Watchman cannot vouch for the changes under ${root} (${answer.why}): this scan walks the tree`);
         return fresh(answer.clock, answer.why);
       }
       const paths = this.relevantPaths(root, options, answer.changes);
