@@ -33,7 +33,7 @@ async function legacyWorkspace(): Promise<WorkspaceDirs> {
   fs.renameSync(path.join(ws.base, "root"), ws.root);
   if (onPostgresPass()) {
     // The fixture's metadata is a SQLite file: on PostgreSQL, the store is what the database is rebuilt from.
-    fs.rmSync(path.join(ws.dataDir, "metadata-store"));
+    for (const name of ["metadata-store", "safetynet.db"]) fs.rmSync(path.join(ws.dataDir, name));
     await loseMetadataDatabase(ws.dataDir);
     await cliJson(ws, ["rebuild-db", "--root", `shop=${ws.root}`]);
   }
