@@ -11,6 +11,8 @@ import { TRPCError } from "@trpc/server";
 import { RACY_WINDOW_MS } from "../../server/scan/stat-cache";
 import { jsonOf, testPathBytes, treeDifferences, type CliResult, type NodeState, type TreeState } from "../support/workspace";
 import { startInPlaceWriter, VERSION_A, versionOf } from "../support/in-place-writer";
+import { downgradeToFlatManifests } from "./legacy-format";
+import { changeRecordProblems } from "./change-records";
 import { COMPONENT, MEMORY_DB, SPARSE_IMAGE, SPARSE_SIZE, System, writeSparseFile } from "./system";
 import { expectedChanges, expectRollback, inScope, isIgnored, partialScope, scopedView, untouchableDifferences, viewDifferences, type ChangeKind, type Scope } from "./reference";
 
@@ -596,6 +598,26 @@ class Wait implements Cmd {
 }
 
 /**
+ * The data directory as the release before tree manifests left it: every active
+ * checkpoint rewritten as one flat manifest (that release's encoder). What
+ * follows runs on checkpoints of both formats: rollbacks, diffs, verify,
+ * retention, change records of new checkpoints against flat ones.
+ */
+class RewriteAsFlat implements Cmd {
+  check(): boolean {
+    return true;
+  }
+  async run(_m: Model, r: System): Promise<void> {
+    r.counters.steps++;
+    r.counters.flatRewrites += await downgradeToFlatManifests(r.core);
+    expectNone(`after rewriting the checkpoints as flat manifests`, await r.verifyActiveCheckpoints());
+  }
+  toString() {
+    return "rewrite every checkpoint as a flat manifest (a data directory of the earlier release)";
+  }
+}
+
+/**
  * The Watchman daemon is shut down (a crash, an upgrade) and the workspace edited
  * while none runs: the next scan of the server's side meets a new daemon that
  * never saw the edit.
@@ -691,6 +713,7 @@ class Checkpoint implements Cmd {
     // Nothing writes while an ordinary checkpoint runs: every file reads consistently.
     if (unstable.length > 0) fail(`${what}: files recorded as unstable although nothing was writing them`, unstable);
     expectNone(`${what}: the manifest is not the tree`, viewDifferences(view, heldView(r, manifest.entries)));
+    expectNone(`${what}: its change records`, await changeRecordProblems(r, id));
     if (manifest.entries.some((e) => e.hardlinkTo !== undefined)) r.counters.hardLinkCheckpoints++;
     if (manifest.entries.some((e) => e.sparse !== undefined)) r.counters.sparseCheckpoints++;
     const databases = (manifest.databases ?? []).map((d) => d.target);
@@ -1125,6 +1148,7 @@ export function commandArbitraries(options: { crashes: boolean; watcher?: boolea
     w(3, fc.constantFrom(...FOLDER_MOVES).map(([from, to]) => new MoveDir(from, to))),
     w(2, fc.tuple(fc.constantFrom("d", "moved", "moved/f"), versions).map(([to, v]) => new MoveIn(to, v))),
     w(1, fc.constant(new Wait())),
+    w(1, fc.constant(new RewriteAsFlat())),
     w(3, fc.tuple(fc.constantFrom(...HARD_LINK_NAMES), fc.constantFrom(...HARD_LINK_NAMES)).map(([from, to]) => new HardLink(from, to))),
     w(2, fc.tuple(fc.constantFrom(...HARD_LINK_NAMES), versions).map(([rel, v]) => new SaveAtomically(rel, v))),
     w(2, versions.map((v) => new WriteMemory(v))),

@@ -73,6 +73,8 @@ export interface Counters {
   withRestarts: number;
   daemonRestarts: number;
   watcherFallbacks: number;
+  /** Checkpoints rewritten in the flat manifest format of the earlier release. */
+  flatRewrites: number;
   steps: number;
   cliCalls: number;
   crashes: number;
@@ -88,6 +90,25 @@ export interface Counters {
   sparseCheckpoints: number;
   /** Rollbacks that replaced a memory store the agent had overwritten with bytes that are not a database. */
   brokenStoresReplaced: number;
+}
+
+interface ModelEntry {
+  path: string;
+  kind: string;
+  mode: number;
+  size: number;
+  mtimeMs: number;
+  sha256?: string;
+  linkTarget?: string;
+  unstable?: true;
+  hardlinkTo?: string;
+  sparse?: { dataBytes: number };
+}
+
+interface ModelManifest {
+  scope: { kind: string; paths?: string[] };
+  databases?: { target: string; sha256: string | null }[];
+  entries: ModelEntry[];
 }
 
 export class System {
@@ -345,12 +366,26 @@ export class System {
     return createHash("sha256").update(logical).digest("hex");
   }
 
-  manifest(sha256: string): {
-    scope: { kind: string; paths?: string[] };
-    databases?: { target: string; sha256: string | null }[];
-    entries: { path: string; kind: string; mode: number; size: number; mtimeMs: number; sha256?: string; linkTarget?: string; unstable?: true; hardlinkTo?: string; sparse?: { dataBytes: number } }[];
-  } {
-    return JSON.parse(this.storedObject(sha256).toString("utf8"));
+  /**
+   * A checkpoint's manifest, read by the model itself: a flat one (earlier releases)
+   * as it is, a tree one (version 4: a root record naming one object per folder)
+   * walked folder by folder, every object verified, into the same flat list.
+   */
+  manifest(sha256: string): ModelManifest {
+    const parsed = JSON.parse(this.storedObject(sha256).toString("utf8")) as ModelManifest & { version: number; root?: string };
+    if (parsed.version !== 4) return parsed;
+    const entries: ModelEntry[] = [];
+    const walk = (treeSha: string, folder: string) => {
+      const tree = JSON.parse(this.storedObject(treeSha).toString("utf8")) as { children: (Omit<ModelEntry, "path"> & { name: string; tree?: string; implicit?: true })[] };
+      for (const { name, tree: subtree, implicit, ...rest } of tree.children) {
+        const entryPath = folder === "" ? name : `${folder}/${name}`;
+        if (!implicit) entries.push({ ...rest, path: entryPath, size: rest.kind === "dir" ? 0 : rest.size });
+        if (subtree !== undefined) walk(subtree, entryPath);
+      }
+    };
+    walk(parsed.root as string, "");
+    entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    return { scope: parsed.scope, databases: parsed.databases, entries };
   }
 
   /** Every active checkpoint is restorable: its manifest and every file object it names are in the store and intact. */
