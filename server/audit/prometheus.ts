@@ -30,6 +30,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, register, Registry, t
 import type { Core } from "../core";
 import type { AuditRecord } from "./history";
 import { setAuditObserver } from "./metrics";
+import { unchangedCaptureStats } from "../checkpoints/unchanged-capture";
 import { changeTracker } from "../scan/change-tracker";
 import { SLOW_ROLLBACK_MS, statsSummary, storeStorageStats } from "./stats";
 
@@ -95,7 +96,7 @@ function metrics() {
       () =>
         new Gauge({
           name: "safetynet_component_scans",
-          help: "Whole-component scans since the server started: watchman (re-read only what Watchman reported) or walk",
+          help: "Whole-component scans since the server started: watchman (re-read only what Watchman reported), walk, or unchanged (a checkpoint that reused the last tree: Watchman vouched nothing changed, nothing was scanned)",
           labelNames: ["method"] as const,
         }),
     ),
@@ -191,6 +192,7 @@ export async function metricsText(core: Core): Promise<{ body: string; contentTy
   const scans = changeTracker()?.stats;
   m.componentScans.set({ method: "watchman" }, scans?.incremental ?? 0);
   m.componentScans.set({ method: "walk" }, scans?.fullWalks ?? 0);
+  m.componentScans.set({ method: "unchanged" }, unchangedCaptureStats.reused);
   return { body: await register.metrics(), contentType: register.contentType };
 }
 

@@ -6,7 +6,8 @@
  */
 import type { Core, Actor } from "../core";
 import { newId } from "../ids";
-import { storeTreeManifest } from "./tree-write";
+import { storeRootRecord, storeTreeManifest } from "./tree-write";
+import type { TreeTotals } from "./tree-format";
 import type { OpenedManifest } from "./tree-read";
 import { changeRowInserts, changesAgainstBase, type ChangeCounts } from "./change-records";
 import type { CheckpointScope } from "./manifest-types";
@@ -65,22 +66,19 @@ export interface CommitRequest {
   saveComponentMetadata?: boolean;
   /** Database snapshots taken with the files, and the bytes they added to the store. */
   databases?: { snapshots: DatabaseSnapshot[]; newBytes: number };
+  /** Nothing changed since a capture with this tree (unchanged-capture.ts): it is the checkpoint's files, `live` holds no entries. */
+  unchangedTree?: { root: string; totals: TreeTotals };
 }
 
 export async function commitCheckpoint(core: Core, request: CommitRequest): Promise<CheckpointCreated> {
   const { live, component } = request;
   const databases = request.databases?.snapshots ?? [];
-  const manifest = await storeTreeManifest(core.store, request.scope, live.entries, databases);
+  const manifest = request.unchangedTree ? storeRootRecord(core.store, request.scope, databases, request.unchangedTree) : await storeTreeManifest(core.store, request.scope, live.entries, databases);
   const manifestSha256 = manifest.sha256;
   const opened: OpenedManifest = { sha256: manifestSha256, version: 4, scope: request.scope, databases, root: manifest.root, totals: manifest.totals };
   const changes = await changesAgainstBase(core, component.id, opened, request.startedAt);
   const id = newId("cp", request.startedAt.getTime());
-  const counts = { files: 0, dirs: 0, symlinks: 0 };
-  for (const entry of live.entries) {
-    if (entry.kind === "file") counts.files++;
-    else if (entry.kind === "dir") counts.dirs++;
-    else counts.symlinks++;
-  }
+  const counts = { files: manifest.totals.files, dirs: manifest.totals.dirs, symlinks: manifest.totals.symlinks };
   const retentionUntil = new Date(request.startedAt.getTime() + (request.retentionDays ?? DEFAULT_RETENTION_DAYS) * DAY_MS);
   const callerMeta = { ...request.callerMeta, git: request.git };
   const newBytes = live.newBytes + (request.databases?.newBytes ?? 0) + manifest.newBytes;

@@ -11,10 +11,12 @@ import { clearRolledBack } from "../registry/component-status";
 import { assertComponentRootUsable } from "../registry/roots";
 import type { CheckpointCreateInput } from "../schemas";
 import { recordEvent } from "../audit/history";
-import { captureLiveState, scanScope } from "./live-state";
+import { captureLiveState, scanScope, type LiveState } from "./live-state";
+import { probeChanges, rememberCapture } from "./unchanged-capture";
+import { openManifest } from "./tree-read";
 import { commitCheckpoint, type CheckpointCreated } from "./commit";
 import { readGitInfo } from "./git-info";
-import { resolveScope } from "./scope";
+import { resolveScope, type ResolvedScope } from "./scope";
 import { snapshotDatabases } from "../dbstate/databases";
 
 export type { CheckpointCreated } from "./commit";
@@ -46,12 +48,12 @@ export async function createCheckpoint(core: Core, input: CheckpointCreateInput,
         statusCleared = { from: String(component.metadata.status), to: cleared.status };
         component.metadata = cleared;
       }
-      const { resolved, live } = await captureScope(core, component, input, options);
+      const { resolved, live, unchangedTree, remember } = await captureScope(core, component, input, options);
       const databases = input.includeDb ? await snapshotDatabases(core, component) : undefined;
       const callerMeta: Record<string, unknown> = { ...(input.metadata ?? {}) };
       if (input.agent) callerMeta.agent = input.agent;
       if (input.task) callerMeta.task = input.task;
-      return commitCheckpoint(core, {
+      const committed = await commitCheckpoint(core, {
         component,
         scope: resolved.scope,
         live,
@@ -67,6 +69,7 @@ export async function createCheckpoint(core: Core, input: CheckpointCreateInput,
         startedAtMs,
         saveComponentMetadata: statusCleared !== null,
         databases,
+        unchangedTree,
         history: (checkpoint) => ({
           kind: "checkpoint.create",
           component: checkpoint.component,
@@ -90,6 +93,8 @@ export async function createCheckpoint(core: Core, input: CheckpointCreateInput,
           },
         }),
       });
+      remember?.(committed.manifestSha256);
+      return committed;
     });
     return created;
   } catch (error) {
@@ -109,17 +114,29 @@ export async function createCheckpoint(core: Core, input: CheckpointCreateInput,
 }
 
 /**
- * Scans and stores the scope. A file deleted between the scan and its read means
- * the workspace is changing: scan once more (the deletion may be all there was),
- * and when a file vanishes again, refuse with 409 naming it.
+ * Scans and stores the scope. A whole-component checkpoint in the server first
+ * asks Watchman whether anything changed since its last one: when nothing did, its
+ * tree is reused (unchanged-capture.ts). A file deleted between the scan and its
+ * read means the workspace is changing: scan once more (the deletion may be all
+ * there was), and when a file vanishes again, refuse with 409 naming it.
  */
 async function captureScope(core: Core, component: ComponentView, input: CheckpointCreateInput, options: CreateOptions) {
+  const probe = (input.paths ?? []).length === 0 ? await probeChanges(core, component) : null;
+  if (probe?.unchanged) {
+    const { root, totals } = probe.unchanged;
+    const resolved: ResolvedScope = { scope: { kind: "all" }, reasons: new Map(), entries: [], primaries: [] };
+    const live: LiveState = { entries: [], bytes: totals.bytes, newBytes: 0, filesRead: 0, unstable: [] };
+    return { resolved, live, unchangedTree: probe.unchanged, remember: () => rememberCapture(component.id, probe.token, root, null, 0) };
+  }
   for (let attempt = 1; ; attempt++) {
     try {
       const fullScan = await scanScope(core, component, { kind: "all" });
       const resolved = resolveScope(component.root, fullScan, input.paths, input.depth ?? 1);
       const live = await captureLiveState(core, component, resolved.scope, { storeObjects: true, reasons: resolved.reasons, onProgress: options.onProgress }, resolved.entries);
-      return { resolved, live };
+      const remember = probe
+        ? (manifestSha256: string) => rememberCapture(component.id, probe.token, openManifest(core.store, manifestSha256).root, fullScan, live.unstable.length)
+        : undefined;
+      return { resolved, live, unchangedTree: undefined, remember };
     } catch (error) {
       if (!(error instanceof FileVanishedError)) throw error;
       if (attempt < 2) continue;

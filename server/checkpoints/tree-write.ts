@@ -43,3 +43,9 @@ export async function storeTreeManifest(store: ObjectStore, scope: CheckpointSco
   const record = store.putBuffer(encodeRootRecord(scope, databases, built.root));
   return { sha256: record.sha256, root: built.root, totals: built.totals, newBytes: newBytes + (record.written ? record.size : 0), newTrees: fresh.size };
 }
+
+/** The root record of a checkpoint whose tree is already stored (nothing changed since it was). */
+export function storeRootRecord(store: ObjectStore, scope: CheckpointScope, databases: readonly DatabaseSnapshot[], tree: { root: string; totals: TreeTotals }): StoredManifest {
+  const record = store.putBuffer(encodeRootRecord(scope, databases, tree.root));
+  return { sha256: record.sha256, root: tree.root, totals: tree.totals, newBytes: record.written ? record.size : 0, newTrees: 0 };
+}

@@ -7,7 +7,7 @@
  * watches. The server runs a Watchman daemon of the test's own
  * (SAFETYNET_WATCHMAN), so what it watches can be checked.
  */
-import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, chmodSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -111,6 +111,67 @@ describe("the server with Watchman (the CLI's warm path)", () => {
     expect(wm.watchList()).toEqual([root]);
     await server.terminate();
     expect(wm.watchList()).toEqual([]);
+  });
+});
+
+describe("an unchanged checkpoint with Watchman", () => {
+  let wm: PrivateWatchman;
+  let server: RunningServer;
+  let admin: Api;
+
+  beforeAll(async () => {
+    wm = privateWatchman();
+    server = await startServer({ name: "watchman-unchanged", env: { SAFETYNET_WATCHMAN: wm.binary } });
+    admin = new Api(server.baseUrl, server.adminToken);
+  });
+  afterAll(async () => {
+    await server?.stop();
+    wm?.stop();
+  });
+
+  const unchangedCount = async () => {
+    const text = await (await fetch(`${server.baseUrl}/api/metrics`, { headers: { authorization: `Bearer ${server.adminToken}` } })).text();
+    return Number(/^safetynet_component_scans\{method="unchanged"\} (\d+)/m.exec(text)?.[1] ?? "NaN");
+  };
+
+  it("reuses the last tree without scanning or reading, and goes back to scanning as soon as anything changed", async () => {
+    const { name, root } = await makeComponent(admin, server.workspace, { "src/a.ts": "export const a = 1;\n", "src/lib/b.ts": "b\n", "top.txt": "top\n" });
+    type Created = { id: string; manifestSha256: string; filesRead: number; newBytes: number; files: number; changes: { added: number; modified: number; deleted: number } | null };
+    const create = (reason: string) => admin.call<Created>("checkpoint.create", { component: name, reason });
+    const first = await create("first");
+    const before = await scans(server, server.adminToken);
+    const objects = () => readdirSync(path.join(server.dataDir, "store", "objects"), { recursive: true }).length;
+    const stored = objects();
+
+    const again = await create("nothing changed");
+    expect(await unchangedCount()).toBe(1);
+    expect(await scans(server, server.adminToken)).toEqual(before);
+    // The same tree, and the same root record: not one object more in the store.
+    expect(again).toMatchObject({ manifestSha256: first.manifestSha256, filesRead: 0, newBytes: 0, files: 3, changes: { added: 0, modified: 0, deleted: 0 } });
+    expect(objects()).toBe(stored);
+
+    writeFileSync(path.join(root, "src/lib/b.ts"), "b changed\n");
+    const changed = await create("one file changed");
+    expect(await unchangedCount()).toBe(1);
+    expect(changed.changes).toEqual({ added: 0, modified: 1, deleted: 0 });
+    expect(changed.filesRead).toBe(1);
+    const third = await create("nothing changed again");
+    expect(await unchangedCount()).toBe(2);
+    expect(third.manifestSha256).toBe(changed.manifestSha256);
+
+    // A rollback's writes are changes like any other: the next checkpoint scans, and holds the rolled-back tree.
+    const plan = await admin.call<{ confirmToken: string }>("rollback.plan", { checkpointId: first.id });
+    await admin.call("rollback.execute", { checkpointId: first.id, confirmToken: plan.confirmToken });
+    const afterRollback = await create("after the rollback");
+    expect(await unchangedCount()).toBe(2);
+    expect(afterRollback.manifestSha256).toBe(first.manifestSha256);
+    expect(readFileSync(path.join(root, "src/lib/b.ts"), "utf8")).toBe("b\n");
+
+    // A file with another name: a write through a name outside the root is no event under it, so it is always scanned.
+    linkSync(path.join(root, "top.txt"), path.join(server.workspace, `outside-${name}.txt`));
+    await create("with a hard link");
+    await create("with a hard link, unchanged");
+    expect(await unchangedCount()).toBe(2);
   });
 });
 

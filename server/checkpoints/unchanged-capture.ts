@@ -1,0 +1,73 @@
+/**
+ * A whole-component checkpoint of a tree nothing changed in costs one row. The
+ * server remembers, per component, the root tree of its last whole capture and
+ * the Watchman token taken just before that capture's scan began. When Watchman
+ * vouches that no path changed since that token, the new checkpoint is that same
+ * tree: nothing is walked, read or stored but its root record.
+ *
+ * It is not used, and the capture walks and reads as usual, when:
+ *   - there is no change tracker (a CLI process, Watchman off or missing) or
+ *     Watchman cannot vouch for the changes (a restart, a recrawl, a rule change);
+ *   - that capture held a file it could not read consistently (unstable), or a
+ *     file with other names (a hard link): a write through a name outside the root
+ *     is not an event under it;
+ *   - the root tree is no longer in the store (retention collected it).
+ * The token is taken before the scan, so a change made while a capture runs is
+ * reported next time: at worst a capture that could have been skipped is not.
+ */
+import type { Core } from "../core";
+import type { ComponentScanTarget } from "./live-state";
+import { scanExcludes } from "./live-state";
+import { changeTracker } from "../scan/change-tracker";
+import type { ScannedEntry } from "./manifest-types";
+import { readTree } from "./tree-read";
+import type { TreeTotals } from "./tree-format";
+
+interface LastCapture {
+  /** Watchman's token from just before the capture's scan. */
+  token: string;
+  root: string;
+}
+
+const lastCaptures = new Map<string, LastCapture>();
+
+/** Whole-component checkpoints since the process started that reused the last tree (no scan, no read). */
+export const unchangedCaptureStats = { reused: 0 };
+
+export interface ChangeProbe {
+  /** The token to remember with the capture about to be taken (null: nothing to remember). */
+  token: string | null;
+  /** The tree to reuse: nothing changed since the last capture. */
+  unchanged: { root: string; totals: TreeTotals } | null;
+}
+
+const NO_PROBE: ChangeProbe = { token: null, unchanged: null };
+
+/** Asks Watchman what changed since the component's last whole capture. */
+export async function probeChanges(core: Core, component: ComponentScanTarget): Promise<ChangeProbe> {
+  const tracker = changeTracker();
+  if (!tracker) return NO_PROBE;
+  const last = lastCaptures.get(component.id);
+  const options = { include: component.include, exclude: component.exclude, extraExcludes: scanExcludes(core, component) };
+  let changes;
+  try {
+    changes = await tracker.changesSince(component.id, component.root, options, last?.token ?? null);
+  } catch {
+    return NO_PROBE;
+  }
+  if (changes.fresh || !last || changes.paths.length > 0 || !core.store.has(last.root)) return { token: changes.token, unchanged: null };
+  try {
+    const tree = readTree(core.store, last.root, { folder: "" });
+    unchangedCaptureStats.reused++;
+    return { token: changes.token, unchanged: { root: last.root, totals: { files: tree.files, dirs: tree.dirs, symlinks: tree.symlinks, bytes: tree.bytes } } };
+  } catch {
+    return { token: changes.token, unchanged: null };
+  }
+}
+
+/** Remembers a whole capture (or forgets the component's, when it cannot be reused). */
+export function rememberCapture(componentId: string, token: string | null, root: string, scanned: readonly ScannedEntry[] | null, unstable: number): void {
+  const reusable = token !== null && unstable === 0 && (scanned === null || scanned.every((e) => e.kind !== "file" || (e.nlink ?? 1) <= 1));
+  if (reusable) lastCaptures.set(componentId, { token, root });
+  else lastCaptures.delete(componentId);
+}
