@@ -11,6 +11,7 @@
  * `npm run test:model -- --runs N --seed S [--path P] [--shrink]` runs more, and
  * replays a failure from the seed and path it prints.
  */
+import { unchangedCaptureStats } from "../../server/checkpoints/unchanged-capture";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { assertCliBundleFresh, cleanUpAfterEach } from "../support/workspace";
@@ -71,7 +72,7 @@ describe("the safety net under random sequences of agent and operator actions", 
       );
     } finally {
       process.stdout.write(
-        `[model] ${counters.sequences} sequences (${counters.withWatcher} with Watchman, ${counters.withRestarts} of them with ${counters.daemonRestarts} daemon restarts, ${counters.watcherFallbacks} walks Watchman could not spare), ${counters.steps} steps, ${counters.cliCalls} CLI processes, ${counters.rollbacks} rollbacks, ${counters.refusals} refused plans, ${counters.crashes} crashes injected, ${counters.obstaclesCleared} recoveries unblocked by the operator, ${counters.unstableFiles} files recorded as unstable under a writer, ${counters.hardLinkCheckpoints} checkpoints holding hard links, ${counters.sparseCheckpoints} holding sparse files, ${counters.brokenStoresReplaced} broken memory stores replaced by rollbacks, ${counters.flatRewrites} checkpoints rewritten as flat manifests\n`,
+        `[model] ${counters.sequences} sequences (${counters.withWatcher} with Watchman, ${counters.withRestarts} of them with ${counters.daemonRestarts} daemon restarts, ${counters.watcherFallbacks} walks Watchman could not spare), ${counters.steps} steps, ${counters.cliCalls} CLI processes, ${counters.rollbacks} rollbacks, ${counters.refusals} refused plans, ${counters.crashes} crashes injected, ${counters.obstaclesCleared} recoveries unblocked by the operator, ${counters.unstableFiles} files recorded as unstable under a writer, ${counters.hardLinkCheckpoints} checkpoints holding hard links, ${counters.sparseCheckpoints} holding sparse files, ${counters.brokenStoresReplaced} broken memory stores replaced by rollbacks, ${counters.flatRewrites} checkpoints rewritten as flat manifests, ${unchangedCaptureStats.reused} unchanged checkpoints that reused the last tree\n`,
       );
     }
     expect(counters.sequences).toBeGreaterThanOrEqual(RUNS);
