@@ -50,6 +50,7 @@ import { BUILD_CLI, MAKE_TREE, MUTATE_TREE, REPO_ROOT } from "./bench/paths.mjs"
 import { gnuTimeWorks, run, toolVersion } from "./bench/processes.mjs";
 import { bigFileTable, memoryTable, mediansOf, postgresTable, timesTable, writeResults } from "./bench/report.mjs";
 import { bigFileScenario } from "./bench/scenarios/big-file.mjs";
+import { changeCostScenario } from "./bench/scenarios/change-cost.mjs";
 import { runConsoleScenario } from "./bench/scenarios/console.mjs";
 import { loadScenario } from "./bench/scenarios/load.mjs";
 import { mainScenario, OPERATIONS } from "./bench/scenarios/main.mjs";
@@ -148,6 +149,14 @@ async function benchTrees(opts, env, ctx) {
   return 0;
 }
 
+async function benchChangeCost(opts, env, ctx) {
+  const { result, text, missed } = await changeCostScenario(opts, ctx, env);
+  process.stdout.write(text + "\n");
+  writeResults({ options: opts, environment: env, changeCost: result });
+  if (missed > 0) process.stderr.write(`bench: ${missed} target(s) missed\n`);
+  return 0;
+}
+
 async function main() {
   const opts = parseOptions();
   if (opts.console) return runConsoleScenario(opts);
@@ -161,7 +170,9 @@ async function main() {
   const ctx = { work };
   const t0 = Date.now();
   try {
-    process.exitCode = opts.load ? await loadScenario(opts, env, ctx) : await benchTrees(opts, env, ctx);
+    if (opts.load) process.exitCode = await loadScenario(opts, env, ctx);
+    else if (opts.changeCost) process.exitCode = await benchChangeCost(opts, env, ctx);
+    else process.exitCode = await benchTrees(opts, env, ctx);
   } finally {
     process.stderr.write(`bench: done in ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
     if (opts.keep) process.stderr.write(`bench: kept ${work}\n`);

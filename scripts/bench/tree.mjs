@@ -20,8 +20,9 @@ export function makeTree(dir, args) {
   return JSON.parse(run(process.execPath, [MAKE_TREE, dir, ...args]));
 }
 
-export function mutateTree(dir, changes) {
-  const summary = JSON.parse(run(process.execPath, [MUTATE_TREE, dir, "--changes", String(changes)]));
+/** mutate-tree.mjs with `changes` changes; another `seed` makes other changes (its default is 7). */
+export function mutateTree(dir, changes, { seed } = {}) {
+  const summary = JSON.parse(run(process.execPath, [MUTATE_TREE, dir, "--changes", String(changes), ...(seed === undefined ? [] : ["--seed", String(seed)])]));
   if (summary.modified + summary.deleted + summary.added !== changes) throw new Error(`mutate-tree did ${JSON.stringify(summary)}, expected ${changes} changes`);
   return summary;
 }
@@ -32,6 +33,36 @@ export function walk(dir, visit, rel = "") {
     visit(childRel, entry);
     if (entry.isDirectory()) walk(dir, visit, childRel);
   }
+}
+
+/**
+ * The regular source files of a generated tree that Safety Net and git both keep: under
+ * src/, minus src/codegen/ (where nested .gitignore files hide some); sorted.
+ */
+export function sourceFiles(dir) {
+  const files = [];
+  walk(path.join(dir, "src"), (rel, entry) => {
+    if (entry.isFile() && !rel.startsWith("codegen/")) files.push(`src/${rel}`);
+  });
+  return files.sort();
+}
+
+/**
+ * `du -sb`-like: the bytes of the regular files below `dir` (symlinks count their own
+ * size), in all and per top-level entry, and what they occupy on disk (blocks).
+ */
+export function bytesUnder(dir) {
+  const usage = { bytes: 0, allocated: 0, files: 0, byEntry: {} };
+  walk(dir, (rel, entry) => {
+    if (entry.isDirectory()) return;
+    const st = fs.lstatSync(path.join(dir, rel));
+    const top = rel.split("/")[0];
+    usage.bytes += st.size;
+    usage.allocated += st.blocks * 512;
+    usage.files++;
+    usage.byEntry[top] = (usage.byEntry[top] ?? 0) + st.size;
+  });
+  return usage;
 }
 
 /** Sets every mtime BACKDATE_S seconds into the past, the same way for every tool's copy. */
