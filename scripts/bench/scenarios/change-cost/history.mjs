@@ -12,6 +12,7 @@ import { run, wall } from "../../processes.mjs";
 import { median } from "../../stats.mjs";
 import { must } from "../../trpc-client.mjs";
 import { bundleDriver, EngineDriver } from "../../tools/engine.mjs";
+import { progressLine } from "./progress.mjs";
 import { apiTool, openSession } from "./session.mjs";
 
 const COMPONENT = "history";
@@ -42,26 +43,29 @@ function gitHistory(gitDir, checkpoints) {
   if (r.status !== 0) throw new Error(`git fast-import exited with ${r.status}: ${r.stderr}`);
 }
 
-async function makeHistory({ tree, dataDir, dir, allowedRoots, checkpoints, via, log }) {
+/** Changes the hot file, then `create()`s a checkpoint (returning its id), N times. */
+async function checkpointLoop(tree, checkpoints, create, log) {
+  const progress = progressLine(checkpoints, "history checkpoints", log);
   const started = Date.now();
-  const progress = (i) => {
-    if ((i + 1) % Math.max(1, Math.round(checkpoints / 10)) === 0) {
-      const sec = (Date.now() - started) / 1000;
-      log(`history: ${i + 1}/${checkpoints} checkpoints (${sec.toFixed(0)} s; about ${(((checkpoints - i - 1) * sec) / (i + 1)).toFixed(0)} s to go)`);
-    }
-  };
   let lastId = null;
+  for (let i = 0; i < checkpoints; i++) {
+    fs.writeFileSync(path.join(tree, HOT_PATH), hotContent(i));
+    lastId = await create();
+    progress(i);
+  }
+  return { lastId, seconds: (Date.now() - started) / 1000 };
+}
+
+/** The history, then a session on its data directory; `seconds`: the checkpoints' time (no server start). */
+async function makeHistory({ tree, dataDir, dir, allowedRoots, checkpoints, via, log }) {
+  let made;
   if (via === "engine") {
     await bundleDriver();
     const driver = new EngineDriver({ SAFETYNET_ALLOWED_ROOTS: allowedRoots });
     try {
       await driver.request({ op: "open", dataDir, cwd: dir });
       await driver.request({ op: "add", name: COMPONENT, root: tree });
-      for (let i = 0; i < checkpoints; i++) {
-        fs.writeFileSync(path.join(tree, HOT_PATH), hotContent(i));
-        lastId = (await driver.request({ op: "checkpoint", component: COMPONENT })).id;
-        progress(i);
-      }
+      made = await checkpointLoop(tree, checkpoints, async () => (await driver.request({ op: "checkpoint", component: COMPONENT })).id, log);
     } finally {
       await driver.close();
     }
@@ -70,17 +74,13 @@ async function makeHistory({ tree, dataDir, dir, allowedRoots, checkpoints, via,
   if (via === "api") {
     const api = apiTool(session);
     try {
-      for (let i = 0; i < checkpoints; i++) {
-        fs.writeFileSync(path.join(tree, HOT_PATH), hotContent(i));
-        lastId = (await api.checkpoint()).id;
-        progress(i);
-      }
+      made = await checkpointLoop(tree, checkpoints, async () => (await api.checkpoint()).id, log);
     } catch (error) {
       await session.server.stop();
       throw error;
     }
   }
-  return { session, lastId, seconds: (Date.now() - started) / 1000 };
+  return { session, ...made };
 }
 
 /** Q requests of file.history for `rel`, each checked; returns their times (ms). */

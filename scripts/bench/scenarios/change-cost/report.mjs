@@ -62,7 +62,7 @@ export function changeCostTables(result, verdicts) {
   ]);
   const h = result.history;
   if (h) {
-    const made = h.via === "api" ? "through the API" : "engine in-process";
+    const made = h.via === "api" ? "through the API" : "by the engine in-process";
     timeRows.push([
       `\`file.history\` (limit 50) of a path changed in each of ${count(h.checkpoints)} checkpoints (made ${made} in ${h.makeSeconds.toFixed(0)} s; median of ${h.queries}); git: \`git log --format=%H -- <path> \\| head -50\``,
       fmtMs(h.hot.ms),

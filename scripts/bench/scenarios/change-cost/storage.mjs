@@ -9,6 +9,7 @@ import Database from "better-sqlite3";
 import { seededRandom } from "../../../generators/generator-cli.mjs";
 import { median } from "../../stats.mjs";
 import { bytesUnder, flushDirtyPages } from "../../tree.mjs";
+import { progressLine } from "./progress.mjs";
 
 /**
  * Changes whole files the same way in every tree: each change appends a line no other
@@ -101,6 +102,7 @@ export async function stepsGrowth({ api, git, change, dirs, steps, filesPerStep,
   const ids = [];
   let changedBytes = 0;
   const started = Date.now();
+  const tick = progressLine(steps, "step checkpoints", log);
   for (let s = 0; s < steps; s++) {
     const changed = change(filesPerStep, `step-${s}`);
     changedBytes += changed.bytes;
@@ -108,10 +110,7 @@ export async function stepsGrowth({ api, git, change, dirs, steps, filesPerStep,
     checkpointMs.push(created.ms);
     ids.push(created.id);
     git.commitPaths(changed.paths);
-    if ((s + 1) % Math.max(1, Math.round(steps / 10)) === 0 || s + 1 === steps) {
-      const sec = (Date.now() - started) / 1000;
-      log(`${s + 1}/${steps} checkpoints (${sec.toFixed(0)} s; about ${(((steps - s - 1) * sec) / (s + 1)).toFixed(0)} s to go)`);
-    }
+    tick(s);
   }
   flushDirtyPages();
   const after = sizes(dirs);
