@@ -82,7 +82,7 @@ export function changeCostTables(result, verdicts) {
       [`by a checkpoint after a 1-file change (median of ${one.samples.length}; files of ${fmtBytes(one.fileBytes)} median)`, fmtBytes(one.data), fmtBytes(one.git), fmtRatio(ratio(one.data, one.git)), targetCell(verdicts, "1-file checkpoint bytes (× git)")],
       ["the same, the store only (`store/`)", fmtBytes(one.store), "—", fmtRatio(ratio(one.store, one.git)), "—"],
       [
-        `by ${count(steps.steps)} checkpoints with ${steps.filesPerStep} files changed before each (through the API; ${steps.seconds.toFixed(0)} s, a checkpoint ${fmtMs(steps.checkpointMedianMs)} ms median): against changed content ${mib(steps.changedBytes)} + ${fmtBytes(steps.allowancePerCheckpoint)} × ${count(steps.steps)} = ${mib(steps.allowance)}`,
+        `by ${count(steps.steps)} checkpoints with ${steps.filesPerStep} files changed before each (through the API; ${steps.seconds.toFixed(0)} s, a checkpoint ${fmtMs(steps.checkpointMedianMs)} ms median, git's commit by plumbing ${fmtMs(steps.gitCommitMedianMs)} ms): against changed content ${mib(steps.changedBytes)} + ${fmtBytes(steps.allowancePerCheckpoint)} × ${count(steps.steps)} = ${mib(steps.allowance)}`,
         mib(steps.data),
         mib(steps.git),
         fmtRatio(ratio(steps.data, steps.git)),

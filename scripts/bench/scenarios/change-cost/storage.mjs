@@ -7,6 +7,7 @@ import fs from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { seededRandom } from "../../../generators/generator-cli.mjs";
+import { wall } from "../../processes.mjs";
 import { median } from "../../stats.mjs";
 import { bytesUnder, flushDirtyPages } from "../../tree.mjs";
 import { progressLine } from "./progress.mjs";
@@ -99,6 +100,7 @@ export async function stepsGrowth({ api, git, change, dirs, steps, filesPerStep,
   flushDirtyPages();
   const before = sizes(dirs);
   const checkpointMs = [];
+  const gitMs = [];
   const ids = [];
   let changedBytes = 0;
   const started = Date.now();
@@ -109,10 +111,10 @@ export async function stepsGrowth({ api, git, change, dirs, steps, filesPerStep,
     const created = await api.checkpoint({ retentionDays: 0 });
     checkpointMs.push(created.ms);
     ids.push(created.id);
-    git.commitPaths(changed.paths);
+    gitMs.push(wall(() => git.commitPaths(changed.paths)).sec * 1000);
     tick(s);
   }
   flushDirtyPages();
   const after = sizes(dirs);
-  return { steps, filesPerStep, changedBytes, checkpointMedianMs: median(checkpointMs), seconds: (Date.now() - started) / 1000, ids, before, after, ...growth(before, after) };
+  return { steps, filesPerStep, changedBytes, checkpointMedianMs: median(checkpointMs), gitCommitMedianMs: median(gitMs), seconds: (Date.now() - started) / 1000, ids, before, after, ...growth(before, after) };
 }
