@@ -57,6 +57,7 @@ const { fileChanger, checkpointWal } = await load<{
 const { shadowGit } = await load<{ shadowGit(): GitTool }>("tools/git.mjs");
 const { changeCostVerdicts } = await load<{ changeCostVerdicts(result: unknown, targets: unknown): Verdict[] }>("scenarios/change-cost/report.mjs");
 const { changeCostTargets } = await load<{ changeCostTargets(opts: { huge: boolean }): unknown }>("targets.mjs");
+const { modesOf, assertSameModes } = await load<{ modesOf(dir: string): Map<string, number>; assertSameModes(dir: string, expected: Map<string, number>, what: string): void }>("tree.mjs");
 const { bundleDriver, EngineDriver } = await load<{ bundleDriver(): Promise<void>; EngineDriver: new (env: Record<string, string>) => Driver }>("tools/engine.mjs");
 
 let work: string;
@@ -154,6 +155,22 @@ describe("sizes", () => {
       server.close();
     }
     expect(checkpointWal(path.join(work, "no-data"))).toBeNull();
+  });
+});
+
+describe("the rollback check", () => {
+  it("aborts on a file whose permission bits are not as generated, beyond the executable bit", () => {
+    const dir = path.join(work, "modes");
+    const [secret, other] = smallTree(dir, 2) as [string, string];
+    fs.chmodSync(path.join(dir, secret), 0o600);
+    const expected = modesOf(dir);
+    expect(expected.get(secret)).toBe(0o600);
+    expect(() => assertSameModes(dir, expected, "the tree")).not.toThrow();
+    fs.chmodSync(path.join(dir, secret), 0o644);
+    expect(() => assertSameModes(dir, expected, "the tree")).toThrow(`mode 644, expected 600: ${secret}`);
+    fs.chmodSync(path.join(dir, secret), 0o600);
+    fs.rmSync(path.join(dir, other));
+    expect(() => assertSameModes(dir, expected, "the tree")).not.toThrow(); // a missing path is assertSameTree's to report
   });
 });
 

@@ -20,7 +20,7 @@ import { ensureWebBuild } from "../server.mjs";
 import { changeCostTargets } from "../targets.mjs";
 import { cliOn } from "../tools/cli.mjs";
 import { shadowGit } from "../tools/git.mjs";
-import { fingerprint, freshCopy, makeTree, removeTree, SETTLE_MS, sourceFiles, statBaseline } from "../tree.mjs";
+import { fingerprint, freshCopy, makeTree, modesOf, removeTree, SETTLE_MS, sourceFiles, statBaseline } from "../tree.mjs";
 import { apiOperations } from "./change-cost/api-operations.mjs";
 import { historyRows } from "./change-cost/history.mjs";
 import { changeCostTables, changeCostVerdicts, mediansOfSides } from "./change-cost/report.mjs";
@@ -43,6 +43,7 @@ async function prepareTrees(opts, dir) {
   log(`generating ${opts.files} files / ${opts.mb} MB ...`);
   const made = makeTree(pristine, ["--files", String(opts.files), "--mb", String(opts.mb)]);
   const expected = fingerprint(pristine);
+  const expectedModes = modesOf(pristine);
   const files = sourceFiles(pristine);
   const ours = { tree: path.join(dir, "ours", "tree"), scratch: path.join(dir, "ours") };
   const git = { tree: path.join(dir, "git", "tree"), scratch: path.join(dir, "git") };
@@ -51,7 +52,7 @@ async function prepareTrees(opts, dir) {
   ours.known = statBaseline(ours.tree, expected);
   git.known = statBaseline(git.tree, expected);
   await sleep(SETTLE_MS);
-  return { made, expected, files, ours, git };
+  return { made, expected, expectedModes, files, ours, git };
 }
 
 /** Rows 1-3 and the memory figures, on one server; it is stopped before the retention row. */
@@ -72,7 +73,7 @@ async function onTheTree(opts, ctx, trees, dataDir) {
     log(`first checkpoints (untimed in the rows): API ${first.api.toFixed(0)} ms, git ${first.git.toFixed(0)} ms (${elapsed(started)})`);
 
     started = Date.now();
-    const ops = await apiOperations({ ours, git, expected: trees.expected, runs: cc.runs, changes: opts.changes, log });
+    const ops = await apiOperations({ ours, git, expected: trees.expected, expectedModes: trees.expectedModes, runs: cc.runs, changes: opts.changes, log });
     out.apiOperations = { samples: ops.samples, medians: mediansOfSides(ops.samples), details: ops.details, seconds: (Date.now() - started) / 1000 };
 
     const change = fileChanger([ours.tree, git.tree], trees.files);

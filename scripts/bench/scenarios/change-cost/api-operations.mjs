@@ -2,9 +2,10 @@
 // on its own copy of the same tree, with the same changes (mutate-tree.mjs, one seed per
 // run). Each run: an unchanged checkpoint, a C-file change, a checkpoint of it, and the
 // rollback of that change to the unchanged checkpoint (plan + execute, safety checkpoint
-// included; git: reset --hard + clean -fd). Both trees are checked after every rollback.
+// included; git: reset --hard + clean -fd). Both trees are checked after every rollback
+// (every path's kind and content, the executable bit; ours also every file's and folder's mode).
 import { sleep } from "../../processes.mjs";
-import { assertSameTree, flushDirtyPages, mutateTree, SETTLE_MS } from "../../tree.mjs";
+import { assertSameModes, assertSameTree, flushDirtyPages, mutateTree, SETTLE_MS } from "../../tree.mjs";
 
 export const API_OPERATIONS = [
   ["unchanged", "unchanged checkpoint"],
@@ -17,9 +18,10 @@ const SEED_BASE = 1000;
 
 /**
  * `ours` / `git`: {tool, tree, known} with `known` the stat baseline of the tree's fresh copy
- * (tree.mjs statBaseline). Returns {samples: {api|git: {op: ms[]}}, details}.
+ * (tree.mjs statBaseline); `expected` / `expectedModes`: the generated tree's fingerprint
+ * and modes. Returns {samples: {api|git: {op: ms[]}}, details}.
  */
-export async function apiOperations({ ours, git, expected, runs, changes, log }) {
+export async function apiOperations({ ours, git, expected, expectedModes, runs, changes, log }) {
   const samples = { api: {}, git: {} };
   for (const [op] of API_OPERATIONS) {
     samples.api[op] = [];
@@ -59,6 +61,7 @@ export async function apiOperations({ ours, git, expected, runs, changes, log })
       }
     }
     assertSameTree(ours.tree, expected, `run ${r + 1}: the tree after the rollback through the API`, { known: ours.known });
+    assertSameModes(ours.tree, expectedModes, `run ${r + 1}: the modes after the rollback through the API`);
     assertSameTree(git.tree, expected, `run ${r + 1}: the tree after git reset --hard + clean -fd`, { known: git.known, withoutEmptyDirs: true });
     // An unchanged tree should need no file read again (stat cache); say so when it did.
     const reread = details.filesReadUnchanged[r] ? `; the unchanged checkpoint read ${details.filesReadUnchanged[r]} files again` : "";
