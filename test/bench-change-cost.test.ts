@@ -181,7 +181,7 @@ describe("verdicts", () => {
     steps: { data: 1.3e6, allowance: 1e6 },
     history: { hot: { ms: 50 } },
     retention: { sec: 30, verify: { exitCode: 0 } },
-    memory: { server: { rssMb: 300, peakMb: 400 }, cliCold: { peakMb: 250 } },
+    memory: { server: { rssMb: 300, peakMb: 400 }, cliFirst: { peakMb: 250 }, cliCold: { peakMb: 250 } },
   });
   const failed = (verdicts: Verdict[]) => verdicts.filter((v) => v.pass === false).map((v) => v.what);
 
@@ -197,9 +197,9 @@ describe("verdicts", () => {
     const r = result(10);
     r.retention.verify.exitCode = 4;
     expect(failed(changeCostVerdicts(r, changeCostTargets({ huge: false })))).toEqual(["verify --all after retention"]);
-    const unmeasured = { ...result(10), memory: { server: null, cliCold: { peakMb: null } } };
+    const unmeasured = { ...result(10), memory: { server: null, cliFirst: { peakMb: null }, cliCold: { peakMb: null } } };
     const verdicts = changeCostVerdicts(unmeasured, changeCostTargets({ huge: false }));
-    expect(verdicts.filter((v) => v.pass === null).map((v) => v.what)).toEqual(["server RSS after the runs (MB)", "CLI peak RSS, cold checkpoint (MB)"]);
+    expect(verdicts.filter((v) => v.pass === null).map((v) => v.what)).toEqual(["server RSS after the runs (MB)", "CLI peak RSS, first checkpoint (MB)", "CLI peak RSS, cold checkpoint (MB)"]);
   });
 });
 

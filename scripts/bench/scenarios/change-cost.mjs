@@ -11,7 +11,8 @@
 //      against the changed content plus 64 KB per checkpoint (and .git's growth);
 //   4. file.history of one path over H checkpoints of a small component, against git log;
 //   5. `safetynet retention run` expiring 90% of the S checkpoints, then `verify --all`;
-//   6. the server's RSS after 1-3, and the cold CLI's peak RSS for a checkpoint.
+//   6. the server's RSS after 1-3, and the cold CLI's peak RSS for the first checkpoint of
+//      the tree and for one after a C-file change.
 // Details of each in change-cost/*.mjs; the README's Performance section says what each row means.
 import os from "node:os";
 import path from "node:path";
@@ -65,12 +66,19 @@ async function onTheTree(opts, ctx, trees, dataDir) {
   const session = await openSession({ dir: ours.scratch, dataDir, allowedRoots: ctx.work, component: COMPONENT, root: ours.tree });
   log(`server ${session.server.baseUrl} (pid ${session.server.pid}), SAFETYNET_WATCH ${session.server.watch ?? "unset (the product's default)"}`);
   ours.tool = apiTool(session);
+  const cli = cliOn(dataDir, { allowedRoots: ctx.work, server: false });
   const out = {};
   try {
+    // The first checkpoint by the cold CLI: on a large tree it can take longer than fetch
+    // waits for an answer (5 min), and it gives the CLI's peak RSS on a whole tree. Then
+    // one through the API, untimed, which warms the server up.
     let started = Date.now();
-    const first = { api: (await ours.tool.checkpoint()).ms, git: gitTool.checkpoint().sec * 1000 };
-    out.firstCheckpoint = first;
-    log(`first checkpoints (untimed in the rows): API ${first.api.toFixed(0)} ms, git ${first.git.toFixed(0)} ms (${elapsed(started)})`);
+    const firstCli = cli.measured("checkpoint", "create", COMPONENT);
+    out.cliFirst = { sec: firstCli.sec, peakMb: firstCli.peakMb };
+    const firstGit = gitTool.checkpoint();
+    await ours.tool.checkpoint();
+    out.firstCheckpoint = { cliMs: firstCli.sec * 1000, gitMs: firstGit.sec * 1000 };
+    log(`first checkpoints (not in the rows): cold CLI ${firstCli.sec.toFixed(1)} s (peak RSS ${firstCli.peakMb?.toFixed(0) ?? "—"} MB), git ${firstGit.sec.toFixed(1)} s (${elapsed(started)})`);
 
     started = Date.now();
     const ops = await apiOperations({ ours, git, expected: trees.expected, expectedModes: trees.expectedModes, runs: cc.runs, changes: opts.changes, log });
@@ -83,7 +91,7 @@ async function onTheTree(opts, ctx, trees, dataDir) {
     // The cold CLI, on the same data directory while the server idles: a change of C files, then `checkpoint create`.
     const coldChange = change(opts.changes, "cold-cli");
     gitTool.commitPaths(coldChange.paths);
-    const cold = cliOn(dataDir, { allowedRoots: ctx.work, server: false }).measured("checkpoint", "create", COMPONENT);
+    const cold = cli.measured("checkpoint", "create", COMPONENT);
     out.cliCold = { sec: cold.sec, peakMb: cold.peakMb, filesRead: cold.value.filesRead };
     log(`cold CLI checkpoint after a ${opts.changes}-file change: ${cold.sec.toFixed(2)} s, peak RSS ${cold.peakMb?.toFixed(0) ?? "—"} MB`);
 
@@ -104,18 +112,34 @@ export async function changeCostScenario(opts, ctx, env) {
   const started = Date.now();
   ensureWebBuild();
   const dir = path.join(ctx.work, "change-cost");
+  // Where the scenario's time goes (seconds per phase): what a longer run can be estimated from.
+  const phases = {};
+  let since = Date.now();
+  const phaseDone = (name) => {
+    phases[name] = (Date.now() - since) / 1000;
+    since = Date.now();
+  };
   const trees = await prepareTrees(opts, dir);
   log(`trees ready in ${elapsed(started)}`);
+  phaseDone("trees");
   const dataDir = path.join(trees.ours.scratch, "data");
   const targets = changeCostTargets(opts);
   const onTree = await onTheTree(opts, ctx, trees, dataDir);
+  phaseDone("onTheTree");
 
   const keep = Math.max(1, Math.round(cc.steps * KEEP_FRACTION));
   const retention = retentionSweep({ dataDir, allowedRoots: ctx.work, component: COMPONENT, stepIds: onTree.stepIds, keep, log });
   if (!opts.keep) removeTree(path.join(dir, "git"));
+  phaseDone("retention");
 
   const history = await historyRows({ dir: path.join(dir, "history"), allowedRoots: ctx.work, checkpoints: cc.historyCheckpoints, via: cc.historyVia, queries: HISTORY_QUERIES, log });
   if (!opts.keep) removeTree(dir);
+  phaseDone("history");
+  log(
+    `time: trees ${phases.trees.toFixed(0)} s, rows 1-3 ${phases.onTheTree.toFixed(0)} s (API rows ${onTree.apiOperations.seconds.toFixed(0)} s, ` +
+      `${cc.steps} steps ${onTree.steps.seconds.toFixed(0)} s), retention + verify ${phases.retention.toFixed(0)} s, ` +
+      `history ${phases.history.toFixed(0)} s (${cc.historyCheckpoints} checkpoints ${history.makeSeconds.toFixed(0)} s)`,
+  );
 
   const steps = { ...onTree.steps, allowancePerCheckpoint: targets.stepAllowanceBytes, allowance: onTree.steps.changedBytes + targets.stepAllowanceBytes * onTree.steps.steps };
   const result = {
@@ -131,8 +155,9 @@ export async function changeCostScenario(opts, ctx, env) {
     steps,
     retention,
     history,
-    memory: { server: onTree.serverMemory, cliCold: onTree.cliCold },
+    memory: { server: onTree.serverMemory, cliFirst: onTree.cliFirst, cliCold: onTree.cliCold },
     seconds: (Date.now() - started) / 1000,
+    phaseSeconds: phases,
   };
   const verdicts = changeCostVerdicts(result, targets);
   env.loadAvgAtEnd = os.loadavg();

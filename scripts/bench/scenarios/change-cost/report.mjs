@@ -40,6 +40,7 @@ export function changeCostVerdicts(result, targets) {
     verdicts.push({ what: "verify --all after retention", measured: result.retention.verify.exitCode, limit: 0, pass: result.retention.verify.exitCode === 0, text: `exit 0: ${mark(result.retention.verify.exitCode === 0)}` });
   }
   verdicts.push(check("server RSS after the runs (MB)", result.memory.server?.rssMb ?? null, targets.serverRssMb, `≤ ${targets.serverRssMb} MB`));
+  verdicts.push(check("CLI peak RSS, first checkpoint (MB)", result.memory.cliFirst.peakMb, targets.cliPeakMb, `≤ ${targets.cliPeakMb} MB`));
   verdicts.push(check("CLI peak RSS, cold checkpoint (MB)", result.memory.cliCold.peakMb, targets.cliPeakMb, `≤ ${targets.cliPeakMb} MB`));
   return verdicts;
 }
@@ -107,7 +108,9 @@ export function changeCostTables(result, verdicts) {
   }
   const m = result.memory;
   rows.push([`server RSS after these runs (VmRSS / VmHWM of scripts/next-server.mjs)`, m.server ? `${fmtMb(m.server.rssMb)} / ${fmtMb(m.server.peakMb)} MB` : "—", targetCell(verdicts, "server RSS after the runs (MB)")]);
-  rows.push([`CLI peak RSS, cold checkpoint of the tree (\`SAFETYNET_NO_SERVER=1\`, GNU time %M; ${m.cliCold.sec.toFixed(2)} s)`, m.cliCold.peakMb == null ? "not measured (no GNU time)" : `${fmtMb(m.cliCold.peakMb)} MB`, targetCell(verdicts, "CLI peak RSS, cold checkpoint (MB)")]);
+  const cliRow = (what, run, verdict) => [`CLI peak RSS (\`SAFETYNET_NO_SERVER=1\`, GNU time %M): ${what} (${run.sec.toFixed(1)} s)`, run.peakMb == null ? "not measured (no GNU time)" : `${fmtMb(run.peakMb)} MB`, targetCell(verdicts, verdict)];
+  rows.push(cliRow("first checkpoint of the tree", m.cliFirst, "CLI peak RSS, first checkpoint (MB)"));
+  rows.push(cliRow(`checkpoint after a ${changes}-file change`, m.cliCold, "CLI peak RSS, cold checkpoint (MB)"));
   if (h?.serverMemory) rows.push([`server RSS after the ${count(h.checkpoints)}-checkpoint history (VmRSS / VmHWM)`, `${fmtMb(h.serverMemory.rssMb)} / ${fmtMb(h.serverMemory.peakMb)} MB`, "—"]);
   const other = table(["retention and memory", "measured", "target"], rows);
   return [times, storage, other].join("\n\n");
