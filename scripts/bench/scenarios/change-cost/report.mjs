@@ -65,7 +65,7 @@ export function changeCostTables(result, verdicts) {
   if (h) {
     const made = h.via === "api" ? "through the API" : "by the engine in-process";
     timeRows.push([
-      `\`file.history\` (limit 50) of a path changed in each of ${count(h.checkpoints)} checkpoints (made ${made} in ${h.makeSeconds.toFixed(0)} s; median of ${h.queries}); git: \`git log --format=%H -- <path> \\| head -50\``,
+      `\`file.history\` (limit 50) of a path changed in each of ${count(h.checkpoints)} checkpoints (made ${made} in ${h.makeSeconds.toFixed(0)} s; git's by \`git fast-import\` in ${h.gitImportSeconds.toFixed(1)} s; median of ${h.queries}); git: \`git log --format=%H -- <path> \\| head -50\``,
       fmtMs(h.hot.ms),
       fmtMs(h.hot.gitMs),
       fmtRatio(ratio(h.hot.ms, h.hot.gitMs)),
