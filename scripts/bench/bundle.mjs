@@ -10,8 +10,8 @@ export async function bundleForNode(entry, outfile) {
     format: "esm",
     platform: "node",
     target: "node20",
-    // The same native and worker-based packages scripts/build-cli.mjs leaves out (fs-ext has a .node addon).
-    external: ["better-sqlite3", "pino", "prom-client", "@parcel/watcher", "fs-ext"],
+    // The native packages scripts/build-cli.mjs leaves out too (fs-ext has a .node addon).
+    external: ["better-sqlite3", "pino", "prom-client", "fs-ext"],
     banner: { js: "import { createRequire as __snCreateRequire } from 'node:module'; const require = __snCreateRequire(import.meta.url);" },
     logLevel: "warning",
     legalComments: "none",

@@ -80,6 +80,21 @@ export async function startServer({ via, dataDir, allowedRoots, logFile, watch =
     adminToken: () => fs.readFileSync(path.join(dataDir, "admin-token"), "utf8").trim(),
     /** VmRSS / VmHWM of the HTTP server process in MB. */
     memory: () => processMemory(serverPid),
+    /** The messages of the server's log lines of one event (e.g. "watchman": what its scans learn changes from), oldest first. */
+    logMessages(event) {
+      const marker = `"event":"${event}"`;
+      return fs
+        .readFileSync(logFile, "utf8")
+        .split("\n")
+        .filter((line) => line.includes(marker))
+        .map((line) => {
+          try {
+            return JSON.parse(line).msg ?? line;
+          } catch {
+            return line;
+          }
+        });
+    },
     /** How many commands the server ran for a CLI over the socket so far (per its log). */
     servedCommands: () => fs.readFileSync(logFile, "utf8").split("\n").filter((line) => line.includes(SERVED_MARKER)).length,
     async stop() {

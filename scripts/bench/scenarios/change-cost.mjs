@@ -26,7 +26,7 @@ import { apiOperations } from "./change-cost/api-operations.mjs";
 import { historyRows } from "./change-cost/history.mjs";
 import { changeCostTables, changeCostVerdicts, mediansOfSides } from "./change-cost/report.mjs";
 import { retentionSweep } from "./change-cost/retention.mjs";
-import { apiTool, openSession } from "./change-cost/session.mjs";
+import { apiTool, changeSource, openSession } from "./change-cost/session.mjs";
 import { fileChanger, oneFileGrowth, stepsGrowth } from "./change-cost/storage.mjs";
 
 const COMPONENT = "bench";
@@ -101,6 +101,7 @@ async function onTheTree(opts, ctx, trees, dataDir) {
     delete steps.ids;
     out.steps = steps;
     out.serverMemory = session.server.memory();
+    out.changeSource = changeSource(session.server);
   } finally {
     await session.server.stop();
   }
@@ -149,6 +150,7 @@ export async function changeCostScenario(opts, ctx, env) {
     runs: cc.runs,
     changes: opts.changes,
     watch: process.env.SAFETYNET_WATCH ?? null,
+    changeSource: onTree.changeSource,
     firstCheckpoint: onTree.firstCheckpoint,
     apiOperations: onTree.apiOperations,
     oneFile: onTree.oneFile,
@@ -165,7 +167,8 @@ export async function changeCostScenario(opts, ctx, env) {
   const header =
     `Safety Net bench --change-cost: ${opts.files} files / ${opts.mb} MB, ${opts.changes}-file change, median of ${cc.runs} runs, ${cc.steps} step checkpoints, ` +
     `${cc.historyCheckpoints} history checkpoints; SAFETYNET_WATCH ${result.watch ?? "default"}; node ${env.node}, ${env.git}, ${env.cpus} CPUs, ` +
-    `load ${load(env.loadAvgAtStart)} -> ${load(env.loadAvgAtEnd)}; ${(result.seconds / 60).toFixed(1)} min`;
+    `load ${load(env.loadAvgAtStart)} -> ${load(env.loadAvgAtEnd)}; ${(result.seconds / 60).toFixed(1)} min\n` +
+    `The server's change source: ${result.changeSource.startedWith}${result.changeSource.walksReported ? ` (then ${result.changeSource.walksReported} scan(s) walked the tree after all)` : ""}`;
   const text = [header, "", changeCostTables(result, verdicts)].join("\n");
   return { result: { ...result, targets: verdicts }, text, missed: verdicts.filter((v) => v.pass === false).length };
 }

@@ -51,3 +51,13 @@ export function apiTool(session, { label = "safetynet API" } = {}) {
     },
   };
 }
+
+/**
+ * What the server's scans learned changes from, per its log: its first "watchman" line
+ * (Watchman tracking, not installed, or SAFETYNET_WATCH=off), and how many later lines
+ * said a scan had to walk the whole tree after all.
+ */
+export function changeSource(server) {
+  const messages = server.logMessages("watchman");
+  return { startedWith: messages[0] ?? "no change-tracking line in the server's log", walksReported: messages.slice(1).filter((m) => /walk/.test(m)).length, messages: messages.slice(0, 20) };
+}
