@@ -37,6 +37,17 @@
 //                          built first when stale); then checkpoint.verify of every checkpoint.
 //                          Prints throughput, p50/p95/p99 per operation, the server's RSS, failures;
 //                          exits non-zero when any request failed. Writes .bench/load.json.
+//   node scripts/bench.mjs --change-cost [--files N] [--mb M] [--runs R] [--changes C] [--change-cost-steps S]
+//                          [--change-cost-history H] [--change-cost-history-via api|engine]
+//                          checkpoints that cost what changed (scripts/bench/scenarios/change-cost.mjs), instead
+//                          of the main scenario: through the tRPC HTTP API of `npm start` (SAFETYNET_WATCH at its
+//                          default) against a shadow git repository on a copy of the same tree with the same
+//                          changes: unchanged checkpoint, checkpoint after a C-file change and its rollback (medians
+//                          of R, default 5 whatever the tree's size); bytes added by a 1-file checkpoint; growth over
+//                          S (1,000) checkpoints of 5 changed files; file.history over H (10,000) checkpoints vs git
+//                          log; a retention sweep of 90% of the S checkpoints, then verify --all; server and cold CLI
+//                          memory. Targets per the tree's size (100,000 files or more: the scale ones). Writes
+//                          .bench/results.json ({changeCost}).
 //   node scripts/bench.mjs --console [--console-checkpoints N] [--console-days D] [--runs R]
 //                          the operator's console instead (scripts/bench-console.mjs), .bench/console.json
 //   node scripts/bench.mjs --db-pg [--db-mb M] [--pg-url URL] [--skip-main]
@@ -50,6 +61,7 @@ import { BUILD_CLI, MAKE_TREE, MUTATE_TREE, REPO_ROOT } from "./bench/paths.mjs"
 import { gnuTimeWorks, run, toolVersion } from "./bench/processes.mjs";
 import { bigFileTable, memoryTable, mediansOf, postgresTable, timesTable, writeResults } from "./bench/report.mjs";
 import { bigFileScenario } from "./bench/scenarios/big-file.mjs";
+import { changeCostScenario } from "./bench/scenarios/change-cost.mjs";
 import { runConsoleScenario } from "./bench/scenarios/console.mjs";
 import { loadScenario } from "./bench/scenarios/load.mjs";
 import { mainScenario, OPERATIONS } from "./bench/scenarios/main.mjs";
@@ -148,6 +160,14 @@ async function benchTrees(opts, env, ctx) {
   return 0;
 }
 
+async function benchChangeCost(opts, env, ctx) {
+  const { result, text, missed } = await changeCostScenario(opts, ctx, env);
+  process.stdout.write(text + "\n");
+  writeResults({ options: opts, environment: env, changeCost: result });
+  if (missed > 0) process.stderr.write(`bench: ${missed} target(s) missed\n`);
+  return 0;
+}
+
 async function main() {
   const opts = parseOptions();
   if (opts.console) return runConsoleScenario(opts);
@@ -161,7 +181,9 @@ async function main() {
   const ctx = { work };
   const t0 = Date.now();
   try {
-    process.exitCode = opts.load ? await loadScenario(opts, env, ctx) : await benchTrees(opts, env, ctx);
+    if (opts.load) process.exitCode = await loadScenario(opts, env, ctx);
+    else if (opts.changeCost) process.exitCode = await benchChangeCost(opts, env, ctx);
+    else process.exitCode = await benchTrees(opts, env, ctx);
   } finally {
     process.stderr.write(`bench: done in ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
     if (opts.keep) process.stderr.write(`bench: kept ${work}\n`);

@@ -10,7 +10,8 @@ export async function bundleForNode(entry, outfile) {
     format: "esm",
     platform: "node",
     target: "node20",
-    external: ["better-sqlite3", "pino", "prom-client"],
+    // The native packages scripts/build-cli.mjs leaves out too (fs-ext has a .node addon).
+    external: ["better-sqlite3", "pino", "prom-client", "fs-ext"],
     banner: { js: "import { createRequire as __snCreateRequire } from 'node:module'; const require = __snCreateRequire(import.meta.url);" },
     logLevel: "warning",
     legalComments: "none",

@@ -20,7 +20,13 @@ const DEFAULTS = {
   agents: "50",
   "load-files": "200",
   "load-changes": "20",
+  "change-cost-steps": "1000",
+  "change-cost-history": "10000",
+  "change-cost-history-via": "api",
 };
+
+/** The change-cost scenario's runs when --runs is not given (no preset lowers them: its operations are cheap). */
+const CHANGE_COST_RUNS = 5;
 
 /** --quick: the README table's run. */
 const QUICK = { files: "10000", mb: "100", runs: "3", "skip-big": true };
@@ -30,7 +36,7 @@ export const HUGE_FILES = 100_000;
 // The full restore is left out too: the scale targets do not name it, and it is the longest step.
 const HUGE = { runs: "1", tools: "cli,warm,git", "skip-restore": true };
 
-const BOOLEANS = ["skip-big", "skip-restore", "keep", "console", "db-pg", "skip-main", "quick", "load"];
+const BOOLEANS = ["skip-big", "skip-restore", "keep", "console", "db-pg", "skip-main", "quick", "load", "change-cost"];
 
 export function parseOptions(argv = process.argv.slice(2)) {
   const spec = Object.fromEntries([...Object.keys(DEFAULTS).map((name) => [name, { type: "string" }]), ...BOOLEANS.map((name) => [name, { type: "boolean" }])]);
@@ -65,5 +71,14 @@ export function parseOptions(argv = process.argv.slice(2)) {
     pgUrl: values["pg-url"],
     skipMain: Boolean(values["skip-main"]),
     load: values.load ? { seconds: num("load-seconds"), agents: int("agents"), files: int("load-files"), changes: int("load-changes") } : null,
+    /** --change-cost: that scenario instead of the main one. */
+    changeCost: values["change-cost"] ? changeCostOptions(values, given, int) : null,
   };
+}
+
+function changeCostOptions(values, given, int) {
+  const via = values["change-cost-history-via"];
+  if (via !== "api" && via !== "engine") throw new Error(`--change-cost-history-via expects api or engine, got ${via}`);
+  const runs = given.runs === undefined ? CHANGE_COST_RUNS : int("runs");
+  return { runs, steps: int("change-cost-steps"), historyCheckpoints: int("change-cost-history"), historyVia: via };
 }

@@ -7,9 +7,10 @@ import { maxOf, median, ratio } from "./stats.mjs";
 import { describeTarget, mark, REFERENCE_LABEL, RSS_TARGET_MB, STREAMING_RSS_TARGET_MB } from "./targets.mjs";
 
 const fmtSec = (s) => (s == null ? "—" : s.toFixed(3));
-const fmtMb = (mb) => (mb == null ? "—" : mb.toFixed(0));
+export const fmtMb = (mb) => (mb == null ? "—" : mb.toFixed(0));
 const row = (cells) => `| ${cells.join(" | ")} |`;
-const table = (head, rows) => [row(head), row(head.map(() => "---")), ...rows.map(row)].join("\n");
+/** A markdown table: a header row, then rows of cells. */
+export const table = (head, rows) => [row(head), row(head.map(() => "---")), ...rows.map(row)].join("\n");
 
 /** The reference of each row's ratio columns. */
 const REFERENCE_OF = { startup: "node", first: "git", recheck: "git", changed: "git", rollback: "git", restore: "cp" };

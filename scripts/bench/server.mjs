@@ -29,8 +29,10 @@ export function ensureWebBuild() {
 /**
  * Starts a server. `via`: "serve" runs `safetynet serve` (what a user types), "start" runs
  * scripts/start.mjs (what `npm start` runs, without npm's own process in between).
+ * `watch`: SAFETYNET_WATCH for the server when the bench's own environment does not set it;
+ * null leaves it unset (the product's default).
  */
-export async function startServer({ via, dataDir, allowedRoots, logFile, env = {} }) {
+export async function startServer({ via, dataDir, allowedRoots, logFile, watch = "on", env = {} }) {
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
   const serverEnv = {
@@ -41,10 +43,12 @@ export async function startServer({ via, dataDir, allowedRoots, logFile, env = {
     SAFETYNET_LOG_LEVEL: "info",
     HOST: "127.0.0.1",
     PORT: String(port),
-    // The warm column and --load measure (and stress) Watchman's change tracking (the server's default; off without Watchman).
-    SAFETYNET_WATCH: process.env.SAFETYNET_WATCH ?? "on",
     ...env,
   };
+  // The warm column and --load measure (and stress) Watchman's change tracking (the server's default; off without Watchman).
+  const watchSetting = process.env.SAFETYNET_WATCH ?? watch;
+  if (watchSetting == null) delete serverEnv.SAFETYNET_WATCH;
+  else serverEnv.SAFETYNET_WATCH = watchSetting;
   delete serverEnv.SAFETYNET_NO_SERVER;
   const args = via === "serve" ? [CLI, "--data-dir", dataDir, "serve", "--port", String(port)] : [START_SCRIPT];
   const log = fs.openSync(logFile, "a");
@@ -71,9 +75,26 @@ export async function startServer({ via, dataDir, allowedRoots, logFile, env = {
   return {
     baseUrl,
     pid: serverPid,
+    /** SAFETYNET_WATCH as the server got it (null: unset, the product's default). */
+    watch: watchSetting ?? null,
     adminToken: () => fs.readFileSync(path.join(dataDir, "admin-token"), "utf8").trim(),
     /** VmRSS / VmHWM of the HTTP server process in MB. */
     memory: () => processMemory(serverPid),
+    /** The messages of the server's log lines of one event (e.g. "watchman": what its scans learn changes from), oldest first. */
+    logMessages(event) {
+      const marker = `"event":"${event}"`;
+      return fs
+        .readFileSync(logFile, "utf8")
+        .split("\n")
+        .filter((line) => line.includes(marker))
+        .map((line) => {
+          try {
+            return JSON.parse(line).msg ?? line;
+          } catch {
+            return line;
+          }
+        });
+    },
     /** How many commands the server ran for a CLI over the socket so far (per its log). */
     servedCommands: () => fs.readFileSync(logFile, "utf8").split("\n").filter((line) => line.includes(SERVED_MARKER)).length,
     async stop() {

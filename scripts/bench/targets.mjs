@@ -52,3 +52,24 @@ export function describeTarget(t) {
   const measured = t.measured == null ? "—" : t.ref ? `${t.measured.toFixed(2)}×` : `${t.measured.toFixed(3)} s`;
   return `${who} ≤ ${limit}: ${mark(t.pass)} (${measured})`;
 }
+
+/**
+ * The change-cost scenario's targets (scenarios/change-cost.mjs): checkpoints and rollbacks
+ * that cost what changed. `huge`: the 250,000-file figures replace the 10,000-file ones.
+ */
+export function changeCostTargets({ huge }) {
+  return {
+    /** Milliseconds of one request over HTTP, and at most this fraction of git's whole process. */
+    apiMs: huge ? { unchanged: 60, changed: 300, rollback: 500 } : { unchanged: 30, changed: 150, rollback: 250 },
+    apiRatio: 0.25,
+    /** The data directory's growth for a 1-file change, against .git's growth for the same commit. */
+    oneFileRatio: 2,
+    /** The data directory's growth over many small checkpoints, against their changed content plus this allowance each. */
+    stepsRatio: 1.3,
+    stepAllowanceBytes: 64 * 1024,
+    historyMs: 50,
+    retentionSec: 30,
+    serverRssMb: 300,
+    cliPeakMb: 250,
+  };
+}

@@ -20,8 +20,9 @@ export function makeTree(dir, args) {
   return JSON.parse(run(process.execPath, [MAKE_TREE, dir, ...args]));
 }
 
-export function mutateTree(dir, changes) {
-  const summary = JSON.parse(run(process.execPath, [MUTATE_TREE, dir, "--changes", String(changes)]));
+/** mutate-tree.mjs with `changes` changes; another `seed` makes other changes (its default is 7). */
+export function mutateTree(dir, changes, { seed } = {}) {
+  const summary = JSON.parse(run(process.execPath, [MUTATE_TREE, dir, "--changes", String(changes), ...(seed === undefined ? [] : ["--seed", String(seed)])]));
   if (summary.modified + summary.deleted + summary.added !== changes) throw new Error(`mutate-tree did ${JSON.stringify(summary)}, expected ${changes} changes`);
   return summary;
 }
@@ -32,6 +33,43 @@ export function walk(dir, visit, rel = "") {
     visit(childRel, entry);
     if (entry.isDirectory()) walk(dir, visit, childRel);
   }
+}
+
+/**
+ * The regular source files of a generated tree that Safety Net and git both keep: under
+ * src/, minus src/codegen/ (where nested .gitignore files hide some); sorted.
+ */
+export function sourceFiles(dir) {
+  const files = [];
+  walk(path.join(dir, "src"), (rel, entry) => {
+    if (entry.isFile() && !rel.startsWith("codegen/")) files.push(`src/${rel}`);
+  });
+  return files.sort();
+}
+
+/**
+ * `du -sb`-like: the bytes of the regular files below `dir` (symlinks count their own
+ * size), in all and per top-level entry, and what they occupy on disk (blocks). A file
+ * gone between its folder's listing and its stat (a lock, a temp file) counts as gone.
+ */
+export function bytesUnder(dir) {
+  const usage = { bytes: 0, allocated: 0, files: 0, byEntry: {} };
+  walk(dir, (rel, entry) => {
+    if (entry.isDirectory()) return;
+    let st;
+    try {
+      st = fs.lstatSync(path.join(dir, rel));
+    } catch (error) {
+      if (error.code === "ENOENT") return;
+      throw error;
+    }
+    const top = rel.split("/")[0];
+    usage.bytes += st.size;
+    usage.allocated += st.blocks * 512;
+    usage.files++;
+    usage.byEntry[top] = (usage.byEntry[top] ?? 0) + st.size;
+  });
+  return usage;
 }
 
 /** Sets every mtime BACKDATE_S seconds into the past, the same way for every tool's copy. */
@@ -121,6 +159,32 @@ export function assertSameTree(dir, expected, what, { withoutNoise = false, with
   const problems = [];
   for (const [rel, value] of want) if (actual.get(rel) !== value) problems.push(`${actual.has(rel) ? "differs" : "missing"}: ${rel}`);
   for (const rel of actual.keys()) if (!want.has(rel)) problems.push(`unexpected: ${rel}`);
+  if (problems.length > 0) {
+    throw new Error(`BENCH ABORTED: ${what} is wrong (${problems.length} problems): a benchmark of a broken rollback is worthless.\n  ${problems.slice(0, 15).join("\n  ")}`);
+  }
+}
+
+/** Permission bits (mode & 0o7777) of every file and folder below `dir` (stat only: no content is read). */
+export function modesOf(dir) {
+  const modes = new Map();
+  walk(dir, (rel, entry) => {
+    if (entry.isFile() || entry.isDirectory()) modes.set(rel, fs.lstatSync(path.join(dir, rel)).mode & 0o7777);
+  });
+  return modes;
+}
+
+/**
+ * Aborts the bench when a path of `expected` (from modesOf) has other permission bits in
+ * `dir`: the full mode, for a tool that keeps it (git keeps the executable bit only, which
+ * assertSameTree checks). Missing and extra paths are assertSameTree's to report.
+ */
+export function assertSameModes(dir, expected, what) {
+  const actual = modesOf(dir);
+  const problems = [];
+  for (const [rel, mode] of expected) {
+    const now = actual.get(rel);
+    if (now !== undefined && now !== mode) problems.push(`mode ${now.toString(8)}, expected ${mode.toString(8)}: ${rel}`);
+  }
   if (problems.length > 0) {
     throw new Error(`BENCH ABORTED: ${what} is wrong (${problems.length} problems): a benchmark of a broken rollback is worthless.\n  ${problems.slice(0, 15).join("\n  ")}`);
   }

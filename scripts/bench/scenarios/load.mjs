@@ -14,7 +14,7 @@ import { run, sleep } from "../processes.mjs";
 import { ensureWebBuild, startServer } from "../server.mjs";
 import { percentile } from "../stats.mjs";
 import { trpcClient } from "../trpc-client.mjs";
-import { makeTree, SETTLE_MS, sha256, walk } from "../tree.mjs";
+import { makeTree, SETTLE_MS, sha256, sourceFiles } from "../tree.mjs";
 import { writeResults } from "../report.mjs";
 
 const VERIFY_CONCURRENCY = 4;
@@ -22,11 +22,7 @@ const FAILURES_SHOWN = 20;
 
 /** The files an agent edits: regular source files Safety Net keeps (not the generator's ignored noise). */
 function editableFiles(tree) {
-  const files = new Map();
-  walk(tree, (rel, entry) => {
-    if (entry.isFile() && rel.startsWith("src/") && !rel.startsWith("src/codegen/")) files.set(rel, sha256(fs.readFileSync(path.join(tree, rel))));
-  });
-  return files;
+  return new Map(sourceFiles(tree).map((rel) => [rel, sha256(fs.readFileSync(path.join(tree, rel)))]));
 }
 
 /**
