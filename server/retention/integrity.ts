@@ -5,7 +5,6 @@
  * Per checkpoint it is exactly `checkpoint verify` (checkManifestObjects); it holds
  * the store shared so a sweep cannot delete objects while they are checked.
  */
-import { statSync } from "node:fs";
 import type { Core, Actor } from "../core";
 import { IntegrityError } from "../errors";
 import { holdStoreShared } from "../locks";
@@ -103,7 +102,7 @@ export async function verifyAll(core: Core, actor: Actor): Promise<VerifyAllResu
     }
     // Damaged checkpoints are few: each keeps its own list of damaged files.
     for (const failure of results.filter((r) => r.state !== "verified")) await recordFullVerification(core, failure.checkpointId, failure.problems, verifiedAt);
-    const manifestBytes = [...manifests.entries()].reduce((sum, [sha, m]) => sum + (m instanceof IntegrityError ? 0 : statSync(core.store.objectPath(sha)).size), 0);
+    const manifestBytes = [...manifests.entries()].reduce((sum, [sha, m]) => sum + (m instanceof IntegrityError ? 0 : (core.store.objectSize(sha) ?? 0)), 0);
     const failures = results.filter((r) => r.state !== "verified");
     const count = (state: VerifyState) => results.filter((r) => r.state === state).length;
     const outcome = failures.length === 0 ? "succeeded" : "failed";

@@ -27,9 +27,15 @@ function file(name: string, content: Buffer | string): string {
   return p;
 }
 const tmpEntries = () => fs.readdirSync(path.join(store.dir, "tmp"));
+/** The file an object is stored in (either form). */
+function storedFile(sha256: string): string {
+  const located = store.locate(sha256);
+  if (!located) throw new Error(`object ${sha256} is not stored`);
+  return located.path;
+}
 /** Objects are read-only; a test that corrupts one has to make it writable first. */
 function corrupt(sha256: string, mutate: (bytes: Buffer) => Buffer = flipFirstByte): void {
-  const p = store.objectPath(sha256);
+  const p = storedFile(sha256);
   fs.chmodSync(p, 0o644);
   fs.writeFileSync(p, mutate(fs.readFileSync(p)));
 }
@@ -46,13 +52,14 @@ describe("layout", () => {
   });
 
   it("names an object by its sha256 under a two-character fan-out directory", () => {
-    const id = sha256Hex("x");
-    expect(store.objectPath(id)).toBe(path.join(path.resolve(store.dir), "objects", id.slice(0, 2), id));
+    const id = store.putBuffer("x").sha256;
+    expect(id).toBe(sha256Hex("x"));
+    expect(store.locate(id)).toEqual({ path: path.join(path.resolve(store.dir), "objects", id.slice(0, 2), id), compressed: false });
   });
 
   it("refuses anything that is not a sha256 as an object name", () => {
     for (const bad of ["", "../../etc/passwd", "A".repeat(64), `${"a".repeat(63)}/`]) {
-      expect(() => store.objectPath(bad)).toThrow(InvalidInputError);
+      expect(() => store.locate(bad)).toThrow(InvalidInputError);
       expect(() => store.has(bad)).toThrow(InvalidInputError);
     }
   });
@@ -64,12 +71,12 @@ describe("putFile", () => {
     const result = await store.putFile(p);
     expect(result).toMatchObject({ sha256: sha("hello world\n"), size: 12, written: true });
     expect(store.has(result.sha256)).toBe(true);
-    expect(fs.readFileSync(store.objectPath(result.sha256), "utf8")).toBe("hello world\n");
+    expect(fs.readFileSync(storedFile(result.sha256), "utf8")).toBe("hello world\n");
   });
 
   it("makes stored objects read-only", async () => {
     const { sha256 } = await store.putFile(file("a", "content"));
-    expect(fs.statSync(store.objectPath(sha256)).mode & 0o777).toBe(0o400);
+    expect(fs.statSync(storedFile(sha256)).mode & 0o777).toBe(0o400);
   });
 
   it("stores identical content once (dedup: written is false the second time)", async () => {
@@ -83,21 +90,21 @@ describe("putFile", () => {
   it("stores a 0-byte file", async () => {
     const result = await store.putFile(file("empty", ""));
     expect(result).toMatchObject({ sha256: sha(""), size: 0, written: true });
-    expect(fs.statSync(store.objectPath(result.sha256)).size).toBe(0);
+    expect(fs.statSync(storedFile(result.sha256)).size).toBe(0);
   });
 
   it("stores binary content byte for byte", async () => {
     const content = Buffer.concat([Buffer.from(Array.from({ length: 256 }, (_, i) => i)), randomBytes(10_000)]);
     const result = await store.putFile(file("blob.bin", content));
     expect(result.sha256).toBe(sha(content));
-    expect(fs.readFileSync(store.objectPath(result.sha256)).equals(content)).toBe(true);
+    expect(fs.readFileSync(storedFile(result.sha256)).equals(content)).toBe(true);
   });
 
   it("hashes a file larger than its read buffer (5 MB) identically to crypto over the whole content", async () => {
     const content = randomBytes(5 * 1024 * 1024 + 17);
     const result = await store.putFile(file("big.bin", content));
     expect(result).toMatchObject({ sha256: sha(content), size: content.length, written: true });
-    expect(fs.readFileSync(store.objectPath(result.sha256)).equals(content)).toBe(true);
+    expect(fs.readFileSync(storedFile(result.sha256)).equals(content)).toBe(true);
     expect(tmpEntries()).toEqual([]);
 
     const again = await store.putFile(file("big-copy.bin", content));
@@ -199,7 +206,7 @@ describe("write failures", () => {
     expect(error).toBeInstanceOf(InsufficientStorageError);
     expect((error as Error).message).toMatch(/no space left/);
     // Names both the store file being written and the workspace file being stored.
-    expect((error as Error).message).toContain(store.objectPath(sha("will not fit")));
+    expect((error as Error).message).toContain(path.join(store.dir, "objects", sha("will not fit").slice(0, 2), sha("will not fit")));
     expect((error as Error).message).toContain(p);
     expect(tmpEntries()).toEqual([]);
     expect(store.has(sha("will not fit"))).toBe(false);
@@ -222,7 +229,7 @@ describe("putBuffer", () => {
     expect(result).toEqual({ sha256: sha256Hex(manifest), size: Buffer.byteLength(manifest), written: true });
     expect(store.readBuffer(result.sha256).toString("utf8")).toBe(manifest);
     expect(store.putBuffer(Buffer.from(manifest))).toEqual({ ...result, written: false });
-    expect(fs.statSync(store.objectPath(result.sha256)).mode & 0o777).toBe(0o400);
+    expect(fs.statSync(storedFile(result.sha256)).mode & 0o777).toBe(0o400);
     expect(tmpEntries()).toEqual([]);
   });
 

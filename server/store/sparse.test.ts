@@ -187,7 +187,7 @@ describe("storing and writing back a sparse file", () => {
   it("refuses a damaged representation and leaves nothing at the destination", async () => {
     const store = openStore();
     const stored = await store.putFile(sparseFile("source", 4 * GiB, [[GiB, chunk("q")]]));
-    const objectPath = store.objectPath(stored.sha256);
+    const objectPath = store.locate(stored.sha256)?.path as string;
     fs.chmodSync(objectPath, 0o600);
     const bytes = fs.readFileSync(objectPath);
     bytes[0] = 0x21;
