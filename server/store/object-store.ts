@@ -72,8 +72,11 @@ export interface ObjectContent {
   close(): Promise<void>;
 }
 
-/** New content for commit(): the bytes (encoded there), or a tmp file already written in its final form. */
-type NewContent = { tmp: string; compressed: boolean } | { data: Buffer };
+/**
+ * New content for commit(): the bytes (encoded there: compressed where it pays,
+ * unless `compressible` is false), or a tmp file already written in its final form.
+ */
+type NewContent = { tmp: string; compressed: boolean } | { data: Buffer; compressible: boolean };
 
 export interface ObjectStoreOptions {
   /**
@@ -207,8 +210,8 @@ export class ObjectStore {
   }
 
   /** The bytes to store for `data`: compressed where that pays (object-codec.ts), else as they are. */
-  private encode(data: Buffer): { bytes: Buffer; compressed: boolean } {
-    const compressed = compressIfItPays(data, this.blockSize());
+  private encode(data: Buffer, compressible = true): { bytes: Buffer; compressed: boolean } {
+    const compressed = compressible ? compressIfItPays(data, this.blockSize()) : null;
     return compressed ? { bytes: compressed, compressed: true } : { bytes: data, compressed: false };
   }
 
@@ -241,7 +244,8 @@ export class ObjectStore {
       afterRead: hook ? (attempt) => hook(absPath, attempt) : undefined,
     });
     try {
-      const source: NewContent = read.spilled !== undefined ? { tmp: read.spilled.path, compressed: read.spilled.compressed } : { data: read.data ?? Buffer.alloc(0) };
+      // A sparse file's representation stays as it is: it is read back at offsets (its map comes last).
+      const source: NewContent = read.spilled !== undefined ? { tmp: read.spilled.path, compressed: read.spilled.compressed } : { data: read.data ?? Buffer.alloc(0), compressible: read.sparse === undefined };
       const written = batch ? await batch.stage(read.sha256, source) : await this.commit(read.sha256, source);
       return { sha256: read.sha256 as StoredSha256, size: read.objectBytes, written, stat: read.stat, ...(read.sparse ? { sparse: read.sparse } : {}) };
     } catch (error) {
@@ -251,8 +255,8 @@ export class ObjectStore {
 
   /** Starts a batch of putFile calls whose durability is settled once, by WriteBatch.commit(). */
   createBatch(): WriteBatch {
-    const writeTmp = async (tmp: string, data: Buffer) => {
-      const { bytes, compressed } = this.encode(data);
+    const writeTmp = async (tmp: string, data: Buffer, compressible: boolean) => {
+      const { bytes, compressed } = this.encode(data, compressible);
       await writeNewFile(tmp, bytes, OBJECT_FILE_MODE, { durable: false });
       return compressed;
     };
@@ -704,7 +708,7 @@ export class ObjectStore {
       let compressed: boolean;
       if ("data" in source) {
         // Encoded only now: content the store already holds is never compressed for nothing.
-        const encoded = this.encode(source.data);
+        const encoded = this.encode(source.data, source.compressible);
         await writeNewFile(tmp, encoded.bytes, OBJECT_FILE_MODE);
         compressed = encoded.compressed;
       } else compressed = source.compressed;

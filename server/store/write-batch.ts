@@ -30,7 +30,7 @@ export class WriteBatch {
     private readonly store: StoreForBatch,
     private readonly tmpDir: string,
     /** Writes content to a new tmp file, in the form the store keeps it in; resolves with whether that is compressed. */
-    private readonly writeTmp: (tmp: string, data: Buffer) => Promise<boolean>,
+    private readonly writeTmp: (tmp: string, data: Buffer, compressible: boolean) => Promise<boolean>,
     private readonly newTmpPath: () => string,
   ) {}
 
@@ -39,7 +39,7 @@ export class WriteBatch {
   }
 
   /** Stages new content for `sha256`; false when the store or this batch already has it. */
-  async stage(sha256: string, source: StagedCopy | { data: Buffer }): Promise<boolean> {
+  async stage(sha256: string, source: StagedCopy | { data: Buffer; compressible: boolean }): Promise<boolean> {
     if (this.settled) throw new Error("write batch already committed or aborted");
     if (this.staged.has(sha256) || this.store.has(sha256)) {
       if ("tmp" in source) await removeQuietly(source.tmp);
@@ -53,7 +53,7 @@ export class WriteBatch {
     const copy: StagedCopy = { tmp: this.newTmpPath(), compressed: false };
     this.staged.set(sha256, copy);
     try {
-      copy.compressed = await this.writeTmp(copy.tmp, source.data);
+      copy.compressed = await this.writeTmp(copy.tmp, source.data, source.compressible);
     } catch (error) {
       this.staged.delete(sha256);
       throw error;
