@@ -244,7 +244,7 @@ describe("sweep", () => {
     f.write("app", { "a.txt": "a" });
     const live = await f.checkpoint("app");
     const garbage = f.core.store.putBuffer("unreferenced").sha256;
-    const manifestPath = f.core.store.objectPath(live.manifestSha256);
+    const manifestPath = (f.core.store.locate(live.manifestSha256)?.path as string);
     chmodSync(manifestPath, 0o644);
     writeFileSync(manifestPath, "not a manifest");
     const result = await sweep(f.core, { now: new Date(Date.now() + 2 * DAY_MS), graceMs: 0 });
@@ -265,6 +265,6 @@ describe("sweep", () => {
     expect(plan.objects.length).toBe(2);
     expect(f.core.store.stats()).toEqual(before);
     expect(await statusOf(old.id)).toBe("active");
-    expect(statSync(f.core.store.objectPath(old.manifestSha256)).isFile()).toBe(true);
+    expect(statSync((f.core.store.locate(old.manifestSha256)?.path as string)).isFile()).toBe(true);
   });
 });
