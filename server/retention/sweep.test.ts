@@ -28,11 +28,12 @@ function expire(id: string, reason = "test"): ExpireDecision {
   return { checkpointId: id, component: "app", kind: "manual", createdAt: "", retentionUntil: "", policy: "default", reason, action: "expire", rule: "retention-until" };
 }
 
-/** The objects (sha → size) a checkpoint's manifest references, manifest included. */
+/** The objects (sha → bytes on disk, as stats() counts them) a checkpoint's manifest references, manifest included. */
 async function objectsOf(id: string): Promise<Map<string, number>> {
   const row = await f.core.db.checkpoint.findUniqueOrThrow({ where: { id } });
-  const objects = new Map<string, number>([[row.manifestSha, f.core.store.readBuffer(row.manifestSha).length]]);
-  for (const e of readManifest(f.core.store, row.manifestSha).entries) if (e.sha256) objects.set(e.sha256, e.size);
+  const onDisk = (sha: string) => f.core.store.storedSize(sha) ?? Number.NaN;
+  const objects = new Map<string, number>([[row.manifestSha, onDisk(row.manifestSha)]]);
+  for (const e of readManifest(f.core.store, row.manifestSha).entries) if (e.sha256) objects.set(e.sha256, onDisk(e.sha256));
   return objects;
 }
 

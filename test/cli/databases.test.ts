@@ -19,7 +19,7 @@ import type { HistoryItem } from "../../server/audit/history";
 import type { RollbackPlanBody } from "../../server/rollback/plan";
 import { createAppDatabase, databaseContents, DESTRUCTIVE_MIGRATION_SQL, runSql, type AppDatabase } from "../support/app-database";
 import { loseMetadataDatabase } from "../support/metadata-store";
-import { readStoredObject, storedObjectFile } from "../support/stored-objects";
+import { hasStoredObject, readStoredObject, storedObjectFile } from "../support/stored-objects";
 import {
   assertCliBundleFresh,
   cleanUpAfterEach,
@@ -475,8 +475,8 @@ describe("database snapshots in verify, retention, GC and rebuild-db", () => {
 
     const run = await runCli(ws, ["retention", "run", "--json"], { env: { SAFETYNET_RETENTION_GRACE_MS: "0" } });
     expect(run.status, run.stderr).toBe(0);
-    expect(fs.existsSync(objectOf(firstSnapshot))).toBe(false);
-    expect(fs.existsSync(objectOf(secondSnapshot))).toBe(true);
+    expect(hasStoredObject(ws.dataDir, firstSnapshot as string)).toBe(false);
+    expect(hasStoredObject(ws.dataDir, secondSnapshot as string)).toBe(true);
     expect((await cliJson<{ items: { id: string }[] }>(ws, ["checkpoint", "list"])).items.map((c) => c.id)).not.toContain(first.id);
 
     await loseMetadataDatabase(ws.dataDir);

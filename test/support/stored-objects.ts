@@ -18,6 +18,12 @@ export function storedObjectFile(dataDir: string, sha256: string): string {
   throw new Error(`object ${sha256} is not in the store of ${dataDir}`);
 }
 
+/** Whether object `sha256` is stored, in either form. */
+export function hasStoredObject(dataDir: string, sha256: string): boolean {
+  const raw = path.join(dataDir, "store", "objects", sha256.slice(0, 2), sha256);
+  return fs.existsSync(raw) || fs.existsSync(`${raw}.z`);
+}
+
 export function isCompressedObjectFile(file: string): boolean {
   return file.endsWith(".z");
 }
