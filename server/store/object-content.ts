@@ -54,7 +54,8 @@ async function* fileChunks(fd: number, start: number): AsyncGenerator<Buffer> {
  * more bytes; ObjectReadError when reading the file fails.
  */
 export async function* inflateObject(fd: number, storedBytes: number, size: number): AsyncGenerator<Buffer> {
-  const decoder = createBrotliDecompress();
+  // Output in CHUNK_SIZE pieces (zlib's default is 16 KiB): one write per MiB for whoever copies it out.
+  const decoder = createBrotliDecompress({ chunkSize: CHUNK_SIZE });
   pipeline(Readable.from(fileChunks(fd, HEADER_BYTES)), decoder, () => undefined);
   let total = 0;
   try {
