@@ -17,7 +17,7 @@ await build({
   outExtension: { ".js": ".mjs" },
   chunkNames: "chunks/[name]-[hash]",
   // Native or worker-based packages stay in node_modules.
-  external: ["better-sqlite3", "prom-client", "@parcel/watcher", "fs-ext"],
+  external: ["better-sqlite3", "prom-client", "fs-ext"],
   banner: { js: "import { createRequire as __snCreateRequire } from 'node:module'; const require = __snCreateRequire(import.meta.url);" },
   sourcemap: "linked",
   logLevel: "warning",

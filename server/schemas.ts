@@ -100,6 +100,7 @@ export const checkpointCreateInput = z.object({
   /** Also snapshot the component's database targets (server/dbstate). */
   includeDb: z.boolean().optional(),
 });
+export type FileHistoryInput = z.infer<typeof fileHistoryInput>;
 export type CheckpointCreateInput = z.infer<typeof checkpointCreateInput>;
 
 export const checkpointId = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, "a checkpoint id is letters, digits, '_' or '-'");
@@ -114,7 +115,13 @@ export const pageInput = {
 export const checkpointListInput = z.object({ component: componentName.optional(), ...pageInput });
 export type CheckpointListInput = z.infer<typeof checkpointListInput>;
 
-export const checkpointDiffInput = z.object({ id: checkpointId, textDiff: z.boolean().optional(), maxTextBytes: z.number().int().min(0).max(10_000_000).optional() });
+export const checkpointDiffInput = z.object({
+  id: checkpointId,
+  /** Compare with this checkpoint of the same component instead of the live tree. */
+  against: checkpointId.optional(),
+  textDiff: z.boolean().optional(),
+  maxTextBytes: z.number().int().min(0).max(10_000_000).optional(),
+});
 
 export const checkpointPinInput = z.object({ id: checkpointId, pinned: z.boolean() });
 
@@ -176,6 +183,15 @@ export const checkpointEntriesInput = z.object({
   prefix: z.string().max(4096).optional(),
   cursor: z.string().max(4096).optional(),
   limit: z.number().int().min(1).max(1000).optional(),
+});
+
+/** `file.history`: every checkpoint of a component in which one path changed, newest first. */
+export const fileHistoryInput = z.object({
+  component: componentName,
+  path: relativePath,
+  /** The last checkpoint id of the previous page. */
+  cursor: checkpointId.optional(),
+  limit: z.number().int().min(1).max(500).optional(),
 });
 
 // ---------------------------------------------------------------------------

@@ -41,7 +41,7 @@ export async function startServer({ via, dataDir, allowedRoots, logFile, env = {
     SAFETYNET_LOG_LEVEL: "info",
     HOST: "127.0.0.1",
     PORT: String(port),
-    // The warm column and --load measure (and stress) the file watcher, which the product leaves off by default.
+    // The warm column and --load measure (and stress) Watchman's change tracking (the server's default; off without Watchman).
     SAFETYNET_WATCH: process.env.SAFETYNET_WATCH ?? "on",
     ...env,
   };

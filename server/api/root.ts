@@ -5,6 +5,7 @@
 import { authRouter } from "./routers/auth";
 import { checkpointRouter } from "./routers/checkpoint";
 import { componentRouter } from "./routers/component";
+import { fileRouter } from "./routers/file";
 import { historyRouter } from "./routers/history";
 import { retentionRouter } from "./routers/retention";
 import { rollbackRouter } from "./routers/rollback";
@@ -15,6 +16,7 @@ export const appRouter = createTRPCRouter({
   auth: authRouter,
   component: componentRouter,
   checkpoint: checkpointRouter,
+  file: fileRouter,
   rollback: rollbackRouter,
   history: historyRouter,
   retention: retentionRouter,

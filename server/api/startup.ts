@@ -14,7 +14,7 @@ import { loadConfig } from "../config";
 import { databaseReady, loadMetadataDriver } from "../db";
 import { serverCore } from "./server-core";
 import { startLocalSocket } from "./local-socket";
-import { enableChangeTracking } from "../scan/change-tracker";
+import { changeTracker, enableChangeTracking } from "../scan/change-tracker";
 
 /** The address people can open: the wildcard binds are shown as loopback. */
 export function publicBaseUrl(env: NodeJS.ProcessEnv = process.env): string {
@@ -26,6 +26,27 @@ export function publicBaseUrl(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 const STARTED = Symbol.for("safetynet.serverStarted");
+
+/**
+ * Whole-component scans re-read only what Watchman reports changed
+ * (server/scan/change-tracker.ts) unless SAFETYNET_WATCH=off; without Watchman
+ * installed (or SAFETYNET_WATCHMAN naming no binary) they walk. The watches are
+ * removed when the server exits.
+ */
+async function startChangeTracking(core: ReturnType<typeof serverCore>): Promise<void> {
+  const setting = (process.env.SAFETYNET_WATCH ?? "on").trim().toLowerCase();
+  const log = {
+    info: (message: string) => core.log.info({ event: "watchman" }, message),
+    warn: (message: string) => core.log.warn({ event: "watchman" }, message),
+  };
+  if (setting === "off") {
+    log.info("SAFETYNET_WATCH=off: scans walk the whole tree");
+    return;
+  }
+  if (setting !== "on") log.warn(`SAFETYNET_WATCH must be on or off, got ${JSON.stringify(process.env.SAFETYNET_WATCH)}: taken as on`);
+  const binary = process.env.SAFETYNET_WATCHMAN?.trim() || undefined;
+  if (await enableChangeTracking({ log, binary })) process.once("exit", () => changeTracker()?.stopSync());
+}
 
 export async function startServer(): Promise<void> {
   const slot = globalThis as { [STARTED]?: boolean };
@@ -39,11 +60,7 @@ export async function startServer(): Promise<void> {
   for (const result of await recoverAtStartup(core, "system")) {
     core.log[result.outcome === "failed" ? "error" : "info"]({ event: "startup.recover", ...result }, `interrupted rollback ${result.rollbackId} ${result.outcome}`);
   }
-  // Opt-in: under a 50-agent load one rollback in about 600 once left a changed file unrestored with the
-  // watcher on (a change the incremental scan did not see); until that is explained, scans walk by default.
-  if (process.env.SAFETYNET_WATCH === "on") {
-    await enableChangeTracking((message) => core.log.warn({ event: "watcher" }, message));
-  }
+  await startChangeTracking(core);
   await startLocalSocket({ dataDir: core.config.dataDir, log: core.log });
   const bootstrap = await ensureAdminToken(core, { baseUrl: publicBaseUrl() });
   const banner = describeBootstrap(bootstrap);

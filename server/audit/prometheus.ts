@@ -13,6 +13,8 @@
  *   safetynet_database_snapshot_bytes_total{engine}    their sizes in the store
  *   safetynet_database_restores_total{engine}          databases replaced by rollbacks (and recoveries that completed one)
  *   safetynet_store_bytes / _store_objects / _logical_bytes / _dedup_ratio   gauges, read at scrape time
+ *   safetynet_component_scans{method}                 whole-component scans since the server started: watchman (re-read
+ *                                                      only what Watchman reported) | walk (server/scan/change-tracker.ts)
  *   safetynet_process_* / safetynet_nodejs_*           prom-client default process metrics
  *
  * Counters count since the server started (Prometheus handles resets).
@@ -28,6 +30,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, register, Registry, t
 import type { Core } from "../core";
 import type { AuditRecord } from "./history";
 import { setAuditObserver } from "./metrics";
+import { changeTracker } from "../scan/change-tracker";
 import { SLOW_ROLLBACK_MS, statsSummary, storeStorageStats } from "./stats";
 
 function getOrCreate<M extends Metric>(name: string, create: () => M): M {
@@ -87,6 +90,15 @@ function metrics() {
       () => new Gauge({ name: "safetynet_logical_bytes", help: "Bytes described by live checkpoints, before dedup" }),
     ),
     dedupRatio: getOrCreate("safetynet_dedup_ratio", () => new Gauge({ name: "safetynet_dedup_ratio", help: "logical bytes / store bytes (1 = no saving)" })),
+    componentScans: getOrCreate(
+      "safetynet_component_scans",
+      () =>
+        new Gauge({
+          name: "safetynet_component_scans",
+          help: "Whole-component scans since the server started: watchman (re-read only what Watchman reported) or walk",
+          labelNames: ["method"] as const,
+        }),
+    ),
   };
 }
 
@@ -176,6 +188,9 @@ export async function metricsText(core: Core): Promise<{ body: string; contentTy
   m.storeObjects.set(storage.storeObjects);
   m.logicalBytes.set(storage.logicalBytes);
   m.dedupRatio.set(storage.dedupRatio ?? 1);
+  const scans = changeTracker()?.stats;
+  m.componentScans.set({ method: "watchman" }, scans?.incremental ?? 0);
+  m.componentScans.set({ method: "walk" }, scans?.fullWalks ?? 0);
   return { body: await register.metrics(), contentType: register.contentType };
 }
 

@@ -6,7 +6,9 @@
  */
 import type { Core, Actor } from "../core";
 import { newId } from "../ids";
-import { encodeManifest } from "./manifest";
+import { storeTreeManifest } from "./tree-write";
+import type { OpenedManifest } from "./tree-read";
+import { changeRowInserts, changesAgainstBase, type ChangeCounts } from "./change-records";
 import type { CheckpointScope } from "./manifest-types";
 import type { LiveState } from "./live-state";
 import { deleteSnapshotRecord, writeSnapshotRecord } from "./snapshot-record";
@@ -16,6 +18,7 @@ import type { DatabaseSnapshot } from "../dbstate/snapshot-types";
 import { describeSnapshots, type SnapshotSummary } from "../dbstate/databases";
 
 const DAY_MS = 86_400_000;
+
 export const DEFAULT_RETENTION_DAYS = 7;
 
 export interface CheckpointCreated {
@@ -37,14 +40,15 @@ export interface CheckpointCreated {
   unstable: string[];
   /** The database snapshots taken with the files ([] without --db / includeDb). */
   databases: SnapshotSummary[];
+  /** Files and symlinks added, modified and deleted against `changesAgainst` (the previous checkpoint covering this scope); null when there is none. */
+  changes: ChangeCounts | null;
+  changesAgainst: string | null;
 }
 
 export interface CommitRequest {
   component: { id: string; name: string; root: string; include: string[]; exclude: string[]; metadata: unknown; dbTargets?: string[] };
   scope: CheckpointScope;
   live: LiveState;
-  /** The manifest already encoded from `live` (rollback encodes it to compare with the plan). */
-  encodedManifest?: string;
   kind: "manual" | "safety";
   primaries: string[];
   reason?: string;
@@ -66,10 +70,10 @@ export interface CommitRequest {
 export async function commitCheckpoint(core: Core, request: CommitRequest): Promise<CheckpointCreated> {
   const { live, component } = request;
   const databases = request.databases?.snapshots ?? [];
-  // The live encoding a rollback compared with its plan holds files only; with databases the manifest is a version 2 one.
-  const manifestBytes = databases.length === 0 && request.encodedManifest ? request.encodedManifest : encodeManifest(request.scope, live.entries, databases);
-  const manifestObject = core.store.putBuffer(manifestBytes);
-  const manifestSha256 = manifestObject.sha256;
+  const manifest = await storeTreeManifest(core.store, request.scope, live.entries, databases);
+  const manifestSha256 = manifest.sha256;
+  const opened: OpenedManifest = { sha256: manifestSha256, version: 4, scope: request.scope, databases, root: manifest.root, totals: manifest.totals };
+  const changes = await changesAgainstBase(core, component.id, opened, request.startedAt);
   const id = newId("cp", request.startedAt.getTime());
   const counts = { files: 0, dirs: 0, symlinks: 0 };
   for (const entry of live.entries) {
@@ -79,7 +83,7 @@ export async function commitCheckpoint(core: Core, request: CommitRequest): Prom
   }
   const retentionUntil = new Date(request.startedAt.getTime() + (request.retentionDays ?? DEFAULT_RETENTION_DAYS) * DAY_MS);
   const callerMeta = { ...request.callerMeta, git: request.git };
-  const newBytes = live.newBytes + (request.databases?.newBytes ?? 0) + (manifestObject.written ? manifestObject.size : 0);
+  const newBytes = live.newBytes + (request.databases?.newBytes ?? 0) + manifest.newBytes;
   writeSnapshotRecord(core.store, {
     id,
     component: component.name,
@@ -115,6 +119,8 @@ export async function commitCheckpoint(core: Core, request: CommitRequest): Prom
     related: live.entries.filter((e) => e.reason !== "primary").map((e) => ({ path: e.path, reason: e.reason })),
     unstable: live.unstable,
     databases: describeSnapshots(databases),
+    changes: changes.counts,
+    changesAgainst: changes.baseId,
   };
   const event = request.history ? prepareEvent(core, request.history(created)) : null;
   try {
@@ -142,9 +148,14 @@ export async function commitCheckpoint(core: Core, request: CommitRequest): Prom
           callerMeta: callerMeta as object,
           componentMeta: (component.metadata ?? {}) as object,
           dbSnapshots: databases as unknown as object[],
+          baseId: changes.baseId,
+          added: changes.counts?.added ?? null,
+          modified: changes.counts?.modified ?? null,
+          deleted: changes.counts?.deleted ?? null,
           createdAt: request.startedAt,
         },
       }),
+      ...changeRowInserts(core, changes.rows, { id, componentId: component.id, createdAt: request.startedAt }),
       ...(request.saveComponentMetadata ? [core.db.component.update({ where: { id: component.id }, data: { metadata: (component.metadata ?? {}) as object } })] : []),
       ...(event ? [event.write] : []),
     ]);

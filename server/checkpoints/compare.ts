@@ -53,7 +53,8 @@ function sameContent(a: ManifestEntry, b: ManifestEntry): boolean {
   return true;
 }
 
-function classify(old: ManifestEntry, now: ManifestEntry): ChangeKind | null {
+/** How an entry changed between two states of one path, or null when it did not. */
+export function classifyChange(old: ManifestEntry, now: ManifestEntry): ChangeKind | null {
   if (now.kind !== old.kind) return "type-changed";
   if (!sameContent(old, now)) return "modified";
   if (old.hardlinkTo !== now.hardlinkTo) return "link-changed";
@@ -98,7 +99,7 @@ export function compareManifests(before: readonly ManifestEntry[], after: readon
       i++;
       j++;
     } else {
-      const change = classify(old, now);
+      const change = classifyChange(old, now);
       if (change) changes.push({ path: old.path, change, before: old, after: now });
       else unchanged++;
       i++;

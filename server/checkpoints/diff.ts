@@ -4,7 +4,8 @@
  * exactly as a rollback plan does (captureCheckpointScope, compareManifests),
  * so every path it lists is a path the rollback would change, and the other
  * way round: added ones are deleted, everything else is restored, down to a
- * file whose only change is its mtime.
+ * file whose only change is its mtime. With `against`, two checkpoints are
+ * compared instead, by their trees, without reading the workspace.
  */
 import path from "node:path";
 import { createTwoFilesPatch } from "diff";
@@ -12,9 +13,13 @@ import type { Core } from "../core";
 import { toComponentView } from "../registry/components";
 import { readFileStable, SMALL_FILE_LIMIT } from "../store/hash-file";
 import { captureCheckpointScope } from "./live-state";
-import { compareManifests, type PathChange } from "./compare";
+import { compareManifests, type ManifestComparison, type PathChange } from "./compare";
 import { databasesOf, readManifest } from "./manifest";
-import { diffDatabases, type DatabaseChange } from "../dbstate/databases";
+import type { ManifestEntry } from "./manifest-types";
+import { compareTrees } from "./tree-diff";
+import { openManifest } from "./tree-read";
+import { InvalidInputError } from "../errors";
+import { diffDatabases, diffSnapshots, type DatabaseChange } from "../dbstate/databases";
 import { findCheckpointRow } from "./queries";
 
 export interface DiffEntry {
@@ -42,6 +47,8 @@ export interface DiffSide {
 
 export interface CheckpointDiff {
   checkpointId: string;
+  /** The checkpoint compared with instead of the live tree (`--against`), or null for the live tree. */
+  against: string | null;
   component: string;
   added: DiffEntry[];
   modified: DiffEntry[];
@@ -70,16 +77,58 @@ function summarize(change: PathChange): DiffEntry {
   return { path: change.path, kind: change.change, before: side(change.before), after: side(change.after) };
 }
 
-export async function diffCheckpoint(core: Core, id: string, options: { textDiff?: boolean; maxTextBytes?: number } = {}): Promise<CheckpointDiff> {
+export interface DiffOptions {
+  textDiff?: boolean;
+  maxTextBytes?: number;
+  /** Another checkpoint of the same component to compare with instead of the live tree (read from the store only). */
+  against?: string;
+}
+
+export async function diffCheckpoint(core: Core, id: string, options: DiffOptions = {}): Promise<CheckpointDiff> {
+  if (options.against !== undefined) return diffCheckpoints(core, id, options.against, options);
   const row = await findCheckpointRow(core, id);
   const component = toComponentView(row.component);
   const manifest = readManifest(core.store, row.manifestSha);
   const { live, target } = await captureCheckpointScope(core, component, manifest, { storeObjects: false });
-  const { changes, unchanged, unstable } = compareManifests(target, live.entries);
+  const comparison = compareManifests(target, live.entries);
   const databases = await diffDatabases(component, databasesOf(manifest));
-  const result: CheckpointDiff = { checkpointId: id, component: component.name, added: [], modified: [], deleted: [], modeChanged: [], typeChanged: [], linkChanged: [], mtimeChanged: [], unchanged, unstable, databases };
   const maxBytes = Math.min(options.maxTextBytes ?? DEFAULT_MAX_TEXT_BYTES, SMALL_FILE_LIMIT - 1);
-  for (const change of changes) {
+  const patch = options.textDiff ? (change: PathChange) => textPatch(core, change, maxBytes, (after) => liveContent(component.root, after, change.path, maxBytes)) : null;
+  return { checkpointId: id, against: null, component: component.name, ...(await bucket(comparison, patch)), databases };
+}
+
+/**
+ * Two checkpoints of one component compared by their trees (equal folders
+ * skipped whole): what changed from `id` to `against`, over the paths both
+ * scopes cover. The workspace is not read.
+ */
+async function diffCheckpoints(core: Core, id: string, against: string, options: DiffOptions): Promise<CheckpointDiff> {
+  const [row, other] = await Promise.all([findCheckpointRow(core, id), findCheckpointRow(core, against)]);
+  if (row.componentId !== other.componentId) {
+    throw new InvalidInputError(`against: checkpoint ${against} is of component "${other.component.name}", not "${row.component.name}" like ${id}: only checkpoints of one component can be compared`, { field: "against" });
+  }
+  const before = openManifest(core.store, row.manifestSha);
+  const after = openManifest(core.store, other.manifestSha);
+  const comparison = compareTrees(core.store, before, after, { scopes: [before.scope, after.scope] });
+  const maxBytes = Math.min(options.maxTextBytes ?? DEFAULT_MAX_TEXT_BYTES, SMALL_FILE_LIMIT - 1);
+  const stored = async (entry: ManifestEntry) => (entry.kind === "symlink" ? Buffer.from(entry.linkTarget ?? "") : entry.sha256 ? core.store.readBuffer(entry.sha256, { verify: true }) : null);
+  const patch = options.textDiff ? (change: PathChange) => textPatch(core, change, maxBytes, stored, against) : null;
+  return { checkpointId: id, against, component: row.component.name, ...(await bucket(comparison, patch)), databases: diffSnapshots(before.databases, after.databases) };
+}
+
+async function bucket(comparison: ManifestComparison, patch: ((change: PathChange) => Promise<string | null>) | null): Promise<Omit<CheckpointDiff, "checkpointId" | "against" | "component" | "databases">> {
+  const result: Omit<CheckpointDiff, "checkpointId" | "against" | "component" | "databases"> = {
+    added: [],
+    modified: [],
+    deleted: [],
+    modeChanged: [],
+    typeChanged: [],
+    linkChanged: [],
+    mtimeChanged: [],
+    unchanged: comparison.unchanged,
+    unstable: comparison.unstable,
+  };
+  for (const change of comparison.changes) {
     const entry = summarize(change);
     switch (change.change) {
       case "added":
@@ -101,9 +150,7 @@ export async function diffCheckpoint(core: Core, id: string, options: { textDiff
         result.linkChanged.push(entry);
         break;
       case "modified":
-        if (options.textDiff && change.before?.kind === "file" && change.before.sha256) {
-          entry.patch = await textPatch(core, component.root, change, maxBytes);
-        }
+        if (patch && change.before?.kind === "file" && change.before.sha256) entry.patch = await patch(change);
         result.modified.push(entry);
         break;
     }
@@ -123,14 +170,20 @@ async function liveContent(root: string, entry: NonNullable<PathChange["after"]>
   }
 }
 
-async function textPatch(core: Core, root: string, change: PathChange, maxBytes: number): Promise<string | null> {
+async function textPatch(
+  core: Core,
+  change: PathChange,
+  maxBytes: number,
+  contentAfter: (after: ManifestEntry) => Promise<Buffer | null>,
+  afterLabel = "live",
+): Promise<string | null> {
   const before = change.before;
   const after = change.after;
   // A sparse file's object is its representation, not its text.
   if (!before?.sha256 || !after || before.size > maxBytes || after.size > maxBytes || before.sparse || after.sparse) return null;
   const oldContent = core.store.readBuffer(before.sha256, { verify: true });
-  const newContent = await liveContent(root, after, change.path, maxBytes);
+  const newContent = await contentAfter(after);
   if (!newContent) return null;
   if (looksBinary(oldContent) || looksBinary(newContent)) return null;
-  return createTwoFilesPatch(`a/${change.path}`, `b/${change.path}`, oldContent.toString("utf8"), newContent.toString("utf8"), "checkpoint", "live");
+  return createTwoFilesPatch(`a/${change.path}`, `b/${change.path}`, oldContent.toString("utf8"), newContent.toString("utf8"), "checkpoint", afterLabel);
 }

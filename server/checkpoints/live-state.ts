@@ -25,7 +25,7 @@ import { hashFile } from "../store/hash-file";
 import type { FileStat } from "../store/object-store";
 import type { SparseInfo } from "../store/sparse-format";
 import { createHash } from "node:crypto";
-import { encodeManifest, entriesByPath } from "./manifest";
+import { entriesByPath } from "./manifest";
 import { databaseFilePaths, parseDbTargets } from "../dbstate/targets";
 
 /** How many files are read at once: enough to keep the disk and the thread pool busy. */
@@ -255,8 +255,6 @@ export interface CheckpointScopeState {
    */
   target: ManifestEntry[];
   live: LiveState;
-  /** The live state encoded as a manifest of the checkpoint's scope (what a safety checkpoint stores). */
-  encoded: string;
   /** The fingerprint a confirm token is bound to (liveFingerprint). */
   liveSha: string;
 }
@@ -300,5 +298,5 @@ export async function captureCheckpointScope(
   const live = await captureLiveState(core, component, manifest.scope, { storeObjects: options.storeObjects, reasons, onProgress: options.onProgress });
   const excluded = scanExcludes(core, component);
   const target = excluded.length === 0 ? manifest.entries : manifest.entries.filter((e) => !excluded.some((x) => e.path === x || e.path.startsWith(`${x}/`)));
-  return { target, live, encoded: encodeManifest(manifest.scope, live.entries), liveSha: liveFingerprint(manifest.scope, live.entries) };
+  return { target, live, liveSha: liveFingerprint(manifest.scope, live.entries) };
 }

@@ -75,9 +75,12 @@ export type CheckpointScope = { kind: "all" } | { kind: "paths"; paths: string[]
  * it instead of restoring the files without the databases. Version 3 (some entry
  * is `sparse`) has `databases` too: a reader that does not know sparse entries
  * refuses it instead of writing a representation as a file's content.
+ *
+ * Version 4 is the tree format (tree-format.ts): a root record naming the root
+ * folder's tree object. Read whole, it gives the same entries.
  */
 export interface Manifest {
-  version: 1 | 2 | 3;
+  version: 1 | 2 | 3 | 4;
   scope: CheckpointScope;
   databases?: DatabaseSnapshot[];
   entries: ManifestEntry[];

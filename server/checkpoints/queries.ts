@@ -1,13 +1,11 @@
 /** Read side of checkpoints: list (cursor-paginated, newest first), get, entries. */
 import type { Core } from "../core";
-import { metadataStore } from "../db";
-import { quoteIdent } from "../db/sql-identifier";
 import { NotFoundError } from "../errors";
-import { fromStorageText, toStorageText } from "../byte-paths";
 import type { Checkpoint, Component } from "../generated/prisma/client";
 import type { CheckpointListInput } from "../schemas";
 import type { ObjectStore } from "../store/object-store";
 import { readManifest } from "./manifest";
+import { openManifest, walkEntries } from "./tree-read";
 import type { ManifestEntry } from "./manifest-types";
 import { storedProblems, type DamagedObject } from "./integrity-record";
 import { snapshotsOfRow, type DatabaseSnapshot } from "../dbstate/snapshot-types";
@@ -42,6 +40,13 @@ export interface CheckpointView {
   componentMeta: Record<string, unknown>;
   /** The database snapshots the checkpoint holds ([] when taken without its databases). */
   databases: DatabaseSnapshot[];
+  /**
+   * Files and symlinks added, modified (content, mode or type) and deleted against
+   * `changesAgainst`, the component's previous checkpoint covering this one's scope;
+   * null for a checkpoint with none before it (or taken before change records existed).
+   */
+  changes: { added: number; modified: number; deleted: number } | null;
+  changesAgainst: string | null;
   createdAt: string;
 }
 
@@ -71,6 +76,8 @@ export function toCheckpointView(row: CheckpointRow, store: ObjectStore): Checkp
     callerMeta: (row.callerMeta as Record<string, unknown> | null) ?? {},
     componentMeta: (row.componentMeta as Record<string, unknown> | null) ?? {},
     databases: snapshotsOfRow(row.dbSnapshots),
+    changes: row.added === null || row.modified === null || row.deleted === null ? null : { added: row.added, modified: row.modified, deleted: row.deleted },
+    changesAgainst: row.baseId,
     createdAt: row.createdAt.toISOString(),
   };
 }
@@ -135,69 +142,24 @@ export interface EntryPage {
 }
 
 /**
- * Entries of a checkpoint, by path. The ManifestEntry table is a query index of
- * the manifest object, filled the first time a manifest is browsed, so creating
- * a checkpoint never pays for thousands of row inserts.
+ * Entries of a checkpoint, by path, read from its tree objects: only the folders
+ * that can hold the page are read (a prefix names the folders to descend into,
+ * a cursor skips every folder whose paths all sort before it). `total` is the
+ * number of entries of the checkpoint, from its root tree's totals.
  */
 export async function listCheckpointEntries(core: Core, id: string, options: { prefix?: string; cursor?: string; limit?: number } = {}): Promise<EntryPage> {
   const row = await findCheckpointRow(core, id);
-  await indexManifestEntries(core, row.manifestSha);
+  const manifest = openManifest(core.store, row.manifestSha);
   const limit = options.limit ?? 200;
-  // Paths are kept in their text-column form (server/byte-paths.ts): compare in that form.
-  const prefix = toStorageText(options.prefix ?? "");
-  const cursor = options.cursor === undefined ? undefined : toStorageText(options.cursor);
-  // A prefix is literal text, not a LIKE pattern (where `%` and `_` are wildcards): paths
-  // sharing a prefix sort together from the prefix on, so take the rows from there and
-  // keep those that start with it.
-  const where = {
-    manifestSha: row.manifestSha,
-    path: { ...(prefix ? { gte: prefix } : {}), ...(cursor ? { gt: cursor } : {}) },
-  };
-  const [candidates, total] = await Promise.all([
-    core.db.manifestEntry.findMany({ where, orderBy: { path: "asc" }, take: limit + 1 }),
-    core.db.manifestEntry.count({ where: { manifestSha: row.manifestSha } }),
-  ]);
-  const rows = candidates.filter((e) => e.path.startsWith(prefix));
-  const page = rows.slice(0, limit);
-  return {
-    items: page.map((e) => ({
-      path: fromStorageText(e.path),
-      kind: e.kind as ManifestEntry["kind"],
-      mode: e.mode,
-      size: Number(e.size),
-      mtimeMs: e.mtimeMs,
-      sha256: e.sha256 ?? undefined,
-      linkTarget: e.linkTarget === null ? undefined : fromStorageText(e.linkTarget),
-      // The index has no column of its own for it: a file without content is one the checkpoint found unstable.
-      ...(e.kind === "file" && e.sha256 === null ? { unstable: true as const } : {}),
-      reason: e.reason as ManifestEntry["reason"],
-    })),
-    nextCursor: rows.length > limit && page.length > 0 ? fromStorageText((page[page.length - 1] as (typeof page)[number]).path) : null,
-    total,
-  };
-}
-
-const INSERT_CHUNK = 400;
-
-async function indexManifestEntries(core: Core, manifestSha: string): Promise<void> {
-  const indexed = await core.db.manifestEntry.findFirst({ where: { manifestSha }, select: { path: true } });
-  if (indexed) return;
-  const manifest = readManifest(core.store, manifestSha);
-  if (manifest.entries.length === 0) return;
-  const store = metadataStore(core.config.dataDir);
-  const postgres = store?.kind === "postgres";
-  const table = postgres ? `${quoteIdent(store.schema)}.${quoteIdent("ManifestEntry")}` : quoteIdent("ManifestEntry");
-  await core.db.$transaction(async (tx) => {
-    for (let i = 0; i < manifest.entries.length; i += INSERT_CHUNK) {
-      const chunk = manifest.entries.slice(i, i + INSERT_CHUNK);
-      // One multi-row insert per chunk; a row another reader indexed meanwhile is kept.
-      const values = chunk.map((_, row) => `(${Array.from({ length: 9 }, (_, col) => (postgres ? `$${row * 9 + col + 1}` : "?")).join(",")})`).join(",");
-      const params = chunk.flatMap((e) => [manifestSha, toStorageText(e.path), e.kind, e.mode, e.size, e.mtimeMs, e.sha256 ?? null, e.linkTarget === undefined ? null : toStorageText(e.linkTarget), e.reason]);
-      const columns = `("manifestSha","path","kind","mode","size","mtimeMs","sha256","linkTarget","reason")`;
-      await tx.$executeRawUnsafe(
-        postgres ? `INSERT INTO ${table} ${columns} VALUES ${values} ON CONFLICT DO NOTHING` : `INSERT OR IGNORE INTO ${table} ${columns} VALUES ${values}`,
-        ...params,
-      );
+  const items: ManifestEntry[] = [];
+  let more = false;
+  for (const entry of walkEntries(core.store, manifest, { prefix: options.prefix ?? "", after: options.cursor })) {
+    if (items.length === limit) {
+      more = true;
+      break;
     }
-  });
+    items.push(entry);
+  }
+  const { files, dirs, symlinks } = manifest.totals;
+  return { items, nextCursor: more && items.length > 0 ? (items[items.length - 1] as ManifestEntry).path : null, total: files + dirs + symlinks };
 }

@@ -11,7 +11,9 @@
 import type { Core, Actor } from "../core";
 import { newId } from "../ids";
 import { recordEvent } from "../audit/history";
-import { databasesOf, readManifest } from "./manifest";
+import { openManifest } from "./tree-read";
+import type { TreeTotals } from "./tree-format";
+import { changeRowInserts, changesAgainstBase, type CheckpointChanges } from "./change-records";
 import type { DatabaseSnapshot } from "../dbstate/snapshot-types";
 import { readSnapshotRecord, snapshotRecordIds, type SnapshotRecord } from "./snapshot-record";
 
@@ -72,19 +74,15 @@ export async function rebuildDatabase(core: Core, actor: Actor, options: Rebuild
     let restored = 0;
     for (const record of list) {
       if (await core.db.checkpoint.findUnique({ where: { id: record.id } })) continue;
-      let counts: { files: number; dirs: number; symlinks: number; bytes: number };
+      let counts: TreeTotals;
       let databases: DatabaseSnapshot[];
+      let changes: CheckpointChanges;
       try {
-        const manifest = readManifest(core.store, record.manifestSha256);
-        databases = databasesOf(manifest);
-        counts = { files: 0, dirs: 0, symlinks: 0, bytes: 0 };
-        for (const entry of manifest.entries) {
-          if (entry.kind === "file") {
-            counts.files++;
-            counts.bytes += entry.size;
-          } else if (entry.kind === "dir") counts.dirs++;
-          else counts.symlinks++;
-        }
+        const manifest = openManifest(core.store, record.manifestSha256);
+        databases = manifest.databases;
+        counts = manifest.totals;
+        // Earlier checkpoints of the component are back already (oldest first): the change records are found as at commit.
+        changes = record.status === "expired" ? { baseId: null, counts: null, rows: [] } : await changesAgainstBase(core, component.id, manifest, new Date(record.createdAt));
       } catch (error) {
         skipped.push({ id: record.id, reason: `manifest ${record.manifestSha256}: ${error instanceof Error ? error.message : String(error)}` });
         continue;
@@ -116,9 +114,14 @@ export async function rebuildDatabase(core: Core, actor: Actor, options: Rebuild
             callerMeta: record.callerMeta as object,
             componentMeta: (record.componentMeta ?? {}) as object,
             dbSnapshots: databases as unknown as object[],
+            baseId: changes.baseId,
+            added: changes.counts?.added ?? null,
+            modified: changes.counts?.modified ?? null,
+            deleted: changes.counts?.deleted ?? null,
             createdAt: new Date(record.createdAt),
           },
         }),
+        ...changeRowInserts(core, changes.rows, { id: record.id, componentId: component.id, createdAt: new Date(record.createdAt) }),
       ]);
       restored++;
       if (record.pinned) pinned++;

@@ -20,7 +20,7 @@ describe("checkpoint verify", () => {
 
     const result = await verifyCheckpoint(ws.core, checkpoint.id, TEST_ACTOR);
 
-    expect(result).toMatchObject({ checkpointId: checkpoint.id, state: "verified", problems: [], objectsChecked: 4 });
+    expect(result).toMatchObject({ checkpointId: checkpoint.id, state: "verified", problems: [], objectsChecked: 6 }); // files, manifest and tree objects
     expect(await getCheckpoint(ws.core, checkpoint.id)).toMatchObject({ verifyState: "verified", verifiedAt: result.verifiedAt });
     expect((await listHistory(ws.core, { kind: "checkpoint.verify" })).items[0]).toMatchObject({ outcome: "succeeded", checksum: checkpoint.manifestSha256 });
   });

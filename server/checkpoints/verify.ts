@@ -1,12 +1,14 @@
 /**
- * checkpoint verify: re-hashes the manifest and every object it references and
- * records the outcome on the checkpoint (verified / corrupt / missing).
+ * checkpoint verify: re-hashes the manifest, its trees and every object they
+ * reference, and records the outcome on the checkpoint (verified / corrupt / missing).
  */
 import type { Core, Actor } from "../core";
 import { IntegrityError } from "../errors";
 import { mapConcurrent } from "../concurrency";
 import { recordEvent } from "../audit/history";
-import { contentBytesOnDisk, databasesOf, readManifest } from "./manifest";
+import { contentBytesOnDisk, databasesOf } from "./manifest";
+import { openManifest, type OpenedManifest } from "./tree-read";
+import { checkTrees, newTreeCheckMemo, objectState, type TreeCheckMemo } from "./tree-verify";
 import { checkObjects } from "../dbstate/databases";
 import { snapshotObjects } from "../dbstate/snapshot-types";
 import type { Manifest } from "./manifest-types";
@@ -66,23 +68,35 @@ export async function checkManifestObjects(core: Core, manifest: Manifest, paths
   return { problems, objects, bytes };
 }
 
+/**
+ * Re-hashes everything a checkpoint holds: its manifest, its tree objects (each
+ * subtree once per memo), its files' objects and its database snapshots.
+ */
+export async function verifyManifest(core: Core, manifestSha: string, memo: TreeCheckMemo): Promise<VerifyProblem[]> {
+  let manifest: OpenedManifest;
+  try {
+    manifest = openManifest(core.store, manifestSha);
+  } catch (error) {
+    if (!(error instanceof IntegrityError)) throw error;
+    // A root tree that cannot be read is the manifest's problem: nothing of the checkpoint can be found without it.
+    return [{ path: null, sha256: (error.details.sha256 as string | undefined) ?? manifestSha, state: error.details.state === "missing" ? "missing" : "corrupt" }];
+  }
+  const problems = await checkTrees(core, manifest, memo);
+  for (const object of manifest.databases.flatMap((d) => snapshotObjects(d))) {
+    const state = await objectState(core, object.sha256, object.size, memo);
+    if (state === "corrupt" || state === "missing") problems.push({ path: object.label, sha256: object.sha256, state, database: object.label });
+  }
+  return problems;
+}
+
 export async function verifyCheckpoint(core: Core, id: string, actor: Actor): Promise<VerifyResult> {
   const startedAt = core.now();
   const t0 = performance.now();
   const row = await findCheckpointRow(core, id);
-  let problems: VerifyProblem[];
-  let objects = 1;
-  let bytes = 0;
-  try {
-    const manifest = readManifest(core.store, row.manifestSha);
-    const checked = await checkManifestObjects(core, manifest);
-    problems = checked.problems;
-    objects += checked.objects;
-    bytes = checked.bytes;
-  } catch (error) {
-    if (!(error instanceof IntegrityError)) throw error;
-    problems = [{ path: null, sha256: row.manifestSha, state: (error.details.state as "corrupt" | "missing") ?? "corrupt" }];
-  }
+  const memo = newTreeCheckMemo();
+  const problems = await verifyManifest(core, row.manifestSha, memo);
+  const objects = 1 + memo.trees.size + memo.objects.size;
+  const bytes = memo.bytes;
   const state: VerifyState = problems.length === 0 ? "verified" : problems.some((p) => p.state === "corrupt") ? "corrupt" : "missing";
   const verifiedAt = core.now();
   await recordFullVerification(core, id, problems, verifiedAt);

@@ -7,6 +7,7 @@ import { registerComponentCommands } from "./commands/component";
 import { registerCheckpointCommands } from "./commands/checkpoint";
 import { registerRollbackCommand } from "./commands/rollback";
 import { registerHistoryCommand } from "./commands/history";
+import { registerLogCommand } from "./commands/log";
 import { registerRecoverCommand } from "./commands/recover";
 import { registerRetentionCommands } from "./commands/retention";
 import { registerTokenCommands } from "./commands/token";
@@ -43,6 +44,7 @@ export function buildProgram(captured?: CommanderOutput): Command {
   registerCheckpointCommands(program);
   registerRollbackCommand(program);
   registerHistoryCommand(program);
+  registerLogCommand(program);
   registerRecoverCommand(program);
   registerRetentionCommands(program);
   registerTokenCommands(program);

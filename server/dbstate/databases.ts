@@ -194,6 +194,29 @@ export async function diffDatabases(component: DatabaseOwner, snapshots: readonl
   return changes;
 }
 
+/**
+ * Two checkpoints' snapshots of the same targets, compared by what they record
+ * (tables, columns, row counts; a raw snapshot by its bytes' hash), without
+ * reading any database. A target only one of them holds is left out.
+ */
+export function diffSnapshots(before: readonly DatabaseSnapshot[], after: readonly DatabaseSnapshot[]): DatabaseChange[] {
+  const later = new Map(after.map((s) => [s.target, s]));
+  const changes: DatabaseChange[] = [];
+  for (const then of before) {
+    const now = later.get(then.target);
+    if (!now) continue;
+    const existed = then.state === "present";
+    const exists = now.state === "present";
+    const rawBytes = then.format === "raw" ? (then.unreadable ?? "not a SQLite database") : null;
+    const unreadableNow = now.format === "raw" ? (now.unreadable ?? "not a SQLite database") : null;
+    const raw = rawBytes !== null || unreadableNow !== null;
+    const tables = raw ? { tablesAdded: [], tablesDropped: [], tablesChanged: [] } : compareTables(then.tables, now.tables);
+    const changed = raw ? then.sha256 !== now.sha256 : existed !== exists || tables.tablesAdded.length + tables.tablesDropped.length + tables.tablesChanged.length > 0;
+    changes.push({ target: then.target, engine: then.engine, changed, existed, exists, ...tables, rawBytes, unreadableNow, error: null });
+  }
+  return changes;
+}
+
 /** A snapshot in one line: for `checkpoint create`'s result, history details and logs. */
 export interface SnapshotSummary {
   target: string;

@@ -37,6 +37,8 @@ export interface SafetyNetClient {
   executeRollback(input: ApiInputs["rollback"]["execute"]): Promise<ApiOutputs["rollback"]["execute"]>;
 
   listHistory(input: ApiInputs["history"]["list"]): Promise<ApiOutputs["history"]["list"]>;
+  /** Every checkpoint in which one path changed, newest first. */
+  fileHistory(input: ApiInputs["file"]["history"]): Promise<ApiOutputs["file"]["history"]>;
 }
 
 /** A server to talk to instead of a data directory. */

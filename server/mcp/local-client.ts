@@ -10,6 +10,7 @@ import {
   checkpointEntriesInput,
   checkpointListInput,
   componentUpsertInput,
+  fileHistoryInput,
   historyListInput,
   rollbackExecuteInput,
   rollbackPlanInput,
@@ -24,6 +25,7 @@ import { verifyCheckpoint } from "../checkpoints/verify";
 import { planRollback } from "../rollback/preview";
 import { executeRollback } from "../rollback/execute";
 import { listHistory } from "../audit/history";
+import { fileHistory } from "../checkpoints/file-history";
 import type { ApiInputs, ApiOutputs, SafetyNetClient } from "./client";
 
 /** Related files listed in a create response, like the API (the count is always complete). */
@@ -90,5 +92,9 @@ export class LocalClient implements SafetyNetClient {
 
   async listHistory(input: ApiInputs["history"]["list"]): Promise<ApiOutputs["history"]["list"]> {
     return listHistory(await this.core(), parseInput(historyListInput, input ?? {}));
+  }
+
+  async fileHistory(input: ApiInputs["file"]["history"]): Promise<ApiOutputs["file"]["history"]> {
+    return fileHistory(await this.core(), parseInput(fileHistoryInput, input));
   }
 }

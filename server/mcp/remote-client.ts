@@ -211,6 +211,10 @@ export class RemoteClient implements SafetyNetClient {
     return this.call(() => this.trpc.history.list.query(input));
   }
 
+  fileHistory(input: ApiInputs["file"]["history"]): Promise<ApiOutputs["file"]["history"]> {
+    return this.call(() => this.trpc.file.history.query(input));
+  }
+
   /**
    * GET /api/checkpoints/<id>/archive: the archive's bytes as they arrive. A refusal
    * before the first byte is the core's typed error; a download the server cuts

@@ -11,6 +11,7 @@ import { newId } from "../ids";
 import type { ComponentUpsertInput } from "../schemas";
 import { assertNoSymlinkEscape, assertRootAllowed } from "../scan/paths";
 import { removeStatCache } from "../scan/stat-cache";
+import { changeTracker } from "../scan/change-tracker";
 import { recordEvent } from "../audit/history";
 import type { Component } from "../generated/prisma/client";
 
@@ -126,6 +127,8 @@ export async function removeComponent(core: Core, name: string, actor: Actor): P
   await core.db.component.delete({ where: { id: row.id } });
   for (const { id } of checkpoints) deleteSnapshotRecord(core.store, id);
   removeStatCache(dataPaths(core.config.dataDir).statCache, row.id);
+  // In the server: its root is no longer watched (when no other component has the same root).
+  await changeTracker()?.forget(row.id);
   await recordEvent(core, { kind: "component.remove", component: name, actor, outcome: "succeeded", startedAt, durationMs: Date.now() - startedAt.getTime() });
 }
 

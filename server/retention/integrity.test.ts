@@ -2,6 +2,7 @@ import { chmodSync, rmSync, writeFileSync } from "node:fs";
 import { afterEach, beforeEach, expect, it, vi } from "vitest";
 import { listHistory } from "../audit/history";
 import { readManifest } from "../checkpoints/manifest";
+import { findChild, openManifest, readTree } from "../checkpoints/tree-read";
 import { ACTOR, openFixture, type Fixture } from "./test-fixture";
 import { verifyAll } from "./integrity";
 
@@ -28,6 +29,28 @@ function damage(sha256: string, how: "corrupt" | "missing"): void {
   }
 }
 
+it("reads each tree object once however many checkpoints share it, and reports a damaged folder tree in every checkpoint holding it", async () => {
+  f.write("app", { "lib/deep/x.txt": "x", "lib/y.txt": "y", "top.txt": "1" });
+  const one = await f.checkpoint("app");
+  f.write("app", { "top.txt": "2" });
+  const two = await f.checkpoint("app");
+  const libTree = findChild(readTree(f.core.store, openManifest(f.core.store, two.manifestSha256).root), "lib")?.tree as string;
+  expect(findChild(readTree(f.core.store, openManifest(f.core.store, one.manifestSha256).root), "lib")?.tree).toBe(libTree);
+  const reads = vi.spyOn(f.core.store, "readBuffer");
+  const result = await verifyAll(f.core, ACTOR);
+  expect(result.failures).toEqual([]);
+  expect(reads.mock.calls.filter(([sha]) => sha === libTree)).toHaveLength(1);
+  // 2 manifests, 2 root trees, lib/ and lib/deep/ once, x, y, top v1 and v2.
+  expect(result.objectsChecked).toBe(10);
+
+  reads.mockRestore();
+  damage(libTree, "corrupt");
+  const damaged = await verifyAll(f.core, ACTOR);
+  expect(damaged.failures.map((c) => c.checkpointId).sort()).toEqual([one.id, two.id].sort());
+  for (const failure of damaged.failures) expect(failure.problems).toEqual([{ path: "lib", sha256: libTree, state: "corrupt" }]);
+  expect(await stateOf(one.id)).toBe("corrupt");
+});
+
 it("verifies every active checkpoint, re-hashing each shared object once", async () => {
   f.write("app", { "shared.txt": "shared", "a.txt": "a" });
   const one = await f.checkpoint("app");
@@ -37,7 +60,7 @@ it("verifies every active checkpoint, re-hashing each shared object once", async
   const result = await verifyAll(f.core, ACTOR);
   expect(result).toMatchObject({ outcome: "succeeded", checkpoints: 2, verified: 2, corrupt: 0, missing: 0, failures: [] });
   expect(spy).toHaveBeenCalledTimes(3); // shared.txt, a (v1), a (v2)
-  expect(result.objectsChecked).toBe(5); // + two manifests
+  expect(result.objectsChecked).toBe(7); // + two manifests and their two root trees
   expect(await stateOf(one.id)).toBe("verified");
   expect(await stateOf(two.id)).toBe("verified");
 });

@@ -2,20 +2,17 @@
  * The integrity sweep (`safetynet verify --all`): re-hashes every stored object
  * referenced by an active checkpoint, once however many checkpoints share it,
  * records each checkpoint's state (verified / corrupt / missing) and reports.
- * Per checkpoint it is exactly `checkpoint verify` (checkManifestObjects); it holds
+ * Per checkpoint it is exactly `checkpoint verify` (verifyManifest), with one memo
+ * for the run, so each tree shared by several checkpoints is checked once; it holds
  * the store shared so a sweep cannot delete objects while they are checked.
  */
 import type { Core, Actor } from "../core";
-import { IntegrityError } from "../errors";
 import { holdStoreShared } from "../locks";
 import { recordEvent } from "../audit/history";
-import { databasesOf, readManifest } from "../checkpoints/manifest";
-import { snapshotObjects } from "../dbstate/snapshot-types";
-import type { Manifest } from "../checkpoints/manifest-types";
-import { checkManifestObjects, type VerifyProblem, type VerifyState } from "../checkpoints/verify";
+import { verifyManifest, type VerifyProblem, type VerifyState } from "../checkpoints/verify";
+import { newTreeCheckMemo } from "../checkpoints/tree-verify";
 import { recordFullVerification } from "../checkpoints/integrity-record";
 import { Prisma } from "../generated/prisma/client";
-import type { ObjectState, ObjectStore } from "../store/object-store";
 
 export interface CheckpointIntegrity {
   checkpointId: string;
@@ -40,21 +37,6 @@ export interface VerifyAllResult {
   historyEventId: string;
 }
 
-/** A view of the store whose verifyObject re-hashes each object once; everything else is the store itself. */
-function verifyingOnce(store: ObjectStore): { store: ObjectStore; verified: Map<string, Promise<ObjectState>> } {
-  const verified = new Map<string, Promise<ObjectState>>();
-  const view = Object.create(store) as ObjectStore;
-  view.verifyObject = (sha256: string) => {
-    let state = verified.get(sha256);
-    if (!state) {
-      state = store.verifyObject(sha256);
-      verified.set(sha256, state);
-    }
-    return state;
-  };
-  return { store: view, verified };
-}
-
 export async function verifyAll(core: Core, actor: Actor): Promise<VerifyAllResult> {
   const startedAt = core.now();
   const t0 = performance.now();
@@ -65,30 +47,12 @@ export async function verifyAll(core: Core, actor: Actor): Promise<VerifyAllResu
       select: { id: true, manifestSha: true, component: { select: { name: true } } },
       orderBy: { id: "asc" },
     });
-    const once = verifyingOnce(core.store);
-    const checkCore: Core = { ...core, store: once.store };
-    const manifests = new Map<string, Manifest | IntegrityError>();
-    const blobBytes = new Map<string, number>();
+    const memo = newTreeCheckMemo();
+    const manifests = new Map<string, VerifyProblem[]>();
     const results: CheckpointIntegrity[] = [];
     for (const row of rows) {
-      let manifest = manifests.get(row.manifestSha);
-      if (!manifest) {
-        try {
-          manifest = readManifest(core.store, row.manifestSha);
-        } catch (error) {
-          if (!(error instanceof IntegrityError)) throw error;
-          manifest = error;
-        }
-        manifests.set(row.manifestSha, manifest);
-      }
-      let problems: VerifyProblem[];
-      if (manifest instanceof IntegrityError) {
-        problems = [{ path: null, sha256: row.manifestSha, state: manifest.details.state === "missing" ? "missing" : "corrupt" }];
-      } else {
-        for (const entry of manifest.entries) if (entry.kind === "file" && entry.sha256) blobBytes.set(entry.sha256, entry.size);
-        for (const database of databasesOf(manifest)) for (const object of snapshotObjects(database)) blobBytes.set(object.sha256, object.size);
-        problems = (await checkManifestObjects(checkCore, manifest)).problems;
-      }
+      const problems = manifests.get(row.manifestSha) ?? (await verifyManifest(core, row.manifestSha, memo));
+      manifests.set(row.manifestSha, problems);
       const state: VerifyState = problems.length === 0 ? "verified" : problems.some((p) => p.state === "corrupt") ? "corrupt" : "missing";
       results.push({ checkpointId: row.id, component: row.component.name, state, problems });
     }
@@ -102,13 +66,13 @@ export async function verifyAll(core: Core, actor: Actor): Promise<VerifyAllResu
     }
     // Damaged checkpoints are few: each keeps its own list of damaged files.
     for (const failure of results.filter((r) => r.state !== "verified")) await recordFullVerification(core, failure.checkpointId, failure.problems, verifiedAt);
-    const manifestBytes = [...manifests.entries()].reduce((sum, [sha, m]) => sum + (m instanceof IntegrityError ? 0 : (core.store.objectSize(sha) ?? 0)), 0);
+    const manifestBytes = [...manifests.keys()].reduce((sum, sha) => sum + (core.store.objectSize(sha) ?? 0), 0);
     const failures = results.filter((r) => r.state !== "verified");
     const count = (state: VerifyState) => results.filter((r) => r.state === state).length;
     const outcome = failures.length === 0 ? "succeeded" : "failed";
     const durationMs = Math.round(performance.now() - t0);
-    const objectsChecked = manifests.size + once.verified.size;
-    const bytesChecked = manifestBytes + [...blobBytes.values()].reduce((a, b) => a + b, 0);
+    const objectsChecked = manifests.size + memo.trees.size + memo.objects.size;
+    const bytesChecked = manifestBytes + memo.bytes;
     const historyEventId = await recordEvent(core, {
       kind: "checkpoint.verify",
       actor,

@@ -128,7 +128,7 @@ describe("history", () => {
     const runs = await listHistory(f.core, { kind: "retention.run" });
     expect(runs.items).toHaveLength(1);
     expect(runs.items[0]).toMatchObject({ id: result.historyEventId, actor: "cron", outcome: "succeeded", bytes: result.bytesFreed, files: result.objectsDeleted });
-    expect(runs.items[0]?.details).toMatchObject({ expired: 1, kept: 1, removedCheckpoints: 1, objectsDeleted: 2, expiredCheckpoints: [{ id: old.id, rule: "retention-until" }] });
+    expect(runs.items[0]?.details).toMatchObject({ expired: 1, kept: 1, removedCheckpoints: 1, objectsDeleted: 3, expiredCheckpoints: [{ id: old.id, rule: "retention-until" }] });
     expect(result.bytesFreed).toBeGreaterThan(100);
 
     const expiry = (await listHistory(f.core, { component: "app" })).items.find((e) => e.kind === "checkpoint.expire");

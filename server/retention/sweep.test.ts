@@ -4,6 +4,7 @@ import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { deleteCheckpoint, planCheckpointDelete } from "../checkpoints/lifecycle";
 import { removeComponent } from "../registry/components";
+import { openManifest, storedTreesOf } from "../checkpoints/tree-read";
 import { readManifest } from "../checkpoints/manifest";
 import { writeJournal } from "../rollback/journal";
 import { dataPaths } from "../core";
@@ -28,11 +29,12 @@ function expire(id: string, reason = "test"): ExpireDecision {
   return { checkpointId: id, component: "app", kind: "manual", createdAt: "", retentionUntil: "", policy: "default", reason, action: "expire", rule: "retention-until" };
 }
 
-/** The objects (sha → bytes on disk, as stats() counts them) a checkpoint's manifest references, manifest included. */
+/** The objects (sha → bytes on disk, as stats() counts them) a checkpoint's manifest references, manifest and tree objects included. */
 async function objectsOf(id: string): Promise<Map<string, number>> {
   const row = await f.core.db.checkpoint.findUniqueOrThrow({ where: { id } });
   const onDisk = (sha: string) => f.core.store.storedSize(sha) ?? Number.NaN;
   const objects = new Map<string, number>([[row.manifestSha, onDisk(row.manifestSha)]]);
+  for (const tree of storedTreesOf(f.core.store, openManifest(f.core.store, row.manifestSha)).keys()) objects.set(tree, onDisk(tree));
   for (const e of readManifest(f.core.store, row.manifestSha).entries) if (e.sha256) objects.set(e.sha256, onDisk(e.sha256));
   return objects;
 }
@@ -67,7 +69,7 @@ describe("sweep", () => {
     const oldObjects = await objectsOf(old.id);
     const keptObjects = await objectsOf(kept.id);
     const onlyOld = [...oldObjects.keys()].filter((sha) => !keptObjects.has(sha));
-    expect(onlyOld).toHaveLength(2); // its manifest and old.txt
+    expect(onlyOld).toHaveLength(3); // its manifest (root record), its root folder's tree and old.txt
 
     await markExpired(f.core, [expire(old.id)]);
     f.clock.advance(60_000); // graceMs 0 still spares objects written after the sweep's start
@@ -263,7 +265,7 @@ describe("sweep", () => {
     f.clock.advance(60_000);
     const plan = await planSweep(f.core, { now: f.clock.now(), graceMs: 0, assumeExpired: new Map([[old.id, "why"]]) });
     expect(plan.checkpoints).toMatchObject([{ checkpointId: old.id, status: "expired", reason: "why" }]);
-    expect(plan.objects.length).toBe(2);
+    expect(plan.objects.length).toBe(3); // the old manifest, its root tree and the old a.txt
     expect(f.core.store.stats()).toEqual(before);
     expect(await statusOf(old.id)).toBe("active");
     expect(statSync((f.core.store.locate(old.manifestSha256)?.path as string)).isFile()).toBe(true);

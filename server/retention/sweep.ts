@@ -6,7 +6,8 @@
  *          (and operator-deleted) checkpoints are removed, then every object that no
  *          live checkpoint references is deleted.
  *
- * Live roots: active checkpoints, the target of an interrupted rollback's journal,
+ * Live roots (each keeps its manifest, the tree objects below it and what they
+ * name, see reachable.ts): active checkpoints, the target of an interrupted rollback's journal,
  * and snapshot records with no database row that are younger than the grace window
  * (a checkpoint being committed). Older such records (a removed component, a create
  * that crashed before its rows) are garbage, removed with their objects, except when
@@ -24,14 +25,14 @@
  */
 import type { Core } from "../core";
 import { dataPaths } from "../core";
-import { IntegrityError } from "../errors";
 import { holdStoreExclusive } from "../locks";
-import { decodeManifest, readManifest, referencedObjects } from "../checkpoints/manifest";
-import type { Manifest } from "../checkpoints/manifest-types";
+import { ManifestReferences } from "./reachable";
 import { deleteSnapshotRecord, readSnapshotRecord, snapshotRecordIds, updateSnapshotRecord } from "../checkpoints/snapshot-record";
 import { listJournals } from "../rollback/journal";
 import type { ObjectStore } from "../store/object-store";
 import type { ExpireDecision } from "./decide";
+
+export { ManifestReferences } from "./reachable";
 
 export const DEFAULT_GRACE_MS = 60 * 60_000;
 /** How long a sweep waits for in-progress creates to finish before it gives up collecting (CONFLICT). */
@@ -83,42 +84,6 @@ export interface SweepOptions {
   /** The sweep's start (core.now()): objects modified after `now - graceMs` are kept. */
   now: Date;
   graceMs: number;
-}
-
-/**
- * Blob references of manifests (file contents and database snapshots), read once
- * per run. A corrupt manifest that still parses is used as is (it keeps more, never less).
- */
-export class ManifestReferences {
-  private readonly cache = new Map<string, { blobs: string[] } | { error: string }>();
-
-  constructor(private readonly store: ObjectStore) {}
-
-  read(manifestSha: string): { blobs: string[] } | { error: string } {
-    let cached = this.cache.get(manifestSha);
-    if (!cached) {
-      cached = this.load(manifestSha);
-      this.cache.set(manifestSha, cached);
-    }
-    return cached;
-  }
-
-  private load(manifestSha: string): { blobs: string[] } | { error: string } {
-    const blobsOf = (manifest: Manifest) => referencedObjects(manifest);
-    try {
-      return { blobs: blobsOf(readManifest(this.store, manifestSha)) };
-    } catch (error) {
-      if (!(error instanceof IntegrityError)) return { error: error instanceof Error ? error.message : String(error) };
-      if (error.details.state === "corrupt") {
-        try {
-          return { blobs: blobsOf(decodeManifest(this.store.readBuffer(manifestSha), manifestSha)) };
-        } catch (second) {
-          return { error: second instanceof Error ? second.message : String(second) };
-        }
-      }
-      return { error: error.message };
-    }
-  }
 }
 
 /** Phase 1: marks the expired decisions (still active and unpinned at this moment); returns those marked. */
@@ -214,10 +179,8 @@ export async function planSweep(
 
   const referenced = new Set<string>();
   for (const root of roots) {
-    referenced.add(root.manifestSha);
-    const refs = manifests.read(root.manifestSha);
-    if ("error" in refs) unreadable.push({ checkpointId: root.checkpointId, manifestSha256: root.manifestSha, error: refs.error });
-    else for (const blob of refs.blobs) referenced.add(blob);
+    const error = manifests.mark(root.manifestSha, referenced);
+    if (error !== null) unreadable.push({ checkpointId: root.checkpointId, manifestSha256: root.manifestSha, error });
   }
 
   const objects: StoredObject[] = [];
@@ -281,7 +244,6 @@ export async function sweep(core: Core, options: SweepOptions & { drainTimeoutMs
         await tx.checkpoint.deleteMany({ where: { id: { in: ids }, status: { in: ["expired", "deleted"] } } });
       }
       for (const shas of chunks(plan.manifests)) {
-        await tx.manifestEntry.deleteMany({ where: { manifestSha: { in: shas }, manifest: { checkpoints: { none: {} } } } });
         await tx.manifest.deleteMany({ where: { sha256: { in: shas }, checkpoints: { none: {} } } });
       }
     });

@@ -11,6 +11,7 @@ import { closeCore, openCore, type Core } from "../core";
 import { metadataUrlFor } from "../../test/support/metadata-store";
 import { upsertComponent } from "../registry/components";
 import { createCheckpoint, type CheckpointCreated } from "../checkpoints/create";
+import { openManifest, storedTreesOf } from "../checkpoints/tree-read";
 import { readManifest } from "../checkpoints/manifest";
 import { findCheckpointRow } from "../checkpoints/queries";
 import { performRollback } from "../rollback/execute";
@@ -103,6 +104,7 @@ export async function openFixture(options: { clock?: Clock } = {}): Promise<Fixt
       const sizes = new Map<string, number>();
       for (const { manifestSha } of rows) {
         sizes.set(manifestSha, onDisk(manifestSha));
+        for (const tree of storedTreesOf(core.store, openManifest(core.store, manifestSha)).keys()) sizes.set(tree, onDisk(tree));
         for (const entry of readManifest(core.store, manifestSha).entries) if (entry.kind === "file" && entry.sha256) sizes.set(entry.sha256, onDisk(entry.sha256));
       }
       return [...sizes.values()].reduce((a, b) => a + b, 0);

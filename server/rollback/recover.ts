@@ -241,7 +241,6 @@ async function planCompletion(core: Core, journal: RollbackJournal, manifest: Ma
       component,
       scope: manifest.scope,
       live: state.live,
-      encodedManifest: state.encoded,
       kind: "safety",
       primaries: manifest.scope.kind === "paths" ? manifest.scope.paths : [],
       reason: `state found when completing interrupted rollback ${journal.rollbackId} to ${journal.checkpointId}`,

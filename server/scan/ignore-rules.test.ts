@@ -33,6 +33,14 @@ describe("built-in and extra excludes", () => {
     expect(rules.isIgnoredDir("")).toBe(false);
   });
 
+  it("skips the cookie files Watchman makes to sync its queries, at any depth", () => {
+    const rules = createIgnoreRules(tmp);
+    expect(rules.isIgnoredFile(".watchman-cookie-host-123-4")).toBe(true);
+    expect(rules.isIgnoredFile("src/.git-not/.watchman-cookie-host-9-1")).toBe(true);
+    expect(rules.isIgnoredFile("watchman-cookie.txt")).toBe(false);
+    expect(rules.isIgnoredFile(".watchman-cookie")).toBe(false);
+  });
+
   it("standalone queries (no context) also check ancestors", () => {
     write(".gitignore", "build/\n");
     const rules = createIgnoreRules(tmp, { exclude: ["gen/**"], extraExcludes: ["data"] });

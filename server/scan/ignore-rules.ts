@@ -15,6 +15,11 @@ import { fsPath } from "../byte-paths";
 
 /** Directory (and file) names skipped at any depth. */
 export const BUILTIN_EXCLUDES: readonly string[] = ["node_modules", ".git", ".next", "dist", ".safetynet"];
+/**
+ * Names Watchman gives the files it creates and deletes at once in a watched root to
+ * sync a query (server/scan/watchman.ts): never part of a component, never rolled back.
+ */
+export const WATCHMAN_COOKIE_PREFIX = ".watchman-cookie-";
 
 export interface IgnoreRulesOptions {
   /** Globs a file or symlink must match to be scanned; default `["**"]`. */
@@ -170,7 +175,8 @@ export function createIgnoreRules(root: string, options: IgnoreRulesOptions = {}
   }
 
   function isIgnoredCommon(relPath: string, parent: DirContext | undefined, isDir: boolean): boolean {
-    if (builtin.has(baseName(relPath))) return true;
+    const base = baseName(relPath);
+    if (builtin.has(base) || base.startsWith(WATCHMAN_COOKIE_PREFIX)) return true;
     if (extra.size > 0 && extra.has(relPath)) return true;
     if (excludeMatch !== null && excludeMatch(relPath)) return true;
     const ctx = parent ?? parentContext(relPath);

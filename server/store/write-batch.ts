@@ -38,8 +38,11 @@ export class WriteBatch {
     return this.staged.size;
   }
 
-  /** Stages new content for `sha256`; false when the store or this batch already has it. */
-  async stage(sha256: string, source: StagedCopy | { data: Buffer; compressible: boolean }): Promise<boolean> {
+  /**
+   * Stages new content for `sha256`; false when the store or this batch already has it.
+   * `data` is stored compressed where that pays, unless `compressible` is false.
+   */
+  async stage(sha256: string, source: StagedCopy | { data: Buffer; compressible?: boolean }): Promise<boolean> {
     if (this.settled) throw new Error("write batch already committed or aborted");
     if (this.staged.has(sha256) || this.store.has(sha256)) {
       if ("tmp" in source) await removeQuietly(source.tmp);
@@ -53,7 +56,7 @@ export class WriteBatch {
     const copy: StagedCopy = { tmp: this.newTmpPath(), compressed: false };
     this.staged.set(sha256, copy);
     try {
-      copy.compressed = await this.writeTmp(copy.tmp, source.data, source.compressible);
+      copy.compressed = await this.writeTmp(copy.tmp, source.data, source.compressible !== false);
     } catch (error) {
       this.staged.delete(sha256);
       throw error;

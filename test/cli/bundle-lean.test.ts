@@ -1,7 +1,8 @@
 /**
  * Start-up counts in every agent call: the CLI bundle's entry and the chunks it
- * imports statically must not contain @trpc/client (remote mode only) or the MCP
- * SDK (`safetynet mcp` only); those are chunks loaded by dynamic import.
+ * imports statically must not contain @trpc/client (remote mode only), the MCP
+ * SDK (`safetynet mcp` only) or the Watchman client (the server only); those are
+ * chunks loaded by dynamic import.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -43,6 +44,8 @@ describe("the CLI bundle stays lean", () => {
     expect(sources.filter((s) => s.includes("node_modules/@trpc/"))).toEqual([]);
     expect(sources.filter((s) => s.includes("node_modules/@modelcontextprotocol/"))).toEqual([]);
     expect(sources.filter((s) => /server\/mcp\/(remote-client|server|local-client)\.ts$/.test(s))).toEqual([]);
+    // Only the server tracks changes with Watchman: its client is loaded when change tracking is turned on.
+    expect(sources.filter((s) => s.includes("node_modules/fb-watchman/") || s.includes("node_modules/bser/"))).toEqual([]);
 
     // ...but they are in the bundle, as separate chunks.
     const all = reachable(path.join(BUNDLE, "main.mjs"), { dynamic: true });

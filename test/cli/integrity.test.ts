@@ -76,6 +76,6 @@ describe("integrity failures (exit 4)", () => {
 
   it("verifies an intact checkpoint with exit 0", async () => {
     const { ws, created } = await editedAfterCheckpoint();
-    expect(await cliJson<VerifyResult>(ws, ["checkpoint", "verify", created.id])).toMatchObject({ state: "verified", problems: [], objectsChecked: 4 });
+    expect(await cliJson<VerifyResult>(ws, ["checkpoint", "verify", created.id])).toMatchObject({ state: "verified", problems: [], objectsChecked: 6 }); // 3 files, the manifest, the root and src/ trees
   });
 });

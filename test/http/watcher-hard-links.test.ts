@@ -1,6 +1,6 @@
 /**
- * A server with the file watcher on, and files with several names. Writing one
- * name changes every name of the file, but the watcher reports only the name that
+ * A server with Watchman on, and files with several names. Writing one
+ * name changes every name of the file, but Watchman reports only the name that
  * was written, or nothing at all when that name lies outside the component. The
  * server's diff and rollback must still see the change under every name.
  */
@@ -13,7 +13,7 @@ import { startServer, type RunningServer } from "./server";
 type Diff = Record<"added" | "modified" | "deleted" | "linkChanged" | "mtimeChanged", { path: string }[]>;
 const paths = (list: { path: string }[]) => list.map((e) => e.path).sort();
 
-describe("hard links under the file watcher", () => {
+describe("hard links under Watchman", () => {
   let server: RunningServer;
   let admin: Api;
 
@@ -30,11 +30,11 @@ describe("hard links under the file watcher", () => {
     const outside = path.join(server.workspace, "outside");
     mkdirSync(outside, { recursive: true });
     linkSync(path.join(root, "a.txt"), path.join(outside, "alias.txt"));
-    // Two scans: the first walks, the second (after the watcher is up) can be incremental.
+    // Two scans: the first walks, the second (after Watchman watches the root) can be incremental.
     await admin.call("checkpoint.create", { component: name });
     const cp = await admin.call<{ id: string }>("checkpoint.create", { component: name });
 
-    // Written only through the name outside: the watcher of the component hears nothing.
+    // Written only through the name outside: Watchman's watch of the component hears nothing.
     appendFileSync(path.join(outside, "alias.txt"), "written outside\n");
     let diff = await admin.get<Diff>("checkpoint.diff", { id: cp.id });
     expect(paths(diff.modified)).toEqual(["a.txt"]);

@@ -11,6 +11,8 @@ import { TRPCError } from "@trpc/server";
 import { RACY_WINDOW_MS } from "../../server/scan/stat-cache";
 import { jsonOf, testPathBytes, treeDifferences, type CliResult, type NodeState, type TreeState } from "../support/workspace";
 import { startInPlaceWriter, VERSION_A, versionOf } from "../support/in-place-writer";
+import { downgradeToFlatManifests } from "./legacy-format";
+import { changeRecordProblems } from "./change-records";
 import { COMPONENT, MEMORY_DB, SPARSE_IMAGE, SPARSE_SIZE, System, writeSparseFile } from "./system";
 import { expectedChanges, expectRollback, inScope, isIgnored, partialScope, scopedView, untouchableDifferences, viewDifferences, type ChangeKind, type Scope } from "./reference";
 
@@ -595,6 +597,46 @@ class Wait implements Cmd {
   }
 }
 
+/**
+ * The data directory as the release before tree manifests left it: every active
+ * checkpoint rewritten as one flat manifest (that release's encoder). What
+ * follows runs on checkpoints of both formats: rollbacks, diffs, verify,
+ * retention, change records of new checkpoints against flat ones.
+ */
+class RewriteAsFlat implements Cmd {
+  check(): boolean {
+    return true;
+  }
+  async run(_m: Model, r: System): Promise<void> {
+    r.counters.steps++;
+    r.counters.flatRewrites += await downgradeToFlatManifests(r.core);
+    expectNone(`after rewriting the checkpoints as flat manifests`, await r.verifyActiveCheckpoints());
+  }
+  toString() {
+    return "rewrite every checkpoint as a flat manifest (a data directory of the earlier release)";
+  }
+}
+
+/**
+ * The Watchman daemon is shut down (a crash, an upgrade) and the workspace edited
+ * while none runs: the next scan of the server's side meets a new daemon that
+ * never saw the edit.
+ */
+class RestartWatchman implements Cmd {
+  constructor(readonly edit: Cmd) {}
+  check(m: Readonly<Model>): boolean {
+    return this.edit.check(m);
+  }
+  async run(m: Model, r: System): Promise<void> {
+    r.counters.daemonRestarts++;
+    r.restartWatchman();
+    await this.edit.run(m, r);
+  }
+  toString() {
+    return `watchman shutdown-server, then ${this.edit.toString()}`;
+  }
+}
+
 // ---------------------------------------------------------------------------
 // Operations
 
@@ -671,6 +713,7 @@ class Checkpoint implements Cmd {
     // Nothing writes while an ordinary checkpoint runs: every file reads consistently.
     if (unstable.length > 0) fail(`${what}: files recorded as unstable although nothing was writing them`, unstable);
     expectNone(`${what}: the manifest is not the tree`, viewDifferences(view, heldView(r, manifest.entries)));
+    expectNone(`${what}: its change records`, await changeRecordProblems(r, id));
     if (manifest.entries.some((e) => e.hardlinkTo !== undefined)) r.counters.hardLinkCheckpoints++;
     if (manifest.entries.some((e) => e.sparse !== undefined)) r.counters.sparseCheckpoints++;
     const databases = (manifest.databases ?? []).map((d) => d.target);
@@ -1085,8 +1128,11 @@ const index = fc.nat({ max: 50 });
 
 type Weighted = { arbitrary: fc.Arbitrary<Cmd>; weight: number };
 
-/** `watcher`: the sequence runs with the file watcher, which only the API's side uses: three calls in four go there. */
-export function commandArbitraries(options: { crashes: boolean; watcher?: boolean }): Weighted[] {
+/**
+ * `watcher`: the sequence runs with Watchman, which only the API's side uses: three calls in four go there;
+ * `restarts`: its daemon is restarted now and then.
+ */
+export function commandArbitraries(options: { crashes: boolean; watcher?: boolean; restarts?: boolean }): Weighted[] {
   const w = (weight: number, arbitrary: fc.Arbitrary<Cmd>): Weighted => ({ arbitrary, weight });
   const via = options.watcher ? fc.constantFrom<"cli" | "api">("api", "api", "api", "cli") : fc.constantFrom<"cli" | "api">("cli", "api");
   const commands: Weighted[] = [
@@ -1102,6 +1148,7 @@ export function commandArbitraries(options: { crashes: boolean; watcher?: boolea
     w(3, fc.constantFrom(...FOLDER_MOVES).map(([from, to]) => new MoveDir(from, to))),
     w(2, fc.tuple(fc.constantFrom("d", "moved", "moved/f"), versions).map(([to, v]) => new MoveIn(to, v))),
     w(1, fc.constant(new Wait())),
+    w(1, fc.constant(new RewriteAsFlat())),
     w(3, fc.tuple(fc.constantFrom(...HARD_LINK_NAMES), fc.constantFrom(...HARD_LINK_NAMES)).map(([from, to]) => new HardLink(from, to))),
     w(2, fc.tuple(fc.constantFrom(...HARD_LINK_NAMES), versions).map(([rel, v]) => new SaveAtomically(rel, v))),
     w(2, versions.map((v) => new WriteMemory(v))),
@@ -1121,6 +1168,15 @@ export function commandArbitraries(options: { crashes: boolean; watcher?: boolea
     w(1, fc.integer({ min: 1, max: 9 }).map((d) => new Retention(d))),
     w(1, index.map((i) => new Verify(i))),
   ];
+  if (options.restarts) {
+    const edit = fc.oneof(
+      fc.tuple(fc.constantFrom(...FILES), versions).map(([rel, v]): Cmd => new WriteFile(rel, v)),
+      fc.constantFrom(...ANY_PATH).map((rel): Cmd => new Remove(rel)),
+      fc.constantFrom(...FOLDER_MOVES).map(([from, to]): Cmd => new MoveDir(from, to)),
+      fc.tuple(fc.constantFrom("d", "moved", "moved/f"), versions).map(([to, v]): Cmd => new MoveIn(to, v)),
+    );
+    commands.push(w(8, edit.map((e) => new RestartWatchman(e))));
+  }
   if (options.crashes) {
     commands.push(w(2, fc.tuple(index, fc.integer({ min: 1, max: 40 }), fc.constant(true)).map(([i, n, data]) => new Crash(i, n, data))));
     commands.push(w(2, fc.tuple(index, fc.integer({ min: 1, max: 12 }), fc.constant(false)).map(([i, n, data]) => new Crash(i, n, data))));
@@ -1190,7 +1246,7 @@ class Checked implements Cmd {
       expectNone(`${this.inner.toString()}: history rows of the refused command and its recovery`, unexpected.map((e) => JSON.stringify(e)));
     }
     expectNone(`after "${this.inner.toString()}": active checkpoints that do not verify`, await r.verifyActiveCheckpoints());
-    expectNone(`after "${this.inner.toString()}": the server's view of the tree (from the file watcher) is not the tree`, await r.watcherDifferences());
+    expectNone(`after "${this.inner.toString()}": the server's view of the tree (from Watchman) is not the tree`, await r.watcherDifferences());
   }
   toString() {
     return this.inner.toString();
@@ -1198,7 +1254,7 @@ class Checked implements Cmd {
 }
 
 /** Every command, checked after it runs, with the weight it is drawn with. */
-export function checkedCommands(options: { crashes: boolean; watcher?: boolean }): fc.Arbitrary<Cmd> {
+export function checkedCommands(options: { crashes: boolean; watcher?: boolean; restarts?: boolean }): fc.Arbitrary<Cmd> {
   return fc.oneof(...commandArbitraries(options).map(({ arbitrary, weight }) => ({ arbitrary: arbitrary.map((cmd): Cmd => new Checked(cmd)), weight })));
 }
 

@@ -15,7 +15,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { assertCliBundleFresh, cleanUpAfterEach } from "../support/workspace";
 import { bindTree, checkedCommands, finalChecks, type Model } from "./commands";
-import { System, type Counters } from "./system";
+import { System, type Counters, type WatcherMode } from "./system";
 
 cleanUpAfterEach();
 
@@ -28,22 +28,29 @@ const SHRINK = process.env.SAFETYNET_MODEL_SHRINK === "1";
 const KEEP = process.env.SAFETYNET_MODEL_KEEP === "1";
 
 /**
- * With or without the file watcher, then the commands. Only the app router's calls (the
- * server's side) learn from the watcher, so sequences with it go through the API more.
+ * Walking, with Watchman, or with a Watchman daemon restarted mid-sequence; then the
+ * commands. Only the app router's calls (the server's side) learn from Watchman, so
+ * sequences with it go through the API more.
  */
 const sequences = fc
-  .boolean()
-  .chain((watcher) => fc.tuple(fc.constant(watcher), fc.array(checkedCommands({ crashes: true, watcher }), { minLength: Math.min(15, MAX_COMMANDS), maxLength: MAX_COMMANDS })));
+  .constantFrom<WatcherMode>("off", "watchman", "restart")
+  .chain((watcher) =>
+    fc.tuple(
+      fc.constant(watcher),
+      fc.array(checkedCommands({ crashes: true, watcher: watcher !== "off", restarts: watcher === "restart" }), { minLength: Math.min(15, MAX_COMMANDS), maxLength: MAX_COMMANDS }),
+    ),
+  );
 
 describe("the safety net under random sequences of agent and operator actions", () => {
   it(`holds every invariant (${RUNS} sequences, seed ${SEED})`, { timeout: Math.max(600_000, RUNS * 120_000) }, async () => {
     assertCliBundleFresh();
-    const counters: Counters = { sequences: 0, withWatcher: 0, watcherFallbacks: 0, steps: 0, cliCalls: 0, crashes: 0, rollbacks: 0, refusals: 0, obstaclesCleared: 0, unstableFiles: 0, hardLinkCheckpoints: 0, sparseCheckpoints: 0, brokenStoresReplaced: 0 };
+    const counters: Counters = { sequences: 0, withWatcher: 0, withRestarts: 0, daemonRestarts: 0, watcherFallbacks: 0, steps: 0, cliCalls: 0, crashes: 0, rollbacks: 0, refusals: 0, obstaclesCleared: 0, unstableFiles: 0, hardLinkCheckpoints: 0, sparseCheckpoints: 0, brokenStoresReplaced: 0, flatRewrites: 0 };
     try {
       await fc.assert(
         fc.asyncProperty(sequences, async ([watcher, commands]) => {
           counters.sequences++;
-          if (watcher) counters.withWatcher++;
+          if (watcher !== "off") counters.withWatcher++;
+          if (watcher === "restart") counters.withRestarts++;
           const system = await System.open(counters, { watcher });
           bindTree(() => system.tree(), () => system.memoryIsDatabase());
           const model: Model = { checkpoints: [], undo: null, plan: null, crashed: null, reconcilePending: false };
@@ -54,7 +61,8 @@ describe("the safety net under random sequences of agent and operator actions", 
             // The steps that ran, in order (fast-check prints the whole generated list, not where it stopped).
             if (error instanceof Error) error.message += `\n\nsteps run:\n  ${system.log.join("\n  ")}`;
             if (KEEP && error instanceof Error) error.message += `\n\nkept for inspection: ${system.dirs.base}`;
-            await system.close({ keep: KEEP });
+            // (What closing finds wrong matters less than the failure being reported.)
+            await system.close({ keep: KEEP }).catch(() => undefined);
             throw error;
           }
           await system.close();
@@ -63,7 +71,7 @@ describe("the safety net under random sequences of agent and operator actions", 
       );
     } finally {
       process.stdout.write(
-        `[model] ${counters.sequences} sequences (${counters.withWatcher} with the file watcher, ${counters.watcherFallbacks} watcher fallbacks), ${counters.steps} steps, ${counters.cliCalls} CLI processes, ${counters.rollbacks} rollbacks, ${counters.refusals} refused plans, ${counters.crashes} crashes injected, ${counters.obstaclesCleared} recoveries unblocked by the operator, ${counters.unstableFiles} files recorded as unstable under a writer, ${counters.hardLinkCheckpoints} checkpoints holding hard links, ${counters.sparseCheckpoints} holding sparse files, ${counters.brokenStoresReplaced} broken memory stores replaced by rollbacks\n`,
+        `[model] ${counters.sequences} sequences (${counters.withWatcher} with Watchman, ${counters.withRestarts} of them with ${counters.daemonRestarts} daemon restarts, ${counters.watcherFallbacks} walks Watchman could not spare), ${counters.steps} steps, ${counters.cliCalls} CLI processes, ${counters.rollbacks} rollbacks, ${counters.refusals} refused plans, ${counters.crashes} crashes injected, ${counters.obstaclesCleared} recoveries unblocked by the operator, ${counters.unstableFiles} files recorded as unstable under a writer, ${counters.hardLinkCheckpoints} checkpoints holding hard links, ${counters.sparseCheckpoints} holding sparse files, ${counters.brokenStoresReplaced} broken memory stores replaced by rollbacks, ${counters.flatRewrites} checkpoints rewritten as flat manifests\n`,
       );
     }
     expect(counters.sequences).toBeGreaterThanOrEqual(RUNS);

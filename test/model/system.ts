@@ -25,6 +25,7 @@ import { getComponent } from "../../server/registry/components";
 import type { ScannedEntry } from "../../server/checkpoints/manifest-types";
 import { metadataUrlFor } from "../support/metadata-store";
 import { readStoredObject } from "../support/stored-objects";
+import { privateWatchman, type PrivateWatchman } from "../support/watchman";
 import Database from "better-sqlite3";
 import { filterTree, readTree, runCli, testPathBytes, writeTree, type CliOptions, type CliResult, type TreeState, type WorkspaceDirs } from "../support/workspace";
 
@@ -63,10 +64,18 @@ export function writeSparseFile(file: string | Buffer, text: Buffer, version: nu
   }
 }
 
+/** How the server's side learns what changed: it walks, asks Watchman, or asks a Watchman daemon restarted mid-sequence. */
+export type WatcherMode = "off" | "watchman" | "restart";
+
 export interface Counters {
   sequences: number;
   withWatcher: number;
+  /** Sequences whose Watchman daemon was restarted, and the restarts. */
+  withRestarts: number;
+  daemonRestarts: number;
   watcherFallbacks: number;
+  /** Checkpoints rewritten in the flat manifest format of the earlier release. */
+  flatRewrites: number;
   steps: number;
   cliCalls: number;
   crashes: number;
@@ -84,6 +93,25 @@ export interface Counters {
   brokenStoresReplaced: number;
 }
 
+interface ModelEntry {
+  path: string;
+  kind: string;
+  mode: number;
+  size: number;
+  mtimeMs: number;
+  sha256?: string;
+  linkTarget?: string;
+  unstable?: true;
+  hardlinkTo?: string;
+  sparse?: { dataBytes: number };
+}
+
+interface ModelManifest {
+  scope: { kind: string; paths?: string[] };
+  databases?: { target: string; sha256: string | null }[];
+  entries: ModelEntry[];
+}
+
 export class System {
   clockOffsetMs = 0;
   private seenEvents = new Set<string>();
@@ -95,14 +123,31 @@ export class System {
     readonly core: Core,
     readonly api: ReturnType<typeof createCaller>,
     readonly counters: Counters,
-    /** The server's side learns what changed from the file watcher. */
-    readonly watching: boolean,
+    /** The daemon the server's side learns from what changed (null: it walks). */
+    readonly watchman: PrivateWatchman | null,
   ) {}
 
-  /** `watcher`: the router's operations (the server's side) learn what changed from a file watcher instead of walking. */
-  static async open(counters: Counters, options: { watcher: boolean } = { watcher: false }): Promise<System> {
+  get watching(): boolean {
+    return this.watchman !== null;
+  }
+
+  /** `watchman shutdown-server`: the daemon forgets every clock; the next command of the server's side starts a new one. */
+  restartWatchman(): void {
+    this.watchman?.shutdown();
+  }
+
+  /**
+   * `watcher`: the router's operations (the server's side) learn what changed from
+   * Watchman instead of walking (`restart`: and the daemon is restarted now and then).
+   */
+  static async open(counters: Counters, options: { watcher: WatcherMode } = { watcher: "off" }): Promise<System> {
     // A watcher problem makes the product fall back to walking: counted, not a failure.
-    if (options.watcher) await enableChangeTracking(() => void counters.watcherFallbacks++);
+    // Each sequence has a Watchman daemon of its own: restarting it disturbs nothing else, and what it watches can be checked.
+    const watchman = options.watcher === "off" ? null : privateWatchman();
+    if (watchman) {
+      const walked = () => void counters.watcherFallbacks++;
+      await enableChangeTracking({ binary: watchman.binary, log: { info: (message) => (/cannot vouch|not watching/.test(message) ? walked() : undefined), warn: walked } });
+    }
     // Not the test's own temp folders: each sequence removes its own (or keeps it, when asked).
     const base = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "safetynet-model-")));
     const dirs: WorkspaceDirs = { base, root: path.join(base, "workspace"), dataDir: path.join(base, "data") };
@@ -125,7 +170,7 @@ export class System {
     const auth = await authenticateRequest(core, new Request("http://127.0.0.1/api/trpc", { headers: { authorization: `Bearer ${token.token}` } }));
     if (!auth.principal) throw new Error(`the model's token did not authenticate: ${auth.problem}`);
     const api = createCaller({ core, principal: auth.principal, authProblem: null, req: null, retryAfterSeconds: null });
-    const system = new System(dirs, core, api, counters, options.watcher);
+    const system = new System(dirs, core, api, counters, watchman);
     holder.system = system;
     system.writeMemory(0);
     await api.component.upsert({ name: COMPONENT, root: dirs.root, dbTargets: [`sqlite:${MEMORY_DB}`] });
@@ -140,6 +185,10 @@ export class System {
   /** Closes the database and removes the folders (a long run makes thousands of them). */
   async close(options: { keep?: boolean } = {}): Promise<void> {
     await disableChangeTracking();
+    // Turning tracking off removes every watch it made.
+    const left = this.watchman?.watchList() ?? [];
+    this.watchman?.stop();
+    if (left.length > 0) throw new Error(`Watchman still watches ${left.join(", ")} after change tracking was turned off`);
     await closeCore(this.dirs.dataDir);
     if (!options.keep) fs.rmSync(this.dirs.base, { recursive: true, force: true });
   }
@@ -317,12 +366,26 @@ export class System {
     return createHash("sha256").update(logical).digest("hex");
   }
 
-  manifest(sha256: string): {
-    scope: { kind: string; paths?: string[] };
-    databases?: { target: string; sha256: string | null }[];
-    entries: { path: string; kind: string; mode: number; size: number; mtimeMs: number; sha256?: string; linkTarget?: string; unstable?: true; hardlinkTo?: string; sparse?: { dataBytes: number } }[];
-  } {
-    return JSON.parse(this.storedObject(sha256).toString("utf8"));
+  /**
+   * A checkpoint's manifest, read by the model itself: a flat one (earlier releases)
+   * as it is, a tree one (version 4: a root record naming one object per folder)
+   * walked folder by folder, every object verified, into the same flat list.
+   */
+  manifest(sha256: string): ModelManifest {
+    const parsed = JSON.parse(this.storedObject(sha256).toString("utf8")) as ModelManifest & { version: number; root?: string };
+    if (parsed.version !== 4) return parsed;
+    const entries: ModelEntry[] = [];
+    const walk = (treeSha: string, folder: string) => {
+      const tree = JSON.parse(this.storedObject(treeSha).toString("utf8")) as { children: (Omit<ModelEntry, "path"> & { name: string; tree?: string; implicit?: true })[] };
+      for (const { name, tree: subtree, implicit, ...rest } of tree.children) {
+        const entryPath = folder === "" ? name : `${folder}/${name}`;
+        if (!implicit) entries.push({ ...rest, path: entryPath, size: rest.kind === "dir" ? 0 : rest.size });
+        if (subtree !== undefined) walk(subtree, entryPath);
+      }
+    };
+    walk(parsed.root as string, "");
+    entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    return { scope: parsed.scope, databases: parsed.databases, entries };
   }
 
   /** Every active checkpoint is restorable: its manifest and every file object it names are in the store and intact. */

@@ -46,7 +46,8 @@ export const checkpointRouter = createTRPCRouter({
 
   diff: viewerProcedure.input(checkpointDiffInput).query(async ({ ctx, input }) => {
     await assertCheckpointInScope(ctx, input.id);
-    return diffCheckpoint(ctx.core, input.id, { textDiff: input.textDiff, maxTextBytes: input.maxTextBytes });
+    if (input.against !== undefined) await assertCheckpointInScope(ctx, input.against);
+    return diffCheckpoint(ctx.core, input.id, { textDiff: input.textDiff, maxTextBytes: input.maxTextBytes, against: input.against });
   }),
 
   verify: agentProcedure.input(byCheckpointId).mutation(async ({ ctx, input }) => {

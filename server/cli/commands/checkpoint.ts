@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { byCheckpointId, checkpointCreateInput, checkpointExportInput, checkpointListInput } from "../../schemas";
+import { byCheckpointId, checkpointCreateInput, checkpointDiffInput, checkpointExportInput, checkpointListInput } from "../../schemas";
 import { contextFor } from "../context";
 import { collect, emit, parseInput, parseInteger, parseKeyValues, setExitCode } from "../io";
 import { formatBytes, formatDuration, formatTable, shortSha } from "../format";
@@ -131,7 +131,7 @@ export function registerCheckpointCommands(program: Command): void {
         page.items.length === 0
           ? "no checkpoints"
           : formatTable(
-              ["ID", "COMPONENT", "CREATED", "KIND", "FILES", "SIZE", "STATE", "REASON"],
+              ["ID", "COMPONENT", "CREATED", "KIND", "FILES", "SIZE", "CHANGES", "STATE", "REASON"],
               page.items.map((c) => [
                 c.id,
                 c.component,
@@ -139,6 +139,8 @@ export function registerCheckpointCommands(program: Command): void {
                 c.kind + (c.pinned ? "*" : ""),
                 c.files,
                 formatBytes(c.bytes),
+                // Against the previous checkpoint covering the same scope; none for a first checkpoint.
+                c.changes ? `+${c.changes.added} ~${c.changes.modified} -${c.changes.deleted}` : "",
                 c.status === "active" ? c.verifyState : c.status,
                 c.reason,
               ]),
@@ -195,18 +197,19 @@ export function registerCheckpointCommands(program: Command): void {
 
   checkpoint
     .command("diff <id>")
-    .description("what changed in the live tree since the checkpoint")
+    .description("what changed in the live tree since the checkpoint (or, with --against, from it to another checkpoint)")
     .option("--patch", "include a unified diff for each modified text file")
-    .action(async (id: string, opts: { patch?: boolean }, command: Command) => {
+    .option("--against <other-id>", "compare with this checkpoint of the same component instead of the live tree (the workspace is not read)")
+    .action(async (id: string, opts: { patch?: boolean; against?: string }, command: Command) => {
       const ctx = contextFor(command, { remote: true });
-      const input = parseInput(byCheckpointId, { id });
+      const input = parseInput(checkpointDiffInput, { id, against: opts.against, textDiff: opts.patch });
       const remote = await ctx.remoteClient();
       let diff;
       if (remote) {
-        diff = await remote.diffCheckpoint({ id: input.id, textDiff: opts.patch });
+        diff = await remote.diffCheckpoint(input);
       } else {
         const { diffCheckpoint } = await import("../../checkpoints/diff");
-        diff = await diffCheckpoint(await ctx.core(), input.id, { textDiff: opts.patch });
+        diff = await diffCheckpoint(await ctx.core(), input.id, { textDiff: input.textDiff, against: input.against });
       }
       emit(ctx.mode, diff, () => {
         const lines: string[] = [];
@@ -219,7 +222,7 @@ export function registerCheckpointCommands(program: Command): void {
         for (const e of diff.mtimeChanged) lines.push(`t ${e.path} (only the modification time changed)`);
         for (const p of diff.unstable) lines.push(`? ${p} (kept changing while the checkpoint was taken: not compared, a rollback leaves it alone)`);
         lines.sort((a, b) => (a.slice(2) < b.slice(2) ? -1 : 1));
-        const summary = `${diff.added.length} added, ${diff.modified.length} modified, ${diff.deleted.length} deleted, ${diff.modeChanged.length} mode changed, ${diff.typeChanged.length} type changed, ${diff.linkChanged.length} hard links changed, ${diff.mtimeChanged.length} only touched, ${diff.unchanged} unchanged`;
+        const summary = `${diff.added.length} added, ${diff.modified.length} modified, ${diff.deleted.length} deleted, ${diff.modeChanged.length} mode changed, ${diff.typeChanged.length} type changed, ${diff.linkChanged.length} hard links changed, ${diff.mtimeChanged.length} only touched, ${diff.unchanged} unchanged${diff.against ? ` (from ${diff.checkpointId} to ${diff.against})` : ""}`;
         const patches = diff.modified.filter((e) => e.patch).map((e) => e.patch as string);
         return [...lines, summary, ...diff.databases.flatMap(describeDatabaseChange), ...patches].join("\n");
       });

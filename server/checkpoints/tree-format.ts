@@ -1,0 +1,161 @@
+/**
+ * Tree manifests: a checkpoint's entries as a Merkle tree, one object per folder,
+ * content-addressed in the object store like file contents. A folder that did not
+ * change between two checkpoints is the same object in both, so a checkpoint
+ * writes only the folders on the paths that changed, and anything comparing two
+ * checkpoints skips a subtree whose hash is equal on both sides.
+ *
+ * A tree object is canonical JSON: a header with the subtree's totals, then one
+ * line per child sorted by name. A folder child carries the hash of its own tree;
+ * one that is only on the way to a checkpoint's paths (a partial checkpoint does
+ * not record the folders above its paths) is `implicit`: no mode, mtime or reason.
+ *
+ * The checkpoint's checksum is the hash of its root record: version 4, scope,
+ * database snapshots and the root tree's hash.
+ */
+import { IntegrityError } from "../errors";
+import type { CheckpointScope, EntryKind, InclusionReason, ManifestEntry } from "./manifest-types";
+import { canonicalSnapshot, type DatabaseSnapshot } from "../dbstate/snapshot-types";
+
+export const TREE_MANIFEST_VERSION = 4;
+
+/** What a subtree holds, all levels down (the folder itself not counted). */
+export interface TreeTotals {
+  files: number;
+  dirs: number;
+  symlinks: number;
+  /** Apparent bytes of the files. */
+  bytes: number;
+}
+
+/** One child of a folder: a manifest entry without its folder part, or a link to a subtree. */
+export interface TreeChild {
+  name: string;
+  kind: EntryKind;
+  /** Absent only for an implicit folder. */
+  mode?: number;
+  size?: number;
+  mtimeMs?: number;
+  sha256?: string;
+  linkTarget?: string;
+  unstable?: true;
+  hardlinkTo?: string;
+  sparse?: { dataBytes: number };
+  /** Folders: the hash of their tree object. */
+  tree?: string;
+  /** Folders above a partial checkpoint's paths: on the way, not an entry of the checkpoint. */
+  implicit?: true;
+  reason?: InclusionReason;
+}
+
+export interface TreeObject extends TreeTotals {
+  children: TreeChild[];
+}
+
+export interface RootRecord {
+  version: typeof TREE_MANIFEST_VERSION;
+  scope: CheckpointScope;
+  databases: DatabaseSnapshot[];
+  /** Hash of the root folder's tree object. */
+  root: string;
+}
+
+// eslint-disable-next-line no-control-regex -- control characters are exactly what JSON must escape
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/** Quotes a string as JSON; names are carried with lone surrogates for bytes that are not UTF-8 (server/byte-paths.ts), which JSON escapes. */
+export function jsonString(value: string): string {
+  return NEEDS_ESCAPE.test(value) ? JSON.stringify(value) : `"${value}"`;
+}
+
+export function compareNames(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** The canonical bytes of a folder's tree object (children sorted by name). */
+export function encodeTree(children: readonly TreeChild[], totals: TreeTotals): string {
+  const sorted = isSortedByName(children) ? children : [...children].sort((a, b) => compareNames(a.name, b.name));
+  const lines = new Array<string>(sorted.length);
+  for (let i = 0; i < sorted.length; i++) lines[i] = encodeChild(sorted[i] as TreeChild);
+  const header = `{"tree":1,"files":${totals.files},"dirs":${totals.dirs},"symlinks":${totals.symlinks},"bytes":${totals.bytes},"children":[`;
+  return lines.length === 0 ? `${header}]}\n` : `${header}\n${lines.join(",\n")}\n]}\n`;
+}
+
+function encodeChild(c: TreeChild): string {
+  let line = `{"name":${jsonString(c.name)},"kind":"${c.kind}"`;
+  if (c.implicit) return `${line},"tree":"${c.tree}","implicit":true}`;
+  line += `,"mode":${c.mode},"mtimeMs":${c.mtimeMs}`;
+  if (c.kind === "dir") return `${line},"tree":"${c.tree}","reason":"${c.reason}"}`;
+  line += `,"size":${c.size}`;
+  if (c.sha256 !== undefined) line += `,"sha256":"${c.sha256}"`;
+  if (c.linkTarget !== undefined) line += `,"linkTarget":${jsonString(c.linkTarget)}`;
+  if (c.unstable) line += `,"unstable":true`;
+  if (c.hardlinkTo !== undefined) line += `,"hardlinkTo":${jsonString(c.hardlinkTo)}`;
+  if (c.sparse !== undefined) line += `,"sparse":{"dataBytes":${c.sparse.dataBytes}}`;
+  return `${line},"reason":"${c.reason}"}`;
+}
+
+function isSortedByName(children: readonly TreeChild[]): boolean {
+  for (let i = 1; i < children.length; i++) if ((children[i - 1] as TreeChild).name >= (children[i] as TreeChild).name) return false;
+  return true;
+}
+
+const SHA256 = /^[0-9a-f]{64}$/;
+const KINDS = new Set(["file", "dir", "symlink"]);
+
+export function decodeTree(bytes: Buffer, sha256: string): TreeObject {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(bytes.toString("utf8"));
+  } catch (error) {
+    throw new IntegrityError(`tree object ${sha256} is not valid JSON`, { sha256, state: "corrupt" }, { cause: error });
+  }
+  const tree = parsed as Partial<TreeObject> & { tree?: unknown };
+  if (tree?.tree !== 1 || !Array.isArray(tree.children) || !tree.children.every(isChild)) {
+    throw new IntegrityError(`tree object ${sha256} has an unknown format`, { sha256, state: "corrupt" });
+  }
+  return tree as TreeObject;
+}
+
+function isChild(value: unknown): value is TreeChild {
+  const c = value as TreeChild;
+  if (typeof c?.name !== "string" || c.name === "" || c.name.includes("/") || !KINDS.has(c.kind)) return false;
+  if (c.kind === "dir") return typeof c.tree === "string" && SHA256.test(c.tree);
+  return !c.implicit && typeof c.mode === "number" && typeof c.size === "number";
+}
+
+export function encodeRootRecord(scope: CheckpointScope, databases: readonly DatabaseSnapshot[], root: string): string {
+  const canonicalScope = scope.kind === "all" ? { kind: "all" } : { kind: "paths", paths: [...scope.paths].sort() };
+  const snapshots = databases.map((d) => JSON.stringify(canonicalSnapshot(d))).join(",\n");
+  return `{"version":${TREE_MANIFEST_VERSION},"scope":${JSON.stringify(canonicalScope)},"databases":[${databases.length > 0 ? `\n${snapshots}\n` : ""}],"root":"${root}"}\n`;
+}
+
+/** The manifest entry a child stands for, at `path` (folder part included). */
+export function entryOfChild(child: TreeChild, path: string): ManifestEntry {
+  const entry: ManifestEntry = {
+    path,
+    kind: child.kind,
+    mode: child.mode ?? 0,
+    size: child.kind === "dir" ? 0 : (child.size ?? 0),
+    mtimeMs: child.mtimeMs ?? 0,
+    reason: child.reason ?? "primary",
+  };
+  if (child.sha256 !== undefined) entry.sha256 = child.sha256;
+  if (child.linkTarget !== undefined) entry.linkTarget = child.linkTarget;
+  if (child.unstable) entry.unstable = true;
+  if (child.hardlinkTo !== undefined) entry.hardlinkTo = child.hardlinkTo;
+  if (child.sparse !== undefined) entry.sparse = { dataBytes: child.sparse.dataBytes };
+  return entry;
+}
+
+/** A child for a manifest entry (its name is the last part of its path). */
+export function childOfEntry(entry: ManifestEntry, name: string, tree?: string): TreeChild {
+  if (entry.kind === "dir") return { name, kind: "dir", mode: entry.mode, mtimeMs: entry.mtimeMs, tree, reason: entry.reason };
+  const child: TreeChild = { name, kind: entry.kind, mode: entry.mode, size: entry.size, mtimeMs: entry.mtimeMs, reason: entry.reason };
+  if (entry.sha256 !== undefined) child.sha256 = entry.sha256;
+  if (entry.linkTarget !== undefined) child.linkTarget = entry.linkTarget;
+  if (entry.unstable) child.unstable = true;
+  if (entry.hardlinkTo !== undefined) child.hardlinkTo = entry.hardlinkTo;
+  if (entry.sparse !== undefined) child.sparse = { dataBytes: entry.sparse.dataBytes };
+  return child;
+}

@@ -1,0 +1,229 @@
+/**
+ * Reading checkpoints as trees. A checkpoint of the tree format (version 4) is
+ * read folder by folder from the store; one of the flat format (versions 1–3,
+ * written by earlier releases) is turned into the same trees in memory, so every
+ * reader walks one shape and two checkpoints holding the same folder share its
+ * hash whichever format wrote them.
+ *
+ * Tree objects are verified (re-hashed) when read from the store and kept,
+ * decoded, in a bounded process-wide cache: they never change once written.
+ */
+import { IntegrityError } from "../errors";
+import type { ObjectStore } from "../store/object-store";
+import type { DatabaseSnapshot } from "../dbstate/snapshot-types";
+import type { CheckpointScope, Manifest, ManifestEntry } from "./manifest-types";
+import { decodeManifest } from "./flat-manifest";
+import { buildTrees } from "./tree-build";
+import { decodeTree, entryOfChild, TREE_MANIFEST_VERSION, type RootRecord, type TreeChild, type TreeObject, type TreeTotals } from "./tree-format";
+
+export interface OpenedManifest {
+  /** The checkpoint's checksum: the hash of its root record (or of its flat manifest). */
+  sha256: string;
+  version: 1 | 2 | 3 | 4;
+  scope: CheckpointScope;
+  databases: DatabaseSnapshot[];
+  /** Hash of the root folder's tree. */
+  root: string;
+  totals: TreeTotals;
+  /** Trees of a flat manifest, built in memory (none for the tree format: they are in the store). */
+  memory?: Map<string, TreeObject>;
+}
+
+/** Children kept decoded across calls, all trees together (a tree of 250,000 files has about that many). */
+const CACHE_CHILDREN = 400_000;
+const cache = new Map<string, TreeObject>();
+let cachedChildren = 0;
+
+function remember(sha256: string, tree: TreeObject): void {
+  cache.set(sha256, tree);
+  cachedChildren += tree.children.length + 1;
+  while (cachedChildren > CACHE_CHILDREN && cache.size > 1) {
+    const [oldest, old] = cache.entries().next().value as [string, TreeObject];
+    cache.delete(oldest);
+    cachedChildren -= old.children.length + 1;
+  }
+}
+
+/** Reads a tree object from the store (verified), or from the cache. `fresh` always reads and re-hashes it. */
+export function readTree(store: ObjectStore, sha256: string, options: { folder?: string; fresh?: boolean; memory?: Map<string, TreeObject> } = {}): TreeObject {
+  const inMemory = options.memory?.get(sha256);
+  if (inMemory) return inMemory;
+  if (!options.fresh) {
+    const cached = cache.get(sha256);
+    if (cached) {
+      // Most recently used last.
+      cache.delete(sha256);
+      cache.set(sha256, cached);
+      return cached;
+    }
+  }
+  try {
+    const tree = decodeTree(store.readBuffer(sha256, { verify: true }), sha256);
+    remember(sha256, tree);
+    return tree;
+  } catch (error) {
+    if (error instanceof IntegrityError && options.folder !== undefined) {
+      const where = options.folder === "" ? "the root folder" : `folder ${options.folder}`;
+      throw new IntegrityError(`the tree of ${where} (object ${sha256}) is ${String(error.details.state ?? "corrupt")}`, { ...error.details, folder: options.folder }, { cause: error });
+    }
+    throw error;
+  }
+}
+
+/** Opens a checkpoint's manifest (its root record, or a flat manifest turned into trees), re-hashing it. */
+export function openManifest(store: ObjectStore, sha256: string): OpenedManifest {
+  const bytes = store.readBuffer(sha256, { verify: true });
+  const record = parseRootRecord(bytes, sha256);
+  if (record) {
+    const root = readTree(store, record.root, { folder: "" });
+    return { sha256, version: 4, scope: record.scope, databases: record.databases, root: record.root, totals: totalsOf(root) };
+  }
+  return fromFlat(decodeManifest(bytes, sha256), sha256);
+}
+
+/** A flat manifest (versions 1–3) as trees in memory. */
+export function fromFlat(manifest: Manifest, sha256: string): OpenedManifest {
+  const memory = new Map<string, TreeObject>();
+  const built = buildTrees(manifest.entries, (sha, bytes) => {
+    if (!memory.has(sha)) memory.set(sha, JSON.parse(bytes) as TreeObject);
+  });
+  return { sha256, version: manifest.version as 1 | 2 | 3, scope: manifest.scope, databases: manifest.databases ?? [], root: built.root, totals: built.totals, memory };
+}
+
+function totalsOf(tree: TreeObject): TreeTotals {
+  return { files: tree.files, dirs: tree.dirs, symlinks: tree.symlinks, bytes: tree.bytes };
+}
+
+function parseRootRecord(bytes: Buffer, sha256: string): RootRecord | null {
+  // A flat manifest starts with a lower version; only a version 4 record is parsed here.
+  if (!bytes.subarray(0, 16).toString("latin1").startsWith(`{"version":${TREE_MANIFEST_VERSION},`)) return null;
+  let parsed: RootRecord;
+  try {
+    parsed = JSON.parse(bytes.toString("utf8")) as RootRecord;
+  } catch (error) {
+    throw new IntegrityError(`manifest ${sha256} is not valid JSON`, { sha256, state: "corrupt" }, { cause: error });
+  }
+  if (typeof parsed.root !== "string" || !/^[0-9a-f]{64}$/.test(parsed.root) || !parsed.scope || !Array.isArray(parsed.databases)) {
+    throw new IntegrityError(`manifest ${sha256} has an unknown format`, { sha256, state: "corrupt" });
+  }
+  return parsed;
+}
+
+/** The tree of one folder of a manifest. */
+export function treeOf(store: ObjectStore, manifest: OpenedManifest, sha256: string, folder: string): TreeObject {
+  return readTree(store, sha256, { folder, memory: manifest.memory });
+}
+
+export interface EntryWalkOptions {
+  /** Only entries whose path starts with this text (literal, not a folder: "src/a" also matches "src/ab.ts"). */
+  prefix?: string;
+  /** Only entries after this path. */
+  after?: string;
+}
+
+/**
+ * Every entry of a manifest in path order (the order of a flat manifest: plain
+ * string order of whole paths), reading only the folders that can hold entries
+ * after `after` and under `prefix`. A folder's entry and its contents are not
+ * adjacent in that order ("a", "a-b", "a/c"), so each folder's children are
+ * merged with its subfolders' contents by sort key (a subfolder's contents sort
+ * as its name followed by "/").
+ */
+export function* walkEntries(store: ObjectStore, manifest: OpenedManifest, options: EntryWalkOptions = {}): Generator<ManifestEntry> {
+  const prefix = options.prefix ?? "";
+  for (const entry of walkFolder(store, manifest, manifest.root, "", prefix, options.after)) {
+    if (!entry.path.startsWith(prefix)) {
+      // Paths sharing a prefix are contiguous in this order: past them, nothing more can match.
+      if (entry.path > prefix) return;
+      continue;
+    }
+    yield entry;
+  }
+}
+
+interface WalkItem {
+  key: string;
+  child: TreeChild;
+  contents: boolean;
+}
+
+function* walkFolder(store: ObjectStore, manifest: OpenedManifest, sha256: string, folder: string, lower: string, after: string | undefined): Generator<ManifestEntry> {
+  const tree = treeOf(store, manifest, sha256, folder);
+  const base = folder === "" ? "" : `${folder}/`;
+  const items: WalkItem[] = [];
+  for (const child of tree.children) {
+    if (!child.implicit) items.push({ key: child.name, child, contents: false });
+    if (child.kind === "dir") items.push({ key: `${child.name}/`, child, contents: true });
+  }
+  items.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  for (const item of items) {
+    const path = base + item.child.name;
+    if (item.contents) {
+      const start = `${path}/`;
+      // Every path below starts with `start`: skip the subtree when all of them sort before a bound.
+      if (endsBefore(start, lower) || (after !== undefined && endsBefore(start, after))) continue;
+      yield* walkFolder(store, manifest, item.child.tree as string, path, lower, after);
+    } else {
+      if (path < lower || (after !== undefined && path <= after)) continue;
+      yield entryOfChild(item.child, path);
+    }
+  }
+}
+
+/** True when every string starting with `start` sorts before `bound`. */
+function endsBefore(start: string, bound: string): boolean {
+  return bound > start && !bound.startsWith(start);
+}
+
+/** All entries of a manifest, in path order. */
+export function flattenManifest(store: ObjectStore, manifest: OpenedManifest): ManifestEntry[] {
+  return [...walkEntries(store, manifest)];
+}
+
+/** The entry at `path` (reading only the folders above it), or null. */
+export function lookupEntry(store: ObjectStore, manifest: OpenedManifest, path: string): ManifestEntry | null {
+  const parts = path.split("/");
+  let sha = manifest.root;
+  let folder = "";
+  for (let i = 0; i < parts.length; i++) {
+    const tree = treeOf(store, manifest, sha, folder);
+    const child = findChild(tree, parts[i] as string);
+    if (!child) return null;
+    const childPath = folder === "" ? child.name : `${folder}/${child.name}`;
+    if (i === parts.length - 1) return child.implicit ? null : entryOfChild(child, childPath);
+    if (child.kind !== "dir") return null;
+    sha = child.tree as string;
+    folder = childPath;
+  }
+  return null;
+}
+
+/** Binary search: children are sorted by name. */
+export function findChild(tree: TreeObject, name: string): TreeChild | undefined {
+  let lo = 0;
+  let hi = tree.children.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const candidate = tree.children[mid] as TreeChild;
+    if (candidate.name === name) return candidate;
+    if (candidate.name < name) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return undefined;
+}
+
+/** The tree objects of a manifest in the store, each once, with the folder it was first found at (none for a flat manifest: its trees are in memory). */
+export function storedTreesOf(store: ObjectStore, manifest: OpenedManifest): Map<string, string> {
+  const found = new Map<string, string>();
+  if (manifest.memory) return found;
+  const pending: [string, string][] = [[manifest.root, ""]];
+  while (pending.length > 0) {
+    const [sha, folder] = pending.pop() as [string, string];
+    if (found.has(sha)) continue;
+    found.set(sha, folder);
+    for (const child of readTree(store, sha, { folder }).children) {
+      if (child.kind === "dir") pending.push([child.tree as string, folder === "" ? child.name : `${folder}/${child.name}`]);
+    }
+  }
+  return found;
+}

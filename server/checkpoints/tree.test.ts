@@ -1,0 +1,140 @@
+/**
+ * Tree manifests against the flat list they stand for: a tree read back gives
+ * exactly the entries it was built from, in flat path order; paging by prefix and
+ * cursor gives the slices of that list; comparing two trees gives what comparing
+ * the two flat lists gives; and storing a second state writes only the folders
+ * on the changed paths.
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import fc from "fast-check";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { ObjectStore } from "../store/object-store";
+import { compareManifests } from "./compare";
+import type { CheckpointScope, ManifestEntry } from "./manifest-types";
+import { compareTrees } from "./tree-diff";
+import { fromFlat, lookupEntry, openManifest, walkEntries, flattenManifest } from "./tree-read";
+import { storeTreeManifest } from "./tree-write";
+
+let dir: string;
+let store: ObjectStore;
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), "sn-tree-"));
+  store = new ObjectStore(path.join(dir, "store"));
+  store.init();
+});
+afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+const byPath = (a: { path: string }, b: { path: string }) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+const SHA = (n: number) => n.toString(16).padStart(64, "0");
+
+/** Names chosen to sort around "/" ("a-b" < "a/" < "a0") and to include bytes that are not UTF-8. */
+const NAMES = ["a", "a-b", "a0", "b", "\udce9t\u00e9", "A", "z.txt"];
+
+/** A random tree as a flat, sorted list of entries (every folder above an entry is an entry too). */
+const trees: fc.Arbitrary<ManifestEntry[]> = fc
+  .array(
+    fc.record({
+      parts: fc.array(fc.constantFrom(...NAMES), { minLength: 1, maxLength: 4 }),
+      kind: fc.constantFrom("file", "file", "file", "symlink", "dir"),
+      content: fc.integer({ min: 0, max: 3 }),
+      mode: fc.constantFrom(0o644, 0o755),
+    }),
+    { maxLength: 30 },
+  )
+  .map((specs) => {
+    const entries = new Map<string, ManifestEntry>();
+    for (const spec of specs) {
+      const full = spec.parts.join("/");
+      // A path already taken (or under a non-folder) is skipped: the tree stays a tree.
+      const blocked = spec.parts.some((_, i) => {
+        const above = entries.get(spec.parts.slice(0, i + 1).join("/"));
+        return above !== undefined && (i < spec.parts.length - 1 ? above.kind !== "dir" : true);
+      });
+      if (blocked) continue;
+      for (let i = 1; i < spec.parts.length; i++) {
+        const folder = spec.parts.slice(0, i).join("/");
+        if (!entries.has(folder)) entries.set(folder, { path: folder, kind: "dir", mode: 0o755, size: 0, mtimeMs: 1000, reason: "primary" });
+      }
+      const entry: ManifestEntry = { path: full, kind: spec.kind as ManifestEntry["kind"], mode: spec.mode, size: spec.kind === "file" ? spec.content * 10 : 0, mtimeMs: 2000 + spec.content, reason: "primary" };
+      if (spec.kind === "file") entry.sha256 = SHA(spec.content + 1);
+      if (spec.kind === "symlink") entry.linkTarget = `target-${spec.content}`;
+      entries.set(full, entry);
+    }
+    return [...entries.values()].sort(byPath);
+  });
+
+const ALL: CheckpointScope = { kind: "all" };
+
+describe("tree manifests", () => {
+  it("read back in flat path order, exactly the entries they were built from", async () => {
+    await fc.assert(
+      fc.asyncProperty(trees, async (entries) => {
+        const stored = await storeTreeManifest(store, ALL, entries, []);
+        const opened = openManifest(store, stored.sha256);
+        expect(flattenManifest(store, opened)).toEqual(entries);
+        expect(opened.totals.files).toBe(entries.filter((e) => e.kind === "file").length);
+        for (const entry of entries) expect(lookupEntry(store, opened, entry.path)).toEqual(entry);
+        expect(lookupEntry(store, opened, "no/such/path")).toBeNull();
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it("pages by prefix and cursor exactly as the flat list's slices", async () => {
+    await fc.assert(
+      fc.asyncProperty(trees, fc.constantFrom("", "a", "a/", "a-", "a/a", "b/a0", "\udce9"), fc.option(fc.constantFrom("a", "a-b", "a/b", "a0", "b/a", "z")), async (entries, prefix, after) => {
+        const opened = openManifest(store, (await storeTreeManifest(store, ALL, entries, [])).sha256);
+        const expected = entries.filter((e) => e.path.startsWith(prefix) && (after === null || e.path > after));
+        expect([...walkEntries(store, opened, { prefix, after: after ?? undefined })]).toEqual(expected);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it("compares two trees as compareManifests compares the two flat lists", async () => {
+    await fc.assert(
+      fc.asyncProperty(trees, trees, async (before, after) => {
+        const a = openManifest(store, (await storeTreeManifest(store, ALL, before, [])).sha256);
+        const b = openManifest(store, (await storeTreeManifest(store, ALL, after, [])).sha256);
+        expect(compareTrees(store, a, b)).toEqual(compareManifests(before, after));
+        // A flat manifest of an earlier release is compared the same way.
+        expect(compareTrees(store, fromFlat({ version: 1, scope: ALL, entries: before }, "flat"), b)).toEqual(compareManifests(before, after));
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it("compares only what both scopes cover", async () => {
+    const entry = (p: string, n: number): ManifestEntry => ({ path: p, kind: "file", mode: 0o644, size: n, mtimeMs: n, sha256: SHA(n), reason: "primary" });
+    const dirEntry = (p: string): ManifestEntry => ({ path: p, kind: "dir", mode: 0o755, size: 0, mtimeMs: 1, reason: "primary" });
+    const full = [entry("a.txt", 1), dirEntry("src"), entry("src/x.ts", 2), entry("src/y.ts", 3)];
+    // A partial checkpoint records no folders above its paths.
+    const partial = [entry("src/x.ts", 4)];
+    const a = openManifest(store, (await storeTreeManifest(store, ALL, full, [])).sha256);
+    const scope: CheckpointScope = { kind: "paths", paths: ["src/x.ts"] };
+    const b = openManifest(store, (await storeTreeManifest(store, scope, partial, [])).sha256);
+    expect(flattenManifest(store, b)).toEqual(partial);
+    const comparison = compareTrees(store, a, b, { scopes: [a.scope, b.scope] });
+    expect(comparison.changes.map((c) => [c.path, c.change])).toEqual([["src/x.ts", "modified"]]);
+  });
+
+  it("stores a second state by writing only the folders on the changed path", async () => {
+    const entries: ManifestEntry[] = [];
+    for (let d = 0; d < 20; d++) {
+      entries.push({ path: `d${d}`, kind: "dir", mode: 0o755, size: 0, mtimeMs: 1, reason: "primary" });
+      entries.push({ path: `d${d}/sub`, kind: "dir", mode: 0o755, size: 0, mtimeMs: 1, reason: "primary" });
+      for (let f = 0; f < 10; f++) entries.push({ path: `d${d}/sub/f${f}`, kind: "file", mode: 0o644, size: 1, mtimeMs: 1, sha256: SHA(d * 100 + f), reason: "primary" });
+    }
+    entries.sort(byPath);
+    const first = await storeTreeManifest(store, ALL, entries, []);
+    expect(first.newTrees).toBe(41); // the root, 20 folders and their 20 subfolders
+    const changed = entries.map((e) => (e.path === "d7/sub/f3" ? { ...e, sha256: SHA(99999) } : e));
+    const second = await storeTreeManifest(store, ALL, changed, []);
+    expect(second.newTrees).toBe(3); // d7/sub, d7 and the root
+    expect(second.newBytes).toBeLessThan(first.newBytes / 5);
+    const again = await storeTreeManifest(store, ALL, changed, []);
+    expect(again).toMatchObject({ sha256: second.sha256, newTrees: 0, newBytes: 0 });
+  });
+});
