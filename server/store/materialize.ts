@@ -50,20 +50,14 @@ export interface StoredForm {
  * With `sparse`, the object is a sparse file's representation: its data is
  * written at its offsets, holes stay holes, and the copy gets the apparent size
  * (a raw object only: the store inflates a compressed one to a temp file first).
+ * Given several forms, the first one there is read (one open each, no lookup first).
  */
-export async function materializeObject(object: StoredForm, sha256: string, destPath: string, mode: number, options: MaterializeOptions = {}): Promise<void> {
+export async function materializeObject(forms: StoredForm | readonly StoredForm[], sha256: string, destPath: string, mode: number, options: MaterializeOptions = {}): Promise<void> {
+  const { fd: source, object } = openFirst(Array.isArray(forms) ? forms : [forms as StoredForm], sha256);
   const objectPath = object.path;
   const onObject = <T>(op: () => T): T => attributed(op, objectPath);
   const onDest = <T>(op: () => T): T => attributed(op, destPath);
   const permissions = mode & 0o7777;
-
-  let source: number;
-  try {
-    source = fs.openSync(objectPath, fs.constants.O_RDONLY);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") throw missingObjectError(sha256, objectPath, error);
-    throw describeFsError(error, objectPath);
-  }
 
   let dest: number | undefined;
   let created = false;
@@ -133,7 +127,22 @@ export async function materializeObject(object: StoredForm, sha256: string, dest
   }
 }
 
+/** Opens the first of `forms` that exists; IntegrityError (missing) naming the first when none does. */
+function openFirst(forms: readonly StoredForm[], sha256: string): { fd: number; object: StoredForm } {
+  let missing: unknown;
+  for (const object of forms) {
+    try {
+      return { fd: fs.openSync(object.path, fs.constants.O_RDONLY), object };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw describeFsError(error, object.path);
+      missing ??= error;
+    }
+  }
+  throw missingObjectError(sha256, forms[0]?.path ?? sha256, missing);
+}
+
 let sharedSmallBuffer: Buffer | undefined;
+
 
 /**
  * One buffer for every small object: the small path runs from read to write without

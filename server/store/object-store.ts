@@ -138,6 +138,15 @@ export class ObjectStore {
     return compressed ? raw + COMPRESSED_SUFFIX : raw;
   }
 
+  /** Both places an object may be, the raw form first (the one earlier releases wrote, and preferred when both exist). */
+  private forms(sha256: string): [StoredForm, StoredForm] {
+    const raw = this.rawPath(sha256);
+    return [
+      { path: raw, compressed: false },
+      { path: raw + COMPRESSED_SUFFIX, compressed: true },
+    ];
+  }
+
   /**
    * Where object `sha256` is stored and in which form, or null when it is not in
    * the store. For diagnostics and tests: read objects through the store, which
@@ -349,16 +358,29 @@ export class ObjectStore {
    * IntegrityError with state "missing".
    */
   readBuffer(sha256: string, opts: { verify?: boolean } = {}): Buffer {
-    const located = this.locate(sha256) ?? { path: this.rawPath(sha256), compressed: false };
-    let data: Buffer;
-    try {
-      data = fs.readFileSync(located.path);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") throw missingObjectError(sha256, located.path, error);
-      // A directory or other non-file where the object should be is not that object.
-      if ((error as NodeJS.ErrnoException).code === "EISDIR") throw corruptObjectError(sha256, located.path);
-      throw describeFsError(error, located.path);
+    // Read, not looked up first: a tree read of thousands of folders pays one call per object.
+    const forms = this.forms(sha256);
+    let data: Buffer | undefined;
+    let located = forms[0];
+    let missing: unknown;
+    for (const form of forms) {
+      try {
+        data = fs.readFileSync(form.path);
+        located = form;
+        break;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === "ENOENT") {
+          missing ??= error;
+          continue;
+        }
+        // A directory or other non-file where the object should be is not that object.
+        if ((error as NodeJS.ErrnoException).code === "EISDIR") throw corruptObjectError(sha256, form.path);
+        throw describeFsError(error, form.path);
+      }
     }
+    if (data === undefined) throw missingObjectError(sha256, forms[0].path, missing);
+
+
     if (located.compressed) {
       try {
         data = decompressSync(data);
@@ -527,14 +549,14 @@ export class ObjectStore {
    * when the object is corrupt or missing, leaving nothing at `destPath`.
    */
   async materialize(sha256: string, destPath: string, mode: number, options: MaterializeOptions = {}): Promise<void> {
-    const located = this.locate(sha256) ?? { path: this.rawPath(sha256), compressed: false };
     // A sparse representation is read at offsets, which a compressed stream has not: inflated first (rare: only
     // when the same bytes were stored before as an ordinary file's content).
-    if (located.compressed && options.sparse) {
+    if (options.sparse && this.locate(sha256)?.compressed) {
       await this.withObjectFile(sha256, (file) => materializeObject({ path: file, compressed: false }, sha256, destPath, mode, options));
       return;
     }
-    await materializeObject(located, sha256, destPath, mode, options);
+    // The hot path of a restore: the raw form is opened, else the compressed one, without looking first.
+    await materializeObject(this.forms(sha256), sha256, destPath, mode, options);
   }
 
   /** Removes an object (in whichever forms it is stored); true if it existed. */
