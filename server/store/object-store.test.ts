@@ -568,6 +568,14 @@ describe("compressed objects", () => {
       ],
       ["cut short", (bytes) => bytes.subarray(0, bytes.length - 7)],
       ["with a header that gives another length", (bytes) => Buffer.concat([bytes.subarray(0, 8), Buffer.from([0, 0, 0, 0, 0, 0, 0x10, 0]), bytes.subarray(16)])],
+      [
+        "with a header one byte longer than its content",
+        (bytes) => {
+          const copy = Buffer.from(bytes);
+          copy.writeBigUInt64BE(copy.readBigUInt64BE(8) + 1n, 8);
+          return copy;
+        },
+      ],
       ["with bytes after its stream", (bytes) => Buffer.concat([bytes, Buffer.from("appended")])],
       ["with its header overwritten", flipFirstByte],
       ["emptied", () => Buffer.alloc(0)],

@@ -23,12 +23,12 @@ import path from "node:path";
 import { createHash } from "node:crypto";
 import { describeFsError, SafetyNetError } from "../errors";
 import { fsyncDirectory, fsyncDirectorySync, OBJECT_FILE_MODE, openNewFd, removeQuietly, removeQuietlySync, writeNewFile, writeNewFileSync } from "./atomic-write";
-import { CHUNK_SIZE, hashPath, readFileStable, type ExpectedStat, type FileStat } from "./hash-file";
+import { CHUNK_SIZE, hashPath, readFileStable, SMALL_FILE_LIMIT, type ExpectedStat, type FileStat } from "./hash-file";
 import { materializeObject, type MaterializeOptions, type StoredForm } from "./materialize";
 import { WriteBatch } from "./write-batch";
 import type { SparseInfo } from "./sparse-format";
 import { COMPRESSED_SUFFIX, CompressedFormatError, compressIfItPays, decompressSync, pays, SAMPLE_BYTES, samplePays } from "./object-codec";
-import { inflateObject, ObjectReadError, rawObject, readHeaderSync } from "./object-content";
+import { inflateObject, inflateSmallObject, ObjectReadError, rawObject, readHeaderSync } from "./object-content";
 import { corruptObjectError, missingObjectError, type ObjectState } from "./object-errors";
 import { closeFd, closeFdQuietly, closeFdQuietlySync, fstatFd, openFd, readFdAt, writeFdAll } from "./raw-fd";
 import { CompressingSpill, RawSpill, type OpenSpill } from "./spill";
@@ -460,7 +460,8 @@ export class ObjectStore {
           throw describeFsError(error, objectPath);
         }
       }
-      const source = located.compressed ? inflateObject(fd, stat.size, size) : rawObject(fd, stat.size);
+      const small = size < SMALL_FILE_LIMIT && stat.size <= SMALL_FILE_LIMIT;
+      const source = !located.compressed ? rawObject(fd, stat.size) : small ? inflateSmallObject(fd, stat.size) : inflateObject(fd, stat.size, size);
       async function* chunks(): AsyncGenerator<Buffer> {
         try {
           yield* source;
