@@ -31,6 +31,11 @@ export const BROTLI_QUALITY = 1;
  * 2-4x, compressed formats not at all), so the exact value changes almost nothing.
  */
 const MIN_SAVING = 1 / 8;
+/**
+ * Content this small is never stored compressed, whatever the file system's block
+ * size (and no release stored it so): looking for it needs only its raw name.
+ */
+export const RAW_ONLY_MAX_BYTES = 4096;
 /** How much of a large file decides whether it is compressed (compressing the sample costs about 1.5 ms). */
 export const SAMPLE_BYTES = 256 * 1024;
 
@@ -83,10 +88,11 @@ export function samplePays(sample: Buffer): boolean {
 /**
  * The compressed form of `data` (header and stream) when it pays, else null.
  * Content of one file-system block or less is never compressed: it takes that
- * block whatever its size, so nothing could be saved.
+ * block whatever its size, so nothing could be saved (nor, on any file system,
+ * content of RAW_ONLY_MAX_BYTES or less).
  */
 export function compressIfItPays(data: Buffer, blockSize: number): Buffer | null {
-  if (data.length <= blockSize) return null;
+  if (data.length <= Math.max(blockSize, RAW_ONLY_MAX_BYTES)) return null;
   const compressed = zlib.brotliCompressSync(data, brotliParams(data.length));
   if (!pays(data.length, HEADER_BYTES + compressed.length, blockSize)) return null;
   return Buffer.concat([encodeHeader(data.length), compressed]);

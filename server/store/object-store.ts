@@ -27,7 +27,7 @@ import { CHUNK_SIZE, hashPath, readFileStable, SMALL_FILE_LIMIT, type ExpectedSt
 import { materializeObject, type MaterializeOptions, type StoredForm } from "./materialize";
 import { WriteBatch } from "./write-batch";
 import type { SparseInfo } from "./sparse-format";
-import { COMPRESSED_SUFFIX, CompressedFormatError, compressIfItPays, decompressSync, pays, SAMPLE_BYTES, samplePays } from "./object-codec";
+import { COMPRESSED_SUFFIX, CompressedFormatError, compressIfItPays, decompressSync, pays, RAW_ONLY_MAX_BYTES, SAMPLE_BYTES, samplePays } from "./object-codec";
 import { inflateObject, inflateSmallObject, ObjectReadError, rawObject, readHeaderSync } from "./object-content";
 import { corruptObjectError, missingObjectError, type ObjectState } from "./object-errors";
 import { closeFd, closeFdQuietly, closeFdQuietlySync, fstatFd, openFd, readFdAt, writeFdAll } from "./raw-fd";
@@ -76,7 +76,7 @@ export interface ObjectContent {
  * New content for commit(): the bytes (encoded there: compressed where it pays,
  * unless `compressible` is false), or a tmp file already written in its final form.
  */
-type NewContent = { tmp: string; compressed: boolean } | { data: Buffer; compressible: boolean };
+type NewContent = { tmp: string; compressed: boolean; size?: number } | { data: Buffer; compressible: boolean };
 
 export interface ObjectStoreOptions {
   /**
@@ -160,8 +160,13 @@ export class ObjectStore {
     return null;
   }
 
-  /** Whether the object is stored, in either form. */
-  has(sha256: string): boolean {
+  /**
+   * Whether the object is stored, in either form. With the content's `size`, content
+   * of RAW_ONLY_MAX_BYTES or less (never stored compressed) costs one look-up, not two:
+   * the store's hot path knows the size of what it is about to write.
+   */
+  has(sha256: string, size?: number): boolean {
+    if (size !== undefined && size <= RAW_ONLY_MAX_BYTES) return fs.existsSync(this.rawPath(sha256));
     return this.locate(sha256) !== null;
   }
 
@@ -273,8 +278,8 @@ export class ObjectStore {
   }
 
   /** Moves a flushed tmp file (holding the compressed form or not) into place as object `sha256` (WriteBatch.commit); false when it already exists. */
-  async placeDurableTmp(sha256: string, tmp: string, compressed: boolean): Promise<boolean> {
-    return this.commit(sha256, { tmp, compressed });
+  async placeDurableTmp(sha256: string, tmp: string, compressed: boolean, size?: number): Promise<boolean> {
+    return this.commit(sha256, { tmp, compressed, size });
   }
 
   /**
@@ -288,7 +293,7 @@ export class ObjectStore {
     const sha256 = sha256Hex(data);
     let finalPath = this.rawPath(sha256);
     let written = false;
-    if (!this.has(sha256)) {
+    if (!this.has(sha256, data.length)) {
       const tmp = this.newTmpPath();
       try {
         const { bytes, compressed } = this.encode(data);
@@ -296,7 +301,7 @@ export class ObjectStore {
         writeNewFileSync(tmp, bytes, OBJECT_FILE_MODE);
         const prefix = sha256.slice(0, 2);
         this.ensureFanoutSync(prefix);
-        if (this.has(sha256)) {
+        if (this.has(sha256, data.length)) {
           removeQuietlySync(tmp);
         } else {
           fs.renameSync(tmp, finalPath);
@@ -707,11 +712,11 @@ export class ObjectStore {
    */
   private async commit(sha256: string, source: NewContent): Promise<boolean> {
     for (let pending = this.inflight.get(sha256); pending; pending = this.inflight.get(sha256)) await pending;
-    if (this.has(sha256)) {
-      if ("tmp" in source) await removeQuietly(source.tmp);
-      return false;
-    }
+    // Bytes not written yet are not written at all when the object is there. A tmp file already written
+    // skips this look-up: writeObject looks again right before its rename (each look-up is two calls, one per form).
+    if ("data" in source && this.has(sha256, source.data.length)) return false;
     const work = this.writeObject(sha256, source);
+
     const settled = work.then(
       () => undefined,
       () => undefined,
@@ -729,17 +734,19 @@ export class ObjectStore {
     const prefix = sha256.slice(0, 2);
     try {
       let compressed: boolean;
+      let size: number | undefined;
       if ("data" in source) {
         // Encoded only now: content the store already holds is never compressed for nothing.
         const encoded = this.encode(source.data, source.compressible);
         await writeNewFile(tmp, encoded.bytes, OBJECT_FILE_MODE);
         compressed = encoded.compressed;
-      } else compressed = source.compressed;
+        size = source.data.length;
+      } else ({ compressed, size } = source);
       const finalPath = this.formPath(sha256, compressed);
 
       await this.ensureFanout(prefix);
-      // Another process may have stored it meanwhile: keep theirs, never overwrite.
-      if (this.has(sha256)) {
+      // Another process may have stored it meanwhile (in either form): keep theirs, never overwrite.
+      if (this.has(sha256, size)) {
         await removeQuietly(tmp);
         return false;
       }

@@ -11,14 +11,15 @@ import { removeQuietly } from "./atomic-write";
 import { flushFiles } from "./sync-fs";
 
 interface StoreForBatch {
-  has(sha256: string): boolean;
-  placeDurableTmp(sha256: string, tmp: string, compressed: boolean): Promise<boolean>;
+  has(sha256: string, size?: number): boolean;
+  placeDurableTmp(sha256: string, tmp: string, compressed: boolean, size?: number): Promise<boolean>;
 }
 
-/** A not-yet-flushed copy in tmp/ and the form it holds (object-codec.ts). */
+/** A not-yet-flushed copy in tmp/, the form it holds (object-codec.ts) and, when known, the content's size. */
 interface StagedCopy {
   tmp: string;
   compressed: boolean;
+  size?: number;
 }
 
 export class WriteBatch {
@@ -44,7 +45,7 @@ export class WriteBatch {
    */
   async stage(sha256: string, source: StagedCopy | { data: Buffer; compressible?: boolean }): Promise<boolean> {
     if (this.settled) throw new Error("write batch already committed or aborted");
-    if (this.staged.has(sha256) || this.store.has(sha256)) {
+    if (this.staged.has(sha256) || this.store.has(sha256, "data" in source ? source.data.length : source.size)) {
       if ("tmp" in source) await removeQuietly(source.tmp);
       return false;
     }
@@ -53,7 +54,7 @@ export class WriteBatch {
       return true;
     }
     // Staged before the write, so a second put of the same content meanwhile finds it; the form is known once written.
-    const copy: StagedCopy = { tmp: this.newTmpPath(), compressed: false };
+    const copy: StagedCopy = { tmp: this.newTmpPath(), compressed: false, size: source.data.length };
     this.staged.set(sha256, copy);
     try {
       copy.compressed = await this.writeTmp(copy.tmp, source.data, source.compressible !== false);
@@ -71,7 +72,7 @@ export class WriteBatch {
     const staged = [...this.staged];
     try {
       await flushFiles(this.tmpDir, staged.map(([, copy]) => copy.tmp));
-      for (const [sha256, copy] of staged) await this.store.placeDurableTmp(sha256, copy.tmp, copy.compressed);
+      for (const [sha256, copy] of staged) await this.store.placeDurableTmp(sha256, copy.tmp, copy.compressed, copy.size);
     } catch (error) {
       await Promise.all(staged.map(([, copy]) => removeQuietly(copy.tmp)));
       throw error;
