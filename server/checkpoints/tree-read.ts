@@ -94,7 +94,8 @@ function totalsOf(tree: TreeObject): TreeTotals {
   return { files: tree.files, dirs: tree.dirs, symlinks: tree.symlinks, bytes: tree.bytes };
 }
 
-function parseRootRecord(bytes: Buffer, sha256: string): RootRecord | null {
+/** The root record in a manifest object's bytes, or null for a flat manifest (versions 1–3). */
+export function parseRootRecord(bytes: Buffer, sha256: string): RootRecord | null {
   // A flat manifest starts with a lower version; only a version 4 record is parsed here.
   if (!bytes.subarray(0, 16).toString("latin1").startsWith(`{"version":${TREE_MANIFEST_VERSION},`)) return null;
   let parsed: RootRecord;

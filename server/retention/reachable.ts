@@ -10,7 +10,8 @@
  */
 import { IntegrityError } from "../errors";
 import { decodeManifest, referencedObjects } from "../checkpoints/manifest";
-import { decodeTree, TREE_MANIFEST_VERSION, type RootRecord } from "../checkpoints/tree-format";
+import { decodeTree } from "../checkpoints/tree-format";
+import { parseRootRecord } from "../checkpoints/tree-read";
 import { snapshotObjects } from "../dbstate/snapshot-types";
 import type { ObjectStore } from "../store/object-store";
 
@@ -75,16 +76,8 @@ export class ManifestReferences {
   }
 
   private manifestLinks(bytes: Buffer, sha256: string): Links {
-    if (bytes.subarray(0, 16).toString("latin1").startsWith(`{"version":${TREE_MANIFEST_VERSION},`)) {
-      let record: RootRecord;
-      try {
-        record = JSON.parse(bytes.toString("utf8")) as RootRecord;
-      } catch (error) {
-        throw new IntegrityError(`manifest ${sha256} is not valid JSON`, { sha256, state: "corrupt" }, { cause: error });
-      }
-      if (typeof record.root !== "string" || !Array.isArray(record.databases)) throw new IntegrityError(`manifest ${sha256} has an unknown format`, { sha256, state: "corrupt" });
-      return { blobs: record.databases.flatMap((d) => snapshotObjects(d).map((o) => o.sha256)), trees: [record.root] };
-    }
+    const record = parseRootRecord(bytes, sha256);
+    if (record) return { blobs: record.databases.flatMap((d) => snapshotObjects(d).map((o) => o.sha256)), trees: [record.root] };
     return { blobs: referencedObjects(decodeManifest(bytes, sha256)), trees: [] };
   }
 }
