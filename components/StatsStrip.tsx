@@ -80,13 +80,13 @@ export function StatsStrip() {
             detail={
               <span
                 data-testid="storage-detail"
-                title={`The checkpoints describe ${formatBytes(storage.logicalBytes)} of files; the store holds ${formatBytes(storage.storeBytes)} in ${formatCount(storage.storeObjects)} objects, because identical content is stored once (whatever the number of checkpoints or components holding it). The store also holds each checkpoint's manifest and snapshot record, so with little repeated content it can exceed the files' size.`}
+                title={`The checkpoints describe ${formatBytes(storage.logicalBytes)} of files; the store holds ${formatBytes(storage.storeBytes)} in ${formatCount(storage.storeObjects)} objects, because identical content is stored once (whatever the number of checkpoints or components holding it) and compressed where that pays. The store also holds each checkpoint's manifest and snapshot record, so with little repeated content it can exceed the files' size.`}
               >
                 {formatCount(storage.storeObjects)} objects
                 {storage.dedupRatio === null
                   ? ""
                   : storage.dedupRatio >= 1
-                    ? ` · ${formatBytes(storage.logicalBytes)} of checkpointed files stored in ${formatBytes(storage.storeBytes)}: dedup ${storage.dedupRatio.toFixed(1)}×`
+                    ? ` · ${formatBytes(storage.logicalBytes)} of checkpointed files stored in ${formatBytes(storage.storeBytes)}: dedup and compression ${storage.dedupRatio.toFixed(1)}×`
                     : ` · more than the ${formatBytes(storage.logicalBytes)} of checkpointed files: each checkpoint also stores its manifest and record`}
               </span>
             }

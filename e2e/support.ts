@@ -9,6 +9,7 @@ import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writ
 import path from "node:path";
 import Database from "better-sqlite3";
 import { expect, type Page } from "@playwright/test";
+import { isCompressedObjectFile, storedObjectFile } from "../test/support/stored-objects";
 
 export { describeTree, secondMtimes } from "../test/support/tree-listing";
 
@@ -155,14 +156,16 @@ export function restoreWithCli(checkpointId: string): string {
   return target;
 }
 
-/** Flips a byte of the stored object holding `content`; returns a function that puts the object back. */
+/** Flips a byte of the stored object holding `content` (raw or compressed); returns a function that puts the object back. */
 export function corruptStoredObject(content: string | Buffer): () => void {
   const sha = createHash("sha256").update(content).digest("hex");
-  const objectPath = path.join(DATA_DIR, "store", "objects", sha.slice(0, 2), sha);
+  const objectPath = storedObjectFile(DATA_DIR, sha);
   const original = readFileSync(objectPath);
   const mode = statSync(objectPath).mode & 0o777;
   const damaged = Buffer.from(original);
-  damaged[0] = (damaged[0] as number) ^ 0xff;
+  // A compressed object keeps its header: its stream is what is damaged.
+  const at = isCompressedObjectFile(objectPath) ? Math.floor(original.length / 2) : 0;
+  damaged[at] = (damaged[at] as number) ^ 0xff;
   chmodSync(objectPath, 0o600);
   writeFileSync(objectPath, damaged);
   return () => {

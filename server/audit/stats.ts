@@ -18,7 +18,7 @@ export interface StorageStats {
   storeObjects: number | null;
   /** Bytes the live (not deleted) checkpoints in view describe, counting every file of every checkpoint. */
   logicalBytes: number;
-  /** logicalBytes / storeBytes: how many times over dedup saves (1 = no saving); null when the store is empty or the summary narrowed. */
+  /** logicalBytes / storeBytes (bytes on disk): how many times over dedup and compression save (1 = no saving); null when the store is empty or the summary narrowed. */
   dedupRatio: number | null;
 }
 

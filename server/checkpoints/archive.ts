@@ -24,6 +24,7 @@
  */
 import { createHash } from "node:crypto";
 import fsp from "node:fs/promises";
+import type { ObjectContent } from "../store/object-store";
 import { PassThrough, Readable } from "node:stream";
 import { createGzip } from "node:zlib";
 import { ZipArchive, type Archiver } from "archiver";
@@ -146,7 +147,8 @@ export async function openCheckpointArchive(core: Core, checkpointId: string, fo
     const layout = item.sparse;
     // A sparse file's object is its data, then its map: the data is what the archive takes.
     const expected = layout ? { objectBytes: layout.dataBytes + layout.tail.length, emitBytes: layout.dataBytes } : { objectBytes: item.entry.size, emitBytes: item.entry.size };
-    const source = new VerifiedObjectReader(core.store.objectPath(item.entry.sha256 as string), item.entry, recordDamage, expected);
+    const sha256 = item.entry.sha256 as string;
+    const source = new VerifiedObjectReader(() => core.store.openContent(sha256), item.entry, recordDamage, expected);
     source.on("error", fail);
     if (!layout || format === "tar.gz") return source;
     const expanded = Readable.from(withHoles(source, layout), { objectMode: false });
@@ -257,14 +259,16 @@ function databaseEntries(manifest: Manifest): { snapshot: DatabaseSnapshot; entr
  * manifest's size; otherwise the stream fails with an IntegrityError.
  */
 class VerifiedObjectReader extends Readable {
-  private file: fsp.FileHandle | null = null;
+  private content: ObjectContent | null = null;
+  private chunks: AsyncIterator<Buffer> | null = null;
   private held: Buffer | null = null;
   private readonly hash = createHash("sha256");
   private bytesRead = 0;
   private reading = false;
 
   constructor(
-    private readonly objectPath: string,
+    /** Opens the object's content through the store (which inflates a compressed one). */
+    private readonly open: () => Promise<ObjectContent>,
     private readonly entry: ManifestEntry,
     /** Records the damage before the stream fails, so whoever sees the failure can already read it on the checkpoint. */
     private readonly recordDamage: (problems: DamagedObject[]) => Promise<void>,
@@ -290,19 +294,30 @@ class VerifiedObjectReader extends Readable {
     return new IntegrityError(`archive aborted: the stored content of ${this.entry.path} is ${state} (${why}); no complete archive was produced`, { problems });
   }
 
+  /** The store's IntegrityError (the object is not there, or its stored form cannot be read back) as this file's damage. */
+  private async storeDamage(error: unknown): Promise<unknown> {
+    if (!(error instanceof IntegrityError)) return error;
+    const state = (error.details as { state?: string } | undefined)?.state === "missing" ? "missing" : "corrupt";
+    return this.damaged(state, state === "missing" ? `object ${this.entry.sha256} is not in the store` : "its stored form cannot be read back");
+  }
+
   private async readUntilPushed(): Promise<void> {
-    if (!this.file) {
+    if (!this.chunks) {
       try {
-        this.file = await fsp.open(this.objectPath, "r");
+        this.content = await this.open();
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === "ENOENT") throw await this.damaged("missing", `object ${this.entry.sha256} is not in the store`);
-        throw describeFsError(error, this.objectPath);
+        throw await this.storeDamage(error);
       }
+      this.chunks = this.content.chunks[Symbol.asyncIterator]();
     }
     for (;;) {
-      const buffer = Buffer.allocUnsafe(CHUNK);
-      const { bytesRead } = await this.file.read(buffer, 0, CHUNK, null);
-      if (bytesRead === 0) {
+      let next: IteratorResult<Buffer>;
+      try {
+        next = await this.chunks.next();
+      } catch (error) {
+        throw await this.storeDamage(error);
+      }
+      if (next.done) {
         await this.closeFile();
         const actual = this.hash.digest("hex");
         if (this.bytesRead !== this.expected.objectBytes) throw await this.damaged("corrupt", `${this.bytesRead} bytes stored, the manifest says ${this.expected.objectBytes}`);
@@ -311,7 +326,9 @@ class VerifiedObjectReader extends Readable {
         this.push(null);
         return;
       }
-      const read = buffer.subarray(0, bytesRead);
+      // Each chunk is a buffer of its own: it may be held back and pushed later.
+      const read = next.value;
+      const bytesRead = read.length;
       this.hash.update(read);
       const start = this.bytesRead;
       this.bytesRead += bytesRead;
@@ -329,9 +346,9 @@ class VerifiedObjectReader extends Readable {
   }
 
   private async closeFile(): Promise<void> {
-    const file = this.file;
-    this.file = null;
-    await file?.close();
+    const content = this.content;
+    this.content = null;
+    await content?.close();
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
@@ -352,19 +369,30 @@ async function readSparseLayouts(core: Core, entries: readonly ManifestEntry[], 
   const damaged: DamagedObject[] = [];
   for (const entry of entries) {
     if (!entry.sparse || entry.unstable || !entry.sha256 || layouts.has(entry.sha256)) continue;
-    const objectPath = core.store.objectPath(entry.sha256);
-    let handle: fsp.FileHandle | undefined;
+    const sha256 = entry.sha256;
     try {
-      handle = await fsp.open(objectPath, "r");
-      const { size } = await handle.stat();
-      layouts.set(entry.sha256, readSparseLayout(handle.fd, size));
+      // The map is read at offsets: from the object's own file, or a compressed one inflated to a temp file.
+      const layout = await core.store.withObjectFile(sha256, async (file) => {
+        let handle: fsp.FileHandle | undefined;
+        try {
+          handle = await fsp.open(file, "r");
+          const { size } = await handle.stat();
+          return readSparseLayout(handle.fd, size);
+        } catch (error) {
+          if (error instanceof SparseFormatError || (error as NodeJS.ErrnoException).code === "ENOENT") throw error;
+          throw describeFsError(error, file);
+        } finally {
+          await handle?.close();
+        }
+      });
+      layouts.set(sha256, layout);
     } catch (error) {
-      if (error instanceof SparseFormatError) damaged.push({ path: entry.path, sha256: entry.sha256, state: "corrupt" });
-      else if ((error as NodeJS.ErrnoException).code === "ENOENT") damaged.push({ path: entry.path, sha256: entry.sha256, state: "missing" });
-      else throw describeFsError(error, objectPath);
-    } finally {
-      await handle?.close();
+      if (error instanceof SparseFormatError) damaged.push({ path: entry.path, sha256, state: "corrupt" });
+      else if ((error as NodeJS.ErrnoException).code === "ENOENT") damaged.push({ path: entry.path, sha256, state: "missing" });
+      else if (error instanceof IntegrityError) damaged.push({ path: entry.path, sha256, state: (error.details as { state?: string } | undefined)?.state === "missing" ? "missing" : "corrupt" });
+      else throw error;
     }
+
   }
   if (damaged.length > 0) {
     await recordDamage(damaged);

@@ -58,7 +58,7 @@ describe.each([
     const before = await databaseContents(app.url, ["public"]);
     const { snapshot } = await snapshotPostgres(store, publicSchema());
     expect(snapshot).toMatchObject({ engine: "postgres", format, state: "present", target: `postgres:${ENV}?schema=public` });
-    expect(sha256Hex(fs.readFileSync(store.objectPath(snapshot.sha256 as string)))).toBe(snapshot.sha256);
+    expect(sha256Hex(store.readBuffer(snapshot.sha256 as string))).toBe(snapshot.sha256);
     expect(snapshot.tables).toEqual([
       { name: "public.orders", rows: 1000, columns: ["id", "user_id", "total", "doubled"] },
       { name: "public.users", rows: 200, columns: ["id", "email", "mood", "created"] },

@@ -70,7 +70,8 @@ export async function snapshotPostgres(store: ObjectStore, target: PostgresTarge
   } finally {
     await client.end().catch(() => undefined);
   }
-  const stored = await store.adoptTmpFile(tmp);
+  // pg_dump's custom format compresses the table data itself (--compress=1): compressing it again would not pay.
+  const stored = await store.adoptTmpFile(tmp, { compress: format !== "pg_dump" });
   return {
     snapshot: { target: target.name, engine: "postgres", format, state: "present", sha256: stored.sha256, size: stored.size, tables, serverVersion: version },
     newBytes: stored.written ? stored.size : 0,
@@ -117,8 +118,14 @@ export async function assertPostgresRestorable(target: PostgresTarget, snapshot:
 
 /** Replaces the selection with the snapshot in one transaction. The snapshot object must have been verified by the caller. */
 export async function restorePostgres(store: ObjectStore, target: PostgresTarget, snapshot: DatabaseSnapshot): Promise<void> {
-  const archive = store.objectPath(snapshot.sha256 as string);
+  // pg_restore and the in-process reader read the snapshot from a file: the object's own, or a compressed one inflated to a temp file.
+  const beforeInflating = (bytes: number, tmpDir: string) => assertSpaceFor(tmpDir, bytes, `inflating the snapshot of database target ${target.name}`, { target: target.name });
+  await store.withObjectFile(snapshot.sha256 as string, (archive) => restoreFromFile(store, target, snapshot, archive), { beforeInflating });
+}
+
+async function restoreFromFile(store: ObjectStore, target: PostgresTarget, snapshot: DatabaseSnapshot, archive: string): Promise<void> {
   const connection = targetConnection(target);
+
   const client = await connectTarget(target, connection);
   try {
     const server = await serverVersion(client);

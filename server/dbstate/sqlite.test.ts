@@ -73,7 +73,7 @@ describe("SQLite targets", () => {
     const before = contents(file);
     const { snapshot } = await snapshotSqlite(store, root, target);
     expect(snapshot).toMatchObject({ target: "sqlite:data/memory.db", engine: "sqlite", format: "sqlite", state: "present" });
-    expect(sha256Hex(fs.readFileSync(store.objectPath(snapshot.sha256 as string)))).toBe(snapshot.sha256);
+    expect(sha256Hex(store.readBuffer(snapshot.sha256 as string))).toBe(snapshot.sha256);
     expect(snapshot.tables.find((t) => t.name === "memories")).toEqual({ name: "memories", rows: 500, columns: ["id", "text"] });
 
     const db = new Database(file);
@@ -110,9 +110,11 @@ describe("SQLite targets", () => {
     // Whole batches only: a consistent snapshot never holds half a transaction.
     const memories = snapshot.tables.find((t) => t.name === "memories");
     expect(memories && (memories.rows - 500) % 10).toBe(0);
-    const copy = new Database(store.objectPath(snapshot.sha256 as string), { readonly: true });
-    expect(Number((copy.prepare("SELECT count(*) AS n FROM memories").get() as { n: number }).n)).toBe(memories?.rows);
-    copy.close();
+    await store.withObjectFile(snapshot.sha256 as string, async (snapshotFile) => {
+      const copy = new Database(snapshotFile, { readonly: true });
+      expect(Number((copy.prepare("SELECT count(*) AS n FROM memories").get() as { n: number }).n)).toBe(memories?.rows);
+      copy.close();
+    });
 
     const reader = new Database(file);
     reader.exec("DELETE FROM memories");

@@ -291,32 +291,41 @@ export async function restoreSqlite(store: ObjectStore, root: string, target: Sq
   }
   // The write transaction journals (or logs to the WAL) up to the whole database.
   assertSpaceFor(dir, snapshot.size, `restoring database target ${target.name}`, { target: target.name });
-  const deadline = Date.now() + busyWaitMs;
-  let source: Database.Database | undefined;
-  let probe: Database.Database | null = null;
   let unreadable = false;
-  try {
-    // The object is read-only and in rollback-journal mode (VACUUM INTO's output): a plain read-only open.
-    source = new Database(store.objectPath(snapshot.sha256), { readonly: true, fileMustExist: true });
-    probe = existsSync(file) ? new Database(file, { fileMustExist: true, timeout: 0 }) : null;
-    while (!(await copyOnce(source, file, probe))) {
-      if (Date.now() >= deadline) {
-        throw new ConflictError(`database target ${target.name}: another process kept a lock on ${file} for ${busyWaitMs} ms; nothing was restored, try again when it is done`, {
-          target: target.name,
-          path: file,
-        });
+  // SQLite reads the snapshot from a file: the object's own, or a compressed one inflated to a temp file.
+  const beforeInflating = (bytes: number, tmpDir: string) => assertSpaceFor(tmpDir, bytes, `inflating the snapshot of database target ${target.name}`, { target: target.name });
+  await store.withObjectFile(
+    snapshot.sha256,
+    async (snapshotFile) => {
+      const deadline = Date.now() + busyWaitMs;
+      let source: Database.Database | undefined;
+      let probe: Database.Database | null = null;
+      try {
+        // The object is read-only and in rollback-journal mode (VACUUM INTO's output): a plain read-only open.
+        source = new Database(snapshotFile, { readonly: true, fileMustExist: true });
+        probe = existsSync(file) ? new Database(file, { fileMustExist: true, timeout: 0 }) : null;
+        while (!(await copyOnce(source, file, probe))) {
+          if (Date.now() >= deadline) {
+            throw new ConflictError(`database target ${target.name}: another process kept a lock on ${file} for ${busyWaitMs} ms; nothing was restored, try again when it is done`, {
+              target: target.name,
+              path: file,
+            });
+          }
+          await sleep(RETRY_MS);
+        }
+      } catch (error) {
+        // SQLite will not write into it after all (the backup changed nothing): it is replaced whole instead.
+        if (!isUnreadableDatabase(error)) throw sqliteError(error, target, file, "restoring");
+        unreadable = true;
+      } finally {
+        probe?.close();
+        source?.close();
       }
-      await sleep(RETRY_MS);
-    }
-  } catch (error) {
-    // SQLite will not write into it after all (the backup changed nothing): it is replaced whole instead.
-    if (!isUnreadableDatabase(error)) throw sqliteError(error, target, file, "restoring");
-    unreadable = true;
-  } finally {
-    probe?.close();
-    source?.close();
-  }
+    },
+    { beforeInflating },
+  );
   if (unreadable) await replaceUnreadableFile(store, file, snapshot, target);
+
 }
 
 function isBusy(error: unknown): boolean {

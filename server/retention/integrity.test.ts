@@ -21,7 +21,7 @@ async function stateOf(id: string): Promise<string> {
 }
 
 function damage(sha256: string, how: "corrupt" | "missing"): void {
-  const p = f.core.store.objectPath(sha256);
+  const p = (f.core.store.locate(sha256)?.path as string);
   if (how === "missing") rmSync(p);
   else {
     chmodSync(p, 0o644);

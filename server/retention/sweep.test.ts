@@ -29,12 +29,13 @@ function expire(id: string, reason = "test"): ExpireDecision {
   return { checkpointId: id, component: "app", kind: "manual", createdAt: "", retentionUntil: "", policy: "default", reason, action: "expire", rule: "retention-until" };
 }
 
-/** The objects (sha → size) a checkpoint's manifest references, manifest and tree objects included. */
+/** The objects (sha → bytes on disk, as stats() counts them) a checkpoint's manifest references, manifest and tree objects included. */
 async function objectsOf(id: string): Promise<Map<string, number>> {
   const row = await f.core.db.checkpoint.findUniqueOrThrow({ where: { id } });
-  const objects = new Map<string, number>([[row.manifestSha, f.core.store.readBuffer(row.manifestSha).length]]);
-  for (const tree of storedTreesOf(f.core.store, openManifest(f.core.store, row.manifestSha)).keys()) objects.set(tree, f.core.store.readBuffer(tree).length);
-  for (const e of readManifest(f.core.store, row.manifestSha).entries) if (e.sha256) objects.set(e.sha256, e.size);
+  const onDisk = (sha: string) => f.core.store.storedSize(sha) ?? Number.NaN;
+  const objects = new Map<string, number>([[row.manifestSha, onDisk(row.manifestSha)]]);
+  for (const tree of storedTreesOf(f.core.store, openManifest(f.core.store, row.manifestSha)).keys()) objects.set(tree, onDisk(tree));
+  for (const e of readManifest(f.core.store, row.manifestSha).entries) if (e.sha256) objects.set(e.sha256, onDisk(e.sha256));
   return objects;
 }
 
@@ -246,7 +247,7 @@ describe("sweep", () => {
     f.write("app", { "a.txt": "a" });
     const live = await f.checkpoint("app");
     const garbage = f.core.store.putBuffer("unreferenced").sha256;
-    const manifestPath = f.core.store.objectPath(live.manifestSha256);
+    const manifestPath = (f.core.store.locate(live.manifestSha256)?.path as string);
     chmodSync(manifestPath, 0o644);
     writeFileSync(manifestPath, "not a manifest");
     const result = await sweep(f.core, { now: new Date(Date.now() + 2 * DAY_MS), graceMs: 0 });
@@ -267,6 +268,6 @@ describe("sweep", () => {
     expect(plan.objects.length).toBe(3); // the old manifest, its root tree and the old a.txt
     expect(f.core.store.stats()).toEqual(before);
     expect(await statusOf(old.id)).toBe("active");
-    expect(statSync(f.core.store.objectPath(old.manifestSha256)).isFile()).toBe(true);
+    expect(statSync((f.core.store.locate(old.manifestSha256)?.path as string)).isFile()).toBe(true);
   });
 });

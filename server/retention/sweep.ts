@@ -23,7 +23,6 @@
  * recomputes the references then. Belt and braces: an object modified less than the
  * grace window (default 1 h) before the sweep started is never deleted either.
  */
-import { statSync } from "node:fs";
 import type { Core } from "../core";
 import { dataPaths } from "../core";
 import { holdStoreExclusive } from "../locks";
@@ -106,11 +105,12 @@ export async function markExpired(core: Core, decisions: readonly ExpireDecision
 
 function mtimeOf(store: ObjectStore, sha256: string): number | null {
   try {
-    return statSync(store.objectPath(sha256)).mtimeMs;
+    return store.objectMtimeMs(sha256);
   } catch {
     return null; // deleted meanwhile
   }
 }
+
 
 /**
  * What a sweep would remove, computed from the database and the store as they

@@ -95,11 +95,17 @@ export async function openFixture(options: { clock?: Clock } = {}): Promise<Fixt
     },
     async referencedBytes() {
       const rows = await core.db.checkpoint.findMany({ where: { status: "active" }, select: { manifestSha: true } });
+      // Bytes on disk, as stats() counts them (a compressed object at its compressed size).
+      const onDisk = (sha: string) => {
+        const bytes = core.store.storedSize(sha);
+        if (bytes === null) throw new Error(`object ${sha} is referenced but not in the store`);
+        return bytes;
+      };
       const sizes = new Map<string, number>();
       for (const { manifestSha } of rows) {
-        sizes.set(manifestSha, core.store.readBuffer(manifestSha).length);
-        for (const tree of storedTreesOf(core.store, openManifest(core.store, manifestSha)).keys()) sizes.set(tree, core.store.readBuffer(tree).length);
-        for (const entry of readManifest(core.store, manifestSha).entries) if (entry.kind === "file" && entry.sha256) sizes.set(entry.sha256, entry.size);
+        sizes.set(manifestSha, onDisk(manifestSha));
+        for (const tree of storedTreesOf(core.store, openManifest(core.store, manifestSha)).keys()) sizes.set(tree, onDisk(tree));
+        for (const entry of readManifest(core.store, manifestSha).entries) if (entry.kind === "file" && entry.sha256) sizes.set(entry.sha256, onDisk(entry.sha256));
       }
       return [...sizes.values()].reduce((a, b) => a + b, 0);
     },

@@ -186,7 +186,7 @@ describe("restoreCheckpointInto", () => {
     const cp = await checkpointOfRoot();
     const manifest = readManifest(core.store, cp.manifestSha256);
     const victim = manifest.entries.find((e) => e.path === "src/deep/er/leaf.ts");
-    const objectPath = core.store.objectPath(victim?.sha256 as string);
+    const objectPath = (core.store.locate(victim?.sha256 as string)?.path as string);
     fs.chmodSync(objectPath, 0o644);
     fs.writeFileSync(objectPath, "tampered\n");
 
@@ -205,7 +205,7 @@ describe("restoreCheckpointInto", () => {
     const cp = await checkpointOfRoot();
     const manifest = readManifest(core.store, cp.manifestSha256);
     const victim = manifest.entries.find((e) => e.path === "src/index.ts");
-    fs.rmSync(core.store.objectPath(victim?.sha256 as string));
+    fs.rmSync((core.store.locate(victim?.sha256 as string)?.path as string));
     const target = path.join(tmp, "shared");
     fs.mkdirSync(target);
     let injected = false;
@@ -224,7 +224,7 @@ describe("restoreCheckpointInto", () => {
     const cp = await checkpointOfRoot();
     const manifest = readManifest(core.store, cp.manifestSha256);
     const victim = manifest.entries.find((e) => e.path === "assets/big.bin");
-    fs.rmSync(core.store.objectPath(victim?.sha256 as string));
+    fs.rmSync((core.store.locate(victim?.sha256 as string)?.path as string));
     const target = path.join(tmp, "t");
     fs.mkdirSync(target);
     await expect(restoreCheckpointInto(core, cp.id, target)).rejects.toThrow(IntegrityError);

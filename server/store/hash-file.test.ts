@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it, onTestFinished } from "vit
 import { InvalidInputError, NotFoundError, OperationFailedError, UnstableFileError } from "../errors";
 import { startInPlaceWriter, VERSION_A, versionOf } from "../../test/support/in-place-writer";
 import { CHUNK_SIZE, hashFile, hashPath, MAX_READS, RACY_WINDOW_MS, readFileStable, SMALL_FILE_LIMIT } from "./hash-file";
+import { RawSpill } from "./spill";
 
 const sha = (data: Buffer | string) => createHash("sha256").update(data).digest("hex");
 
@@ -196,7 +197,7 @@ describe("change detection while reading", () => {
     const spillDir = fs.mkdtempSync(path.join(dir, "spill-"));
     let n = 0;
     const error = await readFileStable(p, {
-      spillTo: () => path.join(spillDir, `copy-${n++}`),
+      spillTo: () => RawSpill.open(path.join(spillDir, `copy-${n++}`), p),
       afterRead: () => fs.appendFileSync(p, "more"),
     }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UnstableFileError);
@@ -209,10 +210,10 @@ describe("change detection while reading", () => {
     const p = file("big", content);
     const spillDir = fs.mkdtempSync(path.join(dir, "spill-"));
     let n = 0;
-    const result = await readFileStable(p, { spillTo: () => path.join(spillDir, `copy-${n++}`) });
+    const result = await readFileStable(p, { spillTo: () => RawSpill.open(path.join(spillDir, `copy-${n++}`), p) });
     expect(n).toBe(1);
-    expect(result.spilled).toBe(path.join(spillDir, "copy-0"));
-    expect(fs.readFileSync(result.spilled as string).equals(content)).toBe(true);
+    expect(result.spilled).toEqual({ path: path.join(spillDir, "copy-0"), compressed: false });
+    expect(fs.readFileSync(result.spilled?.path as string).equals(content)).toBe(true);
   });
 });
 
@@ -221,8 +222,8 @@ describe("spilling large files", () => {
     const content = randomBytes(3 * CHUNK_SIZE + 1);
     const p = file("big", content);
     const copy = path.join(dir, "copy");
-    const result = await readFileStable(p, { spillTo: () => copy });
-    expect(result.spilled).toBe(copy);
+    const result = await readFileStable(p, { spillTo: () => RawSpill.open(copy, p) });
+    expect(result.spilled).toEqual({ path: copy, compressed: false });
     expect(result.data).toBeUndefined();
     expect(result.sha256).toBe(sha(content));
     expect(fs.readFileSync(copy).equals(content)).toBe(true);

@@ -25,11 +25,12 @@
 import { createHash, type Hash } from "node:crypto";
 import fs from "node:fs";
 import { describeFsError, FileVanishedError, InvalidInputError, OperationFailedError, SafetyNetError, UnstableFileError } from "../errors";
-import { OBJECT_FILE_MODE, openNewFd, removeQuietly } from "./atomic-write";
+import { removeQuietly } from "./atomic-write";
 import { fsPath } from "../byte-paths";
-import { closeFd, closeFdQuietly, closeFdQuietlySync, fdatasyncFd, fstatFd, openFd, readFd, readFdUpToSync, writeFdAll } from "./raw-fd";
+import { closeFdQuietly, closeFdQuietlySync, fstatFd, openFd, readFd, readFdUpToSync } from "./raw-fd";
 import { mayBeSparse, type SparseInfo } from "./sparse-format";
 import { readSparseFile } from "./sparse-read";
+import type { OpenSpill, Spill, SpilledCopy } from "./spill";
 
 /** Files below this size are read with a single read into one buffer. */
 export const SMALL_FILE_LIMIT = 1024 * 1024;
@@ -85,11 +86,11 @@ export interface HashedFile {
 export interface StableReadOptions {
   expected?: ExpectedStat;
   /**
-   * Returns a fresh path (which must not exist) to copy content of at least
-   * SMALL_FILE_LIMIT bytes into while it is hashed; called at most once per attempt.
-   * The copy is fdatasync'ed and created with OBJECT_FILE_MODE. Without it, large files are only hashed.
+   * Opens a fresh copy (spill.ts) for content of at least SMALL_FILE_LIMIT bytes,
+   * written while it is hashed; called at most once per attempt. The copy is
+   * flushed before the read returns. Without it, large files are only hashed.
    */
-  spillTo?: () => string;
+  spillTo?: OpenSpill;
   /** Test seam: runs after the content was read and before the second fstat (e.g. to modify the file). */
   afterRead?: (attempt: number) => void | Promise<void>;
 }
@@ -97,8 +98,8 @@ export interface StableReadOptions {
 export interface StableRead extends HashedFile {
   /** The content, when the file was small enough to be read in one go. */
   data?: Buffer;
-  /** The path the content was copied to (large files with `spillTo` only); the caller owns it. */
-  spilled?: string;
+  /** The copy the content was written to (large files with `spillTo` only); the caller owns it. */
+  spilled?: SpilledCopy;
 }
 
 /** `replaced`: the path names another inode than the scan saw (the next read takes that one). */
@@ -176,7 +177,7 @@ function sameRead(a: StableRead, b: StableRead): boolean {
 
 /** Drops a read that will not be returned (its spilled copy, if any). Always returns undefined. */
 async function discard(read: StableRead | undefined): Promise<undefined> {
-  if (read?.spilled !== undefined) await removeQuietly(read.spilled);
+  if (read?.spilled !== undefined) await removeQuietly(read.spilled.path);
   return undefined;
 }
 
@@ -189,7 +190,7 @@ async function readFileAttempt(absPath: string, options: StableReadOptions, atte
   } catch (error) {
     throw openError(error, absPath, options.expected !== undefined);
   }
-  let spilled: string | undefined;
+  let spilled: SpilledCopy | undefined;
   let keepSpill = false;
   try {
     const before = fs.fstatSync(fd);
@@ -202,7 +203,9 @@ async function readFileAttempt(absPath: string, options: StableReadOptions, atte
     }
 
     if (mayBeSparse(before.size, before.blocks)) {
-      const sparse = await readSparseFile(fd, before.size, { memoryLimit: SMALL_FILE_LIMIT, spillTo: options.spillTo, sourcePath: absPath });
+      // A sparse file's representation is read back at offsets: it is copied as it is.
+      const spillTo = options.spillTo;
+      const sparse = await readSparseFile(fd, before.size, { memoryLimit: SMALL_FILE_LIMIT, spillTo: spillTo && (() => spillTo(false, 0)) });
       if (sparse) {
         spilled = sparse.spilled;
         if (options.afterRead) await options.afterRead(attempt);
@@ -225,11 +228,11 @@ async function readFileAttempt(absPath: string, options: StableReadOptions, atte
       bytesRead = readFdUpToSync(fd, buffer, before.size);
       data = bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead);
       hash.update(data);
-    } else if (options.spillTo) {
-      spilled = options.spillTo();
-      bytesRead = await streamInto(fd, before.size + 1, hash, spilled, absPath);
     } else {
-      bytesRead = await streamInto(fd, before.size + 1, hash, undefined, absPath);
+      const copy = options.spillTo ? await options.spillTo(true, before.size) : undefined;
+      const streamed = await streamInto(fd, before.size + 1, hash, copy);
+      bytesRead = streamed.bytesRead;
+      spilled = streamed.spilled;
     }
 
     if (options.afterRead) await options.afterRead(attempt);
@@ -244,7 +247,7 @@ async function readFileAttempt(absPath: string, options: StableReadOptions, atte
     throw error instanceof SafetyNetError ? error : describeFsError(error, absPath);
   } finally {
     closeFdQuietlySync(fd);
-    if (spilled !== undefined && !keepSpill) await removeQuietly(spilled);
+    if (spilled !== undefined && !keepSpill) await removeQuietly(spilled.path);
   }
 }
 
@@ -276,32 +279,27 @@ function openError(error: unknown, absPath: string, listed: boolean): SafetyNetE
 
 /**
  * Streams at most `limit` bytes from `fd` through one CHUNK_SIZE buffer into
- * `hash`, and into a new file at `copyTo` when given (fdatasync'ed before returning).
- * Returns the number of bytes read. The caller removes `copyTo` on failure.
- * A failure to write the copy names `copyTo` (and the file being copied): a
- * full disk there is not the disk of `sourcePath`.
+ * `hash`, and into `copy` when given (finished, so flushed, before returning; the
+ * caller removes it on a later failure). Returns the number of bytes read.
  */
-async function streamInto(fd: number, limit: number, hash: Hash, copyTo: string | undefined, sourcePath: string): Promise<number> {
-  const toCopy = <T>(op: Promise<T>): Promise<T> => op.catch((error: unknown) => Promise.reject(describeFsError(error, `${copyTo} (storing ${sourcePath})`)));
+async function streamInto(fd: number, limit: number, hash: Hash, copy: Spill | undefined): Promise<{ bytesRead: number; spilled?: SpilledCopy }> {
   const buffer = Buffer.allocUnsafe(CHUNK_SIZE);
-  const out = copyTo === undefined ? undefined : await toCopy(openNewFd(copyTo, OBJECT_FILE_MODE));
   let total = 0;
   try {
     while (total < limit) {
       const bytesRead = await readFd(fd, buffer, 0, Math.min(CHUNK_SIZE, limit - total));
       if (bytesRead === 0) break;
       total += bytesRead;
-      // update() copies what it needs, so the buffer can be reused right away.
-      hash.update(bytesRead === CHUNK_SIZE ? buffer : buffer.subarray(0, bytesRead));
-      if (out !== undefined) await toCopy(writeFdAll(out, buffer, bytesRead));
+      // update() copies what it needs; the copy is done with the buffer once write() settled.
+      const piece = bytesRead === CHUNK_SIZE ? buffer : buffer.subarray(0, bytesRead);
+      hash.update(piece);
+      if (copy !== undefined) await copy.write(piece);
     }
-    if (out !== undefined) await toCopy(fdatasyncFd(out));
+    return { bytesRead: total, ...(copy !== undefined ? { spilled: await copy.finish() } : {}) };
   } catch (error) {
-    if (out !== undefined) await closeFdQuietly(out);
+    await copy?.abandon();
     throw error;
   }
-  if (out !== undefined) await toCopy(closeFd(out));
-  return total;
 }
 
 /** sha256 and size of a file by streaming it, without change detection (for files nobody else writes, e.g. objects). */

@@ -8,12 +8,18 @@
  * write, chmod, close, close) cost more than the copy itself: a restore of 10,000
  * files spent most of its time there. Large objects stream through one buffer
  * asynchronously, where the calls may really wait on the disk.
+ *
+ * A compressed object (object-codec.ts) whose content is small is inflated in
+ * the same synchronous pass (brotli's one-shot call, on the compressed bytes
+ * read into the shared buffer); a larger one inflates as it streams.
  */
 import { createHash, type Hash } from "node:crypto";
 import fs from "node:fs";
 import { describeFsError, SafetyNetError } from "../errors";
 import { openNewFd, openNewFdSync, removeQuietlySync } from "./atomic-write";
 import { CHUNK_SIZE, SMALL_FILE_LIMIT } from "./hash-file";
+import { CompressedFormatError, decompressSync } from "./object-codec";
+import { inflateObject, ObjectReadError, readHeaderSync } from "./object-content";
 import { corruptObjectError, missingObjectError } from "./object-errors";
 import { closeFdQuietlySync, fsyncFd, ftruncateFd, readFd, readFdUpToSync, writeFdAll, writeFdAllAt, writeFdAllSync } from "./raw-fd";
 import { readSparseLayout, SparseFormatError, type SparseLayout } from "./sparse-format";
@@ -27,8 +33,14 @@ export interface MaterializeOptions {
   mtimeMs?: number;
 }
 
+/** Where an object is stored, and in which form. */
+export interface StoredForm {
+  path: string;
+  compressed: boolean;
+}
+
 /**
- * Writes the object at `objectPath` (named `sha256`) to `destPath`, which must not
+ * Writes the object stored at `object` (named `sha256`) to `destPath`, which must not
  * exist (it is created with O_EXCL | O_NOFOLLOW, so nothing there is replaced or
  * followed), with permission bits `mode & 0o7777` (set explicitly, umask aside),
  * then fsyncs it. Throws IntegrityError when the object is missing or its bytes do
@@ -36,20 +48,16 @@ export interface MaterializeOptions {
  * Small objects are verified before `destPath` is even created; large ones are
  * streamed through one fixed buffer and the copy is removed if the hash is wrong.
  * With `sparse`, the object is a sparse file's representation: its data is
- * written at its offsets, holes stay holes, and the copy gets the apparent size.
+ * written at its offsets, holes stay holes, and the copy gets the apparent size
+ * (a raw object only: the store inflates a compressed one to a temp file first).
+ * Given several forms, the first one there is read (one open each, no lookup first).
  */
-export async function materializeObject(objectPath: string, sha256: string, destPath: string, mode: number, options: MaterializeOptions = {}): Promise<void> {
+export async function materializeObject(forms: StoredForm | readonly StoredForm[], sha256: string, destPath: string, mode: number, options: MaterializeOptions = {}): Promise<void> {
+  const { fd: source, object } = openFirst(Array.isArray(forms) ? forms : [forms as StoredForm], sha256);
+  const objectPath = object.path;
   const onObject = <T>(op: () => T): T => attributed(op, objectPath);
   const onDest = <T>(op: () => T): T => attributed(op, destPath);
   const permissions = mode & 0o7777;
-
-  let source: number;
-  try {
-    source = fs.openSync(objectPath, fs.constants.O_RDONLY);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") throw missingObjectError(sha256, objectPath, error);
-    throw describeFsError(error, objectPath);
-  }
 
   let dest: number | undefined;
   let created = false;
@@ -57,7 +65,27 @@ export async function materializeObject(objectPath: string, sha256: string, dest
   try {
     const { size } = onObject(() => fs.fstatSync(source));
     const hash = createHash("sha256");
-    if (options.sparse) {
+    if (object.compressed) {
+      if (options.sparse) throw new Error("a compressed sparse representation must be inflated before it is materialized");
+      const content = inflatedOrCorrupt(() => readHeaderSync(source), sha256, objectPath);
+      if (content < SMALL_FILE_LIMIT && size <= SMALL_FILE_LIMIT) {
+        const buffer = smallObjectBuffer();
+        const stored = buffer.subarray(0, onObject(() => readFdUpToSync(source, buffer, size)));
+        const data = inflatedOrCorrupt(() => decompressSync(stored), sha256, objectPath);
+        const actual = hash.update(data).digest("hex");
+        if (actual !== sha256) throw corruptObjectError(sha256, objectPath, actual);
+        dest = onDest(() => openNewFdSync(destPath, permissions));
+        created = true;
+        const fd = dest;
+        onDest(() => writeFdAllSync(fd, data));
+      } else {
+        dest = await attributedAsync(openNewFd(destPath, permissions), destPath);
+        created = true;
+        await streamInflate(source, size, content, dest, hash, sha256, objectPath, destPath);
+        const actual = hash.digest("hex");
+        if (actual !== sha256) throw corruptObjectError(sha256, objectPath, actual);
+      }
+    } else if (options.sparse) {
       const layout = sparseLayoutOf(source, size, sha256, objectPath);
       dest = await attributedAsync(openNewFd(destPath, permissions), destPath);
       created = true;
@@ -99,7 +127,22 @@ export async function materializeObject(objectPath: string, sha256: string, dest
   }
 }
 
+/** Opens the first of `forms` that exists; IntegrityError (missing) naming the first when none does. */
+function openFirst(forms: readonly StoredForm[], sha256: string): { fd: number; object: StoredForm } {
+  let missing: unknown;
+  for (const object of forms) {
+    try {
+      return { fd: fs.openSync(object.path, fs.constants.O_RDONLY), object };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw describeFsError(error, object.path);
+      missing ??= error;
+    }
+  }
+  throw missingObjectError(sha256, forms[0]?.path ?? sha256, missing);
+}
+
 let sharedSmallBuffer: Buffer | undefined;
+
 
 /**
  * One buffer for every small object: the small path runs from read to write without
@@ -109,6 +152,30 @@ let sharedSmallBuffer: Buffer | undefined;
 function smallObjectBuffer(): Buffer {
   sharedSmallBuffer ??= Buffer.allocUnsafe(SMALL_FILE_LIMIT);
   return sharedSmallBuffer;
+}
+
+/** Runs a decoding step: a stored form that cannot be decoded is a corrupt object, a failed read an fs error naming it. */
+function inflatedOrCorrupt<T>(op: () => T, sha256: string, objectPath: string): T {
+  try {
+    return op();
+  } catch (error) {
+    if (error instanceof CompressedFormatError) throw corruptObjectError(sha256, objectPath);
+    throw describeFsError(error, objectPath);
+  }
+}
+
+/** Inflates the compressed object `source` into `dest` as it streams, hashing the content. */
+async function streamInflate(source: number, storedBytes: number, size: number, dest: number, hash: Hash, sha256: string, objectPath: string, destPath: string): Promise<void> {
+  try {
+    for await (const chunk of inflateObject(source, storedBytes, size)) {
+      hash.update(chunk);
+      await attributedAsync(writeFdAll(dest, chunk), destPath);
+    }
+  } catch (error) {
+    if (error instanceof CompressedFormatError) throw corruptObjectError(sha256, objectPath);
+    if (error instanceof ObjectReadError) throw describeFsError(error.original, objectPath);
+    throw error;
+  }
 }
 
 /** Copies the rest of `source` to `dest` through one CHUNK_SIZE buffer, hashing what passes. */

@@ -3,32 +3,42 @@
  * of its content, written once and never modified (read-only and private, 0o400;
  * directories 0o700, see server/private-files.ts).
  *
- *   <dir>/objects/ab/abcdef...   the objects (two-character fan-out)
- *   <dir>/tmp/<random>           in-progress writes (same filesystem, so rename is atomic)
- *   <dir>/snapshots/             one small record per checkpoint (checkpoints/snapshot-record.ts)
+ *   <dir>/objects/ab/abcdef...     an object's content as it is (two-character fan-out)
+ *   <dir>/objects/ab/abcdef....z   or compressed, where that pays (object-codec.ts)
+ *   <dir>/tmp/<random>             in-progress writes (same filesystem, so rename is atomic)
+ *   <dir>/snapshots/               one small record per checkpoint (checkpoints/snapshot-record.ts)
  *
  * A write goes to tmp/, is fdatasync'ed, then renamed into place, unless the
- * object already exists, in which case the tmp file is dropped (dedup). A reader
- * therefore sees either no object or a complete one. Durability of the renames
- * themselves (the directory entries) is batched: see syncDirectories().
+ * object already exists (in either form), in which case the tmp file is dropped
+ * (dedup). A reader therefore sees either no object or a complete one. Durability
+ * of the renames themselves (the directory entries) is batched: see syncDirectories().
+ *
+ * Objects are read only through this class, which inflates compressed ones and
+ * checks them against their names: nothing else opens a file in objects/.
  */
 import { randomUUID } from "node:crypto";
 import fs from "node:fs";
 import fsp from "node:fs/promises";
 import path from "node:path";
+import { createHash } from "node:crypto";
 import { describeFsError, SafetyNetError } from "../errors";
-import { fsyncDirectory, fsyncDirectorySync, OBJECT_FILE_MODE, removeQuietly, removeQuietlySync, writeNewFile, writeNewFileSync } from "./atomic-write";
-import { hashPath, readFileStable, type ExpectedStat, type FileStat } from "./hash-file";
-import { materializeObject, type MaterializeOptions } from "./materialize";
+import { fsyncDirectory, fsyncDirectorySync, OBJECT_FILE_MODE, openNewFd, removeQuietly, removeQuietlySync, writeNewFile, writeNewFileSync } from "./atomic-write";
+import { CHUNK_SIZE, hashPath, readFileStable, SMALL_FILE_LIMIT, type ExpectedStat, type FileStat } from "./hash-file";
+import { materializeObject, type MaterializeOptions, type StoredForm } from "./materialize";
 import { WriteBatch } from "./write-batch";
 import type { SparseInfo } from "./sparse-format";
+import { COMPRESSED_SUFFIX, CompressedFormatError, compressIfItPays, decompressSync, pays, RAW_ONLY_MAX_BYTES, SAMPLE_BYTES, samplePays } from "./object-codec";
+import { inflateObject, inflateSmallObject, ObjectReadError, rawObject, readHeaderSync } from "./object-content";
 import { corruptObjectError, missingObjectError, type ObjectState } from "./object-errors";
+import { closeFd, closeFdQuietly, closeFdQuietlySync, fstatFd, openFd, readFdAt, writeFdAll } from "./raw-fd";
+import { CompressingSpill, RawSpill, type OpenSpill } from "./spill";
 import { assertSha256Hex, isSha256Hex, sha256Hex } from "./sha256";
 import { writeFileAtomic } from "../atomic-file";
 import { PRIVATE_DIR_MODE } from "../private-files";
 
 export { sha256Hex } from "./sha256";
 export type { ExpectedStat, FileStat } from "./hash-file";
+export type { StoredForm } from "./materialize";
 export type { ObjectState } from "./object-errors";
 export type { WriteBatch } from "./write-batch";
 
@@ -43,11 +53,30 @@ export type StoredSha256 = string & { readonly [storedBrand]: true };
 
 export interface PutResult {
   sha256: StoredSha256;
-  /** Bytes of the object (for a sparse file, of its representation). */
+  /** Bytes of the object's content (for a sparse file, of its representation), whatever it takes on disk. */
   size: number;
   /** false when the object already existed (dedup) */
   written: boolean;
 }
+
+/**
+ * An object's content, read from the store as it streams (inflated when it is
+ * stored compressed). Iterating it throws IntegrityError (state "corrupt") when
+ * the stored form cannot be read back; it does not hash: the reader checks the
+ * content against the object's name (the store's own readers all do).
+ */
+export interface ObjectContent {
+  /** Bytes of content the object says it holds (a raw object's size, a compressed one's header). */
+  readonly size: number;
+  readonly chunks: AsyncIterable<Buffer>;
+  close(): Promise<void>;
+}
+
+/**
+ * New content for commit(): the bytes (encoded there: compressed where it pays,
+ * unless `compressible` is false), or a tmp file already written in its final form.
+ */
+type NewContent = { tmp: string; compressed: boolean; size?: number } | { data: Buffer; compressible: boolean };
 
 export interface ObjectStoreOptions {
   /**
@@ -59,6 +88,8 @@ export interface ObjectStoreOptions {
 }
 
 const FANOUT_NAME = /^[0-9a-f]{2}$/;
+/** Block size assumed when the file system does not say (statfs). */
+const DEFAULT_BLOCK_SIZE = 4096;
 
 export class ObjectStore {
   private readonly objectsDir: string;
@@ -71,6 +102,8 @@ export class ObjectStore {
   private readonly inflight = new Map<string, Promise<void>>();
   /** Fan-out directories with entries renamed in or removed since the last syncDirectories(). */
   private readonly unsyncedFanouts = new Set<string>();
+  /** The file system's block size (statfs), read on first use: what compressing must save to pay. */
+  private blockBytes: number | undefined;
 
   constructor(
     readonly dir: string,
@@ -94,23 +127,111 @@ export class ObjectStore {
     }
   }
 
-  /** Absolute path of an object; throws InvalidInputError unless `sha256` is 64 lowercase hex characters. */
-  objectPath(sha256: string): string {
+  /** Path of the raw form of an object; throws InvalidInputError unless `sha256` is 64 lowercase hex characters. */
+  private rawPath(sha256: string): string {
     assertSha256Hex(sha256);
     return path.join(this.objectsDir, sha256.slice(0, 2), sha256);
   }
 
-  has(sha256: string): boolean {
-    return fs.existsSync(this.objectPath(sha256));
+  private formPath(sha256: string, compressed: boolean): string {
+    const raw = this.rawPath(sha256);
+    return compressed ? raw + COMPRESSED_SUFFIX : raw;
   }
 
-  /** Bytes of a stored object, or null when it is not in the store. */
+  /** Both places an object may be, the raw form first (the one earlier releases wrote, and preferred when both exist). */
+  private forms(sha256: string): [StoredForm, StoredForm] {
+    const raw = this.rawPath(sha256);
+    return [
+      { path: raw, compressed: false },
+      { path: raw + COMPRESSED_SUFFIX, compressed: true },
+    ];
+  }
+
+  /**
+   * Where object `sha256` is stored and in which form, or null when it is not in
+   * the store. For diagnostics and tests: read objects through the store, which
+   * inflates and verifies them. A raw form is preferred when both exist.
+   */
+  locate(sha256: string): StoredForm | null {
+    const raw = this.rawPath(sha256);
+    if (fs.existsSync(raw)) return { path: raw, compressed: false };
+    const compressed = raw + COMPRESSED_SUFFIX;
+    if (fs.existsSync(compressed)) return { path: compressed, compressed: true };
+    return null;
+  }
+
+  /**
+   * Whether the object is stored, in either form. With the content's `size`, content
+   * of RAW_ONLY_MAX_BYTES or less (never stored compressed) costs one look-up, not two:
+   * the store's hot path knows the size of what it is about to write.
+   */
+  has(sha256: string, size?: number): boolean {
+    if (size !== undefined && size <= RAW_ONLY_MAX_BYTES) return fs.existsSync(this.rawPath(sha256));
+    return this.locate(sha256) !== null;
+  }
+
+  /**
+   * Bytes of the object's content (what readBuffer returns; a compressed object's
+   * header says), or null when it is not in the store or its header is damaged.
+   */
   objectSize(sha256: string): number | null {
+    const located = this.locate(sha256);
+    if (!located) return null;
+    if (!located.compressed) return fs.statSync(located.path, { throwIfNoEntry: false })?.size ?? null;
+    let fd: number;
     try {
-      return fs.statSync(this.objectPath(sha256)).size;
+      fd = fs.openSync(located.path, fs.constants.O_RDONLY);
     } catch {
       return null;
     }
+    try {
+      return readHeaderSync(fd);
+    } catch {
+      return null;
+    } finally {
+      closeFdQuietlySync(fd);
+    }
+  }
+
+  /** Bytes the object takes in objects/ (the size of its file, of both when it is there in both forms), or null when it is not in the store. */
+  storedSize(sha256: string): number | null {
+    let bytes: number | null = null;
+    for (const compressed of [false, true]) {
+      const stat = fs.statSync(this.formPath(sha256, compressed), { throwIfNoEntry: false });
+      if (stat) bytes = (bytes ?? 0) + stat.size;
+    }
+    return bytes;
+  }
+
+  /** When the object's file was last modified (it was stored then: objects are never written again), or null when it is not in the store. */
+  objectMtimeMs(sha256: string): number | null {
+    const located = this.locate(sha256);
+    return located ? (fs.statSync(located.path, { throwIfNoEntry: false })?.mtimeMs ?? null) : null;
+  }
+
+  /** The file-system block size of objects/: content that fits one block is never compressed. */
+  private blockSize(): number {
+    if (this.blockBytes === undefined) {
+      let size = DEFAULT_BLOCK_SIZE;
+      try {
+        size = fs.statfsSync(this.objectsDir).bsize;
+      } catch {
+        // objects/ not created yet, or no statfs here: the common block size will do
+      }
+      this.blockBytes = Number.isInteger(size) && size >= 512 && size <= 1024 * 1024 ? size : DEFAULT_BLOCK_SIZE;
+    }
+    return this.blockBytes;
+  }
+
+  /** The bytes to store for `data`: compressed where that pays (object-codec.ts), else as they are. */
+  private encode(data: Buffer, compressible = true): { bytes: Buffer; compressed: boolean } {
+    const compressed = compressible ? compressIfItPays(data, this.blockSize()) : null;
+    return compressed ? { bytes: compressed, compressed: true } : { bytes: data, compressed: false };
+  }
+
+  /** A copy in tmp/ for a large file being stored: compressed where it pays, unless it must stay as it is. */
+  private spillFor(sourcePath: string): OpenSpill {
+    return (compressible, sizeHint) => (compressible ? CompressingSpill.open(this.newTmpPath(), sourcePath, sizeHint) : RawSpill.open(this.newTmpPath(), sourcePath));
   }
 
   /**
@@ -133,26 +254,32 @@ export class ObjectStore {
     const hook = this.options.afterReadForTests;
     const read = await readFileStable(absPath, {
       expected,
-      spillTo: () => this.newTmpPath(),
+      spillTo: this.spillFor(absPath),
       afterRead: hook ? (attempt) => hook(absPath, attempt) : undefined,
     });
     try {
-      const source = read.spilled !== undefined ? { tmp: read.spilled } : { data: read.data ?? Buffer.alloc(0) };
+      // A sparse file's representation stays as it is: it is read back at offsets (its map comes last).
+      const source: NewContent = read.spilled !== undefined ? { tmp: read.spilled.path, compressed: read.spilled.compressed } : { data: read.data ?? Buffer.alloc(0), compressible: read.sparse === undefined };
       const written = batch ? await batch.stage(read.sha256, source) : await this.commit(read.sha256, source);
       return { sha256: read.sha256 as StoredSha256, size: read.objectBytes, written, stat: read.stat, ...(read.sparse ? { sparse: read.sparse } : {}) };
     } catch (error) {
-      throw error instanceof SafetyNetError ? error : describeFsError(error, `${this.objectPath(read.sha256)} (storing ${absPath})`);
+      throw error instanceof SafetyNetError ? error : describeFsError(error, `${this.rawPath(read.sha256)} (storing ${absPath})`);
     }
   }
 
   /** Starts a batch of putFile calls whose durability is settled once, by WriteBatch.commit(). */
   createBatch(): WriteBatch {
-    return new WriteBatch(this, this.tmpDir, (tmp, data) => writeNewFile(tmp, data, OBJECT_FILE_MODE, { durable: false }), () => this.newTmpPath());
+    const writeTmp = async (tmp: string, data: Buffer, compressible: boolean) => {
+      const { bytes, compressed } = this.encode(data, compressible);
+      await writeNewFile(tmp, bytes, OBJECT_FILE_MODE, { durable: false });
+      return compressed;
+    };
+    return new WriteBatch(this, this.tmpDir, writeTmp, () => this.newTmpPath());
   }
 
-  /** Moves a flushed tmp file into place as object `sha256` (WriteBatch.commit); false when it already exists. */
-  async placeDurableTmp(sha256: string, tmp: string): Promise<boolean> {
-    return this.commit(sha256, { tmp });
+  /** Moves a flushed tmp file (holding the compressed form or not) into place as object `sha256` (WriteBatch.commit); false when it already exists. */
+  async placeDurableTmp(sha256: string, tmp: string, compressed: boolean, size?: number): Promise<boolean> {
+    return this.commit(sha256, { tmp, compressed, size });
   }
 
   /**
@@ -164,15 +291,17 @@ export class ObjectStore {
   putBuffer(content: Buffer | string): PutResult {
     const data = typeof content === "string" ? Buffer.from(content, "utf8") : content;
     const sha256 = sha256Hex(data);
-    const finalPath = this.objectPath(sha256);
+    let finalPath = this.rawPath(sha256);
     let written = false;
-    if (!fs.existsSync(finalPath)) {
+    if (!this.has(sha256, data.length)) {
       const tmp = this.newTmpPath();
       try {
-        writeNewFileSync(tmp, data, OBJECT_FILE_MODE);
+        const { bytes, compressed } = this.encode(data);
+        finalPath = this.formPath(sha256, compressed);
+        writeNewFileSync(tmp, bytes, OBJECT_FILE_MODE);
         const prefix = sha256.slice(0, 2);
         this.ensureFanoutSync(prefix);
-        if (fs.existsSync(finalPath)) {
+        if (this.has(sha256, data.length)) {
           removeQuietlySync(tmp);
         } else {
           fs.renameSync(tmp, finalPath);
@@ -227,70 +356,245 @@ export class ObjectStore {
   }
 
   /**
-   * Reads a whole object. With `verify`, re-hashes it and throws IntegrityError
-   * (details {sha256, state: "corrupt"}) on a mismatch. A missing object is an
+   * Reads a whole object's content (inflated when it is stored compressed). With
+   * `verify`, re-hashes it and throws IntegrityError (details {sha256, state:
+   * "corrupt"}) on a mismatch. A compressed form that cannot be inflated to the
+   * length its header says is corrupt, verify or not. A missing object is an
    * IntegrityError with state "missing".
    */
   readBuffer(sha256: string, opts: { verify?: boolean } = {}): Buffer {
-    const objectPath = this.objectPath(sha256);
-    let data: Buffer;
-    try {
-      data = fs.readFileSync(objectPath);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") throw missingObjectError(sha256, objectPath, error);
-      throw describeFsError(error, objectPath);
+    // Read, not looked up first: a tree read of thousands of folders pays one call per object.
+    const forms = this.forms(sha256);
+    let data: Buffer | undefined;
+    let located = forms[0];
+    let missing: unknown;
+    for (const form of forms) {
+      try {
+        data = fs.readFileSync(form.path);
+        located = form;
+        break;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === "ENOENT") {
+          missing ??= error;
+          continue;
+        }
+        // A directory or other non-file where the object should be is not that object.
+        if ((error as NodeJS.ErrnoException).code === "EISDIR") throw corruptObjectError(sha256, form.path);
+        throw describeFsError(error, form.path);
+      }
+    }
+    if (data === undefined) throw missingObjectError(sha256, forms[0].path, missing);
+
+
+    if (located.compressed) {
+      try {
+        data = decompressSync(data);
+      } catch (error) {
+        if (error instanceof CompressedFormatError) throw corruptObjectError(sha256, located.path);
+        throw error;
+      }
     }
     if (opts.verify) {
       const actual = sha256Hex(data);
-      if (actual !== sha256) throw corruptObjectError(sha256, objectPath, actual);
+      if (actual !== sha256) throw corruptObjectError(sha256, located.path, actual);
     }
     return data;
   }
 
-  /** Re-hashes the object by streaming it through a fixed buffer. */
+  /** Re-hashes the object's content by streaming it through a fixed buffer (a compressed one as it inflates). */
   async verifyObject(sha256: string): Promise<ObjectState> {
-    const objectPath = this.objectPath(sha256);
+    const located = this.locate(sha256);
+    if (!located) return "missing";
+    if (!located.compressed) {
+      try {
+        const { sha256: actual } = await hashPath(located.path);
+        return actual === sha256 ? "ok" : "corrupt";
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === "ENOENT") return "missing";
+        // A directory or other non-file where the object should be is not that object.
+        if ((error as NodeJS.ErrnoException).code === "EISDIR") return "corrupt";
+        throw describeFsError(error, located.path);
+      }
+    }
+    let content: ObjectContent;
     try {
-      const { sha256: actual } = await hashPath(objectPath);
-      return actual === sha256 ? "ok" : "corrupt";
+      content = await this.openContent(sha256);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") return "missing";
-      // A directory or other non-file where the object should be is not that object.
-      if ((error as NodeJS.ErrnoException).code === "EISDIR") return "corrupt";
-      throw describeFsError(error, objectPath);
+      if (error instanceof SafetyNetError && error.code === "INTEGRITY") return (error.details as { state: ObjectState }).state;
+      throw error;
+    }
+    try {
+      const hash = createHash("sha256");
+      for await (const chunk of content.chunks) hash.update(chunk);
+      return hash.digest("hex") === sha256 ? "ok" : "corrupt";
+    } catch (error) {
+      if (error instanceof SafetyNetError && error.code === "INTEGRITY") return (error.details as { state: ObjectState }).state;
+      throw error;
+    } finally {
+      await content.close();
     }
   }
 
   /**
-   * Copies an object to `destPath` (a temp path chosen by the caller, which must
-   * not exist yet) with permission bits `mode & 0o7777`, fsyncs it, and checks that
-   * the bytes copied hash to `sha256` (streaming). Throws IntegrityError when the
-   * object is corrupt or missing, leaving nothing at `destPath`.
+   * Opens an object's content for streaming (ObjectContent): a raw object's
+   * bytes, or a compressed one's as it inflates. Throws IntegrityError with state
+   * "missing" when it is not in the store, "corrupt" when what is there cannot be
+   * its stored form; iterating throws "corrupt" when the stored form turns out
+   * damaged. Memory stays at one chunk whatever the object's size.
    */
-  async materialize(sha256: string, destPath: string, mode: number, options: MaterializeOptions = {}): Promise<void> {
-    await materializeObject(this.objectPath(sha256), sha256, destPath, mode, options);
-  }
-
-  /** Removes an object; true if it existed. */
-  deleteObject(sha256: string): boolean {
-    const objectPath = this.objectPath(sha256);
+  async openContent(sha256: string): Promise<ObjectContent> {
+    const located = this.locate(sha256);
+    if (!located) throw missingObjectError(sha256, this.rawPath(sha256));
+    const objectPath = located.path;
+    let fd: number;
     try {
-      fs.unlinkSync(objectPath);
+      fd = await openFd(objectPath, fs.constants.O_RDONLY);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") return false;
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") throw missingObjectError(sha256, objectPath, error);
       throw describeFsError(error, objectPath);
     }
-    this.unsyncedFanouts.add(sha256.slice(0, 2));
-    return true;
+    try {
+      const stat = await fstatFd(fd);
+      if (!stat.isFile()) throw corruptObjectError(sha256, objectPath);
+      let size = stat.size;
+      if (located.compressed) {
+        try {
+          size = readHeaderSync(fd);
+        } catch (error) {
+          if (error instanceof CompressedFormatError) throw corruptObjectError(sha256, objectPath);
+          throw describeFsError(error, objectPath);
+        }
+      }
+      const small = size < SMALL_FILE_LIMIT && stat.size <= SMALL_FILE_LIMIT;
+      const source = !located.compressed ? rawObject(fd, stat.size) : small ? inflateSmallObject(fd, stat.size) : inflateObject(fd, stat.size, size);
+      async function* chunks(): AsyncGenerator<Buffer> {
+        try {
+          yield* source;
+        } catch (error) {
+          if (error instanceof CompressedFormatError) throw corruptObjectError(sha256, objectPath);
+          if (error instanceof ObjectReadError) throw describeFsError(error.original, objectPath);
+          throw error;
+        }
+      }
+      let open = true;
+      return {
+        size,
+        chunks: chunks(),
+        close: async () => {
+          if (!open) return;
+          open = false;
+          await source.return(undefined);
+          await closeFd(fd);
+        },
+      };
+    } catch (error) {
+      await closeFdQuietly(fd);
+      throw error;
+    }
   }
 
-  /** Every object in objects/ (sorted by sha256), with its size on disk. Files not named like objects are skipped. */
+  /**
+   * Runs `use` with the path of a file holding the object's content, for readers
+   * that need a real file (SQLite, pg_restore): a raw object's own file (read-only:
+   * never write to it), or a compressed one inflated into a private temp file in
+   * tmp/ (0600), checked against its name on the way (IntegrityError otherwise)
+   * and removed when `use` settles. A raw object is not re-hashed here: callers
+   * verify the objects they restore before they start. `beforeInflating` is called
+   * with the bytes about to be written to tmp/ (a free-space check may refuse them).
+   */
+  async withObjectFile<T>(sha256: string, use: (file: string) => Promise<T>, options: { beforeInflating?: (bytes: number, dir: string) => void } = {}): Promise<T> {
+    const located = this.locate(sha256);
+    if (!located) throw missingObjectError(sha256, this.rawPath(sha256));
+    if (!located.compressed) return use(located.path);
+    options.beforeInflating?.(this.objectSize(sha256) ?? 0, this.tmpDir);
+    const tmp = this.tmpFilePath("inflated");
+
+    await this.inflateTo(sha256, tmp);
+    try {
+      return await use(tmp);
+    } finally {
+      await removeQuietly(tmp);
+    }
+  }
+
+  /** Writes the content of compressed object `sha256` to a new private file `dest`, hashing it; nothing is left there on failure. */
+  private async inflateTo(sha256: string, dest: string): Promise<void> {
+    const content = await this.openContent(sha256);
+    const onDest = <T>(op: Promise<T>): Promise<T> => op.catch((error: unknown) => Promise.reject(describeFsError(error, dest)));
+    let created = false;
+    try {
+      const fd = await onDest(openNewFd(dest, 0o600));
+      created = true;
+      try {
+        const hash = createHash("sha256");
+        for await (const chunk of content.chunks) {
+          hash.update(chunk);
+          await onDest(writeFdAll(fd, chunk));
+        }
+        const actual = hash.digest("hex");
+        if (actual !== sha256) throw corruptObjectError(sha256, this.locate(sha256)?.path ?? this.rawPath(sha256), actual);
+      } catch (error) {
+        await closeFdQuietly(fd);
+        throw error;
+      }
+      await onDest(closeFd(fd));
+    } catch (error) {
+
+      if (created) await removeQuietly(dest);
+      throw error;
+    } finally {
+      await content.close();
+    }
+
+  }
+
+  /**
+   * Copies an object's content to `destPath` (a temp path chosen by the caller,
+   * which must not exist yet) with permission bits `mode & 0o7777`, fsyncs it, and
+   * checks that the bytes copied hash to `sha256` (streaming). Throws IntegrityError
+   * when the object is corrupt or missing, leaving nothing at `destPath`.
+   */
+  async materialize(sha256: string, destPath: string, mode: number, options: MaterializeOptions = {}): Promise<void> {
+    // A sparse representation is read at offsets, which a compressed stream has not: inflated first (rare: only
+    // when the same bytes were stored before as an ordinary file's content).
+    if (options.sparse && this.locate(sha256)?.compressed) {
+      await this.withObjectFile(sha256, (file) => materializeObject({ path: file, compressed: false }, sha256, destPath, mode, options));
+      return;
+    }
+    // The hot path of a restore: the raw form is opened, else the compressed one, without looking first.
+    await materializeObject(this.forms(sha256), sha256, destPath, mode, options);
+  }
+
+  /** Removes an object (in whichever forms it is stored); true if it existed. */
+  deleteObject(sha256: string): boolean {
+    let existed = false;
+    for (const compressed of [false, true]) {
+      const objectPath = this.formPath(sha256, compressed);
+      try {
+        fs.unlinkSync(objectPath);
+        existed = true;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw describeFsError(error, objectPath);
+      }
+    }
+    if (existed) this.unsyncedFanouts.add(sha256.slice(0, 2));
+    return existed;
+  }
+
+  /**
+   * Every object in objects/ (sorted by sha256), with the bytes it takes on disk
+   * (both files when it is there in both forms). Files not named like objects are skipped.
+   */
   *listObjects(): Iterable<{ sha256: string; size: number }> {
     for (const prefix of this.readDirOrEmpty(this.objectsDir)) {
       if (!FANOUT_NAME.test(prefix)) continue;
       const fanoutDir = path.join(this.objectsDir, prefix);
+      // Sorted, so both forms of one object ("<sha>", "<sha>.z") come one after the other.
+      let pending = null as { sha256: string; size: number } | null;
       for (const name of this.readDirOrEmpty(fanoutDir)) {
-        if (!isSha256Hex(name) || !name.startsWith(prefix)) continue;
+
+        const sha256 = name.endsWith(COMPRESSED_SUFFIX) ? name.slice(0, -COMPRESSED_SUFFIX.length) : name;
+        if (!isSha256Hex(sha256) || !sha256.startsWith(prefix)) continue;
         let stat: fs.Stats;
         try {
           stat = fs.lstatSync(path.join(fanoutDir, name));
@@ -298,11 +602,19 @@ export class ObjectStore {
           if ((error as NodeJS.ErrnoException).code === "ENOENT") continue; // deleted while listing
           throw describeFsError(error, path.join(fanoutDir, name));
         }
-        if (stat.isFile()) yield { sha256: name, size: stat.size };
+        if (!stat.isFile()) continue;
+        if (pending?.sha256 === sha256) {
+          pending.size += stat.size;
+          continue;
+        }
+        if (pending) yield pending;
+        pending = { sha256, size: stat.size };
       }
+      if (pending) yield pending;
     }
   }
 
+  /** Objects, and the bytes they take on disk (compressed ones at their compressed size). */
   stats(): { objects: number; bytes: number } {
     let objects = 0;
     let bytes = 0;
@@ -349,12 +661,32 @@ export class ObjectStore {
 
   /**
    * Stores a file written into tmp/ (by tmpFilePath) as its object: hashes it
-   * (streamed: a dump of any size), makes it read-only and durable, and moves it
-   * into place, or drops it when the object exists. The tmp file never outlives the call.
+   * (streamed: a dump of any size), compresses it where that pays (streamed too)
+   * unless `compress` is false (content already compressed, such as a pg_dump
+   * custom-format archive), makes it read-only and durable, and moves it into
+   * place, or drops it when the object exists. The tmp file never outlives the call.
    */
-  async adoptTmpFile(tmp: string): Promise<PutResult> {
+  async adoptTmpFile(tmp: string, options: { compress?: boolean } = {}): Promise<PutResult> {
+    let compressedTmp: string | undefined;
     try {
       const { sha256, size } = await hashPath(tmp);
+      if (this.has(sha256)) {
+        await removeQuietly(tmp);
+        return { sha256: sha256 as StoredSha256, size, written: false };
+      }
+      if (options.compress !== false && size > this.blockSize() && samplePays(await readSample(tmp))) {
+        compressedTmp = this.newTmpPath();
+        await compressFile(tmp, compressedTmp, size);
+        // The whole file is at hand: keep the compressed form only if it paid after all.
+        if (pays(size, fs.statSync(compressedTmp).size, this.blockSize())) {
+          await removeQuietly(tmp);
+          const written = await this.commit(sha256, { tmp: compressedTmp, compressed: true });
+          compressedTmp = undefined;
+          return { sha256: sha256 as StoredSha256, size, written };
+        }
+        await removeQuietly(compressedTmp);
+        compressedTmp = undefined;
+      }
       const handle = await fsp.open(tmp, "r");
       try {
         await handle.chmod(OBJECT_FILE_MODE);
@@ -362,10 +694,11 @@ export class ObjectStore {
       } finally {
         await handle.close();
       }
-      const written = await this.commit(sha256, { tmp });
+      const written = await this.commit(sha256, { tmp, compressed: false });
       return { sha256: sha256 as StoredSha256, size, written };
     } catch (error) {
       await removeQuietly(tmp);
+      if (compressedTmp !== undefined) await removeQuietly(compressedTmp);
       throw error instanceof SafetyNetError ? error : describeFsError(error, tmp);
     }
   }
@@ -377,13 +710,13 @@ export class ObjectStore {
    * commits of the same sha256 in this process are serialized: the later ones
    * find the object and report written: false. The tmp file never outlives the call.
    */
-  private async commit(sha256: string, source: { tmp: string } | { data: Buffer }): Promise<boolean> {
+  private async commit(sha256: string, source: NewContent): Promise<boolean> {
     for (let pending = this.inflight.get(sha256); pending; pending = this.inflight.get(sha256)) await pending;
-    if (this.has(sha256)) {
-      if ("tmp" in source) await removeQuietly(source.tmp);
-      return false;
-    }
+    // Bytes not written yet are not written at all when the object is there. A tmp file already written
+    // skips this look-up: writeObject looks again right before its rename (each look-up is two calls, one per form).
+    if ("data" in source && this.has(sha256, source.data.length)) return false;
     const work = this.writeObject(sha256, source);
+
     const settled = work.then(
       () => undefined,
       () => undefined,
@@ -396,15 +729,24 @@ export class ObjectStore {
     }
   }
 
-  private async writeObject(sha256: string, source: { tmp: string } | { data: Buffer }): Promise<boolean> {
+  private async writeObject(sha256: string, source: NewContent): Promise<boolean> {
     const tmp = "tmp" in source ? source.tmp : this.newTmpPath();
     const prefix = sha256.slice(0, 2);
-    const finalPath = this.objectPath(sha256);
     try {
-      if ("data" in source) await writeNewFile(tmp, source.data, OBJECT_FILE_MODE);
+      let compressed: boolean;
+      let size: number | undefined;
+      if ("data" in source) {
+        // Encoded only now: content the store already holds is never compressed for nothing.
+        const encoded = this.encode(source.data, source.compressible);
+        await writeNewFile(tmp, encoded.bytes, OBJECT_FILE_MODE);
+        compressed = encoded.compressed;
+        size = source.data.length;
+      } else ({ compressed, size } = source);
+      const finalPath = this.formPath(sha256, compressed);
+
       await this.ensureFanout(prefix);
-      // Another process may have stored it meanwhile: keep theirs, never overwrite.
-      if (this.has(sha256)) {
+      // Another process may have stored it meanwhile (in either form): keep theirs, never overwrite.
+      if (this.has(sha256, size)) {
         await removeQuietly(tmp);
         return false;
       }
@@ -464,5 +806,43 @@ export class ObjectStore {
       if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
       throw describeFsError(error, dir);
     }
+  }
+}
+
+/** The first SAMPLE_BYTES of a file (all of it when it is shorter). */
+async function readSample(file: string): Promise<Buffer> {
+  const fd = await openFd(file, fs.constants.O_RDONLY);
+  try {
+    const buffer = Buffer.allocUnsafe(SAMPLE_BYTES);
+    let got = 0;
+    while (got < SAMPLE_BYTES) {
+      const n = await readFdAt(fd, buffer, got, SAMPLE_BYTES - got, got);
+      if (n === 0) break;
+      got += n;
+    }
+    return buffer.subarray(0, got);
+  } finally {
+    await closeFdQuietly(fd);
+  }
+}
+
+/** Writes the compressed form of `source` (`size` bytes) to the new file `dest`, streamed, and flushes it. */
+async function compressFile(source: string, dest: string, size: number): Promise<void> {
+  const spill = await CompressingSpill.open(dest, source, size, { forced: true });
+  const fd = await openFd(source, fs.constants.O_RDONLY);
+  try {
+    const buffer = Buffer.allocUnsafe(CHUNK_SIZE);
+    for (let position = 0; ; ) {
+      const n = await readFdAt(fd, buffer, 0, CHUNK_SIZE, position);
+      if (n === 0) break;
+      position += n;
+      await spill.write(buffer.subarray(0, n));
+    }
+    await spill.finish();
+  } catch (error) {
+    await spill.abandon();
+    throw error;
+  } finally {
+    await closeFdQuietly(fd);
   }
 }

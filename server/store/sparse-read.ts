@@ -9,10 +9,9 @@
  * before and after, and reads a racily clean file twice.
  */
 import { createHash, type Hash } from "node:crypto";
-import { describeFsError } from "../errors";
-import { OBJECT_FILE_MODE, openNewFd, removeQuietly } from "./atomic-write";
-import { closeFd, closeFdQuietly, fdatasyncFd, readFdAt, writeFdAll } from "./raw-fd";
+import { readFdAt } from "./raw-fd";
 import { readDataRanges, type DataRange } from "./seek-data";
+import type { Spill, SpilledCopy } from "./spill";
 import { encodeSparseTail, SPARSE_CHUNK, SPARSE_MAP_ENTRY_BYTES, SPARSE_MIN_HOLE_BYTES, SPARSE_TRAILER_BYTES } from "./sparse-format";
 
 /** Chunks of this size are read at a time (a multiple of SPARSE_CHUNK). */
@@ -28,8 +27,8 @@ export interface SparseRead {
   objectBytes: number;
   /** The representation, when it is smaller than `memoryLimit`. */
   data?: Buffer;
-  /** The path the representation was written to (larger ones, when `spillTo` was given); the caller owns it. */
-  spilled?: string;
+  /** The copy the representation was written to (larger ones, when `spillTo` was given); the caller owns it. */
+  spilled?: SpilledCopy;
   /** Set when a read came up short: the file shrank while it was read. */
   changed?: string;
 }
@@ -37,10 +36,8 @@ export interface SparseRead {
 export interface SparseReadOptions {
   /** Representations smaller than this are returned in memory. */
   memoryLimit: number;
-  /** A fresh path (must not exist) for a larger representation; without it, larger ones are only hashed. */
-  spillTo?: () => string;
-  /** Named in errors. */
-  sourcePath: string;
+  /** Opens a fresh copy for a larger representation (its bytes as they are); without it, larger ones are only hashed. */
+  spillTo?: () => Promise<Spill>;
 }
 
 /**
@@ -59,7 +56,7 @@ export async function readSparseFile(fd: number, size: number, options: SparseRe
   // At most one extent per chunk: an upper bound of the representation's size.
   const largest = spanBytes + Math.ceil(spanBytes / SPARSE_CHUNK) * SPARSE_MAP_ENTRY_BYTES + SPARSE_TRAILER_BYTES;
   const inMemory = largest < options.memoryLimit;
-  const sink = inMemory ? new MemorySink() : options.spillTo ? await FileSink.open(options.spillTo(), options.sourcePath) : new NullSink();
+  const sink: Sink = inMemory ? new MemorySink() : options.spillTo ? new SpillSink(await options.spillTo()) : new NullSink();
   try {
     const hash = createHash("sha256");
     const extents: DataRange[] = [];
@@ -81,7 +78,7 @@ export async function readSparseFile(fd: number, size: number, options: SparseRe
     const objectBytes = dataBytes + tail.length;
     const result: SparseRead = { sha256: hash.digest("hex"), dataBytes, objectBytes, ...(changed ? { changed } : {}) };
     if (sink instanceof MemorySink) result.data = sink.content();
-    if (sink instanceof FileSink) result.spilled = await sink.finish();
+    if (sink instanceof SpillSink) result.spilled = await sink.finish();
     return result;
   } catch (error) {
     await sink.abandon();
@@ -163,42 +160,16 @@ class MemorySink implements Sink {
   }
 }
 
-/** A new file the representation is copied into (created with OBJECT_FILE_MODE, fdatasync'ed by finish). */
-class FileSink implements Sink {
-  private constructor(
-    private readonly path: string,
-    private fd: number | undefined,
-    private readonly sourcePath: string,
-  ) {}
-
-  static async open(path: string, sourcePath: string): Promise<FileSink> {
-    try {
-      return new FileSink(path, await openNewFd(path, OBJECT_FILE_MODE), sourcePath);
-    } catch (error) {
-      throw describeFsError(error, `${path} (storing ${sourcePath})`);
-    }
+/** A copy in the store's tmp/ (spill.ts), flushed by finish. */
+class SpillSink implements Sink {
+  constructor(private readonly spill: Spill) {}
+  write(bytes: Buffer): Promise<void> {
+    return this.spill.write(bytes);
   }
-
-  async write(bytes: Buffer): Promise<void> {
-    await this.onCopy(writeFdAll(this.fd as number, bytes));
+  finish(): Promise<SpilledCopy> {
+    return this.spill.finish();
   }
-
-  async finish(): Promise<string> {
-    const fd = this.fd as number;
-    await this.onCopy(fdatasyncFd(fd));
-    this.fd = undefined;
-    await this.onCopy(closeFd(fd));
-    return this.path;
-  }
-
-  async abandon(): Promise<void> {
-    if (this.fd !== undefined) await closeFdQuietly(this.fd);
-    this.fd = undefined;
-    await removeQuietly(this.path);
-  }
-
-  /** A failure to write the copy names it (and the file being copied): a full disk there is not the workspace's. */
-  private onCopy<T>(op: Promise<T>): Promise<T> {
-    return op.catch((error: unknown) => Promise.reject(describeFsError(error, `${this.path} (storing ${this.sourcePath})`)));
+  abandon(): Promise<void> {
+    return this.spill.abandon();
   }
 }

@@ -187,7 +187,7 @@ describe("storing and writing back a sparse file", () => {
   it("refuses a damaged representation and leaves nothing at the destination", async () => {
     const store = openStore();
     const stored = await store.putFile(sparseFile("source", 4 * GiB, [[GiB, chunk("q")]]));
-    const objectPath = store.objectPath(stored.sha256);
+    const objectPath = store.locate(stored.sha256)?.path as string;
     fs.chmodSync(objectPath, 0o600);
     const bytes = fs.readFileSync(objectPath);
     bytes[0] = 0x21;
@@ -207,5 +207,39 @@ describe("storing and writing back a sparse file", () => {
     expect(failure).toBeInstanceOf(IntegrityError);
     expect((failure as IntegrityError).details).toMatchObject({ sha256: stored.sha256, state: "corrupt" });
     expect(fs.existsSync(dest)).toBe(false);
+  });
+
+  it("keeps a representation as it is even when its data would compress", async () => {
+    const store = openStore();
+    const pieces: [number, Buffer][] = [
+      [GiB, Buffer.concat([chunk("a"), chunk("b"), chunk("c")])],
+      [3 * GiB, Buffer.concat(Array.from({ length: 100 }, (_, i) => chunk(String.fromCharCode(97 + (i % 26)))))],
+    ];
+    const stored = await store.putFile(sparseFile("source", 4 * GiB, pieces));
+    expect(stored.sparse).toBeDefined();
+    expect(store.locate(stored.sha256)?.compressed).toBe(false);
+  });
+
+  it("writes a representation back with its holes when the same bytes were stored compressed (as an ordinary file's content)", async () => {
+    const store = openStore();
+    const size = 2 * GiB;
+    const pieces: [number, Buffer][] = [
+      [SPARSE_CHUNK, chunk("x")],
+      [GiB, Buffer.concat([chunk("y"), chunk("z")])],
+    ];
+    const bytes = representation(size, pieces);
+    const plain = store.putBuffer(bytes);
+    expect(store.locate(plain.sha256)?.compressed).toBe(true);
+    const stored = await store.putFile(sparseFile("source", size, pieces));
+    expect(stored).toMatchObject({ sha256: plain.sha256, written: false });
+
+    const dest = path.join(dir, "restored");
+    await store.materialize(stored.sha256, dest, 0o600, { sparse: true });
+    const st = fs.statSync(dest);
+    expect(st.size).toBe(size);
+    expect(st.blocks * 512).toBeLessThan(64 * 1024);
+    for (const [offset, data] of pieces) expect(readAt(dest, offset, data.length).equals(data)).toBe(true);
+    expect(readAt(dest, 2 * SPARSE_CHUNK, SPARSE_CHUNK).equals(Buffer.alloc(SPARSE_CHUNK))).toBe(true);
+    expect(fs.readdirSync(path.join(store.dir, "tmp"))).toEqual([]);
   });
 });

@@ -62,6 +62,6 @@ describe("WriteBatch", () => {
     await batch.abort();
     expect(store.has(staged.sha256)).toBe(false);
     expect(tmpEntries()).toHaveLength(0);
-    await expect(batch.stage(staged.sha256, { data: Buffer.from("never stored") })).rejects.toThrow(/already committed or aborted/);
+    await expect(batch.stage(staged.sha256, { data: Buffer.from("never stored"), compressible: true })).rejects.toThrow(/already committed or aborted/);
   });
 });

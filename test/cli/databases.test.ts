@@ -19,6 +19,7 @@ import type { HistoryItem } from "../../server/audit/history";
 import type { RollbackPlanBody } from "../../server/rollback/plan";
 import { createAppDatabase, databaseContents, DESTRUCTIVE_MIGRATION_SQL, runSql, type AppDatabase } from "../support/app-database";
 import { loseMetadataDatabase } from "../support/metadata-store";
+import { hasStoredObject, readStoredObject, storedObjectFile } from "../support/stored-objects";
 import {
   assertCliBundleFresh,
   cleanUpAfterEach,
@@ -220,7 +221,10 @@ describe("an agent's SQLite memory store", () => {
     expect(Number((reader.prepare("SELECT count(*) AS n FROM memories").get() as { n: number }).n)).toBe(snapshotted?.rows);
     expect(reader.prepare("SELECT count(*) AS n FROM memories WHERE text = 'forgotten'").get()).toEqual({ n: 0 });
     reader.close();
-    const copy = new Database(path.join(ws.dataDir, "store", "objects", (snapshotted?.sha256 as string).slice(0, 2), snapshotted?.sha256 as string), { readonly: true });
+    // The snapshot as stored (inflated here when it is stored compressed), opened as a database of its own.
+    const snapshotFile = path.join(ws.base, "snapshot-copy.db");
+    fs.writeFileSync(snapshotFile, readStoredObject(ws.dataDir, snapshotted?.sha256 as string));
+    const copy = new Database(snapshotFile, { readonly: true });
     const snapshotRows = JSON.stringify(copy.prepare("SELECT * FROM memories ORDER BY id").all());
     copy.close();
     const restored = new Database(file, { readonly: true });
@@ -446,7 +450,7 @@ describe("database snapshots in verify, retention, GC and rebuild-db", () => {
     db.exec("DELETE FROM memories WHERE id > 50");
     db.close();
     const second = await cliJson<CheckpointCreated>(ws, ["checkpoint", "create", "agent", "--db"]);
-    const objectOf = (sha: string | null) => path.join(ws.dataDir, "store", "objects", (sha as string).slice(0, 2), sha as string);
+    const objectOf = (sha: string | null) => storedObjectFile(ws.dataDir, sha as string);
     const [firstSnapshot, secondSnapshot] = [first.databases[0]?.sha256 ?? null, second.databases[0]?.sha256 ?? null];
     expect(firstSnapshot).not.toBe(secondSnapshot);
 
@@ -472,8 +476,8 @@ describe("database snapshots in verify, retention, GC and rebuild-db", () => {
 
     const run = await runCli(ws, ["retention", "run", "--json"], { env: { SAFETYNET_RETENTION_GRACE_MS: "0" } });
     expect(run.status, run.stderr).toBe(0);
-    expect(fs.existsSync(objectOf(firstSnapshot))).toBe(false);
-    expect(fs.existsSync(objectOf(secondSnapshot))).toBe(true);
+    expect(hasStoredObject(ws.dataDir, firstSnapshot as string)).toBe(false);
+    expect(hasStoredObject(ws.dataDir, secondSnapshot as string)).toBe(true);
     expect((await cliJson<{ items: { id: string }[] }>(ws, ["checkpoint", "list"])).items.map((c) => c.id)).not.toContain(first.id);
 
     await loseMetadataDatabase(ws.dataDir);

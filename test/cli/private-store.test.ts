@@ -10,6 +10,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { assertCliBundleFresh, cleanUpAfterEach, cliJson, IS_ROOT, makeWorkspaceDirs, NOBODY, runCli, sha256Of, writeTree, type WorkspaceDirs } from "../support/workspace";
 import type { CheckpointCreated } from "../../server/checkpoints/commit";
 import { onPostgresPass } from "../support/metadata-store";
+import { readStoredObject, storedObjectFile } from "../support/stored-objects";
 
 beforeAll(assertCliBundleFresh);
 cleanUpAfterEach();
@@ -50,8 +51,8 @@ describe.skipIf(!IS_ROOT)("a private store", () => {
     await cliJson(ws, ["component", "add", "app", "--root", ws.root]);
     const created = await cliJson<CheckpointCreated>(ws, ["checkpoint", "create", "app"]);
     const sha = sha256Of(SECRET);
-    const object = path.join(ws.dataDir, "store", "objects", sha.slice(0, 2), sha);
-    expect(fs.readFileSync(object, "utf8")).toBe(SECRET);
+    const object = storedObjectFile(ws.dataDir, sha);
+    expect(readStoredObject(ws.dataDir, sha).toString("utf8")).toBe(SECRET);
 
     const refused = catAsNobody(object);
     expect(refused.status).not.toBe(0);

@@ -101,7 +101,7 @@ function expectSparseCopy(file: string, size: number, pieces: readonly Piece[], 
   for (const offset of holes) expect(readAt(file, offset, 4 * KiB).equals(Buffer.alloc(4 * KiB)), `zeros at ${offset}`).toBe(true);
 }
 
-/** Bytes of every object in the store. */
+/** Bytes of every object in the store (on disk: a compressed object at its compressed size). */
 function storeBytes(dataDir: string): number {
   const objects = path.join(dataDir, "store", "objects");
   let total = 0;

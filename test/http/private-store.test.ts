@@ -10,6 +10,7 @@ import { describe, expect, inject, it } from "vitest";
 import { Api, makeComponent } from "./api";
 import { startServer } from "./server";
 import { onPostgresPass } from "../support/metadata-store";
+import { readStoredObject, storedObjectFile } from "../support/stored-objects";
 
 const server = inject("main");
 const admin = new Api(server.baseUrl, server.adminToken);
@@ -26,8 +27,8 @@ describe("the server's data directory", () => {
     await admin.call("checkpoint.create", { component: name });
     const entries = await admin.get<{ items: { path: string; sha256: string }[] }>("checkpoint.entries", { id: (await admin.get<{ items: { id: string }[] }>("checkpoint.list", { component: name })).items[0]?.id });
     const sha = entries.items.find((e) => e.path === "secret.env")?.sha256 as string;
-    const object = path.join(server.dataDir, "store", "objects", sha.slice(0, 2), sha);
-    expect(readFileSync(object, "utf8")).toBe(secret);
+    const object = storedObjectFile(server.dataDir, sha);
+    expect(readStoredObject(server.dataDir, sha).toString("utf8")).toBe(secret);
 
     const db = path.join(server.dataDir, "safetynet.db");
     expect({ dataDir: modeOf(server.dataDir), object: modeOf(object) }).toEqual({ dataDir: "700", object: "400" });

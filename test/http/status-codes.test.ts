@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { Api, createToken, expectError, makeComponent, uniqueName } from "./api";
+import { storedObjectFile } from "../support/stored-objects";
 
 const server = inject("main");
 const admin = new Api(server.baseUrl, server.adminToken);
@@ -95,7 +96,7 @@ describe("404, 413, 422", () => {
     const created = await admin.call<{ id: string; manifestSha256: string }>("checkpoint.create", { component: name });
     const entries = await admin.get<{ items: { path: string; sha256: string }[] }>("checkpoint.entries", { id: created.id });
     const sha = entries.items.find((e) => e.path === "keep.txt")?.sha256 as string;
-    const object = path.join(server.dataDir, "store", "objects", sha.slice(0, 2), sha);
+    const object = storedObjectFile(server.dataDir, sha);
     writeFileSync(path.join(root, "keep.txt"), "edited by the agent\n");
     // Planned while intact (the plan re-hashes what it needs), damaged before the confirmation.
     const plan = await admin.call<{ confirmToken: string; integrity: { objectsChecked: number } }>("rollback.plan", { checkpointId: created.id });

@@ -24,6 +24,7 @@ import { scanExcludes, scanScope } from "../../server/checkpoints/live-state";
 import { getComponent } from "../../server/registry/components";
 import type { ScannedEntry } from "../../server/checkpoints/manifest-types";
 import { metadataUrlFor } from "../support/metadata-store";
+import { readStoredObject } from "../support/stored-objects";
 import { privateWatchman, type PrivateWatchman } from "../support/watchman";
 import Database from "better-sqlite3";
 import { filterTree, readTree, runCli, testPathBytes, writeTree, type CliOptions, type CliResult, type TreeState, type WorkspaceDirs } from "../support/workspace";
@@ -328,10 +329,9 @@ export class System {
     return fresh;
   }
 
-  /** Reads an object straight from the store's folder and checks its sha256 (the test's own reading, not the product's). */
+  /** Reads an object straight from the store's folder (inflating a compressed one) and checks its sha256 (the test's own reading, not the product's). */
   storedObject(sha256: string): Buffer {
-    const file = path.join(this.dirs.dataDir, "store", "objects", sha256.slice(0, 2), sha256);
-    const bytes = fs.readFileSync(file);
+    const bytes = readStoredObject(this.dirs.dataDir, sha256);
     if (!this.verifiedObjects.has(sha256)) {
       const actual = createHash("sha256").update(bytes).digest("hex");
       if (actual !== sha256) throw new Error(`object ${sha256} is corrupt (hashes to ${actual})`);

@@ -17,6 +17,7 @@ import { afterAll, afterEach } from "vitest";
 import { loadConfig } from "../../server/config";
 import { closeCore, openCore, type Core } from "../../server/core";
 import { metadataEnvFor, metadataUrlFor } from "./metadata-store";
+import { corruptStoredObjectFile, storedObjectFile } from "./stored-objects";
 import { upsertComponent, type ComponentView } from "../../server/registry/components";
 import { findCheckpointRow } from "../../server/checkpoints/queries";
 import { performRollback, type ExecuteOptions, type RollbackResult } from "../../server/rollback/execute";
@@ -345,19 +346,14 @@ export function treeDifferences(expected: TreeState, actual: TreeState, options:
   return problems;
 }
 
-/** Flips one byte of a stored object (objects are read-only: chmod u+w first). */
+/** Flips one byte of a stored object, raw or compressed (stored-objects.ts); returns its file. */
 export function corruptObject(dataDir: string, sha256: string): string {
-  const objectPath = path.join(dataDir, "store", "objects", sha256.slice(0, 2), sha256);
-  fs.chmodSync(objectPath, 0o644);
-  const bytes = fs.readFileSync(objectPath);
-  if (bytes.length === 0) throw new Error(`cannot corrupt the empty object ${sha256}`);
-  bytes[0] = (bytes[0] as number) ^ 0xff;
-  fs.writeFileSync(objectPath, bytes);
-  return objectPath;
+  return corruptStoredObjectFile(dataDir, sha256);
 }
 
+/** Removes a stored object's file, whichever form it is in. */
 export function deleteObject(dataDir: string, sha256: string): void {
-  fs.rmSync(path.join(dataDir, "store", "objects", sha256.slice(0, 2), sha256));
+  fs.rmSync(storedObjectFile(dataDir, sha256));
 }
 
 export function journalFiles(dataDir: string): string[] {
