@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConflictError, exitCodeOf, InsufficientStorageError, SafetyNetError } from "./errors";
+import { ConflictError, exitCodeOf, FileVanishedError, InsufficientStorageError, IntegrityError, SafetyNetError, UnstableFileError } from "./errors";
 
 describe("SafetyNetError across copies of the module", () => {
   // What an error of another bundled copy of the core looks like from here: the same shape, another class.
@@ -17,8 +17,17 @@ describe("SafetyNetError across copies of the module", () => {
     expect(Object.assign(new Error("no details"), { code: "NO_SPACE" })).not.toBeInstanceOf(SafetyNetError);
   });
 
-  it("keeps the plain check for subclasses", () => {
-    expect(foreign()).not.toBeInstanceOf(InsufficientStorageError);
+  it("recognizes a subclass with a code of its own by that code, and keeps the plain check where a code is shared", () => {
+    expect(foreign()).toBeInstanceOf(InsufficientStorageError);
+    expect(foreign()).not.toBeInstanceOf(IntegrityError);
+    const damaged = Object.assign(new Error("object is corrupt"), { code: "INTEGRITY", details: { state: "corrupt" } });
+    expect(damaged).toBeInstanceOf(IntegrityError);
+    expect(damaged).not.toBeInstanceOf(ConflictError);
+    // A FileVanishedError is a ConflictError: a foreign one is known as a conflict, not as the vanished file it may not be.
+    const busy = Object.assign(new Error("busy"), { code: "CONFLICT", details: {} });
+    expect(busy).toBeInstanceOf(ConflictError);
+    expect(busy).not.toBeInstanceOf(FileVanishedError);
+    expect(Object.assign(new Error("failed"), { code: "FAILED", details: {} })).not.toBeInstanceOf(UnstableFileError);
     expect(new ConflictError("busy")).toBeInstanceOf(SafetyNetError);
     expect(new ConflictError("busy")).not.toBeInstanceOf(InsufficientStorageError);
   });

@@ -18,13 +18,16 @@ export class SafetyNetError extends Error {
    * `instanceof SafetyNetError` also holds for one thrown by another copy of this
    * module (the web build bundles the core more than once: an error thrown by the
    * core that startup opened would fail a plain `instanceof` in a route's copy and
-   * lose its code). Recognized by its code and details; subclasses keep the plain check.
+   * lose its code). Recognized by its code and details; so is one of the subclasses
+   * that bring a code of their own (an IntegrityError by "INTEGRITY"), while those
+   * that share their parent's code (FileVanishedError) keep the plain check.
    */
   static [Symbol.hasInstance](value: unknown): boolean {
     if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
-    if (this !== SafetyNetError || !(value instanceof Error)) return false;
+    if (!(value instanceof Error)) return false;
     const { code, details } = value as Error & { code?: unknown; details?: unknown };
-    return typeof code === "string" && code in EXIT_CODES && details !== null && typeof details === "object";
+    if (typeof code !== "string" || !(code in EXIT_CODES) || details === null || typeof details !== "object") return false;
+    return this === SafetyNetError || OWN_CODES.get(this) === code;
   }
 }
 
@@ -69,6 +72,16 @@ export class UnstableFileError extends OperationFailedError {}
 export class InsufficientStorageError extends SafetyNetError {
   override readonly code = "NO_SPACE";
 }
+
+/** The subclasses recognized across copies of this module by their code (each the only class with it). */
+const OWN_CODES = new Map<unknown, ErrorCode>([
+  [InvalidInputError, "INVALID_INPUT"],
+  [ForbiddenError, "FORBIDDEN"],
+  [NotFoundError, "NOT_FOUND"],
+  [ConflictError, "CONFLICT"],
+  [IntegrityError, "INTEGRITY"],
+  [InsufficientStorageError, "NO_SPACE"],
+]);
 
 export const EXIT_CODES: Record<ErrorCode, number> = {
   FAILED: 1,

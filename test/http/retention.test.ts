@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, inject, it } from "vitest";
@@ -35,7 +36,7 @@ describe("retention over HTTP", () => {
     const { name, root } = await makeComponent(admin, server.workspace, { "big.bin": "seed" });
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) {
-      writeFileSync(path.join(root, "big.bin"), Buffer.alloc(200_000, 65 + i));
+      writeFileSync(path.join(root, "big.bin"), randomBytes(200_000));
       ids.push((await admin.call<{ id: string }>("checkpoint.create", { component: name, retentionDays: 0 })).id);
     }
     await admin.call("retention.set", { component: name, keepLast: 1 });
