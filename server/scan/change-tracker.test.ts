@@ -272,11 +272,11 @@ describe("the change tracker (Watchman instead of a walk)", () => {
         fs.renameSync(t.at("src/lib"), t.at("src/moved"));
         fs.mkdirSync(t.at("gen/x"), { recursive: true });
         await t.scan();
-        expect(t.tracker.stats, `saveState ${saveState}`).toEqual({ fullWalks: 2, incremental: 1, unvouched: 1 });
+        expect(t.tracker.stats, `saveState ${saveState}; the tracker said: ${t.lines.join(" | ")}`).toEqual({ fullWalks: 2, incremental: 1, unvouched: 1 });
         // The new daemon watches the root and answers again.
         fs.appendFileSync(t.at("src/moved/deep/c.ts"), "// after the restart\n");
         await t.scan();
-        expect(t.tracker.stats, `saveState ${saveState}`).toEqual({ fullWalks: 2, incremental: 2, unvouched: 1 });
+        expect(t.tracker.stats, `saveState ${saveState}; the tracker said: ${t.lines.join(" | ")}`).toEqual({ fullWalks: 2, incremental: 2, unvouched: 1 });
         expect(own.watchList()).toEqual([t.root]);
         await disableChangeTracking();
         expect(own.watchList()).toEqual([]);

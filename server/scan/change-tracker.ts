@@ -180,18 +180,25 @@ export class ChangeTracker {
     for (const [root, watch] of [...this.roots]) if (watch.users.has(componentId) || state?.root === root) await this.release(componentId, root);
   }
 
-  /** Stops watching every root this tracker watched and closes the connection. */
+  /**
+   * Stops watching every root this tracker watched and closes the connection. A
+   * root whose watch is in doubt (a command failed since: a daemon restarted
+   * from its saved state watches it again) is unwatched too, unless the daemon
+   * did not answer a moment ago (every command would wait out its time limit).
+   */
   async stop(): Promise<void> {
-    const roots = this.watchedRoots();
+    const roots = this.now() < this.pausedUntil ? this.watchedRoots() : [...this.roots.keys()];
     this.roots.clear();
     this.tracked.clear();
-    for (const root of roots) await this.watchman.unwatch(root).catch(() => undefined);
+    for (const root of roots) {
+      await this.watchman.unwatch(root).catch((error: unknown) => this.log.warn(`Watchman kept watching ${root}: ${messageOf(error)}`));
+    }
     this.watchman.close();
   }
 
-  /** `stop` for a process that is exiting: unwatches synchronously, nothing else can run any more. */
+  /** `stop` for a process that is exiting: unwatches synchronously (never starting a daemon for it), nothing else can run any more. */
   stopSync(): void {
-    const roots = this.watchedRoots();
+    const roots = [...this.roots.keys()];
     this.roots.clear();
     this.tracked.clear();
     this.watchman.close();

@@ -82,7 +82,9 @@ export function findWatchmanBinary(binary = "watchman", envPath = process.env.PA
 
 type Response = Record<string, unknown>;
 /** What the client says when the daemon went away under a command. */
-const LOST_CONNECTION = /connection was closed|client was ended|ECONNRESET|EPIPE|ECONNREFUSED/;
+const LOST_CONNECTION = /connection was closed|client was ended|ECONNRESET|EPIPE|ECONNREFUSED|ENOENT/;
+/** Pauses before sending a command again on a new connection: a daemon being shut down still holds its socket for a moment. */
+const RECONNECT_DELAYS_MS = [0, 100, 400];
 /** The client's `command`, untyped: its typings list only some commands. */
 type RawCommand = (args: readonly unknown[], done: (error: Error | null, response: unknown) => void) => void;
 
@@ -219,15 +221,20 @@ export class Watchman {
   /**
    * Sends one command. A connection the daemon closed (it was shut down or
    * restarted since the last command) is noticed only when used: the command is
-   * sent once more on a new connection, which starts the daemon again.
+   * sent again on a new connection, which starts the daemon again. A daemon in the
+   * middle of shutting down refuses that too, so it is tried a few times, briefly
+   * apart, before the caller hears that the daemon cannot be reached.
    */
   private async command(args: unknown[]): Promise<Response> {
-    try {
-      return await this.send(args);
-    } catch (error) {
-      if (!(error instanceof WatchmanError) || !LOST_CONNECTION.test(error.message)) throw error;
-      this.close();
-      return this.send(args);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.send(args);
+      } catch (error) {
+        const delay = RECONNECT_DELAYS_MS[attempt];
+        if (delay === undefined || !(error instanceof WatchmanError) || !LOST_CONNECTION.test(error.message)) throw error;
+        this.close();
+        if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+      }
     }
   }
 

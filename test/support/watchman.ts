@@ -42,11 +42,14 @@ export function privateWatchman(options: { saveState?: boolean } = {}): PrivateW
   fs.writeFileSync(binary, `#!/bin/sh\nexec ${real} --sockname=${dir}/sock ${state} --logfile=${dir}/log --pidfile=${dir}/pid "$@"\n`, { mode: 0o755 });
   const run = (args: string[]) => JSON.parse(execFileSync(binary, ["--no-pretty", ...args], { encoding: "utf8", timeout: 30_000 })) as Record<string, unknown>;
   const shutdown = () => {
+    const pid = daemonPid(path.join(dir, "pid"));
     try {
       execFileSync(binary, ["--no-spawn", "--no-pretty", "shutdown-server"], { stdio: "ignore", timeout: 30_000 });
     } catch {
       // not running
     }
+    // The daemon answers before it exits: a restart means the old one is gone, as after `watchman shutdown-server; sleep`.
+    if (pid !== null) waitForExit(pid, 30_000);
   };
   return {
     binary,
@@ -59,4 +62,30 @@ export function privateWatchman(options: { saveState?: boolean } = {}): PrivateW
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+function daemonPid(pidFile: string): number | null {
+  try {
+    const pid = Number.parseInt(fs.readFileSync(pidFile, "utf8").trim(), 10);
+    return Number.isSafeInteger(pid) && pid > 0 ? pid : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Waits until `pid` has exited (a zombie left for a reaper counts as exited). */
+function waitForExit(pid: number, timeoutMs: number): void {
+  const deadline = Date.now() + timeoutMs;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  while (Date.now() < deadline) {
+    let state: string;
+    try {
+      state = /^State:\s+(\S)/m.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? "";
+    } catch {
+      return;
+    }
+    if (state === "Z" || state === "X") return;
+    Atomics.wait(pause, 0, 0, 20);
+  }
+  throw new Error(`the test's Watchman daemon (pid ${pid}) did not exit within ${timeoutMs} ms of shutdown-server`);
 }
