@@ -96,7 +96,7 @@ function metrics() {
       () =>
         new Gauge({
           name: "safetynet_component_scans",
-          help: "Whole-component scans since the server started: watchman (re-read only what Watchman reported), walk, or unchanged (a checkpoint that reused the last tree: Watchman vouched nothing changed, nothing was scanned)",
+          help: "Whole-component scans since the server started: watchman (re-read only what Watchman reported), walk, unchanged (a checkpoint that reused the last tree: Watchman vouched nothing changed, nothing was scanned), or patched (a checkpoint made from the last tree and the paths Watchman reported)",
           labelNames: ["method"] as const,
         }),
     ),
@@ -193,6 +193,7 @@ export async function metricsText(core: Core): Promise<{ body: string; contentTy
   m.componentScans.set({ method: "watchman" }, scans?.incremental ?? 0);
   m.componentScans.set({ method: "walk" }, scans?.fullWalks ?? 0);
   m.componentScans.set({ method: "unchanged" }, unchangedCaptureStats.reused);
+  m.componentScans.set({ method: "patched" }, unchangedCaptureStats.patched);
   return { body: await register.metrics(), contentType: register.contentType };
 }
 

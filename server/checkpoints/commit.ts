@@ -6,7 +6,7 @@
  */
 import type { Core, Actor } from "../core";
 import { newId } from "../ids";
-import { storeRootRecord, storeTreeManifest } from "./tree-write";
+import { storeBuiltTree, storeTreeManifest } from "./tree-write";
 import type { TreeTotals } from "./tree-format";
 import type { OpenedManifest } from "./tree-read";
 import { changeRowInserts, changesAgainstBase, type ChangeCounts } from "./change-records";
@@ -66,14 +66,18 @@ export interface CommitRequest {
   saveComponentMetadata?: boolean;
   /** Database snapshots taken with the files, and the bytes they added to the store. */
   databases?: { snapshots: DatabaseSnapshot[]; newBytes: number };
-  /** Nothing changed since a capture with this tree (unchanged-capture.ts): it is the checkpoint's files, `live` holds no entries. */
-  unchangedTree?: { root: string; totals: TreeTotals };
+  /**
+   * The checkpoint's files as a tree built already: nothing changed since a capture
+   * with it (unchanged-capture.ts), or it was patched from one (patched-capture.ts),
+   * with the tree objects not yet stored in `fresh`. `live` then holds only what was read.
+   */
+  builtTree?: { root: string; totals: TreeTotals; fresh?: ReadonlyMap<string, string> };
 }
 
 export async function commitCheckpoint(core: Core, request: CommitRequest): Promise<CheckpointCreated> {
   const { live, component } = request;
   const databases = request.databases?.snapshots ?? [];
-  const manifest = request.unchangedTree ? storeRootRecord(core.store, request.scope, databases, request.unchangedTree) : await storeTreeManifest(core.store, request.scope, live.entries, databases);
+  const manifest = request.builtTree ? await storeBuiltTree(core.store, request.scope, databases, request.builtTree) : await storeTreeManifest(core.store, request.scope, live.entries, databases);
   const manifestSha256 = manifest.sha256;
   const opened: OpenedManifest = { sha256: manifestSha256, version: 4, scope: request.scope, databases, root: manifest.root, totals: manifest.totals };
   const changes = await changesAgainstBase(core, component.id, opened, request.startedAt);

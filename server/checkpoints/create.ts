@@ -4,7 +4,7 @@
  * snapshot of each database target), commit, and record history.
  */
 import type { Core, Actor } from "../core";
-import { ConflictError, FileVanishedError, InvalidInputError, SafetyNetError } from "../errors";
+import { ConflictError, FileVanishedError, IntegrityError, InvalidInputError, SafetyNetError } from "../errors";
 import { withComponentMutation } from "../rollback/mutation-barrier";
 import { findComponentRow, toComponentView, type ComponentView } from "../registry/components";
 import { clearRolledBack } from "../registry/component-status";
@@ -12,9 +12,11 @@ import { assertComponentRootUsable } from "../registry/roots";
 import type { CheckpointCreateInput } from "../schemas";
 import { recordEvent } from "../audit/history";
 import { captureLiveState, scanScope, type LiveState } from "./live-state";
-import { probeChanges, rememberCapture } from "./unchanged-capture";
+import { probeChanges, rememberCapture, unchangedCaptureStats } from "./unchanged-capture";
+import { capturePatched } from "./patched-capture";
+import { TreePatchMismatch } from "./tree-patch";
 import { openManifest } from "./tree-read";
-import { commitCheckpoint, type CheckpointCreated } from "./commit";
+import { commitCheckpoint, type CheckpointCreated, type CommitRequest } from "./commit";
 import { readGitInfo } from "./git-info";
 import { resolveScope, type ResolvedScope } from "./scope";
 import { snapshotDatabases } from "../dbstate/databases";
@@ -48,7 +50,7 @@ export async function createCheckpoint(core: Core, input: CheckpointCreateInput,
         statusCleared = { from: String(component.metadata.status), to: cleared.status };
         component.metadata = cleared;
       }
-      const { resolved, live, unchangedTree, remember } = await captureScope(core, component, input, options);
+      const { resolved, live, builtTree, remember } = await captureScope(core, component, input, options);
       const databases = input.includeDb ? await snapshotDatabases(core, component) : undefined;
       const callerMeta: Record<string, unknown> = { ...(input.metadata ?? {}) };
       if (input.agent) callerMeta.agent = input.agent;
@@ -69,7 +71,7 @@ export async function createCheckpoint(core: Core, input: CheckpointCreateInput,
         startedAtMs,
         saveComponentMetadata: statusCleared !== null,
         databases,
-        unchangedTree,
+        builtTree,
         history: (checkpoint) => ({
           kind: "checkpoint.create",
           component: checkpoint.component,
@@ -115,18 +117,27 @@ export async function createCheckpoint(core: Core, input: CheckpointCreateInput,
 
 /**
  * Scans and stores the scope. A whole-component checkpoint in the server first
- * asks Watchman whether anything changed since its last one: when nothing did, its
- * tree is reused (unchanged-capture.ts). A file deleted between the scan and its
- * read means the workspace is changing: scan once more (the deletion may be all
- * there was), and when a file vanishes again, refuse with 409 naming it.
+ * asks Watchman what changed since its last one: when nothing did, its tree is
+ * reused (unchanged-capture.ts); when a few paths did, its tree is patched with
+ * them (patched-capture.ts). Otherwise, and whenever a patch cannot be made, the
+ * scope is scanned and stored whole. A file deleted between the scan and its read
+ * means the workspace is changing: scan once more (the deletion may be all there
+ * was), and when a file vanishes again, refuse with 409 naming it.
  */
-async function captureScope(core: Core, component: ComponentView, input: CheckpointCreateInput, options: CreateOptions) {
+async function captureScope(core: Core, component: ComponentView, input: CheckpointCreateInput, options: CreateOptions): Promise<CapturedScope> {
   const probe = (input.paths ?? []).length === 0 ? await probeChanges(core, component) : null;
+  const wholeComponent: ResolvedScope = { scope: { kind: "all" }, reasons: new Map(), entries: [], primaries: [] };
   if (probe?.unchanged) {
     const { root, totals } = probe.unchanged;
-    const resolved: ResolvedScope = { scope: { kind: "all" }, reasons: new Map(), entries: [], primaries: [] };
     const live: LiveState = { entries: [], bytes: totals.bytes, newBytes: 0, filesRead: 0, unstable: [] };
-    return { resolved, live, unchangedTree: probe.unchanged, remember: () => rememberCapture(component.id, probe.token, root, null, 0) };
+    return { resolved: wholeComponent, live, builtTree: probe.unchanged, remember: () => rememberCapture(core, component.id, probe.token, root, null, 0) };
+  }
+  if (probe?.changed) {
+    const patched = await tryPatchedCapture(core, component, probe.changed, options);
+    if (patched) {
+      const { tree, live, scanned } = patched;
+      return { resolved: wholeComponent, live, builtTree: tree, remember: () => rememberCapture(core, component.id, probe.token, tree.root, scanned, live.unstable.length) };
+    }
   }
   for (let attempt = 1; ; attempt++) {
     try {
@@ -134,9 +145,9 @@ async function captureScope(core: Core, component: ComponentView, input: Checkpo
       const resolved = resolveScope(component.root, fullScan, input.paths, input.depth ?? 1);
       const live = await captureLiveState(core, component, resolved.scope, { storeObjects: true, reasons: resolved.reasons, onProgress: options.onProgress }, resolved.entries);
       const remember = probe
-        ? (manifestSha256: string) => rememberCapture(component.id, probe.token, openManifest(core.store, manifestSha256).root, fullScan, live.unstable.length)
+        ? (manifestSha256: string) => rememberCapture(core, component.id, probe.token, openManifest(core.store, manifestSha256).root, fullScan, live.unstable.length)
         : undefined;
-      return { resolved, live, unchangedTree: undefined, remember };
+      return { resolved, live, builtTree: undefined, remember };
     } catch (error) {
       if (!(error instanceof FileVanishedError)) throw error;
       if (attempt < 2) continue;
@@ -147,5 +158,29 @@ async function captureScope(core: Core, component: ComponentView, input: Checkpo
         { cause: error },
       );
     }
+  }
+}
+
+interface CapturedScope {
+  resolved: ResolvedScope;
+  live: LiveState;
+  builtTree: CommitRequest["builtTree"];
+  remember: ((manifestSha256: string) => void) | undefined;
+}
+
+/**
+ * The patched capture, or null when the whole scope must be captured: it gave way
+ * (a large change, include globs, hard links), the changes did not fit the last
+ * tree, a file vanished while read, or a tree of the last capture is damaged.
+ */
+async function tryPatchedCapture(core: Core, component: ComponentView, changed: { root: string; paths: string[] }, options: CreateOptions) {
+  try {
+    const patched = await capturePatched(core, component, changed.root, changed.paths, options.onProgress);
+    if (patched) unchangedCaptureStats.patched++;
+    return patched;
+  } catch (error) {
+    if (!(error instanceof TreePatchMismatch || error instanceof FileVanishedError || error instanceof IntegrityError)) throw error;
+    core.log.info({ event: "checkpoint.patch_skipped", component: component.name, reason: error.message }, "the last tree could not be patched with the reported changes: capturing the whole component");
+    return null;
   }
 }

@@ -113,6 +113,32 @@ export async function captureLiveState(
   }
 }
 
+/**
+ * Stores the content of some entries of a whole-component scan (the ones that
+ * changed since the last capture; see patched-capture.ts). The stat cache is
+ * looked up row by row and keeps every other row; the rows of `gone` paths are
+ * dropped. `entries` are in the order of `scanned`.
+ */
+export async function captureChangedEntries(
+  core: Core,
+  component: ComponentScanTarget,
+  scanned: ScannedEntry[],
+  gone: readonly string[],
+  onProgress?: (done: number, total: number) => void,
+): Promise<LiveState> {
+  const cache = openStatCache(dataPaths(core.config.dataDir).statCache, component.id, core.store.collectionGeneration(), {
+    writable: true,
+    onWarning: (message, details) => core.log.warn({ event: "statcache.problem", component: component.name, ...details }, message),
+  });
+  try {
+    for (const p of gone) cache.delete(p);
+    // A "paths" scope: the rows of the files not scanned here are kept.
+    return await captureWithCache(core, component, { kind: "paths", paths: [] }, { storeObjects: true, onProgress }, scanned, cache);
+  } finally {
+    cache.close();
+  }
+}
+
 async function captureWithCache(
   core: Core,
   component: ComponentScanTarget,

@@ -25,6 +25,21 @@ export async function storeTreeManifest(store: ObjectStore, scope: CheckpointSco
   const built = buildTrees(entries, (sha, bytes) => {
     if (!fresh.has(sha) && !store.has(sha)) fresh.set(sha, bytes);
   });
+  return storeBuiltTree(store, scope, databases, { ...built, fresh });
+}
+
+/**
+ * The root record of a checkpoint whose tree is built already: nothing changed
+ * since a capture with that tree (no `fresh` trees), or it was patched from one
+ * (`fresh`: the tree objects of the folders on the changed paths not yet stored).
+ */
+export async function storeBuiltTree(
+  store: ObjectStore,
+  scope: CheckpointScope,
+  databases: readonly DatabaseSnapshot[],
+  tree: { root: string; totals: TreeTotals; fresh?: ReadonlyMap<string, string> },
+): Promise<StoredManifest> {
+  const fresh = tree.fresh ?? new Map<string, string>();
   let newBytes = 0;
   if (fresh.size > 0) {
     const batch = store.createBatch();
@@ -40,12 +55,6 @@ export async function storeTreeManifest(store: ObjectStore, scope: CheckpointSco
     }
   }
   // The barrier: the root record is durable, and so are the renames of the trees before it.
-  const record = store.putBuffer(encodeRootRecord(scope, databases, built.root));
-  return { sha256: record.sha256, root: built.root, totals: built.totals, newBytes: newBytes + (record.written ? record.size : 0), newTrees: fresh.size };
-}
-
-/** The root record of a checkpoint whose tree is already stored (nothing changed since it was). */
-export function storeRootRecord(store: ObjectStore, scope: CheckpointScope, databases: readonly DatabaseSnapshot[], tree: { root: string; totals: TreeTotals }): StoredManifest {
   const record = store.putBuffer(encodeRootRecord(scope, databases, tree.root));
-  return { sha256: record.sha256, root: tree.root, totals: tree.totals, newBytes: record.written ? record.size : 0, newTrees: 0 };
+  return { sha256: record.sha256, root: tree.root, totals: tree.totals, newBytes: newBytes + (record.written ? record.size : 0), newTrees: fresh.size };
 }

@@ -16,6 +16,8 @@ import type { CheckpointScope, ManifestEntry } from "./manifest-types";
 import { compareTrees } from "./tree-diff";
 import { fromFlat, lookupEntry, openManifest, walkEntries, flattenManifest } from "./tree-read";
 import { storeTreeManifest } from "./tree-write";
+import { buildTrees } from "./tree-build";
+import { patchTree, TreePatchMismatch, type TreePatch } from "./tree-patch";
 
 let dir: string;
 let store: ObjectStore;
@@ -137,4 +139,51 @@ describe("tree manifests", () => {
     const again = await storeTreeManifest(store, ALL, changed, []);
     expect(again).toMatchObject({ sha256: second.sha256, newTrees: 0, newBytes: 0 });
   });
+
+  it("patched with what changed, is exactly the tree of the new entries, and reads only the folders on the changed paths", async () => {
+    await fc.assert(
+      fc.asyncProperty(trees, trees, async (before, after) => {
+        const stored = await storeTreeManifest(store, ALL, before, []);
+        const patch = patchBetween(before, after);
+        const emitted = new Set<string>();
+        const patched = patchTree(store, stored.root, patch, (sha) => void emitted.add(sha));
+        const expected = buildTrees(after, () => undefined);
+        expect(patched).toEqual(expected);
+        // Every folder it wrote is on the path of an edit (the root's included).
+        const edited = [...patch.replacements.map((r) => r.path), ...patch.folders.map((f) => f.path)];
+        const onEditedPaths = new Set<string>([""]);
+        for (const p of edited) for (let at = p; at !== ""; at = at.includes("/") ? at.slice(0, at.lastIndexOf("/")) : "") onEditedPaths.add(at);
+        const rebuilt = after.filter((e) => e.kind === "dir" && patch.replacements.some((r) => e.path === r.path || e.path.startsWith(`${r.path}/`)));
+        expect(emitted.size).toBeLessThanOrEqual(onEditedPaths.size + rebuilt.length);
+        if (edited.length === 0) expect(emitted.size).toBe(1);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("refuses a patch that edits inside what is not a folder of the tree", async () => {
+    const entries: ManifestEntry[] = [{ path: "a", kind: "file", mode: 0o644, size: 1, mtimeMs: 1, sha256: SHA(1), reason: "primary" }];
+    const stored = await storeTreeManifest(store, ALL, entries, []);
+    const folder: ManifestEntry = { path: "a/b", kind: "dir", mode: 0o755, size: 0, mtimeMs: 1, reason: "primary" };
+    expect(() => patchTree(store, stored.root, { replacements: [], folders: [folder] }, () => undefined)).toThrow(TreePatchMismatch);
+  });
 });
+
+/**
+ * The patch a capture makes between two states: a path that is a folder in both
+ * gets its own attributes; any other changed path is replaced whole (with what is
+ * there now, nothing when it is gone), none under another.
+ */
+function patchBetween(before: readonly ManifestEntry[], after: readonly ManifestEntry[]): TreePatch {
+  const was = new Map(before.map((e) => [e.path, e]));
+  const now = new Map(after.map((e) => [e.path, e]));
+  const changed = [...new Set([...was.keys(), ...now.keys()])].filter((p) => JSON.stringify(was.get(p)) !== JSON.stringify(now.get(p))).sort();
+  const replaced = changed.filter((p) => was.get(p)?.kind !== "dir" || now.get(p)?.kind !== "dir");
+  const under = (p: string, roots: readonly string[]) => roots.some((r) => p.startsWith(`${r}/`));
+  const roots = replaced.filter((p) => !under(p, replaced));
+  const folders = changed.filter((p) => !replaced.includes(p) && !under(p, roots)).map((p) => now.get(p) as ManifestEntry);
+  return {
+    replacements: roots.map((r) => ({ path: r, entries: after.filter((e) => e.path === r || e.path.startsWith(`${r}/`)) })),
+    folders,
+  };
+}

@@ -1,17 +1,19 @@
 /**
- * A whole-component checkpoint of a tree nothing changed in costs one row. The
- * server remembers, per component, the root tree of its last whole capture and
- * the Watchman token taken just before that capture's scan began. When Watchman
+ * A whole-component checkpoint costs what changed since the last one. The server
+ * remembers, per component, the root tree of its last whole capture and the
+ * Watchman token taken just before that capture's scan began. When Watchman
  * vouches that no path changed since that token, the new checkpoint is that same
- * tree: nothing is walked, read or stored but its root record.
+ * tree: nothing is walked, read or stored but its root record. When it reports a
+ * few paths, the tree is patched with them (patched-capture.ts).
  *
- * It is not used, and the capture walks and reads as usual, when:
+ * Neither is used, and the capture walks and reads as usual, when:
  *   - there is no change tracker (a CLI process, Watchman off or missing) or
  *     Watchman cannot vouch for the changes (a restart, a recrawl, a rule change);
  *   - that capture held a file it could not read consistently (unstable), or a
  *     file with other names (a hard link): a write through a name outside the root
  *     is not an event under it;
- *   - the root tree is no longer in the store (retention collected it).
+ *   - the store collected objects since (retention), or the root tree is gone: an
+ *     interrupted collection may have taken some of its folders' trees.
  * The token is taken before the scan, so a change made while a capture runs is
  * reported next time: at worst a capture that could have been skipped is not.
  */
@@ -27,21 +29,35 @@ interface LastCapture {
   /** Watchman's token from just before the capture's scan. */
   token: string;
   root: string;
+  /** The store's collection generation when it was remembered: every tree of it was stored then. */
+  generation: number;
 }
 
-const lastCaptures = new Map<string, LastCapture>();
+/**
+ * Process-wide, like the change tracker: the server's bundles (the API routes, the
+ * local CLI socket) each hold a copy of this module, and must share one memory.
+ */
+const SLOT = Symbol.for("safetynet.lastCaptures");
+type Slot = { [SLOT]?: { captures: Map<string, LastCapture>; stats: { reused: number; patched: number } } };
+const shared = ((globalThis as Slot)[SLOT] ??= { captures: new Map(), stats: { reused: 0, patched: 0 } });
+const lastCaptures = shared.captures;
 
-/** Whole-component checkpoints since the process started that reused the last tree (no scan, no read). */
-export const unchangedCaptureStats = { reused: 0 };
+/**
+ * Whole-component checkpoints since the process started that reused the last tree
+ * (no scan, no read), and that patched it with what Watchman reported changed.
+ */
+export const unchangedCaptureStats = shared.stats;
 
 export interface ChangeProbe {
   /** The token to remember with the capture about to be taken (null: nothing to remember). */
   token: string | null;
   /** The tree to reuse: nothing changed since the last capture. */
   unchanged: { root: string; totals: TreeTotals } | null;
+  /** The last capture's tree and the paths Watchman reported changed since (patched-capture.ts). */
+  changed: { root: string; paths: string[] } | null;
 }
 
-const NO_PROBE: ChangeProbe = { token: null, unchanged: null };
+const NO_PROBE: ChangeProbe = { token: null, unchanged: null, changed: null };
 
 /** Asks Watchman what changed since the component's last whole capture. */
 export async function probeChanges(core: Core, component: ComponentScanTarget): Promise<ChangeProbe> {
@@ -55,19 +71,20 @@ export async function probeChanges(core: Core, component: ComponentScanTarget): 
   } catch {
     return NO_PROBE;
   }
-  if (changes.fresh || !last || changes.paths.length > 0 || !core.store.has(last.root)) return { token: changes.token, unchanged: null };
+  if (changes.fresh || !last || last.generation !== core.store.collectionGeneration() || !core.store.has(last.root)) return { token: changes.token, unchanged: null, changed: null };
+  if (changes.paths.length > 0) return { token: changes.token, unchanged: null, changed: { root: last.root, paths: changes.paths } };
   try {
     const tree = readTree(core.store, last.root, { folder: "" });
     unchangedCaptureStats.reused++;
-    return { token: changes.token, unchanged: { root: last.root, totals: { files: tree.files, dirs: tree.dirs, symlinks: tree.symlinks, bytes: tree.bytes } } };
+    return { token: changes.token, unchanged: { root: last.root, totals: { files: tree.files, dirs: tree.dirs, symlinks: tree.symlinks, bytes: tree.bytes } }, changed: null };
   } catch {
-    return { token: changes.token, unchanged: null };
+    return { token: changes.token, unchanged: null, changed: null };
   }
 }
 
 /** Remembers a whole capture (or forgets the component's, when it cannot be reused). */
-export function rememberCapture(componentId: string, token: string | null, root: string, scanned: readonly ScannedEntry[] | null, unstable: number): void {
+export function rememberCapture(core: Core, componentId: string, token: string | null, root: string, scanned: readonly ScannedEntry[] | null, unstable: number): void {
   const reusable = token !== null && unstable === 0 && (scanned === null || scanned.every((e) => e.kind !== "file" || (e.nlink ?? 1) <= 1));
-  if (reusable) lastCaptures.set(componentId, { token, root });
+  if (reusable) lastCaptures.set(componentId, { token, root, generation: core.store.collectionGeneration() });
   else lastCaptures.delete(componentId);
 }

@@ -36,7 +36,7 @@ import { fsPath } from "../byte-paths";
 import { Watchman, WatchmanError, type WatchmanExpression, type WatchmanOptions } from "./watchman";
 
 /** Beyond this many changed paths (or a tenth of the tree), one walk is cheaper than many small scans. */
-const MAX_INCREMENTAL_PATHS = 2_000;
+export const MAX_INCREMENTAL_PATHS = 2_000;
 /** `changesSince` answers "fresh" beyond this many paths unless the caller says otherwise. */
 const DEFAULT_MAX_PATHS = 10_000;
 /** After Watchman could not be reached or did not answer, scans walk without asking it for this long. */
@@ -449,7 +449,8 @@ export function applyChanges(last: ScannedEntry[], reported: readonly string[], 
   return includesEverything(options) ? merged : withIncludedFolders(merged, root, options);
 }
 
-function includesEverything(options: ScanOptions): boolean {
+/** Whether the include globs take everything (the default): then every non-ignored folder is in a scan. */
+export function includesEverything(options: ScanOptions): boolean {
   const include = options.include && options.include.length > 0 ? options.include : ["**"];
   return include.some((g) => g === "**" || g === "**/*");
 }

@@ -215,7 +215,7 @@ class Walker {
  * a byte that is not UTF-8 into U+FFFD, which names nothing on disk: a folder
  * where that happened is listed again as bytes (rare, so the common path costs nothing).
  */
-function readDirents(absDir: string): Dirent[] {
+export function readDirents(absDir: string): Dirent[] {
   const dirents = readdirSync(fsPath(absDir), { withFileTypes: true });
   if (!dirents.some((d) => d.name.includes("\ufffd"))) return dirents;
   return readdirSync(fsPath(absDir), { withFileTypes: true, encoding: "buffer" }).map((d) => Object.assign(d, { name: decodeName(d.name as unknown as Buffer) }) as unknown as Dirent);

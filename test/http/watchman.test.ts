@@ -7,7 +7,8 @@
  * watches. The server runs a Watchman daemon of the test's own
  * (SAFETYNET_WATCHMAN), so what it watches can be checked.
  */
-import { appendFileSync, chmodSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { appendFileSync, chmodSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -23,6 +24,52 @@ async function scans(server: RunningServer, token: string): Promise<{ watchman: 
   const text = await (await fetch(`${server.baseUrl}/api/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
   const value = (method: string) => Number(new RegExp(`^safetynet_component_scans\\{method="${method}"\\} (\\d+)`, "m").exec(text)?.[1] ?? "NaN");
   return { watchman: value("watchman"), walk: value("walk") };
+}
+
+async function metric(server: RunningServer, method: string): Promise<number> {
+  const text = await (await fetch(`${server.baseUrl}/api/metrics`, { headers: { authorization: `Bearer ${server.adminToken}` } })).text();
+  return Number(new RegExp(`^safetynet_component_scans\\{method="${method}"\\} (\\d+)`, "m").exec(text)?.[1] ?? "NaN");
+}
+
+interface StoredEntry {
+  path: string;
+  kind: string;
+  mode: number;
+  size: number;
+  mtimeMs: number;
+  sha256?: string;
+  linkTarget?: string;
+}
+
+/** What a checkpoint of the whole tree must hold, read from the disk: every entry but node_modules and `*.log`, with its content's sha256. */
+function diskEntries(root: string): StoredEntry[] {
+  const out: StoredEntry[] = [];
+  const visit = (rel: string) => {
+    for (const name of readdirSync(path.join(root, rel))) {
+      const child = rel === "" ? name : `${rel}/${name}`;
+      const st = lstatSync(path.join(root, child));
+      if ((st.isDirectory() && name === "node_modules") || (!st.isDirectory() && name.endsWith(".log"))) continue;
+      const entry: StoredEntry = { path: child, kind: st.isDirectory() ? "dir" : st.isSymbolicLink() ? "symlink" : "file", mode: st.mode & 0o7777, size: st.isDirectory() ? 0 : st.size, mtimeMs: st.mtimeMs };
+      if (st.isFile()) entry.sha256 = createHash("sha256").update(readFileSync(path.join(root, child))).digest("hex");
+      if (st.isSymbolicLink()) entry.linkTarget = readlinkSync(path.join(root, child));
+      out.push(entry);
+      if (st.isDirectory()) visit(child);
+    }
+  };
+  visit("");
+  return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/** Every entry of a checkpoint, paged through checkpoint.entries as a client would. */
+async function checkpointEntries(api: Api, id: string): Promise<StoredEntry[]> {
+  const all: StoredEntry[] = [];
+  let cursor: string | undefined;
+  for (;;) {
+    const page = await api.get<{ items: (StoredEntry & { reason: string })[]; nextCursor: string | null }>("checkpoint.entries", { id, limit: 1000, ...(cursor ? { cursor } : {}) });
+    for (const { reason: _reason, ...entry } of page.items) all.push(entry);
+    if (!page.nextCursor) return all;
+    cursor = page.nextCursor;
+  }
 }
 
 describe("the server with Watchman (the CLI's warm path)", () => {
@@ -85,8 +132,10 @@ describe("the server with Watchman (the CLI's warm path)", () => {
     const second = cli(["checkpoint", "create", name, "--reason", "after the agent"]) as { id: string };
     const after = readTree(root);
     expect(changedPaths(await diffOf(second.id))).toEqual([]);
-    // Every scan after the first (the two diffs, the checkpoint) re-read only what Watchman reported.
-    expect(await scans(server, server.adminToken)).toEqual({ watchman: 3, walk: 1 });
+    // Every scan after the first (the two diffs) re-read only what Watchman reported; the checkpoint scanned nothing
+    // whole: it patched the first one's tree with the reported paths.
+    expect(await scans(server, server.adminToken)).toEqual({ watchman: 2, walk: 1 });
+    expect(await metric(server, "patched")).toBe(1);
 
     // Back to before the agent: every path as it was, the ignored files left alone.
     cli(["rollback", first.id, "--yes"]);
@@ -182,6 +231,80 @@ describe("an unchanged checkpoint with Watchman", () => {
     writeFileSync(path.join(server.workspace, `outside-${linked.name}.txt`), "written through the other name\n");
     const throughLink = await createLinked("written through the other name");
     expect(throughLink.changes).toEqual({ added: 0, modified: 1, deleted: 0 });
+  });
+});
+
+describe("a checkpoint after a change, with Watchman", () => {
+  let wm: PrivateWatchman;
+  let server: RunningServer;
+  let admin: Api;
+
+  beforeAll(async () => {
+    wm = privateWatchman();
+    server = await startServer({ name: "watchman-patched", env: { SAFETYNET_WATCHMAN: wm.binary } });
+    admin = new Api(server.baseUrl, server.adminToken);
+  });
+  afterAll(async () => {
+    await server?.stop();
+    wm?.stop();
+  });
+
+  it("patches the last tree with what Watchman reported: reads only the changed files, and holds exactly what is on disk after edits of every kind", async () => {
+    const files: Record<string, string> = { ".gitignore": "*.log\n", "top.txt": "top\n", "node_modules/x/index.js": "installed\n" };
+    for (const folder of ["src", "src/lib", "src/lib/deep", "docs", "old"]) for (let i = 0; i < 4; i++) files[`${folder}/f${i}.ts`] = `${folder} ${i}\n`;
+    const { name, root } = await makeComponent(admin, server.workspace, files);
+    type Created = { id: string; filesRead: number; files: number; bytes: number; changes: { added: number; modified: number; deleted: number } | null };
+    const create = (reason: string) => admin.call<Created>("checkpoint.create", { component: name, reason });
+    const first = await create("first: a walk");
+    expect(await metric(server, "patched")).toBe(0);
+    let patched = 0;
+
+    const step = async (reason: string, edit: () => void, expected: { filesRead: number; changes: Created["changes"] }) => {
+      edit();
+      const created = await create(reason);
+      expect(await metric(server, "patched"), reason).toBe(++patched);
+      expect({ filesRead: created.filesRead, changes: created.changes }, reason).toEqual(expected);
+      const onDisk = diskEntries(root);
+      expect(await checkpointEntries(admin, created.id), reason).toEqual(onDisk);
+      expect({ files: created.files, bytes: created.bytes }, reason).toEqual({
+        files: onDisk.filter((e) => e.kind === "file").length,
+        bytes: onDisk.filter((e) => e.kind === "file").reduce((sum, e) => sum + e.size, 0),
+      });
+      return created;
+    };
+
+    await step("one file edited", () => appendFileSync(path.join(root, "src/lib/deep/f1.ts"), "// edited\n"), { filesRead: 1, changes: { added: 0, modified: 1, deleted: 0 } });
+    await step("mkdir -p with files, and a file at the top", () => {
+      mkdirSync(path.join(root, "gen/x/y"), { recursive: true });
+      writeFileSync(path.join(root, "gen/x/y/z.ts"), "z\n");
+      writeFileSync(path.join(root, "gen/x/w.ts"), "w\n");
+      writeFileSync(path.join(root, "new-top.txt"), "new\n");
+    }, { filesRead: 3, changes: { added: 3, modified: 0, deleted: 0 } });
+    await step("a folder removed", () => rmSync(path.join(root, "old"), { recursive: true }), { filesRead: 0, changes: { added: 0, modified: 0, deleted: 4 } });
+    await step("a folder renamed, then written under", () => {
+      renameSync(path.join(root, "src/lib"), path.join(root, "src/moved"));
+      appendFileSync(path.join(root, "src/moved/f0.ts"), "// after the move\n");
+    }, { filesRead: 8, changes: { added: 8, modified: 0, deleted: 8 } });
+    await step("a mode, a symlink, a file become a folder, ignored files", () => {
+      chmodSync(path.join(root, "top.txt"), 0o755);
+      symlinkSync("../top.txt", path.join(root, "docs/link"));
+      rmSync(path.join(root, "docs/f3.ts"));
+      mkdirSync(path.join(root, "docs/f3.ts"));
+      writeFileSync(path.join(root, "docs/f3.ts/inside.md"), "inside\n");
+      writeFileSync(path.join(root, "debug.log"), "ignored\n");
+      writeFileSync(path.join(root, "node_modules/x/more.js"), "ignored\n");
+    }, { filesRead: 2, changes: { added: 2, modified: 2, deleted: 0 } });
+
+    // Back to the first checkpoint: the rollback's writes are changes like any other, and the next checkpoint patches them in.
+    const plan = await admin.call<{ confirmToken: string }>("rollback.plan", { checkpointId: first.id });
+    await admin.call("rollback.execute", { checkpointId: first.id, confirmToken: plan.confirmToken });
+    const back = await create("after the rollback");
+    expect(await metric(server, "patched")).toBe(++patched);
+    expect(await checkpointEntries(admin, back.id)).toEqual(diskEntries(root));
+    const sinceFirst = await admin.get<Diff>("checkpoint.diff", { id: first.id, against: back.id });
+    expect([...sinceFirst.added, ...sinceFirst.modified, ...sinceFirst.deleted, ...sinceFirst.modeChanged, ...sinceFirst.typeChanged]).toEqual([]);
+    // Nothing was walked after the first checkpoint: the rollback's scans re-read what Watchman reported.
+    expect((await scans(server, server.adminToken)).walk).toBe(1);
   });
 });
 
