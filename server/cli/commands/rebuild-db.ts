@@ -8,7 +8,7 @@ import { InvalidInputError } from "../../errors";
 export function registerRebuildDbCommand(program: Command): void {
   program
     .command("rebuild-db")
-    .description("rebuild a lost database from the store: components, checkpoints (pins, retention) and the entries index")
+    .description("rebuild a lost database from the store: components, checkpoints (pins, retention) and their change records")
     .option("--force", "start from a new, empty database even though one exists (the old file is kept as safetynet.db.replaced-<time>)")
     .option("--root <name=dir>", "the root of a component whose records predate keeping it (repeatable)", (value: string, all: string[]) => [...all, value], [] as string[])
     .action(async (opts: { force?: boolean; root: string[] }, command: Command) => {
