@@ -16,14 +16,13 @@ import { Api, makeComponent } from "./api";
 import { runCli, startServer, type RunningServer } from "./server";
 import { filterTree, readTree, treeDifferences } from "../support/workspace";
 import { privateWatchman, type PrivateWatchman } from "../support/watchman";
+import type { ManifestEntry } from "../../server/checkpoints/manifest-types";
 
 type Diff = Record<"added" | "modified" | "deleted" | "modeChanged" | "typeChanged" | "mtimeChanged", { path: string }[]>;
 const changedPaths = (diff: Diff) => [...diff.added, ...diff.modified, ...diff.deleted, ...diff.modeChanged, ...diff.typeChanged, ...diff.mtimeChanged].map((e) => e.path).sort();
 
-async function scans(server: RunningServer, token: string): Promise<{ watchman: number; walk: number }> {
-  const text = await (await fetch(`${server.baseUrl}/api/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
-  const value = (method: string) => Number(new RegExp(`^safetynet_component_scans\\{method="${method}"\\} (\\d+)`, "m").exec(text)?.[1] ?? "NaN");
-  return { watchman: value("watchman"), walk: value("walk") };
+async function scans(server: RunningServer): Promise<{ watchman: number; walk: number }> {
+  return { watchman: await metric(server, "watchman"), walk: await metric(server, "walk") };
 }
 
 async function metric(server: RunningServer, method: string): Promise<number> {
@@ -31,15 +30,7 @@ async function metric(server: RunningServer, method: string): Promise<number> {
   return Number(new RegExp(`^safetynet_component_scans\\{method="${method}"\\} (\\d+)`, "m").exec(text)?.[1] ?? "NaN");
 }
 
-interface StoredEntry {
-  path: string;
-  kind: string;
-  mode: number;
-  size: number;
-  mtimeMs: number;
-  sha256?: string;
-  linkTarget?: string;
-}
+type StoredEntry = Pick<ManifestEntry, "path" | "kind" | "mode" | "size" | "mtimeMs" | "sha256" | "linkTarget">;
 
 /** What a checkpoint of the whole tree must hold, read from the disk: every entry but node_modules and `*.log`, with its content's sha256. */
 function diskEntries(root: string): StoredEntry[] {
@@ -107,7 +98,7 @@ describe("the server with Watchman (the CLI's warm path)", () => {
 
     const first = cli(["checkpoint", "create", name, "--reason", "before the agent"]) as { id: string; files: number };
     const before = readTree(root);
-    expect(await scans(server, server.adminToken)).toEqual({ watchman: 0, walk: 1 });
+    expect(await scans(server)).toEqual({ watchman: 0, walk: 1 });
 
     // The agent's changes: edits, a removal, a folder moved and written under, `mkdir -p`, a folder moved in, a mode, ignored files.
     appendFileSync(path.join(root, "src/a.ts"), "// edited\n");
@@ -134,7 +125,7 @@ describe("the server with Watchman (the CLI's warm path)", () => {
     expect(changedPaths(await diffOf(second.id))).toEqual([]);
     // Every scan after the first (the two diffs) re-read only what Watchman reported; the checkpoint scanned nothing
     // whole: it patched the first one's tree with the reported paths.
-    expect(await scans(server, server.adminToken)).toEqual({ watchman: 2, walk: 1 });
+    expect(await scans(server)).toEqual({ watchman: 2, walk: 1 });
     expect(await metric(server, "patched")).toBe(1);
 
     // Back to before the agent: every path as it was, the ignored files left alone.
@@ -148,7 +139,7 @@ describe("the server with Watchman (the CLI's warm path)", () => {
     cli(["rollback", second.id, "--yes"]);
     expect(treeDifferences(filterTree(after, (rel) => !ignored(rel)), filterTree(readTree(root), (rel) => !ignored(rel)))).toEqual([]);
     expect(changedPaths(await diffOf(second.id))).toEqual([]);
-    const counted = await scans(server, server.adminToken);
+    const counted = await scans(server);
     expect(counted.walk).toBe(1);
     expect(counted.watchman).toBeGreaterThan(2);
 
@@ -178,24 +169,21 @@ describe("an unchanged checkpoint with Watchman", () => {
     wm?.stop();
   });
 
-  const unchangedCount = async () => {
-    const text = await (await fetch(`${server.baseUrl}/api/metrics`, { headers: { authorization: `Bearer ${server.adminToken}` } })).text();
-    return Number(/^safetynet_component_scans\{method="unchanged"\} (\d+)/m.exec(text)?.[1] ?? "NaN");
-  };
+  const unchangedCount = () => metric(server, "unchanged");
 
   it("reuses the last tree without scanning or reading, and goes back to scanning as soon as anything changed", async () => {
     const { name, root } = await makeComponent(admin, server.workspace, { "src/a.ts": "export const a = 1;\n", "src/lib/b.ts": "b\n", "top.txt": "top\n" });
     type Created = { id: string; manifestSha256: string; filesRead: number; newBytes: number; files: number; changes: { added: number; modified: number; deleted: number } | null };
     const create = (reason: string) => admin.call<Created>("checkpoint.create", { component: name, reason });
     const first = await create("first");
-    const before = await scans(server, server.adminToken);
+    const before = await scans(server);
     const objects = () => readdirSync(path.join(server.dataDir, "store", "objects"), { recursive: true }).length;
     const stored = objects();
 
     expect(await unchangedCount()).toBe(0);
     const again = await create("nothing changed");
     expect(await unchangedCount()).toBe(1);
-    expect(await scans(server, server.adminToken)).toEqual(before);
+    expect(await scans(server)).toEqual(before);
     // The same tree, and the same root record: not one object more in the store.
     expect(again).toMatchObject({ manifestSha256: first.manifestSha256, filesRead: 0, newBytes: 0, files: 3, changes: { added: 0, modified: 0, deleted: 0 } });
     expect(objects()).toBe(stored);
@@ -304,7 +292,7 @@ describe("a checkpoint after a change, with Watchman", () => {
     const sinceFirst = await admin.get<Diff>("checkpoint.diff", { id: first.id, against: back.id });
     expect([...sinceFirst.added, ...sinceFirst.modified, ...sinceFirst.deleted, ...sinceFirst.modeChanged, ...sinceFirst.typeChanged]).toEqual([]);
     // Nothing was walked after the first checkpoint: the rollback's scans re-read what Watchman reported.
-    expect((await scans(server, server.adminToken)).walk).toBe(1);
+    expect((await scans(server)).walk).toBe(1);
   });
 });
 
@@ -333,6 +321,6 @@ describe("the server without Watchman", () => {
     const plan = await admin.call<{ confirmToken: string }>("rollback.plan", { checkpointId: first.id });
     await admin.call("rollback.execute", { checkpointId: first.id, confirmToken: plan.confirmToken });
     expect(treeDifferences(before, readTree(root))).toEqual([]);
-    expect(await scans(server, server.adminToken)).toEqual({ watchman: 0, walk: 0 });
+    expect(await scans(server)).toEqual({ watchman: 0, walk: 0 });
   });
 });
