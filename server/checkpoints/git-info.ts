@@ -1,9 +1,14 @@
 /**
  * Git context of a component root (HEAD, branch, dirty), recorded with each
  * checkpoint. Runs `git status` asynchronously so it overlaps with hashing; a root
- * outside a work tree, or a machine without git, simply yields null.
+ * outside a work tree, or a machine without git, simply yields null. A root with no
+ * `.git` at or above it is known to be outside one without starting git (a process
+ * start costs a checkpoint of a small change more than the rest of it), unless the
+ * environment names a repository (GIT_DIR, GIT_WORK_TREE).
  */
 import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import path from "node:path";
 import { diesWithParent } from "../process/child-lifetime.mjs";
 
 export interface GitInfo {
@@ -13,6 +18,7 @@ export interface GitInfo {
 }
 
 export function readGitInfo(root: string): Promise<GitInfo | null> {
+  if (!mayBeInWorkTree(root)) return Promise.resolve(null);
   return new Promise((resolve) => {
     const git = diesWithParent("git", ["-C", root, "status", "--porcelain=v2", "--branch", "--untracked-files=no"]);
     execFile(
@@ -33,4 +39,13 @@ export function readGitInfo(root: string): Promise<GitInfo | null> {
       },
     );
   });
+}
+
+/** False when git certainly finds no repository for `root`: no `.git` (folder or file) at or above it, and none named by the environment. */
+function mayBeInWorkTree(root: string): boolean {
+  if (process.env.GIT_DIR || process.env.GIT_WORK_TREE) return true;
+  for (let dir = path.resolve(root); ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, ".git"))) return true;
+    if (path.dirname(dir) === dir) return false;
+  }
 }
