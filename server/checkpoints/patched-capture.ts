@@ -20,18 +20,16 @@
  * under it). A patch that does not fit the last tree (TreePatchMismatch) also
  * means the caller captures the whole tree.
  */
-import { lstatSync, type Stats } from "node:fs";
+import type { Stats } from "node:fs";
 import type { Core } from "../core";
-import { fsPath } from "../byte-paths";
 import { assertRootUsableNow } from "../registry/roots";
-import { includesEverything, MAX_INCREMENTAL_PATHS } from "../scan/change-tracker";
-import { comparePaths, readDirents, scanComponent } from "../scan/walk";
-import type { ObjectStore } from "../store/object-store";
+import { includesEverything, lstatOrNull, MAX_INCREMENTAL_PATHS } from "../scan/change-tracker";
+import { comparePaths, coveredByAncestor, readDirents, scanComponent } from "../scan/walk";
 import { captureChangedEntries, scanExcludes, type ComponentScanTarget, type LiveState } from "./live-state";
 import type { ManifestEntry, ScannedEntry } from "./manifest-types";
-import type { TreeChild, TreeTotals } from "./tree-format";
+import type { TreeTotals } from "./tree-format";
 import { patchTree, type TreeReplacement } from "./tree-patch";
-import { findChild, readTree } from "./tree-read";
+import { childAtPath, readTree } from "./tree-read";
 
 export interface PatchedCapture {
   /** What was read: the entries scanned again, with their content stored. */
@@ -69,7 +67,7 @@ export async function capturePatched(
   const queued = new Set(queue);
   for (let i = 0; i < queue.length; i++) {
     const rel = queue[i] as string;
-    const before = childAt(store, baseRoot, rel);
+    const before = childAtPath(store, baseRoot, rel);
     const now = lstatOrNull(root, rel);
     if (before?.kind !== "dir" || before.implicit || !now?.isDirectory()) {
       replaced.add(rel);
@@ -87,8 +85,8 @@ export async function capturePatched(
       }
     }
   }
-  const roots = [...replaced].filter((p) => !underAny(p, replaced)).sort(comparePaths);
-  for (const p of [...folders.keys()]) if (underAny(p, replaced) || replaced.has(p)) folders.delete(p);
+  const roots = [...replaced].filter((p) => !coveredByAncestor(p, replaced)).sort(comparePaths);
+  for (const p of [...folders.keys()]) if (coveredByAncestor(p, replaced) || replaced.has(p)) folders.delete(p);
   // The folders above every edit: making or removing an entry moved their mtimes.
   for (const p of [...roots, ...folders.keys()]) {
     for (let slash = p.lastIndexOf("/"); slash > 0; slash = p.lastIndexOf("/", slash - 1)) {
@@ -115,26 +113,6 @@ export async function capturePatched(
   return { live: { ...live, bytes: patched.totals.bytes }, tree: { root: patched.root, totals: patched.totals, fresh }, scanned };
 }
 
-/** The child at `path` in the tree `root`, reading only the folders above it. */
-function childAt(store: ObjectStore, root: string, path: string): TreeChild | null {
-  let sha = root;
-  let folder = "";
-  const parts = path.split("/");
-  for (let i = 0; ; i++) {
-    const child = findChild(readTree(store, sha, { folder }), parts[i] as string);
-    if (!child || i === parts.length - 1) return child ?? null;
-    if (child.kind !== "dir") return null;
-    sha = child.tree as string;
-    folder = folder === "" ? child.name : `${folder}/${child.name}`;
-  }
-}
-
-/** Is a proper ancestor folder of `p` in `set`? */
-function underAny(p: string, set: ReadonlySet<string>): boolean {
-  for (let slash = p.lastIndexOf("/"); slash > 0; slash = p.lastIndexOf("/", slash - 1)) if (set.has(p.slice(0, slash))) return true;
-  return false;
-}
-
 /** The replacement root `p` is (or is under): scans of a scope return nothing outside it. */
 function replacementRootOf(p: string, roots: ReadonlyMap<string, unknown>): string {
   for (let at = p; ; at = at.slice(0, at.lastIndexOf("/"))) {
@@ -154,12 +132,4 @@ function namesIn(root: string, rel: string): Set<string> | null {
 
 function folderEntry(rel: string, st: Stats): ManifestEntry {
   return { path: rel, kind: "dir", mode: st.mode & 0o7777, size: 0, mtimeMs: st.mtimeMs, reason: "primary" };
-}
-
-function lstatOrNull(root: string, rel: string): Stats | null {
-  try {
-    return lstatSync(fsPath(`${root}/${rel}`), { throwIfNoEntry: false }) ?? null;
-  } catch {
-    return null;
-  }
 }

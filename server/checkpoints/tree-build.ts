@@ -38,7 +38,7 @@ function depthOf(path: string): number {
   return depth;
 }
 
-const emptyTotals = (): TreeTotals => ({ files: 0, dirs: 0, symlinks: 0, bytes: 0 });
+export const emptyTotals = (): TreeTotals => ({ files: 0, dirs: 0, symlinks: 0, bytes: 0 });
 
 export function buildTrees(entries: readonly ManifestEntry[], emit: (sha256: string, bytes: string) => void): BuiltTrees {
   const folders = new Map<string, FolderBuild>([["", { children: [], totals: emptyTotals(), slot: null }]]);

@@ -10,7 +10,7 @@
 import { sha256Hex } from "../store/sha256";
 import type { ObjectStore } from "../store/object-store";
 import type { ManifestEntry } from "./manifest-types";
-import { buildTrees, type BuiltTrees } from "./tree-build";
+import { buildTrees, emptyTotals, type BuiltTrees } from "./tree-build";
 import { childOfEntry, encodeTree, type TreeChild, type TreeObject, type TreeTotals } from "./tree-format";
 import { readTree } from "./tree-read";
 
@@ -35,8 +35,6 @@ interface EditNode {
   folder?: ManifestEntry;
   children: Map<string, EditNode>;
 }
-
-const emptyTotals = (): TreeTotals => ({ files: 0, dirs: 0, symlinks: 0, bytes: 0 });
 
 function editTree(patch: TreePatch): EditNode {
   const root: EditNode = { children: new Map() };

@@ -183,20 +183,22 @@ export function flattenManifest(store: ObjectStore, manifest: OpenedManifest): M
 
 /** The entry at `path` (reading only the folders above it), or null. */
 export function lookupEntry(store: ObjectStore, manifest: OpenedManifest, path: string): ManifestEntry | null {
+  const child = childAtPath(store, manifest.root, path, manifest.memory);
+  return child && !child.implicit ? entryOfChild(child, path) : null;
+}
+
+/** The child at `path` in the tree `root` (reading only the folders above it), or null. */
+export function childAtPath(store: ObjectStore, root: string, path: string, memory?: Map<string, TreeObject>): TreeChild | null {
   const parts = path.split("/");
-  let sha = manifest.root;
+  let sha = root;
   let folder = "";
-  for (let i = 0; i < parts.length; i++) {
-    const tree = treeOf(store, manifest, sha, folder);
-    const child = findChild(tree, parts[i] as string);
-    if (!child) return null;
-    const childPath = folder === "" ? child.name : `${folder}/${child.name}`;
-    if (i === parts.length - 1) return child.implicit ? null : entryOfChild(child, childPath);
+  for (let i = 0; ; i++) {
+    const child = findChild(readTree(store, sha, { folder, memory }), parts[i] as string);
+    if (!child || i === parts.length - 1) return child ?? null;
     if (child.kind !== "dir") return null;
     sha = child.tree as string;
-    folder = childPath;
+    folder = folder === "" ? child.name : `${folder}/${child.name}`;
   }
-  return null;
 }
 
 /** Binary search: children are sorted by name. */

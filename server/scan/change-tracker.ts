@@ -357,7 +357,8 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-function lstatOrNull(root: string, rel: string): Stats | null {
+/** The lstat of `rel` under `root`; null when it is gone or cannot be examined. */
+export function lstatOrNull(root: string, rel: string): Stats | null {
   try {
     return lstatSync(fsPath(`${root}/${rel}`), { throwIfNoEntry: false }) ?? null;
   } catch {

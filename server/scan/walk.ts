@@ -78,7 +78,7 @@ export function scanComponent(root: string, opts: ScanOptions = {}): ScannedEntr
 }
 
 /** Is some proper ancestor directory of `p` also listed? (Then `p` is already covered.) */
-function coveredByAncestor(p: string, listed: ReadonlySet<string>): boolean {
+export function coveredByAncestor(p: string, listed: ReadonlySet<string>): boolean {
   for (let i = p.indexOf("/"); i >= 0; i = p.indexOf("/", i + 1)) {
     if (listed.has(p.slice(0, i))) return true;
   }
