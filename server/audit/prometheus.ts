@@ -15,6 +15,7 @@
  *   safetynet_store_bytes / _store_objects / _logical_bytes / _dedup_ratio   gauges, read at scrape time
  *   safetynet_component_scans{method}                 whole-component scans since the server started: watchman (re-read
  *                                                      only what Watchman reported) | walk (server/scan/change-tracker.ts)
+ *                                                      | unchanged | patched (the last tree reused or patched: no scan)
  *   safetynet_process_* / safetynet_nodejs_*           prom-client default process metrics
  *
  * Counters count since the server started (Prometheus handles resets).
@@ -96,7 +97,7 @@ function metrics() {
       () =>
         new Gauge({
           name: "safetynet_component_scans",
-          help: "Whole-component scans since the server started: watchman (re-read only what Watchman reported), walk, unchanged (a checkpoint that reused the last tree: Watchman vouched nothing changed, nothing was scanned), or patched (a checkpoint made from the last tree and the paths Watchman reported)",
+          help: "Whole-component scans since the server started: watchman (re-read only what Watchman reported), walk, unchanged (a checkpoint, rollback plan or rollback that reused the last tree: Watchman vouched nothing changed, nothing was scanned), or patched (one made from the last tree and the paths Watchman reported)",
           labelNames: ["method"] as const,
         }),
     ),

@@ -4,7 +4,7 @@
  * snapshot of each database target), commit, and record history.
  */
 import type { Core, Actor } from "../core";
-import { ConflictError, FileVanishedError, IntegrityError, InvalidInputError, SafetyNetError } from "../errors";
+import { ConflictError, FileVanishedError, InvalidInputError, SafetyNetError } from "../errors";
 import { withComponentMutation } from "../rollback/mutation-barrier";
 import { findComponentRow, toComponentView, type ComponentView } from "../registry/components";
 import { clearRolledBack } from "../registry/component-status";
@@ -13,8 +13,7 @@ import type { CheckpointCreateInput } from "../schemas";
 import { recordEvent } from "../audit/history";
 import { captureLiveState, scanScope, type LiveState } from "./live-state";
 import { probeChanges, rememberCapture, unchangedCaptureStats } from "./unchanged-capture";
-import { capturePatched } from "./patched-capture";
-import { TreePatchMismatch } from "./tree-patch";
+import { tryCapturePatched } from "./patched-capture";
 import { openManifest } from "./tree-read";
 import { commitCheckpoint, type CheckpointCreated, type CommitRequest } from "./commit";
 import { readGitInfo } from "./git-info";
@@ -128,13 +127,15 @@ async function captureScope(core: Core, component: ComponentView, input: Checkpo
   const probe = (input.paths ?? []).length === 0 ? await probeChanges(core, component) : null;
   const wholeComponent: ResolvedScope = { scope: { kind: "all" }, reasons: new Map(), entries: [], primaries: [] };
   if (probe?.unchanged) {
+    unchangedCaptureStats.reused++;
     const { root, totals } = probe.unchanged;
     const live: LiveState = { entries: [], bytes: totals.bytes, newBytes: 0, filesRead: 0, unstable: [] };
     return { resolved: wholeComponent, live, builtTree: probe.unchanged, remember: () => rememberCapture(core, component.id, probe.token, root, null, 0) };
   }
   if (probe?.changed) {
-    const patched = await tryPatchedCapture(core, component, probe.changed, options);
+    const patched = await tryCapturePatched(core, component, probe.changed, { storeObjects: true, onProgress: options.onProgress });
     if (patched) {
+      unchangedCaptureStats.patched++;
       const { tree, live, scanned } = patched;
       return { resolved: wholeComponent, live, builtTree: tree, remember: () => rememberCapture(core, component.id, probe.token, tree.root, scanned, live.unstable.length) };
     }
@@ -166,21 +167,4 @@ interface CapturedScope {
   live: LiveState;
   builtTree: CommitRequest["builtTree"];
   remember: ((manifestSha256: string) => void) | undefined;
-}
-
-/**
- * The patched capture, or null when the whole scope must be captured: it gave way
- * (a large change, include globs, hard links), the changes did not fit the last
- * tree, a file vanished while read, or a tree of the last capture is damaged.
- */
-async function tryPatchedCapture(core: Core, component: ComponentView, changed: { root: string; paths: string[] }, options: CreateOptions) {
-  try {
-    const patched = await capturePatched(core, component, changed.root, changed.paths, options.onProgress);
-    if (patched) unchangedCaptureStats.patched++;
-    return patched;
-  } catch (error) {
-    if (!(error instanceof TreePatchMismatch || error instanceof FileVanishedError || error instanceof IntegrityError)) throw error;
-    core.log.info({ event: "checkpoint.patch_skipped", component: component.name, reason: error.message }, "the last tree could not be patched with the reported changes: capturing the whole component");
-    return null;
-  }
 }

@@ -1,8 +1,7 @@
 /**
  * checkpoint diff: what changed in the live tree since a checkpoint, with an
  * optional unified text diff per modified text file. It sees the workspace
- * exactly as a rollback plan does (captureCheckpointScope, compareManifests),
- * so every path it lists is a path the rollback would change, and the other
+ * exactly as a rollback plan does (compareWorkspace), so every path it lists is a path the rollback would change, and the other
  * way round: added ones are deleted, everything else is restored, down to a
  * file whose only change is its mtime. With `against`, two checkpoints are
  * compared instead, by their trees, without reading the workspace.
@@ -12,9 +11,8 @@ import { createTwoFilesPatch } from "diff";
 import type { Core } from "../core";
 import { toComponentView } from "../registry/components";
 import { readFileStable, SMALL_FILE_LIMIT } from "../store/hash-file";
-import { captureCheckpointScope } from "./live-state";
-import { compareManifests, type ManifestComparison, type PathChange } from "./compare";
-import { databasesOf, readManifest } from "./manifest";
+import type { ManifestComparison, PathChange } from "./compare";
+import { compareWorkspace } from "./workspace-compare";
 import type { ManifestEntry } from "./manifest-types";
 import { compareTrees } from "./tree-diff";
 import { openManifest } from "./tree-read";
@@ -88,10 +86,9 @@ export async function diffCheckpoint(core: Core, id: string, options: DiffOption
   if (options.against !== undefined) return diffCheckpoints(core, id, options.against, options);
   const row = await findCheckpointRow(core, id);
   const component = toComponentView(row.component);
-  const manifest = readManifest(core.store, row.manifestSha);
-  const { live, target } = await captureCheckpointScope(core, component, manifest, { storeObjects: false });
-  const comparison = compareManifests(target, live.entries);
-  const databases = await diffDatabases(component, databasesOf(manifest));
+  const checkpoint = openManifest(core.store, row.manifestSha);
+  const { comparison } = await compareWorkspace(core, component, checkpoint, { storeObjects: false });
+  const databases = await diffDatabases(component, checkpoint.databases);
   const maxBytes = Math.min(options.maxTextBytes ?? DEFAULT_MAX_TEXT_BYTES, SMALL_FILE_LIMIT - 1);
   const patch = options.textDiff ? (change: PathChange) => textPatch(core, change, maxBytes, (after) => liveContent(component.root, after, change.path, maxBytes)) : null;
   return { checkpointId: id, against: null, component: component.name, ...(await bucket(comparison, patch)), databases };

@@ -10,7 +10,8 @@
 import type { Core } from "../core";
 import { IntegrityError } from "../errors";
 import { Prisma } from "../generated/prisma/client";
-import { readManifest } from "./manifest";
+import { manifestOf } from "./manifest";
+import { openManifest, type OpenedManifest } from "./tree-read";
 import type { Manifest } from "./manifest-types";
 
 export interface DamagedObject {
@@ -71,12 +72,22 @@ export function storedProblems(value: unknown): DamagedObject[] {
 }
 
 /**
- * The checkpoint's manifest, re-hashed as it is read; a damaged manifest is recorded
- * on the checkpoint (it names no file: path null) before the IntegrityError goes on.
+ * The checkpoint's manifest, opened (its root record re-hashed, its folders read
+ * when walked); a damaged manifest is recorded on the checkpoint (it names no
+ * file: path null) before the IntegrityError goes on.
  */
-export async function readCheckpointManifest(core: Core, row: { id: string; manifestSha: string }): Promise<Manifest> {
+export function openCheckpointManifest(core: Core, row: { id: string; manifestSha: string }): Promise<OpenedManifest> {
+  return recordingManifestDamage(core, row, () => openManifest(core.store, row.manifestSha));
+}
+
+/** The checkpoint's manifest with every entry (openCheckpointManifest, then its trees walked). */
+export function readCheckpointManifest(core: Core, row: { id: string; manifestSha: string }): Promise<Manifest> {
+  return recordingManifestDamage(core, row, () => manifestOf(core.store, openManifest(core.store, row.manifestSha)));
+}
+
+async function recordingManifestDamage<T>(core: Core, row: { id: string; manifestSha: string }, read: () => T): Promise<T> {
   try {
-    return readManifest(core.store, row.manifestSha);
+    return read();
   } catch (error) {
     if (error instanceof IntegrityError) {
       await recordDamageFound(core, row.id, [{ path: null, sha256: row.manifestSha, state: error.details.state === "missing" ? "missing" : "corrupt" }]);

@@ -24,7 +24,6 @@ import type { CheckpointScope, InclusionReason, Manifest, ManifestEntry, Scanned
 import { hashFile } from "../store/hash-file";
 import type { FileStat } from "../store/object-store";
 import type { SparseInfo } from "../store/sparse-format";
-import { createHash } from "node:crypto";
 import { entriesByPath } from "./manifest";
 import { databaseFilePaths, parseDbTargets } from "../dbstate/targets";
 
@@ -114,9 +113,9 @@ export async function captureLiveState(
 }
 
 /**
- * Stores the content of some entries of a whole-component scan (the ones that
- * changed since the last capture; see patched-capture.ts). The stat cache is
- * looked up row by row and keeps every other row; the rows of `gone` paths are
+ * Captures some entries of a whole-component scan (the ones that changed since
+ * the last capture; see patched-capture.ts). The stat cache is looked up row by
+ * row and keeps every other row; when storing, the rows of `gone` paths are
  * dropped. `entries` are in the order of `scanned`.
  */
 export async function captureChangedEntries(
@@ -124,16 +123,16 @@ export async function captureChangedEntries(
   component: ComponentScanTarget,
   scanned: ScannedEntry[],
   gone: readonly string[],
-  onProgress?: (done: number, total: number) => void,
+  options: Pick<CaptureOptions, "storeObjects" | "onProgress">,
 ): Promise<LiveState> {
   const cache = openStatCache(dataPaths(core.config.dataDir).statCache, component.id, core.store.collectionGeneration(), {
-    writable: true,
+    writable: options.storeObjects,
     onWarning: (message, details) => core.log.warn({ event: "statcache.problem", component: component.name, ...details }, message),
   });
   try {
-    for (const p of gone) cache.delete(p);
+    if (options.storeObjects) for (const p of gone) cache.delete(p);
     // A "paths" scope: the rows of the files not scanned here are kept.
-    return await captureWithCache(core, component, { kind: "paths", paths: [] }, { storeObjects: true, onProgress }, scanned, cache);
+    return await captureWithCache(core, component, { kind: "paths", paths: [] }, { storeObjects: options.storeObjects, onProgress: options.onProgress }, scanned, cache);
   } finally {
     cache.close();
   }
@@ -281,28 +280,6 @@ export interface CheckpointScopeState {
    */
   target: ManifestEntry[];
   live: LiveState;
-  /** The fingerprint a confirm token is bound to (liveFingerprint). */
-  liveSha: string;
-}
-
-/**
- * What "the workspace changed since the plan" means: any entry of the scope added,
- * removed, or changed in kind, content, link target, mode, size or file mtime (to
- * the millisecond). Folder mtimes are left out: they move whenever anything inside
- * changes, ignored files included, and a rollback does not compare them either; and
- * sub-millisecond mtime digits are left out, as a restore cannot even set them.
- */
-export function liveFingerprint(scope: CheckpointScope, entries: readonly ManifestEntry[]): string {
-  const hash = createHash("sha256");
-  hash.update(JSON.stringify(scope));
-  for (const e of entries) {
-    const mtime = e.kind === "dir" ? "" : String(Math.floor(e.mtimeMs));
-    hash.update(`\n${e.path}\0${e.kind}\0${e.mode}\0${e.size}\0${mtime}\0${e.sha256 ?? ""}\0${e.linkTarget ?? ""}\0${e.reason}`);
-    // Only when there is one: fingerprints of trees without hard links stay as they were.
-    if (e.hardlinkTo !== undefined) hash.update(`\0${e.hardlinkTo}`);
-    if (e.sparse !== undefined) hash.update(`\0sparse:${e.sparse.dataBytes}`);
-  }
-  return hash.digest("hex");
 }
 
 /**
@@ -324,5 +301,5 @@ export async function captureCheckpointScope(
   const live = await captureLiveState(core, component, manifest.scope, { storeObjects: options.storeObjects, reasons, onProgress: options.onProgress });
   const excluded = scanExcludes(core, component);
   const target = excluded.length === 0 ? manifest.entries : manifest.entries.filter((e) => !excluded.some((x) => e.path === x || e.path.startsWith(`${x}/`)));
-  return { target, live, liveSha: liveFingerprint(manifest.scope, live.entries) };
+  return { target, live };
 }

@@ -85,3 +85,8 @@ export interface Manifest {
   databases?: DatabaseSnapshot[];
   entries: ManifestEntry[];
 }
+
+/** Entries by path, as far as a caller needs them (a whole manifest's map, or a few looked up in its trees). */
+export interface EntryLookup {
+  get(path: string): ManifestEntry | undefined;
+}

@@ -5,13 +5,17 @@
 import type { ObjectStore } from "../store/object-store";
 import type { Manifest, ManifestEntry } from "./manifest-types";
 import { snapshotObjects, type DatabaseSnapshot } from "../dbstate/snapshot-types";
-import { flattenManifest, openManifest } from "./tree-read";
+import { flattenManifest, openManifest, type OpenedManifest } from "./tree-read";
 
 export { encodeManifest, decodeManifest } from "./flat-manifest";
 
 /** Reads a manifest from the store, re-hashing it: a corrupt manifest is never trusted. */
 export function readManifest(store: ObjectStore, sha256: string): Manifest {
-  const opened = openManifest(store, sha256);
+  return manifestOf(store, openManifest(store, sha256));
+}
+
+/** An opened manifest with every entry, its trees walked. */
+export function manifestOf(store: ObjectStore, opened: OpenedManifest): Manifest {
   return { version: opened.version, scope: opened.scope, databases: opened.databases, entries: flattenManifest(store, opened) };
 }
 

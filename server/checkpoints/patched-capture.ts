@@ -22,17 +22,18 @@
  */
 import type { Stats } from "node:fs";
 import type { Core } from "../core";
+import { FileVanishedError, IntegrityError } from "../errors";
 import { assertRootUsableNow } from "../registry/roots";
 import { includesEverything, lstatOrNull, MAX_INCREMENTAL_PATHS } from "../scan/change-tracker";
 import { comparePaths, coveredByAncestor, readDirents, scanComponent } from "../scan/walk";
 import { captureChangedEntries, scanExcludes, type ComponentScanTarget, type LiveState } from "./live-state";
 import type { ManifestEntry, ScannedEntry } from "./manifest-types";
 import type { TreeTotals } from "./tree-format";
-import { patchTree, type TreeReplacement } from "./tree-patch";
+import { patchTree, TreePatchMismatch, type TreeReplacement } from "./tree-patch";
 import { childAtPath, readTree } from "./tree-read";
 
 export interface PatchedCapture {
-  /** What was read: the entries scanned again, with their content stored. */
+  /** What was read: the entries scanned again (with their content stored, when asked to). */
   live: LiveState;
   /** The checkpoint's tree, and the tree objects of it not yet in the store. */
   tree: { root: string; totals: TreeTotals; fresh: Map<string, string> };
@@ -40,18 +41,21 @@ export interface PatchedCapture {
   scanned: ScannedEntry[];
 }
 
+export interface PatchOptions {
+  /**
+   * Store the content of the files read and record them in the stat cache (a
+   * checkpoint); without it they are only hashed, and nothing is written (a plan).
+   */
+  storeObjects: boolean;
+  onProgress?: (done: number, total: number) => void;
+}
+
 /**
  * The whole component as it is now, from the tree `baseRoot` (its last whole
  * capture) and the root-relative `reported` paths that may have changed since.
  * Null: capture the whole tree instead (see the module comment).
  */
-export async function capturePatched(
-  core: Core,
-  component: ComponentScanTarget,
-  baseRoot: string,
-  reported: readonly string[],
-  onProgress?: (done: number, total: number) => void,
-): Promise<PatchedCapture | null> {
+export async function capturePatched(core: Core, component: ComponentScanTarget, baseRoot: string, reported: readonly string[], patch: PatchOptions): Promise<PatchedCapture | null> {
   const options = { include: component.include, exclude: component.exclude, extraExcludes: scanExcludes(core, component) };
   if (!includesEverything(options)) return null;
   const store = core.store;
@@ -101,7 +105,7 @@ export async function capturePatched(
   const scanned = roots.length === 0 ? [] : scanComponent(root, { ...options, scope: { kind: "paths", paths: roots } });
   if (scanned.some((e) => e.kind === "file" && e.nlink !== undefined)) return null;
   const present = new Set(scanned.map((e) => e.path));
-  const live = await captureChangedEntries(core, component, scanned, [...replaced].filter((p) => !present.has(p)), onProgress);
+  const live = await captureChangedEntries(core, component, scanned, [...replaced].filter((p) => !present.has(p)), patch);
 
   const byRoot = new Map<string, ManifestEntry[]>(roots.map((r) => [r, []]));
   for (const entry of live.entries) (byRoot.get(replacementRootOf(entry.path, byRoot)) as ManifestEntry[]).push(entry);
@@ -132,4 +136,19 @@ function namesIn(root: string, rel: string): Set<string> | null {
 
 function folderEntry(rel: string, st: Stats): ManifestEntry {
   return { path: rel, kind: "dir", mode: st.mode & 0o7777, size: 0, mtimeMs: st.mtimeMs, reason: "primary" };
+}
+
+/**
+ * capturePatched, or null when the whole scope must be captured instead: it gave
+ * way (see above), the changes did not fit the last tree, a file vanished while
+ * read, or a tree of the last capture is damaged (logged, with the reason).
+ */
+export async function tryCapturePatched(core: Core, component: ComponentScanTarget, changed: { root: string; paths: string[] }, patch: PatchOptions): Promise<PatchedCapture | null> {
+  try {
+    return await capturePatched(core, component, changed.root, changed.paths, patch);
+  } catch (error) {
+    if (!(error instanceof TreePatchMismatch || error instanceof FileVanishedError || error instanceof IntegrityError)) throw error;
+    core.log.info({ event: "checkpoint.patch_skipped", component: component.name, reason: error.message }, "the last tree could not be patched with the reported changes: capturing the whole component");
+    return null;
+  }
 }

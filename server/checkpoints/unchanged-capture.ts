@@ -43,8 +43,9 @@ const shared = ((globalThis as Slot)[SLOT] ??= { captures: new Map(), stats: { r
 const lastCaptures = shared.captures;
 
 /**
- * Whole-component checkpoints since the process started that reused the last tree
- * (no scan, no read), and that patched it with what Watchman reported changed.
+ * Whole-component captures since the process started (checkpoints, and the live
+ * state of rollback plans and rollbacks) that reused the last tree (no scan, no
+ * read), and that patched it with what Watchman reported changed.
  */
 export const unchangedCaptureStats = shared.stats;
 
@@ -75,7 +76,6 @@ export async function probeChanges(core: Core, component: ComponentScanTarget): 
   if (changes.paths.length > 0) return { token: changes.token, unchanged: null, changed: { root: last.root, paths: changes.paths } };
   try {
     const tree = readTree(core.store, last.root, { folder: "" });
-    unchangedCaptureStats.reused++;
     return { token: changes.token, unchanged: { root: last.root, totals: { files: tree.files, dirs: tree.dirs, symlinks: tree.symlinks, bytes: tree.bytes } }, changed: null };
   } catch {
     return { token: changes.token, unchanged: null, changed: null };

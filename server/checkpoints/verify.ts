@@ -11,7 +11,7 @@ import { openManifest, type OpenedManifest } from "./tree-read";
 import { checkTrees, newTreeCheckMemo, objectState, type TreeCheckMemo } from "./tree-verify";
 import { checkObjects } from "../dbstate/databases";
 import { snapshotObjects } from "../dbstate/snapshot-types";
-import type { Manifest } from "./manifest-types";
+import type { Manifest, ManifestEntry } from "./manifest-types";
 import { findCheckpointRow } from "./queries";
 import { recordFullVerification, type DamagedObject } from "./integrity-record";
 
@@ -36,10 +36,27 @@ const VERIFY_CONCURRENCY = 8;
  * without, the database snapshots too.
  */
 export async function checkManifestObjects(core: Core, manifest: Manifest, paths?: ReadonlySet<string>): Promise<{ problems: VerifyProblem[]; objects: number; bytes: number }> {
+  const checked = await checkEntryObjects(core, paths ? manifest.entries.filter((e) => paths.has(e.path)) : manifest.entries);
+  const { problems } = checked;
+  let { objects, bytes } = checked;
+  if (!paths) {
+    // (An object that is also a file's was checked above, under the file's path.)
+    const databaseObjects = databasesOf(manifest)
+      .flatMap((d) => snapshotObjects(d))
+      .filter((o) => !checked.shas.has(o.sha256));
+    for (const problem of await checkObjects(core, databaseObjects)) problems.push({ path: problem.target, sha256: problem.sha256, state: problem.state, database: problem.target });
+    objects += databaseObjects.length;
+    bytes += databaseObjects.reduce((sum, o) => sum + o.size, 0);
+  }
+  return { problems, objects, bytes };
+}
+
+/** Re-hashes the content objects of these entries (each object once, its damage reported under every path that holds it). */
+export async function checkEntryObjects(core: Core, entries: Iterable<ManifestEntry>): Promise<{ problems: VerifyProblem[]; objects: number; bytes: number; shas: ReadonlySet<string> }> {
   const pathsBySha = new Map<string, string[]>();
   let bytes = 0;
-  for (const entry of manifest.entries) {
-    if (entry.kind !== "file" || !entry.sha256 || (paths && !paths.has(entry.path))) continue;
+  for (const entry of entries) {
+    if (entry.kind !== "file" || !entry.sha256) continue;
     const list = pathsBySha.get(entry.sha256);
     if (list) list.push(entry.path);
     else {
@@ -55,17 +72,7 @@ export async function checkManifestObjects(core: Core, manifest: Manifest, paths
     if (state === "ok" || state === undefined) return;
     for (const p of pathsBySha.get(sha) ?? []) problems.push({ path: p, sha256: sha, state });
   });
-  let objects = shas.length;
-  if (!paths) {
-    // (An object that is also a file's was checked above, under the file's path.)
-    const databaseObjects = databasesOf(manifest)
-      .flatMap((d) => snapshotObjects(d))
-      .filter((o) => !pathsBySha.has(o.sha256));
-    for (const problem of await checkObjects(core, databaseObjects)) problems.push({ path: problem.target, sha256: problem.sha256, state: problem.state, database: problem.target });
-    objects += databaseObjects.length;
-    bytes += databaseObjects.reduce((sum, o) => sum + o.size, 0);
-  }
-  return { problems, objects, bytes };
+  return { problems, objects: shas.length, bytes, shas: new Set(shas) };
 }
 
 /**

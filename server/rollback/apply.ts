@@ -11,7 +11,7 @@ import { createHash } from "node:crypto";
 import path from "node:path";
 import type { ObjectStore } from "../store/object-store";
 import { flushDirectories, flushFiles } from "../store/sync-fs";
-import type { ManifestEntry } from "../checkpoints/manifest-types";
+import type { EntryLookup } from "../checkpoints/manifest-types";
 import { contentBytesOnDisk } from "../checkpoints/manifest";
 import { describeFsError, InvalidInputError, OperationFailedError, SafetyNetError } from "../errors";
 import { normalizeRelativePath } from "../scan/paths";
@@ -114,7 +114,7 @@ export function removeTempSiblings(root: string, plan: PlanPaths, options: Apply
 export async function applyRollbackPlan(
   store: ObjectStore,
   root: string,
-  target: ReadonlyMap<string, ManifestEntry>,
+  target: EntryLookup,
   plan: PlanPaths,
   options: ApplyOptions = {},
 ): Promise<{ restored: number; deleted: number; bytes: number }> {

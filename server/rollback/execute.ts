@@ -17,8 +17,7 @@ import { recordEvent } from "../audit/history";
 import { toComponentView } from "../registry/components";
 import { assertComponentRootUsable, assertRootIntact } from "../registry/roots";
 import { commitCheckpoint } from "../checkpoints/commit";
-import { databasesOf, entriesByPath } from "../checkpoints/manifest";
-import { readCheckpointManifest } from "../checkpoints/integrity-record";
+import { openCheckpointManifest } from "../checkpoints/integrity-record";
 import { findCheckpointRow, type CheckpointRow } from "../checkpoints/queries";
 import { applyRollbackPlan, type ApplyOptions } from "./apply";
 import { assertNeededObjectsIntact } from "./object-check";
@@ -92,13 +91,13 @@ export async function performRollback(core: Core, row: CheckpointRow, actor: Act
     assertComponentRootUsable(core, component);
     return await withComponentMutation(core, component, "rollback", actor, async () => {
       const confirmed = options.confirm ? await options.confirm() : null;
-      const manifest = await readCheckpointManifest(core, row);
-      const { state, plan } = await planAgainstWorkspace(core, component, manifest, { storeObjects: true });
+      const checkpoint = await openCheckpointManifest(core, row);
+      const { state, plan } = await planAgainstWorkspace(core, component, checkpoint, { storeObjects: true });
       if (confirmed?.liveSha && confirmed.liveSha !== state.liveSha) throw refuseToken("the workspace changed since the plan was made");
       if (confirmed && confirmed.boundTo !== planHash(row.id, plan)) throw refuseToken("the plan changed since it was confirmed");
-      await assertNeededObjectsIntact(core, row.id, manifest, plan);
-      assertRollbackFits(component.root, plan, state.live.entries, "nothing was changed. Free some space on that disk, then roll back again");
-      const snapshots = databasesOf(manifest);
+      await assertNeededObjectsIntact(core, row.id, state.target, plan);
+      assertRollbackFits(component.root, plan, state.changedLive, "nothing was changed. Free some space on that disk, then roll back again");
+      const snapshots = checkpoint.databases;
       let safetyDatabases: Awaited<ReturnType<typeof snapshotDatabases>> | undefined;
       if (snapshots.length > 0) {
         await assertSnapshotsIntact(core, snapshots, "rollback");
@@ -109,9 +108,10 @@ export async function performRollback(core: Core, row: CheckpointRow, actor: Act
       }
       const safety = await commitCheckpoint(core, {
         component,
-        scope: manifest.scope,
+        scope: checkpoint.scope,
         live: state.live,
-          kind: "safety",
+        builtTree: state.builtTree,
+        kind: "safety",
         primaries: (row.paths as string[] | null) ?? [],
         reason: `safety checkpoint before rollback ${rollbackId} to ${row.id}`,
         callerMeta: { rollbackId, targetCheckpointId: row.id },
@@ -121,6 +121,7 @@ export async function performRollback(core: Core, row: CheckpointRow, actor: Act
         startedAtMs: t0,
         databases: safetyDatabases,
       });
+      state.remember?.();
       safetyCheckpointId = safety.id;
       await core.db.rollback.create({
         data: { id: rollbackId, componentId: component.id, checkpointId: row.id, safetyCheckpointId, actor, outcome: "running", startedAt },
@@ -162,7 +163,7 @@ export async function performRollback(core: Core, row: CheckpointRow, actor: Act
         steps.databasesReplaced = true;
       }
       steps.filesStarting();
-      const applied = await applyRollbackPlan(core.store, component.root, entriesByPath(manifest.entries), plan, {
+      const applied = await applyRollbackPlan(core.store, component.root, state.target, plan, {
         onProgress: (done, total) => {
           steps.onProgress(done);
           options.onProgress?.(done, total);

@@ -1,11 +1,11 @@
 /**
- * Rollback planning: from a checkpoint manifest and the live state of the same
- * scope, decide exactly what is written, what is deleted and what is left alone.
- * Only what differs is touched (invariant 2).
+ * Rollback planning: from the comparison of a checkpoint with the live state of
+ * the same scope, decide exactly what is written, what is deleted and what is
+ * left alone. Only what differs is touched.
  */
 import { createHash } from "node:crypto";
 import type { ManifestEntry } from "../checkpoints/manifest-types";
-import { compareManifests, type PathChange } from "../checkpoints/compare";
+import type { ManifestComparison, PathChange } from "../checkpoints/compare";
 import { contentBytesOnDisk } from "../checkpoints/manifest";
 import type { DatabasePlanItem } from "../dbstate/databases";
 
@@ -48,8 +48,8 @@ export interface RollbackPlanBody {
   databases: DatabasePlanItem[];
 }
 
-export function computeRollbackPlan(target: readonly ManifestEntry[], live: readonly ManifestEntry[]): RollbackPlanBody {
-  const { changes, unchanged, unstable } = compareManifests(target, live);
+/** `comparison`: the checkpoint (before) against the live state (after). */
+export function computeRollbackPlan({ changes, unchanged, unstable }: ManifestComparison): RollbackPlanBody {
   const restore: RestoreItem[] = [];
   const remove: DeleteItem[] = [];
   let bytesToWrite = 0;

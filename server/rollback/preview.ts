@@ -3,16 +3,16 @@
  * confirm token bound to exactly that plan, to the live state it was made on and
  * to who asked. The stored objects the plan needs are re-hashed (a damaged one
  * refuses the plan, 422), and the scope is described in words. Read-only: the
- * workspace, the store and the stat cache are not changed. The rollback itself recomputes the plan with the same function
- * (planAgainstWorkspace), so an unchanged workspace always matches its token.
+ * workspace, the store and the stat cache are not changed. The rollback itself
+ * recomputes the plan with the same function (planAgainstWorkspace), so an
+ * unchanged workspace always matches its token.
  */
 import type { Core, Actor } from "../core";
 import { toComponentView } from "../registry/components";
-import { captureCheckpointScope, type CheckpointScopeState, type ComponentScanTarget } from "../checkpoints/live-state";
-import { readCheckpointManifest } from "../checkpoints/integrity-record";
-import { databasesOf } from "../checkpoints/manifest";
+import type { ComponentScanTarget } from "../checkpoints/live-state";
+import { openCheckpointManifest } from "../checkpoints/integrity-record";
+import type { OpenedManifest } from "../checkpoints/tree-read";
 import { planDatabases } from "../dbstate/databases";
-import type { Manifest } from "../checkpoints/manifest-types";
 import { findCheckpointRow } from "../checkpoints/queries";
 import { InvalidInputError } from "../errors";
 import { computeRollbackPlan, planHash, type RollbackPlanBody } from "./plan";
@@ -20,6 +20,7 @@ import { assertPlanCanComplete } from "./preflight";
 import { issueConfirmToken } from "./confirm-token";
 import { assertNeededObjectsIntact, type ObjectsChecked } from "./object-check";
 import { describePlanScope, type PlanScope } from "./scope-summary";
+import { compareWorkspace, type WorkspaceOptions, type WorkspaceState } from "../checkpoints/workspace-compare";
 
 /** When the target is a rollback's safety checkpoint, the plan undoes that rollback. */
 export interface UndoTarget {
@@ -50,23 +51,19 @@ export interface RollbackPlanView extends Omit<CheckpointPlan, "liveSha"> {
 }
 
 export interface WorkspacePlan {
-  state: CheckpointScopeState;
+  state: WorkspaceState;
   plan: RollbackPlanBody;
 }
 
 /**
- * The plan from the workspace as it is now to `manifest`: one capture of the
+ * The plan from the workspace as it is now to `checkpoint`: one capture of the
  * checkpoint's scope (stored when `storeObjects`: a rollback's safety checkpoint),
- * one comparison, and the preflight that refuses a plan that could not complete.
+ * one comparison (workspace-state.ts), and the preflight that refuses a plan that
+ * could not complete.
  */
-export async function planAgainstWorkspace(
-  core: Core,
-  component: ComponentScanTarget,
-  manifest: Manifest,
-  options: { storeObjects: boolean; onProgress?: (done: number, total: number) => void },
-): Promise<WorkspacePlan> {
-  const state = await captureCheckpointScope(core, component, manifest, options);
-  const plan = { ...computeRollbackPlan(state.target, state.live.entries), databases: planDatabases(databasesOf(manifest)) };
+export async function planAgainstWorkspace(core: Core, component: ComponentScanTarget, checkpoint: OpenedManifest, options: WorkspaceOptions): Promise<WorkspacePlan> {
+  const state = await compareWorkspace(core, component, checkpoint, options);
+  const plan = { ...computeRollbackPlan(state.comparison), databases: planDatabases(checkpoint.databases) };
   assertPlanCanComplete(component.root, plan);
   return { state, plan };
 }
@@ -75,9 +72,9 @@ export async function computePlanForCheckpoint(core: Core, checkpointId: string)
   const row = await findCheckpointRow(core, checkpointId);
   if (row.status !== "active") throw new InvalidInputError(`checkpoint ${row.id} is ${row.status} and cannot be rolled back to`, { checkpointId: row.id });
   const component = toComponentView(row.component);
-  const manifest = await readCheckpointManifest(core, row);
-  const { plan, state } = await planAgainstWorkspace(core, component, manifest, { storeObjects: false });
-  const integrity = await assertNeededObjectsIntact(core, row.id, manifest, plan);
+  const checkpoint = await openCheckpointManifest(core, row);
+  const { plan, state } = await planAgainstWorkspace(core, component, checkpoint, { storeObjects: false });
+  const integrity = await assertNeededObjectsIntact(core, row.id, state.target, plan);
   return {
     checkpointId: row.id,
     component: component.name,
@@ -85,7 +82,7 @@ export async function computePlanForCheckpoint(core: Core, checkpointId: string)
     checkpointKind: row.kind,
     ...plan,
     integrity,
-    scope: await describePlanScope(core, component, manifest, row),
+    scope: await describePlanScope(core, component, checkpoint, row),
     undo: row.kind === "safety" ? undoTargetOf(row.callerMeta) : null,
     liveSha: state.liveSha,
   };

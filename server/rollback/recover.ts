@@ -17,6 +17,7 @@ import { dataPaths } from "../core";
 import { isComponentLocked, withComponentLock } from "../locks";
 import { recordEvent } from "../audit/history";
 import { entriesByPath, readManifest } from "../checkpoints/manifest";
+import { openManifest } from "../checkpoints/tree-read";
 import { checkManifestObjects } from "../checkpoints/verify";
 import { asSafetyNetError, ConflictError, IntegrityError, SafetyNetError } from "../errors";
 import { toComponentView } from "../registry/components";
@@ -234,9 +235,9 @@ async function planCompletion(core: Core, journal: RollbackJournal, manifest: Ma
       rollbackId: journal.rollbackId,
     });
   }
-  const { state, plan } = await planAgainstWorkspace(core, component, manifest, { storeObjects: true });
+  const { state, plan } = await planAgainstWorkspace(core, component, openManifest(core.store, journal.manifestSha256), { storeObjects: true, whole: true });
   if (plan.restore.length + plan.delete.length > 0) {
-    assertRollbackFits(component.root, plan, state.live.entries);
+    assertRollbackFits(component.root, plan, state.changedLive);
     await commitCheckpoint(core, {
       component,
       scope: manifest.scope,

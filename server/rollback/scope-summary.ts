@@ -4,7 +4,7 @@
  * the component changed since the checkpoint and are left as they are.
  */
 import type { Core } from "../core";
-import type { Manifest } from "../checkpoints/manifest-types";
+import { walkEntries, type OpenedManifest } from "../checkpoints/tree-read";
 import { scanScope, type ComponentScanTarget } from "../checkpoints/live-state";
 import { isInScope } from "../checkpoints/scope";
 
@@ -29,10 +29,17 @@ export interface PlanScope {
   outside: { changed: number; paths: string[] } | null;
 }
 
-export async function describePlanScope(core: Core, component: ComponentScanTarget, manifest: Manifest, checkpoint: { paths: unknown; createdAt: Date }): Promise<PlanScope> {
-  const related = manifest.entries.filter((e) => e.reason !== "primary").map((e) => ({ path: e.path, reason: e.reason }));
+export async function describePlanScope(core: Core, component: ComponentScanTarget, manifest: OpenedManifest, checkpoint: { paths: unknown; createdAt: Date }): Promise<PlanScope> {
   if (manifest.scope.kind === "all") {
-    return { kind: "all", primaries: [], related: [], relatedCount: 0, entries: manifest.entries.length, outside: null };
+    // Every entry is a primary one: the totals say how many, without reading a folder.
+    const { files, dirs, symlinks } = manifest.totals;
+    return { kind: "all", primaries: [], related: [], relatedCount: 0, entries: files + dirs + symlinks, outside: null };
+  }
+  let entries = 0;
+  const related: { path: string; reason: string }[] = [];
+  for (const e of walkEntries(core.store, manifest)) {
+    entries++;
+    if (e.reason !== "primary") related.push({ path: e.path, reason: e.reason });
   }
   const scopePaths = manifest.scope.paths;
   const since = checkpoint.createdAt.getTime();
@@ -46,7 +53,7 @@ export async function describePlanScope(core: Core, component: ComponentScanTarg
     primaries,
     related: related.slice(0, LISTED),
     relatedCount: related.length,
-    entries: manifest.entries.length,
+    entries,
     outside: { changed: changed.length, paths: changed.slice(0, LISTED_OUTSIDE) },
   };
 }

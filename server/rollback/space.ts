@@ -6,7 +6,7 @@
  */
 import { statfsSync } from "node:fs";
 import { describeFsError, InsufficientStorageError } from "../errors";
-import type { ManifestEntry } from "../checkpoints/manifest-types";
+import type { EntryLookup } from "../checkpoints/manifest-types";
 import { contentBytesOnDisk } from "../checkpoints/manifest";
 import type { RollbackPlanBody } from "./plan";
 
@@ -21,11 +21,10 @@ export interface SpaceEstimate {
  * over it, so the growth of every rewrite counts, plus the largest file that
  * exists twice for a moment; new directories and symlinks take a block each.
  * Real bytes throughout: a sparse file takes (and frees) its data, not its
- * apparent size.
+ * apparent size. `liveByPath` needs to know only the plan's paths as they are now.
  */
-export function estimateRollbackSpace(plan: RollbackPlanBody, live: readonly ManifestEntry[], blockSize: number): number {
+export function estimateRollbackSpace(plan: RollbackPlanBody, liveByPath: EntryLookup, blockSize: number): number {
   const blocks = (bytes: number) => Math.ceil(bytes / blockSize) * blockSize;
-  const liveByPath = new Map(live.map((e) => [e.path, e]));
   let freed = 0;
   for (const item of plan.delete) {
     const entry = liveByPath.get(item.path);
@@ -53,7 +52,7 @@ export function estimateRollbackSpace(plan: RollbackPlanBody, live: readonly Man
  * the file system holding `root`. `outcome` ends the message: what the refusal means to
  * the caller (a rollback: nothing was changed; a recovery says itself that the rollback is pending).
  */
-export function assertRollbackFits(root: string, plan: RollbackPlanBody, live: readonly ManifestEntry[], outcome?: string): SpaceEstimate {
+export function assertRollbackFits(root: string, plan: RollbackPlanBody, live: EntryLookup, outcome?: string): SpaceEstimate {
   let stats;
   try {
     stats = statfsSync(root);

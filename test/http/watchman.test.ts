@@ -30,6 +30,10 @@ async function metric(server: RunningServer, method: string): Promise<number> {
   return Number(new RegExp(`^safetynet_component_scans\\{method="${method}"\\} (\\d+)`, "m").exec(text)?.[1] ?? "NaN");
 }
 
+type RollbackPlan = { confirmToken: string; restore: { path: string }[]; delete: { path: string }[] };
+/** The paths a plan restores or deletes, sorted. */
+const planPaths = (plan: RollbackPlan) => [...plan.restore, ...plan.delete].map((e) => e.path).sort();
+
 type StoredEntry = Pick<ManifestEntry, "path" | "kind" | "mode" | "size" | "mtimeMs" | "sha256" | "linkTarget">;
 
 /** What a checkpoint of the whole tree must hold, read from the disk: every entry but node_modules and `*.log`, with its content's sha256. */
@@ -123,10 +127,10 @@ describe("the server with Watchman (the CLI's warm path)", () => {
     const second = cli(["checkpoint", "create", name, "--reason", "after the agent"]) as { id: string };
     const after = readTree(root);
     expect(changedPaths(await diffOf(second.id))).toEqual([]);
-    // Every scan after the first (the two diffs) re-read only what Watchman reported; the checkpoint scanned nothing
-    // whole: it patched the first one's tree with the reported paths.
-    expect(await scans(server)).toEqual({ watchman: 2, walk: 1 });
-    expect(await metric(server, "patched")).toBe(1);
+    // Nothing after the first checkpoint scanned the tree: the first diff and the second checkpoint patched the first
+    // one's tree with the paths Watchman reported, and the diff against the second reused its tree as it was.
+    expect(await scans(server)).toEqual({ watchman: 0, walk: 1 });
+    expect({ patched: await metric(server, "patched"), unchanged: await metric(server, "unchanged") }).toEqual({ patched: 2, unchanged: 1 });
 
     // Back to before the agent: every path as it was, the ignored files left alone.
     cli(["rollback", first.id, "--yes"]);
@@ -139,9 +143,9 @@ describe("the server with Watchman (the CLI's warm path)", () => {
     cli(["rollback", second.id, "--yes"]);
     expect(treeDifferences(filterTree(after, (rel) => !ignored(rel)), filterTree(readTree(root), (rel) => !ignored(rel)))).toEqual([]);
     expect(changedPaths(await diffOf(second.id))).toEqual([]);
-    const counted = await scans(server);
-    expect(counted.walk).toBe(1);
-    expect(counted.watchman).toBeGreaterThan(2);
+    // Two rollbacks (each a patched comparison and a safety checkpoint) and two diffs, and still no walk.
+    expect((await scans(server)).walk).toBe(1);
+    expect(await metric(server, "patched")).toBeGreaterThanOrEqual(6);
 
     // A component removed through the server is no longer watched; the others are, until the server stops.
     const other = await makeComponent(admin, server.workspace, { "o.txt": "other\n" });
@@ -199,8 +203,11 @@ describe("an unchanged checkpoint with Watchman", () => {
     // A rollback's writes are changes like any other: the next checkpoint scans, and holds the rolled-back tree.
     const plan = await admin.call<{ confirmToken: string }>("rollback.plan", { checkpointId: first.id });
     await admin.call("rollback.execute", { checkpointId: first.id, confirmToken: plan.confirmToken });
+    // The plan and the rollback compared the unchanged tree with the checkpoint's: no scan either.
+    expect(await unchangedCount()).toBe(4);
+    expect(await scans(server)).toEqual(before);
     const afterRollback = await create("after the rollback");
-    expect(await unchangedCount()).toBe(2);
+    expect(await unchangedCount()).toBe(4);
     expect(afterRollback.changes).toEqual({ added: 0, modified: 1, deleted: 0 });
     const sinceFirst = await admin.get<Diff>("checkpoint.diff", { id: first.id, against: afterRollback.id });
     expect([...sinceFirst.added, ...sinceFirst.modified, ...sinceFirst.deleted, ...sinceFirst.modeChanged, ...sinceFirst.typeChanged]).toEqual([]);
@@ -283,16 +290,76 @@ describe("a checkpoint after a change, with Watchman", () => {
       writeFileSync(path.join(root, "node_modules/x/more.js"), "ignored\n");
     }, { filesRead: 2, changes: { added: 2, modified: 2, deleted: 0 } });
 
-    // Back to the first checkpoint: the rollback's writes are changes like any other, and the next checkpoint patches them in.
-    const plan = await admin.call<{ confirmToken: string }>("rollback.plan", { checkpointId: first.id });
-    await admin.call("rollback.execute", { checkpointId: first.id, confirmToken: plan.confirmToken });
+    // Back to the first checkpoint. The plan and the rollback patch the last tree too and compare it with the
+    // checkpoint's by trees: they list exactly what a CLI working on its own (a walk, no Watchman) diffs.
+    const walked = runCli(server.dataDir, ["--json", "checkpoint", "diff", first.id], { SAFETYNET_ALLOWED_ROOTS: server.workspace, SAFETYNET_NO_SERVER: "1" });
+    expect(walked.status, walked.stderr).toBe(0);
+    const diff = JSON.parse(walked.stdout) as Diff;
+    expect(changedPaths(diff).length).toBeGreaterThan(20);
+    expect(changedPaths(await admin.get<Diff>("checkpoint.diff", { id: first.id }))).toEqual(changedPaths(diff));
+    expect(await metric(server, "patched")).toBe(++patched);
+    const plan = await admin.call<RollbackPlan>("rollback.plan", { checkpointId: first.id });
+    expect(await metric(server, "patched")).toBe(++patched);
+    expect(planPaths(plan)).toEqual(changedPaths(diff));
+    const executed = await admin.call<{ restoredPaths: string[]; deletedPaths: string[] }>("rollback.execute", { checkpointId: first.id, confirmToken: plan.confirmToken });
+    expect(await metric(server, "patched")).toBe(++patched);
+    expect([...executed.restoredPaths, ...executed.deletedPaths].sort()).toEqual(planPaths(plan));
+    // The rollback's writes are changes like any other, and the next checkpoint patches them in.
     const back = await create("after the rollback");
     expect(await metric(server, "patched")).toBe(++patched);
     expect(await checkpointEntries(admin, back.id)).toEqual(diskEntries(root));
     const sinceFirst = await admin.get<Diff>("checkpoint.diff", { id: first.id, against: back.id });
     expect([...sinceFirst.added, ...sinceFirst.modified, ...sinceFirst.deleted, ...sinceFirst.modeChanged, ...sinceFirst.typeChanged]).toEqual([]);
-    // Nothing was walked after the first checkpoint: the rollback's scans re-read what Watchman reported.
+    // Nothing was walked after the first checkpoint: the diff, the plan and the rollback compared trees.
     expect((await scans(server)).walk).toBe(1);
+  });
+});
+
+describe("a rollback planned by a whole capture and carried out by comparing trees, with Watchman", () => {
+  let wm: PrivateWatchman;
+  let server: RunningServer;
+  let admin: Api;
+
+  beforeAll(async () => {
+    wm = privateWatchman();
+    server = await startServer({ name: "watchman-token", env: { SAFETYNET_WATCHMAN: wm.binary } });
+    admin = new Api(server.baseUrl, server.adminToken);
+  });
+  afterAll(async () => {
+    await server?.stop();
+    wm?.stop();
+  });
+
+  it("accepts the plan's confirm token: both ways see the same workspace, and the rollback puts back exactly the checkpoint", async () => {
+    const files: Record<string, string> = { "top.txt": "top\n" };
+    for (const folder of ["src", "src/lib", "docs"]) for (let i = 0; i < 3; i++) files[`${folder}/f${i}.ts`] = `${folder} ${i}\n`;
+    const { name, root } = await makeComponent(admin, server.workspace, files);
+    // Taken by a CLI that works on its own (not through the server): the server has no tree of this component to start from.
+    const viaCli = runCli(server.dataDir, ["--json", "checkpoint", "create", name, "--reason", "before the agent"], { SAFETYNET_ALLOWED_ROOTS: server.workspace, SAFETYNET_NO_SERVER: "1" });
+    expect(viaCli.status, viaCli.stderr).toBe(0);
+    const target = (JSON.parse(viaCli.stdout) as { id: string }).id;
+    const targetEntries = await checkpointEntries(admin, target);
+
+    appendFileSync(path.join(root, "src/lib/f1.ts"), "// edited\n");
+    rmSync(path.join(root, "docs/f2.ts"));
+    writeFileSync(path.join(root, "src/new.ts"), "new\n");
+    chmodSync(path.join(root, "top.txt"), 0o700);
+    const counts = async () => ({ unchanged: await metric(server, "unchanged"), patched: await metric(server, "patched") });
+    const before = await counts();
+    const plan = await admin.call<RollbackPlan>("rollback.plan", { checkpointId: target });
+    expect(planPaths(plan)).toEqual(["docs/f2.ts", "src/lib/f1.ts", "src/new.ts", "top.txt"]);
+    // No tree to patch: the plan captured the whole component.
+    expect(await counts()).toEqual(before);
+
+    // A checkpoint changes nothing in the workspace (the token stays good), and leaves the server a tree to start from.
+    await admin.call("checkpoint.create", { component: name, reason: "the agent's step" });
+    const executed = await admin.call<{ outcome: string; restoredPaths: string[]; deletedPaths: string[] }>("rollback.execute", { checkpointId: target, confirmToken: plan.confirmToken });
+    expect(await counts()).toEqual({ unchanged: before.unchanged + 1, patched: before.patched });
+    expect(executed.outcome).toBe("succeeded");
+    expect([...executed.restoredPaths, ...executed.deletedPaths].sort()).toEqual(planPaths(plan));
+    // (A restored mtime is exact to the microsecond: compared to the millisecond.)
+    const toMs = (entries: StoredEntry[]) => entries.map((e) => ({ ...e, mtimeMs: Math.floor(e.mtimeMs) }));
+    expect(toMs(diskEntries(root))).toEqual(toMs(targetEntries));
   });
 });
 
