@@ -12,11 +12,11 @@ import { assertComponentRootUsable } from "../registry/roots";
 import type { CheckpointCreateInput } from "../schemas";
 import { recordEvent } from "../audit/history";
 import { captureLiveState, scanScope, type LiveState } from "./live-state";
-import { probeChanges, rememberCapture, unchangedCaptureStats } from "./unchanged-capture";
+import { probeChanges, rememberCapture, unchangedCaptureStats, type ChangeProbe, type RememberedGit } from "./unchanged-capture";
 import { tryCapturePatched } from "./patched-capture";
 import { openManifest } from "./tree-read";
 import { commitCheckpoint, type CheckpointCreated, type CommitRequest } from "./commit";
-import { readGitInfo } from "./git-info";
+import { gitSignature, readGitInfo, type GitInfo } from "./git-info";
 import { resolveScope, type ResolvedScope } from "./scope";
 import { snapshotDatabases } from "../dbstate/databases";
 
@@ -41,7 +41,6 @@ export async function createCheckpoint(core: Core, input: CheckpointCreateInput,
     assertComponentRootUsable(core, component);
     let statusCleared: { from: string; to: unknown } | null = null;
     const created = await withComponentMutation(core, component, "checkpoint create", actor, async () => {
-      const gitInfo = readGitInfo(component.root);
       // A rollback's "rolled-back" status lasts until the next checkpoint taken on purpose: this one
       // holds the cleared document and stores it as the component's (in its commit's transaction).
       const cleared = clearRolledBack(component.metadata);
@@ -49,7 +48,7 @@ export async function createCheckpoint(core: Core, input: CheckpointCreateInput,
         statusCleared = { from: String(component.metadata.status), to: cleared.status };
         component.metadata = cleared;
       }
-      const { resolved, live, builtTree, remember } = await captureScope(core, component, input, options);
+      const { resolved, live, builtTree, remember, git } = await captureScope(core, component, input, options);
       const databases = input.includeDb ? await snapshotDatabases(core, component) : undefined;
       const callerMeta: Record<string, unknown> = { ...(input.metadata ?? {}) };
       if (input.agent) callerMeta.agent = input.agent;
@@ -62,7 +61,7 @@ export async function createCheckpoint(core: Core, input: CheckpointCreateInput,
         primaries: resolved.primaries,
         reason: input.reason,
         callerMeta,
-        git: await gitInfo,
+        git: await git,
         retentionDays: input.retentionDays,
         pinned: input.pinned,
         actor,
@@ -94,7 +93,7 @@ export async function createCheckpoint(core: Core, input: CheckpointCreateInput,
           },
         }),
       });
-      remember?.(committed.manifestSha256);
+      remember?.(committed.manifestSha256, await git);
       return committed;
     });
     return created;
@@ -125,19 +124,24 @@ export async function createCheckpoint(core: Core, input: CheckpointCreateInput,
  */
 async function captureScope(core: Core, component: ComponentView, input: CheckpointCreateInput, options: CreateOptions): Promise<CapturedScope> {
   const probe = (input.paths ?? []).length === 0 ? await probeChanges(core, component) : null;
+  // Asked after the probe's token was taken: a change git did not see is reported to the next probe.
+  const { git, signature } = askGit(component.root, probe);
+  const gitOf = (info: GitInfo | null): RememberedGit | null => (signature === null ? null : { info, signature });
   const wholeComponent: ResolvedScope = { scope: { kind: "all" }, reasons: new Map(), entries: [], primaries: [] };
   if (probe?.unchanged) {
     unchangedCaptureStats.reused++;
     const { root, totals } = probe.unchanged;
     const live: LiveState = { entries: [], bytes: totals.bytes, newBytes: 0, filesRead: 0, unstable: [] };
-    return { resolved: wholeComponent, live, builtTree: probe.unchanged, remember: () => rememberCapture(core, component.id, probe.token, root, null, 0) };
+    const remember: Remember = (_sha, info) => rememberCapture(core, component.id, probe.token, root, null, 0, gitOf(info));
+    return { resolved: wholeComponent, live, builtTree: { root, totals }, remember, git };
   }
   if (probe?.changed) {
     const patched = await tryCapturePatched(core, component, probe.changed, { storeObjects: true, onProgress: options.onProgress });
     if (patched) {
       unchangedCaptureStats.patched++;
       const { tree, live, scanned } = patched;
-      return { resolved: wholeComponent, live, builtTree: tree, remember: () => rememberCapture(core, component.id, probe.token, tree.root, scanned, live.unstable.length) };
+      const remember: Remember = (_sha, info) => rememberCapture(core, component.id, probe.token, tree.root, scanned, live.unstable.length, gitOf(info));
+      return { resolved: wholeComponent, live, builtTree: tree, remember, git };
     }
   }
   for (let attempt = 1; ; attempt++) {
@@ -145,10 +149,10 @@ async function captureScope(core: Core, component: ComponentView, input: Checkpo
       const fullScan = await scanScope(core, component, { kind: "all" });
       const resolved = resolveScope(component.root, fullScan, input.paths, input.depth ?? 1);
       const live = await captureLiveState(core, component, resolved.scope, { storeObjects: true, reasons: resolved.reasons, onProgress: options.onProgress }, resolved.entries);
-      const remember = probe
-        ? (manifestSha256: string) => rememberCapture(core, component.id, probe.token, openManifest(core.store, manifestSha256).root, fullScan, live.unstable.length)
+      const remember: Remember | undefined = probe
+        ? (manifestSha256, info) => rememberCapture(core, component.id, probe.token, openManifest(core.store, manifestSha256).root, fullScan, live.unstable.length, gitOf(info))
         : undefined;
-      return { resolved, live, builtTree: undefined, remember };
+      return { resolved, live, builtTree: undefined, remember, git };
     } catch (error) {
       if (!(error instanceof FileVanishedError)) throw error;
       if (attempt < 2) continue;
@@ -166,5 +170,25 @@ interface CapturedScope {
   resolved: ResolvedScope;
   live: LiveState;
   builtTree: CommitRequest["builtTree"];
-  remember: ((manifestSha256: string) => void) | undefined;
+  remember: Remember | undefined;
+  /** Git's answer for the root (null outside a work tree). */
+  git: Promise<GitInfo | null>;
+}
+
+/** Remembers the capture once committed, with git's answer for it. */
+type Remember = (manifestSha256: string, git: GitInfo | null) => void;
+
+/**
+ * Git's answer for the root: the last one again when Watchman vouched that the
+ * work tree did not change since it was given and the repository's signature is
+ * the same (no commit, checkout, reset or add since); else `git status`, started
+ * now so that it overlaps with the capture. The signature is read only in the
+ * server (where there is a probe), and before git runs: a commit made while it
+ * runs changes it, so that answer is not reused.
+ */
+function askGit(root: string, probe: ChangeProbe | null): { git: Promise<GitInfo | null>; signature: string | null } {
+  const signature = probe?.token ? gitSignature(root) : null;
+  const last = probe?.unchanged?.git;
+  if (signature !== null && last && last.signature === signature) return { git: Promise.resolve(last.info), signature };
+  return { git: readGitInfo(root), signature };
 }

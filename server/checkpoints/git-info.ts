@@ -5,9 +5,13 @@
  * `.git` at or above it is known to be outside one without starting git (a process
  * start costs a checkpoint of a small change more than the rest of it), unless the
  * environment names a repository (GIT_DIR, GIT_WORK_TREE).
+ *
+ * `gitSignature` lets a caller that knows the work tree did not change (Watchman
+ * vouched for it) reuse the last answer: it changes with HEAD, the branch's ref
+ * and the index, so a commit, a checkout, a reset or a `git add` all ask git again.
  */
 import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { diesWithParent } from "../process/child-lifetime.mjs";
 
@@ -39,6 +43,42 @@ export function readGitInfo(root: string): Promise<GitInfo | null> {
       },
     );
   });
+}
+
+/**
+ * What git's answer for `root` depends on besides the work tree: the content of
+ * HEAD and the identity (inode, size, mtime, ctime) of HEAD, the ref it names,
+ * packed-refs and the index. Null when it cannot be told without git: no `.git`
+ * folder at or above the root (a linked work tree or a submodule has a `.git`
+ * file), or a repository named by the environment.
+ */
+export function gitSignature(root: string): string | null {
+  if (process.env.GIT_DIR || process.env.GIT_WORK_TREE) return null;
+  const gitDir = gitDirAbove(root);
+  if (!gitDir) return null;
+  try {
+    const head = readFileSync(path.join(gitDir, "HEAD"), "utf8");
+    const ref = /^ref: (refs\/[^\n]+)\n?$/.exec(head)?.[1];
+    const files = ["HEAD", "index", "packed-refs", ...(ref ? [ref] : [])];
+    return [head.trim(), ...files.map((name) => identity(path.join(gitDir, name)))].join("|");
+  } catch {
+    return null;
+  }
+}
+
+function identity(file: string): string {
+  const st = statSync(file, { throwIfNoEntry: false, bigint: true });
+  return st ? `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}` : "-";
+}
+
+/** The `.git` folder at or above `root`, or null (none, or a `.git` file). */
+function gitDirAbove(root: string): string | null {
+  for (let dir = path.resolve(root); ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, ".git");
+    const st = statSync(candidate, { throwIfNoEntry: false });
+    if (st) return st.isDirectory() ? candidate : null;
+    if (path.dirname(dir) === dir) return null;
+  }
 }
 
 /** False when git certainly finds no repository for `root`: no `.git` (folder or file) at or above it, and none named by the environment. */

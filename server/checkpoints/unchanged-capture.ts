@@ -24,6 +24,7 @@ import { changeTracker } from "../scan/change-tracker";
 import type { ScannedEntry } from "./manifest-types";
 import { readTree } from "./tree-read";
 import type { TreeTotals } from "./tree-format";
+import type { GitInfo } from "./git-info";
 
 interface LastCapture {
   /** Watchman's token from just before the capture's scan. */
@@ -31,6 +32,14 @@ interface LastCapture {
   root: string;
   /** The store's collection generation when it was remembered: every tree of it was stored then. */
   generation: number;
+  /** Git's answer for the root, asked after the token was taken (none for a safety checkpoint). */
+  git: RememberedGit | null;
+}
+
+/** Git's answer and the signature of the repository it was given for (git-info.ts). */
+export interface RememberedGit {
+  info: GitInfo | null;
+  signature: string;
 }
 
 /**
@@ -52,8 +61,11 @@ export const unchangedCaptureStats = shared.stats;
 export interface ChangeProbe {
   /** The token to remember with the capture about to be taken (null: nothing to remember). */
   token: string | null;
-  /** The tree to reuse: nothing changed since the last capture. */
-  unchanged: { root: string; totals: TreeTotals } | null;
+  /**
+   * The tree to reuse: nothing changed since the last capture; with git's answer then
+   * (still right while the repository's signature is the same: the work tree did not change).
+   */
+  unchanged: { root: string; totals: TreeTotals; git: RememberedGit | null } | null;
   /** The last capture's tree and the paths Watchman reported changed since (patched-capture.ts). */
   changed: { root: string; paths: string[] } | null;
 }
@@ -76,15 +88,23 @@ export async function probeChanges(core: Core, component: ComponentScanTarget): 
   if (changes.paths.length > 0) return { token: changes.token, unchanged: null, changed: { root: last.root, paths: changes.paths } };
   try {
     const tree = readTree(core.store, last.root, { folder: "" });
-    return { token: changes.token, unchanged: { root: last.root, totals: { files: tree.files, dirs: tree.dirs, symlinks: tree.symlinks, bytes: tree.bytes } }, changed: null };
+    return { token: changes.token, unchanged: { root: last.root, totals: { files: tree.files, dirs: tree.dirs, symlinks: tree.symlinks, bytes: tree.bytes }, git: last.git }, changed: null };
   } catch {
     return { token: changes.token, unchanged: null, changed: null };
   }
 }
 
 /** Remembers a whole capture (or forgets the component's, when it cannot be reused). */
-export function rememberCapture(core: Core, componentId: string, token: string | null, root: string, scanned: readonly ScannedEntry[] | null, unstable: number): void {
+export function rememberCapture(
+  core: Core,
+  componentId: string,
+  token: string | null,
+  root: string,
+  scanned: readonly ScannedEntry[] | null,
+  unstable: number,
+  git: RememberedGit | null = null,
+): void {
   const reusable = token !== null && unstable === 0 && (scanned === null || scanned.every((e) => e.kind !== "file" || (e.nlink ?? 1) <= 1));
-  if (reusable) lastCaptures.set(componentId, { token, root, generation: core.store.collectionGeneration() });
+  if (reusable) lastCaptures.set(componentId, { token, root, generation: core.store.collectionGeneration(), git });
   else lastCaptures.delete(componentId);
 }

@@ -7,6 +7,7 @@
  * watches. The server runs a Watchman daemon of the test's own
  * (SAFETYNET_WATCHMAN), so what it watches can be checked.
  */
+import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { appendFileSync, chmodSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -227,6 +228,35 @@ describe("an unchanged checkpoint with Watchman", () => {
     writeFileSync(path.join(server.workspace, `outside-${linked.name}.txt`), "written through the other name\n");
     const throughLink = await createLinked("written through the other name");
     expect(throughLink.changes).toEqual({ added: 0, modified: 1, deleted: 0 });
+  });
+
+  it("records git's answer for each checkpoint: reused while nothing changed, asked again after a commit, a checkout or an edit", async () => {
+    const { name, root } = await makeComponent(admin, server.workspace, { "src/a.ts": "a\n", "b.txt": "b\n" });
+    const git = (...args: string[]) => execFileSync("git", ["-C", root, "-c", "user.name=t", "-c", "user.email=t@example.com", ...args], { encoding: "utf8" }).trim();
+    git("init", "-q", "-b", "main");
+    git("add", "-A");
+    git("commit", "-qm", "one");
+    type Got = { callerMeta: { git: { head: string | null; branch: string | null; dirty: boolean } | null } };
+    const gitOf = async (reason: string) => {
+      const { id } = await admin.call<{ id: string }>("checkpoint.create", { component: name, reason });
+      return (await admin.get<Got>("checkpoint.get", { id })).callerMeta.git;
+    };
+    const head = () => git("rev-parse", "HEAD");
+    expect(await gitOf("first")).toEqual({ head: head(), branch: "main", dirty: false });
+    const reused = await unchangedCount();
+    expect(await gitOf("unchanged")).toEqual({ head: head(), branch: "main", dirty: false });
+    git("commit", "-q", "--allow-empty", "-m", "two");
+    // The work tree did not change (the tree is reused), but HEAD did: git is asked again.
+    expect(await gitOf("after a commit")).toEqual({ head: head(), branch: "main", dirty: false });
+    git("checkout", "-q", "-b", "feature");
+    expect(await gitOf("after a checkout")).toEqual({ head: head(), branch: "feature", dirty: false });
+    expect(await unchangedCount()).toBe(reused + 3);
+    writeFileSync(path.join(root, "b.txt"), "b changed\n");
+    expect(await gitOf("an edit")).toEqual({ head: head(), branch: "feature", dirty: true });
+    expect(await gitOf("the edit, unchanged since")).toEqual({ head: head(), branch: "feature", dirty: true });
+    git("commit", "-qam", "three");
+    expect(await gitOf("the edit committed")).toEqual({ head: head(), branch: "feature", dirty: false });
+    expect(await unchangedCount()).toBe(reused + 5);
   });
 });
 
