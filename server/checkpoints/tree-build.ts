@@ -5,9 +5,8 @@
  * flat format); identical folders give identical bytes, so storing them again
  * writes nothing.
  */
-import { sha256Hex } from "../store/sha256";
 import type { ManifestEntry } from "./manifest-types";
-import { childOfEntry, encodeTree, type TreeChild, type TreeTotals } from "./tree-format";
+import { childOfEntry, emitFolder, type TreeChild, type TreeTotals } from "./tree-format";
 
 interface FolderBuild {
   children: TreeChild[];
@@ -80,9 +79,7 @@ export function buildTrees(entries: readonly ManifestEntry[], emit: (sha256: str
       } else if (child.kind === "symlink") build.totals.symlinks++;
       else if (!child.implicit) build.totals.dirs++;
     }
-    const bytes = encodeTree(build.children, build.totals);
-    const sha = sha256Hex(Buffer.from(bytes, "utf8"));
-    emit(sha, bytes);
+    const sha = emitFolder(build.children, build.totals, emit);
     if (build.slot === null) {
       root = sha;
       continue;

@@ -10,10 +10,19 @@
  * one that is only on the way to a checkpoint's paths (a partial checkpoint does
  * not record the folders above its paths) is `implicit`: no mode, mtime or reason.
  *
+ * A folder of more than PAGED_FROM children is stored as pages: its tree object
+ * is an index (the totals and the hashes of its pages, in order) and each page
+ * holds a run of its children. Pages end after a child whose name hashes to a
+ * chosen value, so adding or removing a name changes its own page and the index
+ * only: a change in a folder of thousands of files writes about PAGE_SPLIT
+ * children's worth, not the whole folder. A smaller folder is one object, as
+ * it always was (its hash did not change with pages).
+ *
  * The checkpoint's checksum is the hash of its root record: version 4, scope,
  * database snapshots and the root tree's hash.
  */
 import { IntegrityError } from "../errors";
+import { sha256Hex } from "../store/sha256";
 import type { CheckpointScope, EntryKind, InclusionReason, ManifestEntry } from "./manifest-types";
 import { canonicalSnapshot, type DatabaseSnapshot } from "../dbstate/snapshot-types";
 
@@ -50,7 +59,18 @@ export interface TreeChild {
 
 export interface TreeObject extends TreeTotals {
   children: TreeChild[];
+  /** A paged folder: the page objects its children are in (a decoded index has no children yet; tree-read.ts reads them). */
+  pages?: string[];
+  /** A page of a paged folder (its totals are the index's, not its own). */
+  page?: 1;
 }
+
+/** A folder with more children than this is stored as pages. */
+export const PAGED_FROM = 128;
+/** A page ends after a child whose name's hash is 0 modulo this: pages of about this many children. */
+const PAGE_SPLIT = 64;
+/** ...or when it holds this many (a long run of names none of which ends a page). */
+const PAGE_MAX = 4 * PAGE_SPLIT;
 
 export interface RootRecord {
   version: typeof TREE_MANIFEST_VERSION;
@@ -79,6 +99,48 @@ export function encodeTree(children: readonly TreeChild[], totals: TreeTotals): 
   for (let i = 0; i < sorted.length; i++) lines[i] = encodeChild(sorted[i] as TreeChild);
   const header = `{"tree":1,"files":${totals.files},"dirs":${totals.dirs},"symlinks":${totals.symlinks},"bytes":${totals.bytes},"children":[`;
   return lines.length === 0 ? `${header}]}\n` : `${header}\n${lines.join(",\n")}\n]}\n`;
+}
+
+/**
+ * Encodes a folder's tree object (and, for a large folder, its pages), hands
+ * each object to `emit` and returns the hash that names the folder.
+ */
+export function emitFolder(children: readonly TreeChild[], totals: TreeTotals, emit: (sha256: string, bytes: string) => void): string {
+  if (children.length <= PAGED_FROM) {
+    const bytes = encodeTree(children, totals);
+    const sha = sha256Hex(Buffer.from(bytes, "utf8"));
+    emit(sha, bytes);
+    return sha;
+  }
+  const sorted = isSortedByName(children) ? children : [...children].sort((a, b) => compareNames(a.name, b.name));
+  const pages: string[] = [];
+  let lines: string[] = [];
+  const endPage = () => {
+    const bytes = `{"page":1,"children":[\n${lines.join(",\n")}\n]}\n`;
+    const sha = sha256Hex(Buffer.from(bytes, "utf8"));
+    emit(sha, bytes);
+    pages.push(sha);
+    lines = [];
+  };
+  for (const child of sorted) {
+    lines.push(encodeChild(child));
+    if (nameHash(child.name) % PAGE_SPLIT === 0 || lines.length === PAGE_MAX) endPage();
+  }
+  if (lines.length > 0) endPage();
+  const bytes = `{"tree":1,"files":${totals.files},"dirs":${totals.dirs},"symlinks":${totals.symlinks},"bytes":${totals.bytes},"pages":[\n${pages.map((p) => `"${p}"`).join(",\n")}\n]}\n`;
+  const sha = sha256Hex(Buffer.from(bytes, "utf8"));
+  emit(sha, bytes);
+  return sha;
+}
+
+/** FNV-1a over the name's UTF-16 code units: where pages end depends on the names alone. */
+function nameHash(name: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) {
+    hash ^= name.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash;
 }
 
 function encodeChild(c: TreeChild): string {
@@ -111,7 +173,11 @@ export function decodeTree(bytes: Buffer, sha256: string): TreeObject {
     throw new IntegrityError(`tree object ${sha256} is not valid JSON`, { sha256, state: "corrupt" }, { cause: error });
   }
   const tree = parsed as Partial<TreeObject> & { tree?: unknown };
-  if (tree?.tree !== 1 || !Array.isArray(tree.children) || !tree.children.every(isChild)) {
+  if (tree?.tree === 1 && Array.isArray(tree.pages) && tree.pages.length > 0 && tree.pages.every((p) => typeof p === "string" && SHA256.test(p))) {
+    return { files: tree.files ?? 0, dirs: tree.dirs ?? 0, symlinks: tree.symlinks ?? 0, bytes: tree.bytes ?? 0, children: [], pages: tree.pages };
+  }
+  const known = tree?.tree === 1 || tree?.page === 1;
+  if (!known || !Array.isArray(tree.children) || !tree.children.every(isChild)) {
     throw new IntegrityError(`tree object ${sha256} has an unknown format`, { sha256, state: "corrupt" });
   }
   return tree as TreeObject;

@@ -7,11 +7,10 @@
  * what its changed children held, plus what they hold now. A folder's untouched
  * subfolders are never read.
  */
-import { sha256Hex } from "../store/sha256";
 import type { ObjectStore } from "../store/object-store";
 import type { ManifestEntry } from "./manifest-types";
 import { buildTrees, emptyTotals, type BuiltTrees } from "./tree-build";
-import { childOfEntry, encodeTree, type TreeChild, type TreeObject, type TreeTotals } from "./tree-format";
+import { childOfEntry, emitFolder, type TreeChild, type TreeObject, type TreeTotals } from "./tree-format";
 import { readTree } from "./tree-read";
 
 /** The path's entry and everything below it as they are now (path order; empty: it is gone). */
@@ -114,10 +113,7 @@ function patchFolder(store: ObjectStore, tree: TreeObject, folder: string, edits
       add(totals, heldBy(next.child, next.subtree), 1);
     } else children.delete(name);
   }
-  const bytes = encodeTree([...children.values()], totals);
-  const sha256 = sha256Hex(Buffer.from(bytes, "utf8"));
-  emit(sha256, bytes);
-  return { sha256, totals };
+  return { sha256: emitFolder([...children.values()], totals, emit), totals };
 }
 
 /** The child that replaces `path`: its first entry, with a folder's tree built from the rest. Null when it is gone. */

@@ -44,10 +44,20 @@ function remember(sha256: string, tree: TreeObject): void {
   }
 }
 
-/** Reads a tree object from the store (verified), or from the cache. `fresh` always reads and re-hashes it. */
+/**
+ * Reads a folder's tree object from the store (verified), or from the cache, with
+ * the children of all its pages when it is paged (tree-format.ts). `fresh` always
+ * reads and re-hashes it and its pages.
+ */
 export function readTree(store: ObjectStore, sha256: string, options: { folder?: string; fresh?: boolean; memory?: Map<string, TreeObject> } = {}): TreeObject {
   const inMemory = options.memory?.get(sha256);
-  if (inMemory) return inMemory;
+  if (inMemory) {
+    // Kept as parsed: a paged folder's index gets its pages' children once.
+    if (!inMemory.pages || (inMemory.children ?? []).length > 0) return inMemory;
+    const tree = withPages(store, inMemory, options);
+    options.memory?.set(sha256, tree);
+    return tree;
+  }
   if (!options.fresh) {
     const cached = cache.get(sha256);
     if (cached) {
@@ -58,16 +68,31 @@ export function readTree(store: ObjectStore, sha256: string, options: { folder?:
     }
   }
   try {
-    const tree = decodeTree(store.readBuffer(sha256, { verify: true }), sha256);
+    const decoded = decodeTree(store.readBuffer(sha256, { verify: true }), sha256);
+    if (decoded.page) throw new IntegrityError(`object ${sha256} is a page of a folder's tree, not a folder's tree`, { sha256, state: "corrupt" });
+    const tree = decoded.pages ? withPages(store, decoded, options) : decoded;
     remember(sha256, tree);
     return tree;
   } catch (error) {
     if (error instanceof IntegrityError && options.folder !== undefined) {
       const where = options.folder === "" ? "the root folder" : `folder ${options.folder}`;
-      throw new IntegrityError(`the tree of ${where} (object ${sha256}) is ${String(error.details.state ?? "corrupt")}`, { ...error.details, folder: options.folder }, { cause: error });
+      // A damaged page is named by its own hash (the object verify reports).
+      const object = typeof error.details.sha256 === "string" ? error.details.sha256 : sha256;
+      throw new IntegrityError(`the tree of ${where} (object ${object}) is ${String(error.details.state ?? "corrupt")}`, { ...error.details, sha256: object, folder: options.folder }, { cause: error });
     }
     throw error;
   }
+}
+
+/** A paged folder's index with the children of its pages, in order (each page verified when read from the store). */
+function withPages(store: ObjectStore, index: TreeObject, options: { memory?: Map<string, TreeObject> }): TreeObject {
+  const children: TreeChild[] = [];
+  for (const page of index.pages ?? []) {
+    const part = options.memory?.get(page) ?? decodeTree(store.readBuffer(page, { verify: true }), page);
+    if (part.page !== 1) throw new IntegrityError(`object ${page} is not a page of a folder's tree`, { sha256: page, state: "corrupt" });
+    for (const child of part.children) children.push(child);
+  }
+  return { files: index.files, dirs: index.dirs, symlinks: index.symlinks, bytes: index.bytes, children, pages: index.pages };
 }
 
 /** Opens a checkpoint's manifest (its root record, or a flat manifest turned into trees), re-hashing it. */
@@ -215,7 +240,7 @@ export function findChild(tree: TreeObject, name: string): TreeChild | undefined
   return undefined;
 }
 
-/** The tree objects of a manifest in the store, each once, with the folder it was first found at (none for a flat manifest: its trees are in memory). */
+/** The tree objects (pages included) of a manifest in the store, each once, with the folder it was first found at (none for a flat manifest: its trees are in memory). */
 export function storedTreesOf(store: ObjectStore, manifest: OpenedManifest): Map<string, string> {
   const found = new Map<string, string>();
   if (manifest.memory) return found;
@@ -224,7 +249,9 @@ export function storedTreesOf(store: ObjectStore, manifest: OpenedManifest): Map
     const [sha, folder] = pending.pop() as [string, string];
     if (found.has(sha)) continue;
     found.set(sha, folder);
-    for (const child of readTree(store, sha, { folder }).children) {
+    const tree = readTree(store, sha, { folder });
+    for (const page of tree.pages ?? []) found.set(page, folder);
+    for (const child of tree.children) {
       if (child.kind === "dir") pending.push([child.tree as string, folder === "" ? child.name : `${folder}/${child.name}`]);
     }
   }

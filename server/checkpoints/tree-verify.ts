@@ -43,10 +43,11 @@ async function checkFolder(core: Core, manifest: OpenedManifest, sha256: string,
   let tree: TreeObject;
   try {
     tree = readTree(core.store, sha256, { folder, fresh: true, memory: manifest.memory });
-    if (!manifest.memory) memo.trees.add(sha256);
+    if (!manifest.memory) for (const object of [sha256, ...(tree.pages ?? [])]) memo.trees.add(object);
   } catch (error) {
     if (!(error instanceof IntegrityError)) throw error;
-    const problems: DamagedObject[] = [{ path: folder === "" ? null : folder, sha256, state: error.details.state === "missing" ? "missing" : "corrupt" }];
+    const object = typeof error.details.sha256 === "string" ? error.details.sha256 : sha256;
+    const problems: DamagedObject[] = [{ path: folder === "" ? null : folder, sha256: object, state: error.details.state === "missing" ? "missing" : "corrupt" }];
     memo.subtrees.set(key, problems);
     return problems;
   }

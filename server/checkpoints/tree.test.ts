@@ -14,7 +14,7 @@ import { ObjectStore } from "../store/object-store";
 import { compareManifests } from "./compare";
 import type { CheckpointScope, ManifestEntry } from "./manifest-types";
 import { compareTrees } from "./tree-diff";
-import { fromFlat, lookupEntry, openManifest, walkEntries, flattenManifest } from "./tree-read";
+import { fromFlat, lookupEntry, openManifest, readTree, walkEntries, flattenManifest } from "./tree-read";
 import { storeTreeManifest } from "./tree-write";
 import { buildTrees } from "./tree-build";
 import { patchTree, TreePatchMismatch, type TreePatch } from "./tree-patch";
@@ -167,6 +167,102 @@ describe("tree manifests", () => {
     const folder: ManifestEntry = { path: "a/b", kind: "dir", mode: 0o755, size: 0, mtimeMs: 1, reason: "primary" };
     expect(() => patchTree(store, stored.root, { replacements: [], folders: [folder] }, () => undefined)).toThrow(TreePatchMismatch);
   });
+});
+
+/** A folder of many files (and a small folder inside it): large enough to be stored as pages. */
+function largeFolder(files: number, seed: number): ManifestEntry[] {
+  const entries: ManifestEntry[] = [
+    { path: "big", kind: "dir", mode: 0o755, size: 0, mtimeMs: 1, reason: "primary" },
+    { path: "big/inner", kind: "dir", mode: 0o755, size: 0, mtimeMs: 1, reason: "primary" },
+    { path: "big/inner/x.ts", kind: "file", mode: 0o644, size: 3, mtimeMs: 1, sha256: SHA(1), reason: "primary" },
+    { path: "top.txt", kind: "file", mode: 0o644, size: 3, mtimeMs: 1, sha256: SHA(2), reason: "primary" },
+  ];
+  for (let i = 0; i < files; i++) entries.push({ path: `big/file-${seed}-${i}.ts`, kind: "file", mode: 0o644, size: i, mtimeMs: 1000 + i, sha256: SHA(10_000 + i), reason: "primary" });
+  return entries.sort(byPath);
+}
+
+/** Some files of `entries` under big/ edited, removed and added (by index, so runs are reproducible). */
+function editLarge(entries: readonly ManifestEntry[], edits: { at: number; op: "edit" | "remove" | "add" }[]): ManifestEntry[] {
+  const next = new Map(entries.map((e) => [e.path, e]));
+  const files = entries.filter((e) => e.kind === "file" && e.path.startsWith("big/file-"));
+  for (const [n, { at, op }] of edits.entries()) {
+    const target = files[at % files.length] as ManifestEntry;
+    if (op === "edit") next.set(target.path, { ...target, sha256: SHA(90_000 + n), size: target.size + 1 });
+    else if (op === "remove") next.delete(target.path);
+    else next.set(`big/added-${n}-${at}.ts`, { path: `big/added-${n}-${at}.ts`, kind: "file", mode: 0o644, size: 1, mtimeMs: 5, sha256: SHA(80_000 + n), reason: "primary" });
+  }
+  return [...next.values()].sort(byPath);
+}
+
+describe("tree manifests of large folders (stored as pages)", () => {
+  it("store a large folder as an index and pages, and read it back exactly", async () => {
+    const entries = largeFolder(700, 1);
+    const stored = await storeTreeManifest(store, ALL, entries, []);
+    const opened = openManifest(store, stored.sha256);
+    expect(flattenManifest(store, opened)).toEqual(entries);
+    for (const entry of entries.filter((_, i) => i % 37 === 0)) expect(lookupEntry(store, opened, entry.path)).toEqual(entry);
+    const big = lookupChild(opened.root, "big");
+    const index = JSON.parse(store.readBuffer(big).toString("utf8")) as { pages?: string[]; files: number };
+    expect(index.files).toBe(701);
+    expect(index.pages?.length).toBeGreaterThan(3);
+    // A small folder is one object, as before pages.
+    expect(JSON.parse(store.readBuffer(opened.root).toString("utf8"))).toHaveProperty("children");
+    // A flat manifest of an earlier release, turned into trees in memory, names the same folders.
+    expect(fromFlat({ version: 1, scope: ALL, entries }, "flat").root).toBe(opened.root);
+  });
+
+  it("a change of one file writes that file's page, the folder's index and the folders above", async () => {
+    const entries = largeFolder(700, 2);
+    const first = await storeTreeManifest(store, ALL, entries, []);
+    for (const op of ["edit", "remove", "add"] as const) {
+      const changed = editLarge(entries, [{ at: 321, op }]);
+      const second = await storeTreeManifest(store, ALL, changed, []);
+      // The root, big's index, and the page (two when the name added or removed ends a page).
+      expect(second.newTrees, op).toBeLessThanOrEqual(4);
+      expect(second.newBytes, op).toBeLessThan(first.newBytes / 4);
+    }
+  });
+
+  it("patched, compared and walked exactly as the flat lists say, whatever the edits", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 100, max: 600 }),
+        fc.array(fc.record({ at: fc.nat(), op: fc.constantFrom("edit" as const, "remove" as const, "add" as const) }), { maxLength: 40 }),
+        async (files, edits) => {
+          const before = largeFolder(files, files);
+          const after = editLarge(before, edits);
+          const stored = await storeTreeManifest(store, ALL, before, []);
+          const patched = patchTree(store, stored.root, patchBetween(before, after), () => undefined);
+          expect(patched).toEqual(buildTrees(after, () => undefined));
+          const a = openManifest(store, stored.sha256);
+          const b = openManifest(store, (await storeTreeManifest(store, ALL, after, [])).sha256);
+          expect(b.root).toBe(patched.root);
+          expect(compareTrees(store, a, b)).toEqual(compareManifests(before, after));
+          expect([...walkEntries(store, b, { prefix: "big/file-", after: after[after.length >> 1]?.path })]).toEqual(
+            after.filter((e) => e.path.startsWith("big/file-") && e.path > (after[after.length >> 1]?.path ?? "")),
+          );
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+
+  it("a damaged page is named by its own object when the folder is read", async () => {
+    const entries = largeFolder(300, 3);
+    const opened = openManifest(store, (await storeTreeManifest(store, ALL, entries, [])).sha256);
+    const index = JSON.parse(store.readBuffer(lookupChild(opened.root, "big")).toString("utf8")) as { pages: string[] };
+    const page = index.pages[1] as string;
+    const file = store.locate(page)?.path as string;
+    fs.chmodSync(file, 0o644);
+    fs.writeFileSync(file, "not the page\n");
+    expect(() => readTree(store, lookupChild(opened.root, "big"), { folder: "big", fresh: true })).toThrow(new RegExp(`folder big \\(object ${page}\\) is corrupt`));
+  });
+
+  /** The tree hash of a top-level folder of the tree `root`. */
+  function lookupChild(root: string, name: string): string {
+    const child = readTree(store, root).children.find((c) => c.name === name);
+    return child?.tree as string;
+  }
 });
 
 /**

@@ -84,7 +84,8 @@ export class ManifestReferences {
 
 function treeLinks(bytes: Buffer, sha256: string): Links {
   const tree = decodeTree(bytes, sha256);
-  const links: Links = { blobs: [], trees: [] };
+  // A paged folder's index links its pages, each read as a tree object of its own.
+  const links: Links = { blobs: [], trees: [...(tree.pages ?? [])] };
   for (const child of tree.children) {
     if (child.kind === "dir") links.trees.push(child.tree as string);
     else if (child.kind === "file" && child.sha256 !== undefined) links.blobs.push(child.sha256);
