@@ -62,7 +62,7 @@ function expectNone(what: string, problems: string[]): void {
 /** Names as bytes: `n\udcff.txt` is `n\xff.txt` on disk, and `\udcfe` a folder named with the byte 0xfe (neither is UTF-8). */
 const BYTE_NAMED_FILE = "n\udcff.txt";
 const BYTE_NAMED_DIR = "\udcfe";
-const FILES = ["a.txt", "b.txt", "h.sh", "src/x.ts", "src/x.test.ts", "src/x.md", "src/y.ts", "src/z.ts", "d/e.txt", "d/f/g.txt", "moved/e.txt", "moved/f/g.txt", "moved/f/f/g.txt", "d/f/f/g.txt", "debug.log", "d/trace.log", "node_modules/p/i.js", SPARSE_IMAGE, BYTE_NAMED_FILE, `${BYTE_NAMED_DIR}/k.txt`, `d/${BYTE_NAMED_DIR}.txt`];
+const FILES = ["a.txt", "b.txt", "h.sh", "src/x.ts", "src/x.test.ts", "src/x.md", "src/y.ts", "src/z.ts", "d/e.txt", "d/f/g.txt", "moved/e.txt", "moved/f/g.txt", "moved/f/f/g.txt", "d/f/f/g.txt", "d/many/m-007.txt", "d/many/m-120.txt", "d/many/added.txt", "moved/many/m-064.txt", "debug.log", "d/trace.log", "node_modules/p/i.js", SPARSE_IMAGE, BYTE_NAMED_FILE, `${BYTE_NAMED_DIR}/k.txt`, `d/${BYTE_NAMED_DIR}.txt`];
 const DIRS = ["d", "d/f", "src", "empty", "d/empty2", "moved", "moved/f", BYTE_NAMED_DIR];
 /** Names of the same file (`ln from to`), among files in and out of folders that move. */
 const HARD_LINK_NAMES = ["a.txt", "b.txt", "src/y.ts", "src/z.ts", "d/e.txt", "d/f/g.txt", "moved/e.txt", BYTE_NAMED_FILE, `${BYTE_NAMED_DIR}/k.txt`];

@@ -44,6 +44,8 @@ const STARTING_TREE = {
   "debug.log": "ignored\n",
   empty: { dir: true as const },
   link: { link: "a.txt" },
+  // A folder large enough to be stored as pages (server/checkpoints/tree-format.ts); it moves with d.
+  ...Object.fromEntries(Array.from({ length: 150 }, (_, i) => [`d/many/m-${String(i).padStart(3, "0")}.txt`, `d/many/m-${i} version 0\n`])),
 };
 const DAY_MS = 86_400_000;
 /** A sparse file of the starting tree (a disk image), and the apparent size of every sparse file the test writes. */
@@ -368,7 +370,8 @@ export class System {
 
   /**
    * A checkpoint's manifest, read by the model itself: a flat one (earlier releases)
-   * as it is, a tree one (version 4: a root record naming one object per folder)
+   * as it is, a tree one (version 4: a root record naming one object per folder; a
+   * large folder's object is an index of pages, each holding a run of its children)
    * walked folder by folder, every object verified, into the same flat list.
    */
   manifest(sha256: string): ModelManifest {
@@ -376,8 +379,10 @@ export class System {
     if (parsed.version !== 4) return parsed;
     const entries: ModelEntry[] = [];
     const walk = (treeSha: string, folder: string) => {
-      const tree = JSON.parse(this.storedObject(treeSha).toString("utf8")) as { children: (Omit<ModelEntry, "path"> & { name: string; tree?: string; implicit?: true })[] };
-      for (const { name, tree: subtree, implicit, ...rest } of tree.children) {
+      type Children = (Omit<ModelEntry, "path"> & { name: string; tree?: string; implicit?: true })[];
+      const tree = JSON.parse(this.storedObject(treeSha).toString("utf8")) as { children?: Children; pages?: string[] };
+      const children = tree.pages ? tree.pages.flatMap((page) => (JSON.parse(this.storedObject(page).toString("utf8")) as { children: Children }).children) : (tree.children ?? []);
+      for (const { name, tree: subtree, implicit, ...rest } of children) {
         const entryPath = folder === "" ? name : `${folder}/${name}`;
         if (!implicit) entries.push({ ...rest, path: entryPath, size: rest.kind === "dir" ? 0 : rest.size });
         if (subtree !== undefined) walk(subtree, entryPath);
