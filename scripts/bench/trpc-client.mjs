@@ -4,13 +4,28 @@
 // Never throws: every outcome, a refused connection included, comes back as a value.
 import { performance } from "node:perf_hooks";
 
+/**
+ * Whether a fetch failed on a kept-alive connection the server had already closed:
+ * when this process was busy longer than the server's keep-alive timeout (a
+ * synchronous child process: the cold CLI's checkpoint of a large tree), the
+ * close was not seen in time and the next request went out on that socket. The
+ * server closes only idle connections, so the request was never taken: it is sent
+ * again, once, on a new connection.
+ */
+const closedWhileIdle = (error) => error?.cause?.code === "UND_ERR_SOCKET";
+
 async function call(url, init) {
   const t0 = performance.now();
   const done = (result) => ({ ...result, ms: performance.now() - t0 });
   let response;
   let text;
   try {
-    response = await fetch(url, init);
+    try {
+      response = await fetch(url, init);
+    } catch (error) {
+      if (!closedWhileIdle(error)) throw error;
+      response = await fetch(url, init);
+    }
     text = await response.text();
   } catch (error) {
     return done({ ok: false, status: 0, error: `${error.message}${error.cause ? ` (${error.cause.code ?? error.cause.message})` : ""}` });

@@ -40,6 +40,8 @@ export const MAX_INCREMENTAL_PATHS = 2_000;
 /** `changesSince` answers "fresh" beyond this many paths unless the caller says otherwise. */
 const DEFAULT_MAX_PATHS = 10_000;
 /** After Watchman could not be reached or did not answer, scans walk without asking it for this long. */
+/** How long stopping waits on a daemon that did not answer a moment ago, per root whose watch is in doubt. */
+const IN_DOUBT_UNWATCH_MS = 1_000;
 const BACKOFF_MS = 30_000;
 const TOKEN_PREFIX = "wm1";
 
@@ -187,13 +189,19 @@ export class ChangeTracker {
    * did not answer a moment ago (every command would wait out its time limit).
    */
   async stop(): Promise<void> {
-    const roots = this.now() < this.pausedUntil ? this.watchedRoots() : [...this.roots.keys()];
+    const paused = this.now() < this.pausedUntil;
+    const watched = this.watchedRoots();
+    const inDoubt = [...this.roots.keys()].filter((root) => !watched.includes(root));
+    const roots = paused ? watched : [...this.roots.keys()];
     this.roots.clear();
     this.tracked.clear();
     for (const root of roots) {
       await this.watchman.unwatch(root).catch((error: unknown) => this.log.warn(`Watchman kept watching ${root}: ${messageOf(error)}`));
     }
     this.watchman.close();
+    // A daemon that did not answer a moment ago is not waited on; but one restarted meanwhile reloads the watches its
+    // state file lists, so the roots in doubt are still removed from a daemon that runs now (never starting one), briefly.
+    if (paused && inDoubt.length > 0) this.watchman.unwatchSync(inDoubt, { timeoutMs: IN_DOUBT_UNWATCH_MS });
   }
 
   /** `stop` for a process that is exiting: unwatches synchronously (never starting a daemon for it), nothing else can run any more. */

@@ -178,13 +178,13 @@ export class Watchman {
 
   /**
    * Stops watching `roots` without waiting on the event loop (for a process that is
-   * exiting): one `watch-del` each through the binary, which never starts a daemon
-   * for it, each bounded by the time limit.
+   * exiting, or a daemon that may not answer): one `watch-del` each through the
+   * binary, which never starts a daemon for it, each bounded by the time limit.
    */
-  unwatchSync(roots: readonly string[]): void {
+  unwatchSync(roots: readonly string[], options: { timeoutMs?: number } = {}): void {
     for (const root of roots) {
       try {
-        spawnSync(this.binary, ["--no-spawn", "--no-pretty", "watch-del", nameable(root)], { stdio: "ignore", timeout: this.timeoutMs });
+        spawnSync(this.binary, ["--no-spawn", "--no-pretty", "watch-del", nameable(root)], { stdio: "ignore", timeout: options.timeoutMs ?? this.timeoutMs });
       } catch {
         // Best effort: a watch left behind is reaped by the daemon once idle.
       }
