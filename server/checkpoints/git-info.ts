@@ -11,7 +11,7 @@
  * and the index, so a commit, a checkout, a reset or a `git add` all ask git again.
  */
 import { execFile } from "node:child_process";
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { diesWithParent } from "../process/child-lifetime.mjs";
 
@@ -54,8 +54,9 @@ export function readGitInfo(root: string): Promise<GitInfo | null> {
  */
 export function gitSignature(root: string): string | null {
   if (process.env.GIT_DIR || process.env.GIT_WORK_TREE) return null;
-  const gitDir = gitDirAbove(root);
-  if (!gitDir) return null;
+  const found = dotGitAbove(root);
+  if (!found?.isFolder) return null;
+  const gitDir = found.path;
   try {
     const head = readFileSync(path.join(gitDir, "HEAD"), "utf8");
     const ref = /^ref: (refs\/[^\n]+)\n?$/.exec(head)?.[1];
@@ -71,21 +72,17 @@ function identity(file: string): string {
   return st ? `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}` : "-";
 }
 
-/** The `.git` folder at or above `root`, or null (none, or a `.git` file). */
-function gitDirAbove(root: string): string | null {
+/** The nearest `.git` at or above `root` (a folder, or the file of a linked work tree or submodule), or null. */
+function dotGitAbove(root: string): { path: string; isFolder: boolean } | null {
   for (let dir = path.resolve(root); ; dir = path.dirname(dir)) {
     const candidate = path.join(dir, ".git");
     const st = statSync(candidate, { throwIfNoEntry: false });
-    if (st) return st.isDirectory() ? candidate : null;
+    if (st) return { path: candidate, isFolder: st.isDirectory() };
     if (path.dirname(dir) === dir) return null;
   }
 }
 
 /** False when git certainly finds no repository for `root`: no `.git` (folder or file) at or above it, and none named by the environment. */
 function mayBeInWorkTree(root: string): boolean {
-  if (process.env.GIT_DIR || process.env.GIT_WORK_TREE) return true;
-  for (let dir = path.resolve(root); ; dir = path.dirname(dir)) {
-    if (existsSync(path.join(dir, ".git"))) return true;
-    if (path.dirname(dir) === dir) return false;
-  }
+  return Boolean(process.env.GIT_DIR || process.env.GIT_WORK_TREE) || dotGitAbove(root) !== null;
 }

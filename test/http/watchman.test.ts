@@ -68,20 +68,29 @@ async function checkpointEntries(api: Api, id: string): Promise<StoredEntry[]> {
   }
 }
 
-describe("the server with Watchman (the CLI's warm path)", () => {
-  let wm: PrivateWatchman;
-  let server: RunningServer;
-  let admin: Api;
-
+/**
+ * A server of its own with a private Watchman daemon for the enclosing describe
+ * block: started before its tests, both stopped after them. `use` receives them.
+ */
+function withWatchmanServer(name: string, use: (started: { wm: PrivateWatchman; server: RunningServer; admin: Api }) => void): void {
+  let wm: PrivateWatchman | undefined;
+  let server: RunningServer | undefined;
   beforeAll(async () => {
     wm = privateWatchman();
-    server = await startServer({ name: "watchman", env: { SAFETYNET_WATCHMAN: wm.binary } });
-    admin = new Api(server.baseUrl, server.adminToken);
+    server = await startServer({ name, env: { SAFETYNET_WATCHMAN: wm.binary } });
+    use({ wm, server, admin: new Api(server.baseUrl, server.adminToken) });
   });
   afterAll(async () => {
     await server?.stop();
     wm?.stop();
   });
+}
+
+describe("the server with Watchman (the CLI's warm path)", () => {
+  let wm: PrivateWatchman;
+  let server: RunningServer;
+  let admin: Api;
+  withWatchmanServer("watchman", (started) => ({ wm, server, admin } = started));
 
   it("checkpoints and rolls back exactly, re-reading only what changed, and removes its watches when a component goes and when it stops", async () => {
     expect(readFileSync(server.logFile, "utf8")).toMatch(/Watchman 4\.\d+\.\d+ \(.*\) tracks changes/);
@@ -161,19 +170,9 @@ describe("the server with Watchman (the CLI's warm path)", () => {
 });
 
 describe("an unchanged checkpoint with Watchman", () => {
-  let wm: PrivateWatchman;
   let server: RunningServer;
   let admin: Api;
-
-  beforeAll(async () => {
-    wm = privateWatchman();
-    server = await startServer({ name: "watchman-unchanged", env: { SAFETYNET_WATCHMAN: wm.binary } });
-    admin = new Api(server.baseUrl, server.adminToken);
-  });
-  afterAll(async () => {
-    await server?.stop();
-    wm?.stop();
-  });
+  withWatchmanServer("watchman-unchanged", (started) => ({ server, admin } = started));
 
   const unchangedCount = () => metric(server, "unchanged");
 
@@ -261,19 +260,9 @@ describe("an unchanged checkpoint with Watchman", () => {
 });
 
 describe("a checkpoint after a change, with Watchman", () => {
-  let wm: PrivateWatchman;
   let server: RunningServer;
   let admin: Api;
-
-  beforeAll(async () => {
-    wm = privateWatchman();
-    server = await startServer({ name: "watchman-patched", env: { SAFETYNET_WATCHMAN: wm.binary } });
-    admin = new Api(server.baseUrl, server.adminToken);
-  });
-  afterAll(async () => {
-    await server?.stop();
-    wm?.stop();
-  });
+  withWatchmanServer("watchman-patched", (started) => ({ server, admin } = started));
 
   it("patches the last tree with what Watchman reported: reads only the changed files, and holds exactly what is on disk after edits of every kind", async () => {
     const files: Record<string, string> = { ".gitignore": "*.log\n", "top.txt": "top\n", "node_modules/x/index.js": "installed\n" };
@@ -351,19 +340,9 @@ describe("a checkpoint after a change, with Watchman", () => {
 });
 
 describe("a rollback planned by a whole capture and carried out by comparing trees, with Watchman", () => {
-  let wm: PrivateWatchman;
   let server: RunningServer;
   let admin: Api;
-
-  beforeAll(async () => {
-    wm = privateWatchman();
-    server = await startServer({ name: "watchman-token", env: { SAFETYNET_WATCHMAN: wm.binary } });
-    admin = new Api(server.baseUrl, server.adminToken);
-  });
-  afterAll(async () => {
-    await server?.stop();
-    wm?.stop();
-  });
+  withWatchmanServer("watchman-token", (started) => ({ server, admin } = started));
 
   it("accepts the plan's confirm token: both ways see the same workspace, and the rollback puts back exactly the checkpoint", async () => {
     const files: Record<string, string> = { "top.txt": "top\n" };
