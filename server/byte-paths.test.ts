@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { decodeName, displayPath, fromStorageText, fsPath, hasEscapedBytes, nameBytes, toStorageText, unrepresentableReason } from "./byte-paths";
+import { decodeName, displayPath, fromStorageText, fsPath, hasEscapedBytes, nameBytes, recordText, recordValue, toStorageText, unrepresentableReason } from "./byte-paths";
 
 describe("names as bytes", () => {
   it("decodes any byte string to a string that encodes back to exactly those bytes", () => {
@@ -60,6 +60,19 @@ describe("names as bytes", () => {
       fc.property(fc.uint8Array({ maxLength: 20 }), (raw) => {
         const name = decodeName(Buffer.from(raw));
         expect(fromStorageText(toStorageText(name))).toBe(name);
+      }),
+    );
+  });
+
+  it("turns text naming such a path into well-formed text for a history record, throughout a details object", () => {
+    expect(recordText("in the way: a\udcfe/inner.log")).toBe("in the way: a\\xfe/inner.log");
+    expect(recordText("a lone \ud800 from a client, \u{1f600} kept")).toBe("a lone \ufffd from a client, \u{1f600} kept");
+    expect(recordValue({ obstacles: [{ path: "a\udcfe", inTheWay: ["a\udcfe/x"] }], count: 1, none: null })).toEqual({ obstacles: [{ path: "a\\xfe", inTheWay: ["a\\xfe/x"] }], count: 1, none: null });
+    fc.assert(
+      fc.property(fc.string({ unit: "binary" }), (text) => {
+        // Well-formed: encodes to UTF-8 and back unchanged.
+        const recorded = recordText(text);
+        expect(Buffer.from(recorded, "utf8").toString("utf8")).toBe(recorded);
       }),
     );
   });

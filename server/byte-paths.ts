@@ -18,6 +18,7 @@
 const REPLACEMENT = "\ufffd";
 /** A surrogate code unit somewhere in the string: rare, so one test skips all the work for ordinary names. */
 const ANY_SURROGATE = /[\ud800-\udfff]/;
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
 function isHigh(unit: number): boolean {
   return unit >= 0xd800 && unit <= 0xdbff;
@@ -133,6 +134,25 @@ export function displayPath(name: string): string {
     out += isEscapedByteAt(name, i) ? `\\x${(name.charCodeAt(i) - 0xdc00).toString(16).padStart(2, "0")}` : name[i];
   }
   return out;
+}
+
+/**
+ * Text for a record people read (a history row's error and details, a rollback's
+ * error): escaped bytes shown as `\xHH` and any other lone surrogate as U+FFFD,
+ * so the metadata store (whose JSON and text columns refuse lone surrogates)
+ * always takes it. Objects and arrays are converted throughout.
+ */
+export function recordText(text: string): string {
+  return ANY_SURROGATE.test(text) ? displayPath(text).replace(LONE_SURROGATE, "\ufffd") : text;
+}
+
+export function recordValue(value: unknown): unknown {
+  if (typeof value === "string") return recordText(value);
+  if (Array.isArray(value)) return value.map(recordValue);
+  if (value !== null && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [recordText(key), recordValue(item)]));
+  }
+  return value;
 }
 
 /**

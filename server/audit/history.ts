@@ -4,6 +4,7 @@
  */
 import type { Core, Actor } from "../core";
 import { newId } from "../ids";
+import { recordText, recordValue } from "../byte-paths";
 import { sqlDialect } from "../db/sql-dialect";
 import { anyContains, needsExactCheck, readMatching } from "../db/text-search";
 import type { HistoryListInput } from "../schemas";
@@ -55,8 +56,9 @@ export function prepareEvent(core: Core, record: AuditRecord): PreparedEvent {
         files: record.files ?? null,
         bytes: record.bytes === undefined ? null : BigInt(record.bytes),
         checksum: record.checksum ?? null,
-        error: record.error ?? null,
-        details: (details ?? {}) as object,
+        // A message or detail naming a path that is not UTF-8 is still recorded (shown with \xHH).
+        error: record.error === undefined ? null : recordText(record.error),
+        details: recordValue(details ?? {}) as object,
       },
     }),
     announce() {

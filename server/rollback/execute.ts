@@ -33,6 +33,7 @@ import { finishRollback } from "./finish";
 import { withComponentMutation } from "./mutation-barrier";
 import { RollbackTracker, rollbackStoppedError, type StopRecord } from "./stopped";
 import type { RollbackExecuteInput } from "../schemas";
+import { recordText } from "../byte-paths";
 
 export { ROLLED_BACK_STATUS } from "./finish";
 
@@ -232,12 +233,14 @@ export async function performRollback(core: Core, row: CheckpointRow, actor: Act
     }
     const message = error instanceof Error ? error.message : String(error);
     const durationMs = Math.round(performance.now() - t0);
+    // Best effort (on a full disk these writes fail too, and the rollback's own error is the one to report), but never silent.
+    const unrecorded = (writeError: unknown) => core.log.error({ rollbackId, err: writeError }, "the failed rollback could not be recorded in the metadata store");
     if (rowCreated) {
-      await core.db.rollback.update({ where: { id: rollbackId }, data: { outcome: "failed", error: message, durationMs } }).catch(() => undefined);
+      await core.db.rollback.update({ where: { id: rollbackId }, data: { outcome: "failed", error: recordText(message), durationMs } }).catch(unrecorded);
     } else if (ranOrTried(error)) {
       await core.db.rollback
-        .create({ data: { id: rollbackId, componentId: component.id, checkpointId: row.id, safetyCheckpointId, actor, outcome: "failed", error: message, startedAt, durationMs } })
-        .catch(() => undefined);
+        .create({ data: { id: rollbackId, componentId: component.id, checkpointId: row.id, safetyCheckpointId, actor, outcome: "failed", error: recordText(message), startedAt, durationMs } })
+        .catch(unrecorded);
     }
     // Best effort: on a full disk this write fails too, and the original error is the one to report.
     await recordEvent(core, {
@@ -258,7 +261,7 @@ export async function performRollback(core: Core, row: CheckpointRow, actor: Act
         ...(databasePart ? { databasePart: true, undone: (error as SafetyNetError).details.undone } : {}),
         ...(pending ? { pending: true, partlyApplied: pending.partlyApplied, failedAt: pending.failedAt, changesMade: pending.changesMade, changesPlanned: pending.changesPlanned } : {}),
       },
-    }).catch(() => undefined);
+    }).catch(unrecorded);
     throw error;
   }
 }

@@ -33,6 +33,7 @@ import { assertSnapshotsIntact } from "../dbstate/databases";
 import { finishRollback } from "./finish";
 import { pathsNeedingContent, type RollbackPlanBody } from "./plan";
 import { pendingReport, RollbackTracker, type PendingReport } from "./stopped";
+import { recordText } from "../byte-paths";
 
 export interface RecoveredRollback extends Partial<Omit<PendingReport, "error">> {
   rollbackId: string;
@@ -66,7 +67,7 @@ export const INTERRUPTED_BEFORE_CHANGES_ERROR = "interrupted: the process ended 
 async function recordInterruption(core: Core, journal: { rollbackId: string; componentName: string; checkpointId: string; actor: string; startedAt: string; manifestSha256: string; safetyCheckpointId: string | null }, error: string): Promise<void> {
   const row = await core.db.rollback.findUnique({ where: { id: journal.rollbackId } });
   if (row?.outcome !== "running") return;
-  const updated = await core.db.rollback.updateMany({ where: { id: journal.rollbackId, outcome: "running" }, data: { outcome: "failed", error } });
+  const updated = await core.db.rollback.updateMany({ where: { id: journal.rollbackId, outcome: "running" }, data: { outcome: "failed", error: recordText(error) } });
   if (updated.count !== 1) return;
   await recordEvent(core, {
     kind: "rollback",

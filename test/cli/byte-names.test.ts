@@ -10,6 +10,7 @@ import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { assertCliBundleFresh, cleanUpAfterEach, cliJson, makeTempDir, makeWorkspaceDirs, runCli, type WorkspaceDirs } from "../support/workspace";
 import type { CheckpointCreated } from "../../server/checkpoints/commit";
+import type { HistoryItem } from "../../server/audit/history";
 
 beforeAll(assertCliBundleFresh);
 cleanUpAfterEach();
@@ -120,6 +121,24 @@ describe("names that are not UTF-8", () => {
     const unpacked = makeTempDir("bytes-untar");
     execFileSync("tar", ["-xzf", archive, "-C", unpacked]);
     expect(byteTree(path.join(unpacked, `web-${created.id}`))).toEqual(before);
+  });
+
+  it("a rollback refused because an ignored file is in the way of such a name is still in the history, the name shown as \\xHH", async () => {
+    const ws = await workspaceWithByteNames("bytes-refused");
+    fs.writeFileSync(path.join(ws.root, ".gitignore"), "*.log\n");
+    const created = await cliJson<CheckpointCreated>(ws, ["checkpoint", "create", "web"]);
+    // The agent turns the file a\xfe into a folder that holds an ignored file: a rollback never touches it.
+    fs.rmSync(bytePath(ws.root, A_FE));
+    fs.mkdirSync(bytePath(ws.root, A_FE));
+    fs.writeFileSync(bytePath(ws.root, A_FE, "inner.log"), "ignored\n");
+
+    const refused = await runCli(ws, ["rollback", created.id, "--yes", "--json"]);
+
+    expect(refused.status, refused.stderr).toBe(3);
+    const history = await cliJson<{ items: HistoryItem[] }>(ws, ["history", "web"]);
+    const rollback = history.items.find((e) => e.kind === "rollback");
+    expect(rollback?.outcome).toBe("failed");
+    expect(rollback?.error).toContain("a\\xfe (in the way: a\\xfe/inner.log)");
   });
 });
 
