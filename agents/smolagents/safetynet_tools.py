@@ -21,7 +21,7 @@ RollbackTool, HistoryTool, ListComponentsTool); `safetynet_tools()` returns one 
 each. They read SAFETYNET_URL and SAFETYNET_TOKEN at each call, and each class is
 self-contained, so smolagents can save it (`tool.save(dir)` writes a tool.py that
 imports on its own), rebuild it (`Tool.from_dict(tool.to_dict())`) and send it to
-a remote executor (docker, e2b, modal):
+a remote executor (docker, e2b, modal, blaxel):
 
     from smolagents import CodeAgent
     agent = CodeAgent(tools=safetynet_tools(), model=model)
@@ -281,11 +281,11 @@ def history(component: Optional[str] = None, kind: Optional[str] = None, outcome
 # -- smolagents tools -------------------------------------------------------------
 #
 # smolagents rebuilds a Tool from its class's own source (Tool.save, to_dict/from_dict,
-# the docker, e2b and modal executors), without this module around it. So each class
-# below subclasses smolagents.Tool directly, has no __init__, keeps its configuration
-# in the environment (SAFETYNET_URL, SAFETYNET_TOKEN, read at each call), imports what
-# it needs inside its methods, and uses builtin type hints only (the generated code
-# has no `typing` names but Any).
+# the remote executors: docker, e2b, modal, blaxel), without this module around it.
+# So each class below subclasses smolagents.Tool directly, has no __init__, keeps its
+# configuration in the environment (SAFETYNET_URL, SAFETYNET_TOKEN, read at each
+# call), imports what it needs inside its methods, and uses builtin type hints only
+# (the code the remote executors run has no `typing` names but Any).
 
 try:
     from smolagents import Tool  # type: ignore[import-not-found]

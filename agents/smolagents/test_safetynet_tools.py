@@ -12,7 +12,7 @@ package named smolagents that checks what smolagents checks, see its README). Th
 tools are driven the ways smolagents drives them: as a ToolCallingAgent calls them
 (argument check, then the call), rebuilt with Tool.from_dict(tool.to_dict()), saved
 with tool.save() and imported from tool.py by a fresh interpreter, and defined in a
-bare interpreter from the code the docker, e2b and modal executors run.
+bare interpreter from the code the remote executors (docker, e2b, modal, blaxel) run.
 """
 
 import ast
@@ -699,7 +699,7 @@ class ToolsAgainstTheServerTest(unittest.TestCase):
         definitions = get_tools_definition_code(self.tools)
 
         def call(name: str, arguments: dict):
-            # As the docker, e2b and modal executors run it: the definitions, then the agent's code, in one namespace.
+            # As the remote executors (docker, e2b, modal, blaxel) run it: the definitions, then the agent's code, in one namespace.
             program = definitions + "\n" + CALL_AND_PRINT.format(call=f"{name}(**_json.loads({json.dumps(arguments)!r}))")
             return answer_of(fresh_python(["-I", "-S", "-c", "import sys; exec(sys.stdin.read(), {})"], stdin=program, env=self.agent_env))
 

@@ -180,7 +180,7 @@ def _module_code(tool: Tool, import_tool: bool) -> str:
 
 
 def get_tools_definition_code(tools: dict) -> str:
-    """What the docker, e2b and modal executors run to define the tools: no smolagents, no typing names but Any."""
+    """What the remote executors (docker, e2b, modal, blaxel) run to define the tools: no smolagents, no typing names but Any."""
     parts = [f"import {module}" for module in BASE_BUILTIN_MODULES]
     parts.append("from typing import Any\n\n\nclass Tool:\n    def __call__(self, *args, **kwargs):\n        return self.forward(*args, **kwargs)\n")
     for tool in tools.values():
