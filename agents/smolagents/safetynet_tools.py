@@ -15,9 +15,13 @@ The module-level functions (create_checkpoint, list_checkpoints, diff_checkpoint
 plan_rollback, rollback, history, list_components) do the same with a client made
 from SAFETYNET_URL and SAFETYNET_TOKEN (or the `client=` you pass).
 
-When `smolagents` is importable, Tool subclasses wrap them (CreateCheckpointTool,
-ListCheckpointsTool, DiffCheckpointTool, PlanRollbackTool, RollbackTool,
-HistoryTool, ListComponentsTool); `safetynet_tools()` returns one of each:
+When `smolagents` is importable, Tool subclasses call the same procedures
+(CreateCheckpointTool, ListCheckpointsTool, DiffCheckpointTool, PlanRollbackTool,
+RollbackTool, HistoryTool, ListComponentsTool); `safetynet_tools()` returns one of
+each. They read SAFETYNET_URL and SAFETYNET_TOKEN at each call, and each class is
+self-contained, so smolagents can save it (`tool.save(dir)` writes a tool.py that
+imports on its own), rebuild it (`Tool.from_dict(tool.to_dict())`) and send it to
+a remote executor (docker, e2b, modal, blaxel):
 
     from smolagents import CodeAgent
     agent = CodeAgent(tools=safetynet_tools(), model=model)
@@ -275,47 +279,95 @@ def history(component: Optional[str] = None, kind: Optional[str] = None, outcome
 
 
 # -- smolagents tools -------------------------------------------------------------
+#
+# smolagents rebuilds a Tool from its class's own source (Tool.save, to_dict/from_dict,
+# the remote executors: docker, e2b, modal, blaxel), without this module around it.
+# So each class below subclasses smolagents.Tool directly, has no __init__, keeps its
+# configuration in the environment (SAFETYNET_URL, SAFETYNET_TOKEN, read at each
+# call), imports what it needs inside its methods, and uses builtin type hints only
+# (the code the remote executors run has no `typing` names but Any).
 
 try:
-    from smolagents import Tool as _SmolTool  # type: ignore[import-not-found]
+    from smolagents import Tool  # type: ignore[import-not-found]
 
     SMOLAGENTS_AVAILABLE = True
 except ImportError:  # smolagents is optional: the client and functions work without it
-    _SmolTool = None
     SMOLAGENTS_AVAILABLE = False
 
 
-def safetynet_tools(client: Optional[SafetyNetClient] = None) -> list:
-    """One instance of each Safety Net Tool, sharing `client` (default: from SAFETYNET_URL / SAFETYNET_TOKEN)."""
+def safetynet_tools() -> list:
+    """One instance of each Safety Net Tool; they call the server at SAFETYNET_URL with SAFETYNET_TOKEN."""
     if not SMOLAGENTS_AVAILABLE:
         raise ImportError("smolagents is not installed (pip install smolagents); use SafetyNetClient or the plain functions instead")
-    shared = _client(client)
-    return [tool_class(client=shared) for tool_class in TOOL_CLASSES]
+    return [tool_class() for tool_class in TOOL_CLASSES]
 
 
 TOOL_CLASSES: list = []
 
-if _SmolTool is not None:
+if SMOLAGENTS_AVAILABLE:
 
-    class _SafetyNetTool(_SmolTool):  # type: ignore[misc, valid-type]
-        def __init__(self, client: Optional[SafetyNetClient] = None, **kwargs: Any):
-            self.client = client
-            super().__init__(**kwargs)
-
-        @property
-        def api(self) -> SafetyNetClient:
-            return _client(self.client)
-
-    class ListComponentsTool(_SafetyNetTool):
+    class ListComponentsTool(Tool):
         name = "list_components"
         description = "List the components Safety Net protects (name, root directory, metadata, number of checkpoints). Other tools take a component's name."
-        inputs: Dict[str, Dict[str, Any]] = {}
+        inputs = {}
         output_type = "object"
 
         def forward(self) -> dict:
-            return self.api.list_components()
+            return self._request("GET", "component.list", {})
 
-    class CreateCheckpointTool(_SafetyNetTool):
+        def _request(self, method: str, procedure: str, payload: dict) -> dict:
+            # Every import is here, not at module level: smolagents copies a Tool class's
+            # methods alone (save, to_dict, remote executors), so they may use nothing else
+            # from this file. Each tool class carries the same copy of this method.
+            import json
+            import os
+            from http.client import HTTPException
+            from urllib.error import HTTPError, URLError
+            from urllib.parse import urlencode
+            from urllib.request import Request, urlopen
+
+            base_url = os.environ.get("SAFETYNET_URL", "").strip().rstrip("/")
+            token = os.environ.get("SAFETYNET_TOKEN", "").strip()
+            if not base_url:
+                raise RuntimeError("SAFETYNET_URL is not set: set it to the Safety Net server's URL, e.g. http://127.0.0.1:3000")
+            if not token:
+                raise RuntimeError("SAFETYNET_TOKEN is not set: set it to an API token (npx safetynet token create <name> --role agent)")
+            endpoint = base_url if base_url.endswith("/api/trpc") else base_url + "/api/trpc"
+            if method == "GET":
+                request = Request(f"{endpoint}/{procedure}?{urlencode({'input': json.dumps(payload)})}", method="GET")
+            else:
+                request = Request(f"{endpoint}/{procedure}", data=json.dumps(payload).encode("utf-8"), method="POST")
+                request.add_header("Content-Type", "application/json")
+            request.add_header("Authorization", f"Bearer {token}")
+            request.add_header("Accept", "application/json")
+            for attempt in (1, 2):
+                try:
+                    with urlopen(request, timeout=600) as response:
+                        status, raw = response.status, response.read()
+                    break
+                except HTTPError as error:
+                    status, raw = error.code, error.read()
+                    break
+                except (URLError, HTTPException, ConnectionError) as error:
+                    reason = error.reason if isinstance(error, URLError) else error
+                    # No answer came. A query changes nothing, so it is sent once more; a mutation
+                    # only when the connection was refused: then the server cannot have seen it.
+                    if attempt == 2 or not (method == "GET" or isinstance(reason, ConnectionRefusedError)):
+                        raise RuntimeError(f"cannot reach the Safety Net server at {endpoint}: {reason}") from error
+            try:
+                body = json.loads(raw.decode("utf-8"))
+            except ValueError:
+                raise RuntimeError(f"the Safety Net server did not answer with JSON (HTTP {status}): {raw[:200]!r}") from None
+            if isinstance(body, dict) and "error" in body:
+                data = (body["error"] or {}).get("data") or {}
+                field = f", field {data['field']}" if data.get("field") else ""
+                message = (body["error"] or {}).get("message") or "request failed"
+                raise RuntimeError(f"{message} (HTTP {data.get('httpStatus', status)} {data.get('code') or ''}{field})")
+            if status >= 400 or not isinstance(body, dict) or "result" not in body:
+                raise RuntimeError(f"unexpected answer from the Safety Net server (HTTP {status}): {str(body)[:200]}")
+            return (body["result"] or {}).get("data")
+
+    class CreateCheckpointTool(Tool):
         name = "create_checkpoint"
         description = (
             "Checkpoint a component BEFORE changing it: stores its files (or only `paths` plus related tests and imports). "
@@ -323,39 +375,205 @@ if _SmolTool is not None:
         )
         inputs = {
             "component": {"type": "string", "description": "the component's name"},
-            "paths": {"type": "array", "description": "files or folders relative to the component root; omit for the whole component", "nullable": True},
-            "reason": {"type": "string", "description": "why the checkpoint is taken", "nullable": True},
+            "paths": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "(optional) files or folders relative to the component root; omit for the whole component",
+                "nullable": True,
+            },
+            "reason": {"type": "string", "description": "(optional) why the checkpoint is taken", "nullable": True},
         }
         output_type = "object"
 
-        def forward(self, component: str, paths: Optional[list] = None, reason: Optional[str] = None) -> dict:
-            return self.api.create_checkpoint(component, paths=paths, reason=reason)
+        def forward(self, component: str, paths: list[str] | None = None, reason: str | None = None) -> dict:
+            payload = {"component": component, "paths": paths, "reason": reason}
+            return self._request("POST", "checkpoint.create", {key: value for key, value in payload.items() if value is not None})
 
-    class ListCheckpointsTool(_SafetyNetTool):
+        def _request(self, method: str, procedure: str, payload: dict) -> dict:
+            # Every import is here, not at module level: smolagents copies a Tool class's
+            # methods alone (save, to_dict, remote executors), so they may use nothing else
+            # from this file. Each tool class carries the same copy of this method.
+            import json
+            import os
+            from http.client import HTTPException
+            from urllib.error import HTTPError, URLError
+            from urllib.parse import urlencode
+            from urllib.request import Request, urlopen
+
+            base_url = os.environ.get("SAFETYNET_URL", "").strip().rstrip("/")
+            token = os.environ.get("SAFETYNET_TOKEN", "").strip()
+            if not base_url:
+                raise RuntimeError("SAFETYNET_URL is not set: set it to the Safety Net server's URL, e.g. http://127.0.0.1:3000")
+            if not token:
+                raise RuntimeError("SAFETYNET_TOKEN is not set: set it to an API token (npx safetynet token create <name> --role agent)")
+            endpoint = base_url if base_url.endswith("/api/trpc") else base_url + "/api/trpc"
+            if method == "GET":
+                request = Request(f"{endpoint}/{procedure}?{urlencode({'input': json.dumps(payload)})}", method="GET")
+            else:
+                request = Request(f"{endpoint}/{procedure}", data=json.dumps(payload).encode("utf-8"), method="POST")
+                request.add_header("Content-Type", "application/json")
+            request.add_header("Authorization", f"Bearer {token}")
+            request.add_header("Accept", "application/json")
+            for attempt in (1, 2):
+                try:
+                    with urlopen(request, timeout=600) as response:
+                        status, raw = response.status, response.read()
+                    break
+                except HTTPError as error:
+                    status, raw = error.code, error.read()
+                    break
+                except (URLError, HTTPException, ConnectionError) as error:
+                    reason = error.reason if isinstance(error, URLError) else error
+                    # No answer came. A query changes nothing, so it is sent once more; a mutation
+                    # only when the connection was refused: then the server cannot have seen it.
+                    if attempt == 2 or not (method == "GET" or isinstance(reason, ConnectionRefusedError)):
+                        raise RuntimeError(f"cannot reach the Safety Net server at {endpoint}: {reason}") from error
+            try:
+                body = json.loads(raw.decode("utf-8"))
+            except ValueError:
+                raise RuntimeError(f"the Safety Net server did not answer with JSON (HTTP {status}): {raw[:200]!r}") from None
+            if isinstance(body, dict) and "error" in body:
+                data = (body["error"] or {}).get("data") or {}
+                field = f", field {data['field']}" if data.get("field") else ""
+                message = (body["error"] or {}).get("message") or "request failed"
+                raise RuntimeError(f"{message} (HTTP {data.get('httpStatus', status)} {data.get('code') or ''}{field})")
+            if status >= 400 or not isinstance(body, dict) or "result" not in body:
+                raise RuntimeError(f"unexpected answer from the Safety Net server (HTTP {status}): {str(body)[:200]}")
+            return (body["result"] or {}).get("data")
+
+    class ListCheckpointsTool(Tool):
         name = "list_checkpoints"
         description = "List checkpoints newest first (optionally of one component): a dict with `items` (id, component, createdAt, reason, files, ...) and `nextCursor`."
         inputs = {
-            "component": {"type": "string", "description": "only this component", "nullable": True},
-            "limit": {"type": "integer", "description": "how many (default 50)", "nullable": True},
+            "component": {"type": "string", "description": "(optional) only this component", "nullable": True},
+            "limit": {"type": "integer", "description": "(optional) how many, default 50", "nullable": True},
         }
         output_type = "object"
 
-        def forward(self, component: Optional[str] = None, limit: Optional[int] = None) -> dict:
-            return self.api.list_checkpoints(component, limit=limit)
+        def forward(self, component: str | None = None, limit: int | None = None) -> dict:
+            payload = {"component": component, "limit": limit}
+            return self._request("GET", "checkpoint.list", {key: value for key, value in payload.items() if value is not None})
 
-    class DiffCheckpointTool(_SafetyNetTool):
+        def _request(self, method: str, procedure: str, payload: dict) -> dict:
+            # Every import is here, not at module level: smolagents copies a Tool class's
+            # methods alone (save, to_dict, remote executors), so they may use nothing else
+            # from this file. Each tool class carries the same copy of this method.
+            import json
+            import os
+            from http.client import HTTPException
+            from urllib.error import HTTPError, URLError
+            from urllib.parse import urlencode
+            from urllib.request import Request, urlopen
+
+            base_url = os.environ.get("SAFETYNET_URL", "").strip().rstrip("/")
+            token = os.environ.get("SAFETYNET_TOKEN", "").strip()
+            if not base_url:
+                raise RuntimeError("SAFETYNET_URL is not set: set it to the Safety Net server's URL, e.g. http://127.0.0.1:3000")
+            if not token:
+                raise RuntimeError("SAFETYNET_TOKEN is not set: set it to an API token (npx safetynet token create <name> --role agent)")
+            endpoint = base_url if base_url.endswith("/api/trpc") else base_url + "/api/trpc"
+            if method == "GET":
+                request = Request(f"{endpoint}/{procedure}?{urlencode({'input': json.dumps(payload)})}", method="GET")
+            else:
+                request = Request(f"{endpoint}/{procedure}", data=json.dumps(payload).encode("utf-8"), method="POST")
+                request.add_header("Content-Type", "application/json")
+            request.add_header("Authorization", f"Bearer {token}")
+            request.add_header("Accept", "application/json")
+            for attempt in (1, 2):
+                try:
+                    with urlopen(request, timeout=600) as response:
+                        status, raw = response.status, response.read()
+                    break
+                except HTTPError as error:
+                    status, raw = error.code, error.read()
+                    break
+                except (URLError, HTTPException, ConnectionError) as error:
+                    reason = error.reason if isinstance(error, URLError) else error
+                    # No answer came. A query changes nothing, so it is sent once more; a mutation
+                    # only when the connection was refused: then the server cannot have seen it.
+                    if attempt == 2 or not (method == "GET" or isinstance(reason, ConnectionRefusedError)):
+                        raise RuntimeError(f"cannot reach the Safety Net server at {endpoint}: {reason}") from error
+            try:
+                body = json.loads(raw.decode("utf-8"))
+            except ValueError:
+                raise RuntimeError(f"the Safety Net server did not answer with JSON (HTTP {status}): {raw[:200]!r}") from None
+            if isinstance(body, dict) and "error" in body:
+                data = (body["error"] or {}).get("data") or {}
+                field = f", field {data['field']}" if data.get("field") else ""
+                message = (body["error"] or {}).get("message") or "request failed"
+                raise RuntimeError(f"{message} (HTTP {data.get('httpStatus', status)} {data.get('code') or ''}{field})")
+            if status >= 400 or not isinstance(body, dict) or "result" not in body:
+                raise RuntimeError(f"unexpected answer from the Safety Net server (HTTP {status}): {str(body)[:200]}")
+            return (body["result"] or {}).get("data")
+
+    class DiffCheckpointTool(Tool):
         name = "diff_checkpoint"
         description = "What changed in the component since a checkpoint: a dict with added, modified, deleted, modeChanged, typeChanged (lists of paths) and unchanged."
         inputs = {
             "checkpoint_id": {"type": "string", "description": "the checkpoint id (cp_...)"},
-            "text_diff": {"type": "boolean", "description": "include unified diffs of modified text files", "nullable": True},
+            "text_diff": {"type": "boolean", "description": "(optional) true to include unified diffs of modified text files", "nullable": True},
         }
         output_type = "object"
 
-        def forward(self, checkpoint_id: str, text_diff: Optional[bool] = None) -> dict:
-            return self.api.diff_checkpoint(checkpoint_id, text_diff=bool(text_diff))
+        def forward(self, checkpoint_id: str, text_diff: bool | None = None) -> dict:
+            payload = {"id": checkpoint_id}
+            if text_diff:
+                payload["textDiff"] = True
+            return self._request("GET", "checkpoint.diff", payload)
 
-    class PlanRollbackTool(_SafetyNetTool):
+        def _request(self, method: str, procedure: str, payload: dict) -> dict:
+            # Every import is here, not at module level: smolagents copies a Tool class's
+            # methods alone (save, to_dict, remote executors), so they may use nothing else
+            # from this file. Each tool class carries the same copy of this method.
+            import json
+            import os
+            from http.client import HTTPException
+            from urllib.error import HTTPError, URLError
+            from urllib.parse import urlencode
+            from urllib.request import Request, urlopen
+
+            base_url = os.environ.get("SAFETYNET_URL", "").strip().rstrip("/")
+            token = os.environ.get("SAFETYNET_TOKEN", "").strip()
+            if not base_url:
+                raise RuntimeError("SAFETYNET_URL is not set: set it to the Safety Net server's URL, e.g. http://127.0.0.1:3000")
+            if not token:
+                raise RuntimeError("SAFETYNET_TOKEN is not set: set it to an API token (npx safetynet token create <name> --role agent)")
+            endpoint = base_url if base_url.endswith("/api/trpc") else base_url + "/api/trpc"
+            if method == "GET":
+                request = Request(f"{endpoint}/{procedure}?{urlencode({'input': json.dumps(payload)})}", method="GET")
+            else:
+                request = Request(f"{endpoint}/{procedure}", data=json.dumps(payload).encode("utf-8"), method="POST")
+                request.add_header("Content-Type", "application/json")
+            request.add_header("Authorization", f"Bearer {token}")
+            request.add_header("Accept", "application/json")
+            for attempt in (1, 2):
+                try:
+                    with urlopen(request, timeout=600) as response:
+                        status, raw = response.status, response.read()
+                    break
+                except HTTPError as error:
+                    status, raw = error.code, error.read()
+                    break
+                except (URLError, HTTPException, ConnectionError) as error:
+                    reason = error.reason if isinstance(error, URLError) else error
+                    # No answer came. A query changes nothing, so it is sent once more; a mutation
+                    # only when the connection was refused: then the server cannot have seen it.
+                    if attempt == 2 or not (method == "GET" or isinstance(reason, ConnectionRefusedError)):
+                        raise RuntimeError(f"cannot reach the Safety Net server at {endpoint}: {reason}") from error
+            try:
+                body = json.loads(raw.decode("utf-8"))
+            except ValueError:
+                raise RuntimeError(f"the Safety Net server did not answer with JSON (HTTP {status}): {raw[:200]!r}") from None
+            if isinstance(body, dict) and "error" in body:
+                data = (body["error"] or {}).get("data") or {}
+                field = f", field {data['field']}" if data.get("field") else ""
+                message = (body["error"] or {}).get("message") or "request failed"
+                raise RuntimeError(f"{message} (HTTP {data.get('httpStatus', status)} {data.get('code') or ''}{field})")
+            if status >= 400 or not isinstance(body, dict) or "result" not in body:
+                raise RuntimeError(f"unexpected answer from the Safety Net server (HTTP {status}): {str(body)[:200]}")
+            return (body["result"] or {}).get("data")
+
+    class PlanRollbackTool(Tool):
         name = "plan_rollback"
         description = (
             "Plan a rollback to a checkpoint without changing anything: what would be restored and deleted, "
@@ -365,9 +583,61 @@ if _SmolTool is not None:
         output_type = "object"
 
         def forward(self, checkpoint_id: str) -> dict:
-            return self.api.plan_rollback(checkpoint_id)
+            return self._request("POST", "rollback.plan", {"checkpointId": checkpoint_id})
 
-    class RollbackTool(_SafetyNetTool):
+        def _request(self, method: str, procedure: str, payload: dict) -> dict:
+            # Every import is here, not at module level: smolagents copies a Tool class's
+            # methods alone (save, to_dict, remote executors), so they may use nothing else
+            # from this file. Each tool class carries the same copy of this method.
+            import json
+            import os
+            from http.client import HTTPException
+            from urllib.error import HTTPError, URLError
+            from urllib.parse import urlencode
+            from urllib.request import Request, urlopen
+
+            base_url = os.environ.get("SAFETYNET_URL", "").strip().rstrip("/")
+            token = os.environ.get("SAFETYNET_TOKEN", "").strip()
+            if not base_url:
+                raise RuntimeError("SAFETYNET_URL is not set: set it to the Safety Net server's URL, e.g. http://127.0.0.1:3000")
+            if not token:
+                raise RuntimeError("SAFETYNET_TOKEN is not set: set it to an API token (npx safetynet token create <name> --role agent)")
+            endpoint = base_url if base_url.endswith("/api/trpc") else base_url + "/api/trpc"
+            if method == "GET":
+                request = Request(f"{endpoint}/{procedure}?{urlencode({'input': json.dumps(payload)})}", method="GET")
+            else:
+                request = Request(f"{endpoint}/{procedure}", data=json.dumps(payload).encode("utf-8"), method="POST")
+                request.add_header("Content-Type", "application/json")
+            request.add_header("Authorization", f"Bearer {token}")
+            request.add_header("Accept", "application/json")
+            for attempt in (1, 2):
+                try:
+                    with urlopen(request, timeout=600) as response:
+                        status, raw = response.status, response.read()
+                    break
+                except HTTPError as error:
+                    status, raw = error.code, error.read()
+                    break
+                except (URLError, HTTPException, ConnectionError) as error:
+                    reason = error.reason if isinstance(error, URLError) else error
+                    # No answer came. A query changes nothing, so it is sent once more; a mutation
+                    # only when the connection was refused: then the server cannot have seen it.
+                    if attempt == 2 or not (method == "GET" or isinstance(reason, ConnectionRefusedError)):
+                        raise RuntimeError(f"cannot reach the Safety Net server at {endpoint}: {reason}") from error
+            try:
+                body = json.loads(raw.decode("utf-8"))
+            except ValueError:
+                raise RuntimeError(f"the Safety Net server did not answer with JSON (HTTP {status}): {raw[:200]!r}") from None
+            if isinstance(body, dict) and "error" in body:
+                data = (body["error"] or {}).get("data") or {}
+                field = f", field {data['field']}" if data.get("field") else ""
+                message = (body["error"] or {}).get("message") or "request failed"
+                raise RuntimeError(f"{message} (HTTP {data.get('httpStatus', status)} {data.get('code') or ''}{field})")
+            if status >= 400 or not isinstance(body, dict) or "result" not in body:
+                raise RuntimeError(f"unexpected answer from the Safety Net server (HTTP {status}): {str(body)[:200]}")
+            return (body["result"] or {}).get("data")
+
+    class RollbackTool(Tool):
         name = "rollback"
         description = (
             "Roll the component back to a checkpoint as planned by plan_rollback (needs its confirmToken). "
@@ -380,20 +650,125 @@ if _SmolTool is not None:
         output_type = "object"
 
         def forward(self, checkpoint_id: str, confirm_token: str) -> dict:
-            return self.api.rollback(checkpoint_id, confirm_token)
+            return self._request("POST", "rollback.execute", {"checkpointId": checkpoint_id, "confirmToken": confirm_token})
 
-    class HistoryTool(_SafetyNetTool):
+        def _request(self, method: str, procedure: str, payload: dict) -> dict:
+            # Every import is here, not at module level: smolagents copies a Tool class's
+            # methods alone (save, to_dict, remote executors), so they may use nothing else
+            # from this file. Each tool class carries the same copy of this method.
+            import json
+            import os
+            from http.client import HTTPException
+            from urllib.error import HTTPError, URLError
+            from urllib.parse import urlencode
+            from urllib.request import Request, urlopen
+
+            base_url = os.environ.get("SAFETYNET_URL", "").strip().rstrip("/")
+            token = os.environ.get("SAFETYNET_TOKEN", "").strip()
+            if not base_url:
+                raise RuntimeError("SAFETYNET_URL is not set: set it to the Safety Net server's URL, e.g. http://127.0.0.1:3000")
+            if not token:
+                raise RuntimeError("SAFETYNET_TOKEN is not set: set it to an API token (npx safetynet token create <name> --role agent)")
+            endpoint = base_url if base_url.endswith("/api/trpc") else base_url + "/api/trpc"
+            if method == "GET":
+                request = Request(f"{endpoint}/{procedure}?{urlencode({'input': json.dumps(payload)})}", method="GET")
+            else:
+                request = Request(f"{endpoint}/{procedure}", data=json.dumps(payload).encode("utf-8"), method="POST")
+                request.add_header("Content-Type", "application/json")
+            request.add_header("Authorization", f"Bearer {token}")
+            request.add_header("Accept", "application/json")
+            for attempt in (1, 2):
+                try:
+                    with urlopen(request, timeout=600) as response:
+                        status, raw = response.status, response.read()
+                    break
+                except HTTPError as error:
+                    status, raw = error.code, error.read()
+                    break
+                except (URLError, HTTPException, ConnectionError) as error:
+                    reason = error.reason if isinstance(error, URLError) else error
+                    # No answer came. A query changes nothing, so it is sent once more; a mutation
+                    # only when the connection was refused: then the server cannot have seen it.
+                    if attempt == 2 or not (method == "GET" or isinstance(reason, ConnectionRefusedError)):
+                        raise RuntimeError(f"cannot reach the Safety Net server at {endpoint}: {reason}") from error
+            try:
+                body = json.loads(raw.decode("utf-8"))
+            except ValueError:
+                raise RuntimeError(f"the Safety Net server did not answer with JSON (HTTP {status}): {raw[:200]!r}") from None
+            if isinstance(body, dict) and "error" in body:
+                data = (body["error"] or {}).get("data") or {}
+                field = f", field {data['field']}" if data.get("field") else ""
+                message = (body["error"] or {}).get("message") or "request failed"
+                raise RuntimeError(f"{message} (HTTP {data.get('httpStatus', status)} {data.get('code') or ''}{field})")
+            if status >= 400 or not isinstance(body, dict) or "result" not in body:
+                raise RuntimeError(f"unexpected answer from the Safety Net server (HTTP {status}): {str(body)[:200]}")
+            return (body["result"] or {}).get("data")
+
+    class HistoryTool(Tool):
         name = "history"
         description = "The audit history newest first (who created, verified, rolled back what, when, outcome): a dict with `items` and `nextCursor`."
         inputs = {
-            "component": {"type": "string", "description": "only this component", "nullable": True},
-            "kind": {"type": "string", "description": "only this kind: checkpoint.create, checkpoint.verify, rollback, ...", "nullable": True},
-            "limit": {"type": "integer", "description": "how many (default 50)", "nullable": True},
+            "component": {"type": "string", "description": "(optional) only this component", "nullable": True},
+            "kind": {"type": "string", "description": "(optional) only this kind: checkpoint.create, checkpoint.verify, rollback, ...", "nullable": True},
+            "limit": {"type": "integer", "description": "(optional) how many, default 50", "nullable": True},
         }
         output_type = "object"
 
-        def forward(self, component: Optional[str] = None, kind: Optional[str] = None, limit: Optional[int] = None) -> dict:
-            return self.api.history(component, kind=kind, limit=limit)
+        def forward(self, component: str | None = None, kind: str | None = None, limit: int | None = None) -> dict:
+            payload = {"component": component, "kind": kind, "limit": limit}
+            return self._request("GET", "history.list", {key: value for key, value in payload.items() if value is not None})
+
+        def _request(self, method: str, procedure: str, payload: dict) -> dict:
+            # Every import is here, not at module level: smolagents copies a Tool class's
+            # methods alone (save, to_dict, remote executors), so they may use nothing else
+            # from this file. Each tool class carries the same copy of this method.
+            import json
+            import os
+            from http.client import HTTPException
+            from urllib.error import HTTPError, URLError
+            from urllib.parse import urlencode
+            from urllib.request import Request, urlopen
+
+            base_url = os.environ.get("SAFETYNET_URL", "").strip().rstrip("/")
+            token = os.environ.get("SAFETYNET_TOKEN", "").strip()
+            if not base_url:
+                raise RuntimeError("SAFETYNET_URL is not set: set it to the Safety Net server's URL, e.g. http://127.0.0.1:3000")
+            if not token:
+                raise RuntimeError("SAFETYNET_TOKEN is not set: set it to an API token (npx safetynet token create <name> --role agent)")
+            endpoint = base_url if base_url.endswith("/api/trpc") else base_url + "/api/trpc"
+            if method == "GET":
+                request = Request(f"{endpoint}/{procedure}?{urlencode({'input': json.dumps(payload)})}", method="GET")
+            else:
+                request = Request(f"{endpoint}/{procedure}", data=json.dumps(payload).encode("utf-8"), method="POST")
+                request.add_header("Content-Type", "application/json")
+            request.add_header("Authorization", f"Bearer {token}")
+            request.add_header("Accept", "application/json")
+            for attempt in (1, 2):
+                try:
+                    with urlopen(request, timeout=600) as response:
+                        status, raw = response.status, response.read()
+                    break
+                except HTTPError as error:
+                    status, raw = error.code, error.read()
+                    break
+                except (URLError, HTTPException, ConnectionError) as error:
+                    reason = error.reason if isinstance(error, URLError) else error
+                    # No answer came. A query changes nothing, so it is sent once more; a mutation
+                    # only when the connection was refused: then the server cannot have seen it.
+                    if attempt == 2 or not (method == "GET" or isinstance(reason, ConnectionRefusedError)):
+                        raise RuntimeError(f"cannot reach the Safety Net server at {endpoint}: {reason}") from error
+            try:
+                body = json.loads(raw.decode("utf-8"))
+            except ValueError:
+                raise RuntimeError(f"the Safety Net server did not answer with JSON (HTTP {status}): {raw[:200]!r}") from None
+            if isinstance(body, dict) and "error" in body:
+                data = (body["error"] or {}).get("data") or {}
+                field = f", field {data['field']}" if data.get("field") else ""
+                message = (body["error"] or {}).get("message") or "request failed"
+                raise RuntimeError(f"{message} (HTTP {data.get('httpStatus', status)} {data.get('code') or ''}{field})")
+            if status >= 400 or not isinstance(body, dict) or "result" not in body:
+                raise RuntimeError(f"unexpected answer from the Safety Net server (HTTP {status}): {str(body)[:200]}")
+            return (body["result"] or {}).get("data")
 
     TOOL_CLASSES = [
         ListComponentsTool,

@@ -1,7 +1,12 @@
 /**
  * The Python smolagents tools (agents/smolagents/safetynet_tools.py) against the
  * running test server: runs their unittest suite with the server's URL, an admin
- * token and a workspace folder inside the server's allowed roots.
+ * token and a workspace folder inside the server's allowed roots. The suite drives
+ * the tools through smolagents' machinery (the real package when installed, else
+ * the stand-in in agents/smolagents/stand_in): as a ToolCallingAgent calls them,
+ * rebuilt by Tool.from_dict(tool.to_dict()), saved by tool.save() and imported
+ * from tool.py by a fresh python3, and defined from the remote executors' code in a
+ * bare interpreter.
  */
 import { spawn } from "node:child_process";
 import { mkdirSync } from "node:fs";
@@ -39,8 +44,21 @@ describe("smolagents tools (Python, standard library HTTP) against the server", 
     expect(output).toMatch(/^OK$/m);
     expect(output).not.toMatch(/skipped/);
     expect(output).toMatch(/test_agent_flow_with_the_plain_functions .* ok/);
-    expect(output).toMatch(/test_tools_call_the_server .* ok/);
-    expect(output).toMatch(/test_a_query_cut_before_the_answer_is_sent_once_more .* ok/);
-    expect(output).toMatch(/test_a_mutation_cut_before_the_answer_is_not_repeated .* ok/);
+    expect(output).toMatch(/^smolagents \S+ from /m);
+    for (const test of [
+      "test_as_a_tool_calling_agent_calls_them",
+      "test_rebuilt_with_from_dict_of_to_dict",
+      "test_saved_with_save_and_imported_from_tool_py_by_a_fresh_interpreter",
+      "test_defined_by_the_remote_executor_code_in_a_bare_interpreter",
+      "test_array_inputs_say_what_their_items_are",
+      "test_optional_inputs_are_nullable_default_to_None_and_say_optional_in_both_prompts",
+      "test_to_dict_refuses_methods_that_are_not_self_contained",
+      "test_a_query_cut_before_the_answer_is_sent_once_more",
+      "test_a_mutation_cut_before_the_answer_is_not_repeated",
+      "test_a_tool_query_cut_before_the_answer_is_sent_once_more",
+      "test_a_tool_mutation_cut_before_the_answer_is_not_repeated",
+    ]) {
+      expect(output).toMatch(new RegExp(`^${test} .* \\.\\.\\. ok$`, "m"));
+    }
   });
 });
