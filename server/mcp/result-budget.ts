@@ -62,11 +62,15 @@ export class ResultTooLargeError extends Error {}
  */
 export function fitToBudget(result: CuttableResult, budget: number): string {
   const fits = (text: string) => textBytes(text) <= budget;
-  const full = JSON.stringify(result.render(result.size));
-  if (fits(full)) return full;
+  // Each item takes at least two bytes ("0,"): more than budget/2 never fit, so a huge list is never serialized whole.
+  const most = Math.min(result.size, Math.ceil(budget / 2));
+  if (most === result.size) {
+    const full = JSON.stringify(result.render(result.size));
+    if (fits(full)) return full;
+  }
   let best: string | null = null;
   let lo = 1;
-  let hi = result.size - 1;
+  let hi = most === result.size ? most - 1 : most;
   while (lo <= hi) {
     const mid = Math.floor((lo + hi) / 2);
     const text = JSON.stringify(result.render(mid));

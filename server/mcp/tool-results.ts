@@ -94,7 +94,7 @@ type PlanItem = { list: "restore"; item: RestoreItem } | { list: "delete"; item:
 export function planResult(plan: Plan, options: PageOptions): CuttableResult {
   const items: PlanItem[] = [...plan.restore.map((item) => ({ list: "restore" as const, item })), ...plan.delete.map((item) => ({ list: "delete" as const, item }))];
   const page = pageOfList(items, (p) => p.item.path, options);
-  const { related, ...scope } = plan.scope;
+  const { related: _related, ...scope } = plan.scope;
   return pagedResult({
     items: page.items,
     cursorAfter: (p) => p.item.path,
