@@ -547,6 +547,23 @@ describe("safetynet mcp: every result within the budget", () => {
     }
   });
 
+  it("resumes an API page the budget cut short right after its last item shown: list_checkpoints and history lose nothing", async () => {
+    const dirs = await appWorkspace();
+    const session = await connect(dirs, { args: ["--max-result-bytes", "4096"] });
+    const ids: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      fs.writeFileSync(path.join(dirs.root, "src/a.ts"), `export const a = ${i};\n`);
+      // About 1.5 KB of metadata each: a 4 KiB page holds two of the API's 50.
+      ids.push((await tool<Created>(session, "create_checkpoint", { component: "app", metadata: { notes: `${i}`.padEnd(1500, ".") } })).id);
+    }
+    const pages = await allPages<{ items: { id: string }[]; nextCursor: string | null }>(session, "list_checkpoints", { component: "app" }, 4096);
+    expect(pages.length).toBeGreaterThan(2);
+    expect(pages.flatMap((p) => p.items.map((c) => c.id))).toEqual([...ids].reverse());
+
+    const history = await allPages<{ items: { kind: string; checkpointId: string | null }[]; nextCursor: string | null }>(session, "history", { kind: "checkpoint.create", limit: 50, detail: true }, 4096);
+    expect(history.flatMap((p) => p.items.map((h) => h.checkpointId))).toEqual([...ids].reverse());
+  });
+
   it("refuses a bad --max-result-bytes or SAFETYNET_MCP_MAX_RESULT_BYTES with exit code 2, naming it", async () => {
     const dirs = await appWorkspace();
     const small = await runCli(dirs, ["mcp", "--max-result-bytes", "100"]);
