@@ -2,55 +2,76 @@
  * The MCP server (`safetynet mcp`, stdio): tools for an agent to checkpoint a
  * component before it changes it, see what it changed, and roll back with a
  * confirmation. A thin layer over a SafetyNetClient (local data dir or remote
- * server); the tool inputs are the API's zod schemas from server/schemas.ts.
+ * server); the tool inputs are the API's zod schemas from server/schemas.ts, plus
+ * the paging inputs of tool-inputs.ts.
  *
- * Every result is one text content holding the JSON result; a failure is
- * `isError: true` with the message (which names the field or the id at fault).
+ * Every result is one text content of compact JSON within the result budget
+ * (result-budget.ts): a summary with complete counts, the first entries, and a
+ * cursor to get the rest. A failure is `isError: true` with the message (which
+ * names the field or the id at fault), cut to the budget too.
  */
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
-import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import type { CallToolResult, JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
 import {
+  byCheckpointId,
   checkpointCreateInput,
   checkpointDiffInput,
+  checkpointEntriesInput,
   checkpointListInput,
+  componentUpsertInput,
+  fileHistoryInput,
   historyListInput,
   rollbackExecuteInput,
   rollbackPlanInput,
 } from "../schemas";
 import type { SafetyNetClient } from "./client";
+import { cutText, DEFAULT_MAX_RESULT_BYTES, fitToBudget, type CuttableResult } from "./result-budget";
+import { detail, fields, keyCursor, pageLimit, pathPrefix } from "./tool-inputs";
+import {
+  checkpointListResult,
+  componentResult,
+  componentsResult,
+  createdResult,
+  diffResult,
+  entriesResult,
+  fileHistoryResult,
+  historyResult,
+  planResult,
+  rollbackResult,
+  verifyResult,
+} from "./tool-results";
 
-/** Long lists (diff entries, plan paths, history) are cut here for the agent's context; counts stay complete. */
-export const MAX_LISTED = 200;
+export const MCP_TOOLS = [
+  "list_components",
+  "register_component",
+  "create_checkpoint",
+  "list_checkpoints",
+  "list_checkpoint_entries",
+  "diff_checkpoint",
+  "verify_checkpoint",
+  "file_history",
+  "plan_rollback",
+  "rollback",
+  "history",
+] as const;
 
-export const MCP_TOOLS = ["list_components", "create_checkpoint", "list_checkpoints", "diff_checkpoint", "plan_rollback", "rollback", "history"] as const;
+export const MCP_INSTRUCTIONS =
+  "Safety Net keeps verified checkpoints of components (named directories) and rolls them back atomically. " +
+  "Before changing a component, call create_checkpoint and keep its id. To see what changed, diff_checkpoint. " +
+  "To undo, plan_rollback, read the plan, then rollback with its confirmToken. " +
+  "Results are compact JSON of bounded size: a summary with complete counts first, then the first entries. " +
+  "When a result has nextCursor, call the same tool with the same arguments and cursor=nextCursor for the rest " +
+  "(or narrow the call: prefix, limit). Hashes and full entries only with detail: true.";
 
-/**
- * Cuts every top-level array longer than `max` and says so in `truncated`
- * ({field: total}); nested values are left alone.
- */
-export function limitLists(value: unknown, max = MAX_LISTED): unknown {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return value;
-  const out: Record<string, unknown> = {};
-  const truncated: Record<string, number> = {};
-  for (const [key, item] of Object.entries(value)) {
-    if (Array.isArray(item) && item.length > max) {
-      out[key] = item.slice(0, max);
-      truncated[key] = item.length;
-    } else {
-      out[key] = item;
-    }
-  }
-  if (Object.keys(truncated).length > 0) out.truncated = truncated;
-  return out;
+export interface McpServerOptions {
+  version?: string;
+  /** Bytes of text a tool result may hold (default 16 KiB). */
+  maxResultBytes?: number;
 }
 
-function ok(value: unknown): CallToolResult {
-  return { content: [{ type: "text", text: JSON.stringify(limitLists(value), null, 2) }] };
-}
-
-function failed(error: unknown): CallToolResult {
-  return { isError: true, content: [{ type: "text", text: error instanceof Error ? error.message : String(error) }] };
+function failed(error: unknown, budget: number): CallToolResult {
+  return { isError: true, content: [{ type: "text", text: cutText(error instanceof Error ? error.message : String(error), budget) }] };
 }
 
 export interface McpServerHandle {
@@ -59,25 +80,19 @@ export interface McpServerHandle {
   idle(): Promise<void>;
 }
 
-export function createMcpServer(client: SafetyNetClient, version = "0.1.0"): McpServerHandle {
-  const server = new McpServer(
-    { name: "safetynet", version },
-    {
-      instructions:
-        "Safety Net keeps verified checkpoints of components (named directories) and rolls them back atomically. " +
-        "Before changing a component, call create_checkpoint. To undo, call plan_rollback, read the plan, then rollback with its confirmToken.",
-    },
-  );
+export function createMcpServer(client: SafetyNetClient, options: McpServerOptions = {}): McpServerHandle {
+  const budget = options.maxResultBytes ?? DEFAULT_MAX_RESULT_BYTES;
+  const server = new McpServer({ name: "safetynet", version: options.version ?? "0.1.0" }, { instructions: MCP_INSTRUCTIONS });
   const running = new Set<Promise<unknown>>();
 
-  /** Runs a tool body, turning errors into isError results and tracking it until done. */
-  const run = async (body: () => Promise<unknown>): Promise<CallToolResult> => {
+  /** Runs a tool body, fits its result to the budget, turns errors into isError results, and tracks it until done. */
+  const run = async (body: () => Promise<CuttableResult>): Promise<CallToolResult> => {
     const call = body();
     running.add(call);
     try {
-      return ok(await call);
+      return { content: [{ type: "text", text: fitToBudget(await call, budget) }] };
     } catch (error) {
-      return failed(error);
+      return failed(error, budget);
     } finally {
       running.delete(call);
     }
@@ -86,23 +101,45 @@ export function createMcpServer(client: SafetyNetClient, version = "0.1.0"): Mcp
   const create = checkpointCreateInput.shape;
   const list = checkpointListInput.shape;
   const diff = checkpointDiffInput.shape;
+  const entries = checkpointEntriesInput.shape;
   const history = historyListInput.shape;
+  const file = fileHistoryInput.shape;
+  const upsert = componentUpsertInput.shape;
+  const checkpointIdInput = byCheckpointId.shape.id.describe("the checkpoint id (cp_...)");
 
   server.registerTool(
     "list_components",
     {
-      description: "List the registered components (name, root directory, metadata, number of checkpoints). Component names are what the other tools take.",
+      description: "The registered components (name, root, globs, metadata, checkpoint count), by name. Paged: pass nextCursor as cursor.",
+      inputSchema: { cursor: keyCursor, limit: pageLimit },
       annotations: { readOnlyHint: true },
     },
-    () => run(() => client.listComponents()),
+    ({ cursor, limit }) => run(async () => componentsResult(await client.listComponents(), { cursor, limit })),
+  );
+
+  server.registerTool(
+    "register_component",
+    {
+      description: "Register a component (a directory to checkpoint), or update the one with this name. Returns the component.",
+      inputSchema: {
+        name: upsert.name.describe("the component's unique name"),
+        root: upsert.root.describe("its root directory (absolute, inside an allowed workspace root)"),
+        include: upsert.include.describe("globs of the files it covers (default all)"),
+        exclude: upsert.exclude.describe("globs left out (besides .gitignore and the defaults)"),
+        metadata: upsert.metadata.describe("free JSON metadata (status, version, owner, ...)"),
+        dbTargets: upsert.dbTargets.describe("database targets: sqlite:<path in root> or postgres:<ENV_VAR>; [] removes them"),
+      },
+      annotations: { idempotentHint: true, destructiveHint: false },
+    },
+    (input) => run(async () => componentResult(await client.upsertComponent(input))),
   );
 
   server.registerTool(
     "create_checkpoint",
     {
       description:
-        "Checkpoint a component before changing it: stores its files (or only `paths` plus their related tests, siblings and imports). " +
-        "Returns {id, component, files, bytes, newBytes, durationMs, manifestSha256, ...}; keep the id to diff or roll back later.",
+        "Checkpoint a component before changing it: its files (or only `paths` plus their related tests, siblings and imports). " +
+        "Returns {id, files, bytes, newBytes, manifestSha256, ...}; keep the id to diff or roll back later.",
       inputSchema: {
         component: create.component.describe("the component's name (see list_components)"),
         paths: create.paths.describe("files or folders relative to the component root; leave out for the whole component"),
@@ -116,67 +153,124 @@ export function createMcpServer(client: SafetyNetClient, version = "0.1.0"): Mcp
         includeDb: create.includeDb.describe("also snapshot the component's database targets"),
       },
     },
-    (input) => run(() => client.createCheckpoint(input)),
+    (input) => run(async () => createdResult(await client.createCheckpoint(input))),
   );
 
   server.registerTool(
     "list_checkpoints",
     {
-      description: "List checkpoints, newest first, optionally of one component. Pass nextCursor back as cursor for the next page.",
+      description: "Checkpoints, newest first, optionally of one component. Paged: pass nextCursor as cursor.",
       inputSchema: {
         component: list.component.describe("only this component"),
-        cursor: list.cursor.describe("nextCursor from the previous page"),
-        limit: list.limit.describe("how many (default 50)"),
+        cursor: list.cursor.describe("nextCursor from the previous result"),
+        limit: list.limit.describe("how many (default 50; fewer when the result budget is reached)"),
+        detail,
       },
       annotations: { readOnlyHint: true },
     },
-    (input) => run(() => client.listCheckpoints(input)),
+    ({ detail: full, ...input }) => run(async () => checkpointListResult(await client.listCheckpoints(input), { detail: full })),
+  );
+
+  server.registerTool(
+    "list_checkpoint_entries",
+    {
+      description: "The files, folders and links a checkpoint holds, in path order (path, kind, size by default). Paged: pass nextCursor as cursor; prefix narrows.",
+      inputSchema: {
+        id: checkpointIdInput,
+        prefix: entries.prefix.describe("only paths starting with this text, e.g. src/"),
+        cursor: entries.cursor.describe("nextCursor from the previous result"),
+        limit: entries.limit.describe("how many (default 200; fewer when the result budget is reached)"),
+        fields,
+        detail,
+      },
+      annotations: { readOnlyHint: true },
+    },
+    ({ detail: full, fields: shown, ...input }) =>
+      run(async () => entriesResult(input.id, await client.checkpointEntries(input), { detail: full, fields: shown, prefix: input.prefix })),
   );
 
   server.registerTool(
     "diff_checkpoint",
     {
-      description: `What changed in the component since a checkpoint: added, modified, deleted, modeChanged, typeChanged, linkChanged (hard links) and mtimeChanged (only the modification time differs) paths and the unchanged count; a rollback changes exactly these paths (unstable: paths the checkpoint could not read, which it leaves alone). textDiff adds unified diffs of modified text files. Lists over ${MAX_LISTED} entries are cut (see truncated).`,
+      description:
+        "What changed since a checkpoint (or against another): complete counts, then changed paths in path order by bucket " +
+        "(added, modified, deleted, modeChanged, typeChanged, linkChanged, mtimeChanged); a rollback changes exactly these. " +
+        "Paged: pass nextCursor as cursor; prefix narrows. textDiff adds unified diffs.",
       inputSchema: {
-        id: diff.id.describe("the checkpoint id (cp_...)"),
-        textDiff: diff.textDiff.describe("include a unified diff for each modified text file"),
+        id: checkpointIdInput,
+        against: diff.against.describe("compare with this checkpoint of the same component instead of the live files"),
+        prefix: pathPrefix,
+        cursor: keyCursor,
+        limit: pageLimit,
+        detail,
+        textDiff: diff.textDiff.describe("include a unified diff of each modified text file"),
         maxTextBytes: diff.maxTextBytes.describe("skip text diffs of files larger than this (default 1 MiB)"),
       },
       annotations: { readOnlyHint: true },
     },
-    (input) => run(() => client.diffCheckpoint(input)),
+    ({ prefix, cursor, limit, detail: full, ...input }) => run(async () => diffResult(await client.diffCheckpoint(input), { prefix, cursor, limit, detail: full })),
+  );
+
+  server.registerTool(
+    "verify_checkpoint",
+    {
+      description: "Re-hash every stored object of a checkpoint: state verified, corrupt or missing, with the damaged files. Paged: pass nextCursor as cursor.",
+      inputSchema: { id: checkpointIdInput, cursor: keyCursor, limit: pageLimit, detail },
+    },
+    ({ id, cursor, limit, detail: full }) => run(async () => verifyResult(await client.verifyCheckpoint({ id }), { cursor, limit, detail: full })),
+  );
+
+  server.registerTool(
+    "file_history",
+    {
+      description: "Every checkpoint in which one path of a component changed, newest first: change, size, when, who, why. Paged: pass nextCursor as cursor.",
+      inputSchema: {
+        component: file.component.describe("the component's name"),
+        path: file.path.describe("the path relative to the component root"),
+        cursor: file.cursor.describe("nextCursor from the previous result"),
+        limit: file.limit.describe("how many (default 50; fewer when the result budget is reached)"),
+        detail,
+      },
+      annotations: { readOnlyHint: true },
+    },
+    ({ detail: full, ...input }) => run(async () => fileHistoryResult(await client.fileHistory(input), { detail: full })),
   );
 
   server.registerTool(
     "plan_rollback",
     {
       description:
-        "Plan a rollback to a checkpoint without changing anything: the paths it would restore and delete, the unchanged count, " +
-        "and a confirmToken (single-use, expires, refused if the workspace changes) that the rollback tool needs.",
-      inputSchema: { checkpointId: rollbackPlanInput.shape.checkpointId.describe("the checkpoint id (cp_...)") },
+        "Plan a rollback without changing anything: complete counts, a confirmToken for the rollback tool (single-use, expires, refused if the workspace changes), " +
+        "then the paths to restore and delete in path order. Paged: pass nextCursor as cursor (every page's token confirms the whole plan).",
+      inputSchema: {
+        checkpointId: rollbackPlanInput.shape.checkpointId.describe("the checkpoint id (cp_...)"),
+        cursor: keyCursor,
+        limit: pageLimit,
+        detail: detail.describe("also list the related files of a partial checkpoint's scope"),
+      },
     },
-    (input) => run(() => client.planRollback(input)),
+    ({ cursor, limit, detail: full, ...input }) => run(async () => planResult(await client.planRollback(input), { cursor, limit, detail: full })),
   );
 
   server.registerTool(
     "rollback",
     {
       description:
-        "Roll the component back to a checkpoint, as planned by plan_rollback. Needs that plan's confirmToken. " +
-        "A safety checkpoint of the current state is taken first (safetyCheckpointId): roll back to it to undo.",
+        "Roll the component back to a checkpoint, as planned by plan_rollback, with that plan's confirmToken. " +
+        "A safety checkpoint of the current state is taken first (safetyCheckpointId): roll back to it to undo. Returns a summary.",
       inputSchema: {
         checkpointId: rollbackExecuteInput.shape.checkpointId.describe("the checkpoint id (cp_...) given to plan_rollback"),
         confirmToken: rollbackExecuteInput.shape.confirmToken.describe("the confirmToken plan_rollback returned"),
       },
       annotations: { destructiveHint: true },
     },
-    (input) => run(() => client.executeRollback(input)),
+    (input) => run(async () => rollbackResult(await client.executeRollback(input))),
   );
 
   server.registerTool(
     "history",
     {
-      description: "The audit history, newest first: who created, verified, rolled back or deleted what, when, how long it took and how it ended.",
+      description: "The audit history, newest first: who created, verified, rolled back or deleted what, when, and how it ended. Paged: pass nextCursor as cursor.",
       inputSchema: {
         component: history.component.describe("only this component"),
         kind: history.kind.describe("only this kind of operation"),
@@ -184,12 +278,13 @@ export function createMcpServer(client: SafetyNetClient, version = "0.1.0"): Mcp
         actor: history.actor.describe("only this actor (mcp, cli:<user>, token:<name>)"),
         since: history.since.describe("ISO 8601 time: only records started at or after it"),
         until: history.until.describe("ISO 8601 time: only records started before it"),
-        cursor: history.cursor.describe("nextCursor from the previous page"),
-        limit: history.limit.describe("how many (default 50)"),
+        cursor: history.cursor.describe("nextCursor from the previous result"),
+        limit: history.limit.describe("how many (default 50; fewer when the result budget is reached)"),
+        detail: detail.describe("also the checkpoints the records name (status, verification)"),
       },
       annotations: { readOnlyHint: true },
     },
-    (input) => run(() => client.listHistory(input)),
+    ({ detail: full, ...input }) => run(async () => historyResult(await client.listHistory(input), { detail: full })),
   );
 
   return {
@@ -201,12 +296,31 @@ export function createMcpServer(client: SafetyNetClient, version = "0.1.0"): Mcp
 }
 
 /**
+ * Tool errors the SDK raises itself (arguments that fail the input schema) never
+ * reach a tool body: their text is cut to the budget here, as it is sent.
+ */
+function cutErrorResults(transport: StdioServerTransport, budget: number): void {
+  const send = transport.send.bind(transport);
+  transport.send = (message: JSONRPCMessage, ...rest) => {
+    if ("result" in message) {
+      const result = message.result as Partial<CallToolResult>;
+      if (result.isError === true && Array.isArray(result.content)) {
+        const content = result.content.map((c) => (c.type === "text" ? { ...c, text: cutText(c.text, budget) } : c));
+        return send({ ...message, result: { ...result, content } } as JSONRPCMessage, ...rest);
+      }
+    }
+    return send(message, ...rest);
+  };
+}
+
+/**
  * Serves the tools on stdin/stdout until stdin ends (the client went away) or
  * SIGINT/SIGTERM; waits for tool calls in progress before resolving.
  */
-export async function serveStdio(client: SafetyNetClient, version?: string): Promise<void> {
-  const { server, idle } = createMcpServer(client, version);
+export async function serveStdio(client: SafetyNetClient, options: McpServerOptions = {}): Promise<void> {
+  const { server, idle } = createMcpServer(client, options);
   const transport = new StdioServerTransport();
+  cutErrorResults(transport, options.maxResultBytes ?? DEFAULT_MAX_RESULT_BYTES);
   let stop: () => void = () => undefined;
   const stopped = new Promise<void>((resolve) => {
     stop = resolve;

@@ -3,7 +3,7 @@
  * mode, served from the running server through @trpc/client; history records the
  * token's name, and API refusals come back as tool errors.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
@@ -95,5 +95,84 @@ describe("safetynet mcp against a server (--url/--token)", () => {
     const viewer = await createToken(admin, "viewer");
     const good = await connect([], { SAFETYNET_URL: server.baseUrl, SAFETYNET_TOKEN: viewer.token });
     expect(Array.isArray((await tool<{ items: unknown[] }>(good, "list_checkpoints", { limit: 1 })).items)).toBe(true);
+  });
+
+  it("serves the new tools from the server: register (operator), verify, entries, file history; the token's role holds", async () => {
+    const files: Record<string, string> = { "src/a.ts": "export const a = 1;\n" };
+    for (let i = 0; i < 30; i++) files[`lib/m${String(i).padStart(2, "0")}.ts`] = `export const m = ${i};\n`;
+    const { name, root } = await makeComponent(admin, server.workspace, files);
+    const agent = await createToken(admin, "agent", [name]);
+    const client = await connect(["--url", server.baseUrl, "--token", agent.token]);
+
+    // Registering needs an operator: the agent's token is refused by the server.
+    expect(await toolError(client, "register_component", { name, root, metadata: { owner: "agent" } })).toMatch(/^permission denied: .*HTTP 403/);
+    const operator = await createToken(admin, "operator");
+    const operatorClient = await connect(["--url", server.baseUrl, "--token", operator.token]);
+    const otherRoot = path.join(server.workspace, `${name}-other`);
+    mkdirSync(otherRoot, { recursive: true });
+    writeFileSync(path.join(otherRoot, "x.txt"), "x\n");
+    const registered = await tool<{ name: string; root: string; metadata: Record<string, unknown> }>(operatorClient, "register_component", { name: `${name}-other`, root: otherRoot, metadata: { owner: "ops" } });
+    expect(registered).toMatchObject({ name: `${name}-other`, root: otherRoot, metadata: { owner: "ops" } });
+
+    const first = await tool<{ id: string }>(client, "create_checkpoint", { component: name });
+    expect(await tool(client, "verify_checkpoint", { id: first.id })).toMatchObject({ checkpointId: first.id, state: "verified", problemCount: 0 });
+
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    for (;;) {
+      const page = await tool<{ total: number; items: { path: string; kind: string }[]; nextCursor: string | null }>(client, "list_checkpoint_entries", { id: first.id, prefix: "lib/", limit: 8, ...(cursor ? { cursor } : {}) });
+      seen.push(...page.items.map((e) => e.path));
+      if (page.nextCursor === null) break;
+      cursor = page.nextCursor;
+    }
+    expect(seen).toEqual(Object.keys(files).filter((f) => f.startsWith("lib/")).sort());
+
+    writeFileSync(path.join(root, "src/a.ts"), "export const a = 2;\n");
+    const second = await tool<{ id: string }>(client, "create_checkpoint", { component: name, reason: "a is 2" });
+    const history = await tool<{ items: { checkpointId: string; change: string; actor: string }[] }>(client, "file_history", { component: name, path: "src/a.ts" });
+    expect(history.items.map((h) => [h.checkpointId, h.change])).toEqual([
+      [second.id, "modified"],
+      [first.id, "present"],
+    ]);
+    expect(history.items[0]?.actor).toBe(`token:${agent.name}`);
+  });
+
+  it("fits every result to the budget over HTTP too, and pages a large diff and plan to the end", async () => {
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 300; i++) files[`src/features/module-${i % 10}/components/Component${String(i).padStart(4, "0")}.tsx`] = `export const v = ${i};\n`;
+    const { name, root } = await makeComponent(admin, server.workspace, files);
+    const agent = await createToken(admin, "agent", [name]);
+    const budget = 4096;
+    const client = await connect(["--url", server.baseUrl, "--token", agent.token, "--max-result-bytes", String(budget)]);
+    const created = await tool<{ id: string }>(client, "create_checkpoint", { component: name });
+    const changed = Object.keys(files).filter((_, i) => i % 2 === 0);
+    for (const rel of changed) writeFileSync(path.join(root, rel), "changed\n");
+    const removed = Object.keys(files).filter((_, i) => i % 2 === 1 && i % 5 === 1);
+    for (const rel of removed) rmSync(path.join(root, rel));
+
+    const pagesOf = async (toolName: string, args: Record<string, unknown>) => {
+      const pages: Record<string, unknown>[] = [];
+      let cursor: string | undefined;
+      for (;;) {
+        const result = (await client.callTool({ name: toolName, arguments: cursor ? { ...args, cursor } : args })) as CallToolResult;
+        expect(result.isError, textOf(result)).toBeFalsy();
+        expect(Buffer.byteLength(textOf(result), "utf8")).toBeLessThanOrEqual(budget);
+        const page = JSON.parse(textOf(result)) as Record<string, unknown> & { nextCursor: string | null };
+        pages.push(page);
+        if (page.nextCursor === null) return pages;
+        cursor = page.nextCursor;
+      }
+    };
+    const diffPages = await pagesOf("diff_checkpoint", { id: created.id });
+    const diffed = diffPages.flatMap((p) => [...(p.modified as { path: string }[]), ...(p.deleted as { path: string }[])].map((e) => e.path));
+    expect(diffed.sort()).toEqual([...changed, ...removed].sort());
+    expect(diffPages[0]).toMatchObject({ changed: changed.length + removed.length, counts: expect.objectContaining({ modified: changed.length, deleted: removed.length }) });
+
+    const planPages = await pagesOf("plan_rollback", { checkpointId: created.id });
+    const planned = planPages.flatMap((p) => (p.restore as { path: string }[]).map((e) => e.path));
+    expect(planned.sort()).toEqual([...changed, ...removed].sort());
+    const token = planPages[planPages.length - 1]?.confirmToken as string;
+    const executed = await tool<{ outcome: string; restored: number }>(client, "rollback", { checkpointId: created.id, confirmToken: token });
+    expect(executed).toMatchObject({ outcome: "succeeded", restored: changed.length + removed.length });
   });
 });
