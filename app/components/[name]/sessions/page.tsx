@@ -36,6 +36,10 @@ export default async function ComponentSessionsPage({ params }: { params: Params
       <div className="space-y-6">
         <div className="space-y-1">
           <p className="text-sm text-muted">
+            <Link href="/" className="hover:text-foreground hover:underline">
+              Components
+            </Link>{" "}
+            /{" "}
             <Link href={componentHref} className="hover:text-foreground hover:underline">
               {name}
             </Link>{" "}
