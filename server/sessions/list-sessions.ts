@@ -4,10 +4,10 @@
  * first, a page at a time. See ./README.md for what a session's facts mean.
  *
  * One GROUP BY over the checkpoints (through the (componentId, createdAt) index
- * when a component is named) finds a page of sessions; each session of the page
- * then costs a few indexed lookups (its first and last checkpoint, the checkpoint
- * after it) and one aggregate over the change records of its stretch
- * (./net-changes.ts). Nothing reads the trees.
+ * when a component is named) finds a page of sessions; three more statements
+ * describe the whole page: the sessions' first and last checkpoints, the
+ * checkpoint after each (indexed range reads), and the net changes over each
+ * session's change records (./net-changes.ts). Nothing reads the trees.
  */
 import type { Core } from "../core";
 import { Prisma } from "../generated/prisma/client";
@@ -16,7 +16,7 @@ import { findComponentRow } from "../registry/components";
 import type { ChangeCounts } from "../checkpoints/change-records";
 import type { SessionListInput } from "../schemas";
 import { decodeSessionCursor, encodeSessionCursor } from "./cursor";
-import { netChangesBetween } from "./net-changes";
+import { netChangesOf, type CheckpointMark } from "./net-changes";
 
 export const SESSIONS_PAGE = 50;
 
@@ -106,8 +106,7 @@ export async function listSessions(core: Core, input: SessionListInput): Promise
     ORDER BY "lastAt" DESC, component ASC, task ASC
     LIMIT ${limit + 1}`);
   const page = groups.slice(0, limit);
-  const items: SessionView[] = [];
-  for (const group of page) items.push(await describeSession(core, group));
+  const items = await describeSessions(core, page);
   const last = items[items.length - 1];
   return {
     items,
@@ -115,36 +114,76 @@ export async function listSessions(core: Core, input: SessionListInput): Promise
   };
 }
 
-/** The checkpoints of `task` taken at one instant, in id order. */
-async function checkpointsAt(core: Core, componentId: string, task: string, at: Date): Promise<CheckpointFacts[]> {
-  const rows = await core.db.checkpoint.findMany({ where: { componentId, createdAt: at, status: { not: "deleted" } }, select: FACTS, orderBy: { id: "asc" } });
-  return rows.filter((row) => metaString(row.callerMeta, "task") === task);
+interface SessionEnds {
+  first: CheckpointFacts;
+  last: CheckpointFacts;
 }
 
-async function describeSession(core: Core, group: GroupRow): Promise<SessionView> {
-  const startedAt = dateOf(group.startedAt);
-  const lastAt = dateOf(group.lastAt);
-  const [atStart, atEnd] = await Promise.all([checkpointsAt(core, group.componentId, group.task, startedAt), checkpointsAt(core, group.componentId, group.task, lastAt)]);
-  const first = atStart[0];
-  const last = atEnd[atEnd.length - 1];
-  if (!first || !last) throw new Error(`session ${group.task} of ${group.component}: its checkpoints changed while it was read`);
-  const closing = await core.db.checkpoint.findFirst({
-    where: { componentId: group.componentId, status: { not: "deleted" }, OR: [{ createdAt: { gt: last.createdAt } }, { createdAt: last.createdAt, id: { gt: last.id } }] },
-    select: { id: true, createdAt: true },
+/**
+ * Each session's first and last checkpoint: the checkpoints of its component at
+ * its first and last instant (one indexed lookup for the page), those of its task.
+ */
+async function endsOf(core: Core, groups: readonly GroupRow[]): Promise<SessionEnds[]> {
+  const rows = await core.db.checkpoint.findMany({
+    where: {
+      status: { not: "deleted" },
+      OR: groups.map((g) => ({ componentId: g.componentId, createdAt: { in: [dateOf(g.startedAt), dateOf(g.lastAt)] } })),
+    },
+    select: { ...FACTS, componentId: true },
     orderBy: [{ createdAt: "asc" }, { id: "asc" }],
   });
-  const changes = await netChangesBetween(core, group.componentId, first, closing ?? last);
-  return {
-    component: group.component,
-    task: group.task,
-    agent: metaString(first.callerMeta, "agent") ?? metaString(last.callerMeta, "agent"),
-    startedAt: startedAt.toISOString(),
-    lastAt: lastAt.toISOString(),
-    steps: Number(group.steps),
-    changes,
-    firstCheckpointId: first.id,
-    lastCheckpointId: last.id,
-    rollbackTo: first.status === "active" ? first.id : null,
-    closedBy: closing?.id ?? null,
-  };
+  return groups.map((g) => {
+    const mine = rows.filter((row) => row.componentId === g.componentId && metaString(row.callerMeta, "task") === g.task);
+    const first = mine.find((row) => row.createdAt.getTime() === dateOf(g.startedAt).getTime());
+    const last = mine.findLast((row) => row.createdAt.getTime() === dateOf(g.lastAt).getTime());
+    if (!first || !last) throw new Error(`session ${g.task} of ${g.component}: its checkpoints changed while it was read`);
+    return { first, last };
+  });
+}
+
+/**
+ * For each session, the component's next checkpoint after its last one (any task,
+ * any kind): one ordered range read of the (componentId, createdAt) index per
+ * session, all in one statement.
+ */
+async function closingOf(core: Core, groups: readonly GroupRow[], ends: readonly SessionEnds[]): Promise<(CheckpointMark | null)[]> {
+  const sql = sqlDialect(core.config.dataDir);
+  const arms = groups.map((g, n) => {
+    const last = (ends[n] as SessionEnds).last;
+    const at = sql.timestamp(last.createdAt);
+    return Prisma.sql`SELECT * FROM (
+      SELECT ${Prisma.raw(String(n))} AS n, c."id" AS id, c."createdAt" AS "createdAt" FROM ${sql.table("Checkpoint")} c
+      WHERE c."componentId" = ${g.componentId} AND c."status" <> 'deleted' AND c."createdAt" >= ${at} AND NOT (c."createdAt" = ${at} AND c."id" <= ${last.id})
+      ORDER BY c."createdAt", c."id" LIMIT 1) ${Prisma.raw(`s${n}`)}`;
+  });
+  const rows = await core.db.$queryRaw<{ n: bigint | number; id: string; createdAt: Date | string }[]>(Prisma.join(arms, " UNION ALL "));
+  const closing: (CheckpointMark | null)[] = groups.map(() => null);
+  for (const row of rows) closing[Number(row.n)] = { id: row.id, createdAt: dateOf(row.createdAt) };
+  return closing;
+}
+
+async function describeSessions(core: Core, groups: readonly GroupRow[]): Promise<SessionView[]> {
+  if (groups.length === 0) return [];
+  const ends = await endsOf(core, groups);
+  const closing = await closingOf(core, groups, ends);
+  const changes = await netChangesOf(
+    core,
+    groups.map((g, n) => ({ componentId: g.componentId, from: (ends[n] as SessionEnds).first, through: closing[n] ?? (ends[n] as SessionEnds).last })),
+  );
+  return groups.map((group, n) => {
+    const { first, last } = ends[n] as SessionEnds;
+    return {
+      component: group.component,
+      task: group.task,
+      agent: metaString(first.callerMeta, "agent") ?? metaString(last.callerMeta, "agent"),
+      startedAt: dateOf(group.startedAt).toISOString(),
+      lastAt: dateOf(group.lastAt).toISOString(),
+      steps: Number(group.steps),
+      changes: changes[n] ?? { added: 0, modified: 0, deleted: 0 },
+      firstCheckpointId: first.id,
+      lastCheckpointId: last.id,
+      rollbackTo: first.status === "active" ? first.id : null,
+      closedBy: closing[n]?.id ?? null,
+    };
+  });
 }

@@ -12,9 +12,10 @@
  * back, counts as nothing: it is as it was. Folders are not counted (as in a
  * checkpoint's own counts: files and symlinks only).
  *
- * The records read are those of the checkpoints in the stretch (found through the
+ * The records read are those of the checkpoints in each stretch (found through the
  * (componentId, createdAt) index, then each one's records by its key), so the cost
- * follows the number of changes in the stretch, never the size of the tree.
+ * follows the number of changes in the stretches, never the size of the tree. A
+ * page of sessions is one query: the stretches are a VALUES table.
  */
 import type { Core } from "../core";
 import { Prisma } from "../generated/prisma/client";
@@ -27,42 +28,57 @@ export interface CheckpointMark {
   createdAt: Date;
 }
 
+/** The checkpoints of a component after `from`, up to and including `through`. */
+export interface Stretch {
+  componentId: string;
+  from: CheckpointMark;
+  through: CheckpointMark;
+}
+
 interface CountRow {
+  n: bigint | number;
   added: bigint | number | null;
   modified: bigint | number | null;
   deleted: bigint | number | null;
 }
 
-/** Net changes recorded by the checkpoints after `from` up to and including `through`. */
-export async function netChangesBetween(core: Core, componentId: string, from: CheckpointMark, through: CheckpointMark): Promise<ChangeCounts> {
-  if (through.createdAt.getTime() < from.createdAt.getTime() || (through.createdAt.getTime() === from.createdAt.getTime() && through.id <= from.id)) {
-    return { added: 0, modified: 0, deleted: 0 };
-  }
+const NONE: ChangeCounts = { added: 0, modified: 0, deleted: 0 };
+
+/** Net changes of each stretch, in the order given: one query for all of them. */
+export async function netChangesOf(core: Core, stretches: readonly Stretch[]): Promise<ChangeCounts[]> {
+  if (stretches.length === 0) return [];
   const sql = sqlDialect(core.config.dataDir);
-  const start = sql.timestamp(from.createdAt);
-  const end = sql.timestamp(through.createdAt);
+  // One row per stretch; its index is a literal from this code, so both stores type the column alike.
+  const windows = stretches.map(
+    (s, n) => Prisma.sql`(${Prisma.raw(String(n))}, ${s.componentId}, ${sql.timestamp(s.from.createdAt)}, ${s.from.id}, ${sql.timestamp(s.through.createdAt)}, ${s.through.id})`,
+  );
   const rows = await core.db.$queryRaw<CountRow[]>(Prisma.sql`
-    WITH r AS (
-      SELECT f."path" AS path, f."change" AS change, f."kind" AS kind,
+    WITH w (n, cid, s, sid, e, eid) AS (VALUES ${Prisma.join(windows)}),
+    r AS (
+      SELECT w.n AS n, f."path" AS path, f."change" AS change, f."kind" AS kind,
              f."oldSha256" AS old_sha, f."newSha256" AS new_sha, f."oldMode" AS old_mode, f."newMode" AS new_mode,
-             ROW_NUMBER() OVER (PARTITION BY f."path" ORDER BY c."createdAt", c."id") AS up,
-             ROW_NUMBER() OVER (PARTITION BY f."path" ORDER BY c."createdAt" DESC, c."id" DESC) AS down
-      FROM ${sql.table("Checkpoint")} c
+             ROW_NUMBER() OVER (PARTITION BY w.n, f."path" ORDER BY c."createdAt", c."id") AS up,
+             ROW_NUMBER() OVER (PARTITION BY w.n, f."path" ORDER BY c."createdAt" DESC, c."id" DESC) AS down
+      FROM w
+      JOIN ${sql.table("Checkpoint")} c
+        ON c."componentId" = w.cid AND c."createdAt" >= w.s AND c."createdAt" <= w.e
+       AND NOT (c."createdAt" = w.s AND c."id" <= w.sid)
+       AND NOT (c."createdAt" = w.e AND c."id" > w.eid)
       JOIN ${sql.table("FileChange")} f ON f."checkpointId" = c."id"
-      WHERE c."componentId" = ${componentId}
-        AND c."createdAt" >= ${start} AND c."createdAt" <= ${end}
-        AND NOT (c."createdAt" = ${start} AND c."id" <= ${from.id})
-        AND NOT (c."createdAt" = ${end} AND c."id" > ${through.id})
     )
-    SELECT
+    SELECT a.n AS n,
       SUM(CASE WHEN a.change = 'added' AND z.change <> 'deleted' THEN 1 ELSE 0 END) AS added,
       SUM(CASE WHEN a.change <> 'added' AND z.change = 'deleted' THEN 1 ELSE 0 END) AS deleted,
       SUM(CASE WHEN a.change <> 'added' AND z.change <> 'deleted'
                 AND (COALESCE(a.old_sha, '') <> COALESCE(z.new_sha, '') OR COALESCE(a.old_mode, -1) <> COALESCE(z.new_mode, -1))
                THEN 1 ELSE 0 END) AS modified
     FROM r a
-    JOIN r z ON z.path = a.path AND z.down = 1
-    WHERE a.up = 1 AND NOT (a.kind = 'dir' AND z.kind = 'dir')`);
-  const row = rows[0];
-  return { added: Number(row?.added ?? 0), modified: Number(row?.modified ?? 0), deleted: Number(row?.deleted ?? 0) };
+    JOIN r z ON z.n = a.n AND z.path = a.path AND z.down = 1
+    WHERE a.up = 1 AND NOT (a.kind = 'dir' AND z.kind = 'dir')
+    GROUP BY a.n`);
+  const counts = stretches.map(() => ({ ...NONE }));
+  for (const row of rows) {
+    counts[Number(row.n)] = { added: Number(row.added ?? 0), modified: Number(row.modified ?? 0), deleted: Number(row.deleted ?? 0) };
+  }
+  return counts;
 }
