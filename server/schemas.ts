@@ -198,7 +198,7 @@ export const fileHistoryInput = z.object({
 export const sessionListInput = z.object({
   component: componentName.optional(),
   /** The nextCursor of the previous page. */
-  cursor: z.string().max(16_384).regex(/^[A-Za-z0-9_-]+$/, "a sessions cursor is the nextCursor of the previous page").optional(),
+  cursor: z.string().max(512).regex(/^[A-Za-z0-9_-]+$/, "a sessions cursor is the nextCursor of the previous page").optional(),
   limit: z.number().int().min(1).max(200).optional(),
 });
 export type SessionListInput = z.infer<typeof sessionListInput>;

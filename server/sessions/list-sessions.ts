@@ -61,6 +61,7 @@ interface GroupRow {
   startedAt: Date | string;
   lastAt: Date | string;
   steps: bigint | number;
+  maxId: string;
 }
 
 interface CheckpointFacts {
@@ -91,26 +92,25 @@ export async function listSessions(core: Core, input: SessionListInput): Promise
   const lastAt = Prisma.sql`max(c."createdAt")`;
   const afterCursor = after
     ? Prisma.sql`HAVING ${lastAt} < ${sql.timestamp(new Date(after.lastMs))}
-        OR (${lastAt} = ${sql.timestamp(new Date(after.lastMs))}
-            AND (k."name" > ${after.component} OR (k."name" = ${after.component} AND ${task} > ${after.task})))`
+        OR (${lastAt} = ${sql.timestamp(new Date(after.lastMs))} AND max(c."id") < ${after.maxId})`
     : Prisma.empty;
   const groups = await core.db.$queryRaw<GroupRow[]>(Prisma.sql`
     SELECT k."name" AS component, c."componentId" AS "componentId", ${task} AS task,
-           min(c."createdAt") AS "startedAt", ${lastAt} AS "lastAt", count(*) AS steps
+           min(c."createdAt") AS "startedAt", ${lastAt} AS "lastAt", count(*) AS steps, max(c."id") AS "maxId"
     FROM ${sql.table("Checkpoint")} c
     JOIN ${sql.table("Component")} k ON k."id" = c."componentId"
     WHERE c."status" <> 'deleted' AND ${task} IS NOT NULL AND ${task} <> ''
       ${componentId === undefined ? Prisma.empty : Prisma.sql`AND c."componentId" = ${componentId}`}
     GROUP BY c."componentId", k."name", ${task}
     ${afterCursor}
-    ORDER BY "lastAt" DESC, component ASC, task ASC
+    ORDER BY "lastAt" DESC, "maxId" DESC
     LIMIT ${limit + 1}`);
   const page = groups.slice(0, limit);
   const items = await describeSessions(core, page);
-  const last = items[items.length - 1];
+  const last = page[page.length - 1];
   return {
     items,
-    nextCursor: groups.length > limit && last ? encodeSessionCursor({ lastMs: Date.parse(last.lastAt), component: last.component, task: last.task }) : null,
+    nextCursor: groups.length > limit && last ? encodeSessionCursor({ lastMs: dateOf(last.lastAt).getTime(), maxId: last.maxId }) : null,
   };
 }
 
