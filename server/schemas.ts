@@ -194,6 +194,15 @@ export const fileHistoryInput = z.object({
   limit: z.number().int().min(1).max(500).optional(),
 });
 
+/** `session.list`: a component's checkpoints grouped by the task they name, latest activity first. */
+export const sessionListInput = z.object({
+  component: componentName.optional(),
+  /** The nextCursor of the previous page. */
+  cursor: z.string().max(512).regex(/^[A-Za-z0-9_-]+$/, "a sessions cursor is the nextCursor of the previous page").optional(),
+  limit: z.number().int().min(1).max(200).optional(),
+});
+export type SessionListInput = z.infer<typeof sessionListInput>;
+
 // ---------------------------------------------------------------------------
 // Retention (server/retention): policies, runs, the integrity sweep.
 

@@ -11,6 +11,8 @@ import { LoadingBlock } from "@/components/feedback/LoadingBlock";
 import { ProblemNotice } from "@/components/feedback/ProblemNotice";
 import { EventEntry } from "@/components/timeline/EventEntry";
 import { RollbackEntry } from "@/components/timeline/RollbackEntry";
+import { QuietRun } from "@/components/timeline/QuietRun";
+import { collapseQuietRuns, type TimelineRow } from "@/components/timeline/quiet-runs";
 import { Button } from "@/components/ui/Button";
 import { describeProblem } from "@/lib/trpc/api-problem";
 import { nextPage, timelineInput, type TimelineView } from "@/lib/trpc/list-inputs";
@@ -47,6 +49,16 @@ function groupByDay(items: TimelineItem[]): { day: string; items: TimelineItem[]
 
 function itemKey(item: TimelineItem): string {
   return item.type === "checkpoint" ? item.checkpoint.id : item.type === "rollback" ? item.rollback.id : item.event.id;
+}
+
+function rowKey(row: TimelineRow): string {
+  return row.type === "item" ? itemKey(row.item) : `quiet-${row.items[row.items.length - 1]?.checkpoint.id ?? ""}`;
+}
+
+function dotColour(row: TimelineRow): string {
+  if (row.type === "quiet") return "bg-border";
+  const item = row.item;
+  return item.type === "rollback" ? "bg-info" : item.type === "event" ? "bg-border" : item.checkpoint.kind === "safety" ? "bg-info" : "bg-accent";
 }
 
 /** The date jump and the text filter; both live in the URL, so a view can be shared and the server renders it. */
@@ -192,20 +204,20 @@ export function ComponentTimeline({ component, role, view }: { component: string
                   <span className="text-xs font-normal text-muted">{dayCounts(daysByKey.get(group.day))}</span>
                 </h3>
                 <ol aria-label={`${dayLabel(group.day)}`} className="relative space-y-3 border-l-2 border-border pl-4 sm:pl-5">
-                  {group.items.map((item) => (
-                    <li key={itemKey(item)} className="relative">
+                  {collapseQuietRuns(group.items, liveId).map((row) => (
+                    <li key={rowKey(row)} className="relative">
                       <span
                         aria-hidden="true"
-                        className={`absolute -left-[23px] top-5 h-3 w-3 rounded-full border-2 border-background sm:-left-[27px] ${
-                          item.type === "rollback" ? "bg-info" : item.type === "event" ? "bg-border" : item.checkpoint.kind === "safety" ? "bg-info" : "bg-accent"
-                        }`}
+                        className={`absolute -left-[23px] ${row.type === "quiet" ? "top-3" : "top-5"} h-3 w-3 rounded-full border-2 border-background sm:-left-[27px] ${dotColour(row)}`}
                       />
-                      {item.type === "checkpoint" ? (
-                        <CheckpointCard checkpoint={item.checkpoint} role={role} matchesLive={item.checkpoint.id === liveId} />
-                      ) : item.type === "rollback" ? (
-                        <RollbackEntry rollback={item.rollback} component={component} role={role} />
+                      {row.type === "quiet" ? (
+                        <QuietRun items={row.items} role={role} />
+                      ) : row.item.type === "checkpoint" ? (
+                        <CheckpointCard checkpoint={row.item.checkpoint} role={role} matchesLive={row.item.checkpoint.id === liveId} />
+                      ) : row.item.type === "rollback" ? (
+                        <RollbackEntry rollback={row.item.rollback} component={component} role={role} />
                       ) : (
-                        <EventEntry event={item.event} />
+                        <EventEntry event={row.item.event} />
                       )}
                     </li>
                   ))}

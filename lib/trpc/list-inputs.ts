@@ -7,6 +7,9 @@ import type { HistoryFilter } from "./types";
 export const TIMELINE_PAGE_SIZE = 25;
 export const HISTORY_PAGE_SIZE = 50;
 export const ENTRIES_PAGE_SIZE = 100;
+/** Sessions on the component page (the latest few) and on its sessions page. */
+export const SESSIONS_PREVIEW_SIZE = 5;
+export const SESSIONS_PAGE_SIZE = 25;
 
 export interface TimelineView {
   /** Start at the end of this UTC day (YYYY-MM-DD). */
@@ -31,6 +34,10 @@ export function historyInput(filter: HistoryFilter) {
   if (filter.since) input.since = filter.since;
   if (filter.until) input.until = filter.until;
   return input;
+}
+
+export function sessionsInput(component: string, limit: number) {
+  return { component, limit };
 }
 
 /** Cursor pagination: the server returns `nextCursor` (null on the last page). */

@@ -33,6 +33,7 @@ export type RetentionRun = RouterOutputs["retention"]["run"];
 export type TokenView = RouterOutputs["auth"]["listTokens"]["items"][number];
 export type CreatedToken = RouterOutputs["auth"]["createToken"];
 export type StatsSummary = RouterOutputs["stats"]["summary"];
+export type SessionItem = RouterOutputs["session"]["list"]["items"][number];
 
 const ROLE_RANK: Record<ViewerRole, number> = { viewer: 0, agent: 1, operator: 2, admin: 3 };
 

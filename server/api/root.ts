@@ -9,6 +9,7 @@ import { fileRouter } from "./routers/file";
 import { historyRouter } from "./routers/history";
 import { retentionRouter } from "./routers/retention";
 import { rollbackRouter } from "./routers/rollback";
+import { sessionRouter } from "./routers/session";
 import { statsRouter } from "./routers/stats";
 import { createCallerFactory, createTRPCRouter } from "./trpc";
 
@@ -17,6 +18,7 @@ export const appRouter = createTRPCRouter({
   component: componentRouter,
   checkpoint: checkpointRouter,
   file: fileRouter,
+  session: sessionRouter,
   rollback: rollbackRouter,
   history: historyRouter,
   retention: retentionRouter,

@@ -8,6 +8,7 @@ import { registerCheckpointCommands } from "./commands/checkpoint";
 import { registerRollbackCommand } from "./commands/rollback";
 import { registerHistoryCommand } from "./commands/history";
 import { registerLogCommand } from "./commands/log";
+import { registerSessionsCommand } from "./commands/sessions";
 import { registerRecoverCommand } from "./commands/recover";
 import { registerRetentionCommands } from "./commands/retention";
 import { registerTokenCommands } from "./commands/token";
@@ -45,6 +46,7 @@ export function buildProgram(captured?: CommanderOutput): Command {
   registerRollbackCommand(program);
   registerHistoryCommand(program);
   registerLogCommand(program);
+  registerSessionsCommand(program);
   registerRecoverCommand(program);
   registerRetentionCommands(program);
   registerTokenCommands(program);

@@ -18,6 +18,10 @@ export interface SqlDialect {
   utcDay(column: string): Prisma.Sql;
   /** The text of one key of a JSON column (`column` or `alias.column`). */
   jsonText(column: string, key: string): Prisma.Sql;
+  /** One key of a JSON column when it holds a string; NULL for any other value or none. */
+  jsonString(column: string, key: string): Prisma.Sql;
+  /** A timestamp parameter that compares with timestamp columns as the store keeps them. */
+  timestamp(at: Date): Prisma.Sql;
   /** A case-insensitive "contains" filter on a text column. */
   contains(needle: string): Prisma.StringFilter;
   /** A "contains" filter on one string key of a JSON column (case-sensitive on PostgreSQL: Prisma has no other). */
@@ -49,6 +53,10 @@ const sqlite: SqlDialect = {
   table: (name) => Prisma.raw(quoted(name)),
   utcDay: (column) => Prisma.raw(`substr(${quoted(column)}, 1, 10)`),
   jsonText: (column, key) => Prisma.raw(`json_extract(${quoted(column)}, '$.${identifier(key)}')`),
+  jsonString: (column, key) =>
+    Prisma.raw(`(CASE WHEN json_type(${quoted(column)}, '$.${identifier(key)}') = 'text' THEN json_extract(${quoted(column)}, '$.${identifier(key)}') END)`),
+  // Prisma writes SQLite timestamps as fixed-width ISO 8601 text ending in +00:00, so text order is time order.
+  timestamp: (at) => Prisma.sql`${at.toISOString().replace(/Z$/, "+00:00")}`,
   contains: (needle) => ({ contains: needle }),
   jsonKeyContains: (key, needle) => ({ path: `$.${key}`, string_contains: needle }),
 };
@@ -58,6 +66,10 @@ function postgres(schema: string): SqlDialect {
     table: (name) => Prisma.raw(`${quoted(schema)}.${quoted(name)}`),
     utcDay: (column) => Prisma.raw(`to_char(${quoted(column)}, 'YYYY-MM-DD')`),
     jsonText: (column, key) => Prisma.raw(`(${quoted(column)} ->> '${identifier(key)}')`),
+    jsonString: (column, key) =>
+      Prisma.raw(`(CASE WHEN jsonb_typeof(${quoted(column)} -> '${identifier(key)}') = 'string' THEN ${quoted(column)} ->> '${identifier(key)}' END)`),
+    // Timestamps are kept in UTC without a zone: the zone of the ISO text is dropped by the cast.
+    timestamp: (at) => Prisma.sql`CAST(${at.toISOString()} AS timestamp(3))`,
     contains: (needle) => ({ contains: needle, mode: "insensitive" }) as Prisma.StringFilter,
     jsonKeyContains: (key, needle) => ({ path: [key], string_contains: needle }) as unknown as Prisma.JsonFilter,
   };

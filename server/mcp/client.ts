@@ -39,6 +39,8 @@ export interface SafetyNetClient {
   listHistory(input: ApiInputs["history"]["list"]): Promise<ApiOutputs["history"]["list"]>;
   /** Every checkpoint in which one path changed, newest first. */
   fileHistory(input: ApiInputs["file"]["history"]): Promise<ApiOutputs["file"]["history"]>;
+  /** Checkpoints grouped by task (an agent's session), latest activity first. */
+  listSessions(input: ApiInputs["session"]["list"]): Promise<ApiOutputs["session"]["list"]>;
 }
 
 /** A server to talk to instead of a data directory. */

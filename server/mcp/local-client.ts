@@ -14,6 +14,7 @@ import {
   historyListInput,
   rollbackExecuteInput,
   rollbackPlanInput,
+  sessionListInput,
 } from "../schemas";
 import { parseInput } from "../cli/io";
 import { listComponents, upsertComponent } from "../registry/components";
@@ -26,6 +27,7 @@ import { planRollback } from "../rollback/preview";
 import { executeRollback } from "../rollback/execute";
 import { listHistory } from "../audit/history";
 import { fileHistory } from "../checkpoints/file-history";
+import { listSessions } from "../sessions/list-sessions";
 import type { ApiInputs, ApiOutputs, SafetyNetClient } from "./client";
 
 /** Related files listed in a create response, like the API (the count is always complete). */
@@ -96,5 +98,9 @@ export class LocalClient implements SafetyNetClient {
 
   async fileHistory(input: ApiInputs["file"]["history"]): Promise<ApiOutputs["file"]["history"]> {
     return fileHistory(await this.core(), parseInput(fileHistoryInput, input));
+  }
+
+  async listSessions(input: ApiInputs["session"]["list"]): Promise<ApiOutputs["session"]["list"]> {
+    return listSessions(await this.core(), parseInput(sessionListInput, input ?? {}));
   }
 }

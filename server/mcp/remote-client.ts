@@ -215,6 +215,10 @@ export class RemoteClient implements SafetyNetClient {
     return this.call(() => this.trpc.file.history.query(input));
   }
 
+  listSessions(input: ApiInputs["session"]["list"]): Promise<ApiOutputs["session"]["list"]> {
+    return this.call(() => this.trpc.session.list.query(input));
+  }
+
   /**
    * GET /api/checkpoints/<id>/archive: the archive's bytes as they arrive. A refusal
    * before the first byte is the core's typed error; a download the server cuts

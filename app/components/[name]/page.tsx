@@ -1,9 +1,11 @@
 import type { Metadata } from "next";
+import Link from "next/link";
 import { ComponentSummary } from "@/components/ComponentSummary";
 import { ProblemNotice } from "@/components/feedback/ProblemNotice";
 import { TakeCheckpointForm } from "@/components/TakeCheckpointForm";
 import { ComponentTimeline } from "@/components/timeline/ComponentTimeline";
-import { nextPage, timelineInput, type TimelineView } from "@/lib/trpc/list-inputs";
+import { SessionsList } from "@/components/sessions/SessionsList";
+import { nextPage, sessionsInput, SESSIONS_PREVIEW_SIZE, timelineInput, type TimelineView } from "@/lib/trpc/list-inputs";
 import { HydrateClient, getQueryClient, load, requireViewer, trpc } from "@/lib/trpc/server";
 import { utcDay } from "@/server/schemas";
 
@@ -45,12 +47,25 @@ export default async function ComponentPage({ params, searchParams }: { params: 
   await Promise.all([
     getQueryClient().prefetchInfiniteQuery(trpc.component.timeline.infiniteQueryOptions(timelineInput(name, view), nextPage)),
     getQueryClient().prefetchQuery(trpc.component.timelineDays.queryOptions({ name })),
+    getQueryClient().prefetchInfiniteQuery(trpc.session.list.infiniteQueryOptions(sessionsInput(name, SESSIONS_PREVIEW_SIZE), nextPage)),
   ]);
+  const sessionsHref = `/components/${encodeURIComponent(name)}/sessions`;
   return (
     <HydrateClient>
       <div className="space-y-8">
         <ComponentSummary name={name} />
         <TakeCheckpointForm component={name} role={viewer.data.role} />
+        <section aria-labelledby="sessions" className="space-y-4">
+          <div className="flex flex-wrap items-baseline justify-between gap-2">
+            <h2 id="sessions" className="text-lg font-semibold">
+              Sessions
+            </h2>
+            <Link href={sessionsHref} className="text-sm text-accent hover:underline">
+              All sessions
+            </Link>
+          </div>
+          <SessionsList component={name} role={viewer.data.role} pageSize={SESSIONS_PREVIEW_SIZE} allHref={sessionsHref} />
+        </section>
         <section aria-labelledby="timeline" className="space-y-4">
           <h2 id="timeline" className="text-lg font-semibold">
             Timeline
