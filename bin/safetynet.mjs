@@ -45,6 +45,8 @@ const HANDED_OVER = {
   component: new Set(["list", "show"]),
   rollback: null,
   history: null,
+  log: null,
+  sessions: null,
 };
 const GLOBAL_WITH_VALUE = new Set(["--data-dir", "--url", "--token"]);
 

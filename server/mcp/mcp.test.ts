@@ -164,9 +164,9 @@ describe("safetynet mcp (local data directory)", () => {
     const session = await connect(await appWorkspace());
     const { tools } = await session.client.listTools();
     expect(tools.map((t) => t.name).sort()).toEqual([...MCP_TOOLS].sort());
-    expect(MCP_TOOLS).toEqual(expect.arrayContaining(["register_component", "verify_checkpoint", "list_checkpoint_entries", "file_history"]));
+    expect(MCP_TOOLS).toEqual(expect.arrayContaining(["register_component", "verify_checkpoint", "list_checkpoint_entries", "file_history", "list_sessions"]));
     for (const t of tools) expect(t.description?.length, t.name).toBeLessThanOrEqual(400);
-    for (const name of ["list_components", "list_checkpoints", "list_checkpoint_entries", "diff_checkpoint", "verify_checkpoint", "file_history", "plan_rollback", "history"]) {
+    for (const name of ["list_components", "list_checkpoints", "list_checkpoint_entries", "diff_checkpoint", "verify_checkpoint", "file_history", "list_sessions", "plan_rollback", "history"]) {
       const paged = tools.find((t) => t.name === name);
       expect(paged?.description, name).toMatch(/nextCursor as cursor/);
       expect(Object.keys(paged?.inputSchema.properties ?? {}), name).toContain("cursor");
@@ -398,6 +398,29 @@ describe("safetynet mcp: register, verify, entries, file history", () => {
 
     expect(await toolError(session, "file_history", { component: "app", path: "../etc/passwd" })).toMatch(/\.\./);
     expect(await toolError(session, "file_history", { component: "app" })).toMatch(/path/);
+  });
+
+  it("list_sessions groups the checkpoints by task, and a page the budget cuts short resumes after its last session shown", async () => {
+    const dirs = await appWorkspace();
+    const session = await connect(dirs, { args: ["--max-result-bytes", "4096"] });
+    // Long task ids (a conversation id plus context) make a few sessions fill the smallest budget.
+    const tasks = Array.from({ length: 9 }, (_, n) => `conversation-${n}-${"x".repeat(170)}`);
+    for (const [n, task] of tasks.entries()) {
+      await tool<Created>(session, "create_checkpoint", { component: "app", task, agent: "claude-code", reason: "before prompt" });
+      fs.writeFileSync(path.join(dirs.root, `src/step-${n}.ts`), `export const step = ${n};\n`);
+      await tool<Created>(session, "create_checkpoint", { component: "app", task, agent: "claude-code", reason: "before Bash" });
+    }
+    // The next checkpoint holds the state after the last session's last step.
+    await tool<Created>(session, "create_checkpoint", { component: "app", reason: "after the agents" });
+
+    type SessionsPage = { nextCursor: string | null; items: { task: string; agent: string | null; steps: number; changes: { added: number }; rollbackTo: string | null }[] };
+    const pages = await allPages<SessionsPage>(session, "list_sessions", { component: "app", limit: 9 }, 4096);
+
+    expect(pages.length).toBeGreaterThan(1);
+    const seen = pages.flatMap((p) => p.items);
+    expect(seen.map((s) => s.task)).toEqual([...tasks].reverse());
+    for (const s of seen) expect(s).toMatchObject({ agent: "claude-code", steps: 2, changes: { added: 1 }, rollbackTo: expect.stringMatching(/^cp_/) });
+    expect(await toolError(session, "list_sessions", { component: "app", cursor: "not a cursor!" })).toMatch(/cursor/);
   });
 });
 

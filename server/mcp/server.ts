@@ -24,6 +24,7 @@ import {
   historyListInput,
   rollbackExecuteInput,
   rollbackPlanInput,
+  sessionListInput,
 } from "../schemas";
 import type { SafetyNetClient } from "./client";
 import { cutText, DEFAULT_MAX_RESULT_BYTES, fitToBudget, type CuttableResult } from "./result-budget";
@@ -39,6 +40,7 @@ import {
   historyResult,
   planResult,
   rollbackResult,
+  sessionsResult,
   verifyResult,
 } from "./tool-results";
 
@@ -51,6 +53,7 @@ export const MCP_TOOLS = [
   "diff_checkpoint",
   "verify_checkpoint",
   "file_history",
+  "list_sessions",
   "plan_rollback",
   "rollback",
   "history",
@@ -59,7 +62,7 @@ export const MCP_TOOLS = [
 export const MCP_INSTRUCTIONS =
   "Safety Net keeps verified checkpoints of components (named directories) and rolls them back atomically. " +
   "Before changing a component, call create_checkpoint and keep its id. To see what changed, diff_checkpoint. " +
-  "To undo, plan_rollback, read the plan, then rollback with its confirmToken. " +
+  "To undo, plan_rollback, read the plan, then rollback with its confirmToken; to undo a whole session (a task's steps), plan_rollback its rollbackTo from list_sessions. " +
   "Results are compact JSON of bounded size: a summary with complete counts first, then the first entries. " +
   "When a result has nextCursor, call the same tool with the same arguments and cursor=nextCursor for the rest " +
   "(or narrow the call: prefix, limit). Hashes and full entries only with detail: true.";
@@ -104,6 +107,7 @@ export function createMcpServer(client: SafetyNetClient, options: McpServerOptio
   const entries = checkpointEntriesInput.shape;
   const history = historyListInput.shape;
   const file = fileHistoryInput.shape;
+  const sessions = sessionListInput.shape;
   const upsert = componentUpsertInput.shape;
   const checkpointIdInput = byCheckpointId.shape.id.describe("the checkpoint id (cp_...)");
 
@@ -234,6 +238,22 @@ export function createMcpServer(client: SafetyNetClient, options: McpServerOptio
       annotations: { readOnlyHint: true },
     },
     ({ detail: full, ...input }) => run(async () => fileHistoryResult(await client.fileHistory(input), { detail: full })),
+  );
+
+  server.registerTool(
+    "list_sessions",
+    {
+      description:
+        "Checkpoints grouped by session (their task, e.g. an agent's conversation), most recent activity first: agent, when, steps, net files added/modified/deleted, " +
+        "and rollbackTo, the checkpoint that puts the component back as it was before the session (use plan_rollback with it). Paged: pass nextCursor as cursor.",
+      inputSchema: {
+        component: sessions.component.describe("only this component's sessions"),
+        cursor: sessions.cursor.describe("nextCursor from the previous result"),
+        limit: sessions.limit.describe("how many (default 20; fewer when the result budget is reached)"),
+      },
+      annotations: { readOnlyHint: true },
+    },
+    (input) => run(async () => sessionsResult(await client.listSessions({ ...input, limit: input.limit ?? 20 }))),
   );
 
   server.registerTool(

@@ -222,6 +222,21 @@ export function fileHistoryResult(page: ApiOutputs["file"]["history"], options: 
   });
 }
 
+export function sessionsResult(page: ApiOutputs["session"]["list"]): CuttableResult {
+  return pagedResult({
+    items: page.items,
+    // Each session carries the cursor that resumes after it: a page the budget cuts short loses nothing.
+    cursorAfter: (s) => s.cursor,
+    restCursor: page.nextCursor,
+    render: (shown, nextCursor) => ({
+      shown: shown.length,
+      nextCursor,
+      ...optional("more", moreText("list_sessions", nextCursor)),
+      items: shown.map(({ cursor: _cursor, ...session }) => session),
+    }),
+  });
+}
+
 type Entry = ApiOutputs["checkpoint"]["entries"]["items"][number];
 const DEFAULT_ENTRY_FIELDS: readonly EntryField[] = ["kind", "size"];
 

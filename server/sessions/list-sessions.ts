@@ -47,6 +47,8 @@ export interface SessionView {
    * none has been taken (the last step's changes are not counted yet).
    */
   closedBy: string | null;
+  /** Where a page that ends with this session stops: pass it as `cursor` for the sessions after it (a client that shows only part of a page resumes exactly). */
+  cursor: string;
 }
 
 export interface SessionPage {
@@ -110,8 +112,12 @@ export async function listSessions(core: Core, input: SessionListInput): Promise
   const last = page[page.length - 1];
   return {
     items,
-    nextCursor: groups.length > limit && last ? encodeSessionCursor({ lastMs: dateOf(last.lastAt).getTime(), maxId: last.maxId }) : null,
+    nextCursor: groups.length > limit && last ? cursorAfter(last) : null,
   };
+}
+
+function cursorAfter(group: GroupRow): string {
+  return encodeSessionCursor({ lastMs: dateOf(group.lastAt).getTime(), maxId: group.maxId });
 }
 
 interface SessionEnds {
@@ -184,6 +190,7 @@ async function describeSessions(core: Core, groups: readonly GroupRow[]): Promis
       lastCheckpointId: last.id,
       rollbackTo: first.status === "active" ? first.id : null,
       closedBy: closing[n]?.id ?? null,
+      cursor: cursorAfter(group),
     };
   });
 }
