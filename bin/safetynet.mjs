@@ -45,6 +45,8 @@ const HANDED_OVER = {
   component: new Set(["list", "show"]),
   rollback: null,
   history: null,
+  // An agent's hook: run before every step, so the warm path matters most here. Its stdin (the event) goes along.
+  hook: null,
 };
 const GLOBAL_WITH_VALUE = new Set(["--data-dir", "--url", "--token"]);
 
@@ -84,6 +86,13 @@ function handOver() {
   return existsSync(socket) ? { socket, argv: forwarded, words } : null;
 }
 
+/** All of stdin (the hook's event), read before the command is offered to a server. */
+async function readStdin() {
+  const chunks = [];
+  for await (const chunk of process.stdin) chunks.push(chunk);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
 function user() {
   try {
     return os.userInfo().username;
@@ -93,7 +102,7 @@ function user() {
 }
 
 /** Runs the command on the server; resolves with its exit code, or null when no server took it (run it here). */
-function runOnServer({ socket, argv: forwarded, words }) {
+function runOnServer({ socket, argv: forwarded, words }, stdin) {
   return new Promise((resolve) => {
     const connection = net.connect(socket);
     let started = false;
@@ -103,7 +112,7 @@ function runOnServer({ socket, argv: forwarded, words }) {
     connection.setEncoding("utf8");
     connection.on("connect", () => {
       const actor = process.env.SAFETYNET_ACTOR || `cli:${user()}`;
-      connection.write(JSON.stringify({ argv: forwarded, actor, stdinIsTTY: Boolean(process.stdin.isTTY) }) + "\n");
+      connection.write(JSON.stringify({ argv: forwarded, actor, stdinIsTTY: Boolean(process.stdin.isTTY), ...(stdin === null ? {} : { stdin }) }) + "\n");
     });
     connection.on("data", (chunk) => {
       buffered += chunk;
@@ -129,6 +138,8 @@ function runOnServer({ socket, argv: forwarded, words }) {
     connection.on("close", () => {
       if (code !== null) return resolve(code);
       if (!started) return resolve(null);
+      // A hook must never fail the agent's step: it runs here instead (a second checkpoint at worst), unless its answer is out already.
+      if (words[0] === "hook") return resolve(printed ? 0 : null);
       resolve(serverWentAway(words, printed));
     });
   });
@@ -155,7 +166,8 @@ function serverWentAway(words, printed) {
 }
 
 const target = handOver();
-const served = target ? await runOnServer(target) : null;
+const stdin = target?.words[0] === "hook" ? await readStdin() : null;
+const served = target ? await runOnServer(target, stdin) : null;
 if (served !== null) {
   process.exitCode = served;
 } else {
@@ -168,6 +180,6 @@ if (served !== null) {
     process.exitCode = fail("the CLI is not built yet; run `npm run build:cli` (it runs on npm install)", {});
   } else {
     const { main } = await import(bundle);
-    process.exitCode = await main(argv);
+    process.exitCode = await main(argv, stdin === null ? {} : { stdinText: stdin });
   }
 }
