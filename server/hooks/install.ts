@@ -90,20 +90,17 @@ async function currentComponent(core: Core, name: string | undefined): Promise<{
 }
 
 /**
- * The component an install is for: --component's (or the one holding the current
- * folder), registered first when there is none (root: the current folder; name:
- * --component or the folder's name), with the checks of `component add`.
+ * Registers the current folder (name: --component or the folder's name) with the
+ * checks of `component add`.
  */
-async function ensureComponent(core: Core, name: string | undefined, actor: string): Promise<{ component: { name: string; root: string }; registered: boolean }> {
-  const found = await currentComponent(core, name);
-  if (found) return { component: found, registered: false };
+async function registerCurrentFolder(core: Core, name: string | undefined, actor: string): Promise<{ name: string; root: string }> {
   const cwd = realCwd();
   const chosen = name ?? path.basename(cwd);
   if (!componentName.safeParse(chosen).success) {
     throw new InvalidInputError(`the folder name "${chosen}" is not a valid component name (1-64 letters, digits, '.', '_' or '-'); name it with --component <name>`, { field: "--component" });
   }
   const view = await upsertComponent(core, { name: chosen, root: cwd }, actor);
-  return { component: { name: view.name, root: view.root }, registered: true };
+  return { name: view.name, root: view.root };
 }
 
 export interface HookOptions {
@@ -112,24 +109,30 @@ export interface HookOptions {
   user?: boolean;
 }
 
-/** Writes our hooks into the agent's configuration (registering the component first when needed). */
+/**
+ * Writes our hooks into the agent's configuration, registering the component
+ * first when needed (--user alone configures every project of this user and
+ * registers nothing). The file is read and checked before anything changes: one
+ * that cannot be parsed leaves everything as it was.
+ */
 export async function installHooks(core: Core, options: HookOptions, actor: string): Promise<HookInstallation> {
-  // --user alone configures every project of this user: no folder to register.
-  const ensured = !options.user || options.component !== undefined ? await ensureComponent(core, options.component, actor) : null;
+  const wantsComponent = !options.user || options.component !== undefined;
+  const existing = wantsComponent ? await currentComponent(core, options.component) : null;
   const command = hookCommand(options.agent, core.config.dataDir, core.config.allowedRoots);
-  const base = options.user ? os.homedir() : (ensured as { component: { root: string } }).component.root;
+  const base = options.user ? os.homedir() : (existing?.root ?? realCwd());
   const file = fileIn(base, options.agent);
   const document = readConfig(options.agent, file);
   const next = withOurHooks(options.agent, document.value, command);
+  const component = wantsComponent && !existing ? await registerCurrentFolder(core, options.component, actor) : existing;
   const changed = next !== document.value || !document.exists;
   if (changed) writeConfig(document, next, options.user ? null : base);
   return {
     agent: options.agent,
     scope: options.user ? "user" : "project",
     file,
-    component: ensured?.component ?? null,
+    component,
     changed,
-    registered: ensured?.registered ?? false,
+    registered: wantsComponent && !existing,
     events: ourHooks(options.agent, next).events,
     command,
   };
