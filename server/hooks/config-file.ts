@@ -131,7 +131,12 @@ export function ourHooks(agent: HookAgent, config: JsonObject): { events: string
       for (const c of found) commands.add(c);
     }
   }
-  return { events, commands: [...commands] };
+  // Ours in the order they are installed in, then any other event a hand-edited file runs us for.
+  const order = (event: string) => {
+    const at = INSTALLED_EVENTS[agent].indexOf(event);
+    return at === -1 ? INSTALLED_EVENTS[agent].length : at;
+  };
+  return { events: events.map((event, at) => ({ event, at })).sort((a, b) => order(a.event) - order(b.event) || a.at - b.at).map((e) => e.event), commands: [...commands] };
 }
 
 /**
