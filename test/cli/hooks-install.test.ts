@@ -52,7 +52,7 @@ const readJson = <T>(file: string): T => JSON.parse(fs.readFileSync(file, "utf8"
 function runConfiguredCommand(command: string, input: string, cwd: string): { status: number | null; stdout: string; stderr: string } {
   const env: Record<string, string | undefined> = { ...process.env, PATH: "/usr/bin:/bin" };
   for (const key of Object.keys(env)) if (key.startsWith("SAFETYNET_")) delete env[key];
-  const result = spawnSync("/bin/sh", ["-c", command], { cwd, env, input, encoding: "utf8" });
+  const result = spawnSync("/bin/sh", ["-c", command], { cwd, env: env as NodeJS.ProcessEnv, input, encoding: "utf8" });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
