@@ -14,8 +14,9 @@ const SECRET_NAME = String.raw`[A-Za-z0-9_.-]*(?:pass(?:word|wd|phrase)?|pwd|sec
 const PATTERNS: [RegExp, string | ((...groups: string[]) => string)][] = [
   // PEM private keys, whole.
   [/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g, REDACTED],
-  // Authorization headers and bearer tokens: "Bearer x", "Basic x", "token x".
-  [/\b(Bearer|Basic|Token)(\s+)[A-Za-z0-9._~+/=-]{4,}/gi, (_m, scheme: string, space: string) => `${scheme}${space}${REDACTED}`],
+  // Authorization headers: "Bearer x" in any case; "Basic x" and "Token x" as the scheme is spelled (so "the token refresh" stays).
+  [/\b(Bearer)(\s+)[A-Za-z0-9._~+/=-]{4,}/gi, (_m, scheme: string, space: string) => `${scheme}${space}${REDACTED}`],
+  [/\b(Basic|Token)(\s+)[A-Za-z0-9._~+/=-]{8,}/g, (_m, scheme: string, space: string) => `${scheme}${space}${REDACTED}`],
   // Credentials in URLs: scheme://user:password@host.
   [/\b([a-z][a-z0-9+.-]*:\/\/[^\s:/@]+):[^\s@/]+@/gi, (_m, head: string) => `${head}:${REDACTED}@`],
   // curl -u user:password / --user user:password.

@@ -42,8 +42,10 @@ const stderrLines = (stderr: string) => stderr.split("\n").filter((line) => line
 describe("safetynet hook claude-code", () => {
   it("checkpoints the component before a Bash step, recording agent, session, command and reason, with the secrets in the command redacted everywhere", async () => {
     const { ws, home } = await project("hook-bash");
-    const secrets = ["s3cr3t-pa55w0rd-917", "AKIAIOSFODNN7EXAMPLE", "tok_live_9c1f0e7a2b44", "hunter2hunter2"];
-    const command = `API_KEY=${secrets[2]} curl -H "Authorization: Bearer ${secrets[3]}" https://example.test/deploy --data password=${secrets[0]} && AWS_ACCESS_KEY_ID=${secrets[1]} aws s3 ls`;
+    const secrets = ["s3cr3t-pa55w0rd-917", "AKIAIOSFODNN7EXAMPLE", "tok_live_9c1f0e7a2b44", "hunter2hunter2", "d3pl0y-k3y-55", "ghp_Zx9Qw8Er7Ty6Ui5Op4As3Df2Gh1Jk0Lz9Xc8"];
+    const command =
+      `API_KEY=${secrets[2]} curl -H "Authorization: Bearer ${secrets[3]}" https://example.test/deploy --data password=${secrets[0]} && ` +
+      `AWS_ACCESS_KEY_ID=${secrets[1]} aws s3 ls && git push https://ci:${secrets[4]}@git.example.test/app.git && gh auth login --with-token ${secrets[5]}`;
 
     const run = await runHook(ws, "claude-code", hookEvent("claude-code-pretooluse-bash", ws.root, { tool_input: { command } }), { env: { HOME: home } });
 
