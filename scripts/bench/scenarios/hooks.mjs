@@ -45,6 +45,17 @@ function timedHook(dataDir, allowedRoots, tree, event, env) {
   return sec;
 }
 
+/** The component's checkpoints, newest first (pages of 500, the most `checkpoint list` gives at once). */
+function checkpointsOf(cli) {
+  const items = [];
+  for (let cursor = null; ; ) {
+    const page = cli.json("checkpoint", "list", "bench", "--limit", "500", ...(cursor ? ["--cursor", cursor] : []));
+    items.push(...page.items);
+    if (!page.nextCursor) return items;
+    cursor = page.nextCursor;
+  }
+}
+
 export async function hooksScenario(opts, ctx) {
   const dir = path.join(ctx.work, "hooks");
   const tree = path.join(dir, "tree");
@@ -62,11 +73,11 @@ export async function hooksScenario(opts, ctx) {
   let changed = 0;
   const change = () => fs.appendFileSync(path.join(tree, files[changed++ % files.length]), `// step ${changed}\n`);
 
-  const samples = { node: [], warm: [], cold: [] };
+  const samples = { node: [], warm: [], cold: [], checkpointSec: [] };
   const server = await startServer({ via: "serve", dataDir, allowedRoots: ctx.work, logFile: path.join(dir, "server.log") });
   let checkpointsBefore;
   try {
-    checkpointsBefore = cold.json("checkpoint", "list", "bench", "--limit", "1000").items.length;
+    checkpointsBefore = checkpointsOf(cold).length;
     // One untimed hook first: the page cache then holds node, the bin, and the server its caches.
     change();
     timedHook(dataDir, ctx.work, tree, bashEvent(tree, -1), {});
@@ -77,6 +88,8 @@ export async function hooksScenario(opts, ctx) {
       samples.warm.push(timedHook(dataDir, ctx.work, tree, bashEvent(tree, i), {}));
     }
     await assertServed(server, opts.hookRuns + 1, "hooks: safetynet hook claude-code (warm)");
+    // What of each hook was the checkpoint itself (the server's own timing of it), the rest being process start and socket.
+    samples.checkpointSec = checkpointsOf(cold).slice(0, opts.hookRuns).map((c) => c.durationMs / 1000);
   } finally {
     await server.stop();
   }
@@ -86,7 +99,7 @@ export async function hooksScenario(opts, ctx) {
     samples.cold.push(timedHook(dataDir, ctx.work, tree, bashEvent(tree, 1000 + i), { SAFETYNET_NO_SERVER: "1" }));
   }
   // Every hook took its checkpoint: a hook that silently did nothing would be fast and worthless.
-  const taken = cold.json("checkpoint", "list", "bench", "--limit", "1000").items.length - checkpointsBefore;
+  const taken = checkpointsOf(cold).length - checkpointsBefore;
   if (taken !== opts.hookRuns + 1 + COLD_RUNS) throw new Error(`BENCH ABORTED: ${opts.hookRuns + 1 + COLD_RUNS} hooks took ${taken} checkpoints`);
   if (!opts.keep) fs.rmSync(dir, { recursive: true, force: true });
 
@@ -95,6 +108,7 @@ export async function hooksScenario(opts, ctx) {
     runs: opts.hookRuns,
     warm: { p95: percentile(samples.warm, 95), median: median(samples.warm), max: Math.max(...samples.warm) },
     cold: { p95: percentile(samples.cold, 95), median: median(samples.cold) },
+    checkpoint: { p95: percentile(samples.checkpointSec, 95), median: median(samples.checkpointSec) },
     node: { median: median(samples.node) },
     targetP95: HOOK_P95_TARGET_SEC,
     samples,
@@ -109,6 +123,7 @@ export function hooksTable(r) {
     ["`safetynet hook claude-code` per tool call (whole process)", "p95", "median", "target"],
     [
       [`${r.files} files, server running, a 1-file change before each (${r.runs} hooks; \`node -e ''\` median ${ms(r.node.median)})`, ms(r.warm.p95), ms(r.warm.median), `p95 ≤ ${ms(r.targetP95)}: ${r.pass ? "✓" : "✗"}`],
+      [`  of which the checkpoint, as the server timed it`, ms(r.checkpoint.p95), ms(r.checkpoint.median), "—"],
       [`${r.files} files, no server (${COLD_RUNS} hooks, for reference)`, ms(r.cold.p95), ms(r.cold.median), "—"],
     ],
   );
