@@ -2,15 +2,28 @@
  * The checkpoint a hook takes before an agent's step: of the registered
  * component whose root holds the step's folder (the deepest such root, though
  * roots never overlap today), with the agent, its session as the task, and the
- * step's redacted summary as reason and metadata.
+ * step's redacted summary as reason and metadata. An agent runs several tool
+ * calls at once (each with its hook), so a component another hook is
+ * checkpointing is waited for briefly instead of refused at once.
  */
 import { realpathSync } from "node:fs";
 import path from "node:path";
 import type { Actor, Core } from "../core";
 import { NotFoundError } from "../errors";
 import { createCheckpoint, type CheckpointCreated } from "../checkpoints/create";
+import { isComponentLocked } from "../locks";
 import { isInside } from "../scan/paths";
 import type { HookStep } from "./events";
+
+/** How long a hook waits for a component another operation holds (parallel tool calls) before it goes on without a checkpoint. */
+export const HOOK_LOCK_WAIT_MS = 5_000;
+const LOCK_POLL_MS = 25;
+
+/** Waits (up to HOOK_LOCK_WAIT_MS) while the component is locked; the checkpoint then takes the lock itself, or reports who holds it. */
+async function whileLocked(core: Core, componentId: string): Promise<void> {
+  const deadline = Date.now() + HOOK_LOCK_WAIT_MS;
+  while (Date.now() < deadline && (await isComponentLocked(core.locks, componentId))) await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
+}
 
 /** The real path of `folder`, or of its nearest existing ancestor (a Write may create folders). */
 function realFolder(folder: string): string | null {
@@ -24,12 +37,12 @@ function realFolder(folder: string): string | null {
 }
 
 /** The component holding the first of `folders` that lies in one; null when none does. */
-export async function componentForFolders(core: Core, folders: string[]): Promise<{ name: string; root: string } | null> {
-  const components = await core.db.component.findMany({ select: { name: true, root: true } });
+export async function componentForFolders(core: Core, folders: string[]): Promise<{ id: string; name: string; root: string } | null> {
+  const components = await core.db.component.findMany({ select: { id: true, name: true, root: true } });
   for (const folder of folders) {
     const real = realFolder(folder);
     if (!real) continue;
-    let best: { name: string; root: string } | null = null;
+    let best: { id: string; name: string; root: string } | null = null;
     for (const c of components) {
       if (isInside(c.root, real) && (!best || c.root.length > best.root.length)) best = c;
     }
@@ -51,5 +64,6 @@ export async function checkpointBeforeStep(core: Core, step: HookStep, actor: Ac
       { folders: wanted.folders },
     );
   }
+  await whileLocked(core, component.id);
   return createCheckpoint(core, { component: component.name, agent: step.agent, task: wanted.task, reason: wanted.reason, metadata: wanted.metadata }, actor);
 }

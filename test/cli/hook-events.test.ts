@@ -10,6 +10,7 @@ import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { assertCliBundleFresh, cleanUpAfterEach, cliJson, inspectData, makeTempDir, makeWorkspaceDirs, writeTree, type WorkspaceDirs } from "../support/workspace";
 import { filesContaining, hookEvent, runHook } from "../support/hook-events";
+import { waitFor } from "../support/processes";
 import { lockComponent } from "../../server/locks";
 import type { ComponentView } from "../../server/registry/components";
 
@@ -129,6 +130,36 @@ describe("safetynet hook claude-code", () => {
       await release();
     }
     expect(await checkpoints(ws)).toEqual([]);
+  });
+
+  it("waits for a component another hook is checkpointing (parallel tool calls), then takes its own checkpoint", async () => {
+    const { ws, component, home } = await project("hook-parallel");
+    const release = await lockComponent(inspectData(ws).locks, component, "checkpoint");
+    let released = false;
+    const run = runHook(ws, "claude-code", hookEvent("claude-code-pretooluse-bash", ws.root), {
+      env: { HOME: home },
+      onSpawn: (child) => {
+        // Released once the hook has its database open (it then looks at the lock), as another hook's checkpoint ends.
+        void (async () => {
+          const database = path.join(ws.dataDir, "safetynet.db");
+          const opened = () => {
+            try {
+              return fs.readdirSync(`/proc/${child.pid}/fd`).some((fd) => fs.readlinkSync(`/proc/${child.pid}/fd/${fd}`) === database);
+            } catch {
+              return false;
+            }
+          };
+          await waitFor(opened, 60_000, 10);
+          await new Promise((resolve) => setTimeout(resolve, 500));
+          released = true;
+          await release();
+        })();
+      },
+    });
+    const result = await run;
+    if (!released) await release();
+    expect(result).toMatchObject({ status: 0, stdout: "", stderr: "" });
+    expect(await checkpoints(ws)).toHaveLength(1);
   });
 
   it("goes on with one line on stderr when the disk is full", async () => {
