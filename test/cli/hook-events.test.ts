@@ -139,7 +139,8 @@ describe("safetynet hook claude-code", () => {
     const run = runHook(ws, "claude-code", hookEvent("claude-code-pretooluse-bash", ws.root), {
       env: { HOME: home },
       onSpawn: (child) => {
-        // Released once the hook has its database open (it then looks at the lock), as another hook's checkpoint ends.
+        // Released once the hook has its SQLite database open (it then looks at the lock; with PostgreSQL metadata,
+        // after 2.5 s), as another hook's checkpoint ends.
         void (async () => {
           const database = path.join(ws.dataDir, "safetynet.db");
           const opened = () => {
@@ -149,7 +150,7 @@ describe("safetynet hook claude-code", () => {
               return false;
             }
           };
-          await waitFor(opened, 60_000, 10);
+          await waitFor(opened, 2_500, 10);
           await new Promise((resolve) => setTimeout(resolve, 500));
           released = true;
           await release();

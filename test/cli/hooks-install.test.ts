@@ -12,6 +12,7 @@ import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { assertCliBundleFresh, cleanUpAfterEach, cliJson, jsonOf, makeTempDir, makeWorkspaceDirs, REPO_ROOT, runCli, writeTree, type CliErrorJson, type WorkspaceDirs } from "../support/workspace";
 import { hookEvent } from "../support/hook-events";
+import { metadataEnvFor } from "../support/metadata-store";
 import type { ComponentView } from "../../server/registry/components";
 
 beforeAll(assertCliBundleFresh);
@@ -48,10 +49,15 @@ function setUp(label: string): { ws: WorkspaceDirs; home: string } {
 const inProject = (ws: WorkspaceDirs, home: string, cwd = ws.root) => ({ cwd, env: { HOME: home } });
 const readJson = <T>(file: string): T => JSON.parse(fs.readFileSync(file, "utf8")) as T;
 
-/** Runs a configured hook command the way the agent does: through a shell, from another folder, with none of Safety Net's variables set. */
-function runConfiguredCommand(command: string, input: string, cwd: string): { status: number | null; stdout: string; stderr: string } {
+/**
+ * Runs a configured hook command the way the agent does: through a shell, from another folder, with none of
+ * Safety Net's variables set but the metadata store's (PostgreSQL metadata needs its URL in the agent's
+ * environment: the configuration never holds it, as it may hold a password).
+ */
+function runConfiguredCommand(ws: WorkspaceDirs, command: string, input: string, cwd: string): { status: number | null; stdout: string; stderr: string } {
   const env: Record<string, string | undefined> = { ...process.env, PATH: "/usr/bin:/bin" };
   for (const key of Object.keys(env)) if (key.startsWith("SAFETYNET_")) delete env[key];
+  Object.assign(env, metadataEnvFor(ws.dataDir));
   const result = spawnSync("/bin/sh", ["-c", command], { cwd, env: env as NodeJS.ProcessEnv, input, encoding: "utf8" });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
@@ -72,7 +78,7 @@ describe("safetynet hooks install claude-code", () => {
     // Absolute node, absolute bin of this package, the data directory spelled out.
     expect(installed.command.startsWith(`${process.execPath} ${path.join(REPO_ROOT, "bin", "safetynet.mjs")} --data-dir ${ws.dataDir} hook claude-code`)).toBe(true);
 
-    const run = runConfiguredCommand(installed.command, hookEvent("claude-code-pretooluse-bash", ws.root), os.tmpdir());
+    const run = runConfiguredCommand(ws, installed.command, hookEvent("claude-code-pretooluse-bash", ws.root), os.tmpdir());
     expect(run, run.stderr).toMatchObject({ status: 0, stdout: "", stderr: "" });
     const listed = await cliJson<{ items: { component: string; reason: string; callerMeta: { agent: string } }[] }>(ws, ["checkpoint", "list"]);
     expect(listed.items).toEqual([expect.objectContaining({ component: "workspace", reason: "before Bash: rm -rf build && npm run build", callerMeta: expect.objectContaining({ agent: "claude-code" }) })]);
@@ -194,7 +200,7 @@ describe("safetynet hooks install cursor", () => {
     expect((await cliJson<Installed>(ws, ["hooks", "install", "cursor"], 0, inProject(ws, home))).changed).toBe(false);
     expect(fs.readFileSync(file).equals(bytes)).toBe(true);
 
-    const run = runConfiguredCommand(installed.command, hookEvent("cursor-beforeshellexecution", ws.root), "/");
+    const run = runConfiguredCommand(ws, installed.command, hookEvent("cursor-beforeshellexecution", ws.root), "/");
     expect(run.status).toBe(0);
     expect(JSON.parse(run.stdout)).toEqual({ continue: true, permission: "allow" });
 
