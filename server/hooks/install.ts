@@ -103,6 +103,21 @@ async function registerCurrentFolder(core: Core, name: string | undefined, actor
   return { name: view.name, root: view.root };
 }
 
+/**
+ * Refuses, before anything is created, an install that would register the current
+ * folder while the data directory (not there yet) would be made inside it: the
+ * registration would be refused anyway, after the data directory was made there.
+ */
+export function assertDataDirOutsideNewRoot(dataDir: string, options: HookOptions): void {
+  if (existsSync(dataDir) || (options.user && options.component === undefined)) return;
+  const cwd = realCwd();
+  if (!isInside(cwd, path.resolve(dataDir))) return;
+  throw new InvalidInputError(
+    `the data directory ${dataDir} would lie inside ${cwd}, the folder this install registers as a component; keep it outside: pass --data-dir (e.g. --data-dir ~/.safetynet) or set SAFETYNET_DATA_DIR`,
+    { field: "--data-dir", dataDir, root: cwd },
+  );
+}
+
 export interface HookOptions {
   agent: HookAgent;
   component?: string;

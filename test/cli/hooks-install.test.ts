@@ -174,6 +174,18 @@ describe("safetynet hooks install claude-code", () => {
     expect(fs.existsSync(path.join(ws.root, ".claude"))).toBe(false);
   });
 
+  it("refuses, creating nothing, when the data directory would be made inside the folder it registers", async () => {
+    const { ws, home } = setUp("install-data-inside");
+    const inside = path.join(ws.root, ".safetynet");
+    const run = await runCli({ ...ws, dataDir: inside }, ["hooks", "install", "claude-code", "--json"], inProject(ws, home));
+    expect(run.status).toBe(2);
+    expect(jsonOf<CliErrorJson>(run).error).toMatchObject({
+      code: "INVALID_INPUT",
+      message: `the data directory ${inside} would lie inside ${ws.root}, the folder this install registers as a component; keep it outside: pass --data-dir (e.g. --data-dir ~/.safetynet) or set SAFETYNET_DATA_DIR`,
+    });
+    expect(fs.readdirSync(ws.root)).toEqual(["src"]);
+  });
+
   it("answers an unknown agent with exit 2, naming the field", async () => {
     const { ws, home } = setUp("install-unknown");
     const run = await runCli(ws, ["hooks", "install", "copilot", "--json"], inProject(ws, home));

@@ -45,9 +45,11 @@ export function registerHookCommands(program: Command): void {
     .action(async (agentArg: string, opts: { component?: string; user?: boolean }, command: Command) => {
       const { agent } = parseInput(hookAgentInput, { agent: agentArg });
       const ctx = contextFor(command);
-      const { installHooks } = await import("../../hooks/install");
+      const { assertDataDirOutsideNewRoot, installHooks } = await import("../../hooks/install");
+      const options = { agent, component: opts.component, user: opts.user };
+      assertDataDirOutsideNewRoot(dataDirOf(command), options);
       const core = await ctx.core();
-      const result = await installHooks(core, { agent, component: opts.component, user: opts.user }, ctx.actor);
+      const result = await installHooks(core, options, ctx.actor);
       const dataDirFlag = `--data-dir ${core.config.dataDir}`;
       emit(ctx.mode, result, () =>
         [
