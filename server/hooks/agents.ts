@@ -1,9 +1,9 @@
 /**
  * The agents Safety Net hooks into, and what their hook configuration and
- * protocol look like. Formats relied on (their documentation, checked when this
- * was written):
+ * protocol look like. Formats relied on (each agent's published hooks reference,
+ * checked when this was written):
  *
- * Claude Code (docs.claude.com/docs/claude-code/hooks): hooks live in
+ * Claude Code: hooks live in
  * `settings.json` (`<project>/.claude/settings.json`, `~/.claude/settings.json`)
  * under `hooks.<Event>`: a list of `{matcher, hooks: [{type: "command", command,
  * timeout (seconds)}]}`; `matcher` is a regular expression over tool names and only
@@ -14,7 +14,7 @@
  * stdout of UserPromptSubmit is added to the model's context, so we print none);
  * exit 2 blocks it, so a hook of ours never exits 2.
  *
- * Cursor (cursor.com/docs/agent/hooks): `<project>/.cursor/hooks.json` and
+ * Cursor: `<project>/.cursor/hooks.json` and
  * `~/.cursor/hooks.json` hold `{version: 1, hooks: {<event>: [{command}]}}`. The
  * command gets the event on stdin (`conversation_id`, `generation_id`,
  * `hook_event_name`, `workspace_roots`, and `prompt` for beforeSubmitPrompt,
