@@ -47,6 +47,8 @@ const HANDED_OVER = {
   history: null,
   log: null,
   sessions: null,
+  // An agent's hook: run before every step, so the warm path matters most here. Its stdin (the event) goes along.
+  hook: null,
 };
 const GLOBAL_WITH_VALUE = new Set(["--data-dir", "--url", "--token"]);
 
@@ -86,6 +88,13 @@ function handOver() {
   return existsSync(socket) ? { socket, argv: forwarded, words } : null;
 }
 
+/** All of stdin (the hook's event), read before the command is offered to a server. */
+async function readStdin() {
+  const chunks = [];
+  for await (const chunk of process.stdin) chunks.push(chunk);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
 function user() {
   try {
     return os.userInfo().username;
@@ -95,7 +104,7 @@ function user() {
 }
 
 /** Runs the command on the server; resolves with its exit code, or null when no server took it (run it here). */
-function runOnServer({ socket, argv: forwarded, words }) {
+function runOnServer({ socket, argv: forwarded, words }, stdin) {
   return new Promise((resolve) => {
     const connection = net.connect(socket);
     let started = false;
@@ -105,7 +114,7 @@ function runOnServer({ socket, argv: forwarded, words }) {
     connection.setEncoding("utf8");
     connection.on("connect", () => {
       const actor = process.env.SAFETYNET_ACTOR || `cli:${user()}`;
-      connection.write(JSON.stringify({ argv: forwarded, actor, stdinIsTTY: Boolean(process.stdin.isTTY) }) + "\n");
+      connection.write(JSON.stringify({ argv: forwarded, actor, stdinIsTTY: Boolean(process.stdin.isTTY), ...(stdin === null ? {} : { stdin }) }) + "\n");
     });
     connection.on("data", (chunk) => {
       buffered += chunk;
@@ -131,6 +140,8 @@ function runOnServer({ socket, argv: forwarded, words }) {
     connection.on("close", () => {
       if (code !== null) return resolve(code);
       if (!started) return resolve(null);
+      // A hook must never fail the agent's step: it runs here instead (a second checkpoint at worst), unless its answer is out already.
+      if (words[0] === "hook") return resolve(printed ? 0 : null);
       resolve(serverWentAway(words, printed));
     });
   });
@@ -157,7 +168,8 @@ function serverWentAway(words, printed) {
 }
 
 const target = handOver();
-const served = target ? await runOnServer(target) : null;
+const stdin = target?.words[0] === "hook" ? await readStdin() : null;
+const served = target ? await runOnServer(target, stdin) : null;
 if (served !== null) {
   process.exitCode = served;
 } else {
@@ -170,6 +182,6 @@ if (served !== null) {
     process.exitCode = fail("the CLI is not built yet; run `npm run build:cli` (it runs on npm install)", {});
   } else {
     const { main } = await import(bundle);
-    process.exitCode = await main(argv);
+    process.exitCode = await main(argv, stdin === null ? {} : { stdinText: stdin });
   }
 }

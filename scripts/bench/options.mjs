@@ -23,6 +23,7 @@ const DEFAULTS = {
   "change-cost-steps": "1000",
   "change-cost-history": "10000",
   "change-cost-history-via": "api",
+  "hook-runs": "50",
 };
 
 /** The change-cost scenario's runs when --runs is not given (no preset lowers them: its operations are cheap). */
@@ -36,7 +37,7 @@ export const HUGE_FILES = 100_000;
 // The full restore is left out too: the scale targets do not name it, and it is the longest step.
 const HUGE = { runs: "1", tools: "cli,warm,git", "skip-restore": true };
 
-const BOOLEANS = ["skip-big", "skip-restore", "keep", "console", "db-pg", "skip-main", "quick", "load", "change-cost"];
+const BOOLEANS = ["skip-big", "skip-restore", "keep", "console", "db-pg", "skip-main", "quick", "load", "change-cost", "hooks"];
 
 export function parseOptions(argv = process.argv.slice(2)) {
   const spec = Object.fromEntries([...Object.keys(DEFAULTS).map((name) => [name, { type: "string" }]), ...BOOLEANS.map((name) => [name, { type: "boolean" }])]);
@@ -71,6 +72,9 @@ export function parseOptions(argv = process.argv.slice(2)) {
     pgUrl: values["pg-url"],
     skipMain: Boolean(values["skip-main"]),
     load: values.load ? { seconds: num("load-seconds"), agents: int("agents"), files: int("load-files"), changes: int("load-changes") } : null,
+    /** --hooks: only the agent-hook row (scripts/bench/scenarios/hooks.mjs); the default run includes it too (not at scale). */
+    hooks: Boolean(values.hooks),
+    hookRuns: int("hook-runs"),
     /** --change-cost: that scenario instead of the main one. */
     changeCost: values["change-cost"] ? changeCostOptions(values, given, int) : null,
   };

@@ -8,9 +8,11 @@
  * it directly.
  *
  * Protocol (one command per connection, newline-delimited JSON):
- *   CLI -> server   {"argv": [...], "actor": "cli:alice", "stdinIsTTY": false}
+ *   CLI -> server   {"argv": [...], "actor": "cli:alice", "stdinIsTTY": false[, "stdin": "..."]}
  *   server -> CLI   {"started": true}, then {"out": "..."} / {"err": "..."} ..., then {"exit": 0}
  * A CLI that sees the connection end before "started" runs the command itself.
+ * `stdin` carries the CLI's whole stdin for the one command that reads it
+ * (`hook`: the agent's event); it is never logged.
  */
 import net from "node:net";
 import { rmSync } from "node:fs";
@@ -28,13 +30,15 @@ interface CommandRequest {
   argv: string[];
   actor: string;
   stdinIsTTY: boolean;
+  stdin: string | null;
 }
 
 function parseRequest(line: string): CommandRequest | null {
   try {
     const value = JSON.parse(line) as Partial<CommandRequest>;
     if (!Array.isArray(value.argv) || !value.argv.every((a) => typeof a === "string") || typeof value.actor !== "string" || !/^cli:[\w.@-]{1,64}$/.test(value.actor)) return null;
-    return { argv: value.argv, actor: value.actor, stdinIsTTY: value.stdinIsTTY === true };
+    if (value.stdin !== undefined && value.stdin !== null && typeof value.stdin !== "string") return null;
+    return { argv: value.argv, actor: value.actor, stdinIsTTY: value.stdinIsTTY === true, stdin: value.stdin ?? null };
   } catch {
     return null;
   }
@@ -68,6 +72,7 @@ async function serveCommand(connection: net.Socket, request: CommandRequest, opt
     actor: request.actor,
     dataDir: options.dataDir,
     hosted: true,
+    stdinText: request.stdin,
   };
   const code = await runInTerminal(terminal, () => main(request.argv));
   send({ exit: code });

@@ -16,9 +16,10 @@ import { registerMcpCommand } from "./commands/mcp";
 import { registerGuardCommand } from "./commands/guard";
 import { registerServeCommand } from "./commands/serve";
 import { registerRebuildDbCommand } from "./commands/rebuild-db";
+import { registerHookCommands } from "./commands/hooks";
 import { closeCli } from "./context";
 import { emit, reportError } from "./io";
-import { terminal } from "./terminal";
+import { setProcessStdinText, terminal } from "./terminal";
 import { InvalidInputError } from "../errors";
 
 /** Where commander's own output (help, usage errors) goes: the command's terminal, or, with --json, kept for one JSON object. */
@@ -54,10 +55,13 @@ export function buildProgram(captured?: CommanderOutput): Command {
   registerGuardCommand(program);
   registerServeCommand(program);
   registerRebuildDbCommand(program);
+  registerHookCommands(program);
   return program;
 }
 
-export async function main(argv: string[]): Promise<number> {
+/** `stdinText`: the process's stdin, already read by the bin (it offered the command to a server first). */
+export async function main(argv: string[], options: { stdinText?: string } = {}): Promise<number> {
+  if (options.stdinText !== undefined) setProcessStdinText(options.stdinText);
   // Only Safety Net's own options count: a `--json` after `--` belongs to a guarded command.
   const separator = argv.indexOf("--");
   const json = (separator === -1 ? argv : argv.slice(0, separator)).includes("--json");

@@ -24,6 +24,8 @@ export interface Terminal {
   dataDir: string | null;
   /** Inside a long-running server: shared resources (the database) stay open after the command. */
   hosted: boolean;
+  /** The command's stdin, when whoever started it has read it already (the bin before handing `hook` to a server); null: read process.stdin. */
+  stdinText: string | null;
 }
 
 /**
@@ -63,9 +65,15 @@ const processTerminal: Terminal = {
   actor: null,
   dataDir: null,
   hosted: false,
+  stdinText: null,
 };
 
 const current = new AsyncLocalStorage<Terminal>();
+
+/** The stdin text the bin has read already (it tried a server first), for this process's commands. */
+export function setProcessStdinText(text: string): void {
+  processTerminal.stdinText = text;
+}
 
 export function terminal(): Terminal {
   return current.getStore() ?? processTerminal;

@@ -432,6 +432,8 @@ export interface CliOptions {
   vanish?: { file: string; times: number };
   /** Called with the CLI process once it is started (to watch its children, or to kill it). */
   onSpawn?: (child: ChildProcess) => void;
+  /** Text written to the process's stdin (then closed), as an agent feeds a hook its event; default: no stdin. */
+  input?: string;
 }
 
 export interface Fault {
@@ -472,15 +474,17 @@ export function spawnCli(dirs: WorkspaceDirs, args: string[], options: CliOption
   return spawn(process.execPath, [...nodeArgs, CLI_BIN, ...args], {
     cwd: options.cwd ?? dirs.base,
     env,
-    stdio: ["ignore", "pipe", "pipe"],
+    // (With input, stdin is a pipe runCli writes it to; the type keeps the common case.)
+    stdio: [options.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
     ...(options.user ? { uid: options.user.uid, gid: options.user.gid } : {}),
-  });
+  }) as ChildProcessByStdio<null, Readable, Readable>;
 }
 
 /** Runs `node bin/safetynet.mjs <args>` on the workspace's data dir, without a terminal. */
 export function runCli(dirs: WorkspaceDirs, args: string[], options: CliOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawnCli(dirs, args, options);
+    if (options.input !== undefined) (child as ChildProcess).stdin?.end(options.input);
     options.onSpawn?.(child);
     let stdout = "";
     let stderr = "";
