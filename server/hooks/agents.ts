@@ -19,9 +19,12 @@
  * command gets the event on stdin (`conversation_id`, `generation_id`,
  * `hook_event_name`, `workspace_roots`, and `prompt` for beforeSubmitPrompt,
  * `command`/`cwd` for beforeShellExecution, `tool_name`/`tool_input` for
- * beforeMCPExecution) and answers on stdout: `{"permission": "allow"}` for the
- * shell and MCP events (earlier releases read `continue` there too, so both are
- * sent), `{"continue": true}` for beforeSubmitPrompt. Exit 2 blocks there too.
+ * beforeMCPExecution) and may answer on stdout with `permission` ("allow",
+ * "deny", "ask") for the shell and MCP events and `continue` for
+ * beforeSubmitPrompt. Exit 2 blocks there too. Ours answers `{"continue": true}`
+ * to every event and never a `permission`: an "allow" from a hook can skip the
+ * approval the user asked Cursor for, and a safety net only watches; without a
+ * permission the step goes through Cursor's own approval as it would without us.
  */
 import { z } from "zod";
 
@@ -46,13 +49,11 @@ export function configFileOf(agent: HookAgent): string[] {
   return agent === "claude-code" ? [".claude", "settings.json"] : [".cursor", "hooks.json"];
 }
 
-/** What the hook prints on stdout for `event` (the same whether a checkpoint was taken or not: it never blocks). */
-export function answerFor(agent: HookAgent, event: string | null): string {
+/** What the hook prints on stdout, for every event, whether a checkpoint was taken or not: it never blocks. */
+export function answerFor(agent: HookAgent): string {
   if (agent === "claude-code") return "";
-  if (event === "beforeShellExecution" || event === "beforeMCPExecution") return JSON.stringify({ continue: true, permission: "allow" }) + "\n";
-  if (event === "beforeSubmitPrompt") return JSON.stringify({ continue: true }) + "\n";
-  // An event we cannot read (or do not know): both answers at once, each field ignored where it does not apply.
-  return JSON.stringify({ continue: true, permission: "allow" }) + "\n";
+  // Whatever the event (one we cannot read included): go on, and leave approval to Cursor.
+  return JSON.stringify({ continue: true }) + "\n";
 }
 
 /** The agent argument of `safetynet hooks ...` and `safetynet hook`. */

@@ -24,7 +24,8 @@ interface ListedCheckpoint {
   callerMeta: { agent?: string; task?: string; hook?: Record<string, unknown> };
 }
 
-const CURSOR_ALLOW = { continue: true, permission: "allow" };
+/** Cursor is told to go on, and never given a permission: approving commands stays Cursor's (and the user's) business. */
+const CURSOR_GO_ON = { continue: true };
 
 async function project(label: string): Promise<{ ws: WorkspaceDirs; component: ComponentView; home: string }> {
   const ws = makeWorkspaceDirs(label);
@@ -190,7 +191,7 @@ describe("safetynet hook cursor", () => {
     const run = await runHook(ws, "cursor", hookEvent("cursor-beforeshellexecution", ws.root, { command: "DB_PASSWORD=Zq8-very-secret npm run migrate" }), { env: { HOME: home } });
     expect(run.status).toBe(0);
     expect(run.stderr).toBe("");
-    expect(JSON.parse(run.stdout)).toEqual(CURSOR_ALLOW);
+    expect(JSON.parse(run.stdout)).toEqual(CURSOR_GO_ON);
     const [checkpoint, ...others] = await checkpoints(ws);
     expect(others).toEqual([]);
     expect(checkpoint).toMatchObject({
@@ -214,7 +215,7 @@ describe("safetynet hook cursor", () => {
     const { ws, home } = await project("cursor-mcp");
     const run = await runHook(ws, "cursor", hookEvent("cursor-beforemcpexecution", ws.root), { env: { HOME: home } });
     expect(run).toMatchObject({ status: 0, stderr: "" });
-    expect(JSON.parse(run.stdout)).toEqual(CURSOR_ALLOW);
+    expect(JSON.parse(run.stdout)).toEqual(CURSOR_GO_ON);
     const [checkpoint] = await checkpoints(ws);
     expect(checkpoint).toMatchObject({ reason: "before MCP: database_query", callerMeta: { hook: { tool: "database_query", input: '{"query": "DELETE FROM sessions"}' } } });
   });
@@ -232,7 +233,7 @@ describe("safetynet hook cursor", () => {
     }
     for (const run of [malformed, unknown]) {
       expect(run.status).toBe(0);
-      expect(JSON.parse(run.stdout)).toEqual(CURSOR_ALLOW);
+      expect(JSON.parse(run.stdout)).toEqual(CURSOR_GO_ON);
       expect(stderrLines(run.stderr)).toHaveLength(1);
     }
     expect(locked.status).toBe(0);

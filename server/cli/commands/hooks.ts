@@ -111,18 +111,16 @@ export function registerHookCommands(program: Command): void {
       if (!parsed.success) {
         // Even a configuration naming no agent we know must not block the agent's step.
         out.stderr.write(`safetynet hook: no checkpoint taken: unknown agent "${oneLine(agentArg)}" (one of: ${HOOK_AGENTS.join(", ")})\n`);
-        out.stdout.write(answerFor("cursor", null));
+        out.stdout.write(answerFor("cursor"));
         return;
       }
       const { agent } = parsed.data;
-      let event: string | null = null;
       try {
         const stdin = await readStdin();
         // The hook runs in whatever folder the agent is in: the roots recorded at install apply (a server uses its own).
         if (opts.allowedRoots && !out.hosted) process.env.SAFETYNET_ALLOWED_ROOTS = opts.allowedRoots;
         const { readHookEvent } = await import("../../hooks/events");
         const step = readHookEvent(agent, stdin);
-        event = step.event;
         if (step.checkpoint) {
           const dataDir = dataDirOf(command);
           if (!existsSync(dataDir)) throw new NotFoundError(`the data directory ${dataDir} does not exist (run \`safetynet hooks install ${agent}\` again)`, { dataDir });
@@ -133,6 +131,6 @@ export function registerHookCommands(program: Command): void {
       } catch (error) {
         out.stderr.write(`safetynet hook: no checkpoint taken: ${oneLine(error instanceof Error ? error.message : String(error))}\n`);
       }
-      out.stdout.write(answerFor(agent, event));
+      out.stdout.write(answerFor(agent));
     });
 }
