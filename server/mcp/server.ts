@@ -153,7 +153,12 @@ export function createMcpServer(client: SafetyNetClient, version = "0.1.0"): Mcp
       description:
         "Plan a rollback to a checkpoint without changing anything: the paths it would restore and delete, the unchanged count, " +
         "and a confirmToken (single-use, expires, refused if the workspace changes) that the rollback tool needs.",
-      inputSchema: { checkpointId: rollbackPlanInput.shape.checkpointId.describe("the checkpoint id (cp_...)") },
+      inputSchema: {
+        checkpointId: rollbackPlanInput.shape.checkpointId.describe("the checkpoint id (cp_...)"),
+        moveObstacles: rollbackPlanInput.shape.moveObstacles.describe(
+          "when ignored or out-of-scope files stand where the rollback must put a path (the plan is refused and says so), plan to move them into the data directory's quarantine instead",
+        ),
+      },
     },
     (input) => run(() => client.planRollback(input)),
   );
@@ -167,6 +172,7 @@ export function createMcpServer(client: SafetyNetClient, version = "0.1.0"): Mcp
       inputSchema: {
         checkpointId: rollbackExecuteInput.shape.checkpointId.describe("the checkpoint id (cp_...) given to plan_rollback"),
         confirmToken: rollbackExecuteInput.shape.confirmToken.describe("the confirmToken plan_rollback returned"),
+        moveObstacles: rollbackExecuteInput.shape.moveObstacles.describe("true when plan_rollback was asked to move obstacles aside (the same plan)"),
       },
       annotations: { destructiveHint: true },
     },
