@@ -12,6 +12,7 @@ import picomatch from "picomatch";
 import { describeFsError } from "../errors";
 import { normalizeRelativePath } from "./paths";
 import { fsPath } from "../byte-paths";
+import { trackedFilesOf, type TrackedFiles } from "./git-tracked";
 
 /** Directory (and file) names skipped at any depth. */
 export const BUILTIN_EXCLUDES: readonly string[] = ["node_modules", ".git", ".next", "dist", ".safetynet"];
@@ -28,6 +29,12 @@ export interface IgnoreRulesOptions {
   exclude?: string[];
   /** Root-relative paths excluded with their subtree (e.g. the data dir when it lies inside the root). */
   extraExcludes?: string[];
+  /**
+   * The files git tracks under the root, asked for the first time a `.gitignore`
+   * matches something: a tracked file is never gitignored (nor a folder holding
+   * one). Default: `git ls-files` (git-tracked.ts); null: `.gitignore` as written.
+   */
+  trackedFiles?: (() => TrackedFiles) | null;
 }
 
 /** One `.gitignore` in the chain that applies to a directory. */
@@ -43,6 +50,8 @@ export interface DirContext {
   readonly relDir: string;
   /** Deepest applicable `.gitignore` first. */
   readonly gitignore: GitignoreFrame | null;
+  /** The folder is gitignored, and entered only for the tracked files under it: nothing else in it counts. */
+  readonly insideIgnored: boolean;
 }
 
 export interface IgnoreRules {
@@ -92,6 +101,10 @@ export function createIgnoreRules(root: string, options: IgnoreRulesOptions = {}
 
   const contexts = new Map<string, DirContext>();
   const unsafeDirs = new Set<string>();
+  const trackedSource = options.trackedFiles === undefined ? () => trackedFilesOf(rootAbs) : options.trackedFiles;
+  let tracked: TrackedFiles | null | undefined;
+  /** Gitignored folders kept for the tracked files under them. */
+  const keptForTracked = new Set<string>();
 
   function isRealDir(abs: string): boolean {
     try {
@@ -148,7 +161,12 @@ export function createIgnoreRules(root: string, options: IgnoreRulesOptions = {}
         parent: frame,
       };
     }
-    const ctx: DirContext = { relDir, gitignore: frame };
+    let insideIgnored = parent?.insideIgnored ?? false;
+    // The walker asks isIgnoredDir before it enters (absDir given); an on-demand entry asks here.
+    if (!insideIgnored && relDir !== "" && parent !== null) {
+      insideIgnored = keptForTracked.has(relDir) || (absDir === undefined && parent.gitignore !== null && gitignored(relDir, parent.gitignore, true));
+    }
+    const ctx: DirContext = { relDir, gitignore: frame, insideIgnored };
     contexts.set(relDir, ctx);
     return ctx;
   }
@@ -180,7 +198,16 @@ export function createIgnoreRules(root: string, options: IgnoreRulesOptions = {}
     if (extra.size > 0 && extra.has(relPath)) return true;
     if (excludeMatch !== null && excludeMatch(relPath)) return true;
     const ctx = parent ?? parentContext(relPath);
-    return ctx.gitignore !== null && gitignored(relPath, ctx.gitignore, isDir);
+    if (!ctx.insideIgnored && (ctx.gitignore === null || !gitignored(relPath, ctx.gitignore, isDir))) return false;
+    // Gitignored: unless git tracks it (a folder: unless it holds a tracked file).
+    if (tracked === undefined) tracked = trackedSource ? trackedSource() : null;
+    if (tracked === null || tracked.files.size === 0) return true;
+    if (!isDir) return !tracked.files.has(relPath);
+    // A submodule (tracked as one path): its own files are its repository's business, all of them count.
+    if (tracked.files.has(relPath)) return false;
+    if (!tracked.dirs().has(relPath)) return true;
+    keptForTracked.add(relPath);
+    return false;
   }
 
   /** Standalone queries (no context): is some ancestor directory of `relPath` ignored? */
