@@ -30,7 +30,7 @@ import { lstatSync, statfsSync, type Stats } from "node:fs";
 import path from "node:path";
 import type { ScannedEntry } from "../checkpoints/manifest-types";
 import { comparePaths, scanComponent, type ScanOptions } from "./walk";
-import { BUILTIN_EXCLUDES, createIgnoreRules } from "./ignore-rules";
+import { BUILTIN_EXCLUDES, createIgnoreRules, ROOT_ONLY_EXCLUDE } from "./ignore-rules";
 import { trackedChangesSince, trackedFilesOf } from "./git-tracked";
 import { normalizeRelativePath } from "./paths";
 import { fsPath } from "../byte-paths";
@@ -335,7 +335,9 @@ function watchmanFilter(options: ScanOptions): WatchmanExpression {
   // Only what is inside: the excluded entry itself is still reported, since making or removing it moves its folder's mtime.
   const terms: unknown[] = [];
   for (const name of BUILTIN_EXCLUDES) {
-    terms.push(["match", `${name}/**`, "wholename", { includedotfiles: true }], ["match", `**/${name}/**`, "wholename", { includedotfiles: true }]);
+    terms.push(["match", `${name}/**`, "wholename", { includedotfiles: true }]);
+    // A nested repository's .git is content: its changes are reported (its lock and temporary files are filtered afterwards).
+    if (name !== ROOT_ONLY_EXCLUDE) terms.push(["match", `**/${name}/**`, "wholename", { includedotfiles: true }]);
   }
   for (const extra of options.extraExcludes ?? []) {
     const rel = normalizeRelativePath(extra);

@@ -73,10 +73,16 @@ function readTracked(root: string, tag: string): TrackedFiles {
         timeout: LS_FILES_TIMEOUT_MS,
         stdio: ["ignore", "pipe", "ignore"],
       });
-      let start = 0;
-      for (let nul = out.indexOf(0); nul >= 0; nul = out.indexOf(0, start)) {
-        if (nul > start) files.add(decodeName(out.subarray(start, nul)));
-        start = nul + 1;
+      const text = out.toString("utf8");
+      if (!text.includes("\ufffd")) {
+        for (const name of text.split("\0")) if (name !== "") files.add(name);
+      } else {
+        // Some name is not UTF-8: each is decoded by itself, its bytes kept (byte-paths.ts).
+        let start = 0;
+        for (let nul = out.indexOf(0); nul >= 0; nul = out.indexOf(0, start)) {
+          if (nul > start) files.add(decodeName(out.subarray(start, nul)));
+          start = nul + 1;
+        }
       }
     } catch {
       // No git, not a work tree after all, or it failed: nothing counts as tracked.

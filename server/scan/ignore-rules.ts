@@ -14,8 +14,26 @@ import { normalizeRelativePath } from "./paths";
 import { fsPath } from "../byte-paths";
 import { trackedFilesOf, type TrackedFiles } from "./git-tracked";
 
-/** Directory (and file) names skipped at any depth. */
+/**
+ * Directory (and file) names skipped at any depth, but `.git` only at the root: the
+ * component's own repository is git's to keep, while a repository nested inside the
+ * component (a vendored library, a cloned tool) is content like any other, its
+ * history included. A component that wants those out too excludes them with a glob (README).
+ */
 export const BUILTIN_EXCLUDES: readonly string[] = ["node_modules", ".git", ".next", "dist", ".safetynet"];
+/** The built-in name skipped only at the root. */
+export const ROOT_ONLY_EXCLUDE = ".git";
+
+/**
+ * Inside a nested `.git`: what git writes and renames into place under a lock
+ * (`index.lock`, `refs/heads/main.lock`, ...) and its temporary object and pack files
+ * (`tmp_obj_*`, `tmp_pack_*`). A checkpoint that held one would bring back a stale lock
+ * ("another git process seems to be running") or half a pack; they are never captured
+ * and never touched.
+ */
+export function isNestedGitTransient(relPath: string, base: string): boolean {
+  return (base.endsWith(".lock") || base.startsWith("tmp_")) && relPath.includes("/.git/");
+}
 /**
  * Names Watchman gives the files it creates and deletes at once in a watched root to
  * sync a query (server/scan/watchman.ts): never part of a component, never rolled back.
@@ -194,7 +212,9 @@ export function createIgnoreRules(root: string, options: IgnoreRulesOptions = {}
 
   function isIgnoredCommon(relPath: string, parent: DirContext | undefined, isDir: boolean): boolean {
     const base = baseName(relPath);
-    if (builtin.has(base) || base.startsWith(WATCHMAN_COOKIE_PREFIX)) return true;
+    if (builtin.has(base) && (base !== ROOT_ONLY_EXCLUDE || relPath === ROOT_ONLY_EXCLUDE)) return true;
+    if (base.startsWith(WATCHMAN_COOKIE_PREFIX)) return true;
+    if (!isDir && isNestedGitTransient(relPath, base)) return true;
     if (extra.size > 0 && extra.has(relPath)) return true;
     if (excludeMatch !== null && excludeMatch(relPath)) return true;
     const ctx = parent ?? parentContext(relPath);
