@@ -197,7 +197,9 @@ describe("relative imports (TS/JS)", () => {
       "c.md": "",
     });
     expect(related(["a.ts"], 0)).toEqual({ "a.ts": "primary" });
-    expect(related(["a.ts"], 1)).toEqual({ "a.ts": "primary", "b.ts": "related-import" });
+    // c.ts imports a.ts: from depth 1 it is found as an importer of the primary.
+    expect(related(["a.ts"], 1)).toEqual({ "a.ts": "primary", "b.ts": "related-import", "c.ts": "related-import" });
+    expect(related(["b.ts"], 1)).toEqual({ "b.ts": "primary", "c.ts": "related-import", "a.ts": "related-import", "b.test.ts": "related-test" });
     expect(related(["a.ts"], 2)).toEqual({ "a.ts": "primary", "b.ts": "related-import", "c.ts": "related-import" });
     // cycles terminate, tests/siblings are only for primaries
     expect(related(["a.ts"], 10)).toEqual({ "a.ts": "primary", "b.ts": "related-import", "c.ts": "related-import", "d.ts": "related-import" });
