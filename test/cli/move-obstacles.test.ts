@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { assertCliBundleFresh, cleanUpAfterEach, cliJson, makeWorkspaceDirs, runCli, writeTree, type CliErrorJson, type WorkspaceDirs } from "../support/workspace";
+import { assertCliBundleFresh, cleanUpAfterEach, cliJson, journalFiles, makeWorkspaceDirs, runCli, writeTree, type CliErrorJson, type WorkspaceDirs } from "../support/workspace";
 import type { CheckpointCreated } from "../../server/checkpoints/commit";
 import type { RollbackPlanBody } from "../../server/rollback/plan";
 import type { RollbackResult } from "../../server/rollback/execute";
@@ -99,6 +99,29 @@ describe("safetynet rollback --move-obstacles", () => {
     expect(undo.outcome).toBe("succeeded");
     expect(fs.readFileSync(path.join(ws.root, "report/summary.md"), "utf8")).toBe("# Summary\n");
     expect(fs.readFileSync(path.join(ws.root, "report/drafts/notes.md"), "utf8")).toBe("draft\n");
+  });
+
+  it("a rollback killed while it moves obstacles is completed by recovery, which moves the rest into the same quarantine", async () => {
+    const ws = makeWorkspaceDirs("obstacles-crash");
+    const created = await agentReplacedFileWithFolder(ws);
+    // The first changes the rollback makes in the workspace are the moves: killed at the second one.
+    const crashed = await runCli(ws, ["rollback", created.id, "--yes", "--move-obstacles", "--json"], { fault: { after: 2, under: ws.root } });
+    expect(crashed.signal).toBe("SIGKILL");
+    expect(journalFiles(ws.dataDir)).toHaveLength(1);
+    const [rollbackId] = fs.readdirSync(path.join(ws.dataDir, "quarantine"));
+    const quarantine = path.join(ws.dataDir, "quarantine", rollbackId as string);
+    expect(fs.existsSync(path.join(quarantine, "report/build.log"))).toBe(true);
+    expect(fs.existsSync(path.join(ws.root, "report/node_modules/left-pad/index.js"))).toBe(true);
+
+    const recovered = await cliJson<{ recovered: { outcome: string; rollbackId: string }[] }>(ws, ["recover"]);
+    expect(recovered.recovered).toEqual([expect.objectContaining({ outcome: "recovered", rollbackId })]);
+    expect(fs.readFileSync(path.join(ws.root, "report"), "utf8")).toBe(REPORT);
+    expect(fs.readFileSync(path.join(quarantine, "report/build.log"), "utf8")).toBe("compiled 3 files\n");
+    expect(fs.readFileSync(path.join(quarantine, "report/drafts/debug.log"), "utf8")).toBe("trace\n");
+    expect(fs.readFileSync(path.join(quarantine, "report/node_modules/left-pad/index.js"), "utf8")).toBe("module.exports = (s) => s;\n");
+    const history = (await cliJson<{ items: HistoryItem[] }>(ws, ["history", "reports"])).items;
+    const recoverRow = history.find((h) => h.kind === "recover" && h.details.rollbackId === rollbackId);
+    expect(recoverRow?.details.movedObstacles?.map((o) => o.path)).toEqual(expect.arrayContaining(["report/node_modules"]));
   });
 
   it("a rollback without obstacles moves nothing and creates no quarantine", async () => {
