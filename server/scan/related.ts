@@ -65,6 +65,53 @@ const PY_FROM_ABSOLUTE_IMPORT = /^[ \t]*from[ \t]+(\w[\w.]*)[ \t]+import[ \t]+(\
 // `import flask.helpers`, `import a.b as c, d`
 const PY_IMPORT = /^[ \t]*import[ \t]+([\w.]+(?:[ \t]+as[ \t]+\w+)?(?:[ \t]*,[ \t]*[\w.]+(?:[ \t]+as[ \t]+\w+)?)*)/gm;
 
+/** Paths known to be files of the component (a Set of them will do). */
+export interface PathSet {
+  has(path: string): boolean;
+}
+
+/**
+ * The component's files as related-file discovery asks for them: whether a path is
+ * one, which are in a folder, and which files might import a primary. `candidatesFromSet`
+ * answers from a whole scan; related-candidates.ts from the disk, bounded.
+ */
+export interface RelatedCandidates extends PathSet {
+  /** Names of the files directly in `dir` ("" = root); empty when there is no such folder. */
+  filesIn(dir: string): readonly string[];
+  /**
+   * Files of the languages `wanted` accepts (by extension) that might import a
+   * primary, in the order to read them (tests first, then nearest a primary), at most `limit`.
+   */
+  importerPool(wanted: (ext: string) => boolean, primaries: readonly string[], limit: number): string[];
+}
+
+export function candidatesFromSet(files: ReadonlySet<string>): RelatedCandidates {
+  const index = indexByDir(files);
+  return {
+    has: (p) => files.has(p),
+    filesIn: (dir) => index.get(dir) ?? [],
+    importerPool: (wanted, primaries, limit) => orderImporters([...files].filter((p) => wanted(extOf(p))), primaries).slice(0, limit),
+  };
+}
+
+/** Importer candidates in reading order: tests first, then by folders shared with a primary, then by path (primaries left out). */
+export function orderImporters(paths: readonly string[], primaries: readonly string[]): string[] {
+  const skip = new Set(primaries);
+  const keyed = paths
+    .filter((p) => !skip.has(p))
+    .map((p) => {
+      let near = 0;
+      for (const primary of primaries) near = Math.max(near, sharedFolders(p, primary));
+      return { path: p, test: isTestPath(p), near };
+    });
+  keyed.sort((a, b) => Number(b.test) - Number(a.test) || b.near - a.near || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return keyed.map((k) => k.path);
+}
+
+export function isLanguageWithImports(ext: string): boolean {
+  return JS_EXTS.has(ext) || PY_EXTS.has(ext);
+}
+
 const REASON_RANK: Record<InclusionReason, number> = { primary: 0, "related-test": 1, sibling: 2, "related-import": 3 };
 
 /**
@@ -78,10 +125,11 @@ const REASON_RANK: Record<InclusionReason, number> = { primary: 0, "related-test
  */
 export function discoverRelated(
   root: string,
-  candidates: ReadonlySet<string>,
+  files: ReadonlySet<string> | RelatedCandidates,
   primaries: string[],
   depth = 1,
 ): Map<string, InclusionReason> {
+  const candidates: RelatedCandidates = "filesIn" in files ? files : candidatesFromSet(files);
   const result = new Map<string, InclusionReason>();
   const primaryFiles: string[] = [];
   const primaryDirs = new Set<string>();
@@ -101,7 +149,7 @@ export function discoverRelated(
     result.set(p, reason);
   };
 
-  const index = indexByDir(candidates);
+  const index = candidates;
 
   // Tests first (for all primaries), then siblings: the order makes the stronger reason win.
   for (const file of primaryFiles) for (const t of findTests(file, index)) add(t, "related-test");
@@ -136,7 +184,7 @@ function underDir(p: string, dirs: ReadonlySet<string>): boolean {
 }
 
 /** dir ("" = root) → names of candidate files directly in it. */
-function indexByDir(candidates: ReadonlySet<string>): Map<string, string[]> {
+function indexByDir(candidates: Iterable<string>): Map<string, string[]> {
   const index = new Map<string, string[]>();
   for (const p of candidates) {
     const [dir, name] = splitPath(p);
@@ -177,12 +225,12 @@ function looksLikeTest(name: string, stem: string): boolean {
   return rest.startsWith(".test.") || rest.startsWith(".spec.") || rest.startsWith("_test.");
 }
 
-function findTests(file: string, index: Map<string, string[]>): string[] {
+function findTests(file: string, index: RelatedCandidates): string[] {
   const [dir, name] = splitPath(file);
   const stem = stemOf(name);
   const out = new Set<string>();
   const look = (testDir: string, anyOfStem: boolean) => {
-    for (const n of index.get(testDir) ?? []) {
+    for (const n of index.filesIn(testDir)) {
       if (testDir === dir && n === name) continue;
       if (isTestNameFor(n, stem) || (anyOfStem && n.startsWith(`${stem}.`))) out.add(joinRel(testDir, n));
     }
@@ -212,7 +260,7 @@ function findTests(file: string, index: Map<string, string[]>): string[] {
     const packagePath = `${dir}/`.slice(jvm.index + jvm[0].length).replace(/\/$/, "");
     for (const testLanguage of JVM_LANGUAGES[language] ?? [language]) {
       const testDir = joinRel(`${module}src/test/${testLanguage}`, packagePath);
-      for (const n of index.get(testDir) ?? []) {
+      for (const n of index.filesIn(testDir)) {
         if (JVM_TEST_SUFFIXES.some((suffix) => n.startsWith(`${stem}${suffix}.`))) out.add(joinRel(testDir, n));
       }
     }
@@ -243,33 +291,26 @@ function sharedFolders(a: string, b: string): number {
  * then by how many folders they share with a primary, then by path), each up to
  * IMPORTER_SOURCE_BYTES.
  */
-function findImporters(rootAbs: string, primaryFiles: readonly string[], candidates: ReadonlySet<string>): Map<string, InclusionReason> {
+function findImporters(rootAbs: string, primaryFiles: readonly string[], candidates: RelatedCandidates): Map<string, InclusionReason> {
   const found = new Map<string, InclusionReason>();
   const wanted = new Set(primaryFiles);
   const js = primaryFiles.some((p) => JS_EXTS.has(extOf(p)));
   const py = primaryFiles.some((p) => PY_EXTS.has(extOf(p)));
   if (!js && !py) return found;
-  const pool: { path: string; test: boolean; near: number }[] = [];
-  for (const p of candidates) {
-    if (wanted.has(p)) continue;
-    const ext = extOf(p);
-    if (!((js && JS_EXTS.has(ext)) || (py && PY_EXTS.has(ext)))) continue;
-    let near = 0;
-    for (const primary of primaryFiles) near = Math.max(near, sharedFolders(p, primary));
-    pool.push({ path: p, test: isTestPath(p), near });
-  }
-  pool.sort((a, b) => Number(b.test) - Number(a.test) || b.near - a.near || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  for (const { path: importer, test } of pool.slice(0, MAX_IMPORTER_FILES)) {
-    if (importTargets(rootAbs, importer, candidates, { maxBytes: IMPORTER_SOURCE_BYTES, pythonAbsolute: true }).some((t) => wanted.has(t))) found.set(importer, test ? "related-test" : "related-import");
+  const pool = candidates.importerPool((ext) => (js && JS_EXTS.has(ext)) || (py && PY_EXTS.has(ext)), primaryFiles, MAX_IMPORTER_FILES);
+  // Only whether an import names a primary matters: resolved against the primaries alone, no file is looked up.
+  for (const importer of pool.slice(0, MAX_IMPORTER_FILES)) {
+    if (wanted.has(importer)) continue;
+    if (importTargets(rootAbs, importer, wanted, { maxBytes: IMPORTER_SOURCE_BYTES, pythonAbsolute: true }).length > 0) found.set(importer, isTestPath(importer) ? "related-test" : "related-import");
   }
   return found;
 }
 
-function findSiblings(file: string, index: Map<string, string[]>): string[] {
+function findSiblings(file: string, index: RelatedCandidates): string[] {
   const [dir, name] = splitPath(file);
   const stem = stemOf(name);
   const out: string[] = [];
-  for (const n of index.get(dir) ?? []) {
+  for (const n of index.filesIn(dir)) {
     if (n !== name && n.startsWith(`${stem}.`) && !looksLikeTest(n, stem)) out.push(joinRel(dir, n));
   }
   return out;
@@ -286,7 +327,7 @@ function extOf(name: string): string {
  * `pythonAbsolute` (finding importers, where the target is known): followed
  * forward, `import os` would take a root `os.py` for the standard library's.
  */
-function importTargets(rootAbs: string, file: string, candidates: ReadonlySet<string>, options: { maxBytes?: number; pythonAbsolute?: boolean } = {}): string[] {
+function importTargets(rootAbs: string, file: string, candidates: PathSet, options: { maxBytes?: number; pythonAbsolute?: boolean } = {}): string[] {
   const ext = extOf(file);
   const isJs = JS_EXTS.has(ext);
   const isPy = PY_EXTS.has(ext);
@@ -346,7 +387,7 @@ function joinInside(dir: string, spec: string): string | undefined {
 }
 
 /** Resolves `./y`, `../y.js`, `./dir` the way bundlers and TypeScript do; undefined if not a candidate. */
-export function resolveJsSpecifier(dir: string, specifier: string, candidates: ReadonlySet<string>): string | undefined {
+export function resolveJsSpecifier(dir: string, specifier: string, candidates: PathSet): string | undefined {
   let spec = specifier.trim();
   if (!(spec === "." || spec === ".." || spec.startsWith("./") || spec.startsWith("../"))) return undefined;
   const cut = spec.search(/[?#]/);
@@ -371,7 +412,7 @@ export function resolvePythonImport(
   dots: string,
   module: string,
   names: string,
-  candidates: ReadonlySet<string>,
+  candidates: PathSet,
 ): string[] {
   let base: string | undefined = dir;
   for (let i = 1; i < dots.length; i++) {
@@ -407,7 +448,7 @@ export function resolvePythonImport(
  * `a/b/__init__.py`) and each imported name that is a module of it (`a/b/c.py`),
  * looked for from each import root in turn (the first that has the module wins).
  */
-export function resolvePythonAbsoluteImport(roots: readonly string[], module: string, names: string, candidates: ReadonlySet<string>): string[] {
+export function resolvePythonAbsoluteImport(roots: readonly string[], module: string, names: string, candidates: PathSet): string[] {
   if (!/^\w+(\.\w+)*$/.test(module)) return [];
   const moduleOrPackage = (p: string): string | undefined =>
     [`${p}.py`, `${p}.pyi`, joinRel(p, "__init__.py"), joinRel(p, "__init__.pyi")].find((t) => candidates.has(t));
