@@ -288,6 +288,36 @@ describe("an unchanged checkpoint with Watchman", () => {
     expect(await paths(removed.id)).toEqual([".gitignore", "app.py", "local.env"]);
     expect((await scans(server)).walk).toBe(walked);
   });
+
+  it("captures a nested repository's .git from Watchman's reports, leaves its lock files out, and a rollback brings it back", async () => {
+    const { name, root } = await makeComponent(admin, server.workspace, { "main.py": "import vendor.lib\n", "vendor/lib/lib.py": "VERSION = 1\n" });
+    const lib = path.join(root, "vendor/lib");
+    const git = (...args: string[]) => execFileSync("git", ["-C", lib, "-c", "user.name=t", "-c", "user.email=t@example.com", ...args], { encoding: "utf8" }).trim();
+    git("init", "-q", "-b", "main");
+    git("add", "-A");
+    git("commit", "-qm", "lib v1");
+    await admin.call("checkpoint.create", { component: name, reason: "first" });
+    const walked = (await scans(server)).walk;
+
+    // A commit in the nested repository is a change Watchman reports; its lock file is never part of a checkpoint.
+    writeFileSync(path.join(lib, "lib.py"), "VERSION = 2\n");
+    git("commit", "-qam", "lib v2");
+    writeFileSync(path.join(lib, ".git/index.lock"), "");
+    const second = await admin.call<{ id: string }>("checkpoint.create", { component: name, reason: "after a nested commit" });
+    const entries = (await checkpointEntries(admin, second.id)).map((e) => e.path);
+    expect(entries).toContain("vendor/lib/.git/HEAD");
+    expect(entries).not.toContain("vendor/lib/.git/index.lock");
+    rmSync(path.join(lib, ".git/index.lock"));
+
+    rmSync(path.join(lib, ".git"), { recursive: true });
+    const diff = await admin.get<Diff>("checkpoint.diff", { id: second.id });
+    expect(diff.deleted.map((e) => e.path)).toContain("vendor/lib/.git/HEAD");
+    const plan = await admin.call<RollbackPlan>("rollback.plan", { checkpointId: second.id });
+    await admin.call("rollback.execute", { checkpointId: second.id, confirmToken: plan.confirmToken });
+    expect(git("log", "--format=%s")).toBe("lib v2\nlib v1");
+    expect(git("status", "--porcelain")).toBe("");
+    expect((await scans(server)).walk).toBe(walked);
+  });
 });
 
 describe("a checkpoint after a change, with Watchman", () => {
