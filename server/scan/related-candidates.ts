@@ -33,17 +33,20 @@ export function candidatesOnDisk(root: string, options: IgnoreRulesOptions): Rel
   const abs = (rel: string) => (rel === "" ? rootAbs : `${rootAbs}/${rel}`);
   const rules = createIgnoreRules(rootAbs, options);
   const listings = new Map<string, Dirent[] | null>();
+  const fileNames = new Map<string, Set<string>>();
   const fileVerdicts = new Map<string, boolean>();
+  const usable = new Map<string, boolean>();
   let walked = 0;
 
   /** A real, non-ignored folder reached without symlinks (the root included). */
   const folderUsable = (dir: string): boolean => {
     if (dir === "") return true;
-    const parent = parentOf(dir);
-    if (!folderUsable(parent)) return false;
-    if (listings.has(dir)) return listings.get(dir) !== null;
-    const st = lstatSync(fsPath(abs(dir)), { throwIfNoEntry: false });
-    return Boolean(st?.isDirectory()) && !rules.isIgnoredDir(dir);
+    let verdict = usable.get(dir);
+    if (verdict === undefined) {
+      verdict = folderUsable(parentOf(dir)) && Boolean(lstatSync(fsPath(abs(dir)), { throwIfNoEntry: false })?.isDirectory()) && !rules.isIgnoredDir(dir);
+      usable.set(dir, verdict);
+    }
+    return verdict;
   };
 
   /** The entries of a usable folder, listed once; null when there is none. */
@@ -66,7 +69,12 @@ export function candidatesOnDisk(root: string, options: IgnoreRulesOptions): Rel
     if (verdict === undefined) {
       const dir = parentOf(p);
       const name = p.slice(dir === "" ? 0 : dir.length + 1);
-      verdict = Boolean(list(dir)?.some((d) => d.name === name && d.isFile())) && !rules.isIgnoredFile(p);
+      let names = fileNames.get(dir);
+      if (names === undefined) {
+        names = new Set((list(dir) ?? []).filter((d) => d.isFile()).map((d) => d.name));
+        fileNames.set(dir, names);
+      }
+      verdict = names.has(name) && !rules.isIgnoredFile(p);
       fileVerdicts.set(p, verdict);
     }
     return verdict;

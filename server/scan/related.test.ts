@@ -6,6 +6,7 @@ import { InvalidInputError } from "../errors";
 import type { InclusionReason } from "../checkpoints/manifest-types";
 import { MAX_SOURCE_BYTES, discoverRelated, resolveJsSpecifier } from "./related";
 import { scanComponent } from "./walk";
+import { candidatesOnDisk } from "./related-candidates";
 
 let tmp: string;
 beforeEach(() => {
@@ -283,5 +284,40 @@ describe("reasons and primaries", () => {
     tree({ "a.ts": "" });
     expect(related(["gone.ts"])).toEqual({ "gone.ts": "primary" });
     expect(() => related(["../x.ts"])).toThrow(InvalidInputError);
+  });
+});
+
+describe("from the disk (a checkpoint of some paths walks no whole tree)", () => {
+  it("gives the answer a whole scan gives, with ignore rules, and walks outward from the primary only as far as it must", () => {
+    tree({
+      ".gitignore": "build/\n",
+      "pkg/core/src/x.ts": `import { q } from "./q";\nexport const x = q;\n`,
+      "pkg/core/src/q.ts": "export const q = 1;\n",
+      "pkg/core/src/x.md": "# x\n",
+      "pkg/core/__tests__/x.test.ts": `import { x } from "../src/x";\n`,
+      "pkg/core/test/x.spec.ts": "",
+      "pkg/app/src/uses-x.ts": `import { x } from "../../core/src/x";\n`,
+      "pkg/app/src/other.ts": `import { q } from "../../core/src/q";\n`,
+      "build/x.test.ts": `import { x } from "../pkg/core/src/x";\n`,
+      "node_modules/dep/x.test.ts": `import { x } from "../../pkg/core/src/x";\n`,
+      "src/main/java/a/Thing.java": "",
+      "src/test/java/a/ThingTest.java": "",
+    });
+    for (const primaries of [["pkg/core/src/x.ts"], ["src/main/java/a/Thing.java"], ["pkg/core/src/q.ts"]]) {
+      const onDisk = candidatesOnDisk(tmp, {});
+      expect(Object.fromEntries(discoverRelated(tmp, onDisk, primaries))).toEqual(related(primaries));
+    }
+    expect(related(["pkg/core/src/x.ts"])).toEqual({
+      "pkg/core/src/x.ts": "primary",
+      "pkg/core/__tests__/x.test.ts": "related-test",
+      "pkg/core/test/x.spec.ts": "related-test",
+      "pkg/core/src/x.md": "sibling",
+      "pkg/core/src/q.ts": "related-import",
+      "pkg/app/src/uses-x.ts": "related-import",
+    });
+    // Only a Java primary: no importer search (its language has none here), so nothing beyond the test folders is listed.
+    const java = candidatesOnDisk(tmp, {});
+    discoverRelated(tmp, java, ["src/main/java/a/Thing.java"]);
+    expect(java.walked()).toBe(0);
   });
 });
