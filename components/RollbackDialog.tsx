@@ -251,7 +251,7 @@ export function RollbackDialog({ target, disabledReason, trigger = {} }: { targe
                 ) : null}
                 {refusal && refusal.problem.kind === "conflict" && obstaclesOf(refusal.problem).length > 0 ? (
                   <Button onClick={() => planFor(current.id, true)} disabled={plan.isPending}>
-                    Move them aside and plan again
+                    Move them to the quarantine
                   </Button>
                 ) : null}
                 <Button

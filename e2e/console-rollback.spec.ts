@@ -198,7 +198,7 @@ test("a plan refused because of files in the way offers to move them aside: the 
   await page.getByRole("button", { name: "Roll back…" }).click();
   const dialog = page.getByRole("alertdialog");
   await expect(dialog.getByTestId("rollback-error")).toContainText("Refused: files the rollback may not touch are in the way");
-  await dialog.getByRole("button", { name: "Move them aside and plan again" }).click();
+  await dialog.getByRole("button", { name: "Move them to the quarantine" }).click();
   await expect(dialog.getByTestId("rollback-error")).toHaveCount(0);
   await expect(dialog.getByTestId("plan-obstacles")).toContainText("data/keep.log (in the way of data)");
   await dialog.getByRole("button", { name: /^Confirm/ }).click();
