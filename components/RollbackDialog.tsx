@@ -71,7 +71,7 @@ function refusalAdvice(problem: ApiProblem, checkpointId: string): string {
   if (problem.kind === "integrity")
     return "Nothing was changed, and planning again will not help: the stored copy of these files no longer matches their sha256. Pick another checkpoint; the checkpoint page lists every damaged file.";
   if (problem.kind === "conflict" && obstaclesOf(problem).length > 0)
-    return "Nothing was changed. These files are ignored or outside the checkpoint's scope, so a rollback never touches them; move or delete them yourself, then plan again.";
+    return "Nothing was changed. These files are ignored or outside the checkpoint's scope, so a rollback never touches them; move or delete them yourself, then plan again, or have the rollback move them aside into the data directory's quarantine.";
   if (problem.kind === "conflict") return "Another operation holds this component's lock. Nothing was changed; wait for it to finish and plan again.";
   if (scopeRefusal(problem)) return "Nothing was changed. Sign in with a token that includes this component.";
   if (problem.kind === "forbidden") return "Your token's role is too low for rollbacks (agent or higher is needed).";
@@ -138,9 +138,13 @@ export function RollbackDialog({ target, disabledReason, trigger = {} }: { targe
     }),
   );
 
-  function planFor(checkpointId: string) {
+  // Whether the plan shown was asked to move obstacles aside (its execution must ask the same).
+  const [moveObstacles, setMoveObstacles] = useState(false);
+
+  function planFor(checkpointId: string, move = false) {
     execute.reset();
-    plan.mutate({ checkpointId });
+    setMoveObstacles(move);
+    plan.mutate(move ? { checkpointId, moveObstacles: true } : { checkpointId });
   }
 
   function onOpenChange(next: boolean) {
@@ -241,11 +245,20 @@ export function RollbackDialog({ target, disabledReason, trigger = {} }: { targe
                   <Button disabled={execute.isPending}>Cancel</Button>
                 </AlertDialog.Cancel>
                 {(refusal && worthPlanningAgain(refusal.problem)) || expired ? (
-                  <Button onClick={() => planFor(current.id)} disabled={plan.isPending}>
+                  <Button onClick={() => planFor(current.id, moveObstacles && !refusal)} disabled={plan.isPending}>
                     Plan again
                   </Button>
                 ) : null}
-                <Button variant="danger" onClick={() => planned && execute.mutate({ checkpointId: current.id, confirmToken: planned.confirmToken })} disabled={!canConfirm}>
+                {refusal && refusal.problem.kind === "conflict" && obstaclesOf(refusal.problem).length > 0 ? (
+                  <Button onClick={() => planFor(current.id, true)} disabled={plan.isPending}>
+                    Move them to the quarantine
+                  </Button>
+                ) : null}
+                <Button
+                  variant="danger"
+                  onClick={() => planned && execute.mutate({ checkpointId: current.id, confirmToken: planned.confirmToken, ...(moveObstacles ? { moveObstacles: true } : {}) })}
+                  disabled={!canConfirm}
+                >
                   {execute.isPending
                     ? undoing
                       ? "Undoing…"

@@ -146,6 +146,21 @@ export function RollbackPlanView({ plan }: { plan: RollbackPlan }) {
           </ul>
         </section>
       ) : null}
+      {plan.obstaclesToMove && plan.obstaclesToMove.length > 0 ? (
+        <section aria-labelledby="plan-obstacles" className="space-y-1 rounded-md border border-warn/40 bg-warn/10 px-3 py-2 text-xs" data-testid="plan-obstacles">
+          <h3 id="plan-obstacles" className="text-sm font-semibold">
+            Moved aside first: {formatCount(plan.obstaclesToMove.length)} ignored or out-of-scope {plan.obstaclesToMove.length === 1 ? "entry" : "entries"} in the way
+          </h3>
+          <p className="text-muted">Each goes, with everything under it, to the data directory&apos;s quarantine/&lt;rollback id&gt;/ folder; the result says where.</p>
+          <ul className="max-h-32 space-y-0.5 overflow-y-auto font-mono">
+            {plan.obstaclesToMove.map((o) => (
+              <li key={o.path} className="break-all">
+                {displayPath(o.path)} <span className="font-sans text-muted">(in the way of {displayPath(o.inTheWayOf)})</span>
+              </li>
+            ))}
+          </ul>
+        </section>
+      ) : null}
       <p className="text-xs text-muted">
         In <span className="break-all font-mono text-foreground">{plan.root}</span>. Files outside the {plan.scope.kind === "all" ? "component" : "checkpoint's scope"}, ignored
         files and unchanged files are not touched.

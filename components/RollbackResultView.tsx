@@ -28,6 +28,20 @@ export function RollbackResultView({ result, undoing }: { result: RollbackResult
           : <strong>Undo this {undoing ? "undo" : "rollback"}</strong> below plans the way back at once.
         </p>
       ) : null}
+      {result.movedObstacles.length > 0 ? (
+        <section aria-labelledby="result-moved" className="space-y-1 text-sm" data-testid="result-moved-obstacles">
+          <h3 id="result-moved" className="font-semibold">
+            Moved aside ({formatCount(result.movedObstacles.length)})
+          </h3>
+          <ul className="max-h-32 overflow-y-auto font-mono text-xs leading-5">
+            {result.movedObstacles.map((o) => (
+              <li key={o.path} className="break-all">
+                {o.path} → {o.to}
+              </li>
+            ))}
+          </ul>
+        </section>
+      ) : null}
       {result.restoredPaths.length + result.deletedPaths.length > 0 ? (
         <details className="rounded-md border border-border text-sm">
           <summary className="cursor-pointer px-3 py-2">Files changed ({formatCount(result.restoredPaths.length + result.deletedPaths.length)})</summary>

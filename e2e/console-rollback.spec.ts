@@ -182,6 +182,34 @@ test("a plan refused because files it may not touch are in the way (409) names t
   expect(hashTree(root)).toEqual(before);
 });
 
+test("a plan refused because of files in the way offers to move them aside: the plan lists them, the rollback moves them into the quarantine", async ({ page }) => {
+  const name = uniqueName("web-move");
+  const root = path.join(WORKSPACE, name);
+  writeTree(root, { ".gitignore": "*.log\n", data: "a file that becomes a folder\n", "src/app.ts": "export {};\n" });
+  await callApi("component.upsert", { name, root });
+  const checkpoint = await callApi<{ id: string }>("checkpoint.create", { component: name });
+  const before = hashTree(root);
+  rmSync(path.join(root, "data"));
+  mkdirSync(path.join(root, "data"));
+  writeFileSync(path.join(root, "data", "keep.log"), "ignored, so a rollback never touches it\n");
+
+  await signIn(page);
+  await page.goto(`/checkpoints/${checkpoint.id}`);
+  await page.getByRole("button", { name: "Roll back…" }).click();
+  const dialog = page.getByRole("alertdialog");
+  await expect(dialog.getByTestId("rollback-error")).toContainText("Refused: files the rollback may not touch are in the way");
+  await dialog.getByRole("button", { name: "Move them to the quarantine" }).click();
+  await expect(dialog.getByTestId("rollback-error")).toHaveCount(0);
+  await expect(dialog.getByTestId("plan-obstacles")).toContainText("data/keep.log (in the way of data)");
+  await dialog.getByRole("button", { name: /^Confirm/ }).click();
+  const result = dialog.getByTestId("rollback-result");
+  await expect(result).toBeVisible();
+  await expect(result.getByTestId("result-moved-obstacles")).toContainText("data/keep.log →");
+  expect(hashTree(root)).toEqual(before);
+  const moved = (await result.getByTestId("result-moved-obstacles").getByRole("listitem").textContent()) ?? "";
+  expect(readFileSync(moved.split(" → ")[1] as string, "utf8")).toBe("ignored, so a rollback never touches it\n");
+});
+
 test("a partial checkpoint's plan says in words what is restored and what stays", async ({ page }) => {
   const { name, root } = await componentWithCheckpoint("web-partial");
   const partial = await callApi<{ id: string }>("checkpoint.create", { component: name, paths: ["src/greeting.ts"], reason: "only the greeting" });

@@ -129,8 +129,10 @@ export const confirmToken = z.string().min(1).max(512);
 
 export const checkpointDeleteInput = z.object({ id: checkpointId, confirmToken: confirmToken.optional() });
 
-export const rollbackPlanInput = z.object({ checkpointId });
-export const rollbackExecuteInput = z.object({ checkpointId, confirmToken });
+/** Move ignored or out-of-scope entries that stand where the rollback must put a path into the data directory's quarantine, instead of refusing. */
+const moveObstacles = z.boolean().optional();
+export const rollbackPlanInput = z.object({ checkpointId, moveObstacles });
+export const rollbackExecuteInput = z.object({ checkpointId, confirmToken, moveObstacles });
 export type RollbackExecuteInput = z.infer<typeof rollbackExecuteInput>;
 
 export const historyKinds = [

@@ -108,3 +108,32 @@ export function compareManifests(before: readonly ManifestEntry[], after: readon
   }
   return { changes, unchanged, unstable };
 }
+
+/**
+ * A nested repository's `.git` that the checkpoint does not hold, inside a folder
+ * it does hold, is no change: checkpoints taken before nested `.git` folders were
+ * captured hold none, and a rollback to one must never delete a repository's
+ * history (nor a `git init` made since inside a folder of the checkpoint). A
+ * nested repository whose folder the checkpoint does not hold at all is added
+ * with its folder, like anything else.
+ */
+export function withoutUnheldNestedGit(comparison: ManifestComparison): ManifestComparison {
+  const { changes } = comparison;
+  const notHeldAsFolder = new Set<string>();
+  const gitDirs: string[] = [];
+  for (const c of changes) {
+    if (c.change !== "added" && !(c.change === "type-changed" && c.before?.kind !== "dir")) continue;
+    notHeldAsFolder.add(c.path);
+    if (c.change === "added" && c.path.endsWith("/.git")) gitDirs.push(c.path);
+  }
+  const dropped = new Set(gitDirs.filter((gitDir) => !notHeldAsFolder.has(gitDir.slice(0, -"/.git".length))));
+  if (dropped.size === 0) return comparison;
+  const inDropped = (p: string) => {
+    for (let i = p.indexOf("/.git"); i >= 0; i = p.indexOf("/.git", i + 1)) {
+      const end = i + "/.git".length;
+      if ((end === p.length || p.charCodeAt(end) === 47) && dropped.has(p.slice(0, end))) return true;
+    }
+    return false;
+  };
+  return { ...comparison, changes: changes.filter((c) => !inDropped(c.path)) };
+}

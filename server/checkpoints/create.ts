@@ -11,13 +11,14 @@ import { clearRolledBack } from "../registry/component-status";
 import { assertComponentRootUsable } from "../registry/roots";
 import type { CheckpointCreateInput } from "../schemas";
 import { recordEvent } from "../audit/history";
-import { captureLiveState, scanScope, type LiveState } from "./live-state";
+import { captureLiveState, scanExcludes, scanScope, type LiveState } from "./live-state";
 import { probeChanges, rememberCapture, unchangedCaptureStats, type ChangeProbe, type RememberedGit } from "./unchanged-capture";
 import { tryCapturePatched } from "./patched-capture";
 import { openManifest } from "./tree-read";
 import { commitCheckpoint, type CheckpointCreated, type CommitRequest } from "./commit";
 import { gitSignature, readGitInfo, type GitInfo } from "./git-info";
-import { resolveScope, type ResolvedScope } from "./scope";
+import { resolvePathScope, resolveScope, type ResolvedScope } from "./scope";
+import { candidatesOnDisk } from "../scan/related-candidates";
 import { snapshotDatabases } from "../dbstate/databases";
 
 export type { CheckpointCreated } from "./commit";
@@ -146,8 +147,15 @@ async function captureScope(core: Core, component: ComponentView, input: Checkpo
   }
   for (let attempt = 1; ; attempt++) {
     try {
-      const fullScan = await scanScope(core, component, { kind: "all" });
-      const resolved = resolveScope(component.root, fullScan, input.paths, input.depth ?? 1);
+      const depth = input.depth ?? 1;
+      const rules = { include: component.include, exclude: component.exclude, extraExcludes: scanExcludes(core, component) };
+      // Some paths: no walk of the whole component (their related files are found from the disk, bounded).
+      const pathScope = await resolvePathScope(component.root, input.paths, depth, {
+        scanPaths: (paths) => scanScope(core, component, { kind: "paths", paths }),
+        candidates: () => candidatesOnDisk(component.root, rules),
+      });
+      const fullScan = pathScope ? null : await scanScope(core, component, { kind: "all" });
+      const resolved = pathScope ?? resolveScope(component.root, fullScan ?? [], input.paths, depth);
       const live = await captureLiveState(core, component, resolved.scope, { storeObjects: true, reasons: resolved.reasons, onProgress: options.onProgress }, resolved.entries);
       const remember: Remember | undefined = probe
         ? (manifestSha256, info) => rememberCapture(core, component.id, probe.token, openManifest(core.store, manifestSha256).root, fullScan, live.unstable.length, gitOf(info))

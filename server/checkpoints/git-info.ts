@@ -73,7 +73,7 @@ function identity(file: string): string {
 }
 
 /** The nearest `.git` at or above `root` (a folder, or the file of a linked work tree or submodule), or null. */
-function dotGitAbove(root: string): { path: string; isFolder: boolean } | null {
+export function dotGitAbove(root: string): { path: string; isFolder: boolean } | null {
   for (let dir = path.resolve(root); ; dir = path.dirname(dir)) {
     const candidate = path.join(dir, ".git");
     const st = statSync(candidate, { throwIfNoEntry: false });

@@ -5,7 +5,7 @@
  */
 import { InvalidInputError } from "../errors";
 import { normalizeRelativePath, assertNoSymlinkEscape } from "../scan/paths";
-import { discoverRelated } from "../scan/related";
+import { discoverRelated, type RelatedCandidates } from "../scan/related";
 import type { CheckpointScope, InclusionReason, ScannedEntry } from "./manifest-types";
 
 export interface ResolvedScope {
@@ -42,4 +42,33 @@ export function resolveScope(root: string, fullScan: ScannedEntry[], paths: read
   const primaryDirs = primaries.filter((p) => byPath.get(p)?.kind === "dir");
   const entries = fullScan.filter((e) => reasons.has(e.path) || isInScope(primaryDirs, e.path));
   return { scope: { kind: "paths", paths: scopePaths }, reasons, entries, primaries };
+}
+
+/**
+ * The scope of a checkpoint of some paths without a walk of the whole component:
+ * the primaries are scanned (with their subtrees), their related files found from
+ * the disk as they are asked for (`candidates`: server/scan/related-candidates.ts,
+ * whose only search, for importers, is bounded), then the scope is scanned. Null
+ * when the paths name the whole component (none, or the root).
+ */
+export async function resolvePathScope(
+  root: string,
+  paths: readonly string[] | undefined,
+  depth: number,
+  io: { scanPaths(paths: string[]): Promise<ScannedEntry[]>; candidates(): RelatedCandidates },
+): Promise<ResolvedScope | null> {
+  const primaries = [...new Set((paths ?? []).map((p) => normalizeRelativePath(p)))];
+  if (primaries.length === 0 || primaries.includes("")) return null;
+  for (const primary of primaries) assertNoSymlinkEscape(root, primary);
+  const found = new Map((await io.scanPaths(primaries)).map((e) => [e.path, e]));
+  for (const primary of primaries) {
+    if (!found.has(primary)) {
+      throw new InvalidInputError(`path "${primary}" does not exist in the component, or is excluded by its ignore rules`, { field: "paths", path: primary });
+    }
+  }
+  const primaryFiles = primaries.filter((p) => found.get(p)?.kind !== "dir");
+  const reasons = discoverRelated(root, io.candidates(), primaryFiles, depth);
+  for (const primary of primaries) reasons.set(primary, "primary");
+  const scopePaths = [...reasons.keys()].sort();
+  return { scope: { kind: "paths", paths: scopePaths }, reasons, entries: await io.scanPaths(scopePaths), primaries };
 }

@@ -17,7 +17,7 @@
  */
 import { createHash } from "node:crypto";
 import type { Core } from "../core";
-import { compareManifests, type ManifestComparison } from "./compare";
+import { compareManifests, withoutUnheldNestedGit, type ManifestComparison } from "./compare";
 import type { CommitRequest } from "./commit";
 import { captureCheckpointScope, scanExcludes, type ComponentScanTarget, type LiveState } from "./live-state";
 import { entriesByPath, manifestOf } from "./manifest";
@@ -59,7 +59,7 @@ export async function compareWorkspace(core: Core, component: ComponentScanTarge
   if (byTrees) return byTrees;
   const manifest = manifestOf(core.store, checkpoint);
   const { target, live } = await captureCheckpointScope(core, component, manifest, options);
-  const comparison = compareManifests(target, live.entries);
+  const comparison = withoutUnheldNestedGit(compareManifests(target, live.entries));
   const liveByPath = comparison.unstable.length > 0 ? entriesByPath(live.entries) : new Map<string, ManifestEntry>();
   return {
     comparison,
@@ -101,7 +101,7 @@ async function compareByTrees(core: Core, component: ComponentScanTarget, checkp
     unchangedCaptureStats.patched++;
   }
   const liveTree: OpenedManifest = { sha256: "", version: 4, scope: checkpoint.scope, databases: [], root: tree.root, totals: tree.totals, memory };
-  const comparison = compareTrees(core.store, checkpoint, liveTree);
+  const comparison = withoutUnheldNestedGit(compareTrees(core.store, checkpoint, liveTree));
   return {
     comparison,
     live,

@@ -84,7 +84,8 @@ export class LocalClient implements SafetyNetClient {
   }
 
   async planRollback(input: ApiInputs["rollback"]["plan"]): Promise<ApiOutputs["rollback"]["plan"]> {
-    return planRollback(await this.core(), parseInput(rollbackPlanInput, input).checkpointId, this.actor);
+    const { checkpointId, moveObstacles } = parseInput(rollbackPlanInput, input);
+    return planRollback(await this.core(), checkpointId, this.actor, { moveObstacles });
   }
 
   async executeRollback(input: ApiInputs["rollback"]["execute"]): Promise<ApiOutputs["rollback"]["execute"]> {

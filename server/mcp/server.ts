@@ -267,6 +267,9 @@ export function createMcpServer(client: SafetyNetClient, options: McpServerOptio
         cursor: keyCursor,
         limit: pageLimit,
         detail: detail.describe("also list the related files of a partial checkpoint's scope"),
+        moveObstacles: rollbackPlanInput.shape.moveObstacles.describe(
+          "when ignored or out-of-scope files stand where the rollback must put a path (the plan is refused and says so), plan to move them into the data directory's quarantine instead",
+        ),
       },
     },
     ({ cursor, limit, detail: full, ...input }) => run(async () => planResult(await client.planRollback(input), { cursor, limit, detail: full })),
@@ -281,6 +284,7 @@ export function createMcpServer(client: SafetyNetClient, options: McpServerOptio
       inputSchema: {
         checkpointId: rollbackExecuteInput.shape.checkpointId.describe("the checkpoint id (cp_...) given to plan_rollback"),
         confirmToken: rollbackExecuteInput.shape.confirmToken.describe("the confirmToken plan_rollback returned"),
+        moveObstacles: rollbackExecuteInput.shape.moveObstacles.describe("true when plan_rollback was asked to move obstacles aside (the same plan)"),
       },
       annotations: { destructiveHint: true },
     },

@@ -119,6 +119,7 @@ export function planResult(plan: Plan, options: PageOptions): CuttableResult {
       delete: shown.flatMap((p) => (p.list === "delete" ? [p.item] : [])),
       unstable: plan.unstable,
       databases: plan.databases,
+      ...(plan.obstaclesToMove?.length ? { obstaclesToMove: plan.obstaclesToMove } : {}),
     }),
   });
 }

@@ -34,6 +34,7 @@ import { withComponentMutation } from "./mutation-barrier";
 import { RollbackTracker, rollbackStoppedError, type StopRecord } from "./stopped";
 import type { RollbackExecuteInput } from "../schemas";
 import { recordText } from "../byte-paths";
+import { moveObstaclesAside, movedObstaclesDetails, type MovedObstacle } from "./quarantine";
 
 export { ROLLED_BACK_STATUS } from "./finish";
 
@@ -54,6 +55,8 @@ export interface RollbackResult {
   deletedPaths: DeleteItem[];
   /** The databases replaced by their snapshots (targets). */
   restoredDatabases: string[];
+  /** Ignored or out-of-scope entries that stood in the way, moved into the quarantine (asked for with moveObstacles). */
+  movedObstacles: MovedObstacle[];
 }
 
 export interface ExecuteOptions extends Pick<ApplyOptions, "onProgress"> {
@@ -62,13 +65,15 @@ export interface ExecuteOptions extends Pick<ApplyOptions, "onProgress"> {
    * usable). The workspace and the plan must then be those the token was issued on.
    */
   confirm?: () => Promise<ConsumedToken>;
+  /** Move obstacles into the quarantine instead of refusing (the confirmed plan must have been made with it too). */
+  moveObstacles?: boolean;
 }
 
 /** Validates and spends the confirm token, then performs the rollback it confirms. */
 export async function executeRollback(core: Core, input: RollbackExecuteInput, actor: Actor, options: Pick<ApplyOptions, "onProgress"> = {}): Promise<RollbackResult> {
   const row = await findCheckpointRow(core, input.checkpointId);
   const confirm = () => consumeConfirmToken(core, input.confirmToken, { purpose: "rollback", targetId: input.checkpointId, actor });
-  return performRollback(core, row, actor, { ...options, confirm });
+  return performRollback(core, row, actor, { ...options, confirm, moveObstacles: input.moveObstacles });
 }
 
 function refuseToken(why: string): InvalidInputError {
@@ -93,7 +98,7 @@ export async function performRollback(core: Core, row: CheckpointRow, actor: Act
     return await withComponentMutation(core, component, "rollback", actor, async () => {
       const confirmed = options.confirm ? await options.confirm() : null;
       const checkpoint = await openCheckpointManifest(core, row);
-      const { state, plan } = await planAgainstWorkspace(core, component, checkpoint, { storeObjects: true });
+      const { state, plan } = await planAgainstWorkspace(core, component, checkpoint, { storeObjects: true, moveObstacles: options.moveObstacles });
       if (confirmed?.liveSha && confirmed.liveSha !== state.liveSha) throw refuseToken("the workspace changed since the plan was made");
       if (confirmed && confirmed.boundTo !== planHash(row.id, plan)) throw refuseToken("the plan changed since it was confirmed");
       await assertNeededObjectsIntact(core, row.id, state.target, plan);
@@ -143,6 +148,7 @@ export async function performRollback(core: Core, row: CheckpointRow, actor: Act
         host: hostname(),
         restore: plan.restore,
         delete: plan.delete,
+        ...(plan.obstaclesToMove?.length ? { moveObstacles: true } : {}),
         ...(snapshots.length > 0
           ? { phase: "databases" as const, databases: snapshots.map((restore, i) => ({ restore, safety: safetyDatabases?.snapshots[i] as DatabaseSnapshot })) }
           : {}),
@@ -164,6 +170,7 @@ export async function performRollback(core: Core, row: CheckpointRow, actor: Act
         steps.databasesReplaced = true;
       }
       steps.filesStarting();
+      const movedObstacles = await moveObstaclesAside(component.root, core.config.dataDir, rollbackId, plan.obstaclesToMove ?? []);
       const applied = await applyRollbackPlan(core.store, component.root, state.target, plan, {
         onProgress: (done, total) => {
           steps.onProgress(done);
@@ -192,6 +199,7 @@ export async function performRollback(core: Core, row: CheckpointRow, actor: Act
           unchanged: plan.unchanged,
           ...(plan.unstable.length > 0 ? { unstable: plan.unstable } : {}),
           ...(snapshots.length > 0 ? { databases: describeSnapshots(snapshots) } : {}),
+          ...movedObstaclesDetails(movedObstacles),
         },
       });
       removeJournal(paths.journal, rollbackId);
@@ -210,6 +218,7 @@ export async function performRollback(core: Core, row: CheckpointRow, actor: Act
         restoredPaths: plan.restore,
         deletedPaths: plan.delete,
         restoredDatabases: snapshots.map((s) => s.target),
+        movedObstacles,
       };
     });
   } catch (caught) {

@@ -57,6 +57,8 @@ export interface RollbackJournal {
   databasesRestored?: number;
   /** In the undo phase: why the databases are being put back. */
   failure?: string;
+  /** The rollback moves obstacles into the quarantine (a recovery moves any that are in the way again). */
+  moveObstacles?: boolean;
   /** Written when the rollback stopped in its own process (not a crash): how far it got and why, for the recovery's messages. */
   stopped?: StopRecord;
 }

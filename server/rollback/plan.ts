@@ -8,6 +8,7 @@ import type { ManifestEntry } from "../checkpoints/manifest-types";
 import type { ManifestComparison, PathChange } from "../checkpoints/compare";
 import { contentBytesOnDisk } from "../checkpoints/manifest";
 import type { DatabasePlanItem } from "../dbstate/databases";
+import type { ObstacleMove } from "./preflight";
 
 export type RestoreAction = "write" | "recreate" | "replace" | "link" | "mode" | "mtime";
 
@@ -46,6 +47,12 @@ export interface RollbackPlanBody {
   bytesToWrite: number;
   /** Databases the rollback replaces with the checkpoint's snapshots (all of them: a database is put back whole). */
   databases: DatabasePlanItem[];
+  /**
+   * Asked for with moveObstacles: ignored or out-of-scope entries in the way of a
+   * restored path, moved into `<data dir>/quarantine/<rollback id>/` before any file
+   * is written (absent when not asked for).
+   */
+  obstaclesToMove?: ObstacleMove[];
 }
 
 /** `comparison`: the checkpoint (before) against the live state (after). */
@@ -100,7 +107,14 @@ export function pathsNeedingContent(plan: { restore: readonly RestoreItem[] }): 
 /** The hash a confirm token is bound to: the checkpoint plus exactly what will be done. */
 export function planHash(checkpointId: string, plan: RollbackPlanBody): string {
   // Unstable paths are not written: they bind the token only when there are some (earlier plans keep their hashes).
-  const files = [checkpointId, plan.restore.map((r) => [r.path, r.action]), plan.delete.map((d) => d.path), ...(plan.unstable.length > 0 ? [plan.unstable] : [])];
+  // Obstacles moved aside likewise: the token covers each one.
+  const files = [
+    checkpointId,
+    plan.restore.map((r) => [r.path, r.action]),
+    plan.delete.map((d) => d.path),
+    ...(plan.unstable.length > 0 ? [plan.unstable] : []),
+    ...(plan.obstaclesToMove?.length ? [{ moveAside: plan.obstaclesToMove.map((o) => o.path) }] : []),
+  ];
   // Without databases the hash is what it always was.
   const body = JSON.stringify(plan.databases.length === 0 ? files : [...files, plan.databases.map((d) => [d.target, d.action, d.sha256])]);
   return createHash("sha256").update(body).digest("hex");

@@ -16,6 +16,11 @@ export interface PlanObstacle {
   path: string;
   /** Files and folders the rollback may not touch that are in the way (root-relative, at most a few). */
   inTheWay: string[];
+  /**
+   * The topmost of them, complete: what moving the obstacles aside moves (each with
+   * everything under it). The plan's own deletions take care of the rest.
+   */
+  toMove: string[];
 }
 
 const LISTED_PER_OBSTACLE = 10;
@@ -62,12 +67,12 @@ export function findPlanObstacles(root: string, plan: Pick<RollbackPlanBody, "re
       checkedParents.add(parent);
       if (restoredDirs.has(parent) || deleted.has(parent)) continue;
       const st = lstatOrNull(`${root}/${parent}`);
-      if (st && !st.isDirectory()) obstacles.push({ path: item.path, inTheWay: [parent] });
+      if (st && !st.isDirectory()) obstacles.push({ path: item.path, inTheWay: [parent], toMove: [parent] });
     }
     const st = lstatOrNull(`${root}/${item.path}`);
     if (!st) continue;
     if (item.kind === "dir") {
-      if (!st.isDirectory() && !replaced.has(item.path) && !deleted.has(item.path)) obstacles.push({ path: item.path, inTheWay: [item.path] });
+      if (!st.isDirectory() && !replaced.has(item.path) && !deleted.has(item.path)) obstacles.push({ path: item.path, inTheWay: [item.path], toMove: [item.path] });
       continue;
     }
     if (!st.isDirectory() || item.action === "mode" || item.action === "mtime") continue;
@@ -75,21 +80,69 @@ export function findPlanObstacles(root: string, plan: Pick<RollbackPlanBody, "re
     const under: string[] = [];
     listUnder(root, item.path, under, 10_000);
     const left = under.filter((p) => !deleted.has(p));
-    if (left.length > 0) obstacles.push({ path: item.path, inTheWay: left.slice(0, LISTED_PER_OBSTACLE) });
+    if (left.length > 0) obstacles.push({ path: item.path, inTheWay: left.slice(0, LISTED_PER_OBSTACLE), toMove: topmostKept(root, item.path, deleted) });
   }
   return obstacles;
 }
 
-/** Refuses (ConflictError, nothing written) a plan that could not be carried out to the end. */
-export function assertPlanCanComplete(root: string, plan: Pick<RollbackPlanBody, "restore" | "delete">): void {
+/**
+ * What under the directory `rel` the plan does not delete, topmost only: an entry
+ * kept is taken whole; a directory the plan deletes is looked into, since what it
+ * still holds keeps it from being removed.
+ */
+function topmostKept(root: string, rel: string, deleted: ReadonlySet<string>): string[] {
+  const kept: string[] = [];
+  const visit = (dir: string) => {
+    let names: string[];
+    try {
+      names = listNames(`${root}/${dir}`);
+    } catch {
+      return;
+    }
+    for (const name of names.sort()) {
+      const child = `${dir}/${name}`;
+      if (!deleted.has(child)) kept.push(child);
+      else if (lstatOrNull(`${root}/${child}`)?.isDirectory()) visit(child);
+    }
+  };
+  visit(rel);
+  return kept;
+}
+
+/** One entry in the way, moved aside into the data directory's quarantine when the caller asked for it. */
+export interface ObstacleMove {
+  /** Root-relative: moved with everything under it. */
+  path: string;
+  /** The path the plan restores that it is in the way of. */
+  inTheWayOf: string;
+}
+
+/**
+ * Refuses (ConflictError, nothing written) a plan that could not be carried out to
+ * the end; with `moveObstacles`, returns instead what must be moved aside for it to
+ * complete (empty when nothing is in the way).
+ */
+export function assertPlanCanComplete(root: string, plan: Pick<RollbackPlanBody, "restore" | "delete">, options: { moveObstacles?: boolean } = {}): ObstacleMove[] {
   const obstacles = findPlanObstacles(root, plan);
-  if (obstacles.length === 0) return;
+  if (obstacles.length === 0) return [];
+  if (options.moveObstacles) {
+    const seen = new Set<string>();
+    const moves: ObstacleMove[] = [];
+    for (const obstacle of obstacles) {
+      for (const p of obstacle.toMove) {
+        if (seen.has(p)) continue;
+        seen.add(p);
+        moves.push({ path: p, inTheWayOf: obstacle.path });
+      }
+    }
+    return moves.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  }
   const named = obstacles
     .slice(0, 5)
     .map((o) => `${o.path} (in the way: ${o.inTheWay.join(", ")})`)
     .join("; ");
   throw new ConflictError(
-    `rollback refused before any change: ${obstacles.length} path(s) cannot be restored because files the rollback never touches (ignored or outside the checkpoint's scope) are in the way: ${named}; move or delete them, then plan again`,
-    { obstacles },
+    `rollback refused before any change: ${obstacles.length} path(s) cannot be restored because files the rollback never touches (ignored or outside the checkpoint's scope) are in the way: ${named}; move or delete them, then plan again, or roll back with --move-obstacles (tRPC: moveObstacles: true) to have them moved into the data directory's quarantine/<rollback id>/ first`,
+    { obstacles: obstacles.map(({ path, inTheWay }) => ({ path, inTheWay })) },
   );
 }

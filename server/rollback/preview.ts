@@ -61,19 +61,26 @@ export interface WorkspacePlan {
  * one comparison (workspace-state.ts), and the preflight that refuses a plan that
  * could not complete.
  */
-export async function planAgainstWorkspace(core: Core, component: ComponentScanTarget, checkpoint: OpenedManifest, options: WorkspaceOptions): Promise<WorkspacePlan> {
-  const state = await compareWorkspace(core, component, checkpoint, options);
-  const plan = { ...computeRollbackPlan(state.comparison), databases: planDatabases(checkpoint.databases) };
-  assertPlanCanComplete(component.root, plan);
+export interface PlanOptions {
+  /** Instead of refusing a plan that ignored or out-of-scope entries stand in the way of, plan to move them into the quarantine. */
+  moveObstacles?: boolean;
+}
+
+export async function planAgainstWorkspace(core: Core, component: ComponentScanTarget, checkpoint: OpenedManifest, options: WorkspaceOptions & PlanOptions): Promise<WorkspacePlan> {
+  const { moveObstacles, ...workspace } = options;
+  const state = await compareWorkspace(core, component, checkpoint, workspace);
+  const plan: RollbackPlanBody = { ...computeRollbackPlan(state.comparison), databases: planDatabases(checkpoint.databases) };
+  const obstaclesToMove = assertPlanCanComplete(component.root, plan, { moveObstacles });
+  if (moveObstacles) plan.obstaclesToMove = obstaclesToMove;
   return { state, plan };
 }
 
-export async function computePlanForCheckpoint(core: Core, checkpointId: string): Promise<CheckpointPlan> {
+export async function computePlanForCheckpoint(core: Core, checkpointId: string, options: PlanOptions = {}): Promise<CheckpointPlan> {
   const row = await findCheckpointRow(core, checkpointId);
   if (row.status !== "active") throw new InvalidInputError(`checkpoint ${row.id} is ${row.status} and cannot be rolled back to`, { checkpointId: row.id });
   const component = toComponentView(row.component);
   const checkpoint = await openCheckpointManifest(core, row);
-  const { plan, state } = await planAgainstWorkspace(core, component, checkpoint, { storeObjects: false });
+  const { plan, state } = await planAgainstWorkspace(core, component, checkpoint, { storeObjects: false, moveObstacles: options.moveObstacles });
   const integrity = await assertNeededObjectsIntact(core, row.id, state.target, plan);
   return {
     checkpointId: row.id,
@@ -94,8 +101,8 @@ function undoTargetOf(callerMeta: unknown): UndoTarget {
   return { rollbackId: text("rollbackId"), rolledBackTo: text("targetCheckpointId") };
 }
 
-export async function planRollback(core: Core, checkpointId: string, actor: Actor): Promise<RollbackPlanView> {
-  const { liveSha, ...plan } = await computePlanForCheckpoint(core, checkpointId);
+export async function planRollback(core: Core, checkpointId: string, actor: Actor, options: PlanOptions = {}): Promise<RollbackPlanView> {
+  const { liveSha, ...plan } = await computePlanForCheckpoint(core, checkpointId, options);
   const token = await issueConfirmToken(core, { purpose: "rollback", targetId: checkpointId, boundTo: planHash(checkpointId, plan), liveSha, actor });
   return { ...plan, ...token };
 }

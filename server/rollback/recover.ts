@@ -34,6 +34,7 @@ import { finishRollback } from "./finish";
 import { pathsNeedingContent, type RollbackPlanBody } from "./plan";
 import { pendingReport, RollbackTracker, type PendingReport } from "./stopped";
 import { recordText } from "../byte-paths";
+import { moveObstaclesAside, movedObstaclesDetails } from "./quarantine";
 
 export interface RecoveredRollback extends Partial<Omit<PendingReport, "error">> {
   rollbackId: string;
@@ -138,6 +139,7 @@ export async function completeJournal(core: Core, journal: RollbackJournal, acto
     const steps = new RollbackTracker(journal.root, plan);
     tracker = steps;
     steps.filesStarting();
+    const movedObstacles = await moveObstaclesAside(journal.root, core.config.dataDir, journal.rollbackId, plan.obstaclesToMove ?? []);
     const applied = await applyRollbackPlan(core.store, journal.root, entriesByPath(manifest.entries), plan, {
       ...applyOptions,
       settleFoldersOf: [...journal.restore, ...journal.delete],
@@ -172,6 +174,7 @@ export async function completeJournal(core: Core, journal: RollbackJournal, acto
           rollbackId: journal.rollbackId,
           safetyCheckpointId: journal.safetyCheckpointId,
           ...(journal.databases?.length ? { databases: journal.databases.map((d) => d.restore.target) } : {}),
+          ...movedObstaclesDetails(movedObstacles),
         },
       },
     );
@@ -227,7 +230,7 @@ export async function completeJournal(core: Core, journal: RollbackJournal, acto
  * first, as a safety checkpoint of its own, so nothing changed since is lost.
  * (A component removed since has no rules to plan with: its journal's plan is replayed.)
  */
-async function planCompletion(core: Core, journal: RollbackJournal, manifest: Manifest, actor: Actor, startedAt: Date, t0: number): Promise<Pick<RollbackPlanBody, "restore" | "delete">> {
+async function planCompletion(core: Core, journal: RollbackJournal, manifest: Manifest, actor: Actor, startedAt: Date, t0: number): Promise<Pick<RollbackPlanBody, "restore" | "delete" | "obstaclesToMove">> {
   const row = await core.db.component.findUnique({ where: { id: journal.componentId } });
   if (!row) return journal;
   const component = toComponentView(row);
@@ -236,7 +239,11 @@ async function planCompletion(core: Core, journal: RollbackJournal, manifest: Ma
       rollbackId: journal.rollbackId,
     });
   }
-  const { state, plan } = await planAgainstWorkspace(core, component, openManifest(core.store, journal.manifestSha256), { storeObjects: true, whole: true });
+  const { state, plan } = await planAgainstWorkspace(core, component, openManifest(core.store, journal.manifestSha256), {
+    storeObjects: true,
+    whole: true,
+    moveObstacles: journal.moveObstacles,
+  });
   if (plan.restore.length + plan.delete.length > 0) {
     assertRollbackFits(component.root, plan, state.changedLive);
     await commitCheckpoint(core, {

@@ -373,8 +373,8 @@ describe("changesSince (for callers that keep their own view of a tree)", () => 
       fs.rmSync(path.join(root, "src/a.ts"));
       fs.writeFileSync(path.join(root, "src/b.ts"), "b");
       let changes = await tracker.changesSince("cmp", root, options, token);
-      // `var` itself is a folder of the component; what is inside the data directory is not.
-      expect(changes).toEqual({ fresh: false, token: expect.any(String), paths: ["src", "src/a.ts", "src/b.ts", "var"] });
+      // `var` itself is a folder of the component; what is inside the data directory is not. A nested .git is content.
+      expect(changes).toEqual({ fresh: false, token: expect.any(String), paths: ["src", "src/.git", "src/.git/HEAD", "src/a.ts", "src/b.ts", "var"] });
       token = changes.token;
 
       changes = await tracker.changesSince("cmp", root, options, token);

@@ -30,7 +30,8 @@ import { lstatSync, statfsSync, type Stats } from "node:fs";
 import path from "node:path";
 import type { ScannedEntry } from "../checkpoints/manifest-types";
 import { comparePaths, scanComponent, type ScanOptions } from "./walk";
-import { BUILTIN_EXCLUDES, createIgnoreRules } from "./ignore-rules";
+import { BUILTIN_EXCLUDES, createIgnoreRules, ROOT_ONLY_EXCLUDE } from "./ignore-rules";
+import { trackedChangesSince, trackedFilesOf } from "./git-tracked";
 import { normalizeRelativePath } from "./paths";
 import { fsPath } from "../byte-paths";
 import { Watchman, WatchmanError, type WatchmanExpression, type WatchmanOptions } from "./watchman";
@@ -43,7 +44,7 @@ const DEFAULT_MAX_PATHS = 10_000;
 /** How long stopping waits on a daemon that did not answer a moment ago, per root whose watch is in doubt. */
 const IN_DOUBT_UNWATCH_MS = 1_000;
 const BACKOFF_MS = 30_000;
-const TOKEN_PREFIX = "wm1";
+const TOKEN_PREFIX = "wm2";
 
 export interface TrackerLog {
   info(message: string): void;
@@ -148,7 +149,9 @@ export class ChangeTracker {
    */
   async changesSince(componentId: string, root: string, options: ScanOptions, token: string | null, limits: { maxPaths?: number } = {}): Promise<Changes> {
     const digest = rulesDigest(rulesKey(root, options));
-    const fresh = (clock: string, why: string): Changes => ({ fresh: true, token: clock === "" ? "" : encodeToken(digest, clock), why });
+    // What git tracks decides what a .gitignore leaves out: read now, so the next answer can tell what started or stopped being tracked.
+    const trackedNow = trackedFilesOf(root).tag;
+    const fresh = (clock: string, why: string): Changes => ({ fresh: true, token: clock === "" ? "" : encodeToken(digest, trackedNow, clock), why });
     if (this.now() < this.pausedUntil) return fresh("", "Watchman did not answer a moment ago");
     const unwatchable = unwatchableFileSystem(root);
     if (unwatchable) return fresh("", unwatchable);
@@ -160,16 +163,22 @@ export class ChangeTracker {
         this.recovered();
         return fresh(clock, token === null ? "first call" : "another root or other rules");
       }
-      const answer = await this.watchman.since(root, since, watchmanFilter(options));
+      const answer = await this.watchman.since(root, since.clock, watchmanFilter(options));
       this.recovered();
       if (!answer.vouched) {
         this.log.info(`Watchman cannot vouch for the changes under ${root} (${answer.why}): this scan walks the tree`);
         return fresh(answer.clock, answer.why);
       }
-      const paths = this.relevantPaths(root, options, answer.changes);
+      let paths = this.relevantPaths(root, options, answer.changes);
       if (paths === null) return fresh(answer.clock, "a .gitignore changed");
+      if (since.tracked !== trackedNow) {
+        // A file that started or stopped being tracked (git add -f, git rm --cached) may come into a scan or leave it unchanged on disk.
+        const retracked = trackedChangesSince(root, since.tracked);
+        if (retracked === null) return fresh(answer.clock, "git's index changed, and what it tracked before is no longer known");
+        if (retracked.paths.length > 0) paths = [...new Set([...paths, ...retracked.paths])].sort(comparePaths);
+      }
       if (paths.length > (limits.maxPaths ?? DEFAULT_MAX_PATHS)) return fresh(answer.clock, `${paths.length} paths changed`);
-      return { fresh: false, token: encodeToken(digest, answer.clock), paths };
+      return { fresh: false, token: encodeToken(digest, trackedNow, answer.clock), paths };
     } catch (error) {
       return fresh(await this.afterFailure(root, error), `Watchman failed: ${messageOf(error)}`);
     }
@@ -302,14 +311,17 @@ function rulesDigest(key: string): string {
   return createHash("sha256").update(key).digest("hex").slice(0, 16);
 }
 
-function encodeToken(digest: string, clock: string): string {
-  return `${TOKEN_PREFIX}:${digest}:${clock}`;
+function encodeToken(digest: string, tracked: string, clock: string): string {
+  return `${TOKEN_PREFIX}:${digest}:${tracked}:${clock}`;
 }
 
-/** The clock in `token` when it was made for these rules; null otherwise. */
-function decodeToken(token: string, digest: string): string | null {
+/** The clock and the tracked-files tag in `token` when it was made for these rules; null otherwise. */
+function decodeToken(token: string, digest: string): { clock: string; tracked: string } | null {
   const prefix = `${TOKEN_PREFIX}:${digest}:`;
-  return token.startsWith(prefix) && token.length > prefix.length ? token.slice(prefix.length) : null;
+  if (!token.startsWith(prefix)) return null;
+  const colon = token.indexOf(":", prefix.length);
+  if (colon < 0 || colon === token.length - 1) return null;
+  return { tracked: token.slice(prefix.length, colon), clock: token.slice(colon + 1) };
 }
 
 /**
@@ -323,7 +335,9 @@ function watchmanFilter(options: ScanOptions): WatchmanExpression {
   // Only what is inside: the excluded entry itself is still reported, since making or removing it moves its folder's mtime.
   const terms: unknown[] = [];
   for (const name of BUILTIN_EXCLUDES) {
-    terms.push(["match", `${name}/**`, "wholename", { includedotfiles: true }], ["match", `**/${name}/**`, "wholename", { includedotfiles: true }]);
+    terms.push(["match", `${name}/**`, "wholename", { includedotfiles: true }]);
+    // A nested repository's .git is content: its changes are reported (its lock and temporary files are filtered afterwards).
+    if (name !== ROOT_ONLY_EXCLUDE) terms.push(["match", `**/${name}/**`, "wholename", { includedotfiles: true }]);
   }
   for (const extra of options.extraExcludes ?? []) {
     const rel = normalizeRelativePath(extra);

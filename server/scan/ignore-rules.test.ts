@@ -20,17 +20,33 @@ function write(rel: string, content = ""): void {
 }
 
 describe("built-in and extra excludes", () => {
-  it("skips node_modules, .git, .next, dist, .safetynet at any depth", () => {
+  it("skips node_modules, .next, dist, .safetynet at any depth, and .git at the root only", () => {
     const rules = createIgnoreRules(tmp);
     for (const name of ["node_modules", ".git", ".next", "dist", ".safetynet"]) {
       expect(rules.isIgnoredDir(name)).toBe(true);
-      expect(rules.isIgnoredDir(`pkg/a/${name}`)).toBe(true);
+      expect(rules.isIgnoredDir(`pkg/a/${name}`)).toBe(name !== ".git");
     }
-    expect(rules.isIgnoredFile(".git")).toBe(true); // a submodule's .git file
+    expect(rules.isIgnoredFile(".git")).toBe(true); // the root's own .git file (a linked work tree)
+    expect(rules.isIgnoredFile("vendor/lib/.git")).toBe(false); // a nested submodule's .git file: content
+    expect(rules.isIgnoredFile("vendor/lib/.git/HEAD")).toBe(false);
+    expect(rules.isIgnoredFile("vendor/lib/.git/objects/pack/pack-1.pack")).toBe(false);
     expect(rules.isIgnoredDir("src")).toBe(false);
     expect(rules.isIgnoredDir("distribution")).toBe(false);
     expect(rules.isIgnoredFile("src/dist.ts")).toBe(false);
     expect(rules.isIgnoredDir("")).toBe(false);
+  });
+
+  it("skips git's lock and temporary files inside a nested .git, and nested .git folders a component excludes", () => {
+    const rules = createIgnoreRules(tmp);
+    expect(rules.isIgnoredFile("vendor/lib/.git/index.lock")).toBe(true);
+    expect(rules.isIgnoredFile("vendor/lib/.git/refs/heads/main.lock")).toBe(true);
+    expect(rules.isIgnoredFile("vendor/lib/.git/objects/ab/tmp_obj_Xy12")).toBe(true);
+    expect(rules.isIgnoredFile("vendor/lib/.git/objects/pack/tmp_pack_Q1")).toBe(true);
+    expect(rules.isIgnoredFile("src/deps.lock")).toBe(false);
+    expect(rules.isIgnoredFile("src/tmp_notes.txt")).toBe(false);
+    const excluding = createIgnoreRules(tmp, { exclude: ["**/.git"] });
+    expect(excluding.isIgnoredDir("vendor/lib/.git")).toBe(true);
+    expect(excluding.isIgnoredFile("vendor/lib/.git/HEAD")).toBe(true);
   });
 
   it("skips the cookie files Watchman makes to sync its queries, at any depth", () => {
@@ -45,7 +61,8 @@ describe("built-in and extra excludes", () => {
     write(".gitignore", "build/\n");
     const rules = createIgnoreRules(tmp, { exclude: ["gen/**"], extraExcludes: ["data"] });
     expect(rules.isIgnoredFile("node_modules/pkg/index.js")).toBe(true);
-    expect(rules.isIgnoredFile("a/.git/config")).toBe(true);
+    expect(rules.isIgnoredFile(".git/config")).toBe(true);
+    expect(rules.isIgnoredFile("a/.git/config")).toBe(false);
     expect(rules.isIgnoredDir("build/sub")).toBe(true);
     expect(rules.isIgnoredFile("src/build/x.js")).toBe(true);
     expect(rules.isIgnoredFile("data/db.sqlite")).toBe(true);

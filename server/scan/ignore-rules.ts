@@ -12,9 +12,28 @@ import picomatch from "picomatch";
 import { describeFsError } from "../errors";
 import { normalizeRelativePath } from "./paths";
 import { fsPath } from "../byte-paths";
+import { trackedFilesOf, type TrackedFiles } from "./git-tracked";
 
-/** Directory (and file) names skipped at any depth. */
+/**
+ * Directory (and file) names skipped at any depth, but `.git` only at the root: the
+ * component's own repository is git's to keep, while a repository nested inside the
+ * component (a vendored library, a cloned tool) is content like any other, its
+ * history included. A component that wants those out too excludes them with a glob (README).
+ */
 export const BUILTIN_EXCLUDES: readonly string[] = ["node_modules", ".git", ".next", "dist", ".safetynet"];
+/** The built-in name skipped only at the root. */
+export const ROOT_ONLY_EXCLUDE = ".git";
+
+/**
+ * Inside a nested `.git`: what git writes and renames into place under a lock
+ * (`index.lock`, `refs/heads/main.lock`, ...) and its temporary object and pack files
+ * (`tmp_obj_*`, `tmp_pack_*`). A checkpoint that held one would bring back a stale lock
+ * ("another git process seems to be running") or half a pack; they are never captured
+ * and never touched.
+ */
+export function isNestedGitTransient(relPath: string, base: string): boolean {
+  return (base.endsWith(".lock") || base.startsWith("tmp_")) && relPath.includes("/.git/");
+}
 /**
  * Names Watchman gives the files it creates and deletes at once in a watched root to
  * sync a query (server/scan/watchman.ts): never part of a component, never rolled back.
@@ -28,6 +47,12 @@ export interface IgnoreRulesOptions {
   exclude?: string[];
   /** Root-relative paths excluded with their subtree (e.g. the data dir when it lies inside the root). */
   extraExcludes?: string[];
+  /**
+   * The files git tracks under the root, asked for the first time a `.gitignore`
+   * matches something: a tracked file is never gitignored (nor a folder holding
+   * one). Default: `git ls-files` (git-tracked.ts); null: `.gitignore` as written.
+   */
+  trackedFiles?: (() => TrackedFiles) | null;
 }
 
 /** One `.gitignore` in the chain that applies to a directory. */
@@ -43,6 +68,8 @@ export interface DirContext {
   readonly relDir: string;
   /** Deepest applicable `.gitignore` first. */
   readonly gitignore: GitignoreFrame | null;
+  /** The folder is gitignored, and entered only for the tracked files under it: nothing else in it counts. */
+  readonly insideIgnored: boolean;
 }
 
 export interface IgnoreRules {
@@ -92,6 +119,10 @@ export function createIgnoreRules(root: string, options: IgnoreRulesOptions = {}
 
   const contexts = new Map<string, DirContext>();
   const unsafeDirs = new Set<string>();
+  const trackedSource = options.trackedFiles === undefined ? () => trackedFilesOf(rootAbs) : options.trackedFiles;
+  let tracked: TrackedFiles | null | undefined;
+  /** Gitignored folders kept for the tracked files under them. */
+  const keptForTracked = new Set<string>();
 
   function isRealDir(abs: string): boolean {
     try {
@@ -148,7 +179,12 @@ export function createIgnoreRules(root: string, options: IgnoreRulesOptions = {}
         parent: frame,
       };
     }
-    const ctx: DirContext = { relDir, gitignore: frame };
+    let insideIgnored = parent?.insideIgnored ?? false;
+    // The walker asks isIgnoredDir before it enters (absDir given); an on-demand entry asks here.
+    if (!insideIgnored && relDir !== "" && parent !== null) {
+      insideIgnored = keptForTracked.has(relDir) || (absDir === undefined && parent.gitignore !== null && gitignored(relDir, parent.gitignore, true));
+    }
+    const ctx: DirContext = { relDir, gitignore: frame, insideIgnored };
     contexts.set(relDir, ctx);
     return ctx;
   }
@@ -176,11 +212,22 @@ export function createIgnoreRules(root: string, options: IgnoreRulesOptions = {}
 
   function isIgnoredCommon(relPath: string, parent: DirContext | undefined, isDir: boolean): boolean {
     const base = baseName(relPath);
-    if (builtin.has(base) || base.startsWith(WATCHMAN_COOKIE_PREFIX)) return true;
+    if (builtin.has(base) && (base !== ROOT_ONLY_EXCLUDE || relPath === ROOT_ONLY_EXCLUDE)) return true;
+    if (base.startsWith(WATCHMAN_COOKIE_PREFIX)) return true;
+    if (!isDir && isNestedGitTransient(relPath, base)) return true;
     if (extra.size > 0 && extra.has(relPath)) return true;
     if (excludeMatch !== null && excludeMatch(relPath)) return true;
     const ctx = parent ?? parentContext(relPath);
-    return ctx.gitignore !== null && gitignored(relPath, ctx.gitignore, isDir);
+    if (!ctx.insideIgnored && (ctx.gitignore === null || !gitignored(relPath, ctx.gitignore, isDir))) return false;
+    // Gitignored: unless git tracks it (a folder: unless it holds a tracked file).
+    if (tracked === undefined) tracked = trackedSource ? trackedSource() : null;
+    if (tracked === null || tracked.files.size === 0) return true;
+    if (!isDir) return !tracked.files.has(relPath);
+    // A submodule (tracked as one path): its own files are its repository's business, all of them count.
+    if (tracked.files.has(relPath)) return false;
+    if (!tracked.dirs().has(relPath)) return true;
+    keptForTracked.add(relPath);
+    return false;
   }
 
   /** Standalone queries (no context): is some ancestor directory of `relPath` ignored? */

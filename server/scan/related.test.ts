@@ -6,6 +6,7 @@ import { InvalidInputError } from "../errors";
 import type { InclusionReason } from "../checkpoints/manifest-types";
 import { MAX_SOURCE_BYTES, discoverRelated, resolveJsSpecifier } from "./related";
 import { scanComponent } from "./walk";
+import { candidatesOnDisk } from "./related-candidates";
 
 let tmp: string;
 beforeEach(() => {
@@ -197,7 +198,9 @@ describe("relative imports (TS/JS)", () => {
       "c.md": "",
     });
     expect(related(["a.ts"], 0)).toEqual({ "a.ts": "primary" });
-    expect(related(["a.ts"], 1)).toEqual({ "a.ts": "primary", "b.ts": "related-import" });
+    // c.ts imports a.ts: from depth 1 it is found as an importer of the primary.
+    expect(related(["a.ts"], 1)).toEqual({ "a.ts": "primary", "b.ts": "related-import", "c.ts": "related-import" });
+    expect(related(["b.ts"], 1)).toEqual({ "b.ts": "primary", "c.ts": "related-import", "a.ts": "related-import", "b.test.ts": "related-test" });
     expect(related(["a.ts"], 2)).toEqual({ "a.ts": "primary", "b.ts": "related-import", "c.ts": "related-import" });
     // cycles terminate, tests/siblings are only for primaries
     expect(related(["a.ts"], 10)).toEqual({ "a.ts": "primary", "b.ts": "related-import", "c.ts": "related-import", "d.ts": "related-import" });
@@ -281,5 +284,40 @@ describe("reasons and primaries", () => {
     tree({ "a.ts": "" });
     expect(related(["gone.ts"])).toEqual({ "gone.ts": "primary" });
     expect(() => related(["../x.ts"])).toThrow(InvalidInputError);
+  });
+});
+
+describe("from the disk (a checkpoint of some paths walks no whole tree)", () => {
+  it("gives the answer a whole scan gives, with ignore rules, and walks outward from the primary only as far as it must", () => {
+    tree({
+      ".gitignore": "build/\n",
+      "pkg/core/src/x.ts": `import { q } from "./q";\nexport const x = q;\n`,
+      "pkg/core/src/q.ts": "export const q = 1;\n",
+      "pkg/core/src/x.md": "# x\n",
+      "pkg/core/__tests__/x.test.ts": `import { x } from "../src/x";\n`,
+      "pkg/core/test/x.spec.ts": "",
+      "pkg/app/src/uses-x.ts": `import { x } from "../../core/src/x";\n`,
+      "pkg/app/src/other.ts": `import { q } from "../../core/src/q";\n`,
+      "build/x.test.ts": `import { x } from "../pkg/core/src/x";\n`,
+      "node_modules/dep/x.test.ts": `import { x } from "../../pkg/core/src/x";\n`,
+      "src/main/java/a/Thing.java": "",
+      "src/test/java/a/ThingTest.java": "",
+    });
+    for (const primaries of [["pkg/core/src/x.ts"], ["src/main/java/a/Thing.java"], ["pkg/core/src/q.ts"]]) {
+      const onDisk = candidatesOnDisk(tmp, {});
+      expect(Object.fromEntries(discoverRelated(tmp, onDisk, primaries))).toEqual(related(primaries));
+    }
+    expect(related(["pkg/core/src/x.ts"])).toEqual({
+      "pkg/core/src/x.ts": "primary",
+      "pkg/core/__tests__/x.test.ts": "related-test",
+      "pkg/core/test/x.spec.ts": "related-test",
+      "pkg/core/src/x.md": "sibling",
+      "pkg/core/src/q.ts": "related-import",
+      "pkg/app/src/uses-x.ts": "related-import",
+    });
+    // Only a Java primary: no importer search (its language has none here), so nothing beyond the test folders is listed.
+    const java = candidatesOnDisk(tmp, {});
+    discoverRelated(tmp, java, ["src/main/java/a/Thing.java"]);
+    expect(java.walked()).toBe(0);
   });
 });

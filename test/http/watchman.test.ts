@@ -257,6 +257,67 @@ describe("an unchanged checkpoint with Watchman", () => {
     expect(await gitOf("the edit committed")).toEqual({ head: head(), branch: "feature", dirty: false });
     expect(await unchangedCount()).toBe(reused + 5);
   });
+
+  it("captures a tracked file a .gitignore matches when it changes, and one that git starts or stops tracking, without a walk", async () => {
+    const { name, root } = await makeComponent(admin, server.workspace, { ".gitignore": "*.env\n", "app.py": "print('app')\n", "defaults.env": "PORT=8080\n", "local.env": "SECRET=1\n" });
+    const git = (...args: string[]) => execFileSync("git", ["-C", root, "-c", "user.name=t", "-c", "user.email=t@example.com", ...args], { encoding: "utf8" }).trim();
+    git("init", "-q", "-b", "main");
+    git("add", ".gitignore", "app.py");
+    git("add", "-f", "defaults.env");
+    git("commit", "-qm", "one");
+    type Created = { id: string; changes: { added: number; modified: number; deleted: number } | null };
+    const create = (reason: string) => admin.call<Created>("checkpoint.create", { component: name, reason });
+    const paths = async (id: string) => (await checkpointEntries(admin, id)).map((e) => e.path);
+    const first = await create("first");
+    expect(await paths(first.id)).toEqual([".gitignore", "app.py", "defaults.env"]);
+    const walked = (await scans(server)).walk;
+
+    writeFileSync(path.join(root, "defaults.env"), "PORT=9090\n");
+    writeFileSync(path.join(root, "local.env"), "SECRET=2\n");
+    const edited = await create("the tracked template edited, the untracked one too");
+    expect(edited.changes).toEqual({ added: 0, modified: 1, deleted: 0 });
+    expect((await checkpointEntries(admin, edited.id)).find((e) => e.path === "defaults.env")?.sha256).toBe(createHash("sha256").update("PORT=9090\n").digest("hex"));
+
+    git("add", "-f", "local.env");
+    const added = await create("git add -f of an ignored file");
+    expect(added.changes).toEqual({ added: 1, modified: 0, deleted: 0 });
+    expect(await paths(added.id)).toEqual([".gitignore", "app.py", "defaults.env", "local.env"]);
+    git("rm", "-q", "--cached", "defaults.env");
+    const removed = await create("git rm --cached of an ignored file");
+    expect(removed.changes).toEqual({ added: 0, modified: 0, deleted: 1 });
+    expect(await paths(removed.id)).toEqual([".gitignore", "app.py", "local.env"]);
+    expect((await scans(server)).walk).toBe(walked);
+  });
+
+  it("captures a nested repository's .git from Watchman's reports, leaves its lock files out, and a rollback brings it back", async () => {
+    const { name, root } = await makeComponent(admin, server.workspace, { "main.py": "import vendor.lib\n", "vendor/lib/lib.py": "VERSION = 1\n" });
+    const lib = path.join(root, "vendor/lib");
+    const git = (...args: string[]) => execFileSync("git", ["-C", lib, "-c", "user.name=t", "-c", "user.email=t@example.com", ...args], { encoding: "utf8" }).trim();
+    git("init", "-q", "-b", "main");
+    git("add", "-A");
+    git("commit", "-qm", "lib v1");
+    await admin.call("checkpoint.create", { component: name, reason: "first" });
+    const walked = (await scans(server)).walk;
+
+    // A commit in the nested repository is a change Watchman reports; its lock file is never part of a checkpoint.
+    writeFileSync(path.join(lib, "lib.py"), "VERSION = 2\n");
+    git("commit", "-qam", "lib v2");
+    writeFileSync(path.join(lib, ".git/index.lock"), "");
+    const second = await admin.call<{ id: string }>("checkpoint.create", { component: name, reason: "after a nested commit" });
+    const entries = (await checkpointEntries(admin, second.id)).map((e) => e.path);
+    expect(entries).toContain("vendor/lib/.git/HEAD");
+    expect(entries).not.toContain("vendor/lib/.git/index.lock");
+    rmSync(path.join(lib, ".git/index.lock"));
+
+    rmSync(path.join(lib, ".git"), { recursive: true });
+    const diff = await admin.get<Diff>("checkpoint.diff", { id: second.id });
+    expect(diff.deleted.map((e) => e.path)).toContain("vendor/lib/.git/HEAD");
+    const plan = await admin.call<RollbackPlan>("rollback.plan", { checkpointId: second.id });
+    await admin.call("rollback.execute", { checkpointId: second.id, confirmToken: plan.confirmToken });
+    expect(git("log", "--format=%s")).toBe("lib v2\nlib v1");
+    expect(git("status", "--porcelain")).toBe("");
+    expect((await scans(server)).walk).toBe(walked);
+  });
 });
 
 describe("a checkpoint after a change, with Watchman", () => {

@@ -10,7 +10,7 @@ export const rollbackRouter = createTRPCRouter({
   /** The plan (restore / delete / unchanged) and a single-use confirmToken bound to it. A mutation: it issues the token. */
   plan: agentProcedure.input(rollbackPlanInput).mutation(async ({ ctx, input }) => {
     await assertCheckpointInScope(ctx, input.checkpointId);
-    return planRollback(ctx.core, input.checkpointId, ctx.actor);
+    return planRollback(ctx.core, input.checkpointId, ctx.actor, { moveObstacles: input.moveObstacles });
   }),
 
   execute: agentProcedure.input(rollbackExecuteInput).mutation(async ({ ctx, input }) => {

@@ -27,6 +27,7 @@ function describePlan(plan: RollbackPlanBody & Pick<CheckpointPlan, "scope" | "i
     ...plan.restore.map((r) => `  restore ${r.action.padEnd(8)} ${r.path}${r.hardlinkTo !== undefined ? ` (same file as ${r.hardlinkTo}: a hard link)` : ""}${r.sparse ? ` (sparse: ${formatBytes(r.size)}, of which ${formatBytes(r.sparse.dataBytes)} data)` : ""}`),
     ...plan.delete.map((d) => `  delete           ${d.path}`),
     ...plan.unstable.map((p) => `  left alone       ${p} (it kept changing while the checkpoint was taken: no content to restore)`),
+    ...(plan.obstaclesToMove ?? []).map((o) => `  move aside       ${o.path} (in the way of ${o.inTheWayOf}; moved into the data directory's quarantine)`),
   ];
   const shown = lines.slice(0, limit);
   if (lines.length > limit) shown.push(`  ... and ${lines.length - limit} more`);
@@ -42,22 +43,25 @@ export function registerRollbackCommand(program: Command): void {
     .description("put a component back to a checkpoint (a safety checkpoint of the current state is taken first)")
     .option("--dry-run", "print the plan and change nothing")
     .option("--yes", "do not ask for confirmation (required without a terminal)")
-    .action(async (checkpointId: string, opts: { dryRun?: boolean; yes?: boolean }, command: Command) => {
+    .option("--move-obstacles", "move ignored or out-of-scope files that stand where the rollback must put a path into <data dir>/quarantine/<rollback id>/ instead of refusing")
+    .action(async (checkpointId: string, opts: { dryRun?: boolean; yes?: boolean; moveObstacles?: boolean }, command: Command) => {
       const ctx = contextFor(command, { remote: true });
       const input = parseInput(byCheckpointId, { id: checkpointId });
+      const moveObstacles = opts.moveObstacles === true ? true : undefined;
       const report = (result: RollbackReport) =>
         emit(ctx.mode, result, () =>
           [
             `rolled back ${result.component} to ${result.checkpointId} in ${formatDuration(result.durationMs)}: ${result.restored} restored, ${result.deleted} deleted, ${result.unchanged} unchanged` +
               (result.restoredDatabases.length > 0 ? `; databases replaced: ${result.restoredDatabases.join(", ")}` : "") +
               (result.unstable.length > 0 ? `; left alone (unstable in the checkpoint): ${result.unstable.join(", ")}` : ""),
+            ...result.movedObstacles.map((o) => `moved aside (it was in the way): ${o.path} -> ${o.to}`),
             `undo with: safetynet rollback ${result.safetyCheckpointId}`,
           ].join("\n"),
         );
       const remote = await ctx.remoteClient();
       if (remote) {
         // The server always confirms with a token: plan (which issues it), show, ask, execute.
-        const { confirmToken, expiresAt: _expiresAt, ...plan } = await remote.planRollback({ checkpointId: input.id });
+        const { confirmToken, expiresAt: _expiresAt, ...plan } = await remote.planRollback({ checkpointId: input.id, moveObstacles });
         if (opts.dryRun) {
           emit(ctx.mode, plan, () => `rollback of ${plan.component} to ${input.id} (dry run)\n${describePlan(plan)}`);
           return;
@@ -65,14 +69,14 @@ export function registerRollbackCommand(program: Command): void {
         if (!opts.yes && !ctx.mode.json) notice(`rollback of ${plan.component} (${plan.root}) to ${input.id}\n${describePlan(plan)}`);
         const { confirmOrRefuse } = await import("../confirm");
         await confirmOrRefuse("Proceed with this rollback?", Boolean(opts.yes));
-        report(await remote.executeRollback({ checkpointId: input.id, confirmToken }));
+        report(await remote.executeRollback({ checkpointId: input.id, confirmToken, moveObstacles }));
         return;
       }
       const core = await ctx.core();
       if (opts.dryRun) {
         const { computePlanForCheckpoint } = await import("../../rollback/preview");
         // The same shape as remote mode: the plan without the token (a dry run issues none).
-        const { liveSha: _liveSha, ...plan } = await computePlanForCheckpoint(core, input.id);
+        const { liveSha: _liveSha, ...plan } = await computePlanForCheckpoint(core, input.id, { moveObstacles });
         emit(ctx.mode, plan, () => `rollback of ${plan.component} to ${input.id} (dry run)\n${describePlan(plan)}`);
         return;
       }
@@ -83,14 +87,14 @@ export function registerRollbackCommand(program: Command): void {
       try {
         if (opts.yes) {
           // Confirmed up front: plan and execute in one pass under the lock.
-          result = await performRollback(core, await findCheckpointRow(core, input.id), ctx.actor, { onProgress: (d, t) => progress.update(d, t) });
+          result = await performRollback(core, await findCheckpointRow(core, input.id), ctx.actor, { onProgress: (d, t) => progress.update(d, t), moveObstacles });
         } else {
           const { planRollback } = await import("../../rollback/preview");
           const { confirmOrRefuse } = await import("../confirm");
-          const plan = await planRollback(core, input.id, ctx.actor);
+          const plan = await planRollback(core, input.id, ctx.actor, { moveObstacles });
           if (!ctx.mode.json) notice(`rollback of ${plan.component} (${plan.root}) to ${input.id}\n${describePlan(plan)}`);
           await confirmOrRefuse("Proceed with this rollback?", false);
-          result = await executeRollback(core, { checkpointId: input.id, confirmToken: plan.confirmToken }, ctx.actor, { onProgress: (d, t) => progress.update(d, t) });
+          result = await executeRollback(core, { checkpointId: input.id, confirmToken: plan.confirmToken, moveObstacles }, ctx.actor, { onProgress: (d, t) => progress.update(d, t) });
         }
       } finally {
         progress.stop();
