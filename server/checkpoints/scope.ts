@@ -22,16 +22,39 @@ export function isInScope(scopePaths: readonly string[], entryPath: string): boo
   return false;
 }
 
+/**
+ * A refused path names its place in the input as a schema error would
+ * (`invalid paths.1: ...`, field `paths.1`), so a caller knows which one to fix.
+ */
+function checkPathAt<T>(index: number, check: () => T): T {
+  try {
+    return check();
+  } catch (error) {
+    if (!(error instanceof InvalidInputError)) throw error;
+    const field = `paths.${index}`;
+    throw new InvalidInputError(`invalid ${field}: ${error.message}`, { ...error.details, field }, { cause: error });
+  }
+}
+
 export function resolveScope(root: string, fullScan: ScannedEntry[], paths: readonly string[] | undefined, depth: number): ResolvedScope {
-  const primaries = [...new Set((paths ?? []).map((p) => normalizeRelativePath(p)))];
+  // Each primary with the index it was first given at (duplicates collapse onto it).
+  const indexOf = new Map<string, number>();
+  (paths ?? []).forEach((p, index) => {
+    const normalized = checkPathAt(index, () => normalizeRelativePath(p));
+    if (!indexOf.has(normalized)) indexOf.set(normalized, index);
+  });
+  const primaries = [...indexOf.keys()];
   if (primaries.length === 0 || primaries.includes("")) {
     return { scope: { kind: "all" }, reasons: new Map(), entries: fullScan, primaries: [] };
   }
   const byPath = new Map(fullScan.map((e) => [e.path, e]));
-  for (const primary of primaries) {
-    assertNoSymlinkEscape(root, primary);
+  for (const [primary, index] of indexOf) {
+    checkPathAt(index, () => assertNoSymlinkEscape(root, primary));
     if (!byPath.has(primary)) {
-      throw new InvalidInputError(`path "${primary}" does not exist in the component, or is excluded by its ignore rules`, { field: "paths", path: primary });
+      throw new InvalidInputError(`invalid paths.${index}: path "${primary}" does not exist in the component, or is excluded by its ignore rules`, {
+        field: `paths.${index}`,
+        path: primary,
+      });
     }
   }
   const files = new Set(fullScan.filter((e) => e.kind === "file").map((e) => e.path));
