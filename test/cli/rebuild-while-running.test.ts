@@ -17,6 +17,8 @@ import { metadataEnvFor } from "../support/metadata-store";
 import { cleanUpAfterEach, makeTempDir, REPO_ROOT } from "../support/workspace";
 
 const PACKAGE_ENTRIES = ["bin", "scripts", "server", "prisma", "package.json", "tsconfig.json"];
+/** Each test runs several full builds of the bundle (seconds each, more on a busy machine). */
+const BUILDS_TIMEOUT_MS = 600_000;
 const REGISTRY_SOURCE = path.join("server", "registry", "components.ts");
 
 cleanUpAfterEach();
@@ -139,7 +141,7 @@ describe("rebuilding the CLI while it runs", () => {
     expect(fs.existsSync(first)).toBe(false);
     expect(builds()).not.toContain(second);
     expect(cli(["component", "list", "--json"]).status).toBe(0);
-  });
+  }, BUILDS_TIMEOUT_MS);
 
   it("keeps a build while a CLI that started from it still runs, through any number of rebuilds", async () => {
     expect(cli(["component", "add", "api", "--root", path.join(workspace, "web")]).status).toBe(0);
@@ -157,7 +159,7 @@ describe("rebuilding the CLI while it runs", () => {
     buildCli();
     expect(fs.existsSync(held)).toBe(false);
     expect(builds()).toHaveLength(2);
-  });
+  }, BUILDS_TIMEOUT_MS);
 
   it("turns a dist/cli folder of the older layout into a build, and switches to a link", () => {
     const legacy = path.join(pkg, "dist", "cli-legacy-copy");
@@ -172,5 +174,5 @@ describe("rebuilding the CLI while it runs", () => {
     expect(fs.lstatSync(path.join(pkg, "dist", "cli")).isSymbolicLink()).toBe(true);
     expect(builds()).toHaveLength(2);
     expect(cli(["component", "list", "--json"]).status).toBe(0);
-  });
+  }, BUILDS_TIMEOUT_MS);
 });
