@@ -4,7 +4,7 @@
  * with the reason it was included. No paths means the whole component.
  */
 import { InvalidInputError } from "../errors";
-import { normalizeRelativePath, assertNoSymlinkEscape } from "../scan/paths";
+import { assertNoSymlinkEscape, checkInputPath, normalizeRelativePath } from "../scan/paths";
 import { discoverRelated } from "../scan/related";
 import type { CheckpointScope, InclusionReason, ScannedEntry } from "./manifest-types";
 
@@ -22,25 +22,11 @@ export function isInScope(scopePaths: readonly string[], entryPath: string): boo
   return false;
 }
 
-/**
- * A refused path names its place in the input as a schema error would
- * (`invalid paths.1: ...`, field `paths.1`), so a caller knows which one to fix.
- */
-function checkPathAt<T>(index: number, check: () => T): T {
-  try {
-    return check();
-  } catch (error) {
-    if (!(error instanceof InvalidInputError)) throw error;
-    const field = `paths.${index}`;
-    throw new InvalidInputError(`invalid ${field}: ${error.message}`, { ...error.details, field }, { cause: error });
-  }
-}
-
 export function resolveScope(root: string, fullScan: ScannedEntry[], paths: readonly string[] | undefined, depth: number): ResolvedScope {
-  // Each primary with the index it was first given at (duplicates collapse onto it).
+  // Each primary with the index it was first given at (duplicates collapse onto it): a refusal names `paths.<index>`.
   const indexOf = new Map<string, number>();
   (paths ?? []).forEach((p, index) => {
-    const normalized = checkPathAt(index, () => normalizeRelativePath(p));
+    const normalized = checkInputPath(`paths.${index}`, () => normalizeRelativePath(p));
     if (!indexOf.has(normalized)) indexOf.set(normalized, index);
   });
   const primaries = [...indexOf.keys()];
@@ -49,7 +35,7 @@ export function resolveScope(root: string, fullScan: ScannedEntry[], paths: read
   }
   const byPath = new Map(fullScan.map((e) => [e.path, e]));
   for (const [primary, index] of indexOf) {
-    checkPathAt(index, () => assertNoSymlinkEscape(root, primary));
+    checkInputPath(`paths.${index}`, () => assertNoSymlinkEscape(root, primary));
     if (!byPath.has(primary)) {
       throw new InvalidInputError(`invalid paths.${index}: path "${primary}" does not exist in the component, or is excluded by its ignore rules`, {
         field: `paths.${index}`,

@@ -168,7 +168,7 @@ describe("a token scoped to several components, through @trpc/client", () => {
 });
 
 describe("bad input, as @trpc/client reports it", () => {
-  it("names the path field of a `..` or absolute path as zod names fields (paths.0, paths.1)", async () => {
+  it("names the path field of a `..`, absolute or missing path as zod names fields (paths.0, paths.1, path)", async () => {
     const component = await makeComponent(admin, server.workspace, { "src/a.ts": "export {};\n" });
     const agent = trpcClient((await createToken(admin, "agent", [component.name])).token).client;
 
@@ -182,6 +182,10 @@ describe("bad input, as @trpc/client reports it", () => {
 
     const missing = await refusal(agent.checkpoint.create.mutate({ component: component.name, paths: ["src/a.ts", "src/missing.ts"] }));
     expect(missing).toMatchObject({ httpStatus: 400, field: "paths.1" });
+
+    const history = await refusal(agent.file.history.query({ component: component.name, path: "src/../../x" }));
+    expect(history).toMatchObject({ httpStatus: 400, field: "path" });
+    expect(history.message).toBe('invalid path: path must not contain "..": src/../../x');
 
     // The schema's own checks name the field the same way.
     const nul = await refusal(agent.checkpoint.create.mutate({ component: component.name, paths: ["a\0b"] }));
