@@ -32,7 +32,7 @@
 // a process killed outright names a dead pid and is ignored; a reused pid only
 // keeps a build longer. A process that cannot write its pid file (a read-only
 // install) still runs; the newest KEEP_BUILDS builds are kept whatever their users.
-import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, symlinkSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync, writeSync } from "node:fs";
 import path from "node:path";
 
 export const BUILDS_FOLDER = "cli-builds";
@@ -40,6 +40,8 @@ export const CURRENT_LINK = "cli";
 /** Builds kept whatever their users: the current one and the one before it. */
 export const KEEP_BUILDS = 2;
 const USERS_FOLDER = "users";
+/** A lock file still empty after this long was left by a builder that died before writing its pid. */
+const STALE_EMPTY_LOCK_MS = 10_000;
 
 /** Whether a process runs (EPERM: it does, under another user). */
 export function isAlive(pid) {
@@ -142,13 +144,16 @@ function withLock(distDir, action) {
     } catch (error) {
       if (error.code !== "EEXIST") throw error;
       let holder = NaN;
+      let writtenAt = 0;
       try {
         holder = Number(readFileSync(lock, "utf8"));
+        writtenAt = statSync(lock).mtimeMs;
       } catch {
         continue; // released meanwhile
       }
-      // An empty file is a holder between open and write: wait for it like a live one.
-      if (holder > 0 && !isAlive(holder)) {
+      // An empty file is a holder between open and write: waited for, unless it stayed empty (its holder died there).
+      const abandoned = holder > 0 ? !isAlive(holder) : Date.now() - writtenAt > STALE_EMPTY_LOCK_MS;
+      if (abandoned) {
         rmSync(lock, { force: true });
         continue;
       }
