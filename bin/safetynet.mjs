@@ -9,8 +9,9 @@
 import { existsSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import path from "node:path";
+import { enterCurrentBuild } from "../scripts/cli-builds.mjs";
 
 const argv = process.argv.slice(2);
 
@@ -177,11 +178,12 @@ if (served !== null) {
   // A checkpoint or rollback allocates tens of MB of short-lived entries; a larger young
   // generation saves most scavenges (measured: ~60 ms of GC on a 10,000-file rollback).
   v8.setFlagsFromString("--max-semi-space-size=64");
-  const bundle = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "dist", "cli", "main.mjs");
-  if (!existsSync(bundle)) {
+  // The build dist/cli names now, held for this process: a rebuild meanwhile leaves it in place (scripts/cli-builds.mjs).
+  const build = enterCurrentBuild(path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "dist"));
+  if (build === null || !existsSync(path.join(build, "main.mjs"))) {
     process.exitCode = fail("the CLI is not built yet; run `npm run build:cli` (it runs on npm install)", {});
   } else {
-    const { main } = await import(bundle);
+    const { main } = await import(pathToFileURL(path.join(build, "main.mjs")).href);
     process.exitCode = await main(argv, stdin === null ? {} : { stdinText: stdin });
   }
 }

@@ -10,6 +10,11 @@
 //     server is closing at that moment; Node's default of 5 s made that race
 //     reachable whenever the event loop was busy for a second. headersTimeout
 //     is set above keepAliveTimeout, the usual advice for servers behind load balancers.
+//   - request headers (the URL included) may take up to 64 KiB instead of Node's
+//     16 KiB: @trpc/client's httpBatchLink sends a batch of queries as one GET with
+//     every input in the URL and, by default, no length limit (maxURLLength), so a
+//     batch of 50 or 100 calls with long inputs outgrows 16 KiB. Beyond 64 KiB the
+//     answer is 431; such clients set maxURLLength (README, Agents).
 //   - SIGTERM / SIGINT stop it within 10 s: no new connections, idle keep-alive
 //     ones closed at once, requests in flight given until the deadline (locks need
 //     no cleanup: the operating system releases them with the process, and an
@@ -25,6 +30,7 @@ const PEER_ADDRESS_HEADER = "x-safetynet-peer-address";
 const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 const SHUTDOWN_DEADLINE_MS = 10_000;
 const HEADERS_TIMEOUT_MS = 66_000;
+const MAX_HEADER_BYTES = 64 * 1024;
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const host = process.env.HOST || "127.0.0.1";
@@ -34,7 +40,7 @@ const app = next({ dev: false, dir: root, hostname: host, port });
 await app.prepare();
 const handle = app.getRequestHandler();
 
-const server = http.createServer((req, res) => {
+const server = http.createServer({ maxHeaderSize: MAX_HEADER_BYTES }, (req, res) => {
   req.headers[PEER_ADDRESS_HEADER] = req.socket.remoteAddress ?? "unknown";
   handle(req, res).catch((error) => {
     console.error(error);

@@ -5,8 +5,14 @@
  */
 export const MAX_BODY_BYTES = Number(process.env.SAFETYNET_MAX_BODY_BYTES ?? 1024 * 1024);
 
-/** Calls one batched request may hold (`?batch=1`, procedures joined by commas): one request must not multiply work without bound. */
-export const MAX_BATCH_SIZE = 20;
+/**
+ * Calls one batched request may hold (`?batch=1`, procedures joined by commas):
+ * one request must not multiply work without bound. @trpc/client's httpBatchLink
+ * puts every call made in the same tick into one request and sets no limit of its
+ * own, so the cap sits well above what an agent fires at once (tens of calls);
+ * clients that may exceed it set the link's `maxItems`.
+ */
+export const MAX_BATCH_SIZE = 100;
 
 /** A tRPC-shaped JSON error response for errors raised outside tRPC (413, 401 on /api/metrics). */
 export function errorResponse(status: number, code: string, message: string, extraHeaders: Record<string, string> = {}): Response {

@@ -121,20 +121,15 @@ export async function assertCheckpointInScope(ctx: { core: Core; principal: Prin
 }
 
 /**
- * For list procedures with an optional component filter: a token scoped to one
- * component gets that one by default; a token scoped to several must name one.
+ * The components a list procedure with an optional component filter covers:
+ * the one asked for (403 when it is outside the token's scope), else every
+ * component of a scoped token (its lists are narrowed to them), else null
+ * (an unscoped token: every component).
  */
-export function scopedComponentFilter(ctx: { principal: Principal }, component: string | undefined): string | undefined {
+export function listScope(ctx: { principal: Principal }, component: string | undefined): readonly string[] | null {
   if (component !== undefined) {
     assertComponentInScope(ctx, component);
-    return component;
+    return [component];
   }
-  const scope = ctx.principal.components;
-  if (scope.length === 0) return undefined;
-  if (scope.length === 1) return scope[0];
-  const error = new TRPCError({
-    code: "BAD_REQUEST",
-    message: `invalid component: token "${ctx.principal.name}" is scoped to ${scope.length} components; name one of ${scope.join(", ")}`,
-  });
-  throw Object.assign(error, { field: "component" });
+  return ctx.principal.components.length === 0 ? null : ctx.principal.components;
 }

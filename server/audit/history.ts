@@ -115,12 +115,15 @@ export interface HistoryPage {
 /**
  * The history, newest first. `actor` matches any part of the actor, case-insensitively
  * ("build-bot" finds "token:build-bot"), `_` and `%` included (text-search.ts).
+ * `components`: only events of these components (a scoped token's list); null or absent: all.
  */
-export async function listHistory(core: Core, input: HistoryListInput): Promise<HistoryPage> {
+export async function listHistory(core: Core, input: HistoryListInput, options: { components?: readonly string[] | null } = {}): Promise<HistoryPage> {
   const limit = input.limit ?? 50;
   const actor = input.actor?.trim() || undefined;
+  // A scoped token's history holds its components' events only (not the store-wide ones, which name no component).
+  const component = input.component ?? (options.components ? { in: [...options.components] } : undefined);
   const where = {
-    component: input.component,
+    component,
     kind: input.kind,
     outcome: input.outcome,
     actor: actor ? sqlDialect(core.config.dataDir).contains(actor) : undefined,

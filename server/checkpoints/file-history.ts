@@ -8,7 +8,7 @@
 import type { Core } from "../core";
 import { NotFoundError } from "../errors";
 import { toStorageText } from "../byte-paths";
-import { normalizeRelativePath } from "../scan/paths";
+import { checkInputPath, normalizeRelativePath } from "../scan/paths";
 import type { FileHistoryInput } from "../schemas";
 import { lookupEntry, openManifest } from "./tree-read";
 import type { RecordedChange } from "./change-records";
@@ -74,7 +74,7 @@ const CHECKPOINT_FACTS = { id: true, kind: true, actor: true, callerMeta: true, 
 export async function fileHistory(core: Core, input: FileHistoryInput): Promise<FileHistoryPage> {
   const component = await core.db.component.findUnique({ where: { name: input.component }, select: { id: true, name: true } });
   if (!component) throw new NotFoundError(`no component named "${input.component}"`, { component: input.component });
-  const path = normalizeRelativePath(input.path);
+  const path = checkInputPath("path", () => normalizeRelativePath(input.path));
   const limit = input.limit ?? DEFAULT_LIMIT;
   const stored = toStorageText(path);
   let before: { createdAt: Date; checkpointId: string } | undefined;

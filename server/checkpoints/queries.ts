@@ -88,7 +88,12 @@ export async function findCheckpointRow(core: Core, id: string): Promise<Checkpo
   return row;
 }
 
-export async function listCheckpoints(core: Core, input: CheckpointListInput): Promise<{ items: CheckpointView[]; nextCursor: string | null }> {
+/** `components`: only checkpoints of these components (a scoped token's list); null or absent: every component. */
+export async function listCheckpoints(
+  core: Core,
+  input: CheckpointListInput,
+  options: { components?: readonly string[] | null } = {},
+): Promise<{ items: CheckpointView[]; nextCursor: string | null }> {
   const limit = input.limit ?? 50;
   let componentId: string | undefined;
   if (input.component) {
@@ -97,7 +102,12 @@ export async function listCheckpoints(core: Core, input: CheckpointListInput): P
     componentId = component.id;
   }
   const rows = await core.db.checkpoint.findMany({
-    where: { componentId, status: { not: "deleted" }, id: input.cursor ? { lt: input.cursor } : undefined },
+    where: {
+      componentId,
+      component: options.components ? { name: { in: [...options.components] } } : undefined,
+      status: { not: "deleted" },
+      id: input.cursor ? { lt: input.cursor } : undefined,
+    },
     include: { component: true },
     orderBy: { id: "desc" },
     take: limit + 1,

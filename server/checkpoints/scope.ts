@@ -4,7 +4,7 @@
  * with the reason it was included. No paths means the whole component.
  */
 import { InvalidInputError } from "../errors";
-import { normalizeRelativePath, assertNoSymlinkEscape } from "../scan/paths";
+import { assertNoSymlinkEscape, checkInputPath, normalizeRelativePath } from "../scan/paths";
 import { discoverRelated, type RelatedCandidates } from "../scan/related";
 import type { CheckpointScope, InclusionReason, ScannedEntry } from "./manifest-types";
 
@@ -23,15 +23,24 @@ export function isInScope(scopePaths: readonly string[], entryPath: string): boo
 }
 
 export function resolveScope(root: string, fullScan: ScannedEntry[], paths: readonly string[] | undefined, depth: number): ResolvedScope {
-  const primaries = [...new Set((paths ?? []).map((p) => normalizeRelativePath(p)))];
+  // Each primary with the index it was first given at (duplicates collapse onto it): a refusal names `paths.<index>`.
+  const indexOf = new Map<string, number>();
+  (paths ?? []).forEach((p, index) => {
+    const normalized = checkInputPath(`paths.${index}`, () => normalizeRelativePath(p));
+    if (!indexOf.has(normalized)) indexOf.set(normalized, index);
+  });
+  const primaries = [...indexOf.keys()];
   if (primaries.length === 0 || primaries.includes("")) {
     return { scope: { kind: "all" }, reasons: new Map(), entries: fullScan, primaries: [] };
   }
   const byPath = new Map(fullScan.map((e) => [e.path, e]));
-  for (const primary of primaries) {
-    assertNoSymlinkEscape(root, primary);
+  for (const [primary, index] of indexOf) {
+    checkInputPath(`paths.${index}`, () => assertNoSymlinkEscape(root, primary));
     if (!byPath.has(primary)) {
-      throw new InvalidInputError(`path "${primary}" does not exist in the component, or is excluded by its ignore rules`, { field: "paths", path: primary });
+      throw new InvalidInputError(`invalid paths.${index}: path "${primary}" does not exist in the component, or is excluded by its ignore rules`, {
+        field: `paths.${index}`,
+        path: primary,
+      });
     }
   }
   const files = new Set(fullScan.filter((e) => e.kind === "file").map((e) => e.path));

@@ -141,6 +141,17 @@ describe.each([osSpace, advisorySpace])("$name", (under) => {
       await release();
     });
 
+    it("lets 100 operations lock their components at once, more than the sessions a process keeps, without waiting on one another", async () => {
+      const components = Array.from({ length: 100 }, (_, i) => ({ id: `cmp_many_${i}`, name: `many-${i}` }));
+      await Promise.all(
+        components.map(async (component) => {
+          const release = await lockComponent(locks, component, "checkpoint create");
+          await release();
+        }),
+      );
+      expect(await storeInUse(locks)).toBe(false);
+    });
+
     it("holds the object store shared while held", async () => {
       const release = await lockComponent(locks, app, "rollback");
       expect(await storeInUse(locks)).toBe(true);

@@ -39,13 +39,15 @@ export async function holdStoreShared(locks: LockSpace, options: { timeoutMs?: n
   const own = !options.session;
   try {
     for (;;) {
-      const gate = await trySessionWith(locks, "store-gate", "exclusive");
-      if (gate) {
+      // The gate is passed through in the holder's own session: an operation never waits for a second
+      // session while it holds one, so any number of concurrent operations share a bounded pool of
+      // sessions (PostgreSQL connections) without deadlocking on it.
+      if (await session.tryExclusive("store-gate")) {
         let shared: boolean;
         try {
           shared = await session.tryShared("store-users");
         } finally {
-          await gate.end();
+          await session.release("store-gate");
         }
         if (shared) return own ? () => session.end() : () => session.release("store-users");
       }

@@ -137,10 +137,14 @@ export interface RetentionPoliciesView {
   effective: ComponentPolicies[];
 }
 
-export async function getRetentionPolicies(core: Core, input: RetentionGetInput = {}): Promise<RetentionPoliciesView> {
+/** `components`: only these components' policies (a scoped token's view; global and safety always apply); null or absent: all. */
+export async function getRetentionPolicies(core: Core, input: RetentionGetInput = {}, options: { components?: readonly string[] | null } = {}): Promise<RetentionPoliciesView> {
   const set = await loadPolicies(core);
-  const names = input.component ? [(await findComponentRow(core, input.component)).name] : (await core.db.component.findMany({ select: { name: true }, orderBy: { name: "asc" } })).map((c) => c.name);
-  const wanted = input.component ? new Set<string>(["global", "safety", componentScope(input.component)]) : null;
+  const inScope = input.component ? [input.component] : (options.components ?? null);
+  const names = input.component
+    ? [(await findComponentRow(core, input.component)).name]
+    : (await core.db.component.findMany({ where: inScope ? { name: { in: [...inScope] } } : undefined, select: { name: true }, orderBy: { name: "asc" } })).map((c) => c.name);
+  const wanted = inScope ? new Set<string>(["global", "safety", ...inScope.map(componentScope)]) : null;
   return {
     defaultRetentionDays: DEFAULT_RETENTION_DAYS,
     policies: set.all().filter((p) => !wanted || wanted.has(p.scope)),

@@ -48,6 +48,19 @@ export function normalizeRelativePath(input: string): string {
   return out.join("/");
 }
 
+/**
+ * Runs a check of a path from a request so that its refusal names the input field
+ * as a schema error would (`invalid paths.1: ...`, details.field `paths.1`).
+ */
+export function checkInputPath<T>(field: string, check: () => T): T {
+  try {
+    return check();
+  } catch (error) {
+    if (!(error instanceof InvalidInputError)) throw error;
+    throw new InvalidInputError(`invalid ${field}: ${error.message}`, { ...error.details, field }, { cause: error });
+  }
+}
+
 /** A link's target as it is stored (never followed), bytes that are not UTF-8 escaped (server/byte-paths.ts). */
 export function readLinkTarget(abs: string): string {
   const target = readlinkSync(fsPath(abs));

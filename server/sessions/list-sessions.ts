@@ -85,9 +85,12 @@ function dateOf(value: Date | string): Date {
   return value instanceof Date ? value : new Date(value);
 }
 
-export async function listSessions(core: Core, input: SessionListInput): Promise<SessionPage> {
+/** `options.components` narrows the list to those components (a scoped token's); null or absent: every component. */
+export async function listSessions(core: Core, input: SessionListInput, options: { components?: readonly string[] | null } = {}): Promise<SessionPage> {
   const limit = input.limit ?? SESSIONS_PAGE;
   const componentId = input.component === undefined ? undefined : (await findComponentRow(core, input.component)).id;
+  const narrowedTo = input.component === undefined && options.components ? [...options.components] : null;
+  if (narrowedTo?.length === 0) return { items: [], nextCursor: null };
   const after = input.cursor === undefined ? null : decodeSessionCursor(input.cursor);
   const sql = sqlDialect(core.config.dataDir);
   const task = sql.jsonString("c.callerMeta", "task");
@@ -103,6 +106,7 @@ export async function listSessions(core: Core, input: SessionListInput): Promise
     JOIN ${sql.table("Component")} k ON k."id" = c."componentId"
     WHERE c."status" <> 'deleted' AND ${task} IS NOT NULL AND ${task} <> ''
       ${componentId === undefined ? Prisma.empty : Prisma.sql`AND c."componentId" = ${componentId}`}
+      ${narrowedTo === null ? Prisma.empty : Prisma.sql`AND k."name" IN (${Prisma.join(narrowedTo)})`}
     GROUP BY c."componentId", k."name", ${task}
     ${afterCursor}
     ORDER BY "lastAt" DESC, "maxId" DESC

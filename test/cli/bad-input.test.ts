@@ -66,7 +66,8 @@ describe("refusals of bad input", () => {
   ])("checkpoint create refuses %s with exit 2, names it, and leaves no checkpoint", async (_label, badPath, message) => {
     const error = await failing(ws, ["checkpoint", "create", "web", "--path", "src/a.ts", "--path", badPath], 2);
 
-    expect(error).toMatchObject({ code: "INVALID_INPUT", message: expect.stringMatching(message) });
+    expect(error).toMatchObject({ code: "INVALID_INPUT", message: expect.stringMatching(message), details: { field: "paths.1" } });
+    expect(error.message).toMatch(/^invalid paths\.1: /);
     expect(await data.db.checkpoint.count()).toBe(0);
     expect(fs.readdirSync(path.join(ws.dataDir, "store", "snapshots"))).toEqual([]);
     expect((await lastFailedCreate(data))?.error).toMatch(message);
@@ -101,7 +102,7 @@ describe("refusals of bad input", () => {
 
   it("without --json, prints the error on stderr only, with the same exit code", async () => {
     const result = await runCli(ws, ["checkpoint", "create", "web", "--path", "../x"]);
-    expect(result).toMatchObject({ status: 2, stdout: "", stderr: 'safetynet: path must not contain "..": ../x\n' });
+    expect(result).toMatchObject({ status: 2, stdout: "", stderr: 'safetynet: invalid paths.0: path must not contain "..": ../x\n' });
   });
 });
 

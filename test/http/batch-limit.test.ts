@@ -30,38 +30,38 @@ describe("batched requests", () => {
     // One error object, not 1,000 results: nothing ran.
     expect(Array.isArray(body)).toBe(false);
     expect(body.error.data).toMatchObject({ httpStatus: 400, code: "BAD_REQUEST" });
-    expect(body.error.message).toMatch(/at most 20 calls; this one holds 1000/);
+    expect(body.error.message).toMatch(/at most 100 calls; this one holds 1000/);
   });
 
-  it("answers a batch of 20 (the limit) and refuses 21, for queries and for mutations", async () => {
+  it("answers a batch of 100 (the limit) and refuses 101, for queries and for mutations", async () => {
     const headers = { authorization: `Bearer ${viewerToken}` };
-    const twenty = await fetch(batchUrl("stats.summary", 20), { headers });
-    expect(twenty.status).toBe(200);
-    const results = (await twenty.json()) as { result: { data: { totals: unknown } } }[];
-    expect(results).toHaveLength(20);
+    const hundred = await fetch(batchUrl("stats.summary", 100), { headers });
+    expect(hundred.status).toBe(200);
+    const results = (await hundred.json()) as { result: { data: { totals: unknown } } }[];
+    expect(results).toHaveLength(100);
     for (const result of results) expect(result.result.data.totals).toBeDefined();
 
-    const twentyOne = await fetch(batchUrl("stats.summary", 21), { headers });
-    expect(twentyOne.status).toBe(400);
-    expect(((await twentyOne.json()) as BatchError).error.message).toMatch(/at most 20 calls; this one holds 21/);
+    const hundredAndOne = await fetch(batchUrl("stats.summary", 101), { headers });
+    expect(hundredAndOne.status).toBe(400);
+    expect(((await hundredAndOne.json()) as BatchError).error.message).toMatch(/at most 100 calls; this one holds 101/);
 
     const prefix = uniqueName("batched");
-    const body = JSON.stringify(Object.fromEntries(Array.from({ length: 21 }, (_, i) => [String(i), { name: `${prefix}-${i}`, role: "viewer" }])));
-    const mutations = await fetch(batchUrl("auth.createToken", 21), {
+    const body = JSON.stringify(Object.fromEntries(Array.from({ length: 101 }, (_, i) => [String(i), { name: `${prefix}-${i}`, role: "viewer" }])));
+    const mutations = await fetch(batchUrl("auth.createToken", 101), {
       method: "POST",
       headers: { authorization: `Bearer ${server.adminToken}`, "content-type": "application/json" },
       body,
     });
     expect(mutations.status).toBe(400);
-    expect(((await mutations.json()) as BatchError).error.message).toMatch(/at most 20 calls/);
+    expect(((await mutations.json()) as BatchError).error.message).toMatch(/at most 100 calls/);
     const tokens = await admin.get<{ items: { name: string }[] }>("auth.listTokens");
     expect(tokens.items.filter((t) => t.name.startsWith(prefix))).toEqual([]);
   });
 
   it("counts procedures whose separating commas are URL-encoded", async () => {
-    const path = Array.from({ length: 30 }, () => "auth.whoami").join("%2C");
+    const path = Array.from({ length: 130 }, () => "auth.whoami").join("%2C");
     const response = await fetch(`${server.baseUrl}/api/trpc/${path}?batch=1`, { headers: { authorization: `Bearer ${viewerToken}` } });
     expect(response.status).toBe(400);
-    expect(((await response.json()) as BatchError).error.message).toMatch(/this one holds 30/);
+    expect(((await response.json()) as BatchError).error.message).toMatch(/this one holds 130/);
   });
 });

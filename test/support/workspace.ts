@@ -543,9 +543,11 @@ export interface CliErrorJson {
  * was built from would test old code. Fails with the fix when that is the case.
  */
 export function assertCliBundleFresh(): void {
-  const bundleDir = path.join(REPO_ROOT, "dist", "cli");
+  const link = path.join(REPO_ROOT, "dist", "cli");
+  if (!fs.existsSync(path.join(link, "main.mjs"))) throw new Error("the CLI is not built: run `node scripts/build-cli.mjs`");
+  // The build's own folder (dist/cli links to it): its source maps name sources relative to it.
+  const bundleDir = fs.realpathSync(link);
   const main = path.join(bundleDir, "main.mjs");
-  if (!fs.existsSync(main)) throw new Error("the CLI is not built: run `node scripts/build-cli.mjs`");
   const builtAt = fs.statSync(main).mtimeMs;
   const maps = [path.join(bundleDir, "main.mjs.map"), ...fs.readdirSync(path.join(bundleDir, "chunks")).filter((n) => n.endsWith(".map")).map((n) => path.join(bundleDir, "chunks", n))];
   const stale: string[] = [];

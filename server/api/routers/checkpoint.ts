@@ -19,7 +19,7 @@ import {
   assertComponentInScope,
   createTRPCRouter,
   operatorProcedure,
-  scopedComponentFilter,
+  listScope,
   viewerProcedure,
 } from "../trpc";
 
@@ -31,7 +31,7 @@ export const checkpointRouter = createTRPCRouter({
   }),
 
   list: viewerProcedure.input(checkpointListInput.default({})).query(({ ctx, input }) =>
-    listCheckpoints(ctx.core, { ...input, component: scopedComponentFilter(ctx, input.component) }),
+    listCheckpoints(ctx.core, input, { components: listScope(ctx, input.component) }),
   ),
 
   get: viewerProcedure.input(byCheckpointId).query(async ({ ctx, input }) => {

@@ -2,7 +2,7 @@ import { TRPCError } from "@trpc/server";
 import { retentionGetInput, retentionPolicyInput, retentionRunInput } from "../../schemas";
 import { getRetentionPolicies, runRetention, setRetentionPolicy } from "../../retention";
 import type { Principal } from "../../auth/roles";
-import { assertComponentInScope, createTRPCRouter, operatorProcedure, scopedComponentFilter, viewerProcedure } from "../trpc";
+import { assertComponentInScope, createTRPCRouter, operatorProcedure, listScope, viewerProcedure } from "../trpc";
 
 /** Entries listed per array in a run's response; counts stay complete. */
 const MAX_LISTED = 1_000;
@@ -16,7 +16,7 @@ function assertUnscoped(principal: Principal, what: string): void {
 
 export const retentionRouter = createTRPCRouter({
   get: viewerProcedure.input(retentionGetInput.default({})).query(({ ctx, input }) =>
-    getRetentionPolicies(ctx.core, { component: scopedComponentFilter(ctx, input.component) }),
+    getRetentionPolicies(ctx.core, input, { components: listScope(ctx, input.component) }),
   ),
 
   set: operatorProcedure.input(retentionPolicyInput).mutation(({ ctx, input }) => {
