@@ -70,6 +70,7 @@ describe("sessions", () => {
         lastCheckpointId: step3.id,
         rollbackTo: step1.id,
         closedBy: after.id,
+        cursor: expect.any(String),
       },
     ]);
     expect(step2.id).not.toBe(step1.id);
@@ -126,6 +127,13 @@ describe("sessions", () => {
       cursor = page.nextCursor ?? undefined;
     } while (cursor);
     expect(seen).toEqual(all);
+
+    // Each session's own cursor resumes right after it (a client that showed part of a page goes on from there), ties included.
+    const whole = (await listSessions(ws.core, { component: "app" })).items;
+    for (const [n, session] of whole.entries()) {
+      const after = await listSessions(ws.core, { component: "app", cursor: session.cursor });
+      expect(after.items.map((s) => s.task)).toEqual(all.slice(n + 1));
+    }
   });
 
   it("keeps components apart: one task on two components is two sessions, and a component filter shows only its own", async () => {

@@ -50,6 +50,7 @@ describe("safetynet sessions", () => {
           lastCheckpointId: step2.id,
           rollbackTo: step1.id,
           closedBy: after.id,
+          cursor: expect.any(String),
         },
       ],
       nextCursor: null,
