@@ -22,27 +22,42 @@ export function isInScope(scopePaths: readonly string[], entryPath: string): boo
   return false;
 }
 
-export function resolveScope(root: string, fullScan: ScannedEntry[], paths: readonly string[] | undefined, depth: number): ResolvedScope {
-  // Each primary with the index it was first given at (duplicates collapse onto it): a refusal names `paths.<index>`.
+/**
+ * The primaries as asked for, normalized, each with the index it was first given
+ * at (duplicates collapse onto it), so a refusal names `paths.<index>`. Refuses
+ * `..`, absolute paths and symlinks out of the root. Empty when the paths name
+ * the whole component (none, or the root).
+ */
+function primariesOf(root: string, paths: readonly string[] | undefined): Map<string, number> {
   const indexOf = new Map<string, number>();
   (paths ?? []).forEach((p, index) => {
     const normalized = checkInputPath(`paths.${index}`, () => normalizeRelativePath(p));
     if (!indexOf.has(normalized)) indexOf.set(normalized, index);
   });
-  const primaries = [...indexOf.keys()];
-  if (primaries.length === 0 || primaries.includes("")) {
-    return { scope: { kind: "all" }, reasons: new Map(), entries: fullScan, primaries: [] };
-  }
-  const byPath = new Map(fullScan.map((e) => [e.path, e]));
+  if (indexOf.size === 0 || indexOf.has("")) return new Map();
+  for (const [primary, index] of indexOf) checkInputPath(`paths.${index}`, () => assertNoSymlinkEscape(root, primary));
+  return indexOf;
+}
+
+function assertPrimariesExist(indexOf: Map<string, number>, exists: (path: string) => boolean): void {
   for (const [primary, index] of indexOf) {
-    checkInputPath(`paths.${index}`, () => assertNoSymlinkEscape(root, primary));
-    if (!byPath.has(primary)) {
+    if (!exists(primary)) {
       throw new InvalidInputError(`invalid paths.${index}: path "${primary}" does not exist in the component, or is excluded by its ignore rules`, {
         field: `paths.${index}`,
         path: primary,
       });
     }
   }
+}
+
+export function resolveScope(root: string, fullScan: ScannedEntry[], paths: readonly string[] | undefined, depth: number): ResolvedScope {
+  const indexOf = primariesOf(root, paths);
+  const primaries = [...indexOf.keys()];
+  if (primaries.length === 0) {
+    return { scope: { kind: "all" }, reasons: new Map(), entries: fullScan, primaries: [] };
+  }
+  const byPath = new Map(fullScan.map((e) => [e.path, e]));
+  assertPrimariesExist(indexOf, (p) => byPath.has(p));
   const files = new Set(fullScan.filter((e) => e.kind === "file").map((e) => e.path));
   const primaryFiles = primaries.filter((p) => byPath.get(p)?.kind !== "dir");
   const reasons = discoverRelated(root, files, primaryFiles, depth);
@@ -66,15 +81,11 @@ export async function resolvePathScope(
   depth: number,
   io: { scanPaths(paths: string[]): Promise<ScannedEntry[]>; candidates(): RelatedCandidates },
 ): Promise<ResolvedScope | null> {
-  const primaries = [...new Set((paths ?? []).map((p) => normalizeRelativePath(p)))];
-  if (primaries.length === 0 || primaries.includes("")) return null;
-  for (const primary of primaries) assertNoSymlinkEscape(root, primary);
+  const indexOf = primariesOf(root, paths);
+  const primaries = [...indexOf.keys()];
+  if (primaries.length === 0) return null;
   const found = new Map((await io.scanPaths(primaries)).map((e) => [e.path, e]));
-  for (const primary of primaries) {
-    if (!found.has(primary)) {
-      throw new InvalidInputError(`path "${primary}" does not exist in the component, or is excluded by its ignore rules`, { field: "paths", path: primary });
-    }
-  }
+  assertPrimariesExist(indexOf, (p) => found.has(p));
   const primaryFiles = primaries.filter((p) => found.get(p)?.kind !== "dir");
   const reasons = discoverRelated(root, io.candidates(), primaryFiles, depth);
   for (const primary of primaries) reasons.set(primary, "primary");

@@ -214,7 +214,7 @@ describe("safetynet hooks install cursor", () => {
 
     const run = runConfiguredCommand(ws, installed.command, hookEvent("cursor-beforeshellexecution", ws.root), "/");
     expect(run.status).toBe(0);
-    expect(JSON.parse(run.stdout)).toEqual({ continue: true, permission: "allow" });
+    expect(JSON.parse(run.stdout)).toEqual({ continue: true });
 
     await cliJson(ws, ["hooks", "uninstall", "cursor"], 0, inProject(ws, home));
     expect(readJson<CursorHooks>(file)).toEqual(theirs);
