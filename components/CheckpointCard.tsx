@@ -5,7 +5,7 @@ import { ChecksumBadge } from "@/components/ChecksumBadge";
 import { CheckpointStatusPill, PinnedMarker } from "@/components/CheckpointPills";
 import { NewBytes } from "@/components/NewBytes";
 import { RollbackDialog } from "@/components/RollbackDialog";
-import { CopyButton } from "@/components/ui/CopyButton";
+import { CheckpointIdLink } from "@/components/ui/CopyButton";
 import { Pill } from "@/components/ui/Pill";
 import { Time } from "@/components/ui/Time";
 import { damageSummary, isDamaged, rollbackBlockedReason } from "@/lib/checkpoint-state";
@@ -121,12 +121,7 @@ export function CheckpointCard({ checkpoint, role, matchesLive }: { checkpoint: 
       <div className="mt-3 flex flex-wrap items-center justify-between gap-2">
         <div className="flex min-w-0 flex-wrap items-center gap-2">
           <ChecksumBadge sha256={checkpoint.manifestSha256} verifyState={checkpoint.verifyState} verifiedAt={checkpoint.verifiedAt} />
-          <span className="inline-flex items-center gap-1">
-            <Link href={`/checkpoints/${checkpoint.id}`} className="font-mono text-xs text-muted hover:text-accent hover:underline">
-              {checkpoint.id}
-            </Link>
-            <CopyButton value={checkpoint.id} label={`Copy checkpoint id ${checkpoint.id}`} />
-          </span>
+          <CheckpointIdLink id={checkpoint.id} />
         </div>
         <RollbackDialog
           target={{ id: checkpoint.id, component: checkpoint.component, createdAt: checkpoint.createdAt, reason: checkpoint.reason }}

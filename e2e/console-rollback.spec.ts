@@ -154,8 +154,9 @@ test("a plan refused for damaged data (422) is shown in full at the top of the d
   }
 });
 
-test("a plan refused because files it may not touch are in the way (409) names them, and Plan again works once they are moved", async ({ page }) => {
-  const name = uniqueName("web-409");
+/** A component whose file `data` the agent turned into a folder holding an ignored file (a rollback never touches it), after a checkpoint. */
+async function folderInTheWay(label: string): Promise<{ name: string; root: string; checkpoint: { id: string }; before: ReturnType<typeof hashTree> }> {
+  const name = uniqueName(label);
   const root = path.join(WORKSPACE, name);
   writeTree(root, { ".gitignore": "*.log\n", data: "a file that becomes a folder\n", "src/app.ts": "export {};\n" });
   await callApi("component.upsert", { name, root });
@@ -164,6 +165,11 @@ test("a plan refused because files it may not touch are in the way (409) names t
   rmSync(path.join(root, "data"));
   mkdirSync(path.join(root, "data"));
   writeFileSync(path.join(root, "data", "keep.log"), "ignored, so a rollback never touches it\n");
+  return { name, root, checkpoint, before };
+}
+
+test("a plan refused because files it may not touch are in the way (409) names them, and Plan again works once they are moved", async ({ page }) => {
+  const { root, checkpoint, before } = await folderInTheWay("web-409");
 
   await signIn(page);
   await page.goto(`/checkpoints/${checkpoint.id}`);
@@ -183,15 +189,7 @@ test("a plan refused because files it may not touch are in the way (409) names t
 });
 
 test("a plan refused because of files in the way offers to move them aside: the plan lists them, the rollback moves them into the quarantine", async ({ page }) => {
-  const name = uniqueName("web-move");
-  const root = path.join(WORKSPACE, name);
-  writeTree(root, { ".gitignore": "*.log\n", data: "a file that becomes a folder\n", "src/app.ts": "export {};\n" });
-  await callApi("component.upsert", { name, root });
-  const checkpoint = await callApi<{ id: string }>("checkpoint.create", { component: name });
-  const before = hashTree(root);
-  rmSync(path.join(root, "data"));
-  mkdirSync(path.join(root, "data"));
-  writeFileSync(path.join(root, "data", "keep.log"), "ignored, so a rollback never touches it\n");
+  const { root, checkpoint, before } = await folderInTheWay("web-move");
 
   await signIn(page);
   await page.goto(`/checkpoints/${checkpoint.id}`);

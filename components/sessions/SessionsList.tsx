@@ -8,7 +8,7 @@ import { EmptyState } from "@/components/feedback/EmptyState";
 import { LoadingBlock } from "@/components/feedback/LoadingBlock";
 import { ProblemNotice } from "@/components/feedback/ProblemNotice";
 import { Button } from "@/components/ui/Button";
-import { CopyButton } from "@/components/ui/CopyButton";
+import { CheckpointIdLink } from "@/components/ui/CopyButton";
 import { Time } from "@/components/ui/Time";
 import { describeProblem } from "@/lib/trpc/api-problem";
 import { nextPage, sessionsInput } from "@/lib/trpc/list-inputs";
@@ -71,10 +71,7 @@ function SessionCard({ session, role }: { session: SessionItem; role: ViewerRole
         <div className="inline-flex items-center gap-1">
           <dt className="inline">before it </dt>
           <dd className="inline-flex items-center gap-1">
-            <Link href={`/checkpoints/${session.firstCheckpointId}`} className="font-mono text-muted hover:text-accent hover:underline">
-              {session.firstCheckpointId}
-            </Link>
-            <CopyButton value={session.firstCheckpointId} label={`Copy checkpoint id ${session.firstCheckpointId}`} />
+            <CheckpointIdLink id={session.firstCheckpointId} />
           </dd>
         </div>
       </dl>

@@ -1,5 +1,6 @@
 "use client";
 
+import Link from "next/link";
 import { useEffect, useState } from "react";
 
 /** Copies through the Clipboard API, or a hidden textarea where that API is unavailable (plain http on another host). */
@@ -55,6 +56,18 @@ export function CopyableId({ value, label, className = "", short = false }: { va
         {short ? value.slice(0, 12) : value}
       </code>
       <CopyButton value={value} label={label} />
+    </span>
+  );
+}
+
+/** A checkpoint id that links to its page, with its copy button (cards, session rows). */
+export function CheckpointIdLink({ id }: { id: string }) {
+  return (
+    <span className="inline-flex items-center gap-1">
+      <Link href={`/checkpoints/${id}`} className="font-mono text-xs text-muted hover:text-accent hover:underline">
+        {id}
+      </Link>
+      <CopyButton value={id} label={`Copy checkpoint id ${id}`} />
     </span>
   );
 }
