@@ -71,7 +71,7 @@ describe("safetynet hook with a server running on the data directory", () => {
     const before = servedHooks().length;
     const run = hook("cursor", hookEvent("cursor-beforeshellexecution", path.join(server.workspace, "nowhere")));
     expect(run.status).toBe(0);
-    expect(JSON.parse(run.stdout)).toEqual({ continue: true, permission: "allow" });
+    expect(JSON.parse(run.stdout)).toEqual({ continue: true });
     expect(run.stderr.trim().split("\n")).toEqual([expect.stringMatching(/^safetynet hook: no checkpoint taken: no registered component holds /)]);
     await expect.poll(() => servedHooks().length - before, { timeout: 5_000 }).toBe(1);
   });

@@ -81,10 +81,10 @@ describe("the CLI on a data directory a server runs on", () => {
 
   it("answers sessions and log on the server too, as the CLI does itself", async () => {
     const { name, root } = await makeComponent(admin, server.workspace, { "a.txt": "v1\n" });
+    const before = servedCommands();
     expect(cli(["checkpoint", "create", name, "--task", "T-warm", "--json"]).status).toBe(0);
     writeFileSync(path.join(root, "a.txt"), "v2\n");
     expect(cli(["checkpoint", "create", name, "--task", "T-warm", "--json"]).status).toBe(0);
-    const before = servedCommands();
 
     const served = { sessions: cli(["sessions", name, "--json"]), log: cli(["log", name, "a.txt", "--json"]) };
     const itself = { sessions: cli(["sessions", name, "--json"], { SAFETYNET_NO_SERVER: "1" }), log: cli(["log", name, "a.txt", "--json"], { SAFETYNET_NO_SERVER: "1" }) };
@@ -94,7 +94,8 @@ describe("the CLI on a data directory a server runs on", () => {
     expect(JSON.parse(served.sessions.stdout).items).toEqual([expect.objectContaining({ task: "T-warm", steps: 2 })]);
     expect(served.log.status, served.log.stderr).toBe(0);
     expect(JSON.parse(served.log.stdout)).toEqual(JSON.parse(itself.log.stdout));
-    await expect.poll(() => servedCommands() - before, { timeout: 5_000 }).toBe(2);
+    // Two checkpoints, then sessions and log: the runs with SAFETYNET_NO_SERVER=1 are not served.
+    await expect.poll(() => servedCommands() - before, { timeout: 5_000 }).toBe(4);
   });
 
   it("finishes a handed-over command with its own exit code when nobody reads the CLI's output (| head)", async () => {
