@@ -75,6 +75,16 @@ export async function findBase(core: Core, componentId: string, scope: Checkpoin
   return null;
 }
 
+/**
+ * The change a path's history records: content, kind and mode count. A link made
+ * or broken (classified first) is not a change of the file itself, but its mode
+ * changing at the same time still is.
+ */
+function recordedAs(change: PathChange): RecordedChange | undefined {
+  if (change.change === "link-changed") return change.before && change.after && change.before.mode !== change.after.mode ? "mode" : undefined;
+  return RECORDED[change.change];
+}
+
 function rowOf(change: PathChange, recorded: RecordedChange): FileChangeRow {
   const now = change.after;
   const old = change.before;
@@ -98,7 +108,7 @@ export async function changesAgainstBase(core: Core, componentId: string, manife
   const rows: FileChangeRow[] = [];
   const counts: ChangeCounts = { added: 0, modified: 0, deleted: 0 };
   for (const change of changes) {
-    const recorded = RECORDED[change.change];
+    const recorded = recordedAs(change);
     if (!recorded) continue;
     rows.push(rowOf(change, recorded));
     // Folders are recorded, not counted: the counts are of files and symlinks, as a diffstat's.

@@ -80,6 +80,22 @@ describe("hard links", () => {
     expectLinkedAsAtCheckpoint(ws.root);
   });
 
+  it("a file linked to another and given a new mode in one step has the mode change in its history", async () => {
+    const ws = await workspace("hardlinks-mode");
+    await cliJson<CheckpointCreated>(ws, ["checkpoint", "create", "web"]);
+    // d.txt becomes another name of a.txt (same bytes) and the file turns executable: a.txt's mode changes with it.
+    fs.rmSync(path.join(ws.root, "d.txt"));
+    fs.linkSync(path.join(ws.root, "a.txt"), path.join(ws.root, "d.txt"));
+    fs.chmodSync(path.join(ws.root, "d.txt"), 0o755);
+    const after = await cliJson<CheckpointCreated>(ws, ["checkpoint", "create", "web"]);
+
+    const history = await cliJson<{ items: { checkpointId: string; change: string }[] }>(ws, ["log", "web", "d.txt"]);
+
+    expect(history.items[0]).toMatchObject({ checkpointId: after.id, change: "mode" });
+    const linkedName = await cliJson<{ items: { checkpointId: string; change: string }[] }>(ws, ["log", "web", "a.txt"]);
+    expect(linkedName.items[0]).toMatchObject({ checkpointId: after.id, change: "mode" });
+  });
+
   it("are kept by a restore into another folder and by a tar export", async () => {
     const ws = await workspace("hardlinks-restore");
     const created = await cliJson<CheckpointCreated>(ws, ["checkpoint", "create", "web"]);
