@@ -4,7 +4,7 @@ import Link from "next/link";
 import { ChecksumBadge } from "@/components/ChecksumBadge";
 import { CheckpointStatusPill, PinnedMarker } from "@/components/CheckpointPills";
 import { NewBytes } from "@/components/NewBytes";
-import { RollbackDialog } from "@/components/RollbackDialog";
+import { RollbackBlockedNote, RollbackDialog } from "@/components/RollbackDialog";
 import { CheckpointIdLink } from "@/components/ui/CopyButton";
 import { Pill } from "@/components/ui/Pill";
 import { Time } from "@/components/ui/Time";
@@ -129,11 +129,7 @@ export function CheckpointCard({ checkpoint, role, matchesLive }: { checkpoint: 
           trigger={{ className: "px-3 py-1.5 text-xs" }}
         />
       </div>
-      {blocked && role !== "viewer" ? (
-        <p className="mt-2 text-right text-xs text-muted" data-testid="rollback-blocked">
-          {blocked}.
-        </p>
-      ) : null}
+      <RollbackBlockedNote reason={blocked} role={role} />
     </article>
   );
 }

@@ -20,7 +20,7 @@ import { RollbackResultView } from "@/components/RollbackResultView";
 import { Button, type ButtonVariant } from "@/components/ui/Button";
 import { damagedFilesOf, describeProblem, obstaclesOf, pendingRollbackOf, scopeRefusal, type ApiProblem } from "@/lib/trpc/api-problem";
 import { formatCount, formatUtc } from "@/lib/format";
-import type { RollbackResult } from "@/lib/trpc/types";
+import type { RollbackResult, ViewerRole } from "@/lib/trpc/types";
 import { displayPath } from "@/server/byte-paths";
 
 export interface RollbackTarget {
@@ -275,5 +275,15 @@ export function RollbackDialog({ target, disabledReason, trigger = {} }: { targe
         </AlertDialog.Content>
       </AlertDialog.Portal>
     </AlertDialog.Root>
+  );
+}
+
+/** Why a card's Roll back button is disabled, said under it (a viewer is told by the role, not on every card). */
+export function RollbackBlockedNote({ reason, role }: { reason: string | null; role: ViewerRole }) {
+  if (!reason || role === "viewer") return null;
+  return (
+    <p className="mt-2 text-right text-xs text-muted" data-testid="rollback-blocked">
+      {reason}.
+    </p>
   );
 }

@@ -3,7 +3,7 @@
 import Link from "next/link";
 import { useInfiniteQuery } from "@tanstack/react-query";
 import { useTRPC } from "@/components/providers/TRPCProvider";
-import { RollbackDialog } from "@/components/RollbackDialog";
+import { RollbackBlockedNote, RollbackDialog } from "@/components/RollbackDialog";
 import { EmptyState } from "@/components/feedback/EmptyState";
 import { LoadingBlock } from "@/components/feedback/LoadingBlock";
 import { ProblemNotice } from "@/components/feedback/ProblemNotice";
@@ -75,11 +75,7 @@ function SessionCard({ session, role }: { session: SessionItem; role: ViewerRole
           </dd>
         </div>
       </dl>
-      {blocked && role !== "viewer" ? (
-        <p className="mt-2 text-right text-xs text-muted" data-testid="rollback-blocked">
-          {blocked}.
-        </p>
-      ) : null}
+      <RollbackBlockedNote reason={blocked} role={role} />
     </article>
   );
 }
