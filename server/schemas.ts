@@ -187,6 +187,15 @@ export const checkpointEntriesInput = z.object({
   limit: z.number().int().min(1).max(1000).optional(),
 });
 
+/** `checkpoint.changes`: one checkpoint's change records against its base, in path order. */
+export const checkpointChangesInput = z.object({
+  id: checkpointId,
+  /** The last path of the previous page. */
+  cursor: z.string().max(4096).optional(),
+  limit: z.number().int().min(1).max(500).optional(),
+});
+export type CheckpointChangesInput = z.infer<typeof checkpointChangesInput>;
+
 /** `file.history`: every checkpoint of a component in which one path changed, newest first. */
 export const fileHistoryInput = z.object({
   component: componentName,
@@ -266,5 +275,10 @@ export const archiveFormat = z.enum(archiveFormats, { message: "format is tar.gz
 export const historyExportFormats = ["csv", "json"] as const;
 export const historyExportFormat = z.enum(historyExportFormats, { message: "format is csv or json" });
 
-export const checkpointExportInput = z.object({ id: checkpointId, format: archiveFormat });
+export const checkpointExportInput = z.object({
+  id: checkpointId,
+  format: archiveFormat,
+  /** A damaged checkpoint: archive its intact files only (the damaged ones listed as left out) instead of refusing. */
+  intact: z.boolean().optional(),
+});
 export type CheckpointExportInput = z.infer<typeof checkpointExportInput>;

@@ -4,7 +4,8 @@
  * from the request's Bearer token or session cookie), so a download can never be
  * more permissive than the API.
  *
- *   GET /api/checkpoints/<id>/archive?format=tar.gz|zip   the checkpoint as an archive (viewer)
+ *   GET /api/checkpoints/<id>/archive?format=tar.gz|zip[&intact=1]   the checkpoint as an archive (viewer);
+ *       a damaged checkpoint is refused (422, naming the files) unless intact=1 asks for its intact files only
  *   GET /api/history/export?format=csv|json&<history.list filters>   every matching event (viewer)
  *
  * Both stream: the archive from the object store, the history page by page. A
@@ -68,12 +69,13 @@ function noteHeaders(notes: readonly ArchiveNote[]): Record<string, string> {
 export async function checkpointArchiveResponse(request: Request, checkpointId: string): Promise<Response> {
   try {
     const url = new URL(request.url);
-    const parsed = checkpointExportInput.safeParse({ id: checkpointId, format: url.searchParams.get("format") ?? "tar.gz" });
+    const intact = url.searchParams.get("intact");
+    const parsed = checkpointExportInput.safeParse({ id: checkpointId, format: url.searchParams.get("format") ?? "tar.gz", ...(intact === "1" || intact === "true" ? { intact: true } : {}) });
     if (!parsed.success) throw invalidInput(parsed.error);
     const { ctx, caller } = await callerFor(request);
     // Authentication, the viewer role, the token's scope and a 404 for unknown ids, as checkpoint.get decides them.
     await caller.checkpoint.get({ id: parsed.data.id });
-    const archive = await openCheckpointArchive(ctx.core, parsed.data.id, parsed.data.format);
+    const archive = await openCheckpointArchive(ctx.core, parsed.data.id, parsed.data.format, { intactOnly: parsed.data.intact });
     ctx.core.log.info({ event: "checkpoint.archive", checkpointId: archive.checkpointId, format: archive.format, actor: ctx.principal ? `token:${ctx.principal.name}` : null }, "archive download");
     return new Response(Readable.toWeb(archive.stream) as ReadableStream<Uint8Array>, {
       status: 200,
@@ -84,6 +86,7 @@ export async function checkpointArchiveResponse(request: Request, checkpointId: 
         "X-Content-Type-Options": "nosniff",
         "X-Safetynet-Checkpoint": archive.checkpointId,
         ...noteHeaders(archive.notes),
+        ...(archive.leftOut.length > 0 ? { "X-Safetynet-Partial": String(archive.leftOut.length) } : {}),
       },
     });
   } catch (error) {

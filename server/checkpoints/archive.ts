@@ -9,6 +9,12 @@
  * the first byte (so an HTTP caller still gets a clean 422). Damage found either
  * way is recorded on the checkpoint before the error is raised.
  *
+ * A checkpoint with damage already known (recorded by a check, or found by an
+ * earlier export) is refused before the first byte, naming the files: streaming
+ * would only break off at the first of them. Asked for its intact files only, it
+ * is archived without them, each listed in the notes as left out, under a file
+ * name that says `partial`.
+ *
  * Entries sit under one folder, `<component>-<checkpoint id>/`, in manifest
  * order (parents before children), with the manifest's permission bits and mtimes;
  * symlinks are stored as links (never followed), empty folders as folders. A
@@ -38,7 +44,7 @@ import type { Manifest, ManifestEntry } from "./manifest-types";
 import { databasesOf } from "./manifest";
 import type { DatabaseSnapshot } from "../dbstate/snapshot-types";
 import { findCheckpointRow } from "./queries";
-import { readCheckpointManifest, recordDamageFound, type DamagedObject } from "./integrity-record";
+import { readCheckpointManifest, recordDamageFound, storedProblems, type DamagedObject } from "./integrity-record";
 import { readSparseLayout, SparseFormatError, type SparseLayout } from "../store/sparse-format";
 
 const CHUNK = 256 * 1024;
@@ -61,8 +67,15 @@ export interface CheckpointArchive {
    * listed in `.safetynet-export-notes.json` inside the archive.
    */
   notes: ArchiveNote[];
+  /** Damaged files left out (asked for the intact files only); the file name then says partial. */
+  leftOut: DamagedObject[];
   /** The archive's bytes. Fails (IntegrityError) if a stored object does not match the manifest. */
   stream: Readable;
+}
+
+export interface ArchiveOptions {
+  /** Leave the checkpoint's damaged files out (each listed in the notes) instead of refusing the archive. */
+  intactOnly?: boolean;
 }
 
 const CONTENT_TYPES: Record<ArchiveFormat, string> = { "tar.gz": "application/gzip", zip: "application/zip" };
@@ -75,24 +88,47 @@ function damageError(problems: DamagedObject[], phase: string): IntegrityError {
   return new IntegrityError(`archive ${phase}: ${problems.length} stored object(s) are damaged: ${named}`, { problems });
 }
 
+/** The damaged files a refusal names, and what can be done instead. */
+function refusal(problems: DamagedObject[]): IntegrityError {
+  const error = damageError(problems, "refused before the first byte");
+  return new IntegrityError(
+    `${error.message}. An archive of the intact files only can be downloaded instead (intact=1; the CLI's --intact), or verify the checkpoint again if the store was repaired`,
+    { problems, intactAvailable: true },
+  );
+}
+
+/** The damaged files of a checkpoint: those its row records (a stale manifest record is not: the manifest was just read) and those missing now, one per object. */
+function damagedFiles(recorded: readonly DamagedObject[], missing: readonly DamagedObject[]): DamagedObject[] {
+  const byObject = new Map<string, DamagedObject>();
+  for (const p of [...recorded, ...missing]) if (p.path !== null) byObject.set(`${p.path}\0${p.sha256}`, p);
+  return [...byObject.values()];
+}
+
 /** Checks that every file's object exists, and opens the archive stream. */
-export async function openCheckpointArchive(core: Core, checkpointId: string, format: ArchiveFormat): Promise<CheckpointArchive> {
+export async function openCheckpointArchive(core: Core, checkpointId: string, format: ArchiveFormat, options: ArchiveOptions = {}): Promise<CheckpointArchive> {
   const row = await findCheckpointRow(core, checkpointId);
   const manifest = await readCheckpointManifest(core, row);
   const databases = databaseEntries(manifest);
   const missing: DamagedObject[] = [...manifest.entries, ...databases.flatMap((d) => [d.entry, ...d.sideEntries])]
     .filter((e) => e.kind === "file" && e.sha256 && !core.store.has(e.sha256))
     .map((e) => ({ path: e.path, sha256: e.sha256 as string, state: "missing" }));
-  if (missing.length > 0) {
-    await recordDamageFound(core, row.id, missing);
-    throw damageError(missing, "refused before the first byte");
-  }
+  if (missing.length > 0) await recordDamageFound(core, row.id, missing);
+  const recorded = row.verifyState === "corrupt" || row.verifyState === "missing" ? storedProblems(row.verifyProblems) : [];
+  const damaged = damagedFiles(recorded, missing);
+  if (damaged.length > 0 && !options.intactOnly) throw refusal(damaged);
+  // Objects are named by content: a damaged object is damaged under every name that holds it.
+  const damagedObjects = new Map(damaged.map((p) => [p.sha256, p.state]));
+  const intact = (entry: ManifestEntry) => !(entry.kind === "file" && entry.sha256 && damagedObjects.has(entry.sha256));
   const folder = `${row.component.name}-${row.id}`;
   const recordDamage = (problems: DamagedObject[]) => recordDamageFound(core, row.id, problems);
   const notes: ArchiveNote[] = [];
   const items: ArchiveItem[] = [];
-  const sparseLayouts = await readSparseLayouts(core, manifest.entries, recordDamage);
+  const sparseLayouts = await readSparseLayouts(core, manifest.entries.filter(intact), recordDamage);
   for (const entry of manifest.entries) {
+    if (!intact(entry)) {
+      notes.push({ path: entry.path, archivedAs: null, reason: `its stored content is ${damagedObjects.get(entry.sha256 as string)}: left out of this archive of the intact files only` });
+      continue;
+    }
     // No content was captured for it: leave it out, and say so.
     if (entry.unstable) notes.push({ path: entry.path, archivedAs: null, reason: "it kept changing while the checkpoint was taken, so the checkpoint holds no content for it" });
     else if (format === "zip" && entry.sparse && entry.size > ZIP_SPARSE_EXPAND_LIMIT) {
@@ -111,7 +147,12 @@ export async function openCheckpointArchive(core: Core, checkpointId: string, fo
     }));
     const data = Buffer.from(JSON.stringify(described, null, 2) + "\n");
     items.push({ entry: generatedFile(`${DATABASES_FOLDER}/databases.json`, data, 0o644), mtimeMs: row.createdAt.getTime(), data });
-    for (const { entry, sideEntries } of databases) for (const one of [entry, ...sideEntries]) items.push({ entry: one, mtimeMs: row.createdAt.getTime() });
+    for (const { entry, sideEntries } of databases) {
+      for (const one of [entry, ...sideEntries]) {
+        if (intact(one)) items.push({ entry: one, mtimeMs: row.createdAt.getTime() });
+        else notes.push({ path: one.path, archivedAs: null, reason: `this database snapshot's stored content is ${damagedObjects.get(one.sha256 as string)}: left out of this archive of the intact files only` });
+      }
+    }
   }
   const named = format === "zip" ? zipNames(items.map((i) => i.entry.path)) : null;
   if (named) {
@@ -161,11 +202,12 @@ export async function openCheckpointArchive(core: Core, checkpointId: string, fo
     checkpointId: row.id,
     component: row.component.name,
     format,
-    fileName: `${folder}.${format}`,
+    fileName: damaged.length > 0 ? `${folder}-partial.${format}` : `${folder}.${format}`,
     contentType: CONTENT_TYPES[format],
     entries: manifest.entries.length - notes.filter((n) => n.archivedAs === null).length + databases.reduce((n, d) => n + 1 + d.sideEntries.length, 0),
     bytes: items.reduce((sum, item) => sum + (item.entry.kind === "file" && !item.data ? (format === "tar.gz" && item.sparse ? item.sparse.dataBytes : item.entry.size) : 0), 0),
     notes,
+    leftOut: damaged,
     stream: out,
   };
 }

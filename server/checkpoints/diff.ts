@@ -5,6 +5,13 @@
  * way round: added ones are deleted, everything else is restored, down to a
  * file whose only change is its mtime. With `against`, two checkpoints are
  * compared instead, by their trees, without reading the workspace.
+ *
+ * A damaged stored object does not fail the diff: the comparison needs only the
+ * manifest's hashes, so every path is still listed; a row whose stored content is
+ * corrupt or missing is marked `damaged` (it gets no patch), and `damaged` lists
+ * every damaged file known of the compared checkpoints. Damage found while
+ * reading a patch is recorded on the checkpoint, as any partial check does. Only
+ * a damaged manifest (its folders) fails it: then nothing can be listed.
  */
 import path from "node:path";
 import { createTwoFilesPatch } from "diff";
@@ -18,7 +25,9 @@ import { compareTrees } from "./tree-diff";
 import { openManifest } from "./tree-read";
 import { InvalidInputError } from "../errors";
 import { diffDatabases, diffSnapshots, type DatabaseChange } from "../dbstate/databases";
-import { findCheckpointRow } from "./queries";
+import { findCheckpointRow, type CheckpointRow } from "./queries";
+import { IntegrityError } from "../errors";
+import { recordDamageFound, storedProblems, type DamagedObject, type DamageState } from "./integrity-record";
 
 export interface DiffEntry {
   path: string;
@@ -26,8 +35,10 @@ export interface DiffEntry {
   before?: DiffSide;
   /** `unstable`: the live file kept changing while the diff read it (its content is unknown). */
   after?: DiffSide;
-  /** Unified diff for modified text files when asked for; null for binary or too large. */
+  /** Unified diff for modified text files when asked for; null for binary, too large, or damaged. */
   patch?: string | null;
+  /** The stored content of this path (in the checkpoint, or in `against`) is damaged: shown without a patch. */
+  damaged?: DamageState;
 }
 
 export interface DiffSide {
@@ -62,6 +73,8 @@ export interface CheckpointDiff {
   unstable: string[];
   /** The checkpoint's databases against what they hold now: tables added and dropped, row counts and columns changed. */
   databases: DatabaseChange[];
+  /** Damaged stored files of the compared checkpoints (recorded by checks, or found by this diff), changed or not; `checkpointId` says whose. */
+  damaged: (DamagedObject & { checkpointId: string })[];
 }
 
 const DEFAULT_MAX_TEXT_BYTES = 1024 * 1024;
@@ -90,8 +103,12 @@ export async function diffCheckpoint(core: Core, id: string, options: DiffOption
   const { comparison } = await compareWorkspace(core, component, checkpoint, { storeObjects: false });
   const databases = await diffDatabases(component, checkpoint.databases);
   const maxBytes = Math.min(options.maxTextBytes ?? DEFAULT_MAX_TEXT_BYTES, SMALL_FILE_LIMIT - 1);
-  const patch = options.textDiff ? (change: PathChange) => textPatch(core, change, maxBytes, (after) => liveContent(component.root, after, change.path, maxBytes)) : null;
-  return { checkpointId: id, against: null, component: component.name, ...(await bucket(comparison, patch)), databases };
+  const damage = new DamageLedger(core, [row]);
+  const patch = options.textDiff
+    ? (change: PathChange) => textPatch(change, maxBytes, (before) => damage.read(row.id, change.path, before), (after) => liveContent(component.root, after, change.path, maxBytes))
+    : null;
+  const buckets = await bucket(comparison, patch);
+  return { checkpointId: id, against: null, component: component.name, ...buckets, databases, damaged: await damage.settle(buckets, { before: row.id }) };
 }
 
 /**
@@ -108,13 +125,89 @@ async function diffCheckpoints(core: Core, id: string, against: string, options:
   const after = openManifest(core.store, other.manifestSha);
   const comparison = compareTrees(core.store, before, after, { scopes: [before.scope, after.scope] });
   const maxBytes = Math.min(options.maxTextBytes ?? DEFAULT_MAX_TEXT_BYTES, SMALL_FILE_LIMIT - 1);
-  const stored = async (entry: ManifestEntry) => (entry.kind === "symlink" ? Buffer.from(entry.linkTarget ?? "") : entry.sha256 ? core.store.readBuffer(entry.sha256, { verify: true }) : null);
-  const patch = options.textDiff ? (change: PathChange) => textPatch(core, change, maxBytes, stored, against) : null;
-  return { checkpointId: id, against, component: row.component.name, ...(await bucket(comparison, patch)), databases: diffSnapshots(before.databases, after.databases) };
+  const damage = new DamageLedger(core, [row, other]);
+  const patch = options.textDiff
+    ? (change: PathChange) =>
+        textPatch(
+          change,
+          maxBytes,
+          (entry) => damage.read(row.id, change.path, entry),
+          async (entry) => (entry.kind === "symlink" ? Buffer.from(entry.linkTarget ?? "") : damage.read(other.id, change.path, entry)),
+          against,
+        )
+    : null;
+  const buckets = await bucket(comparison, patch);
+  return {
+    checkpointId: id,
+    against,
+    component: row.component.name,
+    ...buckets,
+    databases: diffSnapshots(before.databases, after.databases),
+    damaged: await damage.settle(buckets, { before: row.id, after: other.id }),
+  };
 }
 
-async function bucket(comparison: ManifestComparison, patch: ((change: PathChange) => Promise<string | null>) | null): Promise<Omit<CheckpointDiff, "checkpointId" | "against" | "component" | "databases">> {
-  const result: Omit<CheckpointDiff, "checkpointId" | "against" | "component" | "databases"> = {
+type Buckets = Omit<CheckpointDiff, "checkpointId" | "against" | "component" | "databases" | "damaged">;
+
+/**
+ * The damaged objects of the compared checkpoints: what their last checks
+ * recorded, and what reading a patch finds (recorded on the checkpoint when the
+ * diff ends). Objects are named by their content, so a damaged object is damaged
+ * wherever a compared entry names it.
+ */
+class DamageLedger {
+  private readonly known: (DamagedObject & { checkpointId: string })[] = [];
+  private readonly found: (DamagedObject & { checkpointId: string })[] = [];
+
+  constructor(
+    private readonly core: Core,
+    rows: readonly CheckpointRow[],
+  ) {
+    for (const r of rows) {
+      if (r.verifyState !== "corrupt" && r.verifyState !== "missing") continue;
+      for (const p of storedProblems(r.verifyProblems)) this.known.push({ ...p, checkpointId: r.id });
+    }
+  }
+
+  /** A stored file's content, or null (and the damage noted) when its object is damaged. */
+  async read(checkpointId: string, relPath: string, entry: ManifestEntry): Promise<Buffer | null> {
+    if (!entry.sha256) return null;
+    if (this.stateOf(entry.sha256)) return null;
+    try {
+      return this.core.store.readBuffer(entry.sha256, { verify: true });
+    } catch (error) {
+      if (!(error instanceof IntegrityError)) throw error;
+      const state: DamageState = (error.details as { state?: string } | undefined)?.state === "missing" ? "missing" : "corrupt";
+      this.found.push({ checkpointId, path: relPath, sha256: entry.sha256, state });
+      return null;
+    }
+  }
+
+  private stateOf(sha256: string): DamageState | undefined {
+    return (this.found.find((p) => p.sha256 === sha256) ?? this.known.find((p) => p.sha256 === sha256))?.state;
+  }
+
+  /** Marks the damaged rows, records what was found, and lists every damaged file (one per checkpoint and path). */
+  async settle(buckets: Buckets, sides: { before: string; after?: string }): Promise<(DamagedObject & { checkpointId: string })[]> {
+    const lists = [buckets.added, buckets.modified, buckets.deleted, buckets.modeChanged, buckets.typeChanged, buckets.linkChanged, buckets.mtimeChanged];
+    for (const entry of lists.flat()) {
+      const before = entry.before?.sha256 ? this.stateOf(entry.before.sha256) : undefined;
+      const after = sides.after && entry.after?.sha256 ? this.stateOf(entry.after.sha256) : undefined;
+      const state = before === "corrupt" || after === "corrupt" ? "corrupt" : (before ?? after);
+      if (state) entry.damaged = state;
+    }
+    for (const checkpointId of [sides.before, sides.after]) {
+      const mine = this.found.filter((p) => p.checkpointId === checkpointId).map(({ checkpointId: _id, ...p }) => p);
+      if (checkpointId && mine.length > 0) await recordDamageFound(this.core, checkpointId, mine);
+    }
+    const all = new Map<string, DamagedObject & { checkpointId: string }>();
+    for (const p of [...this.known, ...this.found]) all.set(`${p.checkpointId}\0${p.path ?? ""}`, p);
+    return [...all.values()];
+  }
+}
+
+async function bucket(comparison: ManifestComparison, patch: ((change: PathChange) => Promise<string | null>) | null): Promise<Buckets> {
+  const result: Buckets = {
     added: [],
     modified: [],
     deleted: [],
@@ -168,9 +261,9 @@ async function liveContent(root: string, entry: NonNullable<PathChange["after"]>
 }
 
 async function textPatch(
-  core: Core,
   change: PathChange,
   maxBytes: number,
+  contentBefore: (before: ManifestEntry) => Promise<Buffer | null>,
   contentAfter: (after: ManifestEntry) => Promise<Buffer | null>,
   afterLabel = "live",
 ): Promise<string | null> {
@@ -178,7 +271,8 @@ async function textPatch(
   const after = change.after;
   // A sparse file's object is its representation, not its text.
   if (!before?.sha256 || !after || before.size > maxBytes || after.size > maxBytes || before.sparse || after.sparse) return null;
-  const oldContent = core.store.readBuffer(before.sha256, { verify: true });
+  const oldContent = await contentBefore(before);
+  if (!oldContent) return null;
   const newContent = await contentAfter(after);
   if (!newContent) return null;
   if (looksBinary(oldContent) || looksBinary(newContent)) return null;

@@ -32,7 +32,7 @@ export async function exportCheckpointArchive(ctx: CliContext, input: Checkpoint
   if (ctx.remote) {
     const { RemoteClient } = await import("../mcp/remote-client");
     const client = new RemoteClient(ctx.remote);
-    const download = await client.downloadArchive(input.id, input.format);
+    const download = await client.downloadArchive(input.id, input.format, { intact: input.intact });
     let written;
     try {
       written = await writeExportFile(file, download.stream);
@@ -43,7 +43,7 @@ export async function exportCheckpointArchive(ctx: CliContext, input: Checkpoint
     return { checkpointId: input.id, component: null, format: input.format, file, archiveBytes: written.bytes, archiveSha256: written.sha256, entries: null, warnings: download.notes, noteCount: download.noteCount, durationMs: Math.round(performance.now() - t0) };
   }
   const { openCheckpointArchive } = await import("../checkpoints/archive");
-  const archive = await openCheckpointArchive(await ctx.core(), input.id, input.format);
+  const archive = await openCheckpointArchive(await ctx.core(), input.id, input.format, { intactOnly: input.intact });
   const written = await writeExportFile(file, archive.stream);
   return {
     checkpointId: archive.checkpointId,

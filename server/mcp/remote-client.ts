@@ -225,8 +225,8 @@ export class RemoteClient implements SafetyNetClient {
    * short (a damaged object found while streaming) fails the iteration.
    */
   /** The archive's bytes, and its notes: names a zip had to escape, files left out (from the response headers; the archive lists them all). */
-  async downloadArchive(checkpointId: string, format: ArchiveFormat): Promise<{ stream: AsyncIterable<Uint8Array>; notes: ArchiveNote[]; noteCount: number }> {
-    const url = `${this.baseUrl}/api/checkpoints/${encodeURIComponent(checkpointId)}/archive?format=${encodeURIComponent(format)}`;
+  async downloadArchive(checkpointId: string, format: ArchiveFormat, options: { intact?: boolean } = {}): Promise<{ stream: AsyncIterable<Uint8Array>; notes: ArchiveNote[]; noteCount: number }> {
+    const url = `${this.baseUrl}/api/checkpoints/${encodeURIComponent(checkpointId)}/archive?format=${encodeURIComponent(format)}${options.intact ? "&intact=1" : ""}`;
     let response: Response;
     try {
       response = await fetch(url, { headers: { authorization: `Bearer ${this.token}` } });

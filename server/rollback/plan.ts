@@ -27,6 +27,8 @@ export interface RestoreItem {
   hardlinkTo?: string;
   /** A sparse file: the bytes of data written (everything else of `size` stays a hole). */
   sparse?: { dataBytes: number };
+  /** The permission bits change too (whatever else does): `live` now, `restored` the checkpoint's. */
+  modeChange?: { live: number; restored: number };
 }
 
 export interface DeleteItem {
@@ -72,6 +74,8 @@ export function computeRollbackPlan({ changes, unchanged, unstable }: ManifestCo
     const item: RestoreItem = { path: change.path, kind: before.kind, action, size: before.kind === "file" ? before.size : 0 };
     if (action === "link") item.hardlinkTo = before.hardlinkTo;
     if (before.kind === "file" && before.sparse) item.sparse = before.sparse;
+    const live = change.after;
+    if (live && live.kind === before.kind && before.kind !== "symlink" && live.mode !== before.mode) item.modeChange = { live: live.mode, restored: before.mode };
     restore.push(item);
   }
   return { restore, delete: remove, unchanged, unstable, bytesToWrite, databases: [] };

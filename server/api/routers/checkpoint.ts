@@ -1,5 +1,6 @@
 import {
   byCheckpointId,
+  checkpointChangesInput,
   checkpointCreateInput,
   checkpointDeleteInput,
   checkpointDiffInput,
@@ -10,6 +11,7 @@ import {
 import { createCheckpoint } from "../../checkpoints/create";
 import { getCheckpoint, listCheckpoints, listCheckpointEntries } from "../../checkpoints/queries";
 import { diffCheckpoint } from "../../checkpoints/diff";
+import { listCheckpointChanges } from "../../checkpoints/change-list";
 import { verifyCheckpoint } from "../../checkpoints/verify";
 import { deleteCheckpoint, pinCheckpoint, planCheckpointDelete } from "../../checkpoints/lifecycle";
 import { badInput } from "../errors";
@@ -42,6 +44,12 @@ export const checkpointRouter = createTRPCRouter({
   entries: viewerProcedure.input(checkpointEntriesInput).query(async ({ ctx, input }) => {
     await assertCheckpointInScope(ctx, input.id);
     return listCheckpointEntries(ctx.core, input.id, { prefix: input.prefix, cursor: input.cursor, limit: input.limit });
+  }),
+
+  /** What one checkpoint changed against the previous one (its change records), page by page. */
+  changes: viewerProcedure.input(checkpointChangesInput).query(async ({ ctx, input }) => {
+    await assertCheckpointInScope(ctx, input.id);
+    return listCheckpointChanges(ctx.core, input);
   }),
 
   diff: viewerProcedure.input(checkpointDiffInput).query(async ({ ctx, input }) => {

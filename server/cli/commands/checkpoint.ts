@@ -277,9 +277,10 @@ export function registerCheckpointCommands(program: Command): void {
     .description("write a checkpoint as a .tar.gz or .zip archive (modes, mtimes and symlinks kept; every object verified while written)")
     .requiredOption("--format <format>", "tar.gz or zip")
     .requiredOption("-o, --output <file>", "the archive file to write (replaced atomically; nothing is left there if the export fails)")
-    .action(async (id: string, opts: { format: string; output: string }, command: Command) => {
+    .option("--intact", "a damaged checkpoint: write its intact files only (the damaged ones are listed as left out) instead of refusing")
+    .action(async (id: string, opts: { format: string; output: string; intact?: boolean }, command: Command) => {
       const ctx = contextFor(command, { remote: true });
-      const input = parseInput(checkpointExportInput, { id, format: opts.format });
+      const input = parseInput(checkpointExportInput, { id, format: opts.format, ...(opts.intact ? { intact: true } : {}) });
       const path = await import("node:path");
       const file = path.resolve(opts.output);
       const { exportCheckpointArchive } = await import("../export-archive");
