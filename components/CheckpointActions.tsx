@@ -6,7 +6,8 @@ import { ProblemNotice } from "@/components/feedback/ProblemNotice";
 import { RollbackDialog } from "@/components/RollbackDialog";
 import { VerifyResultView } from "@/components/VerifyResultView";
 import { Button, buttonClasses } from "@/components/ui/Button";
-import { rollbackBlockedReason } from "@/lib/checkpoint-state";
+import { DamagedDownloads } from "@/components/DamagedDownloads";
+import { isDamaged, rollbackBlockedReason } from "@/lib/checkpoint-state";
 import { describeProblem } from "@/lib/trpc/api-problem";
 import { roleAllows, type CheckpointDetail, type ViewerRole } from "@/lib/trpc/types";
 
@@ -53,6 +54,11 @@ export function CheckpointActions({ checkpoint, role }: { checkpoint: Checkpoint
           target={{ id: checkpoint.id, component: checkpoint.component, createdAt: checkpoint.createdAt, reason: checkpoint.reason }}
           disabledReason={rollbackBlocked}
         />
+        {isDamaged(checkpoint) ? (
+          <span className="sm:ml-auto">
+            <DamagedDownloads checkpoint={checkpoint} />
+          </span>
+        ) : (
         <span className="flex flex-wrap items-center gap-2 sm:ml-auto">
           <span className="text-xs text-muted">Download</span>
           <a
@@ -74,6 +80,7 @@ export function CheckpointActions({ checkpoint, role }: { checkpoint: Checkpoint
             .zip
           </a>
         </span>
+        )}
       </div>
       {blocked.length > 0 ? (
         <ul className="space-y-0.5 text-xs text-muted" data-testid="blocked-reasons">

@@ -5,10 +5,12 @@ import { ChecksumBadge } from "@/components/ChecksumBadge";
 import { CheckpointStatusPill, PinnedMarker } from "@/components/CheckpointPills";
 import { NewBytes } from "@/components/NewBytes";
 import { RollbackBlockedNote, RollbackDialog } from "@/components/RollbackDialog";
+import { CardChanges } from "@/components/timeline/CardChanges";
 import { CheckpointIdLink } from "@/components/ui/CopyButton";
 import { Pill } from "@/components/ui/Pill";
 import { Time } from "@/components/ui/Time";
 import { damageSummary, isDamaged, rollbackBlockedReason } from "@/lib/checkpoint-state";
+import { compareHref } from "@/lib/compare-target";
 import { formatBytes, formatCount } from "@/lib/format";
 import type { TimelineCheckpoint, ViewerRole } from "@/lib/trpc/types";
 
@@ -113,6 +115,9 @@ export function CheckpointCard({ checkpoint, role, matchesLive }: { checkpoint: 
           </div>
         ) : null}
       </dl>
+      <div className="mt-2">
+        <CardChanges checkpoint={checkpoint} />
+      </div>
       {damaged ? (
         <p role="note" className="mt-3 rounded-md border border-bad/40 bg-bad/10 px-3 py-2 text-xs" data-testid="damage-note">
           <strong className="text-bad">Damaged:</strong> {damageSummary(checkpoint)}.
@@ -122,6 +127,9 @@ export function CheckpointCard({ checkpoint, role, matchesLive }: { checkpoint: 
         <div className="flex min-w-0 flex-wrap items-center gap-2">
           <ChecksumBadge sha256={checkpoint.manifestSha256} verifyState={checkpoint.verifyState} verifiedAt={checkpoint.verifiedAt} />
           <CheckpointIdLink id={checkpoint.id} />
+          <Link href={compareHref(checkpoint.id)} className="text-xs text-accent hover:underline" data-testid="card-compare">
+            Compare
+          </Link>
         </div>
         <RollbackDialog
           target={{ id: checkpoint.id, component: checkpoint.component, createdAt: checkpoint.createdAt, reason: checkpoint.reason }}

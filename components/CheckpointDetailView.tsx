@@ -11,6 +11,9 @@ import { CliHints, type CliHint } from "@/components/CliHints";
 import { CopyButton } from "@/components/ui/CopyButton";
 import { Time } from "@/components/ui/Time";
 import { isDamaged } from "@/lib/checkpoint-state";
+import { compareHref } from "@/lib/compare-target";
+import { CardChanges } from "@/components/timeline/CardChanges";
+import { buttonClasses } from "@/components/ui/Button";
 import { ChecksumBadge } from "@/components/ChecksumBadge";
 import { DatabaseSnapshots } from "@/components/DatabaseSnapshots";
 import { DiffView } from "@/components/DiffView";
@@ -139,6 +142,14 @@ export function CheckpointDetailView({ id, role }: { id: string; role: ViewerRol
               {checkpoint.pinned ? <PinnedMarker /> : null}
               <ChecksumBadge sha256={checkpoint.manifestSha256} verifyState={checkpoint.verifyState} verifiedAt={checkpoint.verifiedAt} />
             </div>
+            <div className="pt-1">
+              <CardChanges checkpoint={checkpoint} />
+            </div>
+          </div>
+          <div className="flex flex-wrap gap-2">
+            <Link href={compareHref(checkpoint.id)} className={buttonClasses("secondary")} data-testid="checkpoint-compare">
+              Compare…
+            </Link>
           </div>
         </div>
         {checkpoint.kind === "safety" ? <SafetyNote checkpoint={checkpoint} /> : null}

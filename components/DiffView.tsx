@@ -25,40 +25,90 @@ function Section({ title, count, children }: { title: string; count: number; chi
   );
 }
 
+/** A row whose stored content is corrupt or missing: listed, never patched. */
+function DamagedMark({ entry }: { entry: Pick<DiffEntry, "damaged"> }) {
+  if (!entry.damaged) return null;
+  return (
+    <Pill tone="bad" title="The stored content of this file no longer matches its sha256 (or is gone): it cannot be shown or restored">
+      damaged: {entry.damaged}
+    </Pill>
+  );
+}
+
 function PathList({ entries, tone, describe }: { entries: DiffEntry[]; tone: "ok" | "bad" | "warn"; describe: (e: DiffEntry) => ReactNode }) {
   const sign = tone === "ok" ? "+" : tone === "bad" ? "−" : "~";
   const colour = tone === "ok" ? "text-ok" : tone === "bad" ? "text-bad" : "text-warn";
   return (
     <ul className="divide-y divide-border rounded-md border border-border bg-surface text-sm">
       {entries.map((e) => (
-        <li key={e.path} className="flex flex-wrap items-baseline justify-between gap-2 px-3 py-1.5">
+        <li key={e.path} className="flex flex-wrap items-baseline justify-between gap-2 px-3 py-1.5" data-testid="diff-row" data-path={e.path} data-damaged={e.damaged}>
           <span className="min-w-0 break-all font-mono text-xs">
             <span aria-hidden="true" className={`mr-2 ${colour}`}>
               {sign}
             </span>
             {displayPath(e.path)}
           </span>
-          <span className="text-xs text-muted">{describe(e)}</span>
+          <span className="flex items-center gap-2 text-xs text-muted">
+            <DamagedMark entry={e} />
+            {describe(e)}
+          </span>
         </li>
       ))}
     </ul>
   );
 }
 
+/** Permission bits that changed along with the content: `0644 → 0755`. */
+export function ModeChange({ before, after }: { before?: { mode: number }; after?: { mode: number } }) {
+  if (!before || !after || before.mode === after.mode) return null;
+  return (
+    <span className="font-mono text-info" data-testid="mode-change" title="The permission bits changed too">
+      {formatMode(before.mode)} → {formatMode(after.mode)}
+    </span>
+  );
+}
+
+/** How the two sides of a diff are named: a checkpoint and the live workspace, or two checkpoints. */
+interface SideNames {
+  from: string;
+  to: string;
+  /** Section titles for added and deleted paths. */
+  added: string;
+  deleted: string;
+}
+
+const LIVE_SIDES: SideNames = {
+  from: "in checkpoint",
+  to: "live",
+  added: "Added since the checkpoint (a rollback deletes these)",
+  deleted: "Deleted since the checkpoint (a rollback restores these)",
+};
+
+function checkpointSides(from: string, to: string): SideNames {
+  return { from: `in ${from}`, to: `in ${to}`, added: `Added (in ${to}, not in ${from})`, deleted: `Deleted (in ${from}, not in ${to})` };
+}
+
 /** Patches shown expanded; the rest start collapsed so a large diff stays navigable. */
 const OPEN_PATCHES = 20;
 
-function ModifiedFile({ entry, open }: { entry: DiffEntry; open: boolean }) {
+/** One modified file: sizes, a mode change, and its patch (or why there is none). */
+export function ModifiedFile({ entry, open, sides = LIVE_SIDES }: { entry: DiffEntry; open: boolean; sides?: SideNames }) {
   return (
-    <details open={open} className="overflow-hidden rounded-md border border-border bg-surface" data-testid="diff-file">
+    <details open={open} className="overflow-hidden rounded-md border border-border bg-surface" data-testid="diff-file" data-path={entry.path} data-damaged={entry.damaged}>
       <summary className="flex cursor-pointer flex-wrap items-baseline justify-between gap-2 bg-background px-3 py-2">
         <span className="break-all font-mono text-xs font-medium">{displayPath(entry.path)}</span>
-        <span className="text-xs text-muted">
-          {entry.before ? formatBytes(entry.before.size) : "—"} in checkpoint → {entry.after ? formatBytes(entry.after.size) : "—"} live
+        <span className="flex flex-wrap items-center gap-2 text-xs text-muted">
+          <DamagedMark entry={entry} />
+          <ModeChange before={entry.before} after={entry.after} />
+          <span>
+            {entry.before ? formatBytes(entry.before.size) : "—"} {sides.from} → {entry.after ? formatBytes(entry.after.size) : "—"} {sides.to}
+          </span>
         </span>
       </summary>
       {typeof entry.patch === "string" ? (
         <UnifiedPatch patch={entry.patch} />
+      ) : entry.damaged ? (
+        <p className="border-t border-border px-3 py-2 text-xs text-bad">The stored content is {entry.damaged}: no text diff can be shown for this file.</p>
       ) : (
         <p className="border-t border-border px-3 py-2 text-xs text-muted">Binary, a symlink, or larger than 1 MiB: no text diff shown.</p>
       )}
@@ -66,39 +116,74 @@ function ModifiedFile({ entry, open }: { entry: DiffEntry; open: boolean }) {
   );
 }
 
-/** What changed in the live workspace since the checkpoint (checkpoint.diff with text patches). */
-export function DiffView({ checkpointId }: { checkpointId: string }) {
+/**
+ * What changed from a checkpoint to the live workspace (checkpoint.diff with text
+ * patches), or, with `against`, from one checkpoint to another (read from the store).
+ */
+export function DiffView({ checkpointId, against, heading, actions }: { checkpointId: string; against?: string; heading?: ReactNode; actions?: ReactNode }) {
   const trpc = useTRPC();
   // A diff scans the live workspace: fetch it when the page opens and on request, not on every focus.
-  const diff = useQuery(trpc.checkpoint.diff.queryOptions({ id: checkpointId, textDiff: true }, { staleTime: 0, refetchOnWindowFocus: false }));
+  const diff = useQuery(trpc.checkpoint.diff.queryOptions({ id: checkpointId, against, textDiff: true }, { staleTime: 0, refetchOnWindowFocus: false }));
+  const sides = against === undefined ? LIVE_SIDES : checkpointSides(checkpointId, against);
   return (
-    <section aria-labelledby="diff-heading" className="space-y-4" aria-busy={diff.isFetching}>
+    <section aria-labelledby="diff-heading" className="space-y-4" aria-busy={diff.isFetching} data-testid="diff-view">
       <div className="flex flex-wrap items-center justify-between gap-3">
         <div>
           <h2 id="diff-heading" className="text-lg font-semibold">
-            Diff against live
+            {heading ?? (against === undefined ? "Diff against live" : `Diff from ${checkpointId} to ${against}`)}
           </h2>
-          <p className="text-sm text-muted">
-            <span className="text-bad">−</span> is in the checkpoint, <span className="text-ok">+</span> is in the workspace now. A rollback
-            turns + back into −.
-          </p>
+          {against === undefined ? (
+            <p className="text-sm text-muted">
+              <span className="text-bad">−</span> is in the checkpoint, <span className="text-ok">+</span> is in the workspace now. A rollback turns + back
+              into −.
+            </p>
+          ) : (
+            <p className="text-sm text-muted">
+              <span className="text-bad">−</span> is in <span className="font-mono">{checkpointId}</span>, <span className="text-ok">+</span> is in{" "}
+              <span className="font-mono">{against}</span>. Read from the store only: the workspace is not looked at.
+            </p>
+          )}
+          {actions}
         </div>
         <Button onClick={() => void diff.refetch()} disabled={diff.isFetching}>
           {diff.isFetching ? "Comparing…" : "Compare again"}
         </Button>
       </div>
       {diff.isPending ? (
-        <LoadingBlock label="Comparing the checkpoint with the live workspace" rows={3} />
+        <LoadingBlock label={against === undefined ? "Comparing the checkpoint with the live workspace" : "Comparing the two checkpoints"} rows={3} />
       ) : diff.isError ? (
         <ProblemNotice problem={describeProblem(diff.error)} onRetry={() => void diff.refetch()} />
       ) : (
-        <DiffBody diff={diff.data} />
+        <DiffBody diff={diff.data} sides={sides} />
       )}
     </section>
   );
 }
 
-function DiffBody({ diff }: { diff: CheckpointDiff }) {
+/** Damaged stored files of the compared checkpoints: the rest of the diff is complete without them. */
+function DamagedFiles({ diff }: { diff: CheckpointDiff }) {
+  if (diff.damaged.length === 0) return null;
+  return (
+    <section aria-labelledby="diff-damaged" className="space-y-2 rounded-md border border-bad/40 bg-bad/10 px-3 py-2" data-testid="diff-damaged">
+      <h3 id="diff-damaged" className="text-sm font-semibold text-bad">
+        Damaged in the store ({formatCount(diff.damaged.length)})
+      </h3>
+      <p className="text-xs text-muted">
+        The stored content of these files is corrupt or missing. Every other file is compared as usual; rows of damaged files are marked and have no text diff.
+      </p>
+      <ul className="space-y-0.5 font-mono text-xs">
+        {diff.damaged.map((d) => (
+          <li key={`${d.checkpointId}:${d.path ?? ""}:${d.sha256}`} className="break-all">
+            <span className="font-semibold text-bad">{d.state}</span> {d.path === null ? "(the manifest itself)" : displayPath(d.path)}
+            {diff.against !== null ? <span className="font-sans text-muted"> in {d.checkpointId}</span> : null}
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+function DiffBody({ diff, sides }: { diff: CheckpointDiff; sides: SideNames }) {
   const changed = diff.added.length + diff.modified.length + diff.deleted.length + diff.modeChanged.length + diff.typeChanged.length + diff.linkChanged.length + diff.mtimeChanged.length;
   return (
     <div className="space-y-5">
@@ -113,20 +198,23 @@ function DiffBody({ diff }: { diff: CheckpointDiff }) {
         {diff.unstable.length ? <Pill tone="warn">{formatCount(diff.unstable.length)} not compared (unstable)</Pill> : null}
         <Pill>{formatCount(diff.unchanged)} unchanged</Pill>
       </div>
+      <DamagedFiles diff={diff} />
       {changed === 0 && diff.unstable.length === 0 ? (
-        <p className="rounded-md border border-ok/30 bg-ok/10 px-4 py-3 text-sm">The live workspace matches this checkpoint. A rollback would change nothing.</p>
+        <p className="rounded-md border border-ok/30 bg-ok/10 px-4 py-3 text-sm" data-testid="diff-identical">
+          {diff.against === null ? "The live workspace matches this checkpoint. A rollback would change nothing." : "The two checkpoints hold the same files."}
+        </p>
       ) : null}
       <Section title="Modified" count={diff.modified.length}>
         <div className="space-y-3">
           {diff.modified.map((entry, index) => (
-            <ModifiedFile key={entry.path} entry={entry} open={index < OPEN_PATCHES} />
+            <ModifiedFile key={entry.path} entry={entry} open={index < OPEN_PATCHES} sides={sides} />
           ))}
         </div>
       </Section>
-      <Section title="Added since the checkpoint (a rollback deletes these)" count={diff.added.length}>
+      <Section title={sides.added} count={diff.added.length}>
         <PathList entries={diff.added} tone="ok" describe={(e) => (e.after ? `${e.after.kind} · ${formatBytes(e.after.size)}` : "")} />
       </Section>
-      <Section title="Deleted since the checkpoint (a rollback restores these)" count={diff.deleted.length}>
+      <Section title={sides.deleted} count={diff.deleted.length}>
         <PathList entries={diff.deleted} tone="bad" describe={(e) => (e.before ? `${e.before.kind} · ${formatBytes(e.before.size)}` : "")} />
       </Section>
       <Section title="Mode changed" count={diff.modeChanged.length}>

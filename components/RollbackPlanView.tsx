@@ -3,7 +3,8 @@
 import { useNow } from "@/components/hooks/useNow";
 import { ReasonPill, reasonExplanation } from "@/components/ReasonPill";
 import { Pill, type Tone } from "@/components/ui/Pill";
-import { formatBytes, formatCount, formatRelative, formatUtc } from "@/lib/format";
+import { PlanFileRow } from "@/components/PlanFileDiff";
+import { formatBytes, formatCount, formatMode, formatRelative, formatUtc } from "@/lib/format";
 import type { RollbackPlan } from "@/lib/trpc/types";
 import { planScopeSentence } from "@/server/rollback/plan-wording";
 import { displayPath } from "@/server/byte-paths";
@@ -211,19 +212,29 @@ export function RollbackPlanView({ plan }: { plan: RollbackPlan }) {
           <h3 id="plan-restore" className="text-sm font-semibold">
             {undo ? "Put back as they were before the rollback" : "Restored from the checkpoint"} ({formatCount(plan.restore.length)})
           </h3>
-          <ul className="max-h-48 divide-y divide-border overflow-y-auto rounded-md border border-border text-sm">
+          <ul className="max-h-72 divide-y divide-border overflow-y-auto rounded-md border border-border text-sm">
             {plan.restore.slice(0, MAX_ROWS).map((item) => {
               const action = actions[item.action] ?? { label: item.action, tone: "neutral" as const, explain: item.action };
               return (
-                <li key={item.path} className="flex items-center justify-between gap-3 px-3 py-1.5">
-                  <span className="min-w-0 break-all font-mono text-xs">{displayPath(item.path)}</span>
-                  <span className="flex shrink-0 items-center gap-2 text-xs text-muted">
-                    {item.kind === "file" && item.size > 0 ? formatBytes(item.size) : item.kind !== "file" ? item.kind : null}
-                    <Pill tone={action.tone} title={action.explain}>
-                      {action.label}
-                    </Pill>
-                  </span>
-                </li>
+                <PlanFileRow
+                  key={item.path}
+                  checkpointId={plan.checkpointId}
+                  path={item.path}
+                  label={displayPath(item.path)}
+                  aside={
+                    <>
+                      {item.modeChange ? (
+                        <span className="font-mono text-info" data-testid="plan-mode-change" title="The permission bits are put back too: live now → after the rollback">
+                          {formatMode(item.modeChange.live)} → {formatMode(item.modeChange.restored)}
+                        </span>
+                      ) : null}
+                      {item.kind === "file" && item.size > 0 ? formatBytes(item.size) : item.kind !== "file" ? item.kind : null}
+                      <Pill tone={action.tone} title={action.explain}>
+                        {action.label}
+                      </Pill>
+                    </>
+                  }
+                />
               );
             })}
           </ul>
@@ -236,17 +247,22 @@ export function RollbackPlanView({ plan }: { plan: RollbackPlan }) {
           <h3 id="plan-delete" className="text-sm font-semibold">
             {undo ? "Removed again: the rollback had restored these" : "Deleted: created after the checkpoint"} ({formatCount(plan.delete.length)})
           </h3>
-          <ul className="max-h-40 divide-y divide-border overflow-y-auto rounded-md border border-bad/30 text-sm">
+          <ul className="max-h-56 divide-y divide-border overflow-y-auto rounded-md border border-bad/30 text-sm">
             {plan.delete.slice(0, MAX_ROWS).map((item) => (
-              <li key={item.path} className="flex items-center justify-between gap-3 px-3 py-1.5">
-                <span className="min-w-0 break-all font-mono text-xs">
-                  <span aria-hidden="true" className="mr-2 text-bad">
-                    −
-                  </span>
-                  {displayPath(item.path)}
-                </span>
-                <span className="shrink-0 text-xs text-muted">{item.kind}</span>
-              </li>
+              <PlanFileRow
+                key={item.path}
+                checkpointId={plan.checkpointId}
+                path={item.path}
+                label={
+                  <>
+                    <span aria-hidden="true" className="mr-2 text-bad">
+                      −
+                    </span>
+                    {displayPath(item.path)}
+                  </>
+                }
+                aside={item.kind}
+              />
             ))}
           </ul>
           {plan.delete.length > MAX_ROWS ? <p className="text-xs text-muted">… and {formatCount(plan.delete.length - MAX_ROWS)} more.</p> : null}

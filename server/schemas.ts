@@ -121,6 +121,8 @@ export const checkpointDiffInput = z.object({
   against: checkpointId.optional(),
   textDiff: z.boolean().optional(),
   maxTextBytes: z.number().int().min(0).max(10_000_000).optional(),
+  /** Only this path's row (and its patch): one file of a rollback plan, opened before confirming. */
+  path: z.string().min(1).max(4096).optional(),
 });
 
 export const checkpointPinInput = z.object({ id: checkpointId, pinned: z.boolean() });

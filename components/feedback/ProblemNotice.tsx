@@ -28,6 +28,9 @@ const GUIDANCE: Record<Exclude<ProblemKind, "network" | "unauthenticated">, Guid
   failed: { title: "Something failed on the server", advice: "The server log has the details. Try again; if it keeps failing, use the CLI (it works without the server).", tone: "bad" },
 };
 
+/** Only a transient problem is worth retrying as it is: a busy component, a server failure. Damage, a refused input, a missing role or id stay as they are. */
+const RETRY_HELPS: ReadonlySet<ProblemKind> = new Set(["conflict", "failed"]);
+
 function guidanceFor(problem: ApiProblem & { kind: keyof typeof GUIDANCE }): Guidance {
   const component = scopeRefusal(problem);
   if (component) {
@@ -87,7 +90,7 @@ export function ProblemNotice({ problem, onRetry, className = "" }: { problem: A
             Back to components
           </Link>
         ) : null}
-        {onRetry && problem.kind !== "forbidden" && problem.kind !== "not-found" ? (
+        {onRetry && RETRY_HELPS.has(problem.kind) ? (
           <Button onClick={onRetry}>Try again</Button>
         ) : null}
       </div>

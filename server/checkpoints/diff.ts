@@ -93,6 +93,14 @@ export interface DiffOptions {
   maxTextBytes?: number;
   /** Another checkpoint of the same component to compare with instead of the live tree (read from the store only). */
   against?: string;
+  /** Only this path's row (and only its patch is read); `unchanged` then counts nothing else. */
+  path?: string;
+}
+
+function onlyPath(comparison: ManifestComparison, path: string | undefined): ManifestComparison {
+  if (path === undefined) return comparison;
+  const changes = comparison.changes.filter((c) => c.path === path);
+  return { ...comparison, changes, unchanged: changes.length === 0 && !comparison.unstable.includes(path) ? 1 : 0, unstable: comparison.unstable.filter((p) => p === path) };
 }
 
 export async function diffCheckpoint(core: Core, id: string, options: DiffOptions = {}): Promise<CheckpointDiff> {
@@ -107,7 +115,7 @@ export async function diffCheckpoint(core: Core, id: string, options: DiffOption
   const patch = options.textDiff
     ? (change: PathChange) => textPatch(change, maxBytes, (before) => damage.read(row.id, change.path, before), (after) => liveContent(component.root, after, change.path, maxBytes))
     : null;
-  const buckets = await bucket(comparison, patch);
+  const buckets = await bucket(onlyPath(comparison, options.path), patch);
   return { checkpointId: id, against: null, component: component.name, ...buckets, databases, damaged: await damage.settle(buckets, { before: row.id }) };
 }
 
@@ -136,7 +144,7 @@ async function diffCheckpoints(core: Core, id: string, against: string, options:
           against,
         )
     : null;
-  const buckets = await bucket(comparison, patch);
+  const buckets = await bucket(onlyPath(comparison, options.path), patch);
   return {
     checkpointId: id,
     against,

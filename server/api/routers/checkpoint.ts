@@ -55,7 +55,7 @@ export const checkpointRouter = createTRPCRouter({
   diff: viewerProcedure.input(checkpointDiffInput).query(async ({ ctx, input }) => {
     await assertCheckpointInScope(ctx, input.id);
     if (input.against !== undefined) await assertCheckpointInScope(ctx, input.against);
-    return diffCheckpoint(ctx.core, input.id, { textDiff: input.textDiff, maxTextBytes: input.maxTextBytes, against: input.against });
+    return diffCheckpoint(ctx.core, input.id, { textDiff: input.textDiff, maxTextBytes: input.maxTextBytes, against: input.against, path: input.path });
   }),
 
   verify: agentProcedure.input(byCheckpointId).mutation(async ({ ctx, input }) => {
