@@ -124,21 +124,18 @@ describe("GET /api/checkpoints/<id>/archive", () => {
     expect(refused.data.details).toMatchObject({ reason: "scope", component: name });
   });
 
-  it("answers 422 naming the file before the first byte when an object is missing, and breaks the download off when one is corrupt", async () => {
+  it("breaks the download off when an object is corrupt, then refuses (422, naming the file) before the first byte once the damage is known, and when an object is missing", async () => {
     const { id } = await checkpointedComponent();
     const bigSha = sha256(Buffer.alloc(2_000_000, 9));
     const objectPath = storedObjectFile(server.dataDir, bigSha);
     const original = readFileSync(objectPath);
     const mode = statSync(objectPath).mode & 0o777;
     try {
-      rmSync(objectPath);
-      const missing = await errorOf(await get(`/api/checkpoints/${id}/archive?format=tar.gz`, viewer.token), 422);
-      expect(missing.message).toMatch(/data\/big\.bin \(missing\)/);
-
       const corrupt = Buffer.from(original);
       // Late in the stored bytes (in a compressed object's stream): the download starts before it is found.
       const at = isCompressedObjectFile(objectPath) ? Math.floor(original.length / 2) : 1_500_000;
       corrupt[at] = (corrupt[at] as number) ^ 0xff;
+      chmodSync(objectPath, 0o600);
       writeFileSync(objectPath, corrupt);
       const response = await get(`/api/checkpoints/${id}/archive?format=tar.gz`, viewer.token);
       expect(response.status).toBe(200);
@@ -146,6 +143,16 @@ describe("GET /api/checkpoints/<id>/archive", () => {
       const checkpoint = await admin.get<{ verifyState: string; damagedFiles: { path: string; state: string }[] }>("checkpoint.get", { id });
       expect(checkpoint.verifyState).toBe("corrupt");
       expect(checkpoint.damagedFiles).toContainEqual(expect.objectContaining({ path: "data/big.bin", state: "corrupt" }));
+
+      // Known now: refused before the first byte rather than broken off again.
+      const refused = await errorOf(await get(`/api/checkpoints/${id}/archive?format=tar.gz`, viewer.token), 422);
+      expect(refused.message).toMatch(/refused before the first byte: 1 stored object\(s\) are damaged: data\/big\.bin \(corrupt\)/);
+      expect(refused.message).toMatch(/intact files only/);
+      expect(refused.data.details).toMatchObject({ intactAvailable: true, problems: [expect.objectContaining({ path: "data/big.bin", state: "corrupt" })] });
+
+      rmSync(objectPath);
+      const missing = await errorOf(await get(`/api/checkpoints/${id}/archive?format=zip`, viewer.token), 422);
+      expect(missing.message).toMatch(/data\/big\.bin \(missing\)/);
     } finally {
       rmSync(objectPath, { force: true });
       writeFileSync(objectPath, original, { mode });
