@@ -224,7 +224,9 @@ export function registerCheckpointCommands(program: Command): void {
         lines.sort((a, b) => (a.slice(2) < b.slice(2) ? -1 : 1));
         const summary = `${diff.added.length} added, ${diff.modified.length} modified, ${diff.deleted.length} deleted, ${diff.modeChanged.length} mode changed, ${diff.typeChanged.length} type changed, ${diff.linkChanged.length} hard links changed, ${diff.mtimeChanged.length} only touched, ${diff.unchanged} unchanged${diff.against ? ` (from ${diff.checkpointId} to ${diff.against})` : ""}`;
         const patches = diff.modified.filter((e) => e.patch).map((e) => e.patch as string);
-        return [...lines, summary, ...diff.databases.flatMap(describeDatabaseChange), ...patches].join("\n");
+        // A damaged checkpoint is still diffed: its damaged files are named, without patches.
+        const damaged = (diff.damaged ?? []).map((d) => `! ${d.path ?? "(the manifest)"} is ${d.state} in the store${diff.against ? ` (checkpoint ${d.checkpointId})` : ""}: no patch`);
+        return [...lines, summary, ...damaged, ...diff.databases.flatMap(describeDatabaseChange), ...patches].join("\n");
       });
     });
 
