@@ -225,7 +225,7 @@ export function RollbackPlanView({ plan }: { plan: RollbackPlan }) {
                     <>
                       {item.modeChange ? (
                         <span className="font-mono text-info" data-testid="plan-mode-change" title="The permission bits are put back too: live now → after the rollback">
-                          {formatMode(item.modeChange.live)} → {formatMode(item.modeChange.restored)}
+                          mode {formatMode(item.modeChange.live)} → {formatMode(item.modeChange.restored)}
                         </span>
                       ) : null}
                       {item.kind === "file" && item.size > 0 ? formatBytes(item.size) : item.kind !== "file" ? item.kind : null}

@@ -106,15 +106,15 @@ test("the rollback dialog opens one file's diff before confirming, with its mode
   const dialog = page.getByTestId("rollback-dialog");
   const row = dialog.locator('[data-testid="plan-row"][data-path="run.sh"]');
   await expect(row).toContainText("overwrite");
-  await expect(row.getByTestId("plan-mode-change")).toHaveText("0755 → 0644");
+  await expect(row.getByTestId("plan-mode-change")).toHaveText("mode 0755 → 0644");
   await expect(dialog.getByTestId("plan-file-diff")).toHaveCount(0);
 
   await row.getByTestId("plan-file-diff-toggle").click();
   await expect(row.getByTestId("plan-file-diff-toggle")).toHaveAttribute("aria-expanded", "true");
   const diff = row.getByTestId("plan-file-diff");
   await expect(diff.getByTestId("mode-change")).toHaveText("0644 → 0755");
-  await expect(diff).toContainText("-echo one");
-  await expect(diff).toContainText("+echo two");
+  await expect(diff).toContainText("checkpoint: −echo one");
+  await expect(diff).toContainText("live: +echo two");
   await keepScreenshot(page, "console-rollback-file-diff", { fullPage: false });
 
   // Still a plan: confirming restores content and mode.
