@@ -94,6 +94,32 @@ describe("safetynet checkpoint export", () => {
     expect(await cliJson(ws, ["checkpoint", "show", created.id])).toMatchObject({ verifyState: "corrupt", damagedFiles: [{ path: "big.bin", state: "corrupt" }] });
   });
 
+  it("refuses a checkpoint known to be damaged before writing anything, and --intact writes its intact files only, listing the damaged one as left out", async () => {
+    const ws = makeWorkspaceDirs("cli-export-intact");
+    writeTree(ws.root, { "a.txt": "fine\n", "big.bin": Buffer.alloc(2_000_000, 4), "z.txt": "last\n" });
+    await cliJson(ws, ["component", "add", "web", "--root", ws.root]);
+    const created = await cliJson<CheckpointCreated>(ws, ["checkpoint", "create", "web"]);
+    corruptObject(ws.dataDir, sha256Of(Buffer.alloc(2_000_000, 4)));
+    expect((await runCli(ws, ["checkpoint", "verify", created.id, "--json"])).status).toBe(4);
+    const file = path.join(ws.base, "web.tar.gz");
+
+    const refused = await runCli(ws, ["checkpoint", "export", created.id, "--format", "tar.gz", "-o", file, "--json"]);
+    expect(refused.status).toBe(4);
+    expect(jsonOf<CliErrorJson>(refused).error.message).toMatch(/refused before the first byte: 1 stored object\(s\) are damaged: big\.bin \(corrupt\).*--intact/);
+    expect(fs.existsSync(file)).toBe(false);
+
+    const partial = await runCli(ws, ["checkpoint", "export", created.id, "--format", "tar.gz", "-o", file, "--intact", "--json"]);
+    expect(partial.status, partial.stderr).toBe(0);
+    const report = jsonOf<ExportReport>(partial);
+    expect(report.warnings).toEqual([expect.objectContaining({ path: "big.bin", archivedAs: null, reason: expect.stringMatching(/corrupt: left out/) })]);
+    const into = path.join(ws.base, "x");
+    extract(file, into);
+    const folder = path.join(into, `web-${created.id}`);
+    expect(fs.readFileSync(path.join(folder, "a.txt"), "utf8")).toBe("fine\n");
+    expect(fs.readFileSync(path.join(folder, "z.txt"), "utf8")).toBe("last\n");
+    expect(fs.existsSync(path.join(folder, "big.bin"))).toBe(false);
+  });
+
   it("refuses an unknown format (exit 2, naming the field) and an unknown checkpoint (exit 5)", async () => {
     const ws = makeWorkspaceDirs("cli-export-usage");
     const badFormat = await runCli(ws, ["checkpoint", "export", "cp_x", "--format", "rar", "-o", path.join(ws.base, "x.rar"), "--json"]);
