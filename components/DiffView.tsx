@@ -8,7 +8,7 @@ import { ProblemNotice } from "@/components/feedback/ProblemNotice";
 import { UnifiedPatch } from "@/components/UnifiedPatch";
 import { Button } from "@/components/ui/Button";
 import { Pill } from "@/components/ui/Pill";
-import { describeProblem } from "@/lib/trpc/api-problem";
+import { describeProblem, retryCanHelp } from "@/lib/trpc/api-problem";
 import { formatBytes, formatCount, formatMode } from "@/lib/format";
 import type { CheckpointDiff, DiffEntry } from "@/lib/trpc/types";
 import { displayPath } from "@/server/byte-paths";
@@ -145,9 +145,12 @@ export function DiffView({ checkpointId, against, heading, actions }: { checkpoi
           )}
           {actions}
         </div>
-        <Button onClick={() => void diff.refetch()} disabled={diff.isFetching}>
-          {diff.isFetching ? "Comparing…" : "Compare again"}
-        </Button>
+        {/* Two checkpoints never change, and a refusal for damage stays: comparing again helps only against the live workspace. */}
+        {against === undefined && !(diff.isError && !retryCanHelp(describeProblem(diff.error))) ? (
+          <Button onClick={() => void diff.refetch()} disabled={diff.isFetching}>
+            {diff.isFetching ? "Comparing…" : "Compare again"}
+          </Button>
+        ) : null}
       </div>
       {diff.isPending ? (
         <LoadingBlock label={against === undefined ? "Comparing the checkpoint with the live workspace" : "Comparing the two checkpoints"} rows={3} />

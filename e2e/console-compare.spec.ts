@@ -9,7 +9,7 @@
 import path from "node:path";
 import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import { expect, test } from "@playwright/test";
-import { breakWorkspace, callApi, collectPageErrors, componentWithCheckpoint, corruptStoredObject, keepScreenshot, signIn, writeTree } from "./support";
+import { breakWorkspace, callApi, collectPageErrors, componentWithCheckpoint, corruptStoredObject, corruptStoredObjectNamed, keepScreenshot, signIn, writeTree } from "./support";
 
 test("cards say what changed, list the first paths on expand, and Compare opens previous, live or a picked checkpoint", async ({ page }) => {
   const errors = collectPageErrors(page);
@@ -163,6 +163,27 @@ test("a damaged checkpoint: its diff marks the damaged row and compares the rest
     await page.goto(`/checkpoints/${checkpoint.id}/compare?against=live`);
     await expect(page.locator('[data-testid="diff-file"][data-path="src/greeting.ts"]')).toHaveAttribute("data-damaged", "corrupt");
     await expect(page.getByRole("button", { name: "Try again" })).toHaveCount(0);
+  } finally {
+    restore();
+  }
+});
+
+test("a comparison that a damaged manifest makes impossible says so, without Try again or Compare again", async ({ page }) => {
+  const { name, root, checkpoint } = await componentWithCheckpoint("cmp-manifest");
+  breakWorkspace(root);
+  const second = await callApi<{ id: string }>("checkpoint.create", { component: name, reason: "after" });
+  const restore = corruptStoredObjectNamed(checkpoint.manifestSha256);
+  try {
+    await signIn(page);
+    await page.goto(`/checkpoints/${second.id}/compare?against=previous`);
+    const problem = page.getByRole("alert").filter({ hasText: "Stored data is damaged" });
+    await expect(problem).toContainText("422");
+    await expect(page.getByRole("button", { name: "Try again" })).toHaveCount(0);
+    await expect(page.getByRole("button", { name: "Compare again" })).toHaveCount(0);
+    // The live workspace against the intact checkpoint still compares.
+    await page.getByTestId("compare-live").click();
+    await expect(page.locator('[data-testid="diff-row"][data-path="README.md"]')).toBeVisible();
+    await expect(page.getByRole("button", { name: "Compare again" })).toBeVisible();
   } finally {
     restore();
   }

@@ -158,7 +158,11 @@ export function restoreWithCli(checkpointId: string): string {
 
 /** Flips a byte of the stored object holding `content` (raw or compressed); returns a function that puts the object back. */
 export function corruptStoredObject(content: string | Buffer): () => void {
-  const sha = createHash("sha256").update(content).digest("hex");
+  return corruptStoredObjectNamed(createHash("sha256").update(content).digest("hex"));
+}
+
+/** Flips a byte of stored object `sha` (e.g. a checkpoint's manifest); returns a function that puts it back. */
+export function corruptStoredObjectNamed(sha: string): () => void {
   const objectPath = storedObjectFile(DATA_DIR, sha);
   const original = readFileSync(objectPath);
   const mode = statSync(objectPath).mode & 0o777;

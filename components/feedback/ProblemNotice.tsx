@@ -1,6 +1,6 @@
 import Link from "next/link";
 import type { ReactNode } from "react";
-import { scopeRefusal, type ApiProblem, type ProblemKind } from "@/lib/trpc/api-problem";
+import { retryCanHelp, scopeRefusal, type ApiProblem, type ProblemKind } from "@/lib/trpc/api-problem";
 import { Button, buttonClasses } from "@/components/ui/Button";
 
 interface Guidance {
@@ -27,9 +27,6 @@ const GUIDANCE: Record<Exclude<ProblemKind, "network" | "unauthenticated">, Guid
   unavailable: { title: "Not available", advice: "This server does not offer this operation yet.", tone: "warn" },
   failed: { title: "Something failed on the server", advice: "The server log has the details. Try again; if it keeps failing, use the CLI (it works without the server).", tone: "bad" },
 };
-
-/** Only a transient problem is worth retrying as it is: a busy component, a server failure. Damage, a refused input, a missing role or id stay as they are. */
-const RETRY_HELPS: ReadonlySet<ProblemKind> = new Set(["conflict", "failed"]);
 
 function guidanceFor(problem: ApiProblem & { kind: keyof typeof GUIDANCE }): Guidance {
   const component = scopeRefusal(problem);
@@ -90,7 +87,7 @@ export function ProblemNotice({ problem, onRetry, className = "" }: { problem: A
             Back to components
           </Link>
         ) : null}
-        {onRetry && RETRY_HELPS.has(problem.kind) ? (
+        {onRetry && retryCanHelp(problem) ? (
           <Button onClick={onRetry}>Try again</Button>
         ) : null}
       </div>

@@ -159,3 +159,8 @@ export function pendingRollbackOf(problem: ApiProblem): PendingRollback | null {
     completeWith: text(details.completeWith) ?? "safetynet recover",
   };
 }
+
+/** Whether asking again as it is could succeed: a busy component or a server failure may pass; damage, a refused input, a missing role or id do not. */
+export function retryCanHelp(problem: Pick<ApiProblem, "kind">): boolean {
+  return problem.kind === "conflict" || problem.kind === "failed" || problem.kind === "network";
+}

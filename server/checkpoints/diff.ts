@@ -22,12 +22,11 @@ import type { ManifestComparison, PathChange } from "./compare";
 import { compareWorkspace } from "./workspace-compare";
 import type { ManifestEntry } from "./manifest-types";
 import { compareTrees } from "./tree-diff";
-import { openManifest } from "./tree-read";
 import { InvalidInputError } from "../errors";
 import { diffDatabases, diffSnapshots, type DatabaseChange } from "../dbstate/databases";
 import { findCheckpointRow, type CheckpointRow } from "./queries";
 import { IntegrityError } from "../errors";
-import { recordDamageFound, storedProblems, type DamagedObject, type DamageState } from "./integrity-record";
+import { openCheckpointManifest, recordDamageFound, storedProblems, type DamagedObject, type DamageState } from "./integrity-record";
 
 export interface DiffEntry {
   path: string;
@@ -107,7 +106,7 @@ export async function diffCheckpoint(core: Core, id: string, options: DiffOption
   if (options.against !== undefined) return diffCheckpoints(core, id, options.against, options);
   const row = await findCheckpointRow(core, id);
   const component = toComponentView(row.component);
-  const checkpoint = openManifest(core.store, row.manifestSha);
+  const checkpoint = await openCheckpointManifest(core, row);
   const { comparison } = await compareWorkspace(core, component, checkpoint, { storeObjects: false });
   const databases = await diffDatabases(component, checkpoint.databases);
   const maxBytes = Math.min(options.maxTextBytes ?? DEFAULT_MAX_TEXT_BYTES, SMALL_FILE_LIMIT - 1);
@@ -129,8 +128,9 @@ async function diffCheckpoints(core: Core, id: string, against: string, options:
   if (row.componentId !== other.componentId) {
     throw new InvalidInputError(`against: checkpoint ${against} is of component "${other.component.name}", not "${row.component.name}" like ${id}: only checkpoints of one component can be compared`, { field: "against" });
   }
-  const before = openManifest(core.store, row.manifestSha);
-  const after = openManifest(core.store, other.manifestSha);
+  // A damaged manifest fails the diff (nothing can be listed), recorded on its checkpoint.
+  const before = await openCheckpointManifest(core, row);
+  const after = await openCheckpointManifest(core, other);
   const comparison = compareTrees(core.store, before, after, { scopes: [before.scope, after.scope] });
   const maxBytes = Math.min(options.maxTextBytes ?? DEFAULT_MAX_TEXT_BYTES, SMALL_FILE_LIMIT - 1);
   const damage = new DamageLedger(core, [row, other]);
@@ -173,7 +173,8 @@ class DamageLedger {
   ) {
     for (const r of rows) {
       if (r.verifyState !== "corrupt" && r.verifyState !== "missing") continue;
-      for (const p of storedProblems(r.verifyProblems)) this.known.push({ ...p, checkpointId: r.id });
+      // A manifest record is stale here: the manifest was just read.
+      for (const p of storedProblems(r.verifyProblems)) if (p.path !== null) this.known.push({ ...p, checkpointId: r.id });
     }
   }
 

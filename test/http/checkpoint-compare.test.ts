@@ -166,6 +166,33 @@ describe("a damaged checkpoint", () => {
     }
   });
 
+  it("fails a diff only when a compared manifest is damaged (422), and records that damage on its checkpoint", async () => {
+    const { name, root } = await makeComponent(admin, server.workspace, { "m.txt": "m\n" });
+    const first = await checkpoint(name, "first");
+    writeTree(root, { "m.txt": "m changed\n" });
+    const second = await checkpoint(name, "second");
+    const manifestSha = (await admin.get<{ manifestSha256: string }>("checkpoint.get", { id: first })).manifestSha256;
+    const file = storedObjectFile(server.dataDir, manifestSha);
+    const original = readFileSync(file);
+    const mode = statSync(file).mode & 0o777;
+    const damaged = Buffer.from(original);
+    const at = isCompressedObjectFile(file) ? Math.floor(original.length / 2) : 0;
+    damaged[at] = (damaged[at] as number) ^ 0xff;
+    chmodSync(file, 0o600);
+    writeFileSync(file, damaged);
+    try {
+      const refused = expectError(await admin.query("checkpoint.diff", { id: first, against: second }), 422);
+      expect(refused.message).toMatch(/corrupt/);
+      const listed = await admin.get<{ items: { id: string; verifyState: string }[] }>("checkpoint.list", { component: name });
+      expect(listed.items.find((c) => c.id === first)?.verifyState).toBe("corrupt");
+      // The intact checkpoint against the live workspace still diffs.
+      expect((await admin.get<Diff>("checkpoint.diff", { id: second })).damaged).toEqual([]);
+    } finally {
+      writeFileSync(file, original);
+      chmodSync(file, mode);
+    }
+  });
+
   it("refuses its archive naming the damaged file, and with intact=1 sends the intact files only, named partial, listing what was left out", async () => {
     const damagedContent = `lost ${Date.now()}\n`;
     const { name } = await makeComponent(admin, server.workspace, { "lost.txt": damagedContent, "kept/one.txt": "one\n", "kept/two.txt": "two\n" });
