@@ -172,6 +172,7 @@ test("a comparison that a damaged manifest makes impossible says so, without Try
   const { name, root, checkpoint } = await componentWithCheckpoint("cmp-manifest");
   breakWorkspace(root);
   const second = await callApi<{ id: string }>("checkpoint.create", { component: name, reason: "after" });
+  writeTree(root, { "later.txt": "written after the second checkpoint\n" });
   const restore = corruptStoredObjectNamed(checkpoint.manifestSha256);
   try {
     await signIn(page);
@@ -182,7 +183,7 @@ test("a comparison that a damaged manifest makes impossible says so, without Try
     await expect(page.getByRole("button", { name: "Compare again" })).toHaveCount(0);
     // The live workspace against the intact checkpoint still compares.
     await page.getByTestId("compare-live").click();
-    await expect(page.locator('[data-testid="diff-row"][data-path="README.md"]')).toBeVisible();
+    await expect(page.locator('[data-testid="diff-row"][data-path="later.txt"]')).toBeVisible();
     await expect(page.getByRole("button", { name: "Compare again" })).toBeVisible();
   } finally {
     restore();
