@@ -1,11 +1,12 @@
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { addComponent, cleanUpAfterEach, openWorkspace, readTree, TEST_ACTOR, treeDifferences, writeTree } from "../../test/support/workspace";
+import { addComponent, cleanUpAfterEach, corruptObject, deleteObject, openWorkspace, readTree, sha256Of, TEST_ACTOR, treeDifferences, writeTree } from "../../test/support/workspace";
 import { writeCartProject } from "../../test/support/fixtures";
 import { NotFoundError } from "../errors";
 import { createCheckpoint } from "./create";
 import { diffCheckpoint } from "./diff";
+import { getCheckpoint } from "./queries";
 
 cleanUpAfterEach();
 
@@ -103,5 +104,32 @@ describe("checkpoint diff", () => {
   it("refuses an unknown checkpoint id with NotFoundError", async () => {
     const ws = openWorkspace();
     await expect(diffCheckpoint(ws.core, "cp_doesnotexist")).rejects.toThrow(NotFoundError);
+  });
+
+  it("compares two checkpoints with damaged objects on either side: the damaged rows are marked and unpatched, the rest patched, and the damage recorded on each", async () => {
+    const ws = openWorkspace();
+    writeTree(ws.root, { "old.txt": "old side\n", "fine.txt": "fine one\n", "new.txt": "unchanged\n" });
+    await addComponent(ws);
+    const first = await createCheckpoint(ws.core, { component: "app" }, TEST_ACTOR);
+    writeTree(ws.root, { "old.txt": "old side changed\n", "fine.txt": "fine two\n", "new.txt": "new side\n" });
+    const second = await createCheckpoint(ws.core, { component: "app" }, TEST_ACTOR);
+    corruptObject(ws.dataDir, sha256Of("old side\n"));
+    deleteObject(ws.dataDir, sha256Of("new side\n"));
+
+    const diff = await diffCheckpoint(ws.core, first.id, { against: second.id, textDiff: true });
+
+    const byPath = new Map(diff.modified.map((e) => [e.path, e]));
+    expect(byPath.get("old.txt")).toMatchObject({ damaged: "corrupt", patch: null });
+    expect(byPath.get("new.txt")).toMatchObject({ damaged: "missing", patch: null });
+    expect(byPath.get("fine.txt")?.damaged).toBeUndefined();
+    expect(byPath.get("fine.txt")?.patch).toMatch(/-fine one\n\+fine two/);
+    expect(diff.damaged.map((d) => [d.checkpointId, d.path, d.state]).sort()).toEqual(
+      [
+        [first.id, "old.txt", "corrupt"],
+        [second.id, "new.txt", "missing"],
+      ].sort(),
+    );
+    expect((await getCheckpoint(ws.core, first.id)).damagedFiles).toEqual([expect.objectContaining({ path: "old.txt", state: "corrupt" })]);
+    expect((await getCheckpoint(ws.core, second.id)).damagedFiles).toEqual([expect.objectContaining({ path: "new.txt", state: "missing" })]);
   });
 });
