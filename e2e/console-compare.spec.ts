@@ -83,6 +83,21 @@ test("cards say what changed, list the first paths on expand, and Compare opens 
   await expect(page.getByTestId("compare-other")).toContainText(third.id);
   await keepScreenshot(page, "console-compare", { fullPage: false });
 
+  // On a phone: the chooser and the diff wrap, nothing scrolls sideways.
+  await page.setViewportSize({ width: 390, height: 844 });
+  const noSidewaysScroll = async () => {
+    const widths = await page.evaluate(() => ({ page: document.documentElement.scrollWidth, viewport: window.innerWidth }));
+    expect(widths.page, "the page is wider than the screen").toBeLessThanOrEqual(widths.viewport);
+  };
+  await page.goto(`/checkpoints/${second.id}/compare?against=previous`);
+  await expect(greeting).toContainText("simplified by the agent");
+  await noSidewaysScroll();
+  await page.goto(`/components/${name}`);
+  await card(second.id).getByTestId("card-diffstat").click();
+  await expect(card(second.id).getByTestId("card-changed-paths").locator("li")).toHaveCount(5);
+  await noSidewaysScroll();
+  await page.setViewportSize({ width: 1280, height: 720 });
+
   // The checkpoint page offers Compare too; the first checkpoint has nothing before it.
   await page.goto(`/checkpoints/${first.id}`);
   await page.getByTestId("checkpoint-compare").click();
