@@ -1,5 +1,6 @@
 "use client";
 
+import { useMemo } from "react";
 import { formatInZone, formatRelative, isoUtc } from "@/lib/format";
 import { useNow } from "@/components/hooks/useNow";
 import { useConsolePreferences } from "@/components/providers/ConsolePreferencesProvider";
@@ -18,9 +19,10 @@ export function useFormatTime(): (iso: string) => string {
  */
 export function Time({ iso, mode = "both", className = "" }: { iso: string | null | undefined; mode?: "both" | "relative" | "absolute"; className?: string }) {
   const now = useNow();
-  const format = useFormatTime();
+  const { zone } = useConsolePreferences();
+  // The relative part ticks every second; the absolute time only changes with the zone.
+  const absolute = useMemo(() => (iso ? formatInZone(iso, zone) : ""), [iso, zone]);
   if (!iso) return <span className={className}>—</span>;
-  const absolute = format(iso);
   const relative = now === null ? null : formatRelative(iso, now);
   const title = `${isoUtc(iso)} (UTC)`;
   if (mode === "relative") {
