@@ -8,7 +8,7 @@
 import path from "node:path";
 import { writeFileSync } from "node:fs";
 import { expect, test, type Page } from "@playwright/test";
-import { callApi, collectPageErrors, componentWithCheckpoint, moveCheckpointInTime, signIn } from "./support";
+import { callApi, collectPageErrors, componentWithCheckpoint, keepScreenshot, moveCheckpointInTime, signIn } from "./support";
 
 test.use({ timezoneId: "Asia/Kolkata" });
 
@@ -43,6 +43,7 @@ test("card times and day groups in local time with the UTC instant in the toolti
   await expect(dayOf(page, lateId).locator("h3").first()).toContainText("Wednesday 25 Nov 2026");
   await expect(dayOf(page, lateId).locator("h3").first()).toContainText("1 checkpoint");
   await expect(page.getByRole("button", { name: "Local" })).toHaveAttribute("aria-pressed", "true");
+  await keepScreenshot(page, "timeline-local-time", { fullPage: false });
 
   // The date jump reads the time in the browser's zone: 05:00 on the 25th in India is the late checkpoint.
   await page.getByLabel("Jump to date and time").fill("2026-11-25T05:00");
@@ -84,17 +85,29 @@ test("card times and day groups in local time with the UTC instant in the toolti
   expect(errors).toEqual([]);
 });
 
-test("the history export stays in UTC while the console shows local time", async ({ page }) => {
-  const { name, lateId } = await twoCheckpointsAcrossMidnight();
+test("the history's day range is in local days, and its export stays in UTC while the console shows local time", async ({ page }) => {
+  const { name, noonId, lateId } = await twoCheckpointsAcrossMidnight();
   await signIn(page);
   await page.goto(`/history?component=${name}`);
   await expect(page.getByRole("button", { name: "Local" })).toHaveAttribute("aria-pressed", "true");
   const lateEvent = page.locator(`time[datetime="${LATE_UTC}"]:visible`).first();
   await expect(lateEvent).toHaveAttribute("title", /^2026-11-25 05:00:00 GMT\+5:30\n2026-11-24T23:30:00.000Z \(UTC\)$/);
 
-  const csv = await (await page.request.get(`/api/history/export?format=csv&component=${name}`)).text();
+  // 25 November in India: the late checkpoint (23:30 UTC on the 24th) is in it, the one of noon UTC is not.
+  await page.getByLabel(/^From \(Asia\/(Kolkata|Calcutta) day\)$/).fill("2026-11-25");
+  await page.getByLabel(/^To \(Asia\/(Kolkata|Calcutta) day, inclusive\)$/).fill("2026-11-25");
+  await page.getByRole("button", { name: "Apply" }).click();
+  await expect(page).toHaveURL(/from=2026-11-25/);
+  await expect(page.locator(`time[datetime="${LATE_UTC}"]:visible`).first()).toBeVisible();
+  await expect(page.locator(`time[datetime="${NOON_UTC}"]`)).toHaveCount(0);
+
+  // The export of that range: the same events, every time in UTC.
+  const href = await page.getByTestId("export-csv").getAttribute("href");
+  expect(href).toContain(`since=${encodeURIComponent("2026-11-24T18:30:00.000Z")}`);
+  const csv = await (await page.request.get(href ?? "")).text();
   const lateRow = csv.split("\n").find((line) => line.includes(lateId) && line.includes("checkpoint.create"));
   expect(lateRow).toContain(LATE_UTC);
+  expect(csv).not.toContain(noonId);
   expect(csv).not.toContain("GMT+5:30");
   expect(csv).not.toContain("2026-11-25 05:00");
 });

@@ -9,7 +9,7 @@
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { expect, test, type Page } from "@playwright/test";
-import { collectPageErrors, componentWithCheckpoint, hashTree, signIn } from "./support";
+import { collectPageErrors, componentWithCheckpoint, hashTree, keepScreenshot, signIn } from "./support";
 import { insertCheckpointCopies, type SeededCheckpoint } from "./timeline-seed";
 
 test.use({ timezoneId: "UTC" });
@@ -62,6 +62,7 @@ test("1,000 checkpoints: the timeline comes first, and a date-and-time jump land
   await expect(rows(page).first()).toBeFocused();
   await expect(page.getByTestId("timeline-position")).toContainText("From 2026-10-03 12:00:00 UTC");
   await expect(page.getByTestId("timeline-day").first()).toHaveAttribute("data-day", "2026-10-03");
+  await keepScreenshot(page, "timeline-jump", { fullPage: false });
   // Back to the newest.
   await page.getByRole("link", { name: "Back to the newest" }).click();
   await expect(rows(page).first()).toHaveAttribute("data-row-checkpoint-id", newestId);
@@ -113,6 +114,7 @@ test("j and k move between rows and load older ones at the end, / focuses the fi
   const help = page.getByRole("dialog", { name: "Keyboard shortcuts" });
   await expect(help).toBeVisible();
   await expect(help).toContainText("next item on the timeline");
+  await keepScreenshot(page, "timeline-shortcuts", { fullPage: false });
   await page.keyboard.press("j"); // the dialog owns the keyboard
   await expect(help).toBeVisible();
   await page.keyboard.press("Escape");
@@ -199,6 +201,8 @@ test("compact mode: one dense line per checkpoint with Roll back, kept across re
   expect(compactHeight).toBeLessThan(fullHeight / 2);
   await expect(card).toContainText("step 0998");
   await expect(card).toContainText("agent-");
+  await card.scrollIntoViewIfNeeded();
+  await keepScreenshot(page, "timeline-compact", { fullPage: false });
 
   // Kept: the server renders the compact rows on the next load (no flash of full cards).
   const html = await (await page.request.get(`/components/${name}`)).text();

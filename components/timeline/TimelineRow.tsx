@@ -57,7 +57,8 @@ export function TimelineRow({ children, checkpointId, className = "" }: { childr
         if (!event.currentTarget.contains(event.relatedTarget as Node | null)) setActive(false);
       }}
       onKeyDown={onKeyDown}
-      className={`relative scroll-mt-16 rounded-lg focus-visible:outline-offset-4 ${className}`}
+      // Outlined on any focus, not only keyboard focus: a jump focuses its row, and that row must stand out.
+      className={`relative scroll-mt-16 rounded-lg outline-offset-4 focus:outline-2 focus:outline-accent ${className}`}
     >
       {children}
     </li>
