@@ -119,7 +119,7 @@ export function TimelineControls({ component, view, days, help }: { component: s
             name="q"
             key={view.q ?? ""}
             defaultValue={view.q ?? ""}
-            placeholder="e.g. refactor-bot, TASK-42, cp_01… (press / to come here)"
+            placeholder="e.g. refactor-bot, TASK-42, cp_01… (press /)"
             className="rounded-md border border-border bg-background px-2.5 py-1.5 text-sm"
           />
         </div>
