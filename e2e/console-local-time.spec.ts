@@ -55,6 +55,10 @@ test("card times and day groups in local time with the UTC instant in the toolti
   await page.getByLabel("Jump to day").selectOption("2026-11-24");
   await expect(page).toHaveURL(/at=2026-11-24T18%3A29%3A59.999Z/);
   await expect(page.getByTestId("timeline-item").first()).toHaveAttribute("data-checkpoint-id", noonId);
+  // An older link naming a day (`?day=`) opens at the end of that day in the browser's zone too.
+  await page.goto(`/components/${name}?day=2026-11-24`);
+  await expect(page.getByTestId("timeline-item").first()).toHaveAttribute("data-checkpoint-id", noonId);
+  await expect(page.getByTestId("timeline-day").first()).toHaveAttribute("data-day", "2026-11-24");
   await page.getByRole("link", { name: "Back to the newest" }).click();
   await expect(card(page, lateId)).toBeVisible();
 
