@@ -17,6 +17,8 @@ export default defineConfig({
   reporter: [["list"]],
   use: {
     baseURL: `http://127.0.0.1:${PORT}`,
+    // The console shows times in the browser's zone: UTC unless a spec asks for another, whatever the machine's zone.
+    timezoneId: "UTC",
     screenshot: "only-on-failure",
     launchOptions: {
       executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",

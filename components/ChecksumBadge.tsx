@@ -1,7 +1,7 @@
 "use client";
 
-import { formatUtc, shortSha } from "@/lib/format";
-import { Time } from "@/components/ui/Time";
+import { shortSha } from "@/lib/format";
+import { Time, useFormatTime } from "@/components/ui/Time";
 
 type VerifyState = "unverified" | "verified" | "corrupt" | "missing";
 
@@ -20,7 +20,8 @@ function asState(value: string): VerifyState {
 export function ChecksumBadge({ sha256, verifyState, verifiedAt }: { sha256: string; verifyState: string; verifiedAt: string | null }) {
   const state = asState(verifyState);
   const look = STATES[state];
-  const title = `manifest sha256 ${sha256}\n${look.label}${verifiedAt && state !== "unverified" ? ` at ${formatUtc(verifiedAt)}` : ""}: ${look.explain}`;
+  const formatTime = useFormatTime();
+  const title = `manifest sha256 ${sha256}\n${look.label}${verifiedAt && state !== "unverified" ? ` at ${formatTime(verifiedAt)}` : ""}: ${look.explain}`;
   return (
     <span
       title={title}

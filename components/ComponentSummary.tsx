@@ -19,7 +19,7 @@ function GlobList({ label, globs }: { label: string; globs: string[] }) {
   );
 }
 
-/** A component's name, root, globs and its metadata document. */
+/** A component's name and root, with its globs, dates and metadata document folded away below (the timeline comes first). */
 export function ComponentSummary({ name }: { name: string }) {
   const trpc = useTRPC();
   const component = useQuery(trpc.component.get.queryOptions({ name }));
@@ -47,30 +47,39 @@ export function ComponentSummary({ name }: { name: string }) {
           History of {c.name} →
         </Link>
       </div>
-      <div className="grid gap-4 md:grid-cols-[1fr_1.4fr]">
-        <dl className="space-y-3 rounded-lg border border-border bg-surface p-4">
-          <GlobList label="Include" globs={c.include} />
-          <GlobList label="Exclude" globs={c.exclude} />
-          <div>
-            <dt className="text-xs font-medium uppercase tracking-wide text-muted">Registered</dt>
-            <dd className="mt-1 text-xs">
-              <Time iso={c.createdAt} />
-            </dd>
-          </div>
-          <div>
-            <dt className="text-xs font-medium uppercase tracking-wide text-muted">Updated</dt>
-            <dd className="mt-1 text-xs">
-              <Time iso={c.updatedAt} />
-            </dd>
-          </div>
-        </dl>
-        <section aria-labelledby="component-metadata" className="rounded-lg border border-border bg-surface p-4">
-          <h2 id="component-metadata" className="mb-3 text-xs font-medium uppercase tracking-wide text-muted">
-            Metadata document
-          </h2>
-          <MetadataDocument document={c.metadata} />
-        </section>
-      </div>
+      <details className="group rounded-lg border border-border bg-surface" data-testid="component-facts">
+        <summary className="flex cursor-pointer list-none items-center gap-2 px-4 py-2.5 text-sm font-semibold [&::-webkit-details-marker]:hidden">
+          <span aria-hidden="true" className="text-muted transition-transform group-open:rotate-90">
+            ▸
+          </span>
+          Facts and metadata
+          <span className="font-normal text-muted">· include, exclude, registered, updated, metadata document</span>
+        </summary>
+        <div className="grid gap-4 border-t border-border p-4 md:grid-cols-[1fr_1.4fr]">
+          <dl className="space-y-3 rounded-lg border border-border bg-surface p-4">
+            <GlobList label="Include" globs={c.include} />
+            <GlobList label="Exclude" globs={c.exclude} />
+            <div>
+              <dt className="text-xs font-medium uppercase tracking-wide text-muted">Registered</dt>
+              <dd className="mt-1 text-xs">
+                <Time iso={c.createdAt} />
+              </dd>
+            </div>
+            <div>
+              <dt className="text-xs font-medium uppercase tracking-wide text-muted">Updated</dt>
+              <dd className="mt-1 text-xs">
+                <Time iso={c.updatedAt} />
+              </dd>
+            </div>
+          </dl>
+          <section aria-labelledby="component-metadata" className="rounded-lg border border-border bg-surface p-4">
+            <h2 id="component-metadata" className="mb-3 text-xs font-medium uppercase tracking-wide text-muted">
+              Metadata document
+            </h2>
+            <MetadataDocument document={c.metadata} />
+          </section>
+        </div>
+      </details>
     </div>
   );
 }

@@ -51,10 +51,11 @@ export function historyQuery(filter: HistoryFilter): URLSearchParams {
 
 /**
  * Filters for the history (component, kind, outcome, actor — any part of it —, a
- * date range in UTC days), kept in the URL so a filtered view can be shared; and
+ * date range in days of the zone times are shown in), kept in the URL so a filtered view can be shared; and
  * the download of everything they match as CSV or JSON.
  */
-export function HistoryFilters({ filter, days, components }: { filter: HistoryFilter; days: { from?: string; to?: string }; components: string[] }) {
+export function HistoryFilters({ filter, days, zone, components }: { filter: HistoryFilter; days: { from?: string; to?: string }; zone: string; components: string[] }) {
+  const zoneName = zone.replaceAll("_", " ");
   const exportQuery = historyQuery(filter).toString();
   const exportHref = (format: "csv" | "json") => `/api/history/export?format=${format}${exportQuery ? `&${exportQuery}` : ""}`;
   return (
@@ -75,8 +76,8 @@ export function HistoryFilters({ filter, days, components }: { filter: HistoryFi
           </label>
           <input id="history-actor" name="actor" defaultValue={filter.actor ?? ""} placeholder="e.g. build-bot" className={`${FIELD} font-mono sm:w-40`} />
         </div>
-        <DateFilter name="from" label="From (UTC day)" value={days.from} />
-        <DateFilter name="to" label="To (UTC day, inclusive)" value={days.to} />
+        <DateFilter name="from" label={`From (${zoneName} day)`} value={days.from} />
+        <DateFilter name="to" label={`To (${zoneName} day, inclusive)`} value={days.to} />
         <div className="col-span-2 flex items-center gap-3">
           <button type="submit" className={buttonClasses("primary", "py-1.5")}>
             Apply

@@ -115,7 +115,7 @@ export function HistoryTable({ filter, role }: { filter: HistoryFilter; role: Vi
     return (
       <EmptyState title={filtered ? "No events match these filters" : "No history yet"}>
         {filtered
-          ? "Clear a filter to see more. The actor matches any part of it (build-bot finds token:build-bot); days are UTC."
+          ? "Clear a filter to see more. The actor matches any part of it (build-bot finds token:build-bot); days are in the zone the console shows times in."
           : "Every create, verify, rollback, delete and retention run is recorded here once it happens."}
       </EmptyState>
     );

@@ -19,7 +19,8 @@ import { RollbackPlanView, planExpired } from "@/components/RollbackPlanView";
 import { RollbackResultView } from "@/components/RollbackResultView";
 import { Button, type ButtonVariant } from "@/components/ui/Button";
 import { damagedFilesOf, describeProblem, obstaclesOf, pendingRollbackOf, scopeRefusal, type ApiProblem } from "@/lib/trpc/api-problem";
-import { formatCount, formatUtc } from "@/lib/format";
+import { formatCount } from "@/lib/format";
+import { Time } from "@/components/ui/Time";
 import type { RollbackResult, ViewerRole } from "@/lib/trpc/types";
 import { displayPath } from "@/server/byte-paths";
 
@@ -197,7 +198,7 @@ export function RollbackDialog({ target, disabledReason, trigger = {} }: { targe
                 </>
               ) : (
                 <>
-                  Roll back <span className="font-mono">{target.component}</span> to {formatUtc(target.createdAt)}?
+                  Roll back <span className="font-mono">{target.component}</span> to <Time iso={target.createdAt} mode="absolute" />?
                 </>
               )}
             </AlertDialog.Title>

@@ -4,7 +4,8 @@ import { useNow } from "@/components/hooks/useNow";
 import { ReasonPill, reasonExplanation } from "@/components/ReasonPill";
 import { Pill, type Tone } from "@/components/ui/Pill";
 import { PlanFileRow } from "@/components/PlanFileDiff";
-import { formatBytes, formatCount, formatMode, formatRelative, formatUtc } from "@/lib/format";
+import { formatBytes, formatCount, formatMode, formatRelative } from "@/lib/format";
+import { useFormatTime } from "@/components/ui/Time";
 import type { RollbackPlan } from "@/lib/trpc/types";
 import { planScopeSentence } from "@/server/rollback/plan-wording";
 import { displayPath } from "@/server/byte-paths";
@@ -110,6 +111,7 @@ function ScopeInWords({ plan }: { plan: RollbackPlan }) {
 /** The exact plan of a rollback (or of undoing one): what will be restored and how, what deleted, the objects checked and the token's expiry. */
 export function RollbackPlanView({ plan }: { plan: RollbackPlan }) {
   const now = useNow();
+  const formatTime = useFormatTime();
   const expired = planExpired(plan, now);
   const undo = plan.undo !== null;
   const actions = undo ? UNDO_ACTIONS : ACTIONS;
@@ -168,8 +170,8 @@ export function RollbackPlanView({ plan }: { plan: RollbackPlan }) {
       </p>
       <p className={`text-xs ${expired ? "font-medium text-bad" : "text-muted"}`} data-testid="plan-expiry">
         {expired
-          ? `This confirmation expired at ${formatUtc(plan.expiresAt)}. Plan again to get a fresh one.`
-          : `This confirmation is for exactly this plan and expires at ${formatUtc(plan.expiresAt)}${now === null ? "" : ` (${formatRelative(plan.expiresAt, now)})`}. If the workspace changes before you confirm, the server refuses it.`}
+          ? `This confirmation expired at ${formatTime(plan.expiresAt)}. Plan again to get a fresh one.`
+          : `This confirmation is for exactly this plan and expires at ${formatTime(plan.expiresAt)}${now === null ? "" : ` (${formatRelative(plan.expiresAt, now)})`}. If the workspace changes before you confirm, the server refuses it.`}
       </p>
 
       {plan.databases.length > 0 ? (

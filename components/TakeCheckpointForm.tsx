@@ -6,6 +6,7 @@ import { useState, type FormEvent } from "react";
 import { useTRPC } from "@/components/providers/TRPCProvider";
 import { NewBytes } from "@/components/NewBytes";
 import { ReasonPill } from "@/components/ReasonPill";
+import { Time } from "@/components/ui/Time";
 import { Button } from "@/components/ui/Button";
 import { CopyableId } from "@/components/ui/CopyButton";
 import { InlineProblem } from "@/components/feedback/InlineProblem";
@@ -127,7 +128,7 @@ export function TakeCheckpointForm({ component, role }: { component: string; rol
               <p className="text-xs text-muted">
                 {formatCount(created.files)} files · {formatBytes(created.bytes)} ·{" "}
                 <NewBytes bytes={created.bytes} newBytes={created.newBytes} manifestBytes={null} /> · took {formatDuration(created.durationMs)} ·{" "}
-                {created.pinned ? "pinned" : `kept until ${created.retentionUntil.slice(0, 10)}`}
+                {created.pinned ? "pinned" : <>kept until <Time iso={created.retentionUntil} mode="absolute" /></>}
               </p>
               {created.related.length > 0 ? (
                 <ul className="space-y-0.5 text-xs">

@@ -27,7 +27,8 @@ test("groups by day, jumps to any day in one action, filters by text, and marks 
 
   // One action: pick the day.
   await page.getByLabel("Jump to day").selectOption("2026-01-05");
-  await expect(page).toHaveURL(new RegExp(`/components/${name}\\?day=2026-01-05$`));
+  // The end of that day (in the browser's zone, UTC here) is the instant the timeline starts at.
+  await expect(page).toHaveURL(new RegExp(`/components/${name}\\?at=2026-01-05T23%3A59%3A59.999Z$`));
   await expect(page.getByTestId("timeline-day").first()).toHaveAttribute("data-day", "2026-01-05");
   await expect(page.getByTestId("timeline-item").first()).toHaveAttribute("data-checkpoint-id", checkpoint.id);
   await expect(page.getByTestId("timeline-item")).toHaveCount(1);

@@ -29,6 +29,9 @@ test.describe("operator rollback flow in the dashboard", () => {
     await expect(item).toContainText("TASK-42");
     await expect(item).toContainText(checkpoint.manifestSha256.slice(0, 12));
     await expect(item.locator("[data-verify-state]")).toHaveAttribute("data-verify-state", "unverified");
+    // The timeline comes first: the component's facts and metadata document are folded until asked for.
+    await expect(page.getByText("platform-team")).toBeHidden();
+    await page.getByText("Facts and metadata").click();
     await expect(page.getByText("platform-team")).toBeVisible(); // the component's metadata document
     await page.screenshot({ path: "test-results/screenshots/operator-timeline.png", fullPage: true });
 

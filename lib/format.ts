@@ -1,7 +1,10 @@
 /**
  * How numbers, sizes, durations and times read on the dashboard. Deterministic
- * (fixed locale, UTC) so the server-rendered HTML matches the browser's first render.
+ * (fixed locale; times in a zone both sides are told) so the server-rendered HTML
+ * matches the browser's first render.
  */
+import { wallTimeOf } from "@/server/timeline/zoned-time";
+
 const COUNT = new Intl.NumberFormat("en-US");
 const BYTE_UNITS = ["B", "KiB", "MiB", "GiB", "TiB"] as const;
 
@@ -42,6 +45,34 @@ export function formatUtc(iso: string): string {
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return iso;
   return `${date.toISOString().slice(0, 19).replace("T", " ")} UTC`;
+}
+
+const zoneNames = new Map<string, Intl.DateTimeFormat>();
+
+/** The short name of `timeZone` at `date`: `PST`, `CEST`, or `GMT+5:30` where English has none. */
+function zoneAbbreviation(date: Date, timeZone: string): string {
+  let formatter = zoneNames.get(timeZone);
+  if (!formatter) {
+    formatter = new Intl.DateTimeFormat("en-US", { timeZone, timeZoneName: "short" });
+    zoneNames.set(timeZone, formatter);
+  }
+  return formatter.formatToParts(date).find((part) => part.type === "timeZoneName")?.value ?? timeZone;
+}
+
+/** `2025-11-25 10:23:04 PST` in `timeZone`; exactly `formatUtc` in UTC. */
+export function formatInZone(iso: string, timeZone: string): string {
+  if (timeZone === "UTC") return formatUtc(iso);
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  const w = wallTimeOf(date.getTime(), timeZone);
+  const two = (n: number) => String(n).padStart(2, "0");
+  return `${w.year}-${two(w.month)}-${two(w.day)} ${two(w.hour)}:${two(w.minute)}:${two(w.second)} ${zoneAbbreviation(date, timeZone)}`;
+}
+
+/** `2025-11-25T18:23:04.000Z`: the exact instant, for tooltips (and what exports carry). */
+export function isoUtc(iso: string): string {
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? iso : date.toISOString();
 }
 
 /** `3 min ago`, `in 9 min`, `2 days ago`, relative to `nowMs`. */

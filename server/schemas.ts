@@ -4,6 +4,7 @@
  * offending field.
  */
 import { z } from "zod";
+import { isTimeZone } from "./timeline/zoned-time";
 
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
@@ -264,11 +265,22 @@ export const componentTimelineInput = z.object({
     .optional(),
   /** Start at the end of this UTC day (older items follow): the date jump. Ignored with a cursor. */
   day: utcDay.optional(),
+  /** Start at this instant: items at or before it, newest first (the date-and-time jump). Ignored with a cursor; wins over `day`. */
+  at: z.iso.datetime({ offset: true, message: "at is an ISO 8601 date and time, e.g. 2026-11-25T18:30:00Z" }).optional(),
   /** Only checkpoints whose id, reason, agent, task or actor contain this (and rollbacks and events of matching ids). */
   q: z.string().trim().max(200).optional(),
   limit: z.number().int().min(1).max(200).optional(),
 });
 export type ComponentTimelineInput = z.infer<typeof componentTimelineInput>;
+
+/** An IANA time zone name the server knows ("UTC", "America/Los_Angeles"). */
+export const timeZoneName = z.string().max(64).refine(isTimeZone, "timeZone is an IANA time zone name, e.g. Europe/Berlin or UTC");
+
+export const timelineDaysInput = componentByName.extend({
+  /** Count by calendar day in this zone (default UTC). */
+  timeZone: timeZoneName.optional(),
+});
+export type TimelineDaysInput = z.infer<typeof timelineDaysInput>;
 
 export const archiveFormats = ["tar.gz", "zip"] as const;
 export type ArchiveFormat = (typeof archiveFormats)[number];

@@ -6,6 +6,8 @@ import { historyInput, nextPage } from "@/lib/trpc/list-inputs";
 import { HydrateClient, getQueryClient, load, requireViewer, trpc } from "@/lib/trpc/server";
 import type { HistoryFilter } from "@/lib/trpc/types";
 import { historyKinds, historyOutcomes, utcDay } from "@/server/schemas";
+import { requestDisplayZone } from "@/lib/console-preferences-server";
+import { endOfDayInZone, instantOfWallTime } from "@/server/timeline/zoned-time";
 
 export const dynamic = "force-dynamic";
 export const metadata: Metadata = { title: "History · Safety Net" };
@@ -27,15 +29,18 @@ function day(value: string | undefined): string | undefined {
 
 export default async function HistoryPage({ searchParams }: { searchParams: SearchParams }) {
   const params = await searchParams;
-  // The date range is picked as UTC days; the API takes instants (from the start of `from` to the end of `to`).
+  // The date range is picked as days in the zone times are shown in; the API takes instants (from the start of `from` to the end of `to`).
+  const zone = await requestDisplayZone();
   const days = { from: day(first(params.from)), to: day(first(params.to)) };
+  const since = days.from ? instantOfWallTime(days.from, zone) : null;
+  const until = days.to ? endOfDayInZone(days.to, zone) : null;
   const filter: HistoryFilter = {
     component: first(params.component),
     kind: oneOf(historyKinds, first(params.kind)),
     outcome: oneOf(historyOutcomes, first(params.outcome)),
     actor: first(params.actor)?.slice(0, 200),
-    since: days.from ? `${days.from}T00:00:00.000Z` : undefined,
-    until: days.to ? `${days.to}T23:59:59.999Z` : undefined,
+    since: since === null ? undefined : new Date(since).toISOString(),
+    until: until === null ? undefined : new Date(until).toISOString(),
   };
   const query = historyQuery(filter);
   if (days.from) query.set("from", days.from);
@@ -57,7 +62,7 @@ export default async function HistoryPage({ searchParams }: { searchParams: Sear
             Every create, verify, rollback, delete and retention run: who did it, when, how long it took and why it failed. Append-only.
           </p>
         </div>
-        <HistoryFilters filter={filter} days={days} components={(components.data?.items ?? []).map((c) => c.name)} />
+        <HistoryFilters filter={filter} days={days} zone={zone} components={(components.data?.items ?? []).map((c) => c.name)} />
         <HistoryTable filter={filter} role={viewer.data.role} />
       </div>
     </HydrateClient>

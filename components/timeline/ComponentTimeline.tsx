@@ -1,10 +1,10 @@
 "use client";
 
 import Link from "next/link";
-import Form from "next/form";
-import { usePathname, useRouter } from "next/navigation";
+import { useEffect, useRef } from "react";
 import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
 import { useTRPC } from "@/components/providers/TRPCProvider";
+import { useConsolePreferences } from "@/components/providers/ConsolePreferencesProvider";
 import { CheckpointCard } from "@/components/CheckpointCard";
 import { EmptyState } from "@/components/feedback/EmptyState";
 import { LoadingBlock } from "@/components/feedback/LoadingBlock";
@@ -13,33 +13,33 @@ import { EventEntry } from "@/components/timeline/EventEntry";
 import { RollbackEntry } from "@/components/timeline/RollbackEntry";
 import { QuietRun } from "@/components/timeline/QuietRun";
 import { collapseQuietRuns, type TimelineRow } from "@/components/timeline/quiet-runs";
+import { CompactCheckpointRow } from "@/components/timeline/CompactCheckpointRow";
+import { TimelineRow as TimelineRowItem } from "@/components/timeline/TimelineRow";
+import { dayCounts, FILTER_INPUT_ID, TimelineControls } from "@/components/timeline/TimelineControls";
+import { useTimelineShortcuts } from "@/components/timeline/useTimelineShortcuts";
+import type { ShortcutsHelpHandle } from "@/components/timeline/KeyboardShortcutsHelp";
 import { Button } from "@/components/ui/Button";
+import { Time } from "@/components/ui/Time";
 import { describeProblem } from "@/lib/trpc/api-problem";
-import { nextPage, timelineInput, type TimelineView } from "@/lib/trpc/list-inputs";
+import { nextPage, timelineDaysInput, timelineInput, type TimelineView } from "@/lib/trpc/list-inputs";
 import { formatCount } from "@/lib/format";
-import type { TimelineDay, TimelineItem, ViewerRole } from "@/lib/trpc/types";
+import type { TimelineItem, ViewerRole } from "@/lib/trpc/types";
+import { dayInZone } from "@/server/timeline/zoned-time";
 
 const WEEKDAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
-/** "Tuesday 25 Nov 2026" for a UTC day. */
+/** "Tuesday 25 Nov 2026" for a calendar day. */
 function dayLabel(day: string): string {
   const date = new Date(`${day}T00:00:00Z`);
   return `${WEEKDAYS[date.getUTCDay()]} ${date.getUTCDate()} ${MONTHS[date.getUTCMonth()]} ${date.getUTCFullYear()}`;
 }
 
-function dayCounts(day: TimelineDay | undefined): string {
-  if (!day) return "";
-  const parts = [`${formatCount(day.checkpoints)} checkpoint${day.checkpoints === 1 ? "" : "s"}`];
-  if (day.rollbacks) parts.push(`${formatCount(day.rollbacks)} rollback${day.rollbacks === 1 ? "" : "s"}`);
-  if (day.events) parts.push(`${formatCount(day.events)} other`);
-  return parts.join(" · ");
-}
-
-function groupByDay(items: TimelineItem[]): { day: string; items: TimelineItem[] }[] {
+/** Consecutive items by calendar day in `timeZone` (the zone times are shown in). */
+function groupByDay(items: TimelineItem[], timeZone: string): { day: string; items: TimelineItem[] }[] {
   const groups: { day: string; items: TimelineItem[] }[] = [];
   for (const item of items) {
-    const day = item.at.slice(0, 10);
+    const day = dayInZone(Date.parse(item.at), timeZone);
     const last = groups[groups.length - 1];
     if (last?.day === day) last.items.push(item);
     else groups.push({ day, items: [item] });
@@ -59,66 +59,6 @@ function dotColour(row: TimelineRow): string {
   if (row.type === "quiet") return "bg-border";
   const item = row.item;
   return item.type === "rollback" ? "bg-info" : item.type === "event" ? "bg-border" : item.checkpoint.kind === "safety" ? "bg-info" : "bg-accent";
-}
-
-/** The date jump and the text filter; both live in the URL, so a view can be shared and the server renders it. */
-function TimelineControls({ component, view, days }: { component: string; view: TimelineView; days: TimelineDay[] }) {
-  const router = useRouter();
-  const pathname = usePathname() ?? `/components/${encodeURIComponent(component)}`;
-  const go = (next: TimelineView) => {
-    const params = new URLSearchParams();
-    if (next.q) params.set("q", next.q);
-    if (next.day) params.set("day", next.day);
-    const query = params.toString();
-    router.push(query ? `${pathname}?${query}` : pathname, { scroll: false });
-  };
-  return (
-    <div className="flex flex-wrap items-end gap-3 rounded-lg border border-border bg-surface p-3">
-      <div className="flex flex-col gap-1">
-        <label htmlFor="timeline-day" className="text-xs font-medium text-muted">
-          Jump to day
-        </label>
-        <select
-          id="timeline-day"
-          value={view.day ?? ""}
-          onChange={(event) => go({ ...view, day: event.target.value || undefined })}
-          className="max-w-[16rem] rounded-md border border-border bg-background px-2.5 py-1.5 text-sm"
-        >
-          <option value="">Newest first</option>
-          {days.map((d) => (
-            <option key={d.day} value={d.day}>
-              {d.day} · {dayCounts(d)}
-            </option>
-          ))}
-          {view.day && !days.some((d) => d.day === view.day) ? <option value={view.day}>{view.day}</option> : null}
-        </select>
-      </div>
-      <Form action={pathname} scroll={false} className="flex flex-1 flex-wrap items-end gap-2" role="search" aria-label="Filter the timeline">
-        <div className="flex min-w-[12rem] flex-1 flex-col gap-1">
-          <label htmlFor="timeline-q" className="text-xs font-medium text-muted">
-            Filter by reason, agent, task or id
-          </label>
-          <input
-            id="timeline-q"
-            name="q"
-            key={view.q ?? ""}
-            defaultValue={view.q ?? ""}
-            placeholder="e.g. refactor-bot, TASK-42, cp_01…"
-            className="rounded-md border border-border bg-background px-2.5 py-1.5 text-sm"
-          />
-        </div>
-        {view.day ? <input type="hidden" name="day" value={view.day} /> : null}
-        <Button type="submit" className="py-1.5">
-          Filter
-        </Button>
-        {view.q || view.day ? (
-          <Link href={pathname} scroll={false} className="py-1.5 text-sm text-muted hover:text-foreground">
-            Clear
-          </Link>
-        ) : null}
-      </Form>
-    </div>
-  );
 }
 
 function LiveMatchLine({ component, shownIds }: { component: string; shownIds: Set<string> }) {
@@ -146,33 +86,66 @@ function LiveMatchLine({ component, shownIds }: { component: string; shownIds: S
 
 /**
  * A component's checkpoints, rollbacks, verifications and removals on one time
- * axis, grouped by day, newest first (or from the day jumped to), with "Load older".
+ * axis, grouped by day in the zone times are shown in, newest first (or from the
+ * instant jumped to), with "Load older". Each row is one tab stop; `j`/`k`, `/` and
+ * `?` work anywhere on the page while no field has focus.
  */
 export function ComponentTimeline({ component, role, view }: { component: string; role: ViewerRole; view: TimelineView }) {
   const trpc = useTRPC();
+  const { zone, compact } = useConsolePreferences();
   const timeline = useInfiniteQuery(trpc.component.timeline.infiniteQueryOptions(timelineInput(component, view), nextPage));
-  const days = useQuery(trpc.component.timelineDays.queryOptions({ name: component }));
+  const days = useQuery(trpc.component.timelineDays.queryOptions(timelineDaysInput(component, zone), { placeholderData: (previous) => previous }));
   const live = useQuery(trpc.component.liveMatch.queryOptions({ name: component }, { staleTime: 0, refetchOnWindowFocus: false }));
   const dayList = days.data?.days ?? [];
   const daysByKey = new Map(dayList.map((d) => [d.day, d]));
   const items = timeline.data?.pages.flatMap((page) => page.items) ?? [];
   const shownIds = new Set(items.flatMap((i) => (i.type === "checkpoint" ? [i.checkpoint.id] : [])));
   const liveId = live.data?.checkpointId ?? null;
+  const groups = groupByDay(items, zone).map((group) => ({ ...group, rows: collapseQuietRuns(group.items, liveId) }));
+  const rowCount = groups.reduce((n, group) => n + group.rows.length, 0);
 
+  const list = useRef<HTMLDivElement>(null);
+  const help = useRef<ShortcutsHelpHandle>(null);
+  useTimelineShortcuts({
+    container: list,
+    rowCount,
+    loadMore: () => {
+      if (!timeline.hasNextPage) return false;
+      if (!timeline.isFetchingNextPage) void timeline.fetchNextPage();
+      return true;
+    },
+    focusFilter: () => document.getElementById(FILTER_INPUT_ID)?.focus(),
+    openHelp: () => help.current?.open(),
+  });
+
+  // A jump lands on the checkpoint nearest the instant: the newest one at or before it gets focus.
+  const focusedJump = useRef<string | null>(null);
+  const loaded = Boolean(timeline.data);
+  useEffect(() => {
+    if (!view.at || !loaded || focusedJump.current === view.at) return;
+    focusedJump.current = view.at;
+    const row = list.current?.querySelector<HTMLElement>("[data-row-checkpoint-id]") ?? list.current?.querySelector<HTMLElement>("[data-timeline-row]");
+    row?.focus({ preventScroll: true });
+    row?.scrollIntoView({ block: "center" });
+  }, [view.at, loaded]);
+
+  const newestHref = `/components/${encodeURIComponent(component)}${view.q ? `?q=${encodeURIComponent(view.q)}` : ""}`;
   return (
     <div className="space-y-4">
-      <TimelineControls component={component} view={view} days={dayList} />
+      <TimelineControls key={`${view.at ?? ""}|${zone}`} component={component} view={view} days={dayList} help={help} />
       <div className="space-y-1">
-        <p className="text-xs text-muted">
-          Checkpoints are manual and active unless marked otherwise. {view.day ? `From the end of ${view.day}, older first below.` : "Newest first."}
-          {view.day ? (
+        <p className="text-xs text-muted" data-testid="timeline-position">
+          Checkpoints are manual and active unless marked otherwise.{" "}
+          {view.at ? (
             <>
-              {" "}
-              <Link href={`/components/${encodeURIComponent(component)}${view.q ? `?q=${encodeURIComponent(view.q)}` : ""}`} scroll={false} className="text-accent hover:underline">
+              From <Time iso={view.at} mode="absolute" />, older below.{" "}
+              <Link href={newestHref} scroll={false} className="text-accent hover:underline">
                 Back to the newest
               </Link>
             </>
-          ) : null}
+          ) : (
+            "Newest first."
+          )}
         </p>
         <LiveMatchLine component={component} shownIds={shownIds} />
       </div>
@@ -183,43 +156,47 @@ export function ComponentTimeline({ component, role, view }: { component: string
           <LoadingBlock label="Loading the timeline" rows={4} />
         )
       ) : items.length === 0 ? (
-        view.q || view.day ? (
+        view.q || view.at ? (
           <EmptyState title="Nothing matches">
-            {view.q ? `Nothing on this timeline matches “${view.q}”${view.day ? ` up to ${view.day}` : ""}.` : `Nothing on this timeline up to ${view.day}.`} Clear the filter to
-            see everything.
+            {view.q ? `Nothing on this timeline matches “${view.q}”${view.at ? " up to that time" : ""}.` : "Nothing on this timeline up to that time."} Clear the filter to see
+            everything.
           </EmptyState>
         ) : (
           <EmptyState title="No checkpoints yet">
-            Take one with the form above before an agent starts, or from a terminal:{" "}
+            Take one with Take checkpoint above before an agent starts, or from a terminal:{" "}
             <code className="font-mono">npx safetynet checkpoint create {component} --reason &quot;before refactor&quot;</code>.
           </EmptyState>
         )
       ) : (
         <>
-          <div className="space-y-6">
-            {groupByDay(items).map((group) => (
+          <div ref={list} className="space-y-6" data-compact={compact ? "true" : undefined}>
+            {groups.map((group) => (
               <section key={group.day} aria-labelledby={`day-${group.day}`} data-testid="timeline-day" data-day={group.day} className="space-y-3">
                 <h3 id={`day-${group.day}`} className="sticky top-0 z-10 flex flex-wrap items-baseline justify-between gap-2 bg-background/95 py-1 text-sm font-semibold backdrop-blur">
                   <span>{dayLabel(group.day)}</span>
                   <span className="text-xs font-normal text-muted">{dayCounts(daysByKey.get(group.day))}</span>
                 </h3>
-                <ol aria-label={`${dayLabel(group.day)}`} className="relative space-y-3 border-l-2 border-border pl-4 sm:pl-5">
-                  {collapseQuietRuns(group.items, liveId).map((row) => (
-                    <li key={rowKey(row)} className="relative">
+                <ol aria-label={`${dayLabel(group.day)}`} className={`relative border-l-2 border-border pl-4 sm:pl-5 ${compact ? "space-y-1" : "space-y-3"}`}>
+                  {group.rows.map((row) => (
+                    <TimelineRowItem key={rowKey(row)} checkpointId={row.type === "item" && row.item.type === "checkpoint" ? row.item.checkpoint.id : undefined}>
                       <span
                         aria-hidden="true"
-                        className={`absolute -left-[23px] ${row.type === "quiet" ? "top-3" : "top-5"} h-3 w-3 rounded-full border-2 border-background sm:-left-[27px] ${dotColour(row)}`}
+                        className={`absolute -left-[23px] ${row.type === "quiet" || compact ? "top-3" : "top-5"} h-3 w-3 rounded-full border-2 border-background sm:-left-[27px] ${dotColour(row)}`}
                       />
                       {row.type === "quiet" ? (
-                        <QuietRun items={row.items} role={role} />
+                        <QuietRun items={row.items} role={role} compact={compact} />
                       ) : row.item.type === "checkpoint" ? (
-                        <CheckpointCard checkpoint={row.item.checkpoint} role={role} matchesLive={row.item.checkpoint.id === liveId} />
+                        compact ? (
+                          <CompactCheckpointRow checkpoint={row.item.checkpoint} role={role} matchesLive={row.item.checkpoint.id === liveId} />
+                        ) : (
+                          <CheckpointCard checkpoint={row.item.checkpoint} role={role} matchesLive={row.item.checkpoint.id === liveId} />
+                        )
                       ) : row.item.type === "rollback" ? (
                         <RollbackEntry rollback={row.item.rollback} component={component} role={role} />
                       ) : (
                         <EventEntry event={row.item.event} />
                       )}
-                    </li>
+                    </TimelineRowItem>
                   ))}
                 </ol>
               </section>
@@ -233,7 +210,7 @@ export function ComponentTimeline({ component, role, view }: { component: string
             ) : (
               <span>The beginning of this timeline.</span>
             )}
-            {dayList.length > 1 ? <span>or pick any day with Jump to day above.</span> : null}
+            {dayList.length > 1 ? <span>or jump to any day or time above.</span> : null}
             {timeline.isFetchNextPageError ? <span className="text-bad">Loading more failed: {timeline.error?.message}</span> : null}
           </div>
         </>

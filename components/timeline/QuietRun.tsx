@@ -2,13 +2,14 @@
 
 import { useState } from "react";
 import { CheckpointCard } from "@/components/CheckpointCard";
+import { CompactCheckpointRow } from "@/components/timeline/CompactCheckpointRow";
 import { Time } from "@/components/ui/Time";
 import { formatCount } from "@/lib/format";
 import type { ViewerRole } from "@/lib/trpc/types";
 import type { CheckpointItem } from "./quiet-runs";
 
 /** "N checkpoints with no changes, <oldest>–<newest>" as one line, expanded to their cards on demand. */
-export function QuietRun({ items, role }: { items: CheckpointItem[]; role: ViewerRole }) {
+export function QuietRun({ items, role, compact = false }: { items: CheckpointItem[]; role: ViewerRole; compact?: boolean }) {
   const [open, setOpen] = useState(false);
   const newest = items[0]?.checkpoint;
   const oldest = items[items.length - 1]?.checkpoint;
@@ -35,7 +36,7 @@ export function QuietRun({ items, role }: { items: CheckpointItem[]; role: Viewe
         <ol id={listId} aria-label={`${items.length} checkpoints with no changes`} className="space-y-3">
           {items.map((item) => (
             <li key={item.checkpoint.id}>
-              <CheckpointCard checkpoint={item.checkpoint} role={role} matchesLive={false} />
+              {compact ? <CompactCheckpointRow checkpoint={item.checkpoint} role={role} matchesLive={false} /> : <CheckpointCard checkpoint={item.checkpoint} role={role} matchesLive={false} />}
             </li>
           ))}
         </ol>

@@ -12,17 +12,22 @@ export const SESSIONS_PREVIEW_SIZE = 5;
 export const SESSIONS_PAGE_SIZE = 25;
 
 export interface TimelineView {
-  /** Start at the end of this UTC day (YYYY-MM-DD). */
-  day?: string;
+  /** Start at this instant (ISO 8601, UTC): what happened at or before it, newest first. */
+  at?: string;
   /** Text filter: id, reason, agent, task, actor. */
   q?: string;
 }
 
 export function timelineInput(component: string, view: TimelineView = {}) {
-  const input: { component: string; limit: number; day?: string; q?: string } = { component, limit: TIMELINE_PAGE_SIZE };
-  if (view.day) input.day = view.day;
+  const input: { component: string; limit: number; at?: string; q?: string } = { component, limit: TIMELINE_PAGE_SIZE };
+  if (view.at) input.at = view.at;
   if (view.q) input.q = view.q;
   return input;
+}
+
+/** The days of a component's timeline, counted in the zone times are shown in. */
+export function timelineDaysInput(component: string, timeZone: string) {
+  return { name: component, timeZone };
 }
 
 export function historyInput(filter: HistoryFilter) {

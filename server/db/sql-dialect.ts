@@ -16,6 +16,8 @@ export interface SqlDialect {
   table(name: string): Prisma.Sql;
   /** The UTC day (YYYY-MM-DD) of a timestamp column. */
   utcDay(column: string): Prisma.Sql;
+  /** The UTC quarter hour (YYYY-MM-DDTHH:mm, minutes 00, 15, 30 or 45) a timestamp column falls in. */
+  utcQuarterHour(column: string): Prisma.Sql;
   /** The text of one key of a JSON column (`column` or `alias.column`). */
   jsonText(column: string, key: string): Prisma.Sql;
   /** One key of a JSON column when it holds a string; NULL for any other value or none. */
@@ -52,6 +54,7 @@ function quoted(identifier: string): string {
 const sqlite: SqlDialect = {
   table: (name) => Prisma.raw(quoted(name)),
   utcDay: (column) => Prisma.raw(`substr(${quoted(column)}, 1, 10)`),
+  utcQuarterHour: (column) => Prisma.raw(`substr(${quoted(column)}, 1, 14) || printf('%02d', (CAST(substr(${quoted(column)}, 15, 2) AS INTEGER) / 15) * 15)`),
   jsonText: (column, key) => Prisma.raw(`json_extract(${quoted(column)}, '$.${identifier(key)}')`),
   jsonString: (column, key) =>
     Prisma.raw(`(CASE WHEN json_type(${quoted(column)}, '$.${identifier(key)}') = 'text' THEN json_extract(${quoted(column)}, '$.${identifier(key)}') END)`),
@@ -65,6 +68,8 @@ function postgres(schema: string): SqlDialect {
   return {
     table: (name) => Prisma.raw(`${quoted(schema)}.${quoted(name)}`),
     utcDay: (column) => Prisma.raw(`to_char(${quoted(column)}, 'YYYY-MM-DD')`),
+    utcQuarterHour: (column) =>
+      Prisma.raw(`to_char(date_trunc('hour', ${quoted(column)}) + make_interval(mins => (floor(extract(minute from ${quoted(column)}) / 15) * 15)::int), 'YYYY-MM-DD"T"HH24:MI')`),
     jsonText: (column, key) => Prisma.raw(`(${quoted(column)} ->> '${identifier(key)}')`),
     jsonString: (column, key) =>
       Prisma.raw(`(CASE WHEN jsonb_typeof(${quoted(column)} -> '${identifier(key)}') = 'string' THEN ${quoted(column)} ->> '${identifier(key)}' END)`),

@@ -112,6 +112,40 @@ describe("component timeline", () => {
     ]);
   });
 
+  it("jumps to an instant: what happened at or before it comes first, whatever zone the instant is written in", async () => {
+    const ws = openWorkspace();
+    const { second, third } = await threeDays(ws);
+
+    const before = await componentTimeline(ws.core, { component: "app", at: "2026-03-02T11:59:59.999Z" });
+    expect(before.items[0]?.type === "checkpoint" && before.items[0].checkpoint.id).toBe(second.id);
+    // 17:30 in India is 12:00 UTC: the agent run taken at that very millisecond is included.
+    const atIt = await componentTimeline(ws.core, { component: "app", at: "2026-03-02T17:30:00+05:30" });
+    expect(atIt.items[0]?.type === "checkpoint" && atIt.items[0].checkpoint.id).toBe(third.id);
+    expect(atIt.items.map(describeItem)).toEqual(["checkpoint manual agent run", "checkpoint manual evening", "checkpoint manual morning"]);
+  });
+
+  it("counts days in the viewer's time zone, a quarter hour before or after a local midnight included", async () => {
+    const ws = openWorkspace();
+    await threeDays(ws);
+    // Auckland is 13 hours ahead in March: 17:30 UTC on the 1st is 06:30 on the 2nd there, and the 3rd starts at 11:00 UTC on the 2nd.
+    expect((await timelineDays(ws.core, "app", "Pacific/Auckland")).days).toEqual([
+      { day: "2026-03-03", checkpoints: 2, rollbacks: 1, events: 2 },
+      { day: "2026-03-02", checkpoints: 1, rollbacks: 0, events: 0 },
+      { day: "2026-03-01", checkpoints: 1, rollbacks: 0, events: 0 },
+    ]);
+    // Kathmandu is 5:45 ahead: 18:14 UTC is 23:59 there, 18:15 UTC is already the next day.
+    fs.writeFileSync(path.join(ws.root, "a.txt"), "four\n");
+    await at(ws, "2026-03-05T18:14:00.000Z", () => createCheckpoint(ws.core, { component: "app", reason: "late" }, TEST_ACTOR));
+    fs.writeFileSync(path.join(ws.root, "a.txt"), "five\n");
+    await at(ws, "2026-03-05T18:15:00.000Z", () => createCheckpoint(ws.core, { component: "app", reason: "after midnight" }, TEST_ACTOR));
+    const kathmandu = (await timelineDays(ws.core, "app", "Asia/Kathmandu")).days;
+    expect(kathmandu.slice(0, 2)).toEqual([
+      { day: "2026-03-06", checkpoints: 1, rollbacks: 0, events: 0 },
+      { day: "2026-03-05", checkpoints: 1, rollbacks: 0, events: 0 },
+    ]);
+    expect((await timelineDays(ws.core, "app", "UTC")).days[0]).toEqual({ day: "2026-03-05", checkpoints: 2, rollbacks: 0, events: 0 });
+  });
+
   it("filters by reason, agent, task and id", async () => {
     const ws = openWorkspace();
     const { first } = await threeDays(ws);

@@ -87,9 +87,11 @@ function cursorOf(position: Position): string {
   return `${position.ms}:${position.rank}:${position.id}`;
 }
 
-/** Where a page starts: after the cursor, at the end of `day`, or at the newest item. */
-function startOf(input: Pick<ComponentTimelineInput, "cursor" | "day">): Position | null {
+/** Where a page starts: after the cursor, at the instant `at`, at the end of `day`, or at the newest item. */
+function startOf(input: Pick<ComponentTimelineInput, "cursor" | "day" | "at">): Position | null {
   if (input.cursor) return parseTimelineCursor(input.cursor);
+  // Above every rank at that millisecond: whatever happened at or before `at` follows.
+  if (input.at) return { ms: Date.parse(input.at), rank: RANK.event + 1, id: "" };
   if (input.day) return { ms: Date.parse(`${input.day}T00:00:00Z`) + DAY_MS, rank: RANK.event + 1, id: "" };
   return null;
 }

@@ -5,9 +5,11 @@ import { ProblemNotice } from "@/components/feedback/ProblemNotice";
 import { TakeCheckpointForm } from "@/components/TakeCheckpointForm";
 import { ComponentTimeline } from "@/components/timeline/ComponentTimeline";
 import { SessionsList } from "@/components/sessions/SessionsList";
-import { nextPage, sessionsInput, SESSIONS_PREVIEW_SIZE, timelineInput, type TimelineView } from "@/lib/trpc/list-inputs";
+import { nextPage, sessionsInput, SESSIONS_PREVIEW_SIZE, timelineDaysInput, timelineInput, type TimelineView } from "@/lib/trpc/list-inputs";
 import { HydrateClient, getQueryClient, load, requireViewer, trpc } from "@/lib/trpc/server";
-import { utcDay } from "@/server/schemas";
+import { requestDisplayZone } from "@/lib/console-preferences-server";
+import { componentTimelineInput, utcDay } from "@/server/schemas";
+import { endOfDayInZone } from "@/server/timeline/zoned-time";
 
 export const dynamic = "force-dynamic";
 
@@ -28,6 +30,18 @@ function first(value: string | string[] | undefined): string | undefined {
   return v?.trim() ? v.trim() : undefined;
 }
 
+/**
+ * Where the timeline starts: `at` (an instant), or for older links `day` (the end
+ * of that day in the zone times are shown in); anything else is the newest.
+ */
+function startInstant(query: Record<string, string | string[] | undefined>, zone: string): string | undefined {
+  const at = first(query.at);
+  if (at && componentTimelineInput.shape.at.safeParse(at).success) return new Date(at).toISOString();
+  const day = first(query.day);
+  const end = day && utcDay.safeParse(day).success ? endOfDayInZone(day, zone) : null;
+  return end === null ? undefined : new Date(end).toISOString();
+}
+
 export async function generateMetadata({ params }: { params: Params }): Promise<Metadata> {
   const { name } = await params;
   return { title: `${componentName(name)} · Safety Net` };
@@ -36,17 +50,17 @@ export async function generateMetadata({ params }: { params: Params }): Promise<
 export default async function ComponentPage({ params, searchParams }: { params: Params; searchParams: SearchParams }) {
   const name = componentName((await params).name);
   const query = await searchParams;
-  const day = first(query.day);
-  const view: TimelineView = { day: day && utcDay.safeParse(day).success ? day : undefined, q: first(query.q)?.slice(0, 200) };
+  const zone = await requestDisplayZone();
+  const view: TimelineView = { at: startInstant(query, zone), q: first(query.q)?.slice(0, 200) };
   const search = new URLSearchParams(Object.entries(view).filter((e): e is [string, string] => Boolean(e[1]))).toString();
   const viewer = await requireViewer(`/components/${encodeURIComponent(name)}${search ? `?${search}` : ""}`);
   if (viewer.problem) return <ProblemNotice problem={viewer.problem} className="mx-auto max-w-xl" />;
   const component = await load((qc) => qc.fetchQuery(trpc.component.get.queryOptions({ name })));
   if (component.problem) return <ProblemNotice problem={component.problem} className="mx-auto max-w-xl" />;
-  // The first screen: the newest page (or the page of the day jumped to) and the list of days, rendered on the server.
+  // The first screen: the newest page (or the page of the instant jumped to) and the list of days in the viewer's zone, rendered on the server.
   await Promise.all([
     getQueryClient().prefetchInfiniteQuery(trpc.component.timeline.infiniteQueryOptions(timelineInput(name, view), nextPage)),
-    getQueryClient().prefetchQuery(trpc.component.timelineDays.queryOptions({ name })),
+    getQueryClient().prefetchQuery(trpc.component.timelineDays.queryOptions(timelineDaysInput(name, zone))),
     getQueryClient().prefetchInfiniteQuery(trpc.session.list.infiniteQueryOptions(sessionsInput(name, SESSIONS_PREVIEW_SIZE), nextPage)),
   ]);
   const sessionsHref = `/components/${encodeURIComponent(name)}/sessions`;
@@ -55,6 +69,12 @@ export default async function ComponentPage({ params, searchParams }: { params: 
       <div className="space-y-8">
         <ComponentSummary name={name} />
         <TakeCheckpointForm component={name} role={viewer.data.role} />
+        <section aria-labelledby="timeline" className="space-y-4">
+          <h2 id="timeline" className="text-lg font-semibold">
+            Timeline
+          </h2>
+          <ComponentTimeline component={name} role={viewer.data.role} view={view} />
+        </section>
         <section aria-labelledby="sessions" className="space-y-4">
           <div className="flex flex-wrap items-baseline justify-between gap-2">
             <h2 id="sessions" className="text-lg font-semibold">
@@ -65,12 +85,6 @@ export default async function ComponentPage({ params, searchParams }: { params: 
             </Link>
           </div>
           <SessionsList component={name} role={viewer.data.role} pageSize={SESSIONS_PREVIEW_SIZE} allHref={sessionsHref} />
-        </section>
-        <section aria-labelledby="timeline" className="space-y-4">
-          <h2 id="timeline" className="text-lg font-semibold">
-            Timeline
-          </h2>
-          <ComponentTimeline component={name} role={viewer.data.role} view={view} />
         </section>
       </div>
     </HydrateClient>

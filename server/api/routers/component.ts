@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { componentByName, componentTimelineInput, componentUpsertInput } from "../../schemas";
+import { componentByName, componentTimelineInput, componentUpsertInput, timelineDaysInput } from "../../schemas";
 import { getComponent, listComponents, removeComponent, upsertComponent } from "../../registry/components";
 import { checkpointActivityByComponent, NO_ACTIVITY } from "../../registry/component-activity";
 import { componentInScope } from "../../auth/roles";
@@ -22,16 +22,16 @@ export const componentRouter = createTRPCRouter({
     return getComponent(ctx.core, input.name);
   }),
 
-  /** Checkpoints, rollbacks, verifications and removals on one time axis, newest first (`day` jumps to the end of a UTC day). */
+  /** Checkpoints, rollbacks, verifications and removals on one time axis, newest first (`at` jumps to an instant, `day` to the end of a UTC day). */
   timeline: viewerProcedure.input(componentTimelineInput).query(({ ctx, input }) => {
     assertComponentInScope(ctx, input.component);
     return componentTimeline(ctx.core, input);
   }),
 
-  /** The UTC days the timeline has items on, with counts (for the date jump). */
-  timelineDays: viewerProcedure.input(componentByName).query(({ ctx, input }) => {
+  /** The days (in `timeZone`, default UTC) the timeline has items on, with counts (day headings and the date jump). */
+  timelineDays: viewerProcedure.input(timelineDaysInput).query(({ ctx, input }) => {
     assertComponentInScope(ctx, input.name);
-    return timelineDays(ctx.core, input.name);
+    return timelineDays(ctx.core, input.name, input.timeZone);
   }),
 
   /** The newest checkpoint the live workspace matches exactly (scans the workspace, read-only). */
