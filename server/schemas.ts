@@ -131,8 +131,12 @@ export const checkpointDeleteInput = z.object({ id: checkpointId, confirmToken: 
 
 /** Move ignored or out-of-scope entries that stand where the rollback must put a path into the data directory's quarantine, instead of refusing. */
 const moveObstacles = z.boolean().optional();
-export const rollbackPlanInput = z.object({ checkpointId, moveObstacles });
-export const rollbackExecuteInput = z.object({ checkpointId, confirmToken, moveObstacles });
+/** Paths a rollback may be restricted to, at most. */
+export const MAX_ROLLBACK_PATHS = 1_000;
+/** Restore only these paths (files, or folders with everything under them); deeper checks (no `..`, inside the root, within the checkpoint's scope) name `paths.<index>`. */
+const rollbackPaths = z.array(relativePath).min(1, "paths: name at least one path, or leave paths out").max(MAX_ROLLBACK_PATHS).optional();
+export const rollbackPlanInput = z.object({ checkpointId, moveObstacles, paths: rollbackPaths });
+export const rollbackExecuteInput = z.object({ checkpointId, confirmToken, moveObstacles, paths: rollbackPaths });
 export type RollbackExecuteInput = z.infer<typeof rollbackExecuteInput>;
 
 export const historyKinds = [
