@@ -200,6 +200,14 @@ export const fileHistoryInput = z.object({
   limit: z.number().int().min(1).max(500).optional(),
 });
 
+/** `file.content`: one path's entry and content (text capped) as a checkpoint holds it. */
+export const fileContentInput = z.object({ checkpointId, path: relativePath });
+export type FileContentInput = z.infer<typeof fileContentInput>;
+
+/** `file.diff`: one path from checkpoint `from` to checkpoint `to`, both of `component`. */
+export const fileDiffInput = z.object({ component: componentName, path: relativePath, from: checkpointId, to: checkpointId });
+export type FileDiffInput = z.infer<typeof fileDiffInput>;
+
 /** `session.list`: a component's checkpoints grouped by the task they name, latest activity first. */
 export const sessionListInput = z.object({
   component: componentName.optional(),

@@ -19,6 +19,7 @@ import { openManifest } from "./tree-read";
 import { InvalidInputError } from "../errors";
 import { diffDatabases, diffSnapshots, type DatabaseChange } from "../dbstate/databases";
 import { findCheckpointRow } from "./queries";
+import { looksBinary } from "./text-content";
 
 export interface DiffEntry {
   path: string;
@@ -65,10 +66,6 @@ export interface CheckpointDiff {
 }
 
 const DEFAULT_MAX_TEXT_BYTES = 1024 * 1024;
-
-function looksBinary(buffer: Buffer): boolean {
-  return buffer.subarray(0, 8000).includes(0);
-}
 
 function summarize(change: PathChange): DiffEntry {
   const side = (e: PathChange["before"]): DiffSide | undefined => e && { kind: e.kind, size: e.size, mode: e.mode, sha256: e.sha256, linkTarget: e.linkTarget, ...(e.unstable ? { unstable: true } : {}), ...(e.hardlinkTo !== undefined ? { hardlinkTo: e.hardlinkTo } : {}), ...(e.sparse ? { sparse: e.sparse } : {}) };
