@@ -1,7 +1,7 @@
 "use client";
 
 import { useInfiniteQuery } from "@tanstack/react-query";
-import { useState } from "react";
+import { useRef, useState } from "react";
 import { useTRPC } from "@/components/providers/TRPCProvider";
 import { RollbackDialog } from "@/components/RollbackDialog";
 import { EmptyState } from "@/components/feedback/EmptyState";
@@ -67,7 +67,7 @@ function VersionActions({
         target={{ id: version.checkpointId, component, createdAt: version.createdAt, reason: version.reason }}
         paths={[path]}
         disabledReason={restoreBlocked(role)}
-        trigger={{ label: deleted ? "Restore this version (delete)…" : "Restore this version…", className: "px-2.5 py-1 text-xs" }}
+        trigger={{ label: deleted ? "Restore this version (delete)…" : "Restore this version…", variant: "secondary", className: "px-2.5 py-1 text-xs" }}
       />
     </div>
   );
@@ -122,6 +122,12 @@ export function FileHistoryView({ component, path, role, pageSize }: { component
   const history = useInfiniteQuery(trpc.file.history.infiniteQueryOptions(fileHistoryInput(component, path, pageSize), nextPage));
   const [viewing, setViewing] = useState<string | null>(null);
   const [comparing, setComparing] = useState<string[]>([]);
+  const panel = useRef<HTMLDivElement>(null);
+
+  // Side by side on a wide screen; on a narrow one the panel comes after the list, so bring it into view.
+  function showPanel() {
+    if (window.matchMedia("(max-width: 1023px)").matches) requestAnimationFrame(() => panel.current?.scrollIntoView({ block: "start", behavior: "smooth" }));
+  }
 
   if (!history.data) {
     return history.isError ? (
@@ -145,72 +151,85 @@ export function FileHistoryView({ component, path, role, pageSize }: { component
   const shown = viewing ? versions.find((v) => v.checkpointId === viewing) : undefined;
 
   function compare(id: string, on: boolean) {
-    setComparing((current) => (on ? [...current.filter((c) => c !== id), id].slice(-2) : current.filter((c) => c !== id)));
+    const next = on ? [...comparing.filter((c) => c !== id), id].slice(-2) : comparing.filter((c) => c !== id);
+    setComparing(next);
+    if (next.length === 2) showPanel();
+  }
+
+  function view(id: string) {
+    setViewing(id === viewing ? null : id);
+    if (id !== viewing) showPanel();
   }
 
   return (
-    <div className="space-y-5">
-      <ol aria-label={`Versions of ${displayPath(path)}`} className="divide-y divide-border rounded-lg border border-border bg-surface">
-        {versions.map((version) => (
-          <li
-            key={version.checkpointId}
-            className={`flex flex-wrap items-start justify-between gap-3 px-4 py-3 ${version.checkpointId === viewing ? "bg-accent/5" : ""}`}
-            data-testid="file-version"
-            data-checkpoint={version.checkpointId}
-            data-change={version.change}
-          >
-            <VersionFacts version={version} />
-            <VersionActions
-              version={version}
-              component={component}
-              path={path}
-              role={role}
-              viewing={version.checkpointId === viewing}
-              comparing={comparing.includes(version.checkpointId)}
-              onView={() => setViewing(version.checkpointId === viewing ? null : version.checkpointId)}
-              onCompare={(on) => compare(version.checkpointId, on)}
-            />
-          </li>
-        ))}
-      </ol>
-      <div className="flex flex-wrap items-center gap-3 text-sm text-muted">
-        <span data-testid="versions-shown">
-          {formatCount(versions.length)} version{versions.length === 1 ? "" : "s"} shown{history.hasNextPage ? "; older ones follow" : ", back to the first checkpoint holding it"}
-        </span>
-        {history.hasNextPage ? (
-          <Button onClick={() => void history.fetchNextPage()} disabled={history.isFetchingNextPage}>
-            {history.isFetchingNextPage ? "Loading…" : "Load more"}
-          </Button>
-        ) : null}
+    <div className="grid gap-5 lg:grid-cols-[minmax(0,5fr)_minmax(0,6fr)] lg:items-start">
+      <div className="space-y-3 lg:max-h-[calc(100vh-8rem)] lg:overflow-y-auto lg:pr-1" data-testid="file-versions">
+        <ol aria-label={`Versions of ${displayPath(path)}`} className="divide-y divide-border rounded-lg border border-border bg-surface">
+          {versions.map((version) => (
+            <li
+              key={version.checkpointId}
+              className={`flex flex-wrap items-start justify-between gap-3 px-4 py-3 ${version.checkpointId === viewing ? "bg-accent/5" : ""}`}
+              data-testid="file-version"
+              data-checkpoint={version.checkpointId}
+              data-change={version.change}
+            >
+              <VersionFacts version={version} />
+              <VersionActions
+                version={version}
+                component={component}
+                path={path}
+                role={role}
+                viewing={version.checkpointId === viewing}
+                comparing={comparing.includes(version.checkpointId)}
+                onView={() => view(version.checkpointId)}
+                onCompare={(on) => compare(version.checkpointId, on)}
+              />
+            </li>
+          ))}
+        </ol>
+        <div className="flex flex-wrap items-center gap-3 text-sm text-muted">
+          <span data-testid="versions-shown">
+            {formatCount(versions.length)} version{versions.length === 1 ? "" : "s"} shown{history.hasNextPage ? "; older ones follow" : ", back to the first checkpoint holding it"}
+          </span>
+          {history.hasNextPage ? (
+            <Button onClick={() => void history.fetchNextPage()} disabled={history.isFetchingNextPage}>
+              {history.isFetchingNextPage ? "Loading…" : "Load more"}
+            </Button>
+          ) : null}
+        </div>
       </div>
 
-      {pair ? (
-        <section aria-labelledby="compare-heading" className="space-y-2">
-          <h2 id="compare-heading" className="text-lg font-semibold">
-            Compare two versions
-          </h2>
-          <FileVersionsDiff component={component} path={path} from={pair[0] as string} to={pair[1] as string} />
-        </section>
-      ) : comparing.length === 1 ? (
-        <p className="text-sm text-muted">Tick a second version to compare it with the first.</p>
-      ) : null}
+      <div ref={panel} className="min-w-0 space-y-5 lg:sticky lg:top-4">
+        {pair ? (
+          <section aria-labelledby="compare-heading" className="space-y-2">
+            <h2 id="compare-heading" className="text-lg font-semibold">
+              Compare two versions
+            </h2>
+            <FileVersionsDiff component={component} path={path} from={pair[0] as string} to={pair[1] as string} />
+          </section>
+        ) : comparing.length === 1 ? (
+          <p className="text-sm text-muted">Tick a second version to compare it with the first.</p>
+        ) : null}
 
-      {shown ? (
-        <section aria-labelledby="version-heading" className="space-y-2">
-          <h2 id="version-heading" className="text-lg font-semibold">
-            This path in <span className="font-mono text-base">{shown.checkpointId}</span>
-          </h2>
-          {shown.change === "deleted" ? (
-            <p className="rounded-lg border border-border bg-surface px-3 py-3 text-sm text-muted" data-testid="file-version-deleted">
-              Deleted in this checkpoint: it holds no content for the path. Restoring this version deletes the file.
-            </p>
-          ) : (
-            <FileVersionContent checkpointId={shown.checkpointId} path={path} />
-          )}
-        </section>
-      ) : !pair ? (
-        <p className="text-sm text-muted">Pick View on a version to see its content.</p>
-      ) : null}
+        {shown ? (
+          <section aria-labelledby="version-heading" className="space-y-2">
+            <h2 id="version-heading" className="text-lg font-semibold">
+              This path in <span className="font-mono text-base">{shown.checkpointId}</span>
+            </h2>
+            {shown.change === "deleted" ? (
+              <p className="rounded-lg border border-border bg-surface px-3 py-3 text-sm text-muted" data-testid="file-version-deleted">
+                Deleted in this checkpoint: it holds no content for the path. Restoring this version deletes the file.
+              </p>
+            ) : (
+              <FileVersionContent checkpointId={shown.checkpointId} path={path} />
+            )}
+          </section>
+        ) : !pair ? (
+          <p className="rounded-lg border border-dashed border-border px-4 py-6 text-center text-sm text-muted">
+            Pick <strong>View</strong> on a version to see its content, or tick <strong>Compare</strong> on two to see what changed between them.
+          </p>
+        ) : null}
+      </div>
     </div>
   );
 }

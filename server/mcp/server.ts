@@ -271,7 +271,7 @@ export function createMcpServer(client: SafetyNetClient, options: McpServerOptio
           "when ignored or out-of-scope files stand where the rollback must put a path (the plan is refused and says so), plan to move them into the data directory's quarantine instead",
         ),
         paths: rollbackPlanInput.shape.paths.describe(
-          "restore only these paths (root-relative files, or folders with everything under them); a path the checkpoint does not hold but the workspace does is deleted. Pass the same paths to rollback",
+          "restore only these paths (root-relative files, or folders with everything under them); a path the checkpoint does not hold but the workspace does is deleted. Pass the same paths to rollback (and to plan_rollback for a further page)",
         ),
       },
     },

@@ -105,7 +105,7 @@ export async function performRollback(core: Core, row: CheckpointRow, actor: Act
       const checkpoint = await openCheckpointManifest(core, row);
       const restriction = pathRestrictionOf(component.root, row.id, checkpoint, options.paths);
       const { state, plan } = await planAgainstWorkspace(core, component, checkpoint, { storeObjects: true, moveObstacles: options.moveObstacles, restriction, checkpointId: row.id });
-      if (confirmed?.liveSha && confirmed.liveSha !== state.liveSha) throw refuseToken("the workspace (or the paths asked for) changed since the plan was made");
+      if (confirmed?.liveSha && confirmed.liveSha !== state.liveSha) throw refuseToken(`the workspace changed since the plan was made${restriction ? " (or the paths differ from the plan's)" : ""}`);
       if (confirmed && confirmed.boundTo !== planHash(row.id, plan)) throw refuseToken("the plan changed since it was confirmed (a rollback of some paths must name the same paths as its plan)");
       await assertNeededObjectsIntact(core, row.id, state.target, plan);
       assertRollbackFits(component.root, plan, state.changedLive, "nothing was changed. Free some space on that disk, then roll back again");
