@@ -1,14 +1,28 @@
 import fs from "node:fs";
 import path from "node:path";
-import { describe, expect, it } from "vitest";
-import { addComponent, cleanUpAfterEach, journalFiles, openWorkspace, readTree, rollbackTo, TEST_ACTOR, writeTree, type Workspace } from "../../test/support/workspace";
+import { beforeAll, describe, expect, it } from "vitest";
+import {
+  addComponent,
+  assertCliBundleFresh,
+  cleanUpAfterEach,
+  journalFiles,
+  openWorkspace,
+  readTree,
+  rollbackTo,
+  runCli,
+  TEST_ACTOR,
+  writeTree,
+  type Workspace,
+} from "../../test/support/workspace";
 import { createCheckpoint } from "../checkpoints/create";
 import { findCheckpointRow } from "../checkpoints/queries";
 import { getComponent } from "../registry/components";
 import { InvalidInputError } from "../errors";
 import { computePlanForCheckpoint, planRollback } from "./preview";
 import { executeRollback } from "./execute";
+import { recoverInterruptedRollbacks } from "./recover";
 
+beforeAll(assertCliBundleFresh);
 cleanUpAfterEach();
 
 const read = (ws: Workspace, rel: string) => fs.readFileSync(path.join(ws.root, rel), "utf8");
@@ -130,5 +144,26 @@ describe("a rollback restricted to some paths", () => {
     const result = await executeRollback(ws.core, { checkpointId, confirmToken: plan.confirmToken, paths: ["src/a.ts"] }, TEST_ACTOR);
     expect(result.restored).toBe(1);
     expect(read(ws, "README.md")).toBe("readme v3\n");
+  });
+
+  it("a rollback of some paths that crashed part-way is completed over those paths only", async () => {
+    const ws = openWorkspace();
+    const files = Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`src/f${i}.ts`, `v1 ${i}\n`]));
+    writeTree(ws.root, { ...files, "README.md": "readme v1\n", "lib/x.ts": "x v1\n" });
+    await addComponent(ws);
+    const checkpoint = await createCheckpoint(ws.core, { component: "app" }, TEST_ACTOR);
+    writeTree(ws.root, { ...Object.fromEntries(Object.keys(files).map((p) => [p, "v2\n"])), "README.md": "readme v2\n", "lib/x.ts": "x v2\n" });
+
+    const crashed = await runCli(ws, ["rollback", checkpoint.id, "--path", "src", "--yes"], { fault: { after: 3, under: ws.root } });
+    expect(crashed.signal, `${crashed.stdout}\n${crashed.stderr}`).toBe("SIGKILL");
+    expect(journalFiles(ws.dataDir)).toHaveLength(1);
+
+    const recovered = await recoverInterruptedRollbacks(ws.core, TEST_ACTOR);
+    expect(recovered).toEqual([expect.objectContaining({ checkpointId: checkpoint.id, outcome: "recovered" })]);
+    for (const [p, content] of Object.entries(files)) expect(read(ws, p)).toBe(content);
+    // Outside the paths: what the agent left, never the checkpoint's.
+    expect(read(ws, "README.md")).toBe("readme v2\n");
+    expect(read(ws, "lib/x.ts")).toBe("x v2\n");
+    expect(journalFiles(ws.dataDir)).toEqual([]);
   });
 });
