@@ -10,7 +10,8 @@ import { readFileSync, existsSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { Api, createToken, expectError, hashTree, makeComponent } from "./api";
-import { runCli } from "./server";
+import { PACKAGE_ROOT, runCli } from "./server";
+import { spawnSync } from "node:child_process";
 
 const server = inject("main");
 const admin = new Api(server.baseUrl, server.adminToken);
@@ -128,6 +129,25 @@ describe("rollback of some paths", () => {
     expect(result).toMatchObject({ outcome: "succeeded", restored: 1, deleted: 0, paths: ["src/a.ts"] });
     expect(readFileSync(path.join(app.root, "src/a.ts"), "utf8")).toBe("a v1\n");
     expect(readFileSync(path.join(app.root, "src/b.ts"), "utf8")).toBe("b v4\n");
+  });
+  it("`safetynet --url --token rollback --path` plans and restores only that path over HTTP; a bad path exits 2 naming it", async () => {
+    writeFileSync(path.join(app.root, "src/a.ts"), "a v5\n");
+    writeFileSync(path.join(app.root, "src/b.ts"), "b v5\n");
+    const token = (await createToken(admin, "agent")).token;
+    const env = { ...process.env } as Record<string, string>;
+    for (const key of ["SAFETYNET_DATA_DIR", "SAFETYNET_URL", "SAFETYNET_TOKEN"]) delete env[key];
+    const run = (args: string[]) => spawnSync(process.execPath, [path.join(PACKAGE_ROOT, "bin", "safetynet.mjs"), "--url", server.baseUrl, "--token", token, ...args], { env, encoding: "utf8" });
+    const dry = run(["rollback", first, "--path", "src/a.ts", "--dry-run", "--json"]);
+    expect(dry.status, dry.stderr).toBe(0);
+    expect(JSON.parse(dry.stdout)).toMatchObject({ paths: ["src/a.ts"], restore: [{ path: "src/a.ts" }], delete: [] });
+    const done = run(["rollback", first, "--path", "src/a.ts", "--yes", "--json"]);
+    expect(done.status, done.stderr).toBe(0);
+    expect(JSON.parse(done.stdout)).toMatchObject({ outcome: "succeeded", restored: 1, paths: ["src/a.ts"] });
+    expect(readFileSync(path.join(app.root, "src/a.ts"), "utf8")).toBe("a v1\n");
+    expect(readFileSync(path.join(app.root, "src/b.ts"), "utf8")).toBe("b v5\n");
+    const bad = run(["rollback", first, "--path", "src/a.ts", "--path", "../etc", "--yes", "--json"]);
+    expect(bad.status).toBe(2);
+    expect((JSON.parse(bad.stdout) as { error: { details: { field: string } } }).error.details.field).toBe("paths.1");
   });
 });
 
