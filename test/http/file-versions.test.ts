@@ -134,7 +134,7 @@ describe("rollback of some paths", () => {
     writeFileSync(path.join(app.root, "src/a.ts"), "a v5\n");
     writeFileSync(path.join(app.root, "src/b.ts"), "b v5\n");
     const token = (await createToken(admin, "agent")).token;
-    const env = { ...process.env } as Record<string, string>;
+    const env: NodeJS.ProcessEnv = { ...process.env };
     for (const key of ["SAFETYNET_DATA_DIR", "SAFETYNET_URL", "SAFETYNET_TOKEN"]) delete env[key];
     const run = (args: string[]) => spawnSync(process.execPath, [path.join(PACKAGE_ROOT, "bin", "safetynet.mjs"), "--url", server.baseUrl, "--token", token, ...args], { env, encoding: "utf8" });
     const dry = run(["rollback", first, "--path", "src/a.ts", "--dry-run", "--json"]);
