@@ -55,6 +55,9 @@ describe("safetynet rollback --path", () => {
     expect(human.status).toBe(0);
     expect(human.stdout).toContain("rolled back src/app.ts of web");
     expect(human.stdout).toMatch(/undo with: safetynet rollback cp_/);
+    // The file's history says how to restore one of its versions.
+    const log = await runCli(ws, ["log", "web", "src/app.ts"]);
+    expect(log.stdout).toContain("restore a version: safetynet rollback <checkpoint> --path src/app.ts");
   });
 
   it("exits 2 naming paths.<index> for a path that escapes or names nothing, and changes nothing", async () => {

@@ -120,7 +120,9 @@ describe("rollback of some paths", () => {
     expect(error.message).toMatch(/outside the scope/);
   });
 
-  it("`safetynet rollback --path` handed to the running server restores only that path, with --json", () => {
+  it("`safetynet rollback --path` handed to the running server restores only that path, with --json", async () => {
+    const servedCommands = () => readFileSync(server.logFile, "utf8").split("\n").filter((line) => line.includes('"local-socket.command"')).length;
+    const served = servedCommands();
     writeFileSync(path.join(app.root, "src/a.ts"), "a v4\n");
     writeFileSync(path.join(app.root, "src/b.ts"), "b v4\n");
     const run = runCli(server.dataDir, ["rollback", first, "--path", "src/a.ts", "--yes", "--json"], { SAFETYNET_ALLOWED_ROOTS: server.workspace });
@@ -129,6 +131,8 @@ describe("rollback of some paths", () => {
     expect(result).toMatchObject({ outcome: "succeeded", restored: 1, deleted: 0, paths: ["src/a.ts"] });
     expect(readFileSync(path.join(app.root, "src/a.ts"), "utf8")).toBe("a v1\n");
     expect(readFileSync(path.join(app.root, "src/b.ts"), "utf8")).toBe("b v4\n");
+    // The server ran it (its log lines reach the file asynchronously).
+    await expect.poll(() => servedCommands() - served, { timeout: 5_000 }).toBe(1);
   });
   it("`safetynet --url --token rollback --path` plans and restores only that path over HTTP; a bad path exits 2 naming it", async () => {
     writeFileSync(path.join(app.root, "src/a.ts"), "a v5\n");
