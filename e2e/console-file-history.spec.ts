@@ -147,3 +147,27 @@ test("restoring a version in which the file was deleted deletes it, and the dial
   expect(existsSync(path.join(root, "lib/old.ts"))).toBe(false);
   expect(readFileSync(path.join(root, "keep.txt"), "utf8")).toBe("keep\n");
 });
+
+test("a file whose name is not UTF-8 has its history page too, reached from the diff", async ({ page }) => {
+  const pageErrors = collectPageErrors(page);
+  const { name, root } = await component("web-filehist-bytes", { "keep.txt": "keep\n" });
+  // "caf\xe9.txt": Latin-1 bytes, no UTF-8 name (shown as \xe9).
+  const file = Buffer.concat([Buffer.from(`${root}/caf`), Buffer.from([0xe9]), Buffer.from(".txt")]);
+  writeFileSync(file, "first\n");
+  await callApi("checkpoint.create", { component: name });
+  writeFileSync(file, "second\n");
+  const latest = (await callApi<{ id: string }>("checkpoint.create", { component: name })).id;
+  writeFileSync(file, "third\n");
+
+  await signIn(page);
+  await page.goto(`/checkpoints/${latest}`);
+  const modified = page.getByTestId("diff-file").filter({ hasText: "caf\\xe9.txt" });
+  await modified.getByRole("link", { name: "History of caf\\xe9.txt" }).click();
+  await expect(page).toHaveURL(/\/files\?pathJson=/);
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("History of caf\\xe9.txt");
+  const versions = page.getByTestId("file-version");
+  await expect(versions).toHaveCount(2);
+  await versions.first().getByRole("button", { name: "View" }).click();
+  await expect(page.getByTestId("file-content-text")).toContainText("second");
+  expect(pageErrors).toEqual([]);
+});
