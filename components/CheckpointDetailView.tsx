@@ -188,7 +188,7 @@ export function CheckpointDetailView({ id, role }: { id: string; role: ViewerRol
 
       <CheckpointScope checkpoint={checkpoint} />
 
-      <EntriesList checkpointId={checkpoint.id} />
+      <EntriesList checkpointId={checkpoint.id} component={checkpoint.component} />
     </div>
   );
 }

@@ -6,6 +6,7 @@ import { useTRPC } from "@/components/providers/TRPCProvider";
 import { LoadingBlock } from "@/components/feedback/LoadingBlock";
 import { ProblemNotice } from "@/components/feedback/ProblemNotice";
 import { UnifiedPatch } from "@/components/UnifiedPatch";
+import { FileHistoryLink } from "@/components/file-history/FileHistoryLink";
 import { Button } from "@/components/ui/Button";
 import { Pill } from "@/components/ui/Pill";
 import { describeProblem, retryCanHelp } from "@/lib/trpc/api-problem";
@@ -35,7 +36,7 @@ function DamagedMark({ entry }: { entry: Pick<DiffEntry, "damaged"> }) {
   );
 }
 
-function PathList({ entries, tone, describe }: { entries: DiffEntry[]; tone: "ok" | "bad" | "warn"; describe: (e: DiffEntry) => ReactNode }) {
+function PathList({ component, entries, tone, describe }: { component: string; entries: DiffEntry[]; tone: "ok" | "bad" | "warn"; describe: (e: DiffEntry) => ReactNode }) {
   const sign = tone === "ok" ? "+" : tone === "bad" ? "−" : "~";
   const colour = tone === "ok" ? "text-ok" : tone === "bad" ? "text-bad" : "text-warn";
   return (
@@ -51,6 +52,7 @@ function PathList({ entries, tone, describe }: { entries: DiffEntry[]; tone: "ok
           <span className="flex items-center gap-2 text-xs text-muted">
             <DamagedMark entry={e} />
             {describe(e)}
+            <FileHistoryLink component={component} path={e.path} />
           </span>
         </li>
       ))}
@@ -92,7 +94,7 @@ function checkpointSides(from: string, to: string): SideNames {
 const OPEN_PATCHES = 20;
 
 /** One modified file: sizes, a mode change, and its patch (or why there is none). */
-export function ModifiedFile({ entry, open, sides = LIVE_SIDES }: { entry: DiffEntry; open: boolean; sides?: SideNames }) {
+export function ModifiedFile({ component, entry, open, sides = LIVE_SIDES }: { component?: string; entry: DiffEntry; open: boolean; sides?: SideNames }) {
   return (
     <details open={open} className="overflow-hidden rounded-md border border-border bg-surface" data-testid="diff-file" data-path={entry.path} data-damaged={entry.damaged}>
       <summary className="flex cursor-pointer flex-wrap items-baseline justify-between gap-2 bg-background px-3 py-2">
@@ -103,6 +105,7 @@ export function ModifiedFile({ entry, open, sides = LIVE_SIDES }: { entry: DiffE
           <span>
             {entry.before ? formatBytes(entry.before.size) : "—"} {sides.from} → {entry.after ? formatBytes(entry.after.size) : "—"} {sides.to}
           </span>
+          {component ? <FileHistoryLink component={component} path={entry.path} /> : null}
         </span>
       </summary>
       {typeof entry.patch === "string" ? (
@@ -210,38 +213,40 @@ function DiffBody({ diff, sides }: { diff: CheckpointDiff; sides: SideNames }) {
       <Section title="Modified" count={diff.modified.length}>
         <div className="space-y-3">
           {diff.modified.map((entry, index) => (
-            <ModifiedFile key={entry.path} entry={entry} open={index < OPEN_PATCHES} sides={sides} />
+            <ModifiedFile key={entry.path} component={diff.component} entry={entry} open={index < OPEN_PATCHES} sides={sides} />
           ))}
         </div>
       </Section>
       <Section title={sides.added} count={diff.added.length}>
-        <PathList entries={diff.added} tone="ok" describe={(e) => (e.after ? `${e.after.kind} · ${formatBytes(e.after.size)}` : "")} />
+        <PathList component={diff.component} entries={diff.added} tone="ok" describe={(e) => (e.after ? `${e.after.kind} · ${formatBytes(e.after.size)}` : "")} />
       </Section>
       <Section title={sides.deleted} count={diff.deleted.length}>
-        <PathList entries={diff.deleted} tone="bad" describe={(e) => (e.before ? `${e.before.kind} · ${formatBytes(e.before.size)}` : "")} />
+        <PathList component={diff.component} entries={diff.deleted} tone="bad" describe={(e) => (e.before ? `${e.before.kind} · ${formatBytes(e.before.size)}` : "")} />
       </Section>
       <Section title="Mode changed" count={diff.modeChanged.length}>
         <PathList
+          component={diff.component}
           entries={diff.modeChanged}
           tone="warn"
           describe={(e) => `${e.before ? formatMode(e.before.mode) : "?"} → ${e.after ? formatMode(e.after.mode) : "?"}`}
         />
       </Section>
       <Section title="Type changed" count={diff.typeChanged.length}>
-        <PathList entries={diff.typeChanged} tone="warn" describe={(e) => `${e.before?.kind ?? "?"} → ${e.after?.kind ?? "?"}`} />
+        <PathList component={diff.component} entries={diff.typeChanged} tone="warn" describe={(e) => `${e.before?.kind ?? "?"} → ${e.after?.kind ?? "?"}`} />
       </Section>
       <Section title="Hard links changed (same content; a rollback puts the checkpoint's links back)" count={diff.linkChanged.length}>
         <PathList
+          component={diff.component}
           entries={diff.linkChanged}
           tone="warn"
           describe={(e) => `${e.before?.hardlinkTo !== undefined ? `was another name of ${displayPath(e.before.hardlinkTo)}` : "was a file of its own"} → ${e.after?.hardlinkTo !== undefined ? `another name of ${displayPath(e.after.hardlinkTo)}` : "a file of its own"}`}
         />
       </Section>
       <Section title="Only the modification time changed (a rollback puts the old time back)" count={diff.mtimeChanged.length}>
-        <PathList entries={diff.mtimeChanged} tone="warn" describe={() => "same content and mode"} />
+        <PathList component={diff.component} entries={diff.mtimeChanged} tone="warn" describe={() => "same content and mode"} />
       </Section>
       <Section title="Kept changing while the checkpoint was taken (not compared; a rollback leaves these alone)" count={diff.unstable.length}>
-        <PathList entries={diff.unstable.map((p) => ({ path: p, kind: "unstable" }))} tone="warn" describe={() => "the checkpoint holds no content for it"} />
+        <PathList component={diff.component} entries={diff.unstable.map((p) => ({ path: p, kind: "unstable" }))} tone="warn" describe={() => "the checkpoint holds no content for it"} />
       </Section>
     </div>
   );

@@ -6,14 +6,15 @@ import { useTRPC } from "@/components/providers/TRPCProvider";
 import { LoadingBlock } from "@/components/feedback/LoadingBlock";
 import { ProblemNotice } from "@/components/feedback/ProblemNotice";
 import { ReasonPill } from "@/components/ReasonPill";
+import { FileHistoryLink } from "@/components/file-history/FileHistoryLink";
 import { Button } from "@/components/ui/Button";
 import { describeProblem } from "@/lib/trpc/api-problem";
 import { ENTRIES_PAGE_SIZE, nextPage } from "@/lib/trpc/list-inputs";
 import { formatBytes, formatCount, formatMode, shortSha } from "@/lib/format";
 import { displayPath } from "@/server/byte-paths";
 
-/** The manifest's entries by path, a page at a time, optionally under a path prefix. */
-export function EntriesList({ checkpointId }: { checkpointId: string }) {
+/** The manifest's entries by path, a page at a time, optionally under a path prefix; each links to its path's history in `component`. */
+export function EntriesList({ checkpointId, component }: { checkpointId: string; component: string }) {
   const trpc = useTRPC();
   const [prefix, setPrefix] = useState("");
   const input = prefix ? { id: checkpointId, prefix, limit: ENTRIES_PAGE_SIZE } : { id: checkpointId, limit: ENTRIES_PAGE_SIZE };
@@ -73,6 +74,7 @@ export function EntriesList({ checkpointId }: { checkpointId: string }) {
                 {entry.kind === "file" ? <span>{formatBytes(entry.size)}</span> : null}
                 {entry.sha256 ? <span className="font-mono">{shortSha(entry.sha256)}</span> : entry.unstable ? <span title="it kept changing while the checkpoint was taken: no content">unstable</span> : null}
                 <ReasonPill reason={entry.reason} />
+                <FileHistoryLink component={component} path={entry.path} />
               </p>
             </li>
           ))}
@@ -99,6 +101,9 @@ export function EntriesList({ checkpointId }: { checkpointId: string }) {
                 <th scope="col" className="px-3 py-2 font-medium">
                   Reason
                 </th>
+                <th scope="col" className="px-3 py-2 font-medium">
+                  <span className="sr-only">History</span>
+                </th>
               </tr>
             </thead>
             <tbody className="divide-y divide-border">
@@ -116,6 +121,9 @@ export function EntriesList({ checkpointId }: { checkpointId: string }) {
                   </td>
                   <td className="px-3 py-1.5">
                     <ReasonPill reason={entry.reason} />
+                  </td>
+                  <td className="px-3 py-1.5">
+                    <FileHistoryLink component={component} path={entry.path} />
                   </td>
                 </tr>
               ))}

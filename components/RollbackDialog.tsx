@@ -17,6 +17,7 @@ import { useNow } from "@/components/hooks/useNow";
 import { LoadingBlock } from "@/components/feedback/LoadingBlock";
 import { RollbackPlanView, planExpired } from "@/components/RollbackPlanView";
 import { RollbackResultView } from "@/components/RollbackResultView";
+import { RestoreOnlyNote } from "@/components/file-history/RestoreOnlyNote";
 import { Button, type ButtonVariant } from "@/components/ui/Button";
 import { damagedFilesOf, describeProblem, obstaclesOf, pendingRollbackOf, scopeRefusal, type ApiProblem } from "@/lib/trpc/api-problem";
 import { formatCount } from "@/lib/format";
@@ -124,7 +125,8 @@ interface TriggerLook {
   className?: string;
 }
 
-export function RollbackDialog({ target, disabledReason, trigger = {} }: { target: RollbackTarget; disabledReason?: string | null; trigger?: TriggerLook }) {
+/** `paths`: restore only these paths from the checkpoint (a file's history: Restore this version); the plan, token and rollback cover nothing else. */
+export function RollbackDialog({ target, disabledReason, trigger = {}, paths }: { target: RollbackTarget; disabledReason?: string | null; trigger?: TriggerLook; paths?: string[] }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const now = useNow();
@@ -145,7 +147,9 @@ export function RollbackDialog({ target, disabledReason, trigger = {} }: { targe
   function planFor(checkpointId: string, move = false) {
     execute.reset();
     setMoveObstacles(move);
-    plan.mutate(move ? { checkpointId, moveObstacles: true } : { checkpointId });
+    // Undoing plans against the rollback's safety checkpoint, which already holds only those paths.
+    const restrictTo = checkpointId === target.id ? paths : undefined;
+    plan.mutate({ checkpointId, ...(move ? { moveObstacles: true } : {}), ...(restrictTo ? { paths: restrictTo } : {}) });
   }
 
   function onOpenChange(next: boolean) {
@@ -196,6 +200,11 @@ export function RollbackDialog({ target, disabledReason, trigger = {} }: { targe
                 <>
                   Undo rollback <span className="font-mono text-base">{undoing.rollbackId}</span> of <span className="font-mono">{target.component}</span>?
                 </>
+              ) : paths ? (
+                <>
+                  Restore {paths.length === 1 ? <span className="break-all font-mono">{displayPath(paths[0] ?? "")}</span> : `${paths.length} paths`} of{" "}
+                  <span className="font-mono">{target.component}</span> as of <Time iso={target.createdAt} mode="absolute" />?
+                </>
               ) : (
                 <>
                   Roll back <span className="font-mono">{target.component}</span> to <Time iso={target.createdAt} mode="absolute" />?
@@ -225,6 +234,7 @@ export function RollbackDialog({ target, disabledReason, trigger = {} }: { targe
 
           <div className="min-h-0 flex-1 space-y-4 overflow-y-auto px-4 py-4 sm:px-6">
             {plan.isPending ? <LoadingBlock label="Working out the plan: comparing the checkpoint with the workspace and re-hashing the stored objects it needs" rows={3} /> : null}
+            {paths && !undoing && planned && !execute.isSuccess ? <RestoreOnlyNote plan={planned} /> : null}
             {execute.isSuccess ? <RollbackResultView result={execute.data} undoing={undoing !== null} /> : planned ? <RollbackPlanView plan={planned} /> : null}
           </div>
 
@@ -257,7 +267,10 @@ export function RollbackDialog({ target, disabledReason, trigger = {} }: { targe
                 ) : null}
                 <Button
                   variant="danger"
-                  onClick={() => planned && execute.mutate({ checkpointId: current.id, confirmToken: planned.confirmToken, ...(moveObstacles ? { moveObstacles: true } : {}) })}
+                  onClick={() =>
+                    planned &&
+                    execute.mutate({ checkpointId: current.id, confirmToken: planned.confirmToken, ...(moveObstacles ? { moveObstacles: true } : {}), ...(planned.paths ? { paths: planned.paths } : {}) })
+                  }
                   disabled={!canConfirm}
                 >
                   {execute.isPending

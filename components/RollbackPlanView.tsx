@@ -9,6 +9,7 @@ import { useFormatTime } from "@/components/ui/Time";
 import type { RollbackPlan } from "@/lib/trpc/types";
 import { planScopeSentence } from "@/server/rollback/plan-wording";
 import { displayPath } from "@/server/byte-paths";
+import { FileHistoryLink } from "@/components/file-history/FileHistoryLink";
 
 /** Rows shown per list; the counts above always cover everything. */
 const MAX_ROWS = 300;
@@ -65,7 +66,7 @@ function ScopeInWords({ plan }: { plan: RollbackPlan }) {
   return (
     <section aria-labelledby="plan-scope" className="space-y-2 rounded-md border border-info/30 bg-info/5 px-3 py-2" data-testid="plan-scope">
       <h3 id="plan-scope" className="text-sm font-semibold">
-        Partial checkpoint
+        {scope.restrictedTo ? "Only these paths" : "Partial checkpoint"}
       </h3>
       <p className="text-sm" data-testid="plan-scope-sentence">
         {planScopeSentence(scope)}
@@ -73,9 +74,10 @@ function ScopeInWords({ plan }: { plan: RollbackPlan }) {
       <ul className="space-y-0.5 text-xs">
         {scope.primaries.map((p) => (
           <li key={`p:${p}`} className="flex flex-wrap items-center gap-2">
-            <span className="break-all font-mono">{p}</span>
+            <span className="break-all font-mono">{displayPath(p)}</span>
             <ReasonPill reason="primary" />
             <span className="text-muted">asked for</span>
+            <FileHistoryLink component={plan.component} path={p} />
           </li>
         ))}
         {scope.related.map((r) => (
@@ -83,6 +85,7 @@ function ScopeInWords({ plan }: { plan: RollbackPlan }) {
             <span className="break-all font-mono">{displayPath(r.path)}</span>
             <ReasonPill reason={r.reason} />
             <span className="text-muted">{reasonExplanation(r.reason)}</span>
+            <FileHistoryLink component={plan.component} path={r.path} />
           </li>
         ))}
         {scope.relatedCount > scope.related.length ? <li className="text-muted">… and {formatCount(scope.relatedCount - scope.related.length)} more related files</li> : null}
@@ -204,8 +207,9 @@ export function RollbackPlanView({ plan }: { plan: RollbackPlan }) {
 
       {plan.restore.length === 0 && plan.delete.length === 0 && plan.databases.length === 0 ? (
         <p className="rounded-md border border-ok/30 bg-ok/10 px-3 py-2 text-sm">
-          The workspace already matches this checkpoint: no file will change. Confirming still records a rollback and restores the component&apos;s
-          metadata.
+          {plan.paths
+            ? "These paths already match this checkpoint: no file will change. Confirming still records a rollback."
+            : "The workspace already matches this checkpoint: no file will change. Confirming still records a rollback and restores the component's metadata."}
         </p>
       ) : null}
 
@@ -230,6 +234,7 @@ export function RollbackPlanView({ plan }: { plan: RollbackPlan }) {
                           mode {formatMode(item.modeChange.live)} → {formatMode(item.modeChange.restored)}
                         </span>
                       ) : null}
+                      <FileHistoryLink component={plan.component} path={item.path} />
                       {item.kind === "file" && item.size > 0 ? formatBytes(item.size) : item.kind !== "file" ? item.kind : null}
                       <Pill tone={action.tone} title={action.explain}>
                         {action.label}
@@ -263,7 +268,12 @@ export function RollbackPlanView({ plan }: { plan: RollbackPlan }) {
                     {displayPath(item.path)}
                   </>
                 }
-                aside={item.kind}
+                aside={
+                  <>
+                    <FileHistoryLink component={plan.component} path={item.path} />
+                    {item.kind}
+                  </>
+                }
               />
             ))}
           </ul>

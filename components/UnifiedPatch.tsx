@@ -44,7 +44,8 @@ const ROW_CLASSES = {
 
 const SIGN = { context: " ", removed: "−", added: "+" } as const;
 
-export function UnifiedPatch({ patch }: { patch: string }) {
+/** `sides`: what the screen reader calls the − and + lines (default: the checkpoint and the live file). */
+export function UnifiedPatch({ patch, sides = { removed: "checkpoint", added: "live" } }: { patch: string; sides?: { removed: string; added: string } }) {
   const lines = parsePatch(patch);
   if (lines.length === 0) return <p className="px-4 py-3 text-sm text-muted">The content is identical; only metadata differs.</p>;
   return (
@@ -74,7 +75,7 @@ export function UnifiedPatch({ patch }: { patch: string }) {
                 <td className="w-8 select-none border-r border-border px-1 text-right text-muted sm:w-10 sm:px-2">{line.oldNo ?? ""}</td>
                 <td className="w-8 select-none border-r border-border px-1 text-right text-muted sm:w-10 sm:px-2">{line.newNo ?? ""}</td>
                 <td className="whitespace-pre-wrap break-all px-2 sm:px-3 md:whitespace-pre md:break-normal">
-                  {line.type === "context" ? null : <span className="sr-only">{line.type === "added" ? "live: " : "checkpoint: "}</span>}
+                  {line.type === "context" ? null : <span className="sr-only">{line.type === "added" ? `${sides.added}: ` : `${sides.removed}: `}</span>}
                   <span aria-hidden="true" className={`mr-2 select-none ${line.type === "removed" ? "text-bad" : line.type === "added" ? "text-ok" : "text-muted"}`}>
                     {SIGN[line.type]}
                   </span>

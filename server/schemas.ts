@@ -134,8 +134,12 @@ export const checkpointDeleteInput = z.object({ id: checkpointId, confirmToken: 
 
 /** Move ignored or out-of-scope entries that stand where the rollback must put a path into the data directory's quarantine, instead of refusing. */
 const moveObstacles = z.boolean().optional();
-export const rollbackPlanInput = z.object({ checkpointId, moveObstacles });
-export const rollbackExecuteInput = z.object({ checkpointId, confirmToken, moveObstacles });
+/** Paths a rollback may be restricted to, at most. */
+export const MAX_ROLLBACK_PATHS = 1_000;
+/** Restore only these paths (files, or folders with everything under them); deeper checks (no `..`, inside the root, within the checkpoint's scope) name `paths.<index>`. */
+const rollbackPaths = z.array(relativePath).min(1, "paths: name at least one path, or leave paths out").max(MAX_ROLLBACK_PATHS).optional();
+export const rollbackPlanInput = z.object({ checkpointId, moveObstacles, paths: rollbackPaths });
+export const rollbackExecuteInput = z.object({ checkpointId, confirmToken, moveObstacles, paths: rollbackPaths });
 export type RollbackExecuteInput = z.infer<typeof rollbackExecuteInput>;
 
 export const historyKinds = [
@@ -207,6 +211,14 @@ export const fileHistoryInput = z.object({
   cursor: checkpointId.optional(),
   limit: z.number().int().min(1).max(500).optional(),
 });
+
+/** `file.content`: one path's entry and content (text capped) as a checkpoint holds it. */
+export const fileContentInput = z.object({ checkpointId, path: relativePath });
+export type FileContentInput = z.infer<typeof fileContentInput>;
+
+/** `file.diff`: one path from checkpoint `from` to checkpoint `to`, both of `component`. */
+export const fileDiffInput = z.object({ component: componentName, path: relativePath, from: checkpointId, to: checkpointId });
+export type FileDiffInput = z.infer<typeof fileDiffInput>;
 
 /** `session.list`: a component's checkpoints grouped by the task they name, latest activity first. */
 export const sessionListInput = z.object({

@@ -47,3 +47,10 @@ export function sessionsInput(component: string, limit: number) {
 
 /** Cursor pagination: the server returns `nextCursor` (null on the last page). */
 export const nextPage = { getNextPageParam: (page: { nextCursor: string | null }) => page.nextCursor };
+
+/** Versions per page on a file's history page. */
+export const FILE_HISTORY_PAGE_SIZE = 20;
+
+export function fileHistoryInput(component: string, path: string, limit = FILE_HISTORY_PAGE_SIZE) {
+  return { component, path, limit };
+}

@@ -27,6 +27,7 @@ import { diffDatabases, diffSnapshots, type DatabaseChange } from "../dbstate/da
 import { findCheckpointRow, type CheckpointRow } from "./queries";
 import { IntegrityError } from "../errors";
 import { openCheckpointManifest, recordDamageFound, storedProblems, type DamagedObject, type DamageState } from "./integrity-record";
+import { looksBinary } from "./text-content";
 
 export interface DiffEntry {
   path: string;
@@ -77,10 +78,6 @@ export interface CheckpointDiff {
 }
 
 const DEFAULT_MAX_TEXT_BYTES = 1024 * 1024;
-
-function looksBinary(buffer: Buffer): boolean {
-  return buffer.subarray(0, 8000).includes(0);
-}
 
 function summarize(change: PathChange): DiffEntry {
   const side = (e: PathChange["before"]): DiffSide | undefined => e && { kind: e.kind, size: e.size, mode: e.mode, sha256: e.sha256, linkTarget: e.linkTarget, ...(e.unstable ? { unstable: true } : {}), ...(e.hardlinkTo !== undefined ? { hardlinkTo: e.hardlinkTo } : {}), ...(e.sparse ? { sparse: e.sparse } : {}) };

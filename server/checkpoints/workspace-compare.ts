@@ -21,7 +21,8 @@ import { compareManifests, withoutUnheldNestedGit, type ManifestComparison } fro
 import type { CommitRequest } from "./commit";
 import { captureCheckpointScope, scanExcludes, type ComponentScanTarget, type LiveState } from "./live-state";
 import { entriesByPath, manifestOf } from "./manifest";
-import type { CheckpointScope, EntryLookup, ManifestEntry } from "./manifest-types";
+import type { CheckpointScope, EntryLookup, Manifest, ManifestEntry } from "./manifest-types";
+import { entriesWithin } from "./entries-within";
 import { tryCapturePatched } from "./patched-capture";
 import { compareTrees } from "./tree-diff";
 import type { TreeObject } from "./tree-format";
@@ -52,12 +53,18 @@ export interface WorkspaceOptions {
   onProgress?: (done: number, total: number) => void;
   /** Always capture and compare the whole scope (a recovery, which trusts no remembered tree). */
   whole?: boolean;
+  /**
+   * Compare only these paths of the checkpoint (a rollback restricted to them:
+   * server/rollback/path-restriction.ts): their scope is captured, and only the
+   * checkpoint's entries at and under them are read.
+   */
+  paths?: readonly string[];
 }
 
 export async function compareWorkspace(core: Core, component: ComponentScanTarget, checkpoint: OpenedManifest, options: WorkspaceOptions): Promise<WorkspaceState> {
-  const byTrees = options.whole ? null : await compareByTrees(core, component, checkpoint, options);
+  const byTrees = options.whole || options.paths ? null : await compareByTrees(core, component, checkpoint, options);
   if (byTrees) return byTrees;
-  const manifest = manifestOf(core.store, checkpoint);
+  const manifest = options.paths ? restrictedManifest(core, checkpoint, options.paths) : manifestOf(core.store, checkpoint);
   const { target, live } = await captureCheckpointScope(core, component, manifest, options);
   const comparison = withoutUnheldNestedGit(compareManifests(target, live.entries));
   const liveByPath = comparison.unstable.length > 0 ? entriesByPath(live.entries) : new Map<string, ManifestEntry>();
@@ -65,10 +72,15 @@ export async function compareWorkspace(core: Core, component: ComponentScanTarge
     comparison,
     live,
     builtTree: undefined,
-    liveSha: comparisonFingerprint(checkpoint.scope, comparison, (p) => liveByPath.get(p)),
+    liveSha: comparisonFingerprint(manifest.scope, comparison, (p) => liveByPath.get(p)),
     target: entriesByPath(manifest.entries),
     changedLive: changedLiveEntries(comparison),
   };
+}
+
+/** The checkpoint as far as it holds `paths`: their scope and entries (no databases: a restricted rollback restores files only). */
+function restrictedManifest(core: Core, checkpoint: OpenedManifest, paths: readonly string[]): Manifest {
+  return { version: checkpoint.version, scope: { kind: "paths", paths: [...paths] }, databases: [], entries: entriesWithin(core.store, checkpoint, paths) };
 }
 
 /** The comparison by trees (see the module comment), or null when the scope must be captured whole. */

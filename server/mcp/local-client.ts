@@ -84,8 +84,8 @@ export class LocalClient implements SafetyNetClient {
   }
 
   async planRollback(input: ApiInputs["rollback"]["plan"]): Promise<ApiOutputs["rollback"]["plan"]> {
-    const { checkpointId, moveObstacles } = parseInput(rollbackPlanInput, input);
-    return planRollback(await this.core(), checkpointId, this.actor, { moveObstacles });
+    const { checkpointId, moveObstacles, paths } = parseInput(rollbackPlanInput, input);
+    return planRollback(await this.core(), checkpointId, this.actor, { moveObstacles, paths });
   }
 
   async executeRollback(input: ApiInputs["rollback"]["execute"]): Promise<ApiOutputs["rollback"]["execute"]> {

@@ -246,6 +246,23 @@ describe("safetynet mcp (local data directory)", () => {
     expect(onlyRollbacks.items.map((h) => h.kind)).toEqual(["rollback", "rollback"]);
   });
 
+  it("plans and rolls back only the paths given, and the plan says which", async () => {
+    const dirs = await appWorkspace();
+    const session = await connect(dirs);
+    const created = await tool<Created>(session, "create_checkpoint", { component: "app" });
+    fs.writeFileSync(path.join(dirs.root, "src/a.ts"), "export const a = 'broken';\n");
+    fs.writeFileSync(path.join(dirs.root, "README.md"), "# changed\n");
+
+    const plan = await tool<Plan & { paths?: string[] }>(session, "plan_rollback", { checkpointId: created.id, paths: ["src/a.ts"] });
+    expect(plan.paths).toEqual(["src/a.ts"]);
+    expect(plan.restore.map((r) => r.path)).toEqual(["src/a.ts"]);
+    const executed = await tool<Executed>(session, "rollback", { checkpointId: created.id, confirmToken: plan.confirmToken, paths: ["src/a.ts"] });
+    expect(executed).toMatchObject({ outcome: "succeeded", restored: 1, deleted: 0 });
+    expect(fs.readFileSync(path.join(dirs.root, "src/a.ts"), "utf8")).toBe("export const a = 1;\n");
+    expect(fs.readFileSync(path.join(dirs.root, "README.md"), "utf8")).toBe("# changed\n");
+    expect(await toolError(session, "plan_rollback", { checkpointId: created.id, paths: ["../x"] })).toMatch(/paths\.0/);
+  });
+
   it("refuses a rollback without a valid confirm token and changes nothing", async () => {
     const dirs = await appWorkspace();
     const session = await connect(dirs);

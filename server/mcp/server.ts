@@ -270,6 +270,9 @@ export function createMcpServer(client: SafetyNetClient, options: McpServerOptio
         moveObstacles: rollbackPlanInput.shape.moveObstacles.describe(
           "when ignored or out-of-scope files stand where the rollback must put a path (the plan is refused and says so), plan to move them into the data directory's quarantine instead",
         ),
+        paths: rollbackPlanInput.shape.paths.describe(
+          "restore only these paths (root-relative files, or folders with everything under them); a path the checkpoint does not hold but the workspace does is deleted. Pass the same paths to rollback (and to plan_rollback for a further page)",
+        ),
       },
     },
     ({ cursor, limit, detail: full, ...input }) => run(async () => planResult(await client.planRollback(input), { cursor, limit, detail: full })),
@@ -285,6 +288,7 @@ export function createMcpServer(client: SafetyNetClient, options: McpServerOptio
         checkpointId: rollbackExecuteInput.shape.checkpointId.describe("the checkpoint id (cp_...) given to plan_rollback"),
         confirmToken: rollbackExecuteInput.shape.confirmToken.describe("the confirmToken plan_rollback returned"),
         moveObstacles: rollbackExecuteInput.shape.moveObstacles.describe("true when plan_rollback was asked to move obstacles aside (the same plan)"),
+        paths: rollbackExecuteInput.shape.paths.describe("the paths given to plan_rollback, if any (the same plan)"),
       },
       annotations: { destructiveHint: true },
     },

@@ -99,7 +99,7 @@ export function planResult(plan: Plan, options: PageOptions): CuttableResult {
     items: page.items,
     cursorAfter: (p) => p.item.path,
     restCursor: page.restCursor,
-    keep: ["checkpointId", "component", "confirmToken", "expiresAt", "counts", "bytesToWrite"],
+    keep: ["checkpointId", "component", "confirmToken", "expiresAt", "counts", "bytesToWrite", "paths"],
     render: (shown, nextCursor) => ({
       checkpointId: plan.checkpointId,
       component: plan.component,
@@ -109,6 +109,8 @@ export function planResult(plan: Plan, options: PageOptions): CuttableResult {
       bytesToWrite: plan.bytesToWrite,
       root: plan.root,
       checkpointKind: plan.checkpointKind,
+      // A plan of some paths: the rollback tool must be given the same ones.
+      ...(plan.paths ? { paths: plan.paths } : {}),
       undo: plan.undo,
       integrity: plan.integrity,
       scope: options.detail ? plan.scope : scope,

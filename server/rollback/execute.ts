@@ -22,7 +22,8 @@ import { findCheckpointRow, type CheckpointRow } from "../checkpoints/queries";
 import { applyRollbackPlan, type ApplyOptions } from "./apply";
 import { assertNeededObjectsIntact } from "./object-check";
 import { planHash, type DeleteItem, type RestoreItem } from "./plan";
-import { planAgainstWorkspace } from "./preview";
+import { pathRestrictionOf, planAgainstWorkspace } from "./preview";
+import { describePaths, restrictedScope } from "./path-restriction";
 import { journalPath, writeJournal, removeJournal, type RollbackJournal } from "./journal";
 import { restoreJournalDatabases } from "./databases";
 import { assertDatabasesRestorable, assertSnapshotsIntact, describeSnapshots, snapshotDatabases } from "../dbstate/databases";
@@ -57,6 +58,8 @@ export interface RollbackResult {
   restoredDatabases: string[];
   /** Ignored or out-of-scope entries that stood in the way, moved into the quarantine (asked for with moveObstacles). */
   movedObstacles: MovedObstacle[];
+  /** A rollback restricted to these paths (nothing else was touched); null: the whole checkpoint. */
+  paths: string[] | null;
 }
 
 export interface ExecuteOptions extends Pick<ApplyOptions, "onProgress"> {
@@ -67,13 +70,15 @@ export interface ExecuteOptions extends Pick<ApplyOptions, "onProgress"> {
   confirm?: () => Promise<ConsumedToken>;
   /** Move obstacles into the quarantine instead of refusing (the confirmed plan must have been made with it too). */
   moveObstacles?: boolean;
+  /** Restore only these paths (the confirmed plan must have been made for the same ones). */
+  paths?: readonly string[];
 }
 
 /** Validates and spends the confirm token, then performs the rollback it confirms. */
 export async function executeRollback(core: Core, input: RollbackExecuteInput, actor: Actor, options: Pick<ApplyOptions, "onProgress"> = {}): Promise<RollbackResult> {
   const row = await findCheckpointRow(core, input.checkpointId);
   const confirm = () => consumeConfirmToken(core, input.confirmToken, { purpose: "rollback", targetId: input.checkpointId, actor });
-  return performRollback(core, row, actor, { ...options, confirm, moveObstacles: input.moveObstacles });
+  return performRollback(core, row, actor, { ...options, confirm, moveObstacles: input.moveObstacles, paths: input.paths });
 }
 
 function refuseToken(why: string): InvalidInputError {
@@ -98,12 +103,14 @@ export async function performRollback(core: Core, row: CheckpointRow, actor: Act
     return await withComponentMutation(core, component, "rollback", actor, async () => {
       const confirmed = options.confirm ? await options.confirm() : null;
       const checkpoint = await openCheckpointManifest(core, row);
-      const { state, plan } = await planAgainstWorkspace(core, component, checkpoint, { storeObjects: true, moveObstacles: options.moveObstacles });
-      if (confirmed?.liveSha && confirmed.liveSha !== state.liveSha) throw refuseToken("the workspace changed since the plan was made");
-      if (confirmed && confirmed.boundTo !== planHash(row.id, plan)) throw refuseToken("the plan changed since it was confirmed");
+      const restriction = pathRestrictionOf(component.root, row.id, checkpoint, options.paths);
+      const { state, plan } = await planAgainstWorkspace(core, component, checkpoint, { storeObjects: true, moveObstacles: options.moveObstacles, restriction, checkpointId: row.id });
+      if (confirmed?.liveSha && confirmed.liveSha !== state.liveSha) throw refuseToken(`the workspace changed since the plan was made${restriction ? " (or the paths differ from the plan's)" : ""}`);
+      if (confirmed && confirmed.boundTo !== planHash(row.id, plan)) throw refuseToken("the plan changed since it was confirmed (a rollback of some paths must name the same paths as its plan)");
       await assertNeededObjectsIntact(core, row.id, state.target, plan);
       assertRollbackFits(component.root, plan, state.changedLive, "nothing was changed. Free some space on that disk, then roll back again");
-      const snapshots = checkpoint.databases;
+      // A rollback of some paths puts back files only: a database is no path, and is left as it is.
+      const snapshots = restriction ? [] : checkpoint.databases;
       let safetyDatabases: Awaited<ReturnType<typeof snapshotDatabases>> | undefined;
       if (snapshots.length > 0) {
         await assertSnapshotsIntact(core, snapshots, "rollback");
@@ -112,15 +119,18 @@ export async function performRollback(core: Core, row: CheckpointRow, actor: Act
         // file that is no database any more (what the rollback is there to repair) is kept as its bytes.
         safetyDatabases = await snapshotDatabases(core, component, snapshots.map((s) => s.target), { keepUnreadable: true }).catch(asSafetySnapshotFailure);
       }
+      // A rollback of some paths takes its safety checkpoint of those paths only (what the
+      // comparison captured): undoing it then puts back exactly them, as they were, and
+      // leaves alone everything changed elsewhere since; a whole one would roll back those too.
       const safety = await commitCheckpoint(core, {
         component,
-        scope: checkpoint.scope,
+        scope: restriction ? restrictedScope(restriction.paths) : checkpoint.scope,
         live: state.live,
         builtTree: state.builtTree,
         kind: "safety",
-        primaries: (row.paths as string[] | null) ?? [],
-        reason: `safety checkpoint before rollback ${rollbackId} to ${row.id}`,
-        callerMeta: { rollbackId, targetCheckpointId: row.id },
+        primaries: restriction ? restriction.paths : ((row.paths as string[] | null) ?? []),
+        reason: `safety checkpoint before rollback ${rollbackId} to ${row.id}${restriction ? ` (${describePaths(restriction.paths)})` : ""}`,
+        callerMeta: { rollbackId, targetCheckpointId: row.id, ...(restriction ? { paths: restriction.paths } : {}) },
         git: null,
         actor,
         startedAt,
@@ -149,6 +159,7 @@ export async function performRollback(core: Core, row: CheckpointRow, actor: Act
         restore: plan.restore,
         delete: plan.delete,
         ...(plan.obstaclesToMove?.length ? { moveObstacles: true } : {}),
+        ...(restriction ? { paths: restriction.paths } : {}),
         ...(snapshots.length > 0
           ? { phase: "databases" as const, databases: snapshots.map((restore, i) => ({ restore, safety: safetyDatabases?.snapshots[i] as DatabaseSnapshot })) }
           : {}),
@@ -180,7 +191,7 @@ export async function performRollback(core: Core, row: CheckpointRow, actor: Act
       });
       steps.filesDone();
       const durationMs = Math.round(performance.now() - t0);
-      await finishRollback(core, { rollbackId, mark: { rollbackId, checkpointId: row.id }, componentId: component.id, componentMeta: row.componentMeta, outcome: "succeeded" }, applied, t0, {
+      await finishRollback(core, { rollbackId, mark: { rollbackId, checkpointId: row.id }, componentId: component.id, componentMeta: row.componentMeta, outcome: "succeeded", restrictedTo: restriction?.paths }, applied, t0, {
         kind: "rollback",
         component: component.name,
         checkpointId: row.id,
@@ -197,6 +208,7 @@ export async function performRollback(core: Core, row: CheckpointRow, actor: Act
           restored: applied.restored,
           deleted: applied.deleted,
           unchanged: plan.unchanged,
+          ...(restriction ? { paths: restriction.paths } : {}),
           ...(plan.unstable.length > 0 ? { unstable: plan.unstable } : {}),
           ...(snapshots.length > 0 ? { databases: describeSnapshots(snapshots) } : {}),
           ...movedObstaclesDetails(movedObstacles),
@@ -219,6 +231,7 @@ export async function performRollback(core: Core, row: CheckpointRow, actor: Act
         deletedPaths: plan.delete,
         restoredDatabases: snapshots.map((s) => s.target),
         movedObstacles,
+        paths: restriction ? restriction.paths : null,
       };
     });
   } catch (caught) {

@@ -21,6 +21,11 @@ export async function finishRollback(
     componentId: string;
     componentMeta: unknown;
     outcome: "succeeded" | "recovered";
+    /**
+     * A rollback of these paths only: the component's metadata document is no path,
+     * so it stays as it is (neither put back nor marked rolled back).
+     */
+    restrictedTo?: readonly string[];
   },
   applied: { restored: number; deleted: number; bytes: number },
   t0: number,
@@ -29,7 +34,7 @@ export async function finishRollback(
   const metadata = markRolledBack((done.componentMeta as Record<string, unknown> | null) ?? {}, { ...done.mark, at: core.now().toISOString() });
   const event = prepareEvent(core, history);
   await core.db.$transaction([
-    core.db.component.update({ where: { id: done.componentId }, data: { metadata: metadata as object } }),
+    ...(done.restrictedTo ? [] : [core.db.component.update({ where: { id: done.componentId }, data: { metadata: metadata as object } })]),
     ...(done.rollbackId
       ? [
           core.db.rollback.update({

@@ -59,6 +59,8 @@ export interface RollbackJournal {
   failure?: string;
   /** The rollback moves obstacles into the quarantine (a recovery moves any that are in the way again). */
   moveObstacles?: boolean;
+  /** A rollback restricted to these paths: a recovery completes it over them only. */
+  paths?: string[];
   /** Written when the rollback stopped in its own process (not a crash): how far it got and why, for the recovery's messages. */
   stopped?: StopRecord;
 }

@@ -25,6 +25,11 @@ function whatTheyAre(scope: PlanScope): string {
 }
 
 export function planScopeSentence(scope: PlanScope): string {
+  if (scope.restrictedTo) {
+    const [only] = scope.restrictedTo;
+    const what = scope.restrictedTo.length === 1 ? `the path ${only}` : `these ${scope.restrictedTo.length} paths`;
+    return `Only ${what} (a file, or a folder with everything under it) ${scope.restrictedTo.length === 1 ? "is" : "are"} restored from the checkpoint; every other file of the component stays as it is.`;
+  }
   if (scope.kind === "all") return "The whole component is restored: every file its include and exclude globs select, minus ignored files.";
   const paths = scope.primaries.length + scope.relatedCount;
   const outside = scope.outside?.changed ?? 0;

@@ -55,6 +55,8 @@ export interface RollbackPlanBody {
    * is written (absent when not asked for).
    */
   obstaclesToMove?: ObstacleMove[];
+  /** A rollback restricted to these paths (files, or folders with everything under them): nothing else is planned. Absent: the whole checkpoint. */
+  paths?: string[];
 }
 
 /** `comparison`: the checkpoint (before) against the live state (after). */
@@ -118,6 +120,8 @@ export function planHash(checkpointId: string, plan: RollbackPlanBody): string {
     plan.delete.map((d) => d.path),
     ...(plan.unstable.length > 0 ? [plan.unstable] : []),
     ...(plan.obstaclesToMove?.length ? [{ moveAside: plan.obstaclesToMove.map((o) => o.path) }] : []),
+    // A token for some paths confirms a rollback of exactly those paths (a plan of them all is another plan).
+    ...(plan.paths ? [{ paths: plan.paths }] : []),
   ];
   // Without databases the hash is what it always was.
   const body = JSON.stringify(plan.databases.length === 0 ? files : [...files, plan.databases.map((d) => [d.target, d.action, d.sha256])]);

@@ -19,7 +19,8 @@ import { computeRollbackPlan, planHash, type RollbackPlanBody } from "./plan";
 import { assertPlanCanComplete } from "./preflight";
 import { issueConfirmToken } from "./confirm-token";
 import { assertNeededObjectsIntact, type ObjectsChecked } from "./object-check";
-import { describePlanScope, type PlanScope } from "./scope-summary";
+import { describePlanScope, restrictedPlanScope, type PlanScope } from "./scope-summary";
+import { assertPathsExist, restrictToPaths, type PathRestriction } from "./path-restriction";
 import { compareWorkspace, type WorkspaceOptions, type WorkspaceState } from "../checkpoints/workspace-compare";
 
 /** When the target is a rollback's safety checkpoint, the plan undoes that rollback. */
@@ -64,15 +65,30 @@ export interface WorkspacePlan {
 export interface PlanOptions {
   /** Instead of refusing a plan that ignored or out-of-scope entries stand in the way of, plan to move them into the quarantine. */
   moveObstacles?: boolean;
+  /** Restore only these paths (as asked for: checked and intersected with the checkpoint's scope here). */
+  paths?: readonly string[];
 }
 
-export async function planAgainstWorkspace(core: Core, component: ComponentScanTarget, checkpoint: OpenedManifest, options: WorkspaceOptions & PlanOptions): Promise<WorkspacePlan> {
-  const { moveObstacles, ...workspace } = options;
-  const state = await compareWorkspace(core, component, checkpoint, workspace);
-  const plan: RollbackPlanBody = { ...computeRollbackPlan(state.comparison), databases: planDatabases(checkpoint.databases) };
+/** `restriction`: a rollback of some paths only (path-restriction.ts); its databases are left alone, being no path. */
+export async function planAgainstWorkspace(
+  core: Core,
+  component: ComponentScanTarget,
+  checkpoint: OpenedManifest,
+  options: WorkspaceOptions & Omit<PlanOptions, "paths"> & { restriction?: PathRestriction | null; checkpointId?: string },
+): Promise<WorkspacePlan> {
+  const { moveObstacles, restriction, checkpointId, ...workspace } = options;
+  const state = await compareWorkspace(core, component, checkpoint, { ...workspace, paths: restriction?.paths });
+  if (restriction) assertPathsExist(restriction, checkpointId ?? "", state.target, state.live.entries);
+  const plan: RollbackPlanBody = { ...computeRollbackPlan(state.comparison), databases: restriction ? [] : planDatabases(checkpoint.databases) };
+  if (restriction) plan.paths = restriction.paths;
   const obstaclesToMove = assertPlanCanComplete(component.root, plan, { moveObstacles });
   if (moveObstacles) plan.obstaclesToMove = obstaclesToMove;
   return { state, plan };
+}
+
+/** The paths asked for, checked against the component's root and the checkpoint's scope; null for the whole checkpoint. */
+export function pathRestrictionOf(root: string, checkpointId: string, checkpoint: OpenedManifest, paths: readonly string[] | undefined): PathRestriction | null {
+  return paths === undefined ? null : restrictToPaths(root, checkpointId, checkpoint.scope, paths);
 }
 
 export async function computePlanForCheckpoint(core: Core, checkpointId: string, options: PlanOptions = {}): Promise<CheckpointPlan> {
@@ -80,7 +96,8 @@ export async function computePlanForCheckpoint(core: Core, checkpointId: string,
   if (row.status !== "active") throw new InvalidInputError(`checkpoint ${row.id} is ${row.status} and cannot be rolled back to`, { checkpointId: row.id });
   const component = toComponentView(row.component);
   const checkpoint = await openCheckpointManifest(core, row);
-  const { plan, state } = await planAgainstWorkspace(core, component, checkpoint, { storeObjects: false, moveObstacles: options.moveObstacles });
+  const restriction = pathRestrictionOf(component.root, row.id, checkpoint, options.paths);
+  const { plan, state } = await planAgainstWorkspace(core, component, checkpoint, { storeObjects: false, moveObstacles: options.moveObstacles, restriction, checkpointId: row.id });
   const integrity = await assertNeededObjectsIntact(core, row.id, state.target, plan);
   return {
     checkpointId: row.id,
@@ -89,7 +106,7 @@ export async function computePlanForCheckpoint(core: Core, checkpointId: string,
     checkpointKind: row.kind,
     ...plan,
     integrity,
-    scope: await describePlanScope(core, component, checkpoint, row),
+    scope: restriction ? restrictedPlanScope(restriction.paths) : await describePlanScope(core, component, checkpoint, row),
     undo: row.kind === "safety" ? undoTargetOf(row.callerMeta) : null,
     liveSha: state.liveSha,
   };
@@ -101,6 +118,7 @@ function undoTargetOf(callerMeta: unknown): UndoTarget {
   return { rollbackId: text("rollbackId"), rolledBackTo: text("targetCheckpointId") };
 }
 
+/** A plan and a confirm token bound to it (and, with `paths`, to exactly those paths). */
 export async function planRollback(core: Core, checkpointId: string, actor: Actor, options: PlanOptions = {}): Promise<RollbackPlanView> {
   const { liveSha, ...plan } = await computePlanForCheckpoint(core, checkpointId, options);
   const token = await issueConfirmToken(core, { purpose: "rollback", targetId: checkpointId, boundTo: planHash(checkpointId, plan), liveSha, actor });

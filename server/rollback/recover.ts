@@ -24,6 +24,7 @@ import { toComponentView } from "../registry/components";
 import { commitCheckpoint } from "../checkpoints/commit";
 import type { Manifest } from "../checkpoints/manifest-types";
 import { planAgainstWorkspace } from "./preview";
+import { restrictedScope } from "./path-restriction";
 import { assertRollbackFits } from "./space";
 import { assertRootIntact } from "../registry/roots";
 import { applyRollbackPlan, removeTempSiblings } from "./apply";
@@ -156,6 +157,7 @@ export async function completeJournal(core: Core, journal: RollbackJournal, acto
         componentId: journal.componentId,
         componentMeta: checkpoint?.componentMeta ?? {},
         outcome: "recovered",
+        restrictedTo: journal.paths,
       },
       applied,
       t0,
@@ -239,19 +241,22 @@ async function planCompletion(core: Core, journal: RollbackJournal, manifest: Ma
       rollbackId: journal.rollbackId,
     });
   }
+  // A rollback of some paths is completed over those paths only (they were checked when it started).
+  const restriction = journal.paths ? { paths: journal.paths, asked: [] } : null;
   const { state, plan } = await planAgainstWorkspace(core, component, openManifest(core.store, journal.manifestSha256), {
     storeObjects: true,
     whole: true,
     moveObstacles: journal.moveObstacles,
+    restriction,
   });
   if (plan.restore.length + plan.delete.length > 0) {
     assertRollbackFits(component.root, plan, state.changedLive);
     await commitCheckpoint(core, {
       component,
-      scope: manifest.scope,
+      scope: journal.paths ? restrictedScope(journal.paths) : manifest.scope,
       live: state.live,
       kind: "safety",
-      primaries: manifest.scope.kind === "paths" ? manifest.scope.paths : [],
+      primaries: journal.paths ?? (manifest.scope.kind === "paths" ? manifest.scope.paths : []),
       reason: `state found when completing interrupted rollback ${journal.rollbackId} to ${journal.checkpointId}`,
       callerMeta: { rollbackId: journal.rollbackId, targetCheckpointId: journal.checkpointId, recovery: true },
       git: null,

@@ -27,6 +27,13 @@ export interface PlanScope {
    * checkpoint of the whole component.
    */
   outside: { changed: number; paths: string[] } | null;
+  /** A rollback restricted to these paths: only they are restored, whatever the checkpoint's scope. */
+  restrictedTo?: string[];
+}
+
+/** The scope of a rollback restricted to some paths (server/rollback/path-restriction.ts): those paths, nothing else. */
+export function restrictedPlanScope(paths: readonly string[]): PlanScope {
+  return { kind: "paths", primaries: [...paths], related: [], relatedCount: 0, entries: paths.length, outside: null, restrictedTo: [...paths] };
 }
 
 export async function describePlanScope(core: Core, component: ComponentScanTarget, manifest: OpenedManifest, checkpoint: { paths: unknown; createdAt: Date }): Promise<PlanScope> {

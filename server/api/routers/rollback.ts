@@ -7,10 +7,10 @@ import { agentProcedure, assertCheckpointInScope, createTRPCRouter } from "../tr
 const MAX_LISTED_PATHS = 5_000;
 
 export const rollbackRouter = createTRPCRouter({
-  /** The plan (restore / delete / unchanged) and a single-use confirmToken bound to it. A mutation: it issues the token. */
+  /** The plan (restore / delete / unchanged), restricted to `paths` when given, and a single-use confirmToken bound to it. A mutation: it issues the token. */
   plan: agentProcedure.input(rollbackPlanInput).mutation(async ({ ctx, input }) => {
     await assertCheckpointInScope(ctx, input.checkpointId);
-    return planRollback(ctx.core, input.checkpointId, ctx.actor, { moveObstacles: input.moveObstacles });
+    return planRollback(ctx.core, input.checkpointId, ctx.actor, { moveObstacles: input.moveObstacles, paths: input.paths });
   }),
 
   execute: agentProcedure.input(rollbackExecuteInput).mutation(async ({ ctx, input }) => {

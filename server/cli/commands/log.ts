@@ -41,7 +41,14 @@ export function registerLogCommand(program: Command): void {
                 e.task,
                 e.reason,
               ]),
-            ) + (page.nextCursor ? `\nmore: --cursor ${page.nextCursor}` : ""),
+            ) +
+            (page.nextCursor ? `\nmore: --cursor ${page.nextCursor}` : "") +
+            `\nrestore a version: safetynet rollback <checkpoint> --path ${shellWord(displayPath(page.path))}`,
       );
     });
+}
+
+/** A path as one shell word: as it is when that is safe, else in single quotes. */
+function shellWord(text: string): string {
+  return /^[\w./@%+=:,-]+$/.test(text) ? text : `'${text.replace(/'/g, "'\\''")}'`;
 }

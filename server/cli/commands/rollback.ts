@@ -1,7 +1,7 @@
 import type { Command } from "commander";
-import { byCheckpointId } from "../../schemas";
+import { byCheckpointId, rollbackPlanInput } from "../../schemas";
 import { contextFor } from "../context";
-import { emit, notice, parseInput } from "../io";
+import { collect, emit, notice, parseInput } from "../io";
 import { formatBytes, formatDuration } from "../format";
 import { createProgress } from "../progress";
 import type { RollbackPlanBody } from "../../rollback/plan";
@@ -43,15 +43,19 @@ export function registerRollbackCommand(program: Command): void {
     .description("put a component back to a checkpoint (a safety checkpoint of the current state is taken first)")
     .option("--dry-run", "print the plan and change nothing")
     .option("--yes", "do not ask for confirmation (required without a terminal)")
+    .option("--path <p>", "restore only this path from the checkpoint (root-relative; a file, or a folder with everything under it; repeatable); a path the checkpoint does not hold is deleted", collect)
     .option("--move-obstacles", "move ignored or out-of-scope files that stand where the rollback must put a path into <data dir>/quarantine/<rollback id>/ instead of refusing")
-    .action(async (checkpointId: string, opts: { dryRun?: boolean; yes?: boolean; moveObstacles?: boolean }, command: Command) => {
+    .action(async (checkpointId: string, opts: { dryRun?: boolean; yes?: boolean; moveObstacles?: boolean; path?: string[] }, command: Command) => {
       const ctx = contextFor(command, { remote: true });
       const input = parseInput(byCheckpointId, { id: checkpointId });
       const moveObstacles = opts.moveObstacles === true ? true : undefined;
+      // Checked like the API's input (each refusal names paths.<index>), in both modes.
+      const paths = opts.path ? parseInput(rollbackPlanInput, { checkpointId: input.id, paths: opts.path }).paths : undefined;
+      const what = paths ? ` (only ${paths.length === 1 ? paths[0] : `${paths.length} paths`})` : "";
       const report = (result: RollbackReport) =>
         emit(ctx.mode, result, () =>
           [
-            `rolled back ${result.component} to ${result.checkpointId} in ${formatDuration(result.durationMs)}: ${result.restored} restored, ${result.deleted} deleted, ${result.unchanged} unchanged` +
+            `rolled back ${result.paths ? `${result.paths.length === 1 ? result.paths[0] : `${result.paths.length} paths`} of ` : ""}${result.component} to ${result.checkpointId} in ${formatDuration(result.durationMs)}: ${result.restored} restored, ${result.deleted} deleted, ${result.unchanged} unchanged` +
               (result.restoredDatabases.length > 0 ? `; databases replaced: ${result.restoredDatabases.join(", ")}` : "") +
               (result.unstable.length > 0 ? `; left alone (unstable in the checkpoint): ${result.unstable.join(", ")}` : ""),
             ...result.movedObstacles.map((o) => `moved aside (it was in the way): ${o.path} -> ${o.to}`),
@@ -61,23 +65,23 @@ export function registerRollbackCommand(program: Command): void {
       const remote = await ctx.remoteClient();
       if (remote) {
         // The server always confirms with a token: plan (which issues it), show, ask, execute.
-        const { confirmToken, expiresAt: _expiresAt, ...plan } = await remote.planRollback({ checkpointId: input.id, moveObstacles });
+        const { confirmToken, expiresAt: _expiresAt, ...plan } = await remote.planRollback({ checkpointId: input.id, moveObstacles, paths });
         if (opts.dryRun) {
-          emit(ctx.mode, plan, () => `rollback of ${plan.component} to ${input.id} (dry run)\n${describePlan(plan)}`);
+          emit(ctx.mode, plan, () => `rollback of ${plan.component} to ${input.id}${what} (dry run)\n${describePlan(plan)}`);
           return;
         }
-        if (!opts.yes && !ctx.mode.json) notice(`rollback of ${plan.component} (${plan.root}) to ${input.id}\n${describePlan(plan)}`);
+        if (!opts.yes && !ctx.mode.json) notice(`rollback of ${plan.component} (${plan.root}) to ${input.id}${what}\n${describePlan(plan)}`);
         const { confirmOrRefuse } = await import("../confirm");
         await confirmOrRefuse("Proceed with this rollback?", Boolean(opts.yes));
-        report(await remote.executeRollback({ checkpointId: input.id, confirmToken, moveObstacles }));
+        report(await remote.executeRollback({ checkpointId: input.id, confirmToken, moveObstacles, paths }));
         return;
       }
       const core = await ctx.core();
       if (opts.dryRun) {
         const { computePlanForCheckpoint } = await import("../../rollback/preview");
         // The same shape as remote mode: the plan without the token (a dry run issues none).
-        const { liveSha: _liveSha, ...plan } = await computePlanForCheckpoint(core, input.id, { moveObstacles });
-        emit(ctx.mode, plan, () => `rollback of ${plan.component} to ${input.id} (dry run)\n${describePlan(plan)}`);
+        const { liveSha: _liveSha, ...plan } = await computePlanForCheckpoint(core, input.id, { moveObstacles, paths });
+        emit(ctx.mode, plan, () => `rollback of ${plan.component} to ${input.id}${what} (dry run)\n${describePlan(plan)}`);
         return;
       }
       const { findCheckpointRow } = await import("../../checkpoints/queries");
@@ -87,14 +91,14 @@ export function registerRollbackCommand(program: Command): void {
       try {
         if (opts.yes) {
           // Confirmed up front: plan and execute in one pass under the lock.
-          result = await performRollback(core, await findCheckpointRow(core, input.id), ctx.actor, { onProgress: (d, t) => progress.update(d, t), moveObstacles });
+          result = await performRollback(core, await findCheckpointRow(core, input.id), ctx.actor, { onProgress: (d, t) => progress.update(d, t), moveObstacles, paths });
         } else {
           const { planRollback } = await import("../../rollback/preview");
           const { confirmOrRefuse } = await import("../confirm");
-          const plan = await planRollback(core, input.id, ctx.actor, { moveObstacles });
-          if (!ctx.mode.json) notice(`rollback of ${plan.component} (${plan.root}) to ${input.id}\n${describePlan(plan)}`);
+          const plan = await planRollback(core, input.id, ctx.actor, { moveObstacles, paths });
+          if (!ctx.mode.json) notice(`rollback of ${plan.component} (${plan.root}) to ${input.id}${what}\n${describePlan(plan)}`);
           await confirmOrRefuse("Proceed with this rollback?", false);
-          result = await executeRollback(core, { checkpointId: input.id, confirmToken: plan.confirmToken, moveObstacles }, ctx.actor, { onProgress: (d, t) => progress.update(d, t) });
+          result = await executeRollback(core, { checkpointId: input.id, confirmToken: plan.confirmToken, moveObstacles, paths }, ctx.actor, { onProgress: (d, t) => progress.update(d, t) });
         }
       } finally {
         progress.stop();
