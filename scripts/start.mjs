@@ -34,7 +34,11 @@ if (webBuildIsStale(root)) {
 
 // Children that end with this process (server/process/child-lifetime.mjs): killing
 // `npm start` or `safetynet serve` outright never leaves a server holding the port.
-const child = nodeChild(root, [path.join(root, "scripts", "next-server.mjs")], { ...env, NODE_ENV: "production" });
+// Two malloc arenas instead of one per thread: the thread pool's compression and
+// file work otherwise leaves freed memory spread over many glibc arenas that RSS
+// keeps counting (measured: 30 MB less RSS after the change-cost bench at 10,000 files).
+const serverEnv = { MALLOC_ARENA_MAX: "2", ...env, NODE_ENV: "production" };
+const child = nodeChild(root, [path.join(root, "scripts", "next-server.mjs")], serverEnv);
 const server = spawn(child.file, child.args, { cwd: root, env: child.env, stdio: "inherit" });
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => server.kill(signal));
 server.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
