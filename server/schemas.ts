@@ -155,6 +155,8 @@ export const historyListInput = z.object({
   component: componentName.optional(),
   kind: z.enum(historyKinds).optional(),
   outcome: z.enum(historyOutcomes).optional(),
+  /** Failed rollbacks only: those that ran and failed, or those refused by a check before any change (audit/rollback-failure.ts). */
+  failure: z.enum(["ran", "refused"]).optional(),
   actor: z.string().max(200).optional(),
   since: z.iso.datetime().optional(),
   until: z.iso.datetime().optional(),

@@ -20,6 +20,7 @@ import { anyContains, needsExactCheck, readMatching } from "../db/text-search";
 import { findComponentRow } from "../registry/components";
 import { toCheckpointView, type CheckpointView } from "../checkpoints/queries";
 import type { ComponentTimelineInput } from "../schemas";
+import { undoLinksOf, type UndoLinks } from "../rollback/undo-links";
 
 export const TIMELINE_PAGE = 25;
 const DAY_MS = 86_400_000;
@@ -39,6 +40,10 @@ export interface TimelineRollback {
   deleted: number;
   bytes: number;
   error: string | null;
+  /** The rollback this one undid (it went back to that rollback's safety checkpoint), or null. */
+  undoOf: UndoLinks["undoOf"];
+  /** The rollback that undid this one, or null. */
+  undoneBy: UndoLinks["undoneBy"];
 }
 
 export interface TimelineEvent {
@@ -164,6 +169,7 @@ export async function componentTimeline(core: Core, input: ComponentTimelineInpu
     newestMatching((from, take) => core.db.auditEvent.findMany({ where: eventWhere(from), orderBy: newestStarted, take }), eventAt, (row) => [row.checkpointId, row.actor]),
   ]);
 
+  const undoLinks = await undoLinksOf(core, rollbacks);
   const merged: { at: Position; item: () => TimelineItem }[] = [
     ...checkpoints.map((row) => ({
       at: checkpointAt(row),
@@ -171,7 +177,7 @@ export async function componentTimeline(core: Core, input: ComponentTimelineInpu
     })),
     ...rollbacks.map((row) => ({
       at: rollbackAt(row),
-      item: (): TimelineItem => ({ type: "rollback", at: row.startedAt.toISOString(), rollback: toRollback(row) }),
+      item: (): TimelineItem => ({ type: "rollback", at: row.startedAt.toISOString(), rollback: toRollback(row, undoLinks.get(row.id)) }),
     })),
     ...events.map((row) => ({
       at: eventAt(row),
@@ -194,7 +200,7 @@ function metaTexts(callerMeta: unknown): (string | null)[] {
 type RollbackRow = Awaited<ReturnType<Core["db"]["rollback"]["findFirstOrThrow"]>>;
 type EventRow = Awaited<ReturnType<Core["db"]["auditEvent"]["findFirstOrThrow"]>>;
 
-function toRollback(row: RollbackRow): TimelineRollback {
+function toRollback(row: RollbackRow, links: UndoLinks | undefined): TimelineRollback {
   return {
     id: row.id,
     checkpointId: row.checkpointId,
@@ -207,6 +213,8 @@ function toRollback(row: RollbackRow): TimelineRollback {
     deleted: row.deleted,
     bytes: Number(row.bytes),
     error: row.error,
+    undoOf: links?.undoOf ?? null,
+    undoneBy: links?.undoneBy ?? null,
   };
 }
 
