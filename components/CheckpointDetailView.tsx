@@ -21,6 +21,7 @@ import { MetadataDocument } from "@/components/MetadataDocument";
 import { describeProblem } from "@/lib/trpc/api-problem";
 import type { CheckpointDetail, ViewerRole } from "@/lib/trpc/types";
 import { displayPath } from "@/server/byte-paths";
+import { livePolling } from "@/lib/trpc/live-polling";
 
 /** Caller metadata without the keys the facts grid already shows. */
 function extraCallerMeta(meta: Record<string, unknown>): Record<string, unknown> {
@@ -108,7 +109,7 @@ function cliHints(checkpoint: CheckpointDetail): CliHint[] {
 /** Everything about one checkpoint: header, actions, facts, metadata, diff against live, scope and entries. */
 export function CheckpointDetailView({ id, role }: { id: string; role: ViewerRole }) {
   const trpc = useTRPC();
-  const detail = useQuery(trpc.checkpoint.get.queryOptions({ id }));
+  const detail = useQuery(trpc.checkpoint.get.queryOptions({ id }, livePolling));
   if (detail.isPending) return <LoadingBlock label="Loading checkpoint" rows={4} />;
   if (detail.isError) return <ProblemNotice problem={describeProblem(detail.error)} onRetry={() => void detail.refetch()} />;
   const checkpoint = detail.data;

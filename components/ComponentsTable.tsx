@@ -13,6 +13,7 @@ import { Time } from "@/components/ui/Time";
 import { describeProblem } from "@/lib/trpc/api-problem";
 import { formatCount } from "@/lib/format";
 import type { ComponentListItem } from "@/lib/trpc/types";
+import { livePolling } from "@/lib/trpc/live-polling";
 
 /** A component some of whose active checkpoints a check found damaged: say it before anyone relies on them. */
 function DamageFlag({ component }: { component: ComponentListItem }) {
@@ -38,7 +39,7 @@ function ComponentLink({ name }: { name: string }) {
 /** Every component in scope: root, status, health, checkpoint count, newest checkpoint; cards on a phone. The CLI walkthrough when there are none. */
 export function ComponentsTable() {
   const trpc = useTRPC();
-  const components = useQuery(trpc.component.list.queryOptions());
+  const components = useQuery(trpc.component.list.queryOptions(undefined, livePolling));
   if (components.isPending) return <LoadingBlock label="Loading components" rows={4} />;
   if (components.isError) return <ProblemNotice problem={describeProblem(components.error)} onRetry={() => void components.refetch()} />;
   const items = components.data.items;

@@ -9,6 +9,7 @@ import { LoadingBlock } from "@/components/feedback/LoadingBlock";
 import { Time } from "@/components/ui/Time";
 import { describeProblem } from "@/lib/trpc/api-problem";
 import { formatBytes, formatCount, formatDuration, formatPercent } from "@/lib/format";
+import { livePolling } from "@/lib/trpc/live-polling";
 
 function Stat({ label, value, detail }: { label: string; value: ReactNode; detail?: ReactNode }) {
   return (
@@ -23,7 +24,7 @@ function Stat({ label, value, detail }: { label: string; value: ReactNode; detai
 /** Totals, rollback success rate and durations, the last rollback and storage used (stats.summary). */
 export function StatsStrip() {
   const trpc = useTRPC();
-  const summary = useQuery(trpc.stats.summary.queryOptions());
+  const summary = useQuery(trpc.stats.summary.queryOptions(undefined, livePolling));
   if (summary.isPending) return <LoadingBlock label="Loading statistics" rows={1} />;
   if (summary.isError) return <ProblemNotice problem={describeProblem(summary.error)} onRetry={() => void summary.refetch()} />;
   const { totals, rollbacks, lastRollback, storage } = summary.data;

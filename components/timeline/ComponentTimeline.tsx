@@ -17,6 +17,7 @@ import { Button } from "@/components/ui/Button";
 import { describeProblem } from "@/lib/trpc/api-problem";
 import { nextPage, timelineInput, type TimelineView } from "@/lib/trpc/list-inputs";
 import { formatCount } from "@/lib/format";
+import { livePolling } from "@/lib/trpc/live-polling";
 import type { TimelineDay, TimelineItem, ViewerRole } from "@/lib/trpc/types";
 
 const WEEKDAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
@@ -123,19 +124,20 @@ function TimelineControls({ component, view, days }: { component: string; view: 
 
 function LiveMatchLine({ component, shownIds }: { component: string; shownIds: Set<string> }) {
   const trpc = useTRPC();
-  const live = useQuery(trpc.component.liveMatch.queryOptions({ name: component }, { staleTime: 0, refetchOnWindowFocus: false }));
+  const live = useQuery(trpc.component.liveMatch.queryOptions({ name: component }, { staleTime: 0, refetchOnWindowFocus: false, ...livePolling }));
   if (live.isPending) return <p className="text-xs text-muted">Comparing the live workspace with the checkpoints…</p>;
   if (live.isError) return <p className="text-xs text-muted">Could not compare the live workspace: {describeProblem(live.error).message}</p>;
   const match = live.data.checkpointId;
   return (
-    <p className="text-xs text-muted" data-testid="live-match" data-checkpoint-id={match ?? ""}>
+    <p className="text-xs text-muted" data-testid="live-match" data-checkpoint-id={match ?? ""} data-partial={live.data.partial ? "true" : undefined}>
       {match ? (
         <>
           The live workspace matches checkpoint{" "}
           <Link href={`/checkpoints/${match}`} className="font-mono text-accent hover:underline">
             {match}
           </Link>{" "}
-          exactly{shownIds.has(match) ? " (marked below)" : ""}.
+          {live.data.partial ? "in its scope (its paths only; files outside it were not compared)" : "exactly"}
+          {shownIds.has(match) ? " (marked below)" : ""}.
         </>
       ) : (
         `The live workspace matches none of the ${formatCount(live.data.compared)} newest checkpoints: it changed since the last one.`
@@ -150,9 +152,9 @@ function LiveMatchLine({ component, shownIds }: { component: string; shownIds: S
  */
 export function ComponentTimeline({ component, role, view }: { component: string; role: ViewerRole; view: TimelineView }) {
   const trpc = useTRPC();
-  const timeline = useInfiniteQuery(trpc.component.timeline.infiniteQueryOptions(timelineInput(component, view), nextPage));
-  const days = useQuery(trpc.component.timelineDays.queryOptions({ name: component }));
-  const live = useQuery(trpc.component.liveMatch.queryOptions({ name: component }, { staleTime: 0, refetchOnWindowFocus: false }));
+  const timeline = useInfiniteQuery(trpc.component.timeline.infiniteQueryOptions(timelineInput(component, view), { ...nextPage, ...livePolling }));
+  const days = useQuery(trpc.component.timelineDays.queryOptions({ name: component }, livePolling));
+  const live = useQuery(trpc.component.liveMatch.queryOptions({ name: component }, { staleTime: 0, refetchOnWindowFocus: false, ...livePolling }));
   const dayList = days.data?.days ?? [];
   const daysByKey = new Map(dayList.map((d) => [d.day, d]));
   const items = timeline.data?.pages.flatMap((page) => page.items) ?? [];
