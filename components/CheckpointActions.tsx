@@ -10,6 +10,12 @@ import { rollbackBlockedReason } from "@/lib/checkpoint-state";
 import { describeProblem } from "@/lib/trpc/api-problem";
 import { roleAllows, type CheckpointDetail, type ViewerRole } from "@/lib/trpc/types";
 
+/** A safety checkpoint's Roll back is the undo of its rollback, and says so (until that rollback is undone). */
+function undoTrigger(checkpoint: Pick<CheckpointDetail, "kind" | "callerMeta" | "undoneBy">): { undo?: { rollbackId: string }; trigger?: { label: string; variant: "secondary" } } {
+  const rollbackId = checkpoint.kind === "safety" && !checkpoint.undoneBy ? checkpoint.callerMeta.rollbackId : null;
+  return typeof rollbackId === "string" ? { undo: { rollbackId }, trigger: { label: "Undo…", variant: "secondary" } } : {};
+}
+
 function needs(role: ViewerRole, required: ViewerRole, what: string): string | null {
   return roleAllows(role, required) ? null : `${what} needs the ${required} role or higher; your token has ${role}`;
 }
@@ -52,6 +58,7 @@ export function CheckpointActions({ checkpoint, role }: { checkpoint: Checkpoint
         <RollbackDialog
           target={{ id: checkpoint.id, component: checkpoint.component, createdAt: checkpoint.createdAt, reason: checkpoint.reason }}
           disabledReason={rollbackBlocked}
+          {...undoTrigger(checkpoint)}
         />
         <span className="flex flex-wrap items-center gap-2 sm:ml-auto">
           <span className="text-xs text-muted">Download</span>

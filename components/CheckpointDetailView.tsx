@@ -18,6 +18,7 @@ import { EntriesList } from "@/components/EntriesList";
 import { LoadingBlock } from "@/components/feedback/LoadingBlock";
 import { ProblemNotice } from "@/components/feedback/ProblemNotice";
 import { MetadataDocument } from "@/components/MetadataDocument";
+import { RollbackIdLink } from "@/components/timeline/RollbackLinks";
 import { describeProblem } from "@/lib/trpc/api-problem";
 import type { CheckpointDetail, ViewerRole } from "@/lib/trpc/types";
 import { displayPath } from "@/server/byte-paths";
@@ -34,7 +35,8 @@ function SafetyNote({ checkpoint }: { checkpoint: CheckpointDetail }) {
   const target = typeof checkpoint.callerMeta.targetCheckpointId === "string" ? checkpoint.callerMeta.targetCheckpointId : null;
   return (
     <p className="rounded-md border border-info/30 bg-info/10 px-4 py-3 text-sm">
-      This is the <strong>safety checkpoint</strong> taken just before rollback <span className="font-mono text-xs">{rollbackId ?? "?"}</span>
+      This is the <strong>safety checkpoint</strong> taken just before rollback{" "}
+      {rollbackId ? <RollbackIdLink component={checkpoint.component} rollbackId={rollbackId} /> : <span className="font-mono text-xs">?</span>}
       {target ? (
         <>
           {" "}
@@ -44,7 +46,14 @@ function SafetyNote({ checkpoint }: { checkpoint: CheckpointDetail }) {
           </Link>
         </>
       ) : null}
-      . To undo that rollback, roll back to this checkpoint.
+      .{" "}
+      {checkpoint.undoneBy ? (
+        <span data-testid="safety-undone">
+          That rollback was undone by <RollbackIdLink component={checkpoint.component} rollbackId={checkpoint.undoneBy.rollbackId} /> at <Time iso={checkpoint.undoneBy.at} />.
+        </span>
+      ) : (
+        "To undo that rollback, roll back to this checkpoint (Undo… below)."
+      )}
     </p>
   );
 }
