@@ -151,7 +151,7 @@ export function HistoryTable({ filter, role }: { filter: HistoryFilter; role: Vi
   }
   const items = history.data.pages.flatMap((page) => page.items);
   const checkpoints = Object.assign({}, ...history.data.pages.map((page) => page.checkpoints)) as Record<string, HistoryCheckpoint>;
-  const filtered = Boolean(filter.component || filter.kind || filter.outcome || filter.actor || filter.since || filter.until);
+  const filtered = Boolean(filter.component || filter.kind || filter.outcome || filter.failure || filter.actor || filter.since || filter.until);
   if (items.length === 0) {
     return (
       <EmptyState title={filtered ? "No events match these filters" : "No history yet"}>

@@ -258,6 +258,8 @@ export const componentTimelineInput = z.object({
   /** Only checkpoints whose id, reason, agent, task or actor contain this (and rollbacks and events of matching ids). */
   q: z.string().trim().max(200).optional(),
   limit: z.number().int().min(1).max(200).optional(),
+  /** Only damaged checkpoints (active, their last check found corrupt or missing objects): what the damaged alarm links to. */
+  damaged: z.boolean().optional(),
 });
 export type ComponentTimelineInput = z.infer<typeof componentTimelineInput>;
 

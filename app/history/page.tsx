@@ -6,6 +6,7 @@ import { historyInput, nextPage } from "@/lib/trpc/list-inputs";
 import { HydrateClient, getQueryClient, load, requireViewer, trpc } from "@/lib/trpc/server";
 import type { HistoryFilter } from "@/lib/trpc/types";
 import { historyKinds, historyOutcomes, utcDay } from "@/server/schemas";
+import { ROLLBACK_FAILURES } from "@/server/audit/rollback-failure";
 
 export const dynamic = "force-dynamic";
 export const metadata: Metadata = { title: "History · Safety Net" };
@@ -33,6 +34,7 @@ export default async function HistoryPage({ searchParams }: { searchParams: Sear
     component: first(params.component),
     kind: oneOf(historyKinds, first(params.kind)),
     outcome: oneOf(historyOutcomes, first(params.outcome)),
+    failure: oneOf(ROLLBACK_FAILURES, first(params.failure)),
     actor: first(params.actor)?.slice(0, 200),
     since: days.from ? `${days.from}T00:00:00.000Z` : undefined,
     until: days.to ? `${days.to}T23:59:59.999Z` : undefined,

@@ -177,6 +177,15 @@ export function ComponentTimeline({ component, role, view }: { component: string
           ) : null}
         </p>
         <LiveMatchLine component={component} shownIds={shownIds} />
+        {view.damaged ? (
+          <p className="text-sm" data-testid="damaged-view">
+            <strong className="text-bad">Damaged checkpoints only</strong>: active checkpoints whose last check found corrupt or missing stored objects (Roll back is disabled on
+            them).{" "}
+            <Link href={`/components/${encodeURIComponent(component)}`} scroll={false} className="text-accent hover:underline">
+              Show the whole timeline
+            </Link>
+          </p>
+        ) : null}
       </div>
       {!timeline.data ? (
         timeline.isError ? (
@@ -185,7 +194,9 @@ export function ComponentTimeline({ component, role, view }: { component: string
           <LoadingBlock label="Loading the timeline" rows={4} />
         )
       ) : items.length === 0 ? (
-        view.q || view.day ? (
+        view.damaged ? (
+          <EmptyState title="No damaged checkpoints">Every active checkpoint of this component passed its last check (or was not checked yet).</EmptyState>
+        ) : view.q || view.day ? (
           <EmptyState title="Nothing matches">
             {view.q ? `Nothing on this timeline matches “${view.q}”${view.day ? ` up to ${view.day}` : ""}.` : `Nothing on this timeline up to ${view.day}.`} Clear the filter to
             see everything.

@@ -27,6 +27,8 @@ const DAY_MS = 86_400_000;
 
 /** Audit kinds shown on the timeline besides checkpoints and rollbacks. */
 const EVENT_KINDS = ["checkpoint.verify", "checkpoint.expire", "checkpoint.delete"] as const;
+/** A checkpoint whose last check found these is damaged (the component list counts the same). */
+const DAMAGED_STATES = ["corrupt", "missing"] as const;
 
 export interface TimelineRollback {
   id: string;
@@ -123,7 +125,7 @@ export async function componentTimeline(core: Core, input: ComponentTimelineInpu
   const matchingQ = <F>(filters: (needle: string) => F[]) => (q ? { OR: filters(q) } : {});
   const checkpointWhere = (from: Position | null): Prisma.CheckpointWhereInput => ({
     AND: [
-      { componentId: component.id, status: { not: "deleted" } },
+      input.damaged ? { componentId: component.id, status: "active", verifyState: { in: [...DAMAGED_STATES] } } : { componentId: component.id, status: { not: "deleted" } },
       before(from, "createdAt", "checkpoint"),
       matchingQ((n) => [
         { id: dialect.contains(n) },
@@ -165,8 +167,11 @@ export async function componentTimeline(core: Core, input: ComponentTimelineInpu
       checkpointAt,
       (row) => [row.id, row.reason, row.actor, ...metaTexts(row.callerMeta)],
     ),
-    newestMatching((from, take) => core.db.rollback.findMany({ where: rollbackWhere(from), orderBy: newestStarted, take }), rollbackAt, (row) => [row.id, row.checkpointId, row.safetyCheckpointId, row.actor]),
-    newestMatching((from, take) => core.db.auditEvent.findMany({ where: eventWhere(from), orderBy: newestStarted, take }), eventAt, (row) => [row.checkpointId, row.actor]),
+    // The damaged view lists checkpoints only.
+    input.damaged
+      ? []
+      : newestMatching((from, take) => core.db.rollback.findMany({ where: rollbackWhere(from), orderBy: newestStarted, take }), rollbackAt, (row) => [row.id, row.checkpointId, row.safetyCheckpointId, row.actor]),
+    input.damaged ? [] : newestMatching((from, take) => core.db.auditEvent.findMany({ where: eventWhere(from), orderBy: newestStarted, take }), eventAt, (row) => [row.checkpointId, row.actor]),
   ]);
 
   const undoLinks = await undoLinksOf(core, rollbacks);
