@@ -195,7 +195,8 @@ export function RollbackDialog({
       <AlertDialog.Trigger asChild>
         <Button
           variant={trigger.variant ?? "danger"}
-          className={`${trigger.className ?? ""}${trigger.hidden ? " hidden" : ""}`}
+          className={trigger.className}
+          hidden={trigger.hidden}
           disabled={Boolean(disabledReason)}
           title={disabledReason ?? undefined}
         >
