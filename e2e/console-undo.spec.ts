@@ -8,7 +8,7 @@
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { expect, test, type Locator } from "@playwright/test";
-import { breakWorkspace, callApi, collectPageErrors, componentWithCheckpoint, corruptStoredObject, hashTree, signIn } from "./support";
+import { breakWorkspace, callApi, cli, collectPageErrors, componentWithCheckpoint, corruptStoredObject, hashTree, signIn } from "./support";
 
 async function rollBackOverApi(checkpointId: string): Promise<{ rollbackId: string; safetyCheckpointId: string }> {
   const plan = await callApi<{ confirmToken: string }>("rollback.plan", { checkpointId });
@@ -107,9 +107,12 @@ test("alarms link to what they count: damaged checkpoints, refused rollbacks apa
     writeFileSync(path.join(root, "config.json"), "{}\n");
     await expect(callApi("rollback.execute", { checkpointId: healthy.id, confirmToken: plan.confirmToken })).rejects.toThrow(/confirmToken/);
 
+    // A rollback to the damaged checkpoint, from a terminal: refused for integrity (exit 4) before any change.
+    expect(cli(["rollback", checkpoint.id, "--yes"]).status).toBe(4);
+
     await signIn(page);
     const row = page.getByRole("row", { name: new RegExp(name) });
-    await expect(row.getByTestId("refused-link")).toHaveText("1 refused");
+    await expect(row.getByTestId("refused-link")).toHaveText("2 refused");
     await expect(row.getByTestId("failed-link")).toHaveCount(0);
     await row.getByTestId("damage-link").click();
     await expect(page).toHaveURL(new RegExp(`/components/${name}\\?damaged=1$`));
@@ -118,14 +121,19 @@ test("alarms link to what they count: damaged checkpoints, refused rollbacks apa
     await expect(page.locator(`[data-testid="timeline-item"][data-checkpoint-id="${checkpoint.id}"]`)).toBeVisible();
     await page.getByRole("link", { name: "Show the whole timeline" }).click();
     await expect(page.getByTestId("timeline-item")).toHaveCount(2);
+    // The timeline says the refused rollback was refused (nothing changed), not that it failed.
+    const refusedEntry = page.locator('[data-testid="timeline-rollback"][data-failure="refused"]');
+    await expect(refusedEntry.getByTestId("rollback-label")).toContainText("refused");
 
     await page.goto("/");
     await page.getByRole("row", { name: new RegExp(name) }).getByTestId("refused-link").click();
     await expect(page).toHaveURL(/outcome=failed&failure=refused$/);
     const rows = page.getByTestId("history-table").locator("tbody tr[data-kind]");
-    await expect(rows).toHaveCount(1);
-    await expect(rows.first()).toHaveAttribute("data-failure", "refused");
-    await expect(rows.first()).toContainText("refused");
+    await expect(rows).toHaveCount(2);
+    for (const refusedRow of await rows.all()) {
+      await expect(refusedRow).toHaveAttribute("data-failure", "refused");
+      await expect(refusedRow.getByRole("cell").nth(4)).toHaveText("refused");
+    }
     await expect(page.getByLabel("Failed rollbacks")).toHaveValue("refused");
   } finally {
     repair();

@@ -15,7 +15,8 @@ const OUTCOME_TONE = { succeeded: "ok", recovered: "ok", failed: "bad", running:
  * it is not undone. Its id anchors the entry, so a link to the record lands here.
  */
 export function RollbackEntry({ rollback, component, role }: { rollback: TimelineRollback; component: string; role: ViewerRole }) {
-  const tone = OUTCOME_TONE[rollback.outcome as keyof typeof OUTCOME_TONE] ?? "neutral";
+  const refused = rollback.failure?.failure === "refused";
+  const tone = refused ? "warn" : (OUTCOME_TONE[rollback.outcome as keyof typeof OUTCOME_TONE] ?? "neutral");
   const done = rollback.outcome === "succeeded" || rollback.outcome === "recovered";
   return (
     <article
@@ -23,6 +24,7 @@ export function RollbackEntry({ rollback, component, role }: { rollback: Timelin
       data-testid="timeline-rollback"
       data-rollback-id={rollback.id}
       data-outcome={rollback.outcome}
+      data-failure={rollback.failure?.failure}
       data-undone={rollback.undoneBy ? "true" : undefined}
       className={`scroll-mt-16 rounded-lg border px-4 py-3 target:ring-2 target:ring-accent ${rollback.outcome === "failed" ? "border-bad/40 bg-bad/5" : "border-info/30 bg-info/5"}`}
     >
@@ -42,7 +44,9 @@ export function RollbackEntry({ rollback, component, role }: { rollback: Timelin
                 </Link>
               </>
             )}
-            <Pill tone={tone}>{rollback.outcome}</Pill>
+            <Pill tone={tone} title={refused ? `Refused before any change (${rollback.failure?.refusal ?? "a check"}); nothing was changed` : undefined}>
+              {refused ? "refused" : rollback.outcome}
+            </Pill>
             {rollback.undoneBy ? <Pill tone="neutral">undone</Pill> : null}
           </p>
           <p className="text-xs text-muted">

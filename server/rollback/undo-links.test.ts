@@ -1,7 +1,9 @@
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { addComponent, cleanUpAfterEach, openWorkspace, rollbackTo, TEST_ACTOR, writeTree } from "../../test/support/workspace";
+import { addComponent, cleanUpAfterEach, corruptObject, openWorkspace, rollbackTo, TEST_ACTOR, writeTree } from "../../test/support/workspace";
+import { IntegrityError } from "../errors";
+import { readManifest } from "../checkpoints/manifest";
 import { createCheckpoint } from "../checkpoints/create";
 import { findCheckpointRow } from "../checkpoints/queries";
 import { listHistory } from "../audit/history";
@@ -80,6 +82,21 @@ describe("failed rollbacks: refused apart from those that ran", () => {
     expect(refused?.rollbackFailure).toEqual({ failure: "refused", refusal: "confirmation" });
     expect((await listHistory(ws.core, { failure: "refused" })).items).toHaveLength(1);
     expect((await listHistory(ws.core, { failure: "ran" })).items).toHaveLength(0);
+    const [app] = await listComponentsWithActivity(ws.core);
+    expect(app?.rollbackAlarms).toEqual({ failed: 0, refused: 1 });
+  });
+
+  it("shows a rollback refused for damaged data as refused on the timeline, and counts it apart", async () => {
+    const ws = openWorkspace();
+    writeTree(ws.root, { "a.txt": "one\n" });
+    await addComponent(ws);
+    const first = await createCheckpoint(ws.core, { component: "app" }, TEST_ACTOR);
+    fs.writeFileSync(path.join(ws.root, "a.txt"), "two\n");
+    const sha = readManifest(ws.core.store, first.manifestSha256).entries.find((e) => e.path === "a.txt")?.sha256 as string;
+    corruptObject(ws.dataDir, sha);
+    await expect(rollbackTo(ws.core, first.id)).rejects.toBeInstanceOf(IntegrityError);
+    const [refused] = (await componentTimeline(ws.core, { component: "app" })).items.flatMap((i) => (i.type === "rollback" ? [i.rollback] : []));
+    expect(refused).toMatchObject({ outcome: "failed", failure: { failure: "refused", refusal: "integrity" } });
     const [app] = await listComponentsWithActivity(ws.core);
     expect(app?.rollbackAlarms).toEqual({ failed: 0, refused: 1 });
   });

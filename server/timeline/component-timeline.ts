@@ -21,6 +21,7 @@ import { findComponentRow } from "../registry/components";
 import { toCheckpointView, type CheckpointView } from "../checkpoints/queries";
 import type { ComponentTimelineInput } from "../schemas";
 import { undoLinksOf, type UndoLinks } from "../rollback/undo-links";
+import { storedRollbackFailure, type RollbackFailureDetails } from "../audit/rollback-failure";
 
 export const TIMELINE_PAGE = 25;
 const DAY_MS = 86_400_000;
@@ -46,6 +47,8 @@ export interface TimelineRollback {
   undoOf: UndoLinks["undoOf"];
   /** The rollback that undid this one, or null. */
   undoneBy: UndoLinks["undoneBy"];
+  /** A failed rollback: refused by a check before any change, or ran and failed (from its history event; null otherwise). */
+  failure: RollbackFailureDetails | null;
 }
 
 export interface TimelineEvent {
@@ -174,7 +177,7 @@ export async function componentTimeline(core: Core, input: ComponentTimelineInpu
     input.damaged ? [] : newestMatching((from, take) => core.db.auditEvent.findMany({ where: eventWhere(from), orderBy: newestStarted, take }), eventAt, (row) => [row.checkpointId, row.actor]),
   ]);
 
-  const undoLinks = await undoLinksOf(core, rollbacks);
+  const [undoLinks, failures] = await Promise.all([undoLinksOf(core, rollbacks), failuresOf(core, component.name, rollbacks)]);
   const merged: { at: Position; item: () => TimelineItem }[] = [
     ...checkpoints.map((row) => ({
       at: checkpointAt(row),
@@ -182,7 +185,7 @@ export async function componentTimeline(core: Core, input: ComponentTimelineInpu
     })),
     ...rollbacks.map((row) => ({
       at: rollbackAt(row),
-      item: (): TimelineItem => ({ type: "rollback", at: row.startedAt.toISOString(), rollback: toRollback(row, undoLinks.get(row.id)) }),
+      item: (): TimelineItem => ({ type: "rollback", at: row.startedAt.toISOString(), rollback: toRollback(row, undoLinks.get(row.id), failures.get(row.id) ?? null) }),
     })),
     ...events.map((row) => ({
       at: eventAt(row),
@@ -205,7 +208,27 @@ function metaTexts(callerMeta: unknown): (string | null)[] {
 type RollbackRow = Awaited<ReturnType<Core["db"]["rollback"]["findFirstOrThrow"]>>;
 type EventRow = Awaited<ReturnType<Core["db"]["auditEvent"]["findFirstOrThrow"]>>;
 
-function toRollback(row: RollbackRow, links: UndoLinks | undefined): TimelineRollback {
+/**
+ * How each failed rollback of a page failed, from its history event: an event and
+ * its rollback row share the start time, so the (component, time) index finds them.
+ */
+async function failuresOf(core: Core, componentName: string, rows: readonly RollbackRow[]): Promise<Map<string, RollbackFailureDetails>> {
+  const failed = rows.filter((r) => r.outcome === "failed");
+  if (failed.length === 0) return new Map();
+  const events = await core.db.auditEvent.findMany({
+    where: { component: componentName, kind: "rollback", outcome: "failed", startedAt: { in: failed.map((r) => r.startedAt) } },
+    select: { details: true },
+  });
+  const byRollback = new Map<string, RollbackFailureDetails>();
+  for (const event of events) {
+    const id = (event.details as Record<string, unknown> | null)?.rollbackId;
+    const failure = storedRollbackFailure(event.details);
+    if (typeof id === "string" && failure) byRollback.set(id, failure);
+  }
+  return byRollback;
+}
+
+function toRollback(row: RollbackRow, links: UndoLinks | undefined, failure: RollbackFailureDetails | null): TimelineRollback {
   return {
     id: row.id,
     checkpointId: row.checkpointId,
@@ -220,6 +243,7 @@ function toRollback(row: RollbackRow, links: UndoLinks | undefined): TimelineRol
     error: row.error,
     undoOf: links?.undoOf ?? null,
     undoneBy: links?.undoneBy ?? null,
+    failure,
   };
 }
 
