@@ -35,7 +35,7 @@ export const componentRouter = createTRPCRouter({
     return timelineDays(ctx.core, input.name);
   }),
 
-  /** The newest checkpoint the live workspace matches exactly (scans the workspace, read-only). */
+  /** The newest checkpoint the live workspace matches (`partial`: in that checkpoint's scope only; scans the workspace, read-only). */
   liveMatch: viewerProcedure.input(componentByName).query(({ ctx, input }) => {
     assertComponentInScope(ctx, input.name);
     return matchLiveWorkspace(ctx.core, input.name);
