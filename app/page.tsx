@@ -20,7 +20,7 @@ export default async function OverviewPage() {
           </p>
         </div>
         <StatsStrip />
-        <ComponentsTable />
+        <ComponentsTable role={viewer.data.role} />
       </div>
     </HydrateClient>
   );

@@ -11,6 +11,12 @@ import { isDamaged, rollbackBlockedReason } from "@/lib/checkpoint-state";
 import { describeProblem } from "@/lib/trpc/api-problem";
 import { roleAllows, type CheckpointDetail, type ViewerRole } from "@/lib/trpc/types";
 
+/** A safety checkpoint's Roll back is the undo of its rollback, and says so (until that rollback is undone). */
+function undoTrigger(checkpoint: Pick<CheckpointDetail, "kind" | "callerMeta" | "undoneBy">): { undo?: { rollbackId: string }; trigger?: { label: string; variant: "secondary" } } {
+  const rollbackId = checkpoint.kind === "safety" && !checkpoint.undoneBy ? checkpoint.callerMeta.rollbackId : null;
+  return typeof rollbackId === "string" ? { undo: { rollbackId }, trigger: { label: "Undo…", variant: "secondary" } } : {};
+}
+
 function needs(role: ViewerRole, required: ViewerRole, what: string): string | null {
   return roleAllows(role, required) ? null : `${what} needs the ${required} role or higher; your token has ${role}`;
 }
@@ -53,6 +59,7 @@ export function CheckpointActions({ checkpoint, role }: { checkpoint: Checkpoint
         <RollbackDialog
           target={{ id: checkpoint.id, component: checkpoint.component, createdAt: checkpoint.createdAt, reason: checkpoint.reason }}
           disabledReason={rollbackBlocked}
+          {...undoTrigger(checkpoint)}
         />
         {isDamaged(checkpoint) ? (
           <span className="sm:ml-auto">

@@ -8,6 +8,7 @@ import { RollbackBlockedNote, RollbackDialog } from "@/components/RollbackDialog
 import { CardChanges } from "@/components/timeline/CardChanges";
 import { CheckpointIdLink } from "@/components/ui/CopyButton";
 import { Pill } from "@/components/ui/Pill";
+import { MatchesLivePill } from "@/components/timeline/MatchesLivePill";
 import { Time } from "@/components/ui/Time";
 import { damageSummary, isDamaged, rollbackBlockedReason } from "@/lib/checkpoint-state";
 import { compareHref } from "@/lib/compare-target";
@@ -57,11 +58,7 @@ export function CheckpointCard({ checkpoint, role, matchesLive }: { checkpoint: 
           </p>
         </div>
         <div className="flex flex-wrap items-center gap-1.5">
-          {matchesLive ? (
-            <Pill tone="accent" title="The live workspace is exactly this checkpoint: every byte, mode and mtime in its scope">
-              matches live
-            </Pill>
-          ) : null}
+          {matchesLive ? <MatchesLivePill partial={checkpoint.paths.length > 0} /> : null}
           {safety ? (
             <Pill tone="info" title="Taken automatically before a rollback, so the rollback can be undone">
               safety

@@ -21,9 +21,11 @@ import { EntriesList } from "@/components/EntriesList";
 import { LoadingBlock } from "@/components/feedback/LoadingBlock";
 import { ProblemNotice } from "@/components/feedback/ProblemNotice";
 import { MetadataDocument } from "@/components/MetadataDocument";
+import { RollbackIdLink } from "@/components/timeline/RollbackLinks";
 import { describeProblem } from "@/lib/trpc/api-problem";
 import type { CheckpointDetail, ViewerRole } from "@/lib/trpc/types";
 import { displayPath } from "@/server/byte-paths";
+import { livePolling } from "@/lib/trpc/live-polling";
 
 /** Caller metadata without the keys the facts grid already shows. */
 function extraCallerMeta(meta: Record<string, unknown>): Record<string, unknown> {
@@ -36,7 +38,8 @@ function SafetyNote({ checkpoint }: { checkpoint: CheckpointDetail }) {
   const target = typeof checkpoint.callerMeta.targetCheckpointId === "string" ? checkpoint.callerMeta.targetCheckpointId : null;
   return (
     <p className="rounded-md border border-info/30 bg-info/10 px-4 py-3 text-sm">
-      This is the <strong>safety checkpoint</strong> taken just before rollback <span className="font-mono text-xs">{rollbackId ?? "?"}</span>
+      This is the <strong>safety checkpoint</strong> taken just before rollback{" "}
+      {rollbackId ? <RollbackIdLink component={checkpoint.component} rollbackId={rollbackId} /> : <span className="font-mono text-xs">?</span>}
       {target ? (
         <>
           {" "}
@@ -46,7 +49,14 @@ function SafetyNote({ checkpoint }: { checkpoint: CheckpointDetail }) {
           </Link>
         </>
       ) : null}
-      . To undo that rollback, roll back to this checkpoint.
+      .{" "}
+      {checkpoint.undoneBy ? (
+        <span data-testid="safety-undone">
+          That rollback was undone by <RollbackIdLink component={checkpoint.component} rollbackId={checkpoint.undoneBy.rollbackId} /> at <Time iso={checkpoint.undoneBy.at} />.
+        </span>
+      ) : (
+        "To undo that rollback, roll back to this checkpoint (Undo… below)."
+      )}
     </p>
   );
 }
@@ -111,7 +121,7 @@ function cliHints(checkpoint: CheckpointDetail): CliHint[] {
 /** Everything about one checkpoint: header, actions, facts, metadata, diff against live, scope and entries. */
 export function CheckpointDetailView({ id, role }: { id: string; role: ViewerRole }) {
   const trpc = useTRPC();
-  const detail = useQuery(trpc.checkpoint.get.queryOptions({ id }));
+  const detail = useQuery(trpc.checkpoint.get.queryOptions({ id }, livePolling));
   if (detail.isPending) return <LoadingBlock label="Loading checkpoint" rows={4} />;
   if (detail.isError) return <ProblemNotice problem={describeProblem(detail.error)} onRetry={() => void detail.refetch()} />;
   const checkpoint = detail.data;

@@ -9,6 +9,7 @@ import { ProblemNotice } from "@/components/feedback/ProblemNotice";
 import { MetadataDocument } from "@/components/MetadataDocument";
 import { Time } from "@/components/ui/Time";
 import { describeProblem } from "@/lib/trpc/api-problem";
+import { livePolling } from "@/lib/trpc/live-polling";
 
 function GlobList({ label, globs }: { label: string; globs: string[] }) {
   return (
@@ -22,7 +23,7 @@ function GlobList({ label, globs }: { label: string; globs: string[] }) {
 /** A component's name and root, with its globs, dates and metadata document folded away below (the timeline comes first). */
 export function ComponentSummary({ name }: { name: string }) {
   const trpc = useTRPC();
-  const component = useQuery(trpc.component.get.queryOptions({ name }));
+  const component = useQuery(trpc.component.get.queryOptions({ name }, livePolling));
   if (component.isPending) return <LoadingBlock label="Loading component" rows={2} />;
   if (component.isError) return <ProblemNotice problem={describeProblem(component.error)} onRetry={() => void component.refetch()} />;
   const c = component.data;

@@ -12,18 +12,48 @@ import { Pill } from "@/components/ui/Pill";
 import { Time } from "@/components/ui/Time";
 import { describeProblem } from "@/lib/trpc/api-problem";
 import { formatCount } from "@/lib/format";
-import type { ComponentListItem } from "@/lib/trpc/types";
+import type { ComponentListItem, ViewerRole } from "@/lib/trpc/types";
+import { ComponentDrift } from "@/components/ComponentDrift";
+import { livePolling } from "@/lib/trpc/live-polling";
 
-/** A component some of whose active checkpoints a check found damaged: say it before anyone relies on them. */
+/** A component some of whose active checkpoints a check found damaged: say it before anyone relies on them, and link to them. */
 function DamageFlag({ component }: { component: ComponentListItem }) {
   if (component.damagedCheckpoints === 0) return null;
   const n = component.damagedCheckpoints;
   return (
-    <Pill tone="bad" title="Verification, a rollback plan or an export found corrupt or missing stored objects; Roll back is disabled on those checkpoints">
-      <span data-testid="damage-flag">
-        {formatCount(n)} damaged checkpoint{n === 1 ? "" : "s"}
-      </span>
-    </Pill>
+    <Link href={`/components/${encodeURIComponent(component.name)}?damaged=1`} className="hover:opacity-80" data-testid="damage-link">
+      <Pill tone="bad" title="Verification, a rollback plan or an export found corrupt or missing stored objects; Roll back is disabled on those checkpoints. Open them.">
+        <span data-testid="damage-flag">
+          {formatCount(n)} damaged checkpoint{n === 1 ? "" : "s"}
+        </span>
+      </Pill>
+    </Link>
+  );
+}
+
+/** Failed rollbacks: those that ran and failed apart from those refused before any change, each linking to them in the history. */
+function RollbackAlarms({ component }: { component: ComponentListItem }) {
+  const { failed, refused } = component.rollbackAlarms;
+  if (failed === 0 && refused === 0) return null;
+  const history = (failure: "ran" | "refused") => `/history?component=${encodeURIComponent(component.name)}&kind=rollback&outcome=failed&failure=${failure}`;
+  return (
+    <span className="flex flex-wrap items-center gap-1.5 text-xs">
+      {failed > 0 ? (
+        <Link href={history("ran")} className="text-bad hover:underline" data-testid="failed-link" title="Rollbacks that ran and failed">
+          {formatCount(failed)} rollback{failed === 1 ? "" : "s"} failed
+        </Link>
+      ) : null}
+      {refused > 0 ? (
+        <Link
+          href={history("refused")}
+          className="text-warn hover:underline"
+          data-testid="refused-link"
+          title="Rollbacks refused before any change: damaged stored data, a stale confirmation, files in the way, a busy component, too little space"
+        >
+          {formatCount(refused)} refused
+        </Link>
+      ) : null}
+    </span>
   );
 }
 
@@ -36,9 +66,9 @@ function ComponentLink({ name }: { name: string }) {
 }
 
 /** Every component in scope: root, status, health, checkpoint count, newest checkpoint; cards on a phone. The CLI walkthrough when there are none. */
-export function ComponentsTable() {
+export function ComponentsTable({ role }: { role: ViewerRole }) {
   const trpc = useTRPC();
-  const components = useQuery(trpc.component.list.queryOptions());
+  const components = useQuery(trpc.component.list.queryOptions(undefined, livePolling));
   if (components.isPending) return <LoadingBlock label="Loading components" rows={4} />;
   if (components.isError) return <ProblemNotice problem={describeProblem(components.error)} onRetry={() => void components.refetch()} />;
   const items = components.data.items;
@@ -66,11 +96,13 @@ export function ComponentsTable() {
               </span>
             </div>
             <RolledBackNote metadata={component.metadata} compact />
+            <RollbackAlarms component={component} />
             <p className="break-all font-mono text-xs text-muted">{component.root}</p>
             <p className="text-xs text-muted">
               {formatCount(component.checkpoints)} checkpoint{component.checkpoints === 1 ? "" : "s"} · last{" "}
               {component.lastCheckpointAt ? <Time iso={component.lastCheckpointAt} mode="relative" /> : "none yet"}
             </p>
+            <ComponentDrift name={component.name} role={role} />
           </li>
         ))}
       </ul>
@@ -94,6 +126,9 @@ export function ComponentsTable() {
               <th scope="col" className="px-4 py-3 font-medium">
                 Last checkpoint
               </th>
+              <th scope="col" className="px-4 py-3 font-medium">
+                Since then
+              </th>
             </tr>
           </thead>
           <tbody className="divide-y divide-border">
@@ -111,10 +146,14 @@ export function ComponentsTable() {
                     <DamageFlag component={component} />
                   </div>
                   <RolledBackNote metadata={component.metadata} compact />
+                  <RollbackAlarms component={component} />
                 </td>
                 <td className="px-4 py-3 text-right tabular-nums">{formatCount(component.checkpoints)}</td>
                 <td className="px-4 py-3 text-muted">
                   {component.lastCheckpointAt ? <Time iso={component.lastCheckpointAt} mode="relative" /> : "none yet"}
+                </td>
+                <td className="min-w-[14rem] px-4 py-3">
+                  <ComponentDrift name={component.name} role={role} />
                 </td>
               </tr>
             ))}

@@ -2,6 +2,7 @@ import Form from "next/form";
 import Link from "next/link";
 import { buttonClasses } from "@/components/ui/Button";
 import { historyKinds, historyOutcomes } from "@/server/schemas";
+import { ROLLBACK_FAILURES } from "@/server/audit/rollback-failure";
 import type { HistoryFilter } from "@/lib/trpc/types";
 
 const FIELD = "rounded-md border border-border bg-background px-2.5 py-1.5 text-sm";
@@ -42,7 +43,7 @@ function DateFilter({ name, label, value }: { name: string; label: string; value
 /** The query string of the history page for `filter` (also what the export route takes, with the format). */
 export function historyQuery(filter: HistoryFilter): URLSearchParams {
   const params = new URLSearchParams();
-  for (const key of ["component", "kind", "outcome", "actor", "since", "until"] as const) {
+  for (const key of ["component", "kind", "outcome", "failure", "actor", "since", "until"] as const) {
     const value = filter[key];
     if (value) params.set(key, value);
   }
@@ -50,8 +51,9 @@ export function historyQuery(filter: HistoryFilter): URLSearchParams {
 }
 
 /**
- * Filters for the history (component, kind, outcome, actor — any part of it —, a
- * date range in days of the zone times are shown in), kept in the URL so a filtered view can be shared; and
+ * Filters for the history (component, kind, outcome, failed rollbacks that ran or
+ * were refused before any change, actor — any part of it —, a date range in days
+ * of the zone times are shown in), kept in the URL so a filtered view can be shared; and
  * the download of everything they match as CSV or JSON.
  */
 export function HistoryFilters({ filter, days, zone, components }: { filter: HistoryFilter; days: { from?: string; to?: string }; zone: string; components: string[] }) {
@@ -70,6 +72,7 @@ export function HistoryFilters({ filter, days, zone, components }: { filter: His
         <SelectFilter name="component" label="Component" allLabel="All components" value={filter.component} options={components} />
         <SelectFilter name="kind" label="Kind" allLabel="All kinds" value={filter.kind} options={historyKinds} />
         <SelectFilter name="outcome" label="Outcome" allLabel="Any outcome" value={filter.outcome} options={historyOutcomes} />
+        <SelectFilter name="failure" label="Failed rollbacks" allLabel="Ran or refused" value={filter.failure} options={ROLLBACK_FAILURES} />
         <div className="flex min-w-0 flex-col gap-1">
           <label htmlFor="history-actor" className="text-xs font-medium text-muted">
             Actor (any part)

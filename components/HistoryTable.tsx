@@ -8,6 +8,8 @@ import { EmptyState } from "@/components/feedback/EmptyState";
 import { LoadingBlock } from "@/components/feedback/LoadingBlock";
 import { ProblemNotice } from "@/components/feedback/ProblemNotice";
 import { RollbackDialog } from "@/components/RollbackDialog";
+import { RollbackIdLink, UndoneByNote } from "@/components/timeline/RollbackLinks";
+import { UndoRollbackDialog } from "@/components/timeline/UndoRollbackDialog";
 import { Button } from "@/components/ui/Button";
 import { Pill } from "@/components/ui/Pill";
 import { Time } from "@/components/ui/Time";
@@ -16,6 +18,7 @@ import { describeProblem } from "@/lib/trpc/api-problem";
 import { historyInput, nextPage } from "@/lib/trpc/list-inputs";
 import { formatBytes, formatCount, formatDuration } from "@/lib/format";
 import type { HistoryCheckpoint, HistoryFilter, HistoryItem, ViewerRole } from "@/lib/trpc/types";
+import { livePolling } from "@/lib/trpc/live-polling";
 
 function detailNumber(details: Record<string, unknown>, key: string): number | null {
   return typeof details[key] === "number" ? (details[key] as number) : null;
@@ -43,7 +46,12 @@ function EventSummary({ event }: { event: HistoryItem }) {
   return (
     <div className="min-w-0 space-y-0.5 break-all">
       {parts.length ? <p>{parts.join(" · ")}</p> : null}
-      {event.checkpointId ? (
+      {event.kind === "rollback" && event.undoOf && event.component ? (
+        <p data-testid="history-undo-of">
+          <span className="text-muted">Undo of </span>
+          <RollbackIdLink component={event.component} rollbackId={event.undoOf} />
+        </p>
+      ) : event.checkpointId ? (
         <p>
           <span className="text-muted">{event.kind === "rollback" ? "to " : ""}</span>
           <Link href={`/checkpoints/${event.checkpointId}`} className="font-mono text-accent hover:underline">
@@ -51,7 +59,12 @@ function EventSummary({ event }: { event: HistoryItem }) {
           </Link>
         </p>
       ) : null}
-      {rollbackId && event.kind === "rollback" ? <p className="font-mono text-muted">{rollbackId}</p> : null}
+      {rollbackId && event.kind === "rollback" ? (
+        <p className="space-x-2">
+          {event.component ? <RollbackIdLink component={event.component} rollbackId={rollbackId} /> : <span className="font-mono text-muted">{rollbackId}</span>}
+          {event.component ? <UndoneByNote component={event.component} undoneBy={event.undoneBy} /> : null}
+        </p>
+      ) : null}
       {safety ? (
         <p>
           <span className="text-muted">undo: </span>
@@ -72,11 +85,21 @@ function EventSummary({ event }: { event: HistoryItem }) {
 function RowAction({ event, checkpoints, role }: { event: HistoryItem; checkpoints: Record<string, HistoryCheckpoint>; role: ViewerRole }) {
   const details = detailsOf(event);
   let target: HistoryCheckpoint | undefined;
-  let label = "Roll back…";
+  const label = "Roll back…";
   if (event.kind === "rollback") {
-    if (event.outcome !== "succeeded") return null;
-    target = checkpoints[detailText(details, "safetyCheckpointId") ?? ""];
-    label = "Undo…";
+    if (event.outcome !== "succeeded" || role === "viewer") return null;
+    const safety = checkpoints[detailText(details, "safetyCheckpointId") ?? ""];
+    const rollbackId = detailText(details, "rollbackId");
+    if (!safety || safety.status === "deleted" || !rollbackId) return null;
+    return (
+      <UndoRollbackDialog
+        rollback={{ id: rollbackId, component: safety.component, safetyCheckpointId: safety.id, startedAt: event.startedAt }}
+        role={role}
+        hidden={event.undoneBy !== null}
+        blockedReason={rollbackBlockedReason(safety, role)}
+        className="px-2.5 py-1 text-xs"
+      />
+    );
   } else if (event.checkpointId && event.kind !== "checkpoint.delete" && event.kind !== "checkpoint.expire") {
     target = checkpoints[event.checkpointId];
   }
@@ -86,9 +109,27 @@ function RowAction({ event, checkpoints, role }: { event: HistoryItem; checkpoin
     <RollbackDialog
       target={{ id: target.id, component: target.component, createdAt: target.createdAt, reason: target.reason }}
       disabledReason={rollbackBlockedReason(target, role)}
-      trigger={{ label, variant: label === "Undo…" ? "secondary" : "danger", className: "px-2.5 py-1 text-xs" }}
+      trigger={{ label, className: "px-2.5 py-1 text-xs" }}
     />
   );
+}
+
+/** A failed rollback says whether it was refused by a check before any change, or ran and failed. */
+function OutcomePill({ event }: { event: HistoryItem }) {
+  const failed = event.outcome === "failed";
+  const refusal = event.rollbackFailure?.failure === "refused" ? (event.rollbackFailure.refusal ?? "a check") : null;
+  return (
+    <Pill tone={failed ? (refusal ? "warn" : "bad") : "ok"} title={refusal ? `Refused before any change (${refusal}); nothing was changed` : undefined}>
+      {refusal ? "refused" : event.outcome}
+    </Pill>
+  );
+}
+
+/** A rollback event's anchor (the row on wide screens, the card on a phone). */
+function rollbackAnchor(event: HistoryItem, where: "row" | "card"): string | undefined {
+  if (event.kind !== "rollback") return undefined;
+  const id = detailText(detailsOf(event), "rollbackId");
+  return id ? (where === "row" ? id : `${id}-card`) : undefined;
 }
 
 function ErrorText({ error }: { error: string }) {
@@ -103,14 +144,14 @@ function ErrorText({ error }: { error: string }) {
 /** The audit history, newest first, filtered, with "Load more"; failed operations show their error. Cards on a phone. */
 export function HistoryTable({ filter, role }: { filter: HistoryFilter; role: ViewerRole }) {
   const trpc = useTRPC();
-  const history = useInfiniteQuery(trpc.history.list.infiniteQueryOptions(historyInput(filter), nextPage));
+  const history = useInfiniteQuery(trpc.history.list.infiniteQueryOptions(historyInput(filter), { ...nextPage, ...livePolling }));
   if (!history.data) {
     if (history.isError) return <ProblemNotice problem={describeProblem(history.error)} onRetry={() => void history.refetch()} />;
     return <LoadingBlock label="Loading history" rows={5} />;
   }
   const items = history.data.pages.flatMap((page) => page.items);
   const checkpoints = Object.assign({}, ...history.data.pages.map((page) => page.checkpoints)) as Record<string, HistoryCheckpoint>;
-  const filtered = Boolean(filter.component || filter.kind || filter.outcome || filter.actor || filter.since || filter.until);
+  const filtered = Boolean(filter.component || filter.kind || filter.outcome || filter.failure || filter.actor || filter.since || filter.until);
   if (items.length === 0) {
     return (
       <EmptyState title={filtered ? "No events match these filters" : "No history yet"}>
@@ -130,12 +171,13 @@ export function HistoryTable({ filter, role }: { filter: HistoryFilter; role: Vi
               key={event.id}
               className={`space-y-2 rounded-lg border p-3 text-sm ${failed ? "border-bad/40 bg-bad/5" : "border-border bg-surface"}`}
               data-testid="history-card"
+              id={rollbackAnchor(event, "card")}
               data-kind={event.kind}
               data-outcome={event.outcome}
             >
               <div className="flex flex-wrap items-center justify-between gap-2">
                 <span className="font-mono text-xs font-medium">{event.kind}</span>
-                <Pill tone={failed ? "bad" : "ok"}>{event.outcome}</Pill>
+                <OutcomePill event={event} />
               </div>
               <p className="text-xs text-muted">
                 <Time iso={event.startedAt} mode="relative" /> · {formatDuration(event.durationMs)} · <span className="break-all font-mono">{event.actor}</span>
@@ -196,7 +238,13 @@ export function HistoryTable({ filter, role }: { filter: HistoryFilter; role: Vi
               const failed = event.outcome === "failed";
               return (
                 <Fragment key={event.id}>
-                  <tr className={`align-top ${failed && event.error ? "" : "border-b border-border"} ${failed ? "bg-bad/5" : ""}`} data-kind={event.kind} data-outcome={event.outcome}>
+                  <tr
+                    id={rollbackAnchor(event, "row")}
+                    className={`align-top target:bg-accent/10 ${failed && event.error ? "" : "border-b border-border"} ${failed ? "bg-bad/5" : ""}`}
+                    data-kind={event.kind}
+                    data-outcome={event.outcome}
+                    data-failure={event.rollbackFailure?.failure}
+                  >
                     <td className="whitespace-nowrap px-4 py-2.5 text-xs">
                       <Time iso={event.startedAt} mode="relative" />
                     </td>
@@ -212,7 +260,7 @@ export function HistoryTable({ filter, role }: { filter: HistoryFilter; role: Vi
                     </td>
                     <td className="break-all px-4 py-2.5 font-mono text-xs">{event.actor}</td>
                     <td className="px-4 py-2.5">
-                      <Pill tone={failed ? "bad" : "ok"}>{event.outcome}</Pill>
+                      <OutcomePill event={event} />
                     </td>
                     <td className="whitespace-nowrap px-4 py-2.5 text-right text-xs tabular-nums">{formatDuration(event.durationMs)}</td>
                     <td className="max-w-[18rem] px-4 py-2.5 text-xs">

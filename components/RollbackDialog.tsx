@@ -123,16 +123,35 @@ interface TriggerLook {
   label?: string;
   variant?: ButtonVariant;
   className?: string;
+  /** Not offered (any more), while a dialog it opened stays open: data refreshed under it must not close it. */
+  hidden?: boolean;
+}
+
+/** The rollback being undone: the target is then its safety checkpoint. */
+export interface UndoOf {
+  rollbackId: string;
 }
 
 /** `paths`: restore only these paths from the checkpoint (a file's history: Restore this version); the plan, token and rollback cover nothing else. */
-export function RollbackDialog({ target, disabledReason, trigger = {}, paths }: { target: RollbackTarget; disabledReason?: string | null; trigger?: TriggerLook; paths?: string[] }) {
+export function RollbackDialog({
+  target,
+  disabledReason,
+  trigger = {},
+  undo = null,
+  paths,
+}: {
+  target: RollbackTarget;
+  disabledReason?: string | null;
+  trigger?: TriggerLook;
+  undo?: UndoOf | null;
+  paths?: string[];
+}) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const now = useNow();
   const [open, setOpen] = useState(false);
   // The checkpoint planned against: the target, or after "Undo this rollback" the rollback's safety checkpoint.
-  const [current, setCurrent] = useState<{ id: string; undoing: RollbackResult | null }>({ id: target.id, undoing: null });
+  const [current, setCurrent] = useState<{ id: string; undoing: UndoOf | null }>({ id: target.id, undoing: undo });
   const plan = useMutation(trpc.rollback.plan.mutationOptions());
   const execute = useMutation(
     trpc.rollback.execute.mutationOptions({
@@ -157,7 +176,7 @@ export function RollbackDialog({ target, disabledReason, trigger = {}, paths }: 
     if (!next && execute.isPending) return;
     setOpen(next);
     if (next) {
-      setCurrent({ id: target.id, undoing: null });
+      setCurrent({ id: target.id, undoing: undo });
       planFor(target.id);
     } else {
       plan.reset();
@@ -167,7 +186,7 @@ export function RollbackDialog({ target, disabledReason, trigger = {}, paths }: 
 
   function undoLastRollback(result: RollbackResult) {
     if (!result.safetyCheckpointId) return;
-    setCurrent({ id: result.safetyCheckpointId, undoing: result });
+    setCurrent({ id: result.safetyCheckpointId, undoing: { rollbackId: result.rollbackId } });
     planFor(result.safetyCheckpointId);
   }
 
@@ -181,7 +200,13 @@ export function RollbackDialog({ target, disabledReason, trigger = {}, paths }: 
   return (
     <AlertDialog.Root open={open} onOpenChange={onOpenChange}>
       <AlertDialog.Trigger asChild>
-        <Button variant={trigger.variant ?? "danger"} className={trigger.className} disabled={Boolean(disabledReason)} title={disabledReason ?? undefined}>
+        <Button
+          variant={trigger.variant ?? "danger"}
+          className={trigger.className}
+          hidden={trigger.hidden}
+          disabled={Boolean(disabledReason)}
+          title={disabledReason ?? undefined}
+        >
           {trigger.label ?? "Roll back…"}
         </Button>
       </AlertDialog.Trigger>
@@ -195,8 +220,18 @@ export function RollbackDialog({ target, disabledReason, trigger = {}, paths }: 
           className="fixed left-1/2 top-1/2 z-50 flex max-h-[92vh] w-[calc(100%-1rem)] max-w-2xl -translate-x-1/2 -translate-y-1/2 flex-col rounded-xl border border-border bg-surface shadow-2xl sm:w-[calc(100%-2rem)]"
         >
           <div className="border-b border-border px-4 pb-4 pt-5 sm:px-6">
-            <AlertDialog.Title className="text-lg font-semibold">
-              {undoing ? (
+            <AlertDialog.Title className="text-lg font-semibold" data-testid="rollback-dialog-title">
+              {execute.isSuccess ? (
+                <ResultTitle result={execute.data} undoing={undoing} target={target} />
+              ) : execute.isError ? (
+                undoing ? (
+                  <>
+                    Undo of <span className="font-mono text-base">{undoing.rollbackId}</span> failed
+                  </>
+                ) : (
+                  "Rollback failed"
+                )
+              ) : undoing ? (
                 <>
                   Undo rollback <span className="font-mono text-base">{undoing.rollbackId}</span> of <span className="font-mono">{target.component}</span>?
                 </>
@@ -289,6 +324,22 @@ export function RollbackDialog({ target, disabledReason, trigger = {}, paths }: 
         </AlertDialog.Content>
       </AlertDialog.Portal>
     </AlertDialog.Root>
+  );
+}
+
+/** What happened, once it did: the question the dialog asked is answered. */
+function ResultTitle({ result, undoing, target }: { result: RollbackResult; undoing: UndoOf | null; target: RollbackTarget }) {
+  if (undoing) {
+    return (
+      <>
+        Undid <span className="font-mono text-base">{undoing.rollbackId}</span>
+      </>
+    );
+  }
+  return (
+    <>
+      Rolled back <span className="font-mono">{result.component}</span> to <Time iso={target.createdAt} mode="absolute" />
+    </>
   );
 }
 

@@ -7,8 +7,10 @@ import { useTRPC } from "@/components/providers/TRPCProvider";
 import { ProblemNotice } from "@/components/feedback/ProblemNotice";
 import { LoadingBlock } from "@/components/feedback/LoadingBlock";
 import { Time } from "@/components/ui/Time";
+import { RollbackIdLink } from "@/components/timeline/RollbackLinks";
 import { describeProblem } from "@/lib/trpc/api-problem";
 import { formatBytes, formatCount, formatDuration, formatPercent } from "@/lib/format";
+import { livePolling } from "@/lib/trpc/live-polling";
 
 function Stat({ label, value, detail }: { label: string; value: ReactNode; detail?: ReactNode }) {
   return (
@@ -23,7 +25,7 @@ function Stat({ label, value, detail }: { label: string; value: ReactNode; detai
 /** Totals, rollback success rate and durations, the last rollback and storage used (stats.summary). */
 export function StatsStrip() {
   const trpc = useTRPC();
-  const summary = useQuery(trpc.stats.summary.queryOptions());
+  const summary = useQuery(trpc.stats.summary.queryOptions(undefined, livePolling));
   if (summary.isPending) return <LoadingBlock label="Loading statistics" rows={1} />;
   if (summary.isError) return <ProblemNotice problem={describeProblem(summary.error)} onRetry={() => void summary.refetch()} />;
   const { totals, rollbacks, lastRollback, storage } = summary.data;
@@ -42,9 +44,20 @@ export function StatsStrip() {
           value={formatPercent(rollbacks.successRate)}
           detail={
             <span data-testid="success-detail" title="Counts rollbacks that ran. Refused before starting (a stale confirmation, a component busy with another operation) are in the history, not in the rate.">
-              {finished === 0
-                ? "no rollback ran yet"
-                : `${formatCount(rollbacks.succeeded + rollbacks.recovered)} of ${formatCount(finished)} that ran · ${formatCount(rollbacks.failed)} failed`}
+              {finished === 0 ? (
+                "no rollback ran yet"
+              ) : (
+                <>
+                  {`${formatCount(rollbacks.succeeded + rollbacks.recovered)} of ${formatCount(finished)} that ran · `}
+                  {rollbacks.failed > 0 ? (
+                    <Link href="/history?kind=rollback&outcome=failed" className="text-bad hover:underline" data-testid="failed-rollbacks-link">
+                      {formatCount(rollbacks.failed)} failed
+                    </Link>
+                  ) : (
+                    "0 failed"
+                  )}
+                </>
+              )}
               {rollbacks.refused > 0 ? ` · ${formatCount(rollbacks.refused)} refused before starting (not counted)` : ""}
             </span>
           }
@@ -63,7 +76,8 @@ export function StatsStrip() {
                 <Link href={`/components/${encodeURIComponent(lastRollback.component)}`} className="hover:underline">
                   {lastRollback.component}
                 </Link>{" "}
-                · <span className={lastRollback.outcome === "failed" ? "text-bad" : undefined}>{lastRollback.outcome}</span>
+                · <span className={lastRollback.outcome === "failed" ? "text-bad" : undefined}>{lastRollback.outcome}</span> ·{" "}
+                <RollbackIdLink component={lastRollback.component} rollbackId={lastRollback.id} />
               </>
             ) : (
               "—"

@@ -162,6 +162,8 @@ export const historyListInput = z.object({
   component: componentName.optional(),
   kind: z.enum(historyKinds).optional(),
   outcome: z.enum(historyOutcomes).optional(),
+  /** Failed rollbacks only: those that ran and failed, or those refused by a check before any change (audit/rollback-failure.ts). */
+  failure: z.enum(["ran", "refused"]).optional(),
   actor: z.string().max(200).optional(),
   since: z.iso.datetime().optional(),
   until: z.iso.datetime().optional(),
@@ -282,6 +284,8 @@ export const componentTimelineInput = z.object({
   /** Only checkpoints whose id, reason, agent, task or actor contain this (and rollbacks and events of matching ids). */
   q: z.string().trim().max(200).optional(),
   limit: z.number().int().min(1).max(200).optional(),
+  /** Only damaged checkpoints (active, their last check found corrupt or missing objects): what the damaged alarm links to. */
+  damaged: z.boolean().optional(),
 });
 export type ComponentTimelineInput = z.infer<typeof componentTimelineInput>;
 

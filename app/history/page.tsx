@@ -8,6 +8,7 @@ import type { HistoryFilter } from "@/lib/trpc/types";
 import { historyKinds, historyOutcomes, utcDay } from "@/server/schemas";
 import { requestDisplayZone } from "@/lib/console-preferences-server";
 import { endOfDayInZone, instantOfWallTime } from "@/server/timeline/zoned-time";
+import { ROLLBACK_FAILURES } from "@/server/audit/rollback-failure";
 
 export const dynamic = "force-dynamic";
 export const metadata: Metadata = { title: "History · Safety Net" };
@@ -38,6 +39,7 @@ export default async function HistoryPage({ searchParams }: { searchParams: Sear
     component: first(params.component),
     kind: oneOf(historyKinds, first(params.kind)),
     outcome: oneOf(historyOutcomes, first(params.outcome)),
+    failure: oneOf(ROLLBACK_FAILURES, first(params.failure)),
     actor: first(params.actor)?.slice(0, 200),
     since: since === null ? undefined : new Date(since).toISOString(),
     until: until === null ? undefined : new Date(until).toISOString(),

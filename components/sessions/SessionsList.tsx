@@ -14,6 +14,7 @@ import { describeProblem } from "@/lib/trpc/api-problem";
 import { nextPage, sessionsInput } from "@/lib/trpc/list-inputs";
 import { formatCount } from "@/lib/format";
 import { roleAllows, type SessionItem, type ViewerRole } from "@/lib/trpc/types";
+import { livePolling } from "@/lib/trpc/live-polling";
 
 function rollbackBlocked(session: SessionItem, role: ViewerRole): string | null {
   if (!roleAllows(role, "agent")) return `Rolling back needs the agent role or higher; your token has ${role}`;
@@ -87,7 +88,7 @@ function SessionCard({ session, role }: { session: SessionItem; role: ViewerRole
  */
 export function SessionsList({ component, role, pageSize, allHref }: { component: string; role: ViewerRole; pageSize: number; allHref?: string }) {
   const trpc = useTRPC();
-  const sessions = useInfiniteQuery(trpc.session.list.infiniteQueryOptions(sessionsInput(component, pageSize), nextPage));
+  const sessions = useInfiniteQuery(trpc.session.list.infiniteQueryOptions(sessionsInput(component, pageSize), { ...nextPage, ...livePolling }));
   if (!sessions.data) {
     return sessions.isError ? (
       <ProblemNotice problem={describeProblem(sessions.error)} onRetry={() => void sessions.refetch()} />

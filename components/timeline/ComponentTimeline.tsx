@@ -23,6 +23,7 @@ import { Time } from "@/components/ui/Time";
 import { describeProblem } from "@/lib/trpc/api-problem";
 import { nextPage, timelineDaysInput, timelineInput, type TimelineView } from "@/lib/trpc/list-inputs";
 import { formatCount } from "@/lib/format";
+import { livePolling } from "@/lib/trpc/live-polling";
 import type { TimelineItem, ViewerRole } from "@/lib/trpc/types";
 import { dayInZone } from "@/server/timeline/zoned-time";
 
@@ -63,19 +64,20 @@ function dotColour(row: TimelineRow): string {
 
 function LiveMatchLine({ component, shownIds }: { component: string; shownIds: Set<string> }) {
   const trpc = useTRPC();
-  const live = useQuery(trpc.component.liveMatch.queryOptions({ name: component }, { staleTime: 0, refetchOnWindowFocus: false }));
+  const live = useQuery(trpc.component.liveMatch.queryOptions({ name: component }, { staleTime: 0, refetchOnWindowFocus: false, ...livePolling }));
   if (live.isPending) return <p className="text-xs text-muted">Comparing the live workspace with the checkpoints…</p>;
   if (live.isError) return <p className="text-xs text-muted">Could not compare the live workspace: {describeProblem(live.error).message}</p>;
   const match = live.data.checkpointId;
   return (
-    <p className="text-xs text-muted" data-testid="live-match" data-checkpoint-id={match ?? ""}>
+    <p className="text-xs text-muted" data-testid="live-match" data-checkpoint-id={match ?? ""} data-partial={live.data.partial ? "true" : undefined}>
       {match ? (
         <>
           The live workspace matches checkpoint{" "}
           <Link href={`/checkpoints/${match}`} className="font-mono text-accent hover:underline">
             {match}
           </Link>{" "}
-          exactly{shownIds.has(match) ? " (marked below)" : ""}.
+          {live.data.partial ? "in its scope (its paths only; files outside it were not compared)" : "exactly"}
+          {shownIds.has(match) ? " (marked below)" : ""}.
         </>
       ) : (
         `The live workspace matches none of the ${formatCount(live.data.compared)} newest checkpoints: it changed since the last one.`
@@ -93,9 +95,9 @@ function LiveMatchLine({ component, shownIds }: { component: string; shownIds: S
 export function ComponentTimeline({ component, role, view }: { component: string; role: ViewerRole; view: TimelineView }) {
   const trpc = useTRPC();
   const { zone, compact } = useConsolePreferences();
-  const timeline = useInfiniteQuery(trpc.component.timeline.infiniteQueryOptions(timelineInput(component, view), nextPage));
-  const days = useQuery(trpc.component.timelineDays.queryOptions(timelineDaysInput(component, zone), { placeholderData: (previous) => previous }));
-  const live = useQuery(trpc.component.liveMatch.queryOptions({ name: component }, { staleTime: 0, refetchOnWindowFocus: false }));
+  const timeline = useInfiniteQuery(trpc.component.timeline.infiniteQueryOptions(timelineInput(component, view), { ...nextPage, ...livePolling }));
+  const days = useQuery(trpc.component.timelineDays.queryOptions(timelineDaysInput(component, zone), { placeholderData: (previous) => previous, ...livePolling }));
+  const live = useQuery(trpc.component.liveMatch.queryOptions({ name: component }, { staleTime: 0, refetchOnWindowFocus: false, ...livePolling }));
   const dayList = days.data?.days ?? [];
   const daysByKey = new Map(dayList.map((d) => [d.day, d]));
   const items = timeline.data?.pages.flatMap((page) => page.items) ?? [];
@@ -148,6 +150,15 @@ export function ComponentTimeline({ component, role, view }: { component: string
           )}
         </p>
         <LiveMatchLine component={component} shownIds={shownIds} />
+        {view.damaged ? (
+          <p className="text-sm" data-testid="damaged-view">
+            <strong className="text-bad">Damaged checkpoints only</strong>: active checkpoints whose last check found corrupt or missing stored objects (Roll back is disabled on
+            them).{" "}
+            <Link href={`/components/${encodeURIComponent(component)}`} scroll={false} className="text-accent hover:underline">
+              Show the whole timeline
+            </Link>
+          </p>
+        ) : null}
       </div>
       {!timeline.data ? (
         timeline.isError ? (
@@ -156,7 +167,9 @@ export function ComponentTimeline({ component, role, view }: { component: string
           <LoadingBlock label="Loading the timeline" rows={4} />
         )
       ) : items.length === 0 ? (
-        view.q || view.at ? (
+        view.damaged ? (
+          <EmptyState title="No damaged checkpoints">Every active checkpoint of this component passed its last check (or was not checked yet).</EmptyState>
+        ) : view.q || view.at ? (
           <EmptyState title="Nothing matches">
             {view.q ? `Nothing on this timeline matches “${view.q}”${view.at ? " up to that time" : ""}.` : "Nothing on this timeline up to that time."} Clear the filter to see
             everything.

@@ -16,12 +16,15 @@ export interface TimelineView {
   at?: string;
   /** Text filter: id, reason, agent, task, actor. */
   q?: string;
+  /** Only damaged checkpoints. */
+  damaged?: boolean;
 }
 
 export function timelineInput(component: string, view: TimelineView = {}) {
-  const input: { component: string; limit: number; at?: string; q?: string } = { component, limit: TIMELINE_PAGE_SIZE };
+  const input: { component: string; limit: number; at?: string; q?: string; damaged?: boolean } = { component, limit: TIMELINE_PAGE_SIZE };
   if (view.at) input.at = view.at;
   if (view.q) input.q = view.q;
+  if (view.damaged) input.damaged = true;
   return input;
 }
 
@@ -35,6 +38,7 @@ export function historyInput(filter: HistoryFilter) {
   if (filter.component) input.component = filter.component;
   if (filter.kind) input.kind = filter.kind;
   if (filter.outcome) input.outcome = filter.outcome;
+  if (filter.failure) input.failure = filter.failure;
   if (filter.actor) input.actor = filter.actor;
   if (filter.since) input.since = filter.since;
   if (filter.until) input.until = filter.until;

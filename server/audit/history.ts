@@ -10,6 +10,8 @@ import { anyContains, needsExactCheck, readMatching } from "../db/text-search";
 import type { HistoryListInput } from "../schemas";
 import { observeAuditEvent } from "./metrics";
 import { storedProblems, type DamagedObject } from "../checkpoints/integrity-record";
+import { storedRollbackFailure, type RollbackFailureDetails } from "./rollback-failure";
+import { undoLinksOf, type UndoLinks } from "../rollback/undo-links";
 
 export interface AuditRecord {
   kind: string;
@@ -90,6 +92,12 @@ export interface HistoryItem {
   checksum: string | null;
   error: string | null;
   details: unknown;
+  /** A failed rollback: whether it ran and failed or was refused before any change (null for other events and older records). */
+  rollbackFailure: RollbackFailureDetails | null;
+  /** A rollback: the rollback it undid (null when it was no undo, or for other events). */
+  undoOf: UndoLinks["undoOf"];
+  /** A rollback: the rollback that undid it. */
+  undoneBy: UndoLinks["undoneBy"];
 }
 
 /** What a history row needs to offer a rollback to a checkpoint it names (or an undo to a rollback's safety checkpoint). */
@@ -122,11 +130,13 @@ export async function listHistory(core: Core, input: HistoryListInput, options: 
   const actor = input.actor?.trim() || undefined;
   // A scoped token's history holds its components' events only (not the store-wide ones, which name no component).
   const component = input.component ?? (options.components ? { in: [...options.components] } : undefined);
+  const dialect = sqlDialect(core.config.dataDir);
   const where = {
     component,
-    kind: input.kind,
-    outcome: input.outcome,
-    actor: actor ? sqlDialect(core.config.dataDir).contains(actor) : undefined,
+    kind: input.failure ? "rollback" : input.kind,
+    outcome: input.failure ? "failed" : input.outcome,
+    details: input.failure ? dialect.jsonKeyContains("failure", input.failure) : undefined,
+    actor: actor ? dialect.contains(actor) : undefined,
     startedAt: { gte: input.since ? new Date(input.since) : undefined, lte: input.until ? new Date(input.until) : undefined },
   };
   const found = await readMatching({
@@ -139,7 +149,7 @@ export async function listHistory(core: Core, input: HistoryListInput, options: 
     matches: (row) => anyContains([row.actor], actor as string),
   });
   const page = found.slice(0, limit);
-  const items = page.map(toHistoryItem);
+  const items = await withUndoLinks(core, page.map(toHistoryItem));
   return { items, nextCursor: found.length > limit ? (page[page.length - 1]?.id ?? null) : null, checkpoints: await checkpointsNamedBy(core, items) };
 }
 
@@ -160,7 +170,29 @@ function toHistoryItem(row: AuditEventRow): HistoryItem {
     checksum: row.checksum,
     error: row.error,
     details: row.details,
+    rollbackFailure: row.kind === "rollback" && row.outcome === "failed" ? storedRollbackFailure(row.details) : null,
+    undoOf: null,
+    undoneBy: null,
   };
+}
+
+/** The rollback id a rollback (or recover) event names. */
+function rollbackIdOf(item: HistoryItem): string | null {
+  if (item.kind !== "rollback") return null;
+  const id = (item.details as Record<string, unknown> | null)?.rollbackId;
+  return typeof id === "string" ? id : null;
+}
+
+/** Which rollback each rollback event undid, and which undid it (rollback/undo-links.ts). */
+async function withUndoLinks(core: Core, items: HistoryItem[]): Promise<HistoryItem[]> {
+  const ids = [...new Set(items.flatMap((i) => rollbackIdOf(i) ?? []))];
+  if (ids.length === 0) return items;
+  const rows = await core.db.rollback.findMany({ where: { id: { in: ids } }, select: { id: true, componentId: true, checkpointId: true, safetyCheckpointId: true } });
+  const links = await undoLinksOf(core, rows);
+  return items.map((item) => {
+    const link = links.get(rollbackIdOf(item) ?? "");
+    return link ? { ...item, ...link } : item;
+  });
 }
 
 async function checkpointsNamedBy(core: Core, items: readonly HistoryItem[]): Promise<Record<string, HistoryCheckpoint>> {

@@ -126,12 +126,22 @@ export interface CheckpointDetail extends CheckpointView {
   related: { path: string; reason: string }[];
   /** Files that kept changing while the checkpoint read them: it holds no content for them, and its rollbacks leave them alone. */
   unstable: string[];
+  /** A safety checkpoint: the rollback that went back to it, undoing the rollback it was taken before (null: none yet, or not a safety checkpoint). */
+  undoneBy: { rollbackId: string; at: string } | null;
 }
 
 export async function getCheckpoint(core: Core, id: string): Promise<CheckpointDetail> {
   const row = await findCheckpointRow(core, id);
   const manifestRow = await core.db.manifest.findUnique({ where: { sha256: row.manifestSha } });
   const manifest = readManifest(core.store, row.manifestSha);
+  const undo =
+    row.kind === "safety"
+      ? await core.db.rollback.findFirst({
+          where: { componentId: row.componentId, checkpointId: row.id, outcome: { in: ["succeeded", "recovered"] } },
+          orderBy: [{ startedAt: "asc" }, { id: "asc" }],
+          select: { id: true, startedAt: true },
+        })
+      : null;
   const reasons: Record<string, number> = {};
   for (const entry of manifest.entries) reasons[entry.reason] = (reasons[entry.reason] ?? 0) + 1;
   return {
@@ -142,6 +152,7 @@ export async function getCheckpoint(core: Core, id: string): Promise<CheckpointD
     reasons,
     related: manifest.entries.filter((e) => e.reason !== "primary").map((e) => ({ path: e.path, reason: e.reason })),
     unstable: manifest.entries.filter((e) => e.unstable).map((e) => e.path),
+    undoneBy: undo ? { rollbackId: undo.id, at: undo.startedAt.toISOString() } : null,
   };
 }
 

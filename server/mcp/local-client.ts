@@ -17,8 +17,8 @@ import {
   sessionListInput,
 } from "../schemas";
 import { parseInput } from "../cli/io";
-import { listComponents, upsertComponent } from "../registry/components";
-import { checkpointActivityByComponent, NO_ACTIVITY } from "../registry/component-activity";
+import { upsertComponent } from "../registry/components";
+import { listComponentsWithActivity } from "../registry/component-overview";
 import { createCheckpoint } from "../checkpoints/create";
 import { getCheckpoint, listCheckpointEntries, listCheckpoints } from "../checkpoints/queries";
 import { diffCheckpoint } from "../checkpoints/diff";
@@ -48,8 +48,7 @@ export class LocalClient implements SafetyNetClient {
 
   async listComponents(): Promise<ApiOutputs["component"]["list"]> {
     const core = await this.core();
-    const [items, activity] = await Promise.all([listComponents(core), checkpointActivityByComponent(core)]);
-    return { items: items.map((c) => ({ ...c, ...(activity.get(c.id) ?? NO_ACTIVITY) })) };
+    return { items: await listComponentsWithActivity(core) };
   }
 
   async upsertComponent(input: ApiInputs["component"]["upsert"]): Promise<ApiOutputs["component"]["upsert"]> {

@@ -36,6 +36,8 @@ import { RollbackTracker, rollbackStoppedError, type StopRecord } from "./stoppe
 import type { RollbackExecuteInput } from "../schemas";
 import { recordText } from "../byte-paths";
 import { moveObstaclesAside, movedObstaclesDetails, type MovedObstacle } from "./quarantine";
+import { classifyRollbackFailure } from "../audit/rollback-failure";
+import { rollbackOfSafetyCheckpoint } from "./undo-links";
 
 export { ROLLED_BACK_STATUS } from "./finish";
 
@@ -191,7 +193,7 @@ export async function performRollback(core: Core, row: CheckpointRow, actor: Act
       });
       steps.filesDone();
       const durationMs = Math.round(performance.now() - t0);
-      await finishRollback(core, { rollbackId, mark: { rollbackId, checkpointId: row.id }, componentId: component.id, componentMeta: row.componentMeta, outcome: "succeeded", restrictedTo: restriction?.paths }, applied, t0, {
+      await finishRollback(core, { rollbackId, mark: { rollbackId, checkpointId: row.id }, undoOf: rollbackOfSafetyCheckpoint(row), componentId: component.id, componentMeta: row.componentMeta, outcome: "succeeded", restrictedTo: restriction?.paths }, applied, t0, {
         kind: "rollback",
         component: component.name,
         checkpointId: row.id,
@@ -280,6 +282,7 @@ export async function performRollback(core: Core, row: CheckpointRow, actor: Act
         safetyCheckpointId,
         errorCode: asSafetyNetError(error)?.code ?? "FAILED",
         journalKept: started,
+        ...classifyRollbackFailure(error, started || databasePart),
         ...(databasePart ? { databasePart: true, undone: (error as SafetyNetError).details.undone } : {}),
         ...(pending ? { pending: true, partlyApplied: pending.partlyApplied, failedAt: pending.failedAt, changesMade: pending.changesMade, changesPlanned: pending.changesPlanned } : {}),
       },

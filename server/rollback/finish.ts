@@ -1,7 +1,7 @@
 /** The last database step of a rollback (in its own process or completed by recovery). */
 import type { Core } from "../core";
 import { prepareEvent, type AuditRecord } from "../audit/history";
-import { markRolledBack } from "../registry/component-status";
+import { clearRolledBack, markRolledBack } from "../registry/component-status";
 
 export { ROLLED_BACK_STATUS } from "../registry/component-status";
 
@@ -18,6 +18,8 @@ export async function finishRollback(
     rollbackId: string | null;
     /** The rollback and its target, recorded in the metadata document's `rolledBack`. */
     mark: { rollbackId: string; checkpointId: string };
+    /** The rollback this one undoes (its target is that rollback's safety checkpoint): the document goes back unmarked. */
+    undoOf?: string | null;
     componentId: string;
     componentMeta: unknown;
     outcome: "succeeded" | "recovered";
@@ -31,7 +33,9 @@ export async function finishRollback(
   t0: number,
   history: AuditRecord,
 ): Promise<void> {
-  const metadata = markRolledBack((done.componentMeta as Record<string, unknown> | null) ?? {}, { ...done.mark, at: core.now().toISOString() });
+  const saved = (done.componentMeta as Record<string, unknown> | null) ?? {};
+  // An undo puts the component back as it was before the rollback it undoes, so it is not "rolled-back" by it.
+  const metadata = done.undoOf ? (clearRolledBack(saved) ?? saved) : markRolledBack(saved, { ...done.mark, at: core.now().toISOString() });
   const event = prepareEvent(core, history);
   await core.db.$transaction([
     ...(done.restrictedTo ? [] : [core.db.component.update({ where: { id: done.componentId }, data: { metadata: metadata as object } })]),

@@ -32,6 +32,7 @@ import { journalPath, listJournals, removeJournal, type RollbackJournal } from "
 import { restoreJournalDatabases, undoDatabases } from "./databases";
 import { assertSnapshotsIntact } from "../dbstate/databases";
 import { finishRollback } from "./finish";
+import { rollbackOfSafetyCheckpoint } from "./undo-links";
 import { pathsNeedingContent, type RollbackPlanBody } from "./plan";
 import { pendingReport, RollbackTracker, type PendingReport } from "./stopped";
 import { recordText } from "../byte-paths";
@@ -82,7 +83,7 @@ async function recordInterruption(core: Core, journal: { rollbackId: string; com
     durationMs: 0,
     checksum: journal.manifestSha256,
     error,
-    details: { rollbackId: journal.rollbackId, safetyCheckpointId: journal.safetyCheckpointId, errorCode: "FAILED", journalKept: error === INTERRUPTED_ERROR, interrupted: true },
+    details: { rollbackId: journal.rollbackId, safetyCheckpointId: journal.safetyCheckpointId, errorCode: "FAILED", journalKept: error === INTERRUPTED_ERROR, interrupted: true, failure: "ran" },
   });
 }
 
@@ -154,6 +155,7 @@ export async function completeJournal(core: Core, journal: RollbackJournal, acto
       {
         rollbackId: rollbackRow ? journal.rollbackId : null,
         mark: { rollbackId: journal.rollbackId, checkpointId: journal.checkpointId },
+        undoOf: checkpoint ? rollbackOfSafetyCheckpoint(checkpoint) : null,
         componentId: journal.componentId,
         componentMeta: checkpoint?.componentMeta ?? {},
         outcome: "recovered",

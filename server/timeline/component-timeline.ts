@@ -20,12 +20,16 @@ import { anyContains, needsExactCheck, readMatching } from "../db/text-search";
 import { findComponentRow } from "../registry/components";
 import { toCheckpointView, type CheckpointView } from "../checkpoints/queries";
 import type { ComponentTimelineInput } from "../schemas";
+import { undoLinksOf, type UndoLinks } from "../rollback/undo-links";
+import { storedRollbackFailure, type RollbackFailureDetails } from "../audit/rollback-failure";
 
 export const TIMELINE_PAGE = 25;
 const DAY_MS = 86_400_000;
 
 /** Audit kinds shown on the timeline besides checkpoints and rollbacks. */
 const EVENT_KINDS = ["checkpoint.verify", "checkpoint.expire", "checkpoint.delete"] as const;
+/** A checkpoint whose last check found these is damaged (the component list counts the same). */
+const DAMAGED_STATES = ["corrupt", "missing"] as const;
 
 export interface TimelineRollback {
   id: string;
@@ -39,6 +43,12 @@ export interface TimelineRollback {
   deleted: number;
   bytes: number;
   error: string | null;
+  /** The rollback this one undid (it went back to that rollback's safety checkpoint), or null. */
+  undoOf: UndoLinks["undoOf"];
+  /** The rollback that undid this one, or null. */
+  undoneBy: UndoLinks["undoneBy"];
+  /** A failed rollback: refused by a check before any change, or ran and failed (from its history event; null otherwise). */
+  failure: RollbackFailureDetails | null;
 }
 
 export interface TimelineEvent {
@@ -120,7 +130,7 @@ export async function componentTimeline(core: Core, input: ComponentTimelineInpu
   const matchingQ = <F>(filters: (needle: string) => F[]) => (q ? { OR: filters(q) } : {});
   const checkpointWhere = (from: Position | null): Prisma.CheckpointWhereInput => ({
     AND: [
-      { componentId: component.id, status: { not: "deleted" } },
+      input.damaged ? { componentId: component.id, status: "active", verifyState: { in: [...DAMAGED_STATES] } } : { componentId: component.id, status: { not: "deleted" } },
       before(from, "createdAt", "checkpoint"),
       matchingQ((n) => [
         { id: dialect.contains(n) },
@@ -162,10 +172,14 @@ export async function componentTimeline(core: Core, input: ComponentTimelineInpu
       checkpointAt,
       (row) => [row.id, row.reason, row.actor, ...metaTexts(row.callerMeta)],
     ),
-    newestMatching((from, take) => core.db.rollback.findMany({ where: rollbackWhere(from), orderBy: newestStarted, take }), rollbackAt, (row) => [row.id, row.checkpointId, row.safetyCheckpointId, row.actor]),
-    newestMatching((from, take) => core.db.auditEvent.findMany({ where: eventWhere(from), orderBy: newestStarted, take }), eventAt, (row) => [row.checkpointId, row.actor]),
+    // The damaged view lists checkpoints only.
+    input.damaged
+      ? []
+      : newestMatching((from, take) => core.db.rollback.findMany({ where: rollbackWhere(from), orderBy: newestStarted, take }), rollbackAt, (row) => [row.id, row.checkpointId, row.safetyCheckpointId, row.actor]),
+    input.damaged ? [] : newestMatching((from, take) => core.db.auditEvent.findMany({ where: eventWhere(from), orderBy: newestStarted, take }), eventAt, (row) => [row.checkpointId, row.actor]),
   ]);
 
+  const [undoLinks, failures] = await Promise.all([undoLinksOf(core, rollbacks), failuresOf(core, component.name, rollbacks)]);
   const merged: { at: Position; item: () => TimelineItem }[] = [
     ...checkpoints.map((row) => ({
       at: checkpointAt(row),
@@ -173,7 +187,7 @@ export async function componentTimeline(core: Core, input: ComponentTimelineInpu
     })),
     ...rollbacks.map((row) => ({
       at: rollbackAt(row),
-      item: (): TimelineItem => ({ type: "rollback", at: row.startedAt.toISOString(), rollback: toRollback(row) }),
+      item: (): TimelineItem => ({ type: "rollback", at: row.startedAt.toISOString(), rollback: toRollback(row, undoLinks.get(row.id), failures.get(row.id) ?? null) }),
     })),
     ...events.map((row) => ({
       at: eventAt(row),
@@ -196,7 +210,27 @@ function metaTexts(callerMeta: unknown): (string | null)[] {
 type RollbackRow = Awaited<ReturnType<Core["db"]["rollback"]["findFirstOrThrow"]>>;
 type EventRow = Awaited<ReturnType<Core["db"]["auditEvent"]["findFirstOrThrow"]>>;
 
-function toRollback(row: RollbackRow): TimelineRollback {
+/**
+ * How each failed rollback of a page failed, from its history event: an event and
+ * its rollback row share the start time, so the (component, time) index finds them.
+ */
+async function failuresOf(core: Core, componentName: string, rows: readonly RollbackRow[]): Promise<Map<string, RollbackFailureDetails>> {
+  const failed = rows.filter((r) => r.outcome === "failed");
+  if (failed.length === 0) return new Map();
+  const events = await core.db.auditEvent.findMany({
+    where: { component: componentName, kind: "rollback", outcome: "failed", startedAt: { in: failed.map((r) => r.startedAt) } },
+    select: { details: true },
+  });
+  const byRollback = new Map<string, RollbackFailureDetails>();
+  for (const event of events) {
+    const id = (event.details as Record<string, unknown> | null)?.rollbackId;
+    const failure = storedRollbackFailure(event.details);
+    if (typeof id === "string" && failure) byRollback.set(id, failure);
+  }
+  return byRollback;
+}
+
+function toRollback(row: RollbackRow, links: UndoLinks | undefined, failure: RollbackFailureDetails | null): TimelineRollback {
   return {
     id: row.id,
     checkpointId: row.checkpointId,
@@ -209,6 +243,9 @@ function toRollback(row: RollbackRow): TimelineRollback {
     deleted: row.deleted,
     bytes: Number(row.bytes),
     error: row.error,
+    undoOf: links?.undoOf ?? null,
+    undoneBy: links?.undoneBy ?? null,
+    failure,
   };
 }
 

@@ -27,6 +27,11 @@ const MAX_PARTIAL_SCOPES = 10;
 export interface LiveMatch {
   /** The newest checkpoint equal to the live workspace, or null. */
   checkpointId: string | null;
+  /**
+   * The match is a checkpoint of some paths: the live workspace equals it in its
+   * scope only (files outside it are not compared and may differ), never "exactly".
+   */
+  partial: boolean;
   /** Checkpoints compared (the newest active ones). */
   compared: number;
   comparedAt: string;
@@ -79,7 +84,7 @@ export async function matchLiveWorkspace(core: Core, componentName: string): Pro
       const manifest = manifestOrNull(core, candidate.manifestSha);
       if (!manifest) continue;
       const state = await captureCheckpointScope(core, component, manifest, { storeObjects: false });
-      if (matchesExactly(manifest.entries, state.live.entries)) return { checkpointId: candidate.id, compared: candidates.length, comparedAt: comparedAt() };
+      if (matchesExactly(manifest.entries, state.live.entries)) return { checkpointId: candidate.id, partial: true, compared: candidates.length, comparedAt: comparedAt() };
       continue;
     }
     if (!whole) {
@@ -95,9 +100,9 @@ export async function matchLiveWorkspace(core: Core, componentName: string): Pro
       equal = manifest !== null && matchesExactly(manifest.entries, whole.live.entries);
       equalToLive.set(candidate.manifestSha, equal);
     }
-    if (equal) return { checkpointId: candidate.id, compared: candidates.length, comparedAt: comparedAt() };
+    if (equal) return { checkpointId: candidate.id, partial: false, compared: candidates.length, comparedAt: comparedAt() };
   }
-  return { checkpointId: null, compared: candidates.length, comparedAt: comparedAt() };
+  return { checkpointId: null, partial: false, compared: candidates.length, comparedAt: comparedAt() };
 }
 
 /** The live tree is exactly the checkpoint: nothing changed, and nothing the checkpoint could not read (unstable). */

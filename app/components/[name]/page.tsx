@@ -51,8 +51,8 @@ export default async function ComponentPage({ params, searchParams }: { params: 
   const name = componentName((await params).name);
   const query = await searchParams;
   const zone = await requestDisplayZone();
-  const view: TimelineView = { at: startInstant(query, zone), q: first(query.q)?.slice(0, 200) };
-  const search = new URLSearchParams(Object.entries(view).filter((e): e is [string, string] => Boolean(e[1]))).toString();
+  const view: TimelineView = { at: startInstant(query, zone), q: first(query.q)?.slice(0, 200), damaged: first(query.damaged) === "1" || undefined };
+  const search = new URLSearchParams(Object.entries({ ...view, damaged: view.damaged ? "1" : undefined }).filter((e): e is [string, string] => Boolean(e[1]))).toString();
   const viewer = await requireViewer(`/components/${encodeURIComponent(name)}${search ? `?${search}` : ""}`);
   if (viewer.problem) return <ProblemNotice problem={viewer.problem} className="mx-auto max-w-xl" />;
   const component = await load((qc) => qc.fetchQuery(trpc.component.get.queryOptions({ name })));

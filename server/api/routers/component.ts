@@ -1,19 +1,20 @@
 import { z } from "zod";
 import { componentByName, componentTimelineInput, componentUpsertInput, timelineDaysInput } from "../../schemas";
-import { getComponent, listComponents, removeComponent, upsertComponent } from "../../registry/components";
-import { checkpointActivityByComponent, NO_ACTIVITY } from "../../registry/component-activity";
+import { getComponent, removeComponent, upsertComponent } from "../../registry/components";
+import { listComponentsWithActivity } from "../../registry/component-overview";
 import { componentInScope } from "../../auth/roles";
 import { componentTimeline } from "../../timeline/component-timeline";
 import { timelineDays } from "../../timeline/timeline-days";
 import { matchLiveWorkspace } from "../../timeline/live-match";
+import { componentDrift } from "../../timeline/drift";
 import { assertComponentInScope, createTRPCRouter, operatorProcedure, viewerProcedure } from "../trpc";
 
 export const componentRouter = createTRPCRouter({
-  /** Components in the caller's scope, each with its checkpoint count and the time of its newest checkpoint. */
+  /** Components in the caller's scope, each with its checkpoint count, the time of its newest checkpoint, damaged checkpoints and failed/refused rollbacks. */
   list: viewerProcedure.input(z.object({}).optional()).query(async ({ ctx }) => {
-    const [items, activity] = await Promise.all([listComponents(ctx.core), checkpointActivityByComponent(ctx.core)]);
+    const items = await listComponentsWithActivity(ctx.core);
     return {
-      items: items.filter((c) => componentInScope(ctx.principal, c.name)).map((c) => ({ ...c, ...(activity.get(c.id) ?? NO_ACTIVITY) })),
+      items: items.filter((c) => componentInScope(ctx.principal, c.name)),
     };
   }),
 
@@ -34,10 +35,16 @@ export const componentRouter = createTRPCRouter({
     return timelineDays(ctx.core, input.name, input.timeZone);
   }),
 
-  /** The newest checkpoint the live workspace matches exactly (scans the workspace, read-only). */
+  /** The newest checkpoint the live workspace matches (`partial`: in that checkpoint's scope only; scans the workspace, read-only). */
   liveMatch: viewerProcedure.input(componentByName).query(({ ctx, input }) => {
     assertComponentInScope(ctx, input.name);
     return matchLiveWorkspace(ctx.core, input.name);
+  }),
+
+  /** Files added, modified and deleted since the component's last whole checkpoint (counts and the first paths; read-only). */
+  drift: viewerProcedure.input(componentByName).query(({ ctx, input }) => {
+    assertComponentInScope(ctx, input.name);
+    return componentDrift(ctx.core, input.name);
   }),
 
   upsert: operatorProcedure.input(componentUpsertInput).mutation(({ ctx, input }) => {

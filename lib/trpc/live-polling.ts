@@ -1,0 +1,13 @@
+/**
+ * How open pages stay live: React Query polls the queries that show what changes
+ * (checkpoints, rollbacks, statuses, drift, the live match) every LIVE_REFRESH_MS
+ * while the tab is visible, and not at all while it is hidden. Polling rather than
+ * subscriptions: every change (CLI, hooks, MCP, another server instance on the
+ * same database) lands in the metadata store, which one process cannot watch for
+ * all writers, and a poll of a page is a few indexed queries. A refetch replaces
+ * data in place: "Load older" pages are refetched with the same page count,
+ * component state (open dialogs, typed filters) and scroll are kept.
+ */
+export const LIVE_REFRESH_MS = 2_000;
+
+export const livePolling = { refetchInterval: LIVE_REFRESH_MS, refetchIntervalInBackground: false } as const;
