@@ -156,6 +156,9 @@ export const historyListInput = z.object({
   kind: z.enum(historyKinds).optional(),
   outcome: z.enum(historyOutcomes).optional(),
   actor: z.string().max(200).optional(),
+  /** Events of checkpoints whose caller named exactly this agent / task (a task is also the session's key). */
+  agent: z.string().trim().min(1).max(200).optional(),
+  task: z.string().trim().min(1).max(200).optional(),
   since: z.iso.datetime().optional(),
   until: z.iso.datetime().optional(),
   ...pageInput,

@@ -34,6 +34,8 @@ export default async function HistoryPage({ searchParams }: { searchParams: Sear
     kind: oneOf(historyKinds, first(params.kind)),
     outcome: oneOf(historyOutcomes, first(params.outcome)),
     actor: first(params.actor)?.slice(0, 200),
+    agent: first(params.agent)?.slice(0, 200),
+    task: first(params.task)?.slice(0, 200),
     since: days.from ? `${days.from}T00:00:00.000Z` : undefined,
     until: days.to ? `${days.to}T23:59:59.999Z` : undefined,
   };

@@ -10,6 +10,7 @@ import { anyContains, needsExactCheck, readMatching } from "../db/text-search";
 import type { HistoryListInput } from "../schemas";
 import { observeAuditEvent } from "./metrics";
 import { storedProblems, type DamagedObject } from "../checkpoints/integrity-record";
+import { attributionFilter, attributionOf, type CheckpointCaller, type EventAttribution } from "./attribution";
 
 export interface AuditRecord {
   kind: string;
@@ -76,7 +77,8 @@ export async function recordEvent(core: Core, record: AuditRecord): Promise<stri
   return event.id;
 }
 
-export interface HistoryItem {
+/** An event, with what it was about (attribution.ts: reason, agent, task, session, rollbackId). */
+export interface HistoryItem extends EventAttribution {
   id: string;
   kind: string;
   component: string | null;
@@ -123,6 +125,7 @@ export async function listHistory(core: Core, input: HistoryListInput, options: 
   // A scoped token's history holds its components' events only (not the store-wide ones, which name no component).
   const component = input.component ?? (options.components ? { in: [...options.components] } : undefined);
   const where = {
+    ...(await attributionFilter(core, { agent: input.agent, task: input.task })),
     component,
     kind: input.kind,
     outcome: input.outcome,
@@ -139,14 +142,16 @@ export async function listHistory(core: Core, input: HistoryListInput, options: 
     matches: (row) => anyContains([row.actor], actor as string),
   });
   const page = found.slice(0, limit);
-  const items = page.map(toHistoryItem);
-  return { items, nextCursor: found.length > limit ? (page[page.length - 1]?.id ?? null) : null, checkpoints: await checkpointsNamedBy(core, items) };
+  const named = await checkpointsNamedBy(core, page);
+  const items = page.map((row) => toHistoryItem(row, row.checkpointId ? named.callers.get(row.checkpointId) : undefined));
+  return { items, nextCursor: found.length > limit ? (page[page.length - 1]?.id ?? null) : null, checkpoints: named.checkpoints };
 }
 
 type AuditEventRow = Awaited<ReturnType<Core["db"]["auditEvent"]["findFirstOrThrow"]>>;
 
-function toHistoryItem(row: AuditEventRow): HistoryItem {
+function toHistoryItem(row: AuditEventRow, checkpoint: CheckpointCaller | undefined): HistoryItem {
   return {
+    ...attributionOf(row, checkpoint),
     id: row.id,
     kind: row.kind,
     component: row.component,
@@ -163,19 +168,24 @@ function toHistoryItem(row: AuditEventRow): HistoryItem {
   };
 }
 
-async function checkpointsNamedBy(core: Core, items: readonly HistoryItem[]): Promise<Record<string, HistoryCheckpoint>> {
+/** The checkpoints the events name, as the page shows them, and their callers (for attribution). */
+async function checkpointsNamedBy(
+  core: Core,
+  events: readonly AuditEventRow[],
+): Promise<{ checkpoints: Record<string, HistoryCheckpoint>; callers: Map<string, CheckpointCaller> }> {
   const ids = new Set<string>();
-  for (const item of items) {
-    if (item.checkpointId) ids.add(item.checkpointId);
-    const safety = (item.details as Record<string, unknown> | null)?.safetyCheckpointId;
+  for (const event of events) {
+    if (event.checkpointId) ids.add(event.checkpointId);
+    const safety = (event.details as Record<string, unknown> | null)?.safetyCheckpointId;
     if (typeof safety === "string") ids.add(safety);
   }
-  if (ids.size === 0) return {};
+  if (ids.size === 0) return { checkpoints: {}, callers: new Map() };
   const rows = await core.db.checkpoint.findMany({
     where: { id: { in: [...ids] } },
-    select: { id: true, kind: true, status: true, verifyState: true, verifyProblems: true, createdAt: true, reason: true, component: { select: { name: true } } },
+    select: { id: true, kind: true, status: true, verifyState: true, verifyProblems: true, createdAt: true, reason: true, callerMeta: true, component: { select: { name: true } } },
   });
-  return Object.fromEntries(
+  const callers = new Map(rows.map((r) => [r.id, { reason: r.reason, callerMeta: r.callerMeta }]));
+  const checkpoints = Object.fromEntries(
     rows.map((r) => [
       r.id,
       {
@@ -190,4 +200,5 @@ async function checkpointsNamedBy(core: Core, items: readonly HistoryItem[]): Pr
       },
     ]),
   );
+  return { checkpoints, callers };
 }

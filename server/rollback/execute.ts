@@ -14,6 +14,7 @@ import { dataPaths } from "../core";
 import { asSafetyNetError, InvalidInputError, SafetyNetError } from "../errors";
 import { newId } from "../ids";
 import { recordEvent } from "../audit/history";
+import { callerDetails } from "../audit/attribution";
 import { toComponentView } from "../registry/components";
 import { assertComponentRootUsable, assertRootIntact } from "../registry/roots";
 import { commitCheckpoint } from "../checkpoints/commit";
@@ -194,6 +195,7 @@ export async function performRollback(core: Core, row: CheckpointRow, actor: Act
         details: {
           rollbackId,
           safetyCheckpointId,
+          ...callerDetails(row.callerMeta),
           restored: applied.restored,
           deleted: applied.deleted,
           unchanged: plan.unchanged,
@@ -265,6 +267,7 @@ export async function performRollback(core: Core, row: CheckpointRow, actor: Act
       details: {
         rollbackId,
         safetyCheckpointId,
+        ...callerDetails(row.callerMeta),
         errorCode: asSafetyNetError(error)?.code ?? "FAILED",
         journalKept: started,
         ...(databasePart ? { databasePart: true, undone: (error as SafetyNetError).details.undone } : {}),
