@@ -12,6 +12,7 @@ import { recordEvent } from "../audit/history";
 import { purgeExpiredTokens } from "../rollback/confirm-token";
 import { decideRetention, type ExpireDecision, type KeepDecision, type RetentionDecision } from "./decide";
 import { loadInventory } from "./inventory";
+import { summarizeDecisions, type DecisionSummary } from "./forecast";
 import { loadPolicies, rulesOf, type StoredPolicy } from "./policy";
 import { DEFAULT_DRAIN_TIMEOUT_MS, DEFAULT_GRACE_MS, ManifestReferences, markExpired, planSweep, sweep, type RemovedCheckpoint, type StoredObject, type UnreadableRoot } from "./sweep";
 
@@ -36,6 +37,8 @@ export interface RetentionRunResult {
   expired: ExpireDecision[];
   /** Active checkpoints kept, with every rule that keeps them. */
   kept: KeepDecision[];
+  /** The kept and expired checkpoints counted by rule (each once: forecast.ts), for a summary in words. */
+  summary: DecisionSummary;
   /** Checkpoint rows and snapshot records removed by the sweep (this run's and earlier expired or deleted ones). */
   removed: RemovedCheckpoint[];
   /** Objects deleted from the store. */
@@ -112,6 +115,7 @@ export async function runRetention(core: Core, options: RetentionRunOptions): Pr
         policies,
         expired: toExpire,
         kept,
+        summary: summarizeDecisions([...kept, ...toExpire]),
         removed: plan.checkpoints,
         objects: plan.objects,
         objectsDeleted: plan.objects.length,
@@ -155,6 +159,7 @@ export async function runRetention(core: Core, options: RetentionRunOptions): Pr
       policies,
       expired: marked,
       kept,
+      summary: summarizeDecisions([...kept, ...marked]),
       removed: swept.checkpoints,
       objects: swept.objects,
       objectsDeleted: swept.objects.length,
