@@ -30,6 +30,7 @@ export type TimelineDay = RouterOutputs["component"]["timelineDays"]["days"][num
 export type CheckpointCreated = RouterOutputs["checkpoint"]["create"];
 export type RetentionPolicies = RouterOutputs["retention"]["get"];
 export type RetentionRun = RouterOutputs["retention"]["run"];
+export type RetentionPolicySetResult = RouterOutputs["retention"]["set"];
 export type TokenView = RouterOutputs["auth"]["listTokens"]["items"][number];
 export type CreatedToken = RouterOutputs["auth"]["createToken"];
 export type StatsSummary = RouterOutputs["stats"]["summary"];
