@@ -33,7 +33,7 @@ function StartSentence({ forecast }: { forecast: Forecast }) {
 export function PolicyForecastView({ forecast, saved }: { forecast: Forecast; saved: boolean }) {
   return (
     <div className="space-y-1 rounded-md border border-border bg-background px-3 py-2 text-sm" data-testid="policy-forecast">
-      <p className="text-xs font-semibold text-muted">{saved ? "With this policy" : "If saved"}</p>
+      <p className="text-xs font-semibold text-muted">{saved ? "With this policy" : "If saved"}, for the checkpoints it governs:</p>
       <p data-testid="forecast-start">
         <StartSentence forecast={forecast} />
       </p>

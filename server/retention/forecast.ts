@@ -1,6 +1,6 @@
 /**
- * What a retention policy means before it is saved: which existing checkpoints
- * would be removed by the next run, why the others are kept (grouped, in words),
+ * What a retention policy means before it is saved: which of the existing
+ * checkpoints it governs (its scope's) would be removed by the next run, why the others are kept (grouped, in words),
  * and when it would start removing checkpoints while nothing new is taken.
  *
  * By default a policy leaves each existing checkpoint's own retention date
@@ -103,12 +103,14 @@ export function forecastPolicies(input: {
   now: Date;
   applyToExisting: boolean;
   redated: number;
+  /** The checkpoints the policy is about (its scope's): the others are decided too (a component is decided whole) but not counted. */
+  governs: (component: string, kind: CheckpointKind) => boolean;
 }): PolicyForecast {
   const decisions: RetentionDecision[] = [];
   let firstExpiry: FirstExpiry | null = null;
   for (const [component, checkpoints] of input.checkpointsByComponent) {
     const policyFor = (kind: CheckpointKind) => input.policies.effective(component, kind);
-    const decided = decideRetention({ checkpoints, policyFor, protections: input.protections, now: input.now });
+    const decided = decideRetention({ checkpoints, policyFor, protections: input.protections, now: input.now }).filter((d) => input.governs(component, d.kind));
     decisions.push(...decided);
     const byId = new Map(checkpoints.map((c) => [c.id, c]));
     for (const decision of decided) {

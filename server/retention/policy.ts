@@ -233,6 +233,7 @@ export async function setRetentionPolicy(core: Core, input: RetentionPolicyInput
     now: startedAt,
     applyToExisting: input.applyToExisting ?? false,
     redated: moved.length,
+    governs: (component, kind) => candidate.effective(component, kind).source === scope || current.effective(component, kind).source === scope,
   });
   if (input.dryRun) {
     return { scope, policy: rules ? { scope, ...rules, updatedAt: startedAt.toISOString() } : null, previous, dryRun: true, forecast };
