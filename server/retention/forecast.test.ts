@@ -24,7 +24,7 @@ async function fourDaily(): Promise<string[]> {
   const ids: string[] = [];
   for (let i = 0; i < 4; i++) {
     f.write("app", { "a.txt": `version ${i}` });
-    ids.push((await f.checkpoint("app")).id);
+    ids.push((await f.checkpoint("app", { agent: "claude", task: `T-${i}` })).id);
     if (i < 3) f.clock.advanceDays(1);
   }
   return ids;
@@ -73,6 +73,11 @@ describe("a policy's forecast", () => {
     const run = await runRetention(f.core, { actor: ACTOR });
     expect(run.expired.map((d) => d.checkpointId)).toEqual([ids[1]]);
     expect(run.summary).toEqual(summarizeDecisions([...run.kept, ...run.expired]));
+    // The swept checkpoint's agent and task stay in its expiry's event.
+    expect(await f.core.db.checkpoint.findUnique({ where: { id: ids[1] as string } })).toBeNull();
+    const [expiry] = (await listHistory(f.core, { kind: "checkpoint.expire" })).items;
+    expect(expiry).toMatchObject({ checkpointId: ids[1], agent: "claude", task: "T-1", session: "app/T-1" });
+    expect((await listHistory(f.core, { task: "T-1" })).items.map((i) => i.kind)).toEqual(["checkpoint.expire", "checkpoint.create"]);
   });
 
   it("with keepDays moves a date only as far as the keepDays window, never later", async () => {

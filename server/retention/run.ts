@@ -9,6 +9,7 @@ import type { Core, Actor } from "../core";
 import { SafetyNetError } from "../errors";
 import { lockRetention } from "../locks";
 import { recordEvent } from "../audit/history";
+import { callerDetails } from "../audit/attribution";
 import { purgeExpiredTokens } from "../rollback/confirm-token";
 import { decideRetention, type ExpireDecision, type KeepDecision, type RetentionDecision } from "./decide";
 import { loadInventory } from "./inventory";
@@ -133,6 +134,10 @@ export async function runRetention(core: Core, options: RetentionRunOptions): Pr
     }
 
     marked = await markExpired(core, toExpire);
+    // The agent and task stay in each expiry's event: the sweep below removes the checkpoint rows.
+    const callers = new Map(
+      (await core.db.checkpoint.findMany({ where: { id: { in: marked.map((d) => d.checkpointId) } }, select: { id: true, callerMeta: true } })).map((row) => [row.id, row.callerMeta]),
+    );
     for (const decision of marked) {
       await recordEvent(core, {
         kind: "checkpoint.expire",
@@ -142,7 +147,7 @@ export async function runRetention(core: Core, options: RetentionRunOptions): Pr
         outcome: "succeeded",
         startedAt,
         durationMs: 0,
-        details: { rule: decision.rule, policy: decision.policy, reason: decision.reason },
+        details: { rule: decision.rule, policy: decision.policy, reason: decision.reason, ...callerDetails(callers.get(decision.checkpointId)) },
       });
     }
     const swept = await sweep(core, { ...sweepOptions, drainTimeoutMs });
