@@ -3,10 +3,10 @@
  * and task recorded with the checkpoint it names, the session that task makes,
  * and the rollback it belongs to.
  *
- * Events written since they carry it hold `agent` and `task` in their details
- * (a checkpoint's creation, a rollback, an expiry), so they keep it after the
- * checkpoint is swept away; older events read it from the checkpoint while it
- * exists. A session is a component's checkpoints that name the same task
+ * The events that name a checkpoint (its creation, verification, pin and
+ * deletion, a rollback, an expiry) hold `agent` and `task` in their details, so
+ * they keep them after the checkpoint is swept away; events written before they
+ * did read them from the checkpoint while it exists. A session is a component's checkpoints that name the same task
  * (server/sessions), so its key is `<component>/<task>`.
  */
 import type { Core } from "../core";

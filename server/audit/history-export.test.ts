@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { cleanUpAfterEach, openWorkspace, TEST_ACTOR } from "../../test/support/workspace";
+import { addComponent, cleanUpAfterEach, openWorkspace, TEST_ACTOR, writeTree } from "../../test/support/workspace";
+import { createCheckpoint } from "../checkpoints/create";
 import { csvField, exportHistory, formulaSafe, HISTORY_CSV_COLUMNS } from "./history-export";
 import { listHistory, recordEvent, type HistoryItem } from "./history";
 
@@ -113,5 +114,25 @@ describe("history actor filter", () => {
     const first = await listHistory(ws.core, { actor: "_", limit: 1 });
     expect(first.items.map((i) => i.actor)).toEqual(["token:build_bot"]);
     expect(first.nextCursor).toBeNull();
+  });
+});
+
+describe("history attribution", () => {
+  it("reads an older event's agent and task from the checkpoint it names, and filters by them", async () => {
+    const ws = openWorkspace();
+    writeTree(ws.root, { "a.txt": "a\n" });
+    await addComponent(ws, { name: "app" });
+    const tagged = await createCheckpoint(ws.core, { component: "app", agent: "claude", task: "T-1", reason: "before" }, TEST_ACTOR);
+    const other = await createCheckpoint(ws.core, { component: "app", agent: "cursor", task: "T-2" }, TEST_ACTOR);
+    // An event written before events carried their agent and task: only the checkpoint knows them.
+    for (const id of [tagged.id, other.id]) {
+      await recordEvent(ws.core, { kind: "checkpoint.pin", component: "app", checkpointId: id, actor: TEST_ACTOR, outcome: "succeeded", startedAt: ws.core.now(), durationMs: 0, details: { pinned: true } });
+    }
+    const pins = async (filter: { agent?: string; task?: string }) =>
+      (await listHistory(ws.core, { kind: "checkpoint.pin", ...filter })).items.map((i) => [i.checkpointId, i.agent, i.task, i.session, i.reason]);
+    expect(await pins({ task: "T-1" })).toEqual([[tagged.id, "claude", "T-1", "app/T-1", "before"]]);
+    expect(await pins({ agent: "cursor" })).toEqual([[other.id, "cursor", "T-2", "app/T-2", null]]);
+    expect(await pins({ agent: "claude", task: "T-2" })).toEqual([]);
+    expect(await pins({ task: "t-1" })).toEqual([]);
   });
 });

@@ -42,7 +42,7 @@ describe("history by agent and task, and its export", () => {
     ids.second = (await admin.call<{ id: string }>("checkpoint.create", { component: name, reason: "second step", agent: "claude", task: "T-2" })).id;
     writeTree(path.join(root), { "a.txt": "three\n" });
     ids.other = (await admin.call<{ id: string }>("checkpoint.create", { component: name, reason: "by hand", metadata: { task: "T-2" }, agent: "cursor" })).id;
-    // A verify names the checkpoint only: its agent and task come from the checkpoint.
+    // A verify and a rollback name the checkpoint: their events carry its agent and task.
     await admin.call("checkpoint.verify", { id: ids.first });
     const plan = await admin.call<{ confirmToken: string }>("rollback.plan", { checkpointId: ids.first });
     ({ rollbackId } = await admin.call<{ rollbackId: string }>("rollback.execute", { checkpointId: ids.first, confirmToken: plan.confirmToken }));
