@@ -40,10 +40,22 @@ function DateFilter({ name, label, value }: { name: string; label: string; value
   );
 }
 
+function TextFilter({ name, label, value, placeholder }: { name: string; label: string; value: string | undefined; placeholder: string }) {
+  const id = `history-${name}`;
+  return (
+    <div className="flex min-w-0 flex-col gap-1">
+      <label htmlFor={id} className="text-xs font-medium text-muted">
+        {label}
+      </label>
+      <input id={id} name={name} defaultValue={value ?? ""} placeholder={placeholder} maxLength={200} className={`${FIELD} font-mono sm:w-40`} />
+    </div>
+  );
+}
+
 /** The query string of the history page for `filter` (also what the export route takes, with the format). */
 export function historyQuery(filter: HistoryFilter): URLSearchParams {
   const params = new URLSearchParams();
-  for (const key of ["component", "kind", "outcome", "failure", "actor", "since", "until"] as const) {
+  for (const key of ["component", "kind", "outcome", "failure", "actor", "agent", "task", "since", "until"] as const) {
     const value = filter[key];
     if (value) params.set(key, value);
   }
@@ -52,8 +64,9 @@ export function historyQuery(filter: HistoryFilter): URLSearchParams {
 
 /**
  * Filters for the history (component, kind, outcome, failed rollbacks that ran or
- * were refused before any change, actor — any part of it —, a date range in days
- * of the zone times are shown in), kept in the URL so a filtered view can be shared; and
+ * were refused before any change, actor — any part of it —, agent and task —
+ * exactly as the checkpoint's caller named them —, a date range in days of the
+ * zone times are shown in), kept in the URL so a filtered view can be shared; and
  * the download of everything they match as CSV or JSON.
  */
 export function HistoryFilters({ filter, days, zone, components }: { filter: HistoryFilter; days: { from?: string; to?: string }; zone: string; components: string[] }) {
@@ -79,6 +92,8 @@ export function HistoryFilters({ filter, days, zone, components }: { filter: His
           </label>
           <input id="history-actor" name="actor" defaultValue={filter.actor ?? ""} placeholder="e.g. build-bot" className={`${FIELD} font-mono sm:w-40`} />
         </div>
+        <TextFilter name="agent" label="Agent (exact)" value={filter.agent} placeholder="e.g. claude-code" />
+        <TextFilter name="task" label="Task / session (exact)" value={filter.task} placeholder="e.g. TASK-42" />
         <DateFilter name="from" label={`From (${zoneName} day)`} value={days.from} />
         <DateFilter name="to" label={`To (${zoneName} day, inclusive)`} value={days.to} />
         <div className="col-span-2 flex items-center gap-3">

@@ -141,6 +141,23 @@ function ErrorText({ error }: { error: string }) {
   );
 }
 
+/** The agent and task the event was about (from its checkpoint's caller), each a link that filters the history by it. */
+function AgentTask({ event }: { event: { agent: string | null; task: string | null } }) {
+  if (!event.agent && !event.task) return null;
+  const link = (key: "agent" | "task", value: string) => (
+    <Link href={`/history?${new URLSearchParams({ [key]: value }).toString()}`} className="break-all font-mono text-accent hover:underline" title={`Only events of ${key} ${value}`}>
+      {value}
+    </Link>
+  );
+  return (
+    <span className="block text-xs text-muted" data-testid="event-agent-task">
+      {event.agent ? <>agent {link("agent", event.agent)}</> : null}
+      {event.agent && event.task ? " · " : null}
+      {event.task ? <>task {link("task", event.task)}</> : null}
+    </span>
+  );
+}
+
 /** The audit history, newest first, filtered, with "Load more"; failed operations show their error. Cards on a phone. */
 export function HistoryTable({ filter, role }: { filter: HistoryFilter; role: ViewerRole }) {
   const trpc = useTRPC();
@@ -151,7 +168,7 @@ export function HistoryTable({ filter, role }: { filter: HistoryFilter; role: Vi
   }
   const items = history.data.pages.flatMap((page) => page.items);
   const checkpoints = Object.assign({}, ...history.data.pages.map((page) => page.checkpoints)) as Record<string, HistoryCheckpoint>;
-  const filtered = Boolean(filter.component || filter.kind || filter.outcome || filter.failure || filter.actor || filter.since || filter.until);
+  const filtered = Boolean(filter.component || filter.kind || filter.outcome || filter.failure || filter.actor || filter.agent || filter.task || filter.since || filter.until);
   if (items.length === 0) {
     return (
       <EmptyState title={filtered ? "No events match these filters" : "No history yet"}>
@@ -191,6 +208,7 @@ export function HistoryTable({ filter, role }: { filter: HistoryFilter; role: Vi
                   </>
                 ) : null}
               </p>
+              <AgentTask event={event} />
               <div className="text-xs">
                 <EventSummary event={event} />
               </div>
@@ -258,7 +276,10 @@ export function HistoryTable({ filter, role }: { filter: HistoryFilter; role: Vi
                         <span className="text-muted">—</span>
                       )}
                     </td>
-                    <td className="break-all px-4 py-2.5 font-mono text-xs">{event.actor}</td>
+                    <td className="px-4 py-2.5 text-xs">
+                      <span className="break-all font-mono">{event.actor}</span>
+                      <AgentTask event={event} />
+                    </td>
                     <td className="px-4 py-2.5">
                       <OutcomePill event={event} />
                     </td>

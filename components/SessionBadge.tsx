@@ -3,6 +3,7 @@
 import Link from "next/link";
 import { usePathname, useSearchParams } from "next/navigation";
 import { useQuery } from "@tanstack/react-query";
+import { useEffect, useRef } from "react";
 import { useTRPC } from "@/components/providers/TRPCProvider";
 import { useConnectionState } from "@/lib/client/connection-state";
 import type { Viewer } from "@/lib/trpc/types";
@@ -26,7 +27,16 @@ export function SessionBadge({ viewer }: { viewer: Viewer | null }) {
   const { sessionEnded } = useConnectionState();
   const signInAgain = useSignInAgainHref();
   // A failure lands in the connection state (a 401 ends the session in the header).
-  useQuery({ ...trpc.auth.whoami.queryOptions(), enabled: viewer !== null && !sessionEnded, initialData: viewer ?? undefined, refetchInterval: SESSION_CHECK_MS, retry: false });
+  const { refetch } = useQuery({ ...trpc.auth.whoami.queryOptions(), enabled: viewer !== null && !sessionEnded, initialData: viewer ?? undefined, refetchInterval: SESSION_CHECK_MS, retry: false });
+  // The header belongs to the root layout, which a click between pages does not render again:
+  // each in-app navigation re-checks the session, so one that ended shows at once.
+  const pathname = usePathname();
+  const shownAt = useRef(pathname);
+  useEffect(() => {
+    if (shownAt.current === pathname) return;
+    shownAt.current = pathname;
+    if (viewer !== null && !sessionEnded) void refetch();
+  }, [pathname, viewer, sessionEnded, refetch]);
   if (!viewer) {
     return (
       <Link href="/login" className="whitespace-nowrap text-sm text-muted hover:text-foreground">

@@ -165,6 +165,9 @@ export const historyListInput = z.object({
   /** Failed rollbacks only: those that ran and failed, or those refused by a check before any change (audit/rollback-failure.ts). */
   failure: z.enum(["ran", "refused"]).optional(),
   actor: z.string().max(200).optional(),
+  /** Events of checkpoints whose caller named exactly this agent / task (a task is also the session's key). */
+  agent: z.string().trim().min(1).max(200).optional(),
+  task: z.string().trim().min(1).max(200).optional(),
   since: z.iso.datetime().optional(),
   until: z.iso.datetime().optional(),
   ...pageInput,
@@ -249,12 +252,17 @@ export const retentionPolicyInput = z
     keepWeekly: retentionCount.nullable().optional(),
     /** Remove the scope's policy (a component falls back to global, global to the default). */
     reset: z.boolean().optional(),
+    /** Also bring the existing checkpoints' own retention dates forward to what the policy gives (default: they keep theirs). */
+    applyToExisting: z.boolean().optional(),
+    /** Only say what the policy would do (its forecast); save nothing. */
+    dryRun: z.boolean().optional(),
   })
   .refine((v) => !(v.component && v.safety), { message: "give either component or safety, not both", path: ["safety"] })
   .refine((v) => !v.reset || [v.keepDays, v.keepLast, v.keepDaily, v.keepWeekly].every((r) => r === undefined || r === null), {
     message: "reset takes no rules",
     path: ["reset"],
-  });
+  })
+  .refine((v) => !(v.reset && v.applyToExisting), { message: "applyToExisting needs rules to apply, not reset", path: ["applyToExisting"] });
 export type RetentionPolicyInput = z.infer<typeof retentionPolicyInput>;
 
 export const retentionGetInput = z.object({ component: componentName.optional() });

@@ -41,6 +41,8 @@ export default async function HistoryPage({ searchParams }: { searchParams: Sear
     outcome: oneOf(historyOutcomes, first(params.outcome)),
     failure: oneOf(ROLLBACK_FAILURES, first(params.failure)),
     actor: first(params.actor)?.slice(0, 200),
+    agent: first(params.agent)?.slice(0, 200),
+    task: first(params.task)?.slice(0, 200),
     since: since === null ? undefined : new Date(since).toISOString(),
     until: until === null ? undefined : new Date(until).toISOString(),
   };

@@ -42,8 +42,8 @@ export default async function LoginPage({ searchParams }: { searchParams: Search
         </p>
       ) : null}
       {error ? (
-        <p role="alert" className="rounded-md border border-border bg-surface px-4 py-3 text-sm">
-          Sign-in failed: {error}
+        <p role="alert" className="rounded-md border border-bad/40 bg-bad/10 px-4 py-3 text-sm" data-testid="sign-in-error">
+          <span className="font-semibold text-bad">Sign-in failed:</span> {error}
         </p>
       ) : null}
       <form method="post" action="/api/auth/login" className="space-y-4 rounded-lg border border-border bg-surface p-6">

@@ -9,6 +9,7 @@ import { Button } from "@/components/ui/Button";
 import { Time } from "@/components/ui/Time";
 import { InlineProblem } from "@/components/feedback/InlineProblem";
 import { describeProblem } from "@/lib/trpc/api-problem";
+import { PolicyForecastView } from "./PolicyForecastView";
 import type { RetentionPolicies } from "@/lib/trpc/types";
 
 const RULES = [
@@ -47,6 +48,8 @@ export function RetentionPolicyForm({ canEdit, editBlocked }: { canEdit: boolean
       onSuccess: () => Promise.all([queryClient.invalidateQueries(trpc.retention.pathFilter()), queryClient.invalidateQueries(trpc.history.pathFilter())]),
     }),
   );
+  // The same procedure with dryRun: what the policy in the form would do, nothing saved.
+  const preview = useMutation(trpc.retention.set.mutationOptions());
   if (policies.isPending) return <LoadingBlock label="Loading retention policies" rows={3} />;
   if (policies.isError) return <ProblemNotice problem={describeProblem(policies.error)} onRetry={() => void policies.refetch()} />;
   const view = policies.data;
@@ -56,6 +59,7 @@ export function RetentionPolicyForm({ canEdit, editBlocked }: { canEdit: boolean
 
   function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
+    const dryRun = (event.nativeEvent as SubmitEvent).submitter?.getAttribute("value") === "preview";
     const form = new FormData(event.currentTarget);
     const rules = Object.fromEntries(
       RULES.map((r) => {
@@ -63,10 +67,17 @@ export function RetentionPolicyForm({ canEdit, editBlocked }: { canEdit: boolean
         return [r.name, raw === "" ? null : Number(raw)];
       }),
     ) as Rules;
-    save.mutate({ ...target, ...rules });
+    const applyToExisting = form.get("applyToExisting") === "on";
+    if (dryRun) {
+      save.reset();
+      preview.mutate({ ...target, ...rules, applyToExisting, dryRun: true });
+    } else {
+      preview.reset();
+      save.mutate({ ...target, ...rules, applyToExisting });
+    }
   }
 
-  const problem = save.isError ? describeProblem(save.error) : null;
+  const problem = save.isError ? describeProblem(save.error) : preview.isError ? describeProblem(preview.error) : null;
   return (
     <div className="space-y-4">
       <div className="overflow-x-auto rounded-lg border border-border bg-surface">
@@ -114,11 +125,11 @@ export function RetentionPolicyForm({ canEdit, editBlocked }: { canEdit: boolean
         refers to. Each checkpoint is also kept until its own retention date ({view.defaultRetentionDays} days unless set when it was taken).
       </p>
 
-      <form onSubmit={submit} aria-label="Edit a retention policy" className="space-y-3 rounded-lg border border-border bg-surface p-4" key={`${scope}:${current?.updatedAt ?? "none"}`}>
+      <form onSubmit={submit} onChange={() => preview.reset()} aria-label="Edit a retention policy" className="space-y-3 rounded-lg border border-border bg-surface p-4" key={`${scope}:${current?.updatedAt ?? "none"}`}>
         <div className="flex flex-wrap items-end gap-3">
           <label className="flex min-w-[14rem] flex-col gap-1 text-xs font-medium text-muted">
             Policy of
-            <select value={scope} onChange={(event) => (setScope(event.target.value), save.reset())} className={FIELD} name="scope">
+            <select value={scope} onChange={(event) => (setScope(event.target.value), save.reset(), preview.reset())} className={FIELD} name="scope">
               <option value="global">{scopeLabel("global")}</option>
               <option value="safety">{scopeLabel("safety")}</option>
               {view.effective.map((e) => (
@@ -158,7 +169,20 @@ export function RetentionPolicyForm({ canEdit, editBlocked }: { canEdit: boolean
             </label>
           ))}
         </div>
+        <label className="flex items-start gap-2 text-sm">
+          <input type="checkbox" name="applyToExisting" disabled={!canEdit} className="mt-0.5 h-4 w-4" aria-describedby="apply-to-existing-explain" />
+          <span>
+            Apply to existing checkpoints&apos; dates
+            <span id="apply-to-existing-explain" className="block text-xs text-muted">
+              Off: each existing checkpoint keeps the retention date it was taken with, so the policy removes nothing before those dates pass. On: their dates are
+              brought forward to what this policy gives them (the end of keep days, or at once without it), never pushed later.
+            </span>
+          </span>
+        </label>
         <div className="flex flex-wrap items-center gap-3">
+          <Button type="submit" value="preview" disabled={!canEdit || preview.isPending || save.isPending} title={editBlocked ?? "Say what this policy would do; save nothing"}>
+            {preview.isPending ? "Working it out…" : "Preview this policy"}
+          </Button>
           <Button type="submit" variant="primary" disabled={!canEdit || save.isPending} title={editBlocked ?? undefined}>
             {save.isPending ? "Saving…" : "Save policy"}
           </Button>
@@ -172,10 +196,14 @@ export function RetentionPolicyForm({ canEdit, editBlocked }: { canEdit: boolean
         {problem ? (
           <InlineProblem problem={problem} testId="policy-error" />
         ) : null}
+        {preview.isSuccess ? <PolicyForecastView forecast={preview.data.forecast} saved={false} /> : null}
         {save.isSuccess ? (
-          <p role="status" className="text-sm text-ok" data-testid="policy-saved">
-            Saved: {save.data.policy ? describe(save.data.policy) : "policy removed"} for {scopeLabel(save.data.scope).split(" (")[0]?.toLowerCase()}.
-          </p>
+          <div role="status" className="space-y-2">
+            <p className="text-sm text-ok" data-testid="policy-saved">
+              Saved: {save.data.policy ? describe(save.data.policy) : "policy removed"} for {scopeLabel(save.data.scope).split(" (")[0]?.toLowerCase()}.
+            </p>
+            <PolicyForecastView forecast={save.data.forecast} saved />
+          </div>
         ) : null}
       </form>
     </div>

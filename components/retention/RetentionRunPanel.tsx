@@ -10,6 +10,7 @@ import { Time } from "@/components/ui/Time";
 import { describeProblem } from "@/lib/trpc/api-problem";
 import { formatBytes, formatCount, formatDuration } from "@/lib/format";
 import type { RetentionRun } from "@/lib/trpc/types";
+import { keptInWords, removedInWords } from "@/server/retention/wording";
 
 /** Rows listed per list (the counts are complete). */
 const LISTED = 200;
@@ -18,6 +19,9 @@ function RunReport({ run }: { run: RetentionRun }) {
   const preview = run.dryRun;
   return (
     <div className="space-y-3" data-testid={preview ? "retention-preview" : "retention-result"}>
+      <p className="text-sm font-medium" data-testid="retention-words">
+        {removedInWords(run.summary.expired, preview)}; {keptInWords(run.summary.kept)}.
+      </p>
       <p className="text-sm">
         {preview ? "The next run would" : "This run did"}: expire <strong data-testid="count-expired">{formatCount(run.counts.expired)}</strong> checkpoint
         {run.counts.expired === 1 ? "" : "s"}, remove <strong>{formatCount(run.counts.removed)}</strong> checkpoint record{run.counts.removed === 1 ? "" : "s"}, delete{" "}

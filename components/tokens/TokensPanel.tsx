@@ -24,7 +24,10 @@ const ROLE_EXPLAIN: Record<string, string> = {
   admin: "+ tokens",
 };
 
-function RevokeButton({ token, self }: { token: TokenView; self: boolean }) {
+/** The command that makes an admin token on the server's machine: the way back in once no admin token is left. */
+const ADMIN_TOKEN_COMMAND = "safetynet token create <name> --role admin";
+
+function RevokeButton({ token, self, lastAdmin }: { token: TokenView; self: boolean; lastAdmin: boolean }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const [open, setOpen] = useState(false);
@@ -54,6 +57,15 @@ function RevokeButton({ token, self }: { token: TokenView; self: boolean }) {
             instead.
             {self ? <strong className="mt-2 block text-warn">This is the token you are signed in with: you will be signed out.</strong> : null}
           </AlertDialog.Description>
+          {lastAdmin ? (
+            <div role="alert" className="space-y-1 rounded-md border border-bad/40 bg-bad/10 px-3 py-2 text-sm" data-testid="last-admin-warning">
+              <p className="font-semibold text-bad">This is the last admin token.</p>
+              <p>
+                Once it is revoked nobody can manage tokens from the dashboard or the API. Only the CLI, run on the server&apos;s machine with access to its data
+                directory, can get back in: <code className="break-all font-mono text-xs">{ADMIN_TOKEN_COMMAND}</code>
+              </p>
+            </div>
+          ) : null}
           {revoke.isError ? <ProblemNotice problem={describeProblem(revoke.error)} /> : null}
           <div className="flex justify-end gap-3">
             <AlertDialog.Cancel asChild>
@@ -75,9 +87,14 @@ function CreateTokenForm({ components }: { components: string[] }) {
   const create = useMutation(trpc.auth.createToken.mutationOptions({ onSuccess: () => queryClient.invalidateQueries(trpc.auth.pathFilter()) }));
   function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
-    const form = new FormData(event.currentTarget);
+    const formElement = event.currentTarget;
+    const form = new FormData(formElement);
     const scope = form.getAll("components").map(String);
-    create.mutate({ name: String(form.get("name") ?? "").trim(), role: String(form.get("role")) as (typeof tokenRoles)[number], ...(scope.length ? { components: scope } : {}) });
+    create.mutate(
+      { name: String(form.get("name") ?? "").trim(), role: String(form.get("role")) as (typeof tokenRoles)[number], ...(scope.length ? { components: scope } : {}) },
+      // The new secret is shown below, once; the form is cleared for the next token.
+      { onSuccess: () => formElement.reset() },
+    );
   }
   const problem = create.isError ? describeProblem(create.error) : null;
   const created = create.data;
@@ -150,6 +167,11 @@ function CreateTokenForm({ components }: { components: string[] }) {
   );
 }
 
+/** Whether `token` is the only admin token not revoked (revoking it leaves the dashboard and API without an admin). */
+function isLastAdmin(tokens: readonly TokenView[], token: TokenView): boolean {
+  return token.role === "admin" && !tokens.some((t) => t.id !== token.id && t.role === "admin" && !t.revokedAt);
+}
+
 /** API tokens for an admin: who can do what, when each was last used; create (the secret shown once) and revoke. */
 export function TokensPanel({ signedInAs, components }: { signedInAs: string; components: string[] }) {
   const trpc = useTRPC();
@@ -186,7 +208,7 @@ export function TokensPanel({ signedInAs, components }: { signedInAs: string; co
                     ) : null}
                   </p>
                 </div>
-                {token.revokedAt ? null : <RevokeButton token={token} self={token.name === signedInAs} />}
+                {token.revokedAt ? null : <RevokeButton token={token} self={token.name === signedInAs} lastAdmin={isLastAdmin(tokens.data.items, token)} />}
               </li>
             ))}
           </ul>

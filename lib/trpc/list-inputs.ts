@@ -40,6 +40,8 @@ export function historyInput(filter: HistoryFilter) {
   if (filter.outcome) input.outcome = filter.outcome;
   if (filter.failure) input.failure = filter.failure;
   if (filter.actor) input.actor = filter.actor;
+  if (filter.agent) input.agent = filter.agent;
+  if (filter.task) input.task = filter.task;
   if (filter.since) input.since = filter.since;
   if (filter.until) input.until = filter.until;
   return input;

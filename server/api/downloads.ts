@@ -103,7 +103,7 @@ export async function historyExportResponse(request: Request): Promise<Response>
   try {
     const params = new URL(request.url).searchParams;
     const raw: Record<string, string> = { format: params.get("format")?.trim() || "csv" };
-    for (const key of ["component", "kind", "outcome", "failure", "actor", "since", "until"] as const) {
+    for (const key of ["component", "kind", "outcome", "failure", "actor", "agent", "task", "since", "until"] as const) {
       const value = params.get(key)?.trim();
       if (value) raw[key] = value;
     }

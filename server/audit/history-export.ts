@@ -4,8 +4,13 @@
  * of a million events never sits in memory.
  *
  * CSV (RFC 4180): one row per event, a header row, fields quoted when needed,
- * CRLF line ends; `details` is the event's JSON. JSON: one document
- * `{"exportedAt", "filters", "items": [...]}` whose items are exactly history.list's.
+ * CRLF line ends; the columns are history.list's fields by the same names, what
+ * the event was about (reason, agent, task, session, rollbackId) in columns of
+ * their own, and `details` as the event's JSON. A text cell a spreadsheet would
+ * read as a formula (starting with = + - @, a tab or a carriage return) gets a
+ * leading `'`, so opening the file never runs what an agent wrote in a reason.
+ * JSON: one document `{"exportedAt", "filters", "items": [...]}` whose items are
+ * exactly history.list's (values unchanged: JSON is not read as formulas).
  */
 import type { HistoryItem, HistoryPage } from "./history";
 import type { HistoryListInput } from "../schemas";
@@ -23,10 +28,15 @@ export const HISTORY_CSV_COLUMNS = [
   "id",
   "startedAt",
   "kind",
+  "outcome",
+  "actor",
   "component",
   "checkpointId",
-  "actor",
-  "outcome",
+  "rollbackId",
+  "reason",
+  "agent",
+  "task",
+  "session",
   "durationMs",
   "files",
   "bytes",
@@ -35,9 +45,17 @@ export const HISTORY_CSV_COLUMNS = [
   "details",
 ] as const satisfies readonly (keyof HistoryItem)[];
 
+/** What a spreadsheet reads as the start of a formula (OWASP "CSV injection"). */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/** A text cell that cannot run as a formula: a leading `'` when it starts like one. */
+export function formulaSafe(text: string): string {
+  return FORMULA_START.test(text) ? `'${text}` : text;
+}
+
 export function csvField(value: unknown): string {
   if (value === null || value === undefined) return "";
-  const text = typeof value === "string" ? value : typeof value === "object" ? JSON.stringify(value) : String(value);
+  const text = typeof value === "string" ? formulaSafe(value) : typeof value === "object" ? formulaSafe(JSON.stringify(value)) : String(value);
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 

@@ -12,6 +12,7 @@ import { observeAuditEvent } from "./metrics";
 import { storedProblems, type DamagedObject } from "../checkpoints/integrity-record";
 import { storedRollbackFailure, type RollbackFailureDetails } from "./rollback-failure";
 import { undoLinksOf, type UndoLinks } from "../rollback/undo-links";
+import { attributionFilter, attributionOf, type CheckpointCaller, type EventAttribution } from "./attribution";
 
 export interface AuditRecord {
   kind: string;
@@ -78,7 +79,8 @@ export async function recordEvent(core: Core, record: AuditRecord): Promise<stri
   return event.id;
 }
 
-export interface HistoryItem {
+/** An event, with what it was about (attribution.ts: reason, agent, task, session, rollbackId). */
+export interface HistoryItem extends EventAttribution {
   id: string;
   kind: string;
   component: string | null;
@@ -132,6 +134,7 @@ export async function listHistory(core: Core, input: HistoryListInput, options: 
   const component = input.component ?? (options.components ? { in: [...options.components] } : undefined);
   const dialect = sqlDialect(core.config.dataDir);
   const where = {
+    ...(await attributionFilter(core, { agent: input.agent, task: input.task })),
     component,
     kind: input.failure ? "rollback" : input.kind,
     outcome: input.failure ? "failed" : input.outcome,
@@ -149,14 +152,19 @@ export async function listHistory(core: Core, input: HistoryListInput, options: 
     matches: (row) => anyContains([row.actor], actor as string),
   });
   const page = found.slice(0, limit);
-  const items = await withUndoLinks(core, page.map(toHistoryItem));
-  return { items, nextCursor: found.length > limit ? (page[page.length - 1]?.id ?? null) : null, checkpoints: await checkpointsNamedBy(core, items) };
+  const named = await checkpointsNamedBy(core, page);
+  const items = await withUndoLinks(
+    core,
+    page.map((row) => toHistoryItem(row, row.checkpointId ? named.callers.get(row.checkpointId) : undefined)),
+  );
+  return { items, nextCursor: found.length > limit ? (page[page.length - 1]?.id ?? null) : null, checkpoints: named.checkpoints };
 }
 
 type AuditEventRow = Awaited<ReturnType<Core["db"]["auditEvent"]["findFirstOrThrow"]>>;
 
-function toHistoryItem(row: AuditEventRow): HistoryItem {
+function toHistoryItem(row: AuditEventRow, checkpoint: CheckpointCaller | undefined): HistoryItem {
   return {
+    ...attributionOf(row, checkpoint),
     id: row.id,
     kind: row.kind,
     component: row.component,
@@ -195,19 +203,24 @@ async function withUndoLinks(core: Core, items: HistoryItem[]): Promise<HistoryI
   });
 }
 
-async function checkpointsNamedBy(core: Core, items: readonly HistoryItem[]): Promise<Record<string, HistoryCheckpoint>> {
+/** The checkpoints the events name, as the page shows them, and their callers (for attribution). */
+async function checkpointsNamedBy(
+  core: Core,
+  events: readonly AuditEventRow[],
+): Promise<{ checkpoints: Record<string, HistoryCheckpoint>; callers: Map<string, CheckpointCaller> }> {
   const ids = new Set<string>();
-  for (const item of items) {
-    if (item.checkpointId) ids.add(item.checkpointId);
-    const safety = (item.details as Record<string, unknown> | null)?.safetyCheckpointId;
+  for (const event of events) {
+    if (event.checkpointId) ids.add(event.checkpointId);
+    const safety = (event.details as Record<string, unknown> | null)?.safetyCheckpointId;
     if (typeof safety === "string") ids.add(safety);
   }
-  if (ids.size === 0) return {};
+  if (ids.size === 0) return { checkpoints: {}, callers: new Map() };
   const rows = await core.db.checkpoint.findMany({
     where: { id: { in: [...ids] } },
-    select: { id: true, kind: true, status: true, verifyState: true, verifyProblems: true, createdAt: true, reason: true, component: { select: { name: true } } },
+    select: { id: true, kind: true, status: true, verifyState: true, verifyProblems: true, createdAt: true, reason: true, callerMeta: true, component: { select: { name: true } } },
   });
-  return Object.fromEntries(
+  const callers = new Map(rows.map((r) => [r.id, { reason: r.reason, callerMeta: r.callerMeta }]));
+  const checkpoints = Object.fromEntries(
     rows.map((r) => [
       r.id,
       {
@@ -222,4 +235,5 @@ async function checkpointsNamedBy(core: Core, items: readonly HistoryItem[]): Pr
       },
     ]),
   );
+  return { checkpoints, callers };
 }

@@ -11,6 +11,7 @@ import { clearRolledBack } from "../registry/component-status";
 import { assertComponentRootUsable } from "../registry/roots";
 import type { CheckpointCreateInput } from "../schemas";
 import { recordEvent } from "../audit/history";
+import { callerDetails } from "../audit/attribution";
 import { captureLiveState, scanExcludes, scanScope, type LiveState } from "./live-state";
 import { probeChanges, rememberCapture, unchangedCaptureStats, type ChangeProbe, type RememberedGit } from "./unchanged-capture";
 import { tryCapturePatched } from "./patched-capture";
@@ -87,6 +88,7 @@ export async function createCheckpoint(core: Core, input: CheckpointCreateInput,
             filesRead: checkpoint.filesRead,
             paths: input.paths ?? [],
             reason: input.reason ?? null,
+            ...callerDetails(callerMeta),
             // A history row stays small: the first paths and how many (the manifest has them all).
             ...(checkpoint.unstable.length > 0 ? { unstable: checkpoint.unstable.slice(0, 100), unstableCount: checkpoint.unstable.length } : {}),
             ...(statusCleared ? { statusCleared } : {}),

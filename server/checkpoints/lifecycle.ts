@@ -6,6 +6,7 @@
 import type { Core, Actor } from "../core";
 import { InvalidInputError } from "../errors";
 import { recordEvent } from "../audit/history";
+import { callerDetails } from "../audit/attribution";
 import { consumeConfirmToken, issueConfirmToken, type IssuedToken } from "../rollback/confirm-token";
 import { withComponentMutation } from "../rollback/mutation-barrier";
 import { deleteSnapshotRecord, updateSnapshotRecord } from "./snapshot-record";
@@ -20,7 +21,7 @@ export async function pinCheckpoint(core: Core, id: string, pinned: boolean, act
     updateSnapshotRecord(core.store, id, { pinned });
     return updated;
   });
-  await recordEvent(core, { kind: "checkpoint.pin", component: row.component.name, checkpointId: id, actor, outcome: "succeeded", startedAt, durationMs: 0, details: { pinned } });
+  await recordEvent(core, { kind: "checkpoint.pin", component: row.component.name, checkpointId: id, actor, outcome: "succeeded", startedAt, durationMs: 0, details: { pinned, ...callerDetails(row.callerMeta) } });
   return toCheckpointView(row, core.store);
 }
 
@@ -58,6 +59,8 @@ export async function deleteCheckpoint(core: Core, id: string, confirmToken: str
     files: row.files,
     bytes: Number(row.bytes),
     checksum: row.manifestSha,
+    // The row is swept later: the event keeps what the checkpoint was about.
+    details: { reason: row.reason, ...callerDetails(row.callerMeta) },
   });
   return { checkpointId: id, status: "deleted" };
 }

@@ -43,7 +43,7 @@ export function writeSnapshotRecord(store: ObjectStore, record: SnapshotRecord):
 }
 
 /** Rewrites a record with some fields changed; a missing or unreadable record is left alone (nothing to keep current). */
-export function updateSnapshotRecord(store: ObjectStore, id: string, change: Partial<Pick<SnapshotRecord, "pinned" | "status" | "expiredReason">>): void {
+export function updateSnapshotRecord(store: ObjectStore, id: string, change: Partial<Pick<SnapshotRecord, "pinned" | "status" | "expiredReason" | "retentionUntil">>): void {
   let record: SnapshotRecord;
   try {
     record = readSnapshotRecord(store, id);

@@ -6,6 +6,7 @@ import type { Core, Actor } from "../core";
 import { IntegrityError } from "../errors";
 import { mapConcurrent } from "../concurrency";
 import { recordEvent } from "../audit/history";
+import { callerDetails } from "../audit/attribution";
 import { contentBytesOnDisk, databasesOf } from "./manifest";
 import { openManifest, type OpenedManifest } from "./tree-read";
 import { checkTrees, newTreeCheckMemo, objectState, type TreeCheckMemo } from "./tree-verify";
@@ -119,7 +120,7 @@ export async function verifyCheckpoint(core: Core, id: string, actor: Actor): Pr
     bytes,
     checksum: row.manifestSha,
     error: state === "verified" ? undefined : `${problems.length} problem(s): ${problems.slice(0, 5).map((p) => `${p.path ?? "manifest"} ${p.state}`).join(", ")}`,
-    details: { state, problems: problems.slice(0, 100) },
+    details: { state, problems: problems.slice(0, 100), ...callerDetails(row.callerMeta) },
   });
   return { checkpointId: id, state, problems, objectsChecked: objects, bytesChecked: bytes, verifiedAt: verifiedAt.toISOString() };
 }

@@ -28,6 +28,8 @@ export interface SqlDialect {
   contains(needle: string): Prisma.StringFilter;
   /** A "contains" filter on one string key of a JSON column (case-sensitive on PostgreSQL: Prisma has no other). */
   jsonKeyContains(key: string, needle: string): Prisma.JsonFilter;
+  /** One key of a JSON column equal to this string. */
+  jsonKeyEquals(key: string, value: string): Prisma.JsonFilter;
 }
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -62,6 +64,7 @@ const sqlite: SqlDialect = {
   timestamp: (at) => Prisma.sql`${at.toISOString().replace(/Z$/, "+00:00")}`,
   contains: (needle) => ({ contains: needle }),
   jsonKeyContains: (key, needle) => ({ path: `$.${key}`, string_contains: needle }),
+  jsonKeyEquals: (key, value) => ({ path: `$.${identifier(key)}`, equals: value }),
 };
 
 function postgres(schema: string): SqlDialect {
@@ -77,6 +80,7 @@ function postgres(schema: string): SqlDialect {
     timestamp: (at) => Prisma.sql`CAST(${at.toISOString()} AS timestamp(3))`,
     contains: (needle) => ({ contains: needle, mode: "insensitive" }) as Prisma.StringFilter,
     jsonKeyContains: (key, needle) => ({ path: [key], string_contains: needle }) as unknown as Prisma.JsonFilter,
+    jsonKeyEquals: (key, value) => ({ path: [identifier(key)], equals: value }) as unknown as Prisma.JsonFilter,
   };
 }
 

@@ -179,6 +179,7 @@ describe("safetynet mcp (local data directory)", () => {
     expect(Object.keys(create?.inputSchema.properties ?? {})).toEqual(expect.arrayContaining(["component", "paths", "reason", "metadata"]));
     const history = tools.find((t) => t.name === "history");
     expect((history?.inputSchema.properties?.kind as { enum?: string[] } | undefined)?.enum).toContain("rollback");
+    expect(Object.keys(history?.inputSchema.properties ?? {})).toEqual(expect.arrayContaining(["agent", "task"]));
     const register = tools.find((t) => t.name === "register_component");
     expect(register?.inputSchema.required?.sort()).toEqual(["name", "root"]);
     const entries = tools.find((t) => t.name === "list_checkpoint_entries");

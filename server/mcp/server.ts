@@ -304,6 +304,8 @@ export function createMcpServer(client: SafetyNetClient, options: McpServerOptio
         kind: history.kind.describe("only this kind of operation"),
         outcome: history.outcome.describe("succeeded or failed"),
         actor: history.actor.describe("only this actor (mcp, cli:<user>, token:<name>)"),
+        agent: history.agent.describe("only events of checkpoints this agent took (exact)"),
+        task: history.task.describe("only events of checkpoints of this task: the session's key (exact)"),
         since: history.since.describe("ISO 8601 time: only records started at or after it"),
         until: history.until.describe("ISO 8601 time: only records started before it"),
         cursor: history.cursor.describe("nextCursor from the previous result"),

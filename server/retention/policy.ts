@@ -7,16 +7,20 @@
  * With no row at all ("default") a checkpoint is kept until its retentionUntil
  * (set at creation: 7 days unless retentionDays says otherwise) and the
  * always-kept rules of decide.ts. A rule set to null is not used; a policy never
- * shortens a checkpoint's retentionUntil.
+ * shortens a checkpoint's retentionUntil, unless it is saved with
+ * applyToExisting (forecast.ts), which brings the dates of the checkpoints it
+ * governs forward to what it gives them.
  */
 import type { Core, Actor } from "../core";
 import { InvalidInputError } from "../errors";
 import { recordEvent } from "../audit/history";
 import { DEFAULT_RETENTION_DAYS } from "../checkpoints/commit";
 import { findComponentRow } from "../registry/components";
+import { updateSnapshotRecord } from "../checkpoints/snapshot-record";
 import type { RetentionGetInput, RetentionPolicyInput } from "../schemas";
-import { describeRules, expiresEverything, type CheckpointKind } from "./decide";
-import { loadActiveCheckpoints } from "./inventory";
+import { describeRules, expiresEverything, type CheckpointFacts, type CheckpointKind } from "./decide";
+import { applyToExisting, forecastPolicies, type PolicyForecast } from "./forecast";
+import { loadInventory } from "./inventory";
 
 export type PolicyScope = "global" | "safety" | `component:${string}`;
 export type PolicySource = PolicyScope | "default";
@@ -154,9 +158,13 @@ export async function getRetentionPolicies(core: Core, input: RetentionGetInput 
 
 export interface RetentionPolicySetResult {
   scope: PolicyScope;
-  /** The stored policy, or null after a reset. */
+  /** The stored policy (on a dry run: the one that would be), or null after a reset. */
   policy: StoredPolicy | null;
   previous: StoredPolicy | null;
+  /** True when nothing was saved: the result only says what the policy would do. */
+  dryRun: boolean;
+  /** What the policy means for the existing checkpoints (forecast.ts). */
+  forecast: PolicyForecast;
 }
 
 export function scopeOf(input: Pick<RetentionPolicyInput, "component" | "safety">): PolicyScope {
@@ -168,9 +176,9 @@ export function scopeOf(input: Pick<RetentionPolicyInput, "component" | "safety"
  * Names the components whose every active checkpoint `candidate` would expire now
  * (ignoring the newest-checkpoint safety net), with a short description each.
  */
-export async function componentsEmptiedBy(core: Core, candidate: PolicySet, now: Date): Promise<string[]> {
+export function componentsEmptiedBy(checkpointsByComponent: ReadonlyMap<string, readonly CheckpointFacts[]>, candidate: PolicySet, now: Date): string[] {
   const emptied: string[] = [];
-  for (const [component, checkpoints] of await loadActiveCheckpoints(core)) {
+  for (const [component, checkpoints] of checkpointsByComponent) {
     if (expiresEverything({ checkpoints, policyFor: (kind) => candidate.effective(component, kind), now })) {
       const newest = checkpoints.reduce((a, b) => (b.createdAt > a.createdAt ? b : a));
       emptied.push(`${component} (${checkpoints.length} checkpoint(s), newest ${newest.createdAt.toISOString()})`);
@@ -179,7 +187,12 @@ export async function componentsEmptiedBy(core: Core, candidate: PolicySet, now:
   return emptied;
 }
 
-/** Sets (or with `reset` removes) the policy of one scope; refuses a policy that would delete every checkpoint of a component. */
+/**
+ * Sets (or with `reset` removes) the policy of one scope; refuses a policy that
+ * would delete every checkpoint of a component. With `applyToExisting` the
+ * existing checkpoints it governs get the retention dates it gives (forecast.ts);
+ * with `dryRun` nothing is saved and the forecast says what it would do.
+ */
 export async function setRetentionPolicy(core: Core, input: RetentionPolicyInput, actor: Actor): Promise<RetentionPolicySetResult> {
   const startedAt = core.now();
   const t0 = performance.now();
@@ -187,21 +200,46 @@ export async function setRetentionPolicy(core: Core, input: RetentionPolicyInput
   if (input.component) await findComponentRow(core, input.component);
   const current = await loadPolicies(core);
   const previous = current.get(scope) ?? null;
-  let policy: StoredPolicy | null;
-  if (input.reset) {
-    policy = await savePolicy(core, scope, null);
-  } else {
-    const rules: RetentionRules = { keepDays: input.keepDays ?? null, keepLast: input.keepLast ?? null, keepDaily: input.keepDaily ?? null, keepWeekly: input.keepWeekly ?? null };
-    validateRules(rules);
-    const emptied = await componentsEmptiedBy(core, current.with(scope, rules, startedAt), startedAt);
+  const rules: RetentionRules | null = input.reset
+    ? null
+    : { keepDays: input.keepDays ?? null, keepLast: input.keepLast ?? null, keepDaily: input.keepDaily ?? null, keepWeekly: input.keepWeekly ?? null };
+  if (rules) validateRules(rules);
+  const candidate = current.with(scope, rules, startedAt);
+  const inventory = await loadInventory(core, startedAt);
+  const checkpointsByComponent = new Map<string, CheckpointFacts[]>();
+  const moved: { id: string; retentionUntil: Date }[] = [];
+  for (const [component, checkpoints] of inventory.checkpointsByComponent) {
+    if (!input.applyToExisting) {
+      checkpointsByComponent.set(component, [...checkpoints]);
+      continue;
+    }
+    const applied = applyToExisting(component, checkpoints, candidate, scope);
+    checkpointsByComponent.set(component, applied.checkpoints);
+    moved.push(...applied.moved);
+  }
+  if (rules) {
+    const emptied = componentsEmptiedBy(checkpointsByComponent, candidate, startedAt);
     if (emptied.length > 0) {
       throw new InvalidInputError(
-        `refused: a ${scope} policy of ${describeRules(rules)} would delete every checkpoint of ${emptied.join(", ")}; add keepLast 1 (or keepDaily / keepWeekly), or pin a checkpoint to keep`,
+        `refused: a ${scope} policy of ${describeRules(rules)}${input.applyToExisting ? " applied to existing checkpoints" : ""} would delete every checkpoint of ${emptied.join(", ")}; add keepLast 1 (or keepDaily / keepWeekly), or pin a checkpoint to keep`,
         { field: "policy", components: emptied },
       );
     }
-    policy = await savePolicy(core, scope, rules);
   }
+  const forecast = forecastPolicies({
+    checkpointsByComponent,
+    policies: candidate,
+    protections: inventory.protections,
+    now: startedAt,
+    applyToExisting: input.applyToExisting ?? false,
+    redated: moved.length,
+    governs: (component, kind) => candidate.effective(component, kind).source === scope || current.effective(component, kind).source === scope,
+  });
+  if (input.dryRun) {
+    return { scope, policy: rules ? { scope, ...rules, updatedAt: startedAt.toISOString() } : null, previous, dryRun: true, forecast };
+  }
+  const policy = await savePolicy(core, scope, rules);
+  if (moved.length > 0) await redateCheckpoints(core, moved);
   await recordEvent(core, {
     kind: "retention.set",
     component: input.component ?? null,
@@ -209,7 +247,16 @@ export async function setRetentionPolicy(core: Core, input: RetentionPolicyInput
     outcome: "succeeded",
     startedAt,
     durationMs: performance.now() - t0,
-    details: { scope, policy: policy ? rulesOf(policy) : null, previous: previous ? rulesOf(previous) : null },
+    details: { scope, policy: policy ? rulesOf(policy) : null, previous: previous ? rulesOf(previous) : null, applyToExisting: input.applyToExisting ?? false, redated: moved.length },
   });
-  return { scope, policy, previous };
+  return { scope, policy, previous, dryRun: false, forecast };
+}
+
+/** Writes the new retention dates, in the database (in transactions of a few hundred) and in the store's snapshot records (a rebuilt database keeps them). */
+async function redateCheckpoints(core: Core, moved: readonly { id: string; retentionUntil: Date }[]): Promise<void> {
+  const BATCH = 500;
+  for (let i = 0; i < moved.length; i += BATCH) {
+    await core.db.$transaction(moved.slice(i, i + BATCH).map((m) => core.db.checkpoint.update({ where: { id: m.id }, data: { retentionUntil: m.retentionUntil } })));
+  }
+  for (const m of moved) updateSnapshotRecord(core.store, m.id, { retentionUntil: m.retentionUntil.toISOString() });
 }

@@ -9,9 +9,11 @@ import type { Core, Actor } from "../core";
 import { SafetyNetError } from "../errors";
 import { lockRetention } from "../locks";
 import { recordEvent } from "../audit/history";
+import { callerDetails } from "../audit/attribution";
 import { purgeExpiredTokens } from "../rollback/confirm-token";
 import { decideRetention, type ExpireDecision, type KeepDecision, type RetentionDecision } from "./decide";
 import { loadInventory } from "./inventory";
+import { summarizeDecisions, type DecisionSummary } from "./forecast";
 import { loadPolicies, rulesOf, type StoredPolicy } from "./policy";
 import { DEFAULT_DRAIN_TIMEOUT_MS, DEFAULT_GRACE_MS, ManifestReferences, markExpired, planSweep, sweep, type RemovedCheckpoint, type StoredObject, type UnreadableRoot } from "./sweep";
 
@@ -36,6 +38,8 @@ export interface RetentionRunResult {
   expired: ExpireDecision[];
   /** Active checkpoints kept, with every rule that keeps them. */
   kept: KeepDecision[];
+  /** The kept and expired checkpoints counted by rule (each once: forecast.ts), for a summary in words. */
+  summary: DecisionSummary;
   /** Checkpoint rows and snapshot records removed by the sweep (this run's and earlier expired or deleted ones). */
   removed: RemovedCheckpoint[];
   /** Objects deleted from the store. */
@@ -112,6 +116,7 @@ export async function runRetention(core: Core, options: RetentionRunOptions): Pr
         policies,
         expired: toExpire,
         kept,
+        summary: summarizeDecisions([...kept, ...toExpire]),
         removed: plan.checkpoints,
         objects: plan.objects,
         objectsDeleted: plan.objects.length,
@@ -129,6 +134,10 @@ export async function runRetention(core: Core, options: RetentionRunOptions): Pr
     }
 
     marked = await markExpired(core, toExpire);
+    // The agent and task stay in each expiry's event: the sweep below removes the checkpoint rows.
+    const callers = new Map(
+      (await core.db.checkpoint.findMany({ where: { id: { in: marked.map((d) => d.checkpointId) } }, select: { id: true, callerMeta: true } })).map((row) => [row.id, row.callerMeta]),
+    );
     for (const decision of marked) {
       await recordEvent(core, {
         kind: "checkpoint.expire",
@@ -138,7 +147,7 @@ export async function runRetention(core: Core, options: RetentionRunOptions): Pr
         outcome: "succeeded",
         startedAt,
         durationMs: 0,
-        details: { rule: decision.rule, policy: decision.policy, reason: decision.reason },
+        details: { rule: decision.rule, policy: decision.policy, reason: decision.reason, ...callerDetails(callers.get(decision.checkpointId)) },
       });
     }
     const swept = await sweep(core, { ...sweepOptions, drainTimeoutMs });
@@ -155,6 +164,7 @@ export async function runRetention(core: Core, options: RetentionRunOptions): Pr
       policies,
       expired: marked,
       kept,
+      summary: summarizeDecisions([...kept, ...marked]),
       removed: swept.checkpoints,
       objects: swept.objects,
       objectsDeleted: swept.objects.length,

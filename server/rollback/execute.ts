@@ -14,6 +14,7 @@ import { dataPaths } from "../core";
 import { asSafetyNetError, InvalidInputError, SafetyNetError } from "../errors";
 import { newId } from "../ids";
 import { recordEvent } from "../audit/history";
+import { callerDetails } from "../audit/attribution";
 import { toComponentView } from "../registry/components";
 import { assertComponentRootUsable, assertRootIntact } from "../registry/roots";
 import { commitCheckpoint } from "../checkpoints/commit";
@@ -207,6 +208,7 @@ export async function performRollback(core: Core, row: CheckpointRow, actor: Act
         details: {
           rollbackId,
           safetyCheckpointId,
+          ...callerDetails(row.callerMeta),
           restored: applied.restored,
           deleted: applied.deleted,
           unchanged: plan.unchanged,
@@ -280,6 +282,7 @@ export async function performRollback(core: Core, row: CheckpointRow, actor: Act
       details: {
         rollbackId,
         safetyCheckpointId,
+        ...callerDetails(row.callerMeta),
         errorCode: asSafetyNetError(error)?.code ?? "FAILED",
         journalKept: started,
         ...classifyRollbackFailure(error, started || databasePart),

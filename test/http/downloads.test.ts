@@ -243,7 +243,7 @@ describe("GET /api/history/export", () => {
     const [header, ...rows] = parseCsv(await response.text());
     const expected = await allHistory(admin, { component: name });
     expect(expected.length).toBeGreaterThan(560);
-    expect(header).toEqual(["id", "startedAt", "kind", "component", "checkpointId", "actor", "outcome", "durationMs", "files", "bytes", "checksum", "error", "details"]);
+    expect(header).toEqual(["id", "startedAt", "kind", "outcome", "actor", "component", "checkpointId", "rollbackId", "reason", "agent", "task", "session", "durationMs", "files", "bytes", "checksum", "error", "details"]);
     expect(rows.map((r) => r[0])).toEqual(expected.map((e) => e.id));
     const byColumn = (row: string[]) => Object.fromEntries((header as string[]).map((h, i) => [h, row[i]]));
     const created = rows.map(byColumn).find((r) => r.kind === "checkpoint.create");

@@ -11,11 +11,13 @@ export function registerHistoryCommand(program: Command): void {
     .option("--kind <kind>", "only this kind (checkpoint.create, rollback, ...)")
     .option("--outcome <outcome>", "succeeded or failed")
     .option("--actor <actor>", "only this actor")
+    .option("--agent <agent>", "only events of checkpoints this agent took (exact)")
+    .option("--task <task>", "only events of checkpoints of this task, the session's key (exact)")
     .option("--limit <n>", "how many", "50")
     .option("--cursor <id>", "continue after this id (from nextCursor)")
-    .action(async (component: string | undefined, opts: { kind?: string; outcome?: string; actor?: string; limit: string; cursor?: string }, command: Command) => {
+    .action(async (component: string | undefined, opts: { kind?: string; outcome?: string; actor?: string; agent?: string; task?: string; limit: string; cursor?: string }, command: Command) => {
       const ctx = contextFor(command, { remote: true });
-      const input = parseInput(historyListInput, { component, kind: opts.kind, outcome: opts.outcome, actor: opts.actor, limit: parseInteger(opts.limit, "--limit"), cursor: opts.cursor });
+      const input = parseInput(historyListInput, { component, kind: opts.kind, outcome: opts.outcome, actor: opts.actor, agent: opts.agent, task: opts.task, limit: parseInteger(opts.limit, "--limit"), cursor: opts.cursor });
       const remote = await ctx.remoteClient();
       let page;
       if (remote) {

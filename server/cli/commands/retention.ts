@@ -4,6 +4,8 @@ import { contextFor } from "../context";
 import { emit, parseInput, parseInteger, setExitCode } from "../io";
 import { formatBytes, formatDuration, formatTable } from "../format";
 import type { EffectivePolicy, StoredPolicy } from "../../retention/policy";
+import type { PolicyForecast } from "../../retention/forecast";
+import { keptInWords, removedInWords } from "../../retention/wording";
 
 interface SetOptions {
   component?: string;
@@ -13,12 +15,24 @@ interface SetOptions {
   keepDaily?: string;
   keepWeekly?: string;
   reset?: boolean;
+  applyToExisting?: boolean;
+  dryRun?: boolean;
 }
 
 function rules(policy: StoredPolicy | EffectivePolicy | null): string {
   if (!policy) return "-";
   const parts = (["keepDays", "keepLast", "keepDaily", "keepWeekly"] as const).filter((k) => policy[k] !== null).map((k) => `${k} ${policy[k]}`);
   return parts.length ? parts.join(", ") : "retentionUntil only";
+}
+
+/** What a policy would do, in words: what the next run removes and keeps, and when removals start. */
+function forecastLines(forecast: PolicyForecast): string[] {
+  const lines = [`${removedInWords(forecast.expired, true)}; ${keptInWords(forecast.kept)}`];
+  if (forecast.applyToExisting) lines.push(`${forecast.redated} existing checkpoint(s) get an earlier retention date from this policy`);
+  if (forecast.expireNow > 0) lines.push(`the next retention run would remove ${forecast.expireNow} checkpoint(s)`);
+  else if (forecast.firstExpiry) lines.push(`the first checkpoint expires on ${forecast.firstExpiry.at} (${forecast.firstExpiry.checkpointId}, ${forecast.firstExpiry.component})`);
+  else lines.push("no checkpoint would expire while no new one is taken");
+  return lines;
 }
 
 function optionalInteger(value: string | undefined, option: string): number | undefined {
@@ -40,6 +54,7 @@ export function registerRetentionCommands(program: Command): void {
       emit(ctx.mode, result, () => {
         const would = result.dryRun ? "would " : "";
         const lines = [
+          `${removedInWords(result.summary.expired, result.dryRun)}; ${keptInWords(result.summary.kept)}`,
           `${result.dryRun ? "dry run: " : ""}${result.expired.length} checkpoint(s) ${would}${result.dryRun ? "expire" : "expired"}, ${result.kept.length} kept; ${result.removed.length} removed from the store, ${result.objectsDeleted} object(s) ${would}${result.dryRun ? "be deleted" : "deleted"}, ${formatBytes(result.bytesFreed)} ${would}${result.dryRun ? "be freed" : "freed"} (took ${formatDuration(result.durationMs)})`,
         ];
         if (result.expired.length) {
@@ -89,6 +104,8 @@ export function registerRetentionCommands(program: Command): void {
     .option("--keep-daily <n>", "keep the newest checkpoint of each of the last N days that have checkpoints (UTC)")
     .option("--keep-weekly <n>", "keep the newest checkpoint of each of the last N ISO weeks that have checkpoints")
     .option("--reset", "remove the policy of this scope (fall back to global, or the default)")
+    .option("--apply-to-existing", "also bring existing checkpoints' own retention dates forward to what this policy gives them (default: they keep the date they were taken with)")
+    .option("--dry-run", "say what the policy would remove, keep, and when it starts removing; save nothing")
     .action(async (opts: SetOptions, command: Command) => {
       const ctx = contextFor(command);
       const input = parseInput(retentionPolicyInput, {
@@ -99,10 +116,17 @@ export function registerRetentionCommands(program: Command): void {
         keepDaily: optionalInteger(opts.keepDaily, "--keep-daily"),
         keepWeekly: optionalInteger(opts.keepWeekly, "--keep-weekly"),
         reset: opts.reset,
+        applyToExisting: opts.applyToExisting,
+        dryRun: opts.dryRun,
       });
       const { setRetentionPolicy } = await import("../../retention/policy");
       const result = await setRetentionPolicy(await ctx.core(), input, ctx.actor);
-      emit(ctx.mode, result, () => (result.policy ? `${result.scope} policy: ${rules(result.policy)} (was ${rules(result.previous)})` : `${result.scope} policy removed (was ${rules(result.previous)})`));
+      emit(ctx.mode, result, () =>
+        [
+          `${result.dryRun ? "dry run, nothing saved: " : ""}${result.policy ? `${result.scope} policy: ${rules(result.policy)} (was ${rules(result.previous)})` : `${result.scope} policy removed (was ${rules(result.previous)})`}`,
+          ...forecastLines(result.forecast),
+        ].join("\n"),
+      );
     });
 
   program

@@ -1,4 +1,4 @@
-// GET /api/history/export?format=csv|json&component=&kind=&outcome=&actor=&since=&until=:
+// GET /api/history/export?format=csv|json&component=&kind=&outcome=&actor=&agent=&task=&since=&until=:
 // every history event matching history.list's filters, streamed (viewer role).
 import { historyExportResponse } from "@/server/api/downloads";
 
