@@ -26,6 +26,7 @@ import { describeProblem } from "@/lib/trpc/api-problem";
 import type { CheckpointDetail, ViewerRole } from "@/lib/trpc/types";
 import { displayPath } from "@/server/byte-paths";
 import { livePolling } from "@/lib/trpc/live-polling";
+import { ComponentBreadcrumb } from "@/components/ComponentBreadcrumb";
 
 /** Caller metadata without the keys the facts grid already shows. */
 function extraCallerMeta(meta: Record<string, unknown>): Record<string, unknown> {
@@ -129,16 +130,7 @@ export function CheckpointDetailView({ id, role }: { id: string; role: ViewerRol
   return (
     <div className="space-y-8">
       <header className="space-y-4">
-        <p className="text-sm text-muted">
-          <Link href="/" className="hover:underline">
-            Components
-          </Link>{" "}
-          /{" "}
-          <Link href={`/components/${encodeURIComponent(checkpoint.component)}`} className="hover:underline">
-            {checkpoint.component}
-          </Link>{" "}
-          / checkpoint
-        </p>
+        <ComponentBreadcrumb component={checkpoint.component}>checkpoint</ComponentBreadcrumb>
         <div className="flex flex-wrap items-start justify-between gap-4">
           <div className="min-w-0 space-y-2">
             <h1 className="flex flex-wrap items-center gap-2 break-all font-mono text-xl font-semibold tracking-tight">

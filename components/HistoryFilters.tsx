@@ -1,5 +1,6 @@
 import Form from "next/form";
 import Link from "next/link";
+import type { ReactNode } from "react";
 import { buttonClasses } from "@/components/ui/Button";
 import { historyKinds, historyOutcomes } from "@/server/schemas";
 import { ROLLBACK_FAILURES } from "@/server/audit/rollback-failure";
@@ -7,15 +8,23 @@ import type { HistoryFilter } from "@/lib/trpc/types";
 
 const FIELD = "rounded-md border border-border bg-background px-2.5 py-1.5 text-sm";
 
-/** One labelled <select> of the filter form; `value` not among `options` (a removed component) is still offered. */
-function SelectFilter({ name, label, allLabel, value, options }: { name: string; label: string; allLabel: string; value: string | undefined; options: readonly string[] }) {
-  const id = `history-${name}`;
+/** A filter's label above its control; the control's id is `history-<name>`. */
+function Labelled({ name, label, children }: { name: string; label: string; children: ReactNode }) {
   return (
     <div className="flex min-w-0 flex-col gap-1">
-      <label htmlFor={id} className="text-xs font-medium text-muted">
+      <label htmlFor={`history-${name}`} className="text-xs font-medium text-muted">
         {label}
       </label>
-      <select id={id} name={name} defaultValue={value ?? ""} className={FIELD}>
+      {children}
+    </div>
+  );
+}
+
+/** One labelled <select> of the filter form; `value` not among `options` (a removed component) is still offered. */
+function SelectFilter({ name, label, allLabel, value, options }: { name: string; label: string; allLabel: string; value: string | undefined; options: readonly string[] }) {
+  return (
+    <Labelled name={name} label={label}>
+      <select id={`history-${name}`} name={name} defaultValue={value ?? ""} className={FIELD}>
         <option value="">{allLabel}</option>
         {options.map((option) => (
           <option key={option} value={option}>
@@ -24,31 +33,23 @@ function SelectFilter({ name, label, allLabel, value, options }: { name: string;
         ))}
         {value && !options.includes(value) ? <option value={value}>{value} (removed)</option> : null}
       </select>
-    </div>
+    </Labelled>
   );
 }
 
 function DateFilter({ name, label, value }: { name: string; label: string; value: string | undefined }) {
-  const id = `history-${name}`;
   return (
-    <div className="flex min-w-0 flex-col gap-1">
-      <label htmlFor={id} className="text-xs font-medium text-muted">
-        {label}
-      </label>
-      <input id={id} name={name} type="date" defaultValue={value ?? ""} className={FIELD} />
-    </div>
+    <Labelled name={name} label={label}>
+      <input id={`history-${name}`} name={name} type="date" defaultValue={value ?? ""} className={FIELD} />
+    </Labelled>
   );
 }
 
 function TextFilter({ name, label, value, placeholder }: { name: string; label: string; value: string | undefined; placeholder: string }) {
-  const id = `history-${name}`;
   return (
-    <div className="flex min-w-0 flex-col gap-1">
-      <label htmlFor={id} className="text-xs font-medium text-muted">
-        {label}
-      </label>
-      <input id={id} name={name} defaultValue={value ?? ""} placeholder={placeholder} maxLength={200} className={`${FIELD} font-mono sm:w-40`} />
-    </div>
+    <Labelled name={name} label={label}>
+      <input id={`history-${name}`} name={name} defaultValue={value ?? ""} placeholder={placeholder} maxLength={200} className={`${FIELD} font-mono sm:w-40`} />
+    </Labelled>
   );
 }
 

@@ -12,6 +12,7 @@ import { Time } from "@/components/ui/Time";
 import { compareHref, type CompareAgainst } from "@/lib/compare-target";
 import { describeProblem } from "@/lib/trpc/api-problem";
 import type { CheckpointDetail } from "@/lib/trpc/types";
+import { ComponentBreadcrumb } from "@/components/ComponentBreadcrumb";
 
 function Choice({ href, current, children, testId, disabled }: { href: string; current: boolean; children: ReactNode; testId: string; disabled?: string }) {
   const look = `rounded-md border px-3 py-1.5 text-sm ${current ? "border-accent bg-accent/10 font-medium" : "border-border bg-surface hover:bg-background"}`;
@@ -47,20 +48,12 @@ export function CompareView({ id, against }: { id: string; against: CompareAgain
   return (
     <div className="space-y-6">
       <header className="space-y-3">
-        <p className="text-sm text-muted">
-          <Link href="/" className="hover:underline">
-            Components
-          </Link>{" "}
-          /{" "}
-          <Link href={`/components/${encodeURIComponent(checkpoint.component)}`} className="hover:underline">
-            {checkpoint.component}
-          </Link>{" "}
-          /{" "}
-          <Link href={`/checkpoints/${encodeURIComponent(id)}`} className="font-mono hover:underline">
+        <ComponentBreadcrumb component={checkpoint.component}>
+          <Link href={`/checkpoints/${encodeURIComponent(id)}`} className="font-mono hover:text-foreground hover:underline">
             {id}
           </Link>{" "}
           / compare
-        </p>
+        </ComponentBreadcrumb>
         <h1 className="text-xl font-semibold tracking-tight">
           Compare checkpoint <span className="font-mono">{id}</span>
         </h1>

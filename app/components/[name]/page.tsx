@@ -10,20 +10,13 @@ import { HydrateClient, getQueryClient, load, requireViewer, trpc } from "@/lib/
 import { requestDisplayZone } from "@/lib/console-preferences-server";
 import { componentTimelineInput, utcDay } from "@/server/schemas";
 import { endOfDayInZone } from "@/server/timeline/zoned-time";
+import { componentNameOfSegment } from "@/lib/component-route";
 
 export const dynamic = "force-dynamic";
 
 type Params = Promise<{ name: string }>;
 type SearchParams = Promise<Record<string, string | string[] | undefined>>;
 
-/** The component name from the URL segment (a malformed escape is passed on as is; the API names the problem). */
-function componentName(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return segment;
-  }
-}
 
 function first(value: string | string[] | undefined): string | undefined {
   const v = Array.isArray(value) ? value[0] : value;
@@ -44,11 +37,11 @@ function startInstant(query: Record<string, string | string[] | undefined>, zone
 
 export async function generateMetadata({ params }: { params: Params }): Promise<Metadata> {
   const { name } = await params;
-  return { title: `${componentName(name)} · Safety Net` };
+  return { title: `${componentNameOfSegment(name)} · Safety Net` };
 }
 
 export default async function ComponentPage({ params, searchParams }: { params: Params; searchParams: SearchParams }) {
-  const name = componentName((await params).name);
+  const name = componentNameOfSegment((await params).name);
   const query = await searchParams;
   const zone = await requestDisplayZone();
   const view: TimelineView = { at: startInstant(query, zone), q: first(query.q)?.slice(0, 200), damaged: first(query.damaged) === "1" || undefined };

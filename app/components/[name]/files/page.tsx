@@ -1,5 +1,4 @@
 import type { Metadata } from "next";
-import Link from "next/link";
 import { FileHistoryView } from "@/components/file-history/FileHistoryView";
 import { ProblemNotice } from "@/components/feedback/ProblemNotice";
 import { EmptyState } from "@/components/feedback/EmptyState";
@@ -7,29 +6,23 @@ import { fileHistoryHref, pathOfQuery } from "@/lib/file-history-href";
 import { fileHistoryInput, FILE_HISTORY_PAGE_SIZE, nextPage } from "@/lib/trpc/list-inputs";
 import { HydrateClient, getQueryClient, requireViewer, trpc } from "@/lib/trpc/server";
 import { displayPath } from "@/server/byte-paths";
+import { componentNameOfSegment } from "@/lib/component-route";
+import { ComponentBreadcrumb } from "@/components/ComponentBreadcrumb";
 
 export const dynamic = "force-dynamic";
 
 type Params = Promise<{ name: string }>;
 type SearchParams = Promise<Record<string, string | string[] | undefined>>;
 
-/** The component name from the URL segment (a malformed escape is passed on as is; the API names the problem). */
-function componentName(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return segment;
-  }
-}
 
 export async function generateMetadata({ params, searchParams }: { params: Params; searchParams: SearchParams }): Promise<Metadata> {
   const path = pathOfQuery(await searchParams);
-  return { title: `${path ? `History of ${displayPath(path)}` : "File history"} · ${componentName((await params).name)} · Safety Net` };
+  return { title: `${path ? `History of ${displayPath(path)}` : "File history"} · ${componentNameOfSegment((await params).name)} · Safety Net` };
 }
 
 /** Every checkpoint that changed one path of a component, its content at each version, a diff of any two, and Restore this version. */
 export default async function FileHistoryPage({ params, searchParams }: { params: Params; searchParams: SearchParams }) {
-  const name = componentName((await params).name);
+  const name = componentNameOfSegment((await params).name);
   const path = pathOfQuery(await searchParams);
   const componentHref = `/components/${encodeURIComponent(name)}`;
   const viewer = await requireViewer(path ? fileHistoryHref(name, path) : `${componentHref}/files`);
@@ -39,16 +32,7 @@ export default async function FileHistoryPage({ params, searchParams }: { params
     <HydrateClient>
       <div className="space-y-6">
         <div className="space-y-1">
-          <p className="text-sm text-muted">
-            <Link href="/" className="hover:text-foreground hover:underline">
-              Components
-            </Link>{" "}
-            /{" "}
-            <Link href={componentHref} className="hover:text-foreground hover:underline">
-              {name}
-            </Link>{" "}
-            / files
-          </p>
+          <ComponentBreadcrumb component={name}>files</ComponentBreadcrumb>
           <h1 className="break-all text-xl font-semibold">
             History of <span className="font-mono">{path ? displayPath(path) : "…"}</span>
           </h1>

@@ -1,31 +1,24 @@
 import type { Metadata } from "next";
-import Link from "next/link";
 import { ProblemNotice } from "@/components/feedback/ProblemNotice";
 import { SessionsList } from "@/components/sessions/SessionsList";
 import { nextPage, sessionsInput, SESSIONS_PAGE_SIZE } from "@/lib/trpc/list-inputs";
 import { HydrateClient, load, requireViewer, trpc } from "@/lib/trpc/server";
+import { componentNameOfSegment } from "@/lib/component-route";
+import { ComponentBreadcrumb } from "@/components/ComponentBreadcrumb";
 
 export const dynamic = "force-dynamic";
 
 type Params = Promise<{ name: string }>;
 
-/** The component name from the URL segment (a malformed escape is passed on as is; the API names the problem). */
-function componentName(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return segment;
-  }
-}
 
 export async function generateMetadata({ params }: { params: Params }): Promise<Metadata> {
   const { name } = await params;
-  return { title: `Sessions of ${componentName(name)} · Safety Net` };
+  return { title: `Sessions of ${componentNameOfSegment(name)} · Safety Net` };
 }
 
 /** Every session of a component (its checkpoints grouped by task), latest first, each with Roll back this session. */
 export default async function ComponentSessionsPage({ params }: { params: Params }) {
-  const name = componentName((await params).name);
+  const name = componentNameOfSegment((await params).name);
   const componentHref = `/components/${encodeURIComponent(name)}`;
   const viewer = await requireViewer(`${componentHref}/sessions`);
   if (viewer.problem) return <ProblemNotice problem={viewer.problem} className="mx-auto max-w-xl" />;
@@ -35,16 +28,7 @@ export default async function ComponentSessionsPage({ params }: { params: Params
     <HydrateClient>
       <div className="space-y-6">
         <div className="space-y-1">
-          <p className="text-sm text-muted">
-            <Link href="/" className="hover:text-foreground hover:underline">
-              Components
-            </Link>{" "}
-            /{" "}
-            <Link href={componentHref} className="hover:text-foreground hover:underline">
-              {name}
-            </Link>{" "}
-            /
-          </p>
+          <ComponentBreadcrumb component={name} />
           <h1 className="text-xl font-semibold">Sessions of {name}</h1>
           <p className="max-w-3xl text-sm text-muted">
             Checkpoints grouped by the task they name (an agent hook&apos;s session id, or <code className="font-mono">--task</code>). An agent hook takes a checkpoint
