@@ -269,8 +269,8 @@ function pick<T>(list: readonly T[], index: number): T {
   return list[index % list.length] as T;
 }
 
-async function cliRollback(r: System, checkpointId: string): Promise<{ result: CliResult; outcome: RollbackOutcome | null }> {
-  const result = await r.cli(["rollback", checkpointId, "--yes"]);
+async function cliRollback(r: System, checkpointId: string, paths: readonly string[] = []): Promise<{ result: CliResult; outcome: RollbackOutcome | null }> {
+  const result = await r.cli(["rollback", checkpointId, "--yes", ...paths.flatMap((p) => ["--path", p])]);
   if (result.status === 0) {
     const body = jsonOf<{ restoredPaths: string[]; deletedPaths: string[]; safetyCheckpointId: string }>(result);
     return { result, outcome: { refused: false, restored: body.restoredPaths, deleted: body.deletedPaths, safetyCheckpointId: body.safetyCheckpointId } };
@@ -983,6 +983,51 @@ class Rollback implements Cmd {
   }
 }
 
+/**
+ * `rollback <id> --path p [--path q]`: only those paths (each a file, or a folder with
+ * all under it) go back to the checkpoint. The model treats it as a rollback of the
+ * checkpoint narrowed to those paths: the same expectation, nothing else touched,
+ * the databases left alone, and a safety checkpoint of those paths only, which is
+ * what its undo restores. The paths are picked when it runs, among what the
+ * checkpoint holds and what the workspace has in its scope.
+ */
+class PathRollback implements Cmd {
+  constructor(
+    readonly index: number,
+    readonly pathIndexes: readonly number[],
+  ) {}
+  check(m: Readonly<Model>): boolean {
+    return m.checkpoints.length > 0;
+  }
+  async run(m: Model, r: System): Promise<void> {
+    r.counters.steps++;
+    const cp = pick(m.checkpoints, this.index);
+    const before = r.tree();
+    const candidates = [...new Set([...cp.view.keys(), ...scopedView(before, cp.scope).keys()])].sort();
+    const paths: string[] = [];
+    for (const i of this.pathIndexes) {
+      const rel = candidates.length > 0 ? pick(candidates, i) : undefined;
+      // Two paths where one holds the other would restore the inner one twice: keep the first.
+      if (rel !== undefined && !paths.some((p) => inScope({ kind: "paths", paths: [p] }, rel) || inScope({ kind: "paths", paths: [rel] }, p))) paths.push(rel);
+    }
+    if (paths.length === 0) return;
+    const scope: Scope = { kind: "paths", paths };
+    const narrowed: ModelCheckpoint = { ...cp, scope, view: scopedView(cp.view, scope), memory: null, unstable: new Set([...cp.unstable].filter((rel) => inScope(scope, rel))) };
+    const crashed = recovering(m);
+    const halfDone = m.crashed !== null;
+    const memoryBefore = r.memoryContents();
+    const { result, outcome } = await cliRollback(r, cp.id, paths);
+    if (!outcome) fail(`${this.toString()} of ${cp.id} ${paths.join(", ")} failed`, describeCli(result));
+    checkRollback(m, r, `${this.toString()}: ${paths.join(", ")}`, narrowed, before, memoryBefore, outcome, halfDone);
+    if (!outcome.refused) r.counters.pathRollbacks++;
+    await settleCrash(m, r, "rollback", { viaCli: true, changedTree: true });
+    await expectEvents(m, r, "rollback", [["rollback", outcome.refused ? "failed" : "succeeded"]], { crashed });
+  }
+  toString() {
+    return `rollback --path via cli (#${this.index}, paths ${this.pathIndexes.join("/")})`;
+  }
+}
+
 class DryRun implements Cmd {
   constructor(readonly index: number) {}
   check(m: Readonly<Model>): boolean {
@@ -1200,6 +1245,7 @@ export function commandArbitraries(options: { crashes: boolean; watcher?: boolea
     w(3, fc.constant(new Execute())),
     w(3, index.map((i) => new Rollback(i, false))),
     w(2, fc.constant(new Rollback(0, true))),
+    w(2, fc.tuple(index, fc.array(fc.nat(40), { minLength: 1, maxLength: 2 })).map(([i, paths]) => new PathRollback(i, paths))),
     w(1, index.map((i) => new DryRun(i))),
     w(1, fc.tuple(index, fc.boolean()).map(([i, p]) => new Pin(i, p))),
     w(1, fc.integer({ min: 1, max: 9 }).map((d) => new Retention(d))),

@@ -45,7 +45,7 @@ const sequences = fc
 describe("the safety net under random sequences of agent and operator actions", () => {
   it(`holds every invariant (${RUNS} sequences, seed ${SEED})`, { timeout: Math.max(600_000, RUNS * 120_000) }, async () => {
     assertCliBundleFresh();
-    const counters: Counters = { sequences: 0, withWatcher: 0, withRestarts: 0, daemonRestarts: 0, watcherFallbacks: 0, steps: 0, cliCalls: 0, crashes: 0, rollbacks: 0, refusals: 0, obstaclesCleared: 0, unstableFiles: 0, hardLinkCheckpoints: 0, sparseCheckpoints: 0, brokenStoresReplaced: 0, flatRewrites: 0 };
+    const counters: Counters = { sequences: 0, withWatcher: 0, withRestarts: 0, daemonRestarts: 0, watcherFallbacks: 0, steps: 0, cliCalls: 0, crashes: 0, rollbacks: 0, pathRollbacks: 0, refusals: 0, obstaclesCleared: 0, unstableFiles: 0, hardLinkCheckpoints: 0, sparseCheckpoints: 0, brokenStoresReplaced: 0, flatRewrites: 0 };
     try {
       await fc.assert(
         fc.asyncProperty(sequences, async ([watcher, commands]) => {
@@ -72,7 +72,7 @@ describe("the safety net under random sequences of agent and operator actions", 
       );
     } finally {
       process.stdout.write(
-        `[model] ${counters.sequences} sequences (${counters.withWatcher} with Watchman, ${counters.withRestarts} of them with ${counters.daemonRestarts} daemon restarts, ${counters.watcherFallbacks} walks Watchman could not spare), ${counters.steps} steps, ${counters.cliCalls} CLI processes, ${counters.rollbacks} rollbacks, ${counters.refusals} refused plans, ${counters.crashes} crashes injected, ${counters.obstaclesCleared} recoveries unblocked by the operator, ${counters.unstableFiles} files recorded as unstable under a writer, ${counters.hardLinkCheckpoints} checkpoints holding hard links, ${counters.sparseCheckpoints} holding sparse files, ${counters.brokenStoresReplaced} broken memory stores replaced by rollbacks, ${counters.flatRewrites} checkpoints rewritten as flat manifests, ${unchangedCaptureStats.reused} captures (checkpoints, diffs, plans, rollbacks) that reused the last tree, ${unchangedCaptureStats.patched} patched from it with the reported changes\n`,
+        `[model] ${counters.sequences} sequences (${counters.withWatcher} with Watchman, ${counters.withRestarts} of them with ${counters.daemonRestarts} daemon restarts, ${counters.watcherFallbacks} walks Watchman could not spare), ${counters.steps} steps, ${counters.cliCalls} CLI processes, ${counters.rollbacks} rollbacks (${counters.pathRollbacks} of some paths), ${counters.refusals} refused plans, ${counters.crashes} crashes injected, ${counters.obstaclesCleared} recoveries unblocked by the operator, ${counters.unstableFiles} files recorded as unstable under a writer, ${counters.hardLinkCheckpoints} checkpoints holding hard links, ${counters.sparseCheckpoints} holding sparse files, ${counters.brokenStoresReplaced} broken memory stores replaced by rollbacks, ${counters.flatRewrites} checkpoints rewritten as flat manifests, ${unchangedCaptureStats.reused} captures (checkpoints, diffs, plans, rollbacks) that reused the last tree, ${unchangedCaptureStats.patched} patched from it with the reported changes\n`,
       );
     }
     expect(counters.sequences).toBeGreaterThanOrEqual(RUNS);

@@ -82,6 +82,8 @@ export interface Counters {
   cliCalls: number;
   crashes: number;
   rollbacks: number;
+  /** Of those, rollbacks of some paths (`--path`) that ran. */
+  pathRollbacks: number;
   refusals: number;
   /** Recoveries refused by files put in their way after a crash, cleared as the refusal asked. */
   obstaclesCleared: number;
