@@ -10,7 +10,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTRPC } from "@/components/providers/TRPCProvider";
 import { Button } from "@/components/ui/Button";
 import { describeProblem } from "@/lib/trpc/api-problem";
-import { livePolling } from "@/lib/trpc/live-polling";
+import { driftPolling } from "@/lib/trpc/live-polling";
 import { formatCount } from "@/lib/format";
 import { roleAllows, type ViewerRole } from "@/lib/trpc/types";
 import { displayPath } from "@/server/byte-paths";
@@ -18,7 +18,7 @@ import { displayPath } from "@/server/byte-paths";
 export function ComponentDrift({ name, role }: { name: string; role: ViewerRole }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const drift = useQuery(trpc.component.drift.queryOptions({ name }, { staleTime: 0, ...livePolling }));
+  const drift = useQuery(trpc.component.drift.queryOptions({ name }, { staleTime: 0, ...driftPolling }));
   const create = useMutation(
     trpc.checkpoint.create.mutationOptions({
       onSettled: () =>

@@ -105,9 +105,14 @@ export function ModifiedFile({ component, entry, open, sides = LIVE_SIDES }: { c
           <span>
             {entry.before ? formatBytes(entry.before.size) : "—"} {sides.from} → {entry.after ? formatBytes(entry.after.size) : "—"} {sides.to}
           </span>
-          {component ? <FileHistoryLink component={component} path={entry.path} /> : null}
         </span>
       </summary>
+      {/* Outside the summary: a link inside it would be a control inside a control. */}
+      {component ? (
+        <p className="border-t border-border px-3 py-1 text-right text-xs">
+          <FileHistoryLink component={component} path={entry.path} />
+        </p>
+      ) : null}
       {typeof entry.patch === "string" ? (
         <UnifiedPatch patch={entry.patch} />
       ) : entry.damaged ? (

@@ -12,6 +12,8 @@ import { breakWorkspace, callApi, collectPageErrors, componentWithCheckpoint, si
 
 /** One poll (2 s) plus the request and render. */
 const WITHIN_A_POLL = { timeout: 3_000 };
+/** Drift is polled every 10 s (lib/trpc/live-polling.ts). */
+const WITHIN_A_DRIFT_POLL = { timeout: 12_000 };
 
 test("a checkpoint and a status change made through the API show on an open timeline and overview within a poll", async ({ page }) => {
   const pageErrors = collectPageErrors(page);
@@ -73,7 +75,7 @@ test("the overview shows each component's drift since its last checkpoint, and C
 
   // 2 added (farewell.ts, notes/agent-scratch.md), 2 modified (greeting.ts, config.json), 1 deleted (README.md).
   breakWorkspace(root);
-  await expect(row.getByTestId("drift-text")).toHaveText("5 files changed since the last checkpoint (2 added · 2 modified · 1 deleted)", WITHIN_A_POLL);
+  await expect(row.getByTestId("drift-text")).toHaveText("5 files changed since the last checkpoint (2 added · 2 modified · 1 deleted)", WITHIN_A_DRIFT_POLL);
   await row.getByTestId("drift-text").click();
   await expect(row.getByTestId("drift")).toContainText("deleted README.md");
 

@@ -22,8 +22,12 @@ const KIND_LOOK: Record<string, { sign: string; colour: string; word: string }> 
   type: { sign: "~", colour: "text-info", word: "type" },
 };
 
+function countsText(changes: { added: number; modified: number; deleted: number }): string {
+  return `${formatCount(changes.added)} added, ${formatCount(changes.modified)} modified, ${formatCount(changes.deleted)} deleted`;
+}
+
 function diffstatLabel(changes: { added: number; modified: number; deleted: number }): string {
-  return `${formatCount(changes.added)} added, ${formatCount(changes.modified)} modified, ${formatCount(changes.deleted)} deleted against the previous checkpoint`;
+  return `${countsText(changes)} since the previous checkpoint`;
 }
 
 /**
@@ -58,8 +62,11 @@ export function CardChanges({ checkpoint }: { checkpoint: Pick<TimelineCheckpoin
   }
   return (
     <details className="text-xs" data-testid="card-changes" onToggle={(event) => setOpen(event.currentTarget.open)}>
-      <summary className="cursor-pointer select-none text-muted" data-testid="card-diffstat" aria-label={`${diffstatLabel(changes)}; show the changed paths`}>
+      {/* Named by its own text (no aria-label): what is read out then starts with what is shown. */}
+      <summary className="cursor-pointer select-none text-muted" data-testid="card-diffstat">
+        <span className="sr-only">{countsText(changes)} </span>
         {stat} <span className="ml-1">since the previous checkpoint</span>
+        <span className="sr-only">; show the changed paths</span>
       </summary>
       {open ? <ChangedPaths id={checkpoint.id} total={total} /> : null}
     </details>

@@ -11,3 +11,13 @@
 export const LIVE_REFRESH_MS = 2_000;
 
 export const livePolling = { refetchInterval: LIVE_REFRESH_MS, refetchIntervalInBackground: false } as const;
+
+/**
+ * Drift compares a component's workspace with its last checkpoint, and the
+ * overview asks it for every component it lists: polled less often than the
+ * metadata, so that a page of many components does not keep the server busy
+ * comparing workspaces (one comparison per component per DRIFT_REFRESH_MS).
+ */
+export const DRIFT_REFRESH_MS = 10_000;
+
+export const driftPolling = { refetchInterval: DRIFT_REFRESH_MS, refetchIntervalInBackground: false } as const;

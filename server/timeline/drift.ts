@@ -4,18 +4,18 @@
  * the rest; a safety checkpoint is the state a rollback replaced). Counts of files
  * added, modified and deleted, and the first paths.
  *
- * Cheap by construction: the live state is captured the one read-only way diff and
- * plan capture it, so the scan asks the change source (Watchman) what changed
- * when the server has one, and only files the stat cache cannot vouch for are
- * read (cost follows the change, not the tree). Concurrent and repeated requests
+ * Cheap by construction: the workspace is compared with the checkpoint the way a
+ * diff or a plan compares it (by trees, patched with what the change source,
+ * Watchman, reports; equal folders skipped), so with the server's change source
+ * the cost follows the change, not the tree; without one it is a walk, and only
+ * files the stat cache cannot vouch for are read. Concurrent and repeated requests
  * for one component within DRIFT_REUSE_MS share one computation, so any number of
  * open dashboards polling it cost one capture per component per interval.
  */
 import type { Core } from "../core";
 import { IntegrityError } from "../errors";
-import { compareManifests, withoutUnheldNestedGit } from "../checkpoints/compare";
-import { captureLiveState } from "../checkpoints/live-state";
-import { readManifest } from "../checkpoints/manifest";
+import { openManifest } from "../checkpoints/tree-read";
+import { compareWorkspace } from "../checkpoints/workspace-compare";
 import { findComponentRow, toComponentView, type ComponentView } from "../registry/components";
 import { assertComponentRootUsable } from "../registry/roots";
 
@@ -78,15 +78,14 @@ async function computeDrift(core: Core, component: ComponentView, last: { id: st
   const base = { added: 0, modified: 0, deleted: 0, paths: [] as DriftPath[], unreadable: false };
   if (!last) return { ...base, checkpointId: null, checkpointAt: null, comparedAt: core.now().toISOString() };
   const at = { checkpointId: last.id, checkpointAt: last.createdAt.toISOString() };
-  let entries;
+  let changes;
   try {
-    entries = readManifest(core.store, last.manifestSha).entries;
+    // Compared the way a plan compares: by trees, patched with what the change source reports, equal folders skipped.
+    ({ changes } = (await compareWorkspace(core, component, openManifest(core.store, last.manifestSha), { storeObjects: false })).comparison);
   } catch (error) {
     if (error instanceof IntegrityError) return { ...base, ...at, unreadable: true, comparedAt: core.now().toISOString() };
     throw error;
   }
-  const live = await captureLiveState(core, component, { kind: "all" }, { storeObjects: false });
-  const { changes } = withoutUnheldNestedGit(compareManifests(entries, live.entries));
   const drift = { ...base, ...at, comparedAt: core.now().toISOString() };
   for (const c of changes) {
     const kind = (c.after ?? c.before)?.kind;
