@@ -126,6 +126,8 @@ test("alarms link to what they count: damaged checkpoints, refused rollbacks apa
     await expect(refusedEntry.getByTestId("rollback-label")).toContainText("refused");
 
     await page.goto("/");
+    // Each row's drift arrives on its own and changes the row's height: click once the table has settled.
+    await expect(page.getByText("Comparing with the last checkpoint…")).toHaveCount(0);
     await page.getByRole("row", { name: new RegExp(name) }).getByTestId("refused-link").click();
     await expect(page).toHaveURL(/outcome=failed&failure=refused$/);
     const rows = page.getByTestId("history-table").locator("tbody tr[data-kind]");
