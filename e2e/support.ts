@@ -5,11 +5,11 @@
  */
 import { spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { expect, type Page } from "@playwright/test";
-import { isCompressedObjectFile, storedObjectFile } from "../test/support/stored-objects";
+import { corruptStoredObjectUndoably } from "../test/support/stored-objects";
 
 export { describeTree, secondMtimes } from "../test/support/tree-listing";
 
@@ -163,19 +163,7 @@ export function corruptStoredObject(content: string | Buffer): () => void {
 
 /** Flips a byte of stored object `sha` (e.g. a checkpoint's manifest); returns a function that puts it back. */
 export function corruptStoredObjectNamed(sha: string): () => void {
-  const objectPath = storedObjectFile(DATA_DIR, sha);
-  const original = readFileSync(objectPath);
-  const mode = statSync(objectPath).mode & 0o777;
-  const damaged = Buffer.from(original);
-  // A compressed object keeps its header: its stream is what is damaged.
-  const at = isCompressedObjectFile(objectPath) ? Math.floor(original.length / 2) : 0;
-  damaged[at] = (damaged[at] as number) ^ 0xff;
-  chmodSync(objectPath, 0o600);
-  writeFileSync(objectPath, damaged);
-  return () => {
-    writeFileSync(objectPath, original);
-    chmodSync(objectPath, mode);
-  };
+  return corruptStoredObjectUndoably(DATA_DIR, sha);
 }
 
 /** Moves a checkpoint (and its create event) to another moment in the server's database: a timeline spread over days. */

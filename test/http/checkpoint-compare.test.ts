@@ -7,12 +7,12 @@
  */
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { Api, createToken, expectError, makeComponent, writeTree } from "./api";
-import { isCompressedObjectFile, storedObjectFile } from "../support/stored-objects";
+import { corruptStoredObjectUndoably } from "../support/stored-objects";
 
 const server = inject("main");
 const admin = new Api(server.baseUrl, server.adminToken);
@@ -48,18 +48,7 @@ interface Diff {
 
 /** Flips a byte of the stored object holding `content`; returns a function that puts it back. */
 function corruptObject(content: string | Buffer): () => void {
-  const file = storedObjectFile(server.dataDir, sha256(content));
-  const original = readFileSync(file);
-  const mode = statSync(file).mode & 0o777;
-  const damaged = Buffer.from(original);
-  const at = isCompressedObjectFile(file) ? Math.floor(original.length / 2) : 0;
-  damaged[at] = (damaged[at] as number) ^ 0xff;
-  chmodSync(file, 0o600);
-  writeFileSync(file, damaged);
-  return () => {
-    writeFileSync(file, original);
-    chmodSync(file, mode);
-  };
+  return corruptStoredObjectUndoably(server.dataDir, sha256(content));
 }
 
 async function checkpoint(component: string, reason: string): Promise<string> {
@@ -172,14 +161,7 @@ describe("a damaged checkpoint", () => {
     writeTree(root, { "m.txt": "m changed\n" });
     const second = await checkpoint(name, "second");
     const manifestSha = (await admin.get<{ manifestSha256: string }>("checkpoint.get", { id: first })).manifestSha256;
-    const file = storedObjectFile(server.dataDir, manifestSha);
-    const original = readFileSync(file);
-    const mode = statSync(file).mode & 0o777;
-    const damaged = Buffer.from(original);
-    const at = isCompressedObjectFile(file) ? Math.floor(original.length / 2) : 0;
-    damaged[at] = (damaged[at] as number) ^ 0xff;
-    chmodSync(file, 0o600);
-    writeFileSync(file, damaged);
+    const repair = corruptStoredObjectUndoably(server.dataDir, manifestSha);
     try {
       const refused = expectError(await admin.query("checkpoint.diff", { id: first, against: second }), 422);
       expect(refused.message).toMatch(/corrupt/);
@@ -188,8 +170,7 @@ describe("a damaged checkpoint", () => {
       // The intact checkpoint against the live workspace still diffs.
       expect((await admin.get<Diff>("checkpoint.diff", { id: second })).damaged).toEqual([]);
     } finally {
-      writeFileSync(file, original);
-      chmodSync(file, mode);
+      repair();
     }
   });
 

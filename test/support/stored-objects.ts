@@ -55,3 +55,15 @@ export function corruptStoredObjectFile(dataDir: string, sha256: string): string
   fs.writeFileSync(file, bytes);
   return file;
 }
+
+/** corruptStoredObjectFile, undoably: returns a function that puts the object's bytes and mode back. */
+export function corruptStoredObjectUndoably(dataDir: string, sha256: string): () => void {
+  const file = storedObjectFile(dataDir, sha256);
+  const original = fs.readFileSync(file);
+  const mode = fs.statSync(file).mode & 0o777;
+  corruptStoredObjectFile(dataDir, sha256);
+  return () => {
+    fs.writeFileSync(file, original);
+    fs.chmodSync(file, mode);
+  };
+}
