@@ -178,12 +178,25 @@ export async function applyRollbackPlan(
 
   // 2. Restores, shallowest first so parents exist before children; hard links after every file they name.
   const restores = [...plan.restore].sort((a, b) => depth(a.path) - depth(b.path) || (a.path < b.path ? -1 : 1));
+  /** Names whose mode or mtime change is made by linking them again to their first name (see below). */
+  const relinked = new Set<string>();
   for (const item of restores) {
     if (item.action === "link") continue;
     const entry = target.get(item.path);
     if (!entry) throw new OperationFailedError(`plan names ${item.path}, which the checkpoint does not hold`, { path: item.path });
     const p = abs(item.path);
     assertRealParent(item.path);
+    let action = item.action;
+    if ((action === "mode" || action === "mtime") && entry.kind === "file") {
+      // A chmod or utimes in place changes every other name of the file too, and some may lie outside the
+      // rollback (out of scope, ignored). A name the checkpoint holds as a hard link is linked again to its
+      // first name once that one is settled; a file with other names is written anew.
+      if (entry.hardlinkTo !== undefined) {
+        relinked.add(item.path);
+        continue;
+      }
+      if (entry.sha256 !== undefined && (lstatSync(fsPath(p), { throwIfNoEntry: false })?.nlink ?? 1) > 1) action = "write";
+    }
     try {
       if (item.action === "replace") {
         const st = lstatSync(fsPath(p), { throwIfNoEntry: false });
@@ -202,9 +215,9 @@ export async function applyRollbackPlan(
         symlinkSync(fsPath(entry.linkTarget ?? ""), fsPath(tmp));
         renameSync(fsPath(tmp), fsPath(p));
         lutimesSync(fsPath(p), entry.mtimeMs / 1000, entry.mtimeMs / 1000);
-      } else if (item.action === "mode") {
+      } else if (action === "mode") {
         chmodSync(fsPath(p), entry.mode);
-      } else if (item.action !== "mtime") {
+      } else if (action !== "mtime") {
         const tmp = tempSibling(p, tag);
         removeIfPresent(tmp);
         await store.materialize(entry.sha256 as string, tmp, entry.mode, { durable: false, sparse: entry.sparse !== undefined });
@@ -224,7 +237,7 @@ export async function applyRollbackPlan(
   // 2b. Hard links: another name of the file the checkpoint says this one is, made in a temp sibling
   //     and renamed over whatever is at the path.
   for (const item of restores) {
-    if (item.action !== "link") continue;
+    if (item.action !== "link" && !relinked.has(item.path)) continue;
     const entry = target.get(item.path);
     if (entry?.hardlinkTo === undefined) throw new OperationFailedError(`plan links ${item.path}, which the checkpoint does not hold as a hard link`, { path: item.path });
     const p = abs(item.path);

@@ -96,6 +96,41 @@ describe("hard links", () => {
     expect(linkedName.items[0]).toMatchObject({ checkpointId: after.id, change: "mode" });
   });
 
+  it("a mode or mtime put back on a file leaves its other names outside the checkpoint's scope as they were", async () => {
+    const ws = await workspace("hardlinks-out-of-scope");
+    const partial = await cliJson<CheckpointCreated>(ws, ["checkpoint", "create", "web", "--path", "d.txt"]);
+    // outside.txt, which the partial checkpoint does not cover, becomes another name of d.txt; then the file's
+    // mode and mtime change (through either name: they are one file).
+    fs.linkSync(path.join(ws.root, "d.txt"), path.join(ws.root, "outside.txt"));
+    fs.chmodSync(path.join(ws.root, "d.txt"), 0o600);
+    const old = new Date("2021-03-04T05:06:07Z");
+    fs.utimesSync(path.join(ws.root, "d.txt"), old, old);
+
+    await cliJson(ws, ["rollback", partial.id, "--yes"]);
+
+    const restored = fs.lstatSync(path.join(ws.root, "d.txt"));
+    const outside = fs.lstatSync(path.join(ws.root, "outside.txt"));
+    expect(restored.mode & 0o777).toBe(0o644);
+    expect(restored.mtimeMs).not.toBe(old.getTime());
+    expect(outside.mode & 0o777).toBe(0o600);
+    expect(outside.mtimeMs).toBe(old.getTime());
+    expect(read(ws.root, "outside.txt")).toBe("shared content\n");
+    expect(read(ws.root, "d.txt")).toBe("shared content\n");
+    expect(await cliJson<PlanJson>(ws, ["rollback", partial.id, "--dry-run"])).toMatchObject({ restore: [], delete: [] });
+  });
+
+  it("a mode put back on files that are one file keeps them one file", async () => {
+    const ws = await workspace("hardlinks-mode-back");
+    const created = await cliJson<CheckpointCreated>(ws, ["checkpoint", "create", "web"]);
+    fs.chmodSync(path.join(ws.root, "c.txt"), 0o755);
+    const plan = await cliJson<PlanJson>(ws, ["rollback", created.id, "--dry-run"]);
+    expect(plan.restore.map((r) => r.path).sort()).toEqual(["a.txt", "c.txt", "docs/b.txt"]);
+    await cliJson(ws, ["rollback", created.id, "--yes"]);
+    expectLinkedAsAtCheckpoint(ws.root);
+    expect(fs.lstatSync(path.join(ws.root, "a.txt")).mode & 0o777).toBe(0o644);
+    expect(await cliJson<PlanJson>(ws, ["rollback", created.id, "--dry-run"])).toMatchObject({ restore: [], delete: [] });
+  });
+
   it("are kept by a restore into another folder and by a tar export", async () => {
     const ws = await workspace("hardlinks-restore");
     const created = await cliJson<CheckpointCreated>(ws, ["checkpoint", "create", "web"]);
