@@ -26,17 +26,22 @@ export interface LocalSocketOptions {
   log: Logger;
 }
 
-interface CommandRequest {
+export interface CommandRequest {
   argv: string[];
   actor: string;
   stdinIsTTY: boolean;
   stdin: string | null;
 }
 
+/** The history actor a local client may claim: `cli:` and its user name. */
+export function isLocalActor(value: unknown): value is string {
+  return typeof value === "string" && /^cli:[\w.@-]{1,64}$/.test(value);
+}
+
 function parseRequest(line: string): CommandRequest | null {
   try {
     const value = JSON.parse(line) as Partial<CommandRequest>;
-    if (!Array.isArray(value.argv) || !value.argv.every((a) => typeof a === "string") || typeof value.actor !== "string" || !/^cli:[\w.@-]{1,64}$/.test(value.actor)) return null;
+    if (!Array.isArray(value.argv) || !value.argv.every((a) => typeof a === "string") || !isLocalActor(value.actor)) return null;
     if (value.stdin !== undefined && value.stdin !== null && typeof value.stdin !== "string") return null;
     return { argv: value.argv, actor: value.actor, stdinIsTTY: value.stdinIsTTY === true, stdin: value.stdin ?? null };
   } catch {
@@ -56,16 +61,23 @@ function answers(socketPath: string): Promise<boolean> {
   });
 }
 
-async function serveCommand(connection: net.Socket, request: CommandRequest, options: LocalSocketOptions): Promise<void> {
-  const send = (message: object) => {
-    if (!connection.destroyed) connection.write(JSON.stringify(message) + "\n");
-  };
+/** Where a command run for a local client writes its output. */
+export interface CommandSink {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+/**
+ * Runs one CLI command in this process for a local client (this server's data
+ * directory, the client's actor and stdin), its output going to `sink`; resolves
+ * with its exit code. Logged without the stdin, which may hold an agent's prompt.
+ */
+export async function runHostedCommand(request: CommandRequest, options: LocalSocketOptions, sink: CommandSink, via: string): Promise<number> {
   const [{ main }, { runInTerminal }] = await Promise.all([import("../cli/main"), import("../cli/terminal")]);
-  send({ started: true });
-  options.log.info({ event: "local-socket.command", argv: request.argv, actor: request.actor }, "running a command for the local CLI");
+  options.log.info({ event: "local-socket.command", argv: request.argv, actor: request.actor, via }, "running a command for the local CLI");
   const terminal = {
-    stdout: { write: (text: string) => send({ out: text }) },
-    stderr: { write: (text: string) => send({ err: text }) },
+    stdout: { write: (text: string) => sink.out(text) },
+    stderr: { write: (text: string) => sink.err(text) },
     stdinIsTTY: request.stdinIsTTY,
     stderrIsTTY: false,
     exitCode: undefined as number | undefined,
@@ -74,20 +86,54 @@ async function serveCommand(connection: net.Socket, request: CommandRequest, opt
     hosted: true,
     stdinText: request.stdin,
   };
-  const code = await runInTerminal(terminal, () => main(request.argv));
+  return runInTerminal(terminal, () => main(request.argv));
+}
+
+async function serveCommand(connection: net.Socket, request: CommandRequest, options: LocalSocketOptions): Promise<void> {
+  const send = (message: object) => {
+    if (!connection.destroyed) connection.write(JSON.stringify(message) + "\n");
+  };
+  // Loaded before "started": a client that sees the connection end before it runs the command itself.
+  await Promise.all([import("../cli/main"), import("../cli/terminal")]);
+  send({ started: true });
+  const code = await runHostedCommand(request, options, { out: (text) => send({ out: text }), err: (text) => send({ err: text }) }, SOCKET_NAME);
   send({ exit: code });
   connection.end();
+}
+
+/**
+ * Listens on `socketPath` (created 0600: only this user reaches it) unless another
+ * live server already answers there; resolves with a stop function, or null then.
+ */
+export async function listenOwnerOnly(server: net.Server, socketPath: string, log: Logger): Promise<(() => void) | null> {
+  if (await answers(socketPath)) {
+    log.warn({ event: "local-socket", socket: socketPath }, "another server already answers on this data directory's socket; clients will talk to that one");
+    return null;
+  }
+  // A socket file left by a server that died.
+  rmSync(socketPath, { force: true });
+  // The umask applies to the socket file bind() makes.
+  const umask = process.umask(0o177);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(socketPath, () => resolve());
+    });
+  } finally {
+    process.umask(umask);
+  }
+  server.unref();
+  const stop = () => {
+    server.close();
+    rmSync(socketPath, { force: true });
+  };
+  process.once("exit", stop);
+  return stop;
 }
 
 /** Starts the socket server; resolves with a stop function, or null when another server already answers there. */
 export async function startLocalSocket(options: LocalSocketOptions): Promise<(() => void) | null> {
   const socketPath = path.join(options.dataDir, SOCKET_NAME);
-  if (await answers(socketPath)) {
-    options.log.warn({ event: "local-socket", socket: socketPath }, "another server already answers on this data directory's socket; the CLI will talk to that one");
-    return null;
-  }
-  // A socket file left by a server that died.
-  rmSync(socketPath, { force: true });
   const server = net.createServer((connection) => {
     let buffered = "";
     connection.setEncoding("utf8");
@@ -112,22 +158,8 @@ export async function startLocalSocket(options: LocalSocketOptions): Promise<(()
       });
     });
   });
-  // Created 0600: the umask applies to the socket file bind() makes.
-  const umask = process.umask(0o177);
-  try {
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(socketPath, () => resolve());
-    });
-  } finally {
-    process.umask(umask);
-  }
-  server.unref();
-  const stop = () => {
-    server.close();
-    rmSync(socketPath, { force: true });
-  };
-  process.once("exit", stop);
+  const stop = await listenOwnerOnly(server, socketPath, options.log);
+  if (!stop) return null;
   options.log.info({ event: "local-socket", socket: socketPath }, "local CLI commands are served on this data directory's socket");
   return stop;
 }

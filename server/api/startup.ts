@@ -13,6 +13,7 @@ import { startIntegritySchedule, startRetentionSchedule } from "../retention";
 import { loadConfig } from "../config";
 import { databaseReady, loadMetadataDriver } from "../db";
 import { serverCore } from "./server-core";
+import { startHookSocket } from "./hook-socket";
 import { startLocalSocket } from "./local-socket";
 import { changeTracker, enableChangeTracking } from "../scan/change-tracker";
 
@@ -62,6 +63,7 @@ export async function startServer(): Promise<void> {
   }
   await startChangeTracking(core);
   await startLocalSocket({ dataDir: core.config.dataDir, log: core.log });
+  await startHookSocket({ dataDir: core.config.dataDir, log: core.log });
   const bootstrap = await ensureAdminToken(core, { baseUrl: publicBaseUrl() });
   const banner = describeBootstrap(bootstrap);
   if (banner) process.stdout.write(banner + "\n");

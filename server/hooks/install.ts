@@ -54,14 +54,20 @@ function shellWord(word: string): string {
 }
 
 /**
- * The command the agent runs: this node and this package's bin by absolute path,
- * the data directory and allowed roots spelled out, so it works from whatever
- * folder the agent runs hooks in and whatever PATH it has.
+ * The command the agent runs: this package's hook script (it hands the event to a
+ * running server with curl, which starts far sooner than Node), then the Node CLI
+ * it falls back to, this node and this package's bin by absolute path, the data
+ * directory and allowed roots spelled out, so it works from whatever folder the
+ * agent runs hooks in and whatever PATH it has.
  */
 export function hookCommand(agent: HookAgent, dataDir: string, allowedRoots: string[]): string {
-  const bin = path.join(packageRoot(), "bin", "safetynet.mjs");
-  if (!existsSync(bin)) throw new OperationFailedError(`cannot find this package's bin/safetynet.mjs (looked at ${bin}) to point the hook at`, { bin });
-  return [process.execPath, bin, "--data-dir", dataDir, "hook", agent, "--allowed-roots", allowedRoots.join(path.delimiter)].map(shellWord).join(" ");
+  const bins = path.join(packageRoot(), "bin");
+  for (const file of ["safetynet-hook", "safetynet.mjs"]) {
+    const bin = path.join(bins, file);
+    if (!existsSync(bin)) throw new OperationFailedError(`cannot find this package's bin/${file} (looked at ${bin}) to point the hook at`, { bin });
+  }
+  const nodeCli = [process.execPath, path.join(bins, "safetynet.mjs"), "--data-dir", dataDir, "hook", agent, "--allowed-roots", allowedRoots.join(path.delimiter)];
+  return ["/bin/sh", path.join(bins, "safetynet-hook"), dataDir, agent, ...nodeCli].map(shellWord).join(" ");
 }
 
 function fileIn(base: string, agent: HookAgent): string {

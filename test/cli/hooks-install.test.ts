@@ -75,13 +75,28 @@ describe("safetynet hooks install claude-code", () => {
     const settings = readJson<ClaudeSettings>(file);
     const hook = { type: "command", command: installed.command, timeout: 60 };
     expect(settings).toEqual({ hooks: { PreToolUse: [{ matcher: "Edit|Write|MultiEdit|NotebookEdit|Bash", hooks: [hook] }], UserPromptSubmit: [{ hooks: [hook] }] } });
-    // Absolute node, absolute bin of this package, the data directory spelled out.
-    expect(installed.command.startsWith(`${process.execPath} ${path.join(REPO_ROOT, "bin", "safetynet.mjs")} --data-dir ${ws.dataDir} hook claude-code`)).toBe(true);
+    // This package's hook script, then the Node CLI it falls back to: absolute node and bin, the data directory spelled out.
+    const nodeCli = `${process.execPath} ${path.join(REPO_ROOT, "bin", "safetynet.mjs")} --data-dir ${ws.dataDir} hook claude-code`;
+    expect(installed.command.startsWith(`/bin/sh ${path.join(REPO_ROOT, "bin", "safetynet-hook")} ${ws.dataDir} claude-code ${nodeCli}`)).toBe(true);
 
     const run = runConfiguredCommand(ws, installed.command, hookEvent("claude-code-pretooluse-bash", ws.root), os.tmpdir());
     expect(run, run.stderr).toMatchObject({ status: 0, stdout: "", stderr: "" });
     const listed = await cliJson<{ items: { component: string; reason: string; callerMeta: { agent: string } }[] }>(ws, ["checkpoint", "list"]);
     expect(listed.items).toEqual([expect.objectContaining({ component: "workspace", reason: "before Bash: rm -rf build && npm run build", callerMeta: expect.objectContaining({ agent: "claude-code" }) })]);
+  });
+
+  it("takes the checkpoint with the Node CLI when the hook socket a crashed server left answers nobody", async () => {
+    const { ws, home } = setUp("install-stale-socket");
+    const installed = await cliJson<Installed>(ws, ["hooks", "install", "claude-code"], 0, inProject(ws, home));
+    // A server killed without cleaning up leaves its socket file behind, with nobody listening.
+    const socket = path.join(ws.dataDir, "hook.sock");
+    spawnSync(process.execPath, ["-e", `require("node:net").createServer().listen(${JSON.stringify(socket)}, () => process.kill(process.pid, "SIGKILL"))`]);
+    expect(fs.statSync(socket).isSocket()).toBe(true);
+
+    const run = runConfiguredCommand(ws, installed.command, hookEvent("claude-code-pretooluse-bash", ws.root), os.tmpdir());
+    expect(run, run.stderr).toMatchObject({ status: 0, stdout: "", stderr: "" });
+    const listed = await cliJson<{ items: { reason: string }[] }>(ws, ["checkpoint", "list"]);
+    expect(listed.items.map((c) => c.reason)).toEqual(["before Bash: rm -rf build && npm run build"]);
   });
 
   it("keeps the other settings and hooks, changes nothing when run twice, and uninstall removes only its own", async () => {

@@ -2,7 +2,10 @@
  * An agent's hook while a server runs on the data directory: the bin hands
  * `safetynet hook <agent>` to the server over <data dir>/server.sock with the
  * event it read from stdin, and the server takes the checkpoint from its open
- * database and warm caches, answering in the agent's protocol.
+ * database and warm caches, answering in the agent's protocol. The command
+ * `hooks install` writes goes one step further: its shell script posts the event
+ * to <data dir>/hook.sock with curl, so no Node process starts at all, and falls
+ * back to the Node CLI when it cannot.
  */
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -34,6 +37,25 @@ describe("safetynet hook with a server running on the data directory", () => {
     readFileSync(server.logFile, "utf8")
       .split("\n")
       .filter((line) => line.includes('"local-socket.command"') && line.includes('"hook"'));
+
+  /** `hooks install <agent>` for the component, as a user runs it in its root; the command it configured. */
+  const install = (agent: string, name: string, root: string): string => {
+    const result = spawnSync(process.execPath, [path.join(PACKAGE_ROOT, "bin", "safetynet.mjs"), "--data-dir", server.dataDir, "--json", "hooks", "install", agent, "--component", name], {
+      cwd: root,
+      env: { ...process.env, SAFETYNET_ALLOWED_ROOTS: server.workspace, ...metadataEnvFor(server.dataDir) },
+      encoding: "utf8",
+    });
+    expect(result.status, result.stderr).toBe(0);
+    return (JSON.parse(result.stdout) as { command: string }).command;
+  };
+  /** The configured command as the agent runs it: through a shell, from another folder, none of our variables set. */
+  const runConfigured = (command: string, event: string, env: Record<string, string> = {}) => {
+    const base: Record<string, string | undefined> = { ...process.env, ...metadataEnvFor(server.dataDir) };
+    for (const key of Object.keys(base)) if (key.startsWith("SAFETYNET_") && !(key in metadataEnvFor(server.dataDir))) delete base[key];
+    const result = spawnSync("/bin/sh", ["-c", command], { cwd: os.tmpdir(), env: { ...base, ...env } as NodeJS.ProcessEnv, input: event, encoding: "utf8" });
+    return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+  };
+  const servedVia = (socket: string) => servedHooks().filter((line) => line.includes(`"via":"${socket}"`)).length;
 
   beforeAll(async () => {
     server = await startServer({ name: "hooks" });
@@ -74,5 +96,44 @@ describe("safetynet hook with a server running on the data directory", () => {
     expect(JSON.parse(run.stdout)).toEqual({ continue: true });
     expect(run.stderr.trim().split("\n")).toEqual([expect.stringMatching(/^safetynet hook: no checkpoint taken: no registered component holds /)]);
     await expect.poll(() => servedHooks().length - before, { timeout: 5_000 }).toBe(1);
+  });
+
+  it("the command hooks install writes hands the event to the hook socket with curl, and the server takes the checkpoint", async () => {
+    const { name, root } = await makeComponent(admin, server.workspace, { "a.txt": "v1\n" });
+    const command = install("claude-code", name, root);
+    const before = servedVia("hook.sock");
+
+    const run = runConfigured(command, hookEvent("claude-code-pretooluse-bash", root, { tool_input: { command: "rm -rf dist" } }));
+    expect(run).toEqual({ status: 0, stdout: "", stderr: "" });
+    await expect.poll(() => servedVia("hook.sock") - before, { timeout: 5_000 }).toBe(1);
+    const list = await admin.get<{ items: { reason: string; callerMeta: { agent: string } }[] }>("checkpoint.list", { component: name });
+    expect(list.items.map((c) => [c.reason, c.callerMeta.agent])).toEqual([["before Bash: rm -rf dist", "claude-code"]]);
+    const history = await admin.get<{ items: { kind: string; actor: string }[] }>("history.list", { component: name });
+    expect(history.items.filter((e) => e.kind === "checkpoint.create").map((e) => e.actor)).toEqual([`cli:${os.userInfo().username}`]);
+  });
+
+  it("gives the agent the hook's answer and its one line on stderr through the hook socket (Cursor, a step outside every component)", async () => {
+    const { name, root } = await makeComponent(admin, server.workspace, { "a.txt": "v1\n" });
+    const command = install("cursor", name, root);
+    const before = servedVia("hook.sock");
+
+    const run = runConfigured(command, hookEvent("cursor-beforeshellexecution", path.join(server.workspace, "nowhere")));
+    expect(run.status).toBe(0);
+    expect(run.stdout).toBe('{"continue":true}\n');
+    expect(run.stderr).toMatch(/^safetynet hook: no checkpoint taken: no registered component holds [^\n]+\n$/);
+    await expect.poll(() => servedVia("hook.sock") - before, { timeout: 5_000 }).toBe(1);
+  });
+
+  it("falls back to the Node CLI when curl is not there, with the same event and the same answer", async () => {
+    const { name, root } = await makeComponent(admin, server.workspace, { "a.txt": "v1\n" });
+    const command = install("claude-code", name, root);
+    const [viaHook, viaCli] = [servedVia("hook.sock"), servedVia("server.sock")];
+
+    const run = runConfigured(command, hookEvent("claude-code-pretooluse-bash", root, { tool_input: { command: "make clean" } }), { PATH: path.join(server.workspace, "no-tools-here") });
+    expect(run).toEqual({ status: 0, stdout: "", stderr: "" });
+    await expect.poll(() => servedVia("server.sock") - viaCli, { timeout: 5_000 }).toBe(1);
+    expect(servedVia("hook.sock")).toBe(viaHook);
+    const list = await admin.get<{ items: { reason: string }[] }>("checkpoint.list", { component: name });
+    expect(list.items.map((c) => c.reason)).toEqual(["before Bash: make clean"]);
   });
 });

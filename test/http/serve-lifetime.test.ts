@@ -92,6 +92,7 @@ describe("safetynet serve, killed outright (SIGKILL)", () => {
     tracked.processes = children;
     expect(children.map((p) => p.command).filter((c) => /scripts\/(start|next-server)\.mjs/.test(c))).toEqual([expect.stringMatching(/scripts\/start\.mjs/), expect.stringMatching(/scripts\/next-server\.mjs/)]);
     expect(await socketAnswers(path.join(dataDir, "server.sock"))).toBe(true);
+    expect(await socketAnswers(path.join(dataDir, "hook.sock"))).toBe(true);
 
     serve.kill("SIGKILL");
     expect(await exit).toBe("SIGKILL");
@@ -102,6 +103,7 @@ describe("safetynet serve, killed outright (SIGKILL)", () => {
     expect(await listens(port)).toBe(false);
     expect(await portIsFree(port)).toBe(true);
     expect(await socketAnswers(path.join(dataDir, "server.sock"))).toBe(false);
+    expect(await socketAnswers(path.join(dataDir, "hook.sock"))).toBe(false);
     // The data directory's locks are free: a command that changes it runs, in its own process.
     const added = runCli(dataDir, ["component", "add", "app", "--root", workspace, "--json"], { SAFETYNET_ALLOWED_ROOTS: workspace });
     expect(added.status, added.stderr).toBe(0);

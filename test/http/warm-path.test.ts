@@ -43,10 +43,12 @@ describe("the CLI on a data directory a server runs on", () => {
     await server?.stop();
   });
 
-  it("serves the socket 0600 inside the data directory", () => {
-    const socket = statSync(path.join(server.dataDir, "server.sock"));
-    expect(socket.isSocket()).toBe(true);
-    expect(socket.mode & 0o777).toBe(0o600);
+  it("serves its sockets (the CLI's and the agents' hooks') 0600 inside the data directory", () => {
+    for (const name of ["server.sock", "hook.sock"]) {
+      const socket = statSync(path.join(server.dataDir, name));
+      expect(socket.isSocket(), name).toBe(true);
+      expect(socket.mode & 0o777, name).toBe(0o600);
+    }
   });
 
   it("runs checkpoint, diff, rollback --yes and history on the server, with the CLI's output, exit codes and actor", async () => {
