@@ -49,9 +49,10 @@
 //                          memory. Targets per the tree's size (100,000 files or more: the scale ones). Writes
 //                          .bench/results.json ({changeCost}).
 //   node scripts/bench.mjs --hooks [--files N] [--mb M] [--hook-runs H]
-//                          only the agent-hook row (scripts/bench/scenarios/hooks.mjs): the p95 and median wall
-//                          time of H (50) `safetynet hook claude-code` processes fed a recorded PreToolUse event,
-//                          each after a 1-file change, with `safetynet serve` running on the data directory
+//                          only the agent-hook rows (scripts/bench/scenarios/hooks.mjs): the p95 and median wall
+//                          time of H (50) runs of the command `hooks install claude-code` writes (and as many of
+//                          the Node CLI's `safetynet hook claude-code`) fed a recorded PreToolUse event, each
+//                          after a 1-file change, with `safetynet serve` running on the data directory
 //                          (target p95 ≤ 150 ms at 10,000 files). Also part of the default run (not at scale,
 //                          and only with the warm column)
 //   node scripts/bench.mjs --console [--console-checkpoints N] [--console-days D] [--runs R]
