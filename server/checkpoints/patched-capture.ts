@@ -30,7 +30,7 @@ import { captureChangedEntries, scanExcludes, type ComponentScanTarget, type Liv
 import type { ManifestEntry, ScannedEntry } from "./manifest-types";
 import type { TreeTotals } from "./tree-format";
 import { patchTree, TreePatchMismatch, type TreeReplacement } from "./tree-patch";
-import { childAtPath, readTree } from "./tree-read";
+import { cacheBuiltTrees, childAtPath, readTree } from "./tree-read";
 
 export interface PatchedCapture {
   /** What was read: the entries scanned again (with their content stored, when asked to). */
@@ -111,9 +111,12 @@ export async function capturePatched(core: Core, component: ComponentScanTarget,
   for (const entry of live.entries) (byRoot.get(replacementRootOf(entry.path, byRoot)) as ManifestEntry[]).push(entry);
   const replacements: TreeReplacement[] = roots.map((path) => ({ path, entries: byRoot.get(path) as ManifestEntry[] }));
   const fresh = new Map<string, string>();
+  const emitted = new Map<string, string>();
   const patched = patchTree(store, baseRoot, { replacements, folders: [...folders.values()] }, (sha, bytes) => {
+    emitted.set(sha, bytes);
     if (!fresh.has(sha) && !store.has(sha)) fresh.set(sha, bytes);
   });
+  cacheBuiltTrees(emitted);
   return { live: { ...live, bytes: patched.totals.bytes }, tree: { root: patched.root, totals: patched.totals, fresh }, scanned };
 }
 

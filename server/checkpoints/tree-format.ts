@@ -101,6 +101,9 @@ export function encodeTree(children: readonly TreeChild[], totals: TreeTotals): 
   return lines.length === 0 ? `${header}]}\n` : `${header}\n${lines.join(",\n")}\n]}\n`;
 }
 
+/** How a page of a paged folder's tree starts (and nothing else does). */
+export const PAGE_PREFIX = '{"page":1,"children":[\n';
+
 /**
  * Encodes a folder's tree object (and, for a large folder, its pages), hands
  * each object to `emit` and returns the hash that names the folder.
@@ -116,7 +119,7 @@ export function emitFolder(children: readonly TreeChild[], totals: TreeTotals, e
   const pages: string[] = [];
   let lines: string[] = [];
   const endPage = () => {
-    const bytes = `{"page":1,"children":[\n${lines.join(",\n")}\n]}\n`;
+    const bytes = `${PAGE_PREFIX}${lines.join(",\n")}\n]}\n`;
     const sha = sha256Hex(Buffer.from(bytes, "utf8"));
     emit(sha, bytes);
     pages.push(sha);

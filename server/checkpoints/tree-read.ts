@@ -14,7 +14,7 @@ import type { DatabaseSnapshot } from "../dbstate/snapshot-types";
 import type { CheckpointScope, Manifest, ManifestEntry } from "./manifest-types";
 import { decodeManifest } from "./flat-manifest";
 import { buildTrees } from "./tree-build";
-import { decodeTree, entryOfChild, TREE_MANIFEST_VERSION, type RootRecord, type TreeChild, type TreeObject, type TreeTotals } from "./tree-format";
+import { decodeTree, entryOfChild, PAGE_PREFIX, TREE_MANIFEST_VERSION, type RootRecord, type TreeChild, type TreeObject, type TreeTotals } from "./tree-format";
 
 export interface OpenedManifest {
   /** The checkpoint's checksum: the hash of its root record (or of its flat manifest). */
@@ -32,23 +32,80 @@ export interface OpenedManifest {
 /**
  * Children kept decoded across calls, all trees together. A decoded child costs
  * about 350 bytes of heap (its object, name and hex hash; measured in a heap
- * snapshot of the server), so this bounds the cache near 35 MB. That holds the
- * folders a run of small changes touches and the trees of the last checkpoints;
- * a whole very large tree does not fit, and what reads one whole (verify, export,
- * retention) reads each tree once anyway. A cap of 400,000 children kept the
- * superseded versions of changed folders: 140 MB of a long-running server's heap.
+ * snapshot of the server), so this bounds the cache near 140 MB. A run of small
+ * changes reads, for each folder on a changed path, the version the last
+ * checkpoint holds and the new one: at 250,000 files (folders of 4,000 entries)
+ * a 50-file change touches up to 300,000 children that way, and a cap of 100,000
+ * made each checkpoint of such a change decode its large folders again from the
+ * store (730 ms instead of 320 ms). What filled the heap before was the superseded versions of changed
+ * folders (140 MB of a long-running server's heap with a cap of 400,000), so a
+ * folder keeps at most its last VERSIONS_PER_FOLDER versions here.
  */
-const CACHE_CHILDREN = 100_000;
+const CACHE_CHILDREN = 400_000;
+/** The version the next comparison starts from and the one before it: what a run of changes reads again. */
+const VERSIONS_PER_FOLDER = 2;
 const cache = new Map<string, TreeObject>();
 let cachedChildren = 0;
+/** Cached versions per folder path, newest first, and the folder each cached tree was read for. */
+const versionsOf = new Map<string, string[]>();
+const folderOf = new Map<string, string>();
 
-function remember(sha256: string, tree: TreeObject): void {
+function forget(sha256: string): void {
+  const tree = cache.get(sha256);
+  if (!tree) return;
+  cache.delete(sha256);
+  cachedChildren -= tree.children.length + 1;
+  const folder = folderOf.get(sha256);
+  if (folder === undefined) return;
+  folderOf.delete(sha256);
+  const versions = (versionsOf.get(folder) ?? []).filter((v) => v !== sha256);
+  if (versions.length > 0) versionsOf.set(folder, versions);
+  else versionsOf.delete(folder);
+}
+
+/** Notes `sha256` as the newest cached version of `folder`, dropping the folder's versions past VERSIONS_PER_FOLDER. */
+function trackVersion(sha256: string, folder: string): void {
+  const was = folderOf.get(sha256);
+  if (was === folder) return;
+  if (was !== undefined) {
+    const others = (versionsOf.get(was) ?? []).filter((v) => v !== sha256);
+    if (others.length > 0) versionsOf.set(was, others);
+    else versionsOf.delete(was);
+  }
+  folderOf.set(sha256, folder);
+  const versions = [sha256, ...(versionsOf.get(folder) ?? [])];
+  versionsOf.set(folder, versions);
+  // A copy is iterated: forget() replaces the folder's list.
+  for (const superseded of versions.slice(VERSIONS_PER_FOLDER)) forget(superseded);
+}
+
+function remember(sha256: string, tree: TreeObject, folder: string | undefined): void {
+  forget(sha256);
   cache.set(sha256, tree);
   cachedChildren += tree.children.length + 1;
-  while (cachedChildren > CACHE_CHILDREN && cache.size > 1) {
-    const [oldest, old] = cache.entries().next().value as [string, TreeObject];
-    cache.delete(oldest);
-    cachedChildren -= old.children.length + 1;
+  if (folder !== undefined) trackVersion(sha256, folder);
+  while (cachedChildren > CACHE_CHILDREN && cache.size > 1) forget(cache.keys().next().value as string);
+}
+
+/**
+ * Caches the folder trees a patch of the last tree just built (`emitted`: every
+ * object it emitted, pages included, whether or not the store has it), as if they
+ * had been read: comparing the new tree with the last one, right after, then reads
+ * neither from the store.
+ */
+export function cacheBuiltTrees(emitted: ReadonlyMap<string, string>): void {
+  const decode = (sha: string) => decodeTree(Buffer.from(emitted.get(sha) as string, "utf8"), sha);
+  for (const [sha, bytes] of emitted) {
+    // A page is decoded with its folder's index, below.
+    if (cache.has(sha) || bytes.startsWith(PAGE_PREFIX)) continue;
+    const tree = decode(sha);
+    if (!tree.pages) {
+      remember(sha, tree, undefined);
+      continue;
+    }
+    // emitFolder emits every page of a paged folder before its index.
+    if (!tree.pages.every((page) => emitted.has(page))) continue;
+    remember(sha, { ...tree, children: tree.pages.flatMap((page) => decode(page).children) }, undefined);
   }
 }
 
@@ -72,6 +129,8 @@ export function readTree(store: ObjectStore, sha256: string, options: { folder?:
       // Most recently used last.
       cache.delete(sha256);
       cache.set(sha256, cached);
+      // A tree cached as built learns here which folder it is.
+      if (options.folder !== undefined && !folderOf.has(sha256)) trackVersion(sha256, options.folder);
       return cached;
     }
   }
@@ -79,7 +138,7 @@ export function readTree(store: ObjectStore, sha256: string, options: { folder?:
     const decoded = decodeTree(store.readBuffer(sha256, { verify: true }), sha256);
     if (decoded.page) throw new IntegrityError(`object ${sha256} is a page of a folder's tree, not a folder's tree`, { sha256, state: "corrupt" });
     const tree = decoded.pages ? withPages(store, decoded, options) : decoded;
-    remember(sha256, tree);
+    remember(sha256, tree, options.folder);
     return tree;
   } catch (error) {
     if (error instanceof IntegrityError && options.folder !== undefined) {
