@@ -32,16 +32,17 @@ export interface OpenedManifest {
 /**
  * Children kept decoded across calls, all trees together. A decoded child costs
  * about 350 bytes of heap (its object, name and hex hash; measured in a heap
- * snapshot of the server), so this bounds the cache near 140 MB. A run of small
+ * snapshot of the server), so this bounds the cache near 90 MB. A run of small
  * changes reads, for each folder on a changed path, the version the last
- * checkpoint holds and the new one: at 250,000 files (folders of 4,000 entries)
- * a 50-file change touches up to 300,000 children that way, and a cap of 100,000
- * made each checkpoint of such a change decode its large folders again from the
- * store (730 ms instead of 320 ms). What filled the heap before was the superseded versions of changed
- * folders (140 MB of a long-running server's heap with a cap of 400,000), so a
- * folder keeps at most its last VERSIONS_PER_FOLDER versions here.
+ * checkpoint holds and the new one: at 250,000 files (folders of 4,000 entries) a
+ * 50-file change touches a few hundred thousand children that way, and a cap of
+ * 100,000 made each checkpoint of such a change decode its large folders again
+ * from the store (730 ms instead of 450–590 ms with this cap). What filled the
+ * heap with a larger cap was the superseded versions of changed folders (140 MB
+ * of a long-running server's heap with 400,000), so a folder keeps at most its
+ * last VERSIONS_PER_FOLDER versions here.
  */
-const CACHE_CHILDREN = 400_000;
+const CACHE_CHILDREN = 250_000;
 /** The version the next comparison starts from and the one before it: what a run of changes reads again. */
 const VERSIONS_PER_FOLDER = 2;
 const cache = new Map<string, TreeObject>();
