@@ -8,11 +8,12 @@ import { performance } from "node:perf_hooks";
  * Whether a fetch failed on a kept-alive connection the server had already closed:
  * when this process was busy longer than the server's keep-alive timeout (a
  * synchronous child process: the cold CLI's checkpoint of a large tree), the
- * close was not seen in time and the next request went out on that socket. The
+ * close was not seen in time and the next request went out on that socket (undici
+ * reports it as a socket error, or as EPIPE when the write itself failed). The
  * server closes only idle connections, so the request was never taken: it is sent
  * again, once, on a new connection.
  */
-const closedWhileIdle = (error) => error?.cause?.code === "UND_ERR_SOCKET";
+const closedWhileIdle = (error) => error?.cause?.code === "UND_ERR_SOCKET" || error?.cause?.code === "EPIPE";
 
 async function call(url, init) {
   const t0 = performance.now();
