@@ -8,11 +8,10 @@
  *
  * Live roots (each keeps its manifest, the tree objects below it and what they
  * name, see reachable.ts): active checkpoints, the target of an interrupted rollback's journal,
- * and snapshot records with no database row that are younger than the grace window
- * (a checkpoint being committed). Older such records (a removed component, a create
- * that crashed before its rows) are garbage, removed with their objects, except when
- * the database holds no checkpoint at all: that looks like a lost database, and the
- * store is what it would be rebuilt from, so nothing it references is collected.
+ * and every snapshot record with no database row (a checkpoint being committed, one
+ * the database lost, a create that crashed before its rows): such a record and what
+ * it references stay, with a warning, until `safetynet rebuild-db` brings it back or
+ * an operator removes it, since the store is what a lost database is rebuilt from.
  * A root whose manifest cannot be read at all stops object collection (its blobs
  * are unknown), never the rest.
  *
