@@ -116,7 +116,7 @@ export async function capturePatched(core: Core, component: ComponentScanTarget,
     emitted.set(sha, bytes);
     if (!fresh.has(sha) && !store.has(sha)) fresh.set(sha, bytes);
   });
-  cacheBuiltTrees(emitted);
+  cacheBuiltTrees(patched.patched, emitted);
   return { live: { ...live, bytes: patched.totals.bytes }, tree: { root: patched.root, totals: patched.totals, fresh }, scanned };
 }
 

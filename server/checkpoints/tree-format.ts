@@ -63,6 +63,8 @@ export interface TreeObject extends TreeTotals {
   pages?: string[];
   /** A page of a paged folder (its totals are the index's, not its own). */
   page?: 1;
+  /** In memory only, for a paged folder read or built whole: how many of `children` each page holds, in order. */
+  pageSizes?: number[];
 }
 
 /** A folder with more children than this is stored as pages. */
@@ -109,31 +111,96 @@ export const PAGE_PREFIX = '{"page":1,"children":[\n';
  * each object to `emit` and returns the hash that names the folder.
  */
 export function emitFolder(children: readonly TreeChild[], totals: TreeTotals, emit: (sha256: string, bytes: string) => void): string {
-  if (children.length <= PAGED_FROM) {
-    const bytes = encodeTree(children, totals);
+  return emitFolderTree(children, totals, emit).sha256;
+}
+
+/**
+ * emitFolder, also returning the folder's tree as it would be read back. With
+ * `previous` (the folder's tree this one is a change of, whole, with its page
+ * sizes), a page of it whose children are the same objects, in the same run,
+ * is the same page: it is neither encoded nor emitted again (whoever holds
+ * `previous` holds its pages in the store), so a change in a folder of
+ * thousands of children costs the pages it touches.
+ */
+export function emitFolderTree(children: readonly TreeChild[], totals: TreeTotals, emit: (sha256: string, bytes: string) => void, previous?: TreeObject): { sha256: string; tree: TreeObject } {
+  const sorted = isSortedByName(children) ? children : [...children].sort((a, b) => compareNames(a.name, b.name));
+  const own = { files: totals.files, dirs: totals.dirs, symlinks: totals.symlinks, bytes: totals.bytes };
+  if (sorted.length <= PAGED_FROM) {
+    const bytes = encodeTree(sorted, totals);
     const sha = sha256Hex(Buffer.from(bytes, "utf8"));
     emit(sha, bytes);
-    return sha;
+    return { sha256: sha, tree: { ...own, children: [...sorted] } };
   }
-  const sorted = isSortedByName(children) ? children : [...children].sort((a, b) => compareNames(a.name, b.name));
+  const reusable = reusablePages(previous);
   const pages: string[] = [];
+  const pageSizes: number[] = [];
   let lines: string[] = [];
   const endPage = () => {
     const bytes = `${PAGE_PREFIX}${lines.join(",\n")}\n]}\n`;
     const sha = sha256Hex(Buffer.from(bytes, "utf8"));
     emit(sha, bytes);
     pages.push(sha);
+    pageSizes.push(lines.length);
     lines = [];
   };
-  for (const child of sorted) {
+  for (let i = 0; i < sorted.length; ) {
+    if (lines.length === 0 && reusable) {
+      const same = reusable.pageAt(sorted, i);
+      if (same) {
+        pages.push(same.sha256);
+        pageSizes.push(same.size);
+        i += same.size;
+        continue;
+      }
+    }
+    const child = sorted[i] as TreeChild;
     lines.push(encodeChild(child));
-    if (nameHash(child.name) % PAGE_SPLIT === 0 || lines.length === PAGE_MAX) endPage();
+    if (endsPage(child, lines.length)) endPage();
+    i++;
   }
   if (lines.length > 0) endPage();
   const bytes = `{"tree":1,"files":${totals.files},"dirs":${totals.dirs},"symlinks":${totals.symlinks},"bytes":${totals.bytes},"pages":[\n${pages.map((p) => `"${p}"`).join(",\n")}\n]}\n`;
   const sha = sha256Hex(Buffer.from(bytes, "utf8"));
   emit(sha, bytes);
-  return sha;
+  return { sha256: sha, tree: { ...own, children: [...sorted], pages, pageSizes } };
+}
+
+/** Whether a page ends after `child`, its `count`th child: where pages end depends on the names alone. */
+function endsPage(child: TreeChild, count: number): boolean {
+  return nameHash(child.name) % PAGE_SPLIT === 0 || count === PAGE_MAX;
+}
+
+/**
+ * The pages of `previous` that can be taken over whole, found by their first
+ * child. A page starting at the same child object and followed by the same
+ * objects holds the same lines; it ends at the same place when it ended by the
+ * rule (a page that ended with the folder ends there only if the folder does).
+ */
+function reusablePages(previous: TreeObject | undefined): { pageAt(sorted: readonly TreeChild[], at: number): { sha256: string; size: number } | null } | null {
+  const sizes = previous?.pageSizes;
+  const pages = previous?.pages;
+  if (!previous || !sizes || !pages || sizes.length !== pages.length) return null;
+  const old = previous.children;
+  const starts = new Map<TreeChild, { index: number; offset: number }>();
+  let offset = 0;
+  for (let p = 0; p < sizes.length; p++) {
+    const first = old[offset];
+    if (first) starts.set(first, { index: p, offset });
+    offset += sizes[p] as number;
+  }
+  if (offset !== old.length) return null;
+  return {
+    pageAt(sorted, at) {
+      const start = starts.get(sorted[at] as TreeChild);
+      if (!start) return null;
+      const size = sizes[start.index] as number;
+      if (at + size > sorted.length) return null;
+      for (let k = 1; k < size; k++) if (sorted[at + k] !== old[start.offset + k]) return null;
+      const endedByRule = endsPage(old[start.offset + size - 1] as TreeChild, size);
+      if (!endedByRule && at + size !== sorted.length) return null;
+      return { sha256: pages[start.index] as string, size };
+    },
+  };
 }
 
 /** FNV-1a over the name's UTF-16 code units: where pages end depends on the names alone. */

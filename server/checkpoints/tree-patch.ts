@@ -10,7 +10,7 @@
 import type { ObjectStore } from "../store/object-store";
 import type { ManifestEntry } from "./manifest-types";
 import { buildTrees, emptyTotals, type BuiltTrees } from "./tree-build";
-import { childOfEntry, emitFolder, type TreeChild, type TreeObject, type TreeTotals } from "./tree-format";
+import { childOfEntry, emitFolderTree, type TreeChild, type TreeObject, type TreeTotals } from "./tree-format";
 import { readTree } from "./tree-read";
 
 /** The path's entry and everything below it as they are now (path order; empty: it is gone). */
@@ -59,9 +59,16 @@ function editTree(patch: TreePatch): EditNode {
  * Throws TreePatchMismatch when the patch does not fit the tree (a folder it edits
  * inside is not a folder there): the changes were not what the tree was taken from.
  */
-export function patchTree(store: ObjectStore, baseRoot: string, patch: TreePatch, emit: (sha256: string, bytes: string) => void): BuiltTrees {
-  const built = patchFolder(store, readTree(store, baseRoot, { folder: "" }), "", editTree(patch), emit);
-  return { root: built.sha256, totals: built.totals };
+export function patchTree(store: ObjectStore, baseRoot: string, patch: TreePatch, emit: (sha256: string, bytes: string) => void): BuiltTrees & { patched: Map<string, TreeObject> } {
+  const patched = new Map<string, TreeObject>();
+  const built = patchFolder(store, readTree(store, baseRoot, { folder: "" }), "", editTree(patch), { emit, patched });
+  return { root: built.sha256, totals: built.totals, patched };
+}
+
+interface PatchOutput {
+  emit: (sha256: string, bytes: string) => void;
+  /** The folders' new trees, as they would be read back. */
+  patched: Map<string, TreeObject>;
 }
 
 function add(into: TreeTotals, from: TreeTotals, sign: 1 | -1): void {
@@ -85,7 +92,7 @@ function heldBy(child: TreeChild, subtree: TreeTotals | null): TreeTotals {
   return held;
 }
 
-function patchFolder(store: ObjectStore, tree: TreeObject, folder: string, edits: EditNode, emit: (sha256: string, bytes: string) => void): { sha256: string; totals: TreeTotals } {
+function patchFolder(store: ObjectStore, tree: TreeObject, folder: string, edits: EditNode, out: PatchOutput): { sha256: string; totals: TreeTotals } {
   const children = new Map<string, TreeChild>(tree.children.map((c) => [c.name, c]));
   const totals: TreeTotals = { files: tree.files, dirs: tree.dirs, symlinks: tree.symlinks, bytes: tree.bytes };
   for (const [name, edit] of edits.children) {
@@ -95,10 +102,10 @@ function patchFolder(store: ObjectStore, tree: TreeObject, folder: string, edits
     if (old) add(totals, heldBy(old, oldSubtree), -1);
     let next: { child: TreeChild; subtree: TreeTotals | null } | null;
     if (edit.replacement !== undefined) {
-      next = replacementChild(name, path, edit.replacement, emit);
+      next = replacementChild(name, path, edit.replacement, out.emit);
     } else {
       if (!old || old.kind !== "dir" || !oldSubtree) throw new TreePatchMismatch(`${path} is not a folder of the tree the changes are against`);
-      const inner = edit.children.size > 0 ? patchFolder(store, oldSubtree, path, edit, emit) : { sha256: old.tree as string, totals: oldSubtree };
+      const inner = edit.children.size > 0 ? patchFolder(store, oldSubtree, path, edit, out) : { sha256: old.tree as string, totals: oldSubtree };
       const child: TreeChild = { ...old, tree: inner.sha256 };
       if (edit.folder) {
         delete child.implicit;
@@ -113,7 +120,9 @@ function patchFolder(store: ObjectStore, tree: TreeObject, folder: string, edits
       add(totals, heldBy(next.child, next.subtree), 1);
     } else children.delete(name);
   }
-  return { sha256: emitFolder([...children.values()], totals, emit), totals };
+  const built = emitFolderTree([...children.values()], totals, out.emit, tree);
+  out.patched.set(built.sha256, built.tree);
+  return { sha256: built.sha256, totals };
 }
 
 /** The child that replaces `path`: its first entry, with a folder's tree built from the rest. Null when it is gone. */

@@ -89,12 +89,15 @@ function remember(sha256: string, tree: TreeObject, folder: string | undefined):
 }
 
 /**
- * Caches the folder trees a patch of the last tree just built (`emitted`: every
- * object it emitted, pages included, whether or not the store has it), as if they
- * had been read: comparing the new tree with the last one, right after, then reads
- * neither from the store.
+ * Caches the folder trees a patch of the last tree just built, as if they had
+ * been read: comparing the new tree with the last one, right after, then reads
+ * neither from the store. `built` are the trees the patch made from the last
+ * tree's (their unchanged children are the same objects, so they cost little
+ * more heap); `emitted` every other object it emitted (the trees of new
+ * folders, pages included), decoded here.
  */
-export function cacheBuiltTrees(emitted: ReadonlyMap<string, string>): void {
+export function cacheBuiltTrees(built: ReadonlyMap<string, TreeObject>, emitted: ReadonlyMap<string, string>): void {
+  for (const [sha, tree] of built) if (!cache.has(sha)) remember(sha, tree, undefined);
   const decode = (sha: string) => decodeTree(Buffer.from(emitted.get(sha) as string, "utf8"), sha);
   for (const [sha, bytes] of emitted) {
     // A page is decoded with its folder's index, below.
@@ -104,9 +107,10 @@ export function cacheBuiltTrees(emitted: ReadonlyMap<string, string>): void {
       remember(sha, tree, undefined);
       continue;
     }
-    // emitFolder emits every page of a paged folder before its index.
+    // emitFolder emits every page of a new paged folder before its index.
     if (!tree.pages.every((page) => emitted.has(page))) continue;
-    remember(sha, { ...tree, children: tree.pages.flatMap((page) => decode(page).children) }, undefined);
+    const pages = tree.pages.map((page) => decode(page).children);
+    remember(sha, { ...tree, children: pages.flat(), pageSizes: pages.map((p) => p.length) }, undefined);
   }
 }
 
@@ -155,12 +159,14 @@ export function readTree(store: ObjectStore, sha256: string, options: { folder?:
 /** A paged folder's index with the children of its pages, in order (each page verified when read from the store). */
 function withPages(store: ObjectStore, index: TreeObject, options: { memory?: Map<string, TreeObject> }): TreeObject {
   const children: TreeChild[] = [];
+  const pageSizes: number[] = [];
   for (const page of index.pages ?? []) {
     const part = options.memory?.get(page) ?? decodeTree(store.readBuffer(page, { verify: true }), page);
     if (part.page !== 1) throw new IntegrityError(`object ${page} is not a page of a folder's tree`, { sha256: page, state: "corrupt" });
     for (const child of part.children) children.push(child);
+    pageSizes.push(part.children.length);
   }
-  return { files: index.files, dirs: index.dirs, symlinks: index.symlinks, bytes: index.bytes, children, pages: index.pages };
+  return { files: index.files, dirs: index.dirs, symlinks: index.symlinks, bytes: index.bytes, children, pages: index.pages, pageSizes };
 }
 
 /** Opens a checkpoint's manifest (its root record, or a flat manifest turned into trees), re-hashing it. */

@@ -14,7 +14,7 @@ import { ObjectStore } from "../store/object-store";
 import { compareManifests } from "./compare";
 import type { CheckpointScope, ManifestEntry } from "./manifest-types";
 import { compareTrees } from "./tree-diff";
-import { fromFlat, lookupEntry, openManifest, readTree, walkEntries, flattenManifest } from "./tree-read";
+import { cacheBuiltTrees, fromFlat, lookupEntry, openManifest, readTree, walkEntries, flattenManifest } from "./tree-read";
 import { storeTreeManifest } from "./tree-write";
 import { buildTrees } from "./tree-build";
 import { patchTree, TreePatchMismatch, type TreePatch } from "./tree-patch";
@@ -148,7 +148,7 @@ describe("tree manifests", () => {
         const emitted = new Set<string>();
         const patched = patchTree(store, stored.root, patch, (sha) => void emitted.add(sha));
         const expected = buildTrees(after, () => undefined);
-        expect(patched).toEqual(expected);
+        expect({ root: patched.root, totals: patched.totals }).toEqual(expected);
         // Every folder it wrote is on the path of an edit (the root's included).
         const edited = [...patch.replacements.map((r) => r.path), ...patch.folders.map((f) => f.path)];
         const onEditedPaths = new Set<string>([""]);
@@ -189,7 +189,11 @@ function editLarge(entries: readonly ManifestEntry[], edits: { at: number; op: "
     const target = files[at % files.length] as ManifestEntry;
     if (op === "edit") next.set(target.path, { ...target, sha256: SHA(90_000 + n), size: target.size + 1 });
     else if (op === "remove") next.delete(target.path);
-    else next.set(`big/added-${n}-${at}.ts`, { path: `big/added-${n}-${at}.ts`, kind: "file", mode: 0o644, size: 1, mtimeMs: 5, sha256: SHA(80_000 + n), reason: "primary" });
+    else {
+      // Names before the folder's first and after its last: a change at either end of its pages.
+      const added = `big/${n % 2 === 0 ? "added" : "zz"}-${n}-${at}.ts`;
+      next.set(added, { path: added, kind: "file", mode: 0o644, size: 1, mtimeMs: 5, sha256: SHA(80_000 + n), reason: "primary" });
+    }
   }
   return [...next.values()].sort(byPath);
 }
@@ -232,8 +236,14 @@ describe("tree manifests of large folders (stored as pages)", () => {
           const before = largeFolder(files, files);
           const after = editLarge(before, edits);
           const stored = await storeTreeManifest(store, ALL, before, []);
-          const patched = patchTree(store, stored.root, patchBetween(before, after), () => undefined);
-          expect(patched).toEqual(buildTrees(after, () => undefined));
+          const emitted = new Map<string, string>();
+          const patched = patchTree(store, stored.root, patchBetween(before, after), (sha, bytes) => emitted.set(sha, bytes));
+          expect({ root: patched.root, totals: patched.totals }).toEqual(buildTrees(after, () => undefined));
+          // Pages the patch took over from the last tree are not emitted again: they are in the store already.
+          for (const [sha, tree] of patched.patched) {
+            expect(emitted.has(sha)).toBe(true);
+            for (const page of tree.pages ?? []) expect(emitted.has(page) || store.has(page)).toBe(true);
+          }
           const a = openManifest(store, stored.sha256);
           const b = openManifest(store, (await storeTreeManifest(store, ALL, after, [])).sha256);
           expect(b.root).toBe(patched.root);
@@ -244,6 +254,33 @@ describe("tree manifests of large folders (stored as pages)", () => {
         },
       ),
       { numRuns: 40 },
+    );
+  });
+
+  it("a run of patches, each from the trees the last one built, is exactly the trees of each state", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 150, max: 700 }),
+        fc.array(fc.array(fc.record({ at: fc.nat(), op: fc.constantFrom("edit" as const, "remove" as const, "add" as const) }), { maxLength: 12 }), { minLength: 2, maxLength: 5 }),
+        async (files, steps) => {
+          let state = largeFolder(files, files + 7);
+          let root = (await storeTreeManifest(store, ALL, state, [])).root;
+          for (const step of steps) {
+            const next = editLarge(state, step);
+            const emitted = new Map<string, string>();
+            const patched = patchTree(store, root, patchBetween(state, next), (sha, bytes) => emitted.set(sha, bytes));
+            // What a checkpoint does: store what was emitted, and keep the built trees for the next patch.
+            for (const [sha, bytes] of emitted) if (!store.has(sha)) store.putBuffer(bytes);
+            cacheBuiltTrees(patched.patched, emitted);
+            const expected = buildTrees(next, () => undefined);
+            expect({ root: patched.root, totals: patched.totals }).toEqual(expected);
+            expect(flattenManifest(store, { ...openManifest(store, (await storeTreeManifest(store, ALL, next, [])).sha256) })).toEqual(next);
+            state = next;
+            root = patched.root;
+          }
+        },
+      ),
+      { numRuns: 25 },
     );
   });
 
