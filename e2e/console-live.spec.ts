@@ -117,6 +117,25 @@ test("matches live follows the workspace; a partial checkpoint matches in its sc
   await expect(line).not.toContainText("exactly");
 });
 
+test("compact rows say what the cards say: matches live for a whole checkpoint, matches live in its scope for a partial one", async ({ page }) => {
+  const { name, root, checkpoint } = await componentWithCheckpoint("live-compact");
+  await signIn(page);
+  await page.goto(`/components/${name}`);
+  const row = (id: string) => page.locator(`[data-testid="timeline-item"][data-checkpoint-id="${id}"]`);
+  await expect(row(checkpoint.id).getByTestId("matches-live")).toHaveText("matches live");
+  await page.getByLabel("Compact: one line per checkpoint").check();
+  await expect(row(checkpoint.id)).toHaveAttribute("data-compact", "true");
+  await expect(row(checkpoint.id).getByTestId("matches-live")).toHaveText("matches live");
+
+  // config.json (outside the partial checkpoint's scope) differs from every checkpoint.
+  writeFileSync(path.join(root, "config.json"), '{ "retries": 9 }\n');
+  const partial = await callApi<{ id: string }>("checkpoint.create", { component: name, paths: ["src/greeting.ts"], reason: "greeting only" });
+  await expect(row(partial.id)).toHaveAttribute("data-compact", "true", WITHIN_2_S);
+  await expect(row(partial.id).getByTestId("matches-live")).toHaveText("matches live in its scope", WITHIN_2_S);
+  await expect(row(partial.id).getByTestId("matches-live").locator("..")).toHaveAttribute("title", /files outside its scope were not compared/);
+  await expect(row(checkpoint.id).getByTestId("matches-live")).toHaveCount(0);
+});
+
 /** `safetynet rollback <id> --yes` through the CLI, beside the running server; the new rollback's id. */
 function rollBackWithCli(checkpointId: string): string {
   const result = cli(["rollback", checkpointId, "--yes", "--json"]);
