@@ -28,6 +28,8 @@ test("the timeline's Undo opens the Undo rollback dialog; afterwards the undo an
   const rollback = await rollBackOverApi(checkpoint.id);
 
   await signIn(page);
+  const overviewRow = page.getByRole("row", { name: new RegExp(name) });
+  await expect(overviewRow).toContainText("rolled-back");
   await page.goto(`/components/${name}`);
   await expect(page.getByRole("heading", { level: 1 })).toContainText("rolled-back");
   const undone = page.locator(`[data-testid="timeline-rollback"][data-rollback-id="${rollback.rollbackId}"]`);
@@ -56,6 +58,11 @@ test("the timeline's Undo opens the Undo rollback dialog; afterwards the undo an
   // The component is back as before the rollback, and its status says so.
   await expect(page.getByRole("heading", { level: 1 })).not.toContainText("rolled-back");
   await expect(page.getByTestId("rolled-back-note")).toHaveCount(0);
+  // So does the overview.
+  await page.goto("/");
+  await expect(overviewRow).toBeVisible();
+  await expect(overviewRow).not.toContainText("rolled-back");
+  await expect(overviewRow.getByTestId("rolled-back-note")).toHaveCount(0);
 
   // The history says the same, and the undone rollback's row offers no Undo.
   await page.goto(`/history?component=${name}&kind=rollback`);
