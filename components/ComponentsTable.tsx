@@ -8,6 +8,7 @@ import { EmptyState } from "@/components/feedback/EmptyState";
 import { LoadingBlock } from "@/components/feedback/LoadingBlock";
 import { ProblemNotice } from "@/components/feedback/ProblemNotice";
 import { GettingStarted } from "@/components/GettingStarted";
+import { failedRollbacksHref } from "@/components/HistoryFilters";
 import { Pill } from "@/components/ui/Pill";
 import { Time } from "@/components/ui/Time";
 import { describeProblem } from "@/lib/trpc/api-problem";
@@ -35,17 +36,16 @@ function DamageFlag({ component }: { component: ComponentListItem }) {
 function RollbackAlarms({ component }: { component: ComponentListItem }) {
   const { failed, refused } = component.rollbackAlarms;
   if (failed === 0 && refused === 0) return null;
-  const history = (failure: "ran" | "refused") => `/history?component=${encodeURIComponent(component.name)}&kind=rollback&outcome=failed&failure=${failure}`;
   return (
     <span className="flex flex-wrap items-center gap-1.5 text-xs">
       {failed > 0 ? (
-        <Link href={history("ran")} className="text-bad hover:underline" data-testid="failed-link" title="Rollbacks that ran and failed">
+        <Link href={failedRollbacksHref("ran", component.name)} className="text-bad hover:underline" data-testid="failed-link" title="Rollbacks that ran and failed">
           {formatCount(failed)} rollback{failed === 1 ? "" : "s"} failed
         </Link>
       ) : null}
       {refused > 0 ? (
         <Link
-          href={history("refused")}
+          href={failedRollbacksHref("refused", component.name)}
           className="text-warn hover:underline"
           data-testid="refused-link"
           title="Rollbacks refused before any change: damaged stored data, a stale confirmation, files in the way, a busy component, too little space"

@@ -3,7 +3,7 @@ import Link from "next/link";
 import type { ReactNode } from "react";
 import { buttonClasses } from "@/components/ui/Button";
 import { historyKinds, historyOutcomes } from "@/server/schemas";
-import { ROLLBACK_FAILURES } from "@/server/audit/rollback-failure";
+import { ROLLBACK_FAILURES, type RollbackFailure } from "@/server/audit/rollback-failure";
 import type { HistoryFilter } from "@/lib/trpc/types";
 
 const FIELD = "rounded-md border border-border bg-background px-2.5 py-1.5 text-sm";
@@ -61,6 +61,11 @@ export function historyQuery(filter: HistoryFilter): URLSearchParams {
     if (value) params.set(key, value);
   }
   return params;
+}
+
+/** The history filtered to failed rollbacks that ran or were refused before any change, of one component or all. */
+export function failedRollbacksHref(failure: RollbackFailure, component?: string): string {
+  return `/history?${historyQuery({ component, kind: "rollback", outcome: "failed", failure }).toString()}`;
 }
 
 /**

@@ -5,6 +5,7 @@ import type { ReactNode } from "react";
 import { useQuery } from "@tanstack/react-query";
 import { useTRPC } from "@/components/providers/TRPCProvider";
 import { ProblemNotice } from "@/components/feedback/ProblemNotice";
+import { failedRollbacksHref } from "@/components/HistoryFilters";
 import { LoadingBlock } from "@/components/feedback/LoadingBlock";
 import { Time } from "@/components/ui/Time";
 import { RollbackIdLink } from "@/components/timeline/RollbackLinks";
@@ -29,7 +30,6 @@ export function StatsStrip() {
   if (summary.isPending) return <LoadingBlock label="Loading statistics" rows={1} />;
   if (summary.isError) return <ProblemNotice problem={describeProblem(summary.error)} onRetry={() => void summary.refetch()} />;
   const { totals, rollbacks, lastRollback, storage } = summary.data;
-  const finished = rollbacks.succeeded + rollbacks.failed + rollbacks.recovered;
   return (
     <section aria-label="Summary">
       <dl className="grid grid-cols-2 gap-3 md:grid-cols-3 xl:grid-cols-6">
@@ -43,14 +43,17 @@ export function StatsStrip() {
           label="Rollback success"
           value={formatPercent(rollbacks.successRate)}
           detail={
-            <span data-testid="success-detail" title="Counts rollbacks that ran. Refused before starting (a stale confirmation, a component busy with another operation) are in the history, not in the rate.">
-              {finished === 0 ? (
+            <span
+              data-testid="success-detail"
+              title="Counts rollbacks that ran. Those refused by a check before any change (damaged stored data, a stale confirmation, files in the way, a busy component, too little space) are counted apart, not in the rate."
+            >
+              {rollbacks.ran === 0 && rollbacks.failed === 0 ? (
                 "no rollback ran yet"
               ) : (
                 <>
-                  {`${formatCount(rollbacks.succeeded + rollbacks.recovered)} of ${formatCount(finished)} that ran · `}
+                  {`${formatCount(rollbacks.succeeded + rollbacks.recovered)} of ${formatCount(rollbacks.ran)} that ran · `}
                   {rollbacks.failed > 0 ? (
-                    <Link href="/history?kind=rollback&outcome=failed" className="text-bad hover:underline" data-testid="failed-rollbacks-link">
+                    <Link href={failedRollbacksHref("ran")} className="text-bad hover:underline" data-testid="failed-rollbacks-link" title="Rollbacks that ran and failed">
                       {formatCount(rollbacks.failed)} failed
                     </Link>
                   ) : (
@@ -58,7 +61,14 @@ export function StatsStrip() {
                   )}
                 </>
               )}
-              {rollbacks.refused > 0 ? ` · ${formatCount(rollbacks.refused)} refused before starting (not counted)` : ""}
+              {rollbacks.refused > 0 ? (
+                <>
+                  {" · "}
+                  <Link href={failedRollbacksHref("refused")} className="text-warn hover:underline" data-testid="refused-rollbacks-link" title="Rollbacks refused before any change">
+                    {formatCount(rollbacks.refused)} refused
+                  </Link>
+                </>
+              ) : null}
             </span>
           }
         />

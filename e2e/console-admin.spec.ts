@@ -93,7 +93,7 @@ test("a session revoked while a page is open updates the header in place, at the
   await expect(page.getByTestId("session-badge")).toHaveAttribute("data-session", "active");
 
   await callApi("auth.revokeToken", { name: token.name });
-  // No click: the page's own polling (every 2 s) meets the 401.
+  // No click: the page's own polling (every second) meets the 401.
   await expect(page.getByTestId("session-badge")).toHaveAttribute("data-session", "ended");
   await expect(page.getByTestId("session-ended-banner")).toContainText("Your session ended");
   await expect(page.getByTestId("session-ended-banner").getByRole("link", { name: "Sign in again" })).toHaveAttribute(

@@ -39,7 +39,7 @@ test("the history filters by agent and task, and its CSV export carries them in 
 });
 
 test("the retention policy preview says what it keeps and removes in words, when removals start, and applies to existing dates only when asked", async ({ page }) => {
-  const { name, root } = await componentWithCheckpoint("retain");
+  const { name, root, checkpoint: first } = await componentWithCheckpoint("retain");
   writeTree(root, { "README.md": "# second\n" });
   await callApi("checkpoint.create", { component: name, reason: "second" });
 
@@ -61,6 +61,10 @@ test("the retention policy preview says what it keeps and removes in words, when
   await expect(forecast.getByTestId("forecast-start")).toHaveText("The next retention run would remove 1 checkpoint.");
   await expect(forecast.getByTestId("forecast-words")).toHaveText(/^would remove: 1 past their own retention date; kept: /);
   await expect(forecast.getByTestId("forecast-redated")).toHaveText("2 existing checkpoints would get an earlier retention date from this policy.");
+  // Pinned, the older checkpoint is kept whatever the policy, and the words count it.
+  await callApi("checkpoint.pin", { id: first.id, pinned: true });
+  await page.getByRole("button", { name: "Preview this policy" }).click();
+  await expect(forecast.getByTestId("forecast-words")).toHaveText(/^would remove: none; kept: (.+, )?1 pinned(, .+)?\.$/);
   // A preview saves nothing.
   const stored = await callApi<{ policies: { scope: string }[] }>("retention.get", { component: name }, { method: "query" });
   expect(stored.policies.map((p) => p.scope)).not.toContain(`component:${name}`);

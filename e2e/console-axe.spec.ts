@@ -22,7 +22,7 @@ test.describe("accessibility", () => {
   test.beforeAll(async () => {
     const { name, root, checkpoint } = await componentWithCheckpoint("axe");
     breakWorkspace(root);
-    await callApi("checkpoint.create", { component: name, reason: "after the agent's edit", agent: "refactor-bot", task: "TASK-42" });
+    const second = await callApi<{ id: string }>("checkpoint.create", { component: name, reason: "after the agent's edit", agent: "refactor-bot", task: "TASK-42" });
     await callApi("checkpoint.verify", { id: checkpoint.id });
     const heading = (text: string | RegExp) => async (page: Page) => {
       await expect(page.getByRole("heading", { level: 1, name: text })).toBeVisible();
@@ -31,6 +31,31 @@ test.describe("accessibility", () => {
       { name: "overview", path: "/", ready: heading("Components") },
       { name: "component timeline", path: `/components/${name}`, ready: heading(name) },
       { name: "checkpoint page", path: `/checkpoints/${checkpoint.id}`, ready: async (page) => expect(page.getByRole("heading", { level: 1 }).first()).toBeVisible() },
+      {
+        name: "compare page",
+        path: `/checkpoints/${second.id}/compare?against=previous`,
+        ready: async (page) => {
+          await heading(`Compare checkpoint ${second.id}`)(page);
+          await expect(page.getByRole("heading", { level: 2, name: "What this checkpoint changed" })).toBeVisible();
+          await expect(page.getByTestId("diff-file").first()).toBeVisible();
+        },
+      },
+      {
+        name: "file history",
+        path: `/components/${name}/files?path=${encodeURIComponent("src/greeting.ts")}`,
+        ready: async (page) => {
+          await heading("History of src/greeting.ts")(page);
+          await expect(page.getByTestId("file-version")).toHaveCount(2);
+        },
+      },
+      {
+        name: "rollback dialog with its plan",
+        path: `/checkpoints/${checkpoint.id}`,
+        ready: async (page) => {
+          await page.getByRole("button", { name: "Roll back…" }).click();
+          await expect(page.getByRole("alertdialog").getByTestId("rollback-plan")).toBeVisible();
+        },
+      },
       { name: "sessions", path: `/components/${name}/sessions`, ready: async (page) => expect(page.getByText("TASK-42").first()).toBeVisible() },
       { name: "history", path: "/history", ready: heading("History") },
       { name: "retention", path: "/retention", ready: heading("Retention") },

@@ -3,13 +3,12 @@
  * refusal says the rollback is still pending (partly applied, journaled) and what
  * completes it, with the server's message in full, never "Nothing was changed".
  */
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { mkdirSync, rmSync, statfsSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { expect, test } from "@playwright/test";
-import { callApi, DATA_DIR, hashTree, signIn, uniqueName, WORKSPACE } from "./support";
+import { callApi, cli, hashTree, signIn, uniqueName, WORKSPACE } from "./support";
 
-const FAULT_SEAM = path.resolve("test", "support", "fault-seam.mjs");
 const canMount = typeof process.getuid === "function" && process.getuid() === 0 && process.platform === "linux";
 
 test.skip(!canMount, "mounting a tiny tmpfs to make a full disk needs root on Linux");
@@ -28,10 +27,7 @@ test("a rollback refused because an earlier one stopped part-way on a full disk 
     for (const f of ["a", "b", "c"]) writeFileSync(path.join(root, `${f}.txt`), `${f}2, by the agent\n`);
     // The CLI's own rollback (not handed to the server) stops when the disk "fills up" at b.txt
     // (test/support/fault-seam.mjs): a.txt is back, b.txt and c.txt are not, and it is journaled.
-    const stopped = spawnSync(process.execPath, ["--import", FAULT_SEAM, path.resolve("bin", "safetynet.mjs"), "--data-dir", DATA_DIR, "rollback", checkpoint.id, "--yes"], {
-      env: { ...process.env, SAFETYNET_ALLOWED_ROOTS: WORKSPACE, SAFETYNET_URL: "", SAFETYNET_TOKEN: "", SAFETYNET_NO_SERVER: "1", SAFETYNET_FAULT_AFTER: "4", SAFETYNET_FAULT_MODE: "enospc", SAFETYNET_FAULT_UNDER: root },
-      encoding: "utf8",
-    });
+    const stopped = cli(["rollback", checkpoint.id, "--yes"], { fault: { after: 4, mode: "enospc", under: root } });
     expect(stopped.status, stopped.stderr).toBe(1);
     expect(stopped.stderr).toMatch(/stopped part-way while restoring b\.txt/);
     // Then the disk is really full: completing it is refused until space is freed.

@@ -3,7 +3,8 @@
  * and offers no Undo; an undo is "Undo of rb_…"; the timeline's Undo opens the same
  * "Undo rollback rb_…" dialog as the result dialog's; a result's title says what
  * happened; after an undo the component is not "rolled-back". And alarms you can
- * act on: the damaged pill, refused rollbacks and rollback ids link to what they count.
+ * act on: the damaged pill, failed and refused rollbacks (per component and in
+ * the summary) and rollback ids link to what they count.
  */
 import { writeFileSync } from "node:fs";
 import path from "node:path";
@@ -27,6 +28,8 @@ test("the timeline's Undo opens the Undo rollback dialog; afterwards the undo an
   const rollback = await rollBackOverApi(checkpoint.id);
 
   await signIn(page);
+  const overviewRow = page.getByRole("row", { name: new RegExp(name) });
+  await expect(overviewRow).toContainText("rolled-back");
   await page.goto(`/components/${name}`);
   await expect(page.getByRole("heading", { level: 1 })).toContainText("rolled-back");
   const undone = page.locator(`[data-testid="timeline-rollback"][data-rollback-id="${rollback.rollbackId}"]`);
@@ -55,6 +58,11 @@ test("the timeline's Undo opens the Undo rollback dialog; afterwards the undo an
   // The component is back as before the rollback, and its status says so.
   await expect(page.getByRole("heading", { level: 1 })).not.toContainText("rolled-back");
   await expect(page.getByTestId("rolled-back-note")).toHaveCount(0);
+  // So does the overview.
+  await page.goto("/");
+  await expect(overviewRow).toBeVisible();
+  await expect(overviewRow).not.toContainText("rolled-back");
+  await expect(overviewRow.getByTestId("rolled-back-note")).toHaveCount(0);
 
   // The history says the same, and the undone rollback's row offers no Undo.
   await page.goto(`/history?component=${name}&kind=rollback`);
@@ -128,6 +136,9 @@ test("alarms link to what they count: damaged checkpoints, refused rollbacks apa
     await expect(refusedEntry.getByTestId("rollback-label")).toContainText("refused");
 
     await page.goto("/");
+    // The summary counts refusals apart too (the refusal for damaged data has a rollback row, yet is no failure).
+    await expect(page.getByTestId("refused-rollbacks-link")).toHaveText(/^\d+ refused$/);
+    await expect(page.getByTestId("refused-rollbacks-link")).toHaveAttribute("href", "/history?kind=rollback&outcome=failed&failure=refused");
     // Each row's drift arrives on its own and changes the row's height: click once the table has settled.
     await expect(page.getByText("Comparing with the last checkpoint…")).toHaveCount(0);
     await page.getByRole("row", { name: new RegExp(name) }).getByTestId("refused-link").click();
@@ -142,4 +153,40 @@ test("alarms link to what they count: damaged checkpoints, refused rollbacks apa
   } finally {
     repair();
   }
+});
+
+test("a rollback that ran and failed is counted as failed per component and in the summary, and each count opens the history filtered to it", async ({ page }) => {
+  const { name, root, checkpoint } = await componentWithCheckpoint("alarm-failed");
+  breakWorkspace(root);
+  // The rollback's first change in the workspace fails with EIO (test/support/fault-seam.mjs): it ran, then failed.
+  const failed = cli(["rollback", checkpoint.id, "--yes"], { fault: { after: 1, mode: "eio", under: root } });
+  expect(failed.status, failed.stderr).not.toBe(0);
+  expect(failed.stderr).toMatch(/EIO/);
+
+  await signIn(page);
+  const row = page.getByRole("row", { name: new RegExp(name) });
+  await expect(row.getByTestId("failed-link")).toHaveText("1 rollback failed");
+  await expect(row.getByTestId("refused-link")).toHaveCount(0);
+  const summaryLink = page.getByTestId("failed-rollbacks-link");
+  await expect(summaryLink).toHaveText(/^\d+ failed$/);
+  await expect(summaryLink).toHaveAttribute("href", "/history?kind=rollback&outcome=failed&failure=ran");
+
+  // Each row's drift arrives on its own and changes the row's height: click once the table has settled.
+  await expect(page.getByText("Comparing with the last checkpoint…")).toHaveCount(0);
+  await row.getByTestId("failed-link").click();
+  await expect(page).toHaveURL(new RegExp(`/history\\?component=${name}&kind=rollback&outcome=failed&failure=ran$`));
+  await expect(page.getByLabel("Failed rollbacks")).toHaveValue("ran");
+  const rows = page.getByTestId("history-table").locator("tbody tr[data-kind]");
+  await expect(rows).toHaveCount(1);
+  await expect(rows.first()).toHaveAttribute("data-kind", "rollback");
+  await expect(rows.first()).toHaveAttribute("data-outcome", "failed");
+  await expect(rows.first()).toHaveAttribute("data-failure", "ran");
+  await expect(rows.first()).toContainText(`to ${checkpoint.id}`);
+
+  // The summary's count opens the same filter over every component.
+  await page.goto("/");
+  await summaryLink.click();
+  await expect(page).toHaveURL(/\/history\?kind=rollback&outcome=failed&failure=ran$/);
+  await expect(rows.filter({ hasText: name })).toHaveCount(1);
+  for (const failedRow of await rows.all()) await expect(failedRow).toHaveAttribute("data-failure", "ran");
 });

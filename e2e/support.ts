@@ -139,10 +139,26 @@ export async function keepScreenshot(page: Page, name: string, options: { fullPa
   await page.screenshot({ path: path.join("test-results", "screenshots", `${name}.png`), fullPage: options.fullPage ?? true });
 }
 
-/** Runs the CLI on the server's data directory (the server keeps running: the CLI works beside it). */
-export function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [path.resolve("bin", "safetynet.mjs"), "--data-dir", DATA_DIR, ...args], {
-    env: { ...process.env, SAFETYNET_ALLOWED_ROOTS: WORKSPACE, SAFETYNET_URL: "", SAFETYNET_TOKEN: "" },
+/** An I/O failure injected at the CLI's Nth file-system change under `under` (test/support/fault-seam.mjs). */
+export interface CliFault {
+  after: number;
+  under: string;
+  mode: "eio" | "enospc";
+}
+
+/**
+ * Runs the CLI on the server's data directory (the server keeps running: the CLI
+ * works beside it). With a fault, the command runs in the CLI's own process (not
+ * handed to the server), where the seam is loaded.
+ */
+export function cli(args: string[], options: { fault?: CliFault } = {}): { status: number | null; stdout: string; stderr: string } {
+  const { fault } = options;
+  const seam = fault ? ["--import", path.resolve("test", "support", "fault-seam.mjs")] : [];
+  const faultEnv = fault
+    ? { SAFETYNET_NO_SERVER: "1", SAFETYNET_FAULT_AFTER: String(fault.after), SAFETYNET_FAULT_MODE: fault.mode, SAFETYNET_FAULT_UNDER: fault.under }
+    : {};
+  const result = spawnSync(process.execPath, [...seam, path.resolve("bin", "safetynet.mjs"), "--data-dir", DATA_DIR, ...args], {
+    env: { ...process.env, SAFETYNET_ALLOWED_ROOTS: WORKSPACE, SAFETYNET_URL: "", SAFETYNET_TOKEN: "", ...faultEnv },
     encoding: "utf8",
   });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };

@@ -3,6 +3,7 @@
 import Link from "next/link";
 import { CheckpointStatusPill, PinnedMarker } from "@/components/CheckpointPills";
 import { RollbackDialog } from "@/components/RollbackDialog";
+import { MatchesLivePill } from "@/components/timeline/MatchesLivePill";
 import { Pill } from "@/components/ui/Pill";
 import { Time } from "@/components/ui/Time";
 import { damageSummary, isDamaged, rollbackBlockedReason } from "@/lib/checkpoint-state";
@@ -43,7 +44,7 @@ export function CompactCheckpointRow({ checkpoint, role, matchesLive }: { checkp
         {agent || task ? <span className="text-muted"> · {[agent, task].filter(Boolean).join(" · ")}</span> : null}
       </span>
       <span className="hidden shrink-0 items-center gap-1 sm:flex">
-        {matchesLive ? <Pill tone="accent">matches live</Pill> : null}
+        {matchesLive ? <MatchesLivePill partial={checkpoint.paths.length > 0} /> : null}
         {safety ? <Pill tone="info">safety</Pill> : null}
         {checkpoint.paths.length > 0 ? <Pill tone="neutral">partial</Pill> : null}
         {damaged ? (

@@ -10,7 +10,7 @@
  */
 import type { Core } from "../core";
 import { Prisma } from "../generated/prisma/client";
-import { sqlDialect } from "../db/sql-dialect";
+import { rollbackAlarmTotals } from "./rollback-alarms";
 
 export interface StorageStats {
   /** Bytes of all objects in the store (each content once); null in a narrowed summary. */
@@ -55,16 +55,20 @@ export interface StatsSummary {
   };
   rollbacks: {
     succeeded: number;
+    /** Rollbacks that ran and failed, counted as the components' alarms count them (rollback-alarms.ts). */
     failed: number;
     /** Interrupted by a crash and completed by recovery: counted as successes. */
     recovered: number;
     running: number;
     /**
-     * Rollbacks refused before they started (a stale or spent confirm token, the
-     * component locked by another operation): in the history, not in the rate.
+     * Rollbacks refused by a check before any change (damaged data, a stale or
+     * spent confirmation, files in the way, a busy component, too little space),
+     * counted as the components' alarms count them: in the history, not in the rate.
      */
     refused: number;
-    /** (succeeded + recovered) / finished: of the rollbacks that ran; null when none finished yet. */
+    /** Finished rollbacks that ran (succeeded, recovered or failed; refusals left out): the rate's denominator. */
+    ran: number;
+    /** (succeeded + recovered) / ran; null when none ran yet. */
     successRate: number | null;
     avgDurationMs: number | null;
     p95DurationMs: number | null;
@@ -146,12 +150,12 @@ export async function statsSummary(core: Core, scope: StatsScope = null): Promis
       }),
       storageStats(core, scope, filter),
     ]);
-  const refused = await refusedRollbacks(core, scope);
+  const alarms = await rollbackAlarmTotals(core, scope);
   const count = (outcome: string) => byOutcome.find((g) => g.outcome === outcome)?._count._all ?? 0;
   const succeeded = count("succeeded");
-  const failed = count("failed");
   const recovered = count("recovered");
-  const finished = succeeded + failed + recovered;
+  // A refusal after planning (damaged data) has a failed row in the rollback table, yet changed nothing.
+  const ran = succeeded + recovered + Math.max(0, count("failed") - alarms.refusedWithRollbackRow);
   const p95 = await rollbackDurationPercentile(core, filter, durations._count.durationMs, 95);
   return {
     generatedAt: core.now().toISOString(),
@@ -167,11 +171,12 @@ export async function statsSummary(core: Core, scope: StatsScope = null): Promis
     },
     rollbacks: {
       succeeded,
-      failed,
+      failed: alarms.failed,
       recovered,
       running: count("running"),
-      refused,
-      successRate: finished > 0 ? round((succeeded + recovered) / finished, 4) : null,
+      refused: alarms.refused,
+      ran,
+      successRate: ran > 0 ? round((succeeded + recovered) / ran, 4) : null,
       avgDurationMs: durations._avg.durationMs === null ? null : Math.round(durations._avg.durationMs),
       p95DurationMs: p95,
       slow,
@@ -193,18 +198,6 @@ export async function statsSummary(core: Core, scope: StatsScope = null): Promis
       : null,
     storage,
   };
-}
-
-/** Failed rollback events with no rollback row: refused before a rollback started (see ranOrTried in rollback/execute.ts). */
-async function refusedRollbacks(core: Core, scope: StatsScope): Promise<number> {
-  if (scope !== null && scope.length === 0) return 0;
-  const inScope = scope === null ? Prisma.empty : Prisma.sql`AND e."component" IN (${Prisma.join([...scope])})`;
-  const sql = sqlDialect(core.config.dataDir);
-  const rows = await core.db.$queryRaw<{ refused: bigint | number }[]>`
-    SELECT count(*) AS refused FROM ${sql.table("AuditEvent")} e
-    WHERE e."kind" = 'rollback' AND e."outcome" = 'failed' ${inScope}
-      AND NOT EXISTS (SELECT 1 FROM ${sql.table("Rollback")} r WHERE r."id" = ${sql.jsonText("e.details", "rollbackId")})`;
-  return Number(rows[0]?.refused ?? 0);
 }
 
 function round(value: number, digits: number): number {
