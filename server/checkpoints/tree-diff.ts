@@ -78,12 +78,30 @@ class TreeComparison {
       }
       return;
     }
-    const olds = this.tree({ manifest: this.before, sha: beforeSha }, folder).children;
-    const nows = this.tree({ manifest: this.after, sha: afterSha }, folder).children;
+    const oldTree = this.tree({ manifest: this.before, sha: beforeSha }, folder);
+    const nowTree = this.tree({ manifest: this.after, sha: afterSha }, folder);
+    const olds = oldTree.children;
+    const nows = nowTree.children;
     const base = folder === "" ? "" : `${folder}/`;
+    // A page of a large folder that is the same object on both sides holds the same children: only its unstable files are news.
+    const oldPages = this.countFromTotals && coverage === "all" ? pageStarts(oldTree) : null;
+    const nowPages = oldPages ? pageStarts(nowTree) : null;
     let i = 0;
     let j = 0;
     while (i < olds.length || j < nows.length) {
+      const samePage = oldPages?.get(i);
+      if (samePage && nowPages?.get(j)?.sha === samePage.sha) {
+        for (let k = i; k < i + samePage.size; k++) {
+          const child = olds[k] as TreeChild;
+          if (child.unstable) {
+            this.unstable.push(base + child.name);
+            this.unstableHeld++;
+          }
+        }
+        i += samePage.size;
+        j += samePage.size;
+        continue;
+      }
       const old = olds[i];
       const now = nows[j];
       let pair: [TreeChild | undefined, TreeChild | undefined];
@@ -122,6 +140,20 @@ class TreeComparison {
     const nowTree = now?.kind === "dir" ? (now.tree as string) : null;
     if (oldTree !== null || nowTree !== null) this.folder(oldTree, nowTree, path, coverage);
   }
+}
+
+/** Where each page of a paged folder's children starts (none for a folder of one object, or one read without its page sizes). */
+function pageStarts(tree: TreeObject): Map<number, { sha: string; size: number }> | null {
+  const { pages, pageSizes } = tree;
+  if (!pages || !pageSizes || pages.length !== pageSizes.length) return null;
+  const starts = new Map<number, { sha: string; size: number }>();
+  let offset = 0;
+  for (let p = 0; p < pages.length; p++) {
+    const size = pageSizes[p] as number;
+    starts.set(offset, { sha: pages[p] as string, size });
+    offset += size;
+  }
+  return offset === tree.children.length ? starts : null;
 }
 
 export interface TreeCompareOptions {

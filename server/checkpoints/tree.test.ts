@@ -170,14 +170,19 @@ describe("tree manifests", () => {
 });
 
 /** A folder of many files (and a small folder inside it): large enough to be stored as pages. */
-function largeFolder(files: number, seed: number): ManifestEntry[] {
+function largeFolder(files: number, seed: number, options: { unstableEvery?: number } = {}): ManifestEntry[] {
   const entries: ManifestEntry[] = [
     { path: "big", kind: "dir", mode: 0o755, size: 0, mtimeMs: 1, reason: "primary" },
     { path: "big/inner", kind: "dir", mode: 0o755, size: 0, mtimeMs: 1, reason: "primary" },
     { path: "big/inner/x.ts", kind: "file", mode: 0o644, size: 3, mtimeMs: 1, sha256: SHA(1), reason: "primary" },
     { path: "top.txt", kind: "file", mode: 0o644, size: 3, mtimeMs: 1, sha256: SHA(2), reason: "primary" },
   ];
-  for (let i = 0; i < files; i++) entries.push({ path: `big/file-${seed}-${i}.ts`, kind: "file", mode: 0o644, size: i, mtimeMs: 1000 + i, sha256: SHA(10_000 + i), reason: "primary" });
+  for (let i = 0; i < files; i++) {
+    // Some files changed while they were read: recorded without content, reported apart by comparisons.
+    const unstable = options.unstableEvery !== undefined && i % options.unstableEvery === 5;
+    const entry: ManifestEntry = { path: `big/file-${seed}-${i}.ts`, kind: "file", mode: 0o644, size: i, mtimeMs: 1000 + i, reason: "primary" };
+    entries.push(unstable ? { ...entry, unstable: true } : { ...entry, sha256: SHA(10_000 + i) });
+  }
   return entries.sort(byPath);
 }
 
@@ -282,6 +287,17 @@ describe("tree manifests of large folders (stored as pages)", () => {
       ),
       { numRuns: 25 },
     );
+  });
+
+  it("reports the unstable files of a large folder's pages that are the same on both sides", async () => {
+    const before = largeFolder(600, 4, { unstableEvery: 97 });
+    // One file edited near the end: the pages before it are the same objects in both trees.
+    const after = editLarge(before, [{ at: 590, op: "edit" }]);
+    const a = openManifest(store, (await storeTreeManifest(store, ALL, before, [])).sha256);
+    const b = openManifest(store, (await storeTreeManifest(store, ALL, after, [])).sha256);
+    const comparison = compareTrees(store, a, b);
+    expect(comparison).toEqual(compareManifests(before, after));
+    expect(comparison.unstable.length).toBeGreaterThan(3);
   });
 
   it("a damaged page is named by its own object when the folder is read", async () => {
