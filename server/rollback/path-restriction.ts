@@ -23,8 +23,8 @@ export interface PathRestriction {
 }
 
 /**
- * Checks the paths asked for (relative, inside the root, no `..`, no symlink out
- * of the root; each refusal names `paths.<index>`) and intersects them with the
+ * Checks the paths asked for (relative, inside the root, no `..`, none through a
+ * symlinked folder; each refusal names `paths.<index>`) and intersects them with the
  * checkpoint's scope. Null when they name the whole component (the root) of a
  * whole-component checkpoint: that is a rollback of everything.
  */
@@ -33,7 +33,8 @@ export function restrictToPaths(root: string, checkpointId: string, scope: Check
   requested.forEach((raw, index) => {
     const field = `paths.${index}`;
     const path = checkInputPath(field, () => normalizeRelativePath(raw));
-    if (path !== "") checkInputPath(field, () => assertNoSymlinkEscape(root, path));
+    // The path itself may be a symlink pointing anywhere: the rollback replaces or deletes the link, never follows it.
+    if (path !== "") checkInputPath(field, () => assertNoSymlinkEscape(root, path, { checkFinal: false }));
     asked.push({ index, path, covers: coverage(checkpointId, scope, path, field) });
   });
   if (asked.length === 0) throw new InvalidInputError("paths: name at least one path, or leave paths out to roll back everything", { field: "paths" });

@@ -74,6 +74,28 @@ describe("safetynet rollback --path", () => {
     expect(read(ws, "src/app.ts")).toBe("app v2\n");
   });
 
+  it("puts back a path the agent made a symlink pointing out of the root (the link is replaced, never followed)", async () => {
+    const { ws, created } = await changedProject("paths-link-out");
+    const outside = path.join(path.dirname(ws.root), "outside.txt");
+    fs.writeFileSync(outside, "not ours\n");
+    // Where the checkpoint had a folder, and where it had nothing.
+    fs.rmSync(path.join(ws.root, "src/util"), { recursive: true });
+    fs.symlinkSync("../../outside.txt", path.join(ws.root, "src/util"));
+    fs.symlinkSync("../outside.txt", path.join(ws.root, "escape"));
+    const result = await cliJson<RollbackJson>(ws, ["rollback", created.id, "--path", "src/util", "--path", "escape", "--yes"]);
+    expect(result).toMatchObject({ outcome: "succeeded", paths: ["escape", "src/util"] });
+    expect(fs.lstatSync(path.join(ws.root, "src/util")).isDirectory()).toBe(true);
+    expect(read(ws, "src/util/math.ts")).toBe("math v1\n");
+    expect(fs.existsSync(path.join(ws.root, "escape"))).toBe(false);
+    expect(fs.readFileSync(outside, "utf8")).toBe("not ours\n");
+    // Its undo puts the links back as they were, still not followed.
+    const undo = await cliJson<RollbackJson>(ws, ["rollback", result.safetyCheckpointId as string, "--yes"]);
+    expect(undo.outcome).toBe("succeeded");
+    expect(fs.readlinkSync(path.join(ws.root, "src/util"))).toBe("../../outside.txt");
+    expect(fs.readlinkSync(path.join(ws.root, "escape"))).toBe("../outside.txt");
+    expect(fs.readFileSync(outside, "utf8")).toBe("not ours\n");
+  });
+
   it("refuses without a terminal unless --yes, and changes nothing", async () => {
     const { ws, created } = await changedProject("paths-no-tty");
     const run = await runCli(ws, ["rollback", created.id, "--path", "src/app.ts"]);

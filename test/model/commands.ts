@@ -693,10 +693,13 @@ class Checkpoint implements Cmd {
     await settleCrash(m, r, what, { viaCli: this.via === "cli", changedTree: false });
     const tree = r.tree();
     const scope: Scope | null = this.primary ? partialScope(tree, this.primary, (rel) => r.contentOf(rel)) : { kind: "all" };
-    // A store that is not a database cannot be snapshotted as one: the checkpoint is refused, naming it.
+    // A store that is not a database cannot be snapshotted as one: the checkpoint is refused, naming it
+    // (or naming the missing path, when the path is missing too: the input is checked before any snapshot).
     if (this.withDb && !r.memoryIsDatabase()) {
       if (!refused) fail(`${what}: the memory store is not a database, yet the checkpoint was taken`, id ?? "");
-      if (!/not a (SQLite )?database|cannot be read|unreadable/i.test(refused as string)) fail(`${what}: refused without saying the database is unreadable`, refused as string);
+      const namesDatabase = /not a (SQLite )?database|cannot be read|unreadable/i.test(refused as string);
+      const namesMissingPath = !scope && /does not exist in the component|excluded by its ignore rules/i.test(refused as string);
+      if (!namesDatabase && !namesMissingPath) fail(`${what}: refused without saying the database is unreadable`, refused as string);
       await expectEvents(m, r, what, [["checkpoint.create", "failed"]], { crashed });
       return;
     }
