@@ -58,6 +58,7 @@ export function CheckpointFacts({ checkpoint }: { checkpoint: CheckpointDetail }
           <span className="font-mono text-xs">
             {git.branch ?? "detached"} @ {git.head ? git.head.slice(0, 10) : "?"}
             {git.dirty ? <span className="text-warn"> (dirty)</span> : null}
+            {git.dirty === null ? <span className="text-muted" title="A large repository: git status is not run before each checkpoint"> (changes not checked)</span> : null}
           </span>
         ) : (
           <span className="text-muted">not a git repository</span>

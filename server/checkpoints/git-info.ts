@@ -9,6 +9,13 @@
  * `gitSignature` lets a caller that knows the work tree did not change (Watchman
  * vouched for it) reuse the last answer: it changes with HEAD, the branch's ref
  * and the index, so a commit, a checkout, a reset or a `git add` all ask git again.
+ *
+ * `git status` stats every tracked file: in a large repository it costs more than
+ * a checkpoint of a small change (hundreds of milliseconds at 250,000 files), and
+ * the checkpoint waits for it. When the repository's index is larger than
+ * SAFETYNET_GIT_STATUS_MAX_INDEX_BYTES (4 MiB by default, about 40,000 tracked
+ * files), HEAD and the branch are read from the repository's files instead and
+ * `dirty` is null: not asked.
  */
 import { execFile } from "node:child_process";
 import { readFileSync, statSync } from "node:fs";
@@ -18,11 +25,16 @@ import { diesWithParent } from "../process/child-lifetime.mjs";
 export interface GitInfo {
   head: string | null;
   branch: string | null;
-  dirty: boolean;
+  /** Tracked files differ from HEAD; null: not asked (a repository too large for `git status` before each checkpoint). */
+  dirty: boolean | null;
 }
+
+export const DEFAULT_STATUS_MAX_INDEX_BYTES = 4 * 1024 * 1024;
 
 export function readGitInfo(root: string): Promise<GitInfo | null> {
   if (!mayBeInWorkTree(root)) return Promise.resolve(null);
+  const large = largeRepositoryHead(root);
+  if (large) return Promise.resolve(large);
   return new Promise((resolve) => {
     const git = diesWithParent("git", ["-C", root, "status", "--porcelain=v2", "--branch", "--untracked-files=no"]);
     execFile(
@@ -85,4 +97,57 @@ export function dotGitAbove(root: string): { path: string; isFolder: boolean } |
 /** False when git certainly finds no repository for `root`: no `.git` (folder or file) at or above it, and none named by the environment. */
 function mayBeInWorkTree(root: string): boolean {
   return Boolean(process.env.GIT_DIR || process.env.GIT_WORK_TREE) || dotGitAbove(root) !== null;
+}
+
+/** The largest index (in bytes) for which `git status` runs before each checkpoint. */
+function statusMaxIndexBytes(): number {
+  const raw = process.env.SAFETYNET_GIT_STATUS_MAX_INDEX_BYTES;
+  const value = raw === undefined || raw.trim() === "" ? NaN : Number(raw);
+  return Number.isSafeInteger(value) && value >= 0 ? value : DEFAULT_STATUS_MAX_INDEX_BYTES;
+}
+
+/**
+ * HEAD and the branch of a repository whose index is too large to run `git status`
+ * for every checkpoint, read from its files (dirty: null); null for any other
+ * repository, and whenever its files cannot tell (git is asked then).
+ */
+function largeRepositoryHead(root: string): GitInfo | null {
+  if (process.env.GIT_DIR || process.env.GIT_WORK_TREE) return null;
+  const found = dotGitAbove(root);
+  if (!found?.isFolder) return null;
+  const index = statSync(path.join(found.path, "index"), { throwIfNoEntry: false });
+  if (!index || index.size <= statusMaxIndexBytes()) return null;
+  try {
+    return headFromFiles(found.path);
+  } catch {
+    return null;
+  }
+}
+
+const OBJECT_ID = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
+
+/** What HEAD names: a branch (its commit from its loose ref or packed-refs; null when it has none yet) or a detached commit. */
+function headFromFiles(gitDir: string): GitInfo | null {
+  const head = readFileSync(path.join(gitDir, "HEAD"), "utf8").trim();
+  if (OBJECT_ID.test(head)) return { head, branch: null, dirty: null };
+  const ref = /^ref: (refs\/\S+)$/.exec(head)?.[1];
+  if (!ref) return null;
+  const branch = ref.startsWith("refs/heads/") ? ref.slice("refs/heads/".length) : null;
+  const loose = readIfThere(path.join(gitDir, ref))?.trim();
+  if (loose !== undefined) return OBJECT_ID.test(loose) ? { head: loose, branch, dirty: null } : null;
+  // Not loose: packed (`<id> <ref>` lines), or a branch with no commit yet.
+  for (const line of (readIfThere(path.join(gitDir, "packed-refs")) ?? "").split("\n")) {
+    const [id, name] = line.split(" ");
+    if (name === ref && id !== undefined && OBJECT_ID.test(id)) return { head: id, branch, dirty: null };
+  }
+  return { head: null, branch, dirty: null };
+}
+
+function readIfThere(file: string): string | undefined {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw error;
+  }
 }

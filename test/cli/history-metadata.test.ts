@@ -50,6 +50,32 @@ describe("metadata", () => {
     expect(Date.parse(shown.retentionUntil) - Date.parse(shown.createdAt)).toBe(30 * 86_400_000);
   });
 
+  it("in a repository whose index is over SAFETYNET_GIT_STATUS_MAX_INDEX_BYTES, records HEAD and the branch from its files and dirty as not checked", async () => {
+    const ws = makeWorkspaceDirs("cli-meta-large-repo");
+    writeTree(ws.root, { "a.txt": "committed\n" });
+    git(ws.root, "init", "-q", "-b", "main");
+    git(ws.root, "add", ".");
+    git(ws.root, "commit", "-q", "-m", "first");
+    fs.writeFileSync(path.join(ws.root, "a.txt"), "uncommitted\n");
+    await cliJson(ws, ["component", "add", "web", "--root", ws.root]);
+    const large = { SAFETYNET_GIT_STATUS_MAX_INDEX_BYTES: "1" };
+    const gitOf = async () => {
+      const created = await cliJson<CheckpointCreated>(ws, ["checkpoint", "create", "web"], 0, { env: large });
+      return (await cliJson<CheckpointDetail>(ws, ["checkpoint", "show", created.id])).callerMeta.git;
+    };
+    expect(await gitOf()).toEqual({ head: git(ws.root, "rev-parse", "HEAD"), branch: "main", dirty: null });
+    // The branch's ref packed (as after git gc), then a detached HEAD: still read from the files.
+    git(ws.root, "commit", "-qam", "second");
+    git(ws.root, "pack-refs", "--all");
+    expect(fs.existsSync(path.join(ws.root, ".git/refs/heads/main"))).toBe(false);
+    expect(await gitOf()).toEqual({ head: git(ws.root, "rev-parse", "HEAD"), branch: "main", dirty: null });
+    git(ws.root, "checkout", "-q", "--detach");
+    expect(await gitOf()).toEqual({ head: git(ws.root, "rev-parse", "HEAD"), branch: null, dirty: null });
+    // Under the limit (the default), git status is asked as before.
+    const created = await cliJson<CheckpointCreated>(ws, ["checkpoint", "create", "web"]);
+    expect((await cliJson<CheckpointDetail>(ws, ["checkpoint", "show", created.id])).callerMeta.git).toMatchObject({ branch: null, dirty: false });
+  });
+
   it("a rollback puts back the component's metadata document of the checkpoint, with status rolled-back", async () => {
     const ws = makeWorkspaceDirs("cli-component-meta");
     writeTree(ws.root, { "a.txt": "a\n" });
