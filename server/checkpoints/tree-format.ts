@@ -120,7 +120,8 @@ export function emitFolder(children: readonly TreeChild[], totals: TreeTotals, e
  * sizes), a page of it whose children are the same objects, in the same run,
  * is the same page: it is neither encoded nor emitted again (whoever holds
  * `previous` holds its pages in the store), so a change in a folder of
- * thousands of children costs the pages it touches.
+ * thousands of children costs the pages it touches. The returned tree holds
+ * `children` itself when it is sorted (it must not be changed afterwards).
  */
 export function emitFolderTree(children: readonly TreeChild[], totals: TreeTotals, emit: (sha256: string, bytes: string) => void, previous?: TreeObject): { sha256: string; tree: TreeObject } {
   const sorted = isSortedByName(children) ? children : [...children].sort((a, b) => compareNames(a.name, b.name));
@@ -129,7 +130,7 @@ export function emitFolderTree(children: readonly TreeChild[], totals: TreeTotal
     const bytes = encodeTree(sorted, totals);
     const sha = sha256Hex(Buffer.from(bytes, "utf8"));
     emit(sha, bytes);
-    return { sha256: sha, tree: { ...own, children: [...sorted] } };
+    return { sha256: sha, tree: { ...own, children: sorted as TreeChild[] } };
   }
   const reusable = reusablePages(previous);
   const pages: string[] = [];
@@ -162,7 +163,7 @@ export function emitFolderTree(children: readonly TreeChild[], totals: TreeTotal
   const bytes = `{"tree":1,"files":${totals.files},"dirs":${totals.dirs},"symlinks":${totals.symlinks},"bytes":${totals.bytes},"pages":[\n${pages.map((p) => `"${p}"`).join(",\n")}\n]}\n`;
   const sha = sha256Hex(Buffer.from(bytes, "utf8"));
   emit(sha, bytes);
-  return { sha256: sha, tree: { ...own, children: [...sorted], pages, pageSizes } };
+  return { sha256: sha, tree: { ...own, children: sorted as TreeChild[], pages, pageSizes } };
 }
 
 /** Whether a page ends after `child`, its `count`th child: where pages end depends on the names alone. */
