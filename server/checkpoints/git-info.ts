@@ -21,6 +21,7 @@ import { execFile } from "node:child_process";
 import { readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { diesWithParent } from "../process/child-lifetime.mjs";
+import { nonNegativeNumberFromEnv } from "../env-number";
 
 export interface GitInfo {
   head: string | null;
@@ -29,11 +30,14 @@ export interface GitInfo {
   dirty: boolean | null;
 }
 
-export const DEFAULT_STATUS_MAX_INDEX_BYTES = 4 * 1024 * 1024;
+const DEFAULT_STATUS_MAX_INDEX_BYTES = 4 * 1024 * 1024;
 
 export function readGitInfo(root: string): Promise<GitInfo | null> {
-  if (!mayBeInWorkTree(root)) return Promise.resolve(null);
-  const large = largeRepositoryHead(root);
+  const named = Boolean(process.env.GIT_DIR || process.env.GIT_WORK_TREE);
+  const found = named ? null : dotGitAbove(root);
+  // No `.git` at or above the root, and none named by the environment: certainly outside a work tree.
+  if (!named && !found) return Promise.resolve(null);
+  const large = found?.isFolder ? largeRepositoryHead(found.path) : null;
   if (large) return Promise.resolve(large);
   return new Promise((resolve) => {
     const git = diesWithParent("git", ["-C", root, "status", "--porcelain=v2", "--branch", "--untracked-files=no"]);
@@ -71,7 +75,7 @@ export function gitSignature(root: string): string | null {
   const gitDir = found.path;
   try {
     const head = readFileSync(path.join(gitDir, "HEAD"), "utf8");
-    const ref = /^ref: (refs\/[^\n]+)\n?$/.exec(head)?.[1];
+    const ref = refOfHead(head);
     const files = ["HEAD", "index", "packed-refs", ...(ref ? [ref] : [])];
     return [head.trim(), ...files.map((name) => identity(path.join(gitDir, name)))].join("|");
   } catch {
@@ -94,31 +98,16 @@ export function dotGitAbove(root: string): { path: string; isFolder: boolean } |
   }
 }
 
-/** False when git certainly finds no repository for `root`: no `.git` (folder or file) at or above it, and none named by the environment. */
-function mayBeInWorkTree(root: string): boolean {
-  return Boolean(process.env.GIT_DIR || process.env.GIT_WORK_TREE) || dotGitAbove(root) !== null;
-}
-
-/** The largest index (in bytes) for which `git status` runs before each checkpoint. */
-function statusMaxIndexBytes(): number {
-  const raw = process.env.SAFETYNET_GIT_STATUS_MAX_INDEX_BYTES;
-  const value = raw === undefined || raw.trim() === "" ? NaN : Number(raw);
-  return Number.isSafeInteger(value) && value >= 0 ? value : DEFAULT_STATUS_MAX_INDEX_BYTES;
-}
-
 /**
- * HEAD and the branch of a repository whose index is too large to run `git status`
- * for every checkpoint, read from its files (dirty: null); null for any other
- * repository, and whenever its files cannot tell (git is asked then).
+ * HEAD and the branch of the repository `gitDir` when its index is too large to
+ * run `git status` for every checkpoint, read from its files (dirty: null); null
+ * for a smaller one, and whenever its files cannot tell (git is asked then).
  */
-function largeRepositoryHead(root: string): GitInfo | null {
-  if (process.env.GIT_DIR || process.env.GIT_WORK_TREE) return null;
-  const found = dotGitAbove(root);
-  if (!found?.isFolder) return null;
-  const index = statSync(path.join(found.path, "index"), { throwIfNoEntry: false });
-  if (!index || index.size <= statusMaxIndexBytes()) return null;
+function largeRepositoryHead(gitDir: string): GitInfo | null {
+  const index = statSync(path.join(gitDir, "index"), { throwIfNoEntry: false });
+  if (!index || index.size <= nonNegativeNumberFromEnv("SAFETYNET_GIT_STATUS_MAX_INDEX_BYTES", DEFAULT_STATUS_MAX_INDEX_BYTES)) return null;
   try {
-    return headFromFiles(found.path);
+    return headFromFiles(gitDir);
   } catch {
     return null;
   }
@@ -130,7 +119,7 @@ const OBJECT_ID = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
 function headFromFiles(gitDir: string): GitInfo | null {
   const head = readFileSync(path.join(gitDir, "HEAD"), "utf8").trim();
   if (OBJECT_ID.test(head)) return { head, branch: null, dirty: null };
-  const ref = /^ref: (refs\/\S+)$/.exec(head)?.[1];
+  const ref = refOfHead(head);
   if (!ref) return null;
   const branch = ref.startsWith("refs/heads/") ? ref.slice("refs/heads/".length) : null;
   const loose = readIfThere(path.join(gitDir, ref))?.trim();
@@ -141,6 +130,11 @@ function headFromFiles(gitDir: string): GitInfo | null {
     if (name === ref && id !== undefined && OBJECT_ID.test(id)) return { head: id, branch, dirty: null };
   }
   return { head: null, branch, dirty: null };
+}
+
+/** The ref a symbolic HEAD names (`ref: refs/heads/main`), or undefined for a detached one. */
+function refOfHead(head: string): string | undefined {
+  return /^ref: (refs\/[^\n]+?)\n?$/.exec(head)?.[1];
 }
 
 function readIfThere(file: string): string | undefined {

@@ -5,6 +5,7 @@
  * would be expired and by which rule, what is kept and why, which rows, objects
  * and bytes would go.
  */
+import { nonNegativeNumberFromEnv } from "../env-number";
 import type { Core, Actor } from "../core";
 import { SafetyNetError } from "../errors";
 import { lockRetention } from "../locks";
@@ -59,15 +60,8 @@ export interface RetentionRunResult {
   historyEventId: string | null;
 }
 
-function envMs(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw.trim() === "") return fallback;
-  const value = Number(raw);
-  return Number.isFinite(value) && value >= 0 ? value : fallback;
-}
-
 export function retentionGraceMs(): number {
-  return envMs("SAFETYNET_RETENTION_GRACE_MS", DEFAULT_GRACE_MS);
+  return nonNegativeNumberFromEnv("SAFETYNET_RETENTION_GRACE_MS", DEFAULT_GRACE_MS);
 }
 
 /** Decides every component's active checkpoints; keep and expire lists ordered by component, newest first. */
@@ -94,7 +88,7 @@ export async function runRetention(core: Core, options: RetentionRunOptions): Pr
   const startedAt = core.now();
   const t0 = performance.now();
   const graceMs = options.graceMs ?? retentionGraceMs();
-  const drainTimeoutMs = options.drainTimeoutMs ?? envMs("SAFETYNET_RETENTION_DRAIN_MS", DEFAULT_DRAIN_TIMEOUT_MS);
+  const drainTimeoutMs = options.drainTimeoutMs ?? nonNegativeNumberFromEnv("SAFETYNET_RETENTION_DRAIN_MS", DEFAULT_DRAIN_TIMEOUT_MS);
   const release = dryRun ? null : await lockRetention(core.locks);
   let marked: ExpireDecision[] = [];
   try {
