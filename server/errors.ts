@@ -65,6 +65,13 @@ export class OperationFailedError extends SafetyNetError {
 export class UnstableFileError extends OperationFailedError {}
 
 /**
+ * The object store's service (an S3 bucket) did not answer usefully even after
+ * retries: 5xx, throttling, resets, time-outs. Nothing was decided about the
+ * data; the same call may work later. Reported like any failed operation.
+ */
+export class StorageUnavailableError extends OperationFailedError {}
+
+/**
  * Not enough free space for the operation: refused before writing, or the disk filled up
  * while writing (nothing was kept; a rollback that stops part-way says instead that it is
  * partly applied and journaled: rollback/stopped.ts).

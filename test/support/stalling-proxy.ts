@@ -8,6 +8,7 @@
  * URL sslmode=disable: the startup message must be readable.
  */
 import net from "node:net";
+import { listenOnLoopback } from "./loopback-server";
 
 export interface StallingProxy {
   port: number;
@@ -40,16 +41,11 @@ function readyForQueryWatcher(): (chunk: Buffer) => number {
   };
 }
 
-export function startStallingProxy(target: { host: string; port: number }, application: string): Promise<StallingProxy> {
-  const sockets = new Set<net.Socket>();
+export async function startStallingProxy(target: { host: string; port: number }, application: string): Promise<StallingProxy> {
   let stalled = 0;
   const server = net.createServer((client) => {
     const upstream = net.connect(target.port, target.host);
-    for (const socket of [client, upstream]) {
-      sockets.add(socket);
-      socket.on("error", () => undefined);
-      socket.on("close", () => sockets.delete(socket));
-    }
+    for (const socket of [client, upstream]) socket.on("error", () => undefined);
     let decided = false;
     let allowed: ((chunk: Buffer) => number) | null = null;
     client.on("data", (chunk: Buffer) => {
@@ -68,22 +64,10 @@ export function startStallingProxy(target: { host: string; port: number }, appli
       const passing = allowed ? allowed(chunk) : chunk.length;
       if (passing > 0) client.write(chunk.subarray(0, passing));
     });
+    // Closing the proxy destroys the client side; the upstream side follows it.
     client.on("close", () => upstream.destroy());
     upstream.on("close", () => client.destroy());
   });
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address() as net.AddressInfo;
-      resolve({
-        port: address.port,
-        stalled: () => stalled,
-        close: () =>
-          new Promise<void>((done) => {
-            for (const socket of sockets) socket.destroy();
-            server.close(() => done());
-          }),
-      });
-    });
-  });
+  const listening = await listenOnLoopback(server);
+  return { port: listening.port, stalled: () => stalled, close: listening.close };
 }
