@@ -2,7 +2,7 @@
  * An HTTP proxy in front of a test S3 server that misbehaves on request: the next
  * N requests (optionally only those of one method, path pattern or header) are
  * answered with an S3 error (500 InternalError, 503 SlowDown, 403 AccessDenied,
- * with S3's XML body), a reset connection (before any answer, or part-way into
+ * with S3's XML body), an answer of the test's own, a reset connection (before any answer, or part-way into
  * the answer's body), or silence. Everything else passes through untouched, and
  * every request is recorded, so tests can check what the client sent (retries,
  * ranges, batches, headers).
@@ -20,6 +20,8 @@ import { listenOnLoopback } from "./loopback-server";
 export type S3Fault =
   /** An S3 error answer, with S3's XML body (none for HEAD). */
   | { kind: "error"; status: number; code: string; message: string }
+  /** Any answer, given whole (a 200 DeleteResult listing per-key errors, ...). */
+  | { kind: "reply"; status: number; body: string }
   /** The connection is reset (RST) before any answer. */
   | { kind: "reset" }
   /** The answer's head and its first `afterBytes` body bytes pass, then the connection is reset. */
@@ -57,6 +59,8 @@ export interface RecordedRequest {
   body?: string;
   /** The fault served instead of the real answer, if any. */
   fault: S3Fault["kind"] | null;
+  /** The status answered (by the fault or the server); absent while there is none (a reset, a stall). */
+  status?: number;
 }
 
 export interface S3FaultProxy {
@@ -79,7 +83,9 @@ function errorBody(fault: Extract<S3Fault, { kind: "error" }>, resource: string)
 
 export async function startS3FaultProxy(upstream: string, options: { honourIfNoneMatch?: boolean } = {}): Promise<S3FaultProxy> {
   const target = new URL(upstream);
-  const agent = new http.Agent({ keepAlive: true });
+  // A connection per request upstream: s3rver closes idle connections after 5 s, and a request
+  // sent on one just as it closes would fail here for reasons no test is about.
+  const agent = new http.Agent({ keepAlive: false });
   const rules: (FaultRule & { left: number })[] = [];
   const requests: RecordedRequest[] = [];
   const timers = new Set<NodeJS.Timeout>();
@@ -109,11 +115,12 @@ export async function startS3FaultProxy(upstream: string, options: { honourIfNon
     });
   }
 
-  function passThrough(req: http.IncomingMessage, res: http.ServerResponse, body: Buffer | null, resetAfter: number | null): void {
+  function passThrough(req: http.IncomingMessage, res: http.ServerResponse, record: RecordedRequest, body: Buffer | null, resetAfter: number | null): void {
     if (req.socket.destroyed) return;
     const path = objectPath(req.url ?? "");
     const outgoing = http.request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers, agent }, (answer) => {
       const status = answer.statusCode ?? 502;
+      record.status = status;
       if (status < 300 && req.method === "PUT" && !(req.url ?? "").includes("uploadId=")) written.add(path);
       if (status < 300 && req.method === "POST" && (req.url ?? "").includes("uploadId=")) written.add(path);
       if (status < 300 && req.method === "DELETE") written.delete(path);
@@ -154,7 +161,19 @@ export async function startS3FaultProxy(upstream: string, options: { honourIfNon
     requests.push(record);
     const fault = takeFault(req);
     record.fault = fault?.kind ?? null;
-    if (fault?.kind === "error") return answerError(req, res, fault);
+    if (fault?.kind === "error") {
+      record.status = fault.status;
+      return answerError(req, res, fault);
+    }
+    if (fault?.kind === "reply") {
+      record.status = fault.status;
+      req.resume();
+      req.on("end", () => {
+        res.writeHead(fault.status, { "content-type": "application/xml", "content-length": Buffer.byteLength(fault.body) });
+        res.end(fault.body);
+      });
+      return;
+    }
     if (fault?.kind === "reset") {
       req.socket.resetAndDestroy();
       return;
@@ -163,14 +182,14 @@ export async function startS3FaultProxy(upstream: string, options: { honourIfNon
       if (fault.ms === undefined) return;
       const timer = setTimeout(() => {
         timers.delete(timer);
-        passThrough(req, res, null, null);
+        passThrough(req, res, record, null, null);
       }, fault.ms);
       timers.add(timer);
       return;
     }
     const resetAfter = fault?.kind === "reset-mid-body" ? fault.afterBytes : null;
     const conditional = req.headers["if-none-match"] === "*" && (req.method === "PUT" || req.method === "POST");
-    if (req.method !== "POST" && !conditional) return passThrough(req, res, null, resetAfter);
+    if (req.method !== "POST" && !conditional) return passThrough(req, res, record, null, resetAfter);
     // Small bodies (batch deletes, multipart completion, conditional puts in tests) are read whole: recorded, then sent on.
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
@@ -180,13 +199,16 @@ export async function startS3FaultProxy(upstream: string, options: { honourIfNon
       if (options.honourIfNoneMatch && conditional && written.has(objectPath(req.url ?? ""))) {
         const precondition = { kind: "error", status: 412, code: "PreconditionFailed", message: "At least one of the pre-conditions you specified did not hold" } as const;
         const xml = errorBody(precondition, objectPath(req.url ?? ""));
+        record.status = 412;
         res.writeHead(412, { "content-type": "application/xml", "content-length": Buffer.byteLength(xml) });
         res.end(xml);
         return;
       }
-      passThrough(req, res, body, resetAfter);
+      passThrough(req, res, record, body, resetAfter);
     });
   });
+  // Longer than any pause in a test: the client's idle connections stay usable.
+  server.keepAliveTimeout = 60_000;
   const listening = await listenOnLoopback(server);
   return {
     endpoint: `http://127.0.0.1:${listening.port}`,

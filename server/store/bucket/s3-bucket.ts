@@ -426,8 +426,10 @@ export class S3Bucket implements Bucket {
     const objectKey = this.objectKey(key);
     const body = Buffer.from(`safetynet write probe ${new Date().toISOString()}\n`);
     const refused = (what: string, error: unknown): SafetyNetError => {
-      const message = `credentials cannot ${what} ${this.location}: ${codeAndStatus(error, this.settings.timeoutMs)}`;
-      const details = { location: this.location, key, status: s3Status(error) ?? null, code: s3ErrorCode(error) };
+      const status = s3Status(error);
+      const who = status === 401 || status === 403 ? "credentials cannot" : "cannot";
+      const message = `${who} ${what} ${this.location}: ${codeAndStatus(error, this.settings.timeoutMs)}`;
+      const details = { location: this.location, key, status: status ?? null, code: s3ErrorCode(error) };
       return isTransientS3Error(error) ? new StorageUnavailableError(message, details, { cause: error }) : new OperationFailedError(message, details, { cause: error });
     };
     try {
