@@ -12,6 +12,9 @@ import type { LockSpace } from "./locks";
 import { OperationFailedError } from "./errors";
 import { snapshotRecordIds } from "./checkpoints/snapshot-record";
 import { ObjectStore } from "./store/object-store";
+import { BucketTier } from "./store/bucket-tier";
+import { cacheMaxBytes, lazyBucket, resolveStoreLocation } from "./store/store-location";
+import { isCheckpointStructure } from "./checkpoints/tree-format";
 import { createLogger } from "./audit/logger";
 import { dataDirExposure, makePrivateDir } from "./private-files";
 
@@ -95,6 +98,11 @@ export function openCore(config: SafetyNetConfig = loadConfig(), options: OpenOp
   for (const dir of [paths.locks, paths.journal, paths.statCache, paths.logs]) makePrivateDir(dir);
   const store = new ObjectStore(paths.store);
   store.init();
+  const bucket = resolveStoreLocation(paths.store);
+  if (bucket) {
+    store.attachBucket(new BucketTier(lazyBucket(bucket), paths.store));
+    store.setCacheBound({ maxBytes: cacheMaxBytes(), keep: isCheckpointStructure });
+  }
   const sqliteFile = databasePath(config.dataDir);
   if (!options.allowFreshDatabaseOverStore && !config.databaseUrl && !existsSync(sqliteFile)) assertDatabaseNotLost(sqliteFile, store);
   const opened = openDb(config.dataDir, {

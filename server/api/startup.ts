@@ -49,6 +49,26 @@ async function startChangeTracking(core: ReturnType<typeof serverCore>): Promise
   if (await enableChangeTracking({ log, binary })) process.once("exit", () => changeTracker()?.stopSync());
 }
 
+/**
+ * With objects in a bucket, a server whose credentials cannot write there is
+ * refused at start, with the bucket's reason, rather than at its first
+ * checkpoint; then what a crash left staged is uploaded.
+ */
+async function checkBucket(core: ReturnType<typeof serverCore>): Promise<void> {
+  const tier = core.store.bucket;
+  if (!tier) return;
+  try {
+    await tier.bucket.checkWritable();
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    core.log.error({ event: "startup.bucket", bucket: tier.location, error: reason }, "object store bucket not writable");
+    process.stderr.write(`safetynet: cannot start: the object store ${tier.location} is not usable: ${reason}\n`);
+    process.exit(1);
+  }
+  await core.store.flushRemote().catch((error: unknown) => core.log.warn({ event: "startup.bucket", error: error instanceof Error ? error.message : String(error) }, "staged objects not uploaded yet"));
+  core.log.info({ event: "startup.bucket", bucket: tier.location }, "objects live in the bucket; this data directory keeps a cache");
+}
+
 export async function startServer(): Promise<void> {
   const slot = globalThis as { [STARTED]?: boolean };
   if (slot[STARTED]) return;
@@ -58,6 +78,7 @@ export async function startServer(): Promise<void> {
   const core = serverCore();
   await databaseReady(core.config.dataDir);
   installPrometheusObserver();
+  await checkBucket(core);
   for (const result of await recoverAtStartup(core, "system")) {
     core.log[result.outcome === "failed" ? "error" : "info"]({ event: "startup.recover", ...result }, `interrupted rollback ${result.rollbackId} ${result.outcome}`);
   }

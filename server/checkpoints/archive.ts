@@ -109,8 +109,10 @@ export async function openCheckpointArchive(core: Core, checkpointId: string, fo
   const row = await findCheckpointRow(core, checkpointId);
   const manifest = await readCheckpointManifest(core, row);
   const databases = databaseEntries(manifest);
-  const missing: DamagedObject[] = [...manifest.entries, ...databases.flatMap((d) => [d.entry, ...d.sideEntries])]
-    .filter((e) => e.kind === "file" && e.sha256 && !core.store.has(e.sha256))
+  const files = [...manifest.entries, ...databases.flatMap((d) => [d.entry, ...d.sideEntries])].filter((e) => e.kind === "file" && e.sha256);
+  const absent = await core.store.absentObjects(files.map((e) => e.sha256 as string));
+  const missing: DamagedObject[] = files
+    .filter((e) => absent.has(e.sha256 as string))
     .map((e) => ({ path: e.path, sha256: e.sha256 as string, state: "missing" }));
   if (missing.length > 0) await recordDamageFound(core, row.id, missing);
   const recorded = row.verifyState === "corrupt" || row.verifyState === "missing" ? storedProblems(row.verifyProblems) : [];

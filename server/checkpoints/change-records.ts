@@ -11,6 +11,7 @@ import type { ChangeKind, PathChange } from "./compare";
 import { compareTrees } from "./tree-diff";
 import { openManifest, type OpenedManifest } from "./tree-read";
 import { toStorageText } from "../byte-paths";
+import { ensureManifestLocal } from "./tree-fetch";
 
 export type RecordedChange = "added" | "modified" | "deleted" | "mode" | "type";
 
@@ -66,6 +67,7 @@ export async function findBase(core: Core, componentId: string, scope: Checkpoin
   for (const candidate of candidates) {
     let manifest: OpenedManifest;
     try {
+      await ensureManifestLocal(core.store, candidate.manifestSha);
       manifest = openManifest(core.store, candidate.manifestSha);
     } catch {
       continue; // A damaged checkpoint is no base: the next one may be.

@@ -126,6 +126,8 @@ export async function commitCheckpoint(core: Core, request: CommitRequest): Prom
   };
   const event = request.history ? prepareEvent(core, request.history(created)) : null;
   try {
+    // With a bucket, the checkpoint exists only once the bucket holds what it names.
+    await core.store.flushRemote();
     await core.db.$transaction([
       core.db.manifest.upsert({
         where: { sha256: manifestSha256 },

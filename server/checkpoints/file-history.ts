@@ -12,6 +12,7 @@ import { checkInputPath, normalizeRelativePath } from "../scan/paths";
 import type { FileHistoryInput } from "../schemas";
 import { lookupEntry, openManifest } from "./tree-read";
 import type { RecordedChange } from "./change-records";
+import { ensureManifestLocal } from "./tree-fetch";
 
 export interface FileHistoryItem {
   checkpointId: string;
@@ -128,6 +129,7 @@ async function firstSeen(core: Core, componentId: string, path: string, olderTha
   if (!start) return null;
   let entry;
   try {
+    await ensureManifestLocal(core.store, start.manifestSha);
     entry = lookupEntry(core.store, openManifest(core.store, start.manifestSha), path);
   } catch {
     return null; // A damaged checkpoint cannot say; the records above still stand.

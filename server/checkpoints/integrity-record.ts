@@ -13,6 +13,7 @@ import { Prisma } from "../generated/prisma/client";
 import { manifestOf } from "./manifest";
 import { openManifest, type OpenedManifest } from "./tree-read";
 import type { Manifest } from "./manifest-types";
+import { ensureManifestLocal } from "./tree-fetch";
 
 export interface DamagedObject {
   /** The file whose content is damaged (for a database snapshot, its target); null for the manifest itself. */
@@ -87,6 +88,7 @@ export function readCheckpointManifest(core: Core, row: { id: string; manifestSh
 
 async function recordingManifestDamage<T>(core: Core, row: { id: string; manifestSha: string }, read: () => T): Promise<T> {
   try {
+    await ensureManifestLocal(core.store, row.manifestSha);
     return read();
   } catch (error) {
     if (error instanceof IntegrityError) {

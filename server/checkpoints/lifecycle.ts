@@ -19,6 +19,7 @@ export async function pinCheckpoint(core: Core, id: string, pinned: boolean, act
     const updated = await core.db.checkpoint.update({ where: { id }, data: { pinned }, include: { component: true } });
     // The store's record too: a database rebuilt from the store keeps the pin.
     updateSnapshotRecord(core.store, id, { pinned });
+    await core.store.flushRemote();
     return updated;
   });
   await recordEvent(core, { kind: "checkpoint.pin", component: row.component.name, checkpointId: id, actor, outcome: "succeeded", startedAt, durationMs: 0, details: { pinned, ...callerDetails(row.callerMeta) } });
@@ -47,6 +48,7 @@ export async function deleteCheckpoint(core: Core, id: string, confirmToken: str
     await consumeConfirmToken(core, confirmToken, { purpose: "checkpoint.delete", targetId: id, actor });
     await core.db.checkpoint.update({ where: { id }, data: { status: "deleted" } });
     deleteSnapshotRecord(core.store, id);
+    await core.store.flushRemote();
   });
   await recordEvent(core, {
     kind: "checkpoint.delete",

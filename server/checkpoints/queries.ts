@@ -9,6 +9,7 @@ import { openManifest, walkEntries } from "./tree-read";
 import type { ManifestEntry } from "./manifest-types";
 import { storedProblems, type DamagedObject } from "./integrity-record";
 import { snapshotsOfRow, type DatabaseSnapshot } from "../dbstate/snapshot-types";
+import { ensureManifestLocal } from "./tree-fetch";
 
 export interface CheckpointView {
   id: string;
@@ -133,6 +134,7 @@ export interface CheckpointDetail extends CheckpointView {
 export async function getCheckpoint(core: Core, id: string): Promise<CheckpointDetail> {
   const row = await findCheckpointRow(core, id);
   const manifestRow = await core.db.manifest.findUnique({ where: { sha256: row.manifestSha } });
+  await ensureManifestLocal(core.store, row.manifestSha);
   const manifest = readManifest(core.store, row.manifestSha);
   const undo =
     row.kind === "safety"
@@ -170,6 +172,7 @@ export interface EntryPage {
  */
 export async function listCheckpointEntries(core: Core, id: string, options: { prefix?: string; cursor?: string; limit?: number } = {}): Promise<EntryPage> {
   const row = await findCheckpointRow(core, id);
+  await ensureManifestLocal(core.store, row.manifestSha);
   const manifest = openManifest(core.store, row.manifestSha);
   const limit = options.limit ?? 200;
   const items: ManifestEntry[] = [];

@@ -16,6 +16,7 @@ import type { TreeTotals } from "./tree-format";
 import { changeRowInserts, changesAgainstBase, type CheckpointChanges } from "./change-records";
 import type { DatabaseSnapshot } from "../dbstate/snapshot-types";
 import { readSnapshotRecord, snapshotRecordIds, type SnapshotRecord } from "./snapshot-record";
+import { ensureManifestLocal } from "./tree-fetch";
 
 export interface RebuildResult {
   components: { name: string; root: string; checkpoints: number }[];
@@ -35,6 +36,8 @@ export async function rebuildDatabase(core: Core, actor: Actor, options: Rebuild
   const t0 = performance.now();
   const skipped: RebuildResult["skipped"] = [];
   const records: SnapshotRecord[] = [];
+  // With a bucket, the records of every host are there: this host's snapshots/ is brought in line first.
+  await core.store.bucket?.syncRecords();
   for (const id of snapshotRecordIds(core.store).sort()) {
     try {
       records.push(readSnapshotRecord(core.store, id));
@@ -78,6 +81,7 @@ export async function rebuildDatabase(core: Core, actor: Actor, options: Rebuild
       let databases: DatabaseSnapshot[];
       let changes: CheckpointChanges;
       try {
+        await ensureManifestLocal(core.store, record.manifestSha256);
         const manifest = openManifest(core.store, record.manifestSha256);
         databases = manifest.databases;
         counts = manifest.totals;

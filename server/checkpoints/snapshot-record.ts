@@ -39,6 +39,8 @@ function recordPath(store: ObjectStore, id: string): string {
 }
 
 export function writeSnapshotRecord(store: ObjectStore, record: SnapshotRecord): void {
+  // Noted first: a crash between the two leaves the bucket's copy to be brought in line, never forgotten.
+  store.bucket?.recordChanged(record.id);
   writeFileAtomic(recordPath(store, record.id), JSON.stringify(record) + "\n");
 }
 
@@ -54,6 +56,7 @@ export function updateSnapshotRecord(store: ObjectStore, id: string, change: Par
 }
 
 export function deleteSnapshotRecord(store: ObjectStore, id: string): void {
+  store.bucket?.recordChanged(id);
   rmSync(recordPath(store, id), { force: true });
 }
 

@@ -296,3 +296,15 @@ export function childOfEntry(entry: ManifestEntry, name: string, tree?: string):
   if (entry.sparse !== undefined) child.sparse = { dataBytes: entry.sparse.dataBytes };
   return child;
 }
+
+const STRUCTURE_HEADS = ['{"tree":1,', PAGE_PREFIX.slice(0, 10), '{"version":'];
+
+/**
+ * Whether content starting with `head` is what a checkpoint is read through:
+ * a folder's tree, a page of one, a root record or a flat manifest. (A file
+ * that happens to start the same way is only kept longer in a cache.)
+ */
+export function isCheckpointStructure(head: Buffer): boolean {
+  const start = head.subarray(0, 16).toString("latin1");
+  return STRUCTURE_HEADS.some((prefix) => start.startsWith(prefix));
+}

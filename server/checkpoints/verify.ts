@@ -15,6 +15,7 @@ import { snapshotObjects } from "../dbstate/snapshot-types";
 import type { Manifest, ManifestEntry } from "./manifest-types";
 import { findCheckpointRow } from "./queries";
 import { recordFullVerification, type DamagedObject } from "./integrity-record";
+import { ensureManifestLocal } from "./tree-fetch";
 
 export type VerifyState = "verified" | "corrupt" | "missing";
 
@@ -83,6 +84,7 @@ export async function checkEntryObjects(core: Core, entries: Iterable<ManifestEn
 export async function verifyManifest(core: Core, manifestSha: string, memo: TreeCheckMemo): Promise<VerifyProblem[]> {
   let manifest: OpenedManifest;
   try {
+    await ensureManifestLocal(core.store, manifestSha);
     manifest = openManifest(core.store, manifestSha);
   } catch (error) {
     if (!(error instanceof IntegrityError)) throw error;

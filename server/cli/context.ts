@@ -147,6 +147,13 @@ export async function closeCli(): Promise<void> {
   if (!opened || terminal().hosted) return;
   const core = await opened.catch(() => undefined);
   if (!core) return;
+  // What the command downloaded (a restore, an export, a verify) counts against the bucket's cache bound.
+  try {
+    core.store.trimCache();
+  } catch (error) {
+    core.log.warn({ event: "cache.trim", error: error instanceof Error ? error.message : String(error) }, "the object cache was not trimmed");
+  }
+  core.store.bucket?.bucket.close();
   const { closeCore } = await import("../core");
   // Closes the lock space too: a PostgreSQL pool left open would keep the process alive.
   await closeCore(core.config.dataDir);

@@ -126,6 +126,7 @@ export async function removeComponent(core: Core, name: string, actor: Actor): P
   const checkpoints = await core.db.checkpoint.findMany({ where: { componentId: row.id }, select: { id: true } });
   await core.db.component.delete({ where: { id: row.id } });
   for (const { id } of checkpoints) deleteSnapshotRecord(core.store, id);
+  await core.store.flushRemote();
   removeStatCache(dataPaths(core.config.dataDir).statCache, row.id);
   // In the server: its root is no longer watched (when no other component has the same root).
   await changeTracker()?.forget(row.id);

@@ -259,4 +259,5 @@ async function redateCheckpoints(core: Core, moved: readonly { id: string; reten
     await core.db.$transaction(moved.slice(i, i + BATCH).map((m) => core.db.checkpoint.update({ where: { id: m.id }, data: { retentionUntil: m.retentionUntil } })));
   }
   for (const m of moved) updateSnapshotRecord(core.store, m.id, { retentionUntil: m.retentionUntil.toISOString() });
+  await core.store.flushRemote();
 }

@@ -9,18 +9,8 @@
  * that still parses is used as is: it keeps more, never less.
  */
 import { IntegrityError } from "../errors";
-import { decodeManifest, referencedObjects } from "../checkpoints/manifest";
-import { decodeTree } from "../checkpoints/tree-format";
-import { parseRootRecord } from "../checkpoints/tree-read";
-import { snapshotObjects } from "../dbstate/snapshot-types";
+import { manifestLinks, treeLinks, type Links } from "../checkpoints/tree-links";
 import type { ObjectStore } from "../store/object-store";
-
-interface Links {
-  /** Objects named directly: file contents, database snapshots. */
-  blobs: string[];
-  /** Tree objects to walk (a root record's root tree, a folder's subfolders). */
-  trees: string[];
-}
 
 type Read = Links | { error: string };
 
@@ -37,7 +27,7 @@ export class ManifestReferences {
   /** Adds every object the checkpoint with manifest `manifestSha` keeps to `referenced`; the reason it cannot, or null. */
   mark(manifestSha: string, referenced: Set<string>): string | null {
     referenced.add(manifestSha);
-    const manifest = this.read(this.manifests, manifestSha, (bytes) => this.manifestLinks(bytes, manifestSha));
+    const manifest = this.read(this.manifests, manifestSha, (bytes) => manifestLinks(bytes, manifestSha));
     if ("error" in manifest) return manifest.error;
     for (const blob of manifest.blobs) referenced.add(blob);
     const pending = manifest.trees.filter((tree) => !referenced.has(tree));
@@ -74,21 +64,4 @@ export class ManifestReferences {
       }
     }
   }
-
-  private manifestLinks(bytes: Buffer, sha256: string): Links {
-    const record = parseRootRecord(bytes, sha256);
-    if (record) return { blobs: record.databases.flatMap((d) => snapshotObjects(d).map((o) => o.sha256)), trees: [record.root] };
-    return { blobs: referencedObjects(decodeManifest(bytes, sha256)), trees: [] };
-  }
-}
-
-function treeLinks(bytes: Buffer, sha256: string): Links {
-  const tree = decodeTree(bytes, sha256);
-  // A paged folder's index links its pages, each read as a tree object of its own.
-  const links: Links = { blobs: [], trees: [...(tree.pages ?? [])] };
-  for (const child of tree.children) {
-    if (child.kind === "dir") links.trees.push(child.tree as string);
-    else if (child.kind === "file" && child.sha256 !== undefined) links.blobs.push(child.sha256);
-  }
-  return links;
 }

@@ -26,6 +26,8 @@ import type { Core } from "../core";
 import { dataPaths } from "../core";
 import { holdStoreExclusive } from "../locks";
 import { ManifestReferences } from "./reachable";
+import { ensureManifestLocal } from "../checkpoints/tree-fetch";
+import { IntegrityError } from "../errors";
 import { deleteSnapshotRecord, readSnapshotRecord, snapshotRecordIds, updateSnapshotRecord } from "../checkpoints/snapshot-record";
 import { listJournals } from "../rollback/journal";
 import type { ObjectStore } from "../store/object-store";
@@ -42,6 +44,8 @@ const DB_CHUNK = 500;
 export interface StoredObject {
   sha256: string;
   size: number;
+  /** When it was written, when the listing says (a bucket's); else read from the store. */
+  mtimeMs?: number;
 }
 
 export interface RemovedCheckpoint {
@@ -99,7 +103,26 @@ export async function markExpired(core: Core, decisions: readonly ExpireDecision
     }
   });
   for (const decision of marked) updateSnapshotRecord(core.store, decision.checkpointId, { status: "expired", expiredReason: `${decision.rule}: ${decision.reason}` });
+  await core.store.flushRemote();
   return marked;
+}
+
+/**
+ * What the store holds: with a bucket, the bucket's objects and whatever is only
+ * here (staged, or left by a crash), each once, written at the later time.
+ */
+export async function storedObjects(store: ObjectStore): Promise<StoredObject[]> {
+  const tier = store.bucket;
+  if (!tier) return [...store.listObjects()];
+  await tier.syncRecords();
+  const listed = new Map<string, StoredObject>();
+  for (const object of await tier.listObjects()) listed.set(object.sha256, object);
+  for (const object of store.listObjects()) {
+    if (listed.has(object.sha256)) continue;
+    const mtimeMs = mtimeOf(store, object.sha256);
+    if (mtimeMs !== null) listed.set(object.sha256, { ...object, mtimeMs });
+  }
+  return [...listed.values()].sort((a, b) => (a.sha256 < b.sha256 ? -1 : 1));
 }
 
 function mtimeOf(store: ObjectStore, sha256: string): number | null {
@@ -178,20 +201,25 @@ export async function planSweep(
 
   const referenced = new Set<string>();
   for (const root of roots) {
-    const error = manifests.mark(root.manifestSha, referenced);
+    // With a bucket, the trees of checkpoints other hosts wrote are read from here.
+    const fetched = await ensureManifestLocal(store, root.manifestSha).then(
+      () => null,
+      (failure: unknown) => (failure instanceof IntegrityError ? failure.message : Promise.reject(failure)),
+    );
+    const error = fetched ?? manifests.mark(root.manifestSha, referenced);
     if (error !== null) unreadable.push({ checkpointId: root.checkpointId, manifestSha256: root.manifestSha, error });
   }
 
   const objects: StoredObject[] = [];
   const keptByGrace = { objects: 0, bytes: 0 };
   const present = { objects: 0, bytes: 0 };
-  for (const object of options.objects ?? store.listObjects()) {
+  for (const object of options.objects ?? (await storedObjects(store))) {
     if (referenced.has(object.sha256)) {
       present.objects++;
       present.bytes += object.size;
       continue;
     }
-    const mtimeMs = mtimeOf(store, object.sha256);
+    const mtimeMs = object.mtimeMs ?? mtimeOf(store, object.sha256);
     if (mtimeMs === null) continue;
     if (mtimeMs > cutoff) {
       keptByGrace.objects++;
@@ -232,12 +260,13 @@ export interface SweepResult extends SweepPlan {
  */
 export async function sweep(core: Core, options: SweepOptions & { drainTimeoutMs?: number; manifests?: ManifestReferences }): Promise<SweepResult> {
   const { store } = core;
-  const objects = [...store.listObjects()];
+  const objects = await storedObjects(store);
   const release = await holdStoreExclusive(core.locks, { drainTimeoutMs: options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS });
   try {
     const plan = await planSweep(core, { ...options, objects });
-    for (const checkpoint of plan.checkpoints) deleteSnapshotRecord(store, checkpoint.checkpointId);
-    for (const id of plan.orphanRecords.removed) deleteSnapshotRecord(store, id);
+    const records = [...plan.checkpoints.map((c) => c.checkpointId), ...plan.orphanRecords.removed];
+    for (const id of records) deleteSnapshotRecord(store, id);
+    await store.flushRemote();
     await core.db.$transaction(async (tx) => {
       for (const ids of chunks(plan.checkpoints.map((c) => c.checkpointId))) {
         await tx.checkpoint.deleteMany({ where: { id: { in: ids }, status: { in: ["expired", "deleted"] } } });
@@ -246,11 +275,9 @@ export async function sweep(core: Core, options: SweepOptions & { drainTimeoutMs
         await tx.manifest.deleteMany({ where: { sha256: { in: shas }, checkpoints: { none: {} } } });
       }
     });
-    const deleted: StoredObject[] = [];
     // Stat caches saved before this point may name objects about to go: the new generation disowns them.
-    if (plan.objects.length > 0) store.beginCollection();
-    for (const object of plan.objects) if (store.deleteObject(object.sha256)) deleted.push(object);
-    store.syncDirectories();
+    const gone = new Set(await store.collect(plan.objects.map((o) => o.sha256), records));
+    const deleted = plan.objects.filter((o) => gone.has(o.sha256));
     // No writer holds the store now: what is left in tmp/ and older than the grace window is a crash leftover.
     const tmpEntriesRemoved = store.cleanTmp(options.graceMs);
     return { ...plan, objects: deleted, bytesFreed: deleted.reduce((sum, o) => sum + o.size, 0), tmpEntriesRemoved };

@@ -20,6 +20,8 @@ export async function withComponentMutation<T>(core: Core, component: ComponentR
   assertDatabaseInPlace(core);
   const paths = dataPaths(core.config.dataDir);
   return withComponentLock(core.locks, component, operation, async () => {
+    // Under the store's shared hold: no sweep runs now, and the cache must not vouch for what an earlier one deleted.
+    await core.store.syncCollections();
     for (const journal of journalsOfComponent(paths.journal, component.id)) {
       const result = await completeJournal(core, journal, actor);
       if (result && result.outcome !== "recovered") {
@@ -39,7 +41,12 @@ export async function withComponentMutation<T>(core: Core, component: ComponentR
         );
       }
     }
-    return fn();
+    try {
+      return await fn();
+    } finally {
+      // What the operation downloaded counts against the bucket's cache bound from now on.
+      core.store.trimCache();
+    }
   });
 }
 

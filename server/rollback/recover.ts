@@ -37,6 +37,7 @@ import { pathsNeedingContent, type RollbackPlanBody } from "./plan";
 import { pendingReport, RollbackTracker, type PendingReport } from "./stopped";
 import { recordText } from "../byte-paths";
 import { moveObstaclesAside, movedObstaclesDetails } from "./quarantine";
+import { ensureManifestLocal } from "../checkpoints/tree-fetch";
 
 export interface RecoveredRollback extends Partial<Omit<PendingReport, "error">> {
   rollbackId: string;
@@ -130,6 +131,7 @@ export async function completeJournal(core: Core, journal: RollbackJournal, acto
       // Replaced again from the first (each replacement is whole and atomic); a failure undoes them and leaves the files alone.
       await restoreJournalDatabases(core, journal, owner);
     }
+    await ensureManifestLocal(core.store, journal.manifestSha256);
     const manifest = readManifest(core.store, journal.manifestSha256);
     const applyOptions = { tempTag: journal.rollbackId };
     removeTempSiblings(journal.root, journal, applyOptions);
@@ -245,6 +247,7 @@ async function planCompletion(core: Core, journal: RollbackJournal, manifest: Ma
   }
   // A rollback of some paths is completed over those paths only (they were checked when it started).
   const restriction = journal.paths ? { paths: journal.paths, asked: [] } : null;
+  await ensureManifestLocal(core.store, journal.manifestSha256);
   const { state, plan } = await planAgainstWorkspace(core, component, openManifest(core.store, journal.manifestSha256), {
     storeObjects: true,
     whole: true,

@@ -21,6 +21,7 @@ import { findCheckpointRow } from "../checkpoints/queries";
 import { mapConcurrent } from "../concurrency";
 import { flushFiles } from "../store/sync-fs";
 import { fsPath } from "../byte-paths";
+import { ensureManifestLocal } from "../checkpoints/tree-fetch";
 
 /** Files copied at once: enough to keep the disk and libuv's thread pool busy. */
 const RESTORE_CONCURRENCY = 16;
@@ -207,6 +208,7 @@ export async function restoreCheckpointInto(core: Core, checkpointId: string, ta
   let target = path.resolve(String(targetDir));
   try {
     if (row.status !== "active") throw new InvalidInputError(`checkpoint ${row.id} is ${row.status} and cannot be restored`, { checkpointId: row.id });
+    await ensureManifestLocal(core.store, row.manifestSha);
     const manifest = readManifest(core.store, row.manifestSha);
     const { implicitDirs } = checkEntries(manifest.entries);
     let prepared: { target: string; create: boolean };

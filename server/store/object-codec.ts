@@ -120,3 +120,18 @@ export function decompressSync(stored: Buffer): Buffer {
   if (result.engine.bytesWritten !== stream.length) throw new CompressedFormatError(`${stream.length - result.engine.bytesWritten} bytes follow the end of the compressed stream`);
   return result.buffer;
 }
+
+/**
+ * The first `bytes` of a compressed object's content from the first bytes of
+ * its stored form (header included); what inflates from a cut stream. Throws
+ * CompressedFormatError when the header is wrong or the stream cannot start.
+ */
+export function inflateHead(storedStart: Buffer, bytes: number): Buffer {
+  parseHeader(storedStart);
+  try {
+    const out = zlib.brotliDecompressSync(storedStart.subarray(HEADER_BYTES), { finishFlush: zlib.constants.BROTLI_OPERATION_FLUSH, maxOutputLength: Math.max(bytes, 1024 * 1024) });
+    return out.subarray(0, bytes);
+  } catch (error) {
+    throw new CompressedFormatError(`the compressed stream is damaged (${(error as Error).message})`);
+  }
+}

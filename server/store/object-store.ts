@@ -35,6 +35,9 @@ import { CompressingSpill, RawSpill, type OpenSpill } from "./spill";
 import { assertSha256Hex, isSha256Hex, sha256Hex } from "./sha256";
 import { writeFileAtomic } from "../atomic-file";
 import { PRIVATE_DIR_MODE } from "../private-files";
+import { objectKey as objectKeyOf, type BucketTier, type DownloadedForm } from "./bucket-tier";
+import { mapConcurrent } from "../concurrency";
+import { trimCache, type TrimResult } from "./cache-trim";
 
 export { sha256Hex } from "./sha256";
 export type { ExpectedStat, FileStat } from "./hash-file";
@@ -88,6 +91,8 @@ export interface ObjectStoreOptions {
 }
 
 const FANOUT_NAME = /^[0-9a-f]{2}$/;
+/** Objects downloaded from the bucket at once by ensureLocal. */
+const FETCH_CONCURRENCY = 8;
 /** Block size assumed when the file system does not say (statfs). */
 const DEFAULT_BLOCK_SIZE = 4096;
 
@@ -104,6 +109,14 @@ export class ObjectStore {
   private readonly unsyncedFanouts = new Set<string>();
   /** The file system's block size (statfs), read on first use: what compressing must save to pay. */
   private blockBytes: number | undefined;
+  /** The bucket the objects live in (bucket-tier.ts), or null: this directory is the store. */
+  private tier: BucketTier | null = null;
+  private cacheBound: { maxBytes: number; keep: (head: Buffer) => boolean } | null = null;
+  /** Bytes downloaded into this directory since the last trim; whether this process trimmed yet. */
+  private downloadedBytes = 0;
+  private trimmedOnce = false;
+  /** Downloads from the bucket in progress, by sha256. */
+  private readonly fetching = new Map<string, Promise<void>>();
 
   constructor(
     readonly dir: string,
@@ -124,6 +137,170 @@ export class ObjectStore {
       } catch (error) {
         throw describeFsError(error, dir);
       }
+    }
+  }
+
+  /**
+   * Puts the store in front of a bucket: new objects are staged for upload
+   * (flushRemote), and objects missing here are downloaded by the readers that
+   * can wait (ensureLocal; the async ones do it themselves).
+   */
+  attachBucket(tier: BucketTier): void {
+    tier.init();
+    this.tier = tier;
+  }
+
+  /**
+   * Trims this directory to the cache's bound when it holds objects of a
+   * bucket (cache-trim.ts; it lists objects/): called when an operation ends,
+   * it does so once this process has downloaded a hundredth of the bound since
+   * its last trim (or anything, before its first). `force` trims anyway.
+   */
+  trimCache(options: { force?: boolean } = {}): TrimResult {
+    const none = { objects: 0, bytes: 0 };
+    const tier = this.tier;
+    if (!tier || !this.cacheBound) return none;
+    const due = this.downloadedBytes > 0 && (this.trimmedOnce ? this.downloadedBytes >= this.cacheBound.maxBytes / 100 : true);
+    if (!options.force && !due) return none;
+    this.downloadedBytes = 0;
+    this.trimmedOnce = true;
+    const removed = trimCache(this, this.cacheBound.maxBytes, new Set(tier.stagedObjects()), this.cacheBound.keep);
+    this.syncDirectories();
+    return removed;
+  }
+
+  /** The cache's bound (bytes of objects/) and what is never trimmed; set with the bucket. */
+  setCacheBound(bound: { maxBytes: number; keep: (head: Buffer) => boolean }): void {
+    this.cacheBound = bound;
+  }
+
+  /** The bucket behind this store, or null when this directory is the store. */
+  get bucket(): BucketTier | null {
+    return this.tier;
+  }
+
+  /**
+   * Makes everything stored so far durable beyond this host: uploads the new
+   * objects and changed snapshot records to the bucket. A no-op without one.
+   * Awaited before a checkpoint's rows are written.
+   */
+  flushRemote(): Promise<void> {
+    const tier = this.tier;
+    if (!tier) return Promise.resolve();
+    return tier.flush((sha256) => this.locate(sha256));
+  }
+
+  /**
+   * Brings objects into this directory from the bucket when they are not here
+   * (each verified against its name on the way), for the synchronous readers
+   * (readBuffer). IntegrityError names the bucket key of one that is missing
+   * or corrupt there. A no-op without a bucket.
+   */
+  async ensureLocal(sha256s: Iterable<string>): Promise<void> {
+    if (!this.tier) return;
+    const missing = [...new Set(sha256s)].filter((sha) => !this.has(sha));
+    if (missing.length === 0) return;
+    for (let i = 0; i < missing.length; i += FETCH_CONCURRENCY) await Promise.all(missing.slice(i, i + FETCH_CONCURRENCY).map((sha) => this.fetch(sha)));
+  }
+
+  /**
+   * Brings a graph of objects here from the bucket (a checkpoint's root record
+   * and tree objects: `linksOf` reads an object's links from its content),
+   * descending only into objects not here, and placing them children first: an
+   * object here has everything it links here too, so the next call stops at
+   * the first one it finds. Objects are verified as they arrive; nothing is
+   * placed unless the whole graph arrived. A no-op without a bucket.
+   */
+  async ensureLocalGraph(roots: readonly string[], linksOf: (content: Buffer, sha256: string) => readonly string[]): Promise<void> {
+    if (!this.tier) return;
+    const arrived: { sha256: string; form: DownloadedForm }[] = [];
+    try {
+      const seen = new Set<string>();
+      let level = roots.filter((sha) => !seen.has(sha) && (seen.add(sha), !this.has(sha)));
+      while (level.length > 0) {
+        const next: string[] = [];
+        const got = await mapConcurrent(level, FETCH_CONCURRENCY, (sha) => this.downloadVerified(sha));
+        for (const [i, { form, content }] of got.entries()) {
+          const sha256 = level[i] as string;
+          arrived.push({ sha256, form });
+          for (const link of linksOf(content, sha256)) if (!seen.has(link) && (seen.add(link), !this.has(link))) next.push(link);
+        }
+        level = next;
+      }
+      for (const { sha256, form } of arrived.reverse()) await this.place(sha256, form);
+      this.syncDirectories();
+
+    } finally {
+      for (const { form } of arrived) await removeQuietly(form.tmp);
+    }
+  }
+
+  /** Downloads one small object (a tree) and checks it against its name; its content for reading links. */
+  private async downloadVerified(sha256: string): Promise<{ form: DownloadedForm; content: Buffer }> {
+    const tier = this.tier as BucketTier;
+    assertSha256Hex(sha256);
+    const form = await tier.download(sha256, this.tmpDir);
+    if (!form) throw missingObjectError(sha256, `${tier.location}/${objectKeyOf(sha256, false)}`);
+    try {
+      const stored = await fsp.readFile(form.tmp);
+      let content: Buffer;
+      try {
+        content = form.compressed ? decompressSync(stored) : stored;
+      } catch (error) {
+        if (error instanceof CompressedFormatError) throw corruptObjectError(sha256, `${tier.location}/${form.key}`);
+        throw error;
+      }
+      const actual = sha256Hex(content);
+      if (actual !== sha256) throw corruptObjectError(sha256, `${tier.location}/${form.key}`, actual);
+      return { form, content };
+    } catch (error) {
+      await removeQuietly(form.tmp);
+      throw error;
+    }
+  }
+
+  /** Moves a downloaded, verified form into objects/ (not staged: the bucket has it); dropped when the object is here already. */
+  private async place(sha256: string, form: DownloadedForm): Promise<void> {
+    const { size } = await fsp.stat(form.tmp);
+    this.downloadedBytes += size;
+    await fsp.chmod(form.tmp, OBJECT_FILE_MODE);
+    const prefix = sha256.slice(0, 2);
+    await this.ensureFanout(prefix);
+    if (this.has(sha256)) return;
+    fs.renameSync(form.tmp, this.formPath(sha256, form.compressed));
+    this.unsyncedFanouts.add(prefix);
+  }
+
+  /** Which of these objects the store does not hold (here, or in the bucket when there is one). */
+  async absentObjects(sha256s: readonly string[]): Promise<Set<string>> {
+    const notHere = [...new Set(sha256s)].filter((sha) => !this.has(sha));
+    const tier = this.tier;
+    if (!tier || notHere.length === 0) return new Set(notHere);
+    const inBucket = await mapConcurrent(notHere, FETCH_CONCURRENCY * 2, (sha) => tier.has(sha));
+    return new Set(notHere.filter((_, i) => !inBucket[i]));
+  }
+
+  private fetch(sha256: string): Promise<void> {
+    let pending = this.fetching.get(sha256);
+    if (!pending) {
+      pending = this.download(sha256).finally(() => this.fetching.delete(sha256));
+      this.fetching.set(sha256, pending);
+    }
+    return pending;
+  }
+
+  private async download(sha256: string): Promise<void> {
+    const tier = this.tier as BucketTier;
+    assertSha256Hex(sha256);
+    if (this.has(sha256)) return;
+    const got = await tier.download(sha256, this.tmpDir);
+    if (!got) throw missingObjectError(sha256, `${tier.location}/${objectKeyOf(sha256, false)}`);
+    try {
+      const state = await this.verifyForm(sha256, { path: got.tmp, compressed: got.compressed });
+      if (state !== "ok") throw corruptObjectError(sha256, `${tier.location}/${got.key}`);
+      await this.place(sha256, got);
+    } finally {
+      await removeQuietly(got.tmp);
     }
   }
 
@@ -304,6 +481,7 @@ export class ObjectStore {
         if (this.has(sha256, data.length)) {
           removeQuietlySync(tmp);
         } else {
+          this.tier?.stage(sha256);
           fs.renameSync(tmp, finalPath);
           this.unsyncedFanouts.add(prefix);
           written = true;
@@ -334,6 +512,53 @@ export class ObjectStore {
   /** Moves the collection generation on, durably, before objects are deleted. */
   beginCollection(): void {
     writeFileAtomic(this.generationFile, `${this.collectionGeneration() + 1}\n`);
+  }
+
+  /**
+   * Deletes objects a sweep found unreferenced, after moving the generation on
+   * (with a bucket: the bucket's, after logging what goes, so that every host
+   * drops them from its cache; then from the bucket, then from here). `records`
+   * are the snapshot records the sweep removed (logged for the other hosts).
+   * Returns the objects that existed.
+   */
+  async collect(sha256s: readonly string[], records: readonly string[] = []): Promise<string[]> {
+    if (sha256s.length === 0) return [];
+    if (!this.tier) {
+      this.beginCollection();
+      const deleted = sha256s.filter((sha) => this.deleteObject(sha));
+      this.syncDirectories();
+      return deleted;
+    }
+    const generation = await this.tier.beginCollection(sha256s, records);
+    writeFileAtomic(this.generationFile, `${generation}\n`);
+    await this.tier.deleteObjects(sha256s);
+    for (const sha of sha256s) this.deleteObject(sha);
+    this.syncDirectories();
+    return [...sha256s];
+  }
+
+  /**
+   * With a bucket: drops from this directory what sweeps on any host deleted
+   * from the bucket since this host last looked, and takes on their generation
+   * (which disowns the stat caches). Called under the component lock before a
+   * mutation: a copy here must never vouch for an object the bucket lost, or a
+   * checkpoint would name it without uploading it. A no-op without a bucket.
+   */
+  async syncCollections(): Promise<void> {
+    if (!this.tier) return;
+    const current = await this.tier.generation();
+    const seen = this.collectionGeneration();
+    if (current <= seen) return;
+    const logs = await this.tier.collectedSince(seen, current);
+    if (logs) {
+      for (const log of logs) for (const sha of log.objects) if (isSha256Hex(sha)) this.deleteObject(sha);
+    } else {
+      // A log is gone: nothing here can be vouched for. Staged objects stay (they are this host's, not yet uploaded).
+      const staged = new Set(this.tier.stagedObjects());
+      for (const object of [...this.listObjects()]) if (!staged.has(object.sha256)) this.deleteObject(object.sha256);
+    }
+    this.syncDirectories();
+    writeFileAtomic(this.generationFile, `${current}\n`);
   }
 
   /**
@@ -401,10 +626,28 @@ export class ObjectStore {
     return data;
   }
 
-  /** Re-hashes the object's content by streaming it through a fixed buffer (a compressed one as it inflates). */
+  /**
+   * Re-hashes the object's content by streaming it through a fixed buffer (a
+   * compressed one as it inflates). With a bucket, an object not here is
+   * downloaded (and checked on the way), and a copy here found damaged is
+   * replaced by the bucket's: the state is then the bucket's copy's.
+   */
   async verifyObject(sha256: string): Promise<ObjectState> {
     const located = this.locate(sha256);
-    if (!located) return "missing";
+    const state = located ? await this.verifyForm(sha256, located) : "missing";
+    if (state === "ok" || !this.tier) return state;
+    if (located) this.deleteObject(sha256);
+    try {
+      await this.fetch(sha256);
+      return "ok";
+    } catch (error) {
+      if (error instanceof SafetyNetError && error.code === "INTEGRITY") return (error.details as { state: ObjectState }).state;
+      throw error;
+    }
+  }
+
+  /** Re-hashes one stored form of an object (a file in objects/, or one just downloaded). */
+  private async verifyForm(sha256: string, located: StoredForm): Promise<ObjectState> {
     if (!located.compressed) {
       try {
         const { sha256: actual } = await hashPath(located.path);
@@ -418,7 +661,7 @@ export class ObjectStore {
     }
     let content: ObjectContent;
     try {
-      content = await this.openContent(sha256);
+      content = await this.openForm(sha256, located);
     } catch (error) {
       if (error instanceof SafetyNetError && error.code === "INTEGRITY") return (error.details as { state: ObjectState }).state;
       throw error;
@@ -443,8 +686,13 @@ export class ObjectStore {
    * damaged. Memory stays at one chunk whatever the object's size.
    */
   async openContent(sha256: string): Promise<ObjectContent> {
+    await this.ensureLocal([sha256]);
     const located = this.locate(sha256);
     if (!located) throw missingObjectError(sha256, this.rawPath(sha256));
+    return this.openForm(sha256, located);
+  }
+
+  private async openForm(sha256: string, located: StoredForm): Promise<ObjectContent> {
     const objectPath = located.path;
     let fd: number;
     try {
@@ -503,6 +751,7 @@ export class ObjectStore {
    * with the bytes about to be written to tmp/ (a free-space check may refuse them).
    */
   async withObjectFile<T>(sha256: string, use: (file: string) => Promise<T>, options: { beforeInflating?: (bytes: number, dir: string) => void } = {}): Promise<T> {
+    await this.ensureLocal([sha256]);
     const located = this.locate(sha256);
     if (!located) throw missingObjectError(sha256, this.rawPath(sha256));
     if (!located.compressed) return use(located.path);
@@ -555,6 +804,7 @@ export class ObjectStore {
    * when the object is corrupt or missing, leaving nothing at `destPath`.
    */
   async materialize(sha256: string, destPath: string, mode: number, options: MaterializeOptions = {}): Promise<void> {
+    await this.ensureLocal([sha256]);
     // A sparse representation is read at offsets, which a compressed stream has not: inflated first (rare: only
     // when the same bytes were stored before as an ordinary file's content).
     if (options.sparse && this.locate(sha256)?.compressed) {
@@ -750,6 +1000,7 @@ export class ObjectStore {
         await removeQuietly(tmp);
         return false;
       }
+      this.tier?.stage(sha256);
       // rename is a metadata-only call: cheaper in place than as a thread-pool round trip.
       try {
         fs.renameSync(tmp, finalPath);

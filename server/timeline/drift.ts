@@ -18,6 +18,7 @@ import { openManifest } from "../checkpoints/tree-read";
 import { compareWorkspace } from "../checkpoints/workspace-compare";
 import { findComponentRow, toComponentView, type ComponentView } from "../registry/components";
 import { assertComponentRootUsable } from "../registry/roots";
+import { ensureManifestLocal } from "../checkpoints/tree-fetch";
 
 /** Paths listed in a drift (the counts cover all of them). */
 export const DRIFT_PATHS = 20;
@@ -80,6 +81,7 @@ async function computeDrift(core: Core, component: ComponentView, last: { id: st
   const at = { checkpointId: last.id, checkpointAt: last.createdAt.toISOString() };
   let changes;
   try {
+    await ensureManifestLocal(core.store, last.manifestSha);
     // Compared the way a plan compares: by trees, patched with what the change source reports, equal folders skipped.
     ({ changes } = (await compareWorkspace(core, component, openManifest(core.store, last.manifestSha), { storeObjects: false })).comparison);
   } catch (error) {

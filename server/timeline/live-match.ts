@@ -19,6 +19,7 @@ import { readManifest } from "../checkpoints/manifest";
 import type { Manifest } from "../checkpoints/manifest-types";
 import { findComponentRow, toComponentView, type ComponentView } from "../registry/components";
 import { assertComponentRootUsable } from "../registry/roots";
+import { ensureManifestLocal } from "../checkpoints/tree-fetch";
 
 /** How many recent checkpoints are compared. */
 const CANDIDATES = 200;
@@ -54,8 +55,9 @@ function countsOf(live: LiveState): Counts {
   return counts;
 }
 
-function manifestOrNull(core: Core, sha: string): Manifest | null {
+async function manifestOrNull(core: Core, sha: string): Promise<Manifest | null> {
   try {
+    await ensureManifestLocal(core.store, sha);
     return readManifest(core.store, sha);
   } catch (error) {
     // A damaged checkpoint matches nothing.
@@ -81,7 +83,7 @@ export async function matchLiveWorkspace(core: Core, componentName: string): Pro
     const partial = Array.isArray(candidate.paths) && candidate.paths.length > 0;
     if (partial) {
       if (++partialScopes > MAX_PARTIAL_SCOPES) continue;
-      const manifest = manifestOrNull(core, candidate.manifestSha);
+      const manifest = await manifestOrNull(core, candidate.manifestSha);
       if (!manifest) continue;
       const state = await captureCheckpointScope(core, component, manifest, { storeObjects: false });
       if (matchesExactly(manifest.entries, state.live.entries)) return { checkpointId: candidate.id, partial: true, compared: candidates.length, comparedAt: comparedAt() };
@@ -96,7 +98,7 @@ export async function matchLiveWorkspace(core: Core, componentName: string): Pro
     // Checkpoints of an unchanged tree share their manifest: compare each manifest once.
     let equal = equalToLive.get(candidate.manifestSha);
     if (equal === undefined) {
-      const manifest = manifestOrNull(core, candidate.manifestSha);
+      const manifest = await manifestOrNull(core, candidate.manifestSha);
       equal = manifest !== null && matchesExactly(manifest.entries, whole.live.entries);
       equalToLive.set(candidate.manifestSha, equal);
     }

@@ -1,0 +1,207 @@
+/**
+ * Objects in an S3-compatible bucket (s3rver on 127.0.0.1, driven through the
+ * real AWS SDK), through the CLI as a process: the data directory keeps a
+ * cache, and the bucket alone is enough to rebuild, verify, restore, export
+ * and roll back; a bucket that cannot be written leaves nothing recorded;
+ * retention deletes from the bucket.
+ */
+import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { assertCliBundleFresh, cleanUpAfterEach, cliJson, jsonOf, makeWorkspaceDirs, readTree, runCli, treeDifferences, writeTree, type CliErrorJson, type CliOptions, type WorkspaceDirs } from "../support/workspace";
+import { loseMetadataDatabase } from "../support/metadata-store";
+import { startS3Server, type S3TestServer } from "../support/s3-server";
+import { FAULTS, startS3FaultProxy, type S3FaultProxy } from "../support/s3-fault-proxy";
+import { S3Bucket } from "../../server/store/bucket/s3-bucket";
+import type { CheckpointCreated } from "../../server/checkpoints/commit";
+
+beforeAll(assertCliBundleFresh);
+cleanUpAfterEach();
+
+let s3: S3TestServer;
+beforeAll(async () => {
+  s3 = await startS3Server();
+  // The test process reads the bucket too (the SDK's credential chain finds these).
+  Object.assign(process.env, s3.env);
+});
+afterAll(async () => {
+  await s3?.stop();
+});
+
+let prefixes = 0;
+/** A bucket prefix of its own for each data directory (the way separate deployments share one bucket). */
+function bucketFor(label: string, endpoint?: string): { SAFETYNET_OBJECT_STORE: string } & Record<string, string> {
+  return { ...s3.env, SAFETYNET_OBJECT_STORE: s3.url(`${label}-${++prefixes}`, endpoint) };
+}
+
+function on(env: Record<string, string>) {
+  return {
+    json: <T = Record<string, unknown>>(ws: WorkspaceDirs, args: string[], status = 0, options: CliOptions = {}) => cliJson<T>(ws, args, status, { ...options, env: { ...env, ...options.env } }),
+    run: (ws: WorkspaceDirs, args: string[], options: CliOptions = {}) => runCli(ws, args, { ...options, env: { ...env, ...options.env } }),
+  };
+}
+
+/** Keys (relative to the data directory's prefix) under `under` in the bucket, with their sizes. */
+async function listed(env: { SAFETYNET_OBJECT_STORE: string }, under: string): Promise<{ key: string; size: number }[]> {
+  const bucket = S3Bucket.fromSetting(env.SAFETYNET_OBJECT_STORE);
+  try {
+    const out: { key: string; size: number }[] = [];
+    for await (const object of bucket.list(under)) out.push({ key: object.key, size: object.size });
+    return out;
+  } finally {
+    bucket.close();
+  }
+}
+
+async function keysOf(env: { SAFETYNET_OBJECT_STORE: string }, under: string): Promise<string[]> {
+  return (await listed(env, under)).map((o) => o.key);
+}
+
+function objectFiles(dataDir: string): string[] {
+  const dir = path.join(dataDir, "store", "objects");
+  return fs.existsSync(dir) ? fs.readdirSync(dir).flatMap((fanout) => fs.readdirSync(path.join(dir, fanout))) : [];
+}
+
+async function twoCheckpoints(label: string, env: Record<string, string>) {
+  const cli = on(env);
+  const ws = makeWorkspaceDirs(label);
+  writeTree(ws.root, { "a.txt": "a1\n", "src/b.ts": "export const b = 1;\n", "docs/big.md": "text ".repeat(50_000) });
+  fs.writeFileSync(path.join(ws.root, "docs", "blob.bin"), randomBytes(40_000));
+  await cli.json(ws, ["component", "add", "web", "--root", ws.root]);
+  const first = await cli.json<CheckpointCreated>(ws, ["checkpoint", "create", "web", "--reason", "first"]);
+  const firstTree = readTree(ws.root);
+  fs.writeFileSync(path.join(ws.root, "a.txt"), "a2\n");
+  fs.rmSync(path.join(ws.root, "src"), { recursive: true });
+  fs.writeFileSync(path.join(ws.root, "new.txt"), "new\n");
+  const second = await cli.json<CheckpointCreated>(ws, ["checkpoint", "create", "web", "--reason", "second"]);
+  return { ws, cli, first, second, firstTree };
+}
+
+describe("objects in a bucket", () => {
+  it("puts every object and snapshot record in the bucket before a checkpoint is recorded, and rolls back with an empty cache", async () => {
+    const env = bucketFor("roundtrip");
+    const { ws, cli, first, second, firstTree } = await twoCheckpoints("s3-roundtrip", env);
+    const records = await keysOf(env, "snapshots/");
+    expect(records.sort()).toEqual([`snapshots/${first.id}.json`, `snapshots/${second.id}.json`].sort());
+    const objects = await keysOf(env, "objects/");
+    // Everything the data directory holds is in the bucket too (nothing left staged).
+    expect(objectFiles(ws.dataDir).every((name) => objects.some((key) => key.endsWith(`/${name}`)))).toBe(true);
+    expect(fs.readdirSync(path.join(ws.dataDir, "store", "outbox")).filter((n) => n !== "records")).toEqual([]);
+    expect(fs.readFileSync(path.join(ws.dataDir, "store", "bucket"), "utf8")).toMatch(/^s3:\/\//);
+
+    // The cache lost: the rollback downloads what it needs, checked against its name.
+    fs.rmSync(path.join(ws.dataDir, "store", "objects"), { recursive: true });
+    await cli.json(ws, ["rollback", first.id, "--yes"]);
+    expect(treeDifferences(firstTree, readTree(ws.root))).toEqual([]);
+    expect(await cli.json(ws, ["checkpoint", "verify", first.id])).toMatchObject({ state: "verified" });
+  });
+
+  it("survives losing the host: a new data directory on the same bucket rebuilds the database, verifies, restores, exports and rolls back", async () => {
+    const env = bucketFor("lost-host");
+    const { ws, cli, first, second, firstTree } = await twoCheckpoints("s3-lost-host", env);
+    await loseMetadataDatabase(ws.dataDir);
+    fs.rmSync(ws.dataDir, { recursive: true });
+
+    const rebuilt = await cli.json<{ checkpoints: number; components: { name: string }[] }>(ws, ["rebuild-db"]);
+    expect(rebuilt).toMatchObject({ checkpoints: 2, components: [{ name: "web" }] });
+    expect((await cli.json<{ items: { id: string }[] }>(ws, ["checkpoint", "list", "web"])).items.map((c) => c.id)).toEqual([second.id, first.id]);
+    expect(await cli.json(ws, ["verify", "--all"])).toMatchObject({ outcome: "succeeded", checkpoints: 2, corrupt: 0, missing: 0, failures: [] });
+
+    const into = path.join(ws.base, "restored");
+    await cli.json(ws, ["checkpoint", "restore", first.id, "--to", into]);
+    expect(treeDifferences(firstTree, readTree(into))).toEqual([]);
+    const archive = path.join(ws.base, "first.tar.gz");
+    await cli.json(ws, ["checkpoint", "export", first.id, "--format", "tar.gz", "-o", archive]);
+    expect(fs.statSync(archive).size).toBeGreaterThan(0);
+
+    await cli.json(ws, ["rollback", first.id, "--yes"]);
+    expect(treeDifferences(firstTree, readTree(ws.root))).toEqual([]);
+  });
+
+  it("names the object and the bucket when an object there is corrupt, and never restores it", async () => {
+    const env = bucketFor("corrupt");
+    const { ws, cli, first } = await twoCheckpoints("s3-corrupt", env);
+    const big = (await listed(env, "objects/")).find((o) => o.size > 10_000)?.key as string;
+    const bucket = S3Bucket.fromSetting(env.SAFETYNET_OBJECT_STORE);
+    // Same length, other bytes: what bit rot in the service would leave.
+    await bucket.putBuffer(big, Buffer.alloc((await bucket.head(big))?.size ?? 0, 7), { overwrite: true });
+    bucket.close();
+    fs.rmSync(path.join(ws.dataDir, "store", "objects"), { recursive: true });
+    const verified = await cli.json<{ state: string; problems: { sha256: string; state: string }[] }>(ws, ["checkpoint", "verify", first.id], 4);
+    expect(verified.state).toBe("corrupt");
+    expect(big).toContain(verified.problems[0]?.sha256 as string);
+    // The rollback needs the damaged file's content back.
+    fs.rmSync(path.join(ws.root, "docs", "blob.bin"));
+    const refused = await cli.run(ws, ["rollback", first.id, "--yes", "--json"]);
+    expect(refused.status).not.toBe(0);
+    expect(jsonOf<CliErrorJson>(refused).error.message).toMatch(/corrupt/);
+  });
+
+  it("refuses a checkpoint the bucket cannot take, records nothing, and uploads it all with the next one", async () => {
+    const proxy: S3FaultProxy = await startS3FaultProxy(s3.endpoint);
+    try {
+      const env = { ...bucketFor("refused", proxy.endpoint), SAFETYNET_S3_MAX_ATTEMPTS: "2" };
+      const cli = on(env);
+      const ws = makeWorkspaceDirs("s3-refused");
+      writeTree(ws.root, { "a.txt": "a1\n" });
+      await cli.json(ws, ["component", "add", "web", "--root", ws.root]);
+      await cli.json(ws, ["checkpoint", "create", "web"]);
+      fs.writeFileSync(path.join(ws.root, "a.txt"), "a2\n");
+
+      proxy.inject({ fault: FAULTS.slowDown, times: Infinity, method: "PUT" });
+      const refused = await cli.run(ws, ["checkpoint", "create", "web", "--json"]);
+      expect(refused.status).not.toBe(0);
+      expect(jsonOf<CliErrorJson>(refused).error.message).toMatch(/503|SlowDown|unavailable/i);
+      expect((await cli.json<{ items: unknown[] }>(ws, ["checkpoint", "list", "web"])).items).toHaveLength(1);
+
+      proxy.clear();
+      const next = await cli.json<CheckpointCreated>(ws, ["checkpoint", "create", "web"]);
+      expect(next.changes).toMatchObject({ modified: 1 });
+      const objects = await keysOf(env, "objects/");
+      expect(objectFiles(ws.dataDir).every((name) => objects.some((key) => key.endsWith(`/${name}`)))).toBe(true);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it("deletes what retention collects from the bucket, and what is left still rolls back from an empty cache", async () => {
+    const env = bucketFor("retention");
+    const { ws, cli, first, second } = await twoCheckpoints("s3-retention", env);
+    const before = await keysOf(env, "objects/");
+    await cli.json(ws, ["checkpoint", "delete", first.id, "--yes"]);
+    const run = await cli.json<{ objectsDeleted?: number }>(ws, ["retention", "run"], 0, { env: { SAFETYNET_RETENTION_GRACE_MS: "0" } });
+    expect(JSON.stringify(run)).toMatch(/"objects/);
+    const after = await keysOf(env, "objects/");
+    expect(after.length).toBeLessThan(before.length);
+    expect(await keysOf(env, "snapshots/")).toEqual([`snapshots/${second.id}.json`]);
+    expect((await keysOf(env, "collections/")).length).toBeGreaterThan(0);
+
+    fs.rmSync(path.join(ws.dataDir, "store", "objects"), { recursive: true });
+    fs.writeFileSync(path.join(ws.root, "a.txt"), "changed after\n");
+    await cli.json(ws, ["rollback", second.id, "--yes"]);
+    expect(fs.readFileSync(path.join(ws.root, "a.txt"), "utf8")).toBe("a2\n");
+  });
+
+  it("keeps the cache under its bound, keeping the tree objects", async () => {
+    const env = { ...bucketFor("bounded"), SAFETYNET_CACHE_MAX_BYTES: "20000" };
+    const { ws, cli, first, firstTree } = await twoCheckpoints("s3-bounded", env);
+    fs.rmSync(path.join(ws.dataDir, "store", "objects"), { recursive: true });
+    await cli.json(ws, ["rollback", first.id, "--yes"]);
+    expect(treeDifferences(firstTree, readTree(ws.root))).toEqual([]);
+    const cached = objectFiles(ws.dataDir).map((name) => fs.statSync(path.join(ws.dataDir, "store", "objects", name.slice(0, 2), name)).size);
+    expect(cached.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(20_000);
+    // Opening the checkpoint again needs no download: its trees stayed.
+    expect(await cli.json(ws, ["checkpoint", "diff", first.id, "--against", first.id])).toBeDefined();
+  });
+
+  it("refuses a bucket for a data directory whose objects are local, naming store migrate", async () => {
+    const ws = makeWorkspaceDirs("s3-local-first");
+    writeTree(ws.root, { "a.txt": "a\n" });
+    await cliJson(ws, ["component", "add", "web", "--root", ws.root]);
+    await cliJson(ws, ["checkpoint", "create", "web"]);
+    const refused = await runCli(ws, ["checkpoint", "list", "web", "--json"], { env: bucketFor("local-first") });
+    expect(refused.status).not.toBe(0);
+    expect(jsonOf<CliErrorJson>(refused).error.message).toMatch(/objects are stored in it .*safetynet store migrate --to s3:\/\//);
+  });
+});
