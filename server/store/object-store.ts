@@ -267,8 +267,7 @@ export class ObjectStore {
     const prefix = sha256.slice(0, 2);
     await this.ensureFanout(prefix);
     if (this.has(sha256)) return;
-    fs.renameSync(form.tmp, this.formPath(sha256, form.compressed));
-    this.unsyncedFanouts.add(prefix);
+    await this.renameIntoPlace(form.tmp, this.formPath(sha256, form.compressed), prefix);
   }
 
   /** Which of these objects the store does not hold (here, or in the bucket when there is one). */
@@ -1001,22 +1000,28 @@ export class ObjectStore {
         return false;
       }
       this.tier?.stage(sha256);
-      // rename is a metadata-only call: cheaper in place than as a thread-pool round trip.
-      try {
-        fs.renameSync(tmp, finalPath);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
-        // The fan-out directory was removed behind our back (e.g. by a GC): recreate it once.
-        this.fanouts.delete(prefix);
-        await this.ensureFanout(prefix);
-        fs.renameSync(tmp, finalPath);
-      }
-      this.unsyncedFanouts.add(prefix);
+      await this.renameIntoPlace(tmp, finalPath, prefix);
       return true;
     } catch (error) {
       await removeQuietly(tmp);
       throw error;
     }
+  }
+
+  /** Renames a finished tmp file into objects/<prefix>/ (created if it was removed behind this process's back). */
+  private async renameIntoPlace(tmp: string, finalPath: string, prefix: string): Promise<void> {
+    // rename is a metadata-only call: cheaper in place than as a thread-pool round trip.
+    try {
+      fs.renameSync(tmp, finalPath);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT" || !fs.existsSync(tmp)) throw error;
+      // The fan-out directory (or objects/ itself, a cache cleared by hand) was removed behind our back: recreate it once.
+      this.fanouts.delete(prefix);
+      fs.mkdirSync(this.objectsDir, { recursive: true, mode: PRIVATE_DIR_MODE });
+      await this.ensureFanout(prefix);
+      fs.renameSync(tmp, finalPath);
+    }
+    this.unsyncedFanouts.add(prefix);
   }
 
   /** Creates objects/<prefix>/ once; when it is new, fsyncs objects/ so the directory itself survives a crash. */
