@@ -16,6 +16,8 @@ export interface SafetyNetConfig {
   allowedRoots: string[];
   /** A postgresql:// URL: the metadata lives in PostgreSQL (shared by several instances). Absent: SQLite in the data directory. */
   databaseUrl?: string;
+  /** SAFETYNET_OBJECT_STORE as given: an s3:// URL, `local`, or absent (what the data directory records; server/store/store-location.ts). */
+  objectStore?: string;
 }
 
 const POSTGRES_URL = /^postgres(ql)?:\/\//i;
@@ -42,7 +44,8 @@ export function loadConfig(overrides: { dataDir?: string; cwd?: string; database
   const rootsEnv = process.env.SAFETYNET_ALLOWED_ROOTS;
   const allowedRoots = (rootsEnv ? rootsEnv.split(path.delimiter) : [cwd]).filter(Boolean).map((root) => path.resolve(cwd, root));
   const databaseUrl = overrides.databaseUrl === undefined ? metadataDatabaseUrl() : (overrides.databaseUrl ?? undefined);
-  return databaseUrl ? { dataDir, allowedRoots, databaseUrl } : { dataDir, allowedRoots };
+  const objectStore = process.env.SAFETYNET_OBJECT_STORE?.trim() || undefined;
+  return { dataDir, allowedRoots, ...(databaseUrl ? { databaseUrl } : {}), ...(objectStore ? { objectStore } : {}) };
 }
 
 let cachedPackageRoot: string | undefined;

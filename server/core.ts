@@ -98,7 +98,7 @@ export function openCore(config: SafetyNetConfig = loadConfig(), options: OpenOp
   for (const dir of [paths.locks, paths.journal, paths.statCache, paths.logs]) makePrivateDir(dir);
   const store = new ObjectStore(paths.store);
   store.init();
-  const bucket = resolveStoreLocation(paths.store);
+  const bucket = resolveStoreLocation(paths.store, config.objectStore);
   if (bucket) {
     store.attachBucket(new BucketTier(lazyBucket(bucket), paths.store));
     store.setCacheBound({ maxBytes: cacheMaxBytes(), keep: isCheckpointStructure });

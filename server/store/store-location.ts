@@ -60,12 +60,12 @@ function holdsLocalObjects(storeDir: string): boolean {
 
 /**
  * The bucket the store in `storeDir` must use, or null for local objects, from
- * the setting (`env`) and the data directory's record; records a first choice
+ * the setting (SAFETYNET_OBJECT_STORE, `objectStore`) and the data directory's record; records a first choice
  * of a bucket. Refuses a setting that disagrees with the record, and a bucket
  * for a directory whose objects are still local (they would be left behind).
  */
-export function resolveStoreLocation(storeDir: string, env: NodeJS.ProcessEnv = process.env): BucketUrl | null {
-  const setting = env[OBJECT_STORE_SETTING]?.trim() ?? "";
+export function resolveStoreLocation(storeDir: string, objectStore: string | undefined): BucketUrl | null {
+  const setting = objectStore?.trim() ?? "";
   const recorded = recordedBucket(storeDir);
   if (setting === "" || setting === LOCAL) {
     if (setting === LOCAL && recorded) {
