@@ -85,7 +85,7 @@ let opened: Promise<Core> | undefined;
  * server; the others refuse to run when a server is configured (they would
  * otherwise silently work on a local data directory the user did not mean).
  */
-export function contextFor(command: Command, options: { recoverFirst?: boolean; remote?: boolean; freshDatabase?: boolean } = {}): CliContext {
+export function contextFor(command: Command, options: { recoverFirst?: boolean; remote?: boolean; freshDatabase?: boolean; storeAsRecorded?: boolean } = {}): CliContext {
   const given = command.optsWithGlobals<GlobalOptions>();
   // A server running a command for a CLI works on its own data directory (the one whose socket the CLI used).
   const globals: GlobalOptions = terminal().dataDir ? { ...given, dataDir: terminal().dataDir ?? undefined } : given;
@@ -105,7 +105,10 @@ export function contextFor(command: Command, options: { recoverFirst?: boolean; 
   const core = (): Promise<Core> => {
     opened ??= (async () => {
       const [{ openReadyCore }, { recoverAtStartup }] = await Promise.all([import("../core"), import("../rollback/recover")]);
-      const core = await openReadyCore(loadConfig({ dataDir: globals.dataDir }), { allowFreshDatabaseOverStore: options.freshDatabase });
+      const config = loadConfig({ dataDir: globals.dataDir });
+      // `store migrate` opens the objects where the data directory says they are, whatever SAFETYNET_OBJECT_STORE says.
+      if (options.storeAsRecorded) delete config.objectStore;
+      const core = await openReadyCore(config, { allowFreshDatabaseOverStore: options.freshDatabase });
       if (options.recoverFirst !== false) {
         for (const r of await recoverAtStartup(core, cliActor())) {
           if (r.outcome === "in-progress") continue;

@@ -16,6 +16,7 @@ import { registerMcpCommand } from "./commands/mcp";
 import { registerGuardCommand } from "./commands/guard";
 import { registerServeCommand } from "./commands/serve";
 import { registerRebuildDbCommand } from "./commands/rebuild-db";
+import { registerStoreCommand } from "./commands/store";
 import { registerHookCommands } from "./commands/hooks";
 import { closeCli } from "./context";
 import { emit, reportError } from "./io";
@@ -55,6 +56,7 @@ export function buildProgram(captured?: CommanderOutput): Command {
   registerGuardCommand(program);
   registerServeCommand(program);
   registerRebuildDbCommand(program);
+  registerStoreCommand(program);
   registerHookCommands(program);
   return program;
 }

@@ -15,12 +15,15 @@ import { withComponentLock, type ComponentRef } from "../locks";
 import { journalPath, journalsOfComponent } from "./journal";
 import { completeJournal } from "./recover";
 import { COMPLETE_WITH } from "./stopped";
+import { assertStoreLocationCurrent } from "../store/store-location";
 
 export async function withComponentMutation<T>(core: Core, component: ComponentRef, operation: string, actor: Actor, fn: () => Promise<T>): Promise<T> {
   assertDatabaseInPlace(core);
   const paths = dataPaths(core.config.dataDir);
   return withComponentLock(core.locks, component, operation, async () => {
-    // Under the store's shared hold: no sweep runs now, and the cache must not vouch for what an earlier one deleted.
+    // Under the store's shared hold: no sweep or migration runs now. Objects are written where every process looks,
+    // and the cache must not vouch for what an earlier sweep deleted.
+    assertStoreLocationCurrent(core.store.dir, core.store.bucket?.location ?? null);
     await core.store.syncCollections();
     for (const journal of journalsOfComponent(paths.journal, component.id)) {
       const result = await completeJournal(core, journal, actor);

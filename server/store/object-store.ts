@@ -174,6 +174,12 @@ export class ObjectStore {
     this.cacheBound = bound;
   }
 
+  /** Stops using the bucket (its objects were all brought here: `store migrate --to local`). */
+  detachBucket(): void {
+    this.tier = null;
+    this.cacheBound = null;
+  }
+
   /** The bucket behind this store, or null when this directory is the store. */
   get bucket(): BucketTier | null {
     return this.tier;

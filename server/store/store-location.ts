@@ -125,3 +125,18 @@ export function lazyBucket(url: BucketUrl): Bucket {
 async function* listThrough(client: () => Promise<Bucket>, prefix: string): AsyncIterable<BucketObjectInfo> {
   yield* (await client()).list(prefix);
 }
+
+/**
+ * Refuses to change anything when the data directory's objects moved (`store
+ * migrate`) since this process opened it: it would write where the others no
+ * longer look. One small read per mutation.
+ */
+export function assertStoreLocationCurrent(storeDir: string, using: string | null): void {
+  const recorded = recordedBucket(storeDir);
+  const now = recorded ? bucketLocation(parseBucketUrl(recorded)) : null;
+  if (now === using) return;
+  throw new OperationFailedError(
+    `this data directory's objects moved to ${now ?? "the data directory itself"} (safetynet store migrate) since this process started using ${using ?? "the data directory itself"}; nothing was changed: run the command again (restart a server)`,
+    { store: storeDir, recorded: now, using },
+  );
+}

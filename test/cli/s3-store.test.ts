@@ -205,3 +205,67 @@ describe("objects in a bucket", () => {
     expect(jsonOf<CliErrorJson>(refused).error.message).toMatch(/objects are stored in it .*safetynet store migrate --to s3:\/\//);
   });
 });
+
+describe("store migrate", () => {
+  it("copies a local store into a bucket, resumes after a failure, switches over, and comes back to local", async () => {
+    const proxy = await startS3FaultProxy(s3.endpoint);
+    try {
+      const ws = makeWorkspaceDirs("s3-migrate");
+      writeTree(ws.root, { "a.txt": "a1\n", "src/b.ts": "export const b = 1;\n", "docs/c.md": "c\n" });
+      fs.writeFileSync(path.join(ws.root, "docs", "blob.bin"), randomBytes(30_000));
+      await cliJson(ws, ["component", "add", "web", "--root", ws.root]);
+      const first = await cliJson<CheckpointCreated>(ws, ["checkpoint", "create", "web"]);
+      const firstTree = readTree(ws.root);
+      fs.writeFileSync(path.join(ws.root, "a.txt"), "a2\n");
+      await cliJson(ws, ["checkpoint", "create", "web"]);
+      const local = objectFiles(ws.dataDir).length;
+      const through = s3.url(`migrate-${++prefixes}`, proxy.endpoint);
+
+      // Uploads of some objects fail: the run stops, nothing is switched, and what it copied is remembered.
+      proxy.inject({ fault: FAULTS.internalError, times: Infinity, method: "PUT", path: /\/objects\/[0-7]/ });
+      const failed = await runCli(ws, ["store", "migrate", "--to", through, "--json"], { env: { ...s3.env, SAFETYNET_S3_MAX_ATTEMPTS: "1" } });
+      expect(failed.status).not.toBe(0);
+      expect(fs.existsSync(path.join(ws.dataDir, "store", "bucket"))).toBe(false);
+      proxy.clear();
+
+      const moved = await cliJson<{ switched: boolean; objects: number; copied: number; records: number }>(ws, ["store", "migrate", "--to", through], 0, { env: s3.env });
+      expect(moved).toMatchObject({ switched: true, objects: local, records: 2 });
+      expect(moved.copied).toBeLessThan(local);
+      expect((await keysOf({ SAFETYNET_OBJECT_STORE: through }, "objects/")).length).toBeGreaterThanOrEqual(local);
+
+      // Every later process uses the bucket without being told: a new checkpoint is uploaded, and a rollback
+      // with the cache gone downloads.
+      fs.writeFileSync(path.join(ws.root, "a.txt"), "a3\n");
+      const third = await cliJson<CheckpointCreated>(ws, ["checkpoint", "create", "web"], 0, { env: s3.env });
+      expect(await keysOf({ SAFETYNET_OBJECT_STORE: through }, "snapshots/")).toContain(`snapshots/${third.id}.json`);
+      fs.rmSync(path.join(ws.dataDir, "store", "objects"), { recursive: true });
+      await cliJson(ws, ["rollback", first.id, "--yes"], 0, { env: s3.env });
+      expect(treeDifferences(firstTree, readTree(ws.root))).toEqual([]);
+
+      // And back: every object is here again, and the bucket is no longer needed.
+      const back = await cliJson<{ switched: boolean; to: string }>(ws, ["store", "migrate", "--to", "local"], 0, { env: s3.env });
+      expect(back).toMatchObject({ switched: true, to: "local" });
+      expect(fs.existsSync(path.join(ws.dataDir, "store", "bucket"))).toBe(false);
+      await proxy.close();
+      expect(await cliJson(ws, ["verify", "--all"])).toMatchObject({ outcome: "succeeded", corrupt: 0, missing: 0 });
+    } finally {
+      await proxy.close().catch(() => undefined);
+    }
+  });
+
+  it("refuses to switch when an object here is damaged, naming it", async () => {
+    const ws = makeWorkspaceDirs("s3-migrate-damaged");
+    writeTree(ws.root, { "a.txt": "a1\n" });
+    fs.writeFileSync(path.join(ws.root, "blob.bin"), randomBytes(20_000));
+    await cliJson(ws, ["component", "add", "web", "--root", ws.root]);
+    await cliJson(ws, ["checkpoint", "create", "web"]);
+    const blob = objectFiles(ws.dataDir).find((name) => fs.statSync(path.join(ws.dataDir, "store", "objects", name.slice(0, 2), name)).size >= 20_000) as string;
+    const file = path.join(ws.dataDir, "store", "objects", blob.slice(0, 2), blob);
+    fs.chmodSync(file, 0o600);
+    fs.writeFileSync(file, randomBytes(20_000));
+    const refused = await runCli(ws, ["store", "migrate", "--to", bucketFor("migrate-damaged").SAFETYNET_OBJECT_STORE, "--json"], { env: s3.env });
+    expect(refused.status).toBe(4);
+    expect(jsonOf<CliErrorJson>(refused).error.message).toContain(`object ${blob} is corrupt in this data directory: nothing was switched`);
+    expect(fs.existsSync(path.join(ws.dataDir, "store", "bucket"))).toBe(false);
+  });
+});
