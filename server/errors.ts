@@ -67,9 +67,14 @@ export class UnstableFileError extends OperationFailedError {}
 /**
  * The object store's service (an S3 bucket) did not answer usefully even after
  * retries: 5xx, throttling, resets, time-outs. Nothing was decided about the
- * data; the same call may work later. Reported like any failed operation.
+ * data; the same call may work later. A failed operation to the CLI (exit 1);
+ * 503 over HTTP (details.unavailable says so across copies of this module).
  */
-export class StorageUnavailableError extends OperationFailedError {}
+export class StorageUnavailableError extends OperationFailedError {
+  constructor(message: string, details: Record<string, unknown> = {}, options?: ErrorOptions) {
+    super(message, { ...details, unavailable: true }, options);
+  }
+}
 
 /**
  * Not enough free space for the operation: refused before writing, or the disk filled up

@@ -12,6 +12,8 @@
  *   NO_SPACE      -> (507 Insufficient Storage; tRPC has no such code, so the status is set
  *                    by the route's responseMeta)                 (exit 1)  nothing was kept
  *   FAILED        -> INTERNAL_SERVER_ERROR  500  (exit 1)
+ *                    SERVICE_UNAVAILABLE    503  (exit 1)  the object store's service did not answer
+ *                    (details.unavailable): nothing was recorded; try again later
  *
  * Auth adds 401 (no or bad credentials) and 403 (role too low, component out of
  * scope); the route handler adds 413 (body over the limit); zod input errors are 400
@@ -53,6 +55,8 @@ function prismaCode(error: unknown): string | null {
 export function toTRPCError(error: unknown): TRPCError | null {
   if (error instanceof TRPCError) return null;
   const known = asSafetyNetError(error);
+  // A storage service that did not answer: the request may work later (503), unlike a failure of ours.
+  if (known?.code === "FAILED" && known.details.unavailable === true) return new TRPCError({ code: "SERVICE_UNAVAILABLE", message: known.message, cause: known });
   if (known) return new TRPCError({ code: TRPC_CODE_OF[known.code], message: known.message, cause: known });
   switch (prismaCode(error)) {
     case "P2002":

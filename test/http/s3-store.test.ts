@@ -8,7 +8,8 @@
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Api, hashTree, makeComponent } from "./api";
+import { randomBytes } from "node:crypto";
+import { Api, expectError, hashTree, makeComponent } from "./api";
 import { startServer } from "./server";
 import { startS3Server, type S3TestServer } from "../support/s3-server";
 import { FAULTS, startS3FaultProxy } from "../support/s3-fault-proxy";
@@ -70,6 +71,60 @@ describe("a server whose objects live in a bucket", () => {
       expect((await keys(setting, "snapshots/")).sort()).toEqual([`snapshots/${checkpoint.id}.json`, `snapshots/${result.safetyCheckpointId}.json`].sort());
     } finally {
       await server.stop();
+    }
+  });
+
+  it("answers 503 naming the service when the bucket keeps failing, records nothing, and 422 naming a corrupt object; a slow bucket times out instead of hanging", async () => {
+    const proxy = await startS3FaultProxy(s3.endpoint);
+    const setting = s3.url("server-faults", proxy.endpoint);
+    const server = await startServer({
+      name: "s3-faults",
+      env: { ...s3.env, SAFETYNET_OBJECT_STORE: setting, SAFETYNET_S3_MAX_ATTEMPTS: "2", SAFETYNET_S3_TIMEOUT_MS: "1500" },
+    });
+    try {
+      const admin = new Api(server.baseUrl, server.adminToken);
+      const component = await makeComponent(admin, server.workspace, { "a.txt": "one\n", "blob.bin": randomBytes(30_000) });
+      const first = await admin.call<{ id: string }>("checkpoint.create", { component: component.name });
+
+      // 503 on every upload: the checkpoint is refused with the service's answer, and nothing is recorded.
+      writeFileSync(path.join(component.root, "a.txt"), "two\n");
+      proxy.inject({ fault: FAULTS.slowDown, times: Infinity, method: "PUT" });
+      const refused = expectError(await admin.mutation("checkpoint.create", { component: component.name }), 503);
+      expect(refused.message).toMatch(/SlowDown|503/);
+      proxy.clear();
+      expect((await admin.get<{ items: { id: string }[] }>("checkpoint.list", { component: component.name })).items.map((c) => c.id)).toEqual([first.id]);
+
+      // A bucket that stops answering: the rollback fails within the time-out, it does not hang.
+      rmSync(path.join(component.root, "blob.bin"));
+      rmSync(path.join(server.dataDir, "store", "objects"), { recursive: true });
+      proxy.inject({ fault: FAULTS.stall, times: Infinity, method: "GET" });
+      const startedAt = Date.now();
+      const stalled = await admin.mutation("rollback.plan", { checkpointId: first.id });
+      const plan = stalled.status === 200 ? (stalled.data as { confirmToken: string }) : null;
+      const timedOut = plan ? await admin.mutation("rollback.execute", { checkpointId: first.id, confirmToken: plan.confirmToken }) : stalled;
+      expect(timedOut.status).toBe(503);
+      expect(Date.now() - startedAt).toBeLessThan(60_000);
+      proxy.clear();
+
+      // The bucket's copy of the file damaged: 422 naming the object, and the workspace left alone.
+      const bucket = S3Bucket.fromSetting(setting);
+      const damagedKeys: string[] = [];
+      try {
+        // The file's content: random, so stored as it is, 30,000 bytes.
+        for await (const object of bucket.list("objects/")) if (object.size === 30_000) damagedKeys.push(object.key);
+        for (const key of damagedKeys) await bucket.putBuffer(key, randomBytes(30_000), { overwrite: true });
+      } finally {
+        bucket.close();
+      }
+      expect(damagedKeys).toHaveLength(1);
+      const again = await admin.mutation<{ confirmToken: string }>("rollback.plan", { checkpointId: first.id });
+      const damaged = again.status === 200 ? await admin.mutation("rollback.execute", { checkpointId: first.id, confirmToken: again.data.confirmToken }) : again;
+      const error = expectError(damaged, 422);
+      expect(error.message).toMatch(/needed are damaged: blob\.bin \(corrupt\); the workspace was not changed/);
+      expect(readFileSync(path.join(component.root, "a.txt"), "utf8")).toBe("two\n");
+    } finally {
+      await server.stop();
+      await proxy.close();
     }
   });
 });
