@@ -97,6 +97,25 @@ describe("transient failures are retried", () => {
     expect(resumedAt).toBeLessThanOrEqual(1024 * 1024);
   });
 
+  it.each([
+    ["answers a range request with something else than the rest (a 200)", { kind: "reply", status: 200, body: "not the object" } as const],
+    ["says the object changed since (412 on If-Match)", { kind: "error", status: 412, code: "PreconditionFailed", message: "At least one of the pre-conditions you specified did not hold" } as const],
+  ])("starts a cut-off download over when the service %s", async (_case, answer) => {
+    const { faulty, direct } = buckets();
+    const data = randomBytes(3 * 1024 * 1024);
+    await direct.putBuffer("k", data);
+    proxy.inject({ fault: { kind: "reset-mid-body", afterBytes: 1024 * 1024 }, method: "GET" });
+    proxy.inject({ fault: answer, method: "GET", header: "range" });
+    const dest = path.join(tmp, "out");
+    expect(await faulty.download("k", dest)).toBe(data.length);
+    expect(sha256(fs.readFileSync(dest))).toBe(sha256(data));
+    expect(gets().map((r) => [r.fault, r.headers.range === undefined ? "whole" : "rest", r.headers["if-match"] === undefined ? "-" : "if-match"])).toEqual([
+      ["reset-mid-body", "whole", "-"],
+      [answer.kind, "rest", "if-match"],
+      [null, "whole", "-"],
+    ]);
+  });
+
   it("retries a small read cut off part-way", async () => {
     const { faulty, direct } = buckets();
     const data = randomBytes(512 * 1024);
