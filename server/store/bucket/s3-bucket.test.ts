@@ -143,6 +143,35 @@ describe("S3Bucket round trips", () => {
   });
 });
 
+describe("configuration the SDK finds missing", () => {
+  /** No credentials or region anywhere the SDK looks (and no instance metadata: nothing leaves the machine). */
+  function bareEnvironment(): void {
+    for (const name of ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI"]) {
+      vi.stubEnv(name, undefined);
+    }
+    vi.stubEnv("AWS_EC2_METADATA_DISABLED", "true");
+    vi.stubEnv("AWS_CONFIG_FILE", path.join(tmp, "no-config"));
+    vi.stubEnv("AWS_SHARED_CREDENTIALS_FILE", path.join(tmp, "no-credentials"));
+  }
+
+  it("says how to give credentials when there are none", async () => {
+    bareEnvironment();
+    const bucket = bucketAt("nocreds", { settings: { maxAttempts: 1 } });
+    await expect(bucket.head("k")).rejects.toThrow(`no AWS credentials for s3://${s3.bucket}/nocreds/k: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE`);
+  });
+
+  it("asks for a region when neither the setting nor the environment gives one (AWS, no endpoint)", async () => {
+    bareEnvironment();
+    vi.stubEnv("AWS_ACCESS_KEY_ID", "S3RVER");
+    vi.stubEnv("AWS_SECRET_ACCESS_KEY", "S3RVER");
+    const bucket = new S3Bucket(parseBucketUrl("s3://some-bucket/p"), { settings: { maxAttempts: 1 } });
+    open.push(bucket);
+    const error = await bucket.head("k").catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InvalidInputError);
+    expect((error as Error).message).toBe("invalid SAFETYNET_OBJECT_STORE: no region for s3://some-bucket/p/k: add ?region=<region> to it or set AWS_REGION");
+  });
+});
+
 describe("write-once", () => {
   it("keeps the first content of a key: a second put resolves false and changes nothing", async () => {
     const bucket = bucketAt();
