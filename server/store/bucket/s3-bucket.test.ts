@@ -4,7 +4,7 @@
  * that never replace a file, the write probe), with the fault proxy in the path
  * where the test needs to see what was sent.
  */
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -221,6 +221,28 @@ describe("write-once", () => {
     expect(await bucket.putBuffer("a", Buffer.from("changed"))).toBe(false);
     expect(proxy.faultsServed()).toBe(1);
     expect((await bucket.getBuffer("a"))?.toString()).toBe("a");
+  });
+});
+
+describe("files above the multipart threshold", () => {
+  it("go up in parts, come back whole, and are not sent again when the key exists", async () => {
+    const proxy = await proxied();
+    const MiB = 1024 * 1024;
+    const bucket = bucketAt(undefined, { multipartThreshold: 5 * MiB, partSize: 5 * MiB }, proxy.endpoint);
+    const file = path.join(tmp, "large");
+    const data = randomBytes(12 * MiB);
+    fs.writeFileSync(file, data);
+    expect(await bucket.putFile("objects/large", file)).toBe(true);
+    const parts = () => proxy.requests.filter((r) => r.method === "PUT" && r.url.includes("partNumber=")).length;
+    expect(parts()).toBe(3);
+    const dest = path.join(tmp, "back");
+    expect(await bucket.download("objects/large", dest)).toBe(data.length);
+    expect(createHash("sha256").update(fs.readFileSync(dest)).digest("hex")).toBe(createHash("sha256").update(data).digest("hex"));
+
+    fs.writeFileSync(file, Buffer.alloc(6 * MiB, 1));
+    expect(await bucket.putFile("objects/large", file)).toBe(false);
+    expect(parts()).toBe(3);
+    expect((await bucket.head("objects/large"))?.size).toBe(data.length);
   });
 });
 
