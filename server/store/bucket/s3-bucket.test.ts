@@ -4,7 +4,7 @@
  * that never replace a file, the write probe), with the fault proxy in the path
  * where the test needs to see what was sent.
  */
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -143,6 +143,35 @@ describe("S3Bucket round trips", () => {
   });
 });
 
+describe("configuration the SDK finds missing", () => {
+  /** No credentials or region anywhere the SDK looks (and no instance metadata: nothing leaves the machine). */
+  function bareEnvironment(): void {
+    for (const name of ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI"]) {
+      vi.stubEnv(name, undefined);
+    }
+    vi.stubEnv("AWS_EC2_METADATA_DISABLED", "true");
+    vi.stubEnv("AWS_CONFIG_FILE", path.join(tmp, "no-config"));
+    vi.stubEnv("AWS_SHARED_CREDENTIALS_FILE", path.join(tmp, "no-credentials"));
+  }
+
+  it("says how to give credentials when there are none", async () => {
+    bareEnvironment();
+    const bucket = bucketAt("nocreds", { settings: { maxAttempts: 1 } });
+    await expect(bucket.head("k")).rejects.toThrow(`no AWS credentials for s3://${s3.bucket}/nocreds/k: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE`);
+  });
+
+  it("asks for a region when neither the setting nor the environment gives one (AWS, no endpoint)", async () => {
+    bareEnvironment();
+    vi.stubEnv("AWS_ACCESS_KEY_ID", "S3RVER");
+    vi.stubEnv("AWS_SECRET_ACCESS_KEY", "S3RVER");
+    const bucket = new S3Bucket(parseBucketUrl("s3://some-bucket/p"), { settings: { maxAttempts: 1 } });
+    open.push(bucket);
+    const error = await bucket.head("k").catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InvalidInputError);
+    expect((error as Error).message).toBe("invalid SAFETYNET_OBJECT_STORE: no region for s3://some-bucket/p/k: add ?region=<region> to it or set AWS_REGION");
+  });
+});
+
 describe("write-once", () => {
   it("keeps the first content of a key: a second put resolves false and changes nothing", async () => {
     const bucket = bucketAt();
@@ -192,6 +221,28 @@ describe("write-once", () => {
     expect(await bucket.putBuffer("a", Buffer.from("changed"))).toBe(false);
     expect(proxy.faultsServed()).toBe(1);
     expect((await bucket.getBuffer("a"))?.toString()).toBe("a");
+  });
+});
+
+describe("files above the multipart threshold", () => {
+  it("go up in parts, come back whole, and are not sent again when the key exists", async () => {
+    const proxy = await proxied();
+    const MiB = 1024 * 1024;
+    const bucket = bucketAt(undefined, { multipartThreshold: 5 * MiB, partSize: 5 * MiB }, proxy.endpoint);
+    const file = path.join(tmp, "large");
+    const data = randomBytes(12 * MiB);
+    fs.writeFileSync(file, data);
+    expect(await bucket.putFile("objects/large", file)).toBe(true);
+    const parts = () => proxy.requests.filter((r) => r.method === "PUT" && r.url.includes("partNumber=")).length;
+    expect(parts()).toBe(3);
+    const dest = path.join(tmp, "back");
+    expect(await bucket.download("objects/large", dest)).toBe(data.length);
+    expect(createHash("sha256").update(fs.readFileSync(dest)).digest("hex")).toBe(createHash("sha256").update(data).digest("hex"));
+
+    fs.writeFileSync(file, Buffer.alloc(6 * MiB, 1));
+    expect(await bucket.putFile("objects/large", file)).toBe(false);
+    expect(parts()).toBe(3);
+    expect((await bucket.head("objects/large"))?.size).toBe(data.length);
   });
 });
 

@@ -2,9 +2,9 @@
  * Bucket on an S3-compatible service (AWS S3, MinIO, Ceph RGW, R2, ...) through
  * the AWS SDK. Write-once by a conditional put where the service honours one,
  * else by HEAD then PUT (detected once per client: content addressing makes a
- * lost race between two writers of the same key harmless). Files of 16 MiB or
- * more go up in parts and come down as a stream, so memory stays bounded
- * whatever the object's size.
+ * lost race between two writers of the same key harmless); files of 16 MiB or
+ * more by HEAD then parts. Large objects go up in parts and come down as a
+ * stream, so memory stays bounded whatever their size.
  */
 import { randomUUID } from "node:crypto";
 import fs from "node:fs";
@@ -36,7 +36,7 @@ export interface S3BucketOptions {
   settings?: Partial<S3Settings>;
   /** Files of this size or more go up in parts (default 16 MiB); smaller ones in one PUT from memory. */
   multipartThreshold?: number;
-  /** Size of each part (default 16 MiB, at least S3's 5 MiB; grown for files that would need more than 10,000 parts). */
+  /** Size of each part (default 8 MiB, at least S3's 5 MiB; grown for files that would need more than 10,000 parts). */
   partSize?: number;
   /** Parts in flight at once (default 2): memory is about (queueSize + 1) × partSize. */
   queueSize?: number;
@@ -45,7 +45,9 @@ export interface S3BucketOptions {
 }
 
 export const DEFAULT_MULTIPART_THRESHOLD = 16 * MiB;
-export const DEFAULT_PART_SIZE = 16 * MiB;
+// lib-storage copies each part out of the stream's chunks: 8 MiB parts kept a 1 GiB upload at
+// about 100 MiB of RSS growth, 16 MiB parts at about 130 MiB (s3-bucket.large.test.ts).
+export const DEFAULT_PART_SIZE = 8 * MiB;
 /** getBuffer's default cap: manifests, trees and records, never file contents. */
 export const DEFAULT_MAX_BUFFER_BYTES = 64 * MiB;
 const MIN_PART_SIZE = 5 * MiB;
@@ -174,15 +176,16 @@ export class S3Bucket implements Bucket {
       }
       return this.putBuffer(key, body);
     }
-    // Asked first either way: parts of a large file are not worth sending for a key that is already there.
+    // HEAD, then parts without a condition: no part is sent for a key that is there, and services
+    // differ more on If-None-Match at multipart completion than on a plain PUT. A writer racing
+    // in between stores the same content (keys name content), so losing that race costs nothing.
     if (await this.head(key)) return false;
-    const conditional = await this.supportsConditionalWrites();
     const stream = fs.createReadStream(file, { highWaterMark: MiB });
     let readError: unknown = null;
     stream.on("error", (error) => (readError = error));
     const upload = new Upload({
       client: this.client,
-      params: { Bucket: this.url.bucket, Key: objectKey, Body: stream, ...(conditional ? { IfNoneMatch: "*" } : {}) },
+      params: { Bucket: this.url.bucket, Key: objectKey, Body: stream },
       partSize: Math.max(this.partSize, Math.ceil(size / MAX_PARTS / MiB) * MiB),
       queueSize: this.queueSize,
       leavePartsOnError: false,
@@ -191,7 +194,6 @@ export class S3Bucket implements Bucket {
       await upload.done();
       return true;
     } catch (error) {
-      if (conditional && s3Status(error) === 412) return false;
       if (readError !== null) throw describeFsError(readError, file);
       throw this.failure(error, "PUT (multipart)", key);
     } finally {
@@ -407,15 +409,21 @@ export class S3Bucket implements Bucket {
   private async detectConditionalWrites(existingProbe?: { key: string; body: Buffer }): Promise<boolean> {
     const probe = existingProbe ?? { key: `probes/${randomUUID()}`, body: Buffer.from("safetynet conditional-write probe\n") };
     const objectKey = this.objectKey(probe.key);
-    if (!existingProbe) await this.put(probe.key, objectKey, probe.body, false);
+    const send = (ifNoneMatch: boolean) =>
+      this.client.send(new PutObjectCommand({ Bucket: this.url.bucket, Key: objectKey, Body: probe.body, ContentLength: probe.body.length, ...(ifNoneMatch ? { IfNoneMatch: "*" } : {}) }));
     try {
-      await this.client.send(new PutObjectCommand({ Bucket: this.url.bucket, Key: objectKey, Body: probe.body, ContentLength: probe.body.length, IfNoneMatch: "*" }));
+      if (!existingProbe) await send(false);
+    } catch (error) {
+      throw this.failure(error, "PUT (write-once probe)", probe.key);
+    }
+    try {
+      await send(true);
       return false;
     } catch (error) {
       const status = s3Status(error);
       if (status === 412) return true;
       if (status === 400 || status === 501) return false;
-      throw this.failure(error, "PUT (If-None-Match probe)", probe.key);
+      throw this.failure(error, "PUT (write-once probe)", probe.key);
     } finally {
       if (!existingProbe) await this.client.send(new DeleteObjectCommand({ Bucket: this.url.bucket, Key: objectKey })).catch(() => undefined);
     }
