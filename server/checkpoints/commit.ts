@@ -164,8 +164,10 @@ export async function commitCheckpoint(core: Core, request: CommitRequest): Prom
       ...(event ? [event.write] : []),
     ]);
   } catch (error) {
-    // Nothing was recorded: the snapshot record must not make the store claim a checkpoint the database never had.
+    // Nothing was recorded: the snapshot record must not make the store claim a checkpoint the database never had
+    // (a bucket's copy included; if that fails too, the next flush removes it).
     deleteSnapshotRecord(core.store, id);
+    await core.store.flushRemote().catch(() => undefined);
     throw error;
   }
   event?.announce();

@@ -10,7 +10,9 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { randomBytes } from "node:crypto";
 import { Api, expectError, hashTree, makeComponent } from "./api";
-import { startServer } from "./server";
+import { runCli, startServer } from "./server";
+import { metadataUrlFor, onPostgresPass } from "../support/metadata-store";
+import { withPostgres } from "../support/postgres";
 import { startS3Server, type S3TestServer } from "../support/s3-server";
 import { FAULTS, startS3FaultProxy } from "../support/s3-fault-proxy";
 import { S3Bucket } from "../../server/store/bucket/s3-bucket";
@@ -125,6 +127,54 @@ describe("a server whose objects live in a bucket", () => {
     } finally {
       await server.stop();
       await proxy.close();
+    }
+  });
+
+  it.skipIf(!onPostgresPass())("keeps working when PostgreSQL drops every connection under load: nothing half recorded, every checkpoint verifies", async () => {
+    const setting = s3.url("pg-restart");
+    // Its connections carry a name of their own, so only they are dropped (other specs share the database).
+    const application = `sn-restart-${process.pid}`;
+    const server = await startServer({
+      name: "s3-pg-restart",
+      env: ({ dataDir }) => ({ ...s3.env, SAFETYNET_OBJECT_STORE: setting, SAFETYNET_DATABASE_URL: `${metadataUrlFor(dataDir) as string}&application_name=${application}` }),
+    });
+    try {
+      const admin = new Api(server.baseUrl, server.adminToken);
+      const components = await Promise.all([0, 1, 2].map((i) => makeComponent(admin, server.workspace, { "a.txt": `${i}\n`, "b/c.txt": "c\n" })));
+      const statuses: number[] = [];
+      let running = true;
+      const agents = components.map(async (component, i) => {
+        for (let step = 0; running; step++) {
+          writeFileSync(path.join(component.root, "a.txt"), `${i}:${step}\n`);
+          statuses.push((await admin.mutation("checkpoint.create", { component: component.name })).status);
+        }
+      });
+      let dropped = 0;
+      for (let restart = 0; restart < 3; restart++) {
+        await new Promise((r) => setTimeout(r, 1500));
+        const result = await withPostgres((client) => client.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1", [application]), process.env.SAFETYNET_TEST_METADATA_URL);
+        dropped += result.rowCount ?? 0;
+      }
+      expect(dropped).toBeGreaterThan(0);
+      await new Promise((r) => setTimeout(r, 1000));
+      running = false;
+      await Promise.all(agents);
+      // Each answer is a checkpoint or a clean refusal; never a hang.
+      expect(statuses.every((status) => status === 200 || status === 500 || status === 503 || status === 409)).toBe(true);
+      expect(statuses.filter((status) => status === 200).length).toBeGreaterThan(3);
+
+      // Working again, with nothing half recorded: every record in the bucket names a checkpoint the database has.
+      const after = await admin.call<{ id: string }>("checkpoint.create", { component: (components[0] as { name: string }).name });
+      expect(after.id).toMatch(/^cp_/);
+      const ids = new Set<string>();
+      for (const component of components) for (const item of (await admin.get<{ items: { id: string }[] }>("checkpoint.list", { component: component.name, limit: 200 })).items) ids.add(item.id);
+      const records = (await keys(setting, "snapshots/")).map((key) => key.slice("snapshots/".length, -".json".length));
+      expect(records.filter((id) => !ids.has(id))).toEqual([]);
+      const verified = runCli(server.dataDir, ["verify", "--all", "--json"], { ...s3.env, SAFETYNET_NO_SERVER: "1", SAFETYNET_DATABASE_URL: metadataUrlFor(server.dataDir) as string });
+      expect(verified.status, verified.stderr).toBe(0);
+      expect(JSON.parse(verified.stdout)).toMatchObject({ outcome: "succeeded", corrupt: 0, missing: 0 });
+    } finally {
+      await server.stop();
     }
   });
 });
