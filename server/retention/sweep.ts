@@ -155,9 +155,15 @@ export async function planSweep(
   const roots: { checkpointId: string | null; manifestSha: string }[] = [];
   const removed: RemovedCheckpoint[] = [];
   const keptManifestRows = new Set<string>();
+  // The target of a rollback still running (or interrupted, on any host: its journal is that host's) stays whatever its
+  // status, until the rollback is completed: recovery replays it from that checkpoint.
+  const rollbackTargets = new Set((await core.db.rollback.findMany({ where: { outcome: "running" }, select: { checkpointId: true } })).map((r) => r.checkpointId));
   for (const row of rows) {
     const assumed = row.status === "active" ? assumeExpired.get(row.id) : undefined;
-    if (row.status === "active" && assumed === undefined) {
+    if (rollbackTargets.has(row.id)) {
+      roots.push({ checkpointId: row.id, manifestSha: row.manifestSha });
+      keptManifestRows.add(row.manifestSha);
+    } else if (row.status === "active" && assumed === undefined) {
       roots.push({ checkpointId: row.id, manifestSha: row.manifestSha });
       keptManifestRows.add(row.manifestSha);
     } else if (row.status === "expired" || row.status === "deleted" || assumed !== undefined) {
