@@ -11,6 +11,8 @@
  *                    (pick another checkpoint). 422 keeps it apart from crashes (500).
  *   NO_SPACE      -> (507 Insufficient Storage; tRPC has no such code, so the status is set
  *                    by the route's responseMeta)                 (exit 1)  nothing was kept
+ *   UNAVAILABLE   -> SERVICE_UNAVAILABLE    503  (exit 1)  no live instance can reach the component's
+ *                    root (several hosts: server/instances/); nothing was done
  *   FAILED        -> INTERNAL_SERVER_ERROR  500  (exit 1)
  *
  * Auth adds 401 (no or bad credentials) and 403 (role too low, component out of
@@ -29,11 +31,12 @@ export const TRPC_CODE_OF: Record<ErrorCode, TRPC_ERROR_CODE_KEY> = {
   CONFLICT: "CONFLICT",
   INTEGRITY: "UNPROCESSABLE_CONTENT",
   NO_SPACE: "INTERNAL_SERVER_ERROR",
+  UNAVAILABLE: "SERVICE_UNAVAILABLE",
   FAILED: "INTERNAL_SERVER_ERROR",
 };
 
 /** The same table as plain HTTP statuses, for route handlers outside tRPC (the cron route). */
-export const HTTP_STATUS_OF: Record<ErrorCode, number> = { INVALID_INPUT: 400, FORBIDDEN: 403, NOT_FOUND: 404, CONFLICT: 409, INTEGRITY: 422, NO_SPACE: 507, FAILED: 500 };
+export const HTTP_STATUS_OF: Record<ErrorCode, number> = { INVALID_INPUT: 400, FORBIDDEN: 403, NOT_FOUND: 404, CONFLICT: 409, INTEGRITY: 422, NO_SPACE: 507, UNAVAILABLE: 503, FAILED: 500 };
 
 /** The HTTP status of an error whose core code has none among tRPC's codes (507); null otherwise. */
 export function httpStatusOverride(error: unknown): number | null {
