@@ -28,13 +28,13 @@ export interface LivenessSettings {
 const MIN_HEARTBEAT_MS = 200;
 
 /** A non-negative number from `env`, or `fallback` when unset or not one (a typo never disables a bound). */
-function setting(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+function setting(env: Record<string, string | undefined>, name: string, fallback: number): number {
   const raw = env[name]?.trim();
   const value = raw ? Number(raw) : NaN;
   return Number.isFinite(value) && value >= 0 ? value : fallback;
 }
 
-export function livenessSettings(env: NodeJS.ProcessEnv = process.env): LivenessSettings {
+export function livenessSettings(env: Record<string, string | undefined> = process.env): LivenessSettings {
   const heartbeatMs = Math.max(MIN_HEARTBEAT_MS, setting(env, "SAFETYNET_HEARTBEAT_MS", 3_000));
   const staleMs = Math.max(heartbeatMs, setting(env, "SAFETYNET_INSTANCE_STALE_MS", 3 * heartbeatMs));
   return { heartbeatMs, staleMs };
