@@ -2,7 +2,7 @@
  * Typed errors of the core. Each maps once to a CLI exit code (server/cli) and a
  * tRPC error code (server/api); nothing else decides how an error is reported.
  */
-export type ErrorCode = "INVALID_INPUT" | "FORBIDDEN" | "NOT_FOUND" | "CONFLICT" | "INTEGRITY" | "NO_SPACE" | "UNAVAILABLE" | "FAILED";
+export type ErrorCode = "INVALID_INPUT" | "FORBIDDEN" | "NOT_FOUND" | "CONFLICT" | "INTEGRITY" | "NO_SPACE" | "FAILED";
 
 export class SafetyNetError extends Error {
   readonly code: ErrorCode = "FAILED";
@@ -59,6 +59,18 @@ export class OperationFailedError extends SafetyNetError {
 }
 
 /**
+ * No live server instance can reach the component's files now (several hosts on
+ * one PostgreSQL metadata store: server/instances/): nothing was done; the same
+ * call may work when that instance is back. A failed operation to the CLI (exit
+ * 1); 503 over HTTP (details.unavailable says so across copies of this module).
+ */
+export class UnavailableError extends OperationFailedError {
+  constructor(message: string, details: Record<string, unknown> = {}, options?: ErrorOptions) {
+    super(message, { ...details, unavailable: true }, options);
+  }
+}
+
+/**
  * A file kept changing while it was read: no two reads agreed on its content. A
  * checkpoint records it as unstable (no content) instead of failing.
  */
@@ -73,15 +85,6 @@ export class InsufficientStorageError extends SafetyNetError {
   override readonly code = "NO_SPACE";
 }
 
-/**
- * No live server instance can reach the component's files now (several hosts on
- * one PostgreSQL metadata store: server/instances/): nothing was done; try again
- * when the instance that serves it is back.
- */
-export class UnavailableError extends SafetyNetError {
-  override readonly code = "UNAVAILABLE";
-}
-
 /** The subclasses recognized across copies of this module by their code (each the only class with it). */
 const OWN_CODES = new Map<unknown, ErrorCode>([
   [InvalidInputError, "INVALID_INPUT"],
@@ -90,13 +93,11 @@ const OWN_CODES = new Map<unknown, ErrorCode>([
   [ConflictError, "CONFLICT"],
   [IntegrityError, "INTEGRITY"],
   [InsufficientStorageError, "NO_SPACE"],
-  [UnavailableError, "UNAVAILABLE"],
 ]);
 
 export const EXIT_CODES: Record<ErrorCode, number> = {
   FAILED: 1,
   NO_SPACE: 1,
-  UNAVAILABLE: 1,
   INVALID_INPUT: 2,
   FORBIDDEN: 2,
   CONFLICT: 3,

@@ -11,9 +11,9 @@
  *                    (pick another checkpoint). 422 keeps it apart from crashes (500).
  *   NO_SPACE      -> (507 Insufficient Storage; tRPC has no such code, so the status is set
  *                    by the route's responseMeta)                 (exit 1)  nothing was kept
- *   UNAVAILABLE   -> SERVICE_UNAVAILABLE    503  (exit 1)  no live instance can reach the component's
- *                    root (several hosts: server/instances/); nothing was done
  *   FAILED        -> INTERNAL_SERVER_ERROR  500  (exit 1)
+ *                    SERVICE_UNAVAILABLE    503  (exit 1)  with details.unavailable: no live instance can
+ *                    reach the component's files (server/instances/); nothing was done
  *
  * Auth adds 401 (no or bad credentials) and 403 (role too low, component out of
  * scope); the route handler adds 413 (body over the limit); zod input errors are 400
@@ -31,12 +31,11 @@ export const TRPC_CODE_OF: Record<ErrorCode, TRPC_ERROR_CODE_KEY> = {
   CONFLICT: "CONFLICT",
   INTEGRITY: "UNPROCESSABLE_CONTENT",
   NO_SPACE: "INTERNAL_SERVER_ERROR",
-  UNAVAILABLE: "SERVICE_UNAVAILABLE",
   FAILED: "INTERNAL_SERVER_ERROR",
 };
 
 /** The same table as plain HTTP statuses, for route handlers outside tRPC (the cron route). */
-export const HTTP_STATUS_OF: Record<ErrorCode, number> = { INVALID_INPUT: 400, FORBIDDEN: 403, NOT_FOUND: 404, CONFLICT: 409, INTEGRITY: 422, NO_SPACE: 507, UNAVAILABLE: 503, FAILED: 500 };
+export const HTTP_STATUS_OF: Record<ErrorCode, number> = { INVALID_INPUT: 400, FORBIDDEN: 403, NOT_FOUND: 404, CONFLICT: 409, INTEGRITY: 422, NO_SPACE: 507, FAILED: 500 };
 
 /** The HTTP status of an error whose core code has none among tRPC's codes (507); null otherwise. */
 export function httpStatusOverride(error: unknown): number | null {
@@ -56,6 +55,8 @@ function prismaCode(error: unknown): string | null {
 export function toTRPCError(error: unknown): TRPCError | null {
   if (error instanceof TRPCError) return null;
   const known = asSafetyNetError(error);
+  // No live instance reaches the files: the request may work later (503), unlike a failure of ours.
+  if (known?.code === "FAILED" && known.details.unavailable === true) return new TRPCError({ code: "SERVICE_UNAVAILABLE", message: known.message, cause: known });
   if (known) return new TRPCError({ code: TRPC_CODE_OF[known.code], message: known.message, cause: known });
   switch (prismaCode(error)) {
     case "P2002":

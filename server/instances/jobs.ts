@@ -16,7 +16,6 @@ import {
   NotFoundError,
   OperationFailedError,
   SafetyNetError,
-  UnavailableError,
   asSafetyNetError,
   type ErrorCode,
 } from "../errors";
@@ -129,7 +128,6 @@ const ERROR_CLASS: Record<ErrorCode, new (message: string, details?: Record<stri
   CONFLICT: ConflictError,
   INTEGRITY: IntegrityError,
   NO_SPACE: InsufficientStorageError,
-  UNAVAILABLE: UnavailableError,
   FAILED: OperationFailedError,
 };
 

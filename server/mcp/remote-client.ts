@@ -19,7 +19,7 @@
 import { Readable } from "node:stream";
 import { createTRPCClient, httpLink, TRPCClientError, type TRPCClient } from "@trpc/client";
 import type { AppRouter } from "../api/root";
-import { ConflictError, IntegrityError, InvalidInputError, NotFoundError, OperationFailedError, type SafetyNetError, InsufficientStorageError, UnavailableError } from "../errors";
+import { ConflictError, IntegrityError, InvalidInputError, NotFoundError, OperationFailedError, type SafetyNetError, InsufficientStorageError } from "../errors";
 import type { ArchiveFormat } from "../schemas";
 import type { ArchiveNote } from "../checkpoints/zip-names";
 import type { ApiInputs, ApiOutputs, RemoteTarget, SafetyNetClient } from "./client";
@@ -97,8 +97,6 @@ export function errorForHttpStatus(status: number, message: string, details: Rec
       return new IntegrityError(message, details);
     case 507:
       return new InsufficientStorageError(message, details);
-    case 503:
-      return new UnavailableError(message, details);
     default:
       return new OperationFailedError(status >= 500 ? `the server failed: ${message} (HTTP ${status})` : `${message} (HTTP ${status})`, details);
   }

@@ -181,7 +181,7 @@ describe.runIf(ON_POSTGRES)("two instances with their own data directories and d
     const refused = expectError(await agentA.mutation("rollback.plan", { checkpointId: checkpoint.id }), 503);
     const elapsedMs = Date.now() - t0;
     expect(refused.message).toMatch(new RegExp(`^no live instance serves component ${name} \\(last seen: ${bId} on \\S+ at \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z\\)$`));
-    expect(refused.data).toMatchObject({ code: "SERVICE_UNAVAILABLE", safetynetCode: "UNAVAILABLE", details: { component: name, lastSeen: { instanceId: bId } } });
+    expect(refused.data).toMatchObject({ code: "SERVICE_UNAVAILABLE", safetynetCode: "FAILED", details: { unavailable: true, component: name, lastSeen: { instanceId: bId } } });
     // The bound is 10 s to find a live instance; a generous margin for a loaded machine.
     expect(elapsedMs).toBeLessThan(20_000);
     expectError(await agentA.mutation("checkpoint.create", { component: name }), 503);
