@@ -10,6 +10,7 @@ import { MetadataDocument } from "@/components/MetadataDocument";
 import { Time } from "@/components/ui/Time";
 import { describeProblem } from "@/lib/trpc/api-problem";
 import { livePolling } from "@/lib/trpc/live-polling";
+import { ServedBy } from "@/components/instances/ServedBy";
 
 function GlobList({ label, globs }: { label: string; globs: string[] }) {
   return (
@@ -42,6 +43,7 @@ export function ComponentSummary({ name }: { name: string }) {
             <ComponentStatusPill metadata={c.metadata} />
           </h1>
           <p className="break-all font-mono text-xs text-muted">{c.root}</p>
+          <ServedBy servedBy={c.servedBy} />
           <RolledBackNote metadata={c.metadata} />
         </div>
         <Link href={`/history?component=${encodeURIComponent(c.name)}`} className="text-sm text-accent hover:underline">

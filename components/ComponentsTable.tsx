@@ -16,6 +16,7 @@ import { formatCount } from "@/lib/format";
 import type { ComponentListItem, ViewerRole } from "@/lib/trpc/types";
 import { ComponentDrift } from "@/components/ComponentDrift";
 import { livePolling } from "@/lib/trpc/live-polling";
+import { ServedBy } from "@/components/instances/ServedBy";
 
 /** A component some of whose active checkpoints a check found damaged: say it before anyone relies on them, and link to them. */
 function DamageFlag({ component }: { component: ComponentListItem }) {
@@ -98,6 +99,7 @@ export function ComponentsTable({ role }: { role: ViewerRole }) {
             <RolledBackNote metadata={component.metadata} compact />
             <RollbackAlarms component={component} />
             <p className="break-all font-mono text-xs text-muted">{component.root}</p>
+            <ServedBy servedBy={component.servedBy} />
             <p className="text-xs text-muted">
               {formatCount(component.checkpoints)} checkpoint{component.checkpoints === 1 ? "" : "s"} · last{" "}
               {component.lastCheckpointAt ? <Time iso={component.lastCheckpointAt} mode="relative" /> : "none yet"}
@@ -137,8 +139,11 @@ export function ComponentsTable({ role }: { role: ViewerRole }) {
                 <th scope="row" className="px-4 py-3 font-medium">
                   <ComponentLink name={component.name} />
                 </th>
-                <td className="max-w-[22rem] truncate px-4 py-3 font-mono text-xs text-muted" title={component.root}>
-                  {component.root}
+                <td className="max-w-[22rem] px-4 py-3">
+                  <p className="truncate font-mono text-xs text-muted" title={component.root}>
+                    {component.root}
+                  </p>
+                  <ServedBy servedBy={component.servedBy} />
                 </td>
                 <td className="px-4 py-3">
                   <div className="flex flex-wrap items-center gap-1.5">

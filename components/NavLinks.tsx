@@ -8,6 +8,7 @@ const LINKS = [
   { href: "/", label: "Components", role: "viewer", matches: (p: string) => p === "/" || p.startsWith("/components") || p.startsWith("/checkpoints") },
   { href: "/history", label: "History", role: "viewer", matches: (p: string) => p.startsWith("/history") },
   { href: "/retention", label: "Retention", role: "viewer", matches: (p: string) => p.startsWith("/retention") },
+  { href: "/instances", label: "Instances", role: "viewer", matches: (p: string) => p.startsWith("/instances") },
   { href: "/tokens", label: "Tokens", role: "admin", matches: (p: string) => p.startsWith("/tokens") },
 ] as const;
 

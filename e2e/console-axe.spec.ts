@@ -59,6 +59,7 @@ test.describe("accessibility", () => {
       { name: "sessions", path: `/components/${name}/sessions`, ready: async (page) => expect(page.getByText("TASK-42").first()).toBeVisible() },
       { name: "history", path: "/history", ready: heading("History") },
       { name: "retention", path: "/retention", ready: heading("Retention") },
+      { name: "instances", path: "/instances", ready: async (page) => expect(page.getByTestId("instance-row").first()).toBeVisible() },
       { name: "tokens", path: "/tokens", ready: heading(/tokens/i) },
     ];
   });

@@ -25,7 +25,7 @@ try {
     outExtension: { ".js": ".mjs" },
     chunkNames: "chunks/[name]-[hash]",
     // Native or worker-based packages stay in node_modules.
-    external: ["better-sqlite3", "prom-client", "fs-ext"],
+    external: ["better-sqlite3", "prom-client", "fs-ext", "graphile-worker"],
     banner: { js: "import { createRequire as __snCreateRequire } from 'node:module'; const require = __snCreateRequire(import.meta.url);" },
     sourcemap: "linked",
     logLevel: "warning",

@@ -16,7 +16,8 @@
 //     batch of 50 or 100 calls with long inputs outgrows 16 KiB. Beyond 64 KiB the
 //     answer is 431; such clients set maxURLLength (README, Agents).
 //   - SIGTERM / SIGINT stop it within 10 s: no new connections, idle keep-alive
-//     ones closed at once, requests in flight given until the deadline (locks need
+//     ones closed at once, requests in flight and the shutdown hooks the server
+//     registered (its instance's job worker, its registration) given until the deadline (locks need
 //     no cleanup: the operating system releases them with the process, and an
 //     interrupted rollback is completed from its journal at the next start).
 // Listens on HOST:PORT (default 127.0.0.1:3000). Run by scripts/start.mjs after
@@ -58,10 +59,16 @@ server.listen(port, host, () => {
   process.stdout.write(`safetynet: serving on http://${host.includes(":") ? `[${host}]` : host}:${port}\n`);
 });
 
+// What the server registered to do before it exits (server/instances/runtime.ts: drain the
+// job worker, mark the instance stopped), run beside the closing of connections.
+const SHUTDOWN_HOOKS = Symbol.for("safetynet.shutdownHooks");
+const runShutdownHooks = () => Promise.allSettled((globalThis[SHUTDOWN_HOOKS] ?? []).map((hook) => hook()));
+
 for (const signal of ["SIGTERM", "SIGINT"]) {
   process.once(signal, () => {
     setTimeout(() => process.exit(signal === "SIGTERM" ? 143 : 130), SHUTDOWN_DEADLINE_MS).unref();
-    server.close(() => process.exit(0));
+    const closed = new Promise((resolve) => server.close(resolve));
     server.closeIdleConnections();
+    Promise.all([closed, runShutdownHooks()]).then(() => process.exit(0));
   });
 }

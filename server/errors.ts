@@ -59,6 +59,18 @@ export class OperationFailedError extends SafetyNetError {
 }
 
 /**
+ * No live server instance can reach the component's files now (several hosts on
+ * one PostgreSQL metadata store: server/instances/): nothing was done; the same
+ * call may work when that instance is back. A failed operation to the CLI (exit
+ * 1); 503 over HTTP (details.unavailable says so across copies of this module).
+ */
+export class UnavailableError extends OperationFailedError {
+  constructor(message: string, details: Record<string, unknown> = {}, options?: ErrorOptions) {
+    super(message, { ...details, unavailable: true }, options);
+  }
+}
+
+/**
  * A file kept changing while it was read: no two reads agreed on its content. A
  * checkpoint records it as unstable (no content) instead of failing.
  */

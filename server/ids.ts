@@ -23,7 +23,7 @@ function encodeRandom(length: number): string {
   return out;
 }
 
-export type IdPrefix = "cmp" | "cp" | "rb" | "ev" | "tok" | "ses";
+export type IdPrefix = "cmp" | "cp" | "rb" | "ev" | "tok" | "ses" | "in" | "job" | "run";
 
 export function newId(prefix: IdPrefix, now = Date.now()): string {
   return `${prefix}_${encodeTime(now)}${encodeRandom(10)}`;

@@ -12,8 +12,9 @@
  *   NO_SPACE      -> (507 Insufficient Storage; tRPC has no such code, so the status is set
  *                    by the route's responseMeta)                 (exit 1)  nothing was kept
  *   FAILED        -> INTERNAL_SERVER_ERROR  500  (exit 1)
- *                    SERVICE_UNAVAILABLE    503  (exit 1)  the object store's service did not answer
- *                    (details.unavailable): nothing was recorded; try again later
+ *                    SERVICE_UNAVAILABLE    503  (exit 1)  with details.unavailable: the object store's
+ *                    service did not answer, or no live instance can reach the component's files
+ *                    (server/instances/); nothing was recorded; try again later
  *
  * Auth adds 401 (no or bad credentials) and 403 (role too low, component out of
  * scope); the route handler adds 413 (body over the limit); zod input errors are 400
@@ -55,7 +56,7 @@ function prismaCode(error: unknown): string | null {
 export function toTRPCError(error: unknown): TRPCError | null {
   if (error instanceof TRPCError) return null;
   const known = asSafetyNetError(error);
-  // A storage service that did not answer: the request may work later (503), unlike a failure of ours.
+  // A storage service that did not answer, or no live instance that reaches the files: the request may work later (503).
   if (known?.code === "FAILED" && known.details.unavailable === true) return new TRPCError({ code: "SERVICE_UNAVAILABLE", message: known.message, cause: known });
   if (known) return new TRPCError({ code: TRPC_CODE_OF[known.code], message: known.message, cause: known });
   switch (prismaCode(error)) {

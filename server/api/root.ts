@@ -7,6 +7,7 @@ import { checkpointRouter } from "./routers/checkpoint";
 import { componentRouter } from "./routers/component";
 import { fileRouter } from "./routers/file";
 import { historyRouter } from "./routers/history";
+import { instanceRouter } from "./routers/instance";
 import { retentionRouter } from "./routers/retention";
 import { rollbackRouter } from "./routers/rollback";
 import { sessionRouter } from "./routers/session";
@@ -23,6 +24,7 @@ export const appRouter = createTRPCRouter({
   history: historyRouter,
   retention: retentionRouter,
   stats: statsRouter,
+  instance: instanceRouter,
 });
 
 export type AppRouter = typeof appRouter;

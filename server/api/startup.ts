@@ -4,7 +4,8 @@
  * the Prometheus observer, complete rollbacks interrupted by a crash, and on the
  * very first start create the admin token and print a one-time login URL; then
  * start the in-process retention schedule (hourly unless configured otherwise)
- * and, when SAFETYNET_VERIFY_INTERVAL_MS is set, the integrity sweep.
+ * and, when SAFETYNET_VERIFY_INTERVAL_MS is set, the integrity sweep. The
+ * process registers as an instance (server/instances/) once recovery is done.
  */
 import { describeBootstrap, ensureAdminToken } from "../auth/bootstrap";
 import { installPrometheusObserver } from "../audit/prometheus";
@@ -16,6 +17,7 @@ import { serverCore } from "./server-core";
 import { startHookSocket } from "./hook-socket";
 import { startLocalSocket } from "./local-socket";
 import { changeTracker, enableChangeTracking } from "../scan/change-tracker";
+import { startInstance } from "../instances/runtime";
 
 /** The address people can open: the wildcard binds are shown as loopback. */
 export function publicBaseUrl(env: NodeJS.ProcessEnv = process.env): string {
@@ -82,6 +84,8 @@ export async function startServer(): Promise<void> {
   for (const result of await recoverAtStartup(core, "system")) {
     core.log[result.outcome === "failed" ? "error" : "info"]({ event: "startup.recover", ...result }, `interrupted rollback ${result.rollbackId} ${result.outcome}`);
   }
+  // Registered once its own interrupted rollbacks are complete: jobs it died running are then settled with their outcome.
+  await startInstance(core);
   await startChangeTracking(core);
   await startLocalSocket({ dataDir: core.config.dataDir, log: core.log });
   await startHookSocket({ dataDir: core.config.dataDir, log: core.log });

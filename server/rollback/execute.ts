@@ -46,7 +46,11 @@ export interface RollbackResult {
   rollbackId: string;
   checkpointId: string;
   component: string;
-  outcome: "succeeded" | "failed";
+  /**
+   * recovered: only for a rollback handed to another instance (server/instances/)
+   * that stopped mid-way and completed it from its journal when it restarted.
+   */
+  outcome: "succeeded" | "failed" | "recovered";
   durationMs: number;
   restored: number;
   deleted: number;
@@ -75,10 +79,12 @@ export interface ExecuteOptions extends Pick<ApplyOptions, "onProgress"> {
   moveObstacles?: boolean;
   /** Restore only these paths (the confirmed plan must have been made for the same ones). */
   paths?: readonly string[];
+  /** The id the rollback gets (a routed job records it before it starts); a new one by default. */
+  rollbackId?: string;
 }
 
 /** Validates and spends the confirm token, then performs the rollback it confirms. */
-export async function executeRollback(core: Core, input: RollbackExecuteInput, actor: Actor, options: Pick<ApplyOptions, "onProgress"> = {}): Promise<RollbackResult> {
+export async function executeRollback(core: Core, input: RollbackExecuteInput, actor: Actor, options: Pick<ExecuteOptions, "onProgress" | "rollbackId"> = {}): Promise<RollbackResult> {
   const row = await findCheckpointRow(core, input.checkpointId);
   const confirm = () => consumeConfirmToken(core, input.confirmToken, { purpose: "rollback", targetId: input.checkpointId, actor });
   return performRollback(core, row, actor, { ...options, confirm, moveObstacles: input.moveObstacles, paths: input.paths });
@@ -94,7 +100,7 @@ export async function performRollback(core: Core, row: CheckpointRow, actor: Act
   const t0 = performance.now();
   const component = toComponentView(row.component);
   const paths = dataPaths(core.config.dataDir);
-  const rollbackId = newId("rb", startedAt.getTime());
+  const rollbackId = options.rollbackId ?? newId("rb", startedAt.getTime());
   let safetyCheckpointId: string | null = null;
   let started = false;
   let rowCreated = false;

@@ -38,6 +38,8 @@ import { pendingReport, RollbackTracker, type PendingReport } from "./stopped";
 import { recordText } from "../byte-paths";
 import { moveObstaclesAside, movedObstaclesDetails } from "./quarantine";
 import { ensureManifestLocal } from "../checkpoints/tree-fetch";
+import { metadataStore } from "../db";
+import { isInside } from "../scan/paths";
 
 export interface RecoveredRollback extends Partial<Omit<PendingReport, "error">> {
   rollbackId: string;
@@ -307,7 +309,12 @@ export async function recoverInterruptedRollbacks(core: Core, actor: Actor, opti
  * workspace was never touched. Recorded as failed, with a history event.
  */
 export async function reconcileOrphanedRollbacks(core: Core): Promise<number> {
-  const running = await core.db.rollback.findMany({ where: { outcome: "running" }, include: { component: { select: { name: true } } } });
+  const found = await core.db.rollback.findMany({ where: { outcome: "running" }, include: { component: { select: { name: true, root: true } } } });
+  // With metadata shared by instances on several hosts, a rollback running on another
+  // host keeps its journal in that host's data directory: only the instances that
+  // reach a component's root may judge its rollbacks orphaned.
+  const shared = metadataStore(core.config.dataDir)?.kind === "postgres";
+  const running = shared ? found.filter((row) => core.config.allowedRoots.some((allowed) => isInside(allowed, row.component.root))) : found;
   if (running.length === 0) return 0;
   const paths = dataPaths(core.config.dataDir);
   let reconciled = 0;

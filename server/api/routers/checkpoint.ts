@@ -8,13 +8,13 @@ import {
   checkpointListInput,
   checkpointPinInput,
 } from "../../schemas";
-import { createCheckpoint } from "../../checkpoints/create";
 import { getCheckpoint, listCheckpoints, listCheckpointEntries } from "../../checkpoints/queries";
 import { diffCheckpoint } from "../../checkpoints/diff";
 import { listCheckpointChanges } from "../../checkpoints/change-list";
 import { verifyCheckpoint } from "../../checkpoints/verify";
 import { deleteCheckpoint, pinCheckpoint, planCheckpointDelete } from "../../checkpoints/lifecycle";
 import { badInput } from "../errors";
+import { runWorkspaceOperation } from "../../instances/routing";
 import {
   agentProcedure,
   assertCheckpointInScope,
@@ -26,10 +26,10 @@ import {
 } from "../trpc";
 
 export const checkpointRouter = createTRPCRouter({
-  create: agentProcedure.input(checkpointCreateInput).mutation(async ({ ctx, input }) => {
+  /** Reads the component's files: run by an instance that can reach them (server/instances/). */
+  create: agentProcedure.input(checkpointCreateInput).mutation(({ ctx, input }) => {
     assertComponentInScope(ctx, input.component);
-    const { related, ...created } = await createCheckpoint(ctx.core, input, ctx.actor);
-    return { ...created, related: related.slice(0, 1000), relatedCount: related.length };
+    return runWorkspaceOperation(ctx.core, "checkpoint.create", input, ctx.actor);
   }),
 
   list: viewerProcedure.input(checkpointListInput.default({})).query(({ ctx, input }) =>
@@ -54,8 +54,12 @@ export const checkpointRouter = createTRPCRouter({
 
   diff: viewerProcedure.input(checkpointDiffInput).query(async ({ ctx, input }) => {
     await assertCheckpointInScope(ctx, input.id);
-    if (input.against !== undefined) await assertCheckpointInScope(ctx, input.against);
-    return diffCheckpoint(ctx.core, input.id, { textDiff: input.textDiff, maxTextBytes: input.maxTextBytes, against: input.against, path: input.path });
+    if (input.against !== undefined) {
+      // Two checkpoints: their trees only, read here.
+      await assertCheckpointInScope(ctx, input.against);
+      return diffCheckpoint(ctx.core, input.id, { textDiff: input.textDiff, maxTextBytes: input.maxTextBytes, against: input.against, path: input.path });
+    }
+    return runWorkspaceOperation(ctx.core, "checkpoint.diff", input, ctx.actor);
   }),
 
   verify: agentProcedure.input(byCheckpointId).mutation(async ({ ctx, input }) => {

@@ -1,12 +1,12 @@
 import { z } from "zod";
 import { componentByName, componentTimelineInput, componentUpsertInput, timelineDaysInput } from "../../schemas";
-import { getComponent, removeComponent, upsertComponent } from "../../registry/components";
+import { getComponent, removeComponent } from "../../registry/components";
 import { listComponentsWithActivity } from "../../registry/component-overview";
 import { componentInScope } from "../../auth/roles";
 import { componentTimeline } from "../../timeline/component-timeline";
 import { timelineDays } from "../../timeline/timeline-days";
-import { matchLiveWorkspace } from "../../timeline/live-match";
-import { componentDrift } from "../../timeline/drift";
+import { runWorkspaceOperation } from "../../instances/routing";
+import { servingIndex } from "../../instances/serving";
 import { assertComponentInScope, createTRPCRouter, operatorProcedure, viewerProcedure } from "../trpc";
 
 export const componentRouter = createTRPCRouter({
@@ -18,9 +18,11 @@ export const componentRouter = createTRPCRouter({
     };
   }),
 
-  get: viewerProcedure.input(componentByName).query(({ ctx, input }) => {
+  /** With `servedBy`: the instances whose roots contain its root, live or last seen. */
+  get: viewerProcedure.input(componentByName).query(async ({ ctx, input }) => {
     assertComponentInScope(ctx, input.name);
-    return getComponent(ctx.core, input.name);
+    const [component, servedBy] = await Promise.all([getComponent(ctx.core, input.name), servingIndex(ctx.core)]);
+    return { ...component, servedBy: servedBy(component.root) };
   }),
 
   /** Checkpoints, rollbacks, verifications and removals on one time axis, newest first (`at` jumps to an instant, `day` to the end of a UTC day). */
@@ -38,19 +40,19 @@ export const componentRouter = createTRPCRouter({
   /** The newest checkpoint the live workspace matches (`partial`: in that checkpoint's scope only; scans the workspace, read-only). */
   liveMatch: viewerProcedure.input(componentByName).query(({ ctx, input }) => {
     assertComponentInScope(ctx, input.name);
-    return matchLiveWorkspace(ctx.core, input.name);
+    return runWorkspaceOperation(ctx.core, "component.liveMatch", input, ctx.actor);
   }),
 
   /** Files added, modified and deleted since the component's last whole checkpoint (counts and the first paths; read-only). */
   drift: viewerProcedure.input(componentByName).query(({ ctx, input }) => {
     assertComponentInScope(ctx, input.name);
-    return componentDrift(ctx.core, input.name);
+    return runWorkspaceOperation(ctx.core, "component.drift", input, ctx.actor);
   }),
 
   upsert: operatorProcedure.input(componentUpsertInput).mutation(({ ctx, input }) => {
     assertComponentInScope(ctx, input.name);
     // A token scoped to some components may update them, but not move them onto other files.
-    return upsertComponent(ctx.core, input, ctx.actor, { mayChangeRoot: ctx.principal.components.length === 0 });
+    return runWorkspaceOperation(ctx.core, "component.upsert", { component: input, mayChangeRoot: ctx.principal.components.length === 0 }, ctx.actor);
   }),
 
   remove: operatorProcedure.input(componentByName).mutation(async ({ ctx, input }) => {
