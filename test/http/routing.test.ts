@@ -1,7 +1,7 @@
 /**
  * Two hosts on one machine: two server instances on one PostgreSQL metadata
- * database, each with its own data directory (and object store) and disjoint
- * SAFETYNET_ALLOWED_ROOTS. What must touch a component's files, asked of the
+ * database and one bucket (s3rver), each with its own data directory (a cache of
+ * the bucket) and disjoint SAFETYNET_ALLOWED_ROOTS. What must touch a component's files, asked of the
  * instance that cannot reach them, runs on the one that can, through the job
  * queue, and the caller gets the same answer: the plan, a confirm token bound to
  * it, the rollback's result (also when that instance is killed mid-rollback and
@@ -16,12 +16,15 @@ import { createTestDatabase, urlWithSchema, withPostgres } from "../support/post
 import { waitFor } from "../support/processes";
 import { Api, createToken, expectError, hashTree, uniqueName, writeTree, type CreatedToken } from "./api";
 import { PACKAGE_ROOT, startServer, type RunningServer } from "./server";
+import { startS3Server, type S3TestServer } from "../support/s3-server";
+import { S3Bucket } from "../../server/store/bucket/s3-bucket";
 
 const ON_POSTGRES = onPostgresPass();
 /** The component the fault seam kills instance B in (its third file-system change under it). */
 const DOOMED = "doomed";
 
 let metadata: { url: string; drop(): Promise<void> };
+let s3: S3TestServer;
 let a: RunningServer;
 let b: RunningServer;
 let bRestarted: RunningServer | null = null;
@@ -32,8 +35,8 @@ let agentB: Api;
 let bId: string;
 
 function routingEnv(url: string): Record<string, string> {
-  // Fast heartbeats: an instance is stale 1.5 s after its last one.
-  return { SAFETYNET_DATABASE_URL: url, SAFETYNET_HEARTBEAT_MS: "500" };
+  // Fast heartbeats: an instance is stale 1.5 s after its last one. One bucket for both hosts' objects.
+  return { SAFETYNET_DATABASE_URL: url, SAFETYNET_HEARTBEAT_MS: "500", ...s3.env, SAFETYNET_OBJECT_STORE: s3.url("routing") };
 }
 
 function faultSeamEnv(workspace: string): Record<string, string> {
@@ -60,6 +63,8 @@ async function componentOnB(files: Record<string, string>, name = uniqueName("cm
 beforeAll(async () => {
   if (!ON_POSTGRES) return;
   metadata = await createTestDatabase("routing");
+  s3 = await startS3Server();
+  Object.assign(process.env, s3.env);
   const url = urlWithSchema(metadata.url, "safetynet");
   a = await startServer({ name: "route-a", env: routingEnv(url) });
   const adminToken = a.adminToken;
@@ -84,6 +89,7 @@ afterAll(async () => {
   await bRestarted?.stop();
   await Promise.all([a?.stop(), b?.stop()]);
   await metadata?.drop();
+  await s3?.stop();
 });
 
 if (!ON_POSTGRES) {
@@ -123,6 +129,16 @@ describe.runIf(ON_POSTGRES)("two instances with their own data directories and d
     const history = await admin.get<{ items: { kind: string; actor: string; outcome: string }[] }>("history.list", { component: name, kind: "rollback" });
     expect(history.items).toEqual([expect.objectContaining({ kind: "rollback", actor: `token:${agent.name}`, outcome: "succeeded" })]);
     expect((await routedJobs("rollback.execute")).at(-1)).toEqual({ instanceId: bId, state: "succeeded", actor: `token:${agent.name}` });
+
+    // B's checkpoints are in the bucket: A compares two of them from there (trees and contents downloaded into A's cache).
+    const bucket = S3Bucket.fromSetting(s3.url("routing"));
+    const records: string[] = [];
+    for await (const object of bucket.list("snapshots/")) records.push(object.key);
+    bucket.close();
+    expect(records).toContain(`snapshots/${checkpoint.id}.json`);
+    const safety = (await agentA.get<{ items: { id: string; kind: string }[] }>("checkpoint.list", { component: name })).items.find((c) => c.kind === "safety") as { id: string };
+    const between = await agentA.get<{ added: { path: string }[]; modified: { path: string }[]; deleted: { path: string }[] }>("checkpoint.diff", { id: checkpoint.id, against: safety.id });
+    expect([between.added.map((e) => e.path), between.modified.map((e) => e.path), between.deleted]).toEqual([["new.txt"], ["src/app.ts"], []]);
   });
 
   it("binds a confirm token from a plan through A to its caller: another caller is refused, the same caller may execute it through B", async () => {
