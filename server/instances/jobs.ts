@@ -107,9 +107,16 @@ export async function cancelQueuedJob(core: Core, id: string): Promise<boolean> 
 }
 
 /** Jobs an earlier run of this instance left running (its process died mid-job). */
-export async function orphanedJobs(core: Core, instanceId: string, currentRunId: string): Promise<JobRecord[]> {
-  const rows = await core.db.routedJob.findMany({ where: { instanceId, state: "running", NOT: { runId: currentRunId } }, orderBy: { id: "asc" } });
-  return rows.map(toRecord);
+/**
+ * Jobs of this instance still marked running that nothing runs: an earlier run's, and, with `inProgress`, this
+ * run's that ended without their outcome recorded (the metadata store was unreachable then).
+ */
+export async function orphanedJobs(core: Core, instanceId: string, currentRunId: string, inProgress?: ReadonlySet<string>): Promise<JobRecord[]> {
+  const rows = await core.db.routedJob.findMany({
+    where: { instanceId, state: "running", ...(inProgress ? {} : { NOT: { runId: currentRunId } }) },
+    orderBy: { id: "asc" },
+  });
+  return rows.map(toRecord).filter((job) => !inProgress?.has(job.id));
 }
 
 export function serializeError(error: unknown): JobError {

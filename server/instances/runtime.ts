@@ -14,6 +14,21 @@ import { deregisterInstance, heartbeat, registerInstance } from "./registry";
 import type { JobQueue } from "./queue";
 import { executeJob } from "./execute-job";
 import { settleOrphanedJobs } from "./settle";
+import { jobsInProgress } from "./execute-job";
+import { recoverAtStartup } from "../rollback/recover";
+
+/** Completes what an outage interrupted; false when it could not yet (tried again after the next heartbeat). */
+async function reconcileAfterOutage(core: Core, self: InstanceIdentity): Promise<boolean> {
+  try {
+    for (const result of await recoverAtStartup(core, "system")) core.log.info({ event: "instance.reconnect.recover", ...result }, `interrupted rollback ${result.rollbackId} ${result.outcome}`);
+    const settled = await settleOrphanedJobs(core, self, jobsInProgress);
+    core.log.info({ event: "instance.reconnect", settledJobs: settled }, "the metadata store is reachable again");
+    return true;
+  } catch (error) {
+    core.log.warn({ event: "instance.reconnect", err: error }, "after the metadata store came back, interrupted work could not be settled yet");
+    return false;
+  }
+}
 
 export interface RoutingSettings {
   /** How long a caller waits for a live instance to pick its job up before answering 503. */
@@ -78,8 +93,26 @@ export async function startInstance(core: Core): Promise<InstanceRuntime> {
       onJob: (jobId) => executeJob(core, self, jobId),
     });
   }
+  // A heartbeat that fails means the metadata store (the network) is gone; the first that works again completes the
+  // rollbacks interrupted meanwhile from their journals and records the outcomes of the jobs that ended unrecorded.
+  let outage = false;
+  let reconciling: Promise<void> | null = null;
   const timer = setInterval(() => {
-    heartbeat(core, self).catch((error: unknown) => core.log.warn({ event: "instance.heartbeat", err: error }, "the instance heartbeat could not be written"));
+    heartbeat(core, self).then(
+      () => {
+        if (!outage || reconciling) return;
+        outage = false;
+        reconciling = reconcileAfterOutage(core, self)
+          .then((done) => {
+            if (!done) outage = true;
+          })
+          .finally(() => (reconciling = null));
+      },
+      (error: unknown) => {
+        outage = true;
+        core.log.warn({ event: "instance.heartbeat", err: error }, "the instance heartbeat could not be written");
+      },
+    );
   }, liveness.heartbeatMs);
   timer.unref();
   let stopping: Promise<void> | null = null;

@@ -1,6 +1,7 @@
 /**
  * At start-up, after journal recovery: the jobs an earlier run of this instance
- * was running when it died get the outcome that is now known. A routed rollback
+ * was running when it died get the outcome that is now known; and after the
+ * metadata store was unreachable, the jobs of this run that ended meanwhile. A routed rollback
  * gets its rollback's recorded outcome (recovered by the journal, or failed, or
  * still pending); any other job is reported as interrupted. None is run again.
  */
@@ -51,9 +52,9 @@ async function outcomeOf(core: Core, job: JobRecord): Promise<{ result: unknown 
   };
 }
 
-export async function settleOrphanedJobs(core: Core, self: { id: string; runId: string }): Promise<number> {
+export async function settleOrphanedJobs(core: Core, self: { id: string; runId: string }, inProgress?: ReadonlySet<string>): Promise<number> {
   let settled = 0;
-  for (const job of await orphanedJobs(core, self.id, self.runId)) {
+  for (const job of await orphanedJobs(core, self.id, self.runId, inProgress)) {
     if (await finishJob(core, job.id, await outcomeOf(core, job))) settled++;
   }
   return settled;

@@ -17,6 +17,8 @@ import { waitFor } from "../support/processes";
 import { Api, createToken, expectError, hashTree, uniqueName, writeTree, type CreatedToken } from "./api";
 import { PACKAGE_ROOT, startServer, type RunningServer } from "./server";
 import { startS3Server, type S3TestServer } from "../support/s3-server";
+import { FAULTS, startS3FaultProxy } from "../support/s3-fault-proxy";
+import { startCuttableProxy } from "../support/cuttable-proxy";
 import { S3Bucket } from "../../server/store/bucket/s3-bucket";
 
 const ON_POSTGRES = onPostgresPass();
@@ -206,4 +208,68 @@ describe.runIf(ON_POSTGRES)("two instances with their own data directories and d
     const listed = await admin.get<{ items: { name: string; servedBy: { state: string } }[] }>("component.list");
     expect(listed.items.find((c) => c.name === name)?.servedBy.state).toBe("stopped");
   });
+
+  it("reports through A the outcome once C, which lost its network in the middle of a rollback, is back: the rollback completed from its journal", async () => {
+    // A third host whose database and bucket are reached through proxies the test can cut; it stops for a while
+    // at its third change in the workspace (test/support/fault-seam.mjs), when the network goes.
+    const metadataUrl = new URL(urlWithSchema(metadata.url, "safetynet"));
+    const database = await startCuttableProxy({ host: metadataUrl.hostname, port: Number(metadataUrl.port || 5432) });
+    const bucketProxy = await startS3FaultProxy(s3.endpoint);
+    metadataUrl.port = String(database.port);
+    let c: RunningServer | null = null;
+    try {
+      c = await startServer({
+        name: "route-c",
+        env: (dirs) => ({
+          ...routingEnv(metadataUrl.toString()),
+          SAFETYNET_OBJECT_STORE: s3.url("routing", bucketProxy.endpoint),
+          SAFETYNET_S3_TIMEOUT_MS: "2000",
+          SAFETYNET_S3_MAX_ATTEMPTS: "2",
+          NODE_OPTIONS: `--import ${path.join(PACKAGE_ROOT, "test", "support", "fault-seam.mjs")}`,
+          SAFETYNET_FAULT_MODE: "stall",
+          SAFETYNET_FAULT_PAUSE_MS: "4000",
+          SAFETYNET_FAULT_AFTER: "3",
+          SAFETYNET_FAULT_UNDER: path.join(dirs.workspace, "cut"),
+        }),
+        beforeStart: ({ dataDir }) => {
+          mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+          writeFileSync(path.join(dataDir, "admin-token"), a.adminToken + "\n", { mode: 0o600 });
+        },
+      });
+      const root = path.join(c.workspace, "cut");
+      mkdirSync(root, { recursive: true });
+      const files: Record<string, string> = {};
+      for (let i = 0; i < 8; i++) files[`f${i}.txt`] = `original ${i}\n`;
+      writeTree(root, files);
+      const name = uniqueName("cut");
+      await admin.call("component.upsert", { name, root });
+      const original = hashTree(root);
+      const checkpoint = await agentA.call<{ id: string }>("checkpoint.create", { component: name });
+      for (const rel of Object.keys(files)) writeFileSync(path.join(root, rel), `broken ${rel}\n`);
+      const plan = await agentA.call<{ confirmToken: string }>("rollback.plan", { checkpointId: checkpoint.id });
+
+      const pending = agentA.mutation<{ outcome: string; recovered?: boolean }>("rollback.execute", { checkpointId: checkpoint.id, confirmToken: plan.confirmToken });
+      const logFile = c.logFile;
+      expect(await waitFor(() => readFileSync(logFile, "utf8").includes("safetynet-test-seam: paused"), 60_000, 50), "C should pause mid-rollback").toBe(true);
+      database.cut();
+      bucketProxy.inject({ fault: FAULTS.reset, times: Infinity });
+      // C finishes writing the files meanwhile, but can record nothing; then the network comes back.
+      await new Promise((r) => setTimeout(r, 6_000));
+      database.restore();
+      bucketProxy.clear();
+
+      const answer = await pending;
+      expect(answer.status, JSON.stringify(answer.error)).toBe(200);
+      expect(answer.data.outcome).toMatch(/^(recovered|succeeded)$/);
+      expect(hashTree(root)).toEqual(original);
+      const history = await admin.get<{ items: { kind: string; outcome: string }[] }>("history.list", { component: name });
+      expect(history.items.some((e) => (e.kind === "recover" || e.kind === "rollback") && e.outcome === "succeeded")).toBe(true);
+      // And the component works on: a checkpoint through A runs on C.
+      expect((await agentA.call<{ id: string }>("checkpoint.create", { component: name })).id).toMatch(/^cp_/);
+    } finally {
+      await c?.stop();
+      await database.close();
+      await bucketProxy.close();
+    }
+  }, 240_000);
 });

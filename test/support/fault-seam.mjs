@@ -16,6 +16,9 @@
 //                               mid-operation (signals are handled) for a test to look at or signal.
 //                               A sync call cannot be held back: the first promise or callback
 //                               call from the Nth change on is.
+//                       =stall  like pause, but a sync call at the Nth change holds the whole
+//                               process (its timers too: a host that stopped, then goes on) for
+//                               SAFETYNET_FAULT_PAUSE_MS, right after the call
 //
 // "Changes" are the calls that alter the file system: rename, unlink, rmdir,
 // mkdir, symlink, chmod, utimes, lutimes, open for writing, writeFile, copyFile,
@@ -30,7 +33,7 @@ if (Number.isInteger(after) && after > 0) install(after);
 
 function install(limit) {
   const under = process.env.SAFETYNET_FAULT_UNDER ? path.resolve(process.env.SAFETYNET_FAULT_UNDER) + path.sep : null;
-  const mode = ["eio", "enospc", "fifo", "pause"].includes(process.env.SAFETYNET_FAULT_MODE) ? process.env.SAFETYNET_FAULT_MODE : "kill";
+  const mode = ["eio", "enospc", "fifo", "pause", "stall"].includes(process.env.SAFETYNET_FAULT_MODE) ? process.env.SAFETYNET_FAULT_MODE : "kill";
   const pauseMs = Number(process.env.SAFETYNET_FAULT_PAUSE_MS ?? "120000");
   const paused = (name, args) => {
     process.stderr.write(`safetynet-test-seam: paused after ${name} '${target(name, args)}'\n`);
@@ -73,6 +76,13 @@ function install(limit) {
     if (sync) fs[`${name}Sync`] = function (...args) {
       if (!hit(args)) return sync.apply(this, args);
       if (mode === "pause") return sync.apply(this, args);
+      if (mode === "stall") {
+        fired = true;
+        const result = sync.apply(this, args);
+        process.stderr.write(`safetynet-test-seam: paused after ${name}Sync '${target(name, args)}'\n`);
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, pauseMs);
+        return result;
+      }
       if (mode === "fifo") {
         const result = sync.apply(this, args);
         swapForFifo(args);
@@ -81,7 +91,7 @@ function install(limit) {
       throw act(args);
     };
     if (callback) fs[name] = function (...args) {
-      if (mode === "pause" && typeof args[args.length - 1] === "function" && hit(args)) {
+      if ((mode === "pause" || mode === "stall") && typeof args[args.length - 1] === "function" && hit(args)) {
         fired = true;
         const cb = args[args.length - 1];
         return callback.apply(this, [...args.slice(0, -1), (...results) => paused(name, args).then(() => cb(...results))]);
@@ -96,7 +106,7 @@ function install(limit) {
     };
     if (promise) fs.promises[name] = function (...args) {
       if (!hit(args)) return promise.apply(this, args);
-      if (mode === "pause") {
+      if (mode === "pause" || mode === "stall") {
         fired = true;
         return promise.apply(this, args).then(async (result) => {
           await paused(name, args);
