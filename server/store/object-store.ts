@@ -269,6 +269,8 @@ export class ObjectStore {
   private async place(sha256: string, form: DownloadedForm): Promise<void> {
     const { size } = await fsp.stat(form.tmp);
     this.downloadedBytes += size;
+    // A long read (verify --all, an export) trims as it goes rather than filling the disk first.
+    if (this.cacheBound && this.downloadedBytes >= this.cacheBound.maxBytes / 10) this.trimCache();
     await fsp.chmod(form.tmp, OBJECT_FILE_MODE);
     const prefix = sha256.slice(0, 2);
     await this.ensureFanout(prefix);
@@ -691,10 +693,27 @@ export class ObjectStore {
    * damaged. Memory stays at one chunk whatever the object's size.
    */
   async openContent(sha256: string): Promise<ObjectContent> {
-    await this.ensureLocal([sha256]);
-    const located = this.locate(sha256);
-    if (!located) throw missingObjectError(sha256, this.rawPath(sha256));
-    return this.openForm(sha256, located);
+    return this.againIfTrimmed(sha256, async () => {
+      await this.ensureLocal([sha256]);
+      const located = this.locate(sha256);
+      if (!located) throw missingObjectError(sha256, this.rawPath(sha256));
+      return this.openForm(sha256, located);
+    });
+  }
+
+  /**
+   * Runs a read of an object that was downloaded into a bucket's cache, once
+   * more if the object went missing meanwhile: another process may trim the
+   * cache between the download and the read (it is then downloaded again).
+   */
+  private async againIfTrimmed<T>(sha256: string, read: () => Promise<T>): Promise<T> {
+    try {
+      return await read();
+    } catch (error) {
+      const missing = error instanceof SafetyNetError && error.code === "INTEGRITY" && (error.details as { state?: unknown }).state === "missing";
+      if (!this.tier || !missing) throw error;
+      return read();
+    }
   }
 
   private async openForm(sha256: string, located: StoredForm): Promise<ObjectContent> {
@@ -759,7 +778,22 @@ export class ObjectStore {
     await this.ensureLocal([sha256]);
     const located = this.locate(sha256);
     if (!located) throw missingObjectError(sha256, this.rawPath(sha256));
-    if (!located.compressed) return use(located.path);
+    if (!located.compressed && !this.tier) return use(located.path);
+    if (!located.compressed) {
+      // A cache's file may be trimmed while the reader still needs its name: the reader gets a link of its own.
+      const link = this.tmpFilePath("object");
+      try {
+        fs.linkSync(located.path, link);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === "ENOENT") throw missingObjectError(sha256, located.path, error);
+        throw describeFsError(error, link);
+      }
+      try {
+        return await use(link);
+      } finally {
+        await removeQuietly(link);
+      }
+    }
     options.beforeInflating?.(this.objectSize(sha256) ?? 0, this.tmpDir);
     const tmp = this.tmpFilePath("inflated");
 
@@ -809,6 +843,11 @@ export class ObjectStore {
    * when the object is corrupt or missing, leaving nothing at `destPath`.
    */
   async materialize(sha256: string, destPath: string, mode: number, options: MaterializeOptions = {}): Promise<void> {
+    if (this.tier) return this.againIfTrimmed(sha256, () => this.materializeHere(sha256, destPath, mode, options));
+    return this.materializeHere(sha256, destPath, mode, options);
+  }
+
+  private async materializeHere(sha256: string, destPath: string, mode: number, options: MaterializeOptions): Promise<void> {
     await this.ensureLocal([sha256]);
     // A sparse representation is read at offsets, which a compressed stream has not: inflated first (rare: only
     // when the same bytes were stored before as an ordinary file's content).
