@@ -88,14 +88,23 @@ function identity(file: string): string {
   return st ? `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}` : "-";
 }
 
-/** The nearest `.git` at or above `root` (a folder, or the file of a linked work tree or submodule), or null. */
+/**
+ * The nearest `.git` at or above `root` (a folder, or the file of a linked work
+ * tree or submodule), or null. A `.git` folder without HEAD, objects/ and refs/
+ * is not a repository to git, which looks further up: so does this (and no git
+ * process is started for a folder that merely has such a `.git`).
+ */
 export function dotGitAbove(root: string): { path: string; isFolder: boolean } | null {
   for (let dir = path.resolve(root); ; dir = path.dirname(dir)) {
     const candidate = path.join(dir, ".git");
     const st = statSync(candidate, { throwIfNoEntry: false });
-    if (st) return { path: candidate, isFolder: st.isDirectory() };
+    if (st && (!st.isDirectory() || isRepositoryFolder(candidate))) return { path: candidate, isFolder: st.isDirectory() };
     if (path.dirname(dir) === dir) return null;
   }
+}
+
+function isRepositoryFolder(gitDir: string): boolean {
+  return Boolean(statSync(path.join(gitDir, "HEAD"), { throwIfNoEntry: false })?.isFile()) && ["objects", "refs"].every((name) => statSync(path.join(gitDir, name), { throwIfNoEntry: false })?.isDirectory());
 }
 
 /**

@@ -76,6 +76,18 @@ describe("metadata", () => {
     expect((await cliJson<CheckpointDetail>(ws, ["checkpoint", "show", created.id])).callerMeta.git).toMatchObject({ branch: null, dirty: false });
   });
 
+  it("takes a .git folder that is not a repository (no objects/ or refs/) for what git takes it: it looks further up", async () => {
+    const ws = makeWorkspaceDirs("cli-meta-not-a-repo");
+    writeTree(ws.base, { "outer.txt": "outer\n" });
+    git(ws.base, "init", "-q", "-b", "trunk");
+    git(ws.base, "add", "outer.txt");
+    git(ws.base, "commit", "-q", "-m", "outer");
+    writeTree(ws.root, { "a.txt": "a\n", ".git/HEAD": "ref: refs/heads/main\n" });
+    await cliJson(ws, ["component", "add", "web", "--root", ws.root]);
+    const created = await cliJson<CheckpointCreated>(ws, ["checkpoint", "create", "web"]);
+    expect((await cliJson<CheckpointDetail>(ws, ["checkpoint", "show", created.id])).callerMeta.git).toMatchObject({ head: git(ws.base, "rev-parse", "HEAD"), branch: "trunk" });
+  });
+
   it("a rollback puts back the component's metadata document of the checkpoint, with status rolled-back", async () => {
     const ws = makeWorkspaceDirs("cli-component-meta");
     writeTree(ws.root, { "a.txt": "a\n" });
