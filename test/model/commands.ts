@@ -11,6 +11,7 @@ import { TRPCError } from "@trpc/server";
 import { RACY_WINDOW_MS } from "../../server/scan/stat-cache";
 import { jsonOf, testPathBytes, treeDifferences, type CliResult, type NodeState, type TreeState } from "../support/workspace";
 import { startInPlaceWriter, VERSION_A, versionOf } from "../support/in-place-writer";
+import { FAULTS } from "../support/s3-fault-proxy";
 import { downgradeToFlatManifests } from "./legacy-format";
 import { changeRecordProblems } from "./change-records";
 import { COMPONENT, MEMORY_DB, SPARSE_IMAGE, SPARSE_SIZE, System, writeSparseFile } from "./system";
@@ -39,6 +40,22 @@ export interface Model {
   crashed: { checkpointId: string; scope: Scope; before: TreeState; memoryBefore: string; editedSince: boolean } | null;
   /** A crash's rollback row may still say "running" until a CLI start or `recover` reconciles it. */
   reconcilePending: boolean;
+  /** The S3 mode (null: the objects are the data directory's own). */
+  bucket: BucketState | null;
+}
+
+export interface BucketState {
+  /** The objects are in the bucket (false between `store migrate --to local` and the migration back). */
+  inBucket: boolean;
+  /** An operation failed for the bucket, or a process was killed, since the last checkpoint: what it staged may wait in the outbox. */
+  unflushed: boolean;
+  /** A process was SIGKILLed in this sequence: a marker of an object it never finished writing may stay in the outbox for a while. */
+  killed: boolean;
+}
+
+/** A checkpoint was written: everything staged before it is in the bucket now. */
+function reachedBucket(m: Model): void {
+  if (m.bucket) m.bucket.unflushed = false;
 }
 
 /** Whether this command may see the history rows of recovering from an earlier crash. */
@@ -709,6 +726,8 @@ class Checkpoint implements Cmd {
       return;
     }
     if (refused || !id) fail(`${what}: refused`, refused ?? "no id");
+    reachedBucket(m);
+    await r.refreshBucket();
     const row = await r.core.db.checkpoint.findUniqueOrThrow({ where: { id } });
     const manifest = r.manifest(row.manifestSha);
     const view = scopedView(tree, scope);
@@ -801,6 +820,8 @@ class TornCheckpoint implements Cmd {
       await exited;
     }
     await settleCrash(m, r, what, { viaCli: this.via === "cli", changedTree: false });
+    reachedBucket(m);
+    await r.refreshBucket();
     const row = await r.core.db.checkpoint.findUniqueOrThrow({ where: { id } });
     const manifest = r.manifest(row.manifestSha);
     const entry = manifest.entries.find((e) => e.path === HOT_FILE);
@@ -1176,6 +1197,7 @@ class Crash implements Cmd {
       return;
     }
     r.counters.crashes++;
+    if (m.bucket) m.bucket = { ...m.bucket, unflushed: true, killed: true };
     // Its start may have reconciled an earlier crash; those rows are not this rollback's.
     const events = (await r.newEvents()).filter((e) => !(crashedBefore && RECOVERY_EVENT(e)));
     // Ignored entries are never touched, even by a rollback that dies half-way.
@@ -1206,6 +1228,182 @@ class Crash implements Cmd {
 }
 
 // ---------------------------------------------------------------------------
+// The S3 mode: the objects in a bucket, the data directory a cache of them
+
+/**
+ * The cache lost: `<data>/store/objects` removed whole (a wiped disk, a new
+ * host with the same database). Whatever comes next reads what it needs from
+ * the bucket; nothing the model expects changes.
+ */
+class EmptyCache implements Cmd {
+  check(m: Readonly<Model>): boolean {
+    return m.bucket?.inBucket === true;
+  }
+  async run(_m: Model, r: System): Promise<void> {
+    r.counters.steps++;
+    r.counters.cacheEmptied++;
+    fs.rmSync(path.join(r.dirs.dataDir, "store", "objects"), { recursive: true, force: true });
+  }
+  toString() {
+    return "rm -rf <data>/store/objects (the bucket's cache)";
+  }
+}
+
+/** The next CLI process runs with a tiny cache bound (SAFETYNET_CACHE_MAX_BYTES): what it downloaded is trimmed away when it ends. */
+class TinyCache implements Cmd {
+  constructor(readonly bytes: number) {}
+  check(m: Readonly<Model>): boolean {
+    return m.bucket?.inBucket === true;
+  }
+  async run(_m: Model, r: System): Promise<void> {
+    r.counters.steps++;
+    r.cliEnvOnce({ SAFETYNET_CACHE_MAX_BYTES: String(this.bytes) });
+  }
+  toString() {
+    return `the next CLI process runs with SAFETYNET_CACHE_MAX_BYTES=${this.bytes}`;
+  }
+}
+
+/**
+ * `safetynet store migrate --to local` or back `--to s3://…` (the server stopped
+ * around it, as the product asks). Invisible to everything after it: the model's
+ * expectations do not change.
+ */
+class Migrate implements Cmd {
+  constructor(readonly to: "local" | "bucket") {}
+  check(m: Readonly<Model>): boolean {
+    // (With a crashed rollback pending, the migration's CLI start would complete it first: that is any command's story.)
+    return m.bucket !== null && m.bucket.inBucket === (this.to === "local") && m.crashed === null;
+  }
+  async run(m: Model, r: System): Promise<void> {
+    r.counters.steps++;
+    const crashed = recovering(m);
+    const result = await r.migrateStore(this.to);
+    if (result.status !== 0) fail(`${this} failed`, describeCli(result));
+    const moved = jsonOf<{ switched: boolean; to: string }>(result);
+    if (!moved.switched || (this.to === "local") !== (moved.to === "local")) fail(`${this}: not switched`, result.stdout);
+    r.counters.migrations++;
+    const bucket = m.bucket as BucketState;
+    bucket.inBucket = this.to === "bucket";
+    if (this.to === "bucket") {
+      // Everything was copied, records included, before the switch.
+      bucket.unflushed = false;
+      bucket.killed = false;
+    } else if (fs.existsSync(path.join(r.dirs.dataDir, "store", "outbox"))) fail(`${this}: the outbox is left`, "");
+    m.reconcilePending = false;
+    await expectEvents(m, r, this.toString(), [], { crashed });
+  }
+  toString() {
+    return this.to === "local" ? "store migrate --to local (server stopped around it)" : "store migrate --to s3://… back (server stopped around it)";
+  }
+}
+
+type OutageFault = "slowDown" | "internalError" | "reset";
+/** What is tried while the bucket is out: a checkpoint (CLI or API), or a rollback (CLI, or API execute of a plan made just before). */
+type DuringOutage = { kind: "checkpoint"; via: "cli" | "api"; primary: string | null } | { kind: "rollback"; via: "cli" | "api"; index: number };
+
+/**
+ * The bucket cannot be reached (every request answered with `fault`) while one
+ * operation runs; then it is back. The operation fails cleanly (a non-zero exit,
+ * a tRPC error), and nothing is recorded: no checkpoint (row or snapshot record,
+ * here or in the bucket), and the workspace and the memory store exactly as a
+ * refused rollback leaves them. Its history row says it failed.
+ */
+class BucketOutage implements Cmd {
+  constructor(
+    readonly fault: OutageFault,
+    readonly during: DuringOutage,
+  ) {}
+  check(m: Readonly<Model>): boolean {
+    return m.bucket?.inBucket === true && m.crashed === null && !m.reconcilePending && (this.during.kind === "checkpoint" || m.checkpoints.length > 0);
+  }
+  async run(m: Model, r: System): Promise<void> {
+    r.counters.steps++;
+    const bucket = r.bucket;
+    if (!bucket) fail(`${this}: no bucket`, "");
+    const during = this.during;
+    const cp = during.kind === "rollback" ? pick(m.checkpoints, during.index) : null;
+    // An API rollback executes the plan of a moment before (planning reads; it is the execution that must fail).
+    let token: string | null = null;
+    if (cp && during.via === "api") {
+      try {
+        token = (await r.api.rollback.plan({ checkpointId: cp.id })).confirmToken;
+      } catch (error) {
+        if (!isTrpc(error, "CONFLICT")) throw error;
+      }
+      await expectEvents(m, r, `${this}: plan`, [], { crashed: false });
+      // The plan was refused (paths in the way): nothing to execute.
+      if (token === null) return;
+    }
+    const idsBefore = (await r.core.db.checkpoint.findMany({ select: { id: true }, orderBy: { id: "asc" } })).map((c) => c.id);
+    const recordsBefore = await r.snapshotRecordIds();
+    const before = r.tree();
+    const memoryBefore = r.memoryContents();
+    let failure: string | null = null;
+    bucket.outage({ fault: FAULTS[this.fault] });
+    try {
+      if (during.kind === "checkpoint" && during.via === "cli") {
+        const result = await r.cli(["checkpoint", "create", COMPONENT, ...(during.primary ? ["--path", during.primary] : [])]);
+        if (result.status !== 0) failure = cliFailure(result);
+      } else if (during.kind === "checkpoint") {
+        failure = await apiFailure(() => r.api.checkpoint.create({ component: COMPONENT, paths: during.primary ? [during.primary] : undefined }));
+      } else if (during.via === "cli") {
+        const result = await r.cli(["rollback", (cp as ModelCheckpoint).id, "--yes"]);
+        if (result.status !== 0) failure = cliFailure(result);
+      } else {
+        failure = await apiFailure(() => r.api.rollback.execute({ checkpointId: (cp as ModelCheckpoint).id, confirmToken: token as string }));
+      }
+    } finally {
+      bucket.clear();
+    }
+    r.counters.outages++;
+    (m.bucket as BucketState).unflushed = true;
+    if (failure === null) fail(`${this}: it succeeded although the bucket could not be reached`, "");
+    const after = r.tree();
+    const problems: string[] = [];
+    const idsAfter = (await r.core.db.checkpoint.findMany({ select: { id: true }, orderBy: { id: "asc" } })).map((c) => c.id);
+    if (JSON.stringify(idsAfter) !== JSON.stringify(idsBefore)) problems.push(`checkpoints before ${idsBefore.join(", ")}; after ${idsAfter.join(", ")}`);
+    const recordsAfter = await r.snapshotRecordIds();
+    if (JSON.stringify(recordsAfter.local) !== JSON.stringify(recordsBefore.local)) problems.push(`snapshot records here before ${recordsBefore.local.join(", ")}; after ${recordsAfter.local.join(", ")}`);
+    if (JSON.stringify(recordsAfter.bucket) !== JSON.stringify(recordsBefore.bucket)) problems.push(`snapshot records in the bucket before ${recordsBefore.bucket.join(", ")}; after ${recordsAfter.bucket.join(", ")}`);
+    problems.push(...treeDifferences(before, after, { inode: true }).map((p) => `workspace: ${p}`));
+    if (r.memoryContents() !== memoryBefore) problems.push(`the memory store changed: ${r.memoryContents()}`);
+    problems.push(...r.journals().map((j) => `journal left: ${j}`));
+    if (await r.locked()) problems.push("the component lock is still held");
+    expectNone(`${this}: failed (${failure}), yet`, problems);
+    if (during.kind === "rollback") m.plan = null;
+    await expectEvents(m, r, this.toString(), [[during.kind === "checkpoint" ? "checkpoint.create" : "rollback", "failed"]], { crashed: false });
+  }
+  toString() {
+    const what =
+      this.during.kind === "checkpoint"
+        ? `checkpoint create via ${this.during.via}${this.during.primary ? ` --path ${this.during.primary}` : ""}`
+        : this.during.via === "cli"
+          ? `rollback --yes via cli (#${this.during.index})`
+          : `rollback.plan, then rollback.execute (#${this.during.index})`;
+    return `the bucket answers every request with ${this.fault} during: ${what}; then it is back`;
+  }
+}
+
+/** A CLI failure as the model expects one: a non-zero exit with one JSON error naming why. */
+function cliFailure(result: CliResult): string {
+  const body = jsonOf<{ error?: { message?: string } }>(result);
+  if (typeof body.error?.message !== "string") fail("a failed command printed no error", describeCli(result));
+  return `exit ${result.status}: ${body.error.message}`;
+}
+
+/** null when `call` succeeded, else the tRPC error it failed with (anything else is the model's failure). */
+async function apiFailure(call: () => Promise<unknown>): Promise<string | null> {
+  try {
+    await call();
+    return null;
+  } catch (error) {
+    if (!(error instanceof TRPCError)) throw error;
+    return `${error.code}: ${error.message}`;
+  }
+}
+
+// ---------------------------------------------------------------------------
 
 const versions = fc.integer({ min: 0, max: 5 });
 const index = fc.nat({ max: 50 });
@@ -1217,7 +1415,7 @@ type Weighted = { arbitrary: fc.Arbitrary<Cmd>; weight: number };
  * `watcher`: the sequence runs with Watchman, which only the API's side uses: three calls in four go there;
  * `restarts`: its daemon is restarted now and then.
  */
-export function commandArbitraries(options: { crashes: boolean; watcher?: boolean; restarts?: boolean }): Weighted[] {
+export function commandArbitraries(options: { crashes: boolean; watcher?: boolean; restarts?: boolean; bucket?: boolean }): Weighted[] {
   const w = (weight: number, arbitrary: fc.Arbitrary<Cmd>): Weighted => ({ arbitrary, weight });
   const via = options.watcher ? fc.constantFrom<"cli" | "api">("api", "api", "api", "cli") : fc.constantFrom<"cli" | "api">("cli", "api");
   const commands: Weighted[] = [
@@ -1277,6 +1475,18 @@ export function commandArbitraries(options: { crashes: boolean; watcher?: boolea
       fc.tuple(fc.constantFrom("d", "moved", "moved/f"), versions).map(([to, v]): Cmd => new MoveIn(to, v)),
     );
     commands.push(w(8, edit.map((e) => new RestartWatchman(e))));
+  }
+  if (options.bucket) {
+    const during = fc.oneof(
+      fc.tuple(via, fc.constantFrom(...PRIMARIES)).map(([v, primary]): DuringOutage => ({ kind: "checkpoint", via: v, primary })),
+      fc.tuple(via, index).map(([v, i]): DuringOutage => ({ kind: "rollback", via: v, index: i })),
+    );
+    commands.push(w(3, fc.constant(new EmptyCache())));
+    commands.push(w(2, fc.constantFrom(0, 1, 4096).map((bytes) => new TinyCache(bytes))));
+    commands.push(w(2, fc.tuple(fc.constantFrom<OutageFault>("slowDown", "internalError", "reset"), during).map(([fault, d]) => new BucketOutage(fault, d))));
+    // Rarer away than back: a sequence that went local comes back within a few steps, mostly.
+    commands.push(w(1, fc.constant(new Migrate("local"))));
+    commands.push(w(6, fc.constant(new Migrate("bucket"))));
   }
   if (options.crashes) {
     commands.push(w(2, fc.tuple(index, fc.integer({ min: 1, max: 40 }), fc.constant(true)).map(([i, n, data]) => new Crash(i, n, data))));
@@ -1348,6 +1558,7 @@ class Checked implements Cmd {
     }
     expectNone(`after "${this.inner.toString()}": active checkpoints that do not verify`, await r.verifyActiveCheckpoints());
     expectNone(`after "${this.inner.toString()}": the server's view of the tree (from Watchman) is not the tree`, await r.watcherDifferences());
+    if (m.bucket) expectNone(`after "${this.inner.toString()}": the bucket is not what the data directory says`, await r.bucketProblems({ flushed: !m.bucket.unflushed, killed: m.bucket.killed }));
   }
   toString() {
     return this.inner.toString();
@@ -1355,7 +1566,7 @@ class Checked implements Cmd {
 }
 
 /** Every command, checked after it runs, with the weight it is drawn with. */
-export function checkedCommands(options: { crashes: boolean; watcher?: boolean; restarts?: boolean }): fc.Arbitrary<Cmd> {
+export function checkedCommands(options: { crashes: boolean; watcher?: boolean; restarts?: boolean; bucket?: boolean }): fc.Arbitrary<Cmd> {
   return fc.oneof(...commandArbitraries(options).map(({ arbitrary, weight }) => ({ arbitrary: arbitrary.map((cmd): Cmd => new Checked(cmd)), weight })));
 }
 
