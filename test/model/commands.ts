@@ -47,15 +47,20 @@ export interface Model {
 export interface BucketState {
   /** The objects are in the bucket (false between `store migrate --to local` and the migration back). */
   inBucket: boolean;
-  /** An operation failed for the bucket, or a process was killed, since the last checkpoint: what it staged may wait in the outbox. */
-  unflushed: boolean;
+  /**
+   * What the step that just ran completed, if it changed something: a checkpoint (its flush
+   * uploads everything staged before it), or another change (a rollback, a pin, retention).
+   * Failed and read-only operations may leave what they stored staged (a refused execute
+   * stores the live files it compared): the next checkpoint uploads it.
+   */
+  mutation: "checkpoint" | "other" | null;
   /** A process was SIGKILLed in this sequence: a marker of an object it never finished writing may stay in the outbox for a while. */
   killed: boolean;
 }
 
-/** A checkpoint was written: everything staged before it is in the bucket now. */
-function reachedBucket(m: Model): void {
-  if (m.bucket) m.bucket.unflushed = false;
+/** The step completed a change (see BucketState.mutation). */
+function mutated(m: Model, kind: "checkpoint" | "other"): void {
+  if (m.bucket && m.bucket.mutation !== "checkpoint") m.bucket.mutation = kind;
 }
 
 /** Whether this command may see the history rows of recovering from an earlier crash. */
@@ -232,6 +237,7 @@ function checkRollback(m: Model, r: System, what: string, cp: ModelCheckpoint, b
   const expectedMemory = cp.memory ?? (crashedBefore ? null : memoryBefore);
   if (expectedMemory !== null && memory !== expectedMemory) fail(`${what}: the memory store is not ${cp.memory !== null ? "the checkpoint's" : "as it was"}`, [`expected ${expectedMemory}`, `got ${memory}`]);
   r.counters.rollbacks++;
+  mutated(m, "other");
   if (cp.memory !== null && memoryBefore.startsWith("raw:")) r.counters.brokenStoresReplaced++;
   const live = scopedView(after, cp.scope);
   expectNone(`${what}: the tree is not the checkpoint`, viewDifferences(withLeftovers(cp.view, live, after, cp.scope), live, leftoverDirs(cp.view, live, after, cp.scope), { skip: cp.unstable }));
@@ -726,7 +732,7 @@ class Checkpoint implements Cmd {
       return;
     }
     if (refused || !id) fail(`${what}: refused`, refused ?? "no id");
-    reachedBucket(m);
+    mutated(m, "checkpoint");
     await r.refreshBucket();
     const row = await r.core.db.checkpoint.findUniqueOrThrow({ where: { id } });
     const manifest = r.manifest(row.manifestSha);
@@ -820,7 +826,7 @@ class TornCheckpoint implements Cmd {
       await exited;
     }
     await settleCrash(m, r, what, { viaCli: this.via === "cli", changedTree: false });
-    reachedBucket(m);
+    mutated(m, "checkpoint");
     await r.refreshBucket();
     const row = await r.core.db.checkpoint.findUniqueOrThrow({ where: { id } });
     const manifest = r.manifest(row.manifestSha);
@@ -1096,6 +1102,7 @@ class Pin implements Cmd {
     const crashed = recovering(m);
     await r.api.checkpoint.pin({ id: cp.id, pinned: this.pinned });
     cp.pinned = this.pinned;
+    mutated(m, "other");
     await settleCrash(m, r, "pin", { viaCli: false, changedTree: false });
     await expectEvents(m, r, "pin", [["checkpoint.pin", "succeeded"]], { crashed });
   }
@@ -1118,6 +1125,7 @@ class Retention implements Cmd {
     r.moveClock(this.days);
     if (m.plan) m.plan.expired = true;
     await r.api.retention.run({});
+    mutated(m, "other");
     const after = new Map((await r.core.db.checkpoint.findMany({ select: { id: true, status: true } })).map((c) => [c.id, c.status]));
     let expired = 0;
     for (const row of rows) {
@@ -1197,7 +1205,7 @@ class Crash implements Cmd {
       return;
     }
     r.counters.crashes++;
-    if (m.bucket) m.bucket = { ...m.bucket, unflushed: true, killed: true };
+    if (m.bucket) m.bucket.killed = true;
     // Its start may have reconciled an earlier crash; those rows are not this rollback's.
     const events = (await r.newEvents()).filter((e) => !(crashedBefore && RECOVERY_EVENT(e)));
     // Ignored entries are never touched, even by a rollback that dies half-way.
@@ -1249,18 +1257,25 @@ class EmptyCache implements Cmd {
   }
 }
 
-/** The next CLI process runs with a tiny cache bound (SAFETYNET_CACHE_MAX_BYTES): what it downloaded is trimmed away when it ends. */
+/**
+ * The next CLI process (or every later one) runs with a tiny cache bound
+ * (SAFETYNET_CACHE_MAX_BYTES): a process that downloaded anything trims the
+ * cache when it ends, down to the tree objects and what is not uploaded yet.
+ */
 class TinyCache implements Cmd {
-  constructor(readonly bytes: number) {}
+  constructor(
+    readonly bytes: number,
+    readonly fromNowOn: boolean,
+  ) {}
   check(m: Readonly<Model>): boolean {
     return m.bucket?.inBucket === true;
   }
   async run(_m: Model, r: System): Promise<void> {
     r.counters.steps++;
-    r.cliEnvOnce({ SAFETYNET_CACHE_MAX_BYTES: String(this.bytes) });
+    r.cliEnv({ SAFETYNET_CACHE_MAX_BYTES: String(this.bytes) }, { fromNowOn: this.fromNowOn });
   }
   toString() {
-    return `the next CLI process runs with SAFETYNET_CACHE_MAX_BYTES=${this.bytes}`;
+    return `${this.fromNowOn ? "every later" : "the next"} CLI process runs with SAFETYNET_CACHE_MAX_BYTES=${this.bytes}`;
   }
 }
 
@@ -1286,8 +1301,8 @@ class Migrate implements Cmd {
     const bucket = m.bucket as BucketState;
     bucket.inBucket = this.to === "bucket";
     if (this.to === "bucket") {
-      // Everything was copied, records included, before the switch.
-      bucket.unflushed = false;
+      // Everything was copied, records included, before the switch (and the outbox went with the move to local).
+      mutated(m, "checkpoint");
       bucket.killed = false;
     } else if (fs.existsSync(path.join(r.dirs.dataDir, "store", "outbox"))) fail(`${this}: the outbox is left`, "");
     m.reconcilePending = false;
@@ -1357,7 +1372,6 @@ class BucketOutage implements Cmd {
       bucket.clear();
     }
     r.counters.outages++;
-    (m.bucket as BucketState).unflushed = true;
     if (failure === null) fail(`${this}: it succeeded although the bucket could not be reached`, "");
     const after = r.tree();
     const problems: string[] = [];
@@ -1482,7 +1496,7 @@ export function commandArbitraries(options: { crashes: boolean; watcher?: boolea
       fc.tuple(via, index).map(([v, i]): DuringOutage => ({ kind: "rollback", via: v, index: i })),
     );
     commands.push(w(3, fc.constant(new EmptyCache())));
-    commands.push(w(2, fc.constantFrom(0, 1, 4096).map((bytes) => new TinyCache(bytes))));
+    commands.push(w(2, fc.tuple(fc.constantFrom(0, 1, 4096), fc.boolean()).map(([bytes, fromNowOn]) => new TinyCache(bytes, fromNowOn))));
     commands.push(w(2, fc.tuple(fc.constantFrom<OutageFault>("slowDown", "internalError", "reset"), during).map(([fault, d]) => new BucketOutage(fault, d))));
     // Rarer away than back: a sequence that went local comes back within a few steps, mostly.
     commands.push(w(1, fc.constant(new Migrate("local"))));
@@ -1540,6 +1554,8 @@ class Checked implements Cmd {
   }
   async run(m: Model, r: System): Promise<void> {
     r.log.push(this.inner.toString());
+    if (m.bucket) m.bucket.mutation = null;
+    const stagedBefore = m.bucket ? r.stagedObjects() : new Set<string>();
     try {
       await this.inner.run(m, r);
     } catch (error) {
@@ -1558,7 +1574,11 @@ class Checked implements Cmd {
     }
     expectNone(`after "${this.inner.toString()}": active checkpoints that do not verify`, await r.verifyActiveCheckpoints());
     expectNone(`after "${this.inner.toString()}": the server's view of the tree (from Watchman) is not the tree`, await r.watcherDifferences());
-    if (m.bucket) expectNone(`after "${this.inner.toString()}": the bucket is not what the data directory says`, await r.bucketProblems({ flushed: !m.bucket.unflushed, killed: m.bucket.killed }));
+    if (m.bucket) {
+      const mutation = m.bucket.mutation;
+      m.bucket.mutation = null;
+      if (mutation) expectNone(`after "${this.inner.toString()}": the bucket is not what the data directory says`, await r.bucketProblems({ stagedBefore, everything: mutation === "checkpoint", killed: m.bucket.killed }));
+    }
   }
   toString() {
     return this.inner.toString();

@@ -78,7 +78,7 @@ describe("the safety net under random sequences of agent and operator actions", 
           const bucket = inBucket && s3 ? { server: s3 as S3TestServer, prefix: `model-${SEED}-${counters.sequences}` } : null;
           const system = await System.open(counters, { watcher, bucket });
           bindTree(() => system.tree(), () => system.memoryIsDatabase());
-          const model: Model = { checkpoints: [], undo: null, plan: null, crashed: null, reconcilePending: false, bucket: bucket ? { inBucket: true, unflushed: false, killed: false } : null };
+          const model: Model = { checkpoints: [], undo: null, plan: null, crashed: null, reconcilePending: false, bucket: bucket ? { inBucket: true, mutation: null, killed: false } : null };
           try {
             await fc.asyncModelRun(() => ({ model, real: system }), commands);
             await finalChecks(model, system);

@@ -148,8 +148,9 @@ export class System {
   private listing: BucketListing = new Map();
   /** Objects read since this was set (to check that each is in the bucket). */
   private reads: Set<string> | null = null;
-  /** Environment for the next CLI process only. */
+  /** Environment for the next CLI process only, and for every later one. */
   private nextCliEnv: Record<string, string> = {};
+  private laterCliEnv: Record<string, string> = {};
 
   private constructor(
     readonly dirs: WorkspaceDirs,
@@ -380,7 +381,7 @@ export class System {
    */
   async cli(args: string[], options: CliOptions = {}): Promise<CliResult> {
     this.counters.cliCalls++;
-    const once = this.nextCliEnv;
+    const once = { ...this.laterCliEnv, ...this.nextCliEnv };
     this.nextCliEnv = {};
     const bucketEnv = this.bucket ? { ...this.bucket.server.env, ...(this.storeInBucket ? { SAFETYNET_OBJECT_STORE: this.bucket.url } : {}) } : {};
     const tiny = once.SAFETYNET_CACHE_MAX_BYTES !== undefined;
@@ -393,9 +394,10 @@ export class System {
     return result;
   }
 
-  /** The next CLI process (only) runs with this environment too. */
-  cliEnvOnce(env: Record<string, string>): void {
-    this.nextCliEnv = { ...this.nextCliEnv, ...env };
+  /** The next CLI process (only, or `from now on`: every later one) runs with this environment too. */
+  cliEnv(env: Record<string, string>, options: { fromNowOn?: boolean } = {}): void {
+    if (options.fromNowOn) this.laterCliEnv = { ...this.laterCliEnv, ...env };
+    else this.nextCliEnv = { ...this.nextCliEnv, ...env };
   }
 
   /** The object files in the data directory's store (a bucket's cache, in the S3 mode). */
@@ -414,23 +416,29 @@ export class System {
     return this.listing;
   }
 
+  /** Objects staged in the outbox (waiting to be uploaded). */
+  stagedObjects(): Set<string> {
+    return new Set(readDirOrEmpty(path.join(this.dirs.dataDir, "store", "outbox")).filter((name) => name !== "records"));
+  }
+
   /**
-   * In the S3 mode, after a mutation that reached the bucket (`flushed`):
-   * nothing is left staged in the outbox (`killed`: a process was SIGKILLed in
-   * this sequence, so a marker of an object it never finished writing may stay
-   * until it is old enough to be dropped), and the bucket's snapshot records
-   * are exactly the data directory's, byte for byte: the bucket alone rebuilds
-   * what the data directory knows.
+   * In the S3 mode, after a step that completed a change: nothing it staged is
+   * left in the outbox (`everything`, after a checkpoint: nothing at all, since
+   * its flush uploads whatever was staged before it; `killed`: a process was
+   * SIGKILLed in this sequence, so a marker of an object it never finished
+   * writing may stay until it is old enough to be dropped), no snapshot record
+   * waits, and the bucket's snapshot records are exactly the data directory's,
+   * byte for byte: the bucket alone rebuilds what the data directory knows.
    */
-  async bucketProblems(options: { flushed: boolean; killed: boolean }): Promise<string[]> {
-    if (!this.bucket || !this.storeInBucket || !options.flushed) return [];
+  async bucketProblems(options: { stagedBefore: ReadonlySet<string>; everything: boolean; killed: boolean }): Promise<string[]> {
+    if (!this.bucket || !this.storeInBucket) return [];
     const problems: string[] = [];
     const store = path.join(this.dirs.dataDir, "store");
     const outbox = path.join(store, "outbox");
-    for (const name of readDirOrEmpty(outbox)) {
-      if (name === "records") continue;
+    for (const name of this.stagedObjects()) {
+      if (!options.everything && options.stagedBefore.has(name)) continue;
       const stored = readDirOrEmpty(path.join(store, "objects", name.slice(0, 2))).some((file) => file === name || file === `${name}.z`);
-      if (stored || !options.killed) problems.push(`outbox: object ${name} is still staged (${stored ? "it is in the cache" : "not in the cache"})`);
+      if (stored || !options.killed) problems.push(`outbox: object ${name} is still staged (${stored ? "it is in the cache" : "not in the cache"}${options.stagedBefore.has(name) ? ", staged before this step" : ""})`);
     }
     for (const id of readDirOrEmpty(path.join(outbox, "records"))) problems.push(`outbox: snapshot record ${id} is still waiting to be uploaded`);
     const listing = await this.refreshBucket();
