@@ -385,11 +385,13 @@ export class System {
     this.nextCliEnv = {};
     const bucketEnv = this.bucket ? { ...this.bucket.server.env, ...(this.storeInBucket ? { SAFETYNET_OBJECT_STORE: this.bucket.url } : {}) } : {};
     const tiny = once.SAFETYNET_CACHE_MAX_BYTES !== undefined;
-    const cachedBefore = tiny ? this.cachedObjects().length : 0;
+    const cachedBefore = tiny ? this.cachedObjects() : [];
     const result = await runCli(this.dirs, [...args, "--json"], { ...options, env: { ...bucketEnv, ...once, ...options.env } });
     if (tiny) {
       this.counters.tinyCacheRuns++;
-      if (this.cachedObjects().length < cachedBefore) this.counters.cacheTrims++;
+      // (Only a trim removes cached objects in the processes the model runs: no sweep runs through the CLI.)
+      const after = new Set(this.cachedObjects());
+      if (cachedBefore.some((name) => !after.has(name))) this.counters.cacheTrims++;
     }
     return result;
   }
