@@ -47,8 +47,18 @@ export interface MigrationProgress {
   (done: number, total: number): void;
 }
 
-/** Copies the local store into the bucket `setting` names, then switches the data directory to it. */
-export async function migrateToBucket(store: ObjectStore, locks: LockSpace, setting: string, onProgress: MigrationProgress = () => undefined): Promise<MigrationResult> {
+/**
+ * Copies the local store into the bucket `setting` names, then switches the data directory to it.
+ * `knownCheckpoint` says whether the database knows a checkpoint (records in the bucket of
+ * checkpoints it does not know, and that are not here, are removed there: see below).
+ */
+export async function migrateToBucket(
+  store: ObjectStore,
+  locks: LockSpace,
+  setting: string,
+  onProgress: MigrationProgress = () => undefined,
+  knownCheckpoint: (id: string) => Promise<boolean> = async () => true,
+): Promise<MigrationResult> {
   const started = Date.now();
   if (store.bucket) throw new InvalidInputError(`this data directory's objects live in ${store.bucket.location} already; to move them elsewhere, migrate them --to local first`, { field: "--to" });
   const url = parseBucketUrl(setting);
@@ -82,6 +92,18 @@ export async function migrateToBucket(store: ObjectStore, locks: LockSpace, sett
         await bucket.putBuffer(recordKey(name.slice(0, -".json".length)), fs.readFileSync(path.join(recordsDir, name)), { overwrite: true });
         records++;
       });
+      // A prefix this data directory used before (`--to local`, then back) still holds the records of the
+      // checkpoints removed since: left there, the next sweep would download them back as records of lost
+      // checkpoints (keeping their objects), and a rebuild from the bucket would bring the checkpoints back.
+      const here = new Set(ids.map((name) => name.slice(0, -".json".length)));
+      const stale: string[] = [];
+      for await (const object of bucket.list("snapshots/")) {
+        const name = object.key.slice(object.key.lastIndexOf("/") + 1);
+        if (!name.endsWith(".json")) continue;
+        const id = name.slice(0, -".json".length);
+        if (!here.has(id) && !(await knownCheckpoint(id))) stale.push(recordKey(id));
+      }
+      await bucket.deleteMany(stale);
       recordBucket(store.dir, setting);
       fs.rmSync(progressFile, { force: true });
       // From here this process stages and uploads like any other that opens the data directory.

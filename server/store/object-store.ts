@@ -1081,23 +1081,33 @@ export class ObjectStore {
   }
 
   private async createFanout(prefix: string): Promise<void> {
-    try {
-      await fsp.mkdir(path.join(this.objectsDir, prefix), { mode: PRIVATE_DIR_MODE });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "EEXIST") return;
-      throw error;
-    }
+    if (!this.makeFanoutDir(prefix)) return;
     await fsyncDirectory(this.objectsDir);
   }
 
   private ensureFanoutSync(prefix: string): void {
+    if (this.makeFanoutDir(prefix)) fsyncDirectorySync(this.objectsDir);
+  }
+
+  /** mkdir objects/<prefix>/; false when it was there. objects/ itself is made again when it is gone (a bucket's cache cleared by hand while this process runs). */
+  private makeFanoutDir(prefix: string): boolean {
+    const dir = path.join(this.objectsDir, prefix);
     try {
-      fs.mkdirSync(path.join(this.objectsDir, prefix), { mode: PRIVATE_DIR_MODE });
+      fs.mkdirSync(dir, { mode: PRIVATE_DIR_MODE });
+      return true;
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "EEXIST") return;
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === "EEXIST") return false;
+      if (code !== "ENOENT") throw error;
+    }
+    fs.mkdirSync(this.objectsDir, { recursive: true, mode: PRIVATE_DIR_MODE });
+    try {
+      fs.mkdirSync(dir, { mode: PRIVATE_DIR_MODE });
+      return true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
       throw error;
     }
-    fsyncDirectorySync(this.objectsDir);
   }
 
   private readDirOrEmpty(dir: string): string[] {

@@ -11,6 +11,7 @@ import { TRPCError } from "@trpc/server";
 import { RACY_WINDOW_MS } from "../../server/scan/stat-cache";
 import { jsonOf, testPathBytes, treeDifferences, type CliResult, type NodeState, type TreeState } from "../support/workspace";
 import { startInPlaceWriter, VERSION_A, versionOf } from "../support/in-place-writer";
+import { FAULTS } from "../support/s3-fault-proxy";
 import { downgradeToFlatManifests } from "./legacy-format";
 import { changeRecordProblems } from "./change-records";
 import { COMPONENT, MEMORY_DB, SPARSE_IMAGE, SPARSE_SIZE, System, writeSparseFile } from "./system";
@@ -39,6 +40,27 @@ export interface Model {
   crashed: { checkpointId: string; scope: Scope; before: TreeState; memoryBefore: string; editedSince: boolean } | null;
   /** A crash's rollback row may still say "running" until a CLI start or `recover` reconciles it. */
   reconcilePending: boolean;
+  /** The S3 mode (null: the objects are the data directory's own). */
+  bucket: BucketState | null;
+}
+
+export interface BucketState {
+  /** The objects are in the bucket (false between `store migrate --to local` and the migration back). */
+  inBucket: boolean;
+  /**
+   * What the step that just ran completed, if it changed something: a checkpoint (its flush
+   * uploads everything staged before it), or another change (a rollback, a pin, retention).
+   * Failed and read-only operations may leave what they stored staged (a refused execute
+   * stores the live files it compared): the next checkpoint uploads it.
+   */
+  mutation: "checkpoint" | "other" | null;
+  /** A process was SIGKILLed in this sequence: a marker of an object it never finished writing may stay in the outbox for a while. */
+  killed: boolean;
+}
+
+/** The step completed a change (see BucketState.mutation). */
+function mutated(m: Model, kind: "checkpoint" | "other"): void {
+  if (m.bucket && m.bucket.mutation !== "checkpoint") m.bucket.mutation = kind;
 }
 
 /** Whether this command may see the history rows of recovering from an earlier crash. */
@@ -215,6 +237,7 @@ function checkRollback(m: Model, r: System, what: string, cp: ModelCheckpoint, b
   const expectedMemory = cp.memory ?? (crashedBefore ? null : memoryBefore);
   if (expectedMemory !== null && memory !== expectedMemory) fail(`${what}: the memory store is not ${cp.memory !== null ? "the checkpoint's" : "as it was"}`, [`expected ${expectedMemory}`, `got ${memory}`]);
   r.counters.rollbacks++;
+  mutated(m, "other");
   if (cp.memory !== null && memoryBefore.startsWith("raw:")) r.counters.brokenStoresReplaced++;
   const live = scopedView(after, cp.scope);
   expectNone(`${what}: the tree is not the checkpoint`, viewDifferences(withLeftovers(cp.view, live, after, cp.scope), live, leftoverDirs(cp.view, live, after, cp.scope), { skip: cp.unstable }));
@@ -709,6 +732,8 @@ class Checkpoint implements Cmd {
       return;
     }
     if (refused || !id) fail(`${what}: refused`, refused ?? "no id");
+    mutated(m, "checkpoint");
+    await r.refreshBucket();
     const row = await r.core.db.checkpoint.findUniqueOrThrow({ where: { id } });
     const manifest = r.manifest(row.manifestSha);
     const view = scopedView(tree, scope);
@@ -801,6 +826,8 @@ class TornCheckpoint implements Cmd {
       await exited;
     }
     await settleCrash(m, r, what, { viaCli: this.via === "cli", changedTree: false });
+    mutated(m, "checkpoint");
+    await r.refreshBucket();
     const row = await r.core.db.checkpoint.findUniqueOrThrow({ where: { id } });
     const manifest = r.manifest(row.manifestSha);
     const entry = manifest.entries.find((e) => e.path === HOT_FILE);
@@ -1075,6 +1102,7 @@ class Pin implements Cmd {
     const crashed = recovering(m);
     await r.api.checkpoint.pin({ id: cp.id, pinned: this.pinned });
     cp.pinned = this.pinned;
+    mutated(m, "other");
     await settleCrash(m, r, "pin", { viaCli: false, changedTree: false });
     await expectEvents(m, r, "pin", [["checkpoint.pin", "succeeded"]], { crashed });
   }
@@ -1097,6 +1125,7 @@ class Retention implements Cmd {
     r.moveClock(this.days);
     if (m.plan) m.plan.expired = true;
     await r.api.retention.run({});
+    mutated(m, "other");
     const after = new Map((await r.core.db.checkpoint.findMany({ select: { id: true, status: true } })).map((c) => [c.id, c.status]));
     let expired = 0;
     for (const row of rows) {
@@ -1176,6 +1205,7 @@ class Crash implements Cmd {
       return;
     }
     r.counters.crashes++;
+    if (m.bucket) m.bucket.killed = true;
     // Its start may have reconciled an earlier crash; those rows are not this rollback's.
     const events = (await r.newEvents()).filter((e) => !(crashedBefore && RECOVERY_EVENT(e)));
     // Ignored entries are never touched, even by a rollback that dies half-way.
@@ -1206,6 +1236,188 @@ class Crash implements Cmd {
 }
 
 // ---------------------------------------------------------------------------
+// The S3 mode: the objects in a bucket, the data directory a cache of them
+
+/**
+ * The cache lost: `<data>/store/objects` removed whole (a wiped disk, a new
+ * host with the same database). Whatever comes next reads what it needs from
+ * the bucket; nothing the model expects changes.
+ */
+class EmptyCache implements Cmd {
+  check(m: Readonly<Model>): boolean {
+    return m.bucket?.inBucket === true;
+  }
+  async run(_m: Model, r: System): Promise<void> {
+    r.counters.steps++;
+    r.counters.cacheEmptied++;
+    fs.rmSync(path.join(r.dirs.dataDir, "store", "objects"), { recursive: true, force: true });
+  }
+  toString() {
+    return "rm -rf <data>/store/objects (the bucket's cache)";
+  }
+}
+
+/**
+ * The next CLI process (or every later one) runs with a tiny cache bound
+ * (SAFETYNET_CACHE_MAX_BYTES): a process that downloaded anything trims the
+ * cache when it ends, down to the tree objects and what is not uploaded yet.
+ */
+class TinyCache implements Cmd {
+  constructor(
+    readonly bytes: number,
+    readonly fromNowOn: boolean,
+  ) {}
+  check(m: Readonly<Model>): boolean {
+    return m.bucket?.inBucket === true;
+  }
+  async run(_m: Model, r: System): Promise<void> {
+    r.counters.steps++;
+    r.cliEnv({ SAFETYNET_CACHE_MAX_BYTES: String(this.bytes) }, { fromNowOn: this.fromNowOn });
+  }
+  toString() {
+    return `${this.fromNowOn ? "every later" : "the next"} CLI process runs with SAFETYNET_CACHE_MAX_BYTES=${this.bytes}`;
+  }
+}
+
+/**
+ * `safetynet store migrate --to local` or back `--to s3://…` (the server stopped
+ * around it, as the product asks). Invisible to everything after it: the model's
+ * expectations do not change.
+ */
+class Migrate implements Cmd {
+  constructor(readonly to: "local" | "bucket") {}
+  check(m: Readonly<Model>): boolean {
+    // (With a crashed rollback pending, the migration's CLI start would complete it first: that is any command's story.)
+    return m.bucket !== null && m.bucket.inBucket === (this.to === "local") && m.crashed === null;
+  }
+  async run(m: Model, r: System): Promise<void> {
+    r.counters.steps++;
+    const crashed = recovering(m);
+    const result = await r.migrateStore(this.to);
+    if (result.status !== 0) fail(`${this} failed`, describeCli(result));
+    const moved = jsonOf<{ switched: boolean; to: string }>(result);
+    if (!moved.switched || (this.to === "local") !== (moved.to === "local")) fail(`${this}: not switched`, result.stdout);
+    r.counters.migrations++;
+    const bucket = m.bucket as BucketState;
+    bucket.inBucket = this.to === "bucket";
+    if (this.to === "bucket") {
+      // Everything was copied, records included, before the switch (and the outbox went with the move to local).
+      mutated(m, "checkpoint");
+      bucket.killed = false;
+    } else if (fs.existsSync(path.join(r.dirs.dataDir, "store", "outbox"))) fail(`${this}: the outbox is left`, "");
+    m.reconcilePending = false;
+    await expectEvents(m, r, this.toString(), [], { crashed });
+  }
+  toString() {
+    return this.to === "local" ? "store migrate --to local (server stopped around it)" : "store migrate --to s3://… back (server stopped around it)";
+  }
+}
+
+type OutageFault = "slowDown" | "internalError" | "reset";
+/** What is tried while the bucket is out: a checkpoint (CLI or API), or a rollback (CLI, or API execute of a plan made just before). */
+type DuringOutage = { kind: "checkpoint"; via: "cli" | "api"; primary: string | null } | { kind: "rollback"; via: "cli" | "api"; index: number };
+
+/**
+ * The bucket cannot be reached (every request answered with `fault`) while one
+ * operation runs; then it is back. The operation fails cleanly (a non-zero exit,
+ * a tRPC error), and nothing is recorded: no checkpoint (row or snapshot record,
+ * here or in the bucket), and the workspace and the memory store exactly as a
+ * refused rollback leaves them. Its history row says it failed.
+ */
+class BucketOutage implements Cmd {
+  constructor(
+    readonly fault: OutageFault,
+    readonly during: DuringOutage,
+  ) {}
+  check(m: Readonly<Model>): boolean {
+    return m.bucket?.inBucket === true && m.crashed === null && !m.reconcilePending && (this.during.kind === "checkpoint" || m.checkpoints.length > 0);
+  }
+  async run(m: Model, r: System): Promise<void> {
+    r.counters.steps++;
+    const bucket = r.bucket;
+    if (!bucket) fail(`${this}: no bucket`, "");
+    const during = this.during;
+    const cp = during.kind === "rollback" ? pick(m.checkpoints, during.index) : null;
+    // An API rollback executes the plan of a moment before (planning reads; it is the execution that must fail).
+    let token: string | null = null;
+    if (cp && during.via === "api") {
+      try {
+        token = (await r.api.rollback.plan({ checkpointId: cp.id })).confirmToken;
+      } catch (error) {
+        if (!isTrpc(error, "CONFLICT")) throw error;
+      }
+      await expectEvents(m, r, `${this}: plan`, [], { crashed: false });
+      // The plan was refused (paths in the way): nothing to execute.
+      if (token === null) return;
+    }
+    const idsBefore = (await r.core.db.checkpoint.findMany({ select: { id: true }, orderBy: { id: "asc" } })).map((c) => c.id);
+    const recordsBefore = await r.snapshotRecordIds();
+    const before = r.tree();
+    const memoryBefore = r.memoryContents();
+    let failure: string | null = null;
+    bucket.outage({ fault: FAULTS[this.fault] });
+    try {
+      if (during.kind === "checkpoint" && during.via === "cli") {
+        const result = await r.cli(["checkpoint", "create", COMPONENT, ...(during.primary ? ["--path", during.primary] : [])]);
+        if (result.status !== 0) failure = cliFailure(result);
+      } else if (during.kind === "checkpoint") {
+        failure = await apiFailure(() => r.api.checkpoint.create({ component: COMPONENT, paths: during.primary ? [during.primary] : undefined }));
+      } else if (during.via === "cli") {
+        const result = await r.cli(["rollback", (cp as ModelCheckpoint).id, "--yes"]);
+        if (result.status !== 0) failure = cliFailure(result);
+      } else {
+        failure = await apiFailure(() => r.api.rollback.execute({ checkpointId: (cp as ModelCheckpoint).id, confirmToken: token as string }));
+      }
+    } finally {
+      bucket.clear();
+    }
+    r.counters.outages++;
+    if (failure === null) fail(`${this}: it succeeded although the bucket could not be reached`, "");
+    const after = r.tree();
+    const problems: string[] = [];
+    const idsAfter = (await r.core.db.checkpoint.findMany({ select: { id: true }, orderBy: { id: "asc" } })).map((c) => c.id);
+    if (JSON.stringify(idsAfter) !== JSON.stringify(idsBefore)) problems.push(`checkpoints before ${idsBefore.join(", ")}; after ${idsAfter.join(", ")}`);
+    const recordsAfter = await r.snapshotRecordIds();
+    if (JSON.stringify(recordsAfter.local) !== JSON.stringify(recordsBefore.local)) problems.push(`snapshot records here before ${recordsBefore.local.join(", ")}; after ${recordsAfter.local.join(", ")}`);
+    if (JSON.stringify(recordsAfter.bucket) !== JSON.stringify(recordsBefore.bucket)) problems.push(`snapshot records in the bucket before ${recordsBefore.bucket.join(", ")}; after ${recordsAfter.bucket.join(", ")}`);
+    problems.push(...treeDifferences(before, after, { inode: true }).map((p) => `workspace: ${p}`));
+    if (r.memoryContents() !== memoryBefore) problems.push(`the memory store changed: ${r.memoryContents()}`);
+    problems.push(...r.journals().map((j) => `journal left: ${j}`));
+    if (await r.locked()) problems.push("the component lock is still held");
+    expectNone(`${this}: failed (${failure}), yet`, problems);
+    if (during.kind === "rollback") m.plan = null;
+    await expectEvents(m, r, this.toString(), [[during.kind === "checkpoint" ? "checkpoint.create" : "rollback", "failed"]], { crashed: false });
+  }
+  toString() {
+    const what =
+      this.during.kind === "checkpoint"
+        ? `checkpoint create via ${this.during.via}${this.during.primary ? ` --path ${this.during.primary}` : ""}`
+        : this.during.via === "cli"
+          ? `rollback --yes via cli (#${this.during.index})`
+          : `rollback.plan, then rollback.execute (#${this.during.index})`;
+    return `the bucket answers every request with ${this.fault} during: ${what}; then it is back`;
+  }
+}
+
+/** A CLI failure as the model expects one: a non-zero exit with one JSON error naming why. */
+function cliFailure(result: CliResult): string {
+  const body = jsonOf<{ error?: { message?: string } }>(result);
+  if (typeof body.error?.message !== "string") fail("a failed command printed no error", describeCli(result));
+  return `exit ${result.status}: ${body.error.message}`;
+}
+
+/** null when `call` succeeded, else the tRPC error it failed with (anything else is the model's failure). */
+async function apiFailure(call: () => Promise<unknown>): Promise<string | null> {
+  try {
+    await call();
+    return null;
+  } catch (error) {
+    if (!(error instanceof TRPCError)) throw error;
+    return `${error.code}: ${error.message}`;
+  }
+}
+
+// ---------------------------------------------------------------------------
 
 const versions = fc.integer({ min: 0, max: 5 });
 const index = fc.nat({ max: 50 });
@@ -1217,7 +1429,7 @@ type Weighted = { arbitrary: fc.Arbitrary<Cmd>; weight: number };
  * `watcher`: the sequence runs with Watchman, which only the API's side uses: three calls in four go there;
  * `restarts`: its daemon is restarted now and then.
  */
-export function commandArbitraries(options: { crashes: boolean; watcher?: boolean; restarts?: boolean }): Weighted[] {
+export function commandArbitraries(options: { crashes: boolean; watcher?: boolean; restarts?: boolean; bucket?: boolean }): Weighted[] {
   const w = (weight: number, arbitrary: fc.Arbitrary<Cmd>): Weighted => ({ arbitrary, weight });
   const via = options.watcher ? fc.constantFrom<"cli" | "api">("api", "api", "api", "cli") : fc.constantFrom<"cli" | "api">("cli", "api");
   const commands: Weighted[] = [
@@ -1278,6 +1490,18 @@ export function commandArbitraries(options: { crashes: boolean; watcher?: boolea
     );
     commands.push(w(8, edit.map((e) => new RestartWatchman(e))));
   }
+  if (options.bucket) {
+    const during = fc.oneof(
+      fc.tuple(via, fc.constantFrom(...PRIMARIES)).map(([v, primary]): DuringOutage => ({ kind: "checkpoint", via: v, primary })),
+      fc.tuple(via, index).map(([v, i]): DuringOutage => ({ kind: "rollback", via: v, index: i })),
+    );
+    commands.push(w(3, fc.constant(new EmptyCache())));
+    commands.push(w(2, fc.tuple(fc.constantFrom(0, 1, 4096), fc.boolean()).map(([bytes, fromNowOn]) => new TinyCache(bytes, fromNowOn))));
+    commands.push(w(2, fc.tuple(fc.constantFrom<OutageFault>("slowDown", "internalError", "reset"), during).map(([fault, d]) => new BucketOutage(fault, d))));
+    // Rarer away than back: a sequence that went local comes back within a few steps, mostly.
+    commands.push(w(1, fc.constant(new Migrate("local"))));
+    commands.push(w(6, fc.constant(new Migrate("bucket"))));
+  }
   if (options.crashes) {
     commands.push(w(2, fc.tuple(index, fc.integer({ min: 1, max: 40 }), fc.constant(true)).map(([i, n, data]) => new Crash(i, n, data))));
     commands.push(w(2, fc.tuple(index, fc.integer({ min: 1, max: 12 }), fc.constant(false)).map(([i, n, data]) => new Crash(i, n, data))));
@@ -1330,6 +1554,8 @@ class Checked implements Cmd {
   }
   async run(m: Model, r: System): Promise<void> {
     r.log.push(this.inner.toString());
+    if (m.bucket) m.bucket.mutation = null;
+    const stagedBefore = m.bucket ? r.stagedObjects() : new Set<string>();
     try {
       await this.inner.run(m, r);
     } catch (error) {
@@ -1348,6 +1574,11 @@ class Checked implements Cmd {
     }
     expectNone(`after "${this.inner.toString()}": active checkpoints that do not verify`, await r.verifyActiveCheckpoints());
     expectNone(`after "${this.inner.toString()}": the server's view of the tree (from Watchman) is not the tree`, await r.watcherDifferences());
+    if (m.bucket) {
+      const mutation = m.bucket.mutation;
+      m.bucket.mutation = null;
+      if (mutation) expectNone(`after "${this.inner.toString()}": the bucket is not what the data directory says`, await r.bucketProblems({ stagedBefore, everything: mutation === "checkpoint", killed: m.bucket.killed }));
+    }
   }
   toString() {
     return this.inner.toString();
@@ -1355,7 +1586,7 @@ class Checked implements Cmd {
 }
 
 /** Every command, checked after it runs, with the weight it is drawn with. */
-export function checkedCommands(options: { crashes: boolean; watcher?: boolean; restarts?: boolean }): fc.Arbitrary<Cmd> {
+export function checkedCommands(options: { crashes: boolean; watcher?: boolean; restarts?: boolean; bucket?: boolean }): fc.Arbitrary<Cmd> {
   return fc.oneof(...commandArbitraries(options).map(({ arbitrary, weight }) => ({ arbitrary: arbitrary.map((cmd): Cmd => new Checked(cmd)), weight })));
 }
 

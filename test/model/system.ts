@@ -26,6 +26,8 @@ import type { ScannedEntry } from "../../server/checkpoints/manifest-types";
 import { metadataUrlFor } from "../support/metadata-store";
 import { readStoredObject } from "../support/stored-objects";
 import { privateWatchman, type PrivateWatchman } from "../support/watchman";
+import type { S3TestServer } from "../support/s3-server";
+import { SequenceBucket, type BucketListing } from "./bucket";
 import Database from "better-sqlite3";
 import { filterTree, readTree, runCli, testPathBytes, writeTree, type CliOptions, type CliResult, type TreeState, type WorkspaceDirs } from "../support/workspace";
 
@@ -71,6 +73,14 @@ export type WatcherMode = "off" | "watchman" | "restart";
 
 export interface Counters {
   sequences: number;
+  /** Sequences whose objects live in a bucket (the S3 mode), and what they did there. */
+  withBucket: number;
+  cacheEmptied: number;
+  /** CLI processes run with a tiny cache bound, and of them those that trimmed the cache. */
+  tinyCacheRuns: number;
+  cacheTrims: number;
+  migrations: number;
+  outages: number;
   withWatcher: number;
   /** Sequences whose Watchman daemon was restarted, and the restarts. */
   withRestarts: number;
@@ -116,20 +126,46 @@ interface ModelManifest {
   entries: ModelEntry[];
 }
 
+/** The S3 mode of a sequence: the run's s3rver, and the sequence's own prefix in its bucket. */
+export interface BucketMode {
+  server: S3TestServer;
+  prefix: string;
+}
+
+type Api = ReturnType<typeof createCaller>;
+
 export class System {
   clockOffsetMs = 0;
   private seenEvents = new Set<string>();
   private verifiedObjects = new Set<string>();
   readonly log: string[] = [];
+  /**
+   * In the S3 mode: whether the data directory's objects are in the bucket now
+   * (false between `store migrate --to local` and the migration back).
+   */
+  storeInBucket: boolean;
+  /** What the bucket held when last listed (the model's own listing). */
+  private listing: BucketListing = new Map();
+  /** Objects read since this was set (to check that each is in the bucket). */
+  private reads: Set<string> | null = null;
+  /** Environment for the next CLI process only, and for every later one. */
+  private nextCliEnv: Record<string, string> = {};
+  private laterCliEnv: Record<string, string> = {};
 
   private constructor(
     readonly dirs: WorkspaceDirs,
-    readonly core: Core,
-    readonly api: ReturnType<typeof createCaller>,
+    /** The server's side; replaced when the server is restarted (around a migration). */
+    public core: Core,
+    public api: Api,
     readonly counters: Counters,
     /** The daemon the server's side learns from what changed (null: it walks). */
     readonly watchman: PrivateWatchman | null,
-  ) {}
+    /** The bucket the objects live in (the S3 mode), or null. */
+    readonly bucket: SequenceBucket | null,
+    private readonly token: string,
+  ) {
+    this.storeInBucket = bucket !== null;
+  }
 
   get watching(): boolean {
     return this.watchman !== null;
@@ -144,7 +180,7 @@ export class System {
    * `watcher`: the router's operations (the server's side) learn what changed from
    * Watchman instead of walking (`restart`: and the daemon is restarted now and then).
    */
-  static async open(counters: Counters, options: { watcher: WatcherMode } = { watcher: "off" }): Promise<System> {
+  static async open(counters: Counters, options: { watcher: WatcherMode; bucket?: BucketMode | null } = { watcher: "off" }): Promise<System> {
     // A watcher problem makes the product fall back to walking: counted, not a failure.
     // Each sequence has a Watchman daemon of its own: restarting it disturbs nothing else, and what it watches can be checked.
     const watchman = options.watcher === "off" ? null : privateWatchman();
@@ -160,26 +196,59 @@ export class System {
     writeTree(dirs.root, STARTING_TREE);
     writeSparseFile(path.join(dirs.root, SPARSE_IMAGE), Buffer.from(`${SPARSE_IMAGE} version 0\n`), 0);
     fs.writeFileSync(path.join(dirs.base, "outside.txt"), "outside the root\n");
-    const previous = process.env.SAFETYNET_ALLOWED_ROOTS;
-    process.env.SAFETYNET_ALLOWED_ROOTS = dirs.base;
-    let core: Core;
+    const bucket = options.bucket ? await SequenceBucket.open(options.bucket.server, options.bucket.prefix) : null;
     const holder: { system?: System } = {};
-    try {
-      core = openCore(loadConfig({ dataDir: dirs.dataDir, cwd: dirs.base, databaseUrl: metadataUrlFor(dirs.dataDir) ?? null }), { now: () => new Date(Date.now() + (holder.system?.clockOffsetMs ?? 0)) });
-    } finally {
-      if (previous === undefined) delete process.env.SAFETYNET_ALLOWED_ROOTS;
-      else process.env.SAFETYNET_ALLOWED_ROOTS = previous;
-    }
-    const token = await createApiToken(core, { name: "model-operator", role: "operator" });
-    const auth = await authenticateRequest(core, new Request("http://127.0.0.1/api/trpc", { headers: { authorization: `Bearer ${token.token}` } }));
-    if (!auth.principal) throw new Error(`the model's token did not authenticate: ${auth.problem}`);
-    const api = createCaller({ core, principal: auth.principal, authProblem: null, req: null, retryAfterSeconds: null });
-    const system = new System(dirs, core, api, counters, watchman);
+    const core = System.openServerCore(dirs, bucket?.url ?? null, () => holder.system?.clockOffsetMs ?? 0);
+    const token = (await createApiToken(core, { name: "model-operator", role: "operator" })).token;
+    const api = await System.callerFor(core, token);
+    const system = new System(dirs, core, api, counters, watchman, bucket, token);
     holder.system = system;
     system.writeMemory(0);
     await api.component.upsert({ name: COMPONENT, root: dirs.root, dbTargets: [`sqlite:${MEMORY_DB}`] });
     await system.newEvents();
     return system;
+  }
+
+  /** The server's side: a core on the data directory (with its bucket, in the S3 mode) whose clock the test moves. */
+  private static openServerCore(dirs: WorkspaceDirs, objectStore: string | null, clockOffsetMs: () => number): Core {
+    const previous = process.env.SAFETYNET_ALLOWED_ROOTS;
+    process.env.SAFETYNET_ALLOWED_ROOTS = dirs.base;
+    try {
+      const config = loadConfig({ dataDir: dirs.dataDir, cwd: dirs.base, databaseUrl: metadataUrlFor(dirs.dataDir) ?? null });
+      return openCore(objectStore ? { ...config, objectStore } : config, { now: () => new Date(Date.now() + clockOffsetMs()) });
+    } finally {
+      if (previous === undefined) delete process.env.SAFETYNET_ALLOWED_ROOTS;
+      else process.env.SAFETYNET_ALLOWED_ROOTS = previous;
+    }
+  }
+
+  /** The app router's caller for the operator token, authenticated the way an HTTP request is. */
+  private static async callerFor(core: Core, token: string): Promise<Api> {
+    const auth = await authenticateRequest(core, new Request("http://127.0.0.1/api/trpc", { headers: { authorization: `Bearer ${token}` } }));
+    if (!auth.principal) throw new Error(`the model's token did not authenticate: ${auth.problem}`);
+    return createCaller({ core, principal: auth.principal, authProblem: null, req: null, retryAfterSeconds: null });
+  }
+
+  /** Stops the server's side (its database, its bucket client); a migration needs it stopped. */
+  private async closeServerCore(): Promise<void> {
+    this.core.store.bucket?.bucket.close();
+    await closeCore(this.dirs.dataDir);
+  }
+
+  /**
+   * `safetynet store migrate --to <to>` as an operator runs it: the server is
+   * stopped first (a migration is refused while one runs) and started again
+   * after, on wherever the objects are then. The CLI's result, whatever it is.
+   */
+  async migrateStore(to: "local" | "bucket"): Promise<CliResult> {
+    const bucket = this.bucket as SequenceBucket;
+    await this.closeServerCore();
+    const result = await this.cli(["store", "migrate", "--to", to === "local" ? "local" : bucket.url]);
+    if (result.status === 0) this.storeInBucket = to === "bucket";
+    // Started as a server is: with the setting only while the objects are in the bucket.
+    this.core = System.openServerCore(this.dirs, this.storeInBucket ? bucket.url : null, () => this.clockOffsetMs);
+    this.api = await System.callerFor(this.core, this.token);
+    return result;
   }
 
   get root(): string {
@@ -192,8 +261,9 @@ export class System {
     // Turning tracking off removes every watch it made.
     const left = this.watchman?.watchList() ?? [];
     this.watchman?.stop();
+    await this.closeServerCore();
+    await this.bucket?.close();
     if (left.length > 0) throw new Error(`Watchman still watches ${left.join(", ")} after change tracking was turned off`);
-    await closeCore(this.dirs.dataDir);
     if (!options.keep) fs.rmSync(this.dirs.base, { recursive: true, force: true });
   }
 
@@ -304,9 +374,97 @@ export class System {
     }
   }
 
+  /**
+   * Runs the CLI as a process. In the S3 mode every process is given the
+   * bucket (SAFETYNET_OBJECT_STORE) while the objects are there, and the
+   * credentials s3rver accepts.
+   */
   async cli(args: string[], options: CliOptions = {}): Promise<CliResult> {
     this.counters.cliCalls++;
-    return runCli(this.dirs, [...args, "--json"], options);
+    const once = { ...this.laterCliEnv, ...this.nextCliEnv };
+    this.nextCliEnv = {};
+    const bucketEnv = this.bucket ? { ...this.bucket.server.env, ...(this.storeInBucket ? { SAFETYNET_OBJECT_STORE: this.bucket.url } : {}) } : {};
+    const tiny = once.SAFETYNET_CACHE_MAX_BYTES !== undefined;
+    const cachedBefore = tiny ? this.cachedObjects() : [];
+    const result = await runCli(this.dirs, [...args, "--json"], { ...options, env: { ...bucketEnv, ...once, ...options.env } });
+    if (tiny) {
+      this.counters.tinyCacheRuns++;
+      // (Only a trim removes cached objects in the processes the model runs: no sweep runs through the CLI.)
+      const after = new Set(this.cachedObjects());
+      if (cachedBefore.some((name) => !after.has(name))) this.counters.cacheTrims++;
+    }
+    return result;
+  }
+
+  /** The next CLI process (only, or `from now on`: every later one) runs with this environment too. */
+  cliEnv(env: Record<string, string>, options: { fromNowOn?: boolean } = {}): void {
+    if (options.fromNowOn) this.laterCliEnv = { ...this.laterCliEnv, ...env };
+    else this.nextCliEnv = { ...this.nextCliEnv, ...env };
+  }
+
+  /** The object files in the data directory's store (a bucket's cache, in the S3 mode). */
+  cachedObjects(): string[] {
+    const dir = path.join(this.dirs.dataDir, "store", "objects");
+    const out: string[] = [];
+    for (const fanout of readDirOrEmpty(dir)) for (const name of readDirOrEmpty(path.join(dir, fanout))) out.push(name);
+    return out;
+  }
+
+  /** Lists what the bucket holds now and fetches the objects not read yet (the S3 mode). */
+  async refreshBucket(): Promise<BucketListing> {
+    if (!this.bucket) return this.listing;
+    this.listing = await this.bucket.list();
+    await this.bucket.fetchObjects(this.listing);
+    return this.listing;
+  }
+
+  /** Objects staged in the outbox (waiting to be uploaded). */
+  stagedObjects(): Set<string> {
+    return new Set(readDirOrEmpty(path.join(this.dirs.dataDir, "store", "outbox")).filter((name) => name !== "records"));
+  }
+
+  /**
+   * In the S3 mode, after a step that completed a change: nothing it staged is
+   * left in the outbox (`everything`, after a checkpoint: nothing at all, since
+   * its flush uploads whatever was staged before it; `killed`: a process was
+   * SIGKILLed in this sequence, so a marker of an object it never finished
+   * writing may stay until it is old enough to be dropped), no snapshot record
+   * waits, and the bucket's snapshot records are exactly the data directory's,
+   * byte for byte: the bucket alone rebuilds what the data directory knows.
+   */
+  async bucketProblems(options: { stagedBefore: ReadonlySet<string>; everything: boolean; killed: boolean }): Promise<string[]> {
+    if (!this.bucket || !this.storeInBucket) return [];
+    const problems: string[] = [];
+    const store = path.join(this.dirs.dataDir, "store");
+    const outbox = path.join(store, "outbox");
+    for (const name of this.stagedObjects()) {
+      if (!options.everything && options.stagedBefore.has(name)) continue;
+      const stored = readDirOrEmpty(path.join(store, "objects", name.slice(0, 2))).some((file) => file === name || file === `${name}.z`);
+      if (stored || !options.killed) problems.push(`outbox: object ${name} is still staged (${stored ? "it is in the cache" : "not in the cache"}${options.stagedBefore.has(name) ? ", staged before this step" : ""})`);
+    }
+    for (const id of readDirOrEmpty(path.join(outbox, "records"))) problems.push(`outbox: snapshot record ${id} is still waiting to be uploaded`);
+    const listing = await this.refreshBucket();
+    const remote = new Set([...listing.keys()].filter((key) => key.startsWith("snapshots/") && key.endsWith(".json")));
+    for (const name of readDirOrEmpty(path.join(store, "snapshots"))) {
+      if (!name.endsWith(".json") || name.startsWith(".")) continue;
+      const key = `snapshots/${name}`;
+      if (!remote.delete(key)) {
+        problems.push(`snapshot record ${name} is in the data directory, not in the bucket`);
+        continue;
+      }
+      const local = fs.readFileSync(path.join(store, "snapshots", name));
+      const there = await this.bucket.read(key, { fresh: true });
+      if (!local.equals(there)) problems.push(`snapshot record ${name}: the bucket's copy differs from the data directory's (${there.toString("utf8").slice(0, 300)} vs ${local.toString("utf8").slice(0, 300)})`);
+    }
+    for (const key of remote) problems.push(`${key} is in the bucket, not in the data directory (a rebuild from the bucket would bring back a checkpoint the data directory no longer has)`);
+    return problems;
+  }
+
+  /** Snapshot records in the data directory and in the bucket (ids), to compare before and after a failed operation. */
+  async snapshotRecordIds(): Promise<{ local: string[]; bucket: string[] }> {
+    const local = readDirOrEmpty(path.join(this.dirs.dataDir, "store", "snapshots")).filter((n) => n.endsWith(".json") && !n.startsWith(".")).sort();
+    const listing = this.bucket && this.storeInBucket ? await this.bucket.list() : new Map<string, number>();
+    return { local, bucket: [...listing.keys()].filter((k) => k.startsWith("snapshots/")).sort() };
   }
 
   journals(): string[] {
@@ -333,9 +491,22 @@ export class System {
     return fresh;
   }
 
-  /** Reads an object straight from the store's folder (inflating a compressed one) and checks its sha256 (the test's own reading, not the product's). */
+  /**
+   * Reads an object straight from the store's folder (inflating a compressed one)
+   * and checks its sha256 (the test's own reading, not the product's). With the
+   * objects in a bucket, one not in the cache is read from the bucket's copy as
+   * last listed (refreshBucket).
+   */
   storedObject(sha256: string): Buffer {
-    const bytes = readStoredObject(this.dirs.dataDir, sha256);
+    this.reads?.add(sha256);
+    let bytes: Buffer;
+    try {
+      bytes = readStoredObject(this.dirs.dataDir, sha256);
+    } catch (error) {
+      const remote = this.bucket && this.storeInBucket ? this.bucket.objectContent(sha256, this.listing) : null;
+      if (!remote) throw error;
+      bytes = remote;
+    }
     if (!this.verifiedObjects.has(sha256)) {
       const actual = createHash("sha256").update(bytes).digest("hex");
       if (actual !== sha256) throw new Error(`object ${sha256} is corrupt (hashes to ${actual})`);
@@ -399,7 +570,11 @@ export class System {
   async verifyActiveCheckpoints(): Promise<string[]> {
     const problems: string[] = [];
     const rows = await this.core.db.checkpoint.findMany({ where: { status: "active" }, select: { id: true, manifestSha: true } });
+    const inBucket = this.bucket !== null && this.storeInBucket;
+    if (inBucket) await this.refreshBucket();
     for (const row of rows) {
+      // With a bucket, the bucket is the store: every object the checkpoint is read through, and holds, must be there.
+      this.reads = inBucket ? new Set() : null;
       try {
         for (const database of this.manifest(row.manifestSha).databases ?? []) {
           if (!database.sha256) continue;
@@ -421,7 +596,21 @@ export class System {
       } catch (error) {
         problems.push(`${row.id}: manifest: ${(error as Error).message}`);
       }
+      for (const sha256 of this.reads ?? []) {
+        const key = `objects/${sha256.slice(0, 2)}/${sha256}`;
+        if (!this.listing.has(key) && !this.listing.has(`${key}.z`)) problems.push(`${row.id}: object ${sha256} is not in the bucket`);
+      }
+      this.reads = null;
     }
     return problems;
+  }
+}
+
+function readDirOrEmpty(dir: string): string[] {
+  try {
+    return fs.readdirSync(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw error;
   }
 }

@@ -37,7 +37,7 @@ export function registerStoreCommand(program: Command): void {
       const { migrateToBucket, migrateToLocal } = await import("../../store/migrate");
       const progress = await createProgress(ctx.mode, "copying objects");
       try {
-        const result = destination === "local" ? await migrateToLocal(core.store, core.locks, progress.update) : await migrateToBucket(core.store, core.locks, destination, progress.update);
+        const result = destination === "local" ? await migrateToLocal(core.store, core.locks, progress.update) : await migrateToBucket(core.store, core.locks, destination, progress.update, async (id) => (await core.db.checkpoint.count({ where: { id } })) > 0);
         progress.stop();
         emit(ctx.mode, result, () =>
           [
