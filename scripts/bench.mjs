@@ -55,6 +55,16 @@
 //                          after a 1-file change, with `safetynet serve` running on the data directory
 //                          (target p95 ≤ 150 ms at 10,000 files). Also part of the default run (not at scale,
 //                          and only with the warm column)
+//   node scripts/bench.mjs --s3 [--files N] [--mb M] [--runs R] [--changes C] [--s3-big-mb M] [--s3-steps S] [--skip-big]
+//                          the local store against an S3-compatible bucket (scripts/bench/scenarios/s3.mjs), instead
+//                          of the main scenario: s3rver (a local emulator, started by the bench on 127.0.0.1, so the
+//                          bucket rows are our overhead, not a network's latency) behind `npm start`, every call one
+//                          tRPC request: first checkpoint, checkpoint after a C-file change, its rollback, local vs
+//                          bucket (medians of R, default 3, fresh data directories each); the same rollback with a
+//                          warm cache vs the cache emptied first; a tree with one M MB file (1024; --skip-big skips
+//                          it): checkpoint and rollback from an emptied cache, the server's peak RSS < 300 MB; S (200)
+//                          checkpoints of 5 changed files, then `retention run` (grace 0) expiring 90% of them and
+//                          `verify --all`, local vs bucket. Every rollback checked. Writes .bench/s3.json.
 //   node scripts/bench.mjs --console [--console-checkpoints N] [--console-days D] [--runs R]
 //                          the operator's console instead (scripts/bench-console.mjs), .bench/console.json
 //   node scripts/bench.mjs --db-pg [--db-mb M] [--pg-url URL] [--skip-main]
@@ -74,6 +84,7 @@ import { hooksScenario } from "./bench/scenarios/hooks.mjs";
 import { loadScenario } from "./bench/scenarios/load.mjs";
 import { mainScenario, OPERATIONS } from "./bench/scenarios/main.mjs";
 import { postgresScenario } from "./bench/scenarios/postgres.mjs";
+import { s3Scenario } from "./bench/scenarios/s3.mjs";
 import { startupScenario } from "./bench/scenarios/startup.mjs";
 import { ensureWebBuild } from "./bench/server.mjs";
 import { mapSeries, range } from "./bench/stats.mjs";
@@ -190,6 +201,13 @@ async function benchHooks(opts, env, ctx) {
   return 0;
 }
 
+async function benchS3(opts, env, ctx) {
+  const { text, missed } = await s3Scenario(opts, ctx, env);
+  process.stdout.write(text + "\n");
+  if (missed > 0) process.stderr.write(`bench: ${missed} target(s) missed\n`);
+  return 0;
+}
+
 async function main() {
   const opts = parseOptions();
   if (opts.console) return runConsoleScenario(opts);
@@ -206,6 +224,7 @@ async function main() {
     if (opts.load) process.exitCode = await loadScenario(opts, env, ctx);
     else if (opts.changeCost) process.exitCode = await benchChangeCost(opts, env, ctx);
     else if (opts.hooks) process.exitCode = await benchHooks(opts, env, ctx);
+    else if (opts.s3) process.exitCode = await benchS3(opts, env, ctx);
     else process.exitCode = await benchTrees(opts, env, ctx);
   } finally {
     process.stderr.write(`bench: done in ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);

@@ -24,10 +24,15 @@ const DEFAULTS = {
   "change-cost-history": "10000",
   "change-cost-history-via": "api",
   "hook-runs": "50",
+  "s3-big-mb": "1024",
+  "s3-steps": "200",
 };
 
 /** The change-cost scenario's runs when --runs is not given (no preset lowers them: its operations are cheap). */
 const CHANGE_COST_RUNS = 5;
+
+/** The --s3 scenario's runs when --runs is not given: each run's first checkpoint uploads the whole tree. */
+const S3_RUNS = 3;
 
 /** --quick: the README table's run. */
 const QUICK = { files: "10000", mb: "100", runs: "3", "skip-big": true };
@@ -37,7 +42,7 @@ export const HUGE_FILES = 100_000;
 // The full restore is left out too: the scale targets do not name it, and it is the longest step.
 const HUGE = { runs: "1", tools: "cli,warm,git", "skip-restore": true };
 
-const BOOLEANS = ["skip-big", "skip-restore", "keep", "console", "db-pg", "skip-main", "quick", "load", "change-cost", "hooks"];
+const BOOLEANS = ["skip-big", "skip-restore", "keep", "console", "db-pg", "skip-main", "quick", "load", "change-cost", "hooks", "s3"];
 
 export function parseOptions(argv = process.argv.slice(2)) {
   const spec = Object.fromEntries([...Object.keys(DEFAULTS).map((name) => [name, { type: "string" }]), ...BOOLEANS.map((name) => [name, { type: "boolean" }])]);
@@ -77,6 +82,8 @@ export function parseOptions(argv = process.argv.slice(2)) {
     hookRuns: int("hook-runs"),
     /** --change-cost: that scenario instead of the main one. */
     changeCost: values["change-cost"] ? changeCostOptions(values, given, int) : null,
+    /** --s3: the local store against a bucket (scripts/bench/scenarios/s3.mjs) instead of the main scenario. */
+    s3: values.s3 ? { runs: given.runs === undefined ? S3_RUNS : int("runs"), bigMb: num("s3-big-mb"), steps: int("s3-steps") } : null,
   };
 }
 

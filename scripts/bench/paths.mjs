@@ -18,4 +18,5 @@ export const DRIVER_BUNDLE = path.join(REPO_ROOT, "dist", "bench", "engine-drive
 export const RESULTS_DIR = path.join(REPO_ROOT, ".bench");
 export const RESULTS_FILE = path.join(RESULTS_DIR, "results.json");
 export const LOAD_RESULTS_FILE = path.join(RESULTS_DIR, "load.json");
+export const S3_RESULTS_FILE = path.join(RESULTS_DIR, "s3.json");
 export const GNU_TIME = "/usr/bin/time";

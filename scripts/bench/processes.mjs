@@ -70,6 +70,38 @@ export function processMemory(pid) {
   return { rssMb: kb("VmRSS"), peakMb: kb("VmHWM") };
 }
 
+/**
+ * Resets a live process's VmHWM to its VmRSS (/proc/<pid>/clear_refs, Linux 4.0+), so that the
+ * next peak read is the next operation's own; false when that is not allowed here.
+ */
+export function resetPeakMemory(pid) {
+  try {
+    fs.writeFileSync(`/proc/${pid}/clear_refs`, "5");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+let clockTicks;
+/**
+ * CPU seconds (user + system) a live process has used since it started, from /proc/<pid>/stat;
+ * null when it is gone. With two processes at work (a server and an emulator it talks to), the
+ * difference over an operation says which of them its wall time went to.
+ */
+export function processCpuSeconds(pid) {
+  let stat;
+  try {
+    stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+  } catch {
+    return null;
+  }
+  // The command name (field 2) may hold spaces: count the fields after its closing parenthesis.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  clockTicks ??= Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout.trim()) || 100;
+  return (Number(fields[11]) + Number(fields[12])) / clockTicks;
+}
+
 /** Every live descendant of a process (children of all its threads, recursively). */
 export function descendants(pid) {
   const found = [];

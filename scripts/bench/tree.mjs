@@ -14,7 +14,7 @@ const NESTED_IGNORED = /^src\/codegen\/(?:[^/]+\/)*(?:[^/]+\.generated\.ts$|out(
 // before it was hashed, judged by max(mtime, ctime). utimes can backdate mtime but sets ctime to now,
 // so after preparing the trees the bench also waits SETTLE_MS before the first checkpoint.
 export const SETTLE_MS = 2500;
-const BACKDATE_S = 10;
+export const BACKDATE_S = 10;
 
 export function makeTree(dir, args) {
   return JSON.parse(run(process.execPath, [MAKE_TREE, dir, ...args]));
@@ -72,9 +72,8 @@ export function bytesUnder(dir) {
   return usage;
 }
 
-/** Sets every mtime BACKDATE_S seconds into the past, the same way for every tool's copy. */
-function backdate(dir) {
-  const when = new Date(Date.now() - BACKDATE_S * 1000);
+/** Sets every mtime BACKDATE_S seconds into the past (or to `when`), the same way for every tool's copy. */
+function backdate(dir, when = new Date(Date.now() - BACKDATE_S * 1000)) {
   walk(dir, (rel) => fs.lutimesSync(path.join(dir, rel), when, when));
   fs.utimesSync(dir, when, when);
 }
@@ -87,12 +86,14 @@ export function removeTree(dir) {
 /**
  * A fresh copy of the pristine tree (new inodes, so no tool benefits from an earlier run).
  * `move`: the pristine tree itself is moved there instead (its last use: saves a copy).
+ * `when`: the mtime every entry gets (default: BACKDATE_S seconds ago). Copies compared with
+ * each other get the same one: whether a restored mtime reads back exactly depends on its value.
  */
-export function freshCopy(pristine, dest, { move = false } = {}) {
+export function freshCopy(pristine, dest, { move = false, when } = {}) {
   fs.mkdirSync(path.dirname(dest), { recursive: true });
   if (move) fs.renameSync(pristine, dest);
   else run("cp", ["-a", pristine, dest]);
-  backdate(dest);
+  backdate(dest, when);
 }
 
 export const sha256 = (bytes) => createHash("sha256").update(bytes).digest("hex");

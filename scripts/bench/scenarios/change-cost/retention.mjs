@@ -7,12 +7,12 @@ import { cliOn } from "../../tools/cli.mjs";
 
 /**
  * `stepIds`: the step checkpoints, oldest first; the run must expire all but the newest
- * `keep` of them, and nothing else.
+ * `keep` of them, and nothing else. `env`: more environment for the CLI (a bucket's credentials).
  */
-export function retentionSweep({ dataDir, allowedRoots, component, stepIds, keep, log }) {
+export function retentionSweep({ dataDir, allowedRoots, component, stepIds, keep, log, env = {} }) {
   // Objects younger than the grace period (1 h by default) are never collected: without
   // this, the sweep would delete rows and leave every object of the expired checkpoints.
-  const cli = cliOn(dataDir, { allowedRoots, server: false, env: { SAFETYNET_RETENTION_GRACE_MS: "0" } });
+  const cli = cliOn(dataDir, { allowedRoots, server: false, env: { SAFETYNET_RETENTION_GRACE_MS: "0", ...env } });
   cli.json("retention", "set", "--component", component, "--keep-last", String(keep));
   const swept = cli.measured("retention", "run");
   const result = swept.value;

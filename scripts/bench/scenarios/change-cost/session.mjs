@@ -8,16 +8,16 @@ import { must, trpcClient } from "../../trpc-client.mjs";
 /**
  * `dir` holds the server's log. The hourly retention schedule is off: a sweep of its own
  * in the middle of a measurement would be timed with it (and checkpoints made with
- * retentionDays 0 would expire under it).
+ * retentionDays 0 would expire under it). `env`: more environment for the server (a bucket).
  */
-export async function openSession({ dir, dataDir, allowedRoots, component, root }) {
+export async function openSession({ dir, dataDir, allowedRoots, component, root, env = {} }) {
   const server = await startServer({
     via: "start",
     dataDir,
     allowedRoots,
     logFile: path.join(dir, `server-${component}.log`),
     watch: null,
-    env: { SAFETYNET_RETENTION_SCHEDULE: "off" },
+    env: { SAFETYNET_RETENTION_SCHEDULE: "off", ...env },
   });
   try {
     const admin = trpcClient(server.baseUrl, server.adminToken());
