@@ -224,7 +224,6 @@ describe("write-once", () => {
   });
 });
 
-<<<<<<< HEAD
 describe("files above the multipart threshold", () => {
   it("go up in parts, come back whole, and are not sent again when the key exists", async () => {
     const proxy = await proxied();
@@ -244,7 +243,9 @@ describe("files above the multipart threshold", () => {
     expect(await bucket.putFile("objects/large", file)).toBe(false);
     expect(parts()).toBe(3);
     expect((await bucket.head("objects/large"))?.size).toBe(data.length);
-=======
+  });
+});
+
 describe("multipart uploads", () => {
   it("sends a file of the multipart threshold or more in parts of DEFAULT_PART_SIZE, and it reads back whole", async () => {
     const proxy = await proxied();
@@ -264,7 +265,6 @@ describe("multipart uploads", () => {
     const dest = path.join(tmp, "large.out");
     expect(await bucket.download("large", dest)).toBe(size);
     expect(createHash("sha256").update(fs.readFileSync(dest)).digest("hex")).toBe(createHash("sha256").update(content).digest("hex"));
->>>>>>> wip/s3-bench
   });
 });
 
