@@ -15,6 +15,10 @@ import { BucketTier, objectKey } from "./bucket-tier";
 import { parseBucketUrl } from "./bucket/bucket-url";
 import { S3Bucket } from "./bucket/s3-bucket";
 import { ObjectStore } from "./object-store";
+import { migrateToBucket } from "./migrate";
+import { cleanUpAfterEach, openWorkspace } from "../../test/support/workspace";
+
+cleanUpAfterEach();
 
 const sha = (data: Buffer | string) => createHash("sha256").update(data).digest("hex");
 
@@ -158,5 +162,21 @@ describe("an object store in front of a bucket", () => {
     expect(uploaded.map((object) => store.has(object))).toEqual([false, false, false, true]);
     expect(removed.objects).toBe(3);
     expect(sha(tree)).toBe(treeSha);
+  });
+
+  it("takes the bucket's collection generation when a data directory moves its objects there, so it hears of the next sweep on another host", async () => {
+    const ws = openWorkspace({ label: "tier-migrate-generation" });
+    const local = ws.core.store;
+    // Sweeps while the objects were local moved the local generation well past the bucket's.
+    for (let i = 0; i < 3; i++) await local.collect([(await local.putFile(file(`gone${i}.bin`, randomBytes(100)))).sha256]);
+    expect(local.collectionGeneration()).toBe(3);
+    const kept = await local.putFile(file("kept.bin", randomBytes(6_000)));
+    await migrateToBucket(local, ws.core.locks, s3.url(prefix));
+    expect(local.collectionGeneration()).toBe(0);
+
+    const other = storeOn("other");
+    await other.collect([kept.sha256]);
+    await local.syncCollections();
+    expect(local.has(kept.sha256)).toBe(false);
   });
 });

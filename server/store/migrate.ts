@@ -104,10 +104,14 @@ export async function migrateToBucket(
         if (!here.has(id) && !(await knownCheckpoint(id))) stale.push(recordKey(id));
       }
       await bucket.deleteMany(stale);
+      // The bucket's generation from now on (a prefix used before may be at any): what sweeps on other hosts log
+      // after it is what this cache must drop; the stat caches, saved under the local one, are disowned.
+      const tier = new BucketTier(bucket, store.dir);
+      store.adoptCollectionGeneration(await tier.generation());
       recordBucket(store.dir, setting);
       fs.rmSync(progressFile, { force: true });
       // From here this process stages and uploads like any other that opens the data directory.
-      store.attachBucket(new BucketTier(bucket, store.dir));
+      store.attachBucket(tier);
     } finally {
       await release();
     }

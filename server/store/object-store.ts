@@ -516,6 +516,11 @@ export class ObjectStore {
     }
   }
 
+  /** Takes on another store's collection generation (a bucket's, when the objects move there). */
+  adoptCollectionGeneration(generation: number): void {
+    writeFileAtomic(this.generationFile, `${generation}\n`);
+  }
+
   /** Moves the collection generation on, durably, before objects are deleted. */
   beginCollection(): void {
     writeFileAtomic(this.generationFile, `${this.collectionGeneration() + 1}\n`);
