@@ -67,43 +67,24 @@ export async function migrateToBucket(
     await bucket.checkWritable();
     const progressFile = path.join(store.dir, PROGRESS_FILE);
     const done = readProgress(progressFile, setting);
-    let copied = 0;
-    let bytesCopied = 0;
-    const copyAll = async () => {
-      const pending = [...store.listObjects()].map((o) => o.sha256).filter((sha) => !done.has(sha));
-      let finished = 0;
-      await mapConcurrent(pending, COPY_CONCURRENCY, async (sha256) => {
-        bytesCopied += await copyObjectUp(store, bucket, sha256);
+    const pass: CopyPass<string> = {
+      pending: async () => [...store.listObjects()].map((o) => o.sha256).filter((sha) => !done.has(sha)),
+      copy: async (sha256) => {
+        const bytes = await copyObjectUp(store, bucket, sha256);
         fs.appendFileSync(progressFile, `${sha256}\n`);
         done.add(sha256);
-        copied++;
-        onProgress(++finished, pending.length);
-      });
+        return bytes;
+      },
     };
-    await copyAll();
-    const release = await holdStoreExclusive(locks, { drainTimeoutMs: DRAIN_TIMEOUT_MS });
-    let records = 0;
-    try {
-      // Written while the bulk was copied.
-      await copyAll();
+    const { copied, bytesCopied, records } = await copyThenSwitch(locks, pass, onProgress, async () => {
+      let records = 0;
       const recordsDir = path.join(store.dir, "snapshots");
       const ids = readDir(recordsDir).filter((name) => name.endsWith(".json") && !name.startsWith("."));
       await mapConcurrent(ids, COPY_CONCURRENCY, async (name) => {
         await bucket.putBuffer(recordKey(name.slice(0, -".json".length)), fs.readFileSync(path.join(recordsDir, name)), { overwrite: true });
         records++;
       });
-      // A prefix this data directory used before (`--to local`, then back) still holds the records of the
-      // checkpoints removed since: left there, the next sweep would download them back as records of lost
-      // checkpoints (keeping their objects), and a rebuild from the bucket would bring the checkpoints back.
-      const here = new Set(ids.map((name) => name.slice(0, -".json".length)));
-      const stale: string[] = [];
-      for await (const object of bucket.list("snapshots/")) {
-        const name = object.key.slice(object.key.lastIndexOf("/") + 1);
-        if (!name.endsWith(".json")) continue;
-        const id = name.slice(0, -".json".length);
-        if (!here.has(id) && !(await knownCheckpoint(id))) stale.push(recordKey(id));
-      }
-      await bucket.deleteMany(stale);
+      await removeStaleRecords(bucket, new Set(ids.map((name) => name.slice(0, -".json".length))), knownCheckpoint);
       // The bucket's generation from now on (a prefix used before may be at any): what sweeps on other hosts log
       // after it is what this cache must drop; the stat caches, saved under the local one, are disowned.
       const tier = new BucketTier(bucket, store.dir);
@@ -112,9 +93,8 @@ export async function migrateToBucket(
       fs.rmSync(progressFile, { force: true });
       // From here this process stages and uploads like any other that opens the data directory.
       store.attachBucket(tier);
-    } finally {
-      await release();
-    }
+      return records;
+    });
     return {
       from: "local",
       to: bucketLocation(url),
@@ -138,36 +118,28 @@ export async function migrateToLocal(store: ObjectStore, locks: LockSpace, onPro
   const tier = store.bucket;
   if (!tier) throw new InvalidInputError("this data directory's objects are local already", { field: "--to" });
   const from = tier.location;
-  let copied = 0;
-  let bytesCopied = 0;
   let objects = 0;
-  const copyAll = async () => {
-    const listed = await tier.listObjects();
-    objects = listed.length;
-    const pending = listed.filter((o) => !store.has(o.sha256));
-    assertRoomFor(store.dir, pending.reduce((sum, o) => sum + o.size, 0));
-    let finished = 0;
-    await mapConcurrent(pending, COPY_CONCURRENCY, async (object) => {
+  // Staged uploads are local already; what other hosts write meanwhile is copied under the hold.
+  const pass: CopyPass<{ sha256: string; size: number }> = {
+    pending: async () => {
+      const listed = await tier.listObjects();
+      objects = listed.length;
+      const pending = listed.filter((o) => !store.has(o.sha256));
+      assertRoomFor(store.dir, pending.reduce((sum, o) => sum + o.size, 0));
+      return pending;
+    },
+    copy: async (object) => {
       await store.ensureLocal([object.sha256]);
-      copied++;
-      bytesCopied += object.size;
-      onProgress(++finished, pending.length);
-    });
+      return object.size;
+    },
   };
-  await copyAll();
-  const release = await holdStoreExclusive(locks, { drainTimeoutMs: DRAIN_TIMEOUT_MS });
-  let records = 0;
-  try {
-    // Staged uploads are local already; what other hosts wrote meanwhile is copied now.
-    await copyAll();
+  const { copied, bytesCopied, records } = await copyThenSwitch(locks, pass, onProgress, async () => {
     await tier.syncRecords();
-    records = readDir(path.join(store.dir, "snapshots")).filter((name) => name.endsWith(".json")).length;
     recordBucket(store.dir, null);
     store.detachBucket();
     fs.rmSync(tier.outboxDir, { recursive: true, force: true });
-  } finally {
-    await release();
-  }
+    return readDir(path.join(store.dir, "snapshots")).filter((name) => name.endsWith(".json")).length;
+  });
   return {
     from,
     to: "local",
@@ -179,6 +151,55 @@ export async function migrateToLocal(store: ObjectStore, locks: LockSpace, onPro
     durationMs: Date.now() - started,
     note: `the data directory keeps its objects itself again; nothing was deleted from ${from} (remove that prefix when no other data directory uses it)`,
   };
+}
+
+/**
+ * A prefix this data directory used before (`--to local`, then back) still holds the records of the
+ * checkpoints removed since: left there, the next sweep would download them back as records of lost
+ * checkpoints (keeping their objects), and a rebuild from the bucket would bring the checkpoints back.
+ */
+async function removeStaleRecords(bucket: Bucket, here: ReadonlySet<string>, knownCheckpoint: (id: string) => Promise<boolean>): Promise<void> {
+  const stale: string[] = [];
+  for await (const object of bucket.list("snapshots/")) {
+    const name = object.key.slice(object.key.lastIndexOf("/") + 1);
+    if (!name.endsWith(".json")) continue;
+    const id = name.slice(0, -".json".length);
+    if (!here.has(id) && !(await knownCheckpoint(id))) stale.push(recordKey(id));
+  }
+  await bucket.deleteMany(stale);
+}
+
+/** One direction of a migration: what is left to copy, and copying one (the bytes it moved). */
+interface CopyPass<T> {
+  pending(): Promise<T[]>;
+  copy(item: T): Promise<number>;
+}
+
+/**
+ * The bulk copied while work goes on; then, under the store's exclusive hold (no
+ * checkpoint, rollback or sweep runs), what was written meanwhile, and
+ * `switchOver` (which says how many snapshot records the destination holds).
+ */
+async function copyThenSwitch<T>(locks: LockSpace, pass: CopyPass<T>, onProgress: MigrationProgress, switchOver: () => Promise<number>): Promise<{ copied: number; bytesCopied: number; records: number }> {
+  let copied = 0;
+  let bytesCopied = 0;
+  const copyAll = async () => {
+    const pending = await pass.pending();
+    let finished = 0;
+    await mapConcurrent(pending, COPY_CONCURRENCY, async (item) => {
+      bytesCopied += await pass.copy(item);
+      copied++;
+      onProgress(++finished, pending.length);
+    });
+  };
+  await copyAll();
+  const release = await holdStoreExclusive(locks, { drainTimeoutMs: DRAIN_TIMEOUT_MS });
+  try {
+    await copyAll();
+    return { copied, bytesCopied, records: await switchOver() };
+  } finally {
+    await release();
+  }
 }
 
 /** Checks object `sha256` here, uploads it (write-once), and checks the size that arrived; the bytes sent. */
