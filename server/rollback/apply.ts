@@ -17,6 +17,7 @@ import { describeFsError, InvalidInputError, OperationFailedError, SafetyNetErro
 import { normalizeRelativePath } from "../scan/paths";
 import { fsPath, nameBytes } from "../byte-paths";
 import type { DeleteItem, RestoreItem } from "./plan";
+import { utimesSeconds } from "../file-times";
 
 export interface ApplyOptions {
   onProgress?: (done: number, total: number) => void;
@@ -214,7 +215,7 @@ export async function applyRollbackPlan(
         removeIfPresent(tmp);
         symlinkSync(fsPath(entry.linkTarget ?? ""), fsPath(tmp));
         renameSync(fsPath(tmp), fsPath(p));
-        lutimesSync(fsPath(p), entry.mtimeMs / 1000, entry.mtimeMs / 1000);
+        lutimesSync(fsPath(p), utimesSeconds(entry.mtimeMs), utimesSeconds(entry.mtimeMs));
       } else if (action === "mode") {
         chmodSync(fsPath(p), entry.mode);
       } else if (action !== "mtime") {
@@ -225,7 +226,7 @@ export async function applyRollbackPlan(
         written.push(p);
         bytes += contentBytesOnDisk(entry);
       }
-      if (entry.kind === "file") utimesSync(fsPath(p), entry.mtimeMs / 1000, entry.mtimeMs / 1000);
+      if (entry.kind === "file") utimesSync(fsPath(p), utimesSeconds(entry.mtimeMs), utimesSeconds(entry.mtimeMs));
     } catch (error) {
       throw error instanceof SafetyNetError ? error : describeFsError(error, p);
     }
@@ -271,7 +272,7 @@ export async function applyRollbackPlan(
     const p = abs(dir);
     try {
       chmodSync(fsPath(p), entry.mode);
-      utimesSync(fsPath(p), entry.mtimeMs / 1000, entry.mtimeMs / 1000);
+      utimesSync(fsPath(p), utimesSeconds(entry.mtimeMs), utimesSeconds(entry.mtimeMs));
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw describeFsError(error, p);
     }

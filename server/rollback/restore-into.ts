@@ -22,6 +22,7 @@ import { mapConcurrent } from "../concurrency";
 import { flushFiles } from "../store/sync-fs";
 import { fsPath } from "../byte-paths";
 import { ensureManifestLocal } from "../checkpoints/tree-fetch";
+import { utimesSeconds } from "../file-times";
 
 /** Files copied at once: enough to keep the disk and libuv's thread pool busy. */
 const RESTORE_CONCURRENCY = 16;
@@ -323,7 +324,7 @@ async function writeTree(
       try {
         symlinkSync(fsPath(entry.linkTarget as string), fsPath(p));
         made(entry.path);
-        lutimesSync(fsPath(p), entry.mtimeMs / 1000, entry.mtimeMs / 1000);
+        lutimesSync(fsPath(p), utimesSeconds(entry.mtimeMs), utimesSeconds(entry.mtimeMs));
       } catch (error) {
         throw describeFsError(error, p);
       }
@@ -335,7 +336,7 @@ async function writeTree(
       const p = abs(entry.path);
       try {
         chmodSync(fsPath(p), entry.mode);
-        utimesSync(fsPath(p), entry.mtimeMs / 1000, entry.mtimeMs / 1000);
+        utimesSync(fsPath(p), utimesSeconds(entry.mtimeMs), utimesSeconds(entry.mtimeMs));
       } catch (error) {
         throw describeFsError(error, p);
       }

@@ -23,6 +23,7 @@ import { inflateObject, ObjectReadError, readHeaderSync } from "./object-content
 import { corruptObjectError, missingObjectError } from "./object-errors";
 import { closeFdQuietlySync, fsyncFd, ftruncateFd, readFd, readFdUpToSync, writeFdAll, writeFdAllAt, writeFdAllSync } from "./raw-fd";
 import { readSparseLayout, SparseFormatError, type SparseLayout } from "./sparse-format";
+import { utimesSeconds } from "../file-times";
 
 export interface MaterializeOptions {
   /** The object is a sparse file's representation (sparse-format.ts): write its data at its offsets and leave holes elsewhere. */
@@ -112,7 +113,7 @@ export async function materializeObject(forms: StoredForm | readonly StoredForm[
     // The mode given to open() is filtered by the umask; set it exactly.
     onDest(() => fs.fchmodSync(fd, permissions));
     const { mtimeMs } = options;
-    if (mtimeMs !== undefined) onDest(() => fs.futimesSync(fd, mtimeMs / 1000, mtimeMs / 1000));
+    if (mtimeMs !== undefined) onDest(() => fs.futimesSync(fd, utimesSeconds(mtimeMs), utimesSeconds(mtimeMs)));
     if (options.durable !== false) await attributedAsync(fsyncFd(fd), destPath);
     dest = undefined;
     onDest(() => fs.closeSync(fd));
