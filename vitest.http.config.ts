@@ -5,14 +5,16 @@ import { defineConfig } from "vitest/config";
 // Run with: npx vitest run --config vitest.http.config.ts
 // SAFETYNET_TEST_METADATA=postgres: the servers (and the CLI runs on their data
 // directories) keep their metadata in PostgreSQL.
+// SAFETYNET_TEST_OBJECT_STORE=s3: their objects live in a bucket (one s3rver for the run).
 const postgresPass = process.env.SAFETYNET_TEST_METADATA === "postgres";
+const s3Pass = process.env.SAFETYNET_TEST_OBJECT_STORE === "s3";
 
 export default defineConfig({
   resolve: { alias: { "@": path.resolve(import.meta.dirname) } },
   test: {
     include: ["test/http/**/*.test.ts"],
-    // The PostgreSQL pass's database first: the servers' global setup hands its URL on.
-    globalSetup: [...(postgresPass ? ["test/support/postgres-pass.ts"] : []), "test/http/global-setup.ts"],
+    // The passes' database and s3rver first: the servers' global setup hands them on.
+    globalSetup: [...(postgresPass ? ["test/support/postgres-pass.ts"] : []), ...(s3Pass ? ["test/support/s3-pass.ts"] : []), "test/http/global-setup.ts"],
     setupFiles: ["test/support/metadata-driver.ts"],
     environment: "node",
     pool: "forks",

@@ -10,6 +10,7 @@ import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { metadataEnvFor } from "../../test/support/metadata-store";
+import { objectStoreEnvFor } from "../../test/support/object-store-location";
 import {
   assertCliBundleFresh,
   cleanUpAfterEach,
@@ -50,7 +51,7 @@ async function connect(dirs: WorkspaceDirs, options: { args?: readonly string[];
     command: process.execPath,
     args: [CLI_BIN, "mcp", "--data-dir", dirs.dataDir, ...(options.args ?? [])],
     cwd: dirs.base,
-    env: { ...base, SAFETYNET_ALLOWED_ROOTS: dirs.base, ...metadataEnvFor(dirs.dataDir), ...options.env },
+    env: { ...base, SAFETYNET_ALLOWED_ROOTS: dirs.base, ...metadataEnvFor(dirs.dataDir), ...objectStoreEnvFor(dirs.dataDir), ...options.env },
     stderr: "pipe",
   });
   let stderr = "";

@@ -5,6 +5,7 @@ import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { closeCore, openCore, type Core } from "../core";
 import { metadataUrlFor } from "../../test/support/metadata-store";
+import { objectStoreConfigFor } from "../../test/support/object-store-location";
 import { IntegrityError, InvalidInputError, NotFoundError } from "../errors";
 import { upsertComponent } from "../registry/components";
 import { createCheckpoint } from "../checkpoints/create";
@@ -21,7 +22,7 @@ beforeEach(() => {
   root = path.join(tmp, "work");
   fs.mkdirSync(root);
   // An explicit config: the test must not depend on SAFETYNET_* variables of the environment.
-  core = openCore({ dataDir: path.join(tmp, "data"), allowedRoots: [tmp], databaseUrl: metadataUrlFor(path.join(tmp, "data")) });
+  core = openCore({ dataDir: path.join(tmp, "data"), allowedRoots: [tmp], databaseUrl: metadataUrlFor(path.join(tmp, "data")), ...objectStoreConfigFor(path.join(tmp, "data")) });
 });
 afterEach(async () => {
   await closeCore(core.config.dataDir);

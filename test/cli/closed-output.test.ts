@@ -2,6 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { metadataEnvFor } from "../support/metadata-store";
+import { objectStoreEnvFor } from "../support/object-store-location";
 import { assertCliBundleFresh, cleanUpAfterEach, cliJson, makeWorkspaceDirs, runCli, runCliUnread, type WorkspaceDirs } from "../support/workspace";
 
 beforeAll(assertCliBundleFresh);
@@ -9,7 +10,7 @@ cleanUpAfterEach();
 
 /** The CLI on the workspace's data directory, with both output pipes closed before it writes. */
 const runUnread = (ws: WorkspaceDirs, args: string[]) =>
-  runCliUnread(args, { SAFETYNET_DATA_DIR: ws.dataDir, SAFETYNET_ALLOWED_ROOTS: ws.base, ...metadataEnvFor(ws.dataDir) }, ws.base);
+  runCliUnread(args, { SAFETYNET_DATA_DIR: ws.dataDir, SAFETYNET_ALLOWED_ROOTS: ws.base, ...metadataEnvFor(ws.dataDir), ...objectStoreEnvFor(ws.dataDir) }, ws.base);
 
 describe("the CLI when nobody reads its output", () => {
   it("still finishes the command and exits with its own code: a checkpoint is taken, a rollback completes", async () => {

@@ -14,6 +14,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { metadataEnvFor } from "../support/metadata-store";
+import { objectStoreEnvFor } from "../support/object-store-location";
 import { cleanUpAfterEach, makeTempDir, REPO_ROOT } from "../support/workspace";
 
 const PACKAGE_ENTRIES = ["bin", "scripts", "server", "prisma", "package.json", "tsconfig.json"];
@@ -99,7 +100,7 @@ beforeAll(() => {
   fs.mkdirSync(path.join(workspace, "web"), { recursive: true });
   fs.writeFileSync(path.join(workspace, "web", "index.ts"), "export {};\n");
   const dataDir = path.join(base, "data");
-  env = { ...process.env, SAFETYNET_DATA_DIR: dataDir, SAFETYNET_ALLOWED_ROOTS: workspace, SAFETYNET_NO_SERVER: "1", ...metadataEnvFor(dataDir) };
+  env = { ...process.env, SAFETYNET_DATA_DIR: dataDir, SAFETYNET_ALLOWED_ROOTS: workspace, SAFETYNET_NO_SERVER: "1", ...metadataEnvFor(dataDir), ...objectStoreEnvFor(dataDir) };
   buildCli();
 });
 

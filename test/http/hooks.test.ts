@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Api, makeComponent } from "./api";
 import { PACKAGE_ROOT, startServer, type RunningServer } from "./server";
 import { metadataEnvFor } from "../support/metadata-store";
+import { objectStoreEnvFor } from "../support/object-store-location";
 import { hookEvent } from "../support/hook-events";
 
 describe("safetynet hook with a server running on the data directory", () => {
@@ -23,7 +24,7 @@ describe("safetynet hook with a server running on the data directory", () => {
 
   /** The hook as the agent runs it: the configured command line, the event on stdin, from another folder. */
   const hook = (agent: string, event: string) => {
-    const env: Record<string, string | undefined> = { ...process.env, ...metadataEnvFor(server.dataDir) };
+    const env: Record<string, string | undefined> = { ...process.env, ...metadataEnvFor(server.dataDir), ...objectStoreEnvFor(server.dataDir) };
     for (const key of ["SAFETYNET_URL", "SAFETYNET_TOKEN", "SAFETYNET_ACTOR", "SAFETYNET_DATA_DIR", "SAFETYNET_NO_SERVER"]) delete env[key];
     const result = spawnSync(process.execPath, [path.join(PACKAGE_ROOT, "bin", "safetynet.mjs"), "--data-dir", server.dataDir, "hook", agent], {
       cwd: os.tmpdir(),
@@ -42,7 +43,7 @@ describe("safetynet hook with a server running on the data directory", () => {
   const install = (agent: string, name: string, root: string): string => {
     const result = spawnSync(process.execPath, [path.join(PACKAGE_ROOT, "bin", "safetynet.mjs"), "--data-dir", server.dataDir, "--json", "hooks", "install", agent, "--component", name], {
       cwd: root,
-      env: { ...process.env, SAFETYNET_ALLOWED_ROOTS: server.workspace, ...metadataEnvFor(server.dataDir) },
+      env: { ...process.env, SAFETYNET_ALLOWED_ROOTS: server.workspace, ...metadataEnvFor(server.dataDir), ...objectStoreEnvFor(server.dataDir) },
       encoding: "utf8",
     });
     expect(result.status, result.stderr).toBe(0);

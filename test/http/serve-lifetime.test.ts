@@ -12,6 +12,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { metadataEnvFor } from "../support/metadata-store";
+import { objectStoreEnvFor } from "../support/object-store-location";
 import { descendantsOf, isRunning, waitFor, type ProcessInfo } from "../support/processes";
 import { freePort, PACKAGE_ROOT, runCli } from "./server";
 
@@ -71,7 +72,7 @@ describe("safetynet serve, killed outright (SIGKILL)", () => {
     const port = await freePort();
     const logFile = path.join(base, "serve.log");
     const log = createWriteStream(logFile);
-    const env: NodeJS.ProcessEnv = { ...process.env, ...metadataEnvFor(dataDir), SAFETYNET_ALLOWED_ROOTS: workspace, NEXT_TELEMETRY_DISABLED: "1" };
+    const env: NodeJS.ProcessEnv = { ...process.env, ...metadataEnvFor(dataDir), ...objectStoreEnvFor(dataDir), SAFETYNET_ALLOWED_ROOTS: workspace, NEXT_TELEMETRY_DISABLED: "1" };
     if (withoutSetpriv) env.PATH = emptyPath;
     const serve: ChildProcess = spawn(process.execPath, [CLI_BIN, "--data-dir", dataDir, "serve", "--port", String(port)], { cwd: PACKAGE_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
     serve.stdout?.pipe(log);

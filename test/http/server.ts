@@ -10,6 +10,7 @@ import os from "node:os";
 import path from "node:path";
 import { newestSourceMtime, webBuildIsStale } from "../../scripts/build-freshness.mjs";
 import { metadataEnvFor } from "../support/metadata-store";
+import { objectStoreEnvFor } from "../support/object-store-location";
 
 export const PACKAGE_ROOT = path.resolve(import.meta.dirname, "..", "..");
 const NEXT_BIN = path.join(PACKAGE_ROOT, "node_modules", "next", "dist", "bin", "next");
@@ -41,7 +42,7 @@ export function ensureCliBuild(): void {
 export function runCli(dataDir: string, args: string[], env: Record<string, string> = {}): { stdout: string; stderr: string; status: number | null } {
   const result = spawnSync(process.execPath, [path.join(PACKAGE_ROOT, "bin", "safetynet.mjs"), "--data-dir", dataDir, ...args], {
     cwd: PACKAGE_ROOT,
-    env: { ...process.env, ...metadataEnvFor(dataDir), ...env },
+    env: { ...process.env, ...metadataEnvFor(dataDir), ...objectStoreEnvFor(dataDir), ...env },
     encoding: "utf8",
   });
   return { stdout: result.stdout, stderr: result.stderr, status: result.status };
@@ -124,6 +125,7 @@ export async function startServer(options: {
       SAFETYNET_DATA_DIR: dataDir,
       SAFETYNET_ALLOWED_ROOTS: workspace,
       ...metadataEnvFor(dataDir),
+      ...objectStoreEnvFor(dataDir),
       ...(typeof options.env === "function" ? options.env({ dataDir, workspace }) : options.env),
     },
     stdio: ["ignore", "pipe", "pipe"],

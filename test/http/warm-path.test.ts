@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Api, makeComponent } from "./api";
 import { PACKAGE_ROOT, startServer, type RunningServer } from "./server";
 import { metadataEnvFor } from "../support/metadata-store";
+import { objectStoreEnvFor } from "../support/object-store-location";
 import { runCliUnread } from "../support/workspace";
 
 interface Run {
@@ -28,7 +29,7 @@ describe("the CLI on a data directory a server runs on", () => {
     for (const key of ["SAFETYNET_URL", "SAFETYNET_TOKEN", "SAFETYNET_ACTOR"]) delete base[key];
     const result = spawnSync(process.execPath, [path.join(PACKAGE_ROOT, "bin", "safetynet.mjs"), ...args], {
       // The metadata store's setting too: on the PostgreSQL pass the CLI must find the server's metadata where it is.
-      env: { ...base, SAFETYNET_DATA_DIR: server.dataDir, SAFETYNET_ALLOWED_ROOTS: server.workspace, ...metadataEnvFor(server.dataDir), ...env },
+      env: { ...base, SAFETYNET_DATA_DIR: server.dataDir, SAFETYNET_ALLOWED_ROOTS: server.workspace, ...metadataEnvFor(server.dataDir), ...objectStoreEnvFor(server.dataDir), ...env },
       encoding: "utf8",
     });
     return { status: result.status, stdout: result.stdout, stderr: result.stderr };
@@ -102,7 +103,7 @@ describe("the CLI on a data directory a server runs on", () => {
 
   it("finishes a handed-over command with its own exit code when nobody reads the CLI's output (| head)", async () => {
     const { name, root } = await makeComponent(admin, server.workspace, { "a.txt": "v1\n" });
-    const unread = (args: string[]) => runCliUnread(args, { SAFETYNET_DATA_DIR: server.dataDir, SAFETYNET_ALLOWED_ROOTS: server.workspace, ...metadataEnvFor(server.dataDir) });
+    const unread = (args: string[]) => runCliUnread(args, { SAFETYNET_DATA_DIR: server.dataDir, SAFETYNET_ALLOWED_ROOTS: server.workspace, ...metadataEnvFor(server.dataDir), ...objectStoreEnvFor(server.dataDir) });
     const before = servedCommands();
 
     expect(await unread(["checkpoint", "create", name, "--reason", "piped into head"])).toEqual({ status: 0, signal: null });
@@ -170,7 +171,7 @@ describe("the CLI whose server dies while it runs the command", () => {
     const base = { ...process.env };
     for (const key of ["SAFETYNET_URL", "SAFETYNET_TOKEN", "SAFETYNET_ACTOR", "NODE_OPTIONS", "SAFETYNET_FAULT_AFTER"]) delete base[key];
     const result = spawnSync(process.execPath, [path.join(PACKAGE_ROOT, "bin", "safetynet.mjs"), ...args], {
-      env: { ...base, SAFETYNET_DATA_DIR: server.dataDir, SAFETYNET_ALLOWED_ROOTS: server.workspace, ...metadataEnvFor(server.dataDir) },
+      env: { ...base, SAFETYNET_DATA_DIR: server.dataDir, SAFETYNET_ALLOWED_ROOTS: server.workspace, ...metadataEnvFor(server.dataDir), ...objectStoreEnvFor(server.dataDir) },
       encoding: "utf8",
     });
     return { status: result.status, stdout: result.stdout, stderr: result.stderr };

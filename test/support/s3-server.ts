@@ -25,6 +25,14 @@ export interface S3TestServer {
 
 const CHILD = path.join(import.meta.dirname, "s3rver-process.mjs");
 
+/** What s3rver accepts, and no instance-metadata lookup (nothing to find on 127.0.0.1). */
+export const S3RVER_CREDENTIALS: Readonly<Record<string, string>> = { AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER", AWS_REGION: "us-east-1", AWS_EC2_METADATA_DISABLED: "true" };
+
+/** The SAFETYNET_OBJECT_STORE value for `prefix` in `bucket` on the s3rver at `endpoint`. */
+export function bucketSetting(bucket: string, prefix: string, endpoint: string): string {
+  return `s3://${bucket}${prefix === "" ? "" : `/${prefix}`}?endpoint=${encodeURIComponent(endpoint)}&region=us-east-1&forcePathStyle=true`;
+}
+
 export async function startS3Server(options: { bucket?: string } = {}): Promise<S3TestServer> {
   const bucket = options.bucket ?? "safetynet-test";
   const directory = mkdtempSync(path.join(os.tmpdir(), "safetynet-s3rver-"));
@@ -48,8 +56,8 @@ export async function startS3Server(options: { bucket?: string } = {}): Promise<
   return {
     endpoint,
     bucket,
-    url: (prefix = "", through = endpoint) => `s3://${bucket}${prefix === "" ? "" : `/${prefix}`}?endpoint=${encodeURIComponent(through)}&region=us-east-1&forcePathStyle=true`,
-    env: { AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER", AWS_REGION: "us-east-1", AWS_EC2_METADATA_DISABLED: "true" },
+    url: (prefix = "", through = endpoint) => bucketSetting(bucket, prefix, through),
+    env: { ...S3RVER_CREDENTIALS },
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) {
         child.disconnect();

@@ -17,6 +17,7 @@ import { afterAll, afterEach } from "vitest";
 import { loadConfig } from "../../server/config";
 import { closeCore, openCore, type Core } from "../../server/core";
 import { metadataEnvFor, metadataUrlFor } from "./metadata-store";
+import { objectStoreConfigFor, objectStoreEnvFor } from "./object-store-location";
 import { corruptStoredObjectFile, storedObjectFile } from "./stored-objects";
 import { upsertComponent, type ComponentView } from "../../server/registry/components";
 import { findCheckpointRow } from "../../server/checkpoints/queries";
@@ -98,7 +99,7 @@ export function openCoreOn(dirs: WorkspaceDirs, allowedRoots: string[], options:
   const previous = process.env.SAFETYNET_ALLOWED_ROOTS;
   process.env.SAFETYNET_ALLOWED_ROOTS = allowedRoots.join(path.delimiter);
   try {
-    const config = loadConfig({ dataDir: dirs.dataDir, cwd: dirs.base, databaseUrl: metadataUrlFor(dirs.dataDir) ?? null });
+    const config = { ...loadConfig({ dataDir: dirs.dataDir, cwd: dirs.base, databaseUrl: metadataUrlFor(dirs.dataDir) ?? null }), ...objectStoreConfigFor(dirs.dataDir) };
     cleanups[dirs.lifetime ?? "test"].push(() => closeCore(dirs.dataDir));
     return options.fresh ? openCore(config, { now: () => new Date() }) : openCore(config);
   } finally {
@@ -453,6 +454,7 @@ export function spawnCli(dirs: WorkspaceDirs, args: string[], options: CliOption
     SAFETYNET_DATA_DIR: dirs.dataDir,
     SAFETYNET_ALLOWED_ROOTS: (options.allowedRoots ?? [dirs.base]).join(path.delimiter),
     ...metadataEnvFor(dirs.dataDir),
+    ...objectStoreEnvFor(dirs.dataDir),
   };
   delete env.SAFETYNET_FAULT_AFTER;
   delete env.SAFETYNET_VANISH_FILE;

@@ -1,0 +1,79 @@
+/**
+ * Where the tests keep objects. `npm test` runs the engine, CLI and HTTP suites
+ * with the data directory as the store (the default), and again with the
+ * objects in an S3-compatible bucket (`SAFETYNET_TEST_OBJECT_STORE=s3`, see
+ * test/support/s3-pass.ts): one s3rver for the run, and every data directory a
+ * test makes gets its own prefix in its bucket, named after the data
+ * directory, so the CLI processes, the servers and the in-process cores a test
+ * opens on it all find the same objects, and no test sees another's.
+ */
+import { createHash } from "node:crypto";
+import fs from "node:fs";
+import { S3Bucket } from "../../server/store/bucket/s3-bucket";
+import { objectKey } from "../../server/store/bucket-tier";
+import { bucketSetting, S3RVER_CREDENTIALS } from "./s3-server";
+import { corruptStoredObjectFile, storedObjectFile } from "./stored-objects";
+
+/** Set by the S3 pass's global setup: the s3rver of this run, and its bucket. */
+export const S3_PASS_ENDPOINT_ENV = "SAFETYNET_TEST_S3_ENDPOINT";
+export const S3_PASS_BUCKET_ENV = "SAFETYNET_TEST_S3_BUCKET";
+
+export function onS3Pass(): boolean {
+  return Boolean(process.env[S3_PASS_ENDPOINT_ENV]);
+}
+
+/** The SAFETYNET_OBJECT_STORE of a data directory on the S3 pass; undefined when its objects stay in it. */
+export function objectStoreFor(dataDir: string): string | undefined {
+  const endpoint = process.env[S3_PASS_ENDPOINT_ENV];
+  const bucket = process.env[S3_PASS_BUCKET_ENV];
+  if (!endpoint || !bucket) return undefined;
+  return bucketSetting(bucket, `t-${createHash("sha256").update(dataDir).digest("hex").slice(0, 24)}`, endpoint);
+}
+
+/**
+ * What a process working on `dataDir` needs in its environment on the S3 pass:
+ * SAFETYNET_OBJECT_STORE and the credentials s3rver accepts (the SDK's own
+ * chain reads them). Empty otherwise.
+ */
+export function objectStoreEnvFor(dataDir: string): Record<string, string> {
+  const setting = objectStoreFor(dataDir);
+  return setting ? { ...S3RVER_CREDENTIALS, SAFETYNET_OBJECT_STORE: setting } : {};
+}
+
+/** The configuration fields a core opened in-process on `dataDir` needs (config.objectStore on the S3 pass). */
+export function objectStoreConfigFor(dataDir: string): { objectStore?: string } {
+  const setting = objectStoreFor(dataDir);
+  return setting ? { objectStore: setting } : {};
+}
+
+/** Runs `use` on the bucket behind `dataDir` (S3 pass only). */
+async function withBucketOf<T>(dataDir: string, use: (bucket: S3Bucket) => Promise<T>): Promise<T> {
+  const setting = objectStoreFor(dataDir);
+  if (!setting) throw new Error(`${dataDir} keeps its objects itself: not on the S3 pass`);
+  const bucket = S3Bucket.fromSetting(setting);
+  try {
+    return await use(bucket);
+  } finally {
+    bucket.close();
+  }
+}
+
+/**
+ * Damages object `sha256` wherever it is kept: its file in the data directory
+ * (stored-objects.ts), and on the S3 pass its copy in the bucket too, in the
+ * same way (the bucket's copy holds the same bytes as the file): a damaged
+ * cached copy alone would be replaced by the bucket's.
+ */
+export async function corruptObjectEverywhere(dataDir: string, sha256: string): Promise<void> {
+  const file = corruptStoredObjectFile(dataDir, sha256);
+  if (!onS3Pass()) return;
+  const compressed = file.endsWith(".z");
+  await withBucketOf(dataDir, (bucket) => bucket.putBuffer(objectKey(sha256, compressed), fs.readFileSync(file), { overwrite: true }));
+}
+
+/** Removes object `sha256` wherever it is kept (on the S3 pass, from the bucket too: a cached copy removed alone is downloaded again). */
+export async function deleteObjectEverywhere(dataDir: string, sha256: string): Promise<void> {
+  fs.rmSync(storedObjectFile(dataDir, sha256));
+  if (!onS3Pass()) return;
+  await withBucketOf(dataDir, (bucket) => bucket.deleteMany([objectKey(sha256, false), objectKey(sha256, true)]));
+}
