@@ -33,7 +33,7 @@ describe("rollback success rate", () => {
     // Damaged data found after planning: the rollback has a row in the rollback table, but its integrity check refused it before any change.
     fs.writeFileSync(path.join(ws.root, "b.txt"), "changed\n");
     const planned = await planRollback(ws.core, checkpoint.id, TEST_ACTOR);
-    corruptObject(ws.dataDir, sha256Of("beta\n"));
+    await corruptObject(ws.dataDir, sha256Of("beta\n"));
     await expect(executeRollback(ws.core, { checkpointId: checkpoint.id, confirmToken: planned.confirmToken }, TEST_ACTOR)).rejects.toThrow(/damaged/);
     const summary = await statsSummary(ws.core);
     expect(summary.rollbacks).toMatchObject({ succeeded: 1, failed: 0, refused: 3, ran: 1, successRate: 1 });

@@ -91,7 +91,7 @@ describe("checkpoint archive", () => {
     writeTree(ws.root, { "a.txt": "first\n", "m.bin": Buffer.alloc(700_000, 7), "z.txt": "after the damaged one\n" });
     await addComponent(ws);
     const checkpoint = await createCheckpoint(ws.core, { component: "app" }, TEST_ACTOR);
-    corruptObject(ws.dataDir, sha256Of(Buffer.alloc(700_000, 7)));
+    await corruptObject(ws.dataDir, sha256Of(Buffer.alloc(700_000, 7)));
 
     const archive = await openCheckpointArchive(ws.core, checkpoint.id, "tar.gz");
     const received: Buffer[] = [];
@@ -117,7 +117,7 @@ describe("checkpoint archive", () => {
     writeTree(ws.root, { "a.txt": "first\n", "gone.txt": "will be lost\n" });
     await addComponent(ws);
     const checkpoint = await createCheckpoint(ws.core, { component: "app" }, TEST_ACTOR);
-    deleteObject(ws.dataDir, sha256Of("will be lost\n"));
+    await deleteObject(ws.dataDir, sha256Of("will be lost\n"));
 
     await expect(openCheckpointArchive(ws.core, checkpoint.id, "zip")).rejects.toThrow(/refused before the first byte: 1 stored object\(s\) are damaged: gone\.txt \(missing\)/);
     expect((await getCheckpoint(ws.core, checkpoint.id)).verifyState).toBe("missing");

@@ -113,8 +113,8 @@ describe("checkpoint diff", () => {
     const first = await createCheckpoint(ws.core, { component: "app" }, TEST_ACTOR);
     writeTree(ws.root, { "old.txt": "old side changed\n", "fine.txt": "fine two\n", "new.txt": "new side\n" });
     const second = await createCheckpoint(ws.core, { component: "app" }, TEST_ACTOR);
-    corruptObject(ws.dataDir, sha256Of("old side\n"));
-    deleteObject(ws.dataDir, sha256Of("new side\n"));
+    await corruptObject(ws.dataDir, sha256Of("old side\n"));
+    await deleteObject(ws.dataDir, sha256Of("new side\n"));
 
     const diff = await diffCheckpoint(ws.core, first.id, { against: second.id, textDiff: true });
 

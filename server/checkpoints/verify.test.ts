@@ -29,7 +29,7 @@ describe("checkpoint verify", () => {
     const ws = openWorkspace();
     const checkpoint = await checkpointed(ws);
     const sha256 = sha256Of("shared content\n");
-    corruptObject(ws.dataDir, sha256);
+    await corruptObject(ws.dataDir, sha256);
 
     const result = await verifyCheckpoint(ws.core, checkpoint.id, TEST_ACTOR);
 
@@ -47,7 +47,7 @@ describe("checkpoint verify", () => {
   it("reports a missing object as missing", async () => {
     const ws = openWorkspace();
     const checkpoint = await checkpointed(ws);
-    deleteObject(ws.dataDir, sha256Of("bee\n"));
+    await deleteObject(ws.dataDir, sha256Of("bee\n"));
 
     const result = await verifyCheckpoint(ws.core, checkpoint.id, TEST_ACTOR);
 
@@ -58,7 +58,7 @@ describe("checkpoint verify", () => {
   it("reports a corrupt manifest as a problem of the checkpoint itself", async () => {
     const ws = openWorkspace();
     const checkpoint = await checkpointed(ws);
-    corruptObject(ws.dataDir, checkpoint.manifestSha256);
+    await corruptObject(ws.dataDir, checkpoint.manifestSha256);
 
     const result = await verifyCheckpoint(ws.core, checkpoint.id, TEST_ACTOR);
 

@@ -350,7 +350,7 @@ describe("safetynet mcp: register, verify, entries, file history", () => {
     expect(verified).toMatchObject({ checkpointId: created.id, state: "verified", problemCount: 0, problems: [] });
     expect(verified.objectsChecked).toBeGreaterThan(0);
 
-    corruptObject(dirs.dataDir, sha256Of("export const a = 1;\n"));
+    await corruptObject(dirs.dataDir, sha256Of("export const a = 1;\n"));
     const corrupt = await tool<{ state: string; problemCount: number; problems: Record<string, unknown>[] }>(session, "verify_checkpoint", { id: created.id });
     expect(corrupt).toMatchObject({ state: "corrupt", problemCount: 1, problems: [{ path: "src/a.ts", state: "corrupt" }] });
     // Compact by default; the damaged object's hash with detail.

@@ -226,7 +226,7 @@ describe("rollback refusals leave the workspace untouched", () => {
   it("refuses a rollback when an object is corrupt, names the file, and leaves the workspace untouched", async () => {
     const ws = openWorkspace();
     const checkpoint = await prepareModified(ws);
-    corruptObject(ws.dataDir, recordedSha(ws, checkpoint.manifestSha256, "src/a.txt"));
+    await corruptObject(ws.dataDir, recordedSha(ws, checkpoint.manifestSha256, "src/a.txt"));
     const before = readTree(ws.root);
 
     const error = await rollbackTo(ws.core, checkpoint.id).catch((e: unknown) => e);
@@ -243,7 +243,7 @@ describe("rollback refusals leave the workspace untouched", () => {
   it("refuses a rollback when an object is missing, names the file, and leaves the workspace untouched", async () => {
     const ws = openWorkspace();
     const checkpoint = await prepareModified(ws);
-    deleteObject(ws.dataDir, recordedSha(ws, checkpoint.manifestSha256, "src/c.txt"));
+    await deleteObject(ws.dataDir, recordedSha(ws, checkpoint.manifestSha256, "src/c.txt"));
     const before = readTree(ws.root);
 
     const error = await rollbackTo(ws.core, checkpoint.id).catch((e: unknown) => e);
@@ -256,7 +256,7 @@ describe("rollback refusals leave the workspace untouched", () => {
   it("refuses a rollback whose checkpoint manifest is corrupt", async () => {
     const ws = openWorkspace();
     const checkpoint = await prepareModified(ws);
-    corruptObject(ws.dataDir, checkpoint.manifestSha256);
+    await corruptObject(ws.dataDir, checkpoint.manifestSha256);
     const before = readTree(ws.root);
 
     await expect(rollbackTo(ws.core, checkpoint.id)).rejects.toThrow(IntegrityError);

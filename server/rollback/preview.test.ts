@@ -33,7 +33,7 @@ describe("rollback plan", () => {
     await addComponent(ws);
     const checkpoint = await createCheckpoint(ws.core, { component: "app" }, TEST_ACTOR);
     fs.writeFileSync(path.join(ws.root, "a.txt"), "changed\n");
-    corruptObject(ws.dataDir, sha256Of("alpha\n"));
+    await corruptObject(ws.dataDir, sha256Of("alpha\n"));
     const before = readTree(ws.root);
 
     const refused = await planRollback(ws.core, checkpoint.id, TEST_ACTOR).catch((error: unknown) => error);

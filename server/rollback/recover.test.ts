@@ -105,7 +105,7 @@ describe("recovery of an interrupted rollback", () => {
     const { checkpoint } = await editedComponent(ws);
     await crashAfter(ws, checkpoint.id, 1);
     const entry = readManifest(ws.core.store, checkpoint.manifestSha256).entries.find((e) => e.path === "bin/blob.bin");
-    corruptObject(ws.dataDir, entry?.sha256 as string);
+    await corruptObject(ws.dataDir, entry?.sha256 as string);
     const before = readTree(ws.root);
 
     const [result] = await recoverInterruptedRollbacks(ws.core, TEST_ACTOR);

@@ -5,7 +5,7 @@ import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { closeCore, openCore, type Core } from "../core";
 import { metadataUrlFor } from "../../test/support/metadata-store";
-import { objectStoreConfigFor } from "../../test/support/object-store-location";
+import { deleteObjectEverywhere, objectStoreConfigFor } from "../../test/support/object-store-location";
 import { IntegrityError, InvalidInputError, NotFoundError } from "../errors";
 import { upsertComponent } from "../registry/components";
 import { createCheckpoint } from "../checkpoints/create";
@@ -206,7 +206,7 @@ describe("restoreCheckpointInto", () => {
     const cp = await checkpointOfRoot();
     const manifest = readManifest(core.store, cp.manifestSha256);
     const victim = manifest.entries.find((e) => e.path === "src/index.ts");
-    fs.rmSync((core.store.locate(victim?.sha256 as string)?.path as string));
+    await deleteObjectEverywhere(path.join(tmp, "data"), victim?.sha256 as string);
     const target = path.join(tmp, "shared");
     fs.mkdirSync(target);
     let injected = false;
@@ -225,7 +225,7 @@ describe("restoreCheckpointInto", () => {
     const cp = await checkpointOfRoot();
     const manifest = readManifest(core.store, cp.manifestSha256);
     const victim = manifest.entries.find((e) => e.path === "assets/big.bin");
-    fs.rmSync((core.store.locate(victim?.sha256 as string)?.path as string));
+    await deleteObjectEverywhere(path.join(tmp, "data"), victim?.sha256 as string);
     const target = path.join(tmp, "t");
     fs.mkdirSync(target);
     await expect(restoreCheckpointInto(core, cp.id, target)).rejects.toThrow(IntegrityError);

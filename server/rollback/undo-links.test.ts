@@ -93,7 +93,7 @@ describe("failed rollbacks: refused apart from those that ran", () => {
     const first = await createCheckpoint(ws.core, { component: "app" }, TEST_ACTOR);
     fs.writeFileSync(path.join(ws.root, "a.txt"), "two\n");
     const sha = readManifest(ws.core.store, first.manifestSha256).entries.find((e) => e.path === "a.txt")?.sha256 as string;
-    corruptObject(ws.dataDir, sha);
+    await corruptObject(ws.dataDir, sha);
     await expect(rollbackTo(ws.core, first.id)).rejects.toBeInstanceOf(IntegrityError);
     const [refused] = (await componentTimeline(ws.core, { component: "app" })).items.flatMap((i) => (i.type === "rollback" ? [i.rollback] : []));
     expect(refused).toMatchObject({ outcome: "failed", failure: { failure: "refused", refusal: "integrity" } });

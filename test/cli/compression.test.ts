@@ -13,6 +13,7 @@ import zlib from "node:zlib";
 import { beforeAll, describe, expect, it } from "vitest";
 import { assertCliBundleFresh, cleanUpAfterEach, cliJson, jsonOf, makeWorkspaceDirs, readTree, runCli, sha256Of, treeDifferences, writeTree, type CliErrorJson, type WorkspaceDirs } from "../support/workspace";
 import { corruptStoredObjectFile, hasStoredObject, isCompressedObjectFile, readStoredObject, storedObjectFile } from "../support/stored-objects";
+import { copyObjectFileToBucket } from "../support/object-store-location";
 import type { CheckpointCreated } from "../../server/checkpoints/commit";
 import type { VerifyResult } from "../../server/checkpoints/verify";
 import type { VerifyAllResult } from "../../server/retention/integrity";
@@ -111,6 +112,9 @@ describe("compressed objects through the CLI", () => {
     expect(isCompressedObjectFile(cut)).toBe(true);
     fs.chmodSync(cut, 0o644);
     fs.truncateSync(cut, fs.statSync(cut).size - 100);
+    // With a bucket, the bucket's copies are damaged the same way (a damaged cached copy alone is replaced by the bucket's).
+    await copyObjectFileToBucket(ws.dataDir, shaOf("src/module.ts"));
+    await copyObjectFileToBucket(ws.dataDir, shaOf("src/big.log"));
 
     const verify = await cliJson<VerifyResult>(ws, ["checkpoint", "verify", created.id], 4);
     expect(verify).toMatchObject({ checkpointId: created.id, state: "corrupt" });

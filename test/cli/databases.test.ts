@@ -20,6 +20,7 @@ import type { RollbackPlanBody } from "../../server/rollback/plan";
 import { createAppDatabase, databaseContents, DESTRUCTIVE_MIGRATION_SQL, runSql, type AppDatabase } from "../support/app-database";
 import { loseMetadataDatabase } from "../support/metadata-store";
 import { hasStoredObject, readStoredObject, storedObjectFile } from "../support/stored-objects";
+import { copyObjectFileToBucket } from "../support/object-store-location";
 import {
   assertCliBundleFresh,
   cleanUpAfterEach,
@@ -458,9 +459,12 @@ describe("database snapshots in verify, retention, GC and rebuild-db", () => {
     // Two manifests, one file (the same in both), two database snapshots, and trees: memory/ (the same in
     // both) and two of the root (memory/'s mtime moved when SQLite wrote its journal).
     expect(all).toMatchObject({ outcome: "succeeded", checkpoints: 2, objectsChecked: 8 });
-    const intact = fs.readFileSync(objectOf(secondSnapshot));
-    fs.chmodSync(objectOf(secondSnapshot), 0o644);
-    fs.appendFileSync(objectOf(secondSnapshot), "corruption");
+    const snapshotObject = objectOf(secondSnapshot);
+    const intact = fs.readFileSync(snapshotObject);
+    fs.chmodSync(snapshotObject, 0o644);
+    fs.appendFileSync(snapshotObject, "corruption");
+    // With a bucket, its copy there too (a damaged cached copy alone is replaced by the bucket's).
+    await copyObjectFileToBucket(ws.dataDir, secondSnapshot as string);
     const damaged = await runCli(ws, ["checkpoint", "verify", second.id, "--json"]);
     expect(damaged.status).toBe(4);
     expect(jsonOf<{ problems: { path: string; database?: string; state: string }[] }>(damaged).problems).toEqual([
@@ -469,9 +473,10 @@ describe("database snapshots in verify, retention, GC and rebuild-db", () => {
     const refused = await runCli(ws, ["rollback", second.id, "--yes", "--json"]);
     expect(refused.status).toBe(4);
     expect(jsonOf<CliErrorJson>(refused).error.message).toMatch(/^rollback refused: the stored snapshot of database target sqlite:memory\/agent\.db \(corrupt\) is damaged; nothing was changed$/);
-    // The object put back as it was.
-    fs.writeFileSync(objectOf(secondSnapshot), intact);
-    fs.chmodSync(objectOf(secondSnapshot), 0o444);
+    // The object put back as it was (with a bucket, verify dropped the damaged cached copy: the file is written anew).
+    fs.writeFileSync(snapshotObject, intact);
+    fs.chmodSync(snapshotObject, 0o444);
+    await copyObjectFileToBucket(ws.dataDir, secondSnapshot as string);
     const fresh = second;
 
     const run = await runCli(ws, ["retention", "run", "--json"], { env: { SAFETYNET_RETENTION_GRACE_MS: "0" } });

@@ -78,7 +78,7 @@ describe("safetynet checkpoint export", () => {
     writeTree(ws.root, { "a.txt": "fine\n", "big.bin": Buffer.alloc(2_000_000, 3), "z.txt": "last\n" });
     await cliJson(ws, ["component", "add", "web", "--root", ws.root]);
     const created = await cliJson<CheckpointCreated>(ws, ["checkpoint", "create", "web"]);
-    corruptObject(ws.dataDir, sha256Of(Buffer.alloc(2_000_000, 3)));
+    await corruptObject(ws.dataDir, sha256Of(Buffer.alloc(2_000_000, 3)));
     const file = path.join(ws.base, "web.tar.gz");
     fs.writeFileSync(file, "an older export\n");
 
@@ -99,7 +99,7 @@ describe("safetynet checkpoint export", () => {
     writeTree(ws.root, { "a.txt": "fine\n", "big.bin": Buffer.alloc(2_000_000, 4), "z.txt": "last\n" });
     await cliJson(ws, ["component", "add", "web", "--root", ws.root]);
     const created = await cliJson<CheckpointCreated>(ws, ["checkpoint", "create", "web"]);
-    corruptObject(ws.dataDir, sha256Of(Buffer.alloc(2_000_000, 4)));
+    await corruptObject(ws.dataDir, sha256Of(Buffer.alloc(2_000_000, 4)));
     expect((await runCli(ws, ["checkpoint", "verify", created.id, "--json"])).status).toBe(4);
     const file = path.join(ws.base, "web.tar.gz");
 

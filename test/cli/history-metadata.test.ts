@@ -121,7 +121,7 @@ describe("history", () => {
     writeTree(ws.root, { "a.txt": "version two\n", "c.txt": "agent\n" });
     const rollback = await cliJson<RollbackResult>(ws, ["rollback", created.id, "--yes"]);
     writeTree(ws.root, { "a.txt": "version three\n" });
-    corruptObject(ws.dataDir, sha256Of("version one\n"));
+    await corruptObject(ws.dataDir, sha256Of("version one\n"));
     const failed = await runCli(ws, ["rollback", created.id, "--yes"]);
     expect(failed.status).toBe(4);
 

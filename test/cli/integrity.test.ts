@@ -39,7 +39,7 @@ async function editedAfterCheckpoint() {
 describe("integrity failures (exit 4)", () => {
   it("refuses a rollback when an object is corrupt, names the file, leaves the workspace untouched, and verify reports it corrupt", async () => {
     const { ws, created } = await editedAfterCheckpoint();
-    corruptObject(ws.dataDir, sha256Of("version one\n"));
+    await corruptObject(ws.dataDir, sha256Of("version one\n"));
     const before = readTree(ws.root);
 
     const rollback = await runCli(ws, ["rollback", created.id, "--yes", "--json"]);
@@ -62,7 +62,7 @@ describe("integrity failures (exit 4)", () => {
 
   it("refuses a rollback when an object is missing, names the file, and verify reports it missing", async () => {
     const { ws, created } = await editedAfterCheckpoint();
-    deleteObject(ws.dataDir, sha256Of("sea\n"));
+    await deleteObject(ws.dataDir, sha256Of("sea\n"));
     const before = readTree(ws.root);
 
     const rollback = await runCli(ws, ["rollback", created.id, "--yes", "--json"]);

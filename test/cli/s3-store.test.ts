@@ -198,8 +198,10 @@ describe("objects in a bucket", () => {
   it("refuses a bucket for a data directory whose objects are local, naming store migrate", async () => {
     const ws = makeWorkspaceDirs("s3-local-first");
     writeTree(ws.root, { "a.txt": "a\n" });
-    await cliJson(ws, ["component", "add", "web", "--root", ws.root]);
-    await cliJson(ws, ["checkpoint", "create", "web"]);
+    // Local objects whatever the pass (the S3 pass would put them in its bucket).
+    const local: CliOptions = { env: { SAFETYNET_OBJECT_STORE: "local" } };
+    await cliJson(ws, ["component", "add", "web", "--root", ws.root], 0, local);
+    await cliJson(ws, ["checkpoint", "create", "web"], 0, local);
     const refused = await runCli(ws, ["checkpoint", "list", "web", "--json"], { env: bucketFor("local-first") });
     expect(refused.status).not.toBe(0);
     expect(jsonOf<CliErrorJson>(refused).error.message).toMatch(/objects are stored in it .*safetynet store migrate --to s3:\/\//);

@@ -164,7 +164,7 @@ describe("a crash mid-rollback (SIGKILL) never wedges the component", () => {
     expect(killed.signal).toBe("SIGKILL");
     // (Read from the store directly: any CLI command would first complete the interrupted rollback.)
     const manifest = readManifest(inspectData(ws).store, first.manifestSha256);
-    corruptObject(ws.dataDir, manifest.entries.find((e) => e.path === "big.bin")?.sha256 as string);
+    await corruptObject(ws.dataDir, manifest.entries.find((e) => e.path === "big.bin")?.sha256 as string);
     const halfway = readTree(ws.root);
 
     const create = await runCli(ws, ["checkpoint", "create", "web", "--json"]);

@@ -12,7 +12,7 @@ import fs from "node:fs";
 import { S3Bucket } from "../../server/store/bucket/s3-bucket";
 import { objectKey } from "../../server/store/bucket-tier";
 import { bucketSetting, S3RVER_CREDENTIALS } from "./s3-server";
-import { corruptStoredObjectFile, storedObjectFile } from "./stored-objects";
+import { corruptStoredObjectFile, isCompressedObjectFile, storedObjectFile } from "./stored-objects";
 
 /** Set by the S3 pass's global setup: the s3rver of this run, and its bucket. */
 export const S3_PASS_ENDPOINT_ENV = "SAFETYNET_TEST_S3_ENDPOINT";
@@ -64,11 +64,21 @@ async function withBucketOf<T>(dataDir: string, use: (bucket: S3Bucket) => Promi
  * same way (the bucket's copy holds the same bytes as the file): a damaged
  * cached copy alone would be replaced by the bucket's.
  */
-export async function corruptObjectEverywhere(dataDir: string, sha256: string): Promise<void> {
+export async function corruptObjectEverywhere(dataDir: string, sha256: string): Promise<string> {
   const file = corruptStoredObjectFile(dataDir, sha256);
+  await copyObjectFileToBucket(dataDir, sha256);
+  return file;
+}
+
+/**
+ * On the S3 pass, puts the data directory's file of object `sha256`, as it is
+ * now (damaged, cut short or put back by the test), in place of the bucket's
+ * copy. Nothing otherwise.
+ */
+export async function copyObjectFileToBucket(dataDir: string, sha256: string): Promise<void> {
   if (!onS3Pass()) return;
-  const compressed = file.endsWith(".z");
-  await withBucketOf(dataDir, (bucket) => bucket.putBuffer(objectKey(sha256, compressed), fs.readFileSync(file), { overwrite: true }));
+  const file = storedObjectFile(dataDir, sha256);
+  await withBucketOf(dataDir, (bucket) => bucket.putBuffer(objectKey(sha256, isCompressedObjectFile(file)), fs.readFileSync(file), { overwrite: true }));
 }
 
 /** Removes object `sha256` wherever it is kept (on the S3 pass, from the bucket too: a cached copy removed alone is downloaded again). */

@@ -17,8 +17,7 @@ import { afterAll, afterEach } from "vitest";
 import { loadConfig } from "../../server/config";
 import { closeCore, openCore, type Core } from "../../server/core";
 import { metadataEnvFor, metadataUrlFor } from "./metadata-store";
-import { objectStoreConfigFor, objectStoreEnvFor } from "./object-store-location";
-import { corruptStoredObjectFile, storedObjectFile } from "./stored-objects";
+import { corruptObjectEverywhere, deleteObjectEverywhere, objectStoreConfigFor, objectStoreEnvFor } from "./object-store-location";
 import { upsertComponent, type ComponentView } from "../../server/registry/components";
 import { findCheckpointRow } from "../../server/checkpoints/queries";
 import { performRollback, type ExecuteOptions, type RollbackResult } from "../../server/rollback/execute";
@@ -347,14 +346,17 @@ export function treeDifferences(expected: TreeState, actual: TreeState, options:
   return problems;
 }
 
-/** Flips one byte of a stored object, raw or compressed (stored-objects.ts); returns its file. */
-export function corruptObject(dataDir: string, sha256: string): string {
-  return corruptStoredObjectFile(dataDir, sha256);
+/**
+ * Flips one byte of a stored object, raw or compressed (stored-objects.ts), and
+ * on the S3 pass of its copy in the bucket too; returns its file.
+ */
+export function corruptObject(dataDir: string, sha256: string): Promise<string> {
+  return corruptObjectEverywhere(dataDir, sha256);
 }
 
-/** Removes a stored object's file, whichever form it is in. */
-export function deleteObject(dataDir: string, sha256: string): void {
-  fs.rmSync(storedObjectFile(dataDir, sha256));
+/** Removes a stored object's file, whichever form it is in, and on the S3 pass its copy in the bucket. */
+export function deleteObject(dataDir: string, sha256: string): Promise<void> {
+  return deleteObjectEverywhere(dataDir, sha256);
 }
 
 export function journalFiles(dataDir: string): string[] {
