@@ -12,6 +12,7 @@ import path from "node:path";
 import { beforeAll, expect, it } from "vitest";
 import { assertCliBundleFresh, cleanUpAfterEach, cliJson, makeWorkspaceDirs, REPO_ROOT, type WorkspaceDirs } from "../support/workspace";
 import { loseMetadataDatabase, onPostgresPass } from "../support/metadata-store";
+import { moveObjectsIntoBucket } from "../support/object-store-location";
 
 beforeAll(assertCliBundleFresh);
 cleanUpAfterEach();
@@ -31,6 +32,8 @@ async function legacyWorkspace(): Promise<WorkspaceDirs> {
   fs.rmSync(ws.root, { recursive: true });
   execFileSync("tar", ["-xzf", path.join(FIXTURE, "root.tar.gz"), "-C", ws.base]);
   fs.renameSync(path.join(ws.base, "root"), ws.root);
+  // On the S3 pass: the same data directory with its objects moved into the bucket.
+  await moveObjectsIntoBucket(ws.dataDir);
   if (onPostgresPass()) {
     // The fixture's metadata is a SQLite file: on PostgreSQL, the store is what the database is rebuilt from.
     for (const name of ["metadata-store", "safetynet.db"]) fs.rmSync(path.join(ws.dataDir, name));

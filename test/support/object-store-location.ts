@@ -9,8 +9,10 @@
  */
 import { createHash } from "node:crypto";
 import fs from "node:fs";
+import path from "node:path";
 import { S3Bucket } from "../../server/store/bucket/s3-bucket";
-import { objectKey } from "../../server/store/bucket-tier";
+import { objectKey, recordKey } from "../../server/store/bucket-tier";
+import { recordBucket } from "../../server/store/store-location";
 import { bucketSetting, S3RVER_CREDENTIALS } from "./s3-server";
 import { corruptStoredObjectFile, isCompressedObjectFile, storedObjectFile } from "./stored-objects";
 
@@ -86,4 +88,33 @@ export async function deleteObjectEverywhere(dataDir: string, sha256: string): P
   fs.rmSync(storedObjectFile(dataDir, sha256));
   if (!onS3Pass()) return;
   await withBucketOf(dataDir, (bucket) => bucket.deleteMany([objectKey(sha256, false), objectKey(sha256, true)]));
+}
+
+/**
+ * On the S3 pass, moves the objects of a data directory that holds them itself
+ * (an earlier release's) into its prefix in the bucket, the way a data
+ * directory moved to a bucket holds them: every object and snapshot record
+ * uploaded under the keys the store uses, the bucket recorded, and the objects
+ * removed from the directory, so that every read comes from the bucket.
+ * Nothing otherwise.
+ */
+export async function moveObjectsIntoBucket(dataDir: string): Promise<void> {
+  const setting = objectStoreFor(dataDir);
+  if (!setting) return;
+  const store = path.join(dataDir, "store");
+  const objects = path.join(store, "objects");
+  const snapshots = path.join(store, "snapshots");
+  await withBucketOf(dataDir, async (bucket) => {
+    for (const fanout of fs.readdirSync(objects)) {
+      for (const name of fs.readdirSync(path.join(objects, fanout))) {
+        const compressed = isCompressedObjectFile(name);
+        await bucket.putFile(objectKey(compressed ? name.slice(0, -".z".length) : name, compressed), path.join(objects, fanout, name));
+      }
+    }
+    for (const name of fs.existsSync(snapshots) ? fs.readdirSync(snapshots) : []) {
+      if (name.endsWith(".json")) await bucket.putBuffer(recordKey(name.slice(0, -".json".length)), fs.readFileSync(path.join(snapshots, name)), { overwrite: true });
+    }
+  });
+  recordBucket(store, setting);
+  for (const fanout of fs.readdirSync(objects)) fs.rmSync(path.join(objects, fanout), { recursive: true });
 }
