@@ -12,7 +12,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { Api, createToken, expectError, makeComponent, writeTree } from "./api";
-import { corruptStoredObjectUndoably } from "../support/stored-objects";
+import { corruptObjectUndoablyEverywhere } from "../support/object-store-location";
 
 const server = inject("main");
 const admin = new Api(server.baseUrl, server.adminToken);
@@ -46,9 +46,9 @@ interface Diff {
   damaged: { path: string | null; state: string; checkpointId: string }[];
 }
 
-/** Flips a byte of the stored object holding `content`; returns a function that puts it back. */
-function corruptObject(content: string | Buffer): () => void {
-  return corruptStoredObjectUndoably(server.dataDir, sha256(content));
+/** Flips a byte of the stored object holding `content` (in the bucket too, on the S3 pass); returns a function that puts it back. */
+function corruptObject(content: string | Buffer): Promise<() => Promise<void>> {
+  return corruptObjectUndoablyEverywhere(server.dataDir, sha256(content));
 }
 
 async function checkpoint(component: string, reason: string): Promise<string> {
@@ -133,7 +133,7 @@ describe("a damaged checkpoint", () => {
     const { name, root } = await makeComponent(admin, server.workspace, { "bad.txt": damagedContent, "good.txt": "good one\n", "same.txt": "same\n" });
     const id = await checkpoint(name, "to damage");
     writeTree(root, { "bad.txt": "bad changed\n", "good.txt": "good two\n", "new.txt": "new\n" });
-    const restore = corruptObject(damagedContent);
+    const restore = await corruptObject(damagedContent);
     try {
       const diff = await admin.get<Diff>("checkpoint.diff", { id, textDiff: true });
       const bad = diff.modified.find((e) => e.path === "bad.txt");
@@ -151,7 +151,7 @@ describe("a damaged checkpoint", () => {
       const plain = await admin.get<Diff>("checkpoint.diff", { id });
       expect(plain.modified.find((e) => e.path === "bad.txt")?.damaged).toBe("corrupt");
     } finally {
-      restore();
+      await restore();
     }
   });
 
@@ -161,7 +161,7 @@ describe("a damaged checkpoint", () => {
     writeTree(root, { "m.txt": "m changed\n" });
     const second = await checkpoint(name, "second");
     const manifestSha = (await admin.get<{ manifestSha256: string }>("checkpoint.get", { id: first })).manifestSha256;
-    const repair = corruptStoredObjectUndoably(server.dataDir, manifestSha);
+    const repair = await corruptObjectUndoablyEverywhere(server.dataDir, manifestSha);
     try {
       const refused = expectError(await admin.query("checkpoint.diff", { id: first, against: second }), 422);
       expect(refused.message).toMatch(/corrupt/);
@@ -170,7 +170,7 @@ describe("a damaged checkpoint", () => {
       // The intact checkpoint against the live workspace still diffs.
       expect((await admin.get<Diff>("checkpoint.diff", { id: second })).damaged).toEqual([]);
     } finally {
-      repair();
+      await repair();
     }
   });
 
@@ -178,7 +178,7 @@ describe("a damaged checkpoint", () => {
     const damagedContent = `lost ${Date.now()}\n`;
     const { name } = await makeComponent(admin, server.workspace, { "lost.txt": damagedContent, "kept/one.txt": "one\n", "kept/two.txt": "two\n" });
     const id = await checkpoint(name, "to damage");
-    const restore = corruptObject(damagedContent);
+    const restore = await corruptObject(damagedContent);
     try {
       await admin.call("checkpoint.verify", { id });
       const headers = { authorization: `Bearer ${server.adminToken}` };
@@ -203,7 +203,7 @@ describe("a damaged checkpoint", () => {
       const notes = JSON.parse(readFileSync(path.join(folder, ".safetynet-export-notes.json"), "utf8")) as { path: string; archivedAs: string | null; reason: string }[];
       expect(notes).toEqual([expect.objectContaining({ path: "lost.txt", archivedAs: null, reason: expect.stringMatching(/corrupt: left out of this archive of the intact files only/) })]);
     } finally {
-      restore();
+      await restore();
     }
   });
 });

@@ -15,6 +15,7 @@ import { PACKAGE_ROOT, runCli } from "./server";
 import { parseCsv } from "../support/csv";
 import { describeTree, secondMtimes } from "../support/tree-listing";
 import { isCompressedObjectFile, storedObjectFile } from "../support/stored-objects";
+import { copyObjectFileToBucket, deleteObjectFromBucket } from "../support/object-store-location";
 
 const server = inject("main");
 const admin = new Api(server.baseUrl, server.adminToken);
@@ -137,6 +138,8 @@ describe("GET /api/checkpoints/<id>/archive", () => {
       corrupt[at] = (corrupt[at] as number) ^ 0xff;
       chmodSync(objectPath, 0o600);
       writeFileSync(objectPath, corrupt);
+      // With a bucket, its copy there too (a damaged cached copy alone is replaced by the bucket's).
+      await copyObjectFileToBucket(server.dataDir, bigSha);
       const response = await get(`/api/checkpoints/${id}/archive?format=tar.gz`, viewer.token);
       expect(response.status).toBe(200);
       await expect(response.arrayBuffer()).rejects.toThrow();
@@ -151,11 +154,13 @@ describe("GET /api/checkpoints/<id>/archive", () => {
       expect(refused.data.details).toMatchObject({ intactAvailable: true, problems: [expect.objectContaining({ path: "data/big.bin", state: "corrupt" })] });
 
       rmSync(objectPath);
+      await deleteObjectFromBucket(server.dataDir, bigSha);
       const missing = await errorOf(await get(`/api/checkpoints/${id}/archive?format=zip`, viewer.token), 422);
       expect(missing.message).toMatch(/data\/big\.bin \(missing\)/);
     } finally {
       rmSync(objectPath, { force: true });
       writeFileSync(objectPath, original, { mode });
+      await copyObjectFileToBucket(server.dataDir, bigSha);
     }
   });
 });
@@ -186,6 +191,7 @@ describe("safetynet checkpoint export against a server", () => {
       corrupt[0] = (corrupt[0] as number) ^ 0xff;
       rmSync(objectPath);
       writeFileSync(objectPath, corrupt);
+      await copyObjectFileToBucket(server.dataDir, bigSha);
       const target = path.join(scratch, `bad-${id}.tar.gz`);
       const bad = cli(["checkpoint", "export", id, "--format", "tar.gz", "-o", target, "--json"], viewer.token);
       expect(bad.status, bad.stdout + bad.stderr).toBe(4);
@@ -195,6 +201,7 @@ describe("safetynet checkpoint export against a server", () => {
     } finally {
       rmSync(objectPath, { force: true });
       writeFileSync(objectPath, original, { mode });
+      await copyObjectFileToBucket(server.dataDir, bigSha);
     }
   });
 });

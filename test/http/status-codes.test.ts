@@ -4,6 +4,7 @@ import path from "node:path";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { Api, createToken, expectError, makeComponent, uniqueName } from "./api";
 import { storedObjectFile } from "../support/stored-objects";
+import { copyObjectFileToBucket } from "../support/object-store-location";
 
 const server = inject("main");
 const admin = new Api(server.baseUrl, server.adminToken);
@@ -103,6 +104,8 @@ describe("404, 413, 422", () => {
     expect(plan.integrity.objectsChecked).toBe(1);
     chmodSync(object, 0o644);
     writeFileSync(object, "tampered!\n");
+    // With a bucket, its copy there too (a damaged cached copy alone is replaced by the bucket's).
+    await copyObjectFileToBucket(server.dataDir, sha);
 
     const refused = expectError(await admin.mutation("rollback.execute", { checkpointId: created.id, confirmToken: plan.confirmToken }), 422);
     expect(refused.data.safetynetCode).toBe("INTEGRITY");

@@ -14,7 +14,7 @@ import { S3Bucket } from "../../server/store/bucket/s3-bucket";
 import { objectKey, recordKey } from "../../server/store/bucket-tier";
 import { recordBucket } from "../../server/store/store-location";
 import { bucketSetting, S3RVER_CREDENTIALS } from "./s3-server";
-import { corruptStoredObjectFile, isCompressedObjectFile, storedObjectFile } from "./stored-objects";
+import { corruptStoredObjectFile, corruptStoredObjectUndoably, isCompressedObjectFile, storedObjectFile } from "./stored-objects";
 
 /** Set by the S3 pass's global setup: the s3rver of this run, and its bucket. */
 export const S3_PASS_ENDPOINT_ENV = "SAFETYNET_TEST_S3_ENDPOINT";
@@ -72,6 +72,22 @@ export async function corruptObjectEverywhere(dataDir: string, sha256: string): 
   return file;
 }
 
+/** corruptObjectEverywhere, undoably: the function returned puts the object's bytes back, here and in the bucket. */
+export async function corruptObjectUndoablyEverywhere(dataDir: string, sha256: string): Promise<() => Promise<void>> {
+  const undo = corruptStoredObjectUndoably(dataDir, sha256);
+  await copyObjectFileToBucket(dataDir, sha256);
+  return async () => {
+    undo();
+    await copyObjectFileToBucket(dataDir, sha256);
+  };
+}
+
+/** On the S3 pass, removes object `sha256` from the bucket (both forms), leaving the data directory alone. Nothing otherwise. */
+export async function deleteObjectFromBucket(dataDir: string, sha256: string): Promise<void> {
+  if (!onS3Pass()) return;
+  await withBucketOf(dataDir, (bucket) => bucket.deleteMany([objectKey(sha256, false), objectKey(sha256, true)]));
+}
+
 /**
  * On the S3 pass, puts the data directory's file of object `sha256`, as it is
  * now (damaged, cut short or put back by the test), in place of the bucket's
@@ -86,8 +102,7 @@ export async function copyObjectFileToBucket(dataDir: string, sha256: string): P
 /** Removes object `sha256` wherever it is kept (on the S3 pass, from the bucket too: a cached copy removed alone is downloaded again). */
 export async function deleteObjectEverywhere(dataDir: string, sha256: string): Promise<void> {
   fs.rmSync(storedObjectFile(dataDir, sha256));
-  if (!onS3Pass()) return;
-  await withBucketOf(dataDir, (bucket) => bucket.deleteMany([objectKey(sha256, false), objectKey(sha256, true)]));
+  await deleteObjectFromBucket(dataDir, sha256);
 }
 
 /**
