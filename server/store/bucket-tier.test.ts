@@ -7,10 +7,10 @@ import { createHash, randomBytes } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { IntegrityError } from "../errors";
 import { isCheckpointStructure } from "../checkpoints/tree-format";
-import { startS3Server, type S3TestServer } from "../../test/support/s3-server";
+import { useS3Server, type S3TestServer } from "../../test/support/s3-server";
 import { BucketTier, objectKey } from "./bucket-tier";
 import { parseBucketUrl } from "./bucket/bucket-url";
 import { S3Bucket } from "./bucket/s3-bucket";
@@ -24,13 +24,7 @@ cleanUpAfterEach();
 const sha = (data: Buffer | string) => createHash("sha256").update(data).digest("hex");
 
 let s3: S3TestServer;
-beforeAll(async () => {
-  s3 = await startS3Server();
-  Object.assign(process.env, s3.env);
-});
-afterAll(async () => {
-  await s3?.stop();
-});
+useS3Server((server) => (s3 = server));
 
 let work: string;
 let prefix: string;

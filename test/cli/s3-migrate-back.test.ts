@@ -6,9 +6,9 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { assertCliBundleFresh, cleanUpAfterEach, cliJson, makeWorkspaceDirs, writeTree } from "../support/workspace";
-import { startS3Server, type S3TestServer } from "../support/s3-server";
+import { useS3Server, type S3TestServer } from "../support/s3-server";
 import { S3Bucket } from "../../server/store/bucket/s3-bucket";
 import type { CheckpointCreated } from "../../server/checkpoints/commit";
 
@@ -16,13 +16,7 @@ beforeAll(assertCliBundleFresh);
 cleanUpAfterEach();
 
 let s3: S3TestServer;
-beforeAll(async () => {
-  s3 = await startS3Server();
-  Object.assign(process.env, s3.env);
-});
-afterAll(async () => {
-  await s3?.stop();
-});
+useS3Server((server) => (s3 = server));
 
 async function recordsIn(url: string): Promise<string[]> {
   const bucket = S3Bucket.fromSetting(url);

@@ -8,10 +8,10 @@
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { assertCliBundleFresh, cleanUpAfterEach, cliJson, jsonOf, makeWorkspaceDirs, readTree, runCli, treeDifferences, writeTree, type CliErrorJson, type CliOptions, type WorkspaceDirs } from "../support/workspace";
 import { loseMetadataDatabase } from "../support/metadata-store";
-import { startS3Server, type S3TestServer } from "../support/s3-server";
+import { useS3Server, type S3TestServer } from "../support/s3-server";
 import { FAULTS, startS3FaultProxy, type S3FaultProxy } from "../support/s3-fault-proxy";
 import { S3Bucket } from "../../server/store/bucket/s3-bucket";
 import type { CheckpointCreated } from "../../server/checkpoints/commit";
@@ -20,14 +20,7 @@ beforeAll(assertCliBundleFresh);
 cleanUpAfterEach();
 
 let s3: S3TestServer;
-beforeAll(async () => {
-  s3 = await startS3Server();
-  // The test process reads the bucket too (the SDK's credential chain finds these).
-  Object.assign(process.env, s3.env);
-});
-afterAll(async () => {
-  await s3?.stop();
-});
+useS3Server((server) => (s3 = server));
 
 let prefixes = 0;
 /** A bucket prefix of its own for each data directory (the way separate deployments share one bucket). */

@@ -7,24 +7,18 @@
  */
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { randomBytes } from "node:crypto";
 import { Api, expectError, hashTree, makeComponent } from "./api";
 import { runCli, startServer } from "./server";
 import { metadataUrlFor, onPostgresPass } from "../support/metadata-store";
 import { withPostgres } from "../support/postgres";
-import { startS3Server, type S3TestServer } from "../support/s3-server";
+import { useS3Server, type S3TestServer } from "../support/s3-server";
 import { FAULTS, startS3FaultProxy } from "../support/s3-fault-proxy";
 import { S3Bucket } from "../../server/store/bucket/s3-bucket";
 
 let s3: S3TestServer;
-beforeAll(async () => {
-  s3 = await startS3Server();
-  Object.assign(process.env, s3.env);
-});
-afterAll(async () => {
-  await s3?.stop();
-});
+useS3Server((server) => (s3 = server));
 
 async function keys(setting: string, under: string): Promise<string[]> {
   const bucket = S3Bucket.fromSetting(setting);

@@ -8,6 +8,7 @@
  * in process.env, where the SDK's own credential chain finds them.
  */
 import { spawn } from "node:child_process";
+import { afterAll, beforeAll } from "vitest";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -68,4 +69,21 @@ export async function startS3Server(options: { bucket?: string } = {}): Promise<
       rmSync(directory, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Starts s3rver before a spec file's tests and stops it after them; its
+ * credentials go into process.env, where the AWS SDK's chain finds them for
+ * the specs' own reads of the bucket. `onStart` receives it.
+ */
+export function useS3Server(onStart: (server: S3TestServer) => void): void {
+  let server: S3TestServer | undefined;
+  beforeAll(async () => {
+    server = await startS3Server();
+    Object.assign(process.env, server.env);
+    onStart(server);
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
 }
