@@ -11,6 +11,7 @@ import { assertCliBundleFresh, cleanUpAfterEach, cliJson, makeWorkspaceDirs, wri
 import { useS3Server, type S3TestServer } from "../support/s3-server";
 import { S3Bucket } from "../../server/store/bucket/s3-bucket";
 import type { CheckpointCreated } from "../../server/checkpoints/commit";
+import { onS3Pass } from "../support/object-store-location";
 
 beforeAll(assertCliBundleFresh);
 cleanUpAfterEach();
@@ -29,7 +30,8 @@ async function recordsIn(url: string): Promise<string[]> {
   }
 }
 
-describe("store migrate back to a prefix the data directory used before", () => {
+// On the S3 pass a data directory's objects are in a bucket from the start: there is no local store to move.
+describe.skipIf(onS3Pass())("store migrate back to a prefix the data directory used before", () => {
   it("removes there the records of checkpoints removed while the objects were local, and a sweep brings none back", async () => {
     const url = s3.url("migrate-back");
     const inBucket = { ...s3.env, SAFETYNET_OBJECT_STORE: url, SAFETYNET_RETENTION_GRACE_MS: "0" };
