@@ -12,6 +12,8 @@ import { compareTrees } from "./tree-diff";
 import { openManifest, type OpenedManifest } from "./tree-read";
 import { toStorageText } from "../byte-paths";
 import { ensureManifestLocal } from "./tree-fetch";
+import { Prisma } from "../generated/prisma/client";
+import { sqlDialect } from "../db/sql-dialect";
 
 export type RecordedChange = "added" | "modified" | "deleted" | "mode" | "type";
 
@@ -123,15 +125,29 @@ export async function changesAgainstBase(core: Core, componentId: string, manife
   return { baseId: base.id, counts, rows };
 }
 
-/** Change rows per insert statement (SQLite allows 32,766 bound values per statement). */
+/**
+ * Change rows per insert statement: 11 bound values a row, under SQLite's limit
+ * of 32,766 per statement (PostgreSQL allows 65,535).
+ */
 const ROWS_PER_INSERT = 1_000;
 
-/** The inserts of a checkpoint's change rows, for the transaction that records the checkpoint. */
+/**
+ * The inserts of a checkpoint's change rows, for the transaction that records the
+ * checkpoint. Plain multi-row INSERTs: Prisma's createMany costs about 0.4 ms a
+ * row here (its query compiler and row mapping), so 50 changed files took 20 ms
+ * of a checkpoint and 1,000 took 400 ms; the statement itself takes a few.
+ */
 export function changeRowInserts(core: Core, rows: readonly FileChangeRow[], checkpoint: { id: string; componentId: string; createdAt: Date }) {
+  const sql = sqlDialect(core.config.dataDir);
+  const createdAt = sql.timestamp(checkpoint.createdAt);
   const inserts = [];
   for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
-    const data = rows.slice(i, i + ROWS_PER_INSERT).map((row) => ({ ...row, checkpointId: checkpoint.id, componentId: checkpoint.componentId, createdAt: checkpoint.createdAt }));
-    inserts.push(core.db.fileChange.createMany({ data }));
+    const values = rows
+      .slice(i, i + ROWS_PER_INSERT)
+      .map((r) => Prisma.sql`(${checkpoint.id}, ${checkpoint.componentId}, ${r.path}, ${r.change}, ${r.kind}, ${r.oldSha256}, ${r.newSha256}, ${r.oldMode}, ${r.newMode}, ${r.size}, ${createdAt})`);
+    inserts.push(
+      core.db.$executeRaw`INSERT INTO ${sql.table("FileChange")} ("checkpointId", "componentId", "path", "change", "kind", "oldSha256", "newSha256", "oldMode", "newMode", "size", "createdAt") VALUES ${Prisma.join(values)}`,
+    );
   }
   return inserts;
 }
