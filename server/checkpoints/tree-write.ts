@@ -54,7 +54,8 @@ export async function storeBuiltTree(
       throw error;
     }
   }
-  // The barrier: the root record is durable, and so are the renames of the trees before it.
+  // The barrier: the root record is durable, and so are the renames of the trees (and contents) before it.
+  await store.syncDirectoriesConcurrently();
   const record = store.putBuffer(encodeRootRecord(scope, databases, tree.root));
   return { sha256: record.sha256, root: tree.root, totals: tree.totals, newBytes: newBytes + (record.written ? record.size : 0), newTrees: fresh.size };
 }

@@ -52,6 +52,15 @@ export async function writeNewFile(path: string, data: Buffer, mode: number, opt
   closeOrRemove(fd, path);
 }
 
+/**
+ * Creates `path` (which must not exist) with `data` and leaves it open and not
+ * flushed: the caller flushes and closes the descriptor (a WriteBatch, which
+ * saves reopening each file to flush it). On failure nothing is left.
+ */
+export function writeNewFileOpen(path: string, data: Buffer, mode: number): number {
+  return createWithData(path, data, mode);
+}
+
 /** Synchronous twin of writeNewFile (always durable). */
 export function writeNewFileSync(path: string, data: Buffer, mode: number): void {
   const fd = createWithData(path, data, mode);

@@ -381,6 +381,16 @@ describe("syncDirectories", () => {
     await store.putFile(file("f", "x"));
     expect(() => store.syncDirectories()).not.toThrow();
   });
+
+  it("syncs every fan-out directory written since the last barrier when several go at once, and tolerates one removed meanwhile", async () => {
+    const shas: string[] = [];
+    for (let i = 0; i < 40; i++) shas.push((await store.putFile(file(`g${i}`, `object ${i}`))).sha256);
+    const gone = path.join(store.dir, "objects", (shas[0] as string).slice(0, 2));
+    fs.rmSync(gone, { recursive: true });
+    await expect(store.syncDirectoriesConcurrently()).resolves.toBeUndefined();
+    await expect(store.syncDirectoriesConcurrently()).resolves.toBeUndefined();
+    for (const sha of shas.slice(1)) if (!sha.startsWith(path.basename(gone))) expect(await store.verifyObject(sha)).toBe("ok");
+  });
 });
 
 /** Text that compresses well (source-like lines), `bytes` long. */

@@ -56,6 +56,31 @@ export async function flushFiles(dir: string, files: readonly string[]): Promise
   await mapConcurrent(files, FLUSH_CONCURRENCY, flushOne);
 }
 
+/**
+ * Flushes and closes files still open from their writes (a small batch), several
+ * at a time. Every descriptor is closed, whatever fails (then the first error is
+ * thrown): the caller must not close any of them again.
+ */
+export async function flushOpenFiles(fds: readonly number[]): Promise<void> {
+  const closed = new Set<number>();
+  const close = async (fd: number) => {
+    if (closed.has(fd)) return;
+    closed.add(fd);
+    await closeFd(fd).catch(() => undefined);
+  };
+  try {
+    await mapConcurrent(fds, FLUSH_CONCURRENCY, async (fd) => {
+      try {
+        await fdatasyncFd(fd);
+      } finally {
+        await close(fd);
+      }
+    });
+  } finally {
+    await Promise.all(fds.map(close));
+  }
+}
+
 /** A folder by name, never anything else: O_DIRECTORY refuses a file, a FIFO or a device without opening it for reading. */
 const DIRECTORY_OPEN_FLAGS = fs.constants.O_RDONLY | fs.constants.O_DIRECTORY | fs.constants.O_NOFOLLOW;
 

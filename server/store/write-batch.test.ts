@@ -20,6 +20,15 @@ function file(name: string, content: Buffer | string): string {
   return p;
 }
 const tmpEntries = () => fs.readdirSync(path.join(store.dir, "tmp"));
+/** This process's descriptors open on files in the store's tmp/. */
+const openTmpFiles = () =>
+  fs.readdirSync("/proc/self/fd").filter((fd) => {
+    try {
+      return fs.readlinkSync(`/proc/self/fd/${fd}`).startsWith(path.join(store.dir, "tmp") + path.sep);
+    } catch {
+      return false;
+    }
+  });
 
 describe("WriteBatch", () => {
   it("keeps staged objects out of objects/ until commit, then places them all", async () => {
@@ -47,11 +56,29 @@ describe("WriteBatch", () => {
     expect(store.has(sha256Hex("same"))).toBe(true);
   });
 
+  it("keeps a small batch's files open from write to flush, and closes every one of them (commit or abort)", async () => {
+    const batch = store.createBatch();
+    const shas: string[] = [];
+    for (let i = 0; i < 20; i++) shas.push((await store.putFile(file(`s${i}.txt`, `small ${i}`), undefined, batch)).sha256);
+    expect(openTmpFiles()).toHaveLength(20);
+    await batch.commit();
+    expect(openTmpFiles()).toEqual([]);
+    for (const sha of shas) expect(await store.verifyObject(sha)).toBe("ok");
+
+    const dropped = store.createBatch();
+    for (let i = 0; i < 5; i++) await store.putFile(file(`d${i}.txt`, `dropped ${i}`), undefined, dropped);
+    expect(openTmpFiles()).toHaveLength(5);
+    await dropped.abort();
+    expect(openTmpFiles()).toEqual([]);
+    expect(tmpEntries()).toHaveLength(0);
+  });
+
   it("flushes a large batch through one file-system sync and places every object", async () => {
     const batch = store.createBatch();
     const shas: string[] = [];
-    for (let i = 0; i < 100; i++) shas.push((await store.putFile(file(`f${i}.txt`, `content ${i}`), undefined, batch)).sha256);
+    for (let i = 0; i < 300; i++) shas.push((await store.putFile(file(`f${i}.txt`, `content ${i}`), undefined, batch)).sha256);
     await batch.commit();
+    expect(openTmpFiles()).toEqual([]);
     for (const sha of shas) expect(await store.verifyObject(sha)).toBe("ok");
     expect(tmpEntries()).toHaveLength(0);
   });
