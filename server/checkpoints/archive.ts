@@ -31,6 +31,7 @@
 import { createHash } from "node:crypto";
 import fsp from "node:fs/promises";
 import type { ObjectContent } from "../store/object-store";
+import type { ObjectState } from "../store/object-errors";
 import { PassThrough, Readable } from "node:stream";
 import { createGzip } from "node:zlib";
 import { ZipArchive, type Archiver } from "archiver";
@@ -191,7 +192,7 @@ export async function openCheckpointArchive(core: Core, checkpointId: string, fo
     // A sparse file's object is its data, then its map: the data is what the archive takes.
     const expected = layout ? { objectBytes: layout.dataBytes + layout.tail.length, emitBytes: layout.dataBytes } : { objectBytes: item.entry.size, emitBytes: item.entry.size };
     const sha256 = item.entry.sha256 as string;
-    const source = new VerifiedObjectReader(() => core.store.openContent(sha256), item.entry, recordDamage, expected);
+    const source = new VerifiedObjectReader(() => core.store.openContent(sha256), item.entry, recordDamage, expected, () => core.store.verifyObject(sha256));
     source.on("error", fail);
     if (!layout || format === "tar.gz") return source;
     const expanded = Readable.from(withHoles(source, layout), { objectMode: false });
@@ -318,6 +319,11 @@ class VerifiedObjectReader extends Readable {
     private readonly recordDamage: (problems: DamagedObject[]) => Promise<void>,
     /** The object's size, and how many of its first bytes the stream gives (all of them, but for a sparse file's representation). */
     private readonly expected: { objectBytes: number; emitBytes: number },
+    /**
+     * The store's own check of the object, once damage was read: with a bucket, what was read is a cached
+     * copy, and the check replaces a damaged one with the bucket's copy and answers for that.
+     */
+    private readonly recheck: () => Promise<ObjectState>,
   ) {
     super({ highWaterMark: CHUNK });
   }
@@ -333,6 +339,12 @@ class VerifiedObjectReader extends Readable {
   }
 
   private async damaged(state: "corrupt" | "missing", why: string): Promise<IntegrityError> {
+    if ((await this.recheck().catch(() => state)) === "ok") {
+      return new IntegrityError(
+        `archive aborted: the cached copy of ${this.entry.path}'s content was damaged (${why}) and has been replaced by the bucket's intact copy; nothing is wrong with the checkpoint: export it again`,
+        { problems: [], cachedCopyReplaced: true },
+      );
+    }
     const problems: DamagedObject[] = [{ path: this.entry.path, sha256: this.entry.sha256 as string, state }];
     await this.recordDamage(problems);
     return new IntegrityError(`archive aborted: the stored content of ${this.entry.path} is ${state} (${why}); no complete archive was produced`, { problems });

@@ -180,8 +180,7 @@ class DamageLedger {
     if (!entry.sha256) return null;
     if (this.stateOf(entry.sha256)) return null;
     try {
-      await this.core.store.ensureLocal([entry.sha256]);
-      return this.core.store.readBuffer(entry.sha256, { verify: true });
+      return await this.core.store.readVerified(entry.sha256);
     } catch (error) {
       if (!(error instanceof IntegrityError)) throw error;
       const state: DamageState = (error.details as { state?: string } | undefined)?.state === "missing" ? "missing" : "corrupt";

@@ -77,8 +77,7 @@ async function entryAt(core: Core, row: CheckpointRow, path: string): Promise<Ma
 /** Up to `limit` bytes of an object's content (all of it, verified, when it is that small). */
 async function leadingBytes(core: Core, sha256: string, size: number, limit: number): Promise<Buffer> {
   if (size <= limit) {
-    await core.store.ensureLocal([sha256]);
-    return core.store.readBuffer(sha256, { verify: true });
+    return core.store.readVerified(sha256);
   }
   const content = await core.store.openContent(sha256);
   const parts: Buffer[] = [];
@@ -126,8 +125,7 @@ async function sideText(core: Core, entry: ManifestEntry | null): Promise<{ text
   if (entry.kind === "symlink") return { text: `${entry.linkTarget ?? ""}\n` };
   if (entry.kind !== "file" || !entry.sha256 || entry.sparse) return { noPatch: "not-text" };
   if (entry.size > FILE_TEXT_LIMIT) return { noPatch: "too-large" };
-  await core.store.ensureLocal([entry.sha256]);
-  const bytes = core.store.readBuffer(entry.sha256, { verify: true });
+  const bytes = await core.store.readVerified(entry.sha256);
   return looksBinary(bytes) ? { noPatch: "binary" } : { text: bytes.toString("utf8") };
 }
 

@@ -717,27 +717,69 @@ export class ObjectStore {
    * damaged. Memory stays at one chunk whatever the object's size.
    */
   async openContent(sha256: string): Promise<ObjectContent> {
-    return this.againIfTrimmed(sha256, async () => {
+    const content = await this.againFromBucket(sha256, async () => {
       await this.ensureLocal([sha256]);
       const located = this.locate(sha256);
       if (!located) throw missingObjectError(sha256, this.rawPath(sha256));
       return this.openForm(sha256, located);
     });
+    return this.tier ? this.droppingDamagedCopy(sha256, content) : content;
   }
 
   /**
-   * Runs a read of an object that was downloaded into a bucket's cache, once
-   * more if the object went missing meanwhile: another process may trim the
-   * cache between the download and the read (it is then downloaded again).
+   * Runs a read of an object in a bucket's cache once more when the copy here
+   * failed it: missing (another process trimmed the cache between the download
+   * and the read) or damaged (a cached copy is only a copy: it is dropped, and
+   * the bucket's, checked as it arrives, is read instead). Damage in the bucket's
+   * own copy is reported as it is, with the bucket's key as its path.
    */
-  private async againIfTrimmed<T>(sha256: string, read: () => Promise<T>): Promise<T> {
+  private async againFromBucket<T>(sha256: string, read: () => Promise<T>): Promise<T> {
     try {
       return await read();
     } catch (error) {
-      const missing = error instanceof SafetyNetError && error.code === "INTEGRITY" && (error.details as { state?: unknown }).state === "missing";
-      if (!this.tier || !missing) throw error;
+      if (!this.tier || !(error instanceof SafetyNetError) || error.code !== "INTEGRITY") throw error;
+      const { state, path: where } = error.details as { state?: unknown; path?: unknown };
+      if (state === "corrupt" && this.isCachedCopy(where)) this.deleteObject(sha256);
+      else if (state !== "missing") throw error;
       return read();
     }
+  }
+
+  /**
+   * An object's whole content, checked against its name: readBuffer with
+   * verify, after bringing the object here from the bucket (where a damaged
+   * cached copy is replaced by the bucket's, see againFromBucket).
+   */
+  async readVerified(sha256: string): Promise<Buffer> {
+    return this.againFromBucket(sha256, async () => {
+      await this.ensureLocal([sha256]);
+      return this.readBuffer(sha256, { verify: true });
+    });
+  }
+
+  /** True for a path in this store's objects/ (a cached copy), false for a bucket key. */
+  private isCachedCopy(where: unknown): boolean {
+    return typeof where === "string" && where.startsWith(this.objectsDir + path.sep);
+  }
+
+  /**
+   * A stream that finds the cached copy damaged part-way cannot start again (its
+   * reader has had the first bytes): the damage is reported, and the copy is
+   * dropped so that the next read fetches the bucket's.
+   */
+  private droppingDamagedCopy(sha256: string, content: ObjectContent): ObjectContent {
+    const drop = (error: unknown) => {
+      if (error instanceof SafetyNetError && error.code === "INTEGRITY" && this.isCachedCopy((error.details as { path?: unknown }).path)) this.deleteObject(sha256);
+    };
+    async function* chunks(): AsyncGenerator<Buffer> {
+      try {
+        yield* content.chunks;
+      } catch (error) {
+        drop(error);
+        throw error;
+      }
+    }
+    return { ...content, chunks: chunks() };
   }
 
   private async openForm(sha256: string, located: StoredForm): Promise<ObjectContent> {
@@ -867,7 +909,7 @@ export class ObjectStore {
    * when the object is corrupt or missing, leaving nothing at `destPath`.
    */
   async materialize(sha256: string, destPath: string, mode: number, options: MaterializeOptions = {}): Promise<void> {
-    if (this.tier) return this.againIfTrimmed(sha256, () => this.materializeHere(sha256, destPath, mode, options));
+    if (this.tier) return this.againFromBucket(sha256, () => this.materializeHere(sha256, destPath, mode, options));
     return this.materializeHere(sha256, destPath, mode, options);
   }
 

@@ -5,12 +5,14 @@
  * and roll back; a bucket that cannot be written leaves nothing recorded;
  * retention deletes from the bucket.
  */
-import { randomBytes } from "node:crypto";
+import { execFileSync } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { assertCliBundleFresh, cleanUpAfterEach, cliJson, jsonOf, makeWorkspaceDirs, readTree, runCli, treeDifferences, writeTree, type CliErrorJson, type CliOptions, type WorkspaceDirs } from "../support/workspace";
 import { loseMetadataDatabase } from "../support/metadata-store";
+import { corruptStoredObjectFile } from "../support/stored-objects";
 import { useS3Server, type S3TestServer } from "../support/s3-server";
 import { onS3Pass } from "../support/object-store-location";
 import { FAULTS, startS3FaultProxy, type S3FaultProxy } from "../support/s3-fault-proxy";
@@ -130,6 +132,52 @@ describe("objects in a bucket", () => {
     const refused = await cli.run(ws, ["rollback", first.id, "--yes", "--json"]);
     expect(refused.status).not.toBe(0);
     expect(jsonOf<CliErrorJson>(refused).error.message).toMatch(/corrupt/);
+  });
+
+  it("replaces a damaged cached copy with the bucket's: restore, export and a file's diff read the checkpoint's content, and nothing is recorded against it", async () => {
+    const env = bucketFor("cached-damage");
+    const { ws, cli, first, second, firstTree } = await twoCheckpoints("s3-cached-damage", env);
+    const shaOf = (rel: string) => createHash("sha256").update(fs.readFileSync(path.join(ws.root, rel))).digest("hex");
+    // A compressed object (its stream fails to inflate) and a raw one (its bytes hash to another name).
+    const damaged = { "docs/big.md": shaOf("docs/big.md"), "docs/blob.bin": shaOf("docs/blob.bin") };
+    const damageCache = (...shas: string[]) => {
+      for (const sha of shas) corruptStoredObjectFile(ws.dataDir, sha);
+    };
+
+    damageCache(...Object.values(damaged));
+    const into = path.join(ws.base, "restored");
+    await cli.json(ws, ["checkpoint", "restore", first.id, "--to", into]);
+    expect(treeDifferences(firstTree, readTree(into))).toEqual([]);
+
+    // An archive streams: the one that meets the damage is broken off, says why, and the next one is whole.
+    for (const sha of Object.values(damaged)) {
+      damageCache(sha);
+      const archive = path.join(ws.base, `first-${sha.slice(0, 8)}.tar.gz`);
+      const broken = await cli.run(ws, ["checkpoint", "export", first.id, "--format", "tar.gz", "-o", archive, "--json"]);
+      expect(broken.status).not.toBe(0);
+      expect(jsonOf<CliErrorJson>(broken).error.message).toMatch(/cached copy of docs\/(big\.md|blob\.bin)'s content was damaged .* replaced by the bucket's intact copy/);
+      await cli.json(ws, ["checkpoint", "export", first.id, "--format", "tar.gz", "-o", archive]);
+      const unpacked = path.join(ws.base, `unpacked-${sha.slice(0, 8)}`);
+      fs.mkdirSync(unpacked);
+      execFileSync("tar", ["-xzf", archive, "-C", unpacked]);
+      for (const [rel, sha] of Object.entries(damaged)) expect(createHash("sha256").update(fs.readFileSync(path.join(unpacked, `web-${first.id}`, rel))).digest("hex")).toBe(sha);
+    }
+
+    // A text diff reads both sides' content: the older one from a damaged cached copy.
+    damageCache(shaOf("a.txt"));
+    fs.writeFileSync(path.join(ws.root, "a.txt"), "a3\n");
+    const third = await cli.json<CheckpointCreated>(ws, ["checkpoint", "create", "web", "--reason", "third"]);
+    const text = await cli.run(ws, ["checkpoint", "diff", second.id, "--against", third.id, "--patch"]);
+    expect(text.status, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/^[+-]a2$/m);
+    expect(text.stdout).toMatch(/^[+-]a3$/m);
+
+    for (const checkpoint of [first, second]) {
+      const shown = await cli.json<{ verifyState: string; damagedFiles: unknown[] }>(ws, ["checkpoint", "show", checkpoint.id]);
+      expect(shown.damagedFiles).toEqual([]);
+      expect(shown.verifyState).not.toMatch(/corrupt|missing/);
+    }
+    expect(await cli.json(ws, ["checkpoint", "verify", first.id])).toMatchObject({ state: "verified", problems: [] });
   });
 
   it("refuses a checkpoint the bucket cannot take, records nothing, and uploads it all with the next one", async () => {
