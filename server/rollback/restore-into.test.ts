@@ -5,7 +5,7 @@ import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { closeCore, openCore, type Core } from "../core";
 import { metadataUrlFor } from "../../test/support/metadata-store";
-import { deleteObjectEverywhere, objectStoreConfigFor } from "../../test/support/object-store-location";
+import { copyObjectFileToBucket, deleteObjectEverywhere, objectStoreConfigFor } from "../../test/support/object-store-location";
 import { IntegrityError, InvalidInputError, NotFoundError } from "../errors";
 import { upsertComponent } from "../registry/components";
 import { createCheckpoint } from "../checkpoints/create";
@@ -190,6 +190,8 @@ describe("restoreCheckpointInto", () => {
     const objectPath = (core.store.locate(victim?.sha256 as string)?.path as string);
     fs.chmodSync(objectPath, 0o644);
     fs.writeFileSync(objectPath, "tampered\n");
+    // With a bucket, its copy there too (a damaged cached copy alone is replaced by the bucket's).
+    await copyObjectFileToBucket(path.join(tmp, "data"), victim?.sha256 as string);
 
     const existing = path.join(tmp, "existing-empty");
     fs.mkdirSync(existing);
