@@ -113,8 +113,13 @@ test("the component status set by a rollback says when and which rollback, and t
   await expect(note).toContainText(`by rollback ${rollback.rollbackId} to ${checkpoint.id}`);
   await expect(note).toContainText("The next checkpoint taken on purpose sets the status back to active");
 
-  await page.getByRole("button", { name: "Take checkpoint…" }).click();
-  await page.getByRole("form", { name: "Take a checkpoint" }).getByRole("button", { name: "Take checkpoint" }).click();
+  // A click that lands before the page is hydrated opens nothing (seen once in a full run): click until the form is open.
+  const form = page.getByRole("form", { name: "Take a checkpoint" });
+  await expect(async () => {
+    if (!(await form.isVisible())) await page.getByRole("button", { name: "Take checkpoint…" }).click();
+    await expect(form).toBeVisible({ timeout: 1_000 });
+  }).toPass();
+  await form.getByRole("button", { name: "Take checkpoint" }).click();
   await expect(page.getByTestId("take-checkpoint-result")).toBeVisible();
   await expect(page.getByTestId("rolled-back-note")).toHaveCount(0);
   await expect(page.getByRole("heading", { level: 1 })).toContainText("active");
