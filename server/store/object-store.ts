@@ -575,13 +575,6 @@ export class ObjectStore {
   }
 
   /**
-   * fsyncs the fan-out directories that had objects renamed into (or deleted from)
-   * them since the last call, making those directory entries crash-safe. Object
-   * contents are always fdatasync'ed before their rename; this makes the renames
-   * durable in one batch (at most 256 fsyncs) instead of one fsync per object.
-   * putBuffer calls it; call it directly after a batch of putFile without a manifest.
-   */
-  /**
    * syncDirectories, several directories at a time, for a caller that can wait:
    * the objects of a checkpoint after a small change land in a hundred fan-out
    * directories or more, and one fsync after the other made up most of the cost
@@ -599,6 +592,13 @@ export class ObjectStore {
     }
   }
 
+  /**
+   * fsyncs the fan-out directories that had objects renamed into (or deleted from)
+   * them since the last call, making those directory entries crash-safe. Object
+   * contents are always fdatasync'ed before their rename; this makes the renames
+   * durable in one batch (at most 256 fsyncs) instead of one fsync per object.
+   * putBuffer calls it; call it directly after a batch of putFile without a manifest.
+   */
   syncDirectories(): void {
     for (const prefix of [...this.unsyncedFanouts]) {
       const dir = path.join(this.objectsDir, prefix);
@@ -738,9 +738,7 @@ export class ObjectStore {
       return await read();
     } catch (error) {
       if (!this.tier || !(error instanceof SafetyNetError) || error.code !== "INTEGRITY") throw error;
-      const { state, path: where } = error.details as { state?: unknown; path?: unknown };
-      if (state === "corrupt" && this.isCachedCopy(where)) this.deleteObject(sha256);
-      else if (state !== "missing") throw error;
+      if (!this.droppedDamagedCopy(sha256, error) && (error.details as { state?: unknown }).state !== "missing") throw error;
       return read();
     }
   }
@@ -757,9 +755,16 @@ export class ObjectStore {
     });
   }
 
-  /** True for a path in this store's objects/ (a cached copy), false for a bucket key. */
-  private isCachedCopy(where: unknown): boolean {
-    return typeof where === "string" && where.startsWith(this.objectsDir + path.sep);
+  /**
+   * With a bucket, drops the copy here of an object `error` found damaged in
+   * this store's objects/ (not a bucket key); true when it did.
+   */
+  private droppedDamagedCopy(sha256: string, error: unknown): boolean {
+    if (!this.tier || !(error instanceof SafetyNetError) || error.code !== "INTEGRITY") return false;
+    const { state, path: where } = error.details as { state?: unknown; path?: unknown };
+    if (state !== "corrupt" || typeof where !== "string" || !where.startsWith(this.objectsDir + path.sep)) return false;
+    this.deleteObject(sha256);
+    return true;
   }
 
   /**
@@ -768,9 +773,7 @@ export class ObjectStore {
    * dropped so that the next read fetches the bucket's.
    */
   private droppingDamagedCopy(sha256: string, content: ObjectContent): ObjectContent {
-    const drop = (error: unknown) => {
-      if (error instanceof SafetyNetError && error.code === "INTEGRITY" && this.isCachedCopy((error.details as { path?: unknown }).path)) this.deleteObject(sha256);
-    };
+    const drop = (error: unknown) => this.droppedDamagedCopy(sha256, error);
     async function* chunks(): AsyncGenerator<Buffer> {
       try {
         yield* content.chunks;
