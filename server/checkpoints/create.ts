@@ -15,6 +15,8 @@ import { callerDetails } from "../audit/attribution";
 import { captureLiveState, scanExcludes, scanScope, type LiveState } from "./live-state";
 import { probeChanges, rememberCapture, unchangedCaptureStats, type ChangeProbe, type RememberedGit } from "./unchanged-capture";
 import { tryCapturePatched } from "./patched-capture";
+import { captureStreamed } from "./streamed-capture";
+import { changeTracker } from "../scan/change-tracker";
 import { openManifest } from "./tree-read";
 import { commitCheckpoint, type CheckpointCreated, type CommitRequest } from "./commit";
 import { gitSignature, readGitInfo, type GitInfo } from "./git-info";
@@ -149,6 +151,11 @@ async function captureScope(core: Core, component: ComponentView, input: Checkpo
   }
   for (let attempt = 1; ; attempt++) {
     try {
+      if ((input.paths ?? []).length === 0 && !changeTracker()) {
+        // Nothing tells what changed: walk, folder by folder, storing as it goes.
+        const streamed = await captureStreamed(core, component, { onProgress: options.onProgress });
+        return { resolved: wholeComponent, live: streamed.live, builtTree: streamed.tree, remember: undefined, git };
+      }
       const depth = input.depth ?? 1;
       const rules = { include: component.include, exclude: component.exclude, extraExcludes: scanExcludes(core, component) };
       // Some paths: no walk of the whole component (their related files are found from the disk, bounded).

@@ -239,7 +239,7 @@ function markHardLinks(scanned: readonly ScannedEntry[], entries: ManifestEntry[
 }
 
 /** What storing a file may take at most: a file that may be sparse stores about what is allocated of it, any other its size. */
-function storedBytesEstimate(entry: ScannedEntry): number {
+export function storedBytesEstimate(entry: ScannedEntry): number {
   return entry.allocated !== undefined ? Math.min(entry.size, entry.allocated) : entry.size;
 }
 
@@ -253,9 +253,11 @@ const MANIFEST_BYTES_PER_ENTRY = 256;
  * directory's file system: at most every file read is new. Running out half-way
  * would leave only temp files, but a full disk also stops the database from
  * recording anything, so it is better to say so up front. `contentBytes` counts
- * real bytes: a sparse file's holes take no room in the store.
+ * real bytes: a sparse file's holes take no room in the store. A capture that
+ * stores as it walks (streamed-capture.ts) asks again as it goes: `storedSoFar`
+ * says it already stored some of it, which belongs to no checkpoint then.
  */
-function assertStoreHasRoom(core: Core, contentBytes: number, entries: number): void {
+export function assertStoreHasRoom(core: Core, contentBytes: number, entries: number, storedSoFar = false): void {
   let free: number;
   try {
     const fs = statfsSync(core.store.dir);
@@ -266,7 +268,7 @@ function assertStoreHasRoom(core: Core, contentBytes: number, entries: number): 
   const needed = contentBytes + entries * MANIFEST_BYTES_PER_ENTRY + STORE_SLACK_BYTES;
   if (needed > free) {
     throw new InsufficientStorageError(
-      `not enough free space for the checkpoint on the data directory's file system (${core.store.dir}): up to ${needed} bytes are needed, ${free} are free; nothing was written. Free some space, or run \`safetynet retention run\``,
+      `not enough free space for the checkpoint on the data directory's file system (${core.store.dir}): up to ${needed} bytes are needed, ${free} are free; ${storedSoFar ? "what was stored of it so far belongs to no checkpoint and the next retention sweep removes it" : "nothing was written"}. Free some space, or run \`safetynet retention run\``,
       { neededBytes: needed, freeBytes: free, path: core.store.dir },
     );
   }

@@ -17,13 +17,18 @@ export async function createProgress(mode: OutputMode, label: string): Promise<P
   const { SingleBar, Presets } = await import("cli-progress");
   const bar = new SingleBar({ format: `${label} [{bar}] {percentage}% {value}/{total}`, stream: process.stderr, hideCursor: true, clearOnComplete: true }, Presets.shades_classic);
   let started = false;
+  let shownTotal = 0;
   return {
     update(done, total) {
       if (total < MIN_TOTAL_FOR_BAR) return;
       if (!started) {
         bar.start(total, 0);
         started = true;
+      } else if (total !== shownTotal) {
+        // A capture that reads as it walks learns the total as it goes.
+        bar.setTotal(total);
       }
+      shownTotal = total;
       bar.update(done);
     },
     stop() {

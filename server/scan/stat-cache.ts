@@ -226,6 +226,16 @@ export class StatCache {
     }, undefined);
   }
 
+  /**
+   * Drops the preloaded rows of paths lookup() was not asked for since the cache
+   * was opened (call after looking up every file of a whole-component walk: the
+   * others are gone). retainOnly without a set of every path; nothing without a preload.
+   */
+  retainLookedUp(): void {
+    if (!this.trusted || this.unreadable || !this.loaded) return;
+    for (const p of this.loaded.notLookedUp()) if (!this.changes.has(p)) this.changes.set(p, null);
+  }
+
   /** Number of records: stored ones (as loaded) plus changes. Counts with one query when not preloaded. */
   get size(): number {
     let stored = 0;
@@ -255,8 +265,12 @@ export class StatCache {
    * generation is started over first; one saved under a newer generation than this
    * cache was opened with is left alone (what this process knows is older). Never
    * throws: a failed save leaves the previous cache, which is still true.
+   * With `keepNewRows` false, rows saved for paths the preloaded rows did not
+   * have are not added to them: a capture that looks each path up once and saves
+   * as it goes (streamed-capture.ts) would otherwise hold the whole tree's rows.
+   * Such a path then looks like a miss, which costs a read, never a wrong answer.
    */
-  save(): StatCacheSaveResult {
+  save(keepNewRows = true): StatCacheSaveResult {
     const source = this.source;
     const result: StatCacheSaveResult = { rowsChanged: 0, reset: false };
     if (!source || (this.trusted && this.changes.size === 0)) return result;
@@ -287,8 +301,8 @@ export class StatCache {
     if (result.reset) this.loaded = this.loaded ? new LoadedRows() : null;
     if (this.loaded) {
       for (const [p, r] of this.changes) {
-        if (r) this.loaded.set(p, r.size, r.mtimeMs, r.ctimeMs, r.ino, r.sha256, r.sparse?.dataBytes ?? null);
-        else this.loaded.delete(p);
+        if (!r) this.loaded.delete(p);
+        else if (keepNewRows || this.loaded.has(p)) this.loaded.set(p, r.size, r.mtimeMs, r.ctimeMs, r.ino, r.sha256, r.sparse?.dataBytes ?? null);
       }
     }
     this.changes.clear();
@@ -366,6 +380,8 @@ class LoadedRows {
   private readonly index = new Map<string, number>();
   private stats = new Float64Array(4 * 1024);
   private readonly hashes: string[] = [];
+  /** Rows match() was asked for, by index (grown with the rows). */
+  private lookedUp = new Uint8Array(1024);
   /** Data bytes of the rows of sparse files (few or none), by path. */
   private readonly sparse = new Map<string, number>();
 
@@ -375,6 +391,10 @@ class LoadedRows {
 
   keys(): IterableIterator<string> {
     return this.index.keys();
+  }
+
+  has(filePath: string): boolean {
+    return this.index.has(filePath);
   }
 
   set(filePath: string, size: number, mtimeMs: number, ctimeMs: number, ino: number, sha256: string, sparseDataBytes: number | null): void {
@@ -389,6 +409,11 @@ class LoadedRows {
         const grown = new Float64Array(this.stats.length * 2);
         grown.set(this.stats);
         this.stats = grown;
+      }
+      if (i >= this.lookedUp.length) {
+        const grown = new Uint8Array(this.lookedUp.length * 2);
+        grown.set(this.lookedUp);
+        this.lookedUp = grown;
       }
     } else {
       this.hashes[i] = sha256;
@@ -421,9 +446,15 @@ class LoadedRows {
     return { size: s[4 * i] as number, mtimeMs: s[4 * i + 1] as number, ctimeMs: s[4 * i + 2] as number, ino: s[4 * i + 3] as number, sha256: this.hashes[i] as StoredSha256, ...(sparse ? { sparse } : {}) };
   }
 
+  /** Paths of the rows match() was not asked for. */
+  *notLookedUp(): IterableIterator<string> {
+    for (const [p, i] of this.index) if (this.lookedUp[i] === 0) yield p;
+  }
+
   match(entry: ScannedEntry): StoredSha256 | undefined {
     const i = this.index.get(entry.path);
     if (i === undefined) return undefined;
+    this.lookedUp[i] = 1;
     const s = this.stats;
     return s[4 * i] === entry.size && s[4 * i + 1] === entry.mtimeMs && s[4 * i + 2] === entry.ctimeMs && s[4 * i + 3] === entry.ino
       ? (this.hashes[i] as StoredSha256)

@@ -103,33 +103,11 @@ class Walker {
 
   /** Lists `absDir` and emits everything non-ignored under it. Returns false if the dir vanished. */
   walkDir(absDir: string, relDir: string): boolean {
-    let dirents: Dirent[];
-    try {
-      dirents = readDirents(absDir);
-    } catch (error) {
-      if (relDir !== "" && isGone(error)) return false; // removed while we scanned
-      throw describeFsError(error, absDir);
-    }
-    let hasGitignore = false;
-    for (let i = 0; i < dirents.length; i++) {
-      if ((dirents[i] as Dirent).name === ".gitignore") {
-        hasGitignore = true;
-        break;
-      }
-    }
-    const rules = this.rules;
-    const ctx = rules.enterDir(relDir, absDir, hasGitignore);
-    const relPrefix = relDir === "" ? "" : `${relDir}/`;
-    const absPrefix = absDir === "/" ? "/" : `${absDir}/`;
-    for (let i = 0; i < dirents.length; i++) {
-      const d = dirents[i] as Dirent;
-      const rel = relPrefix + d.name;
-      if (d.isDirectory()) {
-        if (!rules.isIgnoredDir(rel, ctx)) this.visitDir(absPrefix + d.name, rel);
-      } else if (d.isFile() || d.isSymbolicLink()) {
-        if (!rules.isIgnoredFile(rel, ctx)) this.visitLeaf(absPrefix + d.name, rel);
-      }
-      // sockets, FIFOs, block/char devices: skipped
+    const listed = listFolder(this.rules, absDir, relDir);
+    if (!listed) return false;
+    for (const item of listed) {
+      if (item.dir) this.visitDir(item.abs, item.rel);
+      else this.visitLeaf(item.abs, item.rel);
     }
     return true;
   }
@@ -147,37 +125,8 @@ class Walker {
 
   /** Emits a (non-ignored) regular file or symlink; anything else is skipped. */
   private visitLeaf(abs: string, rel: string, st?: Stats): void {
-    const s = st ?? lstatOrUndefined(abs);
-    if (!s) return;
-    if (s.isFile()) {
-      const entry: ScannedEntry = { path: rel, kind: "file", mode: s.mode & 0o7777, size: s.size, mtimeMs: s.mtimeMs, ctimeMs: s.ctimeMs, ino: s.ino };
-      if (s.nlink > 1) {
-        // Another name of the same file may be in the scope: kept only when it matters, for the hard-link groups.
-        entry.dev = s.dev;
-        entry.nlink = s.nlink;
-      }
-      // Kept only for a file that may be sparse: what storing it takes is what is allocated, not its size.
-      if (mayBeSparse(s.size, s.blocks)) entry.allocated = s.blocks * 512;
-      this.out.push(entry);
-    } else if (s.isSymbolicLink()) {
-      let linkTarget: string;
-      try {
-        linkTarget = readLinkTarget(abs);
-      } catch (error) {
-        if (isGone(error) || (error as NodeJS.ErrnoException).code === "EINVAL") return; // replaced meanwhile
-        throw describeFsError(error, abs);
-      }
-      this.out.push({
-        path: rel,
-        kind: "symlink",
-        mode: s.mode & 0o7777,
-        size: s.size,
-        mtimeMs: s.mtimeMs,
-        ctimeMs: s.ctimeMs,
-        ino: s.ino,
-        linkTarget,
-      });
-    }
+    const entry = scanLeaf(abs, rel, st);
+    if (entry) this.out.push(entry);
   }
 
   /**
@@ -210,6 +159,75 @@ class Walker {
   }
 }
 
+/** A non-ignored entry of a folder: a subfolder to walk, or a leaf (a file or symlink, by its type in the listing). */
+export interface FolderItem {
+  name: string;
+  abs: string;
+  rel: string;
+  dir: boolean;
+}
+
+/**
+ * The non-ignored subfolders and leaves of `absDir`, in listing order; sockets,
+ * FIFOs and devices are left out. Null when the folder vanished (never for the root).
+ */
+export function listFolder(rules: IgnoreRules, absDir: string, relDir: string): FolderItem[] | null {
+  let dirents: Dirent[];
+  try {
+    dirents = readDirents(absDir);
+  } catch (error) {
+    if (relDir !== "" && isGone(error)) return null; // removed while we scanned
+    throw describeFsError(error, absDir);
+  }
+  let hasGitignore = false;
+  for (let i = 0; i < dirents.length; i++) {
+    if ((dirents[i] as Dirent).name === ".gitignore") {
+      hasGitignore = true;
+      break;
+    }
+  }
+  const ctx = rules.enterDir(relDir, absDir, hasGitignore);
+  const relPrefix = relDir === "" ? "" : `${relDir}/`;
+  const absPrefix = absDir === "/" ? "/" : `${absDir}/`;
+  const items: FolderItem[] = [];
+  for (let i = 0; i < dirents.length; i++) {
+    const d = dirents[i] as Dirent;
+    const rel = relPrefix + d.name;
+    if (d.isDirectory()) {
+      if (!rules.isIgnoredDir(rel, ctx)) items.push({ name: d.name, abs: absPrefix + d.name, rel, dir: true });
+    } else if (d.isFile() || d.isSymbolicLink()) {
+      if (!rules.isIgnoredFile(rel, ctx)) items.push({ name: d.name, abs: absPrefix + d.name, rel, dir: false });
+    }
+  }
+  return items;
+}
+
+/** The scanned entry of a (non-ignored) regular file or symlink; undefined for anything else, or when it vanished. */
+export function scanLeaf(abs: string, rel: string, st?: Stats): ScannedEntry | undefined {
+  const s = st ?? lstatOrUndefined(abs);
+  if (!s) return undefined;
+  if (s.isFile()) {
+    const entry: ScannedEntry = { path: rel, kind: "file", mode: s.mode & 0o7777, size: s.size, mtimeMs: s.mtimeMs, ctimeMs: s.ctimeMs, ino: s.ino };
+    if (s.nlink > 1) {
+      // Another name of the same file may be in the scope: kept only when it matters, for the hard-link groups.
+      entry.dev = s.dev;
+      entry.nlink = s.nlink;
+    }
+    // Kept only for a file that may be sparse: what storing it takes is what is allocated, not its size.
+    if (mayBeSparse(s.size, s.blocks)) entry.allocated = s.blocks * 512;
+    return entry;
+  }
+  if (!s.isSymbolicLink()) return undefined;
+  let linkTarget: string;
+  try {
+    linkTarget = readLinkTarget(abs);
+  } catch (error) {
+    if (isGone(error) || (error as NodeJS.ErrnoException).code === "EINVAL") return undefined; // replaced meanwhile
+    throw describeFsError(error, abs);
+  }
+  return { path: rel, kind: "symlink", mode: s.mode & 0o7777, size: s.size, mtimeMs: s.mtimeMs, ctimeMs: s.ctimeMs, ino: s.ino, linkTarget };
+}
+
 /**
  * A folder's entries with their exact names. Node decodes names as UTF-8 and turns
  * a byte that is not UTF-8 into U+FFFD, which names nothing on disk: a folder
@@ -221,7 +239,7 @@ export function readDirents(absDir: string): Dirent[] {
   return readdirSync(fsPath(absDir), { withFileTypes: true, encoding: "buffer" }).map((d) => Object.assign(d, { name: decodeName(d.name as unknown as Buffer) }) as unknown as Dirent);
 }
 
-function lstatOrUndefined(abs: string): Stats | undefined {
+export function lstatOrUndefined(abs: string): Stats | undefined {
   try {
     return lstatSync(fsPath(abs), { throwIfNoEntry: false });
   } catch (error) {
