@@ -13,16 +13,14 @@
  * trees from it (live-state.ts, tree-build.ts): folders are walked in path order,
  * so the first name of a hard-linked file is the same one.
  */
-import { statfsSync, statSync, type Stats } from "node:fs";
-import path from "node:path";
-import { InvalidInputError, UnstableFileError, describeFsError } from "../errors";
+import { statfsSync } from "node:fs";
+import { UnstableFileError } from "../errors";
 import type { Core } from "../core";
 import { dataPaths } from "../core";
 import { assertRootUsableNow } from "../registry/roots";
 import { createIgnoreRules, type IgnoreRules } from "../scan/ignore-rules";
-import { comparePaths, listFolder, lstatOrUndefined, scanLeaf, type FolderItem } from "../scan/walk";
+import { comparePaths, listFolder, lstatOrUndefined, rootDirectory, scanLeaf, type FolderItem } from "../scan/walk";
 import { openStatCache, type StatCache } from "../scan/stat-cache";
-import { fsPath } from "../byte-paths";
 import type { WriteBatch } from "../store/write-batch";
 import type { StoredSha256 } from "../store/object-store";
 import type { SparseInfo } from "../store/sparse-format";
@@ -77,20 +75,6 @@ export async function captureStreamed(core: Core, component: ComponentScanTarget
   } finally {
     cache.close();
   }
-}
-
-/** The root as the walk names it; refused when it is not a directory (scan/walk.ts does the same). */
-function rootDirectory(root: string): string {
-  let rootAbs = path.resolve(root);
-  if (rootAbs.length > 1 && rootAbs.endsWith("/")) rootAbs = rootAbs.slice(0, -1);
-  let stat: Stats;
-  try {
-    stat = statSync(fsPath(rootAbs));
-  } catch (error) {
-    throw describeFsError(error, rootAbs);
-  }
-  if (!stat.isDirectory()) throw new InvalidInputError(`component root is not a directory: ${rootAbs}`, { root: rootAbs });
-  return rootAbs;
 }
 
 /** What a read found, for the stat cache once its object is durable. */

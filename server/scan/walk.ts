@@ -45,17 +45,7 @@ export function comparePaths(a: string, b: string): number {
  * cannot be read.
  */
 export function scanComponent(root: string, opts: ScanOptions = {}): ScannedEntry[] {
-  let rootAbs = path.resolve(root);
-  if (rootAbs.length > 1 && rootAbs.endsWith("/")) rootAbs = rootAbs.slice(0, -1);
-  let rootStat: Stats;
-  try {
-    rootStat = statSync(fsPath(rootAbs));
-  } catch (error) {
-    throw describeFsError(error, rootAbs);
-  }
-  if (!rootStat.isDirectory()) {
-    throw new InvalidInputError(`component root is not a directory: ${rootAbs}`, { root: rootAbs });
-  }
+  const rootAbs = rootDirectory(root);
 
   const rules = createIgnoreRules(rootAbs, opts);
   const scanner = new Walker(rootAbs, rules);
@@ -75,6 +65,25 @@ export function scanComponent(root: string, opts: ScanOptions = {}): ScannedEntr
     }
   }
   return scanner.out.sort((a, b) => comparePaths(a.path, b.path));
+}
+
+/**
+ * The absolute root a walk starts from (no trailing slash); NotFoundError when it
+ * does not exist, InvalidInputError when it is not a directory.
+ */
+export function rootDirectory(root: string): string {
+  let rootAbs = path.resolve(root);
+  if (rootAbs.length > 1 && rootAbs.endsWith("/")) rootAbs = rootAbs.slice(0, -1);
+  let rootStat: Stats;
+  try {
+    rootStat = statSync(fsPath(rootAbs));
+  } catch (error) {
+    throw describeFsError(error, rootAbs);
+  }
+  if (!rootStat.isDirectory()) {
+    throw new InvalidInputError(`component root is not a directory: ${rootAbs}`, { root: rootAbs });
+  }
+  return rootAbs;
 }
 
 /** Is some proper ancestor directory of `p` also listed? (Then `p` is already covered.) */
