@@ -10,7 +10,7 @@
  * captureCheckpointScope, so what a diff shows, what a plan confirms and what the
  * rollback then finds are computed the same way and cannot drift apart.
  */
-import { statfsSync } from "node:fs";
+import { lstatSync, statfsSync } from "node:fs";
 import path from "node:path";
 import { InsufficientStorageError, UnstableFileError } from "../errors";
 import type { Core } from "../core";
@@ -19,6 +19,8 @@ import { mapConcurrent } from "../concurrency";
 import { comparePaths, scanComponent } from "../scan/walk";
 import { assertRootUsableNow } from "../registry/roots";
 import { changeTracker } from "../scan/change-tracker";
+import { assertNoSymlinkEscape } from "../scan/paths";
+import { fsPath } from "../byte-paths";
 import { openStatCache, statCacheFile as statCacheFileIn, type StatCache } from "../scan/stat-cache";
 import type { CheckpointScope, InclusionReason, Manifest, ManifestEntry, ScannedEntry } from "./manifest-types";
 import { hashFile } from "../store/hash-file";
@@ -301,7 +303,41 @@ export async function captureCheckpointScope(
     reasons = { get: (p) => targetByPath.get(p)?.reason };
   }
   const live = await captureLiveState(core, component, manifest.scope, { storeObjects: options.storeObjects, reasons, onProgress: options.onProgress });
+  if (manifest.scope.kind === "paths") linkNamesOutsideScope(component.root, manifest.entries, live.entries);
   const excluded = scanExcludes(core, component);
   const target = excluded.length === 0 ? manifest.entries : manifest.entries.filter((e) => !excluded.some((x) => e.path === x || e.path.startsWith(`${x}/`)));
   return { target, live };
+}
+
+/**
+ * A capture of some paths does not see a file's other names outside them, so it
+ * marks none of its files as another name of one. A file the checkpoint holds as
+ * another name of a path outside the captured ones (a rollback restricted to some
+ * paths of a whole checkpoint) is marked so again when the two are still one file
+ * (the same device and inode): otherwise the comparison would report the link as
+ * changed, and a rollback would link the file again for nothing.
+ */
+function linkNamesOutsideScope(root: string, target: readonly ManifestEntry[], live: ManifestEntry[]): void {
+  const linked = target.filter((e) => e.kind === "file" && e.hardlinkTo !== undefined);
+  if (linked.length === 0) return;
+  const liveByPath = entriesByPath(live);
+  for (const entry of linked) {
+    const first = entry.hardlinkTo as string;
+    const now = liveByPath.get(entry.path);
+    if (!now || now.kind !== "file" || now.hardlinkTo !== undefined || liveByPath.has(first)) continue;
+    if (oneFile(root, entry.path, first)) now.hardlinkTo = first;
+  }
+}
+
+/** Whether two paths of the root name one regular file now (neither reached through a symlink out of the root). */
+function oneFile(root: string, a: string, b: string): boolean {
+  try {
+    assertNoSymlinkEscape(root, a);
+    assertNoSymlinkEscape(root, b);
+    const x = lstatSync(fsPath(path.join(root, a)));
+    const y = lstatSync(fsPath(path.join(root, b)));
+    return x.isFile() && y.isFile() && x.dev === y.dev && x.ino === y.ino;
+  } catch {
+    return false;
+  }
 }

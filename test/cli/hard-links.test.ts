@@ -68,6 +68,25 @@ describe("hard links", () => {
     expect(await cliJson<PlanJson>(ws, ["rollback", created.id, "--dry-run"])).toMatchObject({ restore: [], delete: [] });
   });
 
+  it("a rollback of some paths leaves a name alone that is still one file with its first name outside those paths, and links it again once split", async () => {
+    const ws = await workspace("hardlinks-restricted");
+    const created = await cliJson<CheckpointCreated>(ws, ["checkpoint", "create", "web"]);
+
+    // Nothing changed: docs/b.txt is still another name of a.txt, which the paths leave out.
+    const unchanged = await cliJson<PlanJson>(ws, ["rollback", created.id, "--path", "docs/b.txt", "--path", "d.txt", "--dry-run"]);
+    expect(unchanged.restore).toEqual([]);
+    expect(unchanged.delete).toEqual([]);
+
+    // Saved the way editors do, it is a file of its own: the same rollback links it to a.txt again.
+    fs.writeFileSync(path.join(ws.root, "docs", "b.txt.tmp"), "shared content\n");
+    fs.renameSync(path.join(ws.root, "docs", "b.txt.tmp"), path.join(ws.root, "docs", "b.txt"));
+    const split = await cliJson<PlanJson>(ws, ["rollback", created.id, "--path", "docs/b.txt", "--path", "d.txt", "--dry-run"]);
+    expect(split.restore).toEqual([expect.objectContaining({ path: "docs/b.txt", action: "link" })]);
+    const done = await cliJson<{ restored: number; restoredPaths: string[] }>(ws, ["rollback", created.id, "--path", "docs/b.txt", "--path", "d.txt", "--yes"]);
+    expect(done).toMatchObject({ restored: 1, restoredPaths: ["docs/b.txt"] });
+    expectLinkedAsAtCheckpoint(ws.root);
+  });
+
   it("a file the agent linked to another is made its own file again", async () => {
     const ws = await workspace("hardlinks-separate");
     const created = await cliJson<CheckpointCreated>(ws, ["checkpoint", "create", "web"]);
