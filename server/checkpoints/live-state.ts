@@ -260,19 +260,29 @@ const MANIFEST_BYTES_PER_ENTRY = 256;
  * says it already stored some of it, which belongs to no checkpoint then.
  */
 export function assertStoreHasRoom(core: Core, contentBytes: number, entries: number, storedSoFar = false): void {
-  let free: number;
-  try {
-    const fs = statfsSync(core.store.dir);
-    free = fs.bavail * fs.bsize;
-  } catch {
-    return; // No statfs here: the write itself will tell.
-  }
-  const needed = contentBytes + entries * MANIFEST_BYTES_PER_ENTRY + STORE_SLACK_BYTES;
+  const free = storeFreeBytes(core);
+  if (free === null) return; // No statfs here: the write itself will tell.
+  const needed = storeBytesNeeded(contentBytes, entries);
   if (needed > free) {
     throw new InsufficientStorageError(
       `not enough free space for the checkpoint on the data directory's file system (${core.store.dir}): up to ${needed} bytes are needed, ${free} are free; ${storedSoFar ? "what was stored of it so far belongs to no checkpoint and the next retention sweep removes it" : "nothing was written"}. Free some space, or run \`safetynet retention run\``,
       { neededBytes: needed, freeBytes: free, path: core.store.dir },
     );
+  }
+}
+
+/** What storing `contentBytes` of content and `entries` manifest entries may take, with the room kept free. */
+export function storeBytesNeeded(contentBytes: number, entries: number): number {
+  return contentBytes + entries * MANIFEST_BYTES_PER_ENTRY + STORE_SLACK_BYTES;
+}
+
+/** Free bytes of the store's file system; null where statfs is not available. */
+export function storeFreeBytes(core: Core): number | null {
+  try {
+    const fs = statfsSync(core.store.dir);
+    return fs.bavail * fs.bsize;
+  } catch {
+    return null;
   }
 }
 

@@ -13,7 +13,6 @@
  * trees from it (live-state.ts, tree-build.ts): folders are walked in path order,
  * so the first name of a hard-linked file is the same one.
  */
-import { statfsSync } from "node:fs";
 import { UnstableFileError } from "../errors";
 import type { Core } from "../core";
 import { dataPaths } from "../core";
@@ -26,16 +25,13 @@ import type { StoredSha256 } from "../store/object-store";
 import type { SparseInfo } from "../store/sparse-format";
 import type { ScannedEntry } from "./manifest-types";
 import { emitFolder, type TreeChild, type TreeTotals } from "./tree-format";
-import { emptyTotals } from "./tree-build";
-import { assertStoreHasRoom, scanExcludes, storedBytesEstimate, type ComponentScanTarget, type LiveState } from "./live-state";
+import { addChildrenTotals, addTotals, emptyTotals } from "./tree-build";
+import { assertStoreHasRoom, scanExcludes, storeBytesNeeded, storedBytesEstimate, storeFreeBytes, type ComponentScanTarget, type LiveState } from "./live-state";
 
 /** How many files are read at once: enough to keep the disk and the thread pool busy. */
 const IO_CONCURRENCY = 16;
 /** Files read between two flushes of what was staged (objects, trees) and saves of the stat cache. */
 const FILES_PER_FLUSH = 16_384;
-/** Room kept free beyond the estimate, and what a file's line in its folder's tree takes, about (as live-state.ts counts them). */
-const STORE_SLACK_BYTES = 256 * 1024;
-const TREE_BYTES_PER_ENTRY = 256;
 
 export interface StreamedCapture {
   /** The tree, stored (but for its root record, which the commit writes). */
@@ -104,6 +100,7 @@ class Capture {
   /** Free bytes of the store's file system at the last flush (null: no statfs here), and what may be written since. */
   private free: number | null;
   private pendingBytes = 0;
+  private pendingFiles = 0;
 
   constructor(
     private readonly core: Core,
@@ -113,7 +110,7 @@ class Capture {
     private readonly filesPerFlush: number,
   ) {
     this.batch = core.store.createBatch();
-    this.free = this.freeBytes();
+    this.free = storeFreeBytes(core);
   }
 
   async run(rootAbs: string): Promise<StreamedCapture> {
@@ -295,45 +292,29 @@ class Capture {
     for (const r of records) this.cache.record(r.entry, r.sha256, r.readAtMs, r.sparse);
     this.cache.save(false);
     this.flushes++;
-    this.free = this.freeBytes();
+    this.free = storeFreeBytes(this.core);
     this.pendingBytes = 0;
+    this.pendingFiles = 0;
   }
 
   /** Refuses, before reading it, a file that may not fit in what was free at the last flush. */
   private reserve(entry: ScannedEntry): void {
-    this.pendingBytes += storedBytesEstimate(entry) + TREE_BYTES_PER_ENTRY;
-    if (this.free !== null && this.pendingBytes + STORE_SLACK_BYTES > this.free) {
-      assertStoreHasRoom(this.core, this.pendingBytes, 0, this.flushes > 0);
-      this.free = this.freeBytes();
-      this.pendingBytes = storedBytesEstimate(entry) + TREE_BYTES_PER_ENTRY;
-    }
-  }
-
-  private freeBytes(): number | null {
-    try {
-      const fs = statfsSync(this.core.store.dir);
-      return fs.bavail * fs.bsize;
-    } catch {
-      return null; // No statfs here: the write itself will tell.
+    this.pendingBytes += storedBytesEstimate(entry);
+    this.pendingFiles++;
+    if (this.free !== null && storeBytesNeeded(this.pendingBytes, this.pendingFiles) > this.free) {
+      // Measured again: what was written since the last flush is then counted twice, which errs on the safe side.
+      assertStoreHasRoom(this.core, this.pendingBytes, this.pendingFiles, this.flushes > 0);
+      this.free = storeFreeBytes(this.core);
+      this.pendingBytes = storedBytesEstimate(entry);
+      this.pendingFiles = 1;
     }
   }
 
   /** A folder's tree, once its children are complete: kept for the next flush. */
   private build(children: TreeChild[], subtrees: TreeTotals[]): { sha: string; totals: TreeTotals } {
     const totals = emptyTotals();
-    for (const child of children) {
-      if (child.kind === "file") {
-        totals.files++;
-        totals.bytes += child.size ?? 0;
-      } else if (child.kind === "symlink") totals.symlinks++;
-      else totals.dirs++;
-    }
-    for (const sub of subtrees) {
-      totals.files += sub.files;
-      totals.dirs += sub.dirs;
-      totals.symlinks += sub.symlinks;
-      totals.bytes += sub.bytes;
-    }
+    addChildrenTotals(totals, children);
+    for (const sub of subtrees) addTotals(totals, sub);
     const sha = emitFolder(children, totals, (hash, text) => {
       if (!this.trees.has(hash) && !this.core.store.has(hash)) this.trees.set(hash, text);
     });

@@ -39,6 +39,25 @@ function depthOf(path: string): number {
 
 export const emptyTotals = (): TreeTotals => ({ files: 0, dirs: 0, symlinks: 0, bytes: 0 });
 
+/** Adds a folder's own children to its totals (a folder only on the way to a partial checkpoint's paths is not counted). */
+export function addChildrenTotals(totals: TreeTotals, children: readonly TreeChild[]): void {
+  for (const child of children) {
+    if (child.kind === "file") {
+      totals.files++;
+      totals.bytes += child.size ?? 0;
+    } else if (child.kind === "symlink") totals.symlinks++;
+    else if (!child.implicit) totals.dirs++;
+  }
+}
+
+/** Adds a subfolder's totals to its parent's. */
+export function addTotals(into: TreeTotals, from: TreeTotals): void {
+  into.files += from.files;
+  into.dirs += from.dirs;
+  into.symlinks += from.symlinks;
+  into.bytes += from.bytes;
+}
+
 export function buildTrees(entries: readonly ManifestEntry[], emit: (sha256: string, bytes: string) => void): BuiltTrees {
   const folders = new Map<string, FolderBuild>([["", { children: [], totals: emptyTotals(), slot: null }]]);
   const folder = (path: string): FolderBuild => {
@@ -72,24 +91,14 @@ export function buildTrees(entries: readonly ManifestEntry[], emit: (sha256: str
   let root = "";
   for (const path of order) {
     const build = folders.get(path) as FolderBuild;
-    for (const child of build.children) {
-      if (child.kind === "file") {
-        build.totals.files++;
-        build.totals.bytes += child.size ?? 0;
-      } else if (child.kind === "symlink") build.totals.symlinks++;
-      else if (!child.implicit) build.totals.dirs++;
-    }
+    addChildrenTotals(build.totals, build.children);
     const sha = emitFolder(build.children, build.totals, emit);
     if (build.slot === null) {
       root = sha;
       continue;
     }
     build.slot.tree = sha;
-    const parent = folders.get(parentOf(path)) as FolderBuild;
-    parent.totals.files += build.totals.files;
-    parent.totals.dirs += build.totals.dirs;
-    parent.totals.symlinks += build.totals.symlinks;
-    parent.totals.bytes += build.totals.bytes;
+    addTotals((folders.get(parentOf(path)) as FolderBuild).totals, build.totals);
   }
   return { root, totals: (folders.get("") as FolderBuild).totals };
 }
